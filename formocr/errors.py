@@ -1,0 +1,50 @@
+"""One exception family, each member fixing its exit code.
+
+The CLI maps these onto process exit codes in one place; library code only
+raises. Exit code 2 is left to click's usage errors.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    UNEXPECTED = 1  # a bug: please report it, with the -v traceback
+    # 2 is click's usage error
+    INPUT = 3  # no usable input: a path that does not exist, nothing to scan
+    PARTIAL = 4  # some documents failed; the others were written
+    MODEL = 5  # the model file is missing, corrupt or does not match its card
+    OUTPUT = 6  # the output could not be written
+    INTERRUPTED = 130
+
+
+class FormocrError(Exception):
+    """Base of every error formocr raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.UNEXPECTED
+
+
+class InputError(FormocrError):
+    """A path or set of paths that yields nothing to scan."""
+
+    exit_code = ExitCode.INPUT
+
+
+class DocumentError(FormocrError):
+    """One document cannot be read (corrupt, encrypted, empty, too large).
+
+    Caught where the batch iterates: the document is reported as failed and
+    the batch goes on.
+    """
+
+    exit_code = ExitCode.PARTIAL
+
+
+class ModelError(FormocrError):
+    exit_code = ExitCode.MODEL
+
+
+class OutputError(FormocrError):
+    exit_code = ExitCode.OUTPUT

@@ -1,0 +1,119 @@
+"""Records passed between the pipeline stages.
+
+io -> PageImage -> segment -> FieldLayout (with DigitCrop) -> classify -> Prediction
+-> api assembles DigitResult / FieldResult / PageResult / DocumentResult -> output.
+All are frozen; images are numpy arrays (greyscale uint8, dark ink on light paper).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+
+import numpy as np
+
+
+class BBox(NamedTuple):
+    """Axis-aligned box in pixels of the page as rendered, origin top-left."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def as_list(self) -> list[int]:
+        return [int(self.x), int(self.y), int(self.w), int(self.h)]
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """One rendered page: greyscale uint8, dark ink on light paper."""
+
+    source: str
+    page: int  # 1-based
+    image: np.ndarray
+    dpi: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.page < 1:
+            raise ValueError(f"page numbers are 1-based, got {self.page}")
+        if self.image.ndim != 2 or self.image.dtype != np.uint8:
+            raise ValueError("PageImage.image must be a 2-D uint8 greyscale array")
+
+
+@dataclass(frozen=True)
+class DigitCrop:
+    """One digit cut from a field: its page box and its greyscale pixels."""
+
+    bbox: BBox
+    image: np.ndarray
+
+
+FieldKind = Literal["comb", "string"]
+
+
+@dataclass(frozen=True)
+class FieldLayout:
+    """A printed box found on a page, with the digits segmented inside it.
+
+    ``digits`` holds only ink: empty comb cells are left out, so a field with
+    no digits is an empty field.
+    """
+
+    bbox: BBox
+    kind: FieldKind
+    digits: tuple[DigitCrop, ...] = ()
+    cells: int = 0  # number of comb cells (0 for a string field)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The classifier's answer for one crop."""
+
+    digit: int
+    confidence: float
+    top3: tuple[tuple[int, float], ...]
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.digit <= 9:
+            raise ValueError(f"digit out of range: {self.digit}")
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"confidence out of [0,1]: {self.confidence}")
+
+
+FieldStatus = Literal["ok", "review", "empty"]
+
+
+@dataclass(frozen=True)
+class DigitResult:
+    value: str
+    confidence: float
+    bbox: BBox
+    top3: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class FieldResult:
+    name: str
+    value: str
+    confidence: float
+    status: FieldStatus
+    bbox: BBox
+    digits: tuple[DigitResult, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageResult:
+    page: int
+    width: int
+    height: int
+    dpi: float | None
+    fields: tuple[FieldResult, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    source: str
+    status: Literal["ok", "failed"]
+    error: str | None = None
+    pages: tuple[PageResult, ...] = field(default_factory=tuple)
