@@ -35,7 +35,8 @@ def binarize(crop: np.ndarray) -> np.ndarray:
     # keep the threshold at least a little under the paper level.
     paper = float(np.percentile(crop, 90))
     t = min(t, paper - _MIN_CONTRAST / 2)
-    return (crop < t).astype(np.uint8)
+    # cv2 reports the last grey level of the dark class: ink is <= t.
+    return (crop <= t).astype(np.uint8)
 
 
 def _to_dark_on_light(crop: np.ndarray) -> np.ndarray:

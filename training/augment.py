@@ -44,9 +44,7 @@ def _affine(img: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np
     a = np.deg2rad(rng.uniform(-cfg.rotate_deg, cfg.rotate_deg))
     sx, sy = rng.uniform(*cfg.scale), rng.uniform(*cfg.scale)
     sh = rng.uniform(-cfg.shear, cfg.shear)
-    m = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ np.array(
-        [[sx, sh], [0, sy]]
-    )
+    m = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ np.array([[sx, sh], [0, sy]])
     c = np.array([w / 2, h / 2])
     t = c - m @ c
     mat = np.hstack([m, t[:, None]]).astype(np.float32)

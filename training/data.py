@@ -45,7 +45,9 @@ class DigitSet:
 
     def __post_init__(self) -> None:
         if len(self.images) != len(self.labels):
-            raise ValueError(f"{self.name}: {len(self.images)} images but {len(self.labels)} labels")
+            raise ValueError(
+                f"{self.name}: {len(self.images)} images but {len(self.labels)} labels"
+            )
 
     def __len__(self) -> int:
         return len(self.labels)

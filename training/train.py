@@ -21,7 +21,14 @@ from torch.utils.data import DataLoader, Dataset
 
 from formocr.normalize import PREPROCESS_VERSION, normalize_batch
 from training.augment import AugmentConfig, make_input
-from training.data import DigitSet, load_mnist, load_optdigits, mnist_checksums, sha256_file
+from training.data import (
+    DigitSet,
+    load_folder,
+    load_mnist,
+    load_optdigits,
+    mnist_checksums,
+    sha256_file,
+)
 from training.model import ConvAutoencoder, ModelConfig
 
 log = logging.getLogger("formocr.train")
@@ -40,6 +47,9 @@ class TrainConfig:
     optdigits: str | None = None  # path to optdigits-orig.tra, mixed into training
     optdigits_train_share: float = 2 / 3
     optdigits_repeat: int = 5
+    extra: tuple[str, ...] = ()  # folders of the user's own digits, DIR/<digit>/*.png
+    extra_repeat: int = 5
+    init: str | None = None  # checkpoint to fine-tune from
     workers: int = 1
     threads: int = 2
     limit: int = 0  # >0: train on this many MNIST images only (smoke tests)
@@ -89,13 +99,17 @@ def prepare(cfg: TrainConfig, mnist_dir: Path | None) -> dict[str, object]:
         train_idx = train_idx[: cfg.limit]
     train_sets = [mnist.subset(train_idx)]
     evals = {"mnist_val": mnist.subset(val_idx, "mnist-val")}
-    data = {"mnist": mnist_checksums(mnist_dir)}
+    data: dict[str, object] = {"mnist": mnist_checksums(mnist_dir)}
     if cfg.optdigits:
         opt = load_optdigits(Path(cfg.optdigits))
         cut = int(len(opt) * cfg.optdigits_train_share)
         train_sets += [opt.subset(np.arange(cut))] * cfg.optdigits_repeat
         evals["optdigits_val"] = opt.subset(np.arange(cut, len(opt)), "optdigits-val")
         data["optdigits"] = {Path(cfg.optdigits).name: sha256_file(Path(cfg.optdigits))}
+    for folder in cfg.extra:
+        own = load_folder(Path(folder))
+        train_sets += [own] * cfg.extra_repeat
+        data.setdefault("extra", {})[folder] = len(own)  # type: ignore[index]
     return {"train": _concat(train_sets), "evals": evals, "data": data}
 
 
@@ -122,6 +136,8 @@ def train(cfg: TrainConfig, out_dir: Path, mnist_dir: Path | None = None) -> Pat
     )
     mcfg = ModelConfig()
     model = ConvAutoencoder(mcfg)
+    if cfg.init:
+        model.load_state_dict(load_checkpoint(Path(cfg.init))[0].state_dict())
     opt = torch.optim.SGD(
         model.parameters(),
         lr=cfg.lr,

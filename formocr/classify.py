@@ -1,0 +1,123 @@
+"""The digit classifier: one onnxruntime session over the shipped model.
+
+The model card beside the ONNX file is checked on load (sha256, input shape,
+preprocessing version), so a swapped, corrupt or stale model fails loudly
+instead of reading digits wrongly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from formocr.errors import ModelError
+from formocr.normalize import PREPROCESS_VERSION, SIZE, normalize_batch
+from formocr.types import Prediction
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("formocr") / "models" / "digits.onnx"))
+
+
+def card_path(model: Path) -> Path:
+    return model.with_suffix(".json")
+
+
+def load_card(model: Path) -> dict[str, Any]:
+    path = card_path(model)
+    try:
+        card = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ModelError(
+            f"{model}: no model card at {path}; export models with 'formocr-train export', "
+            "which writes the card beside the ONNX file"
+        ) from None
+    except (OSError, json.JSONDecodeError) as e:
+        raise ModelError(f"{path}: unreadable model card ({e})") from e
+    if not isinstance(card, dict):
+        raise ModelError(f"{path}: the model card is not a JSON object")
+    return card
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class DigitClassifier:
+    """Classify dark-on-light digit crops of any size.
+
+    ``confidence`` is the calibrated softmax probability of the top class
+    (the card's temperature divides the logits).
+    """
+
+    def __init__(
+        self, model: Path | str | None = None, batch_size: int = 512, threads: int = 0
+    ) -> None:
+        import onnxruntime as ort
+
+        self.path = Path(model) if model else default_model_path()
+        self.card = load_card(self.path)
+        try:
+            blob = self.path.read_bytes()
+        except OSError as e:
+            raise ModelError(f"{self.path}: cannot read the model ({e})") from e
+        self.sha256 = hashlib.sha256(blob).hexdigest()
+        if self.card.get("sha256") != self.sha256:
+            raise ModelError(
+                f"{self.path}: sha256 {self.sha256[:12]}… does not match its card "
+                f"({str(self.card.get('sha256'))[:12]}…); the file is corrupt or was replaced"
+            )
+        if str(self.card.get("preprocess_version")) != PREPROCESS_VERSION:
+            raise ModelError(
+                f"{self.path}: trained with preprocessing version "
+                f"{self.card.get('preprocess_version')}, this formocr uses {PREPROCESS_VERSION}; "
+                "retrain or install the matching formocr"
+            )
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        try:
+            self.session = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"{self.path}: onnxruntime cannot load the model ({e})") from e
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        if list(inp.shape[1:]) != [1, SIZE, SIZE]:
+            raise ModelError(f"{self.path}: expects input {inp.shape}, not (N, 1, {SIZE}, {SIZE})")
+        self.name = str(self.card.get("name", self.path.stem))
+        self.temperature = float(self.card.get("temperature", 1.0))
+        self.batch_size = batch_size
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """Raw logits for normalised input (N, 1, 28, 28) float32."""
+        out = [
+            self.session.run(None, {self.input_name: x[i : i + self.batch_size]})[0]
+            for i in range(0, len(x), self.batch_size)
+        ]
+        return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        return softmax(self.logits(x) / self.temperature)
+
+    def classify(self, images: Sequence[np.ndarray]) -> list[Prediction]:
+        """One prediction per crop (uint8, dark ink on light paper, any size)."""
+        if len(images) == 0:
+            return []
+        return predictions(self.probabilities(normalize_batch(list(images))))
+
+
+def predictions(probs: np.ndarray) -> list[Prediction]:
+    order = np.argsort(-probs, axis=1)[:, :3]
+    out = []
+    for p, o in zip(probs, order, strict=True):
+        top3 = tuple((int(d), float(p[d])) for d in o)
+        out.append(Prediction(digit=top3[0][0], confidence=min(1.0, top3[0][1]), top3=top3))
+    return out

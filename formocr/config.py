@@ -1,0 +1,38 @@
+"""Run configuration: one frozen record that the CLI builds and the API reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# A field whose least certain digit is below this goes to human review.
+# Placeholder until the benchmark tunes it against the review rate.
+DEFAULT_MIN_CONFIDENCE = 0.90
+DEFAULT_DPI = 300
+# About an A0 sheet at 300 dpi; more than that is almost surely a wrong --dpi.
+DEFAULT_MAX_MEGAPIXELS = 150.0
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """How to read a batch.
+
+    ``max_pages`` bounds one document's page count (None: no bound);
+    ``max_megapixels`` bounds one page as rendered, before it is decoded.
+    """
+
+    dpi: int = DEFAULT_DPI
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    model: Path | None = None
+    max_pages: int | None = None
+    max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
+
+    def __post_init__(self) -> None:
+        if not 36 <= self.dpi <= 2400:
+            raise ValueError(f"dpi must be in [36, 2400], got {self.dpi}")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
+        if self.max_pages is not None and self.max_pages < 1:
+            raise ValueError(f"max_pages must be at least 1, got {self.max_pages}")
+        if self.max_megapixels <= 0:
+            raise ValueError(f"max_megapixels must be positive, got {self.max_megapixels}")

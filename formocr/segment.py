@@ -1,0 +1,164 @@
+"""Find the printed boxes of a page and cut the handwritten digits out of them.
+
+No template: boxes are found from the page's own lines (``layout_lines``, at
+reduced resolution on a deskewed copy), then each box is analysed at full
+resolution (``layout_digits``): comb or digit string, frame whited out,
+touching digits split. Boxes and digits are reported in the coordinates of
+the page as given, even when it was skewed.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from formocr.layout_digits import analyse_box
+from formocr.layout_lines import Frame, Geometry, find_frames, guess_dpi, page_geometry
+from formocr.types import BBox, DigitCrop, FieldLayout
+
+__all__ = ["find_fields"]
+
+# Separate single-digit boxes of one size, in line, closer than this share of
+# a box's width, are one comb field (a date written DD MM YYYY in boxes).
+JOIN_GAP = 0.75
+
+
+def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]:
+    """Printed boxes of a greyscale page, with their digits, in reading order.
+
+    ``page`` is greyscale uint8, dark ink on light paper. ``dpi`` sets the
+    physical scale of every threshold; when unknown it is guessed from the page
+    size (A4-ish paper, or a cheque-sized strip).
+
+    A box divided into evenly spaced cells, by full-height lines or by ticks
+    rising from its bottom edge, is a ``"comb"`` field with one digit per
+    cell (empty cells left out). A row of separate, equally sized, square-ish
+    boxes closer together than three quarters of a box width is one comb as
+    well (one digit per box), so a date in eight boxes with wider gaps between
+    DD, MM and YYYY comes out as three fields. Any other box is a
+    ``"string"`` field, segmented into digits left to right.
+    """
+    if page.ndim != 2 or page.dtype != np.uint8:
+        raise ValueError("find_fields takes a 2-D uint8 greyscale page")
+    if dpi is None or dpi <= 0:
+        dpi = guess_dpi(page.shape)
+    geom = page_geometry(page, float(dpi))
+    frames = _join_single_boxes(find_frames(geom.work_ink, geom.work_dpi))
+    fields = [_analyse(page, geom, f) for f in _reading_order(frames)]
+    return [f for f in fields if f is not None]
+
+
+def _join_single_boxes(frames: list[Frame]) -> list[Frame]:
+    """Merge rows of separate, equal, square-ish one-cell boxes into combs."""
+
+    def square(f: Frame) -> bool:
+        return len(f.cells) == 1 and 0.5 <= f.w / max(f.h, 1) <= 1.6
+
+    frames = sorted(frames, key=lambda f: (f.x0, f.y0))
+    used = [False] * len(frames)
+    out = []
+    for i, f in enumerate(frames):
+        if used[i]:
+            continue
+        used[i] = True
+        if not square(f):
+            out.append(f)
+            continue
+        group = [f]
+        for j in range(i + 1, len(frames)):
+            g, last = frames[j], group[-1]
+            if used[j] or not square(g):
+                continue
+            gap = g.x0 - last.x1
+            if gap > JOIN_GAP * last.w + 0.3 * last.h:
+                if g.x0 > last.x1 + 2 * last.w:
+                    break
+                continue
+            tol = max(2, 0.12 * last.h)
+            if (
+                gap > 0
+                and abs(g.y0 - last.y0) <= tol
+                and abs(g.y1 - last.y1) <= tol
+                and abs(g.w - last.w) <= 0.15 * last.w + 2
+            ):
+                # ``gap`` counts two frame lines as well as the paper between.
+                if gap - 0.1 * last.h <= JOIN_GAP * last.w:
+                    used[j] = True
+                    group.append(g)
+        if len(group) == 1:
+            out.append(f)
+            continue
+        cells = tuple(c for g in group for c in g.cells)
+        y0 = int(np.median([g.y0 for g in group]))
+        y1 = int(np.median([g.y1 for g in group]))
+        out.append(Frame(group[0].x0, y0, group[-1].x1, y1, cells))
+    return out
+
+
+def _reading_order(frames: list[Frame]) -> list[Frame]:
+    """Rows top to bottom (boxes overlapping by half in y), left to right."""
+    rows: list[list[Frame]] = []
+    for f in sorted(frames, key=lambda f: (f.y0 + f.y1) / 2):
+        if rows:
+            r = rows[-1]
+            top = int(np.median([g.y0 for g in r]))
+            bot = int(np.median([g.y1 for g in r]))
+            if min(bot, f.y1) - max(top, f.y0) >= 0.5 * min(bot - top, f.h):
+                r.append(f)
+                continue
+        rows.append([f])
+    return [f for r in rows for f in sorted(r, key=lambda f: f.x0)]
+
+
+def _cut(page: np.ndarray, geom: Geometry, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+    """Deskewed full-resolution cut-out at (x0, y0) of size w x h."""
+    if geom.angle == 0.0:
+        H, W = page.shape
+        out = np.full((h, w), 255, np.uint8)
+        sx0, sy0 = max(0, x0), max(0, y0)
+        sx1, sy1 = min(W, x0 + w), min(H, y0 + h)
+        if sx1 > sx0 and sy1 > sy0:
+            out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = page[sy0:sy1, sx0:sx1]
+        return out
+    m = geom.to_page.copy()
+    m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
+    return cv2.warpAffine(
+        page,
+        m,
+        (w, h),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=255,
+    )
+
+
+def _to_page(geom: Geometry, x: float, y: float, w: float, h: float) -> BBox:
+    """Bounding box in page pixels of a deskewed rectangle."""
+    pts = np.array([[x, y], [x + w, y], [x, y + h], [x + w, y + h]], np.float64)
+    p = pts @ geom.to_page[:, :2].T + geom.to_page[:, 2]
+    px0, py0 = np.floor(p.min(axis=0))
+    px1, py1 = np.ceil(p.max(axis=0))
+    return BBox(int(px0), int(py0), int(px1 - px0), int(py1 - py0))
+
+
+def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> FieldLayout | None:
+    s = geom.scale
+    search = int(np.ceil(2.0 / s)) + max(2, int(round(0.012 * geom.dpi)))
+    margin = 2 * search
+    X0, Y0 = int(np.floor(f.x0 / s)) - margin, int(np.floor(f.y0 / s)) - margin
+    X1, Y1 = int(np.ceil(f.x1 / s)) + margin, int(np.ceil(f.y1 / s)) + margin
+    grey = _cut(page, geom, X0, Y0, X1 - X0, Y1 - Y0)
+    est = (f.x0 / s - X0, f.y0 / s - Y0, f.x1 / s - X0, f.y1 / s - Y0)
+    seps = [((a[1] + b[0]) / 2.0) / s - X0 for a, b in zip(f.cells[:-1], f.cells[1:], strict=True)]
+    box = analyse_box(grey, est, seps, geom.dpi, search)
+    ix0, iy0, ix1, iy1 = box.interior
+    if ix1 - ix0 < 2 or iy1 - iy0 < 2:
+        return None
+    # The field's box is the frame's outer edge: the interior plus its lines.
+    lw = max(1, int(round(0.3 / 25.4 * geom.dpi)))
+    bbox = _to_page(geom, X0 + ix0 - lw, Y0 + iy0 - lw, ix1 - ix0 + 2 * lw, iy1 - iy0 + 2 * lw)
+    digits = tuple(
+        DigitCrop(_to_page(geom, X0 + d.bbox[0], Y0 + d.bbox[1], d.bbox[2], d.bbox[3]), d.image)
+        for d in box.digits
+    )
+    return FieldLayout(bbox=bbox, kind=box.kind, digits=digits, cells=box.cells)  # type: ignore[arg-type]

@@ -1,0 +1,186 @@
+"""formocr-train: get MNIST, train, export to ONNX with a card, evaluate."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="Train, export and evaluate formocr's digit model (needs the 'train' extra).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+log = logging.getLogger("formocr.train")
+
+MnistDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--mnist-dir",
+        help="Folder with the four MNIST IDX files (default: $FORMOCR_MNIST, then the cache).",
+        file_okay=False,
+    ),
+]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
+
+
+def _fail(msg: str) -> None:
+    typer.echo(f"formocr-train: {msg}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def download(
+    target: Annotated[Path | None, typer.Option(help="Where to put the files.")] = None,
+) -> None:
+    """Download MNIST from a public mirror and verify its sha256 checksums."""
+    from training.data import DataError, download_mnist
+
+    try:
+        typer.echo(str(download_mnist(target)))
+    except DataError as e:
+        _fail(str(e))
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Run folder for checkpoints.")] = Path(
+        "runs/model"
+    ),
+    mnist_dir: MnistDir = None,
+    download_data: Annotated[
+        bool, typer.Option("--download", help="Fetch MNIST first if it is missing.")
+    ] = False,
+    optdigits: Annotated[
+        Path | None,
+        typer.Option(help="optdigits-orig.tra to mix in (writers outside MNIST).", dir_okay=False),
+    ] = None,
+    extra: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Your own labelled digits, DIR/<digit>/*.png; repeatable.", file_okay=False
+        ),
+    ] = None,
+    epochs: int = 20,
+    seed: int = 0,
+    batch_size: int = 128,
+    lr: float = 0.05,
+    threads: int = 2,
+    workers: int = 1,
+    init: Annotated[
+        Path | None, typer.Option(help="Start from this checkpoint (fine-tuning).", dir_okay=False)
+    ] = None,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
+) -> None:
+    """Train one conv-autoencoder; writes OUT/last.pt and OUT/history.json."""
+    _setup_logging(verbose)
+    from training.data import DataError, download_mnist, locate_mnist
+    from training.train import TrainConfig
+    from training.train import train as run
+
+    try:
+        try:
+            mnist = locate_mnist(mnist_dir)
+        except DataError:
+            if not download_data:
+                raise
+            mnist = download_mnist(mnist_dir)
+        cfg = TrainConfig(
+            epochs=epochs,
+            seed=seed,
+            batch_size=batch_size,
+            lr=lr,
+            threads=threads,
+            workers=workers,
+            optdigits=str(optdigits) if optdigits else None,
+            extra=tuple(str(p) for p in extra or ()),
+            init=str(init) if init else None,
+        )
+        typer.echo(str(run(cfg, out, mnist)))
+    except DataError as e:
+        _fail(str(e))
+
+
+@app.command()
+def export(
+    checkpoints: Annotated[
+        list[Path], typer.Argument(help="One checkpoint, or several (ensemble).")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out")] = Path("formocr/models/digits.onnx"),
+    mnist_dir: MnistDir = None,
+    temperature: Annotated[float, typer.Option(help="Confidence calibration.")] = 1.0,
+) -> None:
+    """Export to ONNX (checked against torch, atol 1e-4) and write the model card.
+
+    With MNIST at hand the card also records the test accuracy through the runtime.
+    """
+    _setup_logging(False)
+    from formocr.classify import DigitClassifier
+    from training.data import DataError, load_mnist
+    from training.evaluate import evaluate
+    from training.export import export as run
+
+    card = run(checkpoints, out, temperature=temperature)
+    try:
+        rep, _ = evaluate(DigitClassifier(out), load_mnist("test", mnist_dir))
+    except DataError as e:
+        log.warning("no MNIST test metrics in the card: %s", e)
+    else:
+        card = run(
+            checkpoints, out, temperature=temperature, metrics={"mnist_test_accuracy": rep.accuracy}
+        )
+    typer.echo(json.dumps({k: card[k] for k in ("file", "sha256", "metrics")}, indent=2))
+
+
+@app.command()
+def evaluate(
+    model: Annotated[
+        Path | None, typer.Option(help="ONNX model (default: the shipped one).")
+    ] = None,
+    mnist_dir: MnistDir = None,
+    folder: Annotated[
+        list[Path] | None,
+        typer.Option(help="Labelled digits DIR/<digit>/*.png instead of MNIST test; repeatable."),
+    ] = None,
+    optdigits: Annotated[Path | None, typer.Option(dir_okay=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Accuracy, per-class precision/recall/F1 and the confusion matrix."""
+    from formocr.classify import DigitClassifier
+    from training.data import DataError, load_folder, load_mnist, load_optdigits
+    from training.evaluate import evaluate as run
+    from training.evaluate import format_report
+
+    try:
+        sets = [load_folder(f) for f in folder or ()]
+        if optdigits:
+            sets.append(load_optdigits(optdigits))
+        if not sets:
+            sets = [load_mnist("test", mnist_dir)]
+    except DataError as e:
+        _fail(str(e))
+    clf = DigitClassifier(model)
+    reports = [run(clf, s)[0] for s in sets]
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in reports], indent=2))
+    else:
+        typer.echo("\n\n".join(format_report(r) for r in reports))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
