@@ -169,7 +169,7 @@ def scan_page(page: PageImage, config: ScanConfig, classifier: Classifier) -> Pa
     """Segment one page and classify all its digits in one batch."""
     from formocr import segment  # lazy: OpenCV loads only when a page is read
 
-    layouts: list[FieldLayout] = segment.find_fields(page.image)
+    layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
     crops = [d.image for f in layouts for d in f.digits]
     preds = classifier.classify(crops) if crops else []
     if len(preds) != len(crops):

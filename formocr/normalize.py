@@ -47,8 +47,29 @@ def _to_dark_on_light(crop: np.ndarray) -> np.ndarray:
     return crop
 
 
+def _erase_edge_lines(mask: np.ndarray) -> np.ndarray:
+    """Erase rows/columns near an edge that run from one side to the other.
+
+    Such runs are the cell's frame, cut through by the crop; a digit's own
+    bar (a 7's, a 5's) does not touch both sides of a crop with any margin.
+    """
+    h, w = mask.shape
+    if h < 8 or w < 8:
+        return mask
+    out = mask.copy()
+    for m, o in ((mask, out), (mask.T, out.T)):  # rows, then columns (views)
+        depth = m.shape[0]
+        band = np.zeros(depth, bool)
+        k = max(2, int(0.12 * depth))
+        band[:k] = band[-k:] = True
+        line = band & (m[:, 0] > 0) & (m[:, -1] > 0) & (m.mean(axis=1) >= 0.85)
+        o[line] = 0
+    return out
+
+
 def clean_mask(mask: np.ndarray) -> np.ndarray:
     """Drop specks and remains of box lines along the crop's edges."""
+    mask = _erase_edge_lines(mask)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
         return mask

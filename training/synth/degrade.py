@@ -150,17 +150,21 @@ def _tiled_noise(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray
 
 
 def _lighting(shape: tuple[int, int], depth: float, rng: np.random.Generator) -> np.ndarray:
-    """Smooth multiplicative field in [1 - depth, 1]: a gradient plus blotches."""
+    """Smooth multiplicative field in [1 - depth, 1]: a gradient plus blotches.
+
+    Built at 1/16 scale and enlarged: the field is smooth, so nothing is lost.
+    """
     h, w = shape
+    sh, sw = max(2, h // 16), max(2, w // 16)
     coarse = rng.random((4, 3)).astype(np.float32)
-    field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    field = cv2.resize(coarse, (sw, sh), interpolation=cv2.INTER_CUBIC)
     a = rng.uniform(0, 2 * math.pi)
-    yy = np.linspace(-1, 1, h, dtype=np.float32)[:, None]
-    xx = np.linspace(-1, 1, w, dtype=np.float32)[None, :]
+    yy = np.linspace(-1, 1, sh, dtype=np.float32)[:, None]
+    xx = np.linspace(-1, 1, sw, dtype=np.float32)[None, :]
     field = 0.5 * field + 0.25 * (1 + math.cos(a) * xx + math.sin(a) * yy)
     lo, hi = float(field.min()), float(field.max())
-    field = (field - lo) / max(hi - lo, 1e-6)
-    return 1.0 - depth * field
+    field = 1.0 - depth * (field - lo) / max(hi - lo, 1e-6)
+    return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def photometric(

@@ -315,8 +315,8 @@ def random_style(rng: np.random.Generator) -> WriterStyle:
     )
 
 
-def _catmull_rom(p: np.ndarray) -> np.ndarray:
-    """Uniform Catmull-Rom spline through all points of ``p`` (n, 2)."""
+def catmull_rom(p: np.ndarray) -> np.ndarray:
+    """Uniform Catmull-Rom spline through all points of ``p`` (n, 2): smooth, passes every point."""
     if len(p) < 3:
         return p
     ext = np.vstack([2 * p[0] - p[1], p, 2 * p[-1] - p[-2]])
@@ -356,7 +356,7 @@ def _trace(points: np.ndarray, corners: list[int], roundness: float) -> np.ndarr
         if b <= a:
             continue
         p = points[a : b + 1]
-        dense = roundness * _catmull_rom(p) + (1 - roundness) * _polyline(p)
+        dense = roundness * catmull_rom(p) + (1 - roundness) * _polyline(p)
         pieces.append(dense if not pieces else dense[1:])
     return np.vstack(pieces) if pieces else points
 

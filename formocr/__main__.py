@@ -1,0 +1,5 @@
+"""``python -m formocr``."""
+
+from formocr.cli import main
+
+main()
