@@ -14,7 +14,7 @@ become a failed DocumentResult, and everything else is a FormocrError.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +40,7 @@ __all__ = [
     "Classifier",
     "NullProgress",
     "Progress",
+    "ScanBatch",
     "ScanConfig",
     "load_classifier",
     "scan",
@@ -96,28 +97,54 @@ def load_classifier(model: Path | None = None) -> Classifier:
     return DigitClassifier(model)
 
 
+class ScanBatch:
+    """The documents of a batch, read lazily; an iterator of DocumentResult.
+
+    ``files`` and ``classifier`` are known before the first document is
+    read, so an output header (model name, sha256) can be written first.
+    """
+
+    def __init__(
+        self, files: list[Path], config: ScanConfig, classifier: Classifier, progress: Progress
+    ) -> None:
+        self.files = files
+        self.config = config
+        self.classifier = classifier
+        self._docs = _scan_files(files, config, classifier, progress)
+
+    def __iter__(self) -> Iterator[DocumentResult]:
+        return self
+
+    def __next__(self) -> DocumentResult:
+        return next(self._docs)
+
+    def close(self) -> None:
+        """Stop early; releases the open document's renderer."""
+        self._docs.close()
+
+
 def scan(
     paths: Sequence[str | PathLike[str]],
     config: ScanConfig | None = None,
     classifier: Classifier | None = None,
     progress: Progress | None = None,
-) -> Iterator[DocumentResult]:
+) -> ScanBatch:
     """Read every document under ``paths``; yield one result per document, in order.
 
-    Discovery and model loading happen now, so :class:`InputError` and
-    :class:`ModelError` are raised by this call, before any result; a
-    document that cannot be read becomes a result with status "failed" and
-    the batch goes on.
+    Discovery and model loading happen in this call, so :class:`InputError`
+    and :class:`ModelError` are raised before any result; a document that
+    cannot be read becomes a result with status "failed" and the batch goes
+    on. A ModelError while reading stops the batch.
     """
     config = config or ScanConfig()
     files = discover(paths)
     clf = classifier if classifier is not None else load_classifier(config.model)
-    return _scan_files(files, config, clf, progress or NullProgress())
+    return ScanBatch(files, config, clf, progress or NullProgress())
 
 
 def _scan_files(
     files: list[Path], config: ScanConfig, classifier: Classifier, progress: Progress
-) -> Iterator[DocumentResult]:
+) -> Generator[DocumentResult, None, None]:
     progress.start(len(files))
     try:
         for path in files:

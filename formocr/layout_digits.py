@@ -14,6 +14,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from formocr.layout_lines import LINE_DARK, darkness
+
+# Ink is at least this much darker than the paper (bounds on Otsu).
+INK_DARK = (28, 60)
 # Grid fit: a divider may sit this share of a cell pitch off its grid place.
 GRID_TOL = 0.15
 # Cells of a comb are between these multiples of the interior height wide.
@@ -28,6 +32,8 @@ SPECK_IN = 0.012
 # (ASPECT x digit height) is cut into round(width / expected) parts.
 ASPECT = 0.62
 SPLIT = 1.45
+# A comb cell holds a digit only if some ink is this share of its height.
+CELL_INK = 0.3
 
 
 @dataclass(frozen=True)
@@ -46,12 +52,15 @@ class BoxLayout:
     digits: tuple[Digit, ...]
 
 
-def ink_mask(grey: np.ndarray) -> np.ndarray:
-    """Ink (uint8 0/1) of a box cut-out: Otsu, kept a little under the paper."""
-    t, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    paper = float(np.percentile(grey, 75))
-    t = min(t, paper - 25)
-    return (grey < t).astype(np.uint8)
+def ink_mask(dark: np.ndarray) -> np.ndarray:
+    """Ink (uint8 0/1) of a box cut-out's darkness: Otsu, kept within bounds.
+
+    The bounds keep faint pencil (Otsu splits it from the darker print) and
+    stop noise on a blank box (Otsu then splits the noise).
+    """
+    t, _ = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    t = min(max(t, INK_DARK[0]), INK_DARK[1])
+    return (dark >= t).astype(np.uint8)
 
 
 def _line_band(profile: np.ndarray, lo: int, hi: int) -> tuple[int, int] | None:
@@ -102,53 +111,99 @@ def _refine_interior(
     return (x0, y0, x1, y1), bands
 
 
-def _ticks(ink: np.ndarray, interior: tuple[int, int, int, int], line_w: int) -> list[float]:
-    """Centres of evenly tall thin ticks rising from the interior's bottom."""
+@dataclass(frozen=True)
+class _Mark:
+    """A printed divider candidate: columns a..b, from row ``top`` down."""
+
+    pos: float
+    a: int
+    b: int
+    top: int
+    strong: bool
+
+
+def _clusters(on: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of True in a 1-D array, as (start, end) with end exclusive."""
+    edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
+    return list(zip(np.nonzero(edges == 1)[0].tolist(), np.nonzero(edges == -1)[0].tolist()))
+
+
+def _vertical_marks(
+    dark: np.ndarray,
+    interior: tuple[int, int, int, int],
+    walls: list[tuple[float, float]],
+    r: int,
+) -> list[_Mark]:
+    """Divider candidates: full-height lines (strong) and bottom ticks (weak).
+
+    Vertical lines are found by a grey-level opening, so faint, thin or noisy
+    lines survive; a 3-pixel closing first bridges salt noise. Ticks are
+    narrow runs rising from the bottom edge; only those of the common height
+    count, since handwriting that touches the bottom edge rises to any height.
+    ``walls`` (seen at page level) are added as strong marks.
+    """
     x0, y0, x1, y1 = interior
-    h = y1 - y0
-    sub = ink[y0:y1, x0:x1][::-1]
-    alive = np.ones(sub.shape[1], bool)
-    run = np.zeros(sub.shape[1], np.int32)
-    # Allow a pixel or two of paper between the bottom line and the tick.
-    for r in range(h):
-        row = sub[r].astype(bool)
-        if r < 2:
-            run += row
+    h, w = y1 - y0, x1 - x0
+    if h < 4 or w < 4:
+        return []
+    rect = cv2.getStructuringElement
+    sub = cv2.morphologyEx(dark[y0:y1, x0:x1], cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (1, 3)))
+    k = max(3, int(MIN_TICK * h))
+    vert = cv2.morphologyEx(sub, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, k))) >= LINE_DARK
+    # Columns next to the sides are the sides' blurred edges.
+    edge = max(3, int(0.06 * h))
+    vert[:, :edge] = False
+    vert[:, w - edge :] = False
+    cover = vert.mean(axis=0)
+    narrow = max(4, int(0.12 * h))
+    marks = [
+        _Mark((a + b - 1) / 2.0 + x0, a + x0, b + x0, y0, True)
+        for a, b in _clusters(cover >= 0.85)
+        if b - a <= narrow
+    ]
+    for wa, wb in walls:
+        if not any(m.a - r <= (wa + wb) / 2.0 <= m.b + r for m in marks):
+            a, b = int(wa), int(np.ceil(wb))
+            marks.append(_Mark((a + b - 1) / 2.0, a, b, y0, True))
+
+    rows = vert[::-1]
+    run = np.zeros(w, np.int32)
+    alive = np.ones(w, bool)
+    for i in range(h):
+        # The bottom line's band may leave a row or two of paper under a tick.
+        if i < 2:
+            run += rows[i]
             continue
-        alive &= row
-        run += alive
+        alive &= rows[i]
         if not alive.any():
             break
-    tall = run >= MIN_TICK * h
-    if not tall.any():
-        return []
-    # Clusters of tall columns; a tick is narrow.
-    edges = np.diff(np.concatenate([[0], tall.astype(np.int8), [0]]))
-    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
-    ticks = []
-    for a, b in zip(starts, ends, strict=True):
-        if b - a <= max(3 * line_w, 4):
-            ticks.append(((a + b - 1) / 2.0 + x0, float(run[a:b].max())))
-    if len(ticks) < 2:
-        return []
-    heights = np.array([t[1] for t in ticks])
-    med = np.median(heights)
-    return [x for x, th in ticks if abs(th - med) <= 0.2 * med + 2]
+        run += alive
+    ticks = [
+        (a, b, int(run[a:b].max()))
+        for a, b in _clusters((run >= MIN_TICK * h) & (cover < 0.85))
+        if b - a <= narrow
+    ]
+    if len(ticks) >= 2:
+        med = float(np.median([t[2] for t in ticks]))
+        marks += [
+            _Mark((a + b - 1) / 2.0 + x0, a + x0, b + x0, y1 - th - 2, False)
+            for a, b, th in ticks
+            if abs(th - med) <= 0.2 * med + 2
+        ]
+    return marks
 
 
-def fit_grid(
-    x0: int, x1: int, h: int, strong: list[float], weak: list[float]
-) -> list[float] | None:
-    """Divider positions of an evenly divided box, or None if it is not one.
+def fit_grid(x0: int, x1: int, h: int, marks: list[_Mark]) -> list[tuple[float, _Mark | None]] | None:
+    """Dividers of an evenly divided box, or None if it is not one.
 
     Each cell count N gives N-1 evenly spaced places; N is accepted when
-    nearly all places have a candidate and few candidates are off the grid.
-    Two cells need a strong (full-height) divider: one stray stroke near the
-    middle of a string box must not make it a comb.
+    nearly all places have a mark and few marks are off the grid. Two cells
+    need a strong (full-height) divider: one stray stroke near the middle of
+    a string box must not make it a comb.
     """
-    cands = sorted(strong + weak)
-    if not cands:
+    if not marks:
         return None
+    pos = np.array([m.pos for m in marks])
     w = x1 - x0
     best, best_score = None, -1e9
     n_lo = max(2, int(np.ceil(w / (MAX_PITCH * h))))
@@ -157,39 +212,58 @@ def fit_grid(
         pitch = w / n
         tol = max(2.0, GRID_TOL * pitch)
         grid = x0 + pitch * np.arange(1, n)
-        placed: list[float] = []
-        matched = 0
-        for g in grid:
-            near = [c for c in cands if abs(c - g) <= tol]
-            if near:
-                matched += 1
-                placed.append(min(near, key=lambda c, g=g: abs(c - g)))
-            else:
-                placed.append(float(g))
-        off = sum(1 for c in cands if np.min(np.abs(grid - c)) > tol)
+        dist = np.abs(pos[None, :] - grid[:, None])
+        near = dist.min(axis=1) <= tol
+        matched = int(near.sum())
+        off = int((dist.min(axis=0) > tol).sum())
         missing = n - 1 - matched
         if matched == 0 or missing > 0.25 * (n - 1) or off > 0.34 * matched:
             continue
-        if n == 2 and not any(abs(c - grid[0]) <= tol for c in strong):
+        if n == 2 and not marks[int(dist[0].argmin())].strong:
             continue
         score = matched - 2 * off - missing
         if score > best_score:
-            best, best_score = placed, score
+            best_score = score
+            best = [
+                (float(marks[int(dist[k].argmin())].pos), marks[int(dist[k].argmin())])
+                if near[k]
+                else (float(grid[k]), None)
+                for k in range(n - 1)
+            ]
     return best
 
 
-def _components(ink: np.ndarray, min_area: int, min_size: float):
+def _components(ink: np.ndarray, min_area: int, min_size: float) -> tuple[np.ndarray, list]:
+    """Labels and [x0, y0, x1, y1, area, [label ids]] of components big enough."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    st = stats[1:]
+    ok = (st[:, cv2.CC_STAT_AREA] >= min_area) & (
+        np.maximum(st[:, cv2.CC_STAT_WIDTH], st[:, cv2.CC_STAT_HEIGHT]) >= min_size
+    )
     keep = []
-    for i in range(1, n):
-        x, y, w, h, area = (int(v) for v in stats[i])
-        if area >= min_area and max(w, h) >= min_size:
-            keep.append([x, y, x + w, y + h, area, [i]])
+    for i in np.nonzero(ok)[0]:
+        x, y, w, h, area = (int(v) for v in st[i])
+        keep.append([x, y, x + w, y + h, area, [int(i) + 1]])
     return labels, keep
 
 
-def _merge_overlapping(comps: list, h_ref: float) -> list:
-    """Join pieces of one digit: boxes that overlap much in x."""
+def _join(a: list, b: list) -> list:
+    return [
+        min(a[0], b[0]),
+        min(a[1], b[1]),
+        max(a[2], b[2]),
+        max(a[3], b[3]),
+        a[4] + b[4],
+        a[5] + b[5],
+    ]
+
+
+def _merge_pieces(comps: list, h_ref: float) -> list:
+    """Join the pieces of one digit (a 5's loose bar, a broken 4).
+
+    Pieces overlapping much in x are one digit; a small piece (well under a
+    digit's height) goes to the neighbour it overlaps or nearly touches.
+    """
     comps = sorted(comps, key=lambda c: c[0])
     out: list = []
     for c in comps:
@@ -198,14 +272,7 @@ def _merge_overlapping(comps: list, h_ref: float) -> list:
             ov = min(p[2], c[2]) - max(p[0], c[0])
             small = min(p[3] - p[1], c[3] - c[1]) < 0.45 * h_ref
             if ov >= 0.5 * min(p[2] - p[0], c[2] - c[0]) or (small and ov > -0.05 * h_ref):
-                out[-1] = [
-                    min(p[0], c[0]),
-                    min(p[1], c[1]),
-                    max(p[2], c[2]),
-                    max(p[3], c[3]),
-                    p[4] + c[4],
-                    p[5] + c[5],
-                ]
+                out[-1] = _join(p, c)
                 continue
         out.append(c)
     return out
@@ -224,58 +291,73 @@ def _split_columns(mask: np.ndarray, parts: int) -> list[int]:
             cuts.append(int(ideal))
             continue
         xs = np.arange(lo, hi + 1)
-        cost = prof[lo : hi + 1] + 0.05 * prof.max() * np.abs(xs - ideal) / max(r, 1)
+        cost = prof[lo : hi + 1] + 0.05 * prof.max() * np.abs(xs - ideal) / max(r, 1.0)
         cuts.append(int(xs[np.argmin(cost)]))
     cuts.append(w)
     return cuts
 
 
-def _crop(grey: np.ndarray, mask: np.ndarray, margin: int) -> Digit | None:
+def _crop(
+    paper: np.ndarray, mask: np.ndarray, ox: int, oy: int, margin: int
+) -> Digit | None:
+    """Greyscale crop of the ink in ``mask`` (placed at ox, oy), other ink whited."""
     ys, xs = np.nonzero(mask)
     if ys.size == 0:
         return None
-    H, W = grey.shape
-    y0, y1 = max(0, ys.min() - margin), min(H, ys.max() + 1 + margin)
-    x0, x1 = max(0, xs.min() - margin), min(W, xs.max() + 1 + margin)
-    keep = cv2.dilate(mask[y0:y1, x0:x1], np.ones((3, 3), np.uint8), iterations=2)
-    img = np.where(keep > 0, grey[y0:y1, x0:x1], 255).astype(np.uint8)
+    H, W = paper.shape
+    y0, y1 = max(0, oy + ys.min() - margin), min(H, oy + ys.max() + 1 + margin)
+    x0, x1 = max(0, ox + xs.min() - margin), min(W, ox + xs.max() + 1 + margin)
+    keep = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    ya, xa = oy - y0, ox - x0
+    my0, mx0 = max(0, -ya), max(0, -xa)
+    my1, mx1 = min(mask.shape[0], y1 - y0 - ya), min(mask.shape[1], x1 - x0 - xa)
+    keep[ya + my0 : ya + my1, xa + mx0 : xa + mx1] = mask[my0:my1, mx0:mx1]
+    # Keep the stroke's soft edge: dilate before masking.
+    keep = cv2.dilate(keep, np.ones((3, 3), np.uint8), iterations=2)
+    img = np.where(keep > 0, paper[y0:y1, x0:x1], 255).astype(np.uint8)
     return Digit((int(x0), int(y0), int(x1 - x0), int(y1 - y0)), img)
+
+
+def _group_mask(labels: np.ndarray, g: list) -> np.ndarray:
+    return np.isin(labels[g[1] : g[3], g[0] : g[2]], g[5]).astype(np.uint8)
 
 
 def analyse_box(
     grey: np.ndarray,
     est: tuple[float, float, float, float],
-    separators: list[float],
+    walls: list[tuple[float, float]],
     dpi: float,
     search: int,
+    single: bool = False,
 ) -> BoxLayout:
     """Kind, cells and digits of the box whose interior is about ``est``.
 
-    ``separators`` are x positions of full-height printed dividers already
-    seen at page level; ``search`` is how far (pixels) the estimate may be off.
+    ``walls`` are x ranges of full-height printed dividers already seen at
+    page level; ``search`` is how far (pixels) the estimates may be off.
+    A ``single`` box is a one-cell comb.
     """
-    ink = ink_mask(grey)
+    dark = darkness(grey, dpi)
+    ink = ink_mask(dark)
     interior, bands = _refine_interior(ink, est, search)
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
-    line_w = max(1, int(np.median([b[3] - b[1] for b in bands[:2]] or [2])))
-    ticks = _ticks(ink, interior, line_w)
-    dividers = fit_grid(x0, x1, h, separators, ticks)
-    if dividers is None and len(separators) >= 2:
-        dividers = sorted(separators)
+    marks = _vertical_marks(dark, interior, walls, search)
+    if single:
+        dividers: list | None = []
+    else:
+        dividers = fit_grid(x0, x1, h, marks)
+    strong = [m for m in marks if m.strong]
+    if dividers is None and len(strong) >= 2:
+        # Uneven but clearly printed cells.
+        dividers = [(m.pos, m) for m in sorted(strong, key=lambda m: m.pos)]
 
     clean = ink.copy()
-    paper = grey.copy()
     for bx0, by0, bx1, by1 in bands:
         clean[max(0, by0 - 1) : by1 + 1, max(0, bx0 - 1) : bx1 + 1] = 0
-    for d in dividers or []:
-        c = int(round(d))
-        r = search
-        prof = ink[y0:y1, max(0, c - r) : c + r + 1].mean(axis=0)
-        band = _line_band(prof, 0, len(prof))
-        a, b = (band[0] + c - r, band[1] + c - r) if band else (c - line_w, c + line_w)
-        clean[:, max(0, a - 1) : b + 1] = 0
-    paper[clean == 0] = 255
+    for _, m in dividers or []:
+        if m is not None:
+            clean[m.top : y1 + 1, max(0, m.a - 1) : m.b + 1] = 0
+    paper = np.where(clean > 0, grey, 255).astype(np.uint8)
     inner = np.zeros_like(clean)
     inner[y0:y1, x0:x1] = clean[y0:y1, x0:x1]
 
@@ -284,36 +366,36 @@ def analyse_box(
     margin = max(2, int(0.06 * h))
     digits: list[Digit] = []
     if dividers is not None:
-        edges = [x0, *dividers, x1]
+        edges = [x0, *(p for p, _ in dividers), x1]
         cells = len(edges) - 1
         owner: dict[int, list] = {}
         for c in comps:
-            cx = (c[0] + c[2]) / 2.0
-            k = int(np.searchsorted(edges, cx)) - 1
+            k = int(np.searchsorted(edges, (c[0] + c[2]) / 2.0)) - 1
             owner.setdefault(min(max(k, 0), cells - 1), []).append(c)
         for k in range(cells):
-            group = owner.get(k)
-            if not group:
+            group = owner.get(k, [])
+            # Only a piece of a digit's height is a stroke spilling over
+            # from the next cell, or dirt: the cell is empty.
+            if not any(c[3] - c[1] >= CELL_INK * h for c in group):
                 continue
-            mask = np.isin(labels, [i for c in group for i in c[5]]).astype(np.uint8)
-            d = _crop(paper, mask, margin)
+            g = group[0]
+            for c in group[1:]:
+                g = _join(g, c)
+            d = _crop(paper, _group_mask(labels, g), g[0], g[1], margin)
             if d is not None:
                 digits.append(d)
         return BoxLayout("comb", cells, interior, tuple(digits))
 
     heights = [c[3] - c[1] for c in comps]
     h_ref = float(np.median([v for v in heights if v >= 0.4 * max(heights)])) if heights else h
-    for g in _merge_overlapping(comps, h_ref):
-        gx0, gy0, gx1, gy1 = g[:4]
-        sub = np.isin(labels[gy0:gy1, gx0:gx1], g[5]).astype(np.uint8)
-        gw = gx1 - gx0
-        expected = ASPECT * max(h_ref, gy1 - gy0)
+    for g in _merge_pieces(comps, h_ref):
+        sub = _group_mask(labels, g)
+        gw = g[2] - g[0]
+        expected = ASPECT * max(h_ref, g[3] - g[1])
         parts = max(2, int(round(gw / expected))) if gw > SPLIT * expected else 1
         cuts = _split_columns(sub, parts)
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-            mask = np.zeros_like(inner)
-            mask[gy0:gy1, gx0 + a : gx0 + b] = sub[:, a:b]
-            d = _crop(paper, mask, margin)
+            d = _crop(paper, sub[:, a:b], g[0] + a, g[1], margin)
             if d is not None:
                 digits.append(d)
     return BoxLayout("string", 0, interior, tuple(digits))

@@ -21,12 +21,12 @@ WORK_DPI = 150.0
 MAX_SKEW_DEG = 5.0
 # Below this the page is treated as straight (saves a warp of the page).
 MIN_SKEW_DEG = 0.05
+# A printed line is at least this much darker than the paper (grey levels).
+LINE_DARK = 40
 
 # Plausible interior size of a printed box, in inches.
-MIN_BOX_H, MAX_BOX_H = 0.12, 1.6
+MIN_BOX_H, MAX_BOX_H = 0.12, 1.0
 MIN_BOX_W, MAX_BOX_W = 0.08, 10.0
-# A hole in the line mask is a box interior only if it is this rectangular.
-MIN_FILL = 0.85
 
 
 def guess_dpi(shape: tuple[int, int]) -> float:
@@ -45,15 +45,20 @@ def _odd(n: float) -> int:
     return k if k % 2 else k + 1
 
 
-def binarize_page(grey: np.ndarray, dpi: float) -> np.ndarray:
-    """Ink mask (0/255) by a local mean threshold, robust to uneven paper."""
-    block = _odd(0.25 * dpi)
-    return cv2.adaptiveThreshold(
-        grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15
-    )
+def darkness(grey: np.ndarray, dpi: float) -> np.ndarray:
+    """How much darker than the local paper each pixel is (uint8, 0 = paper).
+
+    The paper level is a max filter wide enough to step over lines and pen
+    strokes, smoothed: uneven lighting and tinted paper cancel out.
+    """
+    k = _odd(0.04 * dpi)
+    paper = cv2.dilate(grey, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    b = _odd(0.15 * dpi)
+    paper = cv2.blur(paper, (b, b))
+    return cv2.subtract(paper, grey)
 
 
-def estimate_skew(ink: np.ndarray, dpi: float) -> float:
+def estimate_skew(dark: np.ndarray, dpi: float) -> float:
     """Page skew in degrees (positive: lines fall to the right) from long lines.
 
     Short horizontal opening keeps line pieces even when skewed; each long thin
@@ -62,7 +67,8 @@ def estimate_skew(ink: np.ndarray, dpi: float) -> float:
     length-weighted median.
     """
     k = max(5, int(round(0.06 * dpi)))
-    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
+    horiz = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
+    horiz = (horiz >= LINE_DARK).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
     if n <= 1:
         return 0.0
@@ -105,7 +111,7 @@ class Geometry:
     scale: float  # work pixels per page pixel
     angle: float  # skew removed, degrees
     to_page: np.ndarray  # 2x3 affine: deskewed full-res -> page
-    work_ink: np.ndarray  # deskewed work-resolution ink mask (0/255)
+    work_dark: np.ndarray  # deskewed work-resolution darkness (see ``darkness``)
 
     @property
     def work_dpi(self) -> float:
@@ -135,10 +141,10 @@ def page_geometry(page: np.ndarray, dpi: float) -> Geometry:
     else:
         small = page
     wdpi = dpi * scale
-    ink = binarize_page(small, wdpi)
-    angle = estimate_skew(ink, wdpi)
+    dark = darkness(small, wdpi)
+    angle = estimate_skew(dark, wdpi)
     if abs(angle) < MIN_SKEW_DEG:
-        return Geometry(dpi, scale, 0.0, np.eye(2, 3), ink)
+        return Geometry(dpi, scale, 0.0, np.eye(2, 3), dark)
     full, _ = _rotation((h, w), angle)
     s = np.diag([scale, scale, 1.0])
     work = s @ full @ np.linalg.inv(s)
@@ -147,110 +153,160 @@ def page_geometry(page: np.ndarray, dpi: float) -> Geometry:
     small_rot = cv2.warpAffine(
         small, work[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    ink = binarize_page(small_rot, wdpi)
-    return Geometry(dpi, scale, angle, np.linalg.inv(full)[:2], ink)
+    dark = darkness(small_rot, wdpi)
+    return Geometry(dpi, scale, angle, np.linalg.inv(full)[:2], dark)
 
 
 @dataclass(frozen=True)
 class Frame:
-    """A printed box in work coordinates: its interior and its cells.
+    """A printed box in work coordinates: its interior and its inner walls.
 
-    ``cells`` are the holes of the line mask inside the frame (x0, x1 pairs,
-    end exclusive); more than one means printed full-height dividers.
+    ``walls`` are x ranges of full-height printed lines inside the box
+    (dividers of a comb, or the touching sides of boxes printed side by side);
+    ``boxes`` counts the separate printed boxes joined into this frame.
     """
 
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-    cells: tuple[tuple[int, int], ...]
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    walls: tuple[tuple[float, float], ...] = ()
+    boxes: int = 1
 
     @property
-    def w(self) -> int:
+    def w(self) -> float:
         return self.x1 - self.x0
 
     @property
-    def h(self) -> int:
+    def h(self) -> float:
         return self.y1 - self.y0
 
 
-def line_masks(ink: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
-    """Horizontal and vertical printed-line masks of a deskewed ink mask.
+def line_masks(dark: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical printed-line masks (0/255) of a deskewed page.
 
-    The opening lengths (0.14 in) are longer than printed text strokes and most
-    handwritten strokes, and shorter than the side of the smallest box.
+    A grey-level opening (0.14 in: longer than printed text strokes and most
+    handwritten strokes, shorter than the side of the smallest box) keeps a
+    pixel as dark as the faintest stretch of line through it, so thin, faint
+    or noisy lines survive and noise does not; a short closing then bridges
+    breaks.
     """
     k = max(7, int(round(0.14 * dpi)))
     gap = max(2, int(round(0.02 * dpi)))
     rect = cv2.getStructuringElement
-    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (k, 1)))
-    horiz = cv2.morphologyEx(horiz, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (gap, 1)))
-    vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, k)))
-    vert = cv2.morphologyEx(vert, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (1, gap)))
-    return horiz, vert
+    out = []
+    for size, close in (((k, 1), (gap, 1)), ((1, k), (1, gap))):
+        m = cv2.morphologyEx(dark, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, size))
+        m = np.where(m >= LINE_DARK, 255, 0).astype(np.uint8)
+        out.append(cv2.morphologyEx(m, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, close)))
+    return out[0], out[1]
 
 
-def find_frames(ink: np.ndarray, dpi: float) -> list[Frame]:
-    """Printed boxes of a deskewed work-resolution ink mask.
+@dataclass(frozen=True)
+class _Seg:
+    x0: int
+    x1: int
+    y: float  # centre of the line's core rows
+    t: int  # thickness
 
-    A box interior is an enclosed, nearly rectangular hole of the line mask;
-    holes side by side with only a line between them are the cells of one
-    comb. Holes of implausible size (the page border, big tables, text
-    counters) are left out.
+
+def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
+    """Long horizontal lines: components of the mask, with their core row."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
+    segs = []
+    min_w = 0.15 * dpi
+    for i in np.nonzero(stats[1:, cv2.CC_STAT_WIDTH] >= min_w)[0] + 1:
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        rows = (labels[y : y + h, x : x + w] == i).sum(axis=1)
+        core = np.nonzero(rows >= 0.5 * rows.max())[0]
+        # A thick blob (handwriting merged into a line) has its core rows
+        # spread out; keep the longest run of them.
+        segs.append(_Seg(x, x + w, y + (core[0] + core[-1]) / 2.0, int(core[-1] - core[0] + 1)))
+    return segs
+
+
+def _v_cover(vert: np.ndarray, x: float, y0: float, y1: float, r: int) -> tuple[float, float]:
+    """Best share of rows y0..y1 covered by a vertical line within x +- r."""
+    H, W = vert.shape
+    a, b = max(0, int(round(x)) - r), min(W, int(round(x)) + r + 1)
+    ya, yb = max(0, int(round(y0))), min(H, int(round(y1)) + 1)
+    if b <= a or yb <= ya:
+        return 0.0, x
+    cover = (vert[ya:yb, a:b] > 0).mean(axis=0)
+    j = int(np.argmax(cover))
+    return float(cover[j]), float(a + j)
+
+
+def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
+    """Printed boxes of a deskewed work-resolution darkness image.
+
+    A box is a pair of horizontal lines of about the same extent, one above
+    the other at a plausible distance, joined at both ends by vertical lines.
+    Handwriting inside (or across) a box does not matter: only the four sides
+    are checked. Full-height vertical lines between the sides are the box's
+    inner walls. Boxes that contain other boxes (panels, tables, the page
+    border) and boxes of implausible size are left out.
     """
-    horiz, vert = line_masks(ink, dpi)
-    lines = cv2.dilate(cv2.bitwise_or(horiz, vert), np.ones((3, 3), np.uint8))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(
-        cv2.bitwise_not(lines), connectivity=4, ltype=cv2.CV_32S
-    )
-    H, W = ink.shape
-    x, y, w, h, area = (stats[1:, k].astype(np.int64) for k in range(5))
-    ok = (x > 0) & (y > 0) & (x + w < W) & (y + h < H)
-    ok &= (h >= MIN_BOX_H * dpi) & (h <= MAX_BOX_H * dpi)
-    ok &= (w >= MIN_BOX_W * dpi) & (w <= MAX_BOX_W * dpi)
-    ok &= area >= MIN_FILL * w * h
-    # The dilation above ate one pixel of each side of the interior.
-    holes = [
-        (int(x[i]) - 1, int(y[i]) - 1, int(x[i] + w[i]) + 1, int(y[i] + h[i]) + 1)
-        for i in np.nonzero(ok)[0]
-    ]
-    return _group_cells(holes, dpi)
-
-
-def _group_cells(holes: list[tuple[int, int, int, int]], dpi: float) -> list[Frame]:
-    """Join holes that share top and bottom lines and are one line apart."""
-    holes.sort(key=lambda r: (r[0], r[1]))
-    used = [False] * len(holes)
-    max_gap = max(4, int(round(0.035 * dpi)))
+    horiz, vert = line_masks(dark, dpi)
+    segs = sorted(_h_segments(horiz, dpi), key=lambda s: s.y)
+    r = max(2, int(round(0.025 * dpi)))
     frames = []
-    for i, first in enumerate(holes):
-        if used[i]:
-            continue
-        used[i] = True
-        group = [first]
-        while True:
-            last = group[-1]
-            tol = max(2, int(round(0.1 * (last[3] - last[1]))))
-            nxt = None
-            for j in range(i + 1, len(holes)):
-                if used[j]:
-                    continue
-                c = holes[j]
-                if c[0] - last[2] > max_gap:
-                    break
-                if (
-                    c[0] >= last[2] - 1
-                    and abs(c[1] - last[1]) <= tol
-                    and abs(c[3] - last[3]) <= tol
-                ):
-                    nxt = j
-                    break
-            if nxt is None:
+    for i, top in enumerate(segs):
+        for bot in segs[i + 1 :]:
+            dy = bot.y - top.y
+            if dy < MIN_BOX_H * dpi:
+                continue
+            if dy > MAX_BOX_H * dpi:
                 break
-            used[nxt] = True
-            group.append(holes[nxt])
-        y0 = int(np.median([g[1] for g in group]))
-        y1 = int(np.median([g[3] for g in group]))
-        cells = tuple((g[0], g[2]) for g in group)
-        frames.append(Frame(group[0][0], y0, group[-1][2], y1, cells))
-    return frames
+            ox0, ox1 = max(top.x0, bot.x0), min(top.x1, bot.x1)
+            span = max(top.x1 - top.x0, bot.x1 - bot.x0)
+            if ox1 - ox0 < 0.85 * span or ox1 - ox0 < MIN_BOX_W * dpi:
+                continue
+            ya, yb = top.y + top.t / 2.0, bot.y - bot.t / 2.0
+            cl, xl = _v_cover(vert, ox0 + r / 2.0, ya, yb, r)
+            cr, xr = _v_cover(vert, ox1 - 1 - r / 2.0, ya, yb, r)
+            if cl < 0.8 or cr < 0.8:
+                continue
+            walls = _walls(vert, xl + r, xr - r, ya, yb, r)
+            frames.append(Frame(xl + 1.0, ya, xr, yb, walls))
+            break
+    return _drop_nested(frames, 2 * r)
+
+
+def _walls(vert: np.ndarray, x0: float, x1: float, y0: float, y1: float, r: int) -> tuple:
+    """x ranges of full-height vertical lines strictly between the sides."""
+    H, W = vert.shape
+    a, b = max(0, int(np.ceil(x0))), min(W, int(x1))
+    ya, yb = max(0, int(round(y0 + 1))), min(H, int(round(y1 - 1)))
+    if b - a < 3 or yb <= ya:
+        return ()
+    full = (vert[ya:yb, a:b] > 0).mean(axis=0) >= 0.85
+    edges = np.diff(np.concatenate([[0], full.astype(np.int8), [0]]))
+    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    walls: list[tuple[float, float]] = []
+    for s, e in zip(starts, ends, strict=True):
+        # Two lines a hair apart are the touching sides of two boxes.
+        if walls and s + a - walls[-1][1] <= 2 * r:
+            walls[-1] = (walls[-1][0], float(e + a))
+        else:
+            walls.append((float(s + a), float(e + a)))
+    return tuple(walls)
+
+
+def _drop_nested(frames: list[Frame], tol: float) -> list[Frame]:
+    """Keep the outermost of frames inside frames.
+
+    Digit boxes are not printed inside one another (panels and tables that
+    hold boxes are taller than MAX_BOX_H); a frame inside another is a stray
+    stroke taken for a line, or a squarish digit.
+    """
+    drop = set()
+    for i, f in enumerate(frames):
+        for j, g in enumerate(frames):
+            if i != j and (
+                g.x0 >= f.x0 - tol and g.x1 <= f.x1 + tol and g.y0 >= f.y0 - tol
+                and g.y1 <= f.y1 + tol
+            ):
+                # Of two equal frames keep the first.
+                drop.add(j if (g.w * g.h, -j) < (f.w * f.h, -i) else i)
+    return [f for k, f in enumerate(frames) if k not in drop]

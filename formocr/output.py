@@ -42,6 +42,7 @@ CSV_COLUMNS = (
     "error",
 )
 DECIMALS = 4
+_BY_SUFFIX: dict[str, Format] = {f".{f}": f for f in FORMATS}
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,7 @@ def format_for(path: Path | None) -> Format | None:
     """The format a file name asks for (.csv, .json, .jsonl), or None."""
     if path is None:
         return None
-    suffix = path.suffix.lower()
-    return {".csv": "csv", ".json": "json", ".jsonl": "jsonl"}.get(suffix)  # type: ignore[return-value]
+    return _BY_SUFFIX.get(path.suffix.lower())
 
 
 # -- records -> JSON-ready dicts ----------------------------------------------

@@ -18,9 +18,9 @@ from formocr.types import BBox, DigitCrop, FieldLayout
 
 __all__ = ["find_fields"]
 
-# Separate single-digit boxes of one size, in line, closer than this share of
-# a box's width, are one comb field (a date written DD MM YYYY in boxes).
-JOIN_GAP = 0.75
+# An undivided box at most this much wider than tall is a one-digit box
+# (a one-cell comb), not a digit string.
+SINGLE_ASPECT = 1.3
 
 
 def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]:
@@ -32,67 +32,21 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
 
     A box divided into evenly spaced cells, by full-height lines or by ticks
     rising from its bottom edge, is a ``"comb"`` field with one digit per
-    cell (empty cells left out). A row of separate, equally sized, square-ish
-    boxes closer together than three quarters of a box width is one comb as
-    well (one digit per box), so a date in eight boxes with wider gaps between
-    DD, MM and YYYY comes out as three fields. Any other box is a
-    ``"string"`` field, segmented into digits left to right.
+    cell (empty cells left out). Separate boxes are separate fields, however
+    close: an undivided box about as wide as tall (``SINGLE_ASPECT``) is a
+    one-cell comb, so a date written in eight single boxes comes out as
+    eight one-cell combs. This keeps the layout what was printed, and the
+    caller (or a template) decides which boxes make one value. Any other box
+    is a ``"string"`` field, segmented into digits left to right.
     """
     if page.ndim != 2 or page.dtype != np.uint8:
         raise ValueError("find_fields takes a 2-D uint8 greyscale page")
     if dpi is None or dpi <= 0:
         dpi = guess_dpi(page.shape)
     geom = page_geometry(page, float(dpi))
-    frames = _join_single_boxes(find_frames(geom.work_ink, geom.work_dpi))
+    frames = find_frames(geom.work_dark, geom.work_dpi)
     fields = [_analyse(page, geom, f) for f in _reading_order(frames)]
     return [f for f in fields if f is not None]
-
-
-def _join_single_boxes(frames: list[Frame]) -> list[Frame]:
-    """Merge rows of separate, equal, square-ish one-cell boxes into combs."""
-
-    def square(f: Frame) -> bool:
-        return len(f.cells) == 1 and 0.5 <= f.w / max(f.h, 1) <= 1.6
-
-    frames = sorted(frames, key=lambda f: (f.x0, f.y0))
-    used = [False] * len(frames)
-    out = []
-    for i, f in enumerate(frames):
-        if used[i]:
-            continue
-        used[i] = True
-        if not square(f):
-            out.append(f)
-            continue
-        group = [f]
-        for j in range(i + 1, len(frames)):
-            g, last = frames[j], group[-1]
-            if used[j] or not square(g):
-                continue
-            gap = g.x0 - last.x1
-            if gap > JOIN_GAP * last.w + 0.3 * last.h:
-                if g.x0 > last.x1 + 2 * last.w:
-                    break
-                continue
-            tol = max(2, 0.12 * last.h)
-            if (
-                gap > 0
-                and abs(g.y0 - last.y0) <= tol
-                and abs(g.y1 - last.y1) <= tol
-                and abs(g.w - last.w) <= 0.15 * last.w + 2
-            ):
-                # ``gap`` counts two frame lines as well as the paper between.
-                if gap - 0.1 * last.h <= JOIN_GAP * last.w:
-                    used[j] = True
-                    group.append(g)
-        if len(group) == 1:
-            out.append(f)
-            continue
-        cells = tuple(c for g in group for c in g.cells)
-        y0 = int(np.median([g.y0 for g in group]))
-        y1 = int(np.median([g.y1 for g in group]))
-        out.append(Frame(group[0].x0, y0, group[-1].x1, y1, cells))
-    return out
 
 
 def _reading_order(frames: list[Frame]) -> list[Frame]:
@@ -149,8 +103,9 @@ def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> FieldLayout | None:
     X1, Y1 = int(np.ceil(f.x1 / s)) + margin, int(np.ceil(f.y1 / s)) + margin
     grey = _cut(page, geom, X0, Y0, X1 - X0, Y1 - Y0)
     est = (f.x0 / s - X0, f.y0 / s - Y0, f.x1 / s - X0, f.y1 / s - Y0)
-    seps = [((a[1] + b[0]) / 2.0) / s - X0 for a, b in zip(f.cells[:-1], f.cells[1:], strict=True)]
-    box = analyse_box(grey, est, seps, geom.dpi, search)
+    walls = [(a / s - X0, b / s - X0) for a, b in f.walls]
+    single = not walls and f.w <= SINGLE_ASPECT * f.h
+    box = analyse_box(grey, est, walls, geom.dpi, search, single)
     ix0, iy0, ix1, iy1 = box.interior
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
         return None

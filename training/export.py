@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,19 @@ def check_parity(module: nn.Module, onnx_path: Path, x: np.ndarray, atol: float 
     return err
 
 
+def _export(module: nn.Module, dummy: torch.Tensor, out: Path) -> None:
+    torch.onnx.export(
+        module,
+        (dummy,),
+        str(out),
+        input_names=["input"],
+        output_names=["logits"],
+        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+        opset_version=OPSET,
+        dynamo=False,
+    )
+
+
 def export(
     checkpoints: list[Path],
     out: Path,
@@ -70,16 +84,10 @@ def export(
     module.eval()
     out.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.zeros(2, 1, 28, 28)
-    torch.onnx.export(
-        module,
-        (dummy,),
-        str(out),
-        input_names=["input"],
-        output_names=["logits"],
-        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-        opset_version=OPSET,
-        dynamo=False,
-    )
+    with warnings.catch_warnings():
+        # dynamo=False is the deliberate choice (no onnxscript); silence its notice.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        _export(module, dummy, out)
     rng = np.random.default_rng(0)
     x = rng.random((64, 1, 28, 28), dtype=np.float32)
     if probe is not None:

@@ -1,0 +1,48 @@
+"""The project's own handwriting and form generator.
+
+Licensing keeps dataset pixels out of the repository, so samples, fixtures
+and benchmarks are drawn here: stroke-skeleton digits (``strokes``), pages
+with boxes, comb fields and printed text (``forms`` lays them out, ``sheet``
+draws them, ``printed`` sets the type), ground truth (``truth``), scan
+degradations (``degrade``) and file writers (``writers``). No torch.
+"""
+
+from training.synth.degrade import Degradation
+from training.synth.forms import PAGE_MM, make_cheque, make_form_page
+from training.synth.sheet import DigitSource
+from training.synth.strokes import TEMPLATES, WriterStyle, random_style, render_digit
+from training.synth.truth import CombStyle, DigitTruth, FieldTruth, reading_order
+from training.synth.writers import (
+    truth_from_dict,
+    truth_to_dict,
+    truth_to_json,
+    write_jpeg,
+    write_pdf,
+    write_png,
+    write_tiff,
+    write_truth,
+)
+
+__all__ = [
+    "PAGE_MM",
+    "TEMPLATES",
+    "CombStyle",
+    "Degradation",
+    "DigitSource",
+    "DigitTruth",
+    "FieldTruth",
+    "WriterStyle",
+    "make_cheque",
+    "make_form_page",
+    "random_style",
+    "reading_order",
+    "render_digit",
+    "truth_from_dict",
+    "truth_to_dict",
+    "truth_to_json",
+    "write_jpeg",
+    "write_pdf",
+    "write_png",
+    "write_tiff",
+    "write_truth",
+]

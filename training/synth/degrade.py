@@ -110,7 +110,7 @@ def geometry(
     dx = _draw(rng, deg.shift_mm) * px_per_mm
     dy = _draw(rng, deg.shift_mm) * px_per_mm
     m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, scale)
-    m[:, 2] += (dx, dy)
+    m[:, 2] += np.array([dx, dy])
     return m
 
 
@@ -134,7 +134,12 @@ def transform_boxes(boxes: np.ndarray, m: np.ndarray) -> np.ndarray:
         return boxes.reshape(0, 4)
     x0, y0, x1, y1 = boxes.T
     corners = np.stack(
-        [np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x0, y1], 1), np.stack([x1, y1], 1)],
+        [
+            np.stack([x0, y0], 1),
+            np.stack([x1, y0], 1),
+            np.stack([x0, y1], 1),
+            np.stack([x1, y1], 1),
+        ],
         axis=1,
     )  # (n, 4, 2)
     moved = corners @ m[:, :2].T + m[:, 2]
@@ -200,6 +205,7 @@ def photometric(
         out = flat.reshape(out.shape)
     if quality is not None:
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        if ok:
-            out = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else None
+        if decoded is not None:
+            out = decoded
     return out

@@ -351,7 +351,7 @@ def _polyline(p: np.ndarray) -> np.ndarray:
 def _trace(points: np.ndarray, corners: list[int], roundness: float) -> np.ndarray:
     """Dense path through control points, smooth between corners."""
     cuts = [0, *corners, len(points) - 1]
-    pieces = []
+    pieces: list[np.ndarray] = []
     for a, b in zip(cuts[:-1], cuts[1:], strict=True):
         if b <= a:
             continue
@@ -429,7 +429,7 @@ def render_digit(
     ink = canvas[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     if ink.shape[0] > height_px - 2:
         new_w = max(1, round(ink.shape[1] * (height_px - 2) / ink.shape[0]))
-        ink = cv2.resize(ink, (new_w, height_px - 2), interpolation=cv2.INTER_AREA)
+        ink = np.asarray(cv2.resize(ink, (new_w, height_px - 2), interpolation=cv2.INTER_AREA))
     top = (height_px - ink.shape[0]) // 2
     out = np.zeros((height_px, ink.shape[1] + 2), np.uint8)
     out[top : top + ink.shape[0], 1:-1] = ink

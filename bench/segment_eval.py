@@ -1,0 +1,126 @@
+"""Evaluate formocr.segment on synthetic pages with known truth.
+
+    PYTHONPATH=. .venv/bin/python bench/segment_eval.py --pages 40
+
+Pages come from training.synth (forms and cheques, fixed seeds), cycling
+through resolutions and degradations (clean, office scan, harsh fax/phone).
+Reports: fields found (a detected field with IoU >= 0.5), kind and cell
+count right, digit count right per found field, digit boxes found
+(IoU >= 0.5 with a crop), spurious fields, and time per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from formocr.segment import find_fields
+from formocr.types import BBox
+from training.synth import Degradation, make_cheque, make_form_page
+
+DPIS = (150, 200, 300, 400, 600)
+DEGRADATIONS = {
+    "clean": Degradation(),
+    "scan": Degradation.scan(),
+    "harsh": Degradation.harsh(),
+}
+
+
+def iou(a: BBox, b: BBox) -> float:
+    ix = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
+    iy = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
+    inter = ix * iy
+    union = a.w * a.h + b.w * b.h - inter
+    return inter / union if union else 0.0
+
+
+def make_page(i: int, seed: int, deg_names: list[str]):
+    rng = np.random.default_rng(seed + i)
+    dpi = DPIS[i % len(DPIS)]
+    deg_name = deg_names[(i // len(DPIS)) % len(deg_names)]
+    deg = DEGRADATIONS[deg_name]
+    kind = "cheque" if i % 4 == 3 else "form"
+    if kind == "cheque":
+        img, truth = make_cheque(rng, dpi, degradation=deg)
+    else:
+        img, truth = make_form_page(rng, dpi, degradation=deg)
+    return f"{i:03d}-{kind}-{dpi}-{deg_name}", img, dpi, truth
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pages", type=int, default=30)
+    ap.add_argument("--seed", type=int, default=1000)
+    ap.add_argument("--deg", default="clean,scan,harsh", help="comma list of degradations")
+    ap.add_argument("--no-dpi", action="store_true", help="pass dpi=None (guess the scale)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    ap.add_argument("--dump", type=Path, help="write pages with misses here (PNG)")
+    args = ap.parse_args()
+
+    c: dict[str, int] = defaultdict(int)
+    by_deg: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    times: list[float] = []
+    for i in range(args.pages):
+        name, img, dpi, truth = make_page(i, args.seed, args.deg.split(","))
+        t0 = time.perf_counter()
+        fields = find_fields(img, None if args.no_dpi else dpi)
+        times.append(time.perf_counter() - t0)
+        used: set[int] = set()
+        misses = []
+        for tr in truth:
+            scores = [(iou(f.bbox, tr.bbox), k) for k, f in enumerate(fields) if k not in used]
+            best = max(scores, default=(0.0, -1))
+            c["fields"] += 1
+            c["digits"] += len(tr.digits)
+            deg = name.rsplit("-", 1)[1]
+            by_deg[deg][0] += 1
+            if best[0] < 0.5:
+                misses.append(f"{tr.name} {tr.kind}/{tr.cells} {tuple(tr.bbox)} not found")
+                continue
+            used.add(best[1])
+            f = fields[best[1]]
+            c["found"] += 1
+            shape_ok = f.kind == tr.kind and f.cells == tr.cells
+            c["shape"] += shape_ok
+            count_ok = len(f.digits) == len(tr.digits)
+            c["count"] += count_ok
+            by_deg[deg][1] += 1
+            by_deg[deg][2] += count_ok and shape_ok
+            c["digit_found"] += sum(
+                any(iou(d.bbox, t.bbox) >= 0.5 for d in f.digits) for t in tr.digits
+            )
+            if not (shape_ok and count_ok):
+                misses.append(
+                    f"{tr.name} {tr.kind}/{tr.cells} {tuple(tr.bbox)} value={tr.value!r}: "
+                    f"got {f.kind}/{f.cells} with {len(f.digits)} digits"
+                )
+        c["spurious"] += len(fields) - len(used)
+        for k, f in enumerate(fields):
+            if k not in used:
+                misses.append(f"spurious {f.kind}/{f.cells} {tuple(f.bbox)}")
+        if misses and args.verbose:
+            print(f"{name}:", *misses, sep="\n    ")
+        if misses and args.dump:
+            args.dump.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(args.dump / f"{name}.png"), img)
+
+    n = max(c["fields"], 1)
+    print(f"pages {args.pages}, fields {c['fields']}, digits {c['digits']}")
+    print(f"fields found          {100 * c['found'] / n:6.2f} %")
+    print(f"kind+cells right      {100 * c['shape'] / max(c['found'], 1):6.2f} % of found")
+    print(f"digit count right     {100 * c['count'] / max(c['found'], 1):6.2f} % of found")
+    print(f"digit boxes found     {100 * c['digit_found'] / max(c['digits'], 1):6.2f} %")
+    print(f"spurious fields       {c['spurious']}")
+    for deg, (tot, found, ok) in by_deg.items():
+        print(f"  {deg:6s} found {100 * found / tot:6.2f} %, all right {100 * ok / tot:6.2f} %")
+    t = np.array(times) * 1000
+    print(f"time per page         mean {t.mean():.0f} ms, max {t.max():.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

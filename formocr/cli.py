@@ -1,0 +1,295 @@
+"""The ``formocr`` command: options -> ScanConfig -> api.scan -> output writer.
+
+Data goes to stdout or the -o file; logs and the progress bar go to stderr.
+Exceptions become exit codes in one place (:func:`_exit_codes`):
+
+    0  every document was read
+    1  unexpected error (a bug: report it with the -v traceback)
+    2  usage error (click)
+    3  nothing to scan: no path exists, or none holds a supported file
+    4  some documents failed; the others were written
+    5  the model is missing, corrupt or does not match its card
+    6  the output could not be written
+    130 interrupted
+
+Heavy modules (numpy, OpenCV, onnxruntime) are imported inside the command,
+so ``formocr --help`` starts at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, cast
+
+import typer
+
+from formocr.config import DEFAULT_DPI, DEFAULT_MIN_CONFIDENCE, ScanConfig
+from formocr.errors import ExitCode, FormocrError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from formocr.output import Format
+
+log = logging.getLogger("formocr")
+
+app = typer.Typer(
+    name="formocr",
+    help="Read handwritten digits in the printed boxes of scanned forms and cheques.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from formocr import __version__
+
+        typer.echo(f"formocr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Read handwritten digits in the printed boxes of scanned forms and cheques."""
+
+
+@app.command()
+def scan(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="PDF, TIFF, PNG or JPEG files, directories (searched recursively) "
+            "or quoted glob patterns.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            dir_okay=False,
+            help="Write results to this file (replaced only when the batch is done); "
+            "default stdout.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="Output format; default from the -o extension, else csv.",
+            show_default=False,
+        ),
+    ] = None,
+    dpi: Annotated[
+        int, typer.Option(min=36, max=2400, help="Resolution to render PDF pages at.")
+    ] = DEFAULT_DPI,
+    min_confidence: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Fields whose least certain digit is below this: 'review'."
+        ),
+    ] = DEFAULT_MIN_CONFIDENCE,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            resolve_path=True,
+            help="ONNX digit model (its .json card beside it); default the shipped one.",
+            show_default=False,
+        ),
+    ] = None,
+    max_pages: Annotated[
+        int | None,
+        typer.Option(min=1, help="Fail documents with more pages than this.", show_default=False),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Debug logging, tracebacks on errors.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Log errors only.")] = False,
+) -> None:
+    """Read the digits in the boxes of every page and write one record per field."""
+    if verbose and quiet:
+        raise typer.BadParameter("give -v or -q, not both", param_hint="'-v' / '-q'")
+    chosen = _format(fmt, output)
+    console = _stderr_console()
+    _setup_logging(console, verbose, quiet)
+    with _exit_codes(verbose):
+        config = ScanConfig(
+            dpi=dpi, min_confidence=min_confidence, model=model, max_pages=max_pages
+        )
+        failed = _run(paths, config, chosen, output, console, quiet)
+    if failed:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _run(
+    paths: list[str],
+    config: ScanConfig,
+    fmt: Format,
+    output: Path | None,
+    console: Console,
+    quiet: bool,
+) -> int:
+    """Scan and write; returns the number of failed documents."""
+    from formocr import __version__, api
+    from formocr.output import RunInfo, open_writer
+
+    show_bar = console.is_terminal and not quiet
+    progress: api.Progress = _BarProgress(console) if show_bar else api.NullProgress()
+    batch = api.scan(paths, config, progress=progress)
+    info = RunInfo(__version__, batch.classifier.name, batch.classifier.sha256)
+    docs = pages = failed = 0
+    try:
+        with open_writer(fmt, output, info) as writer:
+            for doc in batch:
+                writer.write(doc)
+                docs += 1
+                pages += len(doc.pages)
+                failed += doc.status == "failed"
+    finally:
+        batch.close()
+    where = f"; results in {output}" if output else ""
+    log.info("%d documents, %d pages, %d failed%s", docs, pages, failed, where)
+    return failed
+
+
+def _format(fmt: OutputFormat | None, output: Path | None) -> Format:
+    from formocr.output import format_for
+
+    if fmt is not None:
+        return cast("Format", fmt.value)
+    if output is None:
+        return "csv"
+    chosen = format_for(output)
+    if chosen is None:
+        raise typer.BadParameter(
+            f"cannot tell the format from {output.name!r}; name it .csv, .json or .jsonl, "
+            "or give --format",
+            param_hint="'-o' / '--output'",
+        )
+    return chosen
+
+
+@contextlib.contextmanager
+def _exit_codes(verbose: bool) -> Iterator[None]:
+    """The one place where exceptions become messages and exit codes."""
+    try:
+        yield
+    except FormocrError as e:
+        log.error("%s", e, exc_info=verbose)
+        raise typer.Exit(int(e.exit_code)) from None
+    except KeyboardInterrupt:
+        log.error("interrupted; no output file was written or replaced")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except BrokenPipeError:
+        # The reader of stdout went away (| head): stop quietly, and keep
+        # Python from failing again when it flushes stdout at exit.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(int(ExitCode.OUTPUT)) from None
+    except Exception as e:
+        log.error(
+            "unexpected error: %s: %s; please report it with the output of -v",
+            type(e).__name__,
+            e,
+            exc_info=verbose,
+        )
+        raise typer.Exit(int(ExitCode.UNEXPECTED)) from None
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+_HANDLER_TAG = "_formocr_cli"
+
+
+def _setup_logging(console: Console, verbose: bool, quiet: bool) -> None:
+    """Log to stderr: rich on a terminal, plain lines under cron and pipes."""
+    handler: logging.Handler
+    if console.is_terminal:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=console, show_time=False, show_path=False)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("formocr: %(levelname)s: %(message)s"))
+    setattr(handler, _HANDLER_TAG, True)
+    logger = logging.getLogger("formocr")
+    for old in [h for h in logger.handlers if getattr(h, _HANDLER_TAG, False)]:
+        logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO)
+    logger.propagate = False
+
+
+class _BarProgress:
+    """A rich progress bar on stderr (only used when stderr is a terminal)."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._bar = Progress(
+            TextColumn("{task.description}", style="dim"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self._task = self._bar.add_task("scanning", total=None)
+
+    def start(self, total_files: int) -> None:
+        self._bar.update(self._task, total=total_files)
+        self._bar.start()
+
+    def page(self, source: str, page: int) -> None:
+        self._bar.update(self._task, description=f"{Path(source).name} p.{page}")
+
+    def advance(self, source: str, pages: int) -> None:
+        self._bar.advance(self._task)
+
+    def finish(self) -> None:
+        self._bar.update(self._task, description="done")
+        self._bar.stop()
+
+
+def main() -> None:
+    """Console entry point (``formocr``)."""
+    app(prog_name="formocr")

@@ -1,0 +1,154 @@
+"""Shared fixtures: synthetic forms, files in every supported format, fakes.
+
+The fakes stand in for the trained model and the segmenter, so the io, api,
+output and CLI tests run without ``formocr/models/digits.onnx``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import types
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from formocr.types import BBox, DigitCrop, FieldLayout, Prediction
+
+# -- synthetic pages -----------------------------------------------------------
+
+
+def form_image(width: int = 400, height: int = 300, text: str = "007") -> np.ndarray:
+    """A greyscale page with one comb box holding ``text`` and one empty box."""
+    page = np.full((height, width), 255, np.uint8)
+    cell = 40
+    x0, y0 = 20, 20
+    cv2.rectangle(page, (x0, y0), (x0 + cell * len(text), y0 + cell), 0, 2)
+    for i, ch in enumerate(text):
+        x = x0 + i * cell
+        cv2.line(page, (x, y0), (x, y0 + cell), 0, 1)
+        cv2.putText(page, ch, (x + 10, y0 + 32), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    cv2.rectangle(page, (20, 120), (220, 160), 0, 2)
+    return page
+
+
+def write_png(path: Path, page: np.ndarray | None = None, dpi: float | None = None) -> Path:
+    img = Image.fromarray(form_image() if page is None else page)
+    img.save(path, format="PNG", **({"dpi": (dpi, dpi)} if dpi else {}))
+    return path
+
+
+def write_pdf(path: Path, pages: int = 2, resolution: float = 72.0) -> Path:
+    """A PDF whose pages are form images; at ``resolution`` dpi it renders 1:1."""
+    images = [Image.fromarray(form_image(text=f"{i:03d}")) for i in range(1, pages + 1)]
+    images[0].save(path, save_all=True, append_images=images[1:], resolution=resolution)
+    return path
+
+
+def write_tiff(path: Path, frames: int = 3) -> Path:
+    images = [Image.fromarray(form_image(text=str(i) * 3)) for i in range(frames)]
+    images[0].save(path, save_all=True, append_images=images[1:], compression="tiff_deflate")
+    return path
+
+
+def encrypt_pdf(src: Path, dst: Path) -> Path:
+    """A copy of ``src`` that needs a user password; skips the test without qpdf/pypdf."""
+    qpdf = shutil.which("qpdf")
+    if qpdf:
+        cmd = [qpdf, "--encrypt", "secret", "owner", "256", "--", str(src), str(dst)]
+        subprocess.run(cmd, check=True, capture_output=True)
+        return dst
+    try:
+        from pypdf import PdfReader, PdfWriter
+    except ImportError:
+        pytest.skip("needs qpdf or pypdf to make an encrypted PDF")
+    writer = PdfWriter(clone_from=PdfReader(src))
+    writer.encrypt("secret", "owner")
+    with dst.open("wb") as f:
+        writer.write(f)
+    return dst
+
+
+needs_poppler = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None or shutil.which("pdfinfo") is None,
+    reason="needs poppler-utils (pdfinfo, pdftoppm)",
+)
+
+
+# -- fakes ---------------------------------------------------------------------
+
+
+class FakeClassifier:
+    """Same interface as formocr.classify.DigitClassifier; answers from a script.
+
+    The answers cycle through ``script`` (digit, confidence) per crop, so a
+    three-digit field reads "007" by default. Every call is recorded.
+    """
+
+    name = "fake-digits"
+    sha256 = "f" * 64
+
+    def __init__(self, script: Sequence[tuple[int, float]] = ((0, 0.99), (0, 0.98), (7, 0.95))):
+        self.script = list(script)
+        self.calls: list[int] = []
+        self._next = 0
+
+    def classify(self, images: Sequence[np.ndarray]) -> list[Prediction]:
+        self.calls.append(len(images))
+        out = []
+        for _ in images:
+            d, c = self.script[self._next % len(self.script)]
+            self._next += 1
+            rest = (1.0 - c) / 2
+            out.append(Prediction(d, c, ((d, c), ((d + 1) % 10, rest), ((d + 2) % 10, rest))))
+        return out
+
+
+def fake_find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]:
+    """Two fields on every page: a 3-cell comb with three digits, then an empty box."""
+    digits = tuple(
+        DigitCrop(BBox(20 + 40 * i, 20, 40, 40), page[20:60, 20 + 40 * i : 60 + 40 * i])
+        for i in range(3)
+    )
+    return [
+        FieldLayout(BBox(20, 20, 120, 40), "comb", digits, cells=3),
+        FieldLayout(BBox(20, 120, 200, 40), "string", ()),
+    ]
+
+
+@pytest.fixture
+def fake_segment(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Replace formocr.segment.find_fields (``install(fn)`` swaps in another one)."""
+
+    def install(fn: Callable[..., list[FieldLayout]] = fake_find_fields) -> None:
+        try:
+            import formocr.segment as segment
+        except ImportError:  # segment.py not written yet: stand in a module
+            segment = types.ModuleType("formocr.segment")
+            monkeypatch.setitem(sys.modules, "formocr.segment", segment)
+            import formocr
+
+            monkeypatch.setattr(formocr, "segment", segment, raising=False)
+        monkeypatch.setattr(segment, "find_fields", fn, raising=False)
+
+    install()
+    return install
+
+
+@pytest.fixture
+def fake_classifier() -> FakeClassifier:
+    return FakeClassifier()
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch, fake_classifier: FakeClassifier) -> FakeClassifier:
+    """Make api.load_classifier (what the CLI uses) return the fake classifier."""
+    import formocr.api
+
+    monkeypatch.setattr(formocr.api, "load_classifier", lambda model=None: fake_classifier)
+    return fake_classifier

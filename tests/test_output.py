@@ -1,0 +1,197 @@
+"""Writers: the JSON schema, exact CSV columns, streaming, atomic files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from formocr.errors import OutputError
+from formocr.output import (
+    CSV_COLUMNS,
+    RunInfo,
+    document_dict,
+    format_for,
+    make_writer,
+    open_writer,
+)
+from formocr.types import BBox, DigitResult, DocumentResult, FieldResult, PageResult
+
+INFO = RunInfo(version="9.9.9", model_name="fake-digits", model_sha256="f" * 64)
+
+
+def _digit(v: str, c: float, x: int) -> DigitResult:
+    return DigitResult(v, c, BBox(x, 20, 40, 40), ((v, c), ("1", (1 - c) / 2), ("2", (1 - c) / 2)))
+
+
+def good_doc(source: str = "scans/a.pdf") -> DocumentResult:
+    digits = (_digit("0", 0.999912345, 20), _digit("0", 0.98, 60), _digit("7", 0.95, 100))
+    fields = (
+        FieldResult("field_001", "007", 0.95, "ok", BBox(20, 20, 120, 40), digits),
+        FieldResult("field_002", "", 0.0, "empty", BBox(20, 120, 200, 40), ()),
+    )
+    pages = (PageResult(1, 400, 300, 300.0, fields), PageResult(2, 400, 300, 300.0, ()))
+    return DocumentResult(source, "ok", None, pages)
+
+
+def failed_doc(source: str = "scans/b.pdf") -> DocumentResult:
+    return DocumentResult(source, "failed", "b.pdf: empty file (0 bytes); scan it again")
+
+
+def schema() -> dict[str, Any]:
+    text = (resources.files("formocr") / "schema" / "results.schema.json").read_text()
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def document_validator() -> jsonschema.Draft202012Validator:
+    s = schema()
+    return jsonschema.Draft202012Validator({"$defs": s["$defs"], "$ref": "#/$defs/document"})
+
+
+def render(fmt: str, docs: list[DocumentResult]) -> str:
+    buf = io.StringIO()
+    w = make_writer(fmt, buf, INFO)  # type: ignore[arg-type]
+    for d in docs:
+        w.write(d)
+    w.close()
+    return buf.getvalue()
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    jsonschema.Draft202012Validator.check_schema(schema())
+
+
+@pytest.mark.parametrize("docs", [[], [good_doc()], [good_doc(), failed_doc(), good_doc("ü.png")]])
+def test_json_validates_and_equals_a_plain_dump(docs: list[DocumentResult]) -> None:
+    text = render("json", docs)
+    data = json.loads(text)
+    jsonschema.validate(data, schema(), cls=jsonschema.Draft202012Validator)
+    assert text == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    assert data["formocr"] == {
+        "version": "9.9.9",
+        "model": {"name": "fake-digits", "sha256": "f" * 64},
+    }
+    assert len(data["documents"]) == len(docs)
+
+
+def test_json_document_layout_and_rounding() -> None:
+    d = json.loads(render("json", [good_doc()]))["documents"][0]
+    assert d["source"] == "scans/a.pdf" and d["status"] == "ok" and d["error"] is None
+    page = d["pages"][0]
+    assert (page["page"], page["width"], page["height"], page["dpi"]) == (1, 400, 300, 300.0)
+    field = page["fields"][0]
+    assert field["value"] == "007" and field["bbox"] == [20, 20, 120, 40]
+    digit = field["digits"][0]
+    assert digit["confidence"] == 0.9999
+    assert digit["top3"][0] == ["0", 0.9999] and digit["bbox"] == [20, 20, 40, 40]
+
+
+def test_schema_rejects_what_it_should() -> None:
+    v = document_validator()
+    d = document_dict(good_doc())
+    d["pages"][0]["fields"][0]["value"] = 7  # a number would lose leading zeros
+    assert not v.is_valid(d)
+    d = document_dict(failed_doc())
+    d["error"] = None
+    assert not v.is_valid(d)
+
+
+def test_jsonl_one_valid_document_per_line() -> None:
+    lines = render("jsonl", [good_doc(), failed_doc()]).splitlines()
+    assert len(lines) == 2
+    v = document_validator()
+    for line in lines:
+        v.validate(json.loads(line))
+    assert json.loads(lines[1])["status"] == "failed"
+
+
+def test_csv_columns_rows_and_leading_zeros() -> None:
+    text = render("csv", [good_doc(), failed_doc()])
+    rows = list(csv.reader(io.StringIO(text)))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert (
+        text.splitlines()[0] == "source,page,field,value,confidence,status,x,y,width,height,error"
+    )
+    assert rows[1] == [
+        "scans/a.pdf",
+        "1",
+        "field_001",
+        "007",
+        "0.9500",
+        "ok",
+        "20",
+        "20",
+        "120",
+        "40",
+        "",
+    ]
+    assert rows[2][2:6] == ["field_002", "", "0.0000", "empty"]
+    assert rows[3] == ["scans/b.pdf", "", "", "", "", "failed", "", "", "", "", failed_doc().error]
+    assert len(rows) == 4
+
+
+def test_format_for() -> None:
+    assert format_for(Path("x.CSV")) == "csv"
+    assert format_for(Path("x.json")) == "json"
+    assert format_for(Path("x.jsonl")) == "jsonl"
+    assert format_for(Path("x.txt")) is None
+    assert format_for(None) is None
+
+
+# -- atomic files ----------------------------------------------------------------
+
+
+def test_file_written_atomically(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    with open_writer("json", out, INFO) as w:
+        w.write(good_doc())
+        assert not out.exists()  # streamed to a temporary file beside it
+        assert len(list(tmp_path.iterdir())) == 1
+    assert json.loads(out.read_text())["documents"][0]["source"] == "scans/a.pdf"
+    assert list(tmp_path.iterdir()) == [out]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
+def test_failure_leaves_no_file(tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"out.{fmt}"
+    with pytest.raises(RuntimeError), open_writer(fmt, out, INFO) as w:  # type: ignore[arg-type]
+        w.write(good_doc())
+        raise RuntimeError("the batch broke")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_leaves_existing_target_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    out.write_text("previous results\n")
+    with pytest.raises(KeyboardInterrupt), open_writer("csv", out, INFO) as w:
+        w.write(good_doc())
+        raise KeyboardInterrupt
+    assert out.read_text() == "previous results\n"
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_unwritable_target_is_an_output_error(tmp_path: Path) -> None:
+    with (
+        pytest.raises(OutputError, match="no-such-dir"),
+        open_writer("csv", tmp_path / "no-such-dir" / "out.csv", INFO),
+    ):
+        pass
+    with pytest.raises(OutputError, match="is a directory"), open_writer("csv", tmp_path, INFO):
+        pass
+
+
+def test_stdout_when_no_target(capsys: pytest.CaptureFixture[str]) -> None:
+    with open_writer("jsonl", None, INFO) as w:
+        w.write(failed_doc())
+    out = capsys.readouterr().out
+    assert json.loads(out)["source"] == "scans/b.pdf"

@@ -1,0 +1,186 @@
+"""Training package: data loading, a tiny training run, ONNX export and parity.
+
+Runs on generated digits (no MNIST needed); skipped where torch is absent.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from formocr.classify import DigitClassifier  # noqa: E402
+from formocr.errors import ModelError  # noqa: E402
+from formocr.normalize import normalize, normalize_batch  # noqa: E402
+from training import augment as augment_mod  # noqa: E402
+from training.augment import AugmentConfig, augment, make_input  # noqa: E402
+from training.data import (  # noqa: E402
+    MNIST_FILES,
+    DataError,
+    download_mnist,
+    load_folder,
+    load_mnist,
+    locate_mnist,
+)
+from training.export import check_parity, export  # noqa: E402
+from training.model import ConvAutoencoder  # noqa: E402
+from training.train import TrainConfig, load_checkpoint, train  # noqa: E402
+
+
+def _digit(d: int, rng: np.random.Generator) -> np.ndarray:
+    """MNIST-like (white on black, 28x28) digit drawn with a Hershey font."""
+    img = np.zeros((28, 28), np.uint8)
+    font = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX][int(rng.integers(2))]
+    cv2.putText(img, str(d), (7 + int(rng.integers(-2, 3)), 22), font, 0.8, 255, 2, cv2.LINE_AA)
+    return img
+
+
+def _write_idx(path: Path, arr: np.ndarray) -> None:
+    header = bytes([0, 0, 8, arr.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in arr.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + arr.astype(np.uint8).tobytes())
+
+
+@pytest.fixture(scope="module")
+def fake_mnist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("mnist")
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 600), ("t10k", 100)):
+        labels = np.arange(n) % 10
+        _write_idx(d / f"{prefix}-images-idx3-ubyte.gz", np.stack([_digit(y, rng) for y in labels]))
+        _write_idx(d / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    return d
+
+
+def test_mnist_loader_inverts_to_dark_on_light(fake_mnist: Path) -> None:
+    ds = load_mnist("test", fake_mnist)
+    assert ds.images.shape == (100, 28, 28) and len(ds) == 100
+    assert ds.images[0, 0, 0] == 255  # paper is light
+    assert list(ds.labels[:3]) == [0, 1, 2]
+
+
+def test_missing_mnist_names_files_and_places(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as e:
+        locate_mnist(tmp_path)
+    msg = str(e.value)
+    assert all(name in msg for name in MNIST_FILES) and str(tmp_path) in msg
+    assert "--download" in msg
+
+
+def test_offline_download_fails_clearly(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="could not download"):
+        download_mnist(tmp_path, mirrors=("file:///nonexistent/mirror/",))
+
+
+def test_download_rejects_bad_checksum(tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for name in MNIST_FILES:
+        (mirror / name).write_bytes(b"not mnist")
+    with pytest.raises(DataError, match="checksum mismatch"):
+        download_mnist(tmp_path / "dest", mirrors=(mirror.as_uri() + "/",))
+
+
+def test_folder_loader(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    for d in (3, 8):
+        (tmp_path / str(d)).mkdir()
+        cv2.imwrite(str(tmp_path / str(d) / "a.png"), 255 - _digit(d, rng))
+    ds = load_folder(tmp_path)
+    assert sorted(ds.labels.tolist()) == [3, 8]
+
+
+def test_training_and_runtime_share_one_preprocessing() -> None:
+    """The clean training path is formocr.normalize itself, bit for bit."""
+    assert augment_mod.normalize is normalize
+    img = 255 - _digit(5, np.random.default_rng(2))
+    np.testing.assert_array_equal(make_input(img, None, AugmentConfig()), normalize(img))
+
+
+def test_augment_keeps_a_uint8_crop_with_ink() -> None:
+    rng = np.random.default_rng(3)
+    img = 255 - _digit(2, rng)
+    for _ in range(20):
+        out = augment(img, rng, AugmentConfig())
+        assert out.dtype == np.uint8 and out.ndim == 2
+    assert make_input(img, rng, AugmentConfig()).shape == (28, 28)
+
+
+def test_model_shapes() -> None:
+    m = ConvAutoencoder().eval()
+    logits, recon = m.forward_both(torch.zeros(3, 1, 28, 28))
+    assert logits.shape == (3, 10) and recon.shape == (3, 1, 28, 28)
+
+
+@pytest.fixture(scope="module")
+def trained(fake_mnist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    cfg = TrainConfig(epochs=2, val_size=100, batch_size=50, workers=0, lr=0.05)
+    return train(cfg, out, fake_mnist)
+
+
+def test_checkpoint_rebuilds_its_model(trained: Path) -> None:
+    model, ckpt = load_checkpoint(trained)
+    assert ckpt["model_config"]["hidden"] == 500
+    assert ckpt["train_config"]["epochs"] == 2
+    assert "mnist_val" in ckpt["metrics"] and len(ckpt["metrics"]["history"]) == 2
+    assert set(ckpt["data"]["mnist"]) == set(MNIST_FILES)
+
+
+def test_export_parity_card_and_runtime(trained: Path, fake_mnist: Path, tmp_path: Path) -> None:
+    onnx_path = tmp_path / "digits.onnx"
+    probe = normalize_batch(list(load_mnist("test", fake_mnist).images[:20]))
+    card = export([trained, trained], onnx_path, probe=probe)  # a 2-member ensemble
+    assert card["members"] == 2 and card["parity_max_abs_err"] <= 1e-4
+    assert json.loads(onnx_path.with_suffix(".json").read_text())["sha256"] == card["sha256"]
+
+    model, _ = load_checkpoint(trained)
+    assert check_parity(model, _single(trained, tmp_path), probe) <= 1e-4
+
+    clf = DigitClassifier(onnx_path)
+    crops = list(load_mnist("test", fake_mnist).images[:10])
+    preds = clf.classify(crops)
+    assert len(preds) == 10
+    for p in preds:
+        assert 0.0 <= p.confidence <= 1.0 and len(p.top3) == 3
+        assert p.top3[0][1] >= p.top3[1][1] >= p.top3[2][1]
+    with torch.no_grad():
+        ref = torch.softmax(model(torch.from_numpy(normalize_batch(crops))), 1).numpy()
+    np.testing.assert_allclose([p.confidence for p in preds], ref.max(1), atol=1e-4)
+
+
+def _single(ckpt: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "single.onnx"
+    export([ckpt], path)
+    return path
+
+
+def test_classifier_refuses_a_tampered_model(trained: Path, tmp_path: Path) -> None:
+    path = _single(trained, tmp_path)
+    blob = bytearray(path.read_bytes())
+    blob[-10] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    with pytest.raises(ModelError, match="does not match its card"):
+        DigitClassifier(path)
+
+
+def test_classifier_refuses_a_model_without_card(trained: Path, tmp_path: Path) -> None:
+    path = _single(trained, tmp_path)
+    path.with_suffix(".json").unlink()
+    with pytest.raises(ModelError, match="no model card"):
+        DigitClassifier(path)
+
+
+def test_classifier_refuses_other_preprocessing(trained: Path, tmp_path: Path) -> None:
+    path = _single(trained, tmp_path)
+    card = json.loads(path.with_suffix(".json").read_text())
+    card["preprocess_version"] = "0"
+    path.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="preprocessing version"):
+        DigitClassifier(path)

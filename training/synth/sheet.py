@@ -1,0 +1,336 @@
+"""Drawing primitives for synthetic pages: frames, combs, free boxes, ink.
+
+A ``Sheet`` is one page under construction. It owns the page's writer (one
+hand per page, as on a real form), pen darkness and printing grey, records
+every field's pixel boxes as it draws them, and on ``finish`` degrades the
+page and moves the recorded boxes with it, so truth stays exact.
+
+The layout stream (the caller's generator) decides what is drawn; the pen and
+the scan draw from their own streams seeded from it, so changing degradation
+settings never changes the layout drawn from one seed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from formocr.types import BBox, FieldKind
+from training.synth import printed
+from training.synth.degrade import Degradation, geometry, photometric, transform_boxes, warp
+from training.synth.strokes import WriterStyle, random_style, render_digit
+from training.synth.truth import CombStyle, DigitTruth, FieldTruth, reading_order
+
+DigitSource = Callable[[int, np.random.Generator], np.ndarray]
+"""(digit, rng) -> uint8 crop, dark ink on light paper, any size."""
+
+MIN_DPI, MAX_DPI = 72, 600
+
+
+def draw_range(rng: np.random.Generator, lo: float, hi: float) -> float:
+    return float(lo) if lo == hi else float(rng.uniform(lo, hi))
+
+
+@dataclass
+class _Field:
+    """A field while the page is being drawn: pre-degradation pixel boxes."""
+
+    kind: FieldKind
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
+    cells: int = 0
+    comb_style: CombStyle = ""
+    label: str = ""
+    digits: list[tuple[str, tuple[int, int, int, int], int | None]] = field(default_factory=list)
+
+
+class Sheet:
+    """Page under construction: pixels, fields, one writer and one pen."""
+
+    def __init__(
+        self,
+        size_mm: tuple[float, float],
+        dpi: int,
+        rng: np.random.Generator,
+        deg: Degradation,
+        source: DigitSource | None,
+    ) -> None:
+        if not MIN_DPI <= dpi <= MAX_DPI:
+            raise ValueError(f"dpi must be between {MIN_DPI} and {MAX_DPI}, got {dpi}")
+        self.dpi = dpi
+        self.k = dpi / 25.4
+        self.page = np.full((self.px(size_mm[1]), self.px(size_mm[0])), 255, np.uint8)
+        # Separate streams for layout, pen and scan: changing a degradation
+        # setting then never changes the layout drawn from the same seed.
+        ink_seed, scan_seed = (int(v) for v in rng.integers(0, 2**63, 2))
+        self.rng = rng
+        self.ink_rng = np.random.default_rng(ink_seed)
+        self.scan_rng = np.random.default_rng(scan_seed)
+        self.deg = deg
+        self.source = source
+        self.style: WriterStyle = random_style(rng)
+        self.ink = draw_range(self.ink_rng, *deg.ink)
+        self.print_grey = int(rng.integers(0, 45))
+        self.lw = self.line_px(float(rng.choice([1.0, 2.0, 2.0, 3.0])))
+        self.fields: list[_Field] = []
+
+    @property
+    def h(self) -> int:
+        return self.page.shape[0]
+
+    @property
+    def w(self) -> int:
+        return self.page.shape[1]
+
+    def px(self, mm: float) -> int:
+        return int(round(mm * self.k))
+
+    def line_px(self, at_300: float) -> int:
+        return max(1, round(at_300 * self.dpi / 300.0))
+
+    # --- printing -------------------------------------------------------------------------
+
+    def text(
+        self, x: int, y: int, s: str, pt: float, bold: bool = False, mono: bool = False
+    ) -> tuple[int, int]:
+        """Print at (x, y) px; returns the text's (width, height) in px."""
+        f = printed.font(printed.pt_to_px(pt, self.dpi), bold, mono)
+        printed.stamp(self.page, x, y, s, f, self.print_grey)
+        return printed.text_size(s, f)
+
+    def text_size(self, s: str, pt: float, bold: bool = False) -> tuple[int, int]:
+        return printed.text_size(s, printed.font(printed.pt_to_px(pt, self.dpi), bold))
+
+    def hline(self, x0: int, x1: int, y: int, lw: int) -> None:
+        self.page[y : y + lw, x0:x1] = self.print_grey
+
+    def frame(self, x0: int, y0: int, x1: int, y1: int, lw: int) -> None:
+        g = self.print_grey
+        p = self.page
+        p[y0 : y0 + lw, x0:x1] = g
+        p[y1 - lw : y1, x0:x1] = g
+        p[y0:y1, x0 : x0 + lw] = g
+        p[y0:y1, x1 - lw : x1] = g
+
+    # --- handwriting ----------------------------------------------------------------------
+
+    def digit_image(self, d: int, height: float) -> np.ndarray:
+        """A digit whose ink is ``height`` px tall, from the stroke writer or the source."""
+        height = max(8, int(height))
+        if self.source is None:
+            return render_digit(d, height, self.rng, self.style)
+        img = self.source(d, self.rng)
+        if not isinstance(img, np.ndarray) or img.ndim != 2 or img.dtype != np.uint8:
+            raise ValueError(f"digit_source must return a 2-D uint8 array (digit {d})")
+        border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+        if float(np.median(border)) < 128:  # light-on-dark (MNIST layout): flip it
+            img = 255 - img
+        lo, hi = int(img.min()), int(img.max())
+        if hi - lo < 30:
+            raise ValueError(f"digit_source returned a blank image for digit {d}")
+        ys, xs = np.nonzero(img < (lo + hi) // 2)
+        img = img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        scale = height / img.shape[0]
+        size = (max(1, round(img.shape[1] * scale)), height)
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        return cv2.resize(img, size, interpolation=interp)
+
+    def shrink_to(self, img: np.ndarray, max_w: int) -> np.ndarray:
+        if img.shape[1] <= max_w:
+            return img
+        s = max_w / img.shape[1]
+        size = (max(1, max_w), max(1, round(img.shape[0] * s)))
+        return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+
+    def paste(self, img: np.ndarray, x: int, y: int) -> tuple[int, int, int, int] | None:
+        """Lay ink over the page (multiplicatively, so ink over a line gets darker)."""
+        h, w = img.shape
+        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, self.w), min(y + h, self.h)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        sub = img[y0 - y : y1 - y, x0 - x : x1 - x]
+        pen = self.ink_rng
+        ink = (255.0 - sub.astype(np.float32)) * (self.ink * pen.uniform(0.92, 1.0) / 255.0)
+        if self.ink < 0.6:  # pencil: graphite leaves a grainy, broken line
+            ink *= pen.uniform(0.45, 1.0, ink.shape).astype(np.float32)
+        region = self.page[y0:y1, x0:x1]
+        region[:] = (region * (1.0 - ink)).astype(np.uint8)
+        ys, xs = np.nonzero(sub < 128)
+        if len(xs) == 0:
+            return None
+        return (
+            x0 + int(xs.min()),
+            y0 + int(ys.min()),
+            x0 + int(xs.max()) + 1,
+            y0 + int(ys.max()) + 1,
+        )
+
+    # --- fields ---------------------------------------------------------------------------
+
+    def comb(
+        self,
+        x0: int,
+        y0: int,
+        cell_w: int,
+        cell_h: int,
+        digits: Sequence[int | None],
+        style: CombStyle,
+        label: str = "",
+        cross: bool = False,
+        lw: int | None = None,
+    ) -> None:
+        """A box of len(digits) cells; None leaves a cell empty."""
+        rng = self.rng
+        lw = self.lw if lw is None else lw
+        slw = max(1, lw - int(rng.integers(0, 2)))
+        cells = len(digits)
+        x1, y1 = x0 + cells * cell_w, y0 + cell_h
+        self.frame(x0, y0, x1, y1, lw)
+        tick = int(round(cell_h * rng.uniform(0.2, 0.4)))
+        for i in range(1, cells):
+            sx = x0 + i * cell_w - slw // 2
+            top = y0 if style == "lines" else y1 - tick
+            self.page[top:y1, sx : sx + slw] = self.print_grey
+        f = _Field("comb", (x0, y0, x1, y1), cells, style, label)
+        filled = [i for i, d in enumerate(digits) if d is not None]
+        crosser = int(rng.choice(filled)) if cross and filled else -1
+        for i, d in enumerate(digits):
+            if d is None:
+                continue
+            img = self.digit_image(d, cell_h * rng.uniform(0.6, 0.8))
+            img = self.shrink_to(img, int(cell_w - 2 * lw - 4))
+            ih, iw = img.shape
+            cx = x0 + (i + 0.5) * cell_w + rng.normal(0, 0.05 * cell_w)
+            cy = y0 + 0.5 * cell_h + rng.normal(0, 0.05 * cell_h)
+            x = int(round(cx - iw / 2))
+            y = int(round(cy - ih / 2))
+            x = min(max(x, x0 + i * cell_w + lw + 1), x0 + (i + 1) * cell_w - lw - 1 - iw)
+            if i == crosser:
+                over = int(round(cell_h * rng.uniform(0.06, 0.15)))
+                y = y0 - over if rng.random() < 0.4 else y1 + over - ih
+            else:
+                y = min(max(y, y0 + lw + 1), y1 - lw - 1 - ih)
+            box = self.paste(img, x, y)
+            if box is not None:
+                f.digits.append((str(d), box, i))
+        self.fields.append(f)
+
+    def string(
+        self,
+        x0: int,
+        y0: int,
+        w: int,
+        h: int,
+        digits: Sequence[int],
+        touching: bool = False,
+        cross: bool = False,
+        label: str = "",
+    ) -> None:
+        """A free box with a digit string written left to right."""
+        rng = self.rng
+        lw = self.lw
+        x1, y1 = x0 + w, y0 + h
+        self.frame(x0, y0, x1, y1, lw)
+        f = _Field("string", (x0, y0, x1, y1), 0, "", label)
+        self.fields.append(f)
+        if not digits:
+            return
+        base = h * rng.uniform(0.6, 0.8)
+        imgs = [self.digit_image(d, base * rng.uniform(0.94, 1.04)) for d in digits]
+        n = len(imgs)
+        if touching:
+            gaps = rng.uniform(-0.14, 0.01, n - 1) * base
+        else:
+            gaps = rng.uniform(0.08, 0.35, n - 1) * base
+        pad = max(2, int(0.06 * h)) + lw
+        inner = w - 2 * pad
+        total = sum(i.shape[1] for i in imgs) + float(gaps.sum())
+        if total > inner:
+            s = inner / total
+            imgs = [
+                cv2.resize(
+                    i,
+                    (max(1, int(i.shape[1] * s)), max(8, int(i.shape[0] * s))),
+                    interpolation=cv2.INTER_AREA,
+                )
+                for i in imgs
+            ]
+            gaps = gaps * s
+            total = sum(i.shape[1] for i in imgs) + float(gaps.sum())
+        # People start near the left edge of a box more often than centred.
+        x = x0 + pad + max(0.0, inner - total) * rng.uniform(0, 1) ** 2
+        mid = y0 + 0.5 * h + rng.normal(0, 0.04 * h)
+        drift = rng.uniform(-0.025, 0.025) * h
+        crosser = int(rng.integers(n)) if cross else -1
+        for j, (d, img) in enumerate(zip(digits, imgs, strict=True)):
+            ih, iw = img.shape
+            y = int(round(mid + j * drift - ih / 2 + rng.normal(0, 0.02 * h)))
+            if j == crosser:
+                over = int(round(h * rng.uniform(0.06, 0.15)))
+                y = y0 - over if rng.random() < 0.4 else y1 + over - ih
+            else:
+                y = min(max(y, y0 + lw + 1), y1 - lw - 1 - ih)
+            box = self.paste(img, int(round(x)), y)
+            if box is not None:
+                f.digits.append((str(d), box, None))
+            if j < n - 1:
+                x += iw + gaps[j]
+
+    def scribble(self, x0: int, y0: int, x1: int, y1: int) -> None:
+        """A signature-like flourish: handwriting that is not digits, outside boxes."""
+        rng = self.rng
+        t = np.linspace(0.0, 1.0, 400)
+        loops = rng.uniform(3, 7)
+        r = 0.5 * (y1 - y0) * (0.5 + 0.5 * np.sin(2 * math.pi * rng.uniform(0.5, 1.5) * t))
+        phase = rng.uniform(0, 2 * math.pi)
+        # A trochoid: loops appear where the backward swing beats the advance.
+        swing = (x1 - x0) / (2 * math.pi * loops) * rng.uniform(1.3, 2.2)
+        xs = x0 + 0.1 * (x1 - x0) + 0.8 * (x1 - x0) * t
+        xs = xs + swing * np.cos(2 * math.pi * loops * t + phase)
+        ys = 0.5 * (y0 + y1) + r * np.sin(2 * math.pi * loops * t + phase) * rng.uniform(0.6, 1)
+        poly = np.round(np.stack([xs - x0, ys - y0], 1) * 16).astype(np.int32).reshape(-1, 1, 2)
+        mask = np.zeros((y1 - y0 + 1, x1 - x0 + 1), np.uint8)
+        cv2.polylines(mask, [poly], False, 255, self.line_px(3), cv2.LINE_AA, 4)
+        ink = mask.astype(np.float32) * (self.ink / 255.0)
+        region = self.page[y0 : y1 + 1, x0 : x1 + 1]
+        region[:] = (region * (1.0 - ink)).astype(np.uint8)
+
+    # --- finishing ------------------------------------------------------------------------
+
+    def finish(self) -> tuple[np.ndarray, list[FieldTruth]]:
+        """Degrade the page, move the truth with it, name fields in reading order."""
+        m = geometry(self.deg, self.page.shape, self.dpi, self.scan_rng)
+        image = photometric(warp(self.page, m), self.deg, self.dpi, self.scan_rng)
+        boxes = [self._bbox(np.array([f.box], np.float64), m) for f in self.fields]
+        order = reading_order(boxes)
+        truth = []
+        for rank, i in enumerate(order, start=1):
+            f = self.fields[i]
+            digits = tuple(
+                DigitTruth(v, self._bbox(np.array([b], np.float64), m), cell)
+                for v, b, cell in f.digits
+            )
+            truth.append(
+                FieldTruth(
+                    name=f"field_{rank:03d}",
+                    bbox=boxes[i],
+                    kind=f.kind,
+                    cells=f.cells,
+                    value="".join(d.value for d in digits),
+                    digits=digits,
+                    comb_style=f.comb_style,
+                    label=f.label,
+                )
+            )
+        return image, truth
+
+    def _bbox(self, box: np.ndarray, m: np.ndarray) -> BBox:
+        hx0, hy0, hx1, hy1 = transform_boxes(box, m)[0]
+        x0 = min(max(int(math.floor(hx0)), 0), self.w - 1)
+        y0 = min(max(int(math.floor(hy0)), 0), self.h - 1)
+        x1 = min(max(int(math.ceil(hx1)), x0 + 1), self.w)
+        y1 = min(max(int(math.ceil(hy1)), y0 + 1), self.h)
+        return BBox(x0, y0, x1 - x0, y1 - y0)
