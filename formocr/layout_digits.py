@@ -63,14 +63,16 @@ def ink_mask(dark: np.ndarray) -> np.ndarray:
     return (dark >= t).astype(np.uint8)
 
 
-def _line_band(profile: np.ndarray, lo: int, hi: int) -> tuple[int, int] | None:
+def _line_band(
+    profile: np.ndarray, lo: int, hi: int, least: float = 0.45
+) -> tuple[int, int] | None:
     """Rows (or columns) of the strongest line in profile[lo:hi] (coverage 0..1)."""
     lo, hi = max(0, lo), min(len(profile), hi)
     if hi <= lo:
         return None
     seg = profile[lo:hi]
     peak = int(np.argmax(seg))
-    if seg[peak] < 0.45:
+    if seg[peak] < least:
         return None
     thr = max(0.3, 0.5 * seg[peak])
     a = b = peak
@@ -133,21 +135,25 @@ def _vertical_marks(
     interior: tuple[int, int, int, int],
     walls: list[tuple[float, float]],
     r: int,
-) -> list[_Mark]:
+) -> tuple[list[_Mark], np.ndarray]:
     """Divider candidates: full-height lines (strong) and bottom ticks (weak).
 
     Vertical lines are found by a grey-level opening, so faint, thin or noisy
     lines survive; a 3-pixel closing first bridges salt noise. Ticks are
     narrow runs rising from the bottom edge; only those of the common height
     count, since handwriting that touches the bottom edge rises to any height.
-    ``walls`` (seen at page level) are added as strong marks.
+    ``walls`` (seen at page level) are added as strong marks. Also returns
+    the vertical-line mask of the interior, to white the dividers out.
     """
     x0, y0, x1, y1 = interior
     h, w = y1 - y0, x1 - x0
     if h < 4 or w < 4:
-        return []
+        return [], np.zeros((max(h, 0), max(w, 0)), bool)
     rect = cv2.getStructuringElement
-    sub = cv2.morphologyEx(dark[y0:y1, x0:x1], cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (1, 3)))
+    # A thin line resampled off the pixel grid spreads over two faint columns:
+    # widen by a pixel each side first.
+    sub = cv2.dilate(dark[y0:y1, x0:x1], rect(cv2.MORPH_RECT, (3, 1)))
+    sub = cv2.morphologyEx(sub, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (1, 3)))
     k = max(3, int(MIN_TICK * h))
     vert = cv2.morphologyEx(sub, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, k))) >= LINE_DARK
     # Columns next to the sides are the sides' blurred edges.
@@ -155,7 +161,7 @@ def _vertical_marks(
     vert[:, :edge] = False
     vert[:, w - edge :] = False
     cover = vert.mean(axis=0)
-    narrow = max(4, int(0.12 * h))
+    narrow = max(6, int(0.15 * h))
     marks = [
         _Mark((a + b - 1) / 2.0 + x0, a + x0, b + x0, y0, True)
         for a, b in _clusters(cover >= 0.85)
@@ -190,7 +196,29 @@ def _vertical_marks(
             for a, b, th in ticks
             if abs(th - med) <= 0.2 * med + 2
         ]
-    return marks
+    return marks, vert
+
+
+def _white_dividers(
+    clean: np.ndarray,
+    vert: np.ndarray,
+    interior: tuple[int, int, int, int],
+    dividers: list[tuple[float, _Mark | None]],
+    r: int,
+) -> None:
+    """Erase each divider's line: the vertical-line columns nearest its place."""
+    x0, y0, x1, y1 = interior
+    for pos, m in dividers:
+        top = m.top if m is not None and not m.strong else y0
+        c = int(round(pos)) - x0
+        a, b = max(0, c - r), min(vert.shape[1], c + r + 1)
+        if b <= a:
+            continue
+        cover = vert[top - y0 :, a:b].mean(axis=0)
+        band = _line_band(cover, 0, len(cover), 0.3)
+        if band is None:
+            continue
+        clean[max(0, top - 1) : y1 + 1, x0 + a + band[0] - 1 : x0 + a + band[1] + 1] = 0
 
 
 def fit_grid(x0: int, x1: int, h: int, marks: list[_Mark]) -> list[tuple[float, _Mark | None]] | None:
@@ -341,7 +369,7 @@ def analyse_box(
     interior, bands = _refine_interior(ink, est, search)
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
-    marks = _vertical_marks(dark, interior, walls, search)
+    marks, vert = _vertical_marks(dark, interior, walls, search)
     if single:
         dividers: list | None = []
     else:
@@ -354,9 +382,7 @@ def analyse_box(
     clean = ink.copy()
     for bx0, by0, bx1, by1 in bands:
         clean[max(0, by0 - 1) : by1 + 1, max(0, bx0 - 1) : bx1 + 1] = 0
-    for _, m in dividers or []:
-        if m is not None:
-            clean[m.top : y1 + 1, max(0, m.a - 1) : m.b + 1] = 0
+    _white_dividers(clean, vert, interior, dividers or [], search)
     paper = np.where(clean > 0, grey, 255).astype(np.uint8)
     inner = np.zeros_like(clean)
     inner[y0:y1, x0:x1] = clean[y0:y1, x0:x1]
