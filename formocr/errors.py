@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     PARTIAL = 4  # some documents failed; the others were written
     MODEL = 5  # the model file is missing, corrupt or does not match its card
     OUTPUT = 6  # the output could not be written
+    TEMPLATE = 7  # a form template file is missing, unreadable or invalid
     INTERRUPTED = 130
 
 
@@ -48,3 +49,13 @@ class ModelError(FormocrError):
 
 class OutputError(FormocrError):
     exit_code = ExitCode.OUTPUT
+
+
+class TemplateError(FormocrError):
+    """A form template that cannot be used: unreadable, not TOML, or invalid.
+
+    Raised before any page is read, so a typo in a template never costs a
+    half-done batch.
+    """
+
+    exit_code = ExitCode.TEMPLATE

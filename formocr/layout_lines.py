@@ -22,7 +22,7 @@ MAX_SKEW_DEG = 5.0
 # Below this the page is treated as straight (saves a warp of the page).
 MIN_SKEW_DEG = 0.05
 # A printed line is at least this much darker than the paper (grey levels).
-LINE_DARK = 40
+LINE_DARK = 32
 
 # Plausible interior size of a printed box, in inches.
 MIN_BOX_H, MAX_BOX_H = 0.12, 1.0
@@ -52,7 +52,9 @@ def darkness(grey: np.ndarray, dpi: float) -> np.ndarray:
     strokes, smoothed: uneven lighting and tinted paper cancel out.
     """
     k = _odd(0.04 * dpi)
-    paper = cv2.dilate(grey, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    # Smooth before the max filter, or the paper level sits on top of the noise.
+    paper = cv2.blur(grey, (3, 3))
+    paper = cv2.dilate(paper, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     b = _odd(0.15 * dpi)
     paper = cv2.blur(paper, (b, b))
     return cv2.subtract(paper, grey)
@@ -161,9 +163,8 @@ def page_geometry(page: np.ndarray, dpi: float) -> Geometry:
 class Frame:
     """A printed box in work coordinates: its interior and its inner walls.
 
-    ``walls`` are x ranges of full-height printed lines inside the box
-    (dividers of a comb, or the touching sides of boxes printed side by side);
-    ``boxes`` counts the separate printed boxes joined into this frame.
+    ``walls`` are x ranges of full-height printed lines inside the box: the
+    dividers of a comb.
     """
 
     x0: float
@@ -171,7 +172,6 @@ class Frame:
     x1: float
     y1: float
     walls: tuple[tuple[float, float], ...] = ()
-    boxes: int = 1
 
     @property
     def w(self) -> float:
@@ -196,7 +196,9 @@ def line_masks(dark: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
     rect = cv2.getStructuringElement
     out = []
     for size, close in (((k, 1), (gap, 1)), ((1, k), (1, gap))):
-        m = cv2.morphologyEx(dark, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, size))
+        # Averaging along the line first keeps noise from biting holes in it.
+        m = cv2.blur(dark, (5, 1) if size[0] > 1 else (1, 5))
+        m = cv2.morphologyEx(m, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, size))
         m = np.where(m >= LINE_DARK, 255, 0).astype(np.uint8)
         out.append(cv2.morphologyEx(m, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, close)))
     return out[0], out[1]
@@ -267,30 +269,70 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
             cr, xr = _v_cover(vert, ox1 - 1 - r / 2.0, ya, yb, r)
             if cl < 0.8 or cr < 0.8:
                 continue
-            walls = _walls(vert, xl + r, xr - r, ya, yb, r)
-            frames.append(Frame(xl + 1.0, ya, xr, yb, walls))
+            walls = [
+                (a, b, gap is not None and _broken(dark, top, ox0, ox1, gap)
+                 and _broken(dark, bot, ox0, ox1, gap))
+                for a, b, gap in _walls(vert, xl + r, xr - r, ya, yb, r)
+            ]
+            frames += _split_at_double_walls(xl + 1.0, ya, xr, yb, walls)
             break
     return _drop_nested(frames, 2 * r)
 
 
-def _walls(vert: np.ndarray, x0: float, x1: float, y0: float, y1: float, r: int) -> tuple:
-    """x ranges of full-height vertical lines strictly between the sides."""
+def _walls(
+    vert: np.ndarray, x0: float, x1: float, y0: float, y1: float, r: int
+) -> list[tuple[float, float, tuple[int, int] | None]]:
+    """Full-height vertical lines strictly between the sides: (a, b, gap).
+
+    Lines a hair apart are one wall, with ``gap`` the columns between them:
+    the sides of two boxes printed side by side, or a divider with a stroke
+    along it.
+    """
     H, W = vert.shape
     a, b = max(0, int(np.ceil(x0))), min(W, int(x1))
     ya, yb = max(0, int(round(y0 + 1))), min(H, int(round(y1 - 1)))
     if b - a < 3 or yb <= ya:
-        return ()
-    full = (vert[ya:yb, a:b] > 0).mean(axis=0) >= 0.85
+        return []
+    on = vert[ya:yb, a:b] > 0
+    # A printed line runs into the top and bottom lines; a tall handwritten
+    # 1 stops short of them.
+    end = max(2, int(0.12 * (yb - ya)))
+    full = (on.mean(axis=0) >= 0.85) & on[:end].all(axis=0) & on[-end:].all(axis=0)
     edges = np.diff(np.concatenate([[0], full.astype(np.int8), [0]]))
     starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
-    walls: list[tuple[float, float]] = []
+    walls: list[tuple[float, float, tuple[int, int] | None]] = []
     for s, e in zip(starts, ends, strict=True):
-        # Two lines a hair apart are the touching sides of two boxes.
         if walls and s + a - walls[-1][1] <= 2 * r:
-            walls[-1] = (walls[-1][0], float(e + a))
+            walls[-1] = (walls[-1][0], float(e + a), (int(walls[-1][1]), int(s + a)))
         else:
-            walls.append((float(s + a), float(e + a)))
-    return tuple(walls)
+            walls.append((float(s + a), float(e + a), None))
+    return walls
+
+
+def _broken(dark: np.ndarray, seg: _Seg, x0: int, x1: int, gap: tuple[int, int]) -> bool:
+    """Does the horizontal line ``seg`` fade to paper between gap[0] and gap[1]?"""
+    y = int(round(seg.y))
+    rows = dark[max(0, y - 1 - seg.t // 2) : y + 2 + seg.t // 2]
+    if rows.size == 0 or gap[1] <= gap[0]:
+        return False
+    prof = rows.max(axis=0)
+    level = float(np.median(prof[x0:x1]))
+    return float(prof[gap[0] : gap[1]].min()) < 0.5 * level
+
+
+def _split_at_double_walls(
+    x0: float, y0: float, x1: float, y1: float, walls: list[tuple[float, float, bool]]
+) -> list[Frame]:
+    """Boxes printed side by side whose top and bottom lines ran together."""
+    frames, inner = [], []
+    for a, b, double in walls:
+        if double:
+            frames.append(Frame(x0, y0, a, y1, tuple(inner)))
+            x0, inner = b, []
+        else:
+            inner.append((a, b))
+    frames.append(Frame(x0, y0, x1, y1, tuple(inner)))
+    return frames
 
 
 def _drop_nested(frames: list[Frame], tol: float) -> list[Frame]:

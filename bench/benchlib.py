@@ -1,0 +1,149 @@
+"""What the benchmark scripts share: data paths, the held-out writers, run records.
+
+Benchmarks read ``../shared/data`` (MNIST, optdigits) in place and never copy
+it; everything they write goes to ``bench/out/`` (git-ignored). Each script
+writes one JSON record that says how, when, where and with which model it was
+measured, so ``bench/report.py`` can turn the records into BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "bench" / "out"
+SHARED = REPO.parent / "shared" / "data"
+MNIST_DIR = SHARED / "mnist"
+OPTDIGITS = SHARED / "optdigits" / "optdigits-orig.tra"
+# training/train.py trains on the first int(n * 2/3) optdigits digits, in file
+# order (which follows the writers); the rest are writers it never saw.
+OPTDIGITS_TRAIN_SHARE = 2 / 3
+
+
+def heldout_optdigits(path: Path = OPTDIGITS) -> tuple[np.ndarray, np.ndarray, int]:
+    """The optdigits digits the model was not trained on: (images, labels, first index).
+
+    Images are 32x32 uint8, dark ink on light paper, in file order.
+    """
+    from training.data import load_optdigits
+
+    data = load_optdigits(path)
+    cut = int(len(data) * OPTDIGITS_TRAIN_SHARE)
+    return data.images[cut:], data.labels[cut:], cut
+
+
+def upscale_bitmap(bitmap: np.ndarray, height: int = 128) -> np.ndarray:
+    """A 32x32 binary optdigits bitmap -> a smooth-edged dark-on-light digit.
+
+    Bilinear enlargement of a 0/255 bitmap, lightly blurred and thresholded
+    at mid-grey, turns the pixel staircase into a pen-like outline; the page
+    generator then scales it to the height it wants (area-averaged, so the
+    final edges are anti-aliased like a scan).
+    """
+    scale = height / bitmap.shape[0]
+    size = (round(bitmap.shape[1] * scale), height)
+    big = cv2.resize(bitmap, size, interpolation=cv2.INTER_LINEAR)
+    big = cv2.GaussianBlur(big, (0, 0), max(0.5, scale / 3))
+    return np.where(big < 128, 0, 255).astype(np.uint8)
+
+
+def model_info(model: Path | None = None) -> dict[str, Any]:
+    """Name, sha256 and card facts of the model a run used (the shipped one by default)."""
+    from formocr.classify import default_model_path, load_card
+
+    path = Path(model) if model else default_model_path()
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    card = load_card(path)
+    return {
+        "path": str(path),
+        "name": card.get("name"),
+        "sha256": sha,
+        "created": card.get("created"),
+        "epochs_validated": len(card.get("validation", [])),
+        "card_metrics": card.get("metrics", {}),
+    }
+
+
+def machine_info() -> dict[str, Any]:
+    """Enough to tell whether two runs are comparable: CPU, cores, load."""
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        load = list(os.getloadavg())
+    except OSError:
+        load = []
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "loadavg_1_5_15": [round(v, 2) for v in load],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def run_record(script: str, argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """The header every result JSON carries: command, date, machine, model."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    return {
+        "command": " ".join(
+            [".venv/bin/python", f"bench/{script}", *(shlex.quote(a) for a in args)]
+        ),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine_info(),
+        "model": model_info(),
+    }
+
+
+def finish_record(record: dict[str, Any]) -> None:
+    """Load at the end too: a training job that starts mid-run shows here."""
+    record["machine"]["loadavg_at_end"] = machine_info()["loadavg_1_5_15"]
+
+
+def write_json(path: Path, data: dict[str, Any]) -> Path:
+    """Atomic JSON write (temp file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def _jsonable(o: object) -> object:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def md_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A GitHub markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def pct(x: float | None, digits: int = 2) -> str:
+    return "n/a" if x is None else f"{100 * x:.{digits}f} %"
