@@ -105,7 +105,11 @@ class DigitClassifier:
         return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        return softmax(self.logits(x) / self.temperature)
+        """Calibrated class probabilities; a crop with no ink gets a uniform row."""
+        probs = softmax(self.logits(x) / self.temperature)
+        blank = x.reshape(len(x), -1).max(axis=1) <= 0 if len(x) else np.zeros(0, bool)
+        probs[blank] = 1.0 / probs.shape[1]
+        return probs
 
     def classify(self, images: Sequence[np.ndarray]) -> list[Prediction]:
         """One prediction per crop (uint8, dark ink on light paper, any size)."""

@@ -188,11 +188,11 @@ def _vertical_marks(
         if not alive.any():
             break
         run += alive
-    ticks = [
-        (a, b, int(run[a:b].max()))
-        for a, b in _clusters((run >= MIN_TICK * h) & (cover < 0.85))
-        if b - a <= narrow
-    ]
+    # Columns beside a full line are its blurred edge, not ticks.
+    tall = (run >= MIN_TICK * h) & (cover < 0.85)
+    for m in marks:
+        tall[max(0, m.a - x0 - narrow) : m.b - x0 + narrow] = False
+    ticks = [(a, b, int(run[a:b].max())) for a, b in _clusters(tall) if b - a <= narrow]
     if len(ticks) >= 2:
         med = float(np.median([t[2] for t in ticks]))
         marks += [
@@ -236,6 +236,7 @@ def fit_grid(x0: int, x1: int, h: int, marks: list[_Mark]) -> list[tuple[float, 
     if not marks:
         return None
     pos = np.array([m.pos for m in marks])
+    strong = np.array([m.strong for m in marks])
     w = x1 - x0
     best, best_score = None, -1e9
     n_lo = max(2, int(np.ceil(w / (MAX_PITCH * h))))
@@ -251,13 +252,15 @@ def fit_grid(x0: int, x1: int, h: int, marks: list[_Mark]) -> list[tuple[float, 
         missing = n - 1 - matched
         if matched == 0 or missing > 0.25 * (n - 1) or off > 0.5 * matched:
             continue
-        if n == 2 and not marks[int(dist[0].argmin())].strong:
+        # Within tolerance a strong mark beats a nearer weak one.
+        pick = np.where((dist <= tol) & ~strong[None, :], dist + tol, dist).argmin(axis=1)
+        if n == 2 and not marks[int(pick[0])].strong:
             continue
         score = matched - 2 * off - missing
         if score > best_score:
             best_score = score
             best = [
-                (float(marks[int(dist[k].argmin())].pos), marks[int(dist[k].argmin())])
+                (float(marks[int(pick[k])].pos), marks[int(pick[k])])
                 if near[k]
                 else (float(grid[k]), None)
                 for k in range(n - 1)

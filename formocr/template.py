@@ -1,0 +1,313 @@
+"""Form templates: which boxes of a form to read, by name, and their rules.
+
+A template is a small TOML file (read with ``tomllib``), written by hand or
+drafted by ``formocr template init``::
+
+    name = "claim-form"
+    size_mm = [210, 297]            # or size_px = [2480, 3508] with dpi = 300
+
+    [[fields]]
+    name = "account"
+    box = [30.0, 52.5, 96.0, 9.0]   # x, y, width, height in the unit of the size
+    kind = "comb"                   # digits | comb | single | amount
+    cells = 12
+    check = "luhn"                  # luhn | mod10 | date (with format = "DDMMYYYY")
+    min_confidence = 0.97
+
+Validation happens on load, so a typo fails the run before any page is read,
+with the file, the field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from formocr.errors import TemplateError
+from formocr.rules import CHECKS, CheckName, date_format_error
+
+__all__ = [
+    "KINDS",
+    "Template",
+    "TemplateField",
+    "load_template",
+    "parse_template",
+    "template_to_toml",
+]
+
+TemplateKind = Literal["digits", "comb", "single", "amount"]
+KINDS: tuple[TemplateKind, ...] = ("digits", "comb", "single", "amount")
+Unit = Literal["mm", "px"]
+MM_PER_INCH = 25.4
+
+_TOP_KEYS = {"name", "size_mm", "size_px", "dpi", "fields"}
+_FIELD_KEYS = {
+    "name",
+    "box",
+    "kind",
+    "cells",
+    "length",
+    "pattern",
+    "check",
+    "format",
+    "min_confidence",
+}
+# A box may stick out of the reference size by this share of it (a frame
+# drawn to the paper's edge, a rounding in a hand-written template).
+_SLACK = 0.02
+
+
+@dataclass(frozen=True)
+class TemplateField:
+    """One named box of a form, in the template's unit (mm or reference px)."""
+
+    name: str
+    box: tuple[float, float, float, float]  # x, y, width, height
+    kind: TemplateKind
+    cells: int = 0  # comb: its cell count; single: 1; digits/amount: 0
+    length: int | None = None  # exact number of digits expected
+    pattern: str | None = None  # regex the whole value must match
+    check: CheckName | None = None
+    date_format: str | None = None  # with check = "date" (TOML key "format")
+    min_confidence: float | None = None  # overrides the run's --min-confidence
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("field name must not be empty")
+        x, y, w, h = self.box
+        if not all(math.isfinite(v) for v in self.box) or w <= 0 or h <= 0:
+            raise ValueError(f"box must be [x, y, width, height] with width, height > 0, got {list(self.box)}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.kind == "comb" and self.cells < 1:
+            raise ValueError("a comb field needs cells = N (its number of cells, at least 1)")
+        if self.kind == "single" and self.cells != 1:
+            raise ValueError(f"a single field has one cell, got cells = {self.cells}")
+        if self.kind in ("digits", "amount") and self.cells != 0:
+            raise ValueError(f"cells is only for comb fields (kind is {self.kind!r})")
+        if self.length is not None:
+            if self.length < 1:
+                raise ValueError(f"length must be at least 1, got {self.length}")
+            if self.kind in ("comb", "single") and self.length > self.cells:
+                raise ValueError(f"length {self.length} is more than its {self.cells} cells")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as e:
+                raise ValueError(f"pattern {self.pattern!r} is not a valid regex: {e}") from None
+        if self.check is not None and self.check not in CHECKS:
+            raise ValueError(f"check must be one of {', '.join(CHECKS)}, got {self.check!r}")
+        if self.check == "date":
+            if self.date_format is None:
+                raise ValueError('check = "date" needs format = "DDMMYYYY" (or YYYYMMDD, DDMMYY…)')
+            err = date_format_error(self.date_format)
+            if err:
+                raise ValueError(err)
+        elif self.date_format is not None:
+            raise ValueError('format is only for check = "date"')
+        mc = self.min_confidence
+        if mc is not None and not 0.0 <= mc <= 1.0:
+            raise ValueError(f"min_confidence must be in [0, 1], got {mc}")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A form layout: reference size, unit, and its fields in output order.
+
+    ``dpi`` is the resolution of a pixel template (``size_px``); a millimetre
+    template has none. ``source`` names the file in messages.
+    """
+
+    name: str
+    size: tuple[float, float]  # width, height in ``unit``
+    unit: Unit
+    fields: tuple[TemplateField, ...]
+    dpi: float | None = None
+    source: str = "<template>"
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("name must not be empty")
+        if self.unit not in ("mm", "px"):
+            raise ValueError(f"unit must be 'mm' or 'px', got {self.unit!r}")
+        w, h = self.size
+        if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
+            raise ValueError(f"size must be two positive numbers [width, height], got {list(self.size)}")
+        if self.unit == "px" and (self.dpi is None or not 50 <= self.dpi <= 2400):
+            raise ValueError(f"size_px needs dpi = the resolution it was measured at (50-2400), got {self.dpi}")
+        if self.unit == "mm" and self.dpi is not None:
+            raise ValueError("dpi goes with size_px only; a size_mm template has no dpi")
+        if not self.fields:
+            raise ValueError("a template needs at least one [[fields]] entry")
+        seen: set[str] = set()
+        for f in self.fields:
+            if f.name in seen:
+                raise ValueError(f"field name {f.name!r} is used twice; names must be unique")
+            seen.add(f.name)
+            x, y, bw, bh = f.box
+            if x < -_SLACK * w or y < -_SLACK * h or x + bw > (1 + _SLACK) * w or y + bh > (1 + _SLACK) * h:
+                raise ValueError(
+                    f"field {f.name!r}: box {list(f.box)} lies outside the form's size "
+                    f"{list(self.size)} {self.unit}"
+                )
+
+    @property
+    def units_per_inch(self) -> float:
+        """Template units in one inch: 25.4 for mm, the dpi for pixels."""
+        return MM_PER_INCH if self.unit == "mm" else float(self.dpi or 0.0)
+
+
+# -- loading -------------------------------------------------------------------
+
+
+def load_template(path: str | Path) -> Template:
+    """Read and validate a template file; any problem is a TemplateError naming it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TemplateError(f"{path}: template file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise TemplateError(f"{path}: cannot read the template ({e})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise TemplateError(f"{path}: not valid TOML ({e}); see README, 'Templates'") from None
+    return parse_template(data, str(path))
+
+
+def parse_template(data: Mapping[str, Any], source: str = "<template>") -> Template:
+    """A Template from parsed TOML; a TemplateError says what is wrong, and where."""
+
+    def fail(msg: str) -> TemplateError:
+        return TemplateError(f"{source}: {msg}")
+
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise fail(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_TOP_KEYS))}")
+    name = data.get("name")
+    if not isinstance(name, str):
+        raise fail('needs name = "…" (the form\'s name, a string)')
+    if ("size_mm" in data) == ("size_px" in data):
+        raise fail("give exactly one of size_mm = [w, h] or size_px = [w, h] (with dpi)")
+    unit: Unit = "mm" if "size_mm" in data else "px"
+    size = _numbers(data[f"size_{unit}"], 2, f"size_{unit}", fail)
+    dpi = data.get("dpi")
+    if dpi is not None and (isinstance(dpi, bool) or not isinstance(dpi, int | float)):
+        raise fail(f"dpi must be a number, got {dpi!r}")
+    raw_fields = data.get("fields")
+    if not isinstance(raw_fields, list) or not raw_fields:
+        raise fail("needs at least one [[fields]] table")
+    fields = tuple(
+        _parse_field(raw, i, fail) for i, raw in enumerate(raw_fields, start=1)
+    )
+    try:
+        return Template(
+            name=name,
+            size=(size[0], size[1]),
+            unit=unit,
+            fields=fields,
+            dpi=None if dpi is None else float(dpi),
+            source=source,
+        )
+    except ValueError as e:
+        raise fail(str(e)) from None
+
+
+def _parse_field(raw: Any, i: int, fail: Any) -> TemplateField:
+    if not isinstance(raw, dict):
+        raise fail(f"field {i}: each [[fields]] entry must be a table")
+    label = f"field {i}" + (f" ({raw['name']!r})" if isinstance(raw.get("name"), str) else "")
+
+    def bad(msg: str) -> TemplateError:
+        return cast(TemplateError, fail(f"{label}: {msg}"))
+
+    unknown = sorted(set(raw) - _FIELD_KEYS)
+    if unknown:
+        raise bad(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_FIELD_KEYS))}")
+    for key in ("name", "kind"):
+        if not isinstance(raw.get(key), str):
+            raise bad(f'needs {key} = "…" (a string)')
+    for key in ("pattern", "check", "format"):
+        if key in raw and not isinstance(raw[key], str):
+            raise bad(f"{key} must be a string, got {raw[key]!r}")
+    for key in ("cells", "length"):
+        if key in raw and (isinstance(raw[key], bool) or not isinstance(raw[key], int)):
+            raise bad(f"{key} must be a whole number, got {raw[key]!r}")
+    mc = raw.get("min_confidence")
+    if mc is not None and (isinstance(mc, bool) or not isinstance(mc, int | float)):
+        raise bad(f"min_confidence must be a number, got {mc!r}")
+    if "box" not in raw:
+        raise bad("needs box = [x, y, width, height]")
+    box = _numbers(raw["box"], 4, "box", bad)
+    kind = raw["kind"]
+    cells = raw.get("cells", 1 if kind == "single" else 0)
+    try:
+        return TemplateField(
+            name=raw["name"],
+            box=(box[0], box[1], box[2], box[3]),
+            kind=kind,
+            cells=cells,
+            length=raw.get("length"),
+            pattern=raw.get("pattern"),
+            check=raw.get("check"),
+            date_format=raw.get("format"),
+            min_confidence=None if mc is None else float(mc),
+        )
+    except ValueError as e:
+        raise bad(str(e)) from None
+
+
+def _numbers(v: Any, n: int, key: str, fail: Any) -> list[float]:
+    ok = isinstance(v, list) and len(v) == n
+    ok = ok and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
+    if not ok:
+        raise fail(f"{key} must be a list of {n} numbers, got {v!r}")
+    return [float(x) for x in v]
+
+
+# -- writing -------------------------------------------------------------------
+
+
+def template_to_toml(t: Template) -> str:
+    """The TOML text of a template; ``load_template`` reads it back unchanged.
+
+    A tiny writer for this one shape (no new dependency): strings go out as
+    JSON strings, which are valid TOML basic strings.
+    """
+    lines = ["# formocr form template (see README, 'Templates')", f"name = {_s(t.name)}"]
+    lines.append(f"size_{t.unit} = [{_n(t.size[0])}, {_n(t.size[1])}]")
+    if t.dpi is not None:
+        lines.append(f"dpi = {_n(t.dpi)}")
+    for f in t.fields:
+        lines += ["", "[[fields]]", f"name = {_s(f.name)}"]
+        lines.append("box = [" + ", ".join(_n(v) for v in f.box) + "]")
+        lines.append(f"kind = {_s(f.kind)}")
+        if f.kind == "comb":
+            lines.append(f"cells = {f.cells}")
+        if f.length is not None:
+            lines.append(f"length = {f.length}")
+        if f.pattern is not None:
+            lines.append(f"pattern = {_s(f.pattern)}")
+        if f.check is not None:
+            lines.append(f"check = {_s(f.check)}")
+        if f.date_format is not None:
+            lines.append(f"format = {_s(f.date_format)}")
+        if f.min_confidence is not None:
+            lines.append(f"min_confidence = {_n(f.min_confidence)}")
+    return "\n".join(lines) + "\n"
+
+
+def _s(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _n(x: float) -> str:
+    """An integer-valued number without '.0'; others as Python's shortest repr."""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))

@@ -1,0 +1,74 @@
+"""The model that ships in the package: its card, and its accuracy.
+
+The synthetic-digit checks need nothing outside the repo; the MNIST check
+runs where ../shared/data/mnist or $FORMOCR_MNIST is present, else skips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from formocr.classify import DigitClassifier, default_model_path, load_card
+from formocr.normalize import PREPROCESS_VERSION, normalize_batch
+from training.synth import random_style, render_digit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def clf() -> DigitClassifier:
+    return DigitClassifier()
+
+
+def test_model_and_card_ship_in_the_package() -> None:
+    model = default_model_path()
+    card = load_card(model)
+    assert model.is_file() and model.parent == ROOT / "formocr" / "models"
+    assert card["sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
+    assert card["preprocess_version"] == PREPROCESS_VERSION
+    assert card["input"]["shape"] == ["batch", 1, 28, 28]
+    assert card["parity_max_abs_err"] <= 1e-4
+    assert {"mnist"} <= set(card["training_data"])
+
+
+def test_reads_the_projects_synthetic_handwriting(clf: DigitClassifier) -> None:
+    rng = np.random.default_rng(7)
+    crops, labels = [], []
+    for _ in range(30):
+        style = random_style(rng)
+        for d in range(10):
+            crops.append(render_digit(d, int(rng.integers(40, 90)), rng, style))
+            labels.append(d)
+    preds = clf.classify(crops)
+    acc = np.mean([p.digit == y for p, y in zip(preds, labels, strict=True)])
+    assert acc >= 0.95, f"accuracy on synthetic handwriting {acc:.3f}"
+    assert all(0.0 <= p.confidence <= 1.0 for p in preds)
+
+
+def test_blank_crops_are_not_confident_digits(clf: DigitClassifier) -> None:
+    """A crop with no ink must not come back as a sure digit."""
+    p = clf.classify([np.full((60, 40), 255, np.uint8)])[0]
+    assert p.confidence == pytest.approx(0.1)
+
+
+def _mnist_dir() -> Path | None:
+    for d in (os.environ.get("FORMOCR_MNIST"), ROOT.parent / "shared" / "data" / "mnist"):
+        if d and (Path(d) / "t10k-images-idx3-ubyte.gz").is_file():
+            return Path(d)
+    return None
+
+
+@pytest.mark.mnist
+@pytest.mark.skipif(_mnist_dir() is None, reason="MNIST not found (../shared/data/mnist, $FORMOCR_MNIST)")
+def test_mnist_test_accuracy(clf: DigitClassifier) -> None:
+    from training.data import load_mnist
+
+    test = load_mnist("test", _mnist_dir())
+    probs = clf.probabilities(normalize_batch(list(test.images)))
+    acc = float((probs.argmax(1) == test.labels).mean())
+    assert acc >= 0.996, f"MNIST test accuracy {acc:.4f}"
