@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shlex
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,10 +100,34 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def git_info() -> dict[str, Any]:
+    """The commit measured, and the files that differed from it (read-only git calls)."""
+
+    def git(*args: str) -> str:
+        try:
+            proc = subprocess.run(
+                ["git", "--no-optional-locks", *args],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except OSError:
+            return ""
+        return proc.stdout.rstrip("\n") if proc.returncode == 0 else ""
+
+    status = git("status", "--porcelain", "--", "formocr", "training")
+    return {
+        "commit": git("rev-parse", "--short=12", "HEAD").strip() or None,
+        "uncommitted": [line[3:] for line in status.splitlines()],
+    }
+
+
 def run_record(script: str, argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """The header every result JSON carries: command, date, machine, model."""
+    """The header every result JSON carries: command, date, machine, model, code."""
     args = list(sys.argv[1:] if argv is None else argv)
     return {
+        "git": git_info(),
         "command": " ".join(
             [".venv/bin/python", f"bench/{script}", *(shlex.quote(a) for a in args)]
         ),

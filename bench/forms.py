@@ -79,6 +79,7 @@ DPI = 300
 DEGRADATIONS = {"scan": Degradation.scan(), "harsh": Degradation.harsh()}
 WRITER_BLOCKS = 10  # the held-out optdigits split into ~one block per writer
 BOUNDS = (0.01, 0.001)  # field error bounds for the read rate
+REJECT_POINTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 
 DigitSource = Callable[[int, np.random.Generator], np.ndarray]
 
@@ -235,7 +236,7 @@ def match_page(
             continue
         t_of[ti] = (fi, score)
         used.add(fi)
-    base = {
+    base: dict[str, Any] = {
         "page": page_no,
         "seed": spec.seed,
         "page_kind": spec.kind,
@@ -297,6 +298,7 @@ def accuracy(scores: Sequence[FieldScore]) -> dict[str, Any]:
         "cer": dist / digits if digits else None,
         "spurious_fields": len(spurious),
         "spurious_with_digits": sum(bool(s.pred) for s in spurious),
+        "spurious_ok": sum(s.status == "ok" for s in spurious),
     }
 
 
@@ -337,13 +339,23 @@ def confidence_report(scores: Sequence[FieldScore], min_conf: float) -> dict[str
         ok = np.nonzero(rate <= bound + 1e-12)[0]
         best = int(ok[np.argmax(ks[ok])])
         key = f"{bound * 100:g}%"
-        out[f"read_rate_at_{key}"] = ks[best] / n
+        out[f"read_rate_at_{key}"] = float(ks[best] / n)
         out[f"threshold_for_{key}"] = None if ks[best] == 0 else float(thr[best])
     ok_mask = conf >= min_conf
     out["min_confidence"] = min_conf
     out["ok_fields"] = int(ok_mask.sum())
     out["ok_share"] = float(ok_mask.mean())
+    out["ok_errors"] = int((~correct[ok_mask]).sum())
     out["ok_error"] = float((~correct[ok_mask]).mean()) if ok_mask.any() else None
+    # The curve at round reject shares: the first cut rejecting at least that much.
+    reject = 1 - ks / n
+    out["error_at_reject"] = {}
+    for r in REJECT_POINTS:
+        i = np.nonzero((reject >= r - 1e-12) & (ks > 0))[0]
+        k = int(i[np.argmax(ks[i])]) if len(i) else None
+        out["error_at_reject"][f"{r:g}"] = (
+            None if k is None else {"reject": float(reject[k]), "error": float(errs[k] / ks[k])}
+        )
     out["curve"] = {
         "reject": [round(1 - k / n, 5) for k in ks[1:]],
         "error": [round(e / k, 5) for e, k in zip(errs[1:], ks[1:], strict=True)],
@@ -418,8 +430,11 @@ def inner_crop(page: np.ndarray, bbox: BBox, angle: float, dpi: float = DPI) -> 
     return cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
 
 
-def tesseract_read(exe: str, crop: np.ndarray, tmp: Path) -> tuple[str, float]:
-    """Tesseract's digits for one crop, and the wall time of its process."""
+def tesseract_read(exe: str, crop: np.ndarray, tmp: Path) -> tuple[str, float, int]:
+    """Tesseract's digits for one crop, the wall time of its process, its exit status.
+
+    A failed run reads as "" (Tesseract 5.3 dies of SIGFPE on some crops).
+    """
     path = tmp / "crop.png"
     cv2.imwrite(str(path), crop)
     cmd = [exe, str(path), "-", "--psm", "7", "-c", "tessedit_char_whitelist=0123456789"]
@@ -428,8 +443,8 @@ def tesseract_read(exe: str, crop: np.ndarray, tmp: Path) -> tuple[str, float]:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(f"tesseract failed on {path}: {proc.stderr.strip()}")
-    return "".join(ch for ch in proc.stdout if ch.isdigit()), elapsed
+        return "", elapsed, proc.returncode
+    return "".join(ch for ch in proc.stdout if ch.isdigit()), elapsed, 0
 
 
 # -- running -------------------------------------------------------------------------------
@@ -535,7 +550,7 @@ def field_rows(summary: dict[str, Any], tess: dict[str, Any] | None) -> list[lis
                 pct(a["exact"], 1),
                 pct(a["digit_accuracy"], 2),
                 pct(a["cer"], 2),
-                str(a["spurious_fields"]),
+                f"{a['spurious_fields']} ({a['spurious_ok']} ok)",
                 f"{1000 * s['time_per_field_s']:.0f} ms",
             ]
         )
@@ -603,6 +618,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     clf = load_classifier()
     load_s = time.perf_counter() - t0
+    clf.classify([np.full((28, 28), 255, np.uint8)])  # onnxruntime's first run is slow
 
     results: dict[str, Any] = {}
     all_scores: dict[str, list[FieldScore]] = {}
@@ -611,7 +627,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if doc.status != "ok":
             raise SystemExit(f"formocr failed on {path}: {doc.error}")
         scores = []
-        for spec, truth, res in zip(specs, truths, doc.pages, strict=True):
+        for spec, img, truth, res in zip(specs, pages, truths, doc.pages, strict=True):
+            if getattr(res, "error", None):
+                print(f"warning: {name} page {res.page}: {res.error}", file=sys.stderr)
+            if (res.height, res.width) != img.shape:  # truth boxes would be off
+                print(
+                    f"warning: {name} page {res.page} read as {res.width}x{res.height}, "
+                    f"drawn as {img.shape[1]}x{img.shape[0]}",
+                    file=sys.stderr,
+                )
             scores += match_page(spec, res.page, truth, res.fields)
         s = summarise(scores, DEFAULT_MIN_CONFIDENCE)
         n_fields = s["all"]["fields"]
@@ -629,12 +653,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_tesseract and exe is not None:
         t_scores: list[FieldScore] = []
         times: list[float] = []
+        crashes: list[str] = []
         with tempfile.TemporaryDirectory() as tmpdir:
             for spec, img, truth in zip(specs, pages, truths, strict=True):
                 angle = page_skew(img, truth)
                 for t in truth:
-                    value, secs = tesseract_read(exe, inner_crop(img, t.bbox, angle), Path(tmpdir))
+                    crop = inner_crop(img, t.bbox, angle)
+                    value, secs, rc = tesseract_read(exe, crop, Path(tmpdir))
                     times.append(secs)
+                    if rc:
+                        crashes.append(f"seed {spec.seed} {t.name}: exit status {rc}")
                     t_scores.append(
                         FieldScore(
                             page=spec.index + 1,
@@ -655,6 +683,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 tess[f"{key}={v}"] = accuracy([s for s in t_scores if getattr(s, key) == v])
         tess["time_per_field_s"] = float(np.mean(times))
         tess["time_total_s"] = float(np.sum(times))
+        tess["failed_runs"] = crashes
         tess["version"] = subprocess.run(
             [exe, "--version"], capture_output=True, text=True, check=False
         ).stdout.splitlines()[0]
@@ -709,6 +738,12 @@ def render_markdown(record: dict[str, Any]) -> str:
     """The benchmark's tables (also used by bench/report.py)."""
     res, tess = record["formocr"], record["tesseract"]
     p = record["params"]
+    notes = []
+    if tess and tess.get("failed_runs"):
+        notes.append(
+            f"Tesseract ({tess.get('version', '')}) crashed on {len(tess['failed_runs'])} "
+            f"crop(s), counted as an empty read: {'; '.join(tess['failed_runs'])}."
+        )
     lines = [
         f"{p['pages']} pages ({p['forms']} forms, {p['cheques']} cheques; "
         f"scan/harsh alternating), {p['digits']} digits, seed {p['seed']}, {p['dpi']} dpi.",
@@ -727,6 +762,7 @@ def render_markdown(record: dict[str, Any]) -> str:
             field_rows({f"formocr {k.upper()}": v for k, v in res.items()}, tess),
         ),
         "",
+        *[f"{n}\n" for n in notes],
     ]
     rows = []
     for k, v in res.items():
@@ -738,7 +774,8 @@ def render_markdown(record: dict[str, Any]) -> str:
                 str(c["fields"]),
                 pct(c.get("read_rate_at_1%"), 1),
                 pct(c.get("read_rate_at_0.1%"), 1),
-                f"{c['ok_fields']} ({pct(c['ok_share'], 1)}) / {pct(c['ok_error'], 2)}",
+                f"{c['ok_fields']} ({pct(c['ok_share'], 1)}) / "
+                f"{c.get('ok_errors', '?')} = {pct(c['ok_error'], 2)}",
                 "n/a" if t1 is None else f"{t1:.4f}",
             ]
         )
@@ -749,9 +786,27 @@ def render_markdown(record: dict[str, Any]) -> str:
                 "fields with digits",
                 "read rate @ <=1 % err",
                 "read rate @ <=0.1 % err",
-                f"'ok' at {DEFAULT_MIN_CONFIDENCE}: fields / error",
+                f"'ok' at {DEFAULT_MIN_CONFIDENCE}: fields / errors",
                 "threshold for <=1 %",
             ],
+            rows,
+        )
+    )
+    lines.append("")
+    rows = []
+    for k, v in res.items():
+        pts = v["confidence"].get("error_at_reject", {})
+        rows.append(
+            [f"formocr {k.upper()}"]
+            + [
+                "n/a" if pts.get(f"{r:g}") is None else pct(pts[f"{r:g}"]["error"], 2)
+                for r in REJECT_POINTS
+            ]
+        )
+    lines.append(
+        md_table(
+            ["field error among accepted, rejecting at least"]
+            + [f"{100 * r:g} %" for r in REJECT_POINTS],
             rows,
         )
     )
@@ -774,9 +829,11 @@ def render_markdown(record: dict[str, Any]) -> str:
 
 
 def dump_errors(errors: list[dict[str, Any]], pages: list[np.ndarray], folder: Path) -> None:
-    """A PNG per wrong field: the true box (green) and the predicted one (red), with margin."""
+    """A PNG per field formocr got wrong: true box green, predicted box red, with margin."""
     folder.mkdir(parents=True, exist_ok=True)
     for e in errors:
+        if e["source"] == "tesseract":
+            continue
         img = cv2.cvtColor(pages[e["page"] - 1], cv2.COLOR_GRAY2BGR)
         boxes = [b for b in (e["truth_bbox"], e["pred_bbox"]) if b]
         x0 = max(0, min(b[0] for b in boxes) - 40)
@@ -786,7 +843,10 @@ def dump_errors(errors: list[dict[str, Any]], pages: list[np.ndarray], folder: P
         for b, col in ((e["truth_bbox"], (0, 160, 0)), (e["pred_bbox"], (0, 0, 220))):
             if b:
                 cv2.rectangle(img, (b[0], b[1]), (b[0] + b[2], b[1] + b[3]), col, 1)
-        name = e["truth_name"] or e["pred_name"]
+        crop = img[y0:y1, x0:x1].copy()
+        label = f"true {e['truth']!r} read {e['pred']!r} conf {e['confidence']:.3f} {e['status']}"
+        cv2.putText(crop, label, (4, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (200, 0, 200), 2)
+        name = e["truth_name"] or f"spurious-{e['pred_name']}"
         cv2.imwrite(str(folder / f"{e['source']}-p{e['page']:03d}-{name}.png"), img[y0:y1, x0:x1])
 
 

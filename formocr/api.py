@@ -2,9 +2,11 @@
 
     files = discover(paths)                      io
     for each file, for each page:                io.iter_pages
-        fields = find_fields(page)               segment
+        fields = find_fields(page)               segment (no template)
+          or register(page, templates)           register (templates: best fit,
+             + cut_fields(page, registration)    cut        or a page error)
         predictions = classify(all crops)        classify, one batch per page
-        -> FieldResult / PageResult              here
+        -> FieldResult / PageResult              here (+ template rules: rules)
     -> DocumentResult (or status "failed")       the batch goes on
 
 Nothing here prints or exits: results are returned, failures of one document
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Iterator, Sequence
+from dataclasses import replace
 from os import PathLike
 from pathlib import Path
 from typing import Protocol
@@ -24,13 +27,13 @@ import numpy as np
 from formocr.config import ScanConfig
 from formocr.errors import FormocrError, ModelError
 from formocr.io import discover, iter_pages
+from formocr.template import TemplateField
 from formocr.types import (
     BBox,
     DigitResult,
     DocumentResult,
     FieldLayout,
     FieldResult,
-    FieldStatus,
     PageImage,
     PageResult,
     Prediction,
@@ -193,23 +196,97 @@ def scan_document(
 
 
 def scan_page(page: PageImage, config: ScanConfig, classifier: Classifier) -> PageResult:
-    """Segment one page and classify all its digits in one batch."""
+    """Segment one page and classify all its digits in one batch.
+
+    With templates, a page that registers to none becomes a page with an
+    error and no fields: nothing is guessed.
+    """
+    h, w = page.image.shape
+    if config.templates:
+        return _scan_templated(page, config, classifier)
     from formocr import segment  # lazy: OpenCV loads only when a page is read
 
     layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
+    digits = _classify(layouts, classifier)
+    fields = tuple(
+        _field(f"field_{i:03d}", layout, d, config.min_confidence)
+        for i, (layout, d) in enumerate(zip(layouts, digits, strict=True), 1)
+    )
+    return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=fields)
+
+
+def _scan_templated(page: PageImage, config: ScanConfig, classifier: Classifier) -> PageResult:
+    from formocr.cut import cut_fields
+    from formocr.register import RegistrationError, register
+
+    h, w = page.image.shape
+    try:
+        reg = register(page.image, config.templates, dpi=page.dpi)
+    except RegistrationError as e:
+        which = "the template" if len(config.templates) == 1 else "any of the templates"
+        msg = f"{page.source}: page {page.page} does not match {which}: {e}"
+        log.warning("%s", msg)
+        return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, error=msg)
+    log.debug(
+        "%s p.%d: template %r, %d/%d boxes, turned %+.2f deg, scale %.3f, RMS %.2f mm",
+        page.source, page.page, reg.template.name, reg.matched, reg.boxes,
+        reg.rotation_deg, reg.scale, reg.residual_mm,
+    )  # fmt: skip
+    layouts = cut_fields(page.image, reg)
+    digits = _classify(layouts, classifier)
+    fields = []
+    for tf, layout, d in zip(reg.template.fields, layouts, digits, strict=True):
+        mc = config.min_confidence if tf.min_confidence is None else tf.min_confidence
+        field = _apply_rules(_field(tf.name, layout, d, mc), tf)
+        if not all(reg.on_page(b, (h, w)) for b in tf.printed):
+            # Part of the box was not scanned: what is read may be incomplete.
+            why = "the box lies partly outside the scanned page; rescan the whole form"
+            field = replace(field, status="review", reason=_join(why, field.reason))
+        fields.append(field)
+    return PageResult(
+        page=page.page,
+        width=w,
+        height=h,
+        dpi=page.dpi,
+        fields=tuple(fields),
+        template=reg.template.name,
+    )
+
+
+def _classify(
+    layouts: Sequence[FieldLayout], classifier: Classifier
+) -> list[tuple[DigitResult, ...]]:
+    """Every digit of the page in one batch; per field, its DigitResults."""
     crops = [d.image for f in layouts for d in f.digits]
     preds = classifier.classify(crops) if crops else []
     if len(preds) != len(crops):
         raise ModelError(
             f"the classifier returned {len(preds)} predictions for {len(crops)} digits"
         )
-    fields: list[FieldResult] = []
     it = iter(preds)
-    for i, layout in enumerate(layouts, 1):
-        digits = tuple(_digit(d.bbox, next(it)) for d in layout.digits)
-        fields.append(_field(f"field_{i:03d}", layout, digits, config.min_confidence))
-    h, w = page.image.shape
-    return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=tuple(fields))
+    return [tuple(_digit(d.bbox, next(it)) for d in f.digits) for f in layouts]
+
+
+def _apply_rules(field: FieldResult, tf: TemplateField) -> FieldResult:
+    """A value that breaks its template rule goes to review, with the reason."""
+    if field.status == "empty":
+        return field
+    from formocr.rules import value_reasons
+
+    broken = value_reasons(
+        field.value,
+        length=tf.length,
+        pattern=tf.pattern,
+        check=tf.check,
+        date_format=tf.date_format,
+    )
+    if not broken:
+        return field
+    return replace(field, status="review", reason=_join(*broken, field.reason))
+
+
+def _join(*reasons: str | None) -> str | None:
+    return "; ".join(r for r in reasons if r) or None
 
 
 def _digit(bbox: BBox, p: Prediction) -> DigitResult:
@@ -228,6 +305,8 @@ def _field(
         # Nothing was read, so there is no confidence to speak of.
         return FieldResult(name, "", 0.0, "empty", layout.bbox, ())
     confidence = min(d.confidence for d in digits)
-    status: FieldStatus = "review" if confidence < min_confidence else "ok"
     value = "".join(d.value for d in digits)
-    return FieldResult(name, value, confidence, status, layout.bbox, digits)
+    if confidence < min_confidence:
+        why = f"confidence {confidence:.4f} below {min_confidence:g}"
+        return FieldResult(name, value, confidence, "review", layout.bbox, digits, why)
+    return FieldResult(name, value, confidence, "ok", layout.bbox, digits)

@@ -7,9 +7,10 @@ Exceptions become exit codes in one place (:func:`_exit_codes`):
     1  unexpected error (a bug: report it with the -v traceback)
     2  usage error (click)
     3  nothing to scan: no path exists, or none holds a supported file
-    4  some documents failed; the others were written
+    4  some documents (or, with --template, pages) failed; the others were written
     5  the model is missing, corrupt or does not match its card
     6  the output could not be written
+    7  a form template is invalid (not TOML, a bad field, names used twice)
     130 interrupted
 
 Heavy modules (numpy, OpenCV, onnxruntime) are imported inside the command,
@@ -129,6 +130,19 @@ def scan(
         int | None,
         typer.Option(min=1, help="Fail documents with more pages than this.", show_default=False),
     ] = None,
+    template: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--template",
+            "-t",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Form template (TOML): read its fields by name. Repeat it to match each "
+            "page to the best fitting of several.",
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Debug logging, tracebacks on errors.")
     ] = False,
@@ -141,8 +155,14 @@ def scan(
     console = _stderr_console()
     _setup_logging(console, verbose, quiet)
     with _exit_codes(verbose):
+        from formocr.template import load_templates
+
         config = ScanConfig(
-            dpi=dpi, min_confidence=min_confidence, model=model, max_pages=max_pages
+            dpi=dpi,
+            min_confidence=min_confidence,
+            model=model,
+            max_pages=max_pages,
+            templates=load_templates(template or []),
         )
         failed = _run(paths, config, chosen, output, console, quiet)
     if failed:
@@ -157,7 +177,7 @@ def _run(
     console: Console,
     quiet: bool,
 ) -> int:
-    """Scan and write; returns the number of failed documents."""
+    """Scan and write; returns the number of failed documents and pages."""
     from formocr import __version__, api
     from formocr.output import RunInfo, open_writer
 
@@ -165,7 +185,7 @@ def _run(
     progress: api.Progress = _BarProgress(console) if show_bar else api.NullProgress()
     batch = api.scan(paths, config, progress=progress)
     info = RunInfo(__version__, batch.classifier.name, batch.classifier.sha256)
-    docs = pages = failed = 0
+    docs = pages = failed = failed_pages = 0
     try:
         with open_writer(fmt, output, info) as writer:
             for doc in batch:
@@ -173,11 +193,71 @@ def _run(
                 docs += 1
                 pages += len(doc.pages)
                 failed += doc.status == "failed"
+                failed_pages += sum(p.error is not None for p in doc.pages)
     finally:
         batch.close()
     where = f"; results in {output}" if output else ""
-    log.info("%d documents, %d pages, %d failed%s", docs, pages, failed, where)
-    return failed
+    bad_pages = f" ({failed_pages} pages not read)" if failed_pages else ""
+    log.info("%d documents, %d pages, %d failed%s%s", docs, pages, failed, bad_pages, where)
+    return failed + failed_pages
+
+
+template_app = typer.Typer(
+    help="Form templates: draft one from a blank form.", no_args_is_help=True
+)
+app.add_typer(template_app, name="template")
+
+
+@template_app.command("init")
+def template_init(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="A blank (or filled) form: PDF (first page), TIFF, PNG or JPEG.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            dir_okay=False,
+            help="Write the template (TOML) here; default stdout.",
+            show_default=False,
+        ),
+    ] = None,
+    dpi: Annotated[
+        int, typer.Option(min=36, max=2400, help="Resolution to render a PDF page at.")
+    ] = DEFAULT_DPI,
+    name: Annotated[
+        str | None,
+        typer.Option(help="The form's name (default: the file name).", show_default=False),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Debug logging, tracebacks on errors.")
+    ] = False,
+) -> None:
+    """Draft a template: every printed box on the first page, as field_001, field_002, ...
+
+    Rename the fields (and add length, pattern, check or min_confidence) in the
+    file it writes; then read forms with 'formocr scan --template FILE'.
+    """
+    console = _stderr_console()
+    _setup_logging(console, verbose, quiet=False)
+    with _exit_codes(verbose):
+        from formocr.output import atomic_text
+        from formocr.template import template_to_toml
+        from formocr.template_draft import draft_template
+
+        tpl = draft_template(source, dpi=dpi, name=name)
+        with atomic_text(output) as out:
+            out.write(template_to_toml(tpl))
+        where = f" to {output}" if output else ""
+        log.info("template %r: %d fields%s", tpl.name, len(tpl.fields), where)
 
 
 def _format(fmt: OutputFormat | None, output: Path | None) -> Format:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from formocr.template import Template
+
 # A field whose least certain digit is below this goes to human review.
 # Placeholder until the benchmark tunes it against the review rate.
 DEFAULT_MIN_CONFIDENCE = 0.90
@@ -19,6 +21,8 @@ class ScanConfig:
 
     ``max_pages`` bounds one document's page count (None: no bound);
     ``max_megapixels`` bounds one page as rendered, before it is decoded.
+    With ``templates``, each page is registered to the best fitting one and
+    only its fields are read, by name; without, boxes are found on each page.
     """
 
     dpi: int = DEFAULT_DPI
@@ -26,6 +30,7 @@ class ScanConfig:
     model: Path | None = None
     max_pages: int | None = None
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
+    templates: tuple[Template, ...] = ()
 
     def __post_init__(self) -> None:
         if not 36 <= self.dpi <= 2400:
@@ -36,3 +41,6 @@ class ScanConfig:
             raise ValueError(f"max_pages must be at least 1, got {self.max_pages}")
         if self.max_megapixels <= 0:
             raise ValueError(f"max_megapixels must be positive, got {self.max_megapixels}")
+        names = [t.name for t in self.templates]
+        if len(set(names)) != len(names):
+            raise ValueError(f"templates need distinct names, got {names}")

@@ -1,55 +1,84 @@
-"""Inside one printed box, at full resolution: frame lines, cells and digits.
+"""Inside one printed box, at full resolution: the ink and one crop per digit.
 
 ``analyse_box`` gets a deskewed cut-out of the page around a box found by
-``layout_lines`` (whose interior is known only to a few pixels), pins the
-frame lines down, decides whether the box is a comb (full dividers or ticks
-rising from the bottom edge, evenly spaced) or an undivided digit string,
-whites the frame out and cuts one crop per digit.
+``layout_lines``, lets ``layout_frame`` pin the frame down and decide comb or
+string, whites the frame out and cuts a crop per comb cell. Digit strings
+are finished in a second pass (``split_blobs``): how wide a digit is depends
+on the writer, so touching digits are split against a width measured over the
+whole page (``writer_aspect``), not a fixed guess.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
-from formocr.layout_lines import LINE_DARK, darkness
+from formocr.layout_frame import fit_grid, refine_interior, vertical_marks, white_dividers
+from formocr.layout_lines import components, darkness
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
-INK_DARK = (28, 60)
-# Grid fit: a divider may sit this share of a cell pitch off its grid place.
-GRID_TOL = 0.15
-# Cells of a comb are between these multiples of the interior height wide.
-MIN_PITCH, MAX_PITCH = 0.3, 1.9
-# A tick rises at least this share of the interior height from the bottom.
-MIN_TICK = 0.12
+INK_DARK = (20, 60)
 # Ink smaller than this share of the interior height (in both directions) is
 # a speck, not a digit; so is anything under SPECK_IN inches square.
 MIN_INK = 0.2
 SPECK_IN = 0.012
-# Touching digits: a blob wider than SPLIT x the expected digit width
-# (ASPECT x digit height) is cut into round(width / expected) parts.
-ASPECT = 0.62
-SPLIT = 1.45
+# The thinnest pen stroke, inches (0.2 mm).
+STROKE_IN = 0.008
 # A comb cell holds a digit only if some ink is this share of its height.
 CELL_INK = 0.3
+# Pieces of one digit less than this far apart (inches) are grouped.
+BRIDGE_IN = 0.005
+# Touching digits: a blob wider than SPLIT x the writer's digit width is cut
+# into round(width / digit width) parts. Measured on the synthetic writers,
+# single digits stay under 1.3x their writer's median width and touching
+# pairs start at 1.5x.
+SPLIT = 1.45
+# Width / height of a digit (not a 1) when the page gives no measure.
+ASPECT = 0.62
 
 
 @dataclass(frozen=True)
 class Digit:
-    """One digit in box coordinates: x, y, w, h and a greyscale crop."""
+    """One digit: its ink box (x, y, w, h in box coordinates) and a
+    greyscale crop of it with a small margin."""
 
     bbox: tuple[int, int, int, int]
     image: np.ndarray
 
 
 @dataclass(frozen=True)
+class Blob:
+    """The ink of one digit or of touching digits, before splitting."""
+
+    x: int
+    y: int
+    mask: np.ndarray  # uint8 0/1
+
+    @property
+    def w(self) -> int:
+        return int(self.mask.shape[1])
+
+    @property
+    def h(self) -> int:
+        return int(self.mask.shape[0])
+
+
+@dataclass(frozen=True)
 class BoxLayout:
+    """What one box holds. A string box's ``blobs`` still await splitting."""
+
     kind: str  # "comb" or "string"
     cells: int
     interior: tuple[int, int, int, int]  # x0, y0, x1, y1 in box coordinates
-    digits: tuple[Digit, ...]
+    digits: tuple[Digit, ...] = ()
+    blobs: tuple[Blob, ...] = ()
+    paper: np.ndarray | None = None  # the cut-out with the frame whited out
+    margin: int = 2
+    # (w, h) of ink that is surely one digit: comb cells.
+    singles: tuple[tuple[int, int], ...] = ()
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -63,253 +92,84 @@ def ink_mask(dark: np.ndarray) -> np.ndarray:
     return (dark >= t).astype(np.uint8)
 
 
-def _line_band(
-    profile: np.ndarray, lo: int, hi: int, least: float = 0.45
-) -> tuple[int, int] | None:
-    """Rows (or columns) of the strongest line in profile[lo:hi] (coverage 0..1)."""
-    lo, hi = max(0, lo), min(len(profile), hi)
-    if hi <= lo:
-        return None
-    seg = profile[lo:hi]
-    peak = int(np.argmax(seg))
-    if seg[peak] < least:
-        return None
-    thr = max(0.3, 0.5 * seg[peak])
-    a = b = peak
-    while a > 0 and seg[a - 1] >= thr:
-        a -= 1
-    while b + 1 < len(seg) and seg[b + 1] >= thr:
-        b += 1
-    return lo + a, lo + b + 1
+def digit_ink(
+    dark: np.ndarray, interior: tuple[int, int, int, int], dpi: float, ring: int
+) -> np.ndarray:
+    """Ink (uint8 0/1) for the digits, thresholded on the box's own terms.
 
-
-def _refine_interior(
-    ink: np.ndarray, est: tuple[float, float, float, float], search: int
-) -> tuple[tuple[int, int, int, int], list[tuple[int, int, int, int]]]:
-    """Interior pinned to the frame lines; also the lines' bands (x0,y0,x1,y1)."""
-    x0, y0, x1, y1 = (int(round(v)) for v in est)
-    H, W = ink.shape
-    cx0, cx1 = max(0, x0 + search), min(W, x1 - search)
-    cy0, cy1 = max(0, y0 + search), min(H, y1 - search)
-    rows = ink[:, cx0:cx1].mean(axis=1) if cx1 > cx0 else np.zeros(H)
-    cols = ink[cy0:cy1, :].mean(axis=0) if cy1 > cy0 else np.zeros(W)
-    bands = []
-    top = _line_band(rows, y0 - search, y0 + search)
-    bot = _line_band(rows, y1 - search, y1 + search)
-    left = _line_band(cols, x0 - search, x0 + search)
-    right = _line_band(cols, x1 - search, x1 + search)
-    if top:
-        y0 = top[1]
-        bands.append((0, top[0], W, top[1]))
-    if bot:
-        y1 = bot[0]
-        bands.append((0, bot[0], W, bot[1]))
-    if left:
-        x0 = left[1]
-        bands.append((left[0], 0, left[1], H))
-    if right:
-        x1 = right[0]
-        bands.append((right[0], 0, right[1], H))
-    return (x0, y0, x1, y1), bands
-
-
-@dataclass(frozen=True)
-class _Mark:
-    """A printed divider candidate: columns a..b, from row ``top`` down."""
-
-    pos: float
-    a: int
-    b: int
-    top: int
-    strong: bool
-
-
-def _clusters(on: np.ndarray) -> list[tuple[int, int]]:
-    """Runs of True in a 1-D array, as (start, end) with end exclusive."""
-    edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
-    return list(zip(np.nonzero(edges == 1)[0].tolist(), np.nonzero(edges == -1)[0].tolist()))
-
-
-def _vertical_marks(
-    dark: np.ndarray,
-    interior: tuple[int, int, int, int],
-    walls: list[tuple[float, float]],
-    r: int,
-) -> tuple[list[_Mark], np.ndarray]:
-    """Divider candidates: full-height lines (strong) and bottom ticks (weak).
-
-    Vertical lines are found by a grey-level opening, so faint, thin or noisy
-    lines survive; a 3-pixel closing first bridges salt noise. Ticks are
-    narrow runs rising from the bottom edge; only those of the common height
-    count, since handwriting that touches the bottom edge rises to any height.
-    ``walls`` (seen at page level) are added as strong marks. Also returns
-    the vertical-line mask of the interior, to white the dividers out.
+    The frame would pull Otsu up past faint pencil, so the threshold is Otsu
+    on the interior, but not under a noise floor nor over the top of
+    INK_DARK. The floor (median plus four robust sigmas) is measured on the
+    paper around the box, ``ring`` pixels and more outside the interior: a
+    big digit can fill most of a small box. Smoothing first lets the floor
+    sit low under heavy noise.
     """
+    sigma = max(0.5, 0.003 * dpi)
+    smooth = cv2.GaussianBlur(dark, (0, 0), sigma)
     x0, y0, x1, y1 = interior
-    h, w = y1 - y0, x1 - x0
-    if h < 4 or w < 4:
-        return [], np.zeros((max(h, 0), max(w, 0)), bool)
-    rect = cv2.getStructuringElement
-    # A thin line resampled off the pixel grid spreads over two faint columns:
-    # widen by a pixel each side first.
-    sub = cv2.dilate(dark[y0:y1, x0:x1], rect(cv2.MORPH_RECT, (3, 1)))
-    sub = cv2.morphologyEx(sub, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (1, 3)))
-    k = max(3, int(MIN_TICK * h))
-    vert = cv2.morphologyEx(sub, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, k))) >= LINE_DARK
-    # Columns next to the sides are the sides' blurred edges.
-    edge = max(3, int(0.06 * h))
-    vert[:, :edge] = False
-    vert[:, w - edge :] = False
-    cover = vert.mean(axis=0)
-    narrow = max(6, int(0.15 * h))
-    # A printed divider runs into both frame lines; a tall handwritten 1
-    # stops short of them.
-    end = max(2, int(0.12 * h))
-    joined = (vert[:end].mean(axis=0) >= 0.9) & (vert[-end:].mean(axis=0) >= 0.9)
-    marks = [
-        _Mark((a + b - 1) / 2.0 + x0, a + x0, b + x0, y0, True)
-        for a, b in _clusters((cover >= 0.85) & joined)
-        if b - a <= narrow
-    ]
-    for wa, wb in walls:
-        if not any(m.a - r <= (wa + wb) / 2.0 <= m.b + r for m in marks):
-            a, b = int(wa), int(np.ceil(wb))
-            marks.append(_Mark((a + b - 1) / 2.0, a, b, y0, True))
+    inner = np.ascontiguousarray(smooth[y0:y1, x0:x1])
+    if inner.size == 0:
+        return np.zeros(dark.shape, np.uint8)
+    outside = np.ones(smooth.shape, bool)
+    outside[max(0, y0 - ring) : y1 + ring, max(0, x0 - ring) : x1 + ring] = False
+    sample = smooth[outside] if outside.sum() >= 50 else inner.ravel()
+    sample = sample[:: max(1, sample.size // 4000)].astype(np.float32)
+    med = float(np.median(sample))
+    spread = 1.4826 * float(np.median(np.abs(sample - med)))
+    floor = max(INK_DARK[0], med + 4.0 * spread)
+    t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    t = min(max(t, floor), max(floor, INK_DARK[1]))
+    return (smooth >= t).astype(np.uint8)
 
-    rows = vert[::-1]
-    run = np.zeros(w, np.int32)
-    alive = np.ones(w, bool)
-    for i in range(h):
-        # The bottom line's band may leave a row or two of paper under a tick.
-        if i < 2:
-            run += rows[i]
+
+def _groups(ink: np.ndarray, bridge: int, min_area: int, min_size: float) -> list[Blob]:
+    """Ink grouped into blobs; pieces closer than ``bridge`` px go together."""
+    if bridge > 0:
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * bridge + 1, 2 * bridge + 1))
+        near = cv2.dilate(ink, k)
+    else:
+        near = ink
+    blobs = []
+    for x, y, w, h, own in components(near):
+        mask = own & ink[y : y + h, x : x + w]
+        ys, xs = np.nonzero(mask)
+        if ys.size < min_area:
             continue
-        alive &= rows[i]
-        if not alive.any():
-            break
-        run += alive
-    # Columns beside a full line are its blurred edge, not ticks.
-    tall = (run >= MIN_TICK * h) & (cover < 0.85)
-    for m in marks:
-        tall[max(0, m.a - x0 - narrow) : m.b - x0 + narrow] = False
-    ticks = [(a, b, int(run[a:b].max())) for a, b in _clusters(tall) if b - a <= narrow]
-    if len(ticks) >= 2:
-        med = float(np.median([t[2] for t in ticks]))
-        marks += [
-            _Mark((a + b - 1) / 2.0 + x0, a + x0, b + x0, y1 - th - 2, False)
-            for a, b, th in ticks
-            if abs(th - med) <= 0.2 * med + 2
-        ]
-    return marks, vert
-
-
-def _white_dividers(
-    clean: np.ndarray,
-    vert: np.ndarray,
-    interior: tuple[int, int, int, int],
-    dividers: list[tuple[float, _Mark | None]],
-    r: int,
-) -> None:
-    """Erase each divider's line: the vertical-line columns nearest its place."""
-    x0, y0, x1, y1 = interior
-    for pos, m in dividers:
-        top = m.top if m is not None and not m.strong else y0
-        c = int(round(pos)) - x0
-        a, b = max(0, c - r), min(vert.shape[1], c + r + 1)
-        if b <= a:
+        mask = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        if max(mask.shape) < min_size:
             continue
-        cover = vert[top - y0 :, a:b].mean(axis=0)
-        band = _line_band(cover, 0, len(cover), 0.3)
-        if band is None:
-            continue
-        clean[max(0, top - 1) : y1 + 1, x0 + a + band[0] - 1 : x0 + a + band[1] + 1] = 0
+        blobs.append(Blob(x + int(xs.min()), y + int(ys.min()), mask))
+    return blobs
 
 
-def fit_grid(x0: int, x1: int, h: int, marks: list[_Mark]) -> list[tuple[float, _Mark | None]] | None:
-    """Dividers of an evenly divided box, or None if it is not one.
-
-    Each cell count N gives N-1 evenly spaced places; N is accepted when
-    nearly all places have a mark and few marks are off the grid. Two cells
-    need a strong (full-height) divider: one stray stroke near the middle of
-    a string box must not make it a comb.
-    """
-    if not marks:
-        return None
-    pos = np.array([m.pos for m in marks])
-    strong = np.array([m.strong for m in marks])
-    w = x1 - x0
-    best, best_score = None, -1e9
-    n_lo = max(2, int(np.ceil(w / (MAX_PITCH * h))))
-    n_hi = min(80, int(w / (MIN_PITCH * h)))
-    for n in range(n_lo, n_hi + 1):
-        pitch = w / n
-        tol = max(2.0, GRID_TOL * pitch)
-        grid = x0 + pitch * np.arange(1, n)
-        dist = np.abs(pos[None, :] - grid[:, None])
-        near = dist.min(axis=1) <= tol
-        matched = int(near.sum())
-        off = int((dist.min(axis=0) > tol).sum())
-        missing = n - 1 - matched
-        if matched == 0 or missing > 0.25 * (n - 1) or off > 0.5 * matched:
-            continue
-        # Within tolerance a strong mark beats a nearer weak one.
-        pick = np.where((dist <= tol) & ~strong[None, :], dist + tol, dist).argmin(axis=1)
-        if n == 2 and not marks[int(pick[0])].strong:
-            continue
-        score = matched - 2 * off - missing
-        if score > best_score:
-            best_score = score
-            best = [
-                (float(marks[int(pick[k])].pos), marks[int(pick[k])])
-                if near[k]
-                else (float(grid[k]), None)
-                for k in range(n - 1)
-            ]
-    return best
+def _union(blobs: list[Blob]) -> Blob:
+    x0 = min(b.x for b in blobs)
+    y0 = min(b.y for b in blobs)
+    x1 = max(b.x + b.w for b in blobs)
+    y1 = max(b.y + b.h for b in blobs)
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for b in blobs:
+        mask[b.y - y0 : b.y - y0 + b.h, b.x - x0 : b.x - x0 + b.w] |= b.mask
+    return Blob(x0, y0, mask)
 
 
-def _components(ink: np.ndarray, min_area: int, min_size: float) -> tuple[np.ndarray, list]:
-    """Labels and [x0, y0, x1, y1, area, [label ids]] of components big enough."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    st = stats[1:]
-    ok = (st[:, cv2.CC_STAT_AREA] >= min_area) & (
-        np.maximum(st[:, cv2.CC_STAT_WIDTH], st[:, cv2.CC_STAT_HEIGHT]) >= min_size
-    )
-    keep = []
-    for i in np.nonzero(ok)[0]:
-        x, y, w, h, area = (int(v) for v in st[i])
-        keep.append([x, y, x + w, y + h, area, [int(i) + 1]])
-    return labels, keep
-
-
-def _join(a: list, b: list) -> list:
-    return [
-        min(a[0], b[0]),
-        min(a[1], b[1]),
-        max(a[2], b[2]),
-        max(a[3], b[3]),
-        a[4] + b[4],
-        a[5] + b[5],
-    ]
-
-
-def _merge_pieces(comps: list, h_ref: float) -> list:
+def _merge_pieces(blobs: list[Blob], h_ref: float) -> list[Blob]:
     """Join the pieces of one digit (a 5's loose bar, a broken 4).
 
-    Pieces overlapping much in x are one digit; a small piece (well under a
-    digit's height) goes to the neighbour it overlaps or nearly touches.
+    Blobs overlapping much in x are one digit (neighbouring digits overlap
+    by a fifth of a width at most); a small piece, well under a digit's
+    height, goes with the neighbour it overlaps or nearly touches.
     """
-    comps = sorted(comps, key=lambda c: c[0])
-    out: list = []
-    for c in comps:
+    out: list[Blob] = []
+    for b in sorted(blobs, key=lambda b: b.x):
         if out:
             p = out[-1]
-            ov = min(p[2], c[2]) - max(p[0], c[0])
-            small = min(p[3] - p[1], c[3] - c[1]) < 0.45 * h_ref
-            if ov >= 0.5 * min(p[2] - p[0], c[2] - c[0]) or (small and ov > -0.05 * h_ref):
-                out[-1] = _join(p, c)
+            ov = min(p.x + p.w, b.x + b.w) - max(p.x, b.x)
+            small = min(p.h, b.h) < 0.45 * h_ref
+            if ov >= 0.5 * min(p.w, b.w) or (small and ov > -0.05 * h_ref):
+                out[-1] = _union([p, b])
                 continue
-        out.append(c)
+        out.append(b)
     return out
 
 
@@ -332,29 +192,29 @@ def _split_columns(mask: np.ndarray, parts: int) -> list[int]:
     return cuts
 
 
-def _crop(
-    paper: np.ndarray, mask: np.ndarray, ox: int, oy: int, margin: int
-) -> Digit | None:
-    """Greyscale crop of the ink in ``mask`` (placed at ox, oy), other ink whited."""
-    ys, xs = np.nonzero(mask)
+def _crop(paper: np.ndarray, blob: Blob, margin: int) -> Digit | None:
+    """Greyscale crop of the blob's ink, everything else whited out."""
+    ys, xs = np.nonzero(blob.mask)
     if ys.size == 0:
         return None
     H, W = paper.shape
-    y0, y1 = max(0, oy + ys.min() - margin), min(H, oy + ys.max() + 1 + margin)
-    x0, x1 = max(0, ox + xs.min() - margin), min(W, ox + xs.max() + 1 + margin)
+    y0, y1 = max(0, blob.y + ys.min() - margin), min(H, blob.y + ys.max() + 1 + margin)
+    x0, x1 = max(0, blob.x + xs.min() - margin), min(W, blob.x + xs.max() + 1 + margin)
     keep = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    ya, xa = oy - y0, ox - x0
+    ya, xa = blob.y - y0, blob.x - x0
     my0, mx0 = max(0, -ya), max(0, -xa)
-    my1, mx1 = min(mask.shape[0], y1 - y0 - ya), min(mask.shape[1], x1 - x0 - xa)
-    keep[ya + my0 : ya + my1, xa + mx0 : xa + mx1] = mask[my0:my1, mx0:mx1]
-    # Keep the stroke's soft edge: dilate before masking.
+    my1, mx1 = min(blob.h, y1 - y0 - ya), min(blob.w, x1 - x0 - xa)
+    keep[ya + my0 : ya + my1, xa + mx0 : xa + mx1] = blob.mask[my0:my1, mx0:mx1]
+    # Keep the stroke's soft edge: grow the mask before masking.
     keep = cv2.dilate(keep, np.ones((3, 3), np.uint8), iterations=2)
     img = np.where(keep > 0, paper[y0:y1, x0:x1], 255).astype(np.uint8)
-    return Digit((int(x0), int(y0), int(x1 - x0), int(y1 - y0)), img)
-
-
-def _group_mask(labels: np.ndarray, g: list) -> np.ndarray:
-    return np.isin(labels[g[1] : g[3], g[0] : g[2]], g[5]).astype(np.uint8)
+    ink_box = (
+        blob.x + int(xs.min()),
+        blob.y + int(ys.min()),
+        int(xs.max() - xs.min() + 1),
+        int(ys.max() - ys.min() + 1),
+    )
+    return Digit(ink_box, img)
 
 
 def analyse_box(
@@ -365,70 +225,117 @@ def analyse_box(
     search: int,
     single: bool = False,
 ) -> BoxLayout:
-    """Kind, cells and digits of the box whose interior is about ``est``.
+    """Kind, cells and ink of the box whose interior is about ``est``.
 
     ``walls`` are x ranges of full-height printed dividers already seen at
     page level; ``search`` is how far (pixels) the estimates may be off.
     A ``single`` box is a one-cell comb.
     """
     dark = darkness(grey, dpi)
-    ink = ink_mask(dark)
-    interior, bands = _refine_interior(ink, est, search)
+    interior, _ = refine_interior(ink_mask(dark), est, search)
+    # Frame lines look thicker at the digits' lower threshold: find their
+    # bands again on that mask so their soft edges are whited out too.
+    ink = digit_ink(dark, interior, dpi, search)
+    interior, bands = refine_interior(ink, interior, search)
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
-    marks, vert = _vertical_marks(dark, interior, walls, search)
-    if single:
-        dividers: list | None = []
-    else:
-        dividers = fit_grid(x0, x1, h, marks)
-    strong = [m for m in marks if m.strong]
+    marks, vert = vertical_marks(dark, interior, walls, search)
+    dividers = [] if single else fit_grid(x0, x1, h, marks)
+    strong = sorted((m for m in marks if m.strong), key=lambda m: m.pos)
     if dividers is None and len(strong) >= 2:
         # Uneven but clearly printed cells.
-        dividers = [(m.pos, m) for m in sorted(strong, key=lambda m: m.pos)]
+        dividers = [(m.pos, m) for m in strong]
 
     clean = ink.copy()
     for bx0, by0, bx1, by1 in bands:
         clean[max(0, by0 - 1) : by1 + 1, max(0, bx0 - 1) : bx1 + 1] = 0
-    _white_dividers(clean, vert, interior, dividers or [], search)
+    white_dividers(clean, vert, interior, dividers or [], search)
     paper = np.where(clean > 0, grey, 255).astype(np.uint8)
     inner = np.zeros_like(clean)
     inner[y0:y1, x0:x1] = clean[y0:y1, x0:x1]
 
-    min_area = max(4, int((SPECK_IN * dpi) ** 2))
-    labels, comps = _components(inner, min_area, MIN_INK * h)
+    # A digit is a pen stroke at least a fifth of the box tall; specks and
+    # noise, however spread, hold far less ink.
+    stroke = max(1.5, STROKE_IN * dpi)
+    min_area = max(4, int((SPECK_IN * dpi) ** 2), int(MIN_INK * h * stroke))
+    bridge = max(1, int(round(BRIDGE_IN * dpi)))
+    blobs = _groups(inner, bridge, min_area, MIN_INK * h)
     margin = max(2, int(0.06 * h))
-    digits: list[Digit] = []
-    if dividers is not None:
-        edges = [x0, *(p for p, _ in dividers), x1]
-        cells = len(edges) - 1
-        owner: dict[int, list] = {}
-        for c in comps:
-            k = int(np.searchsorted(edges, (c[0] + c[2]) / 2.0)) - 1
-            owner.setdefault(min(max(k, 0), cells - 1), []).append(c)
-        for k in range(cells):
-            group = owner.get(k, [])
-            # Only a piece of a digit's height is a stroke spilling over
-            # from the next cell, or dirt: the cell is empty.
-            if not any(c[3] - c[1] >= CELL_INK * h for c in group):
-                continue
-            g = group[0]
-            for c in group[1:]:
-                g = _join(g, c)
-            d = _crop(paper, _group_mask(labels, g), g[0], g[1], margin)
-            if d is not None:
-                digits.append(d)
-        return BoxLayout("comb", cells, interior, tuple(digits))
+    if dividers is None:
+        return BoxLayout("string", 0, interior, (), tuple(blobs), paper, margin)
 
-    heights = [c[3] - c[1] for c in comps]
-    h_ref = float(np.median([v for v in heights if v >= 0.4 * max(heights)])) if heights else h
-    for g in _merge_pieces(comps, h_ref):
-        sub = _group_mask(labels, g)
-        gw = g[2] - g[0]
-        expected = ASPECT * max(h_ref, g[3] - g[1])
-        parts = max(2, int(round(gw / expected))) if gw > SPLIT * expected else 1
-        cuts = _split_columns(sub, parts)
+    edges = [x0, *(p for p, _ in dividers), x1]
+    cells = len(edges) - 1
+    owner: dict[int, list[Blob]] = {}
+    for b in blobs:
+        k = int(np.searchsorted(edges, b.x + b.w / 2.0)) - 1
+        owner.setdefault(min(max(k, 0), cells - 1), []).append(b)
+    digits, singles = [], []
+    for k in range(cells):
+        group = owner.get(k, [])
+        # Only a piece of a digit's height is a stroke spilling over from the
+        # next cell, or dirt: the cell is empty.
+        if not any(b.h >= CELL_INK * h for b in group):
+            continue
+        blob = _union(group)
+        d = _crop(paper, blob, margin)
+        if d is not None:
+            digits.append(d)
+            singles.append((blob.w, blob.h))
+    return BoxLayout("comb", cells, interior, tuple(digits), singles=tuple(singles))
+
+
+def writer_aspect(layouts: Iterable[BoxLayout]) -> float:
+    """Median width / height of this page's digits (1s left out).
+
+    Comb cells hold one digit each; string blobs count too when shaped like
+    one digit. With too few, the synthetic writers' median.
+    """
+    ratios = [w / h for lay in layouts for w, h in lay.singles if h > 0]
+    for lay in layouts:
+        hs = [b.h for b in lay.blobs]
+        for b in lay.blobs:
+            if b.h >= 0.6 * max(hs):
+                ratios.append(b.w / b.h)
+    ratios = [r for r in ratios if 0.3 <= r <= 1.0]
+    if len(ratios) < 3:
+        return ASPECT
+    return float(np.clip(np.median(ratios), 0.4, 0.9))
+
+
+def _digit_height(blob: Blob) -> float:
+    """Height of the digits in a blob: a row of touching digits that drifts
+    up or down is taller than any of them, but its columns are not."""
+    m = blob.mask.astype(bool)
+    cols = m.any(axis=0)
+    if not cols.any():
+        return float(blob.h)
+    top = np.argmax(m, axis=0)
+    bottom = blob.h - np.argmax(m[::-1], axis=0)
+    return float(np.percentile((bottom - top)[cols], 90))
+
+
+def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
+    """Digits of a string box: pieces merged, touching digits split."""
+    if layout.kind != "string" or layout.paper is None:
+        return layout
+    blobs = list(layout.blobs)
+    if not blobs:
+        return layout
+    heights = [b.h for b in blobs]
+    h_ref = float(np.median([v for v in heights if v >= 0.4 * max(heights)]))
+    digits = []
+    for blob in _merge_pieces(blobs, h_ref):
+        height = float(blob.h)
+        if blob.w > 2.5 * aspect * blob.h:
+            # Several digits: the row may drift up or down.
+            height = min(height, _digit_height(blob))
+        expected = aspect * height
+        parts = max(2, int(round(blob.w / expected))) if blob.w > SPLIT * expected else 1
+        cuts = _split_columns(blob.mask, parts)
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-            d = _crop(paper, sub[:, a:b], g[0] + a, g[1], margin)
+            part = Blob(blob.x + a, blob.y, blob.mask[:, a:b])
+            d = _crop(layout.paper, part, layout.margin)
             if d is not None:
                 digits.append(d)
-    return BoxLayout("string", 0, interior, tuple(digits))
+    return replace(layout, digits=tuple(digits), blobs=(), paper=None)

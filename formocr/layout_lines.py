@@ -21,12 +21,19 @@ WORK_DPI = 150.0
 MAX_SKEW_DEG = 5.0
 # Below this the page is treated as straight (saves a warp of the page).
 MIN_SKEW_DEG = 0.05
-# A printed line is at least this much darker than the paper (grey levels).
+# A printed line is at most this thick (inches; 0.7 mm) ...
+MAX_LINE_IN = 0.027
+# ... and at least this much darker than the paper (grey levels).
 LINE_DARK = 32
 
 # Plausible interior size of a printed box, in inches.
 MIN_BOX_H, MAX_BOX_H = 0.12, 1.0
 MIN_BOX_W, MAX_BOX_W = 0.08, 10.0
+# The top and bottom lines of the smallest box (5 mm wide) are this long;
+# handwritten bars that survive the opening are mostly shorter.
+MIN_LINE_IN = 0.17
+# A comb cell is at least this share of its height wide; a box, MIN_ASPECT.
+MIN_CELL, MIN_ASPECT = 0.3, 0.45
 
 
 def guess_dpi(shape: tuple[int, int]) -> float:
@@ -60,6 +67,27 @@ def darkness(grey: np.ndarray, dpi: float) -> np.ndarray:
     return cv2.subtract(paper, grey)
 
 
+def components(mask: np.ndarray, min_w: int = 1, min_h: int = 1):
+    """8-connected components of a 0/nonzero mask: (x, y, w, h, own pixels).
+
+    Outer contours and a fill are several times cheaper than
+    ``connectedComponentsWithStats``, whose cost here grows with the image
+    and not with the ink. A component's pixel mask is its filled outline
+    within the mask, so ink inside its holes comes with it.
+    """
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    for c in contours:
+        x, y, w, h = cv2.boundingRect(c)
+        if w < min_w or h < min_h:
+            continue
+        own = np.zeros((h, w), np.uint8)
+        cv2.drawContours(own, [c], -1, 1, thickness=-1, offset=(-x, -y))
+        own &= mask[y : y + h, x : x + w] > 0
+        out.append((x, y, w, h, own))
+    return out
+
+
 def estimate_skew(dark: np.ndarray, dpi: float) -> float:
     """Page skew in degrees (positive: lines fall to the right) from long lines.
 
@@ -69,23 +97,14 @@ def estimate_skew(dark: np.ndarray, dpi: float) -> float:
     length-weighted median.
     """
     k = max(5, int(round(0.06 * dpi)))
-    horiz = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
-    horiz = (horiz >= LINE_DARK).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
-    if n <= 1:
-        return 0.0
-    min_len = 0.6 * dpi
-    widths = stats[1:, cv2.CC_STAT_WIDTH]
-    heights = stats[1:, cv2.CC_STAT_HEIGHT]
-    thin = heights <= 0.1 * widths + 0.05 * dpi
-    idx = np.nonzero((widths >= min_len) & thin)[0] + 1
-    if idx.size == 0:
-        return 0.0
-    idx = idx[np.argsort(-stats[idx, cv2.CC_STAT_WIDTH])][:60]
+    horiz = cv2.morphologyEx(
+        dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1))
+    )
+    _, horiz = cv2.threshold(horiz, LINE_DARK - 1, 255, cv2.THRESH_BINARY)
+    lines = [c for c in components(horiz, min_w=int(0.6 * dpi)) if c[3] <= 0.1 * c[2] + 0.05 * dpi]
+    lines.sort(key=lambda c: -c[2])
     angles, weights = [], []
-    for i in idx:
-        x, y, w, h = stats[i, :4]
-        m = labels[y : y + h, x : x + w] == i
+    for _, _, w, h, m in lines[:60]:
         count = m.sum(axis=0)
         ok = (count > 0) & (count <= 1.5 * np.median(count[count > 0]))
         if ok.sum() < 0.5 * w:
@@ -137,8 +156,12 @@ def page_geometry(page: np.ndarray, dpi: float) -> Geometry:
     scale = min(1.0, WORK_DPI / dpi)
     h, w = page.shape
     if scale < 1.0:
+        # A hairline would be averaged to a faint grey: spread the dark over
+        # about one reduction step first, so lines keep their darkness.
+        k = min(3, int(round(1.0 / scale)))
+        src = cv2.erode(page, np.ones((k, k), np.uint8)) if k >= 2 else page
         small = cv2.resize(
-            page, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+            src, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
         )
     else:
         small = page
@@ -199,7 +222,7 @@ def line_masks(dark: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
         # Averaging along the line first keeps noise from biting holes in it.
         m = cv2.blur(dark, (5, 1) if size[0] > 1 else (1, 5))
         m = cv2.morphologyEx(m, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, size))
-        m = np.where(m >= LINE_DARK, 255, 0).astype(np.uint8)
+        _, m = cv2.threshold(m, LINE_DARK - 1, 255, cv2.THRESH_BINARY)
         out.append(cv2.morphologyEx(m, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, close)))
     return out[0], out[1]
 
@@ -213,47 +236,43 @@ class _Seg:
 
 
 def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
-    """Long horizontal lines: components of the mask, with their core row."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
+    """Long horizontal lines: components of the mask, with their core rows."""
     segs = []
-    min_w = 0.15 * dpi
-    for i in np.nonzero(stats[1:, cv2.CC_STAT_WIDTH] >= min_w)[0] + 1:
-        x, y, w, h = (int(v) for v in stats[i, :4])
-        rows = (labels[y : y + h, x : x + w] == i).sum(axis=1)
+    max_t = max(4, int(round(MAX_LINE_IN * dpi)))
+    for x, y, w, _, own in components(horiz, min_w=int(MIN_LINE_IN * dpi)):
+        rows = own.sum(axis=1)
+        # Handwriting merged into a line thickens it locally; the core rows
+        # are those the line runs along.
         core = np.nonzero(rows >= 0.5 * rows.max())[0]
-        # A thick blob (handwriting merged into a line) has its core rows
-        # spread out; keep the longest run of them.
-        segs.append(_Seg(x, x + w, y + (core[0] + core[-1]) / 2.0, int(core[-1] - core[0] + 1)))
+        t = int(core[-1] - core[0] + 1)
+        # Printed rules are thin; a thick run is a marker stroke.
+        if t <= max_t:
+            segs.append(_Seg(x, x + w, y + (core[0] + core[-1]) / 2.0, t))
     return segs
-
-
-def _v_cover(vert: np.ndarray, x: float, y0: float, y1: float, r: int) -> tuple[float, float]:
-    """Best share of rows y0..y1 covered by a vertical line within x +- r."""
-    H, W = vert.shape
-    a, b = max(0, int(round(x)) - r), min(W, int(round(x)) + r + 1)
-    ya, yb = max(0, int(round(y0))), min(H, int(round(y1)) + 1)
-    if b <= a or yb <= ya:
-        return 0.0, x
-    cover = (vert[ya:yb, a:b] > 0).mean(axis=0)
-    j = int(np.argmax(cover))
-    return float(cover[j]), float(a + j)
 
 
 def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
     """Printed boxes of a deskewed work-resolution darkness image.
 
-    A box is a pair of horizontal lines of about the same extent, one above
-    the other at a plausible distance, joined at both ends by vertical lines.
-    Handwriting inside (or across) a box does not matter: only the four sides
-    are checked. Full-height vertical lines between the sides are the box's
-    inner walls. Boxes that contain other boxes (panels, tables, the page
-    border) and boxes of implausible size are left out.
+    Two horizontal lines, one above the other at a plausible distance, and
+    the vertical lines running from one to the other (joined to both) cut
+    the stretch the two lines share into boxes: a stretch between two
+    verticals with both lines along it is inside a box. Verticals between
+    such stretches are the walls of a comb; two verticals a hair apart with
+    the lines broken between them are the sides of two boxes printed side by
+    side. Handwriting inside (or across) a box does not matter. Each part of
+    a top line pairs with the nearest bottom line that makes boxes; boxes
+    inside boxes and boxes of implausible size are left out.
     """
     horiz, vert = line_masks(dark, dpi)
+    # Column sums down to each row: the x difference of the integral image.
+    vcum = np.diff(cv2.integral(vert // 255, sdepth=cv2.CV_32S), axis=1)
     segs = sorted(_h_segments(horiz, dpi), key=lambda s: s.y)
     r = max(2, int(round(0.025 * dpi)))
+    max_t = max(4, int(round(MAX_LINE_IN * dpi)))
     frames = []
     for i, top in enumerate(segs):
+        free = np.ones(top.x1 - top.x0, bool)  # parts of the top line not yet in a box
         for bot in segs[i + 1 :]:
             dy = bot.y - top.y
             if dy < MIN_BOX_H * dpi:
@@ -261,47 +280,93 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
             if dy > MAX_BOX_H * dpi:
                 break
             ox0, ox1 = max(top.x0, bot.x0), min(top.x1, bot.x1)
-            span = max(top.x1 - top.x0, bot.x1 - bot.x0)
-            if ox1 - ox0 < 0.85 * span or ox1 - ox0 < MIN_BOX_W * dpi:
+            if ox1 - ox0 < MIN_BOX_W * dpi or not free[ox0 - top.x0 : ox1 - top.x0].any():
                 continue
             ya, yb = top.y + top.t / 2.0, bot.y - bot.t / 2.0
-            cl, xl = _v_cover(vert, ox0 + r / 2.0, ya, yb, r)
-            cr, xr = _v_cover(vert, ox1 - 1 - r / 2.0, ya, yb, r)
-            if cl < 0.8 or cr < 0.8:
-                continue
-            walls = [
-                (a, b, gap is not None and _broken(dark, top, ox0, ox1, gap)
-                 and _broken(dark, bot, ox0, ox1, gap))
-                for a, b, gap in _walls(vert, xl + r, xr - r, ya, yb, r)
-            ]
-            frames += _split_at_double_walls(xl + 1.0, ya, xr, yb, walls)
-            break
+            walls = []
+            for a, b, gap in _walls(vcum, ox0 - r, ox1 + r, ya, yb, r, max_t):
+                if gap and _broken(dark, top, ox0, ox1, gap) and _broken(dark, bot, ox0, ox1, gap):
+                    walls += [(a, float(gap[0])), (float(gap[1]), b)]
+                else:
+                    walls.append((a, b))
+            for f in _boxes(walls, ya, yb, top, bot, horiz, dpi):
+                a, b = int(f.x0) - top.x0, int(f.x1) - top.x0
+                if free[max(0, a) : max(0, b)].mean() > 0.5:
+                    frames.append(f)
+                    free[max(0, a - r) : max(0, b + r)] = False
+            if not free.any():
+                break
     return _drop_nested(frames, 2 * r)
 
 
+def _along(horiz: np.ndarray, seg: _Seg, a: float, b: float) -> bool:
+    """Does the line ``seg`` run all along columns a..b?"""
+    y = int(round(seg.y))
+    rows = horiz[max(0, y - 1 - seg.t // 2) : y + 2 + seg.t // 2, int(a) : int(np.ceil(b))]
+    return rows.size > 0 and float((rows > 0).any(axis=0).mean()) >= 0.9
+
+
+def _boxes(
+    walls: list[tuple[float, float]],
+    y0: float,
+    y1: float,
+    top: _Seg,
+    bot: _Seg,
+    horiz: np.ndarray,
+    dpi: float,
+) -> list[Frame]:
+    """Boxes between consecutive verticals where both lines run along."""
+    min_w = max(MIN_BOX_W * dpi, MIN_CELL * (y1 - y0))
+    inside = [
+        b - a >= min_w and _along(horiz, top, a, b) and _along(horiz, bot, a, b)
+        for (_, a), (b, _) in zip(walls[:-1], walls[1:], strict=True)
+    ]
+    frames, k = [], 0
+    while k < len(inside):
+        if not inside[k]:
+            k += 1
+            continue
+        j = k
+        while j + 1 < len(inside) and inside[j + 1]:
+            j += 1
+        f = Frame(walls[k][1], y0, walls[j + 1][0], y1, tuple(walls[k + 1 : j + 1]))
+        # No digit box is much narrower than half its height.
+        if f.w >= MIN_ASPECT * f.h:
+            frames.append(f)
+        k = j + 1
+    return frames
+
+
 def _walls(
-    vert: np.ndarray, x0: float, x1: float, y0: float, y1: float, r: int
+    vcum: np.ndarray, x0: float, x1: float, y0: float, y1: float, r: int, max_t: int
 ) -> list[tuple[float, float, tuple[int, int] | None]]:
     """Full-height vertical lines strictly between the sides: (a, b, gap).
 
     Lines a hair apart are one wall, with ``gap`` the columns between them:
     the sides of two boxes printed side by side, or a divider with a stroke
-    along it.
+    along it. ``vcum`` is the vertical-line mask summed down each column
+    (one row longer than the mask), so a column's cover costs two lookups.
     """
-    H, W = vert.shape
+    H, W = vcum.shape[0] - 1, vcum.shape[1]
     a, b = max(0, int(np.ceil(x0))), min(W, int(x1))
     ya, yb = max(0, int(round(y0 + 1))), min(H, int(round(y1 - 1)))
     if b - a < 3 or yb <= ya:
         return []
-    on = vert[ya:yb, a:b] > 0
     # A printed line runs into the top and bottom lines; a tall handwritten
     # 1 stops short of them.
     end = max(2, int(0.12 * (yb - ya)))
-    full = (on.mean(axis=0) >= 0.85) & on[:end].all(axis=0) & on[-end:].all(axis=0)
+    top, bottom = vcum[ya, a:b], vcum[yb, a:b]
+    full = (
+        (bottom - top >= 0.85 * (yb - ya))
+        & (vcum[ya + end, a:b] - top == end)
+        & (bottom - vcum[yb - end, a:b] == end)
+    )
     edges = np.diff(np.concatenate([[0], full.astype(np.int8), [0]]))
     starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
     walls: list[tuple[float, float, tuple[int, int] | None]] = []
     for s, e in zip(starts, ends, strict=True):
+        if e - s > max_t:
+            continue
         if walls and s + a - walls[-1][1] <= 2 * r:
             walls[-1] = (walls[-1][0], float(e + a), (int(walls[-1][1]), int(s + a)))
         else:
@@ -320,21 +385,6 @@ def _broken(dark: np.ndarray, seg: _Seg, x0: int, x1: int, gap: tuple[int, int])
     return float(prof[gap[0] : gap[1]].min()) < 0.5 * level
 
 
-def _split_at_double_walls(
-    x0: float, y0: float, x1: float, y1: float, walls: list[tuple[float, float, bool]]
-) -> list[Frame]:
-    """Boxes printed side by side whose top and bottom lines ran together."""
-    frames, inner = [], []
-    for a, b, double in walls:
-        if double:
-            frames.append(Frame(x0, y0, a, y1, tuple(inner)))
-            x0, inner = b, []
-        else:
-            inner.append((a, b))
-    frames.append(Frame(x0, y0, x1, y1, tuple(inner)))
-    return frames
-
-
 def _drop_nested(frames: list[Frame], tol: float) -> list[Frame]:
     """Keep the outermost of frames inside frames.
 
@@ -346,7 +396,9 @@ def _drop_nested(frames: list[Frame], tol: float) -> list[Frame]:
     for i, f in enumerate(frames):
         for j, g in enumerate(frames):
             if i != j and (
-                g.x0 >= f.x0 - tol and g.x1 <= f.x1 + tol and g.y0 >= f.y0 - tol
+                g.x0 >= f.x0 - tol
+                and g.x1 <= f.x1 + tol
+                and g.y0 >= f.y0 - tol
                 and g.y1 <= f.y1 + tol
             ):
                 # Of two equal frames keep the first.

@@ -40,6 +40,8 @@ CSV_COLUMNS = (
     "width",
     "height",
     "error",
+    "reason",
+    "template",
 )
 DECIMALS = 4
 _BY_SUFFIX: dict[str, Format] = {f".{f}": f for f in FORMATS}
@@ -85,6 +87,7 @@ def field_dict(f: FieldResult) -> dict[str, Any]:
         "status": f.status,
         "bbox": f.bbox.as_list(),
         "digits": [digit_dict(d) for d in f.digits],
+        "reason": f.reason,
     }
 
 
@@ -95,6 +98,8 @@ def page_dict(p: PageResult) -> dict[str, Any]:
         "height": p.height,
         "dpi": p.dpi,
         "fields": [field_dict(f) for f in p.fields],
+        "error": p.error,
+        "template": p.template,
     }
 
 
@@ -126,7 +131,12 @@ class Writer(Protocol):
 
 
 class CsvWriter:
-    """One row per field; a failed document is one row with its error."""
+    """One row per field; a failed document, or page, is one row with its error.
+
+    ``reason`` (why a field is in review) and ``template`` (the template the
+    page was read with) come last, so scripts reading the first eleven
+    columns by position keep working.
+    """
 
     def __init__(self, out: TextIO) -> None:
         self._csv = csv.writer(out, lineterminator="\n")
@@ -134,14 +144,20 @@ class CsvWriter:
 
     def write(self, doc: DocumentResult) -> None:
         if doc.status == "failed":
-            self._csv.writerow([doc.source, "", "", "", "", "failed", "", "", "", "", doc.error])
+            row: list[object] = [doc.source, "", "", "", "", "failed"]
+            self._csv.writerow([*row, "", "", "", "", doc.error, "", ""])
             return
         for p in doc.pages:
+            tpl = p.template or ""
+            if p.error is not None:
+                row = [doc.source, p.page, "", "", "", "failed"]
+                self._csv.writerow([*row, "", "", "", "", p.error, "", tpl])
+                continue
             for f in p.fields:
                 # value stays a str, so "007" keeps its zeros
                 conf = f"{f.confidence:.{DECIMALS}f}"
-                row = [doc.source, p.page, f.name, f.value, conf, f.status, *f.bbox.as_list(), ""]
-                self._csv.writerow(row)
+                row = [doc.source, p.page, f.name, f.value, conf, f.status, *f.bbox.as_list()]
+                self._csv.writerow([*row, "", f.reason or "", tpl])
 
     def close(self) -> None:
         pass

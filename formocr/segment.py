@@ -12,9 +12,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from formocr.layout_digits import analyse_box
+from formocr.layout_digits import BoxLayout, analyse_box, split_blobs, writer_aspect
 from formocr.layout_lines import Frame, Geometry, find_frames, guess_dpi, page_geometry
-from formocr.types import BBox, DigitCrop, FieldLayout
+from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout
 
 __all__ = ["find_fields"]
 
@@ -45,8 +45,9 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
         dpi = guess_dpi(page.shape)
     geom = page_geometry(page, float(dpi))
     frames = find_frames(geom.work_dark, geom.work_dpi)
-    fields = [_analyse(page, geom, f) for f in _reading_order(frames)]
-    return [f for f in fields if f is not None]
+    boxes = [b for b in (_analyse(page, geom, f) for f in _reading_order(frames)) if b]
+    aspect = writer_aspect(b[0] for b in boxes)
+    return [_field(geom, split_blobs(box, aspect), x, y) for box, x, y in boxes]
 
 
 def _reading_order(frames: list[Frame]) -> list[Frame]:
@@ -95,8 +96,13 @@ def _to_page(geom: Geometry, x: float, y: float, w: float, h: float) -> BBox:
     return BBox(int(px0), int(py0), int(px1 - px0), int(py1 - py0))
 
 
-def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> FieldLayout | None:
+def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> tuple[BoxLayout, int, int] | None:
+    """Cut the box out of the page at full resolution and analyse it.
+
+    Returns the layout and the cut-out's origin in deskewed coordinates.
+    """
     s = geom.scale
+    # How far the work-resolution estimate may be off, in full-res pixels.
     search = int(np.ceil(2.0 / s)) + max(2, int(round(0.012 * geom.dpi)))
     margin = 2 * search
     X0, Y0 = int(np.floor(f.x0 / s)) - margin, int(np.floor(f.y0 / s)) - margin
@@ -109,6 +115,11 @@ def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> FieldLayout | None:
     ix0, iy0, ix1, iy1 = box.interior
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
         return None
+    return box, X0, Y0
+
+
+def _field(geom: Geometry, box: BoxLayout, X0: int, Y0: int) -> FieldLayout:
+    ix0, iy0, ix1, iy1 = box.interior
     # The field's box is the frame's outer edge: the interior plus its lines.
     lw = max(1, int(round(0.3 / 25.4 * geom.dpi)))
     bbox = _to_page(geom, X0 + ix0 - lw, Y0 + iy0 - lw, ix1 - ix0 + 2 * lw, iy1 - iy0 + 2 * lw)
@@ -116,4 +127,5 @@ def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> FieldLayout | None:
         DigitCrop(_to_page(geom, X0 + d.bbox[0], Y0 + d.bbox[1], d.bbox[2], d.bbox[3]), d.image)
         for d in box.digits
     )
-    return FieldLayout(bbox=bbox, kind=box.kind, digits=digits, cells=box.cells)  # type: ignore[arg-type]
+    kind: FieldKind = "comb" if box.kind == "comb" else "string"
+    return FieldLayout(bbox=bbox, kind=kind, digits=digits, cells=box.cells)

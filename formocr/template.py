@@ -14,6 +14,9 @@ drafted by ``formocr template init``::
     check = "luhn"                  # luhn | mod10 | date (with format = "DDMMYYYY")
     min_confidence = 0.97
 
+A comb printed as separate one-digit boxes (a date grouped 2-2-4) gives
+``boxes = [[x, y, w, h], ...]`` instead of ``box``.
+
 Validation happens on load, so a typo fails the run before any page is read,
 with the file, the field and what is wrong.
 """
@@ -24,10 +27,10 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from formocr.errors import TemplateError
 from formocr.rules import CHECKS, CheckName, date_format_error
@@ -36,7 +39,9 @@ __all__ = [
     "KINDS",
     "Template",
     "TemplateField",
+    "hull",
     "load_template",
+    "load_templates",
     "parse_template",
     "template_to_toml",
 ]
@@ -46,6 +51,7 @@ KINDS: tuple[TemplateKind, ...] = ("digits", "comb", "single", "amount")
 Unit = Literal["mm", "px"]
 MM_PER_INCH = 25.4
 
+_Fail = Callable[[str], TemplateError]
 _TOP_KEYS = {"name", "size_mm", "size_px", "dpi", "fields"}
 _FIELD_KEYS = {
     "name",
@@ -57,6 +63,7 @@ _FIELD_KEYS = {
     "check",
     "format",
     "min_confidence",
+    "boxes",
 }
 # A box may stick out of the reference size by this share of it (a frame
 # drawn to the paper's edge, a rounding in a hand-written template).
@@ -76,13 +83,23 @@ class TemplateField:
     check: CheckName | None = None
     date_format: str | None = None  # with check = "date" (TOML key "format")
     min_confidence: float | None = None  # overrides the run's --min-confidence
+    # A comb printed as separate boxes (a date in 8 boxes grouped 2-2-4): one
+    # digit per box, in order; ``box`` is then their hull.
+    boxes: tuple[tuple[float, float, float, float], ...] = ()
+
+    @property
+    def printed(self) -> tuple[tuple[float, float, float, float], ...]:
+        """The printed frames of this field: its boxes, or its one box."""
+        return self.boxes or (self.box,)
 
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise ValueError("field name must not be empty")
         x, y, w, h = self.box
         if not all(math.isfinite(v) for v in self.box) or w <= 0 or h <= 0:
-            raise ValueError(f"box must be [x, y, width, height] with width, height > 0, got {list(self.box)}")
+            raise ValueError(
+                f"box must be [x, y, width, height] with width, height > 0, got {list(self.box)}"
+            )
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         if self.kind == "comb" and self.cells < 1:
@@ -91,6 +108,16 @@ class TemplateField:
             raise ValueError(f"a single field has one cell, got cells = {self.cells}")
         if self.kind in ("digits", "amount") and self.cells != 0:
             raise ValueError(f"cells is only for comb fields (kind is {self.kind!r})")
+        if self.boxes:
+            if self.kind != "comb":
+                raise ValueError('boxes (separate one-digit boxes) go with kind = "comb"')
+            if self.cells != len(self.boxes):
+                raise ValueError(
+                    f"cells = {self.cells} but {len(self.boxes)} boxes; one digit per box"
+                )
+            for b in self.boxes:
+                if not all(math.isfinite(v) for v in b) or b[2] <= 0 or b[3] <= 0:
+                    raise ValueError(f"boxes: each must be [x, y, width, height], got {list(b)}")
         if self.length is not None:
             if self.length < 1:
                 raise ValueError(f"length must be at least 1, got {self.length}")
@@ -138,9 +165,13 @@ class Template:
             raise ValueError(f"unit must be 'mm' or 'px', got {self.unit!r}")
         w, h = self.size
         if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
-            raise ValueError(f"size must be two positive numbers [width, height], got {list(self.size)}")
+            raise ValueError(
+                f"size must be two positive numbers [width, height], got {list(self.size)}"
+            )
         if self.unit == "px" and (self.dpi is None or not 50 <= self.dpi <= 2400):
-            raise ValueError(f"size_px needs dpi = the resolution it was measured at (50-2400), got {self.dpi}")
+            raise ValueError(
+                f"size_px needs dpi = the resolution it was measured at (50-2400), got {self.dpi}"
+            )
         if self.unit == "mm" and self.dpi is not None:
             raise ValueError("dpi goes with size_px only; a size_mm template has no dpi")
         if not self.fields:
@@ -151,7 +182,12 @@ class Template:
                 raise ValueError(f"field name {f.name!r} is used twice; names must be unique")
             seen.add(f.name)
             x, y, bw, bh = f.box
-            if x < -_SLACK * w or y < -_SLACK * h or x + bw > (1 + _SLACK) * w or y + bh > (1 + _SLACK) * h:
+            if (
+                x < -_SLACK * w
+                or y < -_SLACK * h
+                or x + bw > (1 + _SLACK) * w
+                or y + bh > (1 + _SLACK) * h
+            ):
                 raise ValueError(
                     f"field {f.name!r}: box {list(f.box)} lies outside the form's size "
                     f"{list(self.size)} {self.unit}"
@@ -182,6 +218,20 @@ def load_template(path: str | Path) -> Template:
     return parse_template(data, str(path))
 
 
+def load_templates(paths: Sequence[str | Path]) -> tuple[Template, ...]:
+    """Several templates for one run; their names must differ (they go in the output)."""
+    out = tuple(load_template(p) for p in paths)
+    seen: dict[str, str] = {}
+    for t in out:
+        if t.name in seen:
+            raise TemplateError(
+                f"{t.source}: template name {t.name!r} is also the name of {seen[t.name]}; "
+                "give each template its own name"
+            )
+        seen[t.name] = t.source
+    return out
+
+
 def parse_template(data: Mapping[str, Any], source: str = "<template>") -> Template:
     """A Template from parsed TOML; a TemplateError says what is wrong, and where."""
 
@@ -204,9 +254,7 @@ def parse_template(data: Mapping[str, Any], source: str = "<template>") -> Templ
     raw_fields = data.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
         raise fail("needs at least one [[fields]] table")
-    fields = tuple(
-        _parse_field(raw, i, fail) for i, raw in enumerate(raw_fields, start=1)
-    )
+    fields = tuple(_parse_field(raw, i, fail) for i, raw in enumerate(raw_fields, start=1))
     try:
         return Template(
             name=name,
@@ -220,13 +268,13 @@ def parse_template(data: Mapping[str, Any], source: str = "<template>") -> Templ
         raise fail(str(e)) from None
 
 
-def _parse_field(raw: Any, i: int, fail: Any) -> TemplateField:
+def _parse_field(raw: Any, i: int, fail: _Fail) -> TemplateField:
     if not isinstance(raw, dict):
         raise fail(f"field {i}: each [[fields]] entry must be a table")
     label = f"field {i}" + (f" ({raw['name']!r})" if isinstance(raw.get("name"), str) else "")
 
     def bad(msg: str) -> TemplateError:
-        return cast(TemplateError, fail(f"{label}: {msg}"))
+        return fail(f"{label}: {msg}")
 
     unknown = sorted(set(raw) - _FIELD_KEYS)
     if unknown:
@@ -243,15 +291,25 @@ def _parse_field(raw: Any, i: int, fail: Any) -> TemplateField:
     mc = raw.get("min_confidence")
     if mc is not None and (isinstance(mc, bool) or not isinstance(mc, int | float)):
         raise bad(f"min_confidence must be a number, got {mc!r}")
-    if "box" not in raw:
-        raise bad("needs box = [x, y, width, height]")
-    box = _numbers(raw["box"], 4, "box", bad)
     kind = raw["kind"]
-    cells = raw.get("cells", 1 if kind == "single" else 0)
+    boxes: tuple[tuple[float, float, float, float], ...] = ()
+    if "boxes" in raw:
+        if "box" in raw:
+            raise bad("give box (one frame) or boxes (separate one-digit frames), not both")
+        if not isinstance(raw["boxes"], list) or not raw["boxes"]:
+            raise bad("boxes must be a list of [x, y, width, height] lists")
+        boxes = tuple(_box(_numbers(b, 4, "each of boxes", bad)) for b in raw["boxes"])
+        box = hull(boxes)
+        cells = raw.get("cells", len(boxes))
+    elif "box" not in raw:
+        raise bad("needs box = [x, y, width, height]")
+    else:
+        box = _box(_numbers(raw["box"], 4, "box", bad))
+        cells = raw.get("cells", 1 if kind == "single" else 0)
     try:
         return TemplateField(
             name=raw["name"],
-            box=(box[0], box[1], box[2], box[3]),
+            box=box,
             kind=kind,
             cells=cells,
             length=raw.get("length"),
@@ -259,12 +317,26 @@ def _parse_field(raw: Any, i: int, fail: Any) -> TemplateField:
             check=raw.get("check"),
             date_format=raw.get("format"),
             min_confidence=None if mc is None else float(mc),
+            boxes=boxes,
         )
     except ValueError as e:
         raise bad(str(e)) from None
 
 
-def _numbers(v: Any, n: int, key: str, fail: Any) -> list[float]:
+def _box(v: list[float]) -> tuple[float, float, float, float]:
+    return (v[0], v[1], v[2], v[3])
+
+
+def hull(boxes: Sequence[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
+    """The smallest box holding all of ``boxes``."""
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _numbers(v: Any, n: int, key: str, fail: _Fail) -> list[float]:
     ok = isinstance(v, list) and len(v) == n
     ok = ok and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
     if not ok:
@@ -287,7 +359,11 @@ def template_to_toml(t: Template) -> str:
         lines.append(f"dpi = {_n(t.dpi)}")
     for f in t.fields:
         lines += ["", "[[fields]]", f"name = {_s(f.name)}"]
-        lines.append("box = [" + ", ".join(_n(v) for v in f.box) + "]")
+        if f.boxes:
+            parts = ", ".join("[" + ", ".join(_n(v) for v in b) + "]" for b in f.boxes)
+            lines.append(f"boxes = [{parts}]")
+        else:
+            lines.append("box = [" + ", ".join(_n(v) for v in f.box) + "]")
         lines.append(f"kind = {_s(f.kind)}")
         if f.kind == "comb":
             lines.append(f"cells = {f.cells}")

@@ -100,15 +100,24 @@ class FieldResult:
     status: FieldStatus
     bbox: BBox
     digits: tuple[DigitResult, ...] = ()
+    reason: str | None = None  # why the status is "review" (a rule failed, low confidence)
 
 
 @dataclass(frozen=True)
 class PageResult:
+    """One page's fields; or, when ``error`` is set, none (e.g. it did not register)."""
+
     page: int
     width: int
     height: int
     dpi: float | None
     fields: tuple[FieldResult, ...] = ()
+    error: str | None = None
+    template: str | None = None  # the template the page was read with
+
+    def __post_init__(self) -> None:
+        if self.error is not None and self.fields:
+            raise ValueError("a page with an error has no fields: no guessed values")
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,8 @@ def test_csv_columns_rows_and_leading_zeros() -> None:
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert (
-        text.splitlines()[0] == "source,page,field,value,confidence,status,x,y,width,height,error"
+        text.splitlines()[0]
+        == "source,page,field,value,confidence,status,x,y,width,height,error,reason,template"
     )
     assert rows[1] == [
         "scans/a.pdf",
@@ -131,9 +132,25 @@ def test_csv_columns_rows_and_leading_zeros() -> None:
         "120",
         "40",
         "",
+        "",
+        "",
     ]
     assert rows[2][2:6] == ["field_002", "", "0.0000", "empty"]
-    assert rows[3] == ["scans/b.pdf", "", "", "", "", "failed", "", "", "", "", failed_doc().error]
+    assert rows[3] == [
+        "scans/b.pdf",
+        "",
+        "",
+        "",
+        "",
+        "failed",
+        "",
+        "",
+        "",
+        "",
+        failed_doc().error,
+        "",
+        "",
+    ]
     assert len(rows) == 4
 
 
@@ -195,3 +212,59 @@ def test_stdout_when_no_target(capsys: pytest.CaptureFixture[str]) -> None:
         w.write(failed_doc())
     out = capsys.readouterr().out
     assert json.loads(out)["source"] == "scans/b.pdf"
+
+
+# -- templates: page errors, reasons, template names --------------------------------
+
+
+def templated_doc() -> DocumentResult:
+    reason = "Luhn check digit does not match"
+    fields = (
+        FieldResult("account", "007", 0.95, "review", BBox(20, 20, 120, 40), (), reason),
+        FieldResult("date", "", 0.0, "empty", BBox(20, 120, 200, 40), ()),
+    )
+    pages = (
+        PageResult(1, 400, 300, 300.0, fields, template="claim"),
+        PageResult(2, 400, 300, 300.0, (), error="x.pdf: page 2 does not match the template"),
+    )
+    return DocumentResult("x.pdf", "ok", None, pages)
+
+
+def test_csv_page_error_reason_and_template_columns() -> None:
+    rows = list(csv.DictReader(io.StringIO(render("csv", [templated_doc()]))))
+    assert [(r["page"], r["field"], r["status"]) for r in rows] == [
+        ("1", "account", "review"),
+        ("1", "date", "empty"),
+        ("2", "", "failed"),
+    ]
+    assert rows[0]["reason"] == "Luhn check digit does not match"
+    assert rows[0]["template"] == rows[1]["template"] == "claim"
+    assert rows[2]["error"] == "x.pdf: page 2 does not match the template"
+    assert rows[2]["value"] == rows[2]["reason"] == rows[2]["template"] == ""
+
+
+def test_json_page_error_reason_and_template() -> None:
+    d = document_dict(templated_doc())
+    document_validator().validate(d)
+    p1, p2 = d["pages"]
+    assert (p1["template"], p1["error"]) == ("claim", None)
+    assert p1["fields"][0]["reason"] == "Luhn check digit does not match"
+    assert p1["fields"][1]["reason"] is None
+    assert (p2["fields"], p2["error"]) == ([], "x.pdf: page 2 does not match the template")
+    p2["fields"] = p1["fields"]  # a page with an error holds no values
+    assert not document_validator().is_valid(d)
+
+
+def test_outputs_written_before_templates_still_validate() -> None:
+    d = document_dict(good_doc())
+    for p in d["pages"]:
+        del p["error"], p["template"]
+        for f in p["fields"]:
+            del f["reason"]
+    document_validator().validate(d)
+
+
+def test_a_page_with_an_error_has_no_fields() -> None:
+    f = FieldResult("a", "1", 0.9, "ok", BBox(0, 0, 1, 1))
+    with pytest.raises(ValueError, match="no guessed values"):
+        PageResult(1, 10, 10, None, (f,), error="did not register")

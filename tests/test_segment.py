@@ -1,190 +1,215 @@
-"""Tests of formocr.segment on pages drawn here with known truth."""
+"""formocr.segment on pages with known truth: synthetic forms and cheques from
+training.synth, plus a few pages drawn here for layouts it does not make."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
 import pytest
 
+from formocr.normalize import normalize
 from formocr.segment import find_fields
-from formocr.types import FieldLayout
+from formocr.types import BBox, FieldLayout
+from training.synth import Degradation, FieldTruth, make_cheque, make_form_page
 
-FONT = cv2.FONT_HERSHEY_SCRIPT_SIMPLEX
+
+def iou(a: BBox, b: BBox) -> float:
+    ix = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
+    iy = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
+    inter = ix * iy
+    return inter / float(a.w * a.h + b.w * b.h - inter)
 
 
-@dataclass
-class Truth:
-    bbox: tuple[int, int, int, int]  # x, y, w, h in page pixels
-    kind: str
-    cells: int
-    digits: int
+def pair(fields: Sequence[FieldLayout], truth: Sequence[FieldTruth]) -> list[FieldLayout | None]:
+    """For each truth field, the found field with IoU >= 0.5 (one to one)."""
+    used: set[int] = set()
+    out: list[FieldLayout | None] = []
+    for tr in truth:
+        scores = [(iou(f.bbox, tr.bbox), k) for k, f in enumerate(fields) if k not in used]
+        best, k = max(scores, default=(0.0, -1))
+        if best >= 0.5:
+            used.add(k)
+            out.append(fields[k])
+        else:
+            out.append(None)
+    return out
+
+
+def assert_layout(fields: Sequence[FieldLayout], truth: Sequence[FieldTruth], counts: float = 1.0):
+    """Every field found, no extra ones, kinds and cells right, and at least
+    ``counts`` of the fields with the right number of digits."""
+    found = pair(fields, truth)
+    for tr, f in zip(truth, found, strict=True):
+        assert f is not None, f"{tr.name} {tr.kind}/{tr.cells} at {tr.bbox} not found"
+        assert (f.kind, f.cells) == (tr.kind, tr.cells), f"{tr.name}: got {f.kind}/{f.cells}"
+    assert len(fields) == len(truth), "spurious fields"
+    right = sum(len(f.digits) == len(tr.digits) for tr, f in zip(truth, found, strict=True))
+    assert right >= counts * len(truth), [
+        (tr.value, len(f.digits)) for tr, f in zip(truth, found, strict=True) if f
+    ]
+
+
+# -- synthetic forms and cheques ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("dpi", [150, 300])
+def test_clean_forms(seed: int, dpi: int) -> None:
+    page, truth = make_form_page(np.random.default_rng(seed), dpi)
+    assert_layout(find_fields(page, dpi), truth)
+
+
+@pytest.mark.parametrize("angle", [-3.0, 3.0])
+def test_skewed_page_boxes_in_page_coordinates(angle: float) -> None:
+    deg = Degradation(rotation_deg=(angle, angle), blur_sigma=(0.5, 0.5), noise_sigma=(4, 4))
+    page, truth = make_form_page(np.random.default_rng(11), 200, degradation=deg)
+    fields = find_fields(page, 200)
+    assert_layout(fields, truth)
+    for tr, f in zip(truth, pair(fields, truth), strict=True):
+        assert f is not None and iou(f.bbox, tr.bbox) > 0.8
+        # Each digit's box is reported on the turned page too.
+        for d in tr.digits:
+            assert any(iou(c.bbox, d.bbox) > 0.5 for c in f.digits), (tr.name, d)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_harsh_scans(seed: int) -> None:
+    page, truth = make_form_page(np.random.default_rng(seed), 200, degradation=Degradation.harsh())
+    assert_layout(find_fields(page, 200), truth, counts=0.8)
+
+
+def test_600_dpi_salt_and_pepper_makes_no_digits() -> None:
+    deg = Degradation(salt_pepper=(0.01, 0.01), noise_sigma=(8, 8))
+    page, truth = make_form_page(
+        np.random.default_rng(6), 600, degradation=deg, n_fields=4, empty_field_rate=1.0
+    )
+    fields = find_fields(page, 600)
+    assert_layout(fields, truth)
+    assert all(not f.digits for f in fields)
+
+
+def test_empty_boxes_and_cells() -> None:
+    page, truth = make_form_page(
+        np.random.default_rng(7), 200, empty_field_rate=0.5, empty_cell_rate=0.3
+    )
+    fields = find_fields(page, 200)
+    assert any(not tr.digits for tr in truth) and any(len(tr.value) < tr.cells for tr in truth)
+    assert_layout(fields, truth)
+
+
+def test_tick_combs() -> None:
+    page, truth = make_form_page(np.random.default_rng(8), 200, ticks_rate=1.0, n_fields=6)
+    assert any(tr.comb_style == "ticks" for tr in truth)
+    assert_layout(find_fields(page, 200), truth)
+
+
+def test_strokes_crossing_the_frame() -> None:
+    page, truth = make_form_page(np.random.default_rng(9), 300, cross_frame_rate=1.0, n_fields=6)
+    assert_layout(find_fields(page, 300), truth)
+
+
+def test_touching_digits_are_split() -> None:
+    page, truth = make_form_page(np.random.default_rng(3), 200, touching_rate=1.0, n_fields=8)
+    strings = [tr for tr in truth if tr.kind == "string" and len(tr.digits) > 1]
+    assert strings
+    fields = find_fields(page, 200)
+    assert_layout(fields, truth)
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_cheque_dates(separate: bool) -> None:
+    """A date comb, or eight single boxes: each box its own one-cell comb."""
+    page, truth = make_cheque(np.random.default_rng(12), 300, separate_date_boxes=separate)
+    fields = find_fields(page, 300)
+    assert_layout(fields, truth)
+    singles = [f for f in fields if f.kind == "comb" and f.cells == 1]
+    assert len(singles) == (8 if separate else 0)
+
+
+def test_cheque_600_dpi_scan() -> None:
+    page, truth = make_cheque(np.random.default_rng(13), 600, degradation=Degradation.scan())
+    assert_layout(find_fields(page, 600), truth)
+
+
+@pytest.mark.parametrize("maker", [make_form_page, make_cheque])
+def test_unknown_dpi(maker) -> None:
+    page, truth = maker(np.random.default_rng(14), 300)
+    assert_layout(find_fields(page), truth)
+
+
+def test_reading_order_and_crops() -> None:
+    page, truth = make_form_page(np.random.default_rng(15), 200, n_fields=8)
+    fields = find_fields(page, 200)
+    assert [f.bbox for f in fields] == [f.bbox for f in pair(fields, truth)]
+    for f in fields:
+        xs = [d.bbox.x for d in f.digits]
+        assert xs == sorted(xs)
+        for d in f.digits:
+            assert d.image.ndim == 2 and d.image.dtype == np.uint8
+            # Dark ink on light paper, frame whited out: the edges are paper.
+            assert np.median(np.concatenate([d.image[0], d.image[-1]])) > 200
+            assert normalize(d.image).max() > 0
+            x, y, w, h = d.bbox
+            assert x >= 0 and y >= 0 and x + w <= page.shape[1] and y + h <= page.shape[0]
+
+
+# -- pages drawn here ----------------------------------------------------------------------
 
 
 def _mm(dpi: float, mm: float) -> int:
     return int(round(mm / 25.4 * dpi))
 
 
-def _write(img, text, x, y, h, dpi, thick=None, spacing=1.0) -> None:
-    """Handwriting-ish digits, `h` pixels tall, baseline at y."""
+def _digit(page: np.ndarray, ch: str, x: int, y: int, h: int, t: int) -> None:
+    """A digit about h pixels tall with its top-left corner near (x, y)."""
     scale = h / 22.0
-    t = thick or max(1, _mm(dpi, 0.45))
-    cx = x
-    for ch in text:
-        if ch == " ":
-            cx += int(h * 0.7 * spacing)
-            continue
-        (tw, _), _ = cv2.getTextSize(ch, FONT, scale, t)
-        cv2.putText(img, ch, (cx, y), FONT, scale, 0, t, cv2.LINE_AA)
-        cx += int(tw * spacing)
+    cv2.putText(page, ch, (x, y + h), cv2.FONT_HERSHEY_SIMPLEX, scale, 0, t, cv2.LINE_AA)
 
 
-def _box(img, x, y, w, h, t) -> None:
-    cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), 0, t)
+def test_printed_text_rules_and_border_are_not_fields() -> None:
+    dpi = 200
+    page = np.full((_mm(dpi, 150), _mm(dpi, 210)), 255, np.uint8)
+    t = _mm(dpi, 0.3)
+    cv2.rectangle(page, (_mm(dpi, 5), _mm(dpi, 5)), (_mm(dpi, 205), _mm(dpi, 145)), 0, t)
+    for i in range(8):
+        y = _mm(dpi, 20 + 12 * i)
+        cv2.putText(page, f"Line {i}: 0123 4567 89 TOTAL", (_mm(dpi, 15), y), 0, 0.9, 0, 2)
+        cv2.line(page, (_mm(dpi, 120), y), (_mm(dpi, 190), y), 0, t)
+    assert find_fields(page, dpi) == []
 
 
-@dataclass
-class Page:
-    image: np.ndarray
-    truth: list[Truth]
-
-
-def draw_page(
-    dpi: float = 200,
-    angle: float = 0.0,
-    noise: float = 0.0,
-    blur: bool = False,
-    seed: int = 0,
-    cross_frame: bool = False,
-    touching: bool = False,
-) -> Page:
-    """A small form: printed text, a divided comb, a tick comb, a date in
-    single boxes, a string box, an empty box, and a page border."""
-    rng = np.random.default_rng(seed)
-    W, H = _mm(dpi, 210), _mm(dpi, 160)
-    img = np.full((H, W), 255, np.uint8)
-    t = max(1, _mm(dpi, 0.3))
-    truth: list[Truth] = []
-    # page border and printed text outside boxes
-    _box(img, _mm(dpi, 5), _mm(dpi, 5), W - 2 * _mm(dpi, 5), H - 2 * _mm(dpi, 5), t)
-    fs = dpi / 250
-    cv2.putText(img, "APPLICATION FORM 2024", (_mm(dpi, 20), _mm(dpi, 20)), 0, fs * 1.6, 0, 2)
-    cv2.putText(img, "Account number", (_mm(dpi, 20), _mm(dpi, 36)), 0, fs, 0, 1)
-    cv2.line(img, (_mm(dpi, 20), _mm(dpi, 140)), (_mm(dpi, 120), _mm(dpi, 140)), 0, t)
-    cv2.putText(img, "Signature 12 34", (_mm(dpi, 20), _mm(dpi, 138)), 0, fs, 0, 1)
-
-    # comb with full dividers: 8 cells, 6 filled
-    cw, ch = _mm(dpi, 7), _mm(dpi, 9)
-    x0, y0 = _mm(dpi, 70), _mm(dpi, 29)
-    _box(img, x0, y0, 8 * cw, ch, t)
-    for k in range(1, 8):
-        cv2.line(img, (x0 + k * cw, y0), (x0 + k * cw, y0 + ch - 1), 0, t)
-    filled = 0
-    for k in range(8):
-        if k in (2, 5):
-            continue
-        d = str(rng.integers(0, 10))
-        _write(img, d, x0 + k * cw + cw // 5, y0 + ch - ch // 6, int(ch * 0.7), dpi)
-        filled += 1
-    truth.append(Truth((x0, y0, 8 * cw, ch), "comb", 8, filled))
-
-    # comb with ticks rising from the bottom: 10 cells, 10 filled
-    cv2.putText(img, "Phone", (_mm(dpi, 20), _mm(dpi, 56)), 0, fs, 0, 1)
-    x0, y0 = _mm(dpi, 60), _mm(dpi, 48)
-    cw, ch = _mm(dpi, 6.5), _mm(dpi, 10)
-    _box(img, x0, y0, 10 * cw, ch, t)
+def test_ticks_comb_drawn() -> None:
+    """Ticks rising a third of the way from the bottom edge, one empty cell."""
+    dpi = 300
+    page = np.full((_mm(dpi, 40), _mm(dpi, 120)), 255, np.uint8)
+    x0, y0, cw, ch, t = _mm(dpi, 10), _mm(dpi, 10), _mm(dpi, 7), _mm(dpi, 9), 2
+    cv2.rectangle(page, (x0, y0), (x0 + 10 * cw, y0 + ch), 0, t)
     for k in range(1, 10):
-        cv2.line(img, (x0 + k * cw, y0 + ch - 1), (x0 + k * cw, y0 + ch - ch // 3), 0, t)
-    for k in range(10):
-        d = str(rng.integers(0, 10))
-        _write(img, d, x0 + k * cw + cw // 6, y0 + ch - ch // 4, int(ch * 0.55), dpi)
-    truth.append(Truth((x0, y0, 10 * cw, ch), "comb", 10, 10))
-
-    # a date in 8 single boxes: DD MM YYYY with gaps between the groups
-    cv2.putText(img, "Date", (_mm(dpi, 20), _mm(dpi, 76)), 0, fs, 0, 1)
-    x, y0 = _mm(dpi, 60), _mm(dpi, 68)
-    bw = _mm(dpi, 7)
-    for group in (2, 2, 4):
-        gx = x
-        for _ in range(group):
-            _box(img, x, y0, bw, bw, t)
-            _write(img, str(rng.integers(0, 10)), x + bw // 5, y0 + bw - bw // 6, int(bw * 0.7), dpi)
-            x += bw + _mm(dpi, 1)
-        truth.append(Truth((gx, y0, x - _mm(dpi, 1) - gx, bw), "comb", group, group))
-        x += _mm(dpi, 8)
-
-    # a digit string in an undivided box
-    cv2.putText(img, "Amount", (_mm(dpi, 20), _mm(dpi, 98)), 0, fs, 0, 1)
-    x0, y0, bw, bh = _mm(dpi, 60), _mm(dpi, 88), _mm(dpi, 70), _mm(dpi, 12)
-    _box(img, x0, y0, bw, bh, t)
-    text = "".join(str(v) for v in rng.integers(0, 10, 6))
-    spacing = 0.9 if touching else 1.35
-    _write(img, text, x0 + _mm(dpi, 4), y0 + bh - _mm(dpi, 3), int(bh * 0.6), dpi, spacing=spacing)
-    truth.append(Truth((x0, y0, bw, bh), "string", 0, 6))
-    if cross_frame:
-        # a long stroke from inside the box through its bottom line
-        sx = x0 + bw - _mm(dpi, 8)
-        cv2.line(img, (sx, y0 + _mm(dpi, 3)), (sx - _mm(dpi, 2), y0 + bh + _mm(dpi, 3)), 0, t + 2)
-        truth[-1].digits = 7
-
-    # an empty box
-    x0, y0 = _mm(dpi, 140), _mm(dpi, 88)
-    _box(img, x0, y0, _mm(dpi, 40), _mm(dpi, 12), t)
-    truth.append(Truth((x0, y0, _mm(dpi, 40), _mm(dpi, 12)), "string", 0, 0))
-
-    if blur:
-        img = cv2.GaussianBlur(img, (0, 0), dpi / 200)
-    if angle:
-        rot = cv2.getRotationMatrix2D((W / 2, H / 2), angle, 1.0)
-        img = cv2.warpAffine(img, rot, (W, H), flags=cv2.INTER_LINEAR, borderValue=255)
-        for tr in truth:
-            x, y, w, h = tr.bbox
-            pts = np.array([[x, y, 1], [x + w, y, 1], [x, y + h, 1], [x + w, y + h, 1]]).T
-            p = rot @ pts
-            tr.bbox = (
-                int(p[0].min()),
-                int(p[1].min()),
-                int(p[0].max() - p[0].min()),
-                int(p[1].max() - p[1].min()),
-            )
-    if noise:
-        salt = rng.random(img.shape) < noise
-        pepper = rng.random(img.shape) < noise
-        img[salt] = 255
-        img[pepper] = 0
-        img = np.clip(img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
-    return Page(img, truth)
+        cv2.line(page, (x0 + k * cw, y0 + ch), (x0 + k * cw, y0 + ch - ch // 3), 0, t)
+    for k, ch_ in enumerate("0123 56789"):
+        if ch_ != " ":
+            _digit(page, ch_, x0 + k * cw + cw // 4, y0 + ch // 5, int(ch * 0.55), 3)
+    (f,) = find_fields(page, dpi)
+    assert (f.kind, f.cells, len(f.digits)) == ("comb", 10, 9)
 
 
-def iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = ix * iy
-    return inter / float(aw * ah + bw * bh - inter)
+def test_touching_pair_drawn_is_split() -> None:
+    dpi = 300
+    page = np.full((_mm(dpi, 30), _mm(dpi, 90)), 255, np.uint8)
+    x0, y0, w, h = _mm(dpi, 10), _mm(dpi, 8), _mm(dpi, 60), _mm(dpi, 12)
+    cv2.rectangle(page, (x0, y0), (x0 + w, y0 + h), 0, 2)
+    dh = int(h * 0.6)
+    # "00" drawn overlapping, then a lone "4".
+    _digit(page, "0", x0 + _mm(dpi, 5), y0 + h // 5, dh, 5)
+    _digit(page, "0", x0 + _mm(dpi, 5) + int(dh * 0.55), y0 + h // 5, dh, 5)
+    _digit(page, "4", x0 + _mm(dpi, 30), y0 + h // 5, dh, 5)
+    (f,) = find_fields(page, dpi)
+    assert f.kind == "string"
+    assert len(f.digits) == 3
 
 
-def match(fields: list[FieldLayout], truth: list[Truth]) -> list[FieldLayout | None]:
-    out = []
-    for tr in truth:
-        best = max(fields, key=lambda f: iou(tuple(f.bbox), tr.bbox), default=None)
-        out.append(best if best is not None and iou(tuple(best.bbox), tr.bbox) >= 0.5 else None)
-    return out
-
-
-def check(page: Page, fields: list[FieldLayout]) -> None:
-    found = match(fields, page.truth)
-    for tr, f in zip(page.truth, found, strict=True):
-        assert f is not None, f"field {tr} not found"
-        assert f.kind == tr.kind, (tr, f.kind, f.cells)
-        assert f.cells == tr.cells, (tr, f.cells)
-        assert len(f.digits) == tr.digits, (tr, len(f.digits))
-    assert len(fields) == len(page.truth), [f.bbox for f in fields]
-
-
-@pytest.mark.parametrize("dpi", [150, 300])
-def test_clean_page(dpi: int) -> None:
-    page = draw_page(dpi=dpi)
-    check(page, find_fields(page.image, dpi))
+def test_rejects_colour_input() -> None:
+    with pytest.raises(ValueError, match="greyscale"):
+        find_fields(np.zeros((10, 10, 3), np.uint8))

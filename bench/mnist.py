@@ -1,0 +1,240 @@
+"""Classifier benchmark: MNIST test, held-out optdigits writers, and throughput.
+
+    .venv/bin/python bench/mnist.py
+    .venv/bin/python bench/mnist.py --limit 2000 --repeats 3   # a quick look
+
+Everything goes through ``formocr.classify.DigitClassifier.classify``, the
+path scans take (normalisation included):
+
+* MNIST test accuracy, all 10,000 digits (never used in training);
+* optdigits: the digits after the training cut (``int(n * 2/3)``, in file
+  order, which follows the writers), overall and in 10 consecutive blocks of
+  about one writer each; training reports these as ``optdigits_val`` but
+  never fits on them;
+* calibration: expected calibration error (15 bins) and the error among
+  digits at or above the default ``min_confidence``;
+* throughput: 1,000 MNIST digits enlarged to varied crop sizes (24-128 px
+  tall, varied widths), classified end to end, normalisation alone, and the
+  ONNX model alone on the normalised batch; median of ``--repeats`` runs.
+
+Writes bench/out/mnist.json and prints markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from benchlib import (
+    MNIST_DIR,
+    OPTDIGITS,
+    OUT,
+    finish_record,
+    heldout_optdigits,
+    md_table,
+    pct,
+    run_record,
+    write_json,
+)
+
+from formocr.classify import DigitClassifier
+from formocr.config import DEFAULT_MIN_CONFIDENCE
+from formocr.normalize import normalize_batch
+from training.data import load_mnist
+
+BLOCKS = 10
+
+
+def predict(
+    clf: DigitClassifier, images: np.ndarray | Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    preds = clf.classify(list(images))
+    return np.array([p.digit for p in preds]), np.array([p.confidence for p in preds])
+
+
+def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+    """Expected calibration error: |accuracy - confidence| averaged over confidence bins."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            total += m.mean() * abs(correct[m].mean() - conf[m].mean())
+    return float(total)
+
+
+def scores(labels: np.ndarray, pred: np.ndarray, conf: np.ndarray) -> dict[str, Any]:
+    correct = pred == labels
+    hi = conf >= DEFAULT_MIN_CONFIDENCE
+    return {
+        "n": len(labels),
+        "accuracy": float(correct.mean()),
+        "errors": int((~correct).sum()),
+        "per_class_accuracy": {
+            str(d): float(correct[labels == d].mean()) for d in range(10) if (labels == d).any()
+        },
+        "ece": ece(conf, correct),
+        "share_at_min_confidence": float(hi.mean()),
+        "error_at_min_confidence": float((~correct[hi]).mean()) if hi.any() else None,
+    }
+
+
+def varied_crops(images: np.ndarray, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """``n`` digits enlarged to 24-128 px tall, 0.6-1.3x as wide, with a paper margin."""
+    out = []
+    for i in range(n):
+        img = images[i % len(images)]
+        h = int(rng.integers(24, 129))
+        w = max(8, int(h * rng.uniform(0.6, 1.3)))
+        crop = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+        m = int(rng.integers(0, 6))
+        out.append(cv2.copyMakeBorder(crop, m, m, m, m, cv2.BORDER_CONSTANT, value=255))
+    return out
+
+
+def timed(fn: Any, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mnist-dir", type=Path, default=MNIST_DIR)
+    ap.add_argument("--optdigits", type=Path, default=OPTDIGITS)
+    ap.add_argument("--limit", type=int, default=0, help="first N MNIST test digits (0: all)")
+    ap.add_argument("--batch", type=int, default=1000, help="crops per throughput batch")
+    ap.add_argument("--repeats", type=int, default=5, help="timing repetitions (median)")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+
+    record = run_record("mnist.py", argv)
+    t0 = time.perf_counter()
+    clf = DigitClassifier()
+    load_s = time.perf_counter() - t0
+
+    mnist = load_mnist("test", args.mnist_dir)
+    images, labels = mnist.images, mnist.labels
+    if args.limit:
+        images, labels = images[: args.limit], labels[: args.limit]
+    t0 = time.perf_counter()
+    pred, conf = predict(clf, images)
+    mnist_s = time.perf_counter() - t0
+    m = scores(labels, pred, conf)
+    m["seconds"] = mnist_s
+    wrong = np.nonzero(pred != labels)[0]
+    m["confusions"] = _top_confusions(labels[wrong], pred[wrong])
+
+    o_images, o_labels, first = heldout_optdigits(args.optdigits)
+    o_pred, o_conf = predict(clf, o_images)
+    o = scores(o_labels, o_pred, o_conf)
+    o["first_index"] = first
+    o["blocks"] = [
+        {
+            "indices": f"{first + int(b[0])}-{first + int(b[-1])}",
+            "n": len(b),
+            "accuracy": float((o_pred[b] == o_labels[b]).mean()),
+        }
+        for b in np.array_split(np.arange(len(o_labels)), BLOCKS)
+    ]
+    wrong = np.nonzero(o_pred != o_labels)[0]
+    o["confusions"] = _top_confusions(o_labels[wrong], o_pred[wrong])
+
+    rng = np.random.default_rng(0)
+    crops = varied_crops(mnist.images, args.batch, rng)
+    x = normalize_batch(crops)
+    clf.classify(crops[:16])  # warm the session up
+    t_all = timed(lambda: clf.classify(crops), args.repeats)
+    t_norm = timed(lambda: normalize_batch(crops), args.repeats)
+    t_model = timed(lambda: clf.logits(x), args.repeats)
+    speed = {
+        "batch": args.batch,
+        "repeats": args.repeats,
+        "crop_heights": [24, 128],
+        "end_to_end_digits_per_s": args.batch / t_all,
+        "normalize_digits_per_s": args.batch / t_norm,
+        "model_only_digits_per_s": args.batch / t_model,
+        "onnxruntime_intra_op_threads": "default (0)",
+    }
+
+    record.update(
+        {"model_load_s": load_s, "mnist_test": m, "optdigits_heldout": o, "throughput": speed}
+    )
+    finish_record(record)
+    out = write_json(args.out / "mnist.json", record)
+    print(render_markdown(record))
+    print(f"\nwritten: {out}")
+    return 0
+
+
+def _top_confusions(true: np.ndarray, pred: np.ndarray, k: int = 5) -> list[str]:
+    pairs: dict[str, int] = {}
+    for t, p in zip(true, pred, strict=True):
+        key = f"{t}->{p}"
+        pairs[key] = pairs.get(key, 0) + 1
+    return [f"{key} x{n}" for key, n in sorted(pairs.items(), key=lambda kv: -kv[1])[:k]]
+
+
+def render_markdown(record: dict[str, Any]) -> str:
+    m, o, s = record["mnist_test"], record["optdigits_heldout"], record["throughput"]
+    rows = [
+        [
+            f"MNIST test ({m['n']:,})",
+            pct(m["accuracy"]),
+            str(m["errors"]),
+            f"{m['ece']:.4f}",
+            f"{pct(m['share_at_min_confidence'], 1)} / {pct(m['error_at_min_confidence'])}",
+            ", ".join(m["confusions"][:3]),
+        ],
+        [
+            f"optdigits held-out ({o['n']}, from #{o['first_index']})",
+            pct(o["accuracy"]),
+            str(o["errors"]),
+            f"{o['ece']:.4f}",
+            f"{pct(o['share_at_min_confidence'], 1)} / {pct(o['error_at_min_confidence'])}",
+            ", ".join(o["confusions"][:3]),
+        ],
+    ]
+    lines = [
+        md_table(
+            [
+                "set",
+                "accuracy",
+                "errors",
+                "ECE",
+                f"conf >= {DEFAULT_MIN_CONFIDENCE}: share / error",
+                "top confusions (true->read)",
+            ],
+            rows,
+        ),
+        "",
+        "optdigits held-out by block of consecutive digits (about one writer each):",
+        "",
+        md_table(
+            ["block"] + [b["indices"] for b in o["blocks"]],
+            [["accuracy"] + [pct(b["accuracy"], 1) for b in o["blocks"]]],
+        ),
+        "",
+        md_table(
+            [f"throughput (batch of {s['batch']} varied crops)", "digits/s"],
+            [
+                ["end to end (normalise + model)", f"{s['end_to_end_digits_per_s']:,.0f}"],
+                ["normalise only", f"{s['normalize_digits_per_s']:,.0f}"],
+                ["model only", f"{s['model_only_digits_per_s']:,.0f}"],
+            ],
+        ),
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,183 @@
+"""Speed benchmark: the formocr CLI on a PDF against poppler rendering the same PDF.
+
+    .venv/bin/python bench/speed.py
+    .venv/bin/python bench/speed.py --pages 4 --repeats 1   # a quick look
+
+Draws a PDF of ``--pages`` A4 forms at 300 dpi (``training.synth``, office
+scan degradation, every field filled; fixed seeds), then times, alternating
+so both see the same machine load, ``--repeats`` times each:
+
+* ``pdftoppm -r 300 -gray forms.pdf TMPDIR/p``  (rendering alone, into a temp dir)
+* ``formocr scan forms.pdf -o TMPDIR/out.csv``  (the real CLI as a subprocess:
+  start-up and model load included)
+
+and reports the median wall times, their ratio formocr/pdftoppm (the target
+is at most 2x) and pages per second. Writes bench/out/speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from benchlib import OUT, finish_record, md_table, run_record, write_json
+
+from training.synth import Degradation, make_form_page, write_pdf
+
+DPI = 300
+TARGET_RATIO = 2.0
+
+
+def formocr_cli() -> list[str]:
+    """The installed ``formocr`` script beside this Python, else ``python -m formocr``."""
+    exe = Path(sys.executable).with_name("formocr")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "formocr"]
+
+
+def make_pdf(path: Path, pages: int, seed: int) -> tuple[Path, int]:
+    """``pages`` filled forms; returns the PDF and the number of fields on it."""
+    images, fields = [], 0
+    for i in range(pages):
+        img, truth = make_form_page(
+            np.random.default_rng(seed + i),
+            DPI,
+            degradation=Degradation.scan(),
+            empty_field_rate=0.0,
+        )
+        images.append(img)
+        fields += len(truth)
+    return write_pdf(images, path, DPI), fields
+
+
+def run(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip()
+        raise SystemExit(f"{' '.join(cmd)} exited with {proc.returncode}: {err}")
+    return elapsed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pages", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=30_000)
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        raise SystemExit("pdftoppm not found: install poppler-utils")
+
+    record = run_record("speed.py", argv)
+    pdf, fields = make_pdf(args.out / "speed" / "forms.pdf", args.pages, args.seed)
+    one, _ = make_pdf(args.out / "speed" / "one.pdf", 1, args.seed)
+    times: dict[str, list[float]] = {"pdftoppm": [], "formocr": [], "formocr_1_page": []}
+    rows = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.repeats):
+            render_dir = Path(tmp) / f"render{r}"
+            render_dir.mkdir()
+            csv = Path(tmp) / f"out{r}.csv"
+            times["pdftoppm"].append(
+                run([pdftoppm, "-r", str(DPI), "-gray", str(pdf), str(render_dir / "p")])
+            )
+            times["formocr"].append(run([*formocr_cli(), "scan", str(pdf), "-o", str(csv)]))
+            # The CLI's fixed cost (start-up, model load) shows in a 1-page scan.
+            one_csv = Path(tmp) / f"one{r}.csv"
+            times["formocr_1_page"].append(
+                run([*formocr_cli(), "scan", str(one), "-o", str(one_csv)])
+            )
+            shutil.rmtree(render_dir)  # the next repetition starts on an empty disk folder
+            rows = max(rows, sum(1 for _ in csv.open()) - 1)
+            print(
+                f"repeat {r + 1}: pdftoppm {times['pdftoppm'][-1]:.2f} s, "
+                f"formocr {times['formocr'][-1]:.2f} s",
+                file=sys.stderr,
+            )
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    ratio = med["formocr"] / med["pdftoppm"]
+    # Per page once started: (N pages - 1 page) / (N - 1).
+    marginal = (
+        (med["formocr"] - med["formocr_1_page"]) / (args.pages - 1) if args.pages > 1 else None
+    )
+    record.update(
+        {
+            "params": {"pages": args.pages, "repeats": args.repeats, "seed": args.seed, "dpi": DPI},
+            "pdf_bytes": pdf.stat().st_size,
+            "fields_drawn": fields,
+            "csv_rows": rows,
+            "commands": {
+                "pdftoppm": f"pdftoppm -r {DPI} -gray forms.pdf TMPDIR/p",
+                "formocr": "formocr scan forms.pdf -o TMPDIR/out.csv",
+                "formocr_1_page": "formocr scan one.pdf -o TMPDIR/one.csv",
+            },
+            "times_s": times,
+            "median_s": med,
+            "ratio_formocr_over_pdftoppm": ratio,
+            "target_ratio": TARGET_RATIO,
+            "meets_target": ratio <= TARGET_RATIO,
+            "pages_per_s": {k: args.pages / med[k] for k in ("pdftoppm", "formocr")},
+            "formocr_marginal_s_per_page": marginal,
+            "pdftoppm_s_per_page": med["pdftoppm"] / args.pages,
+        }
+    )
+    finish_record(record)
+    out = write_json(args.out / "speed.json", record)
+    print(render_markdown(record))
+    print(f"\nwritten: {out}", file=sys.stderr)
+    return 0
+
+
+def render_markdown(record: dict[str, Any]) -> str:
+    p, med, pps = record["params"], record["median_s"], record["pages_per_s"]
+    rows = [
+        [
+            f"`{record['commands'][k]}`",
+            f"{med[k]:.2f} s",
+            " / ".join(f"{t:.2f}" for t in record["times_s"][k]),
+            f"{pps[k]:.2f}" if k in pps else "-",
+        ]
+        for k in ("pdftoppm", "formocr", "formocr_1_page")
+        if k in med
+    ]
+    marginal = record.get("formocr_marginal_s_per_page")
+    extra = (
+        []
+        if marginal is None
+        else [
+            "",
+            f"Per page once started (from the 1-page run): formocr {marginal:.3f} s, "
+            f"pdftoppm {record['pdftoppm_s_per_page']:.3f} s "
+            f"({marginal / record['pdftoppm_s_per_page']:.2f}x); "
+            f"fixed cost of the CLI about {med['formocr_1_page'] - marginal:.2f} s.",
+        ]
+    )
+    verdict = "meets" if record["meets_target"] else "MISSES"
+    return "\n".join(
+        [
+            f"{p['pages']}-page {p['dpi']}-dpi PDF ({record['fields_drawn']} fields), "
+            f"{p['repeats']} alternating repetitions.",
+            "",
+            md_table(["command", "median", "runs (s)", "pages/s"], rows),
+            "",
+            f"formocr / pdftoppm = **{record['ratio_formocr_over_pdftoppm']:.2f}x** "
+            f"({verdict} the <= {record['target_ratio']:g}x target).",
+            *extra,
+        ]
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

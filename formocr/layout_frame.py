@@ -1,0 +1,247 @@
+"""The printed frame of one box, at full resolution: sides, dividers, ticks.
+
+``layout_lines`` finds boxes on a reduced page, to a few pixels; here the
+frame lines are pinned down in a deskewed full-resolution cut-out of one box,
+its divider candidates gathered (full-height lines, ticks rising from the
+bottom edge) and an even grid of cells fitted to them, so that stray strokes
+and missing dividers do not change the cell count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from formocr.layout_lines import LINE_DARK
+
+# Grid fit: a divider may sit this share of a cell pitch off its grid place.
+GRID_TOL = 0.15
+# Cells of a comb are between these multiples of the interior height wide.
+MIN_PITCH, MAX_PITCH = 0.3, 1.9
+# A tick rises at least this share of the interior height from the bottom.
+MIN_TICK = 0.12
+
+Interior = tuple[int, int, int, int]  # x0, y0, x1, y1 (end exclusive)
+
+
+def _line_band(
+    profile: np.ndarray, lo: int, hi: int, least: float = 0.45
+) -> tuple[int, int] | None:
+    """Rows (or columns) of the strongest line in profile[lo:hi] (coverage 0..1)."""
+    lo, hi = max(0, lo), min(len(profile), hi)
+    if hi <= lo:
+        return None
+    seg = profile[lo:hi]
+    peak = int(np.argmax(seg))
+    if seg[peak] < least:
+        return None
+    thr = max(0.3, 0.5 * seg[peak])
+    a = b = peak
+    while a > 0 and seg[a - 1] >= thr:
+        a -= 1
+    while b + 1 < len(seg) and seg[b + 1] >= thr:
+        b += 1
+    return lo + a, lo + b + 1
+
+
+def refine_interior(
+    ink: np.ndarray, est: tuple[float, float, float, float], search: int
+) -> tuple[tuple[int, int, int, int], list[tuple[int, int, int, int]]]:
+    """Interior pinned to the frame lines; also the lines' bands (x0,y0,x1,y1)."""
+    x0, y0, x1, y1 = (int(round(v)) for v in est)
+    H, W = ink.shape
+    cx0, cx1 = max(0, x0 + search), min(W, x1 - search)
+    cy0, cy1 = max(0, y0 + search), min(H, y1 - search)
+    rows = ink[:, cx0:cx1].mean(axis=1) if cx1 > cx0 else np.zeros(H)
+    cols = ink[cy0:cy1, :].mean(axis=0) if cy1 > cy0 else np.zeros(W)
+    bands = []
+    top = _line_band(rows, y0 - search, y0 + search)
+    bot = _line_band(rows, y1 - search, y1 + search)
+    left = _line_band(cols, x0 - search, x0 + search)
+    right = _line_band(cols, x1 - search, x1 + search)
+    if top:
+        y0 = top[1]
+        bands.append((0, top[0], W, top[1]))
+    if bot:
+        y1 = bot[0]
+        bands.append((0, bot[0], W, bot[1]))
+    if left:
+        x0 = left[1]
+        bands.append((left[0], 0, left[1], H))
+    if right:
+        x1 = right[0]
+        bands.append((right[0], 0, right[1], H))
+    return (x0, y0, x1, y1), bands
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A printed divider candidate: columns a..b, from row ``top`` down."""
+
+    pos: float
+    a: int
+    b: int
+    top: int
+    strong: bool
+
+
+def _clusters(on: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of True in a 1-D array, as (start, end) with end exclusive."""
+    edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
+    starts, ends = np.nonzero(edges == 1)[0].tolist(), np.nonzero(edges == -1)[0].tolist()
+    return list(zip(starts, ends, strict=True))
+
+
+def vertical_marks(
+    dark: np.ndarray,
+    interior: tuple[int, int, int, int],
+    walls: list[tuple[float, float]],
+    r: int,
+) -> tuple[list[Mark], np.ndarray]:
+    """Divider candidates: full-height lines (strong) and bottom ticks (weak).
+
+    Vertical lines are found by a grey-level opening, so faint, thin or noisy
+    lines survive; a 3-pixel closing first bridges salt noise. Ticks are
+    narrow runs rising from the bottom edge; only those of the common height
+    count, since handwriting that touches the bottom edge rises to any height.
+    ``walls`` (seen at page level) are added as strong marks. Also returns
+    the vertical-line mask of the interior, to white the dividers out.
+    """
+    x0, y0, x1, y1 = interior
+    h, w = y1 - y0, x1 - x0
+    if h < 4 or w < 4:
+        return [], np.zeros((max(h, 0), max(w, 0)), bool)
+    rect = cv2.getStructuringElement
+    # A thin line resampled off the pixel grid spreads over two faint columns:
+    # widen by a pixel each side first.
+    sub = cv2.dilate(dark[y0:y1, x0:x1], rect(cv2.MORPH_RECT, (3, 1)))
+    sub = cv2.morphologyEx(sub, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (1, 3)))
+    k = max(3, int(MIN_TICK * h))
+    vert = cv2.morphologyEx(sub, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, k))) >= LINE_DARK
+    # Columns next to the sides are the sides' blurred edges.
+    edge = max(3, int(0.06 * h))
+    vert[:, :edge] = False
+    vert[:, w - edge :] = False
+    cover = vert.mean(axis=0)
+    narrow = max(6, int(0.15 * h))
+    # A printed divider runs into both frame lines; a tall handwritten 1
+    # stops short of them.
+    end = max(2, int(0.12 * h))
+    joined = (vert[:end].mean(axis=0) >= 0.9) & (vert[-end:].mean(axis=0) >= 0.9)
+    marks = [
+        Mark((a + b - 1) / 2.0 + x0, a + x0, b + x0, y0, True)
+        for a, b in _clusters((cover >= 0.85) & joined)
+        if b - a <= narrow
+    ]
+    for wa, wb in walls:
+        if not any(m.a - r <= (wa + wb) / 2.0 <= m.b + r for m in marks):
+            a, b = int(wa), int(np.ceil(wb))
+            marks.append(Mark((a + b - 1) / 2.0, a, b, y0, True))
+
+    rows = vert[::-1]
+    run = np.zeros(w, np.int32)
+    alive = np.ones(w, bool)
+    for i in range(h):
+        # The bottom line's band may leave a row or two of paper under a tick.
+        if i < 2:
+            run += rows[i]
+            continue
+        alive &= rows[i]
+        if not alive.any():
+            break
+        run += alive
+    # Columns beside a full line are its blurred edge, not ticks.
+    tall = (run >= MIN_TICK * h) & (cover < 0.85)
+    for m in marks:
+        tall[max(0, m.a - x0 - narrow) : m.b - x0 + narrow] = False
+    ink = sub >= LINE_DARK
+    gap = max(2, int(0.06 * h))
+
+    def clean_top(a: int, b: int, th: int) -> bool:
+        # A printed tick ends in paper; a stroke that meets the bottom line
+        # bends away into more ink. Noise specks do not fill a column.
+        above = ink[max(0, h - th - 1 - gap) : max(0, h - th - 1), max(0, a - 2) : b + 2]
+        return above.size > 0 and not above.all(axis=0).any()
+
+    ticks = [
+        (a, b, int(run[a:b].max()))
+        for a, b in _clusters(tall)
+        if b - a <= narrow and clean_top(a, b, int(run[a:b].max()))
+    ]
+    if len(ticks) >= 2:
+        med = float(np.median([t[2] for t in ticks]))
+        marks += [
+            Mark((a + b - 1) / 2.0 + x0, a + x0, b + x0, y1 - th - 2, False)
+            for a, b, th in ticks
+            if abs(th - med) <= 0.2 * med + 2
+        ]
+    return marks, vert
+
+
+def white_dividers(
+    clean: np.ndarray,
+    vert: np.ndarray,
+    interior: tuple[int, int, int, int],
+    dividers: list[tuple[float, Mark | None]],
+    r: int,
+) -> None:
+    """Erase each divider's line: the vertical-line columns nearest its place."""
+    x0, y0, x1, y1 = interior
+    for pos, m in dividers:
+        top = m.top if m is not None and not m.strong else y0
+        c = int(round(pos)) - x0
+        a, b = max(0, c - r), min(vert.shape[1], c + r + 1)
+        if b <= a:
+            continue
+        cover = vert[top - y0 :, a:b].mean(axis=0)
+        band = _line_band(cover, 0, len(cover), 0.3)
+        if band is None:
+            continue
+        clean[max(0, top - 1) : y1 + 1, x0 + a + band[0] - 1 : x0 + a + band[1] + 1] = 0
+
+
+def fit_grid(x0: int, x1: int, h: int, marks: list[Mark]) -> list[tuple[float, Mark | None]] | None:
+    """Dividers of an evenly divided box, or None if it is not one.
+
+    Each cell count N gives N-1 evenly spaced places; N is accepted when
+    nearly all places have a mark and few marks are off the grid. Two cells
+    need a strong (full-height) divider: one stray stroke near the middle of
+    a string box must not make it a comb.
+    """
+    if not marks:
+        return None
+    pos = np.array([m.pos for m in marks])
+    strong = np.array([m.strong for m in marks])
+    w = x1 - x0
+    best: list[tuple[float, Mark | None]] | None = None
+    best_score = -1e9
+    n_lo = max(2, int(np.ceil(w / (MAX_PITCH * h))))
+    n_hi = min(80, int(w / (MIN_PITCH * h)))
+    for n in range(n_lo, n_hi + 1):
+        pitch = w / n
+        tol = max(2.0, GRID_TOL * pitch)
+        grid = x0 + pitch * np.arange(1, n)
+        dist = np.abs(pos[None, :] - grid[:, None])
+        near = dist.min(axis=1) <= tol
+        matched = int(near.sum())
+        off = int((dist.min(axis=0) > tol).sum())
+        missing = n - 1 - matched
+        if matched == 0 or missing > 0.25 * (n - 1) or off > 0.5 * matched:
+            continue
+        # Within tolerance a strong mark beats a nearer weak one.
+        pick = np.where((dist <= tol) & ~strong[None, :], dist + tol, dist).argmin(axis=1)
+        # Ticks alone (no full divider) need three to make a comb.
+        if not any(marks[int(pick[k])].strong for k in range(n - 1) if near[k]) and matched < 3:
+            continue
+        score = matched - 2 * off - missing
+        if score > best_score:
+            best_score = score
+            best = [
+                (float(marks[int(pick[k])].pos), marks[int(pick[k])])
+                if near[k]
+                else (float(grid[k]), None)
+                for k in range(n - 1)
+            ]
+    return best
