@@ -35,7 +35,7 @@ from formocr.register import Registration
 from formocr.template import MM_PER_INCH, TemplateField
 from formocr.types import BBox, DigitCrop, FieldLayout
 
-__all__ = ["cut_field", "cut_fields"]
+__all__ = ["cut_field", "cut_fields", "page_box"]
 
 # How far (mm) a frame line may lie from where the template puts it:
 # registration error plus a hand-measured template's slop.

@@ -24,7 +24,7 @@ MIN_SKEW_DEG = 0.05
 # A printed line is at most this thick (inches; 0.7 mm) ...
 MAX_LINE_IN = 0.027
 # ... and at least this much darker than the paper (grey levels).
-LINE_DARK = 32
+LINE_DARK = 24
 
 # Plausible interior size of a printed box, in inches.
 MIN_BOX_H, MAX_BOX_H = 0.12, 1.0
@@ -261,8 +261,9 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
     such stretches are the walls of a comb; two verticals a hair apart with
     the lines broken between them are the sides of two boxes printed side by
     side. Handwriting inside (or across) a box does not matter. Each part of
-    a top line pairs with the nearest bottom line that makes boxes; boxes
-    inside boxes and boxes of implausible size are left out.
+    a top line goes to one box: one whose lines end at its sides, else the
+    one with the nearest bottom line. Boxes inside boxes and boxes of
+    implausible size are left out.
     """
     horiz, vert = line_masks(dark, dpi)
     # Column sums down to each row: the x difference of the integral image.
@@ -272,30 +273,34 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
     max_t = max(4, int(round(MAX_LINE_IN * dpi)))
     frames = []
     for i, top in enumerate(segs):
-        free = np.ones(top.x1 - top.x0, bool)  # parts of the top line not yet in a box
-        for bot in segs[i + 1 :]:
+        cands: list[tuple[bool, int, Frame]] = []
+        for rank, bot in enumerate(segs[i + 1 :]):
             dy = bot.y - top.y
             if dy < MIN_BOX_H * dpi:
                 continue
             if dy > MAX_BOX_H * dpi:
                 break
             ox0, ox1 = max(top.x0, bot.x0), min(top.x1, bot.x1)
-            if ox1 - ox0 < MIN_BOX_W * dpi or not free[ox0 - top.x0 : ox1 - top.x0].any():
+            if ox1 - ox0 < MIN_BOX_W * dpi:
                 continue
             ya, yb = top.y + top.t / 2.0, bot.y - bot.t / 2.0
-            walls = []
-            for a, b, gap in _walls(vcum, ox0 - r, ox1 + r, ya, yb, r, max_t):
+            walls: list[tuple[float, float, bool]] = []
+            # Look a little past the shared stretch: a neighbour's side there tells
+            # a line merged with the neighbour's from one running on.
+            for a, b, gap in _walls(vcum, ox0 - 3 * r, ox1 + 3 * r, ya, yb, r, max_t):
                 if gap and _broken(dark, top, ox0, ox1, gap) and _broken(dark, bot, ox0, ox1, gap):
-                    walls += [(a, float(gap[0])), (float(gap[1]), b)]
+                    walls += [(a, float(gap[0]), True), (float(gap[1]), b, True)]
                 else:
-                    walls.append((a, b))
-            for f in _boxes(walls, ya, yb, top, bot, horiz, dpi):
-                a, b = int(f.x0) - top.x0, int(f.x1) - top.x0
-                if free[max(0, a) : max(0, b)].mean() > 0.5:
-                    frames.append(f)
-                    free[max(0, a - r) : max(0, b + r)] = False
-            if not free.any():
-                break
+                    walls.append((a, b, False))
+            cands += [(not ok, rank, f) for f, ok in _boxes(walls, ya, yb, top, bot, horiz, r, dpi)]
+        # Boxes whose lines end at their sides first, then the nearest bottom;
+        # each part of the top line goes to one box.
+        free = np.ones(top.x1 - top.x0, bool)
+        for _, _, f in sorted(cands, key=lambda c: c[:2]):
+            a, b = int(f.x0) - top.x0, int(f.x1) - top.x0
+            if free[max(0, a) : max(0, b)].mean() > 0.5:
+                frames.append(f)
+                free[max(0, a - r) : max(0, b + r)] = False
     return _drop_nested(frames, 2 * r)
 
 
@@ -307,19 +312,26 @@ def _along(horiz: np.ndarray, seg: _Seg, a: float, b: float) -> bool:
 
 
 def _boxes(
-    walls: list[tuple[float, float]],
+    walls: list[tuple[float, float, bool]],
     y0: float,
     y1: float,
     top: _Seg,
     bot: _Seg,
     horiz: np.ndarray,
+    r: int,
     dpi: float,
-) -> list[Frame]:
-    """Boxes between consecutive verticals where both lines run along."""
+) -> list[tuple[Frame, bool]]:
+    """Boxes between consecutive verticals where both lines run along.
+
+    Each box comes with whether its top and bottom lines both end at its
+    sides (or it was split from a neighbour at a double wall), as printed
+    boxes do. One closed off by a stroke that joins a side, say a digit's
+    bar, has a top line running on past it.
+    """
     min_w = max(MIN_BOX_W * dpi, MIN_CELL * (y1 - y0))
     inside = [
         b - a >= min_w and _along(horiz, top, a, b) and _along(horiz, bot, a, b)
-        for (_, a), (b, _) in zip(walls[:-1], walls[1:], strict=True)
+        for (_, a, _), (b, _, _) in zip(walls[:-1], walls[1:], strict=True)
     ]
     frames, k = [], 0
     while k < len(inside):
@@ -329,10 +341,14 @@ def _boxes(
         j = k
         while j + 1 < len(inside) and inside[j + 1]:
             j += 1
-        f = Frame(walls[k][1], y0, walls[j + 1][0], y1, tuple(walls[k + 1 : j + 1]))
+        left, right = walls[k], walls[j + 1]
+        f = Frame(left[1], y0, right[0], y1, tuple((a, b) for a, b, _ in walls[k + 1 : j + 1]))
+        ends = (left[2] or min(top.x0, bot.x0) >= left[0] - r) and (
+            right[2] or max(top.x1, bot.x1) <= right[1] + r
+        )
         # No digit box is much narrower than half its height.
         if f.w >= MIN_ASPECT * f.h:
-            frames.append(f)
+            frames.append((f, ends))
         k = j + 1
     return frames
 

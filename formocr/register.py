@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from formocr.errors import ExitCode, FormocrError
-from formocr.layout_lines import WORK_DPI, find_frames, guess_dpi, page_geometry
+from formocr.layout_lines import find_frames, guess_dpi, page_geometry
 from formocr.template import MM_PER_INCH, Template
 
 __all__ = ["Registration", "RegistrationError", "Structure", "find_structure", "register"]
@@ -68,6 +68,7 @@ class Structure:
     to_page: np.ndarray
     work_dpi: float
     pre_rotation: float
+    skew: float  # what the box finder deskewed (0: straight, or too far turned)
 
 
 @dataclass(frozen=True)
@@ -110,35 +111,29 @@ class Registration:
 def find_structure(page: np.ndarray, dpi: float, pre_rotation: float = 0.0) -> Structure:
     """Printed boxes of a page assumed to be at ``dpi``, optionally pre-rotated.
 
-    The page is reduced to about WORK_DPI first, so the box finder (which
-    otherwise reduces the page itself) works at the same scale, and so the
-    optional pre-rotation is cheap.
+    The box finder reduces and deskews the page itself (``page_geometry``);
+    a pre-rotated copy is made only for pages turned beyond what it deskews.
     """
-    f = min(1.0, WORK_DPI / dpi)
-    h, w = page.shape
-    small = page
-    if f < 1.0:
-        size = (max(1, round(w * f)), max(1, round(h * f)))
-        small = cv2.resize(page, size, interpolation=cv2.INTER_AREA)
-    work_dpi = dpi * f
-    # page -> small: the actual factors, which differ from f by rounding
-    sx, sy = small.shape[1] / w, small.shape[0] / h
-    to_small = np.array([[sx, 0, 0], [0, sy, 0], [0, 0, 1]], np.float64)
+    img, pre = page, np.eye(3)
     if pre_rotation:
-        sh, sw = small.shape
-        rot = cv2.getRotationMatrix2D((sw / 2.0, sh / 2.0), pre_rotation, 1.0)
-        small = cv2.warpAffine(
-            small, rot, (sw, sh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        h, w = page.shape
+        rot = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), pre_rotation, 1.0)
+        img = cv2.warpAffine(
+            page, rot, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-        to_small = np.vstack([rot, [0, 0, 1]]) @ to_small
-    geom = page_geometry(small, work_dpi)
-    frames = find_frames(geom.work_dark, geom.work_dpi)
+        pre = np.vstack([rot, [0, 0, 1]])
+    geom = page_geometry(img, dpi)
+    work_dpi = geom.work_dpi
+    frames = find_frames(geom.work_dark, work_dpi)
     lw = _LINE_MM / MM_PER_INCH * work_dpi
     boxes = np.array(
         [[fr.x0 - lw, fr.y0 - lw, fr.x1 + lw, fr.y1 + lw] for fr in frames], np.float64
     ).reshape(-1, 4)
-    work_to_small = np.vstack([geom.to_page, [0, 0, 1]])
-    return Structure(boxes, np.linalg.inv(to_small) @ work_to_small, work_dpi, pre_rotation)
+    # work -> deskewed full resolution -> the (pre-rotated) page -> the page
+    unscale = np.diag([1.0 / geom.scale, 1.0 / geom.scale, 1.0])
+    work_to_img = np.vstack([geom.to_page, [0, 0, 1]]) @ unscale
+    to_page = np.linalg.inv(pre) @ work_to_img
+    return Structure(boxes, to_page, work_dpi, pre_rotation, geom.angle)
 
 
 # -- registration ------------------------------------------------------------------
@@ -208,6 +203,8 @@ def _register_one(
                 best = reg
         if best is not None:
             return best
+        if rot == 0.0 and all(st.skew for k, st in cache.items() if k[1] == 0.0):
+            break  # the page was deskewed, so it is not turned too far: no use
     raise RegistrationError(f"template {t.name!r}: {first_error}")
 
 

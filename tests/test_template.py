@@ -510,3 +510,31 @@ def test_fields_cut_off_the_page_go_to_review(drafted: Template) -> None:
         if off:
             assert f.status == "review"
     assert sum("outside" in (f.reason or "") for f in result.fields) == 2
+
+
+def test_a_hand_measured_millimetre_template(tmp_path: Path) -> None:
+    """Boxes measured with a ruler (to the half millimetre) register and read."""
+    _, clean = form(SEED)
+    mm = 25.4 / 300
+
+    def ruler(v: float) -> float:
+        return round(v * mm * 2) / 2
+
+    lines = ['name = "ruled"', "size_mm = [210, 297]"]
+    for i, tr in enumerate(clean, 1):
+        box = ", ".join(str(ruler(v)) for v in tr.bbox)
+        lines += ["", "[[fields]]", f'name = "f{i}"', f"box = [{box}]"]
+        lines.append(
+            f'kind = "comb"\ncells = {tr.cells}' if tr.kind == "comb" else 'kind = "digits"'
+        )
+    (tmp_path / "ruled.toml").write_text("\n".join(lines) + "\n")
+    tpl = load_template(tmp_path / "ruled.toml")
+    page, truth = form(SEED, 200, Degradation(rotation_deg=(-4, -4), shift_mm=(10, 10)))
+    reg = register(page, [tpl], dpi=200)
+    assert reg.matched == len(clean) and reg.rotation_deg == pytest.approx(-4, abs=0.3)
+    result = api.scan_page(
+        PageImage("r.png", 1, page, 200.0), ScanConfig(templates=(tpl,)), FakeClassifier()
+    )
+    by_key = {key(tr): tr for tr in truth}
+    for f, tr in zip(result.fields, clean, strict=True):
+        assert len(f.digits) == len(by_key[key(tr)].value), f.name
