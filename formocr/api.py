@@ -175,7 +175,11 @@ def _pages(
     path: Path, config: ScanConfig, classifier: Classifier, progress: Progress
 ) -> Iterator[PageResult]:
     for page in iter_pages(
-        path, config.dpi, max_pages=config.max_pages, max_megapixels=config.max_megapixels
+        path,
+        config.dpi,
+        max_pages=config.max_pages,
+        max_megapixels=config.max_megapixels,
+        dropout=config.dropout,
     ):
         yield scan_page(page, config, classifier)
         progress.page(str(path), page.page)
@@ -200,6 +204,10 @@ def scan_page(page: PageImage, config: ScanConfig, classifier: Classifier) -> Pa
 
     With templates, a page that registers to none becomes a page with an
     error and no fields: nothing is guessed.
+
+    A colour page whose printing was dropped (``page.structure`` set) has its
+    boxes found on the printed structure and its digits read from the
+    dropped image, where no frame line touches them.
     """
     h, w = page.image.shape
     if config.templates:
@@ -221,7 +229,7 @@ def _scan_templated(page: PageImage, config: ScanConfig, classifier: Classifier)
 
     h, w = page.image.shape
     try:
-        reg = register(page.image, config.templates, dpi=page.dpi)
+        reg = register(page.printed, config.templates, dpi=page.dpi)
     except RegistrationError as e:
         which = "the template" if len(config.templates) == 1 else "any of the templates"
         msg = f"{page.source}: page {page.page} does not match {which}: {e}"

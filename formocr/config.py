@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 from formocr.template import Template
+from formocr.types import DropoutMode
 
 # A field whose least certain digit is below this goes to human review.
 # Placeholder until the benchmark tunes it against the review rate.
@@ -23,6 +25,7 @@ class ScanConfig:
     ``max_megapixels`` bounds one page as rendered, before it is decoded.
     With ``templates``, each page is registered to the best fitting one and
     only its fields are read, by name; without, boxes are found on each page.
+    ``dropout`` says how colour pages become greyscale (formocr.dropout).
     """
 
     dpi: int = DEFAULT_DPI
@@ -31,6 +34,7 @@ class ScanConfig:
     max_pages: int | None = None
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
     templates: tuple[Template, ...] = ()
+    dropout: DropoutMode = "auto"
 
     def __post_init__(self) -> None:
         if not 36 <= self.dpi <= 2400:
@@ -41,6 +45,10 @@ class ScanConfig:
             raise ValueError(f"max_pages must be at least 1, got {self.max_pages}")
         if self.max_megapixels <= 0:
             raise ValueError(f"max_megapixels must be positive, got {self.max_megapixels}")
+        if self.dropout not in get_args(DropoutMode):
+            raise ValueError(
+                f"dropout must be one of {', '.join(get_args(DropoutMode))}, got {self.dropout!r}"
+            )
         names = [t.name for t in self.templates]
         if len(set(names)) != len(names):
             raise ValueError(f"templates need distinct names, got {names}")

@@ -9,6 +9,14 @@ page (4.1 s against 3.1 s for 20 pages at 300 dpi here). TIFF, PNG and JPEG go t
 reads only the header before the size guard and reports truncated files
 instead of returning half an image.
 
+Colour pages become greyscale through ``formocr.dropout``: printing in a
+dropout colour is removed from the image that is read, and kept in the
+page's ``structure`` to find the boxes on. Greyscale images skip all that.
+PDFs are rendered in grey unless they need colour: with ``dropout="auto"``
+a small colour preview of the first page (``_PROBE_DPI``) decides, so a
+document whose first page shows no dropout colour is read in grey
+throughout; a named colour always renders in colour.
+
 Every failure to read a document is a :class:`DocumentError` naming the file
 and what to do; the batch reports it and goes on.
 """
@@ -28,6 +36,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from io import BytesIO
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal, NoReturn, TypeVar
 
@@ -35,7 +44,7 @@ import numpy as np
 
 from formocr.config import DEFAULT_DPI, DEFAULT_MAX_MEGAPIXELS
 from formocr.errors import DocumentError, InputError
-from formocr.types import PageImage
+from formocr.types import DropoutMode, PageImage
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -150,19 +159,21 @@ def iter_pages(
     max_pages: int | None = None,
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS,
     prefetch: int = 1,
+    dropout: DropoutMode = "auto",
 ) -> Iterator[PageImage]:
     """Yield the pages of one document as greyscale uint8 images.
 
     ``dpi`` is the render resolution for PDFs; images keep their pixels and
     report the dpi in their metadata (or None). At most ``prefetch`` pages
-    are decoded ahead of the one the caller holds.
+    are decoded ahead of the one the caller holds. ``dropout`` says how a
+    colour page becomes greyscale (formocr.dropout; "none": luminance).
     """
     path = Path(path)
     kind = _check_file(path)
     if kind == "pdf":
-        yield from _iter_pdf(path, dpi, max_pages, max_megapixels, prefetch)
+        yield from _iter_pdf(path, dpi, max_pages, max_megapixels, prefetch, dropout)
     else:
-        yield from _iter_raster(path, kind, max_pages, max_megapixels, prefetch)
+        yield from _iter_raster(path, kind, max_pages, max_megapixels, prefetch, dropout)
 
 
 def _check_file(path: Path) -> Kind:
@@ -301,7 +312,12 @@ def _pdf_pages(path: Path) -> list[tuple[float, float]]:
 
 
 def _iter_pdf(
-    path: Path, dpi: int, max_pages: int | None, max_megapixels: float, prefetch: int
+    path: Path,
+    dpi: int,
+    max_pages: int | None,
+    max_megapixels: float,
+    prefetch: int,
+    dropout: DropoutMode,
 ) -> Iterator[PageImage]:
     sizes = _pdf_pages(path)
     _too_many(path, len(sizes), max_pages)
@@ -309,26 +325,76 @@ def _iter_pdf(
         # pdftoppm rounds up to whole pixels
         w, h = math.ceil(w_pt * dpi / 72), math.ceil(h_pt * dpi / 72)
         _too_large(path, i, w, h, dpi, max_megapixels)
-    renderer = _PdfRenderer(path, dpi, len(sizes))
+    colour = _pdf_needs_colour(path, dropout)
+    renderer = _PdfRenderer(path, dpi, len(sizes), colour)
+
+    def pages() -> Iterator[PageImage]:
+        # Runs in the read-ahead thread: the dropout overlaps the caller's work.
+        for i, pixels in enumerate(renderer.frames(), 1):
+            image, structure = _grey(pixels, dropout)
+            yield PageImage(str(path), i, image, float(dpi), structure)
+
     try:
-        for i, image in enumerate(_prefetched(renderer.frames(), prefetch, renderer.kill), 1):
-            yield PageImage(source=str(path), page=i, image=image, dpi=float(dpi))
+        yield from _prefetched(pages(), prefetch, renderer.kill)
     finally:
         renderer.kill()
         renderer.close()
 
 
-class _PdfRenderer:
-    """One ``pdftoppm -gray`` process streaming a document's pages as PGM."""
+# A colour preview this coarse costs little next to the document (poppler
+# decodes a scan's image at full size whatever the output resolution); its
+# lines are mixed with the paper, so a lower saturation counts as colour.
+_PROBE_DPI = 30
+_PROBE_SATURATION = 25
+_PROBE_TIMEOUT = 60
 
-    def __init__(self, path: Path, dpi: int, pages: int) -> None:
+
+def _pdf_needs_colour(path: Path, dropout: DropoutMode) -> bool:
+    """Whether to render in colour: a named dropout colour, or one seen on page 1."""
+    if dropout == "none":
+        return False
+    if dropout != "auto":
+        return True
+    from formocr.dropout import detect
+
+    cmd = [_poppler("pdftoppm"), "-r", str(_PROBE_DPI), "-f", "1", "-l", "1"]
+    cmd.append(str(path.absolute()))
+    try:
+        done = subprocess.run(
+            cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=_PROBE_TIMEOUT, check=True
+        )
+        preview = _read_pnm(BytesIO(done.stdout))
+    except (subprocess.SubprocessError, OSError, ValueError):
+        return False  # the renderer proper reports what is wrong with the file
+    if preview is None or preview.ndim != 3:
+        return False
+    colour = detect(preview, min_saturation=_PROBE_SATURATION)
+    log.debug("%s: page 1 preview: %s", path, f"{colour} printing" if colour else "no colour")
+    return colour is not None
+
+
+def _grey(pixels: np.ndarray, dropout: DropoutMode) -> tuple[np.ndarray, np.ndarray | None]:
+    """A rendered page to (greyscale image, printed structure or None)."""
+    if pixels.ndim == 2:
+        return pixels, None
+    from formocr.dropout import to_grey
+
+    conv = to_grey(pixels, dropout)
+    return conv.image, conv.structure
+
+
+class _PdfRenderer:
+    """One ``pdftoppm`` process streaming a document's pages as PGM (or PPM, in colour)."""
+
+    def __init__(self, path: Path, dpi: int, pages: int, colour: bool = False) -> None:
         self.path = path
         self.pages = pages
         # stderr goes to a file: a chatty damaged PDF must not fill a pipe
         # that nobody reads and stall the renderer.
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
-        cmd = [_poppler("pdftoppm"), "-r", str(dpi), "-gray", "-f", "1", "-l", str(pages)]
-        cmd.append(str(path.absolute()))
+        cmd = [_poppler("pdftoppm"), "-r", str(dpi)]
+        cmd += [] if colour else ["-gray"]
+        cmd += ["-f", "1", "-l", str(pages), str(path.absolute())]
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.errors
         )
@@ -376,7 +442,10 @@ class _PdfRenderer:
 
 
 def _read_pnm(stream: IO[bytes]) -> np.ndarray | None:
-    """Read one binary PGM (P5) or PPM (P6) image; None at a clean end of stream."""
+    """Read one binary PGM (P5, to (h, w)) or PPM (P6, to (h, w, 3)) image.
+
+    None at a clean end of stream.
+    """
     tokens: list[bytes] = []
     tok = b""
     while len(tokens) < 4:
@@ -408,24 +477,26 @@ def _read_pnm(stream: IO[bytes]) -> np.ndarray | None:
             raise ValueError(f"truncated image data ({got} of {len(buf)} bytes)")
         got += n
     pixels = np.frombuffer(buf, np.uint8)
-    if channels == 1:
-        return pixels.reshape(h, w)
-    rgb = pixels.reshape(h, w, 3).astype(np.float32)
-    grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
-    return np.clip(grey + 0.5, 0, 255).astype(np.uint8)
+    return pixels.reshape(h, w) if channels == 1 else pixels.reshape(h, w, 3)
 
 
 # -- TIFF, PNG, JPEG -----------------------------------------------------------
 
 
 def _iter_raster(
-    path: Path, kind: Kind, max_pages: int | None, max_megapixels: float, prefetch: int
+    path: Path,
+    kind: Kind,
+    max_pages: int | None,
+    max_megapixels: float,
+    prefetch: int,
+    dropout: DropoutMode = "auto",
 ) -> Iterator[PageImage]:
     img = _open_image(path, kind)
     with img:
         frames = int(getattr(img, "n_frames", 1))
         _too_many(path, frames, max_pages)
-        yield from _prefetched(_frames(path, img, kind, frames, max_megapixels), prefetch, None)
+        pages = _frames(path, img, kind, frames, max_megapixels, dropout)
+        yield from _prefetched(pages, prefetch, None)
 
 
 def _open_image(path: Path, kind: Kind) -> Image.Image:
@@ -451,21 +522,31 @@ def _open_image(path: Path, kind: Kind) -> Image.Image:
 
 
 def _frames(
-    path: Path, img: Image.Image, kind: Kind, frames: int, max_megapixels: float
+    path: Path,
+    img: Image.Image,
+    kind: Kind,
+    frames: int,
+    max_megapixels: float,
+    dropout: DropoutMode = "auto",
 ) -> Iterator[PageImage]:
     for i in range(frames):
         try:
             img.seek(i)
             dpi = _image_dpi(img)
             _too_large(path, i + 1, img.width, img.height, dpi, max_megapixels)
-            pixels = _to_grey(img, orient=kind in ("jpeg", "png"))
+            orient = kind in ("jpeg", "png")
+            structure = None
+            if dropout != "none" and img.mode in _COLOUR_MODES:
+                pixels, structure = _grey(_to_rgb(img, orient), dropout)
+            else:
+                pixels = _to_grey(img, orient)
         except DocumentError:
             raise
         except (OSError, SyntaxError, ValueError, EOFError) as e:
             raise DocumentError(
                 f"{path}: page {i + 1}: damaged or truncated image ({e}); re-export or re-scan it"
             ) from e
-        yield PageImage(source=str(path), page=i + 1, image=pixels, dpi=dpi)
+        yield PageImage(str(path), i + 1, pixels, dpi, structure)
 
 
 def _image_dpi(img: Image.Image) -> float | None:
@@ -476,6 +557,25 @@ def _image_dpi(img: Image.Image) -> float | None:
         return None
     # 0 or 1 means "aspect ratio only"; PNG stores dots per metre (199.9996).
     return round(x, 2) if x > 1 else None
+
+
+# Pillow modes that may hold colour (a palette may, too).
+_COLOUR_MODES = frozenset({"RGB", "RGBA", "RGBX", "RGBa", "CMYK", "YCbCr", "LAB", "HSV", "P", "PA"})
+
+
+def _to_rgb(img: Image.Image, orient: bool) -> np.ndarray:
+    """A colour Pillow frame -> RGB uint8 (h, w, 3), alpha composited on white."""
+    from PIL import ImageOps
+
+    img.load()
+    if orient and img.getexif().get(0x0112, 1) != 1:
+        img = ImageOps.exif_transpose(img)
+    if "A" in img.mode or "a" in img.mode or "transparency" in img.info:
+        rgba = np.asarray(img.convert("RGBA"), np.float32)
+        alpha = rgba[..., 3:] / 255.0
+        rgb = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
+        return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+    return np.asarray(img if img.mode == "RGB" else img.convert("RGB"), np.uint8)
 
 
 def _to_grey(img: Image.Image, orient: bool) -> np.ndarray:

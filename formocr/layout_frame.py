@@ -14,12 +14,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from formocr.layout_lines import LINE_DARK
 
 # Grid fit: a divider may sit this share of a cell pitch off its grid place.
 GRID_TOL = 0.15
 # Cells of a comb are between these multiples of the interior height wide.
 MIN_PITCH, MAX_PITCH = 0.3, 1.9
+# Dividers and ticks are at least this much darker than the paper. Higher
+# than the page-level LINE_DARK: at full resolution a line is not averaged
+# with its surroundings, and handwriting must not pass for ticks.
+MARK_DARK = 32
 # A tick rises at least this share of the interior height from the bottom.
 MIN_TICK = 0.12
 
@@ -119,7 +122,7 @@ def vertical_marks(
     sub = cv2.dilate(dark[y0:y1, x0:x1], rect(cv2.MORPH_RECT, (3, 1)))
     sub = cv2.morphologyEx(sub, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (1, 3)))
     k = max(3, int(MIN_TICK * h))
-    vert = cv2.morphologyEx(sub, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, k))) >= LINE_DARK
+    vert = cv2.morphologyEx(sub, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, k))) >= MARK_DARK
     # Columns next to the sides are the sides' blurred edges.
     edge = max(3, int(0.06 * h))
     vert[:, :edge] = False
@@ -156,7 +159,7 @@ def vertical_marks(
     tall = (run >= MIN_TICK * h) & (cover < 0.85)
     for m in marks:
         tall[max(0, m.a - x0 - narrow) : m.b - x0 + narrow] = False
-    ink = sub >= LINE_DARK
+    ink = sub >= MARK_DARK
     gap = max(2, int(0.06 * h))
 
     def clean_top(a: int, b: int, th: int) -> bool:

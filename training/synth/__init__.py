@@ -4,9 +4,11 @@ Licensing keeps dataset pixels out of the repository, so samples, fixtures
 and benchmarks are drawn here: stroke-skeleton digits (``strokes``), pages
 with boxes, comb fields and printed text (``forms`` lays them out, ``sheet``
 draws them, ``printed`` sets the type), ground truth (``truth``), scan
-degradations (``degrade``) and file writers (``writers``). No torch.
+degradations (``degrade``), colour forms (``colour``) and file writers
+(``writers``). No torch.
 """
 
+from training.synth.colour import INK_COLOURS, PRINT_COLOURS, Colours
 from training.synth.degrade import Degradation
 from training.synth.forms import PAGE_MM, make_cheque, make_form_page
 from training.synth.sheet import DigitSource
@@ -24,8 +26,11 @@ from training.synth.writers import (
 )
 
 __all__ = [
+    "INK_COLOURS",
     "PAGE_MM",
+    "PRINT_COLOURS",
     "TEMPLATES",
+    "Colours",
     "CombStyle",
     "Degradation",
     "DigitSource",

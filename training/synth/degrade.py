@@ -122,9 +122,14 @@ def warp(page: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Apply the page geometry; uncovered areas become white paper."""
     if is_identity(m):
         return page
-    h, w = page.shape
+    h, w = page.shape[:2]
     return cv2.warpAffine(
-        page, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=255
+        page,
+        m,
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(255, 255, 255),
     )
 
 
@@ -175,7 +180,11 @@ def _lighting(shape: tuple[int, int], depth: float, rng: np.random.Generator) ->
 def photometric(
     page: np.ndarray, deg: Degradation, dpi: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """Blur, lighting, paper tone, noise and JPEG, in the order a scanner adds them."""
+    """Blur, lighting, paper tone, noise and JPEG, in the order a scanner adds them.
+
+    ``page`` is greyscale (h, w) or RGB (h, w, 3); lighting and noise are
+    the same in every channel (the lamp and the sensor, not the ink).
+    """
     blur = _draw(rng, deg.blur_sigma) * dpi / 300.0
     light = _draw(rng, deg.illumination)
     paper = _draw(rng, deg.background)
@@ -188,24 +197,29 @@ def photometric(
     out = page
     if blur > 0.05:
         out = cv2.GaussianBlur(out, (0, 0), blur)
+    shape = out.shape[:2]
+    per_pixel = (...,) if out.ndim == 2 else (..., None)  # broadcast over channels
     if light > 0 or paper > 0 or noise > 0:
         f = out.astype(np.float32)
         if light > 0:
-            f *= _lighting(out.shape, light, rng)
+            f *= _lighting(shape, light, rng)[per_pixel]
         if paper > 0:
             f *= 1.0 - paper
         if noise > 0:
-            f += noise * _tiled_noise(out.shape, rng)
+            f += noise * _tiled_noise(shape, rng)[per_pixel]
         out = np.clip(f, 0, 255).astype(np.uint8)
     if sp > 0:
-        n = int(sp * out.size)
-        flat = out.reshape(-1).copy()
-        idx = rng.integers(0, out.size, n)
-        flat[idx] = np.where(rng.random(n) < 0.5, 0, 255).astype(np.uint8)
+        pixels = shape[0] * shape[1]
+        n = int(sp * pixels)
+        flat = out.reshape(pixels, -1).copy()
+        idx = rng.integers(0, pixels, n)
+        flat[idx] = np.where(rng.random(n) < 0.5, 0, 255).astype(np.uint8)[:, None]
         out = flat.reshape(out.shape)
     if quality is not None:
+        # cv2 reads the channels as BGR; encode and decode agree, so RGB survives.
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else None
+        flag = cv2.IMREAD_GRAYSCALE if out.ndim == 2 else cv2.IMREAD_COLOR
+        decoded = cv2.imdecode(buf, flag) if ok else None
         if decoded is not None:
             out = decoded
     return out

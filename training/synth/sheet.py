@@ -21,6 +21,7 @@ import numpy as np
 
 from formocr.types import BBox, FieldKind
 from training.synth import printed
+from training.synth.colour import Colours, compose
 from training.synth.degrade import Degradation, geometry, photometric, transform_boxes, warp
 from training.synth.strokes import WriterStyle, random_style, render_digit
 from training.synth.truth import CombStyle, DigitTruth, FieldTruth, reading_order
@@ -57,12 +58,16 @@ class Sheet:
         rng: np.random.Generator,
         deg: Degradation,
         source: DigitSource | None,
+        colours: Colours | None = None,
     ) -> None:
         if not MIN_DPI <= dpi <= MAX_DPI:
             raise ValueError(f"dpi must be between {MIN_DPI} and {MAX_DPI}, got {dpi}")
         self.dpi = dpi
         self.k = dpi / 25.4
         self.page = np.full((self.px(size_mm[1]), self.px(size_mm[0])), 255, np.uint8)
+        # A colour form keeps handwriting on a layer of its own until finish().
+        self.colours = colours
+        self.ink_page = self.page if colours is None else np.full_like(self.page, 255)
         # Separate streams for layout, pen and scan: changing a degradation
         # setting then never changes the layout drawn from the same seed.
         ink_seed, scan_seed = (int(v) for v in rng.integers(0, 2**63, 2))
@@ -156,7 +161,7 @@ class Sheet:
         ink = (255.0 - sub.astype(np.float32)) * (self.ink * pen.uniform(0.92, 1.0) / 255.0)
         if self.ink < 0.6:  # pencil: graphite leaves a grainy, broken line
             ink *= pen.uniform(0.45, 1.0, ink.shape).astype(np.float32)
-        region = self.page[y0:y1, x0:x1]
+        region = self.ink_page[y0:y1, x0:x1]
         region[:] = (region * (1.0 - ink)).astype(np.uint8)
         ys, xs = np.nonzero(sub < 128)
         if len(xs) == 0:
@@ -295,15 +300,21 @@ class Sheet:
         mask = np.zeros((y1 - y0 + 1, x1 - x0 + 1), np.uint8)
         cv2.polylines(mask, [poly], False, 255, self.line_px(3), cv2.LINE_AA, 4)
         ink = mask.astype(np.float32) * (self.ink / 255.0)
-        region = self.page[y0 : y1 + 1, x0 : x1 + 1]
+        region = self.ink_page[y0 : y1 + 1, x0 : x1 + 1]
         region[:] = (region * (1.0 - ink)).astype(np.uint8)
 
     # --- finishing ------------------------------------------------------------------------
 
     def finish(self) -> tuple[np.ndarray, list[FieldTruth]]:
-        """Degrade the page, move the truth with it, name fields in reading order."""
+        """Degrade the page, move the truth with it, name fields in reading order.
+
+        A colour form comes back as RGB (h, w, 3), a greyscale one as (h, w).
+        """
         m = geometry(self.deg, self.page.shape, self.dpi, self.scan_rng)
-        image = photometric(warp(self.page, m), self.deg, self.dpi, self.scan_rng)
+        page = (
+            self.page if self.colours is None else compose(self.page, self.ink_page, self.colours)
+        )
+        image = photometric(warp(page, m), self.deg, self.dpi, self.scan_rng)
         boxes = [self._bbox(np.array([f.box], np.float64), m) for f in self.fields]
         order = reading_order(boxes)
         truth = []

@@ -30,9 +30,13 @@ def _check_pages(pages: Sequence[np.ndarray]) -> list[Image.Image]:
         raise ValueError("no pages to write")
     out = []
     for i, p in enumerate(pages, start=1):
-        if p.ndim != 2 or p.dtype != np.uint8:
-            raise ValueError(f"page {i}: expected a 2-D uint8 greyscale array, got {p.shape}")
-        out.append(Image.fromarray(p, mode="L"))
+        rgb = p.ndim == 3 and p.shape[2] == 3
+        if not (p.ndim == 2 or rgb) or p.dtype != np.uint8:
+            raise ValueError(
+                f"page {i}: expected a uint8 greyscale (h, w) or RGB (h, w, 3) array, "
+                f"got {p.shape} {p.dtype}"
+            )
+        out.append(Image.fromarray(p, mode="RGB" if rgb else "L"))
     return out
 
 
@@ -59,7 +63,7 @@ _PDF_DATE = time.gmtime(946684800)  # 2000-01-01T00:00:00Z
 def write_pdf(
     pages: Sequence[np.ndarray], path: str | os.PathLike[str], dpi: float, quality: int = 85
 ) -> Path:
-    """Multi-page PDF, one greyscale JPEG image per page, sized by ``dpi``."""
+    """Multi-page PDF, one JPEG image per page (greyscale or RGB), sized by ``dpi``."""
     ims = _check_pages(pages)
     return _atomic_save(
         path,
@@ -78,7 +82,7 @@ def write_pdf(
 
 
 def write_tiff(pages: Sequence[np.ndarray], path: str | os.PathLike[str], dpi: float) -> Path:
-    """Multi-page greyscale TIFF, lossless (deflate)."""
+    """Multi-page TIFF (greyscale or RGB), lossless (deflate)."""
     ims = _check_pages(pages)
     return _atomic_save(
         path,
