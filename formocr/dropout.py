@@ -45,9 +45,14 @@ _HUE_BINS: dict[str, tuple[tuple[int, int], ...]] = {
 MIN_SATURATION = 60
 MIN_VALUE = 110
 # A colour is present when this share of the sampled pixels has it (and
-# at least _MIN_PIXELS of them): a few boxes in colour are about 0.1%.
+# at least _MIN_PIXELS of them; a few boxes in colour are about 0.1%), and
+# it makes up MIN_PRINT_SHARE of what is not paper: a grey page scanned with
+# colour fringes at its edges does not qualify.
 MIN_SHARE = 1e-4
+MIN_PRINT_SHARE = 0.05
 _MIN_PIXELS = 150
+# The structure image shows the printing at least this dark (a grey form's print).
+_PRINT_GREY = 60
 # Pixels sampled per page for the statistics (a stride, so lines keep their colour).
 _SAMPLES = 1_000_000
 _CHANNELS = ("red", "green", "blue")
@@ -93,6 +98,16 @@ def _bin_masks(hsv: np.ndarray, min_saturation: int) -> dict[str, np.ndarray]:
     return out
 
 
+def _enough(sample: np.ndarray, printed: np.ndarray) -> bool:
+    n = int(printed.sum())
+    if n < max(_MIN_PIXELS, MIN_SHARE * printed.size):
+        return False
+    luma = cv2.cvtColor(sample, cv2.COLOR_RGB2GRAY)
+    paper = float(np.percentile(luma, 95))
+    marked = int((luma < 0.85 * paper).sum()) + int((printed & (luma >= 0.85 * paper)).sum())
+    return n >= MIN_PRINT_SHARE * marked
+
+
 def detect(rgb: np.ndarray, min_saturation: int = MIN_SATURATION) -> str | None:
     """The dropout colour printed on an RGB page ("red", "green", "blue"), or None.
 
@@ -102,10 +117,8 @@ def detect(rgb: np.ndarray, min_saturation: int = MIN_SATURATION) -> str | None:
     """
     sample = _sample(rgb)
     masks = _bin_masks(cv2.cvtColor(sample, cv2.COLOR_RGB2HSV), min_saturation)
-    counts = {name: int(m.sum()) for name, m in masks.items()}
-    best = max(counts, key=lambda k: counts[k])
-    need = max(_MIN_PIXELS, MIN_SHARE * sample.shape[0] * sample.shape[1])
-    return best if counts[best] >= need else None
+    best = max(masks, key=lambda k: int(masks[k].sum()))
+    return best if _enough(sample, masks[best]) else None
 
 
 def to_grey(rgb: np.ndarray, mode: DropoutMode = "auto") -> Conversion:
@@ -122,10 +135,9 @@ def to_grey(rgb: np.ndarray, mode: DropoutMode = "auto") -> Conversion:
         return Conversion(luminance(rgb))
     sample = _sample(rgb)
     masks = _bin_masks(cv2.cvtColor(sample, cv2.COLOR_RGB2HSV), MIN_SATURATION)
-    need = max(_MIN_PIXELS, MIN_SHARE * sample.shape[0] * sample.shape[1])
     colour = max(masks, key=lambda k: int(masks[k].sum())) if mode == "auto" else mode
     printed = masks[colour]
-    if int(printed.sum()) < need:
+    if not _enough(sample, printed):
         return Conversion(luminance(rgb))
     return _drop(rgb, sample, printed, colour)
 
@@ -152,14 +164,27 @@ def _drop(rgb: np.ndarray, sample: np.ndarray, printed: np.ndarray, colour: str)
         score = float(np.percentile(ink @ w, 75)) / level if len(ink) else -level
         if score < best_score:
             best, best_score = name, score
-    w = weights[best]
     # White point: nearly all the printing at or above it.
-    white = max(1.0, float(np.percentile(px @ w, 15)))
+    white = max(1.0, float(np.percentile(px @ weights[best], 15)))
     lut = np.clip(np.arange(256, dtype=np.float32) * (255.0 / white) + 0.5, 0, 255)
-    lut = lut.astype(np.uint8)
     projected = luminance(rgb) if best == "luminance" else rgb[..., _CHANNELS.index(best)]
-    image = cv2.LUT(np.ascontiguousarray(projected), lut)
-    # The printing is clearest in the channel where it is darkest.
-    dark = int(np.argmin(np.median(px, axis=0)))
-    structure = np.ascontiguousarray(rgb[..., dark])
-    return Conversion(image, structure, colour, best)
+    image = cv2.LUT(np.ascontiguousarray(projected), lut.astype(np.uint8))
+    return Conversion(image, _structure(rgb, sample, px), colour, best)
+
+
+def _structure(rgb: np.ndarray, sample: np.ndarray, px: np.ndarray) -> np.ndarray:
+    """The channel where the printing is darkest, stretched to look printed in black.
+
+    Light blue printing is still light in its darkest channel (red, about
+    150 on paper at 240); the stretch makes its lines as dark as a grey
+    form's, which the box finder expects.
+    """
+    c = int(np.argmin(np.median(px, axis=0)))
+    level = float(np.median(px[:, c]))
+    paper = float(np.percentile(sample[..., c], 95))
+    channel = np.ascontiguousarray(rgb[..., c])
+    if level <= _PRINT_GREY or paper - level < 10:
+        return channel
+    v = np.arange(256, dtype=np.float32)
+    lut = 255.0 - (paper - v) * ((255.0 - _PRINT_GREY) / (paper - level))
+    return cv2.LUT(channel, np.clip(lut + 0.5, 0, 255).astype(np.uint8))

@@ -184,3 +184,10 @@ def test_classifier_refuses_other_preprocessing(trained: Path, tmp_path: Path) -
     path.with_suffix(".json").write_text(json.dumps(card))
     with pytest.raises(ModelError, match="preprocessing version"):
         DigitClassifier(path)
+
+
+def test_shift_averaged_export_keeps_parity(trained: Path, tmp_path: Path) -> None:
+    path = tmp_path / "tta.onnx"
+    card = export([trained], path, tta=True)
+    assert card["test_time_shifts"] == 5 and card["parity_max_abs_err"] <= 1e-4
+    assert len(DigitClassifier(path).classify([np.full((30, 20), 255, np.uint8)])) == 1

@@ -120,6 +120,9 @@ def export(
     out: Annotated[Path, typer.Option("-o", "--out")] = Path("formocr/models/digits.onnx"),
     mnist_dir: MnistDir = None,
     temperature: Annotated[float, typer.Option(help="Confidence calibration.")] = 1.0,
+    tta: Annotated[
+        bool, typer.Option(help="Average logits over 1-px shifts inside the model (5x cost).")
+    ] = False,
 ) -> None:
     """Export to ONNX (checked against torch, atol 1e-4) and write the model card.
 
@@ -131,15 +134,14 @@ def export(
     from training.evaluate import evaluate
     from training.export import export as run
 
-    card = run(checkpoints, out, temperature=temperature)
+    card = run(checkpoints, out, temperature=temperature, tta=tta)
     try:
         rep, _ = evaluate(DigitClassifier(out), load_mnist("test", mnist_dir))
     except DataError as e:
         log.warning("no MNIST test metrics in the card: %s", e)
     else:
-        card = run(
-            checkpoints, out, temperature=temperature, metrics={"mnist_test_accuracy": rep.accuracy}
-        )
+        metrics = {"mnist_test_accuracy": rep.accuracy}
+        card = run(checkpoints, out, temperature=temperature, metrics=metrics, tta=tta)
     typer.echo(json.dumps({k: card[k] for k in ("file", "sha256", "metrics")}, indent=2))
 
 
