@@ -55,6 +55,14 @@ class OutputFormat(StrEnum):
     jsonl = "jsonl"
 
 
+class Dropout(StrEnum):
+    auto = "auto"
+    none = "none"
+    red = "red"
+    green = "green"
+    blue = "blue"
+
+
 def _print_version(value: bool) -> None:
     if value:
         from formocr import __version__
@@ -143,6 +151,15 @@ def scan(
             show_default=False,
         ),
     ] = None,
+    dropout: Annotated[
+        Dropout,
+        typer.Option(
+            case_sensitive=False,
+            help="Colour scans: remove boxes printed in this colour (auto: the colour "
+            "found on each page; a PDF is rendered in colour only if its first page shows "
+            "one) so only the handwriting is read; none: plain greyscale.",
+        ),
+    ] = Dropout.auto,
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Debug logging, tracebacks on errors.")
     ] = False,
@@ -163,6 +180,7 @@ def scan(
             model=model,
             max_pages=max_pages,
             templates=load_templates(template or []),
+            dropout=dropout.value,
         )
         failed = _run(paths, config, chosen, output, console, quiet)
     if failed:

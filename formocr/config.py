@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import get_args
+from typing import Literal, get_args
 
 from formocr.template import Template
-from formocr.types import DropoutMode
 
 # A field whose least certain digit is below this goes to human review.
 # Placeholder until the benchmark tunes it against the review rate.
@@ -15,6 +14,9 @@ DEFAULT_MIN_CONFIDENCE = 0.90
 DEFAULT_DPI = 300
 # About an A0 sheet at 300 dpi; more than that is almost surely a wrong --dpi.
 DEFAULT_MAX_MEGAPIXELS = 150.0
+# How a colour page becomes greyscale (formocr.dropout): detect the printing's
+# colour, drop a named one, or none (plain luminance).
+DropoutMode = Literal["auto", "none", "red", "green", "blue"]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from typing import get_args
 import cv2
 import numpy as np
 
-from formocr.types import DropoutMode
+from formocr.config import DropoutMode
 
 __all__ = ["DROPOUT_MODES", "Conversion", "detect", "luminance", "to_grey"]
 
@@ -45,18 +45,22 @@ _HUE_BINS: dict[str, tuple[tuple[int, int], ...]] = {
 MIN_SATURATION = 60
 MIN_VALUE = 110
 # A colour is present when this share of the sampled pixels has it (and
-# at least _MIN_PIXELS of them; a few boxes in colour are about 0.1%), and
-# it makes up MIN_PRINT_SHARE of what is not paper: a grey page scanned with
-# colour fringes at its edges does not qualify.
+# at least _MIN_PIXELS of them; a few boxes in colour are about 0.1%), and,
+# for auto, when it holds MIN_PURITY of the pixels of all three colours:
+# printing is one colour, while a grey page scanned with its channels out of
+# register has fringes of several (purity 0.5-0.6 at 1-2 px; forms: 1.0).
 MIN_SHARE = 1e-4
-MIN_PRINT_SHARE = 0.05
+MIN_PURITY = 0.8
 _MIN_PIXELS = 150
+# The white point never goes below this share of the paper in the chosen
+# channel, whatever was taken for printing: it bounds what a mistaken
+# dropout can lighten.
+_MIN_WHITE = 0.7
 # The structure image shows the printing at least this dark (a grey form's print).
 _PRINT_GREY = 60
 # Pixels sampled per page for the statistics (a stride, so lines keep their colour).
 _SAMPLES = 1_000_000
 _CHANNELS = ("red", "green", "blue")
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def luminance(rgb: np.ndarray) -> np.ndarray:
 
 def _sample(rgb: np.ndarray) -> np.ndarray:
     h, w = rgb.shape[:2]
-    step = max(1, int(np.sqrt(h * w / _SAMPLES)))
+    step = max(1, int(np.ceil(np.sqrt(h * w / _SAMPLES))))
     return np.ascontiguousarray(rgb[::step, ::step])
 
 
@@ -98,14 +102,17 @@ def _bin_masks(hsv: np.ndarray, min_saturation: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _enough(sample: np.ndarray, printed: np.ndarray) -> bool:
-    n = int(printed.sum())
-    if n < max(_MIN_PIXELS, MIN_SHARE * printed.size):
-        return False
-    luma = cv2.cvtColor(sample, cv2.COLOR_RGB2GRAY)
-    paper = float(np.percentile(luma, 95))
-    marked = int((luma < 0.85 * paper).sum()) + int((printed & (luma >= 0.85 * paper)).sum())
-    return n >= MIN_PRINT_SHARE * marked
+def _pick(masks: dict[str, np.ndarray], mode: DropoutMode) -> str | None:
+    """The colour to drop: the named one, or the one printed (see MIN_PURITY)."""
+    counts = {name: int(m.sum()) for name, m in masks.items()}
+    best = max(counts, key=lambda k: counts[k]) if mode == "auto" else str(mode)
+    n = counts[best]
+    size = next(iter(masks.values())).size
+    if n < max(_MIN_PIXELS, MIN_SHARE * size):
+        return None
+    if mode == "auto" and n < MIN_PURITY * sum(counts.values()):
+        return None
+    return best
 
 
 def detect(rgb: np.ndarray, min_saturation: int = MIN_SATURATION) -> str | None:
@@ -116,9 +123,7 @@ def detect(rgb: np.ndarray, min_saturation: int = MIN_SATURATION) -> str | None:
     lines are mixed with the paper.
     """
     sample = _sample(rgb)
-    masks = _bin_masks(cv2.cvtColor(sample, cv2.COLOR_RGB2HSV), min_saturation)
-    best = max(masks, key=lambda k: int(masks[k].sum()))
-    return best if _enough(sample, masks[best]) else None
+    return _pick(_bin_masks(cv2.cvtColor(sample, cv2.COLOR_RGB2HSV), min_saturation), "auto")
 
 
 def to_grey(rgb: np.ndarray, mode: DropoutMode = "auto") -> Conversion:
@@ -135,54 +140,62 @@ def to_grey(rgb: np.ndarray, mode: DropoutMode = "auto") -> Conversion:
         return Conversion(luminance(rgb))
     sample = _sample(rgb)
     masks = _bin_masks(cv2.cvtColor(sample, cv2.COLOR_RGB2HSV), MIN_SATURATION)
-    colour = max(masks, key=lambda k: int(masks[k].sum())) if mode == "auto" else mode
-    printed = masks[colour]
-    if not _enough(sample, printed):
+    colour = _pick(masks, mode)
+    if colour is None:
         return Conversion(luminance(rgb))
-    return _drop(rgb, sample, printed, colour)
+    return _drop(rgb, sample, masks[colour], colour)
+
+
+def _pct(values: np.ndarray, q: float) -> float:
+    """Percentile of uint8 values, from their histogram (a sort costs 20x more)."""
+    counts = np.cumsum(np.bincount(values.ravel(), minlength=256))
+    return float(np.searchsorted(counts, q / 100.0 * counts[-1]))
 
 
 def _drop(rgb: np.ndarray, sample: np.ndarray, printed: np.ndarray, colour: str) -> Conversion:
     """Project onto the best channel for this page, and stretch the printing to white."""
-    px = sample[printed].astype(np.float32)  # (n, 3) printing
-    luma = sample.astype(np.float32) @ _LUMA
-    paper = float(np.percentile(luma, 95))
-    ink = sample[(luma < 0.6 * paper) & ~printed].astype(np.float32)
-    if len(ink) > 20_000:
-        ink = ink[:: len(ink) // 20_000]
-    # Candidate projections: each channel, and luminance.
-    weights = {name: np.eye(3, dtype=np.float32)[i] for i, name in enumerate(_CHANNELS)}
-    weights["luminance"] = _LUMA
+    # Candidate projections of the sample: each channel, and luminance.
+    planes = {name: sample[..., i] for i, name in enumerate(_CHANNELS)}
+    planes["luminance"] = luminance(sample)
+    paper = _pct(planes["luminance"], 95)
+    ink = (planes["luminance"] < 0.6 * paper) & ~printed
     best, best_score = "luminance", np.inf
-    for name, w in weights.items():
-        level = float(np.median(px @ w))
+    for name, plane in planes.items():
+        level = _pct(plane[printed], 50)
         if level < 0.55 * paper:
             continue  # the printing is dark in this projection: it would stay
         # After the stretch, ink sits at 255 * value / level: the lighter
         # ink (75th percentile) should stay as dark as possible. With no ink
         # on the page, the projection where the printing is brightest.
-        score = float(np.percentile(ink @ w, 75)) / level if len(ink) else -level
+        score = _pct(plane[ink], 75) / level if ink.any() else -level
         if score < best_score:
             best, best_score = name, score
-    # White point: nearly all the printing at or above it.
-    white = max(1.0, float(np.percentile(px @ weights[best], 15)))
+    # White point: nearly all the printing at or above it, but never far
+    # below the paper (which bounds what a mistaken dropout can lighten).
+    plane = planes[best]
+    white = max(1.0, _pct(plane[printed], 15), _MIN_WHITE * _pct(plane, 95))
     lut = np.clip(np.arange(256, dtype=np.float32) * (255.0 / white) + 0.5, 0, 255)
-    projected = luminance(rgb) if best == "luminance" else rgb[..., _CHANNELS.index(best)]
-    image = cv2.LUT(np.ascontiguousarray(projected), lut.astype(np.uint8))
-    return Conversion(image, _structure(rgb, sample, px), colour, best)
+    rgb = np.ascontiguousarray(rgb)
+    projected = luminance(rgb) if best == "luminance" else _channel(rgb, best)
+    image = cv2.LUT(projected, lut.astype(np.uint8))
+    # The printing is clearest in the channel where it is darkest.
+    dark = min(_CHANNELS, key=lambda name: _pct(planes[name][printed], 50))
+    return Conversion(image, _structure(rgb, planes[dark], printed, dark), colour, best)
 
 
-def _structure(rgb: np.ndarray, sample: np.ndarray, px: np.ndarray) -> np.ndarray:
-    """The channel where the printing is darkest, stretched to look printed in black.
+def _channel(rgb: np.ndarray, name: str) -> np.ndarray:
+    return cv2.extractChannel(rgb, _CHANNELS.index(name))
+
+
+def _structure(rgb: np.ndarray, plane: np.ndarray, printed: np.ndarray, name: str) -> np.ndarray:
+    """The channel ``name`` where the printing is darkest, stretched to look printed in black.
 
     Light blue printing is still light in its darkest channel (red, about
     150 on paper at 240); the stretch makes its lines as dark as a grey
     form's, which the box finder expects.
     """
-    c = int(np.argmin(np.median(px, axis=0)))
-    level = float(np.median(px[:, c]))
-    paper = float(np.percentile(sample[..., c], 95))
-    channel = np.ascontiguousarray(rgb[..., c])
+    level, paper = _pct(plane[printed], 50), _pct(plane, 95)
+    channel = _channel(rgb, name)
     if level <= _PRINT_GREY or paper - level < 10:
         return channel
     v = np.arange(256, dtype=np.float32)

@@ -42,9 +42,9 @@ from typing import IO, TYPE_CHECKING, Literal, NoReturn, TypeVar
 
 import numpy as np
 
-from formocr.config import DEFAULT_DPI, DEFAULT_MAX_MEGAPIXELS
+from formocr.config import DEFAULT_DPI, DEFAULT_MAX_MEGAPIXELS, DropoutMode
 from formocr.errors import DocumentError, InputError
-from formocr.types import DropoutMode, PageImage
+from formocr.types import PageImage
 
 if TYPE_CHECKING:
     from PIL import Image

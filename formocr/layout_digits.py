@@ -36,6 +36,9 @@ BRIDGE_IN = 0.005
 # single digits stay under 1.3x their writer's median width and touching
 # pairs start at 1.5x.
 SPLIT = 1.45
+# Between PAIR and SPLIT x the digit width, a blob is split in two only at
+# a one-stroke joint between two full-height parts (a 1 touching a digit).
+PAIR = 1.05
 # Width / height of a digit (not a 1) when the page gives no measure.
 ASPECT = 0.62
 
@@ -173,23 +176,74 @@ def _merge_pieces(blobs: list[Blob], h_ref: float) -> list[Blob]:
     return out
 
 
-def _split_columns(mask: np.ndarray, parts: int) -> list[int]:
-    """Cut columns between touching digits: ink valleys near even cuts."""
-    prof = mask.sum(axis=0).astype(np.float64)
-    w = mask.shape[1]
-    cuts = [0]
-    for k in range(1, parts):
-        ideal = k * w / parts
-        r = 0.3 * w / parts
-        lo, hi = int(max(cuts[-1] + 1, ideal - r)), int(min(w - 1, ideal + r))
-        if hi <= lo:
-            cuts.append(int(ideal))
-            continue
-        xs = np.arange(lo, hi + 1)
-        cost = prof[lo : hi + 1] + 0.05 * prof.max() * np.abs(xs - ideal) / max(r, 1.0)
-        cuts.append(int(xs[np.argmin(cost)]))
-    cuts.append(w)
-    return cuts
+def _stroke_width(mask: np.ndarray) -> float:
+    """Typical pen width: the median length of the ink's horizontal runs."""
+    m = np.pad(mask.astype(np.int8), ((0, 0), (1, 1)))
+    edges = np.diff(m, axis=1)
+    starts, ends = np.nonzero(edges == 1), np.nonzero(edges == -1)
+    runs = ends[1] - starts[1]
+    return float(np.median(runs)) if runs.size else 1.0
+
+
+def _cut_path(mask: np.ndarray, lo: int, hi: int, ideal: float) -> tuple[float, np.ndarray]:
+    """Top-to-bottom path through columns lo..hi crossing the least ink.
+
+    Moves one column at most per row, so it can slip between overlapping
+    digits where a straight cut would slice one. Returns the ink crossed
+    and the path's column in each row.
+    """
+    h = mask.shape[0]
+    lo, hi = max(0, lo), min(mask.shape[1], hi)
+    cols = np.arange(lo, hi)
+    # Ink costs 1 a pixel; straying from the ideal cut and slanting, a little.
+    cost = mask[:, lo:hi].astype(np.float32) + 0.02 * np.abs(cols - ideal) / max(hi - lo, 1)
+    acc = cost[0].copy()
+    back = np.zeros((h, hi - lo), np.int8)
+    inf = np.float32(1e9)
+    for r in range(1, h):
+        left = np.concatenate([[inf], acc[:-1]]) + 0.05
+        right = np.concatenate([acc[1:], [inf]]) + 0.05
+        stack = np.stack([left, acc, right])
+        step = np.argmin(stack, axis=0)
+        acc = stack[step, np.arange(hi - lo)] + cost[r]
+        back[r] = step - 1
+    path = np.zeros(h, np.int64)
+    path[-1] = int(np.argmin(acc))
+    for r in range(h - 1, 0, -1):
+        path[r - 1] = path[r] + back[r, path[r]]
+    crossed = float(mask[np.arange(h), path + lo].sum())
+    return crossed, path + lo
+
+
+def _split(blob: Blob, paths: list[np.ndarray]) -> list[Blob]:
+    """The blob cut along paths (each a column per row), left to right."""
+    h, w = blob.mask.shape
+    cols = np.arange(w)[None, :]
+    bounds = [np.zeros(h, np.int64), *paths, np.full(h, w, np.int64)]
+    parts = []
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        keep = (cols >= a[:, None]) & (cols < b[:, None])
+        mask = (blob.mask * keep).astype(np.uint8)
+        xs = np.nonzero(mask.any(axis=0))[0]
+        if xs.size:
+            parts.append(Blob(blob.x + int(xs[0]), blob.y, mask[:, xs[0] : xs[-1] + 1]))
+    return parts
+
+
+def _touching_pair(blob: Blob) -> list[np.ndarray] | None:
+    """A cut for a blob only a little wide for one digit: two digits touching
+    (one of them a narrow 1) are joined by about one stroke, and both sides
+    reach nearly the blob's full height; a single digit has no such cut."""
+    h, w = blob.mask.shape
+    sw = _stroke_width(blob.mask)
+    crossed, path = _cut_path(blob.mask, int(0.15 * w), int(0.85 * w), w / 2.0)
+    if crossed > 1.5 * sw:
+        return None
+    for part in _split(blob, [path]):
+        rows = np.nonzero(part.mask.any(axis=1))[0]
+        if part.w < sw or rows[-1] - rows[0] + 1 < 0.75 * h:
+            return None
+    return [path]
 
 
 def _crop(paper: np.ndarray, blob: Blob, margin: int) -> Digit | None:
@@ -331,10 +385,17 @@ def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
             # Several digits: the row may drift up or down.
             height = min(height, _digit_height(blob))
         expected = aspect * height
-        parts = max(2, int(round(blob.w / expected))) if blob.w > SPLIT * expected else 1
-        cuts = _split_columns(blob.mask, parts)
-        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-            part = Blob(blob.x + a, blob.y, blob.mask[:, a:b])
+        paths: list[np.ndarray] | None = None
+        if blob.w > SPLIT * expected:
+            n = max(2, int(round(blob.w / expected)))
+            pitch = blob.w / n
+            paths = [
+                _cut_path(blob.mask, int((k - 0.35) * pitch), int((k + 0.35) * pitch), k * pitch)[1]
+                for k in range(1, n)
+            ]
+        elif blob.w > PAIR * expected:
+            paths = _touching_pair(blob)
+        for part in _split(blob, paths) if paths else [blob]:
             d = _crop(layout.paper, part, layout.margin)
             if d is not None:
                 digits.append(d)

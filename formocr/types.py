@@ -25,11 +25,6 @@ class BBox(NamedTuple):
         return [int(self.x), int(self.y), int(self.w), int(self.h)]
 
 
-# How a colour page becomes greyscale (formocr.dropout): detect the printing's
-# colour, drop a named one, or none (plain luminance).
-DropoutMode = Literal["auto", "none", "red", "green", "blue"]
-
-
 @dataclass(frozen=True)
 class PageImage:
     """One rendered page: greyscale uint8, dark ink on light paper.

@@ -191,3 +191,12 @@ def test_shift_averaged_export_keeps_parity(trained: Path, tmp_path: Path) -> No
     card = export([trained], path, tta=True)
     assert card["test_time_shifts"] == 5 and card["parity_max_abs_err"] <= 1e-4
     assert len(DigitClassifier(path).classify([np.full((30, 20), 255, np.uint8)])) == 1
+
+
+def test_validation_split_does_not_depend_on_the_training_seed(fake_mnist: Path) -> None:
+    """A fine-tune with another seed must not train on its parent's validation digits."""
+    from training.train import prepare
+
+    a = prepare(TrainConfig(seed=1, val_size=100), fake_mnist)["evals"]["mnist_val"]
+    b = prepare(TrainConfig(seed=2, val_size=100), fake_mnist)["evals"]["mnist_val"]
+    np.testing.assert_array_equal(a.images, b.images)

@@ -43,6 +43,7 @@ class TrainConfig:
     weight_decay: float = 5e-4  # the paper's L2 regularisation
     recon_weight: float = 0.1
     val_size: int = 5000
+    split_seed: int = 0  # fixed apart from ``seed``: a fine-tune keeps its parent's split
     seed: int = 0
     optdigits: str | None = None  # path to optdigits-orig.tra, mixed into training
     optdigits_train_share: float = 2 / 3
@@ -93,7 +94,7 @@ def accuracy(model: ConvAutoencoder, x: np.ndarray, y: np.ndarray, bs: int = 100
 
 def prepare(cfg: TrainConfig, mnist_dir: Path | None) -> dict[str, object]:
     mnist = load_mnist("train", mnist_dir)
-    perm = np.random.default_rng(cfg.seed).permutation(len(mnist))
+    perm = np.random.default_rng(cfg.split_seed).permutation(len(mnist))
     val_idx, train_idx = perm[: cfg.val_size], perm[cfg.val_size :]
     if cfg.limit:
         train_idx = train_idx[: cfg.limit]
