@@ -204,20 +204,13 @@ def scan_page(page: PageImage, config: ScanConfig, classifier: Classifier) -> Pa
 
     With templates, a page that registers to none becomes a page with an
     error and no fields: nothing is guessed.
-
-    A colour page whose printing was dropped (``page.structure`` set) has its
-    boxes found on the printed structure; with a template its digits are cut
-    from the dropped image, where no frame line touches them.
     """
     h, w = page.image.shape
     if config.templates:
         return _scan_templated(page, config, classifier)
     from formocr import segment  # lazy: OpenCV loads only when a page is read
 
-    # On a colour page whose printing was dropped, the boxes are found (and,
-    # without a template, read) on the printed structure: the template-free
-    # box finder cuts its digits from the page it finds the boxes on.
-    layouts: list[FieldLayout] = segment.find_fields(page.printed, dpi=page.dpi)
+    layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
     digits = _classify(layouts, classifier)
     fields = tuple(
         _field(f"field_{i:03d}", layout, d, config.min_confidence)
@@ -232,7 +225,7 @@ def _scan_templated(page: PageImage, config: ScanConfig, classifier: Classifier)
 
     h, w = page.image.shape
     try:
-        reg = register(page.printed, config.templates, dpi=page.dpi)
+        reg = register(page.image, config.templates, dpi=page.dpi)
     except RegistrationError as e:
         which = "the template" if len(config.templates) == 1 else "any of the templates"
         msg = f"{page.source}: page {page.page} does not match {which}: {e}"
@@ -243,7 +236,7 @@ def _scan_templated(page: PageImage, config: ScanConfig, classifier: Classifier)
         page.source, page.page, reg.template.name, reg.matched, reg.boxes,
         reg.rotation_deg, reg.scale, reg.residual_mm,
     )  # fmt: skip
-    layouts = cut_fields(page.image, reg)  # dropped printing: no frame touches a digit
+    layouts = cut_fields(page.image, reg)
     digits = _classify(layouts, classifier)
     fields = []
     for tf, layout, d in zip(reg.template.fields, layouts, digits, strict=True):

@@ -9,13 +9,13 @@ page (4.1 s against 3.1 s for 20 pages at 300 dpi here). TIFF, PNG and JPEG go t
 reads only the header before the size guard and reports truncated files
 instead of returning half an image.
 
-Colour pages become greyscale through ``formocr.dropout``: printing in a
-dropout colour is removed from the image that is read, and kept in the
-page's ``structure`` to find the boxes on. Greyscale images skip all that.
-PDFs are rendered in grey unless they need colour: with ``dropout="auto"``
-a small colour preview of the first page (``_PROBE_DPI``) decides, so a
-document whose first page shows no dropout colour is read in grey
-throughout; a named colour always renders in colour.
+Colour pages become greyscale through ``formocr.dropout``: in the channel
+where printing in a dropout colour (red, green, light blue) shows darkest,
+so pale boxes are found and the ink stays dark; other pages by luminance.
+Greyscale images skip all that. PDFs are rendered in grey unless they need
+colour: with ``dropout="auto"`` a small colour preview of the first page
+(``_PROBE_DPI``) decides, so a document whose first page shows no dropout
+colour is read in grey throughout; a named colour always renders in colour.
 
 Every failure to read a document is a :class:`DocumentError` naming the file
 and what to do; the batch reports it and goes on.
@@ -329,10 +329,9 @@ def _iter_pdf(
     renderer = _PdfRenderer(path, dpi, len(sizes), colour)
 
     def pages() -> Iterator[PageImage]:
-        # Runs in the read-ahead thread: the dropout overlaps the caller's work.
+        # Runs in the read-ahead thread: the conversion overlaps the caller's work.
         for i, pixels in enumerate(renderer.frames(), 1):
-            image, structure = _grey(pixels, dropout)
-            yield PageImage(str(path), i, image, float(dpi), structure)
+            yield PageImage(str(path), i, _grey(pixels, dropout), float(dpi))
 
     try:
         yield from _prefetched(pages(), prefetch, renderer.kill)
@@ -373,14 +372,13 @@ def _pdf_needs_colour(path: Path, dropout: DropoutMode) -> bool:
     return colour is not None
 
 
-def _grey(pixels: np.ndarray, dropout: DropoutMode) -> tuple[np.ndarray, np.ndarray | None]:
-    """A rendered page to (greyscale image, printed structure or None)."""
+def _grey(pixels: np.ndarray, dropout: DropoutMode) -> np.ndarray:
+    """A rendered page (greyscale, or RGB) to the greyscale page read."""
     if pixels.ndim == 2:
-        return pixels, None
+        return pixels
     from formocr.dropout import to_grey
 
-    conv = to_grey(pixels, dropout)
-    return conv.image, conv.structure
+    return to_grey(pixels, dropout, drop=False).page
 
 
 class _PdfRenderer:
@@ -535,9 +533,8 @@ def _frames(
             dpi = _image_dpi(img)
             _too_large(path, i + 1, img.width, img.height, dpi, max_megapixels)
             orient = kind in ("jpeg", "png")
-            structure = None
             if dropout != "none" and img.mode in _COLOUR_MODES:
-                pixels, structure = _grey(_to_rgb(img, orient), dropout)
+                pixels = _grey(_to_rgb(img, orient), dropout)
             else:
                 pixels = _to_grey(img, orient)
         except DocumentError:
@@ -546,7 +543,7 @@ def _frames(
             raise DocumentError(
                 f"{path}: page {i + 1}: damaged or truncated image ({e}); re-export or re-scan it"
             ) from e
-        yield PageImage(str(path), i + 1, pixels, dpi, structure)
+        yield PageImage(source=str(path), page=i + 1, image=pixels, dpi=dpi)
 
 
 def _image_dpi(img: Image.Image) -> float | None:

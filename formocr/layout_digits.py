@@ -31,14 +31,12 @@ STROKE_IN = 0.008
 CELL_INK = 0.3
 # Pieces of one digit less than this far apart (inches) are grouped.
 BRIDGE_IN = 0.005
-# Touching digits: a blob wider than SPLIT x the writer's digit width is cut
-# into round(width / digit width) parts. Measured on the synthetic writers,
-# single digits stay under 1.3x their writer's median width and touching
-# pairs start at 1.5x.
-SPLIT = 1.45
-# Between PAIR and SPLIT x the digit width, a blob is split in two only at
-# a one-stroke joint between two full-height parts (a 1 touching a digit).
-PAIR = 1.05
+# Touching digits: a blob wider than SPLIT x the writer's digit width is
+# cut in round(width / (PITCH x digit width)) parts. On the synthetic writers
+# single digits stay under 1.35x their writer's median width (99 %), while
+# touching digits overlap, so they sit 0.9 digit widths apart.
+SPLIT = 1.5
+PITCH = 0.9
 # Width / height of a digit (not a 1) when the page gives no measure.
 ASPECT = 0.62
 
@@ -176,15 +174,6 @@ def _merge_pieces(blobs: list[Blob], h_ref: float) -> list[Blob]:
     return out
 
 
-def _stroke_width(mask: np.ndarray) -> float:
-    """Typical pen width: the median length of the ink's horizontal runs."""
-    m = np.pad(mask.astype(np.int8), ((0, 0), (1, 1)))
-    edges = np.diff(m, axis=1)
-    starts, ends = np.nonzero(edges == 1), np.nonzero(edges == -1)
-    runs = ends[1] - starts[1]
-    return float(np.median(runs)) if runs.size else 1.0
-
-
 def _cut_path(mask: np.ndarray, lo: int, hi: int, ideal: float) -> tuple[float, np.ndarray]:
     """Top-to-bottom path through columns lo..hi crossing the least ink.
 
@@ -228,22 +217,6 @@ def _split(blob: Blob, paths: list[np.ndarray]) -> list[Blob]:
         if xs.size:
             parts.append(Blob(blob.x + int(xs[0]), blob.y, mask[:, xs[0] : xs[-1] + 1]))
     return parts
-
-
-def _touching_pair(blob: Blob) -> list[np.ndarray] | None:
-    """A cut for a blob only a little wide for one digit: two digits touching
-    (one of them a narrow 1) are joined by about one stroke, and both sides
-    reach nearly the blob's full height; a single digit has no such cut."""
-    h, w = blob.mask.shape
-    sw = _stroke_width(blob.mask)
-    crossed, path = _cut_path(blob.mask, int(0.15 * w), int(0.85 * w), w / 2.0)
-    if crossed > 1.5 * sw:
-        return None
-    for part in _split(blob, [path]):
-        rows = np.nonzero(part.mask.any(axis=1))[0]
-        if part.w < sw or rows[-1] - rows[0] + 1 < 0.75 * h:
-            return None
-    return [path]
 
 
 def _crop(paper: np.ndarray, blob: Blob, margin: int) -> Digit | None:
@@ -385,17 +358,18 @@ def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
             # Several digits: the row may drift up or down.
             height = min(height, _digit_height(blob))
         expected = aspect * height
-        paths: list[np.ndarray] | None = None
+        paths: list[np.ndarray] = []
         if blob.w > SPLIT * expected:
-            n = max(2, int(round(blob.w / expected)))
+            n = max(2, int(round(blob.w / (PITCH * expected))))
             pitch = blob.w / n
+            # Paths avoid ink on a slightly fattened mask, so they cannot slip
+            # diagonally through a thin stroke.
+            fat = cv2.dilate(blob.mask, np.ones((3, 3), np.uint8))
             paths = [
-                _cut_path(blob.mask, int((k - 0.35) * pitch), int((k + 0.35) * pitch), k * pitch)[1]
+                _cut_path(fat, int((k - 0.35) * pitch), int((k + 0.35) * pitch), k * pitch)[1]
                 for k in range(1, n)
             ]
-        elif blob.w > PAIR * expected:
-            paths = _touching_pair(blob)
-        for part in _split(blob, paths) if paths else [blob]:
+        for part in _split(blob, paths):
             d = _crop(layout.paper, part, layout.margin)
             if d is not None:
                 digits.append(d)

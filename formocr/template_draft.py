@@ -70,9 +70,7 @@ def draft_template(
             path,
             page_dpi,
         )
-    # A colour form's boxes, when its printing colour was dropped, are in
-    # its structure image.
-    image, angle = _deskew(page.printed, float(page_dpi))
+    image, angle = _deskew(page.image, float(page_dpi))
     if angle:
         log.info("%s: page straightened by %.2f degrees for the template", path, angle)
     layouts = segment.find_fields(image, dpi=page_dpi)

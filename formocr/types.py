@@ -27,32 +27,18 @@ class BBox(NamedTuple):
 
 @dataclass(frozen=True)
 class PageImage:
-    """One rendered page: greyscale uint8, dark ink on light paper.
-
-    ``structure`` is set when a colour page had its printing dropped
-    (formocr.dropout): ``image`` then holds the handwriting without the
-    printed boxes, and ``structure`` the page with them, to find them on.
-    """
+    """One rendered page: greyscale uint8, dark ink on light paper."""
 
     source: str
     page: int  # 1-based
     image: np.ndarray
     dpi: float | None = None
-    structure: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.page < 1:
             raise ValueError(f"page numbers are 1-based, got {self.page}")
         if self.image.ndim != 2 or self.image.dtype != np.uint8:
             raise ValueError("PageImage.image must be a 2-D uint8 greyscale array")
-        s = self.structure
-        if s is not None and (s.shape != self.image.shape or s.dtype != np.uint8):
-            raise ValueError("PageImage.structure must be uint8 and the shape of the image")
-
-    @property
-    def printed(self) -> np.ndarray:
-        """The page with its printed boxes: where to find them."""
-        return self.image if self.structure is None else self.structure
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,20 @@ class AugmentConfig:
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    @classmethod
+    def finetune(cls) -> AugmentConfig:
+        """Lighter distortion for a short low-rate pass after the main run."""
+        return cls(
+            p_clean=0.5,
+            rotate_deg=8.0,
+            shear=0.15,
+            scale=(0.9, 1.1),
+            p_elastic=0.2,
+            p_broken=0.05,
+            p_noise=0.2,
+            p_blur=0.2,
+        )
+
 
 UP = 2  # work at twice MNIST resolution so stroke changes can be fine
 

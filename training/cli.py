@@ -81,10 +81,14 @@ def train(
     init: Annotated[
         Path | None, typer.Option(help="Start from this checkpoint (fine-tuning).", dir_okay=False)
     ] = None,
+    finetune: Annotated[
+        bool, typer.Option(help="Lighter augmentation, for a short pass after --init.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Train one conv-autoencoder; writes OUT/last.pt and OUT/history.json."""
     _setup_logging(verbose)
+    from training.augment import AugmentConfig
     from training.data import DataError, download_mnist, locate_mnist
     from training.train import TrainConfig
     from training.train import train as run
@@ -106,6 +110,7 @@ def train(
             optdigits=str(optdigits) if optdigits else None,
             extra=tuple(str(p) for p in extra or ()),
             init=str(init) if init else None,
+            augment=AugmentConfig.finetune() if finetune else AugmentConfig(),
         )
         typer.echo(str(run(cfg, out, mnist)))
     except DataError as e:
