@@ -5,9 +5,9 @@ drop (red, green, light blue). Per page, that colour is found from the
 saturated pixels (hue bins; one colour must dominate) and two greyscale
 images can be made from the page:
 
-- ``page``, the one formocr reads: the channel in which the printing is
-  darkest, stretched so the printing looks like a grey form's and the ink
-  darker still. Light blue boxes, nearly invisible in plain greyscale
+- ``page``, the one formocr reads: the channel in which both the printing
+  and the ink on the page are dark, stretched so the printing looks like a
+  grey form's. Light blue boxes, nearly invisible in plain greyscale
   (luminance about 190), come out as clear as black ones. The box finder
   locates the boxes on it, and whites each frame out of its digits itself.
 - ``dropped``, the classic dropout: the channel (or luminance) in which the
@@ -158,12 +158,19 @@ def to_grey(rgb: np.ndarray, mode: DropoutMode = "auto", *, drop: bool = True) -
     rgb = np.ascontiguousarray(rgb)
     planes = {name: sample[..., i] for i, name in enumerate(_CHANNELS)}
     planes["luminance"] = luminance(sample)
-    # The printing is clearest in the channel where it is darkest.
-    dark = min(_CHANNELS, key=lambda name: _pct(planes[name][printed], 50))
+    paper = _pct(planes["luminance"], 95)
+    ink = (planes["luminance"] < 0.6 * paper) & ~printed
+
+    def lighter(name: str) -> float:
+        """The lighter of printing and ink in this channel: both should show dark."""
+        plane = planes[name]
+        return max(_pct(plane[printed], 50), _pct(plane[ink], 75) if ink.any() else 0.0)
+
+    dark = min(_CHANNELS, key=lighter)
     page = _printed_dark(rgb, planes[dark], printed, dark)
     if not drop:
         return Conversion(page, None, colour, dark)
-    dropped, projection = _drop(rgb, planes, printed)
+    dropped, projection = _drop(rgb, planes, printed, ink, paper)
     return Conversion(page, dropped, colour, dark, projection)
 
 
@@ -174,11 +181,13 @@ def _pct(values: np.ndarray, q: float) -> float:
 
 
 def _drop(
-    rgb: np.ndarray, planes: dict[str, np.ndarray], printed: np.ndarray
+    rgb: np.ndarray,
+    planes: dict[str, np.ndarray],
+    printed: np.ndarray,
+    ink: np.ndarray,
+    paper: float,
 ) -> tuple[np.ndarray, str]:
     """The printing stretched to paper white in the projection that keeps the ink darkest."""
-    paper = _pct(planes["luminance"], 95)
-    ink = (planes["luminance"] < 0.6 * paper) & ~printed
     best, best_score = "luminance", np.inf
     for name, plane in planes.items():
         level = _pct(plane[printed], 50)
@@ -208,7 +217,7 @@ def _printed_dark(rgb: np.ndarray, plane: np.ndarray, printed: np.ndarray, name:
 
     Light blue printing is still light in its darkest channel (red, about
     150 on paper at 240); the stretch puts it at _PRINT_GREY and the paper
-    at white. Ink, darker than the printing, goes darker still.
+    at white, and ink darker than the printing darker still.
     """
     level, paper = _pct(plane[printed], 50), _pct(plane, 95)
     channel = _channel(rgb, name)

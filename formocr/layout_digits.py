@@ -74,6 +74,7 @@ class BoxLayout:
     kind: str  # "comb" or "string"
     cells: int
     interior: tuple[int, int, int, int]  # x0, y0, x1, y1 in box coordinates
+    outer: tuple[int, int, int, int]  # the frame's outer edge, likewise
     digits: tuple[Digit, ...] = ()
     blobs: tuple[Blob, ...] = ()
     paper: np.ndarray | None = None  # the cut-out with the frame whited out
@@ -259,11 +260,11 @@ def analyse_box(
     A ``single`` box is a one-cell comb.
     """
     dark = darkness(grey, dpi)
-    interior, _ = refine_interior(ink_mask(dark), est, search)
+    frame = refine_interior(ink_mask(dark), est, search)
     # Frame lines look thicker at the digits' lower threshold: find their
     # bands again on that mask so their soft edges are whited out too.
-    ink = digit_ink(dark, interior, dpi, search)
-    interior, bands = refine_interior(ink, interior, search)
+    ink = digit_ink(dark, frame.interior, dpi, search)
+    interior, _, bands = refine_interior(ink, frame.interior, search)
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
     marks, vert = vertical_marks(dark, interior, walls, search)
@@ -289,7 +290,7 @@ def analyse_box(
     blobs = _groups(inner, bridge, min_area, MIN_INK * h)
     margin = max(2, int(0.06 * h))
     if dividers is None:
-        return BoxLayout("string", 0, interior, (), tuple(blobs), paper, margin)
+        return BoxLayout("string", 0, interior, frame.outer, (), tuple(blobs), paper, margin)
 
     edges = [x0, *(p for p, _ in dividers), x1]
     cells = len(edges) - 1
@@ -309,7 +310,7 @@ def analyse_box(
         if d is not None:
             digits.append(d)
             singles.append((blob.w, blob.h))
-    return BoxLayout("comb", cells, interior, tuple(digits), singles=tuple(singles))
+    return BoxLayout("comb", cells, interior, frame.outer, tuple(digits), singles=tuple(singles))
 
 
 def writer_aspect(layouts: Iterable[BoxLayout]) -> float:

@@ -10,10 +10,10 @@ and missing dividers do not change the cell count.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
-
 
 # Grid fit: a divider may sit this share of a cell pitch off its grid place.
 GRID_TOL = 0.15
@@ -49,34 +49,49 @@ def _line_band(
     return lo + a, lo + b + 1
 
 
-def refine_interior(
-    ink: np.ndarray, est: tuple[float, float, float, float], search: int
-) -> tuple[tuple[int, int, int, int], list[tuple[int, int, int, int]]]:
-    """Interior pinned to the frame lines; also the lines' bands (x0,y0,x1,y1)."""
+class Pinned(NamedTuple):
+    """A frame pinned down: interior, outer edge, and the lines' bands."""
+
+    interior: Interior
+    outer: Interior
+    bands: list[tuple[int, int, int, int]]  # x0, y0, x1, y1 of each side found
+
+
+def refine_interior(ink: np.ndarray, est: tuple[float, float, float, float], search: int) -> Pinned:
+    """Interior and outer edge pinned to the frame lines found within ``search``
+    pixels of the estimated interior ``est``; a side not found stays put."""
     x0, y0, x1, y1 = (int(round(v)) for v in est)
     H, W = ink.shape
     cx0, cx1 = max(0, x0 + search), min(W, x1 - search)
     cy0, cy1 = max(0, y0 + search), min(H, y1 - search)
     rows = ink[:, cx0:cx1].mean(axis=1) if cx1 > cx0 else np.zeros(H)
     cols = ink[cy0:cy1, :].mean(axis=0) if cy1 > cy0 else np.zeros(W)
-    bands = []
     top = _line_band(rows, y0 - search, y0 + search)
     bot = _line_band(rows, y1 - search, y1 + search)
     left = _line_band(cols, x0 - search, x0 + search)
     right = _line_band(cols, x1 - search, x1 + search)
+    bands = []
     if top:
-        y0 = top[1]
         bands.append((0, top[0], W, top[1]))
     if bot:
-        y1 = bot[0]
         bands.append((0, bot[0], W, bot[1]))
     if left:
-        x0 = left[1]
         bands.append((left[0], 0, left[1], H))
     if right:
-        x1 = right[0]
         bands.append((right[0], 0, right[1], H))
-    return (x0, y0, x1, y1), bands
+    interior = (
+        left[1] if left else x0,
+        top[1] if top else y0,
+        right[0] if right else x1,
+        bot[0] if bot else y1,
+    )
+    outer = (
+        left[0] if left else x0 - 1,
+        top[0] if top else y0 - 1,
+        right[1] if right else x1 + 1,
+        bot[1] if bot else y1 + 1,
+    )
+    return Pinned(interior, outer, bands)
 
 
 @dataclass(frozen=True)

@@ -119,10 +119,8 @@ def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> tuple[BoxLayout, int
 
 
 def _field(geom: Geometry, box: BoxLayout, X0: int, Y0: int) -> FieldLayout:
-    ix0, iy0, ix1, iy1 = box.interior
-    # The field's box is the frame's outer edge: the interior plus its lines.
-    lw = max(1, int(round(0.3 / 25.4 * geom.dpi)))
-    bbox = _to_page(geom, X0 + ix0 - lw, Y0 + iy0 - lw, ix1 - ix0 + 2 * lw, iy1 - iy0 + 2 * lw)
+    ox0, oy0, ox1, oy1 = box.outer
+    bbox = _to_page(geom, X0 + ox0, Y0 + oy0, ox1 - ox0, oy1 - oy0)
     digits = tuple(
         DigitCrop(_to_page(geom, X0 + d.bbox[0], Y0 + d.bbox[1], d.bbox[2], d.bbox[3]), d.image)
         for d in box.digits
