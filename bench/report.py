@@ -119,6 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             lines += [f"Not run (no bench/out/{name}).", ""]
             continue
         lines += [provenance(rec), "", render(rec), ""]
+    # Hand-written sections (training runs, ablations, calibration) are kept
+    # in bench/NOTES.md: they record runs that no script here repeats.
+    notes = Path(__file__).resolve().parent / "NOTES.md"
+    if notes.is_file():
+        lines += [notes.read_text().rstrip(), ""]
     lines += ["## Method", "", HOW]
     text = "\n".join(lines).rstrip() + "\n"
     tmp = args.output.with_name(f".{args.output.name}.tmp")
