@@ -6,7 +6,10 @@ Pages come from training.synth (forms and cheques, fixed seeds), cycling
 through resolutions and degradations (clean, office scan, harsh fax/phone).
 Reports: fields found (a detected field with IoU >= 0.5), kind and cell
 count right, digit count right per found field, digit boxes found
-(IoU >= 0.5 with a crop), spurious fields, and time per page.
+(IoU >= 0.5 with a crop), spurious fields, and time per page. With --read,
+also digits read right: the shipped classifier on our crops, against the
+same classifier on "oracle" crops cut at the true digit boxes (what a
+perfect segmenter would give it).
 """
 
 from __future__ import annotations
@@ -39,6 +42,12 @@ def iou(a: BBox, b: BBox) -> float:
     return inter / union if union else 0.0
 
 
+def _oracle_crop(img: np.ndarray, b: BBox) -> np.ndarray:
+    """The page cut at a true digit box, with a small margin."""
+    m = max(2, b.h // 10)
+    return img[max(0, b.y - m) : b.y + b.h + m, max(0, b.x - m) : b.x + b.w + m]
+
+
 def make_page(i: int, seed: int, deg_names: list[str]):
     rng = np.random.default_rng(seed + i)
     dpi = DPIS[i % len(DPIS)]
@@ -60,7 +69,13 @@ def main() -> None:
     ap.add_argument("--no-dpi", action="store_true", help="pass dpi=None (guess the scale)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every miss")
     ap.add_argument("--dump", type=Path, help="write pages with misses here (PNG)")
+    ap.add_argument("--read", action="store_true", help="classify the crops too")
     args = ap.parse_args()
+    clf = None
+    if args.read:
+        from formocr.classify import DigitClassifier
+
+        clf = DigitClassifier(threads=1)
 
     c: dict[str, int] = defaultdict(int)
     by_deg: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -94,6 +109,17 @@ def main() -> None:
             c["digit_found"] += sum(
                 any(iou(d.bbox, t.bbox) >= 0.5 for d in f.digits) for t in tr.digits
             )
+            if clf is not None and tr.digits:
+                preds = clf.classify([d.image for d in f.digits])
+                oracle = clf.classify([_oracle_crop(img, t.bbox) for t in tr.digits])
+                for t, o in zip(tr.digits, oracle, strict=True):
+                    c["oracle_right"] += o.digit == int(t.value)
+                    hits = [
+                        p.digit
+                        for d, p in zip(f.digits, preds, strict=True)
+                        if iou(d.bbox, t.bbox) >= 0.5
+                    ]
+                    c["read_right"] += bool(hits) and hits[0] == int(t.value)
             if not (shape_ok and count_ok):
                 misses.append(
                     f"{tr.name} {tr.kind}/{tr.cells} {tuple(tr.bbox)} value={tr.value!r}: "
@@ -116,6 +142,10 @@ def main() -> None:
     print(f"digit count right     {100 * c['count'] / max(c['found'], 1):6.2f} % of found")
     print(f"digit boxes found     {100 * c['digit_found'] / max(c['digits'], 1):6.2f} %")
     print(f"spurious fields       {c['spurious']}")
+    if clf is not None:
+        nd = max(c["digits"], 1)
+        print(f"digits read right     {100 * c['read_right'] / nd:6.2f} % (our crops)")
+        print(f"                      {100 * c['oracle_right'] / nd:6.2f} % (crops at true boxes)")
     for deg, (tot, found, ok) in by_deg.items():
         print(f"  {deg:6s} found {100 * found / tot:6.2f} %, all right {100 * ok / tot:6.2f} %")
     t = np.array(times) * 1000

@@ -13,9 +13,11 @@ Colour pages become greyscale through ``formocr.dropout``: in the channel
 where printing in a dropout colour (red, green, light blue) shows darkest,
 so pale boxes are found and the ink stays dark; other pages by luminance.
 Greyscale images skip all that. PDFs are rendered in grey unless they need
-colour: with ``dropout="auto"`` a small colour preview of the first page
-(``_PROBE_DPI``) decides, so a document whose first page shows no dropout
-colour is read in grey throughout; a named colour always renders in colour.
+colour. With ``dropout="auto"`` the first page decides: a scan whose images
+are greyscale (``pdfimages -list``, headers only) stays grey, otherwise a
+small colour preview (``_PROBE_DPI``) looks for a dropout colour; so a
+document whose first page shows none is read in grey throughout. A named
+colour always renders in colour.
 
 Every failure to read a document is a :class:`DocumentError` naming the file
 and what to do; the batch reports it and goes on.
@@ -354,6 +356,8 @@ def _pdf_needs_colour(path: Path, dropout: DropoutMode) -> bool:
         return False
     if dropout != "auto":
         return True
+    if _page1_images_grey(path):
+        return False
     from formocr.dropout import detect
 
     cmd = [_poppler("pdftoppm"), "-r", str(_PROBE_DPI), "-f", "1", "-l", "1"]
@@ -370,6 +374,29 @@ def _pdf_needs_colour(path: Path, dropout: DropoutMode) -> bool:
     colour = detect(preview, min_saturation=_PROBE_SATURATION)
     log.debug("%s: page 1 preview: %s", path, f"{colour} printing" if colour else "no colour")
     return colour is not None
+
+
+def _page1_images_grey(path: Path) -> bool:
+    """Whether page 1 is a scan in grey: images, all of them greyscale.
+
+    ``pdfimages -list`` reads the image headers only (milliseconds), so a
+    grey scan skips the preview. Anything else (colour images, none at
+    all, no pdfimages) is left to the preview.
+    """
+    exe = shutil.which("pdfimages")
+    if exe is None:
+        return False
+    cmd = [exe, "-list", "-f", "1", "-l", "1", str(path.absolute())]
+    try:
+        done = subprocess.run(
+            cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=_PROBE_TIMEOUT, check=True
+        )
+    except (subprocess.SubprocessError, OSError):
+        return False
+    # page num type width height color comp bpc ...; two header lines
+    rows = [line.split() for line in done.stdout.decode("ascii", "replace").splitlines()[2:]]
+    spaces = [(r[5], r[6]) for r in rows if len(r) > 6]
+    return bool(spaces) and all(c == "gray" or (c == "icc" and n == "1") for c, n in spaces)
 
 
 def _grey(pixels: np.ndarray, dropout: DropoutMode) -> np.ndarray:

@@ -52,7 +52,7 @@ def rows(text: str) -> list[list[str]]:
 @pytest.mark.usefixtures("fake_segment", "fake_model")
 class TestScan:
     def test_csv_on_stdout_and_nothing_else(self, runner: CliRunner, good: Path) -> None:
-        r = runner.invoke(app, ["scan", str(good)])
+        r = runner.invoke(app, ["scan", str(good), "--min-confidence", "0.9"])
         assert r.exit_code == 0, r.output
         table = rows(r.stdout)
         assert tuple(table[0]) == CSV_COLUMNS

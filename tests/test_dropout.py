@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
-from conftest import FakeClassifier, needs_poppler
+from conftest import needs_poppler
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -30,7 +31,7 @@ from formocr.classify import DigitClassifier
 from formocr.cli import app
 from formocr.config import ScanConfig
 from formocr.dropout import detect, luminance, to_grey
-from formocr.io import _pdf_needs_colour, iter_pages
+from formocr.io import _pdf_needs_colour, _read_pnm, iter_pages
 from formocr.template import Template
 from formocr.template_draft import draft_template
 from formocr.types import BBox, PageImage, PageResult
@@ -88,6 +89,39 @@ def frame_ring(img: np.ndarray, b: BBox, k: int = 3) -> np.ndarray:
 def ink_level(img: np.ndarray, b: BBox) -> float:
     """How dark a digit's ink is: the 5th percentile of its box."""
     return float(np.percentile(img[b.y : b.y + b.h, b.x : b.x + b.w], 5))
+
+
+# -- the generator's colour forms -------------------------------------------------------
+
+
+def test_colour_forms_and_writers_share_layout_and_truth_with_the_grey_twin(
+    tmp_path: Path,
+) -> None:
+    rgb, truth = make_form_page(
+        np.random.default_rng(5), 100, colours=Colours.named("green", "blue")
+    )
+    grey, grey_truth = make_form_page(np.random.default_rng(5), 100)
+    assert rgb.shape == (*grey.shape, 3) and rgb.dtype == np.uint8
+    assert truth == grey_truth
+    # Frames in the printing's colour, digits in the pen's.
+    b = truth[0].bbox
+    top = rgb[b.y : b.y + 3, b.x + 2 : b.x + b.w - 2].reshape(-1, 3).astype(int)
+    frame = top[np.argmax(top[:, 1] - top[:, 0])]  # the most saturated green
+    assert np.abs(frame - Colours.named("green").print_rgb).max() < 30, frame
+    d = truth[[bool(t.digits) for t in truth].index(True)].digits[0].bbox
+    ink = rgb[d.y : d.y + d.h, d.x : d.x + d.w].reshape(-1, 3)
+    darkest = ink[np.argmin(ink.sum(axis=1))]
+    assert darkest[2] > darkest[0] + 40  # blue ballpoint
+    for write in (write_png, write_jpeg):
+        with Image.open(write(rgb, tmp_path / f"p.{write.__name__}", 100)) as im:
+            assert im.mode == "RGB" and im.size == (rgb.shape[1], rgb.shape[0])
+
+
+def test_stroke_width_changes_the_pen_not_the_layout() -> None:
+    heavy, truth = make_form_page(np.random.default_rng(5), 100, stroke_width=0.22)
+    plain, plain_truth = make_form_page(np.random.default_rng(5), 100)
+    assert [(t.bbox, t.value) for t in truth] == [(t.bbox, t.value) for t in plain_truth]
+    assert (heavy < 128).sum() > (plain < 128).sum()
 
 
 # -- the conversion ----------------------------------------------------------------
@@ -270,6 +304,11 @@ def test_greyscale_files_take_the_grey_path(
     np.testing.assert_array_equal(page.image, grey)
 
 
+def test_ppm_frames_come_out_in_colour() -> None:
+    rgb = _read_pnm(BytesIO(b"P6\n2 1\n255\n" + bytes([250, 0, 0, 0, 0, 250])))
+    assert rgb is not None and rgb.shape == (1, 2, 3) and rgb[0, 1, 2] == 250
+
+
 @needs_poppler
 def test_pdf_rendered_in_colour_only_when_needed(tmp_path: Path) -> None:
     rgb, _ = colour_form("green", "blue")
@@ -280,7 +319,7 @@ def test_pdf_rendered_in_colour_only_when_needed(tmp_path: Path) -> None:
     (page,) = iter_pages(colour, DPI)
     (plain,) = iter_pages(colour, DPI, dropout="none")
     assert page.image.shape == plain.image.shape == rgb.shape[:2]
-    # Green print is mid-grey in luminance, dark in the red channel read.
+    # Green print is mid-grey in luminance, dark in the channel read.
     assert np.mean(page.image < 100) > 1.5 * np.mean(plain.image < 100)
     (forced,) = iter_pages(grey, DPI, dropout="green")  # rendered in colour, none found
     (usual,) = iter_pages(grey, DPI)
@@ -416,4 +455,3 @@ def test_cli_dropout_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert seen == ["auto", "none", "red"]
     r = runner.invoke(app, ["scan", "--dropout", "purple", str(path)])
     assert r.exit_code == 2
-    assert isinstance(api.load_classifier(), FakeClassifier)

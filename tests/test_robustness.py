@@ -11,7 +11,6 @@ page are hard even for people.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,7 @@ from formocr import api
 from formocr.classify import DigitClassifier
 from formocr.config import ScanConfig
 from formocr.types import BBox, FieldResult, PageImage, PageResult
-from training.synth import Degradation, FieldTruth, make_form_page, random_style
+from training.synth import Degradation, FieldTruth, make_form_page
 
 DPI = 200
 SEEDS = (22, 23)
@@ -56,22 +55,29 @@ def read(page: np.ndarray, clf: DigitClassifier, dpi: int = DPI) -> PageResult:
     return api.scan_page(PageImage("generated", 1, page, float(dpi)), ScanConfig(), clf)
 
 
-def check_pages(pages: Sequence[tuple[PageResult, Sequence[FieldTruth]]]) -> None:
-    """Fields found; digit counts right in 80% of fields; 90% of those fields' digits right.
+def check_pages(
+    pages: Sequence[tuple[PageResult, Sequence[FieldTruth]]], share: float = 0.9
+) -> None:
+    """Fields found, digit counts right in 80% of them, ``share`` of their digits right,
+    and at most one field read wrong but marked ``ok`` (the rest go to review).
 
-    Measured with the shipped model: 9-10 of 10 fields with the right count
-    (a miss is a digit string split once too often), 94-100% of digits.
+    Measured with the shipped model (10 fields, 20-68 digits a condition):
+    counts right in 9-10 fields (a miss: a digit string split once too
+    often), 94-100% of digits right (heavy marker: 91%, fat 4s read as 1s),
+    and every field read wrong in review.
     """
-    fields = right_count = digits = right = 0
+    fields = right_count = digits = right = wrong_ok = 0
     for page, truth in pages:
         for tr, f in paired(page, truth):
             fields += 1
+            wrong_ok += f.value != tr.value and f.status == "ok"
             if len(f.value) == len(tr.value):
                 right_count += 1
                 digits += len(tr.value)
                 right += sum(a == b for a, b in zip(f.value, tr.value, strict=True))
     assert right_count >= 0.8 * fields, f"digit counts right in {right_count}/{fields} fields"
-    assert digits and right >= 0.9 * digits, f"{right}/{digits} digits right"
+    assert digits and right >= share * digits, f"{right}/{digits} digits right"
+    assert wrong_ok <= 1, f"{wrong_ok} fields read wrong and marked ok"
 
 
 def run(clf: DigitClassifier, **kwargs: Any) -> list[tuple[PageResult, list[FieldTruth]]]:
@@ -89,13 +95,8 @@ def test_faint_pencil(clf: DigitClassifier) -> None:
 
 
 def test_heavy_marker(clf: DigitClassifier) -> None:
-    """Strokes a fifth of the digit's height: loops nearly closed, digits fat."""
-    pages = []
-    for seed in SEEDS:
-        style = replace(random_style(np.random.default_rng(seed)), stroke_width=0.22)
-        page, truth = make_form_page(np.random.default_rng(seed), DPI, style=style, **PLAIN)
-        pages.append((read(page, clf), truth))
-    check_pages(pages)
+    """Strokes over a fifth of the digit's height: loops nearly closed, digits fat."""
+    check_pages(run(clf, stroke_width=0.22), share=0.85)
 
 
 def test_strokes_crossing_the_frame(clf: DigitClassifier) -> None:

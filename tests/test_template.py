@@ -321,7 +321,7 @@ def test_unregistrable_page_is_a_page_error_with_no_values(drafted: Template, wh
         page, _ = form(SEED, 300, Degradation(scale=(0.8, 0.8)))
     with pytest.raises(RegistrationError, match="template 'claim'"):
         register(page, [drafted], dpi=300)
-    cfg = ScanConfig(templates=(drafted,))
+    cfg = ScanConfig(min_confidence=0.9, templates=(drafted,))
     clf = FakeClassifier()
     result = api.scan_page(PageImage("x.png", 1, page, 300.0), cfg, clf)
     assert result.fields == () and result.template is None
@@ -345,7 +345,7 @@ def test_rules_and_per_field_confidence(drafted: Template) -> None:
         ),
     )
     clf = FakeClassifier([(7, 0.99)])  # every digit a sure 7
-    result = api.scan_page(PageImage("x.png", 1, page, 300.0), ScanConfig(templates=(tpl,)), clf)
+    result = api.scan_page(PageImage("x.png", 1, page, 300.0), ScanConfig(min_confidence=0.9, templates=(tpl,)), clf)
     assert result.template == "claim" and result.error is None
     fields = {f.name: f for f in result.fields}
     assert [f.name for f in result.fields] == [f.name for f in tpl.fields]
@@ -467,7 +467,7 @@ def test_separate_date_boxes_become_one_field_with_a_date_check(tmp_path: Path) 
     assert reg.matched == reg.boxes == 9
     img = PageImage("c.png", 1, page, 200.0)
     for digit, status in [(1, "ok"), (9, "review")]:  # 11111111 is a date, 99999999 is not
-        result = api.scan_page(img, ScanConfig(templates=(tpl,)), FakeClassifier([(digit, 0.99)]))
+        result = api.scan_page(img, ScanConfig(min_confidence=0.9, templates=(tpl,)), FakeClassifier([(digit, 0.99)]))
         got = {f.name: f for f in result.fields}
         assert got["date"].value == str(digit) * 8
         assert got["date"].status == status
@@ -501,7 +501,7 @@ def test_fields_cut_off_the_page_go_to_review(drafted: Template) -> None:
     page, _ = form(SEED)
     page = np.ascontiguousarray(page[:, : int(0.65 * page.shape[1])])
     result = api.scan_page(
-        PageImage("x.png", 1, page, 300.0), ScanConfig(templates=(drafted,)), FakeClassifier()
+        PageImage("x.png", 1, page, 300.0), ScanConfig(min_confidence=0.9, templates=(drafted,)), FakeClassifier()
     )
     assert result.error is None
     for tf, f in zip(drafted.fields, result.fields, strict=True):
@@ -533,7 +533,7 @@ def test_a_hand_measured_millimetre_template(tmp_path: Path) -> None:
     reg = register(page, [tpl], dpi=200)
     assert reg.matched == len(clean) and reg.rotation_deg == pytest.approx(-4, abs=0.3)
     result = api.scan_page(
-        PageImage("r.png", 1, page, 200.0), ScanConfig(templates=(tpl,)), FakeClassifier()
+        PageImage("r.png", 1, page, 200.0), ScanConfig(min_confidence=0.9, templates=(tpl,)), FakeClassifier()
     )
     by_key = {key(tr): tr for tr in truth}
     for f, tr in zip(result.fields, clean, strict=True):

@@ -19,7 +19,6 @@ from formocr.types import FieldKind
 from training.synth.colour import Colours
 from training.synth.degrade import Degradation
 from training.synth.sheet import DigitSource, Sheet
-from training.synth.strokes import WriterStyle
 from training.synth.truth import CombStyle, FieldTruth
 
 PAGE_MM: dict[str, tuple[float, float]] = {"a4": (210.0, 297.0), "cheque": (175.0, 80.0)}
@@ -211,7 +210,7 @@ def make_form_page(
     empty_cell_rate: float = 0.08,
     ticks_rate: float = 0.4,
     colours: Colours | None = None,
-    style: WriterStyle | None = None,
+    stroke_width: float | None = None,
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A generic A4 form: 3-8 comb fields and free boxes among printed text.
 
@@ -220,13 +219,14 @@ def make_form_page(
     the digits come from one synthetic writer per page. With ``colours`` the
     printing and the pen are coloured and the page is RGB (h, w, 3); the
     layout and the truth are those of the greyscale page of the same seed.
-    ``style`` replaces the page's random writer (a heavy marker is a large
-    ``stroke_width``), again with the same layout.
+    ``stroke_width`` gives the page's writer another pen, as a share of the
+    digit height (random writers use 0.055-0.15; a heavy marker is about
+    0.2), again with the same layout and truth.
     """
     if n_fields is not None and not 1 <= n_fields <= 8:
         raise ValueError(f"n_fields must be 1-8 (what fits on A4), got {n_fields}")
     deg = degradation or Degradation()
-    s = Sheet(PAGE_MM["a4"], dpi, rng, deg, digit_source, colours, style)
+    s = Sheet(PAGE_MM["a4"], dpi, rng, deg, digit_source, colours, stroke_width)
     margin = s.px(18)
     y = _form_header_footer(s, margin)
     bottom = s.h - s.px(28)
@@ -296,18 +296,18 @@ def make_cheque(
     touching_rate: float = 0.15,
     cross_frame_rate: float = 0.1,
     colours: Colours | None = None,
-    style: WriterStyle | None = None,
+    stroke_width: float | None = None,
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
 
     The date is DD MM YYYY either in one 8-cell comb or in 8 separate
     single-digit boxes grouped 2-2-4; separate boxes are 8 fields of kind
     "comb" with one cell each. Pass a ``degradation`` for the usual slight
-    skew and noise of a cheque scan. ``colours`` and ``style``: as for
-    ``make_form_page``.
+    skew and noise of a cheque scan. ``colours`` and ``stroke_width``: as
+    for ``make_form_page``.
     """
     deg = degradation or Degradation()
-    s = Sheet(PAGE_MM["cheque"], dpi, rng, deg, digit_source, colours, style)
+    s = Sheet(PAGE_MM["cheque"], dpi, rng, deg, digit_source, colours, stroke_width)
     px = s.px
     bank = ("NORTHBRIDGE BANK", "First Mutual Bank", "Cooperative Savings 1852")
     s.text(px(8), px(6), bank[int(rng.integers(len(bank)))], 12, bold=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -59,7 +59,7 @@ class Sheet:
         deg: Degradation,
         source: DigitSource | None,
         colours: Colours | None = None,
-        style: WriterStyle | None = None,
+        stroke_width: float | None = None,
     ) -> None:
         if not MIN_DPI <= dpi <= MAX_DPI:
             raise ValueError(f"dpi must be between {MIN_DPI} and {MAX_DPI}, got {dpi}")
@@ -77,9 +77,9 @@ class Sheet:
         self.scan_rng = np.random.default_rng(scan_seed)
         self.deg = deg
         self.source = source
-        # Drawn even when a style is given, so the layout stays that of the seed.
-        drawn = random_style(rng)
-        self.style: WriterStyle = drawn if style is None else style
+        self.style: WriterStyle = random_style(rng)
+        if stroke_width is not None:  # the same writer with another pen
+            self.style = replace(self.style, stroke_width=stroke_width)
         self.ink = draw_range(self.ink_rng, *deg.ink)
         self.print_grey = int(rng.integers(0, 45))
         self.lw = self.line_px(float(rng.choice([1.0, 2.0, 2.0, 3.0])))
