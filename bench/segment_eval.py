@@ -65,6 +65,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pages", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1000)
+    ap.add_argument("--start", type=int, default=0, help="first page index")
     ap.add_argument("--deg", default="clean,scan,harsh", help="comma list of degradations")
     ap.add_argument("--no-dpi", action="store_true", help="pass dpi=None (guess the scale)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every miss")
@@ -80,7 +81,7 @@ def main() -> None:
     c: dict[str, int] = defaultdict(int)
     by_deg: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     times: list[float] = []
-    for i in range(args.pages):
+    for i in range(args.start, args.start + args.pages):
         name, img, dpi, truth = make_page(i, args.seed, args.deg.split(","))
         t0 = time.perf_counter()
         fields = find_fields(img, None if args.no_dpi else dpi)

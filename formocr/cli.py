@@ -155,9 +155,10 @@ def scan(
         Dropout,
         typer.Option(
             case_sensitive=False,
-            help="Colour scans: remove boxes printed in this colour (auto: the colour "
-            "found on each page; a PDF is rendered in colour only if its first page shows "
-            "one) so only the handwriting is read; none: plain greyscale.",
+            help="Colour scans of forms printed in red, green or light blue: read each page "
+            "by its printing's colour (auto: found per page; a PDF is rendered in colour "
+            "only if its first page shows one), so pale boxes are found and the ink stays "
+            "dark; none: plain greyscale.",
         ),
     ] = Dropout.auto,
     verbose: Annotated[

@@ -182,4 +182,4 @@ def _cell_by_cell(
         for d in box.digits:
             bx, by, bw, bh = d.bbox
             digits.append(Digit((bx + sx0, by, bw, bh), d.image))
-    return BoxLayout("comb", cells, whole.interior, tuple(digits))
+    return BoxLayout("comb", cells, whole.interior, whole.outer, tuple(digits))

@@ -246,12 +246,17 @@ def fit_grid(x0: int, x1: int, h: int, marks: list[Mark]) -> list[tuple[float, M
         matched = int(near.sum())
         off = int((dist.min(axis=0) > tol).sum())
         missing = n - 1 - matched
-        if matched == 0 or missing > 0.25 * (n - 1) or off > 0.5 * matched:
+        # A digit written over a tick hides it: one may be missing when the
+        # rest sit cleanly on the grid.
+        allowed = max(0.25 * (n - 1), 1.0 if off == 0 and matched >= 2 else 0.0)
+        if matched == 0 or missing > allowed or off > 0.5 * matched:
             continue
         # Within tolerance a strong mark beats a nearer weak one.
         pick = np.where((dist <= tol) & ~strong[None, :], dist + tol, dist).argmin(axis=1)
-        # Ticks alone (no full divider) need three to make a comb.
-        if not any(marks[int(pick[k])].strong for k in range(n - 1) if near[k]) and matched < 3:
+        # Ticks alone (no full divider) need three to make a comb, or two
+        # and nothing off the grid.
+        weak_only = not any(marks[int(pick[k])].strong for k in range(n - 1) if near[k])
+        if weak_only and matched < (3 if off else 2):
             continue
         score = matched - 2 * off - missing
         if score > best_score:

@@ -329,6 +329,22 @@ def _boxes(
     bar, has a top line running on past it.
     """
     min_w = max(MIN_BOX_W * dpi, MIN_CELL * (y1 - y0))
+    # Walls closer than a cell with both lines running between them are one
+    # wall: a divider with a tall stroke beside it.
+    merged: list[tuple[float, float, bool]] = []
+    for w in walls:
+        if merged:
+            a, b, split = merged[-1]
+            if (
+                w[0] - b < min_w
+                and not (split or w[2])
+                and _along(horiz, top, b, w[0])
+                and _along(horiz, bot, b, w[0])
+            ):
+                merged[-1] = (a, w[1], False)
+                continue
+        merged.append(w)
+    walls = merged
     inside = [
         b - a >= min_w and _along(horiz, top, a, b) and _along(horiz, bot, a, b)
         for (_, a, _), (b, _, _) in zip(walls[:-1], walls[1:], strict=True)

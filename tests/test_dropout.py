@@ -31,7 +31,7 @@ from formocr.classify import DigitClassifier
 from formocr.cli import app
 from formocr.config import ScanConfig
 from formocr.dropout import detect, luminance, to_grey
-from formocr.io import _pdf_needs_colour, _read_pnm, iter_pages
+from formocr.io import _page1_images_grey, _pdf_needs_colour, _read_pnm, iter_pages
 from formocr.template import Template
 from formocr.template_draft import draft_template
 from formocr.types import BBox, PageImage, PageResult
@@ -314,6 +314,7 @@ def test_pdf_rendered_in_colour_only_when_needed(tmp_path: Path) -> None:
     rgb, _ = colour_form("green", "blue")
     colour = write_pdf([rgb], tmp_path / "c.pdf", DPI)
     grey = write_pdf([luminance(rgb)], tmp_path / "g.pdf", DPI)
+    assert _page1_images_grey(grey) and not _page1_images_grey(colour)  # from the headers
     assert _pdf_needs_colour(colour, "auto") and not _pdf_needs_colour(grey, "auto")
     assert not _pdf_needs_colour(colour, "none") and _pdf_needs_colour(grey, "green")
     (page,) = iter_pages(colour, DPI)
