@@ -15,6 +15,8 @@ perfect segmenter would give it).
 from __future__ import annotations
 
 import argparse
+import subprocess
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -24,7 +26,7 @@ import numpy as np
 
 from formocr.segment import find_fields
 from formocr.types import BBox
-from training.synth import Degradation, make_cheque, make_form_page
+from training.synth import Degradation, make_cheque, make_form_page, write_pdf, write_tiff
 
 DPIS = (150, 200, 300, 400, 600)
 DEGRADATIONS = {
@@ -46,6 +48,20 @@ def _oracle_crop(img: np.ndarray, b: BBox) -> np.ndarray:
     """The page cut at a true digit box, with a small margin."""
     m = max(2, b.h // 10)
     return img[max(0, b.y - m) : b.y + b.h + m, max(0, b.x - m) : b.x + b.w + m]
+
+
+def _round_trip(img: np.ndarray, dpi: int, via: str) -> np.ndarray:
+    """The page as it comes back from a PDF (pdftoppm, as formocr.io renders)
+    or a TIFF file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if via == "tiff":
+            path = write_tiff([img], Path(tmp) / "p.tif", dpi)
+            return cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        pdf = write_pdf([img], Path(tmp) / "p.pdf", dpi)
+        out = Path(tmp) / "r"
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", str(pdf), str(out)], check=True)
+        (rendered,) = Path(tmp).glob("r*.pgm")
+        return cv2.imread(str(rendered), cv2.IMREAD_GRAYSCALE)
 
 
 def make_page(i: int, seed: int, deg_names: list[str]):
@@ -71,6 +87,12 @@ def main() -> None:
     ap.add_argument("-v", "--verbose", action="store_true", help="list every miss")
     ap.add_argument("--dump", type=Path, help="write pages with misses here (PNG)")
     ap.add_argument("--read", action="store_true", help="classify the crops too")
+    ap.add_argument(
+        "--via",
+        choices=["none", "pdf", "tiff"],
+        default="none",
+        help="write each page to a PDF (rendered back with pdftoppm) or TIFF first",
+    )
     args = ap.parse_args()
     clf = None
     if args.read:
@@ -83,6 +105,8 @@ def main() -> None:
     times: list[float] = []
     for i in range(args.start, args.start + args.pages):
         name, img, dpi, truth = make_page(i, args.seed, args.deg.split(","))
+        if args.via != "none":
+            img = _round_trip(img, dpi, args.via)
         t0 = time.perf_counter()
         fields = find_fields(img, None if args.no_dpi else dpi)
         times.append(time.perf_counter() - t0)

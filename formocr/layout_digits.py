@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from formocr.layout_frame import fit_grid, refine_interior, vertical_marks, white_dividers
-from formocr.layout_lines import components, darkness
+from formocr.layout_ink import components, darkness
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
 INK_DARK = (20, 60)
@@ -29,6 +29,9 @@ SPECK_IN = 0.012
 STROKE_IN = 0.008
 # A comb cell holds a digit only if some ink is this share of its height.
 CELL_INK = 0.3
+# Ink this share of the interior height above or below a box still counts,
+# for digits that cross the frame.
+OUTSIDE = 0.3
 # Pieces of one digit less than this far apart (inches) are grouped.
 BRIDGE_IN = 0.005
 # Touching digits: a blob wider than SPLIT x the writer's digit width is
@@ -122,6 +125,15 @@ def digit_ink(
     t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     t = min(max(t, floor), max(floor, INK_DARK[1]))
     return (smooth >= t).astype(np.uint8)
+
+
+def _bridge_line(clean: np.ndarray, ink: np.ndarray, a: int, b: int, x0: int, x1: int) -> None:
+    """Restore a whited-out horizontal line (rows a..b) where a stroke crosses
+    it: columns with ink just above and just below the line."""
+    if a < 1 or b >= ink.shape[0]:
+        return
+    cross = (ink[a - 1, x0:x1] > 0) & (ink[b, x0:x1] > 0)
+    clean[a:b, x0:x1][:, cross] = 1
 
 
 def _groups(ink: np.ndarray, bridge: int, min_area: int, min_size: float) -> list[Blob]:
@@ -275,19 +287,31 @@ def analyse_box(
         dividers = [(m.pos, m) for m in strong]
 
     clean = ink.copy()
+    H, W = clean.shape
     for bx0, by0, bx1, by1 in bands:
         clean[max(0, by0 - 1) : by1 + 1, max(0, bx0 - 1) : bx1 + 1] = 0
+        if bx1 - bx0 == W:
+            _bridge_line(clean, ink, max(0, by0 - 1), min(H, by1 + 1), x0, x1)
     white_dividers(clean, vert, interior, dividers or [], search)
     paper = np.where(clean > 0, grey, 255).astype(np.uint8)
+    # Digits are looked for in the interior and a little above and below it,
+    # for strokes that cross the top or bottom line; a blob must lie mostly
+    # inside, which leaves out labels and a neighbour's strokes.
+    ext = int(OUTSIDE * h)
+    ya, yb = max(0, y0 - ext), min(H, y1 + ext)
     inner = np.zeros_like(clean)
-    inner[y0:y1, x0:x1] = clean[y0:y1, x0:x1]
+    inner[ya:yb, x0:x1] = clean[ya:yb, x0:x1]
 
     # A digit is a pen stroke at least a fifth of the box tall; specks and
     # noise, however spread, hold far less ink.
     stroke = max(1.5, STROKE_IN * dpi)
     min_area = max(4, int((SPECK_IN * dpi) ** 2), int(MIN_INK * h * stroke))
     bridge = max(1, int(round(BRIDGE_IN * dpi)))
-    blobs = _groups(inner, bridge, min_area, MIN_INK * h)
+    blobs = [
+        b
+        for b in _groups(inner, bridge, min_area, MIN_INK * h)
+        if b.mask[max(0, y0 - b.y) : max(0, y1 - b.y)].sum() >= 0.5 * b.mask.sum()
+    ]
     margin = max(2, int(0.06 * h))
     if dividers is None:
         return BoxLayout("string", 0, interior, frame.outer, (), tuple(blobs), paper, margin)

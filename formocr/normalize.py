@@ -97,7 +97,7 @@ def clean_mask(mask: np.ndarray) -> np.ndarray:
 def _fit(mask: np.ndarray) -> np.ndarray:
     """Fit the ink's bounding box into BOX x BOX, bilinear, aspect kept."""
     ys, xs = np.nonzero(mask)
-    sub = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32)
+    sub: np.ndarray = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32)
     h, w = sub.shape
     scale = BOX / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))

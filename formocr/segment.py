@@ -105,8 +105,10 @@ def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> tuple[BoxLayout, int
     # How far the work-resolution estimate may be off, in full-res pixels.
     search = int(np.ceil(2.0 / s)) + max(2, int(round(0.012 * geom.dpi)))
     margin = 2 * search
-    X0, Y0 = int(np.floor(f.x0 / s)) - margin, int(np.floor(f.y0 / s)) - margin
-    X1, Y1 = int(np.ceil(f.x1 / s)) + margin, int(np.ceil(f.y1 / s)) + margin
+    # Room above and below for digits that cross the frame.
+    my = max(margin, int(0.35 * f.h / s))
+    X0, Y0 = int(np.floor(f.x0 / s)) - margin, int(np.floor(f.y0 / s)) - my
+    X1, Y1 = int(np.ceil(f.x1 / s)) + margin, int(np.ceil(f.y1 / s)) + my
     grey = _cut(page, geom, X0, Y0, X1 - X0, Y1 - Y0)
     est = (f.x0 / s - X0, f.y0 / s - Y0, f.x1 / s - X0, f.y1 / s - Y0)
     walls = [(a / s - X0, b / s - X0) for a, b in f.walls]

@@ -12,7 +12,9 @@ from hypothesis.extra.numpy import arrays
 from formocr.normalize import BOX, SIZE, normalize, normalize_batch
 
 
-def draw_digit(text: str = "7", scale: float = 2.0, thickness: int = 4, pad: int = 20) -> np.ndarray:
+def draw_digit(
+    text: str = "7", scale: float = 2.0, thickness: int = 4, pad: int = 20
+) -> np.ndarray:
     """A dark-on-light digit drawn with OpenCV's Hershey script font."""
     (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, scale, thickness)
     img = np.full((h + base + 2 * pad, w + 2 * pad), 255, np.uint8)
@@ -30,7 +32,7 @@ def centre_of_mass(x: np.ndarray) -> tuple[float, float]:
 def test_output_format() -> None:
     out = normalize(draw_digit("3"))
     assert out.shape == (SIZE, SIZE) and out.dtype == np.float32
-    assert 0.0 <= out.min() and out.max() <= 1.0
+    assert out.min() >= 0.0 and out.max() <= 1.0
     assert out.max() == pytest.approx(1.0)
 
 
