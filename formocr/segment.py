@@ -26,18 +26,29 @@ SINGLE_ASPECT = 1.3
 def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]:
     """Printed boxes of a greyscale page, with their digits, in reading order.
 
-    ``page`` is greyscale uint8, dark ink on light paper. ``dpi`` sets the
-    physical scale of every threshold; when unknown it is guessed from the page
-    size (A4-ish paper, or a cheque-sized strip).
+    ``page`` is greyscale uint8, dark ink on light paper, any skew up to about
+    5 degrees. ``dpi`` sets the physical scale of every threshold; when
+    unknown it is guessed from the page size (A4-ish paper, or a cheque-sized
+    strip when the page is more than 1.6 times longer than wide).
 
     A box divided into evenly spaced cells, by full-height lines or by ticks
     rising from its bottom edge, is a ``"comb"`` field with one digit per
     cell (empty cells left out). Separate boxes are separate fields, however
-    close: an undivided box about as wide as tall (``SINGLE_ASPECT``) is a
-    one-cell comb, so a date written in eight single boxes comes out as
-    eight one-cell combs. This keeps the layout what was printed, and the
-    caller (or a template) decides which boxes make one value. Any other box
-    is a ``"string"`` field, segmented into digits left to right.
+    close: an undivided box at most ``SINGLE_ASPECT`` times wider than tall is
+    a one-cell comb, so a date written in eight single boxes comes out as
+    eight one-cell combs. This keeps the layout what was printed; the caller
+    (or a template) decides which boxes make one value. Any other box is a
+    ``"string"`` field, segmented into digits left to right, touching digits
+    split.
+
+    Fields come top to bottom in rows (boxes whose heights overlap by half
+    are a row, judged on the deskewed page), left to right within a row.
+    Boxes are the frames' outer edges and digit boxes the ink's extent, both
+    in pixels of ``page`` as given (on a skewed page, the axis-aligned hull).
+    Each digit's image is its crop from the deskewed page with a small
+    margin, frame lines and any other ink whited out.
+
+    Raises ``ValueError`` for anything but a 2-D uint8 image.
     """
     if page.ndim != 2 or page.dtype != np.uint8:
         raise ValueError("find_fields takes a 2-D uint8 greyscale page")

@@ -363,11 +363,6 @@ def test_rules_and_per_field_confidence(drafted: Template) -> None:
 # -- CLI end to end ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="known segmentation regression: the touching '000' of this page's digit string "
-    "is split into four digits (split_blobs picks the count from the page's digit width)",
-    strict=False,
-)
 def test_cli_template_init_then_scan_a_turned_shifted_rescaled_copy(
     blank: Path, tmp_path: Path
 ) -> None:
@@ -523,11 +518,6 @@ def test_fields_cut_off_the_page_go_to_review(drafted: Template) -> None:
     assert sum("outside" in (f.reason or "") for f in result.fields) == 2
 
 
-@pytest.mark.xfail(
-    reason="known segmentation regression: the touching '000' of this page's digit string "
-    "is split into four digits (split_blobs picks the count from the page's digit width)",
-    strict=False,
-)
 def test_a_hand_measured_millimetre_template(tmp_path: Path) -> None:
     """Boxes measured with a ruler (to the half millimetre) register and read."""
     _, clean = form(SEED)
