@@ -151,11 +151,7 @@ def make_page(
 
 
 def iou(a: BBox, b: BBox) -> float:
-    ix = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
-    iy = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
-    inter = ix * iy
-    union = a.w * a.h + b.w * b.h - inter
-    return inter / union if union else 0.0
+    return BBox(*a).iou(BBox(*b))
 
 
 def align(pred: str, truth: str) -> tuple[int, int]:

@@ -24,6 +24,14 @@ class BBox(NamedTuple):
     def as_list(self) -> list[int]:
         return [int(self.x), int(self.y), int(self.w), int(self.h)]
 
+    def iou(self, other: BBox) -> float:
+        """Intersection over union with another box (0.0 when both are empty)."""
+        ix = max(0, min(self.x + self.w, other.x + other.w) - max(self.x, other.x))
+        iy = max(0, min(self.y + self.h, other.y + other.h) - max(self.y, other.y))
+        inter = ix * iy
+        union = self.w * self.h + other.w * other.h - inter
+        return inter / union if union else 0.0
+
 
 @dataclass(frozen=True)
 class PageImage:

@@ -16,10 +16,7 @@ from training.synth import Degradation, FieldTruth, make_cheque, make_form_page
 
 
 def iou(a: BBox, b: BBox) -> float:
-    ix = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
-    iy = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
-    inter = ix * iy
-    return inter / float(a.w * a.h + b.w * b.h - inter)
+    return BBox(*a).iou(BBox(*b))
 
 
 def pair(fields: Sequence[FieldLayout], truth: Sequence[FieldTruth]) -> list[FieldLayout | None]:
