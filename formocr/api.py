@@ -24,6 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
+from formocr.amount import parse_amount, raw_text
 from formocr.config import ScanConfig
 from formocr.errors import FormocrError, ModelError
 from formocr.io import discover, iter_pages
@@ -34,6 +35,7 @@ from formocr.types import (
     DocumentResult,
     FieldLayout,
     FieldResult,
+    FieldStatus,
     PageImage,
     PageResult,
     Prediction,
@@ -241,7 +243,7 @@ def _scan_templated(page: PageImage, config: ScanConfig, classifier: Classifier)
     fields = []
     for tf, layout, d in zip(reg.template.fields, layouts, digits, strict=True):
         mc = config.min_confidence if tf.min_confidence is None else tf.min_confidence
-        field = _apply_rules(_field(tf.name, layout, d, mc), tf)
+        field = _apply_rules(_field(tf.name, layout, d, mc, tf.kind == "amount"), tf)
         if not all(reg.on_page(b, (h, w)) for b in tf.printed):
             # Part of the box was not scanned: what is read may be incomplete.
             why = "the box lies partly outside the scanned page; rescan the whole form"
@@ -303,14 +305,36 @@ def _digit(bbox: BBox, p: Prediction) -> DigitResult:
 
 
 def _field(
-    name: str, layout: FieldLayout, digits: tuple[DigitResult, ...], min_confidence: float
+    name: str,
+    layout: FieldLayout,
+    digits: tuple[DigitResult, ...],
+    min_confidence: float,
+    amount: bool = False,
 ) -> FieldResult:
+    """A field's value, confidence and status.
+
+    An ``amount`` field's value is the normalised decimal its digits and
+    separators spell (``formocr.amount``). Separators in any other field
+    send it to review: the digits alone might not be the number meant.
+    """
     if not digits:
         # Nothing was read, so there is no confidence to speak of.
         return FieldResult(name, "", 0.0, "empty", layout.bbox, ())
     confidence = min(d.confidence for d in digits)
     value = "".join(d.value for d in digits)
+    marks = [(m.position, m.char) for m in layout.marks]
+    raw = raw_text(value, marks) if marks else None
+    reasons: list[str] = []
+    if amount:
+        reading = parse_amount(value, marks)
+        value = reading.value or value
+        if reading.reason:
+            reasons.append(reading.reason)
+    elif raw is not None:
+        reasons.append(f"separators in the box ({raw!r}); an amount field reads them")
     if confidence < min_confidence:
-        why = f"confidence {confidence:.4f} below {min_confidence:g}"
-        return FieldResult(name, value, confidence, "review", layout.bbox, digits, why)
-    return FieldResult(name, value, confidence, "ok", layout.bbox, digits)
+        reasons.append(f"confidence {confidence:.4f} below {min_confidence:g}")
+    status: FieldStatus = "review" if reasons else "ok"
+    return FieldResult(
+        name, value, confidence, status, layout.bbox, digits, _join(*reasons), raw=raw
+    )

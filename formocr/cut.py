@@ -33,7 +33,7 @@ from formocr.layout_digits import (
 )
 from formocr.register import Registration
 from formocr.template import MM_PER_INCH, TemplateField
-from formocr.types import BBox, DigitCrop, FieldLayout
+from formocr.types import BBox, DigitCrop, FieldLayout, Mark
 
 __all__ = ["cut_field", "cut_fields", "page_box"]
 
@@ -138,7 +138,11 @@ def _layout(
     bbox = page_box(reg, f.box)
     if f.kind in ("comb", "single"):
         return FieldLayout(bbox=bbox, kind="comb", digits=digits, cells=f.cells)
-    return FieldLayout(bbox=bbox, kind="string", digits=digits, cells=0)
+    # A string is one printed box: its marks count digits from the start.
+    marks = tuple(
+        Mark(crop.to_page(*m.bbox), m.char, m.position) for crop, box in parts for m in box.marks
+    )
+    return FieldLayout(bbox=bbox, kind="string", digits=digits, cells=0, marks=marks)
 
 
 def _comb(

@@ -10,7 +10,7 @@ whole page (``writer_aspect``), not a fixed guess.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -18,6 +18,7 @@ import numpy as np
 
 from formocr.layout_frame import fit_grid, refine_interior, vertical_marks, white_dividers
 from formocr.layout_ink import components, darkness
+from formocr.types import MarkChar
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
 INK_DARK = (20, 60)
@@ -72,6 +73,16 @@ class Blob:
 
 
 @dataclass(frozen=True)
+class MarkInk:
+    """A separator written in a string box: box coordinates, its character,
+    and how many of the box's digits come before it."""
+
+    bbox: tuple[int, int, int, int]
+    char: MarkChar
+    position: int
+
+
+@dataclass(frozen=True)
 class BoxLayout:
     """What one box holds. A string box's ``blobs`` still await splitting."""
 
@@ -85,6 +96,9 @@ class BoxLayout:
     margin: int = 2
     # (w, h) of ink that is surely one digit: comb cells.
     singles: tuple[tuple[int, int], ...] = ()
+    # A string box's ink too small for a digit: separators, or dirt.
+    specks: tuple[Blob, ...] = ()
+    marks: tuple[MarkInk, ...] = ()
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -308,14 +322,20 @@ def analyse_box(
     stroke = max(1.5, STROKE_IN * dpi)
     min_area = max(4, int((SPECK_IN * dpi) ** 2), int(MIN_INK * h * stroke))
     bridge = max(1, int(round(BRIDGE_IN * dpi)))
-    blobs = [
+    speck = max(4, int((SPECK_IN * dpi) ** 2))
+    found = [
         b
-        for b in _groups(inner, bridge, min_area, MIN_INK * h)
+        for b in _groups(inner, bridge, speck, 0.5 * stroke)
         if b.mask[max(0, y0 - b.y) : max(0, y1 - b.y)].sum() >= 0.5 * b.mask.sum()
     ]
+    big = [b.mask.sum() >= min_area and max(b.w, b.h) >= MIN_INK * h for b in found]
+    blobs = [b for b, keep in zip(found, big, strict=True) if keep]
     margin = max(2, int(0.06 * h))
     if dividers is None:
-        return BoxLayout("string", 0, interior, frame.outer, (), tuple(blobs), paper, margin)
+        specks = tuple(b for b, keep in zip(found, big, strict=True) if not keep)
+        return BoxLayout(
+            "string", 0, interior, frame.outer, (), tuple(blobs), paper, margin, specks=specks
+        )
 
     edges = [x0, *(p for p, _ in dividers), x1]
     cells = len(edges) - 1
@@ -373,8 +393,92 @@ def _digit_height(blob: Blob) -> float:
     return float(np.percentile((bottom - top)[cols], 90))
 
 
+def _stroke_width(blobs: Iterable[Blob]) -> float:
+    """Median pen width of the blobs: twice the ink area over the outline length."""
+    widths = []
+    for b in blobs:
+        contours, _ = cv2.findContours(b.mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+        perimeter = sum(cv2.arcLength(c, True) for c in contours)
+        if perimeter > 0:
+            widths.append(2.0 * float(b.mask.sum()) / perimeter)
+    return float(np.median(widths)) if widths else 1.0
+
+
+def _near(blob: Blob, others: Sequence[Blob], gap: int) -> bool:
+    """Does any of ``others`` have ink within ``gap`` px of the blob's ink?"""
+    grown = cv2.dilate(np.pad(blob.mask, gap), np.ones((2 * gap + 1, 2 * gap + 1), np.uint8))
+    gx, gy = blob.x - gap, blob.y - gap
+    gh, gw = grown.shape
+    for o in others:
+        x0, y0 = max(gx, o.x), max(gy, o.y)
+        x1, y1 = min(gx + gw, o.x + o.w), min(gy + gh, o.y + o.h)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        a = grown[y0 - gy : y1 - gy, x0 - gx : x1 - gx]
+        b = o.mask[y0 - o.y : y1 - o.y, x0 - o.x : x1 - o.x]
+        if np.any(a & b):
+            return True
+    return False
+
+
+def _mark_char(c: Blob, top: float, base: float, stroke: float) -> MarkChar | None:
+    """The separator a small blob's shape and place make it, or None.
+
+    ``top`` and ``base`` are the digits' top and baseline. A point or comma
+    sits on the baseline (a comma's tail hangs below it); a dash lies flat
+    about half-way up. Ink under a pen width across is dirt.
+    """
+    H = max(1.0, base - top)
+    if max(c.w, c.h) < 0.8 * stroke or c.mask.sum() < 0.4 * stroke * stroke:
+        return None
+    rel = (c.y + c.h / 2 - top) / H
+    if c.w <= 0.35 * H and c.h <= 0.4 * H and rel >= 0.7:
+        tail = c.h >= 1.6 * c.w or c.y + c.h > base + 0.12 * H
+        return "," if tail else "."
+    if c.w >= 1.3 * c.h and c.h <= 0.3 * H and 0.15 * H <= c.w <= H and 0.2 <= rel <= 0.85:
+        return "-"
+    return None
+
+
+def _find_marks(
+    blobs: list[Blob], specks: Sequence[Blob], h_ref: float
+) -> tuple[list[Blob], list[tuple[Blob, MarkChar]]]:
+    """Separators among a string's small ink, and the blobs left for the digits.
+
+    A small blob near a digit's ink is a piece of it (a 5's loose bar): it
+    stays with the blobs, to be merged. Two dashes one above the other
+    are an "=".
+    """
+    big = [b for b in blobs if b.h >= 0.45 * h_ref]
+    if not big:
+        return blobs, []
+    stroke = _stroke_width(big)
+    top = float(np.median([b.y for b in big]))
+    base = float(np.median([b.y + b.h for b in big]))
+    gap = max(1, int(round(0.5 * stroke)))
+    rest: list[Blob] = []
+    found: list[tuple[Blob, MarkChar]] = []
+    for c in [*(b for b in blobs if b.h < 0.45 * h_ref), *specks]:
+        ch = None if _near(c, big, gap) else _mark_char(c, top, base, stroke)
+        if ch is not None:
+            found.append((c, ch))
+        elif any(c is b for b in blobs):
+            rest.append(c)
+    marks: list[tuple[Blob, MarkChar]] = []
+    for c, ch in sorted(found, key=lambda m: m[0].x):
+        if marks and ch == "-" and marks[-1][1] == "-":
+            p = marks[-1][0]
+            ov = min(p.x + p.w, c.x + c.w) - max(p.x, c.x)
+            if ov >= 0.5 * min(p.w, c.w):
+                marks[-1] = (_union([p, c]), "=")
+                continue
+        marks.append((c, ch))
+    return big + rest, marks
+
+
 def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
-    """Digits of a string box: pieces merged, touching digits split."""
+    """Digits of a string box: separators set apart, pieces merged, touching
+    digits split."""
     if layout.kind != "string" or layout.paper is None:
         return layout
     blobs = list(layout.blobs)
@@ -382,6 +486,7 @@ def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
         return layout
     heights = [b.h for b in blobs]
     h_ref = float(np.median([v for v in heights if v >= 0.4 * max(heights)]))
+    blobs, marks = _find_marks(blobs, layout.specks, h_ref)
     digits = []
     for blob in _merge_pieces(blobs, h_ref):
         height = float(blob.h)
@@ -404,4 +509,9 @@ def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
             d = _crop(layout.paper, part, layout.margin)
             if d is not None:
                 digits.append(d)
-    return replace(layout, digits=tuple(digits), blobs=(), paper=None)
+    centres = sorted(d.bbox[0] + d.bbox[2] / 2 for d in digits)
+    found = tuple(
+        MarkInk((m.x, m.y, m.w, m.h), ch, int(np.searchsorted(centres, m.x + m.w / 2)))
+        for m, ch in marks
+    )
+    return replace(layout, digits=tuple(digits), blobs=(), specks=(), paper=None, marks=found)

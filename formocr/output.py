@@ -42,6 +42,7 @@ CSV_COLUMNS = (
     "error",
     "reason",
     "template",
+    "raw",
 )
 DECIMALS = 4
 _BY_SUFFIX: dict[str, Format] = {f".{f}": f for f in FORMATS}
@@ -88,6 +89,7 @@ def field_dict(f: FieldResult) -> dict[str, Any]:
         "bbox": f.bbox.as_list(),
         "digits": [digit_dict(d) for d in f.digits],
         "reason": f.reason,
+        "raw": f.raw,
     }
 
 
@@ -133,9 +135,10 @@ class Writer(Protocol):
 class CsvWriter:
     """One row per field; a failed document, or page, is one row with its error.
 
-    ``reason`` (why a field is in review) and ``template`` (the template the
-    page was read with) come last, so scripts reading the first eleven
-    columns by position keep working.
+    ``reason`` (why a field is in review), ``template`` (the template the
+    page was read with) and ``raw`` (digits and separators as written, when
+    the box holds separators) come last, so scripts reading the first
+    eleven columns by position keep working.
     """
 
     def __init__(self, out: TextIO) -> None:
@@ -145,19 +148,19 @@ class CsvWriter:
     def write(self, doc: DocumentResult) -> None:
         if doc.status == "failed":
             row: list[object] = [doc.source, "", "", "", "", "failed"]
-            self._csv.writerow([*row, "", "", "", "", doc.error, "", ""])
+            self._csv.writerow([*row, "", "", "", "", doc.error, "", "", ""])
             return
         for p in doc.pages:
             tpl = p.template or ""
             if p.error is not None:
                 row = [doc.source, p.page, "", "", "", "failed"]
-                self._csv.writerow([*row, "", "", "", "", p.error, "", tpl])
+                self._csv.writerow([*row, "", "", "", "", p.error, "", tpl, ""])
                 continue
             for f in p.fields:
                 # value stays a str, so "007" keeps its zeros
                 conf = f"{f.confidence:.{DECIMALS}f}"
                 row = [doc.source, p.page, f.name, f.value, conf, f.status, *f.bbox.as_list()]
-                self._csv.writerow([*row, "", f.reason or "", tpl])
+                self._csv.writerow([*row, "", f.reason or "", tpl, f.raw or ""])
 
     def close(self) -> None:
         pass

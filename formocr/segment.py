@@ -14,7 +14,7 @@ import numpy as np
 
 from formocr.layout_digits import BoxLayout, analyse_box, split_blobs, writer_aspect
 from formocr.layout_lines import Frame, Geometry, find_frames, guess_dpi, page_geometry
-from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout
+from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark
 
 __all__ = ["find_fields"]
 
@@ -138,5 +138,11 @@ def _field(geom: Geometry, box: BoxLayout, X0: int, Y0: int) -> FieldLayout:
         DigitCrop(_to_page(geom, X0 + d.bbox[0], Y0 + d.bbox[1], d.bbox[2], d.bbox[3]), d.image)
         for d in box.digits
     )
+    marks = tuple(
+        Mark(
+            _to_page(geom, X0 + m.bbox[0], Y0 + m.bbox[1], m.bbox[2], m.bbox[3]), m.char, m.position
+        )
+        for m in box.marks
+    )
     kind: FieldKind = "comb" if box.kind == "comb" else "string"
-    return FieldLayout(bbox=bbox, kind=kind, digits=digits, cells=box.cells)
+    return FieldLayout(bbox=bbox, kind=kind, digits=digits, cells=box.cells, marks=marks)

@@ -118,6 +118,11 @@ class TemplateField:
             for b in self.boxes:
                 if not all(math.isfinite(v) for v in b) or b[2] <= 0 or b[3] <= 0:
                     raise ValueError(f"boxes: each must be [x, y, width, height], got {list(b)}")
+        if self.kind == "amount" and (self.length is not None or self.check is not None):
+            raise ValueError(
+                "an amount field takes no length or check; a pattern applies to its "
+                'decimal value, e.g. pattern = "[0-9]{1,5}\\.[0-9]{2}"'
+            )
         if self.length is not None:
             if self.length < 1:
                 raise ValueError(f"length must be at least 1, got {self.length}")

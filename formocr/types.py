@@ -58,6 +58,21 @@ class DigitCrop:
 
 
 FieldKind = Literal["comb", "string"]
+MarkChar = Literal[".", ",", "-", "="]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A written separator in a digit string: "." "," "-" or "=".
+
+    ``position`` is how many of the field's digits come before it. Marks are
+    found by shape rules, not by the classifier, and carry no confidence of
+    their own: a field with marks that do not make sense goes to review.
+    """
+
+    bbox: BBox
+    char: MarkChar
+    position: int
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,7 @@ class FieldLayout:
     kind: FieldKind
     digits: tuple[DigitCrop, ...] = ()
     cells: int = 0  # number of comb cells (0 for a string field)
+    marks: tuple[Mark, ...] = ()  # separators in a string field, left to right
 
 
 @dataclass(frozen=True)
@@ -109,6 +125,7 @@ class FieldResult:
     bbox: BBox
     digits: tuple[DigitResult, ...] = ()
     reason: str | None = None  # why the status is "review" (a rule failed, low confidence)
+    raw: str | None = None  # digits and separators as written, when the box holds marks
 
 
 @dataclass(frozen=True)

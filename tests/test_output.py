@@ -118,7 +118,7 @@ def test_csv_columns_rows_and_leading_zeros() -> None:
     assert tuple(rows[0]) == CSV_COLUMNS
     assert (
         text.splitlines()[0]
-        == "source,page,field,value,confidence,status,x,y,width,height,error,reason,template"
+        == "source,page,field,value,confidence,status,x,y,width,height,error,reason,template,raw"
     )
     assert rows[1] == [
         "scans/a.pdf",
@@ -131,6 +131,7 @@ def test_csv_columns_rows_and_leading_zeros() -> None:
         "20",
         "120",
         "40",
+        "",
         "",
         "",
         "",
@@ -148,6 +149,7 @@ def test_csv_columns_rows_and_leading_zeros() -> None:
         "",
         "",
         failed_doc().error,
+        "",
         "",
         "",
     ]

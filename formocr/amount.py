@@ -1,0 +1,130 @@
+"""Amounts: the digits and separators written in a box, as a normalised decimal.
+
+People write ``1,250.00``, ``1250.-``, ``1250=``, ``1 250,00`` or
+``1.250,00`` for the same sum. The segmenter reads the digits with the
+classifier and the separators by their shape (``Mark``); this module turns
+the two into ``1250.00``, or says why it cannot. Pure functions on strings:
+no image code here.
+
+The rules, in order:
+
+- ``-`` and ``=`` (with a ``.`` or ``,`` just before them) close the amount:
+  whole units, no cents (``1250.-``, ``1250=``). A leading one is a guard
+  stroke and is dropped (``=1250=``).
+- Of the ``.`` and ``,`` left, the last is the decimal separator when two
+  digits follow it (one digit is read, and sent to review); every other one must be a thousands separator
+  with exactly three digits after it, and the first group one to three
+  digits (``1.250,00``, ``1,250.00``).
+- A single separator followed by three digits is a thousands separator
+  (``1,250``: no one writes a sum of money to three decimals).
+- A space is not a mark: ``1 250,00`` reads as ``1250,00``.
+
+Where money is at stake a wrong amount is far worse than one sent for
+review, so anything else, and by default an amount with neither cents nor a
+closing mark (a missed ``.`` would multiply it by 100), goes to review with
+the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["AmountReading", "parse_amount", "raw_text"]
+
+_CLOSE = frozenset("-=")
+_SEP = frozenset(".,")
+
+
+@dataclass(frozen=True)
+class AmountReading:
+    """``value`` is the normalised decimal ("1250.00"), or None with a ``reason``.
+
+    ``reason`` may also be set with a value: the value is what the marks
+    say, but something about them deserves a look.
+    """
+
+    value: str | None
+    reason: str | None = None
+
+
+def raw_text(digits: str, marks: Sequence[tuple[int, str]]) -> str:
+    """Digits and marks interleaved as written: ``("125000", [(1, ","), (4, ".")])`` -> "1,250.00"."""
+    out = []
+    ordered = sorted(marks, key=lambda m: m[0])
+    k = 0
+    for i, ch in enumerate(digits):
+        while k < len(ordered) and ordered[k][0] <= i:
+            out.append(ordered[k][1])
+            k += 1
+        out.append(ch)
+    out.extend(m[1] for m in ordered[k:])
+    return "".join(out)
+
+
+def _tokens(text: str) -> list[str]:
+    """Runs of digits and single marks: "1,250.00" -> ["1", ",", "250", ".", "00"]."""
+    toks: list[str] = []
+    for ch in text:
+        if ch.isdigit() and toks and toks[-1].isdigit():
+            toks[-1] += ch
+        else:
+            toks.append(ch)
+    return toks
+
+
+def _decimal(units: str, cents: str) -> str:
+    return f"{int(units)}.{cents.ljust(2, '0')}"
+
+
+def parse_amount(
+    digits: str, marks: Sequence[tuple[int, str]], require_mark: bool = True
+) -> AmountReading:
+    """The amount ``digits`` and ``marks`` (position, char) spell; see the module doc.
+
+    ``require_mark``: an amount with neither cents nor a closing mark is
+    read, but goes to review (a missed decimal point is a 100x error).
+    """
+    if not digits:
+        return AmountReading(None, "no digits read")
+    text = raw_text(digits, marks)
+    toks = _tokens(text)
+    while toks and toks[0] in _CLOSE:  # guard stroke before the amount
+        toks.pop(0)
+    closed = False
+    if toks and toks[-1] in _CLOSE:
+        closed = True
+        while toks and toks[-1] in _CLOSE:
+            toks.pop()
+        if toks and toks[-1] in _SEP:  # "1250.-"
+            toks.pop()
+    if not toks or not toks[0].isdigit():
+        return AmountReading(None, f"amount {text!r} does not start with a digit")
+    if any(t in _CLOSE for t in toks):
+        return AmountReading(None, f"a closing mark inside the amount {text!r}")
+    if any(a in _SEP and b in _SEP for a, b in zip(toks, toks[1:], strict=False)):
+        return AmountReading(None, f"two separators in a row in {text!r}")
+    if toks[-1] in _SEP:
+        return AmountReading(None, f"amount {text!r} ends with a separator")
+
+    groups = toks[0::2]
+    seps = toks[1::2]
+    cents = ""
+    if seps and len(groups[-1]) <= 2 and not closed:
+        cents = groups.pop()
+        dec_sep = seps.pop()
+        if dec_sep in seps:
+            why = f"{dec_sep!r} is used both for thousands and decimals in {text!r}"
+            return AmountReading(None, why)
+    if seps:
+        if len(set(seps)) > 1:
+            return AmountReading(None, f"mixed thousands separators in {text!r}")
+        if not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:]):
+            return AmountReading(None, f"separators in {text!r} do not group thousands")
+    units = "".join(groups)
+    value = _decimal(units, cents)
+    if len(cents) == 1:
+        return AmountReading(value, f"one digit after the decimal separator in {text!r}")
+    if require_mark and not cents and not closed and not seps:
+        return AmountReading(value, "no decimal separator or closing mark read; check the amount")
+    return AmountReading(value)
