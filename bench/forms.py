@@ -143,7 +143,9 @@ def make_page(
     deg = DEGRADATIONS[spec.degradation]
     source = writers.source(spec.writer) if writers is not None and spec.writer >= 0 else None
     if spec.kind == "cheque":
-        return make_cheque(rng, DPI, degradation=deg, digit_source=source)
+        # Bare digits in the amount box, as in the pages of earlier runs:
+        # separators are bench/amounts.py's subject.
+        return make_cheque(rng, DPI, degradation=deg, digit_source=source, amount_format="plain")
     return make_form_page(rng, DPI, degradation=deg, digit_source=source)
 
 
@@ -426,21 +428,24 @@ def inner_crop(page: np.ndarray, bbox: BBox, angle: float, dpi: float = DPI) -> 
     return cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
 
 
-def tesseract_read(exe: str, crop: np.ndarray, tmp: Path) -> tuple[str, float, int]:
-    """Tesseract's digits for one crop, the wall time of its process, its exit status.
+def tesseract_read(
+    exe: str, crop: np.ndarray, tmp: Path, chars: str = "0123456789"
+) -> tuple[str, float, int]:
+    """Tesseract's reading of one crop (only ``chars`` allowed, and kept), the
+    wall time of its process, its exit status.
 
     A failed run reads as "" (Tesseract 5.3 dies of SIGFPE on some crops).
     """
     path = tmp / "crop.png"
     cv2.imwrite(str(path), crop)
-    cmd = [exe, str(path), "-", "--psm", "7", "-c", "tessedit_char_whitelist=0123456789"]
+    cmd = [exe, str(path), "-", "--psm", "7", "-c", f"tessedit_char_whitelist={chars}"]
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
         return "", elapsed, proc.returncode
-    return "".join(ch for ch in proc.stdout if ch.isdigit()), elapsed, 0
+    return "".join(ch for ch in proc.stdout if ch in chars), elapsed, 0
 
 
 # -- running -------------------------------------------------------------------------------

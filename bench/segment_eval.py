@@ -67,7 +67,7 @@ def make_page(i: int, seed: int, deg_names: list[str]):
     deg = DEGRADATIONS[deg_name]
     kind = "cheque" if i % 4 == 3 else "form"
     if kind == "cheque":
-        img, truth = make_cheque(rng, dpi, degradation=deg)
+        img, truth = make_cheque(rng, dpi, degradation=deg, amount_format="plain")
     else:
         img, truth = make_form_page(rng, dpi, degradation=deg)
     return f"{i:03d}-{kind}-{dpi}-{deg_name}", img, dpi, truth

@@ -12,9 +12,11 @@ The rules, in order:
   whole units, no cents (``1250.-``, ``1250=``). A leading one is a guard
   stroke and is dropped (``=1250=``).
 - Of the ``.`` and ``,`` left, the last is the decimal separator when two
-  digits follow it (one digit is read, and sent to review); every other one must be a thousands separator
-  with exactly three digits after it, and the first group one to three
-  digits (``1.250,00``, ``1,250.00``).
+  digits follow it (one digit is read, and sent to review), whichever mark
+  it is: written small, a comma and a point look alike. Every other one
+  must be a thousands separator, all the same mark, with exactly three
+  digits after it and one to three before the first (``1.250,00``,
+  ``1,250.00``; ``1,250,00`` reads as 1250.00 too).
 - A single separator followed by three digits is a thousands separator
   (``1,250``: no one writes a sum of money to three decimals).
 - A space is not a mark: ``1 250,00`` reads as ``1250,00``.
@@ -111,11 +113,10 @@ def parse_amount(
     seps = toks[1::2]
     cents = ""
     if seps and len(groups[-1]) <= 2 and not closed:
+        # Two digits after the last separator are cents, whichever mark it
+        # is: a comma and a point look much alike when written small.
         cents = groups.pop()
-        dec_sep = seps.pop()
-        if dec_sep in seps:
-            why = f"{dec_sep!r} is used both for thousands and decimals in {text!r}"
-            return AmountReading(None, why)
+        seps.pop()
     if seps:
         if len(set(seps)) > 1:
             return AmountReading(None, f"mixed thousands separators in {text!r}")

@@ -44,6 +44,8 @@ SPLIT = 1.5
 PITCH = 0.95
 # Width / height of a digit (not a 1) when the page gives no measure.
 ASPECT = 0.62
+# A separator is under this share of the digits' height (a comma with its tail).
+MARK_H = 0.6
 
 
 @dataclass(frozen=True)
@@ -426,14 +428,14 @@ def _mark_char(c: Blob, top: float, base: float, stroke: float) -> MarkChar | No
 
     ``top`` and ``base`` are the digits' top and baseline. A point or comma
     sits on the baseline (a comma's tail hangs below it); a dash lies flat
-    about half-way up. Ink under a pen width across is dirt.
+    about half-way up. Ink under half a pen width across is dirt.
     """
     H = max(1.0, base - top)
-    if max(c.w, c.h) < 0.8 * stroke or c.mask.sum() < 0.4 * stroke * stroke:
+    if max(c.w, c.h) < 0.5 * stroke or c.mask.sum() < 0.2 * stroke * stroke:
         return None
     rel = (c.y + c.h / 2 - top) / H
-    if c.w <= 0.35 * H and c.h <= 0.4 * H and rel >= 0.7:
-        tail = c.h >= 1.6 * c.w or c.y + c.h > base + 0.12 * H
+    if c.w <= 0.4 * H and c.h <= MARK_H * H and (c.y - top) >= 0.5 * H:
+        tail = c.h >= 1.5 * c.w or c.y + c.h > base + 0.12 * H
         return "," if tail else "."
     if c.w >= 1.3 * c.h and c.h <= 0.3 * H and 0.15 * H <= c.w <= H and 0.2 <= rel <= 0.85:
         return "-"
@@ -446,19 +448,21 @@ def _find_marks(
     """Separators among a string's small ink, and the blobs left for the digits.
 
     A small blob near a digit's ink is a piece of it (a 5's loose bar): it
-    stays with the blobs, to be merged. Two dashes one above the other
+    stays with the blobs, to be merged. Writers put points close to the
+    digits, so "near" is tight: a third of a pen width (or of the blob). Two dashes one above the other
     are an "=".
     """
-    big = [b for b in blobs if b.h >= 0.45 * h_ref]
+    big = [b for b in blobs if b.h >= MARK_H * h_ref]
     if not big:
         return blobs, []
     stroke = _stroke_width(big)
     top = float(np.median([b.y for b in big]))
     base = float(np.median([b.y + b.h for b in big]))
-    gap = max(1, int(round(0.5 * stroke)))
     rest: list[Blob] = []
     found: list[tuple[Blob, MarkChar]] = []
-    for c in [*(b for b in blobs if b.h < 0.45 * h_ref), *specks]:
+    for c in [*(b for b in blobs if b.h < MARK_H * h_ref), *specks]:
+        # Near: closer than a third of a pen width, or of the mark's own size.
+        gap = max(1, int(round(0.3 * min(stroke, max(c.w, c.h)))))
         ch = None if _near(c, big, gap) else _mark_char(c, top, base, stroke)
         if ch is not None:
             found.append((c, ch))

@@ -206,8 +206,13 @@ def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
         # are those the line runs along.
         core = np.nonzero(rows >= 0.5 * rows.max())[0]
         t = int(core[-1] - core[0] + 1)
-        # Printed rules are thin; a thick run is a marker stroke.
-        if t <= max_t:
+        # Printed rules are thin along their length; a thick run is a marker
+        # stroke. Two rules meeting end to end a pixel or two apart in height
+        # (a box's bottom line running into a line to write on) are thin
+        # everywhere but span both heights.
+        cols = own.sum(axis=0)
+        thick = float(np.median(cols[cols > 0]))
+        if thick <= max_t and t <= 2 * max_t:
             segs.append(_Seg(x, x + w, y + (core[0] + core[-1]) / 2.0, t))
     return segs
 

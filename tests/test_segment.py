@@ -121,7 +121,9 @@ def test_touching_digits_are_split() -> None:
 @pytest.mark.parametrize("separate", [False, True])
 def test_cheque_dates(separate: bool) -> None:
     """A date comb, or eight single boxes: each box its own one-cell comb."""
-    page, truth = make_cheque(np.random.default_rng(12), 300, separate_date_boxes=separate)
+    page, truth = make_cheque(
+        np.random.default_rng(12), 300, separate_date_boxes=separate, amount_format="plain"
+    )
     fields = find_fields(page, 300)
     assert_layout(fields, truth)
     singles = [f for f in fields if f.kind == "comb" and f.cells == 1]
@@ -129,7 +131,9 @@ def test_cheque_dates(separate: bool) -> None:
 
 
 def test_cheque_600_dpi_scan() -> None:
-    page, truth = make_cheque(np.random.default_rng(13), 600, degradation=Degradation.scan())
+    page, truth = make_cheque(
+        np.random.default_rng(13), 600, degradation=Degradation.scan(), amount_format="plain"
+    )
     assert_layout(find_fields(page, 600), truth)
 
 

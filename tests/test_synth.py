@@ -15,15 +15,22 @@ from PIL import Image
 
 from formocr.types import BBox
 from training.synth import (
+    AMOUNT_FORMATS,
+    MARKS,
+    PAGE_MM,
     TEMPLATES,
     Degradation,
     FieldTruth,
     WriterStyle,
+    amount_digits,
+    amount_text,
+    expected_amount,
     make_cheque,
     make_form_page,
     random_style,
     reading_order,
     render_digit,
+    render_mark,
     truth_from_dict,
     truth_to_dict,
     truth_to_json,
@@ -32,6 +39,7 @@ from training.synth import (
     write_png,
     write_tiff,
 )
+from training.synth.sheet import Sheet
 
 DPI = 150
 
@@ -182,11 +190,14 @@ def test_cheque_has_date_and_amount(separate: bool) -> None:
         DPI,
         separate_date_boxes=separate,
         degradation=Degradation(rotation_deg=(1.5, 1.5), noise_sigma=(5, 5)),
+        amount_format="plain",
     )
     assert img.shape[1] > img.shape[0]  # a landscape slip
     amount = [f for f in truth if f.label == "Amount"]
     assert len(amount) == 1 and amount[0].kind == "string"
     assert 3 <= len(amount[0].value) <= 7 and amount[0].value[0] != "0"
+    # "plain": bare digits as before amount formats, no written text or marks.
+    assert all(f.text == "" and f.marks == () for f in truth)
     date = [f for f in truth if f.label == "Date"]
     if separate:
         assert len(date) == 8 and all(f.cells == 1 and len(f.value) == 1 for f in date)
@@ -276,3 +287,176 @@ def test_truth_json_round_trip() -> None:
     page = doc["pages"][0]
     assert (page["width"], page["height"]) == (img.shape[1], img.shape[0])
     assert truth_from_dict(doc) == [truth]
+
+
+# --- amounts with separators -------------------------------------------------------------
+
+
+def _components(img: np.ndarray) -> int:
+    return cv2.connectedComponents((img < 128).astype(np.uint8), connectivity=8)[0] - 1
+
+
+def test_marks_render_with_the_writers_pen() -> None:
+    heavy = WriterStyle(stroke_width=0.15, jitter=0.035)
+    for k, style in enumerate((random_style(_rng(20)), WriterStyle(), heavy)):
+        ink = {}
+        for char in MARKS:
+            img = render_mark(char, 90, _rng(k), style)
+            assert img.dtype == np.uint8 and img.ndim == 2
+            assert img.min() == 0 and img.max() == 255
+            # Cropped to the ink with a one-pixel white margin, like render_digit.
+            assert (img[[0, -1]] == 255).all() and (img[:, [0, -1]] == 255).all()
+            assert (img[1] < 255).any() and (img[:, 1] < 255).any()
+            ink[char] = int((img < 128).sum())
+            h, w = img.shape
+            if char == ".":  # one to two pen widths across
+                pen = style.stroke_width * 90
+                assert 0.7 * pen <= max(h, w) <= 2.5 * pen + 3, (style, h, w)
+            if char == "-":  # a horizontal dash 0.3-0.6 digit heights long
+                assert 0.25 * 90 <= w <= 0.6 * 90 + style.stroke_width * 90 * 1.2 + 4
+                assert h < w
+        assert ink["."] < ink["-"] and ink["."] < ink[","] and ink["-"] < ink["="]
+        # "=" is two strokes; "." "," "-" one each.
+        for seed in range(6):
+            assert _components(render_mark("=", 90, _rng(seed), style)) == 2, (style, seed)
+            assert _components(render_mark("-", 90, _rng(seed), style)) == 1
+            assert _components(render_mark(",", 90, _rng(seed), style)) == 1
+    assert render_mark(".", 8, _rng(0), WriterStyle(stroke_width=0.06)).min() == 0  # tiny pen
+    with pytest.raises(ValueError):
+        render_mark("x", 90, _rng(0))
+    with pytest.raises(ValueError):
+        render_mark(".", 4, _rng(0))
+
+
+def test_expected_amount() -> None:
+    cases = {
+        "1,250.00": "1250.00",
+        "1250.-": "1250.00",
+        "1250,-": "1250.00",
+        "1250=": "1250.00",
+        "1 250,00": "1250.00",
+        "1.250,00": "1250.00",
+        "125000": "125000.00",
+        "75.50": "75.50",
+        "12 000=": "12000.00",
+        "1,250": "1250.00",
+        "0.5": "0.50",
+    }
+    assert {t: expected_amount(t) for t in cases} == cases
+    for bad in ("", "12a", "=", "1-2", ".50"):
+        with pytest.raises(ValueError):
+            expected_amount(bad)
+
+
+def test_amount_text_formats() -> None:
+    rng = _rng(0)
+    assert amount_text(rng, "125000", "plain") == "125000"
+    assert amount_text(rng, "125000", "en") == "1,250.00"
+    assert amount_text(rng, "12345678", "en") == "123,456.78"
+    assert amount_text(rng, "125000", "point") == "1250.00"
+    assert amount_text(rng, "1250", "equals") == "1250="
+    assert amount_text(rng, "7550", "en") == "75.50"
+    assert {amount_text(_rng(s), "125000", "eu") for s in range(20)} == {"1 250,00", "1.250,00"}
+    assert {amount_text(_rng(s), "1250", "dash") for s in range(20)} == {"1250.-", "1250,-"}
+    for fmt in AMOUNT_FORMATS:
+        for seed in range(30):
+            digits = amount_digits(_rng(seed), fmt)
+            assert digits.isdigit() and digits[0] != "0"
+            whole = len(digits) - (2 if fmt in ("en", "eu", "point") else 0)
+            assert (3 <= whole <= 7) if fmt == "plain" else (1 <= whole <= 6)
+            text = amount_text(_rng(seed), digits, fmt)
+            assert "".join(c for c in text if c.isdigit()) == digits
+            cents = digits[-2:] if fmt in ("en", "eu", "point") else "00"
+            assert expected_amount(text) == f"{digits[:whole]}.{cents}", (fmt, text)
+    with pytest.raises(ValueError):
+        amount_text(rng, "12", "en")  # needs a whole part and two decimals
+    with pytest.raises(ValueError):
+        amount_text(rng, "1250", "roman")
+
+
+@pytest.mark.parametrize("fmt", ["en", "eu", "dash", "equals", "point"])
+@pytest.mark.parametrize("seed", [30, 41])
+def test_cheque_amount_written_with_separators(fmt: str, seed: int) -> None:
+    img, truth = make_cheque(_rng(seed), 100, amount_format=fmt, cross_frame_rate=0.0)
+    (amount,) = [f for f in truth if f.label == "Amount"]
+    assert amount.kind == "string" and amount.text
+    assert "".join(c for c in amount.text if c.isdigit()) == amount.value
+    assert len(amount.digits) == len(amount.value)
+    written = [c for c in amount.text if c in MARKS]
+    assert [c for c, _ in amount.marks] == written
+    assert all(f.text == "" and f.marks == () for f in truth if f is not amount)
+    for c, b in amount.marks:
+        assert _inside(b, img.shape)
+        assert img[b.y : b.y + b.h, b.x : b.x + b.w].min() < 160, (c, b)
+    # Each mark lies between its neighbours, left to right.
+    xs = sorted(
+        [(d.bbox.x + d.bbox.w / 2, "d") for d in amount.digits]
+        + [(b.x + b.w / 2, c) for c, b in amount.marks]
+    )
+    assert [c for _, c in xs] == ["d" if c.isdigit() else c for c in amount.text if c != " "]
+
+
+@pytest.mark.parametrize("text", ["1 250,00", "12 000=", "1,250.00", "1250.-", "1250,-"])
+def test_sheet_writes_an_amount_text(text: str) -> None:
+    sheet = Sheet(PAGE_MM["cheque"], DPI, _rng(3), Degradation(), None)
+    sheet.amount(20, 20, sheet.px(80), sheet.px(11), text, label="Amount")
+    sheet.string(20, 200, sheet.px(80), sheet.px(11), [1, 2], label="Plain")
+    img, (f, plain) = sheet.finish()
+    assert (f.text, f.value, f.label) == (text, "".join(c for c in text if c.isdigit()), "Amount")
+    assert len(f.digits) == len(f.value) and (plain.text, plain.marks) == ("", ())
+    assert [c for c, _ in f.marks] == [c for c in text if c in MARKS]
+    if " " in text:  # the space is the widest blank between two digits
+        xs = [(d.bbox.x, d.bbox.x + d.bbox.w) for d in f.digits]
+        blanks = [b[0] - a[1] for a, b in zip(xs[:-1], xs[1:], strict=True)]
+        assert int(np.argmax(blanks)) == text.index(" ") - 1, blanks
+    with pytest.raises(ValueError):
+        sheet.amount(20, 20, 300, 60, "12 EUR")
+
+
+def test_marks_sit_on_the_baseline_or_mid_height() -> None:
+    for seed in range(4):
+        img, truth = make_cheque(_rng(40 + seed), DPI, amount_format="en")
+        (f,) = [f for f in truth if f.label == "Amount"]
+        tops = [d.bbox.y for d in f.digits]
+        bottoms = [d.bbox.y + d.bbox.h for d in f.digits]
+        top, bottom = float(np.median(tops)), float(np.median(bottoms))
+        height = bottom - top
+        for c, b in f.marks:
+            if c == ".":
+                assert abs(b.y + b.h - bottom) <= 0.15 * height, (seed, c, b, bottom)
+            if c == ",":  # the tail hangs a little below the baseline
+                assert b.y < bottom < b.y + b.h + 0.1 * height, (seed, c, b, bottom)
+    for seed in range(4):
+        img, truth = make_cheque(_rng(50 + seed), DPI, amount_format="equals")
+        (f,) = [f for f in truth if f.label == "Amount"]
+        top = float(np.median([d.bbox.y for d in f.digits]))
+        height = float(np.median([d.bbox.h for d in f.digits]))
+        ((c, b),) = f.marks
+        centre = (b.y + b.h / 2 - top) / height
+        assert c == "=" and 0.3 <= centre <= 0.75, (seed, centre)
+
+
+def test_amount_truth_validates_and_round_trips() -> None:
+    box = BBox(0, 0, 5, 5)
+    FieldTruth("f", box, "string", 0, "125000", text="1,250.00", marks=((",", box), (".", box)))
+    with pytest.raises(ValueError):  # the text's digits are the value
+        FieldTruth("f", box, "string", 0, "125000", text="1,250.0")
+    with pytest.raises(ValueError):
+        FieldTruth("f", box, "string", 0, "1250", text="1250 EUR")
+    with pytest.raises(ValueError):
+        FieldTruth("f", box, "comb", 4, "1250", text="1250=")
+    with pytest.raises(ValueError):  # marks in the text's order
+        FieldTruth("f", box, "string", 0, "125000", text="1,250.00", marks=((".", box), (",", box)))
+
+    img, truth = make_cheque(_rng(31), 100, amount_format="en")
+    doc = json.loads(truth_to_json([(img, truth)], 100))
+    (amount,) = [f for f in doc["pages"][0]["fields"] if f["label"] == "Amount"]
+    assert amount["text"] and len(amount["marks"]) == sum(c in MARKS for c in amount["text"])
+    assert all("text" not in f and "marks" not in f for f in doc["pages"][0]["fields"][:-1])
+    assert truth_from_dict(doc) == [truth]
+    img, truth = make_cheque(_rng(31), 100, amount_format="plain")
+    doc = truth_to_dict([(img, truth)], 100)
+    assert all("text" not in f and "marks" not in f for f in doc["pages"][0]["fields"])
+    assert truth_from_dict(doc) == [truth]
+    with pytest.raises(ValueError):
+        make_cheque(_rng(31), 100, amount_format="roman")

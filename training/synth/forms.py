@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from formocr.types import FieldKind
+from training.synth.amounts import AMOUNT_FORMATS, amount_digits, amount_text
 from training.synth.colour import Colours
 from training.synth.degrade import Degradation
 from training.synth.sheet import DigitSource, Sheet
@@ -297,6 +298,7 @@ def make_cheque(
     cross_frame_rate: float = 0.1,
     colours: Colours | None = None,
     stroke_width: float | None = None,
+    amount_format: str | None = None,
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
 
@@ -305,7 +307,17 @@ def make_cheque(
     "comb" with one cell each. Pass a ``degradation`` for the usual slight
     skew and noise of a cheque scan. ``colours`` and ``stroke_width``: as
     for ``make_form_page``.
+
+    ``amount_format`` is how the amount is written, one of
+    ``AMOUNT_FORMATS``: "en" "1,250.00", "eu" "1 250,00" or "1.250,00",
+    "dash" "1250.-", "equals" "1250=", "point" "1250.00", or "plain" bare
+    digits. None picks one at random. The amount field's value is its
+    digits and its ``text`` the written amount (``expected_amount`` gives
+    what it means); "plain" leaves ``text`` empty and draws the same page as
+    versions before amount formats did.
     """
+    if amount_format is not None and amount_format not in AMOUNT_FORMATS:
+        raise ValueError(f"amount_format must be one of {AMOUNT_FORMATS}, got {amount_format!r}")
     deg = degradation or Degradation()
     s = Sheet(PAGE_MM["cheque"], dpi, rng, deg, digit_source, colours, stroke_width)
     px = s.px
@@ -365,19 +377,15 @@ def make_cheque(
     cur = _CURRENCY[int(rng.integers(len(_CURRENCY)))]
     cw, chh = s.text_size(cur, 11, bold=True)
     s.text(ax0 - cw - px(2.5), ay0 + (box_h - chh) // 2, cur, 11, bold=True)
-    amount = _digits(rng, int(rng.integers(3, 8)))
-    if amount[0] == 0:
-        amount[0] = int(rng.integers(1, 10))
-    s.string(
-        ax0,
-        ay0,
-        box_w,
-        box_h,
-        amount,
-        rng.random() < touching_rate,
-        rng.random() < cross_frame_rate,
-        "Amount",
-    )
+    fmt = amount_format or AMOUNT_FORMATS[int(rng.integers(len(AMOUNT_FORMATS)))]
+    amount = amount_digits(rng, fmt)
+    written = amount_text(rng, amount, fmt)
+    touching = rng.random() < touching_rate
+    cross = rng.random() < cross_frame_rate
+    if fmt == "plain":  # bare digits, as on cheques before formats: no text in the truth
+        s.string(ax0, ay0, box_w, box_h, [int(c) for c in amount], touching, cross, "Amount")
+    else:
+        s.amount(ax0, ay0, box_w, box_h, written, touching, cross, "Amount")
 
     # Signature and the printed code line.
     sx0, sy = s.w - px(62), px(64)

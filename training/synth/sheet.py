@@ -23,8 +23,9 @@ from formocr.types import BBox, FieldKind
 from training.synth import printed
 from training.synth.colour import Colours, compose
 from training.synth.degrade import Degradation, geometry, photometric, transform_boxes, warp
+from training.synth.marks import render_mark_anchored
 from training.synth.strokes import WriterStyle, random_style, render_digit
-from training.synth.truth import CombStyle, DigitTruth, FieldTruth, reading_order
+from training.synth.truth import TEXT_CHARS, CombStyle, DigitTruth, FieldTruth, reading_order
 
 DigitSource = Callable[[int, np.random.Generator], np.ndarray]
 """(digit, rng) -> uint8 crop, dark ink on light paper, any size."""
@@ -46,6 +47,8 @@ class _Field:
     comb_style: CombStyle = ""
     label: str = ""
     digits: list[tuple[str, tuple[int, int, int, int], int | None]] = field(default_factory=list)
+    text: str = ""  # an amount's written text, separators included
+    marks: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)
 
 
 class Sheet:
@@ -238,21 +241,93 @@ class Sheet:
         label: str = "",
     ) -> None:
         """A free box with a digit string written left to right."""
+        if any(not 0 <= d <= 9 for d in digits):
+            raise ValueError(f"digits must be 0-9, got {list(digits)}")
+        glyphs = [str(d) for d in digits]
+        self._write(x0, y0, w, h, glyphs, [False] * len(glyphs), touching, cross, label)
+
+    def amount(
+        self,
+        x0: int,
+        y0: int,
+        w: int,
+        h: int,
+        text: str,
+        touching: bool = False,
+        cross: bool = False,
+        label: str = "",
+    ) -> None:
+        """A free box with an amount written as people write one: "1,250.00", "1250.-".
+
+        ``text`` holds digits, the marks ".", ",", "-", "=" and spaces (a
+        wider gap, no ink). "." and "," sit on the digits' baseline, "-" and
+        "=" about mid-height. The field's value is the digits; ``text`` and
+        the marks' boxes are kept in its truth.
+        """
+        if set(text) - TEXT_CHARS:
+            raise ValueError(f"amount text may hold digits, .,-= and spaces only, got {text!r}")
+        text = " ".join(text.split())
+        glyphs: list[str] = []
+        spaced: list[bool] = []
+        for word in text.split(" "):
+            for k, ch in enumerate(word):
+                glyphs.append(ch)
+                spaced.append(k == 0 and bool(spaced))
+        self._write(x0, y0, w, h, glyphs, spaced, touching, cross, label).text = text
+
+    def _write(
+        self,
+        x0: int,
+        y0: int,
+        w: int,
+        h: int,
+        glyphs: Sequence[str],
+        spaced: Sequence[bool],
+        touching: bool,
+        cross: bool,
+        label: str,
+    ) -> _Field:
+        """Frame a free box and write ``glyphs`` (digits and marks) in it, left to right.
+
+        ``spaced[j]`` puts a space before glyph j. A digits-only string draws
+        from the layout stream exactly as the digit strings of earlier
+        versions did, so their pages stay the same.
+        """
         rng = self.rng
         lw = self.lw
         x1, y1 = x0 + w, y0 + h
         self.frame(x0, y0, x1, y1, lw)
         f = _Field("string", (x0, y0, x1, y1), 0, "", label)
         self.fields.append(f)
-        if not digits:
-            return
+        if not glyphs:
+            return f
         base = h * rng.uniform(0.6, 0.8)
-        imgs = [self.digit_image(d, base * rng.uniform(0.94, 1.04)) for d in digits]
+        imgs: list[np.ndarray] = []
+        anchors: list[float] = []  # per mark: the image row on its baseline or mid-line
+        for g in glyphs:
+            if g.isdigit():
+                imgs.append(self.digit_image(int(g), base * rng.uniform(0.94, 1.04)))
+                anchors.append(0.0)
+            else:
+                img, anchor = render_mark_anchored(g, base, rng, self.style)
+                imgs.append(img)
+                anchors.append(anchor)
+        is_mark = [not g.isdigit() for g in glyphs]
         n = len(imgs)
         if touching:
             gaps = rng.uniform(-0.14, 0.01, n - 1) * base
         else:
             gaps = rng.uniform(0.08, 0.35, n - 1) * base
+        if any(is_mark) or any(spaced):
+            # Marks sit close to their neighbours; a space adds blank to the
+            # writer's usual gap, so it reads as wider than the gaps around it.
+            widths = [i.shape[1] for i, m in zip(imgs, is_mark, strict=True) if not m]
+            digit_w = float(np.mean(widths)) if widths else 0.6 * base
+            for j in range(n - 1):
+                if spaced[j + 1]:
+                    gaps[j] = max(float(gaps[j]), 0.0) + rng.uniform(0.5, 0.9) * digit_w
+                elif is_mark[j] or is_mark[j + 1]:
+                    gaps[j] = rng.uniform(0.05, 0.25) * digit_w
         pad = max(2, int(0.06 * h)) + lw
         inner = w - 2 * pad
         total = sum(i.shape[1] for i in imgs) + float(gaps.sum())
@@ -261,21 +336,32 @@ class Sheet:
             imgs = [
                 cv2.resize(
                     i,
-                    (max(1, int(i.shape[1] * s)), max(8, int(i.shape[0] * s))),
+                    (max(1, int(i.shape[1] * s)), max(1 if m else 8, int(i.shape[0] * s))),
                     interpolation=cv2.INTER_AREA,
                 )
-                for i in imgs
+                for i, m in zip(imgs, is_mark, strict=True)
             ]
+            anchors = [a * s for a in anchors]
+            base *= s
             gaps = gaps * s
             total = sum(i.shape[1] for i in imgs) + float(gaps.sum())
         # People start near the left edge of a box more often than centred.
         x = x0 + pad + max(0.0, inner - total) * rng.uniform(0, 1) ** 2
         mid = y0 + 0.5 * h + rng.normal(0, 0.04 * h)
         drift = rng.uniform(-0.025, 0.025) * h
-        crosser = int(rng.integers(n)) if cross else -1
-        for j, (d, img) in enumerate(zip(digits, imgs, strict=True)):
+        digit_at = [j for j, m in enumerate(is_mark) if not m]
+        crosser = digit_at[int(rng.integers(len(digit_at)))] if cross and digit_at else -1
+        for j, (g, img) in enumerate(zip(glyphs, imgs, strict=True)):
             ih, iw = img.shape
-            y = int(round(mid + j * drift - ih / 2 + rng.normal(0, 0.02 * h)))
+            line = mid + j * drift  # where this glyph's digits would be centred
+            if is_mark[j]:
+                if g in ".,":  # on the baseline, the bottom of the digits
+                    at = line + 0.5 * base
+                else:  # "-", "=": 0.4-0.65 of the digit height from the top
+                    at = line - 0.5 * base + rng.uniform(0.4, 0.65) * base
+                y = int(round(at - anchors[j] + rng.normal(0, 0.02 * base)))
+            else:
+                y = int(round(line - ih / 2 + rng.normal(0, 0.02 * h)))
             if j == crosser:
                 over = int(round(h * rng.uniform(0.06, 0.15)))
                 y = y0 - over if rng.random() < 0.4 else y1 + over - ih
@@ -283,9 +369,13 @@ class Sheet:
                 y = min(max(y, y0 + lw + 1), y1 - lw - 1 - ih)
             box = self.paste(img, int(round(x)), y)
             if box is not None:
-                f.digits.append((str(d), box, None))
+                if is_mark[j]:
+                    f.marks.append((g, box))
+                else:
+                    f.digits.append((g, box, None))
             if j < n - 1:
                 x += iw + gaps[j]
+        return f
 
     def scribble(self, x0: int, y0: int, x1: int, y1: int) -> None:
         """A signature-like flourish: handwriting that is not digits, outside boxes."""
@@ -337,6 +427,8 @@ class Sheet:
                     digits=digits,
                     comb_style=f.comb_style,
                     label=f.label,
+                    text=f.text,
+                    marks=tuple((c, self._bbox(np.array([b], np.float64), m)) for c, b in f.marks),
                 )
             )
         return image, truth

@@ -3,7 +3,8 @@
 Truth is what a benchmark scores the OCR against, so it lives apart from the
 drawing code: ``FieldTruth`` mirrors the pipeline's ``FieldResult`` (name,
 value, bbox) plus what only the generator knows (cells, comb style, per-digit
-boxes). All boxes are in page pixels after every geometric degradation.
+boxes, the full written text of an amount with its separators). All boxes
+are in page pixels after every geometric degradation.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from typing import Literal
 from formocr.types import BBox, FieldKind
 
 CombStyle = Literal["lines", "ticks", ""]
+
+TEXT_CHARS = frozenset("0123456789.,-= ")
+"""What an amount's written text may hold: digits, separators, spaces."""
+MARK_CHARS = frozenset(".,-=")
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,11 @@ class FieldTruth:
     degradation (the axis-aligned hull when the page is turned). Digit boxes
     may stick out of it where a digit crosses the frame. ``value`` skips
     empty comb cells; an empty field has value "".
+
+    ``text`` is set only for an amount written with separators: the whole
+    written text ("1,250.00", "1250.-", "12 000="), whose digits are
+    ``value``; "" for every other field. ``marks`` are the separators' ink
+    boxes (page pixels, after degradation), in writing order.
     """
 
     name: str
@@ -48,6 +58,8 @@ class FieldTruth:
     digits: tuple[DigitTruth, ...] = ()
     comb_style: CombStyle = ""  # comb fields: "lines" (full separators) or "ticks"
     label: str = ""  # the printed label next to the field, for humans
+    text: str = ""  # an amount's written text with separators and spaces; else ""
+    marks: tuple[tuple[str, BBox], ...] = ()  # (".", box) per written separator
 
     def __post_init__(self) -> None:
         if self.kind not in ("comb", "string"):
@@ -60,6 +72,18 @@ class FieldTruth:
             raise ValueError(f"{self.name}: a string field has cells=0, got {self.cells}")
         if self.digits and "".join(d.value for d in self.digits) != self.value:
             raise ValueError(f"{self.name}: digit boxes do not spell the value {self.value!r}")
+        if self.text:
+            if self.kind != "string":
+                raise ValueError(f"{self.name}: only a string field has a written text")
+            if set(self.text) - TEXT_CHARS:
+                raise ValueError(f"{self.name}: text may hold digits, .,-= and spaces only")
+            if "".join(c for c in self.text if c.isdigit()) != self.value:
+                raise ValueError(f"{self.name}: text {self.text!r} does not hold {self.value!r}")
+        if self.marks:
+            written = iter(c for c in self.text if c in MARK_CHARS)
+            # Each boxed mark is a written one, in order (a mark off the page has no box).
+            if not all(c in MARK_CHARS and c in written for c, _ in self.marks):
+                raise ValueError(f"{self.name}: marks {self.marks} are not marks of {self.text!r}")
 
 
 def reading_order(boxes: Sequence[BBox]) -> list[int]:

@@ -110,7 +110,7 @@ def write_jpeg(
 
 
 def _field_dict(f: FieldTruth) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "name": f.name,
         "kind": f.kind,
         "cells": f.cells,
@@ -120,6 +120,12 @@ def _field_dict(f: FieldTruth) -> dict[str, Any]:
         "label": f.label,
         "digits": [{"value": d.value, "bbox": d.bbox.as_list(), "cell": d.cell} for d in f.digits],
     }
+    # Amounts with separators only: truth files of other fields stay as they were.
+    if f.text:
+        out["text"] = f.text
+    if f.marks:
+        out["marks"] = [{"char": c, "bbox": b.as_list()} for c, b in f.marks]
+    return out
 
 
 def truth_to_dict(
@@ -171,6 +177,8 @@ def truth_from_dict(doc: dict[str, Any]) -> list[list[FieldTruth]]:
                     digits=digits,
                     comb_style=f["comb_style"],
                     label=f["label"],
+                    text=f.get("text", ""),
+                    marks=tuple((m["char"], BBox(*m["bbox"])) for m in f.get("marks", ())),
                 )
             )
         out.append(fields)
