@@ -276,6 +276,15 @@ def render_markdown(record: dict[str, Any]) -> str:
         )
     a = s["all"]
     lines = [
+        "exact: the output value is the decimal the written text means; ok: accepted "
+        "automatically at the default threshold, and of those, wrong; separators right: "
+        "every mark found in its place and none invented (a comma read as a point counts "
+        "as wrong here, though the value comes out right); digits only: a reader that "
+        "drops the separators; Tesseract: `--psm 7`, whitelist `0123456789.,-=`, on the "
+        "true box, its text parsed by the same rules. Bare digits (`plain`) go to review "
+        "by design: with no decimal separator or closing mark a missed point cannot be "
+        "told from a sum 100 times larger.",
+        "",
         f"{p['cheques']} cheques (seed {p['seed']}), {p['digits']} digits, {p['dpi']} dpi, "
         "read with a template drafted from the clean page.",
         "",

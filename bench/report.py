@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import amounts
 import forms
 import mnist
 import speed
@@ -26,6 +27,7 @@ SECTIONS = (
     ("Classifier: MNIST, held-out writers, throughput", "mnist.json", mnist.render_markdown),
     ("Forms: held-out optdigits writers on synthetic forms", "forms.json", forms.render_markdown),
     ("Forms: the generator's own stroke digits", "forms_synth.json", forms.render_markdown),
+    ("Cheque amounts and dates through a template", "amounts.json", amounts.render_markdown),
     ("Speed: CLI against pdftoppm", "speed.json", speed.render_markdown),
 )
 

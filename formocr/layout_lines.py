@@ -13,6 +13,7 @@ resolution (work / scale); ``Geometry.to_page`` maps deskewed -> page pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -250,14 +251,19 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
             if ox1 - ox0 < MIN_BOX_W * dpi:
                 continue
             ya, yb = top.y + top.t / 2.0, bot.y - bot.t / 2.0
-            walls: list[tuple[float, float, bool]] = []
+            walls: list[_Wall] = []
             # Look a little past the shared stretch: a neighbour's side there tells
             # a line merged with the neighbour's from one running on.
             for a, b, gap in _walls(vcum, ox0 - 3 * r, ox1 + 3 * r, ya, yb, r, max_t):
                 if gap and _broken(dark, top, ox0, ox1, gap) and _broken(dark, bot, ox0, ox1, gap):
-                    walls += [(a, float(gap[0]), True), (float(gap[1]), b, True)]
+                    g0, g1 = float(gap[0]), float(gap[1])
+                    walls += [_Wall(a, g0, True, g0, a), _Wall(g1, b, True, b, g1)]
+                elif gap:
+                    # A side with a stroke along it (a bold digit touching
+                    # it): the stroke is inside the box, on whichever side.
+                    walls.append(_Wall(a, b, False, float(gap[0]), float(gap[1])))
                 else:
-                    walls.append((a, b, False))
+                    walls.append(_Wall(a, b, False, b, a))
             cands += [(not ok, rank, f) for f, ok in _boxes(walls, ya, yb, top, bot, horiz, r, dpi)]
         # Boxes whose lines end at their sides first, then the nearest bottom;
         # each part of the top line goes to one box.
@@ -270,6 +276,20 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
     return _drop_nested(frames, 2 * r)
 
 
+class _Wall(NamedTuple):
+    """A full-height vertical between two lines: columns a..b; ``split`` when it
+    is the sides of two boxes printed side by side. ``left`` is where a box
+    to its right begins, ``right`` where a box to its left ends: the wall's
+    edges, or, for a side with a stroke along it, the inner edge of the
+    printed line on that side."""
+
+    a: float
+    b: float
+    split: bool
+    left: float
+    right: float
+
+
 def _along(horiz: np.ndarray, seg: _Seg, a: float, b: float) -> bool:
     """Does the line ``seg`` run all along columns a..b?"""
     y = int(round(seg.y))
@@ -278,7 +298,7 @@ def _along(horiz: np.ndarray, seg: _Seg, a: float, b: float) -> bool:
 
 
 def _boxes(
-    walls: list[tuple[float, float, bool]],
+    walls: list[_Wall],
     y0: float,
     y1: float,
     top: _Seg,
@@ -297,23 +317,23 @@ def _boxes(
     min_w = max(MIN_BOX_W * dpi, MIN_CELL * (y1 - y0))
     # Walls closer than a cell with both lines running between them are one
     # wall: a divider with a tall stroke beside it.
-    merged: list[tuple[float, float, bool]] = []
+    merged: list[_Wall] = []
     for w in walls:
         if merged:
-            a, b, split = merged[-1]
+            p = merged[-1]
             if (
-                w[0] - b < min_w
-                and not (split or w[2])
-                and _along(horiz, top, b, w[0])
-                and _along(horiz, bot, b, w[0])
+                w.a - p.b < min_w
+                and not (p.split or w.split)
+                and _along(horiz, top, p.b, w.a)
+                and _along(horiz, bot, p.b, w.a)
             ):
-                merged[-1] = (a, w[1], False)
+                merged[-1] = _Wall(p.a, w.b, False, w.b, p.a)
                 continue
         merged.append(w)
     walls = merged
     inside = [
         b - a >= min_w and _along(horiz, top, a, b) and _along(horiz, bot, a, b)
-        for (_, a, _), (b, _, _) in zip(walls[:-1], walls[1:], strict=True)
+        for a, b in ((w1.left, w2.right) for w1, w2 in zip(walls[:-1], walls[1:], strict=True))
     ]
     frames, k = [], 0
     while k < len(inside):
@@ -324,9 +344,9 @@ def _boxes(
         while j + 1 < len(inside) and inside[j + 1]:
             j += 1
         left, right = walls[k], walls[j + 1]
-        f = Frame(left[1], y0, right[0], y1, tuple((a, b) for a, b, _ in walls[k + 1 : j + 1]))
-        ends = (left[2] or min(top.x0, bot.x0) >= left[0] - r) and (
-            right[2] or max(top.x1, bot.x1) <= right[1] + r
+        f = Frame(left.left, y0, right.right, y1, tuple((w.a, w.b) for w in walls[k + 1 : j + 1]))
+        ends = (left.split or min(top.x0, bot.x0) >= left.a - r) and (
+            right.split or max(top.x1, bot.x1) <= right.b + r
         )
         # No digit box is much narrower than half its height.
         if f.w >= MIN_ASPECT * f.h:
