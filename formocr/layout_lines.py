@@ -255,6 +255,16 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
             # Look a little past the shared stretch: a neighbour's side there tells
             # a line merged with the neighbour's from one running on.
             for a, b, gap in _walls(vcum, ox0 - 3 * r, ox1 + 3 * r, ya, yb, r, max_t):
+                if gap == (-1, -1):
+                    # A bold stroke filling a side where both lines end there
+                    # (a 1 written against the side): the side, the printed
+                    # line at its outer edge. Elsewhere it is handwriting.
+                    lw = float(max(2, top.t, bot.t))
+                    if abs(top.x0 - a) <= r and abs(bot.x0 - a) <= r:
+                        walls.append(_Wall(a, b, False, a + lw, a))
+                    elif abs(top.x1 - b) <= r and abs(bot.x1 - b) <= r:
+                        walls.append(_Wall(a, b, False, b, b - lw))
+                    continue
                 if gap and _broken(dark, top, ox0, ox1, gap) and _broken(dark, bot, ox0, ox1, gap):
                     g0, g1 = float(gap[0]), float(gap[1])
                     walls += [_Wall(a, g0, True, g0, a), _Wall(g1, b, True, b, g1)]
@@ -384,8 +394,11 @@ def _walls(
     walls: list[tuple[float, float, tuple[int, int] | None]] = []
     for s, e in zip(starts, ends, strict=True):
         if e - s > max_t:
+            # Too thick for a printed line: a bold stroke, perhaps merged
+            # with a side. Returned with gap (-1, -1); the caller decides.
+            walls.append((float(s + a), float(e + a), (-1, -1)))
             continue
-        if walls and s + a - walls[-1][1] <= 2 * r:
+        if walls and walls[-1][2] != (-1, -1) and s + a - walls[-1][1] <= 2 * r:
             walls[-1] = (walls[-1][0], float(e + a), (int(walls[-1][1]), int(s + a)))
         else:
             walls.append((float(s + a), float(e + a), None))

@@ -217,3 +217,24 @@ def test_touching_pair_drawn_is_split() -> None:
 def test_rejects_colour_input() -> None:
     with pytest.raises(ValueError, match="greyscale"):
         find_fields(np.zeros((10, 10, 3), np.uint8))
+
+
+@pytest.mark.parametrize("gap", [0, 4])
+def test_bold_stroke_along_a_side_stays_inside_the_box(gap: int) -> None:
+    """A marker 1 written against a box's side, touching it or a hair away:
+    the box is still found, whole, and the stroke is its digit."""
+    page = np.full((700, 1400), 255, np.uint8)
+    boxes = []
+    for k in range(6):
+        x0, y0 = 150 + k * 160, 250
+        cv2.rectangle(page, (x0, y0), (x0 + 90, y0 + 120), 0, 3)
+        left = k % 2 == 0
+        bx = x0 + 3 + gap if left else x0 + 90 - 3 - gap - 22
+        page[y0 + 3 : y0 + 118, bx : bx + 22] = 0  # touches the top and bottom lines too
+        boxes.append(BBox(x0 - 1, y0 - 1, 93, 123))
+    fields = find_fields(page, 300)
+    assert len(fields) == 6
+    for f, b in zip(fields, boxes, strict=True):
+        assert (f.kind, f.cells) == ("comb", 1)
+        assert f.bbox.iou(b) > 0.85
+        assert len(f.digits) == 1
