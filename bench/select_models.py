@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mnist-dir", type=Path, default=None)
     ap.add_argument("--optdigits", type=Path, default=OPTDIGITS)
     ap.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
+    ap.add_argument(
+        "--cascade", type=float, nargs="*", default=[0.99, 0.999], help="shift_below values"
+    )
+    ap.add_argument("--temperature", type=float, default=1.6, help="for the cascade's test")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
 
@@ -76,18 +80,34 @@ def main(argv: list[str] | None = None) -> int:
         for tta in (False, True)
     }
     rows = []
+    # Shifts: none, all (export --tta), or a cascade (export --shift-below P):
+    # digits under P (at the temperature given) read again with the shifts.
+    modes: list[tuple[str, float | None]] = [("no", None), ("all", None)]
+    modes += [(f"<{p:g}", p) for p in args.cascade]
     for r in range(1, len(models) + 1):
         for combo in itertools.combinations(range(len(models)), r):
-            for tta in (False, True):
+            for mode, below in modes:
                 row: dict[str, object] = {
                     "members": [str(args.checkpoints[i]) for i in combo],
-                    "shifts": tta,
-                    "passes": len(combo) * (5 if tta else 1),
+                    "shifts": mode,
                 }
+                passes = []
                 for k, (_, y) in sets.items():
-                    logits = np.mean([cache[(i, tta)][k] for i in combo], axis=0)
+                    one = np.mean([cache[(i, False)][k] for i in combo], axis=0)
+                    five = np.mean([cache[(i, True)][k] for i in combo], axis=0)
+                    if mode == "no":
+                        logits, share = one, 0.0
+                    elif below is None:
+                        logits, share = five, 1.0
+                    else:
+                        z = one / args.temperature
+                        p = np.exp(z - z.max(1, keepdims=True))
+                        unsure = (p / p.sum(1, keepdims=True)).max(1) < below
+                        logits, share = np.where(unsure[:, None], five, one), float(unsure.mean())
                     row[f"{k}_acc"] = float((logits.argmax(1) == y).mean())
                     row[f"{k}_nll"] = _nll(logits, y)
+                    passes.append(len(combo) * (1 + 4 * share))
+                row["passes"] = round(float(np.mean(passes)), 2)
                 rows.append(row)
     keys = [k for k in rows[0] if k.endswith("_acc") or k.endswith("_nll")]
     print("members | shifts | passes | " + " | ".join(keys))

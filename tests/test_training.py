@@ -193,6 +193,22 @@ def test_shift_averaged_export_keeps_parity(trained: Path, tmp_path: Path) -> No
     assert len(DigitClassifier(path).classify([np.full((30, 20), 255, np.uint8)])) == 1
 
 
+def test_runtime_shift_cascade_matches_the_shifted_graph(trained: Path, tmp_path: Path) -> None:
+    """``shift_below`` = 1.0 re-reads every digit with the shifts: the same logits
+    as the graph exported with ``tta``; 0.0 re-reads none: the plain model."""
+    rng = np.random.default_rng(0)
+    x = (rng.random((16, 1, 28, 28)) < 0.15).astype(np.float32)
+    plain, tta = tmp_path / "plain.onnx", tmp_path / "tta.onnx"
+    export([trained], plain, shift_below=1.0)
+    export([trained], tta, tta=True)
+    every = DigitClassifier(plain)
+    assert every.shift_below == 1.0
+    np.testing.assert_allclose(every.logits(x), DigitClassifier(tta).logits(x), atol=1e-4)
+    export([trained], plain, shift_below=0.0)
+    none = DigitClassifier(plain)
+    np.testing.assert_allclose(none.logits(x), none._run(x), atol=1e-6)
+
+
 def test_validation_split_does_not_depend_on_the_training_seed(fake_mnist: Path) -> None:
     """A fine-tune with another seed must not train on its parent's validation digits."""
     from training.train import prepare

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from formocr.classify import SHIFTS
 from formocr.normalize import PREPROCESS_VERSION
 from training.train import load_checkpoint
 
@@ -38,7 +39,7 @@ class ShiftAveraged(nn.Module):
     Shifts pad with paper (zeros), so no ink wraps around the edges.
     """
 
-    SHIFTS = ((0, 0), (0, 1), (0, -1), (1, 0), (-1, 0))
+    SHIFTS = SHIFTS  # the runtime's, so a cascade (``shift_below``) matches exactly
 
     def __init__(self, inner: nn.Module) -> None:
         super().__init__()
@@ -93,6 +94,7 @@ def export(
     temperature: float = 1.0,
     metrics: dict[str, Any] | None = None,
     tta: bool = False,
+    shift_below: float | None = None,
 ) -> dict[str, Any]:
     """Write ``out`` (.onnx) and its card (.json); returns the card."""
     loaded = [load_checkpoint(p) for p in checkpoints]
@@ -128,6 +130,8 @@ def export(
         "architecture": "conv-autoencoder (Zeng, Meng, Guo) + FC 784-500-10",
         "members": len(models),
         "test_time_shifts": len(ShiftAveraged.SHIFTS) if tta else 1,
+        # The runtime re-reads digits under this confidence with the shifts.
+        "shift_below": shift_below,
         "input": {"name": "input", "shape": ["batch", 1, 28, 28], "dtype": "float32"},
         "output": {"name": "logits", "shape": ["batch", 10]},
         "opset": OPSET,
