@@ -24,8 +24,8 @@ WORK_DPI = 150.0
 MAX_SKEW_DEG = 5.0
 # Below this the page is treated as straight (saves a warp of the page).
 MIN_SKEW_DEG = 0.05
-# A printed line is at most this thick (inches; 0.7 mm) ...
-MAX_LINE_IN = 0.027
+# A printed line is at most this thick (inches; 1 mm) ...
+MAX_LINE_IN = 0.04
 # ... and at least this much darker than the paper (grey levels).
 LINE_DARK = 24
 
@@ -197,10 +197,17 @@ class _Seg:
     t: int  # thickness
 
 
+def _max_line(dpi: float) -> int:
+    """Thickest printed line, in work pixels: MAX_LINE_IN, plus the two pixels
+    the reduction (dark spread before resizing) and anti-aliasing add to any
+    line, so a 0.5 mm rule is not taken for a marker stroke."""
+    return max(4, int(round(MAX_LINE_IN * dpi))) + 2
+
+
 def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
     """Long horizontal lines: components of the mask, with their core rows."""
     segs = []
-    max_t = max(4, int(round(MAX_LINE_IN * dpi)))
+    max_t = _max_line(dpi)
     for x, y, w, _, own in components(horiz, min_w=int(MIN_LINE_IN * dpi)):
         rows = own.sum(axis=1)
         # Handwriting merged into a line thickens it locally; the core rows
@@ -215,7 +222,31 @@ def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
         thick = float(np.median(cols[cols > 0]))
         if thick <= max_t and t <= 2 * max_t:
             segs.append(_Seg(x, x + w, y + (core[0] + core[-1]) / 2.0, t))
-    return segs
+    return _drop_inner_bars(segs, dpi)
+
+
+def _drop_inner_bars(segs: list[_Seg], dpi: float) -> list[_Seg]:
+    """Leave out runs inside a box that are much thicker than its lines: a
+    bold digit's bar from side to side (a marker 9's loop in a small box).
+
+    The box is a line above and one below, a plausible box apart, both
+    running along the whole run; printed rules of one box are alike, so a
+    run twice as thick as both is ink, not a rule. A line shared by two
+    stacked rows of boxes is as thin as theirs, and stays.
+    """
+    slack = 1.5  # work pixels
+    ordered = sorted(segs, key=lambda s: s.y)
+
+    def encloses(a: _Seg, s: _Seg) -> bool:
+        return a.x0 <= s.x0 + slack and a.x1 >= s.x1 - slack and s.t >= 2 * a.t
+
+    out = []
+    for i, s in enumerate(ordered):
+        above = [a for a in ordered[:i] if s.y - a.y <= MAX_BOX_H * dpi and encloses(a, s)]
+        below = [b for b in ordered[i + 1 :] if b.y - s.y <= MAX_BOX_H * dpi and encloses(b, s)]
+        if not any(MIN_BOX_H * dpi <= b.y - a.y <= MAX_BOX_H * dpi for a in above for b in below):
+            out.append(s)
+    return out
 
 
 def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
@@ -237,7 +268,7 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
     vcum = np.diff(cv2.integral(vert // 255, sdepth=cv2.CV_32S), axis=1)
     segs = sorted(_h_segments(horiz, dpi), key=lambda s: s.y)
     r = max(2, int(round(0.025 * dpi)))
-    max_t = max(4, int(round(MAX_LINE_IN * dpi)))
+    max_t = _max_line(dpi)
     frames = []
     for i, top in enumerate(segs):
         cands: list[tuple[bool, int, Frame]] = []

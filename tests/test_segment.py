@@ -238,3 +238,57 @@ def test_bold_stroke_along_a_side_stays_inside_the_box(gap: int) -> None:
         assert (f.kind, f.cells) == ("comb", 1)
         assert f.bbox.iou(b) > 0.85
         assert len(f.digits) == 1
+
+
+def _grid_of_boxes(line_mm: float, dpi: int, seed: int = 3) -> tuple[np.ndarray, list[BBox]]:
+    """28 separate one-digit boxes, 4 rows of 7 (15 x 18 mm), turned 1.2 degrees."""
+    from training.synth.strokes import random_style, render_digit
+
+    rng = np.random.default_rng(seed)
+    style = random_style(rng)
+    s = dpi / 300
+    page = np.full((int(3508 * s), int(2480 * s)), 250, np.uint8)
+    lw = max(1, int(round(line_mm / 25.4 * dpi)))
+    boxes = []
+    for r in range(4):
+        for c in range(7):
+            x0, y0 = int((300 + c * 260) * s), int((600 + r * 300) * s)
+            x1, y1 = x0 + int(180 * s), y0 + int(220 * s)
+            cv2.rectangle(page, (x0, y0), (x1, y1), 40, lw)
+            boxes.append(BBox(x0, y0, x1 - x0, y1 - y0))
+            img = render_digit(int(rng.integers(10)), int(150 * s), rng, style)
+            h, w = img.shape
+            ox, oy = (x0 + x1) // 2 - w // 2, (y0 + y1) // 2 - h // 2
+            page[oy : oy + h, ox : ox + w] = np.minimum(page[oy : oy + h, ox : ox + w], img)
+    m = cv2.getRotationMatrix2D((page.shape[1] / 2, page.shape[0] / 2), 1.2, 1.0)
+    page = cv2.warpAffine(page, m, page.shape[::-1], borderValue=250)
+    page = np.clip(page + rng.normal(0, 6, page.shape), 0, 255).astype(np.uint8)
+    return page, boxes
+
+
+@pytest.mark.parametrize(("line_mm", "dpi"), [(0.15, 300), (0.35, 200), (0.5, 150), (0.7, 300)])
+def test_a_grid_of_28_single_boxes_with_thin_or_bold_rules(line_mm: float, dpi: int) -> None:
+    """Every box of a 28-box form is its own one-digit field, in reading order,
+    however thick its rules (0.15-0.7 mm) and at 150-300 dpi."""
+    page, _ = _grid_of_boxes(line_mm, dpi)
+    fields = find_fields(page, dpi)
+    assert len(fields) == 28
+    assert all((f.kind, f.cells, len(f.digits)) == ("comb", 1, 1) for f in fields)
+    rows = [fields[i : i + 7] for i in range(0, 28, 7)]
+    for row in rows:
+        assert [f.bbox.x for f in row] == sorted(f.bbox.x for f in row)
+    assert [row[0].bbox.y for row in rows] == sorted(row[0].bbox.y for row in rows)
+
+
+def test_a_bold_bar_across_a_small_box_does_not_split_it() -> None:
+    """A marker stroke from side to side half-way down (a 9's loop, a 4's bar)
+    is as long as a rule, but twice as thick as the box's own lines."""
+    page = np.full((400, 900), 255, np.uint8)
+    for k in range(4):
+        x0, y0 = 100 + k * 160, 120
+        cv2.rectangle(page, (x0, y0), (x0 + 70, y0 + 100), 0, 2)
+        page[y0 + 45 : y0 + 58, x0 + 2 : x0 + 69] = 0  # the bar, touching both sides
+        page[y0 + 15 : y0 + 45, x0 + 50 : x0 + 62] = 0  # and a stroke above it
+    fields = find_fields(page, 300)
+    assert len(fields) == 4
+    assert all((f.kind, f.cells) == ("comb", 1) and f.bbox.h > 95 for f in fields)
