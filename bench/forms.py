@@ -208,6 +208,22 @@ class FieldScore:
     def exact(self) -> bool:
         return self.matched and self.pred == self.truth
 
+    @classmethod
+    def spurious(cls, f: FieldResult, **base: Any) -> FieldScore:
+        """A field read where no true field is."""
+        return cls(
+            **base,
+            truth_name="",
+            field_kind="",
+            cells=0,
+            truth="",
+            pred=f.value,
+            pred_name=f.name,
+            confidence=f.confidence,
+            status=f.status,
+            pred_bbox=tuple(f.bbox),
+        )
+
     def alignment(self) -> tuple[int, int]:
         if not self.matched:
             return len(self.truth), 0
@@ -257,22 +273,7 @@ def match_page(
             s.pred, s.pred_name, s.confidence, s.status = f.value, f.name, f.confidence, f.status
             s.iou, s.pred_bbox = round(score, 3), tuple(f.bbox)
         out.append(s)
-    for fi, f in enumerate(fields):
-        if fi not in used:
-            out.append(
-                FieldScore(
-                    **base,
-                    truth_name="",
-                    field_kind="",
-                    cells=0,
-                    truth="",
-                    pred=f.value,
-                    pred_name=f.name,
-                    confidence=f.confidence,
-                    status=f.status,
-                    pred_bbox=tuple(f.bbox),
-                )
-            )
+    out += [FieldScore.spurious(f, **base) for fi, f in enumerate(fields) if fi not in used]
     return out
 
 

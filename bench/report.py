@@ -21,6 +21,7 @@ import amounts
 import forms
 import mnist
 import speed
+import templates
 from benchlib import OUT, REPO
 
 SECTIONS = (
@@ -28,6 +29,11 @@ SECTIONS = (
     ("Forms: held-out optdigits writers on synthetic forms", "forms.json", forms.render_markdown),
     ("Forms: the generator's own stroke digits", "forms_synth.json", forms.render_markdown),
     ("Cheque amounts and dates through a template", "amounts.json", amounts.render_markdown),
+    (
+        "Template mode: registered forms, turned, shifted, rescaled, colour, faint",
+        "templates.json",
+        templates.render_markdown,
+    ),
     ("Speed: CLI against pdftoppm", "speed.json", speed.render_markdown),
 )
 

@@ -17,5 +17,6 @@ REPEATS=${REPEATS:-3}
 "$PY" bench/forms.py --pages "$PAGES"
 "$PY" bench/forms.py --pages "$PAGES" --digits synth
 "$PY" bench/amounts.py --cheques "${CHEQUES:-60}"
+"$PY" bench/templates.py
 "$PY" bench/speed.py --pages "$SPEED_PAGES" --repeats "$REPEATS"
 "$PY" bench/report.py --model-note "${MODEL_NOTE:-}" --machine-note "${MACHINE_NOTE:-}"
