@@ -87,9 +87,5 @@ def test_mnist_test_accuracy_is_what_the_card_says(mnist_test_accuracy: float) -
 
 @pytest.mark.mnist
 @needs_mnist
-@pytest.mark.xfail(
-    strict=True,
-    reason="acceptance target 99.6% not reached: the shipped model reads 99.50% (BENCHMARKS.md)",
-)
 def test_mnist_test_accuracy_meets_the_target(mnist_test_accuracy: float) -> None:
     assert mnist_test_accuracy >= 0.996
