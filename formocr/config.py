@@ -10,10 +10,10 @@ from formocr.template import Template
 
 # A field whose least certain digit is below this goes to human review.
 # Fitted by bench/calibrate.py on a held-out seed range of the forms benchmark
-# (100 pages, 497 fields with digits; the model card's temperature applied):
-# the lowest threshold that kept field error among accepted fields at or
-# under 0.5%, half the 1% promised, as a margin for pages unlike those.
-DEFAULT_MIN_CONFIDENCE = 0.925
+# (250 pages, 1,174 fields; the model card's temperature applied): the lowest
+# threshold that kept field error among accepted fields at or under 0.5%,
+# half the 1% promised, as a margin for pages unlike those.
+DEFAULT_MIN_CONFIDENCE = 0.993
 DEFAULT_DPI = 300
 # About an A0 sheet at 300 dpi; more than that is almost surely a wrong --dpi.
 DEFAULT_MAX_MEGAPIXELS = 150.0
