@@ -290,7 +290,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         "",
         md_table(head, rows),
         "",
-        f'Registered: {pct(a["registered"], 1)}. Date (DDMMYYYY, `check = "date"`) read '
+        f'Template drafted and page registered: {pct(a["registered"], 1)}. Date (DDMMYYYY, `check = "date"`) read '
         f"exactly: {pct(a['date_read'], 1)}; of those, passing the date rule: "
         f"{pct(a['date_rule_passed_when_right'], 1)}; of the {a['date_wrong']} misread dates "
         f"the rule caught {a['date_wrong_caught_by_rule']} (not a real date), and "

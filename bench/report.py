@@ -28,6 +28,11 @@ SECTIONS = (
     ("Classifier: MNIST, held-out writers, throughput", "mnist.json", mnist.render_markdown),
     ("Forms: held-out optdigits writers on synthetic forms", "forms.json", forms.render_markdown),
     ("Forms: the generator's own stroke digits", "forms_synth.json", forms.render_markdown),
+    (
+        "Forms, a larger sample: 200 more pages (seeds from 30,000), no Tesseract",
+        "large/forms.json",
+        forms.render_markdown,
+    ),
     ("Cheque amounts and dates through a template", "amounts.json", amounts.render_markdown),
     (
         "Template mode: registered forms, turned, shifted, rescaled, colour, faint",

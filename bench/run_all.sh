@@ -16,6 +16,7 @@ REPEATS=${REPEATS:-3}
 "$PY" bench/mnist.py
 "$PY" bench/forms.py --pages "$PAGES"
 "$PY" bench/forms.py --pages "$PAGES" --digits synth
+"$PY" bench/forms.py --pages "${LARGE_PAGES:-200}" --seed 30000 --no-tesseract --out bench/out/large
 "$PY" bench/amounts.py --cheques "${CHEQUES:-60}"
 "$PY" bench/templates.py
 "$PY" bench/speed.py --pages "$SPEED_PAGES" --repeats "$REPEATS"
