@@ -51,7 +51,7 @@ from forms import (  # noqa: E402
     tesseract_read,
 )
 
-from formocr.amount import parse_amount  # noqa: E402
+from formocr.amount import parse_amount, split_text  # noqa: E402
 from formocr.config import ScanConfig  # noqa: E402
 from formocr.template import Template, TemplateField  # noqa: E402
 from formocr.types import BBox, PageImage  # noqa: E402
@@ -66,16 +66,6 @@ AMOUNT_CHARS = "0123456789.,-="
 def _skeleton(text: str) -> str:
     """The marks of a written amount in their places: "1,250.00" -> "d,ddd.dd"."""
     return re.sub(r"[0-9]", "d", text.replace(" ", ""))
-
-
-def _marks_of(text: str) -> tuple[str, list[tuple[int, str]]]:
-    digits, marks = "", []
-    for ch in text:
-        if ch.isdigit():
-            digits += ch
-        elif ch in ".,-=":
-            marks.append((len(digits), ch))
-    return digits, marks
 
 
 def _cheque_template(
@@ -182,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 angle = page_skew(page, truth)
                 crop = inner_crop(page, amount.bbox, angle)
                 text, _, _ = tesseract_read(tess, crop, tmp, AMOUNT_CHARS)
-                d, m = _marks_of(text)
+                d, m = split_text(text)
                 row["tesseract"] = text
                 row["tesseract_value"] = parse_amount(d, m).value if d else None
             rows.append(row)

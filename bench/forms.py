@@ -209,6 +209,19 @@ class FieldScore:
         return self.matched and self.pred == self.truth
 
     @classmethod
+    def of_truth(cls, t: FieldTruth, pred: str | None = None, **base: Any) -> FieldScore:
+        """A true field, and what a reader read for it (None: nothing matched)."""
+        return cls(
+            **base,
+            truth_name=t.name,
+            field_kind=t.kind,
+            cells=t.cells,
+            truth=t.value,
+            pred=pred,
+            truth_bbox=tuple(t.bbox),
+        )
+
+    @classmethod
     def spurious(cls, f: FieldResult, **base: Any) -> FieldScore:
         """A field read where no true field is."""
         return cls(
@@ -258,15 +271,7 @@ def match_page(
     }
     out = []
     for ti, t in enumerate(truth):
-        s = FieldScore(
-            **base,
-            truth_name=t.name,
-            field_kind=t.kind,
-            cells=t.cells,
-            truth=t.value,
-            pred=None,
-            truth_bbox=tuple(t.bbox),
-        )
+        s = FieldScore.of_truth(t, **base)
         if ti in t_of:
             fi, score = t_of[ti]
             f = fields[fi]
@@ -666,17 +671,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if rc:
                         crashes.append(f"seed {spec.seed} {t.name}: exit status {rc}")
                     t_scores.append(
-                        FieldScore(
+                        FieldScore.of_truth(
+                            t,
+                            value,
                             page=spec.index + 1,
                             seed=spec.seed,
                             page_kind=spec.kind,
                             degradation=spec.degradation,
-                            truth_name=t.name,
-                            field_kind=t.kind,
-                            cells=t.cells,
-                            truth=t.value,
-                            pred=value,
-                            truth_bbox=tuple(t.bbox),
                         )
                     )
         tess = {"all": accuracy(t_scores)}

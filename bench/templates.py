@@ -244,20 +244,10 @@ def score_page(
     """FieldScores of one variant page: every true field, then unmatched template fields."""
     fields: dict[str, FieldResult] = {f.name: f for f in res.fields} if res is not None else {}
     clean_of = pair_truth(lay.truth, truth)
+    base = {"page": page_no, "seed": lay.seed, "page_kind": "form", "degradation": v.name}
     out = []
     for t, ci in zip(truth, clean_of, strict=True):
-        s = FieldScore(
-            page=page_no,
-            seed=lay.seed,
-            page_kind="form",
-            degradation=v.name,
-            truth_name=t.name,
-            field_kind=t.kind,
-            cells=t.cells,
-            truth=t.value,
-            pred=None,
-            truth_bbox=tuple(t.bbox),
-        )
+        s = FieldScore.of_truth(t, **base)
         name = lay.field_of.get(ci) if ci is not None else None
         f = fields.get(name) if name is not None else None
         if f is not None:
@@ -266,7 +256,6 @@ def score_page(
             if s.iou >= MATCH_IOU:
                 s.pred, s.confidence, s.status = f.value, f.confidence, f.status
         out.append(s)
-    base = {"page": page_no, "seed": lay.seed, "page_kind": "form", "degradation": v.name}
     out += [FieldScore.spurious(fields[n], **base) for n in lay.extra if n in fields]
     return out
 
@@ -296,17 +285,7 @@ def tesseract_page(
         times.append(secs)
         if rc:
             crashes.append(f"{v.name} seed {base['seed']} {t.name}: exit status {rc}")
-        scores.append(
-            FieldScore(
-                **base,
-                truth_name=t.name,
-                field_kind=t.kind,
-                cells=t.cells,
-                truth=t.value,
-                pred=value,
-                truth_bbox=tuple(t.bbox),
-            )
-        )
+        scores.append(FieldScore.of_truth(t, value, **base))
     return scores, times, crashes
 
 

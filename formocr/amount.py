@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["AmountReading", "parse_amount", "raw_text"]
+__all__ = ["AmountReading", "parse_amount", "raw_text", "split_text"]
 
 _CLOSE = frozenset("-=")
 _SEP = frozenset(".,")
@@ -62,6 +62,17 @@ def raw_text(digits: str, marks: Sequence[tuple[int, str]]) -> str:
         out.append(ch)
     out.extend(m[1] for m in ordered[k:])
     return "".join(out)
+
+
+def split_text(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """The inverse of ``raw_text``: "1 250,00" -> ("125000", [(4, ",")]); spaces are no marks."""
+    digits, marks = "", []
+    for ch in text:
+        if ch.isdigit():
+            digits += ch
+        elif not ch.isspace():
+            marks.append((len(digits), ch))
+    return digits, marks
 
 
 def _tokens(text: str) -> list[str]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import FakeClassifier
 
-from formocr.amount import parse_amount, raw_text
+from formocr.amount import parse_amount, raw_text, split_text
 from formocr.api import scan_page
 from formocr.config import ScanConfig
 from formocr.segment import find_fields
@@ -17,17 +17,6 @@ from formocr.template import TemplateField
 from formocr.template_draft import draft_template
 from formocr.types import BBox, FieldLayout, PageImage
 from training.synth import Degradation, FieldTruth, make_cheque, make_form_page, write_png
-
-
-def marks_of(text: str) -> tuple[str, list[tuple[int, str]]]:
-    """Split a written amount into its digits and (position, mark) pairs."""
-    digits, marks = "", []
-    for ch in text:
-        if ch.isdigit():
-            digits += ch
-        elif ch != " ":
-            marks.append((len(digits), ch))
-    return digits, marks
 
 
 @pytest.mark.parametrize(
@@ -52,7 +41,7 @@ def marks_of(text: str) -> tuple[str, list[tuple[int, str]]]:
     ],
 )
 def test_amounts_people_write(written: str, value: str) -> None:
-    digits, marks = marks_of(written)
+    digits, marks = split_text(written)
     reading = parse_amount(digits, marks)
     assert reading.value == value
     assert reading.reason is None
@@ -72,7 +61,7 @@ def test_amounts_people_write(written: str, value: str) -> None:
     ],
 )
 def test_amounts_that_make_no_sense_go_to_review(written: str, why: str) -> None:
-    digits, marks = marks_of(written)
+    digits, marks = split_text(written)
     reading = parse_amount(digits, marks)
     assert reading.value is None
     assert reading.reason is not None and why in reading.reason
