@@ -183,7 +183,21 @@ def _pages(
         max_megapixels=config.max_megapixels,
         dropout=config.dropout,
     ):
-        yield scan_page(page, config, classifier)
+        try:
+            result = scan_page(page, config, classifier)
+        except (ModelError, MemoryError):
+            raise
+        except Exception as e:
+            # A bug on one page must not cost the document's other pages.
+            log.debug("%s p.%d: unexpected error", path, page.page, exc_info=True)
+            msg = (
+                f"{path}: page {page.page}: unexpected error ({type(e).__name__}: {e}); "
+                "please report it"
+            )
+            log.error("%s", msg)
+            h, w = page.image.shape
+            result = PageResult(page=page.page, width=w, height=h, dpi=page.dpi, error=msg)
+        yield result
         progress.page(str(path), page.page)
 
 

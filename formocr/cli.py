@@ -7,7 +7,8 @@ Exceptions become exit codes in one place (:func:`_exit_codes`):
     1  unexpected error (a bug: report it with the -v traceback)
     2  usage error (click)
     3  nothing to scan: no path exists, or none holds a supported file
-    4  some documents (or, with --template, pages) failed; the others were written
+    4  some documents or pages failed (a page that did not register, or hit a
+       bug); the others were written
     5  the model is missing, corrupt or does not match its card
     6  the output could not be written
     7  a form template is invalid (not TOML, a bad field, names used twice)

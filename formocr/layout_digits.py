@@ -213,6 +213,9 @@ def _cut_path(mask: np.ndarray, lo: int, hi: int, ideal: float) -> tuple[float, 
     """
     h = mask.shape[0]
     lo, hi = max(0, lo), min(mask.shape[1], hi)
+    if hi <= lo:  # no room to search: a straight cut
+        lo = min(max(0, int(round(ideal))), mask.shape[1] - 1)
+        hi = lo + 1
     cols = np.arange(lo, hi)
     # Ink costs 1 a pixel; straying from the ideal cut and slanting, a little.
     cost = mask[:, lo:hi].astype(np.float32) + 0.02 * np.abs(cols - ideal) / max(hi - lo, 1)
@@ -500,7 +503,9 @@ def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
         expected = aspect * height
         paths: list[np.ndarray] = []
         if blob.w > SPLIT * expected:
-            n = max(2, int(round(blob.w / (PITCH * expected))))
+            # Blur can squash a row of digits into a band of little height:
+            # no piece narrower than a third of the blob's height.
+            n = max(2, int(round(blob.w / max(PITCH * expected, blob.h / 3.0, 1.0))))
             pitch = blob.w / n
             # Paths avoid ink on a slightly fattened mask, so they cannot slip
             # diagonally through a thin stroke.

@@ -207,8 +207,13 @@ def white_dividers(
 ) -> None:
     """Erase each divider's line: the vertical-line columns nearest its place."""
     x0, y0, x1, y1 = interior
+    # A divider the grid fit had to place is, in a comb of ticks, a tick the
+    # marks missed (a speck on its top, a stroke beside it): look for it as
+    # tall as the others, or its stub would be left as a "1".
+    tops = [m.top for _, m in dividers if m is not None and not m.strong]
+    missing_top = int(np.median(tops)) if tops else y0
     for pos, m in dividers:
-        top = m.top if m is not None and not m.strong else y0
+        top = missing_top if m is None else m.top if not m.strong else y0
         c = int(round(pos)) - x0
         a, b = max(0, c - r), min(vert.shape[1], c + r + 1)
         if b <= a:

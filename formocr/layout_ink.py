@@ -6,6 +6,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+# How far the paper level may dip (grey levels) below its brightest within
+# PAPER_REACH_IN (inches), see ``darkness``.
+PAPER_DIP = 8
+PAPER_REACH_IN = 0.15
+
 Component = tuple[int, int, int, int, np.ndarray]  # x, y, w, h, own pixels (0/1)
 
 
@@ -14,11 +19,16 @@ def _odd(n: float) -> int:
     return k if k % 2 else k + 1
 
 
-def darkness(grey: np.ndarray, dpi: float) -> np.ndarray:
+def darkness(grey: np.ndarray, dpi: float, steady: bool = False) -> np.ndarray:
     """How much darker than the local paper each pixel is (uint8, 0 = paper).
 
     The paper level is a max filter wide enough to step over lines and pen
-    strokes, smoothed: uneven lighting and tinted paper cancel out.
+    strokes, smoothed: uneven lighting and tinted paper cancel out. A marker
+    blob wider than the filter pulls the smoothed level down around it, and
+    a faint box line under it can fade out of the line mask. ``steady``
+    (for finding lines) lets the level fall at most ``PAPER_DIP`` below the
+    brightest level within ``PAPER_REACH_IN``: lighting changes far more
+    slowly than that.
     """
     k = _odd(0.04 * dpi)
     # Smooth before the max filter, or the paper level sits on top of the noise.
@@ -26,6 +36,11 @@ def darkness(grey: np.ndarray, dpi: float) -> np.ndarray:
     paper = cv2.dilate(paper, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     b = _odd(0.15 * dpi)
     paper = cv2.blur(paper, (b, b))
+    if not steady:
+        return cv2.subtract(paper, grey)
+    r = _odd(PAPER_REACH_IN * dpi)
+    floor = cv2.dilate(paper, cv2.getStructuringElement(cv2.MORPH_RECT, (r, r)))
+    paper = np.maximum(paper, floor.astype(np.int16) - PAPER_DIP).astype(np.uint8)
     return cv2.subtract(paper, grey)
 
 

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeClassifier, needs_poppler, write_pdf, write_png
+from conftest import (
+    FakeClassifier,
+    fake_find_fields,
+    needs_poppler,
+    write_pdf,
+    write_png,
+    write_tiff,
+)
 
 from formocr.api import ScanConfig, scan, scan_document
 from formocr.errors import DocumentError, InputError, ModelError
@@ -86,20 +93,29 @@ def test_bad_documents_fail_and_the_batch_goes_on(
     assert "no such file" in (docs[2].error or "")
 
 
-def test_unexpected_error_in_one_document_is_contained(
+def test_unexpected_error_on_one_page_is_contained(
     tmp_path: Path, fake_segment, fake_classifier: FakeClassifier
 ) -> None:
+    """A bug on one page costs that page alone: it carries the error, the
+    document's other pages and the next document are read."""
+    calls = iter(range(100))
+
     def explode(page: np.ndarray, dpi: float | None = None) -> list:
-        if page.shape[1] == 123:
+        if next(calls) == 1:
             raise RuntimeError("boom")
-        return []
+        return fake_find_fields(page, dpi)
 
     fake_segment(explode)
-    write_png(tmp_path / "a.png", np.full((50, 123), 255, np.uint8))
+    write_tiff(tmp_path / "a.tiff", frames=3)
     write_png(tmp_path / "b.png")
     docs = list(scan([tmp_path], classifier=fake_classifier))
-    assert [d.status for d in docs] == ["failed", "ok"]
-    assert "unexpected error (RuntimeError: boom)" in (docs[0].error or "")
+    assert [d.status for d in docs] == ["ok", "ok"]
+    first = docs[0].pages
+    assert [p.page for p in first] == [1, 2, 3]
+    assert [len(p.fields) for p in first] == [2, 0, 2]
+    assert first[0].error is None and first[2].error is None
+    assert "page 2: unexpected error (RuntimeError: boom)" in (first[1].error or "")
+    assert len(docs[1].pages[0].fields) == 2
 
 
 def test_model_error_stops_the_batch(tmp_path: Path, fake_segment: object) -> None:

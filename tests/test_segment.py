@@ -3,12 +3,14 @@ training.synth, plus a few pages drawn here for layouts it does not make."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import cv2
 import numpy as np
 import pytest
 
+from formocr.layout_frame import Mark, white_dividers
 from formocr.normalize import normalize
 from formocr.segment import find_fields
 from formocr.types import BBox, FieldLayout
@@ -61,8 +63,11 @@ def test_clean_forms(seed: int, dpi: int) -> None:
     assert_layout(find_fields(page, dpi), truth, counts=0.85)
 
 
-@pytest.mark.parametrize("angle", [-3.0, 3.0])
+@pytest.mark.parametrize("angle", [-3.0, 3.0, 9.0, -12.0])
 def test_skewed_page_boxes_in_page_coordinates(angle: float) -> None:
+    """Skew is measured and undone up to MAX_SKEW_DEG (past about 7 degrees,
+    by looking again at the page turned back), and boxes are reported on the
+    page as scanned."""
     deg = Degradation(rotation_deg=(angle, angle), blur_sigma=(0.5, 0.5), noise_sigma=(4, 4))
     page, truth = make_form_page(np.random.default_rng(11), 200, degradation=deg)
     fields = find_fields(page, 200)
@@ -78,6 +83,16 @@ def test_skewed_page_boxes_in_page_coordinates(angle: float) -> None:
 def test_harsh_scans(seed: int) -> None:
     page, truth = make_form_page(np.random.default_rng(seed), 200, degradation=Degradation.harsh())
     assert_layout(find_fields(page, 200), truth, counts=0.8)
+
+
+def test_a_page_blurred_past_reading_does_not_crash() -> None:
+    """Blur of sigma 5 px at 300 dpi squashes a row of digits into a low band;
+    splitting it once asked for pieces under a pixel wide and raised."""
+    deg = dataclasses.replace(Degradation.scan(), blur_sigma=(5.0, 5.0))
+    page, truth = make_form_page(np.random.default_rng(70009), 300, degradation=deg)
+    fields = find_fields(page, 300)
+    assert len(fields) <= len(truth)
+    assert all(d.image.shape[0] > 0 and d.image.shape[1] > 0 for f in fields for d in f.digits)
 
 
 def test_600_dpi_salt_and_pepper_makes_no_digits() -> None:
@@ -199,6 +214,21 @@ def test_ticks_comb_drawn() -> None:
     assert (f.kind, f.cells, len(f.digits)) == ("comb", 10, 9)
 
 
+def test_a_tick_the_marks_missed_is_whited_out_too() -> None:
+    """The grid fit places a divider where a tick was not seen as one (a
+    stroke beside its top): its stub must go, or it is read as a 1."""
+    h, w, pitch, tick = 60, 300, 50, 15
+    ink = np.zeros((h, w), np.uint8)
+    dividers: list[tuple[float, Mark | None]] = []
+    for k in range(1, 6):
+        x = k * pitch
+        ink[h - tick :, x - 1 : x + 2] = 255
+        dividers.append((float(x), None if k == 2 else Mark(x, x - 1, x + 1, h - tick - 2, False)))
+    clean = ink.copy()
+    white_dividers(clean, ink > 0, (0, 0, w, h), dividers, 4)
+    assert not clean.any()
+
+
 def test_touching_pair_drawn_is_split() -> None:
     dpi = 300
     page = np.full((_mm(dpi, 30), _mm(dpi, 90)), 255, np.uint8)
@@ -219,7 +249,7 @@ def test_rejects_colour_input() -> None:
         find_fields(np.zeros((10, 10, 3), np.uint8))
 
 
-@pytest.mark.parametrize("gap", [0, 4])
+@pytest.mark.parametrize("gap", [0, 4, 6, 8, 12])
 def test_bold_stroke_along_a_side_stays_inside_the_box(gap: int) -> None:
     """A marker 1 written against a box's side, touching it or a hair away:
     the box is still found, whole, and the stroke is its digit."""
@@ -292,3 +322,21 @@ def test_a_bold_bar_across_a_small_box_does_not_split_it() -> None:
     fields = find_fields(page, 300)
     assert len(fields) == 4
     assert all((f.kind, f.cells) == ("comb", 1) and f.bbox.h > 95 for f in fields)
+
+
+def test_a_marker_stroke_on_a_faint_comb_does_not_break_its_line() -> None:
+    """A wide marker 1 against a divider, touching a faint bottom line: the
+    paper level around the blob must not sink so far that the line under it
+    fades out and the comb falls apart."""
+    rng = np.random.default_rng(0)
+    page = np.full((500, 1400), 232.0)
+    x0, y0, cw, h = 150, 150, 110, 130
+    for k in range(7):
+        cv2.line(page, (x0 + k * cw, y0), (x0 + k * cw, y0 + h), 195, 2)
+    for y in (y0, y0 + h):
+        cv2.line(page, (x0, y), (x0 + 6 * cw, y), 195, 2)
+    page[y0 + 20 : y0 + h + 2, x0 + cw + 4 : x0 + cw + 44] = 60
+    page = np.clip(page + rng.normal(0, 6, page.shape), 0, 255).astype(np.uint8)
+    (f,) = find_fields(page, 300)
+    assert (f.kind, f.cells, len(f.digits)) == ("comb", 6, 1)
+    assert f.bbox.iou(BBox(x0, y0, 6 * cw, h)) > 0.9

@@ -72,6 +72,9 @@ def train(
             help="Your own labelled digits, DIR/<digit>/*.png; repeatable.", file_okay=False
         ),
     ] = None,
+    synthetic: Annotated[
+        int, typer.Option(help="Mix in this many digits drawn by the project's stroke generator.")
+    ] = 0,
     epochs: int = 20,
     seed: int = 0,
     batch_size: int = 128,
@@ -109,6 +112,7 @@ def train(
             workers=workers,
             optdigits=str(optdigits) if optdigits else None,
             extra=tuple(str(p) for p in extra or ()),
+            synthetic=synthetic,
             init=str(init) if init else None,
             augment=AugmentConfig.finetune() if finetune else AugmentConfig(),
         )

@@ -171,6 +171,25 @@ def load_optdigits(path: Path) -> DigitSet:
     return DigitSet(path.stem, np.stack(images), np.array(labels, np.int64))
 
 
+def synthetic_digits(n: int, seed: int, per_writer: int = 50) -> DigitSet:
+    """``n`` digits drawn by the project's stroke generator, classes balanced.
+
+    Each run of ``per_writer`` digits shares one random writer style, and the
+    ink height varies from 20 to 64 px, as cells do on 150-600 dpi scans.
+    """
+    from training.synth.strokes import random_style, render_digit
+
+    rng = np.random.default_rng((seed, 0x5EED))
+    images = np.empty(n, object)
+    labels = np.arange(n, dtype=np.int64) % 10
+    style = random_style(rng)
+    for i in range(n):
+        if i % per_writer == 0:
+            style = random_style(rng)
+        images[i] = render_digit(int(labels[i]), int(rng.integers(20, 65)), rng, style)
+    return DigitSet(f"synthetic-{n}", images, labels)
+
+
 def load_folder(root: Path) -> DigitSet:
     """Labelled images laid out as ROOT/<digit>/*.png (any common image type)."""
     images, labels = [], []

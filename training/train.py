@@ -28,6 +28,7 @@ from training.data import (
     load_optdigits,
     mnist_checksums,
     sha256_file,
+    synthetic_digits,
 )
 from training.model import ConvAutoencoder, ModelConfig
 
@@ -50,6 +51,7 @@ class TrainConfig:
     optdigits_repeat: int = 5
     extra: tuple[str, ...] = ()  # folders of the user's own digits, DIR/<digit>/*.png
     extra_repeat: int = 5
+    synthetic: int = 0  # digits from the project's stroke generator, mixed into training
     init: str | None = None  # checkpoint to fine-tune from
     workers: int = 1
     threads: int = 2
@@ -111,6 +113,9 @@ def prepare(cfg: TrainConfig, mnist_dir: Path | None) -> dict[str, object]:
         own = load_folder(Path(folder))
         train_sets += [own] * cfg.extra_repeat
         data.setdefault("extra", {})[folder] = len(own)  # type: ignore[index]
+    if cfg.synthetic:
+        train_sets.append(synthetic_digits(cfg.synthetic, cfg.seed))
+        data["synthetic"] = {"count": cfg.synthetic, "seed": cfg.seed}
     return {"train": _concat(train_sets), "evals": evals, "data": data}
 
 
