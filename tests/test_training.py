@@ -216,3 +216,23 @@ def test_validation_split_does_not_depend_on_the_training_seed(fake_mnist: Path)
     a = prepare(TrainConfig(seed=1, val_size=100), fake_mnist)["evals"]["mnist_val"]
     b = prepare(TrainConfig(seed=2, val_size=100), fake_mnist)["evals"]["mnist_val"]
     np.testing.assert_array_equal(a.images, b.images)
+
+
+def test_synthetic_digits_join_the_training_set(fake_mnist: Path) -> None:
+    """--synthetic N: N stroke digits from the project's generator, classes
+    balanced, dark ink on light paper, added to training and never to validation."""
+    from training.data import synthetic_digits
+    from training.train import prepare
+
+    syn = synthetic_digits(40, seed=3)
+    assert len(syn) == 40 and np.bincount(syn.labels).tolist() == [4] * 10
+    for img in syn.images:
+        assert img.dtype == np.uint8 and 20 <= img.shape[0] <= 64
+        assert img[0, 0] == 255 and img.min() < 128  # paper corner, some ink
+    base = prepare(TrainConfig(val_size=100), fake_mnist)
+    more = prepare(TrainConfig(val_size=100, synthetic=40), fake_mnist)
+    assert len(more["train"][1]) == len(base["train"][1]) + 40
+    assert more["data"]["synthetic"] == {"count": 40, "seed": 0}
+    np.testing.assert_array_equal(
+        base["evals"]["mnist_val"].images, more["evals"]["mnist_val"].images
+    )
