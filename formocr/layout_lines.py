@@ -33,6 +33,10 @@ MAX_LINE_IN = 0.04
 # ... and at least this much darker than the paper (grey levels).
 LINE_DARK = 24
 
+# Pieces of one faint line, broken by the mask, are joined across this much
+# (inches; 1.5 mm).
+JOIN_GAP_IN = 0.06
+
 # Plausible interior size of a printed box, in inches.
 MIN_BOX_H, MAX_BOX_H = 0.12, 1.0
 MIN_BOX_W, MAX_BOX_W = 0.08, 10.0
@@ -253,6 +257,34 @@ def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
     return _drop_inner_bars(segs, dpi)
 
 
+def _join_pieces(segs: list[_Seg], dark: np.ndarray, dpi: float) -> list[_Seg]:
+    """Join pieces of one line broken where it is faint: collinear, at most
+    JOIN_GAP_IN apart, and the gap between them at least half a line dark.
+
+    A faint rule blurred by the scan hovers about LINE_DARK; where it dips
+    under, the mask breaks it, and a box whose top line stops short of its
+    side is no box. Two boxes side by side have paper between their lines,
+    and stay apart.
+    """
+    out: list[_Seg] = []
+    gap_max = JOIN_GAP_IN * dpi
+    for s in sorted(segs, key=lambda s: (round(s.y), s.x0)):
+        for k, p in enumerate(out):
+            gap = s.x0 - p.x1
+            if not (0 <= gap <= gap_max and abs(s.y - p.y) <= max(1.5, 0.5 * max(s.t, p.t))):
+                continue
+            y = int(round((s.y + p.y) / 2))
+            t = max(s.t, p.t)
+            band = dark[max(0, y - t // 2 - 1) : y + t // 2 + 2, p.x1 : s.x0]
+            if band.size == 0 or float(band.max(axis=0).mean()) >= 0.5 * LINE_DARK:
+                w0, w1 = p.x1 - p.x0, s.x1 - s.x0
+                out[k] = _Seg(p.x0, s.x1, (p.y * w0 + s.y * w1) / (w0 + w1), t)
+                break
+        else:
+            out.append(s)
+    return out
+
+
 def _drop_inner_bars(segs: list[_Seg], dpi: float) -> list[_Seg]:
     """Leave out runs inside a box that are much thicker than its lines: a
     bold digit's bar from side to side (a marker 9's loop in a small box).
@@ -294,7 +326,7 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
     horiz, vert = line_masks(dark, dpi)
     # Column sums down to each row: the x difference of the integral image.
     vcum = np.diff(cv2.integral(vert // 255, sdepth=cv2.CV_32S), axis=1)
-    segs = sorted(_h_segments(horiz, dpi), key=lambda s: s.y)
+    segs = sorted(_join_pieces(_h_segments(horiz, dpi), dark, dpi), key=lambda s: s.y)
     r = max(2, int(round(0.025 * dpi)))
     max_t = _max_line(dpi)
     frames = []

@@ -340,3 +340,17 @@ def test_a_marker_stroke_on_a_faint_comb_does_not_break_its_line() -> None:
     (f,) = find_fields(page, 300)
     assert (f.kind, f.cells, len(f.digits)) == ("comb", 6, 1)
     assert f.bbox.iou(BBox(x0, y0, 6 * cw, h)) > 0.9
+
+
+def test_a_faint_line_that_fades_for_a_millimetre_still_closes_its_box() -> None:
+    """A light rule whose darkness dips under the line threshold for 1 mm:
+    the two pieces are one line, and the box is found."""
+    rng = np.random.default_rng(0)
+    page = np.full((500, 1200), 235.0)
+    x0, y0, w, h = 200, 150, 600, 120
+    cv2.rectangle(page, (x0, y0), (x0 + w, y0 + h), 200, 2)
+    page[y0 - 1 : y0 + 2, x0 + 300 : x0 + 312] = 216
+    page = cv2.GaussianBlur(page, (0, 0), 1.0)
+    page = np.clip(page + rng.normal(0, 3, page.shape), 0, 255).astype(np.uint8)
+    (f,) = find_fields(page, 300)
+    assert f.kind == "string" and f.bbox.iou(BBox(x0, y0, w, h)) > 0.95
