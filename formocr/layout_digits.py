@@ -101,6 +101,8 @@ class BoxLayout:
     # A string box's ink too small for a digit: separators, or dirt.
     specks: tuple[Blob, ...] = ()
     marks: tuple[MarkInk, ...] = ()
+    # A comb's cell edges: the interior's sides and the dividers between.
+    edges: tuple[float, ...] = ()
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -360,7 +362,15 @@ def analyse_box(
         if d is not None:
             digits.append(d)
             singles.append((blob.w, blob.h))
-    return BoxLayout("comb", cells, interior, frame.outer, tuple(digits), singles=tuple(singles))
+    return BoxLayout(
+        "comb",
+        cells,
+        interior,
+        frame.outer,
+        tuple(digits),
+        singles=tuple(singles),
+        edges=tuple(float(e) for e in edges),
+    )
 
 
 def writer_aspect(layouts: Iterable[BoxLayout]) -> float:

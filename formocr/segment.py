@@ -21,21 +21,26 @@ __all__ = ["find_fields"]
 # An undivided box at most this much wider than tall is a one-digit box
 # (a one-cell comb), not a digit string.
 SINGLE_ASPECT = 1.3
+# Cells of a divided box all at least this many times wider than tall are
+# boxes for digit strings printed touching, not a comb: a comb's cell holds
+# one digit, and no digit is that wide.
+WIDE_CELL = 1.6
 
 
 def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]:
     """Printed boxes of a greyscale page, with their digits, in reading order.
 
     ``page`` is greyscale uint8, dark ink on light paper, any skew up to about
-    5 degrees. ``dpi`` sets the physical scale of every threshold; when
+    12 degrees. ``dpi`` sets the physical scale of every threshold; when
     unknown it is guessed from the page size (A4-ish paper, or a cheque-sized
     strip when the page is more than 1.6 times longer than wide).
 
     A box divided into evenly spaced cells, by full-height lines or by ticks
     rising from its bottom edge, is a ``"comb"`` field with one digit per
     cell (empty cells left out). Separate boxes are separate fields, however
-    close: an undivided box at most ``SINGLE_ASPECT`` times wider than tall is
-    a one-cell comb, so a date written in eight single boxes comes out as
+    close, and so are boxes printed sharing their sides when each is at
+    least ``WIDE_CELL`` times wider than tall. An undivided box at most
+    ``SINGLE_ASPECT`` times wider than tall is a one-cell comb, so a date written in eight single boxes comes out as
     eight one-cell combs. This keeps the layout what was printed; the caller
     (or a template) decides which boxes make one value. Any other box is a
     ``"string"`` field, segmented into digits left to right, touching digits
@@ -56,7 +61,7 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
         dpi = guess_dpi(page.shape)
     geom = page_geometry(page, float(dpi))
     frames = find_frames(geom.work_dark, geom.work_dpi)
-    boxes = [b for b in (_analyse(page, geom, f) for f in _reading_order(frames)) if b]
+    boxes = [b for f in _reading_order(frames) for b in _analyse(page, geom, f)]
     aspect = writer_aspect(b[0] for b in boxes)
     return [_field(geom, split_blobs(box, aspect), x, y) for box, x, y in boxes]
 
@@ -107,10 +112,12 @@ def _to_page(geom: Geometry, x: float, y: float, w: float, h: float) -> BBox:
     return BBox(int(px0), int(py0), int(px1 - px0), int(py1 - py0))
 
 
-def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> tuple[BoxLayout, int, int] | None:
+def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> list[tuple[BoxLayout, int, int]]:
     """Cut the box out of the page at full resolution and analyse it.
 
-    Returns the layout and the cut-out's origin in deskewed coordinates.
+    Returns the layout and the cut-out's origin in deskewed coordinates; for
+    boxes printed touching, each wide enough for a digit string (see
+    ``WIDE_CELL``), one layout per box.
     """
     s = geom.scale
     # How far the work-resolution estimate may be off, in full-res pixels.
@@ -127,8 +134,15 @@ def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> tuple[BoxLayout, int
     box = analyse_box(grey, est, walls, geom.dpi, search, single)
     ix0, iy0, ix1, iy1 = box.interior
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
-        return None
-    return box, X0, Y0
+        return []
+    e = box.edges
+    if box.kind == "comb" and len(e) > 2 and min(np.diff(e)) >= WIDE_CELL * (iy1 - iy0):
+        # No digit is that wide: boxes for strings, printed sharing sides.
+        return [
+            (analyse_box(grey, (a, iy0, b, iy1), [], geom.dpi, search), X0, Y0)
+            for a, b in zip(e[:-1], e[1:], strict=True)
+        ]
+    return [(box, X0, Y0)]
 
 
 def _field(geom: Geometry, box: BoxLayout, X0: int, Y0: int) -> FieldLayout:

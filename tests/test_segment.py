@@ -354,3 +354,22 @@ def test_a_faint_line_that_fades_for_a_millimetre_still_closes_its_box() -> None
     page = np.clip(page + rng.normal(0, 3, page.shape), 0, 255).astype(np.uint8)
     (f,) = find_fields(page, 300)
     assert f.kind == "string" and f.bbox.iou(BBox(x0, y0, w, h)) > 0.95
+
+
+def test_boxes_for_digit_strings_printed_touching_are_separate_fields() -> None:
+    """A row of boxes sharing their sides, each wide enough for a string, is
+    not a comb of four cells: four string fields, every digit found."""
+    dpi = 300
+    page = np.full((_mm(dpi, 60), _mm(dpi, 200)), 255, np.uint8)
+    x, y0, bh = _mm(dpi, 10), _mm(dpi, 20), _mm(dpi, 10)
+    boxes = []
+    for mm, text in ((30, "407"), (40, "2851"), (25, "96"), (45, "31470")):
+        w = _mm(dpi, mm)
+        cv2.rectangle(page, (x, y0), (x + w, y0 + bh), 0, 2)
+        for k, ch in enumerate(text):
+            _digit(page, ch, x + _mm(dpi, 3) + k * _mm(dpi, 7), y0 + bh // 5, int(bh * 0.6), 3)
+        boxes.append((BBox(x, y0, w, bh), len(text)))
+        x += w
+    fields = find_fields(page, dpi)
+    assert [(f.kind, len(f.digits)) for f in fields] == [("string", n) for _, n in boxes]
+    assert all(f.bbox.iou(b) > 0.9 for f, (b, _) in zip(fields, boxes, strict=True))
