@@ -74,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=CALIBRATION_SEED)
     ap.add_argument("--max-error", type=float, default=0.01)
     ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=OUT, help="folder for calibration.json")
     args = ap.parse_args(argv)
     record = run_record("bench/calibrate.py", argv)
 
@@ -130,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
     record["result"] = result
     finish_record(record)
-    write_json(OUT / "calibration.json", record)
+    write_json(args.out / "calibration.json", record)
     print(file=sys.stderr)
     for k, v in result.items():
         print(k, v)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import amounts
+import box28
 import forms
 import mnist
 import speed
@@ -33,6 +34,7 @@ SECTIONS = (
         "large/forms.json",
         forms.render_markdown,
     ),
+    ("A 28-box form, no template", "box28.json", box28.render_markdown),
     ("Cheque amounts and dates through a template", "amounts.json", amounts.render_markdown),
     (
         "Template mode: registered forms, turned, shifted, rescaled, colour, faint",

@@ -17,6 +17,7 @@ REPEATS=${REPEATS:-3}
 "$PY" bench/forms.py --pages "$PAGES"
 "$PY" bench/forms.py --pages "$PAGES" --digits synth
 "$PY" bench/forms.py --pages "${LARGE_PAGES:-200}" --seed 30000 --no-tesseract --out bench/out/large
+"$PY" bench/box28.py --pages "${BOX28_PAGES:-10}"
 "$PY" bench/amounts.py --cheques "${CHEQUES:-60}"
 "$PY" bench/templates.py
 "$PY" bench/speed.py --pages "$SPEED_PAGES" --repeats "$REPEATS"
