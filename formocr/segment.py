@@ -40,11 +40,11 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
     cell (empty cells left out). Separate boxes are separate fields, however
     close, and so are boxes printed sharing their sides when each is at
     least ``WIDE_CELL`` times wider than tall. An undivided box at most
-    ``SINGLE_ASPECT`` times wider than tall is a one-cell comb, so a date written in eight single boxes comes out as
-    eight one-cell combs. This keeps the layout what was printed; the caller
-    (or a template) decides which boxes make one value. Any other box is a
-    ``"string"`` field, segmented into digits left to right, touching digits
-    split.
+    ``SINGLE_ASPECT`` times wider than tall is a one-cell comb, so a date
+    written in eight single boxes comes out as eight one-cell combs. This
+    keeps the layout what was printed; the caller (or a template) decides
+    which boxes make one value. Any other box is a ``"string"`` field,
+    segmented into digits left to right, touching digits split.
 
     Fields come top to bottom in rows (boxes whose heights overlap by half
     are a row, judged on the deskewed page), left to right within a row.
