@@ -30,16 +30,23 @@ Interior = tuple[int, int, int, int]  # x0, y0, x1, y1 (end exclusive)
 
 
 def _line_band(
-    profile: np.ndarray, lo: int, hi: int, least: float = 0.45
+    profile: np.ndarray, lo: int, hi: int, least: float = 0.45, expect: float | None = None
 ) -> tuple[int, int] | None:
-    """Rows (or columns) of the strongest line in profile[lo:hi] (coverage 0..1)."""
+    """Rows (or columns) of the strongest line in profile[lo:hi] (coverage 0..1).
+
+    Of lines about as strong (a side, and a stroke along its inside that
+    runs from line to line), the one nearest ``expect`` (default: the
+    middle of the window).
+    """
+    mid = (lo + hi - 1) / 2.0 if expect is None else expect
     lo, hi = max(0, lo), min(len(profile), hi)
     if hi <= lo:
         return None
     seg = profile[lo:hi]
-    peak = int(np.argmax(seg))
-    if seg[peak] < least:
+    if seg.max() < least:
         return None
+    strong = np.nonzero(seg >= 0.9 * seg.max())[0]
+    peak = int(strong[np.argmin(np.abs(strong + lo - mid))])
     thr = max(0.3, 0.5 * seg[peak])
     a = b = peak
     while a > 0 and seg[a - 1] >= thr:
@@ -66,10 +73,12 @@ def refine_interior(ink: np.ndarray, est: tuple[float, float, float, float], sea
     cy0, cy1 = max(0, y0 + search), min(H, y1 - search)
     rows = ink[:, cx0:cx1].mean(axis=1) if cx1 > cx0 else np.zeros(H)
     cols = ink[cy0:cy1, :].mean(axis=0) if cy1 > cy0 else np.zeros(W)
-    top = _line_band(rows, y0 - search, y0 + search)
-    bot = _line_band(rows, y1 - search, y1 + search)
-    left = _line_band(cols, x0 - search, x0 + search)
-    right = _line_band(cols, x1 - search, x1 + search)
+    # Each line lies just outside the interior: a stroke inside that runs
+    # along it is further in.
+    top = _line_band(rows, y0 - search, y0 + search, expect=y0 - 2)
+    bot = _line_band(rows, y1 - search, y1 + search, expect=y1 + 1)
+    left = _line_band(cols, x0 - search, x0 + search, expect=x0 - 2)
+    right = _line_band(cols, x1 - search, x1 + search, expect=x1 + 1)
     bands = []
     if top:
         bands.append((0, top[0], W, top[1]))

@@ -345,15 +345,19 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
             walls: list[_Wall] = []
             # Look a little past the shared stretch: a neighbour's side there tells
             # a line merged with the neighbour's from one running on.
+            lw = float(max(2, top.t, bot.t))
             for a, b, gap in _walls(vcum, ox0 - 3 * r, ox1 + 3 * r, ya, yb, r, max_t):
+                # Where both lines end at a vertical, it is the box's side,
+                # printed at its outer edge; one thicker than the lines is the
+                # side with a stroke along its inside (a 1 written against
+                # it, or a hair away at this resolution).
+                starts = abs(top.x0 - a) <= r and abs(bot.x0 - a) <= r
+                stops = abs(top.x1 - b) <= r and abs(bot.x1 - b) <= r
                 if gap == (-1, -1):
-                    # A bold stroke filling a side where both lines end there
-                    # (a 1 written against the side): the side, the printed
-                    # line at its outer edge. Elsewhere it is handwriting.
-                    lw = float(max(2, top.t, bot.t))
-                    if abs(top.x0 - a) <= r and abs(bot.x0 - a) <= r:
+                    # A bold stroke filling a side: elsewhere it is handwriting.
+                    if starts:
                         walls.append(_Wall(a, b, False, a + lw, a))
-                    elif abs(top.x1 - b) <= r and abs(bot.x1 - b) <= r:
+                    elif stops:
                         walls.append(_Wall(a, b, False, b, b - lw))
                     continue
                 if gap and _broken(dark, top, ox0, ox1, gap) and _broken(dark, bot, ox0, ox1, gap):
@@ -363,6 +367,10 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
                     # A side with a stroke along it (a bold digit touching
                     # it): the stroke is inside the box, on whichever side.
                     walls.append(_Wall(a, b, False, float(gap[0]), float(gap[1])))
+                elif b - a > lw + 1 and (starts or stops):
+                    walls.append(
+                        _Wall(a, b, False, a + lw if starts else b, b - lw if stops else a)
+                    )
                 else:
                     walls.append(_Wall(a, b, False, b, a))
             cands += [(not ok, rank, f) for f, ok in _boxes(walls, ya, yb, top, bot, horiz, r, dpi)]
@@ -428,7 +436,12 @@ def _boxes(
                 and _along(horiz, top, p.b, w.a)
                 and _along(horiz, bot, p.b, w.a)
             ):
-                merged[-1] = _Wall(p.a, w.b, False, w.b, p.a)
+                # Where the lines end at the pair, it is the box's side with a
+                # stroke just inside: the box begins (ends) at the printed
+                # line, and the stroke is its digit's.
+                left = p.b if abs(min(top.x0, bot.x0) - p.a) <= r else w.b
+                right = w.a if abs(max(top.x1, bot.x1) - w.b) <= r else p.a
+                merged[-1] = _Wall(p.a, w.b, False, left, right)
                 continue
         merged.append(w)
     walls = merged

@@ -373,3 +373,21 @@ def test_boxes_for_digit_strings_printed_touching_are_separate_fields() -> None:
     fields = find_fields(page, dpi)
     assert [(f.kind, len(f.digits)) for f in fields] == [("string", n) for _, n in boxes]
     assert all(f.bbox.iou(b) > 0.9 for f, (b, _) in zip(fields, boxes, strict=True))
+
+
+@pytest.mark.parametrize("gap", [4, 8, 12])
+def test_a_pen_1_against_a_comb_side_is_a_digit_not_the_side(gap: int) -> None:
+    """A 1 written down the first and the last cell, a hair inside the side,
+    from the top line to the bottom one: the sides stay where they are
+    printed and both strokes are digits (they once became the box's sides,
+    and the digits were lost)."""
+    page = np.full((600, 1400), 255, np.uint8)
+    x0, y0, cw, h = 200, 200, 110, 130
+    cv2.rectangle(page, (x0, y0), (x0 + 6 * cw, y0 + h), 0, 2)
+    for k in range(1, 6):
+        cv2.line(page, (x0 + k * cw, y0), (x0 + k * cw, y0 + h), 0, 2)
+    page[y0 + 1 : y0 + h, x0 + 1 + gap : x0 + 8 + gap] = 0
+    page[y0 + 1 : y0 + h, x0 + 6 * cw - 8 - gap : x0 + 6 * cw - 1 - gap] = 0
+    (f,) = find_fields(page, 300)
+    assert (f.kind, f.cells, len(f.digits)) == ("comb", 6, 2)
+    assert f.bbox.iou(BBox(x0, y0, 6 * cw, h)) > 0.95
