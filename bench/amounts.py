@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import finish_record, md_table, pct, run_record, write_json  # noqa: E402
+from benchlib import md_table, pct, publish, run_record  # noqa: E402
 from forms import (  # noqa: E402
     DEGRADATIONS,
     DPI,
@@ -187,10 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     record["scan_s_per_cheque"] = scan_s / max(1, len(rows))
     record["summary"] = summarise(rows)
     record["rows"] = rows
-    finish_record(record)
-    path = write_json(args.out / "amounts.json", record)
-    print(render_markdown(record))
-    print(f"written: {path}", file=sys.stderr)
+    publish(record, args.out / "amounts.json", render_markdown)
     return 0
 
 

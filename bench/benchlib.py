@@ -16,7 +16,7 @@ import platform
 import shlex
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +140,18 @@ def run_record(script: str, argv: Sequence[str] | None = None) -> dict[str, Any]
 def finish_record(record: dict[str, Any]) -> None:
     """Load at the end too: a training job that starts mid-run shows here."""
     record["machine"]["loadavg_at_end"] = machine_info()["loadavg_1_5_15"]
+
+
+def publish(
+    record: dict[str, Any], path: Path, render: Callable[[dict[str, Any]], str], note: str = ""
+) -> Path:
+    """Close the record, write it to ``path``, print its markdown (stdout)
+    and where it went (stderr)."""
+    finish_record(record)
+    out = write_json(path, record)
+    print(render(record))
+    print(f"written: {out}{note}", file=sys.stderr)
+    return out
 
 
 def write_json(path: Path, data: dict[str, Any]) -> Path:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from benchlib import OPTDIGITS, OUT, finish_record, md_table, pct, run_record, write_json
+from benchlib import OPTDIGITS, OUT, md_table, pct, publish, run_record
 from forms import DigitSource, HeldOutWriters
 
 from formocr.api import load_classifier, scan_page
@@ -104,10 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results[name] = {"pages": pages, "total": total}
         print(f"{name}: {total}", file=sys.stderr)
     record["results"] = results
-    finish_record(record)
-    path = write_json(args.out / "box28.json", record)
-    print(render_markdown(record))
-    print(f"written: {path}", file=sys.stderr)
+    publish(record, args.out / "box28.json", render_markdown)
     return 0
 
 

@@ -54,13 +54,12 @@ import numpy as np
 from benchlib import (
     OPTDIGITS,
     OUT,
-    finish_record,
     heldout_optdigits,
     md_table,
     pct,
+    publish,
     run_record,
     upscale_bitmap,
-    write_json,
 )
 
 from formocr.config import DEFAULT_MIN_CONFIDENCE, ScanConfig
@@ -730,10 +729,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "errors": errors,
         }
     )
-    finish_record(record)
-    out = write_json(args.out / f"forms{suffix}.json", record)
-    print(render_markdown(record))
-    print(f"\nwritten: {out}, {png}", file=sys.stderr)
+    publish(record, args.out / f"forms{suffix}.json", render_markdown, f", {png}")
     return 0
 
 

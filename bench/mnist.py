@@ -35,12 +35,11 @@ from benchlib import (
     MNIST_DIR,
     OPTDIGITS,
     OUT,
-    finish_record,
     heldout_optdigits,
     md_table,
     pct,
+    publish,
     run_record,
-    write_json,
 )
 
 from formocr.classify import DigitClassifier
@@ -169,10 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     record.update(
         {"model_load_s": load_s, "mnist_test": m, "optdigits_heldout": o, "throughput": speed}
     )
-    finish_record(record)
-    out = write_json(args.out / "mnist.json", record)
-    print(render_markdown(record))
-    print(f"\nwritten: {out}")
+    publish(record, args.out / "mnist.json", render_markdown)
     return 0
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from benchlib import OUT, finish_record, md_table, run_record, write_json
+from benchlib import OUT, md_table, publish, run_record
 
 from training.synth import Degradation, make_form_page, write_pdf
 
@@ -133,10 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "pdftoppm_s_per_page": med["pdftoppm"] / args.pages,
         }
     )
-    finish_record(record)
-    out = write_json(args.out / "speed.json", record)
-    print(render_markdown(record))
-    print(f"\nwritten: {out}", file=sys.stderr)
+    publish(record, args.out / "speed.json", render_markdown)
     return 0
 
 

@@ -70,14 +70,13 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import (  # noqa: E402
+from benchlib import (
     OPTDIGITS,
     OUT,
-    finish_record,
     md_table,
     pct,
+    publish,  # noqa: E402
     run_record,
-    write_json,
 )
 from forms import (  # noqa: E402
     DEGRADATIONS,
@@ -487,10 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "errors": errors,
         }
     )
-    finish_record(record)
-    out = write_json(args.out / "templates.json", record)
-    print(render_markdown(record))
-    print(f"\nwritten: {out} ({total_s:.0f} s)", file=sys.stderr)
+    publish(record, args.out / "templates.json", render_markdown, f" ({total_s:.0f} s)")
     return 0
 
 
