@@ -439,9 +439,9 @@ def _boxes(
                 # Where the lines end at the pair, it is the box's side with a
                 # stroke just inside: the box begins (ends) at the printed
                 # line, and the stroke is its digit's.
-                left = p.b if abs(min(top.x0, bot.x0) - p.a) <= r else w.b
-                right = w.a if abs(max(top.x1, bot.x1) - w.b) <= r else p.a
-                merged[-1] = _Wall(p.a, w.b, False, left, right)
+                inner_left = p.b if abs(min(top.x0, bot.x0) - p.a) <= r else w.b
+                inner_right = w.a if abs(max(top.x1, bot.x1) - w.b) <= r else p.a
+                merged[-1] = _Wall(p.a, w.b, False, inner_left, inner_right)
                 continue
         merged.append(w)
     walls = merged
