@@ -23,8 +23,10 @@ MIN_PITCH, MAX_PITCH = 0.3, 1.9
 # than the page-level LINE_DARK: at full resolution a line is not averaged
 # with its surroundings, and handwriting must not pass for ticks.
 MARK_DARK = 32
-# A tick rises at least this share of the interior height from the bottom.
-MIN_TICK = 0.12
+# A tick rises at least this share of the interior height from the bottom,
+# and at most MAX_TICK: a bar rising further is a stroke (a marker 1 that
+# stands on the bottom line).
+MIN_TICK, MAX_TICK = 0.12, 0.6
 
 Interior = tuple[int, int, int, int]  # x0, y0, x1, y1 (end exclusive)
 
@@ -165,7 +167,13 @@ def vertical_marks(
     for wa, wb in walls:
         if not any(m.a - r <= (wa + wb) / 2.0 <= m.b + r for m in marks):
             a, b = int(wa), int(np.ceil(wb))
-            marks.append(Mark((a + b - 1) / 2.0, a, b, y0, True))
+            # Seen at page level, where a bar that stops a hair short of the
+            # lines (a marker 1) can merge with them: a printed divider, even
+            # a faint one, meets both lines without a gap.
+            band = sub[:, max(0, a - x0 - 1) : max(0, b - x0 + 1)]
+            on = band.max(axis=1) >= MARK_DARK // 2 if band.size else np.zeros(h, bool)
+            if on[:end].all() and on[-end:].all() and on.mean() >= 0.7:
+                marks.append(Mark((a + b - 1) / 2.0, a, b, y0, True))
 
     rows = vert[::-1]
     run = np.zeros(w, np.int32)
@@ -195,7 +203,9 @@ def vertical_marks(
     ticks = [
         (a, b, int(run[a:b].max()))
         for a, b in _clusters(tall)
-        if b - a <= narrow and clean_top(a, b, int(run[a:b].max()))
+        if b - a <= narrow
+        and run[a:b].max() <= MAX_TICK * h
+        and clean_top(a, b, int(run[a:b].max()))
     ]
     if len(ticks) >= 2:
         med = float(np.median([t[2] for t in ticks]))

@@ -391,3 +391,20 @@ def test_a_pen_1_against_a_comb_side_is_a_digit_not_the_side(gap: int) -> None:
     (f,) = find_fields(page, 300)
     assert (f.kind, f.cells, len(f.digits)) == ("comb", 6, 2)
     assert f.bbox.iou(BBox(x0, y0, 6 * cw, h)) > 0.95
+
+
+@pytest.mark.parametrize("width", [6, 10])
+def test_pen_1s_stopping_short_of_the_lines_do_not_make_a_comb(width: int) -> None:
+    """Two 1s standing 4 px (0.3 mm) off both lines of a string box merge with
+    the lines at page resolution and look like dividers there; at full
+    resolution a printed divider meets both lines and these do not."""
+    page = np.full((400, 1000), 255, np.uint8)
+    x0, y0, w, h = 150, 120, 600, 110
+    cv2.rectangle(page, (x0, y0), (x0 + w, y0 + h), 0, 2)
+    for x, ch in zip((40, 130, 200, 270, 360), "81178", strict=True):
+        if ch == "1":
+            page[y0 + 6 : y0 + h - 5, x0 + x : x0 + x + width] = 0
+        else:
+            _digit(page, ch, x0 + x, y0 + 15, 80, 9)
+    (f,) = find_fields(page, 300)
+    assert (f.kind, f.cells, len(f.digits)) == ("string", 0, 5)
