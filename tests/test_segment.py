@@ -408,3 +408,16 @@ def test_pen_1s_stopping_short_of_the_lines_do_not_make_a_comb(width: int) -> No
             _digit(page, ch, x0 + x, y0 + 15, 80, 9)
     (f,) = find_fields(page, 300)
     assert (f.kind, f.cells, len(f.digits)) == ("string", 0, 5)
+
+
+def test_evenly_spaced_1s_standing_on_the_bottom_line_are_not_ticks() -> None:
+    """ "1111" written evenly, each 1 standing on the bottom line and rising
+    most of the way up: ticks rise at most MAX_TICK of the height, so these
+    stay digits (as ticks, the box became a comb and the 1s were whited out)."""
+    page = np.full((400, 1000), 255, np.uint8)
+    x0, y0, w, h = 150, 120, 450, 110
+    cv2.rectangle(page, (x0, y0), (x0 + w, y0 + h), 0, 2)
+    for x in (90, 180, 270, 360):
+        page[y0 + 25 : y0 + h, x0 + x : x0 + x + 6] = 0
+    (f,) = find_fields(page, 300)
+    assert (f.kind, len(f.digits)) == ("string", 4)
