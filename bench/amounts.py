@@ -51,9 +51,9 @@ from forms import (  # noqa: E402
     tesseract_read,
 )
 
-from formocr.amount import parse_amount, split_text  # noqa: E402
 from formocr.config import ScanConfig  # noqa: E402
-from formocr.template import Template, TemplateField  # noqa: E402
+from formocr.read.amount import parse_amount, split_text  # noqa: E402
+from formocr.templates.template import Template, TemplateField  # noqa: E402
 from formocr.types import BBox, PageImage  # noqa: E402
 from training.synth import make_cheque, write_png  # noqa: E402
 from training.synth.amounts import AMOUNT_FORMATS, expected_amount  # noqa: E402
@@ -72,7 +72,7 @@ def _cheque_template(
     clean: np.ndarray, truth: list[FieldTruth], tmp: Path
 ) -> tuple[Template, BBox]:
     """Draft the cheque's template from its clean page; name amount and date."""
-    from formocr.template_draft import draft_template
+    from formocr.templates.draft import draft_template
 
     drafted = draft_template(write_png(clean, tmp / "blank.png", DPI), name="cheque")
     amount = next(t for t in truth if t.label == "Amount")

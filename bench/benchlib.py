@@ -62,7 +62,7 @@ def upscale_bitmap(bitmap: np.ndarray, height: int = 128) -> np.ndarray:
 
 def model_info(model: Path | None = None) -> dict[str, Any]:
     """Name, sha256 and card facts of the model a run used (the shipped one by default)."""
-    from formocr.classify import default_model_path, load_card
+    from formocr.read.classify import default_model_path, load_card
 
     path = Path(model) if model else default_model_path()
     sha = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -30,9 +30,9 @@ from benchlib import OPTDIGITS, finish_record, run_record, write_json  # noqa: E
 from forms import HeldOutWriters, make_page, match_page, plan, reject_curve  # noqa: E402
 
 from formocr.api import scan_page  # noqa: E402
-from formocr.classify import DigitClassifier, softmax  # noqa: E402
 from formocr.config import ScanConfig  # noqa: E402
-from formocr.normalize import normalize_batch  # noqa: E402
+from formocr.read.classify import DigitClassifier, softmax  # noqa: E402
+from formocr.read.normalize import normalize_batch  # noqa: E402
 from formocr.types import PageImage, Prediction  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -3,7 +3,7 @@
     .venv/bin/python bench/mnist.py
     .venv/bin/python bench/mnist.py --limit 2000 --repeats 3   # a quick look
 
-Everything goes through ``formocr.classify.DigitClassifier.classify``, the
+Everything goes through ``formocr.read.classify.DigitClassifier.classify``, the
 path scans take (normalisation included):
 
 * MNIST test accuracy, all 10,000 digits (never used in training);
@@ -42,9 +42,9 @@ from benchlib import (
     run_record,
 )
 
-from formocr.classify import DigitClassifier
 from formocr.config import DEFAULT_MIN_CONFIDENCE
-from formocr.normalize import normalize_batch
+from formocr.read.classify import DigitClassifier
+from formocr.read.normalize import normalize_batch
 from training.data import load_mnist
 
 BLOCKS = 10

@@ -1,4 +1,4 @@
-"""Evaluate formocr.segment on synthetic pages with known truth.
+"""Evaluate formocr.layout.fields on synthetic pages with known truth.
 
     PYTHONPATH=. .venv/bin/python bench/segment_eval.py --pages 40
 
@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from formocr.segment import find_fields
+from formocr.layout.fields import find_fields
 from formocr.types import BBox
 from training.synth import Degradation, make_cheque, make_form_page, write_pdf, write_tiff
 
@@ -92,7 +92,7 @@ def main() -> None:
     args = ap.parse_args()
     clf = None
     if args.read:
-        from formocr.classify import DigitClassifier
+        from formocr.read.classify import DigitClassifier
 
         clf = DigitClassifier(threads=1)
 

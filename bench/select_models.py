@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from formocr.normalize import normalize_batch
+from formocr.read.normalize import normalize_batch
 from training.data import load_mnist, load_optdigits
 from training.export import ShiftAveraged
 from training.train import TrainConfig, load_checkpoint

@@ -7,7 +7,7 @@
 Each form layout (layout i: seed SEED+i, an A4 form from ``training.synth``,
 digits from one writer block of the held-out optdigits writers the model
 never trained on) is drawn clean and straight at 300 dpi, written as a PNG
-and drafted into a template by ``formocr.template_draft.draft_template``
+and drafted into a template by ``formocr.templates.draft.draft_template``
 (what ``formocr template init`` does). Each drafted field is paired with the
 true field it covers (box IoU >= 0.5 on the clean page); a true field no
 drafted box covers is "not found" on every page of that layout.
@@ -22,7 +22,7 @@ tone, +-1.5 deg, +-2 mm) with one thing changed, alternating by layout:
 * ``rescaled``: scaled 0.95 or 1.05;
 * ``dpi``: drawn at 150 or 600 dpi instead of 300 (and read as such);
 * ``colour``: printed in a dropout colour (red, green, light blue in turn;
-  black or blue ballpoint), made greyscale by ``formocr.dropout.to_grey``
+  black or blue ballpoint), made greyscale by ``formocr.io.dropout.to_grey``
   with that colour named, as ``ScanConfig(dropout=...)`` does when reading a
   file;
 * ``faint``: written in pencil (ink darkness 0.35-0.45 instead of 0.7-1).
@@ -94,7 +94,7 @@ from forms import (  # noqa: E402
 )
 
 from formocr.config import DEFAULT_MIN_CONFIDENCE, DropoutMode, ScanConfig  # noqa: E402
-from formocr.template import Template  # noqa: E402
+from formocr.templates.template import Template  # noqa: E402
 from formocr.types import BBox, FieldResult, PageImage, PageResult  # noqa: E402
 from training.synth import Colours, Degradation, FieldTruth, make_form_page  # noqa: E402
 
@@ -186,7 +186,7 @@ class Layout:
 
 def draft_layout(index: int, seed: int, source: Any, tmp: Path) -> Layout:
     from formocr.errors import FormocrError
-    from formocr.template_draft import draft_template
+    from formocr.templates.draft import draft_template
 
     clean, truth = make_form_page(np.random.default_rng(seed), DPI, digit_source=source)
     try:
@@ -220,7 +220,7 @@ def read_page(
 ) -> tuple[PageResult | None, str | None, float]:
     """formocr's reading of one page through its template: (result, error, seconds)."""
     from formocr.api import scan_page
-    from formocr.dropout import to_grey
+    from formocr.io.dropout import to_grey
 
     cfg = ScanConfig(templates=(tpl,), dropout=v.dropout)
     t0 = time.perf_counter()
@@ -274,7 +274,7 @@ def tesseract_page(
     tmp: Path,
 ) -> tuple[list[FieldScore], list[float], list[str]]:
     """Tesseract on the true field boxes of one page (luminance for a colour page)."""
-    from formocr.dropout import luminance
+    from formocr.io.dropout import luminance
 
     grey = page if page.ndim == 2 else luminance(page)
     angle = page_skew(grey, truth)

@@ -24,11 +24,11 @@ from typing import Protocol
 
 import numpy as np
 
-from formocr.amount import parse_amount, raw_text
 from formocr.config import ScanConfig
 from formocr.errors import FormocrError, ModelError
 from formocr.io import discover, iter_pages
-from formocr.template import TemplateField
+from formocr.read.amount import parse_amount, raw_text
+from formocr.templates.template import TemplateField
 from formocr.types import (
     BBox,
     DigitResult,
@@ -57,7 +57,7 @@ log = logging.getLogger("formocr")
 
 
 class Classifier(Protocol):
-    """What scan needs of a classifier; formocr.classify.DigitClassifier is one."""
+    """What scan needs of a classifier; formocr.read.classify.DigitClassifier is one."""
 
     name: str
     sha256: str
@@ -97,7 +97,7 @@ class NullProgress:
 
 def load_classifier(model: Path | None = None) -> Classifier:
     """The ONNX digit classifier (the shipped model when ``model`` is None)."""
-    from formocr.classify import DigitClassifier
+    from formocr.read.classify import DigitClassifier
 
     return DigitClassifier(model)
 
@@ -224,7 +224,7 @@ def scan_page(page: PageImage, config: ScanConfig, classifier: Classifier) -> Pa
     h, w = page.image.shape
     if config.templates:
         return _scan_templated(page, config, classifier)
-    from formocr import segment  # lazy: OpenCV loads only when a page is read
+    from formocr.layout import fields as segment  # lazy: OpenCV loads only when a page is read
 
     layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
     digits = _classify(layouts, classifier)
@@ -236,8 +236,8 @@ def scan_page(page: PageImage, config: ScanConfig, classifier: Classifier) -> Pa
 
 
 def _scan_templated(page: PageImage, config: ScanConfig, classifier: Classifier) -> PageResult:
-    from formocr.cut import cut_fields
-    from formocr.register import RegistrationError, register
+    from formocr.templates.cut import cut_fields
+    from formocr.templates.register import RegistrationError, register
 
     h, w = page.image.shape
     try:
@@ -291,7 +291,7 @@ def _apply_rules(field: FieldResult, tf: TemplateField) -> FieldResult:
     """A value that breaks its template rule goes to review, with the reason."""
     if field.status == "empty":
         return field
-    from formocr.rules import value_reasons
+    from formocr.templates.rules import value_reasons
 
     broken = value_reasons(
         field.value,
@@ -328,7 +328,7 @@ def _field(
     """A field's value, confidence and status.
 
     An ``amount`` field's value is the normalised decimal its digits and
-    separators spell (``formocr.amount``). Separators in any other field
+    separators spell (``formocr.read.amount``). Separators in any other field
     send it to review: the digits alone might not be the number meant.
     """
     if not digits:

@@ -37,7 +37,7 @@ from formocr.errors import ExitCode, FormocrError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from formocr.output import Format
+    from formocr.output.writers import Format
 
 log = logging.getLogger("formocr")
 
@@ -174,7 +174,7 @@ def scan(
     console = _stderr_console()
     _setup_logging(console, verbose, quiet)
     with _exit_codes(verbose):
-        from formocr.template import load_templates
+        from formocr.templates.template import load_templates
 
         config = ScanConfig(
             dpi=dpi,
@@ -199,7 +199,7 @@ def _run(
 ) -> int:
     """Scan and write; returns the number of failed documents and pages."""
     from formocr import __version__, api
-    from formocr.output import RunInfo, open_writer
+    from formocr.output.writers import RunInfo, open_writer
 
     show_bar = console.is_terminal and not quiet
     progress: api.Progress = _BarProgress(console) if show_bar else api.NullProgress()
@@ -269,9 +269,9 @@ def template_init(
     console = _stderr_console()
     _setup_logging(console, verbose, quiet=False)
     with _exit_codes(verbose):
-        from formocr.output import atomic_text
-        from formocr.template import template_to_toml
-        from formocr.template_draft import draft_template
+        from formocr.output.writers import atomic_text
+        from formocr.templates.draft import draft_template
+        from formocr.templates.template import template_to_toml
 
         tpl = draft_template(source, dpi=dpi, name=name)
         with atomic_text(output) as out:
@@ -281,7 +281,7 @@ def template_init(
 
 
 def _format(fmt: OutputFormat | None, output: Path | None) -> Format:
-    from formocr.output import format_for
+    from formocr.output.writers import format_for
 
     if fmt is not None:
         return cast("Format", fmt.value)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from formocr.template import Template
+from formocr.templates.template import Template
 
 # A field whose least certain digit is below this goes to human review.
 # Fitted by bench/calibrate.py on a held-out seed range of the forms benchmark
@@ -17,7 +17,7 @@ DEFAULT_MIN_CONFIDENCE = 0.993
 DEFAULT_DPI = 300
 # About an A0 sheet at 300 dpi; more than that is almost surely a wrong --dpi.
 DEFAULT_MAX_MEGAPIXELS = 150.0
-# How a colour page becomes greyscale (formocr.dropout): detect the printing's
+# How a colour page becomes greyscale (formocr.io.dropout): detect the printing's
 # colour, drop a named one, or none (plain luminance).
 DropoutMode = Literal["auto", "none", "red", "green", "blue"]
 
@@ -30,7 +30,7 @@ class ScanConfig:
     ``max_megapixels`` bounds one page as rendered, before it is decoded.
     With ``templates``, each page is registered to the best fitting one and
     only its fields are read, by name; without, boxes are found on each page.
-    ``dropout`` says how colour pages become greyscale (formocr.dropout).
+    ``dropout`` says how colour pages become greyscale (formocr.io.dropout).
     """
 
     dpi: int = DEFAULT_DPI

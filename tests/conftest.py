@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
-import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -84,7 +82,7 @@ needs_poppler = pytest.mark.skipif(
 
 
 class FakeClassifier:
-    """Same interface as formocr.classify.DigitClassifier; answers from a script.
+    """Same interface as formocr.read.classify.DigitClassifier; answers from a script.
 
     The answers cycle through ``script`` (digit, confidence) per crop, so a
     three-digit field reads "007" by default. Every call is recorded.
@@ -123,17 +121,11 @@ def fake_find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLa
 
 @pytest.fixture
 def fake_segment(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Replace formocr.segment.find_fields (``install(fn)`` swaps in another one)."""
+    """Replace formocr.layout.fields.find_fields (``install(fn)`` swaps in another one)."""
 
     def install(fn: Callable[..., list[FieldLayout]] = fake_find_fields) -> None:
-        try:
-            import formocr.segment as segment
-        except ImportError:  # segment.py not written yet: stand in a module
-            segment = types.ModuleType("formocr.segment")
-            monkeypatch.setitem(sys.modules, "formocr.segment", segment)
-            import formocr
+        import formocr.layout.fields as segment
 
-            monkeypatch.setattr(formocr, "segment", segment, raising=False)
         monkeypatch.setattr(segment, "find_fields", fn, raising=False)
 
     install()

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from conftest import FakeClassifier
 
-from formocr.amount import parse_amount, raw_text, split_text
 from formocr.api import scan_page
 from formocr.config import ScanConfig
-from formocr.segment import find_fields
-from formocr.template import TemplateField
-from formocr.template_draft import draft_template
+from formocr.layout.fields import find_fields
+from formocr.read.amount import parse_amount, raw_text, split_text
+from formocr.templates.draft import draft_template
+from formocr.templates.template import TemplateField
 from formocr.types import BBox, FieldLayout, PageImage
 from training.synth import Degradation, FieldTruth, make_cheque, make_form_page, write_png
 

@@ -20,10 +20,10 @@ import formocr.api
 from formocr import __version__
 from formocr.cli import app
 from formocr.errors import ModelError
-from formocr.output import CSV_COLUMNS
+from formocr.output.writers import CSV_COLUMNS
 
 ROOT = Path(__file__).parents[1]
-SCHEMA = ROOT / "formocr" / "schema" / "results.schema.json"
+SCHEMA = ROOT / "formocr" / "output" / "schema" / "results.schema.json"
 
 
 @pytest.fixture(autouse=True)

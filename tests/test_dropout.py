@@ -26,14 +26,16 @@ from hypothesis import strategies as st
 from PIL import Image
 from typer.testing import CliRunner
 
-from formocr import api, segment
-from formocr.classify import DigitClassifier
+from formocr import api
 from formocr.cli import app
 from formocr.config import ScanConfig
-from formocr.dropout import detect, luminance, to_grey
-from formocr.io import _page1_images_grey, _pdf_needs_colour, _read_pnm, iter_pages
-from formocr.template import Template
-from formocr.template_draft import draft_template
+from formocr.io import iter_pages
+from formocr.io.dropout import detect, luminance, to_grey
+from formocr.io.pdf import _page1_images_grey, _pdf_needs_colour, _read_pnm
+from formocr.layout import fields as segment
+from formocr.read.classify import DigitClassifier
+from formocr.templates.draft import draft_template
+from formocr.templates.template import Template
 from formocr.types import BBox, PageImage, PageResult
 from training.synth import (
     INK_COLOURS,
@@ -293,12 +295,12 @@ def test_colour_png_jpeg_and_alpha(tmp_path: Path) -> None:
 def test_greyscale_files_take_the_grey_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import formocr.dropout
+    import formocr.io.dropout
 
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("a greyscale image went through the colour conversion")
 
-    monkeypatch.setattr(formocr.dropout, "to_grey", never)
+    monkeypatch.setattr(formocr.io.dropout, "to_grey", never)
     grey, _ = make_form_page(np.random.default_rng(SEED), DPI)
     (page,) = iter_pages(write_png(grey, tmp_path / "g.png", DPI))
     np.testing.assert_array_equal(page.image, grey)

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from formocr.errors import DocumentError, InputError
-from formocr.io import _read_pnm, _to_grey, discover, iter_pages
+from formocr.io import discover, iter_pages
+from formocr.io.images import _to_grey
+from formocr.io.pdf import _read_pnm
 
 # -- discover --------------------------------------------------------------------
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formocr.classify import DigitClassifier, default_model_path, load_card
-from formocr.normalize import PREPROCESS_VERSION, normalize_batch
+from formocr.read.classify import DigitClassifier, default_model_path, load_card
+from formocr.read.normalize import PREPROCESS_VERSION, normalize_batch
 from training.synth import random_style, render_digit
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from formocr.normalize import BOX, SIZE, normalize, normalize_batch
+from formocr.read.normalize import BOX, SIZE, normalize, normalize_batch
 
 
 def draw_digit(

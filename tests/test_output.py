@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from formocr.errors import OutputError
-from formocr.output import (
+from formocr.output.writers import (
     CSV_COLUMNS,
     RunInfo,
     document_dict,
@@ -46,7 +46,7 @@ def failed_doc(source: str = "scans/b.pdf") -> DocumentResult:
 
 
 def schema() -> dict[str, Any]:
-    text = (resources.files("formocr") / "schema" / "results.schema.json").read_text()
+    text = (resources.files("formocr") / "output" / "schema" / "results.schema.json").read_text()
     return json.loads(text)  # type: ignore[no-any-return]
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from formocr import api
-from formocr.classify import DigitClassifier
 from formocr.config import ScanConfig
+from formocr.read.classify import DigitClassifier
 from formocr.types import BBox, FieldResult, PageImage, PageResult
 from training.synth import Degradation, FieldTruth, make_form_page
 

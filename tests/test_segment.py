@@ -1,4 +1,4 @@
-"""formocr.segment on pages with known truth: synthetic forms and cheques from
+"""formocr.layout.fields on pages with known truth: synthetic forms and cheques from
 training.synth, plus a few pages drawn here for layouts it does not make."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from formocr.layout_frame import Mark, white_dividers
-from formocr.normalize import normalize
-from formocr.segment import find_fields
+from formocr.layout.fields import find_fields
+from formocr.layout.frame import Mark, white_dividers
+from formocr.read.normalize import normalize
 from formocr.types import BBox, FieldLayout
 from training.synth import Degradation, FieldTruth, make_cheque, make_form_page
 

@@ -25,10 +25,11 @@ from formocr import api
 from formocr.cli import app
 from formocr.config import ScanConfig
 from formocr.errors import ExitCode, TemplateError
-from formocr.output import document_dict
-from formocr.register import RegistrationError, register
-from formocr.rules import luhn_ok, mod10_ok, parse_date, value_reasons
-from formocr.template import (
+from formocr.output.writers import document_dict
+from formocr.templates.draft import draft_template
+from formocr.templates.register import RegistrationError, register
+from formocr.templates.rules import luhn_ok, mod10_ok, parse_date, value_reasons
+from formocr.templates.template import (
     Template,
     TemplateField,
     load_template,
@@ -36,13 +37,12 @@ from formocr.template import (
     parse_template,
     template_to_toml,
 )
-from formocr.template_draft import draft_template
 from formocr.types import BBox, DocumentResult, PageImage
 from training.synth import Degradation, FieldTruth, make_form_page
 from training.synth import write_png as synth_png
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = json.loads((ROOT / "formocr" / "schema" / "results.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "formocr" / "output" / "schema" / "results.schema.json").read_text())
 SEED = 2  # a form with combs (lines and ticks) and digit strings
 OTHER_SEED = 5  # a different form
 

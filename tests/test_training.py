@@ -15,9 +15,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from formocr.classify import DigitClassifier  # noqa: E402
 from formocr.errors import ModelError  # noqa: E402
-from formocr.normalize import normalize, normalize_batch  # noqa: E402
+from formocr.read.classify import DigitClassifier  # noqa: E402
+from formocr.read.normalize import normalize, normalize_batch  # noqa: E402
 from training import augment as augment_mod  # noqa: E402
 from training.augment import AugmentConfig, augment, make_input  # noqa: E402
 from training.data import (  # noqa: E402
@@ -97,7 +97,7 @@ def test_folder_loader(tmp_path: Path) -> None:
 
 
 def test_training_and_runtime_share_one_preprocessing() -> None:
-    """The clean training path is formocr.normalize itself, bit for bit."""
+    """The clean training path is formocr.read.normalize itself, bit for bit."""
     assert augment_mod.normalize is normalize
     img = 255 - _digit(5, np.random.default_rng(2))
     np.testing.assert_array_equal(make_input(img, None, AugmentConfig()), normalize(img))

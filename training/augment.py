@@ -1,7 +1,7 @@
 """Augmentation that simulates what forms do to handwriting.
 
 Works on the crop a scan would give (uint8, dark ink on light paper) *before*
-``formocr.normalize``, so the model sees exactly what the runtime feeds it:
+``formocr.read.normalize``, so the model sees exactly what the runtime feeds it:
 affine and elastic distortion, stroke width, broken strokes, box-line
 remains, a loose or tight cell crop, ink/paper levels, blur, noise, JPEG.
 """
@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from formocr.normalize import normalize
+from formocr.read.normalize import normalize
 
 
 @dataclass(frozen=True)

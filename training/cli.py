@@ -145,7 +145,7 @@ def export(
     With MNIST at hand the card also records the test accuracy through the runtime.
     """
     _setup_logging(False)
-    from formocr.classify import DigitClassifier
+    from formocr.read.classify import DigitClassifier
     from training.data import DataError, load_mnist
     from training.evaluate import evaluate
     from training.export import export as run
@@ -182,7 +182,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Accuracy, per-class precision/recall/F1 and the confusion matrix."""
-    from formocr.classify import DigitClassifier
+    from formocr.read.classify import DigitClassifier
     from training.data import DataError, load_folder, load_mnist, load_optdigits
     from training.evaluate import evaluate as run
     from training.evaluate import format_report

@@ -2,7 +2,7 @@
 
 Every image leaves here as greyscale uint8, dark ink on light paper: the same
 kind of crop the runtime cuts from a scan. Turning it into model input is the
-job of ``formocr.normalize`` (via ``training.augment``), never of this module.
+job of ``formocr.read.normalize`` (via ``training.augment``), never of this module.
 """
 
 from __future__ import annotations

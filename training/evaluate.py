@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from formocr.classify import DigitClassifier
-from formocr.normalize import normalize_batch
+from formocr.read.classify import DigitClassifier
+from formocr.read.normalize import normalize_batch
 from training.data import DigitSet
 
 

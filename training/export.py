@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from formocr.classify import SHIFTS
-from formocr.normalize import PREPROCESS_VERSION
+from formocr.read.classify import SHIFTS
+from formocr.read.normalize import PREPROCESS_VERSION
 from training.train import load_checkpoint
 
 OPSET = 17

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from formocr.normalize import PREPROCESS_VERSION, normalize_batch
+from formocr.read.normalize import PREPROCESS_VERSION, normalize_batch
 from training.augment import AugmentConfig, make_input
 from training.data import (
     DigitSet,

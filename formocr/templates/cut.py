@@ -23,7 +23,7 @@ import math
 import cv2
 import numpy as np
 
-from formocr.layout_digits import (
+from formocr.layout.digits import (
     ASPECT,
     BoxLayout,
     Digit,
@@ -31,8 +31,8 @@ from formocr.layout_digits import (
     split_blobs,
     writer_aspect,
 )
-from formocr.register import Registration
-from formocr.template import MM_PER_INCH, TemplateField
+from formocr.templates.register import Registration
+from formocr.templates.template import MM_PER_INCH, TemplateField
 from formocr.types import BBox, DigitCrop, FieldLayout, Mark
 
 __all__ = ["cut_field", "cut_fields", "page_box"]

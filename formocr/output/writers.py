@@ -6,7 +6,7 @@ replaces the target only when the batch has finished. Any failure, an
 interrupt included, leaves the target as it was. Without a target the
 writers stream to stdout.
 
-The JSON layout is fixed by ``formocr/schema/results.schema.json``; a JSONL
+The JSON layout is fixed by ``formocr/output/schema/results.schema.json``; a JSONL
 line is one ``$defs/document`` object.
 """
 

@@ -30,8 +30,8 @@ import cv2
 import numpy as np
 
 from formocr.errors import ExitCode, FormocrError
-from formocr.layout_lines import find_frames, guess_dpi, page_geometry
-from formocr.template import MM_PER_INCH, Template
+from formocr.layout.lines import find_frames, guess_dpi, page_geometry
+from formocr.templates.template import MM_PER_INCH, Template
 
 __all__ = ["Registration", "RegistrationError", "Structure", "find_structure", "register"]
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from formocr.errors import TemplateError
-from formocr.rules import CHECKS, CheckName, date_format_error
+from formocr.templates.rules import CHECKS, CheckName, date_format_error
 
 __all__ = [
     "KINDS",

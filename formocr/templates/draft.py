@@ -22,7 +22,7 @@ import numpy as np
 
 from formocr.config import DEFAULT_DPI, DEFAULT_MAX_MEGAPIXELS
 from formocr.errors import DocumentError, InputError, TemplateError
-from formocr.template import Template, TemplateField, TemplateKind, hull
+from formocr.templates.template import Template, TemplateField, TemplateKind, hull
 from formocr.types import FieldLayout
 
 __all__ = ["draft_template"]
@@ -44,9 +44,9 @@ def draft_template(
     Raises InputError when the file cannot be read, TemplateError when no
     box is found.
     """
-    from formocr import segment
     from formocr.io import iter_pages
-    from formocr.layout_lines import guess_dpi
+    from formocr.layout import fields as segment
+    from formocr.layout.lines import guess_dpi
 
     path = Path(path)
     pages = iter_pages(path, dpi, max_pages=None, max_megapixels=max_megapixels)
@@ -131,7 +131,7 @@ def _group_singles(layouts: list[FieldLayout]) -> list[list[FieldLayout]]:
 
 def _deskew(page: np.ndarray, dpi: float) -> tuple[np.ndarray, float]:
     """The page turned straight (same canvas), and the angle removed."""
-    from formocr.layout_lines import MIN_SKEW_DEG, WORK_DPI, page_geometry
+    from formocr.layout.lines import MIN_SKEW_DEG, WORK_DPI, page_geometry
 
     f = min(1.0, WORK_DPI / dpi)
     h, w = page.shape

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from formocr.layout_frame import fit_grid, refine_interior, vertical_marks, white_dividers
-from formocr.layout_ink import components, darkness
+from formocr.layout.frame import fit_grid, refine_interior, vertical_marks, white_dividers
+from formocr.layout.ink import components, darkness
 from formocr.types import MarkChar
 
 # Ink is at least this much darker than the paper (bounds on Otsu).

@@ -12,8 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from formocr.layout_digits import BoxLayout, analyse_box, split_blobs, writer_aspect
-from formocr.layout_lines import Frame, Geometry, find_frames, guess_dpi, page_geometry
+from formocr.layout.digits import BoxLayout, analyse_box, split_blobs, writer_aspect
+from formocr.layout.lines import Frame, Geometry, find_frames, guess_dpi, page_geometry
 from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark
 
 __all__ = ["find_fields"]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from formocr.errors import ModelError
-from formocr.normalize import PREPROCESS_VERSION, SIZE, normalize_batch
+from formocr.read.normalize import PREPROCESS_VERSION, SIZE, normalize_batch
 from formocr.types import Prediction
 
 

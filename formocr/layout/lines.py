@@ -18,7 +18,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from formocr.layout_ink import components, darkness
+from formocr.layout.ink import components, darkness
 
 WORK_DPI = 150.0
 MAX_SKEW_DEG = 15.0

@@ -1,0 +1,61 @@
+"""Input discovery and page loading, one page at a time.
+
+PDFs are inspected with pdf2image's ``pdfinfo_from_path`` (page count, page
+sizes, passwords) and rendered by one ``pdftoppm`` process per document that
+streams its pages as PGM through a pipe; a background thread reads ahead, so
+poppler renders page n+1 while the caller works on page n. pdf2image's own
+page-by-page conversion would rerun pdfinfo and reparse the PDF for every
+page (4.1 s against 3.1 s for 20 pages at 300 dpi here). TIFF, PNG and JPEG go through Pillow, which
+reads only the header before the size guard and reports truncated files
+instead of returning half an image.
+
+Colour pages become greyscale through ``formocr.io.dropout``: in the channel
+where printing in a dropout colour (red, green, light blue) shows darkest,
+so pale boxes are found and the ink stays dark; other pages by luminance.
+Greyscale images skip all that. PDFs are rendered in grey unless they need
+colour. With ``dropout="auto"`` the first page decides: a scan whose images
+are greyscale (``pdfimages -list``, headers only) stays grey, otherwise a
+small colour preview (``_PROBE_DPI``) looks for a dropout colour; so a
+document whose first page shows none is read in grey throughout. A named
+colour always renders in colour.
+
+Every failure to read a document is a :class:`DocumentError` naming the file
+and what to do; the batch reports it and goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from formocr.config import DEFAULT_DPI, DEFAULT_MAX_MEGAPIXELS, DropoutMode
+from formocr.io.discovery import SUFFIXES, Kind, _check_file, discover
+from formocr.io.images import _iter_raster
+from formocr.io.pdf import _iter_pdf
+from formocr.types import PageImage
+
+__all__ = ["SUFFIXES", "Kind", "discover", "iter_pages"]
+
+
+def iter_pages(
+    path: Path,
+    dpi: int = DEFAULT_DPI,
+    *,
+    max_pages: int | None = None,
+    max_megapixels: float = DEFAULT_MAX_MEGAPIXELS,
+    prefetch: int = 1,
+    dropout: DropoutMode = "auto",
+) -> Iterator[PageImage]:
+    """Yield the pages of one document as greyscale uint8 images.
+
+    ``dpi`` is the render resolution for PDFs; images keep their pixels and
+    report the dpi in their metadata (or None). At most ``prefetch`` pages
+    are decoded ahead of the one the caller holds. ``dropout`` says how a
+    colour page becomes greyscale (formocr.io.dropout; "none": luminance).
+    """
+    path = Path(path)
+    kind = _check_file(path)
+    if kind == "pdf":
+        yield from _iter_pdf(path, dpi, max_pages, max_megapixels, prefetch, dropout)
+    else:
+        yield from _iter_raster(path, kind, max_pages, max_megapixels, prefetch, dropout)

@@ -1,0 +1,1 @@
+"""Output: results written as CSV, JSON or JSONL, atomically, to the JSON Schema in schema/."""
