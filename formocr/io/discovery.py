@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import logging
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -39,14 +41,23 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     Unsupported files are skipped with a warning. A path that does not exist
     is logged and *kept*, so that the batch reports it as a failed document
     (exit code 4) rather than silently leaving it out; only when no path
-    exists at all is that an :class:`InputError` (exit code 3).
+    exists at all is that an :class:`InputError` (exit code 3). So is a path
+    given by name that is not a regular file (a FIFO, socket or device): it
+    is reported, never opened.
+
+    Inside a directory: symlinked files and folders are followed, each real
+    folder once (a symlink loop, or a link back up the tree, is skipped with
+    a warning); FIFOs, sockets, devices and broken links are skipped with a
+    warning, never opened; hidden files and folders (name starting with ".",
+    such as macOS's ``._scan.pdf`` resource forks) are skipped with one
+    warning per folder.
     """
     out: list[Path] = []
     missing: list[Path] = []
-    seen: set[Path] = set()
+    seen: set[object] = set()
 
     def add(p: Path) -> None:
-        key = p.resolve()
+        key = _identity(p)
         if key not in seen:
             seen.add(key)
             out.append(p)
@@ -58,24 +69,35 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
 
     for arg in paths:
         p = Path(arg)
-        if p.is_dir():
+        st = _stat(p)
+        if st is not None and stat.S_ISDIR(st.st_mode):
             files = _walk(p)
             if not files:
                 log.warning("%s: no %s files in this directory", p, _SUPPORTED)
             for f in files:
                 add(f)
-        elif p.is_file():
+        elif st is not None and stat.S_ISREG(st.st_mode):
             if _supported(p):
                 add(p)
+        elif st is not None:
+            lost(p, f"{_special(st.st_mode)}, not a regular file: not read")
         elif glob.has_magic(str(arg)):
             matches = sorted(glob.glob(str(arg), recursive=True))
             if not matches:
                 lost(p, "no file matches this pattern")
             for m in matches:
                 mp = Path(m)
-                for f in _walk(mp) if mp.is_dir() else [mp]:
-                    if _supported(f):
+                mst = _stat(mp)
+                if mst is not None and stat.S_ISDIR(mst.st_mode):
+                    for f in _walk(mp):
                         add(f)
+                elif mst is not None and stat.S_ISREG(mst.st_mode):
+                    if _supported(mp):
+                        add(mp)
+                else:
+                    _skip_special(mp, mst)
+        elif os.path.lexists(p):
+            lost(p, "a broken or looping symbolic link: not read")
         else:
             lost(p, "no such file or directory")
 
@@ -90,6 +112,37 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     return out
 
 
+def _stat(p: Path) -> os.stat_result | None:
+    """``os.stat`` following links; None when missing, broken, looping or unreadable."""
+    try:
+        return os.stat(p)
+    except (OSError, ValueError):
+        return None
+
+
+def _identity(p: Path) -> object:
+    """What makes two paths the same file: (device, inode), else the absolute path."""
+    st = _stat(p)
+    return (st.st_dev, st.st_ino) if st is not None else os.path.abspath(p)
+
+
+def _special(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    return "a special file"
+
+
+def _skip_special(p: Path, st: os.stat_result | None) -> None:
+    if st is None:
+        log.warning("%s: skipped, a broken or looping symbolic link", p)
+    else:
+        log.warning("%s: skipped, %s, not a regular file", p, _special(st.st_mode))
+
+
 def _supported(p: Path) -> bool:
     if p.suffix.lower() in SUFFIXES:
         return True
@@ -98,20 +151,54 @@ def _supported(p: Path) -> bool:
 
 
 def _walk(top: Path) -> list[Path]:
-    """Supported files under ``top``, sorted; hidden files and dirs are left out.
+    """Supported regular files under ``top``, sorted; see :func:`discover` for the policy.
 
-    Hidden entries are mostly junk such as macOS's ``._scan.pdf`` resource
-    forks, which carry a supported extension but are not documents.
+    Symlinked folders are followed, but every real folder is entered once,
+    keyed by (st_dev, st_ino), so loops end. Nothing but ``stat`` touches a
+    special file.
     """
     out: list[Path] = []
-    for root, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in files:
-            if name.startswith("."):
+    top_st = _stat(top)
+    visited: set[tuple[int, int]] = set()
+    if top_st is not None:
+        visited.add((top_st.st_dev, top_st.st_ino))
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            log.warning("%s: cannot list this folder (%s); skipped", folder, e.strerror)
+            continue
+        hidden = [e.name for e in entries if e.name.startswith(".")]
+        if hidden:
+            shown = ", ".join(hidden[:3]) + (
+                f" and {len(hidden) - 3} more" if len(hidden) > 3 else ""
+            )
+            log.warning("%s: skipped %d hidden entr%s (%s)", folder, len(hidden),
+                        "y" if len(hidden) == 1 else "ies", shown)  # fmt: skip
+        subdirs: list[Path] = []
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            f = Path(root) / name
-            if _supported(f):
-                out.append(f)
+            f = Path(entry.path)
+            st = _stat(f)
+            if st is None:
+                _skip_special(f, st)
+            elif stat.S_ISDIR(st.st_mode):
+                key = (st.st_dev, st.st_ino)
+                if key in visited:
+                    log.warning("%s: skipped, a link to a folder already scanned (a loop?)", f)
+                    continue
+                visited.add(key)
+                subdirs.append(f)
+            elif stat.S_ISREG(st.st_mode):
+                if _supported(f):
+                    out.append(f)
+            else:
+                _skip_special(f, st)
+        stack.extend(reversed(subdirs))
     return sorted(out)
 
 
@@ -121,14 +208,29 @@ def _walk(top: Path) -> list[Path]:
 def _check_file(path: Path) -> Kind:
     """Stat and sniff the file; its content, not its extension, picks the reader."""
     try:
-        size = path.stat().st_size
-        with path.open("rb") as f:
-            head = f.read(1024)
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(st.st_mode):
+            raise DocumentError(
+                f"{path}: {_special(st.st_mode)}, not a regular file: not read; "
+                "give the document itself"
+            )
+        size = st.st_size
+        # O_NONBLOCK: should the file be swapped for a FIFO since the stat,
+        # opening it must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise DocumentError(f"{path}: not a regular file: not read")
+            head = f.read(1024) or b""
     except FileNotFoundError:
         raise DocumentError(f"{path}: no such file; check the path") from None
     except IsADirectoryError:
         raise DocumentError(f"{path}: is a directory, not a document") from None
     except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise DocumentError(f"{path}: a symbolic link loop, not a document") from None
         raise DocumentError(f"{path}: cannot read it ({e.strerror}); check its permissions") from e
     if size == 0:
         raise DocumentError(
