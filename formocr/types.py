@@ -33,6 +33,33 @@ class BBox(NamedTuple):
         return inter / union if union else 0.0
 
 
+def rect_corners(matrix: np.ndarray, rect: tuple[float, float, float, float]) -> np.ndarray:
+    """The four corners (4, 2) of rectangle ``(x, y, w, h)`` mapped by a 2x3 affine ``matrix``."""
+    x, y, w, h = rect
+    m = np.asarray(matrix, np.float64)
+    pts = np.array([[x, y], [x + w, y], [x, y + h], [x + w, y + h]], np.float64)
+    return np.asarray(pts @ m[:, :2].T + m[:, 2])
+
+
+def page_bbox(
+    matrix: np.ndarray, rect: tuple[float, float, float, float], shape: tuple[int, int]
+) -> BBox:
+    """The page box of a rectangle mapped by ``matrix`` onto a page of ``shape`` (h, w).
+
+    The one conversion from a working frame (deskewed page, template, crop)
+    to the output: the hull of the mapped corners in whole pixels, clamped to
+    the page, at least 1 x 1. On a turned page a box near the edge would
+    otherwise reach past it, and the output's boxes must lie on the page.
+    """
+    p = rect_corners(matrix, rect)
+    H, W = shape
+    x0 = int(np.clip(np.floor(p[:, 0].min()), 0, max(W - 1, 0)))
+    y0 = int(np.clip(np.floor(p[:, 1].min()), 0, max(H - 1, 0)))
+    x1 = int(np.clip(np.ceil(p[:, 0].max()), x0 + 1, max(W, x0 + 1)))
+    y1 = int(np.clip(np.ceil(p[:, 1].max()), y0 + 1, max(H, y0 + 1)))
+    return BBox(x0, y0, x1 - x0, y1 - y0)
+
+
 @dataclass(frozen=True)
 class PageImage:
     """One rendered page: greyscale uint8, dark ink on light paper."""

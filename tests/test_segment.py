@@ -4,16 +4,25 @@ training.synth, plus a few pages drawn here for layouts it does not make."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
+from importlib import resources
 
 import cv2
+import jsonschema
 import numpy as np
 import pytest
+from conftest import FakeClassifier
 
+from formocr.api import scan_page
+from formocr.config import ScanConfig
+from formocr.layout import fields as fields_module
+from formocr.layout.digits import BoxLayout
 from formocr.layout.fields import find_fields
 from formocr.layout.frame import Mark, white_dividers
+from formocr.output.writers import document_dict
 from formocr.read.normalize import normalize
-from formocr.types import BBox, FieldLayout
+from formocr.types import BBox, DocumentResult, FieldLayout, PageImage, page_bbox
 from training.synth import Degradation, FieldTruth, make_cheque, make_form_page
 
 
@@ -421,3 +430,50 @@ def test_evenly_spaced_1s_standing_on_the_bottom_line_are_not_ticks() -> None:
         page[y0 + 25 : y0 + h, x0 + x : x0 + x + 6] = 0
     (f,) = find_fields(page, 300)
     assert (f.kind, len(f.digits)) == ("string", 4)
+
+
+# -- boxes on the page ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rect", "want"),
+    [
+        ((-19.4, 10.0, 50.0, 20.0), BBox(0, 10, 31, 20)),  # past the left edge
+        ((180.0, 90.0, 40.0, 30.0), BBox(180, 90, 20, 10)),  # past the right and bottom
+        ((-50.0, -50.0, 10.0, 10.0), BBox(0, 0, 1, 1)),  # off the page altogether
+        ((10.2, 20.7, 30.0, 40.0), BBox(10, 20, 31, 41)),  # on the page: the pixel hull
+    ],
+)
+def test_page_bbox_clamps_to_the_page(rect: tuple[float, ...], want: BBox) -> None:
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    assert page_bbox(identity, rect, (100, 200)) == want  # type: ignore[arg-type]
+
+
+def test_a_frame_reaching_past_a_turned_page_stays_on_it_and_validates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Near the edge of a turned page the frame fit can reach past the page
+    (``x = -19`` was seen); the output's boxes must lie on the page, or the
+    JSON fails its own schema. Here every frame fit is pushed 40 px past the
+    page's edges on a page turned 8 degrees."""
+    deg = Degradation(rotation_deg=(8.0, 8.0))
+    page, _ = make_form_page(np.random.default_rng(11), 200, degradation=deg)
+    H, W = page.shape
+    real = fields_module.analyse_box
+
+    def reaching(grey: np.ndarray, *args: object, **kwargs: object) -> BoxLayout:
+        box = real(grey, *args, **kwargs)  # type: ignore[arg-type]
+        x0, y0, x1, y1 = box.outer
+        return dataclasses.replace(box, outer=(x0 - W - 40, y0 - H - 40, x1 + W + 40, y1 + H + 40))
+
+    monkeypatch.setattr(fields_module, "analyse_box", reaching)
+    result = scan_page(PageImage("turned.png", 1, page, 200.0), ScanConfig(), FakeClassifier())
+    assert result.fields
+    for f in result.fields:
+        for x, y, w, h in [f.bbox, *(d.bbox for d in f.digits)]:
+            assert x >= 0 and y >= 0 and w >= 1 and h >= 1 and x + w <= W and y + h <= H
+    schema = json.loads(
+        (resources.files("formocr") / "output/schema/results.schema.json").read_text()
+    )
+    doc = document_dict(DocumentResult("turned.png", "ok", None, (result,)))
+    jsonschema.validate(doc, {"$defs": schema["$defs"], "$ref": "#/$defs/document"})

@@ -26,8 +26,9 @@ from formocr.cli import app
 from formocr.config import ScanConfig
 from formocr.errors import ExitCode, TemplateError
 from formocr.output.writers import document_dict
+from formocr.templates.cut import page_box
 from formocr.templates.draft import draft_template
-from formocr.templates.register import RegistrationError, register
+from formocr.templates.register import Registration, RegistrationError, register
 from formocr.templates.rules import luhn_ok, mod10_ok, parse_date, value_reasons
 from formocr.templates.template import (
     Template,
@@ -543,3 +544,17 @@ def test_a_hand_measured_millimetre_template(tmp_path: Path) -> None:
     by_key = {key(tr): tr for tr in truth}
     for f, tr in zip(result.fields, clean, strict=True):
         assert len(f.digits) == len(by_key[key(tr)].value), f.name
+
+
+def test_a_template_box_past_the_page_edge_is_clamped_to_the_page() -> None:
+    """``on_page`` lets a box reach half a millimetre past the page; its page
+    box (the output's ``bbox``) is clamped to the page all the same, by the
+    one conversion every stage uses (``formocr.types.page_bbox``)."""
+    tpl = Template(
+        "t", (200.0, 100.0), "px", (TemplateField("a", (0, 0, 10, 10), "digits"),), 300.0
+    )
+    reg = Registration(tpl, np.array([[1.0, 0.0, -3.0], [0.0, 1.0, 2.0]]), 1, 1, 0.0, 0.0, 1.0, 300)
+    shape = (100, 200)
+    box = (0.0, 0.0, 205.0, 102.0)  # on the page: (-3, 2) to (202, 104)
+    assert reg.on_page(box, shape)  # within the half-millimetre slack
+    assert page_box(reg, box, shape) == BBox(0, 2, 200, 98)

@@ -14,7 +14,7 @@ import numpy as np
 
 from formocr.layout.digits import BoxLayout, analyse_box, split_blobs, writer_aspect
 from formocr.layout.lines import Frame, Geometry, find_frames, guess_dpi, page_geometry
-from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark
+from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark, page_bbox
 
 __all__ = ["find_fields"]
 
@@ -63,7 +63,7 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
     frames = find_frames(geom.work_dark, geom.work_dpi)
     boxes = [b for f in _reading_order(frames) for b in _analyse(page, geom, f)]
     aspect = writer_aspect(b[0] for b in boxes)
-    return [_field(geom, split_blobs(box, aspect), x, y) for box, x, y in boxes]
+    return [_field(geom, page.shape, split_blobs(box, aspect), x, y) for box, x, y in boxes]
 
 
 def _reading_order(frames: list[Frame]) -> list[Frame]:
@@ -103,13 +103,11 @@ def _cut(page: np.ndarray, geom: Geometry, x0: int, y0: int, w: int, h: int) -> 
     )
 
 
-def _to_page(geom: Geometry, x: float, y: float, w: float, h: float) -> BBox:
-    """Bounding box in page pixels of a deskewed rectangle."""
-    pts = np.array([[x, y], [x + w, y], [x, y + h], [x + w, y + h]], np.float64)
-    p = pts @ geom.to_page[:, :2].T + geom.to_page[:, 2]
-    px0, py0 = np.floor(p.min(axis=0))
-    px1, py1 = np.ceil(p.max(axis=0))
-    return BBox(int(px0), int(py0), int(px1 - px0), int(py1 - py0))
+def _to_page(
+    geom: Geometry, shape: tuple[int, int], x: float, y: float, w: float, h: float
+) -> BBox:
+    """Bounding box in page pixels of a deskewed rectangle, clamped to the page."""
+    return page_bbox(geom.to_page, (x, y, w, h), shape)
 
 
 def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> list[tuple[BoxLayout, int, int]]:
@@ -145,17 +143,15 @@ def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> list[tuple[BoxLayout
     return [(box, X0, Y0)]
 
 
-def _field(geom: Geometry, box: BoxLayout, X0: int, Y0: int) -> FieldLayout:
+def _field(geom: Geometry, shape: tuple[int, int], box: BoxLayout, X0: int, Y0: int) -> FieldLayout:
     ox0, oy0, ox1, oy1 = box.outer
-    bbox = _to_page(geom, X0 + ox0, Y0 + oy0, ox1 - ox0, oy1 - oy0)
+    bbox = _to_page(geom, shape, X0 + ox0, Y0 + oy0, ox1 - ox0, oy1 - oy0)
     digits = tuple(
-        DigitCrop(_to_page(geom, X0 + d.bbox[0], Y0 + d.bbox[1], d.bbox[2], d.bbox[3]), d.image)
+        DigitCrop(_to_page(geom, shape, X0 + d.bbox[0], Y0 + d.bbox[1], *d.bbox[2:]), d.image)
         for d in box.digits
     )
     marks = tuple(
-        Mark(
-            _to_page(geom, X0 + m.bbox[0], Y0 + m.bbox[1], m.bbox[2], m.bbox[3]), m.char, m.position
-        )
+        Mark(_to_page(geom, shape, X0 + m.bbox[0], Y0 + m.bbox[1], *m.bbox[2:]), m.char, m.position)
         for m in box.marks
     )
     kind: FieldKind = "comb" if box.kind == "comb" else "string"

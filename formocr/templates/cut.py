@@ -24,7 +24,6 @@ import cv2
 import numpy as np
 
 from formocr.layout.digits import (
-    ASPECT,
     BoxLayout,
     Digit,
     analyse_box,
@@ -33,9 +32,9 @@ from formocr.layout.digits import (
 )
 from formocr.templates.register import Registration
 from formocr.templates.template import MM_PER_INCH, TemplateField
-from formocr.types import BBox, DigitCrop, FieldLayout, Mark
+from formocr.types import BBox, DigitCrop, FieldLayout, Mark, page_bbox
 
-__all__ = ["cut_field", "cut_fields", "page_box"]
+__all__ = ["cut_fields", "page_box"]
 
 # How far (mm) a frame line may lie from where the template puts it:
 # registration error plus a hand-measured template's slop.
@@ -52,8 +51,9 @@ def cut_fields(page: np.ndarray, reg: Registration) -> list[FieldLayout]:
     """
     parts = [_analyse(page, reg, f) for f in reg.template.fields]
     aspect = writer_aspect(box for field in parts for _, box in field)
+    shape = (page.shape[0], page.shape[1])
     return [
-        _layout(reg, f, [(crop, split_blobs(box, aspect)) for crop, box in field])
+        _layout(reg, f, shape, [(crop, split_blobs(box, aspect)) for crop, box in field])
         for field, f in zip(parts, reg.template.fields, strict=True)
     ]
 
@@ -70,6 +70,7 @@ class _Crop:
         rot = np.array([[c, -sn], [sn, c]])
         # crop (u, v) -> page: rot @ (u - margin, v - margin) + origin
         self.matrix = np.hstack([rot, (origin - rot @ [margin, margin])[:, None]])
+        self.page_shape = (page.shape[0], page.shape[1])
         self.size = (int(math.ceil(w * s)) + 2 * margin, int(math.ceil(h * s)) + 2 * margin)
         self.outer = (float(margin), float(margin), margin + w * s, margin + h * s)
         self.image = cv2.warpAffine(
@@ -82,27 +83,15 @@ class _Crop:
         )
 
     def to_page(self, x: float, y: float, w: float, h: float) -> BBox:
-        """Page bounding box of a crop rectangle."""
-        pts = np.array([[x, y], [x + w, y], [x, y + h], [x + w, y + h]], np.float64)
-        p = pts @ self.matrix[:, :2].T + self.matrix[:, 2]
-        x0, y0 = np.floor(p.min(axis=0))
-        x1, y1 = np.ceil(p.max(axis=0))
-        x0, y0 = max(0.0, x0), max(0.0, y0)
-        return BBox(int(x0), int(y0), int(max(1.0, x1 - x0)), int(max(1.0, y1 - y0)))
+        """Page bounding box of a crop rectangle, clamped to the page."""
+        return page_bbox(self.matrix, (x, y, w, h), self.page_shape)
 
 
-def cut_field(page: np.ndarray, reg: Registration, f: TemplateField) -> FieldLayout:
-    """One template field's layout (strings split with the default digit width)."""
-    return _layout(reg, f, [(c, split_blobs(b, ASPECT)) for c, b in _analyse(page, reg, f)])
-
-
-def page_box(reg: Registration, box: tuple[float, float, float, float]) -> BBox:
-    """Page bounding box (clipped at the top-left) of a template box."""
-    x, y, w, h = box
-    p = reg.to_page(np.array([[x, y], [x + w, y], [x, y + h], [x + w, y + h]], np.float64))
-    x0, y0 = np.maximum(np.floor(p.min(axis=0)), 0.0)
-    x1, y1 = np.ceil(p.max(axis=0))
-    return BBox(int(x0), int(y0), int(max(1.0, x1 - x0)), int(max(1.0, y1 - y0)))
+def page_box(
+    reg: Registration, box: tuple[float, float, float, float], shape: tuple[int, int]
+) -> BBox:
+    """Page bounding box of a template box on a page of ``shape`` (h, w), clamped to it."""
+    return page_bbox(reg.matrix, box, shape)
 
 
 def _analyse(
@@ -130,12 +119,15 @@ def _analyse(
 
 
 def _layout(
-    reg: Registration, f: TemplateField, parts: list[tuple[_Crop, BoxLayout]]
+    reg: Registration,
+    f: TemplateField,
+    shape: tuple[int, int],
+    parts: list[tuple[_Crop, BoxLayout]],
 ) -> FieldLayout:
     digits = tuple(
         DigitCrop(crop.to_page(*d.bbox), d.image) for crop, box in parts for d in box.digits
     )
-    bbox = page_box(reg, f.box)
+    bbox = page_box(reg, f.box, shape)
     if f.kind in ("comb", "single"):
         return FieldLayout(bbox=bbox, kind="comb", digits=digits, cells=f.cells)
     # A string is one printed box: its marks count digits from the start.

@@ -32,6 +32,7 @@ import numpy as np
 from formocr.errors import ExitCode, FormocrError
 from formocr.layout.lines import find_frames, guess_dpi, page_geometry
 from formocr.templates.template import MM_PER_INCH, Template
+from formocr.types import rect_corners
 
 __all__ = ["Registration", "RegistrationError", "Structure", "find_structure", "register"]
 
@@ -96,8 +97,7 @@ class Registration:
 
     def on_page(self, box: tuple[float, float, float, float], shape: tuple[int, int]) -> bool:
         """Whether a template box lies on the page (within half a millimetre)."""
-        x, y, w, h = box
-        p = self.to_page(np.array([[x, y], [x + w, y], [x, y + h], [x + w, y + h]]))
+        p = rect_corners(self.matrix, box)
         slack = 0.5 / MM_PER_INCH * self.page_dpi
         H, W = shape
         return bool(
