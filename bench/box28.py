@@ -40,11 +40,15 @@ VARIANTS = (
 )
 
 
-def make_page(
-    rng: np.random.Generator, source: DigitSource | None, bilevel: bool
-) -> tuple[np.ndarray, list[tuple[BBox, str]]]:
-    """The page and, per box, its true bbox and digits."""
-    sheet = Sheet(LETTER_MM, 300, rng, Degradation.scan(), source)
+def make_sheet(
+    rng: np.random.Generator,
+    source: DigitSource | None,
+    degradation: Degradation | None = None,
+    alphabet: Sequence[int] = range(10),
+) -> Sheet:
+    """The 28-box page drawn, not yet degraded; digits drawn from ``alphabet``
+    (a real writer's page uses only the digits that writer wrote)."""
+    sheet = Sheet(LETTER_MM, 300, rng, degradation or Degradation.scan(), source)
     sheet.text(sheet.px(20), sheet.px(15), "HANDWRITING SAMPLE FORM", 14, bold=True)
     sheet.text(
         sheet.px(20), sheet.px(28), "Please print the digits shown in the box below them.", 9
@@ -54,12 +58,19 @@ def make_page(
         y = sheet.px(45 + r * 31)
         for c in range(COLS):
             n = int(rng.integers(2, 7))
-            digits = [int(d) for d in rng.integers(0, 10, n)]
+            digits = [int(alphabet[int(k)]) for k in rng.integers(0, len(alphabet), n)]
             x = sheet.px(20 + c * col_w)
             sheet.text(x, y, " ".join(map(str, digits)), 10, mono=True)
             w = sheet.px(min(col_w - 6, 8 + 7.5 * n))
             sheet.string(x, y + sheet.px(6), w, sheet.px(14), digits)
-    image, truth = sheet.finish()
+    return sheet
+
+
+def make_page(
+    rng: np.random.Generator, source: DigitSource | None, bilevel: bool
+) -> tuple[np.ndarray, list[tuple[BBox, str]]]:
+    """The page and, per box, its true bbox and digits."""
+    image, truth = make_sheet(rng, source).finish()
     if bilevel:
         image = np.where(image < 150, 0, 255).astype(np.uint8)
     return image, [(t.bbox, t.value) for t in truth]

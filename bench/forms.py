@@ -37,8 +37,6 @@ as bench/out/error_reject.png, and prints markdown tables.
 from __future__ import annotations
 
 import argparse
-import math
-import os
 import shutil
 import subprocess
 import sys
@@ -60,6 +58,12 @@ from benchlib import (
     publish,
     run_record,
     upscale_bitmap,
+)
+from peers import (  # noqa: F401  (re-exported: amounts.py, templates.py import them here)
+    edge_angle,
+    inner_crop,
+    page_skew,
+    tesseract_read,
 )
 
 from formocr.config import DEFAULT_MIN_CONFIDENCE, ScanConfig
@@ -365,92 +369,6 @@ def confidence_report(scores: Sequence[FieldScore], min_conf: float) -> dict[str
         "threshold": [round(t, 6) for t in thr[1:]],
     }
     return out
-
-
-# -- Tesseract -----------------------------------------------------------------------------
-
-
-def edge_angle(points: np.ndarray) -> float | None:
-    """Angle in degrees (image axes, y down) of the near-horizontal side of a min-area rect."""
-    box = cv2.boxPoints(cv2.minAreaRect(points.astype(np.float32)))
-    for a, b in ((box[0], box[1]), (box[1], box[2])):
-        ang = math.degrees(math.atan2(float(b[1] - a[1]), float(b[0] - a[0])))
-        ang = (ang + 90.0) % 180.0 - 90.0
-        if abs(ang) < 45.0:
-            return ang
-    return None
-
-
-def page_skew(page: np.ndarray, truth: Sequence[FieldTruth]) -> float:
-    """The page's skew, as the median angle of the printed frames of its true fields.
-
-    A frame is the connected ink spanning its true box; a digit that crosses
-    the frame bends one field's estimate, and the median ignores it.
-    """
-    angles = []
-    for t in truth:
-        x, y, w, h = t.bbox
-        sub = page[y : y + h, x : x + w]
-        if sub.size == 0:
-            continue
-        _, ink = cv2.threshold(sub, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-        frames = [
-            i
-            for i in range(1, n)
-            if stats[i, cv2.CC_STAT_WIDTH] >= 0.9 * w and stats[i, cv2.CC_STAT_HEIGHT] >= 0.9 * h
-        ]
-        if not frames:
-            continue
-        k = max(frames, key=lambda i: stats[i, cv2.CC_STAT_AREA])
-        ys, xs = np.nonzero(labels == k)
-        ang = edge_angle(np.stack([xs, ys], 1))
-        if ang is not None:
-            angles.append(ang)
-    return float(np.median(angles)) if angles else 0.0
-
-
-def inner_crop(page: np.ndarray, bbox: BBox, angle: float, dpi: float = DPI) -> np.ndarray:
-    """The inside of a printed frame, deskewed, on a white margin (what Tesseract likes).
-
-    ``bbox`` is the axis-aligned hull of the frame turned by ``angle``; the
-    frame's own size follows from the hull and the angle.
-    """
-    x, y, hw, hh = bbox
-    cx, cy = x + hw / 2.0, y + hh / 2.0
-    t = math.radians(abs(angle))
-    c, s = math.cos(t), math.sin(t)
-    det = c * c - s * s
-    w0, h0 = (c * hw - s * hh) / det, (c * hh - s * hw) / det
-    inset = max(3, round(5 * dpi / 300))  # frame line (1-3 px at 300 dpi) and its blur
-    ow, oh = max(4, int(w0) - 2 * inset), max(4, int(h0) - 2 * inset)
-    m = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
-    m[:, 2] += (ow / 2.0 - cx, oh / 2.0 - cy)
-    crop = cv2.warpAffine(
-        page, m, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
-    pad = max(10, oh // 4)
-    return cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-
-
-def tesseract_read(
-    exe: str, crop: np.ndarray, tmp: Path, chars: str = "0123456789"
-) -> tuple[str, float, int]:
-    """Tesseract's reading of one crop (only ``chars`` allowed, and kept), the
-    wall time of its process, its exit status.
-
-    A failed run reads as "" (Tesseract 5.3 dies of SIGFPE on some crops).
-    """
-    path = tmp / "crop.png"
-    cv2.imwrite(str(path), crop)
-    cmd = [exe, str(path), "-", "--psm", "7", "-c", f"tessedit_char_whitelist={chars}"]
-    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    elapsed = time.perf_counter() - t0
-    if proc.returncode != 0:
-        return "", elapsed, proc.returncode
-    return "".join(ch for ch in proc.stdout if ch in chars), elapsed, 0
 
 
 # -- running -------------------------------------------------------------------------------

@@ -1,0 +1,516 @@
+"""The headline benchmark: real digits from writers no model trained on, on scanned forms.
+
+    .venv/bin/python bench/realwriters.py                  # 40 pages, formocr + both peers
+    .venv/bin/python bench/realwriters.py --pages 8 --no-peers   # a quick look
+
+Digits are real handwriting from writers that no model trained, tuned or
+calibrated on (``training.splits``): the **MNIST test writers** (grouped by
+NIST writer id) and **optdigits' held-out last third** (one block of
+consecutive digits per writer). One page is one writer, as people fill forms,
+and every value on it is composed only of digits that writer wrote.
+
+Pages alternate the two sources. Each is either a **form** (A4, two columns
+of labelled fields: comb fields, one digit per printed cell with some cells
+left empty, ticks or full dividers; and free boxes holding digit strings as
+people write them: varying spacing, touching in some, a slight baseline drift
+and size changes, and amounts with "," "." separators or a trailing dash) or
+a **dense** page (``box28``'s letter page of 28 string boxes under printed
+prompts). Degradations follow ``training.synth``: an office scan at 300 dpi,
+or a harsh one (+-3 deg, blur, noise, JPEG, pencil to marker).
+
+The pages go into one PDF (JPEG inside, as scanners write) read by
+``formocr.api.scan`` with no template and the default ``--min-confidence``.
+The peers, Tesseract 5 and RapidOCR 3.10 (PP-OCRv6), are handed each true
+box (``bench/peers.py``), cut from the page pixels before the PDF's JPEG.
+
+Reported for comb fields and free strings apart, per digit source:
+
+* fields found (a predicted box with IoU >= 0.5 to the true one);
+* fields exact (value == truth: digits only; a missed field is wrong);
+* digits right (edit-distance alignment, ``FieldScore.alignment``);
+* read rate at <= 1 % field error: fields accepted from the most confident
+  down, as a share of all fields with digits written, while the error among
+  accepted stays <= 1 % (missed fields are never accepted; a field read
+  where nothing is written counts as an accepted error);
+* error among ``ok`` fields (status "ok": what a user would not check) and
+  the share of fields ``ok``;
+* CPU seconds per page: formocr (process and its children: the renderer),
+  and each peer's on the true boxes alone.
+
+Writes bench/out/realwriters.json and prints markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from benchlib import MNIST_DIR, OPTDIGITS, OUT, md_table, pct, publish, run_record
+from box28 import make_sheet as dense_sheet
+from forms import FieldScore, accuracy, match_page, reject_curve
+from peers import (
+    PeerReading,
+    rapidocr_available,
+    read_rapidocr,
+    read_tesseract,
+    tesseract_version,
+    true_box_crops,
+)
+
+from formocr.config import DEFAULT_MIN_CONFIDENCE, ScanConfig
+from formocr.types import DocumentResult
+from training.synth import Degradation, FieldTruth, write_pdf, write_truth
+from training.synth.amounts import amount_text
+from training.synth.sheet import Sheet
+from training.synth.sources import WriterDigits, mnist_writers, optdigits_writers
+
+DPI = 300
+SEED = 61_000  # never used before: forms 20,000 / 30,000, calibration 50,000 / 81,000,
+# amounts 70,000, box28 and templates 90,000
+A4_MM = (210.0, 297.0)
+SOURCES = ("mnist-test", "optdigits")
+DEGRADATIONS = {"scan": Degradation.scan(), "harsh": Degradation.harsh()}
+# Per pair of pages (one per source): page kind and degradation, in a cycle of 8.
+CYCLE = (
+    ("form", "scan"),
+    ("form", "harsh"),
+    ("dense", "scan"),
+    ("form", "scan"),
+    ("form", "harsh"),
+    ("form", "scan"),
+    ("dense", "harsh"),
+    ("form", "harsh"),
+)
+AMOUNT_FORMATS = ("en", "eu", "dash", "point")
+BOUND = 0.01
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    index: int
+    seed: int
+    source: str  # "mnist-test" | "optdigits" | "mnist-val" (calibration)
+    writer: str
+    kind: str  # "form" | "dense"
+    degradation: str
+
+
+def load_writers(sources: Sequence[str]) -> dict[str, list[WriterDigits]]:
+    out: dict[str, list[WriterDigits]] = {}
+    for s in sources:
+        if s == "mnist-test":
+            out[s] = mnist_writers("test", MNIST_DIR)
+        elif s == "mnist-val":
+            out[s] = mnist_writers("val", MNIST_DIR)
+        elif s == "optdigits":
+            out[s] = optdigits_writers(OPTDIGITS)
+        else:
+            raise ValueError(f"unknown digit source {s!r}")
+    return out
+
+
+def plan(
+    pages: int, seed: int, writers: dict[str, list[WriterDigits]], sources: Sequence[str]
+) -> list[PageSpec]:
+    """Page i: source i % len(sources); writers drawn in an order fixed by ``seed``."""
+    order = {
+        s: np.random.default_rng(seed + k).permutation(len(writers[s]))
+        for k, s in enumerate(sources)
+    }
+    specs = []
+    for i in range(pages):
+        s = sources[i % len(sources)]
+        j = i // len(sources)
+        kind, deg = CYCLE[j % len(CYCLE)]
+        w = writers[s][int(order[s][j % len(order[s])])]
+        specs.append(PageSpec(i, seed + i, s, w.name, kind, deg))
+    return specs
+
+
+def _pick(
+    rng: np.random.Generator, alphabet: Sequence[int], n: int, lead: bool = False
+) -> list[int]:
+    out = [int(alphabet[int(k)]) for k in rng.integers(0, len(alphabet), n)]
+    nonzero = [d for d in alphabet if d != 0]
+    if lead and out and out[0] == 0 and nonzero:
+        out[0] = int(nonzero[int(rng.integers(len(nonzero)))])
+    return out
+
+
+def draw_form(sheet: Sheet, rng: np.random.Generator, alphabet: Sequence[int]) -> None:
+    """An A4 form: a title, two columns of 8 labelled fields (combs, strings, amounts)."""
+    sheet.text(sheet.px(18), sheet.px(14), "APPLICATION FORM", 14, bold=True)
+    sheet.text(sheet.px(18), sheet.px(24), "Write one digit per box where boxes are given.", 9)
+    for col in range(2):
+        x = sheet.px(18 + col * 94)
+        for row in range(8):
+            y = sheet.px(38 + row * 31)
+            kind = rng.choice(["comb", "comb", "string", "touching", "amount"])
+            if kind == "comb":
+                cells = int(rng.integers(4, 11))
+                cell_w = sheet.px(float(rng.uniform(6.5, min(8.5, 84 / cells))))
+                cell_h = sheet.px(float(rng.uniform(9.0, 12.0)))
+                vals: list[int | None] = list(_pick(rng, alphabet, cells))
+                for i in range(cells):
+                    if rng.random() < 0.15:
+                        vals[i] = None
+                if all(v is None for v in vals):
+                    vals[0] = _pick(rng, alphabet, 1)[0]
+                style = "lines" if rng.random() < 0.6 else "ticks"
+                sheet.text(x, y, "Reference number", 9)
+                sheet.comb(x, y + sheet.px(6), cell_w, cell_h, vals, style)  # type: ignore[arg-type]
+            elif kind in ("string", "touching"):
+                n = int(rng.integers(3, 9))
+                digits = _pick(rng, alphabet, n)
+                h = sheet.px(float(rng.uniform(11.0, 15.0)))
+                w = sheet.px(min(84.0, float(rng.uniform(9.0, 12.0)) * n + 8))
+                sheet.text(x, y, "Telephone" if n > 6 else "Quantity", 9)
+                sheet.string(x, y + sheet.px(6), w, h, digits, touching=kind == "touching")
+            else:
+                fmt = str(rng.choice(AMOUNT_FORMATS))
+                n = int(rng.integers(1, 6)) + (2 if fmt in ("en", "eu", "point") else 0)
+                digits = "".join(map(str, _pick(rng, alphabet, n, lead=True)))
+                text = amount_text(rng, digits, fmt)
+                h = sheet.px(float(rng.uniform(12.0, 15.0)))
+                w = sheet.px(min(84.0, 10.0 * len(text) + 12))
+                sheet.text(x, y, "Amount", 9)
+                sheet.amount(x, y + sheet.px(6), w, h, text, touching=rng.random() < 0.25)
+
+
+def make_page(spec: PageSpec, writer: WriterDigits) -> tuple[np.ndarray, list[FieldTruth]]:
+    rng = np.random.default_rng(spec.seed)
+    deg = DEGRADATIONS[spec.degradation]
+    alphabet = writer.digits
+    if spec.kind == "dense":
+        return dense_sheet(rng, writer.source(), deg, alphabet).finish()
+    sheet = Sheet(A4_MM, DPI, rng, deg, writer.source())
+    draw_form(sheet, rng, alphabet)
+    return sheet.finish()
+
+
+# -- scoring -------------------------------------------------------------------------------
+
+
+def read_rate(
+    scores: Sequence[FieldScore], bound: float = BOUND
+) -> tuple[float | None, float | None]:
+    """(read rate, threshold): the most fields accepted, most confident first, with error
+    among accepted <= ``bound``, as a share of the fields with digits written.
+
+    Missed fields are never accepted; a field read where nothing is written
+    (a spurious one, or digits in an empty box) is an accepted error if its
+    confidence lets it in.
+    """
+    written = sum(1 for s in scores if s.truth_name and s.truth)
+    items = [
+        (s.confidence if s.matched else -1.0, s.exact)
+        for s in scores
+        if (s.truth_name and s.truth) or s.pred
+    ]
+    if not written or not items:
+        return None, None
+    conf = np.array([c for c, _ in items], np.float64)
+    correct = np.array([e for _, e in items], bool)
+    ks, errs, thr = reject_curve(conf, correct)
+    best_rate, best_thr = 0.0, None
+    for k, e, t in zip(ks, errs, thr, strict=True):
+        if k == 0 or e / k > bound + 1e-12:
+            continue
+        good = k - e  # accepted and right: all accepted items that carry a written truth
+        rate = float(good / written)
+        if rate > best_rate:
+            best_rate, best_thr = rate, float(t)
+    return best_rate, best_thr
+
+
+def figures(scores: Sequence[FieldScore], with_confidence: bool = True) -> dict[str, Any]:
+    a = accuracy(scores)
+    out: dict[str, Any] = {
+        "fields": a["fields"],
+        "digits": a["digits"],
+        "found": a["found"],
+        "exact": a["exact"],
+        "digits_right": a["digit_accuracy"],
+        "spurious": a["spurious_fields"],
+    }
+    if with_confidence:
+        rate, thr = read_rate(scores)
+        ok = [s for s in scores if s.status == "ok"]
+        out.update(
+            {
+                "read_rate_at_1%": rate,
+                "threshold_for_1%": thr,
+                "ok_fields": len(ok),
+                "ok_share": len(ok) / a["fields"] if a["fields"] else None,
+                "ok_errors": sum(not s.exact for s in ok),
+                "ok_error": sum(not s.exact for s in ok) / len(ok) if ok else None,
+            }
+        )
+    return out
+
+
+def breakdown(
+    scores: Sequence[FieldScore], source_of: dict[int, str], with_confidence: bool = True
+) -> dict[str, Any]:
+    """Figures for every (field kind, source) pair, each kind over all sources, and all."""
+    out: dict[str, Any] = {"all": figures(scores, with_confidence)}
+    for kind in ("comb", "string"):
+        # Spurious fields have no kind: they count against the strings (free boxes
+        # are where extra fields come from) and in "all".
+        ks = [s for s in scores if s.field_kind == kind or (kind == "string" and not s.truth_name)]
+        out[kind] = figures(ks, with_confidence)
+        for src in sorted(set(source_of.values())):
+            sub = [s for s in ks if source_of[s.page] == src]
+            out[f"{kind}/{src}"] = figures(sub, with_confidence)
+    return out
+
+
+def peer_scores(
+    specs: Sequence[PageSpec], truths: Sequence[Sequence[FieldTruth]], readings: list[PeerReading]
+) -> list[FieldScore]:
+    out, k = [], 0
+    for spec, truth in zip(specs, truths, strict=True):
+        for t in truth:
+            r = readings[k]
+            k += 1
+            s = FieldScore.of_truth(
+                t,
+                r.value,
+                page=spec.index + 1,
+                seed=spec.seed,
+                page_kind=spec.kind,
+                degradation=spec.degradation,
+            )
+            s.confidence = r.confidence
+            s.status = "ok" if r.value else "empty"
+            out.append(s)
+    return out
+
+
+def scan_pdf(path: Path, config: ScanConfig) -> tuple[DocumentResult, dict[str, float]]:
+    """formocr on the PDF; wall and CPU (this process and its children: pdftoppm)."""
+    from formocr.api import scan
+
+    r0s, r0c = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    t0 = time.perf_counter()
+    (doc,) = list(scan([path], config))  # the shipped readers, model load included
+    wall = time.perf_counter() - t0
+    r1s, r1c = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    cpu = (r1s.ru_utime + r1s.ru_stime - r0s.ru_utime - r0s.ru_stime) + (
+        r1c.ru_utime + r1c.ru_stime - r0c.ru_utime - r0c.ru_stime
+    )
+    return doc, {"wall_s": wall, "cpu_s": cpu}
+
+
+def run(
+    specs: Sequence[PageSpec],
+    writers: dict[str, list[WriterDigits]],
+    out_dir: Path,
+    config: ScanConfig,
+    peers: bool,
+) -> dict[str, Any]:
+    """Draw, read and score ``specs``: the record's results (also used by calibrate.py)."""
+    by_name = {w.name: w for ws in writers.values() for w in ws}
+    t0 = time.perf_counter()
+    pages, truths = [], []
+    for spec in specs:
+        img, truth = make_page(spec, by_name[spec.writer])
+        pages.append(img)
+        truths.append(truth)
+        print(f"drawn {spec.index + 1}/{len(specs)}", file=sys.stderr, end="\r")
+    gen_s = time.perf_counter() - t0
+    pdf = write_pdf(pages, out_dir / "pages.pdf", DPI)
+    write_truth(list(zip(pages, truths, strict=True)), out_dir / "pages.truth.json", DPI)
+    n_fields = sum(len(t) for t in truths)
+    print(f"\n{len(pages)} pages, {n_fields} fields -> {pdf} ({gen_s:.0f} s)", file=sys.stderr)
+    source_of = {spec.index + 1: spec.source for spec in specs}
+
+    doc, cost = scan_pdf(pdf, config)
+    if doc.status != "ok":
+        raise SystemExit(f"formocr failed on {pdf}: {doc.error}")
+    scores: list[FieldScore] = []
+    for spec, truth, res in zip(specs, truths, doc.pages, strict=True):
+        if res.error:
+            print(f"warning: page {res.page}: {res.error}", file=sys.stderr)
+        scores += match_page(spec, res.page, truth, res.fields)  # type: ignore[arg-type]
+    print(f"formocr: {cost['wall_s']:.0f} s wall, {cost['cpu_s']:.0f} s CPU", file=sys.stderr)
+    results: dict[str, Any] = {
+        "formocr": {
+            "figures": breakdown(scores, source_of),
+            "cpu_s_per_page": cost["cpu_s"] / len(specs),
+            "wall_s_per_page": cost["wall_s"] / len(specs),
+        }
+    }
+    all_scores = {"formocr": scores}
+    if peers:
+        crops = [
+            c for img, truth in zip(pages, truths, strict=True) for c in true_box_crops(img, truth)
+        ]
+        if tesseract_version():
+            tess = read_tesseract(crops)
+            t_scores = peer_scores(specs, truths, tess)
+            results["tesseract"] = {
+                "version": tesseract_version(),
+                "figures": breakdown(t_scores, source_of, with_confidence=False),
+                "cpu_s_per_page": sum(r.cpu_s for r in tess) / len(specs),
+                "failed_runs": sum(bool(r.failed) for r in tess),
+            }
+            all_scores["tesseract"] = t_scores
+            print(f"tesseract: {sum(r.cpu_s for r in tess):.0f} s CPU", file=sys.stderr)
+        else:
+            print("tesseract not found (apt-get install tesseract-ocr): skipped", file=sys.stderr)
+        if rapidocr_available():
+            rap, cost_r = read_rapidocr(crops)
+            r_scores = peer_scores(specs, truths, rap)
+            results["rapidocr"] = {
+                "version": "rapidocr 3.10.0, PP-OCRv6 small rec (recognition only)",
+                "figures": breakdown(r_scores, source_of),
+                "cpu_s_per_page": cost_r["cpu_s"] / len(specs),
+                "load_cpu_s": cost_r["load_cpu_s"],
+            }
+            all_scores["rapidocr"] = r_scores
+            print(f"rapidocr: {cost_r['cpu_s']:.0f} s CPU", file=sys.stderr)
+        else:
+            print(
+                "bench/.venv-rapidocr missing (see bench/peers.py): RapidOCR skipped",
+                file=sys.stderr,
+            )
+    results["errors"] = [
+        asdict(s) | {"reader": reader, "source": source_of.get(s.page, "")}
+        for reader, ss in all_scores.items()
+        for s in ss
+        if (s.truth_name and not s.exact) or (not s.truth_name and s.pred)
+    ]
+    results["fields"] = n_fields
+    results["generate_s"] = gen_s
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--pages", type=int, default=40, help="pages, alternating the sources")
+    ap.add_argument("--seed", type=int, default=SEED, help="page i is drawn with SEED+i")
+    ap.add_argument("--no-peers", action="store_true", help="skip Tesseract and RapidOCR")
+    ap.add_argument(
+        "--min-confidence",
+        type=float,
+        default=DEFAULT_MIN_CONFIDENCE,
+        help=f"formocr's threshold (default: the shipped {DEFAULT_MIN_CONFIDENCE})",
+    )
+    ap.add_argument("--model", type=Path, default=None, help="ONNX model (default: shipped)")
+    ap.add_argument("--out", type=Path, default=OUT, help="output folder (default bench/out)")
+    ap.add_argument("--name", default="realwriters", help="record name (NAME.json)")
+    args = ap.parse_args(argv)
+    if args.pages < 1:
+        ap.error("--pages must be at least 1")
+    record = run_record("realwriters.py", argv)
+    writers = load_writers(SOURCES)
+    specs = plan(args.pages, args.seed, writers, SOURCES)
+    config = ScanConfig(min_confidence=args.min_confidence, model=args.model)
+    record["params"] = {
+        "pages": args.pages,
+        "seed": args.seed,
+        "dpi": DPI,
+        "sources": list(SOURCES),
+        "min_confidence": args.min_confidence,
+        "writers": {s: len(writers[s]) for s in SOURCES},
+        "pages_by": {
+            "source": {s: sum(p.source == s for p in specs) for s in SOURCES},
+            "kind": {k: sum(p.kind == k for p in specs) for k in ("form", "dense")},
+            "degradation": {d: sum(p.degradation == d for p in specs) for d in DEGRADATIONS},
+        },
+        "page_writers": [p.writer for p in specs],
+    }
+    record["results"] = run(specs, writers, args.out / args.name, config, not args.no_peers)
+    publish(record, args.out / f"{args.name}.json", render_markdown)
+    return 0
+
+
+# -- report --------------------------------------------------------------------------------
+
+GROUPS = (
+    ("comb", "comb fields, all"),
+    ("comb/mnist-test", "comb, MNIST test writers"),
+    ("comb/optdigits", "comb, optdigits held-out"),
+    ("string", "free strings, all"),
+    ("string/mnist-test", "strings, MNIST test writers"),
+    ("string/optdigits", "strings, optdigits held-out"),
+)
+
+
+def _ok(f: dict[str, Any]) -> str:
+    if f.get("ok_fields") is None:
+        return "-"
+    return f"{pct(f['ok_error'], 2)} ({f['ok_errors']} of {f['ok_fields']}; {pct(f['ok_share'], 0)} ok)"
+
+
+def render_markdown(record: dict[str, Any]) -> str:
+    p, res = record["params"], record["results"]
+    readers = [r for r in ("formocr", "rapidocr", "tesseract") if r in res]
+    label = {
+        "formocr": "**formocr** (finds the boxes)",
+        "rapidocr": "RapidOCR PP-OCRv6 (true boxes)",
+        "tesseract": "Tesseract 5 (true boxes)",
+    }
+    rows = []
+    for key, name in GROUPS:
+        for r in readers:
+            f = res[r]["figures"].get(key)
+            if not f or not f["fields"]:
+                continue
+            rows.append(
+                [
+                    name if r == readers[0] else "",
+                    label[r],
+                    str(f["fields"]),
+                    pct(f["found"], 1) if r == "formocr" else "(given)",
+                    pct(f["exact"], 1),
+                    pct(f["digits_right"], 1),
+                    pct(f.get("read_rate_at_1%"), 1) if "read_rate_at_1%" in f else "-",
+                    _ok(f) if r == "formocr" else "-",
+                ]
+            )
+    head = [
+        "fields",
+        "reader",
+        "n",
+        "found",
+        "exact",
+        "digits right",
+        "read rate @ <=1 % err",
+        f"error among `ok` (min-confidence {p['min_confidence']})",
+    ]
+    cost = ", ".join(f"{r} {res[r]['cpu_s_per_page']:.2f} s" for r in readers)
+    pb = p["pages_by"]
+    return "\n".join(
+        [
+            f"{p['pages']} pages (seeds {p['seed']}-{p['seed'] + p['pages'] - 1}; "
+            f"{pb['source']['mnist-test']} MNIST-test-writer pages, "
+            f"{pb['source']['optdigits']} optdigits-held-out pages; "
+            f"{pb['kind']['form']} forms, {pb['kind']['dense']} dense 28-box pages; "
+            f"{pb['degradation']['scan']} office scans, {pb['degradation']['harsh']} harsh), "
+            f"{res['fields']} fields, read from one PDF at {p['dpi']} dpi, no template.",
+            "",
+            md_table(head, rows),
+            "",
+            f"CPU per page: {cost} (formocr: the whole scan, rendering included; "
+            "peers: reading the true boxes only).",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Real handwriting by writer: digit sources for pages filled by one person each.
+
+A form is filled by one hand, so a benchmark page should be too. These
+sources group real digits by their writer, as ``training.splits`` decides
+which writers are which:
+
+- ``mnist_writers("test")``: the MNIST test writers (a headline set: never
+  trained, tuned or calibrated on);
+- ``mnist_writers("val")``: the MNIST train writers held out for validation
+  (model selection and calibration pages);
+- ``optdigits_writers()``: optdigits' held-out last third, one block of
+  consecutive digits per writer (a headline set).
+
+Each writer's digits are enlarged once into smooth, pen-like dark-on-light
+crops (``Sheet.digit_image`` then scales them to the height it wants).
+The datasets are read in place from ``../shared/data``; nothing is copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+DigitSource = Callable[[int, np.random.Generator], np.ndarray]
+UPSCALE = 4  # a 28x28 MNIST digit (ink about 20 px tall) becomes about 80 px
+
+
+def smooth_upscale(img: np.ndarray, factor: int = UPSCALE) -> np.ndarray:
+    """A small grey or binary digit (dark on light) -> a larger one with pen-like edges.
+
+    Cubic enlargement, a light blur, then a contrast ramp around mid-grey:
+    edges stay anti-aliased (as a scan of a pen line) without the staircase
+    of a bitmap or the haze of a plain enlargement.
+    """
+    big = cv2.resize(
+        img, (img.shape[1] * factor, img.shape[0] * factor), interpolation=cv2.INTER_CUBIC
+    )
+    big = cv2.GaussianBlur(big, (0, 0), factor / 2)
+    ramp = (big.astype(np.float32) - 128.0) * 2.5 + 128.0
+    return np.clip(ramp, 0, 255).astype(np.uint8)
+
+
+@dataclass
+class WriterDigits:
+    """One writer's digits: 2-D uint8 images, dark ink on light paper, and labels."""
+
+    name: str
+    images: np.ndarray
+    labels: np.ndarray
+    _cache: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.images) != len(self.labels) or len(self.labels) == 0:
+            raise ValueError(f"{self.name}: {len(self.images)} images, {len(self.labels)} labels")
+
+    @property
+    def digits(self) -> list[int]:
+        """The digits this writer wrote at least once."""
+        return sorted({int(v) for v in self.labels})
+
+    def crop(self, k: int) -> np.ndarray:
+        if k not in self._cache:
+            self._cache[k] = smooth_upscale(self.images[k])
+        return self._cache[k]
+
+    def source(self) -> DigitSource:
+        """(digit, rng) -> one of this writer's samples of that digit.
+
+        Raises ValueError for a digit the writer never wrote: compose values
+        from ``digits`` so every page stays one person's hand.
+        """
+
+        def draw(digit: int, rng: np.random.Generator) -> np.ndarray:
+            pool = np.nonzero(self.labels == digit)[0]
+            if len(pool) == 0:
+                raise ValueError(f"{self.name} never wrote a {digit}; compose from .digits")
+            return self.crop(int(pool[int(rng.integers(len(pool)))]))
+
+        return draw
+
+
+def _group(
+    images: np.ndarray, labels: np.ndarray, writer: np.ndarray, prefix: str
+) -> list[WriterDigits]:
+    out = []
+    for w in np.unique(writer):
+        idx = np.nonzero(writer == w)[0]
+        out.append(WriterDigits(f"{prefix} {int(w)}", images[idx], labels[idx]))
+    return out
+
+
+def mnist_writers(
+    which: str, mnist_dir: Path | None = None, writers_dir: Path | None = None
+) -> list[WriterDigits]:
+    """MNIST digits grouped by NIST writer: ``"test"`` (headline) or ``"val"`` (validation).
+
+    Never ``"train"``: the training writers are what the models learnt.
+    """
+    from training.data import load_mnist
+    from training.splits import mnist_split
+
+    split = mnist_split(writers_dir)
+    if which == "test":
+        data = load_mnist("test", mnist_dir)
+        return _group(data.images, data.labels, split.test_writers, "mnist-test writer")
+    if which == "val":
+        data = load_mnist("train", mnist_dir)
+        idx = split.val
+        return _group(
+            data.images[idx], data.labels[idx], split.train_writers[idx], "mnist-val writer"
+        )
+    raise ValueError(f"which must be 'test' or 'val', got {which!r}")
+
+
+def optdigits_writers(path: Path) -> list[WriterDigits]:
+    """optdigits' held-out last third, one ``WriterDigits`` per writer block."""
+    from training.data import load_optdigits
+    from training.splits import optdigits_blocks, optdigits_split
+
+    data = load_optdigits(path)
+    _, held = optdigits_split(len(data.labels))
+    blocks = optdigits_blocks(len(data.labels))[held]
+    return _group(data.images[held], data.labels[held], blocks, "optdigits block")
