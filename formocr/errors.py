@@ -18,7 +18,9 @@ class ExitCode(IntEnum):
     MODEL = 5  # the model file is missing, corrupt or does not match its card
     OUTPUT = 6  # the output could not be written
     TEMPLATE = 7  # a form template file is missing, unreadable or invalid
-    INTERRUPTED = 130
+    BUSY = 8  # another run holds the lock on this output or state file
+    INTERRUPTED = 130  # SIGINT (Ctrl-C), 128 + 2 as shells report it
+    TERMINATED = 143  # SIGTERM (kill, systemd stop, timeout), 128 + 15
 
 
 class FormocrError(Exception):
@@ -49,6 +51,21 @@ class ModelError(FormocrError):
 
 class OutputError(FormocrError):
     exit_code = ExitCode.OUTPUT
+
+
+class BusyError(FormocrError):
+    """Another run holds the lock on the same output or state file.
+
+    Two runs writing one output would interleave or overwrite each other's
+    results; the second one stops before reading anything (or waits, with
+    ``--wait``).
+    """
+
+    exit_code = ExitCode.BUSY
+
+
+class Terminated(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
+    """Raised by the CLI's SIGTERM handler, so cleanup runs as for Ctrl-C."""
 
 
 class TemplateError(FormocrError):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
+import stat
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,9 +16,11 @@ import jsonschema
 import pytest
 
 from formocr.errors import OutputError
+from formocr.output import writers
 from formocr.output.writers import (
     CSV_COLUMNS,
     RunInfo,
+    check_target,
     document_dict,
     format_for,
     make_writer,
@@ -137,7 +141,14 @@ def test_csv_columns_rows_and_leading_zeros() -> None:
         "",
     ]
     assert rows[2][2:6] == ["field_002", "", "0.0000", "empty"]
-    assert rows[3] == [
+    # page 2 has no fields: it still has its row, saying why
+    assert rows[3] == ["scans/a.pdf", "2", "", "", "", "review", "", "", "", ""] + [
+        "",
+        "no boxes found on the page",
+        "",
+        "",
+    ]
+    assert rows[4] == [
         "scans/b.pdf",
         "",
         "",
@@ -153,7 +164,7 @@ def test_csv_columns_rows_and_leading_zeros() -> None:
         "",
         "",
     ]
-    assert len(rows) == 4
+    assert len(rows) == 5
 
 
 def test_format_for() -> None:
@@ -270,3 +281,158 @@ def test_a_page_with_an_error_has_no_fields() -> None:
     f = FieldResult("a", "1", 0.9, "ok", BBox(0, 0, 1, 1))
     with pytest.raises(ValueError, match="no guessed values"):
         PageResult(1, 10, 10, None, (f,), error="did not register")
+
+
+# -- hostile names: spreadsheets, bytes that are not UTF-8 ------------------------------
+
+NON_UTF8 = os.fsdecode(b"scans/\xff\xfe.png")  # as discovery gives it: lone surrogates
+
+
+def hostile_doc(source: str = '=HYPERLINK("http://x","y").png') -> DocumentResult:
+    fields = (
+        FieldResult("+1", "007", 0.95, "review", BBox(20, 20, 120, 40), (), "@SUM(A1)", "=7="),
+        FieldResult("-2", "", 0.0, "empty", BBox(20, 120, 200, 40), ()),
+    )
+    pages = (
+        PageResult(1, 400, 300, 300.0, fields, template="\tcmd"),
+        PageResult(2, 400, 300, 300.0, (), error="\r=1+1"),
+    )
+    return DocumentResult(source, "ok", None, pages)
+
+
+def test_csv_cells_that_start_a_formula_are_neutralised() -> None:
+    rows = list(csv.DictReader(io.StringIO(render("csv", [hostile_doc()]))))
+    assert [r["source"] for r in rows] == ['\'=HYPERLINK("http://x","y").png'] * 3
+    assert [r["field"] for r in rows] == ["'+1", "'-2", ""]
+    assert rows[0]["reason"] == "'@SUM(A1)"
+    assert rows[0]["raw"] == "'=7="
+    assert rows[0]["template"] == "'\tcmd"
+    assert rows[2]["error"] == "'\r=1+1"
+    for r in rows:
+        for k, v in r.items():
+            assert not v.startswith(("=", "+", "-", "@", "\t", "\r")), (k, v)
+    # what formocr writes itself stays a plain number or digit string
+    assert (rows[0]["page"], rows[0]["value"], rows[0]["confidence"]) == ("1", "007", "0.9500")
+    assert (rows[0]["x"], rows[0]["width"]) == ("20", "120")
+
+
+def test_csv_leaves_plain_text_alone() -> None:
+    rows = list(csv.DictReader(io.StringIO(render("csv", [good_doc("a-b=c.pdf")]))))
+    assert rows[0]["source"] == "a-b=c.pdf"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
+def test_non_utf8_file_names_are_escaped_as_bytes(tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"out.{fmt}"
+    with open_writer(fmt, out, INFO) as w:  # type: ignore[arg-type]
+        w.write(good_doc(NON_UTF8))
+        w.write(failed_doc(NON_UTF8.replace(".png", ".pdf")))
+    text = out.read_bytes().decode("utf-8")  # strict: valid UTF-8
+    assert "scans/\\xff\\xfe.png" in text if fmt == "csv" else "scans/\\\\xff\\\\xfe.png" in text
+    if fmt == "json":
+        sources = [d["source"] for d in json.loads(text)["documents"]]
+    elif fmt == "jsonl":
+        sources = [json.loads(line)["source"] for line in text.splitlines()]
+    else:
+        sources = list(dict.fromkeys(r["source"] for r in csv.DictReader(io.StringIO(text))))
+    assert sources == ["scans/\\xff\\xfe.png", "scans/\\xff\\xfe.pdf"]
+
+
+def test_json_with_a_non_utf8_name_still_validates() -> None:
+    doc = DocumentResult(NON_UTF8, "failed", f"{NON_UTF8}: empty file (0 bytes)")
+    d = document_dict(doc)
+    document_validator().validate(d)
+    assert d["error"] == "scans/\\xff\\xfe.png: empty file (0 bytes)"
+    json.dumps(d, ensure_ascii=False).encode("utf-8")
+
+
+def test_page_without_fields_says_why_in_json() -> None:
+    d = document_dict(good_doc())
+    document_validator().validate(d)
+    assert d["pages"][0]["reason"] is None
+    assert d["pages"][1]["reason"] == "no boxes found on the page"
+
+
+# -- -o is careful ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "dangling symlink"])
+def test_never_replaces_a_symlink_or_fifo(tmp_path: Path, kind: str) -> None:
+    real = tmp_path / "real.csv"
+    real.write_text("keep me\n")
+    out = tmp_path / "out.csv"
+    if kind == "fifo":
+        os.mkfifo(out)
+    else:
+        out.symlink_to(real if kind == "symlink" else tmp_path / "nowhere.csv")
+    with pytest.raises(OutputError, match="never replaces"), open_writer("csv", out, INFO) as w:
+        w.write(good_doc())
+    assert out.is_symlink() if "symlink" in kind else stat.S_ISFIFO(os.lstat(out).st_mode)
+    assert real.read_text() == "keep me\n"
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_never_replaces_a_device() -> None:
+    with pytest.raises(OutputError, match="character device"):
+        check_target(Path("/dev/null"))
+    assert stat.S_ISCHR(os.lstat("/dev/null").st_mode)
+
+
+def test_refuses_to_overwrite_an_input(tmp_path: Path) -> None:
+    scan = tmp_path / "x.pdf"
+    scan.write_bytes(b"%PDF-1.4 precious")
+    alias = tmp_path / "results.csv"
+    os.link(scan, alias)  # the same file under another name
+    with pytest.raises(OutputError, match="is one of the inputs"):
+        check_target(alias, [tmp_path / "other.png", scan])
+    with pytest.raises(OutputError, match="is one of the inputs"):
+        check_target(scan, [scan])
+    check_target(tmp_path / "new.csv", [scan])
+    assert scan.read_bytes() == b"%PDF-1.4 precious"
+
+
+def test_full_disk_on_a_file_is_an_output_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC from the file system: OutputError (exit 6), no file, no .part."""
+    real_fdopen = os.fdopen
+
+    class Full(io.RawIOBase):
+        def __init__(self, f: Any) -> None:
+            self.f = f
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: Any) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def fileno(self) -> int:
+            return int(self.f.fileno())
+
+        def close(self) -> None:
+            self.f.close()
+            super().close()
+
+    monkeypatch.setattr(writers.os, "fdopen", lambda fd, mode: Full(real_fdopen(fd, mode)))
+    out = tmp_path / "out.csv"
+    with pytest.raises(OutputError, match="No space left"), open_writer("csv", out, INFO) as w:
+        w.write(good_doc())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_parts_of_dead_runs_are_removed(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    dead = writers.part_name(out, 4_194_304 + 7)  # above any pid_max: no such process
+    alive = writers.part_name(out, os.getppid())
+    other = tmp_path / ".other.csv.1.part"
+    for p in (dead, alive, other):
+        p.write_text("half a batch")
+    with open_writer("csv", out, INFO) as w:
+        w.write(good_doc())
+    assert not dead.exists()
+    assert alive.exists() and other.exists()  # a live run's, and another output's
+    with open_writer("csv", out, INFO, stale_parts=True) as w:  # holding the lock
+        w.write(good_doc())
+    assert not alive.exists() and other.exists()
+    assert out.read_text().startswith("source,")
