@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from conftest import FakeClassifier
 from formocr.api import scan_page
 from formocr.config import ScanConfig
 from formocr.layout.fields import find_fields
-from formocr.read.amount import parse_amount, raw_text, split_text
+from formocr.read.amount import AmountReading, parse_amount, raw_text, split_text
 from formocr.templates.draft import draft_template
 from formocr.templates.template import TemplateField
 from formocr.types import BBox, FieldLayout, PageImage
@@ -32,12 +33,10 @@ from training.synth import Degradation, FieldTruth, make_cheque, make_form_page,
         ("1250.00", "1250.00"),
         ("73.50", "73.50"),
         ("0,75", "0.75"),
-        ("1,250", "1250.00"),
         ("1,234,567.89", "1234567.89"),
         ("12 000=", "12000.00"),
+        ("1.250.-", "1250.00"),
         ("007.10", "7.10"),
-        ("1,250,00", "1250.00"),  # a comma misread for the point, or the writer's habit
-        ("1.250.00", "1250.00"),
     ],
 )
 def test_amounts_people_write(written: str, value: str) -> None:
@@ -52,6 +51,11 @@ def test_amounts_people_write(written: str, value: str) -> None:
     ("written", "why"),
     [
         ("12,50.00", "do not group thousands"),
+        # One mark both ways: a comma misread for the point, or 125000
+        # grouped oddly? A bank asks; no value is guessed.
+        ("1,250,00", "',' is used both for thousands and decimals in '1,250,00'"),
+        ("1.250.00", "'.' is used both for thousands and decimals in '1.250.00'"),
+        ("1,234.567,89", "',' is used both"),
         ("1.250,000", "mixed thousands separators"),
         ("12,.50", "two separators in a row"),
         ("12-50", "closing mark inside"),
@@ -67,12 +71,22 @@ def test_amounts_that_make_no_sense_go_to_review(written: str, why: str) -> None
     assert reading.reason is not None and why in reading.reason
 
 
-def test_an_amount_without_cents_or_closing_mark_is_read_but_flagged() -> None:
-    # A missed decimal point multiplies the sum by 100: a person looks.
-    reading = parse_amount("125000", [])
-    assert reading.value == "125000.00"
-    assert reading.reason is not None and "no decimal separator" in reading.reason
-    assert parse_amount("125000", [], require_mark=False).reason is None
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [("125000", "125000.00"), ("1,250", "1250.00"), ("12,500", "12500.00"), ("1.250", "1250.00")],
+)
+def test_an_amount_without_cents_or_closing_mark_is_read_but_flagged(
+    written: str, value: str
+) -> None:
+    # A missed or unseen decimal point multiplies the sum by 100, thousands
+    # separators or not: the value is read, and a person looks.
+    digits, marks = split_text(written)
+    reading = parse_amount(digits, marks)
+    assert reading.value == value
+    assert reading.reason == (
+        f"no decimal separator or closing mark read in {written!r}; check the amount"
+    )
+    assert parse_amount(digits, marks, require_mark=False) == AmountReading(value, None)
 
 
 def test_one_decimal_digit_is_read_but_flagged() -> None:
@@ -159,3 +173,30 @@ def test_without_a_template_separators_send_the_field_to_review() -> None:
     # Boxes without separators are unaffected.
     others = [f for f in result.fields if f is not field]
     assert others and all(f.raw is None and f.status == "ok" for f in others)
+
+
+def _readme_amount_rows() -> list[tuple[list[str], str, str]]:
+    """README's amounts table: (what was written, value column, status column)."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = text[text.index("**Amounts.**") : text.index("The classifier knows only digits")]
+    rows = []
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not cells[0].startswith("`"):
+            continue
+        rows.append((re.findall(r"`([^`]+)`", cells[0]), cells[2], cells[3]))
+    return rows
+
+
+def test_readme_amount_table_is_what_the_code_does() -> None:
+    rows = _readme_amount_rows()
+    assert len(rows) >= 6
+    for written, value_col, status_col in rows:
+        for text in written:
+            reading = parse_amount(*split_text(text))
+            status = "review" if reading.reason else "ok"
+            assert status_col.startswith(f"`{status}`"), (text, reading)
+            shown = re.match(r"`([0-9.]+)`", value_col)
+            if shown and "…" not in value_col:
+                # The value shown: the decimal, or the digits where none is given.
+                assert (reading.value or split_text(text)[0]) == shown.group(1), (text, reading)

@@ -12,19 +12,24 @@ The rules, in order:
   whole units, no cents (``1250.-``, ``1250=``). A leading one is a guard
   stroke and is dropped (``=1250=``).
 - Of the ``.`` and ``,`` left, the last is the decimal separator when two
-  digits follow it (one digit is read, and sent to review), whichever mark
-  it is: written small, a comma and a point look alike. Every other one
-  must be a thousands separator, all the same mark, with exactly three
-  digits after it and one to three before the first (``1.250,00``,
-  ``1,250.00``; ``1,250,00`` reads as 1250.00 too).
-- A single separator followed by three digits is a thousands separator
-  (``1,250``: no one writes a sum of money to three decimals).
+  digits follow it (one digit is read, and sent to review). Every other one
+  must be a thousands separator, all the same mark and not the decimal
+  one, with exactly three digits after it and one to three before the
+  first (``1.250,00``, ``1,250.00``).
+- A separator followed by three digits is a thousands separator (``1,250``:
+  no one writes a sum of money to three decimals).
 - A space is not a mark: ``1 250,00`` reads as ``1250,00``.
 
 Where money is at stake a wrong amount is far worse than one sent for
-review, so anything else, and by default an amount with neither cents nor a
-closing mark (a missed ``.`` would multiply it by 100), goes to review with
-the reason.
+review, so the reader asks rather than guesses. These go to review, with
+the reason:
+
+- one mark used both ways, ``1,250,00`` or ``1.250.00``: a comma misread
+  for a point, or ``125000`` grouped oddly? No value is guessed;
+- by default an amount with neither cents nor a closing mark, ``1250``,
+  ``1,250`` or ``12,500``: a missed or unseen decimal separator would
+  multiply it by 100. It is read (``1250.00``) but flagged;
+- anything else the rules above do not explain.
 """
 
 from __future__ import annotations
@@ -123,11 +128,17 @@ def parse_amount(
     groups = toks[0::2]
     seps = toks[1::2]
     cents = ""
+    decimal = ""
     if seps and len(groups[-1]) <= 2 and not closed:
-        # Two digits after the last separator are cents, whichever mark it
-        # is: a comma and a point look much alike when written small.
+        # Two digits after the last separator are cents, whichever mark it is.
         cents = groups.pop()
-        seps.pop()
+        decimal = seps.pop()
+    if decimal and decimal in seps:
+        # "1,250,00": a comma misread for the point, or "125000" grouped
+        # oddly? Ask, do not guess.
+        return AmountReading(
+            None, f"{decimal!r} is used both for thousands and decimals in {text!r}"
+        )
     if seps:
         if len(set(seps)) > 1:
             return AmountReading(None, f"mixed thousands separators in {text!r}")
@@ -137,6 +148,8 @@ def parse_amount(
     value = _decimal(units, cents)
     if len(cents) == 1:
         return AmountReading(value, f"one digit after the decimal separator in {text!r}")
-    if require_mark and not cents and not closed and not seps:
-        return AmountReading(value, "no decimal separator or closing mark read; check the amount")
+    if require_mark and not cents and not closed:
+        return AmountReading(
+            value, f"no decimal separator or closing mark read in {text!r}; check the amount"
+        )
     return AmountReading(value)
