@@ -60,7 +60,7 @@ def check_pages(
 
     Measured with the shipped model (10 fields, 20-68 digits a condition):
     counts right in 9-10 fields (a miss: a digit string split once too
-    often), 94-100% of digits right (heavy marker: 91%, fat 4s read as 1s),
+    often), 94-100% of digits right (heavy marker: 98.5% on 2026-12-01),
     and every field read wrong in review.
     """
     fields = right_count = digits = right = wrong_ok = 0
@@ -93,7 +93,9 @@ def test_faint_pencil(clf: DigitClassifier) -> None:
 
 def test_heavy_marker(clf: DigitClassifier) -> None:
     """Strokes over a fifth of the digit's height: loops nearly closed, digits fat."""
-    check_pages(run(clf, stroke_width=0.22), share=0.85)
+    # 67 of 68 digits right with the shipped model on 2026-12-01 (the 0.9 of
+    # every condition leaves room for six misses).
+    check_pages(run(clf, stroke_width=0.22))
 
 
 def test_strokes_crossing_the_frame(clf: DigitClassifier) -> None:

@@ -62,14 +62,26 @@ def assert_layout(fields: Sequence[FieldLayout], truth: Sequence[FieldTruth], co
 # -- synthetic forms and cheques ---------------------------------------------------------
 
 
+# Fields whose digit count may miss on the clean pages, by (seed, dpi).
+# Measured on 2026-12-01: every count right on five of the six pages; seed
+# 2 at 150 dpi cuts "54927000", whose digits touch all along, into nine
+# (README's known limit: the count then rests on the writer's digit width
+# alone). Any other miss fails.
+CLEAN_MISSES: dict[tuple[int, int], set[str]] = {(2, 150): {"54927000"}}
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("dpi", [150, 300])
 def test_clean_forms(seed: int, dpi: int) -> None:
     page, truth = make_form_page(np.random.default_rng(seed), dpi)
-    # The layout must be exact. A digit count may miss where a writer's
-    # digits touch all along a string (seed 2's "54927000" at 150 dpi comes
-    # out as nine): the count then rests on the writer's digit width alone.
-    assert_layout(find_fields(page, dpi), truth, counts=0.85)
+    fields = find_fields(page, dpi)
+    assert_layout(fields, truth, counts=0.0)  # the layout exact; the counts below
+    misses = {
+        tr.value
+        for tr, f in zip(truth, pair(fields, truth), strict=True)
+        if f is not None and len(f.digits) != len(tr.digits)
+    }
+    assert misses <= CLEAN_MISSES.get((seed, dpi), set()), misses
 
 
 @pytest.mark.parametrize("angle", [-3.0, 3.0, 9.0, -12.0])
