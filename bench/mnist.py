@@ -11,6 +11,9 @@ path scans take (normalisation included):
   order, which follows the writers), overall and in 10 consecutive blocks of
   about one writer each; training reports these as ``optdigits_val`` but
   never fits on them;
+* per writer, worst first: every MNIST test writer (``training.splits``'
+  writer ids; worst 10 and the distribution) and every optdigits held-out
+  writer block (``optdigits_blocks``);
 * calibration: expected calibration error (15 bins) and the error among
   digits at or above the default ``min_confidence``;
 * throughput: 1,000 MNIST digits enlarged to varied crop sizes (24-128 px
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,6 +50,7 @@ from formocr.config import DEFAULT_MIN_CONFIDENCE
 from formocr.read.classify import DigitClassifier
 from formocr.read.normalize import normalize_batch
 from training.data import load_mnist
+from training.splits import SplitError, mnist_split, optdigits_blocks
 
 BLOCKS = 10
 
@@ -148,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     wrong = np.nonzero(o_pred != o_labels)[0]
     o["confusions"] = _top_confusions(o_labels[wrong], o_pred[wrong])
 
+    writers = per_writer_accuracy(labels, pred, o_labels, o_pred, first, args.limit)
+
     rng = np.random.default_rng(0)
     crops = varied_crops(mnist.images, args.batch, rng)
     x = normalize_batch(crops)
@@ -166,10 +173,79 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
 
     record.update(
-        {"model_load_s": load_s, "mnist_test": m, "optdigits_heldout": o, "throughput": speed}
+        {
+            "model_load_s": load_s,
+            "mnist_test": m,
+            "optdigits_heldout": o,
+            "writers": writers,
+            "throughput": speed,
+        }
     )
     publish(record, args.out / "mnist.json", render_markdown)
     return 0
+
+
+def per_writer_accuracy(
+    labels: np.ndarray,
+    pred: np.ndarray,
+    o_labels: np.ndarray,
+    o_pred: np.ndarray,
+    first: int,
+    limit: int,
+) -> dict[str, Any]:
+    """Accuracy per MNIST test writer and per optdigits held-out block, worst first."""
+    out: dict[str, Any] = {}
+    try:
+        test_w = mnist_split().test_writers
+    except SplitError as e:
+        print(f"per-writer MNIST skipped: {e}", file=sys.stderr)
+        test_w = None
+    if test_w is not None:
+        test_w = test_w[: len(labels)] if limit else test_w
+        rows = []
+        for w in np.unique(test_w):
+            k = test_w == w
+            rows.append(
+                {
+                    "writer": int(w),
+                    "n": int(k.sum()),
+                    "accuracy": float((pred[k] == labels[k]).mean()),
+                    "errors": [
+                        f"{t}->{p}" for t, p in zip(labels[k], pred[k], strict=True) if t != p
+                    ],
+                }
+            )
+        rows.sort(key=lambda r: (r["accuracy"], -r["n"]))
+        acc = np.array([r["accuracy"] for r in rows])
+        out["mnist_test"] = {
+            "writers": len(rows),
+            "worst": rows[:10],
+            "all": rows,
+            "mean_of_writers": float(acc.mean()),
+            "percentiles": {str(q): float(np.percentile(acc, q)) for q in (0, 5, 10, 25, 50)},
+            "share_perfect": float((acc == 1.0).mean()),
+            "share_below_95": float((acc < 0.95).mean()),
+            "share_below_99": float((acc < 0.99).mean()),
+        }
+    blocks = optdigits_blocks(first + len(o_labels))[first:]
+    o_rows = []
+    for b in np.unique(blocks):
+        k = blocks == b
+        if k.sum() < 10:  # the cut leaves one digit of block 19 (a training writer) in
+            continue
+        o_rows.append(
+            {
+                "block": int(b),
+                "n": int(k.sum()),
+                "accuracy": float((o_pred[k] == o_labels[k]).mean()),
+                "errors": [
+                    f"{t}->{p}" for t, p in zip(o_labels[k], o_pred[k], strict=True) if t != p
+                ],
+            }
+        )
+    o_rows.sort(key=lambda r: (r["accuracy"], -r["n"]))
+    out["optdigits_blocks"] = o_rows
+    return out
 
 
 def _top_confusions(true: np.ndarray, pred: np.ndarray, k: int = 5) -> list[str]:
@@ -220,6 +296,7 @@ def render_markdown(record: dict[str, Any]) -> str:
             [["accuracy"] + [pct(b["accuracy"], 1) for b in o["blocks"]]],
         ),
         "",
+        *writer_markdown(record.get("writers", {})),
         md_table(
             [f"throughput (batch of {s['batch']} varied crops)", "digits/s"],
             [
@@ -230,6 +307,45 @@ def render_markdown(record: dict[str, Any]) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def writer_markdown(w: dict[str, Any]) -> list[str]:
+    """Per-writer accuracy, worst first (lines to join)."""
+    lines = []
+    if "mnist_test" in w:
+        m = w["mnist_test"]
+        q = m["percentiles"]
+        lines += [
+            f"Per MNIST test writer ({m['writers']} writers): mean of writers "
+            f"{pct(m['mean_of_writers'])}; worst {pct(q['0'], 1)}, 5th percentile "
+            f"{pct(q['5'], 1)}, 10th {pct(q['10'], 1)}, 25th {pct(q['25'], 1)}, median "
+            f"{pct(q['50'], 1)}; {pct(m['share_perfect'], 0)} of writers read without an error, "
+            f"{pct(m['share_below_99'], 1)} below 99 %, {pct(m['share_below_95'], 1)} below 95 %. "
+            "The worst 10:",
+            "",
+            md_table(
+                ["writer", "digits", "accuracy", "errors (true->read)"],
+                [
+                    [str(r["writer"]), str(r["n"]), pct(r["accuracy"], 1), ", ".join(r["errors"])]
+                    for r in m["worst"]
+                ],
+            ),
+            "",
+        ]
+    if w.get("optdigits_blocks"):
+        lines += [
+            "optdigits held-out writer blocks (training.splits.optdigits_blocks), worst first:",
+            "",
+            md_table(
+                ["block", "digits", "accuracy", "errors (true->read)"],
+                [
+                    [str(r["block"]), str(r["n"]), pct(r["accuracy"], 1), ", ".join(r["errors"])]
+                    for r in w["optdigits_blocks"]
+                ],
+            ),
+            "",
+        ]
+    return lines
 
 
 if __name__ == "__main__":

@@ -102,13 +102,16 @@ class PageSpec:
     degradation: str
 
 
+MIN_WRITER_DIGITS = 20  # a page needs some variety: fewer, and one sample is drawn ~10 times
+
+
 def load_writers(sources: Sequence[str]) -> dict[str, list[WriterDigits]]:
+    """Writers per source; MNIST writers with at least MIN_WRITER_DIGITS digits."""
     out: dict[str, list[WriterDigits]] = {}
     for s in sources:
-        if s == "mnist-test":
-            out[s] = mnist_writers("test", MNIST_DIR)
-        elif s == "mnist-val":
-            out[s] = mnist_writers("val", MNIST_DIR)
+        if s in ("mnist-test", "mnist-val"):
+            ws = mnist_writers("test" if s == "mnist-test" else "val", MNIST_DIR)
+            out[s] = [w for w in ws if len(w.labels) >= MIN_WRITER_DIGITS]
         elif s == "optdigits":
             out[s] = optdigits_writers(OPTDIGITS)
         else:
