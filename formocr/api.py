@@ -27,6 +27,7 @@ import numpy as np
 from formocr.config import ScanConfig
 from formocr.errors import FormocrError, ModelError
 from formocr.io import discover, iter_pages
+from formocr.io.limits import PageTimeout, page_deadline
 from formocr.read.amount import parse_amount, raw_text
 from formocr.templates.template import TemplateField
 from formocr.types import (
@@ -54,6 +55,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("formocr")
+
+# The reason given for a page without error where no box was found.
+NO_BOXES = "no boxes found on the page"
 
 
 class Classifier(Protocol):
@@ -182,9 +186,26 @@ def _pages(
         max_pages=config.max_pages,
         max_megapixels=config.max_megapixels,
         dropout=config.dropout,
+        page_errors=True,
+        page_timeout=config.page_timeout,
     ):
+        h, w = page.image.shape
         try:
-            result = scan_page(page, config, classifier)
+            if page.error is not None:
+                # Damaged, not rendered, or out of time: an error, never a blank page read.
+                result = PageResult(page.page, w, h, page.dpi, error=page.error)
+            else:
+                with page_deadline(config.page_timeout):
+                    result = scan_page(page, config, classifier)
+                if not result.fields and result.error is None and result.reason is None:
+                    result = replace(result, reason=NO_BOXES)
+        except PageTimeout:
+            msg = (
+                f"{path}: page {page.page}: reading took more than {config.page_timeout:g} s "
+                "(--page-timeout); stopped"
+            )
+            log.error("%s", msg)
+            result = PageResult(page=page.page, width=w, height=h, dpi=page.dpi, error=msg)
         except (ModelError, MemoryError):
             raise
         except Exception as e:
@@ -195,7 +216,6 @@ def _pages(
                 "please report it"
             )
             log.error("%s", msg)
-            h, w = page.image.shape
             result = PageResult(page=page.page, width=w, height=h, dpi=page.dpi, error=msg)
         yield result
         progress.page(str(path), page.page)

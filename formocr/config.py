@@ -17,6 +17,9 @@ DEFAULT_MIN_CONFIDENCE = 0.993
 DEFAULT_DPI = 300
 # About an A0 sheet at 300 dpi; more than that is almost surely a wrong --dpi.
 DEFAULT_MAX_MEGAPIXELS = 150.0
+# Seconds one page may take to render and to read before it fails alone
+# (a render bomb, a pathological page); generous for a 600-dpi A3 scan.
+DEFAULT_PAGE_TIMEOUT = 120.0
 # How a colour page becomes greyscale (formocr.io.dropout): detect the printing's
 # colour, drop a named one, or none (plain luminance).
 DropoutMode = Literal["auto", "none", "red", "green", "blue"]
@@ -31,6 +34,8 @@ class ScanConfig:
     With ``templates``, each page is registered to the best fitting one and
     only its fields are read, by name; without, boxes are found on each page.
     ``dropout`` says how colour pages become greyscale (formocr.io.dropout).
+    ``page_timeout`` bounds the seconds one page may take to render and to
+    read (None: no bound); a page over it fails alone.
     """
 
     dpi: int = DEFAULT_DPI
@@ -40,6 +45,7 @@ class ScanConfig:
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
     templates: tuple[Template, ...] = ()
     dropout: DropoutMode = "auto"
+    page_timeout: float | None = DEFAULT_PAGE_TIMEOUT
 
     def __post_init__(self) -> None:
         if not 36 <= self.dpi <= 2400:
@@ -50,6 +56,8 @@ class ScanConfig:
             raise ValueError(f"max_pages must be at least 1, got {self.max_pages}")
         if self.max_megapixels <= 0:
             raise ValueError(f"max_megapixels must be positive, got {self.max_megapixels}")
+        if self.page_timeout is not None and not 0 < self.page_timeout <= 86400:
+            raise ValueError(f"page_timeout must be in (0, 86400] s, got {self.page_timeout}")
         if self.dropout not in get_args(DropoutMode):
             raise ValueError(
                 f"dropout must be one of {', '.join(get_args(DropoutMode))}, got {self.dropout!r}"

@@ -68,6 +68,9 @@ class PageImage:
     page: int  # 1-based
     image: np.ndarray
     dpi: float | None = None
+    # Set when the page could not be read whole (renderer or decoder
+    # complained, timed out): ``image`` is then a blank, and nothing is read.
+    error: str | None = None
 
     def __post_init__(self) -> None:
         if self.page < 1:
@@ -166,6 +169,9 @@ class PageResult:
     fields: tuple[FieldResult, ...] = ()
     error: str | None = None
     template: str | None = None  # the template the page was read with
+    # Why a page without an error has no fields ("no boxes found"), so that
+    # every page shows up in the output.
+    reason: str | None = None
 
     def __post_init__(self) -> None:
         if self.error is not None and self.fields:

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import write_png
+from conftest import FakeClassifier, form_image, needs_poppler, write_pdf, write_png, write_tiff
 
+from formocr import api
+from formocr.config import ScanConfig
 from formocr.errors import DocumentError
 from formocr.io import discover, iter_pages
 
@@ -114,3 +118,207 @@ def test_hidden_entries_are_skipped_with_a_warning(
     assert "skipped 2 hidden entries (.b.png, .cache)" in caplog.text
     # given by name, a hidden file is read
     assert discover([str(tmp_path / ".b.png")]) == [tmp_path / ".b.png"]
+
+
+# -- damaged pages are page errors, never blank pages ----------------------------------
+
+
+def _image_streams(data: bytes) -> list[tuple[int, int]]:
+    """(start, length) of each image stream in a PDF written by Pillow, in page order."""
+    out = []
+    at = 0
+    while (i := data.find(b"/Subtype /Image", at)) >= 0:
+        length = int(re.search(rb"/Length (\d+)", data[i : i + 400]).group(1))  # type: ignore[union-attr]
+        start = data.index(b"stream\n", i) + len(b"stream\n")
+        out.append((start, length))
+        at = start + length
+    return out
+
+
+def _damage_jpeg_in_pdf(src: Path, dst: Path, page: int) -> Path:
+    """A copy of ``src`` whose page ``page`` has an end-of-image marker mid-scan.
+
+    Poppler prints "Corrupt JPEG data: premature end of data segment" and
+    exits 0; the page renders with its lower part missing.
+    """
+    data = bytearray(src.read_bytes())
+    start, length = _image_streams(bytes(data))[page - 1]
+    assert data[start : start + 2] == b"\xff\xd8"  # Pillow wrote JPEG (DCTDecode)
+    mid = start + length // 2
+    data[mid : mid + 2] = b"\xff\xd9"
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+@needs_poppler
+@pytest.mark.parametrize("dpi", [72, 300])  # rendered a page a run / streamed
+def test_pdf_page_with_damaged_jpeg_is_a_page_error(tmp_path: Path, dpi: int) -> None:
+    bad = _damage_jpeg_in_pdf(write_pdf(tmp_path / "ok.pdf", 3), tmp_path / "bad.pdf", 2)
+    pages = list(iter_pages(bad, dpi, page_errors=True))
+    assert [p.page for p in pages] == [1, 2, 3]
+    assert pages[0].error is None and pages[2].error is None
+    assert pages[1].error is not None
+    assert "page 2" in pages[1].error and "Corrupt JPEG data" in pages[1].error
+    assert pages[1].image.shape == pages[0].image.shape
+    # without page_errors the document fails, naming the page
+    with pytest.raises(DocumentError, match="page 2.*Corrupt JPEG"):
+        list(iter_pages(bad, dpi))
+
+
+@needs_poppler
+def test_damaged_pdf_page_yields_no_field_and_the_others_are_read(
+    tmp_path: Path, fake_segment: Callable[..., None]
+) -> None:
+    bad = _damage_jpeg_in_pdf(write_pdf(tmp_path / "ok.pdf", 3), tmp_path / "bad.pdf", 2)
+    (doc,) = api.scan([bad], ScanConfig(dpi=72), classifier=FakeClassifier())
+    assert doc.status == "ok"
+    assert [p.page for p in doc.pages] == [1, 2, 3]
+    assert doc.pages[1].error is not None and doc.pages[1].fields == ()
+    assert doc.pages[0].fields and doc.pages[2].fields
+
+
+def _pdf(objects: list[bytes], root: int = 1) -> bytes:
+    """A PDF with a correct cross-reference table from numbered object bodies."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        root,
+        xref,
+    )
+    return bytes(out)
+
+
+def _stream(dictionary: bytes, data: bytes) -> bytes:
+    return b"<< " + dictionary + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+
+def _page_pdf(
+    media: str, crop: str | None = None, content: bytes = b"", resources: bytes = b""
+) -> bytes:
+    box = f"/MediaBox [{media}]" + (f" /CropBox [{crop}]" if crop else "")
+    page = f"<< /Type /Page /Parent 2 0 R {box} /Contents 4 0 R /Resources << {resources.decode()} >> >>"
+    return _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        page.encode(),
+        _stream(b"", content),
+    ])  # fmt: skip
+
+
+@needs_poppler
+def test_pixel_limit_is_checked_against_what_is_rendered(tmp_path: Path) -> None:
+    # A 150-inch MediaBox, a letter CropBox: the CropBox is what a viewer shows.
+    path = tmp_path / "crop.pdf"
+    path.write_bytes(_page_pdf("0 0 10800 10800", "0 0 612 792", b"0 0 m 100 100 l S"))
+    (page,) = iter_pages(path, 72, page_errors=True)
+    assert page.error is None and page.image.shape == (792, 612)
+    # A huge CropBox is refused before anything is rendered.
+    path.write_bytes(_page_pdf("0 0 10800 10800", "0 0 10800 10800"))
+    with pytest.raises(DocumentError, match="megapixel limit"):
+        list(iter_pages(path, 300))
+
+
+def _render_bomb(depth: int = 12, fan: int = 8) -> bytes:
+    """Nested form XObjects: each draws the next ``fan`` times; fan**depth paths in all."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /XObject << /X 5 0 R >> >> >>",
+        _stream(b"", b"/X Do"),
+    ]
+    draw = b"/X Do " * fan
+    for level in range(depth):
+        n = 5 + level
+        last = level == depth - 1
+        res = b"" if last else b"/Resources << /XObject << /X %d 0 R >> >>" % (n + 1)
+        body = b"0 0 m 612 792 l S" if last else draw
+        objects.append(_stream(b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] " + res, body))
+    return _pdf(objects)
+
+
+@needs_poppler
+def test_render_bomb_times_out_and_the_batch_goes_on(
+    tmp_path: Path, fake_segment: Callable[..., None]
+) -> None:
+    bomb = tmp_path / "bomb.pdf"
+    bomb.write_bytes(_render_bomb())
+    assert len(bomb.read_bytes()) < 4000
+    (page,) = iter_pages(bomb, 72, page_errors=True, page_timeout=2.0)
+    assert page.error is not None and "took more than 2 s" in page.error
+    good = write_png(tmp_path / "good.png")
+    docs = list(api.scan([bomb, good], ScanConfig(dpi=72, page_timeout=2.0), FakeClassifier()))
+    assert docs[0].pages[0].error is not None and docs[0].pages[0].fields == ()
+    assert docs[1].status == "ok" and docs[1].pages[0].fields
+
+
+# -- TIFF: a corrupt page costs only that page ------------------------------------------
+
+
+def test_tiff_corrupt_page_2_of_3_costs_only_page_2(
+    tmp_path: Path, fake_segment: Callable[..., None]
+) -> None:
+    from PIL import Image
+
+    path = write_tiff(tmp_path / "m.tif", frames=3)
+    with Image.open(path) as img:
+        img.seek(1)
+        offset, size = img.tag_v2[273][0], img.tag_v2[279][0]
+    data = bytearray(path.read_bytes())
+    data[offset + 10 : offset + size] = b"\x13" * (size - 10)
+    path.write_bytes(bytes(data))
+    pages = list(iter_pages(path, page_errors=True))
+    assert [p.page for p in pages] == [1, 2, 3]
+    assert pages[0].error is None and pages[2].error is None
+    assert pages[1].error is not None and "page 2" in pages[1].error
+    (doc,) = api.scan([path], ScanConfig(), FakeClassifier())
+    assert [bool(p.fields) for p in doc.pages] == [True, False, True]
+    assert doc.pages[1].error is not None
+
+
+def test_tiff_with_damaged_header_is_a_clear_document_error(
+    tmp_path: Path, fake_segment: Callable[..., None]
+) -> None:
+    path = write_tiff(tmp_path / "h.tif", frames=2)
+    data = bytearray(path.read_bytes())
+    data[4:8] = b"\xff\xff\xff\x7f"  # first directory far past the end
+    path.write_bytes(bytes(data))
+    (doc,) = api.scan([path], ScanConfig(), FakeClassifier())
+    assert doc.status == "failed" and doc.error is not None
+    assert "please report" not in doc.error and "h.tif" in doc.error
+
+
+def test_jpeg_with_corrupt_scan_is_a_page_error(tmp_path: Path) -> None:
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", form_image())
+    data = bytearray(buf.tobytes())
+    sos = data.index(b"\xff\xda")
+    mid = (sos + len(data)) // 2
+    data[mid : mid + 2] = b"\xff\xd9"  # Pillow decodes it silently, grey below
+    (tmp_path / "c.jpg").write_bytes(bytes(data))
+    (page,) = iter_pages(tmp_path / "c.jpg", page_errors=True)
+    assert page.error is not None and "Corrupt JPEG data" in page.error
+
+
+# -- every page accounted for ----------------------------------------------------------
+
+
+def test_a_page_with_no_boxes_has_a_reason(
+    tmp_path: Path, fake_segment: Callable[..., None]
+) -> None:
+    import numpy as np
+
+    fake_segment(lambda page, dpi=None: [])
+    blank = write_png(tmp_path / "blank.png", np.full((300, 400), 255, np.uint8))
+    (doc,) = api.scan([blank], ScanConfig(), FakeClassifier())
+    (page,) = doc.pages
+    assert page.fields == () and page.error is None
+    assert page.reason == "no boxes found on the page"

@@ -45,6 +45,8 @@ def iter_pages(
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS,
     prefetch: int = 1,
     dropout: DropoutMode = "auto",
+    page_errors: bool = False,
+    page_timeout: float | None = None,
 ) -> Iterator[PageImage]:
     """Yield the pages of one document as greyscale uint8 images.
 
@@ -52,10 +54,19 @@ def iter_pages(
     report the dpi in their metadata (or None). At most ``prefetch`` pages
     are decoded ahead of the one the caller holds. ``dropout`` says how a
     colour page becomes greyscale (formocr.io.dropout; "none": luminance).
+
+    A page that cannot be read whole (the renderer or decoder complained,
+    it crashed, or it took longer than ``page_timeout`` seconds) raises a
+    DocumentError, unless ``page_errors``: then it is yielded as a blank
+    page with ``error`` set, and the document's other pages follow.
     """
     path = Path(path)
     kind = _check_file(path)
     if kind == "pdf":
-        yield from _iter_pdf(path, dpi, max_pages, max_megapixels, prefetch, dropout)
+        yield from _iter_pdf(
+            path, dpi, max_pages, max_megapixels, prefetch, dropout, page_errors, page_timeout
+        )
     else:
-        yield from _iter_raster(path, kind, max_pages, max_megapixels, prefetch, dropout)
+        yield from _iter_raster(
+            path, kind, max_pages, max_megapixels, prefetch, dropout, page_errors, page_timeout
+        )

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import re
+import struct
+import sys
+import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,9 +20,8 @@ import numpy as np
 from formocr.config import DropoutMode
 from formocr.errors import DocumentError
 from formocr.io.discovery import Kind
-from formocr.io.limits import _too_large, _too_many
-from formocr.io.pdf import _grey
-from formocr.io.prefetch import _prefetched
+from formocr.io.limits import PageTimeout, _too_large, _too_many, page_deadline
+from formocr.io.pdf import _grey, failed_page
 from formocr.types import PageImage
 
 if TYPE_CHECKING:
@@ -34,13 +40,30 @@ def _iter_raster(
     max_megapixels: float,
     prefetch: int,
     dropout: DropoutMode = "auto",
+    page_errors: bool = False,
+    page_timeout: float | None = None,
 ) -> Iterator[PageImage]:
+    """Frames decoded in the caller's thread (``prefetch`` is not used here).
+
+    So the decoders' stderr can be captured without catching another
+    thread's output, and the page timeout (a SIGALRM timer) applies.
+    """
     img = _open_image(path, kind)
     with img:
-        frames = int(getattr(img, "n_frames", 1))
+        try:
+            frames = int(getattr(img, "n_frames", 1))
+        except Exception as e:  # noqa: BLE001 (any decoder failure on the frame list)
+            raise DocumentError(
+                f"{path}: damaged {kind.upper()} file, its pages cannot be listed ({e}); "
+                "re-export or re-scan it"
+            ) from None
         _too_many(path, frames, max_pages)
-        pages = _frames(path, img, kind, frames, max_megapixels, dropout)
-        yield from _prefetched(pages, prefetch, None)
+        for page in _frames(path, img, kind, frames, max_megapixels, dropout, page_timeout):
+            if page.error is not None and not page_errors:
+                raise DocumentError(page.error)
+            if page.error is not None:
+                log.warning("%s", page.error)
+            yield page
 
 
 def _open_image(path: Path, kind: Kind) -> Image.Image:
@@ -48,10 +71,11 @@ def _open_image(path: Path, kind: Kind) -> Image.Image:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as said, _decoder_stderr() as printed:
+            warnings.simplefilter("always")
             # Our own size guard speaks first and says what to do.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(path)
+            img = Image.open(path)
     except Image.DecompressionBombError as e:
         raise DocumentError(
             f"{path}: image too large ({e}); downscale it (300 dpi is plenty for digits)"
@@ -61,8 +85,16 @@ def _open_image(path: Path, kind: Kind) -> Image.Image:
             f"{path}: not a readable {kind.upper()} image (damaged, or another format "
             "despite its extension); re-export or re-scan it"
         ) from None
-    except OSError as e:
-        raise DocumentError(f"{path}: cannot open the image ({e})") from e
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError,
+            KeyError, TypeError, ZeroDivisionError, MemoryError) as e:  # fmt: skip
+        # Pillow's header parsers raise many things on hostile bytes.
+        raise DocumentError(
+            f"{path}: damaged {kind.upper()} header ({type(e).__name__}: {e}); "
+            "re-export or re-scan it"
+        ) from None
+    for note in _complaints(said, printed):
+        log.warning("%s: %s", path, note)
+    return img
 
 
 def _frames(
@@ -72,24 +104,123 @@ def _frames(
     frames: int,
     max_megapixels: float,
     dropout: DropoutMode = "auto",
+    page_timeout: float | None = None,
 ) -> Iterator[PageImage]:
+    """Every frame: a page, or a failed page with the reason (the next frames still read)."""
     for i in range(frames):
+        dpi: float | None = None
+        shape = (1, 1)
+        error: str | None = None
         try:
-            img.seek(i)
-            dpi = _image_dpi(img)
-            _too_large(path, i + 1, img.width, img.height, dpi, max_megapixels)
-            orient = kind in ("jpeg", "png")
-            if dropout != "none" and img.mode in _COLOUR_MODES:
-                pixels = _grey(_to_rgb(img, orient), dropout)
-            else:
-                pixels = _to_grey(img, orient)
+            with (
+                page_deadline(page_timeout),
+                warnings.catch_warnings(record=True) as said,
+                _decoder_stderr() as printed,
+            ):
+                warnings.simplefilter("always")
+                img.seek(i)
+                dpi = _image_dpi(img)
+                shape = (max(1, img.height), max(1, img.width))
+                _too_large(path, i + 1, img.width, img.height, dpi, max_megapixels)
+                orient = kind in ("jpeg", "png")
+                if dropout != "none" and img.mode in _COLOUR_MODES:
+                    pixels = _grey(_to_rgb(img, orient), dropout)
+                else:
+                    pixels = _to_grey(img, orient)
+                if kind == "jpeg":
+                    _check_jpeg(path)
+            complaints = _complaints(said, printed)
+            if complaints:
+                error = f"damaged image: {'; '.join(complaints[:2])}"
         except DocumentError:
             raise
-        except (OSError, SyntaxError, ValueError, EOFError) as e:
-            raise DocumentError(
-                f"{path}: page {i + 1}: damaged or truncated image ({e}); re-export or re-scan it"
-            ) from e
+        except PageTimeout:
+            error = f"decoding took more than {page_timeout:g} s (--page-timeout); stopped"
+        except MemoryError:
+            raise
+        except Exception as e:  # noqa: BLE001 (decoders raise many things on damaged data)
+            error = f"damaged or truncated image ({type(e).__name__}: {e})"
+        if error is not None:
+            msg = f"{path}: page {i + 1}: {error}; re-export or re-scan it"
+            yield failed_page(str(path), i + 1, shape, dpi, msg)
+            continue
         yield PageImage(source=str(path), page=i + 1, image=pixels, dpi=dpi)
+
+
+def _check_jpeg(path: Path) -> None:
+    """Decode the JPEG again with OpenCV's libjpeg, whose warnings reach stderr.
+
+    Pillow silences libjpeg's warnings ("Corrupt JPEG data: premature end of
+    data segment") and returns the damaged image as if whole. An eighth-size
+    decode still reads every byte of the entropy-coded data, so it warns.
+    """
+    import cv2
+
+    data = np.fromfile(path, np.uint8)
+    if cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8) is None:
+        raise ValueError("libjpeg cannot decode it")
+
+
+# Lines that libjpeg, libtiff and libpng print on stderr (libtiff: "Module: text").
+_DECODER_LINE = re.compile(
+    r"(JPEG|jpeg|Corrupt|Premature|Bogus|Warning|[Ee]rror|^[A-Z][A-Za-z0-9]+:\s|libpng|TIFF)"
+)
+# Warnings that say nothing about the pixels (libtiff's unknown tags, damaged
+# EXIF metadata): logged, not a page error.
+_HARMLESS = ("Unknown field with tag", "unknown field with tag", "ASCII value for tag")
+_stderr_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _decoder_stderr() -> Iterator[list[str]]:
+    """Capture what C decoders print on file descriptor 2 during the block.
+
+    Lines that look like a decoder's (libjpeg, libtiff, libpng) are returned;
+    anything else that landed there meanwhile (a progress bar) is written
+    back. Skipped when another thread is capturing.
+    """
+    lines: list[str] = []
+    if not _stderr_lock.acquire(blocking=False):
+        yield lines
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        _stderr_lock.release()
+        yield lines
+        return
+    try:
+        with tempfile.TemporaryFile() as tmp:
+            os.dup2(tmp.fileno(), 2)
+            try:
+                yield lines
+            finally:
+                os.dup2(saved, 2)
+                tmp.seek(0)
+                text = tmp.read().decode("utf-8", "replace")
+                others = []
+                for line in text.splitlines(keepends=True):
+                    if line.strip() and _DECODER_LINE.search(line):
+                        lines.append(line.strip())
+                    else:
+                        others.append(line)
+                if others:
+                    os.write(2, "".join(others).encode("utf-8", "replace"))
+    finally:
+        os.close(saved)
+        _stderr_lock.release()
+
+
+def _complaints(said: list[warnings.WarningMessage], printed: list[str]) -> list[str]:
+    """Decoder warnings that mean damage; the harmless ones are logged."""
+    out = []
+    for line in [str(w.message) for w in said] + printed:
+        if line.startswith(_HARMLESS) or "EXIF" in line or "DecompressionBomb" in line:
+            log.debug("decoder says: %s", line)
+        elif line not in out:
+            out.append(line)
+    return out
 
 
 def _image_dpi(img: Image.Image) -> float | None:

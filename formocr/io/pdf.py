@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
 import re
+import select
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -31,9 +37,15 @@ log = logging.getLogger("formocr")
 # -- PDF -----------------------------------------------------------------------
 
 
-_PAGE_KEY = re.compile(r"^Page\s+(\d+)\s+size$")
-_SIZE_VALUE = re.compile(r"^([\d.]+) x ([\d.]+) pts")
+_BOX = re.compile(
+    r"^Page\s+(\d+)\s+(MediaBox|CropBox):\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)"
+)
+_PAGES = re.compile(r"^Pages:\s+(\d+)", re.MULTILINE)
 _PDFINFO_TIMEOUT = 60
+# What poppler prints on stderr that does not mean damage: a warning is
+# logged, the page is read. Every other line (poppler's "Syntax Error",
+# "Internal Error", libjpeg's "Corrupt JPEG data", ...) fails its page.
+_BENIGN = ("Syntax Warning",)
 
 
 def _poppler(tool: str) -> str:
@@ -51,52 +63,79 @@ def _last_line(stderr: str) -> str:
     return lines[-1] if lines else "no message"
 
 
-def _pdf_pages(path: Path) -> list[tuple[float, float]]:
-    """Page sizes in points from one ``pdfinfo`` run; raises for unreadable PDFs."""
-    from pdf2image import pdfinfo_from_path
-    from pdf2image.exceptions import (
-        PDFInfoNotInstalledError,
-        PDFPageCountError,
-        PDFPopplerTimeoutError,
-    )
+def _complaints(stderr: str) -> tuple[list[str], list[str]]:
+    """poppler's stderr split into (damage, warnings), one stripped line each."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    benign = [ln for ln in lines if ln.startswith(_BENIGN)]
+    return [ln for ln in lines if not ln.startswith(_BENIGN)], benign
 
+
+def _summary(lines: list[str], most: int = 2) -> str:
+    shown = "; ".join(dict.fromkeys(lines[:most]))
+    return shown + (f" (and {len(lines) - most} more)" if len(lines) > most else "")
+
+
+def _pdf_pages(path: Path, timeout: float = _PDFINFO_TIMEOUT) -> list[tuple[float, float]]:
+    """The size in points of what ``pdftoppm -cropbox`` renders, page by page.
+
+    One ``pdfinfo -box`` run. The CropBox (clipped to the MediaBox) is what a
+    viewer shows and what is rendered, so the pixel limit is checked against
+    it. A PDF whose structure poppler had to repair is a DocumentError: its
+    pages might not be the ones written.
+    """
+    cmd = [_poppler("pdfinfo"), "-box", "-f", "1", "-l", str(_PDF_PAGES_MAX)]
+    # An absolute path cannot be mistaken for an option ("-scan.pdf").
+    cmd.append(str(path.absolute()))
     try:
-        # An absolute path cannot be mistaken for an option ("-scan.pdf").
-        info = pdfinfo_from_path(
-            str(path.absolute()), first_page=1, last_page=_PDF_PAGES_MAX, timeout=_PDFINFO_TIMEOUT
+        done = subprocess.run(
+            cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
         )
-    except PDFInfoNotInstalledError:
-        _poppler("pdfinfo")
-        raise
-    except PDFPopplerTimeoutError:
+    except subprocess.TimeoutExpired:
         raise DocumentError(
-            f"{path}: pdfinfo gave no answer in {_PDFINFO_TIMEOUT} s; the PDF is damaged "
+            f"{path}: pdfinfo gave no answer in {timeout:g} s; the PDF is damaged "
             "or hostile: re-export it"
         ) from None
-    except PDFPageCountError as e:
-        err = str(e)
-        if "Incorrect password" in err:
-            raise DocumentError(
-                f"{path}: password-protected PDF; decrypt it first, e.g. "
-                "qpdf --decrypt --password=PASSWORD in.pdf out.pdf"
-            ) from None
+    out = done.stdout.decode("utf-8", "replace")
+    err = done.stderr.decode("utf-8", "replace")
+    if "Incorrect password" in err:
+        raise DocumentError(
+            f"{path}: password-protected PDF; decrypt it first, e.g. "
+            "qpdf --decrypt --password=PASSWORD in.pdf out.pdf"
+        )
+    pages = _PAGES.search(out)
+    damage, warnings = _complaints(err)
+    if done.returncode != 0 or pages is None:
         raise DocumentError(
             f"{path}: damaged or truncated PDF ({_last_line(err)}); "
             "re-export or re-scan it, or try repairing it with qpdf"
-        ) from None
-    n = int(info["Pages"])
+        )
+    if damage:
+        raise DocumentError(
+            f"{path}: damaged PDF, its structure had to be repaired ({_summary(damage)}); "
+            "re-export or re-scan it, or repair it (qpdf in.pdf fixed.pdf) and check the pages"
+        )
+    if warnings:
+        log.warning("%s: poppler warns: %s", path, _summary(warnings))
+    n = int(pages.group(1))
     if n == 0:
         raise DocumentError(f"{path}: the PDF has no pages")
-    sizes = {}
-    for key, value in info.items():
-        page, size = _PAGE_KEY.match(key), _SIZE_VALUE.match(str(value))
-        if key == "Page size" and size:
-            sizes[0] = (float(size.group(1)), float(size.group(2)))
-        elif page and size:
-            sizes[int(page.group(1))] = (float(size.group(1)), float(size.group(2)))
-    # An older pdfinfo gives one size for the whole document.
-    fallback = sizes.get(0, (612.0, 792.0))
-    return [sizes.get(i, fallback) for i in range(1, n + 1)]
+    boxes: dict[tuple[int, str], tuple[float, float, float, float]] = {}
+    for line in out.splitlines():
+        m = _BOX.match(line)
+        if m:
+            x0, y0, x1, y1 = (float(m.group(k)) for k in range(3, 7))
+            boxes[int(m.group(1)), m.group(2)] = (x0, y0, x1, y1)
+    sizes = []
+    for i in range(1, n + 1):
+        media = boxes.get((i, "MediaBox"))
+        crop = boxes.get((i, "CropBox"), media)
+        if media is None or crop is None:
+            raise DocumentError(f"{path}: pdfinfo gave no size for page {i}; re-export the PDF")
+        # poppler clips the CropBox to the MediaBox; so do we.
+        w = min(crop[2], media[2]) - max(crop[0], media[0])
+        h = min(crop[3], media[3]) - max(crop[1], media[1])
+        sizes.append((abs(w), abs(h)))
+    return sizes
 
 
 def _iter_pdf(
@@ -106,26 +145,45 @@ def _iter_pdf(
     max_megapixels: float,
     prefetch: int,
     dropout: DropoutMode,
+    page_errors: bool = False,
+    page_timeout: float | None = None,
 ) -> Iterator[PageImage]:
-    sizes = _pdf_pages(path)
+    sizes = _pdf_pages(path, min(_PDFINFO_TIMEOUT, page_timeout or _PDFINFO_TIMEOUT))
     _too_many(path, len(sizes), max_pages)
+    shapes = []
     for i, (w_pt, h_pt) in enumerate(sizes, 1):
         # pdftoppm rounds up to whole pixels
-        w, h = math.ceil(w_pt * dpi / 72), math.ceil(h_pt * dpi / 72)
+        w, h = max(1, math.ceil(w_pt * dpi / 72)), max(1, math.ceil(h_pt * dpi / 72))
         _too_large(path, i, w, h, dpi, max_megapixels)
-    colour = _pdf_needs_colour(path, dropout)
-    renderer = _PdfRenderer(path, dpi, len(sizes), colour)
+        shapes.append((h, w))
+    colour = _pdf_needs_colour(path, dropout, page_timeout)
+    renderer = _PdfRenderer(path, dpi, shapes, colour, page_timeout)
 
     def pages() -> Iterator[PageImage]:
         # Runs in the read-ahead thread: the conversion overlaps the caller's work.
-        for i, pixels in enumerate(renderer.frames(), 1):
-            yield PageImage(str(path), i, _grey(pixels, dropout), float(dpi))
+        for i, pixels, error in renderer.frames():
+            if error is None:
+                assert pixels is not None
+                yield PageImage(str(path), i, _grey(pixels, dropout), float(dpi))
+            elif not page_errors:
+                raise DocumentError(error)
+            else:
+                log.warning("%s", error)
+                yield failed_page(str(path), i, shapes[i - 1], float(dpi), error)
 
     try:
         yield from _prefetched(pages(), prefetch, renderer.kill)
     finally:
         renderer.kill()
         renderer.close()
+
+
+def failed_page(
+    source: str, page: int, shape: tuple[int, int], dpi: float | None, error: str
+) -> PageImage:
+    """A page that could not be read: its size, a blank that costs no memory, the error."""
+    blank = np.broadcast_to(np.uint8(255), shape)
+    return PageImage(source, page, blank, dpi, error=error)
 
 
 # A colour preview this coarse costs little next to the document (poppler
@@ -136,21 +194,27 @@ _PROBE_SATURATION = 25
 _PROBE_TIMEOUT = 60
 
 
-def _pdf_needs_colour(path: Path, dropout: DropoutMode) -> bool:
+def _pdf_needs_colour(path: Path, dropout: DropoutMode, timeout: float | None = None) -> bool:
     """Whether to render in colour: a named dropout colour, or one seen on page 1."""
     if dropout == "none":
         return False
     if dropout != "auto":
         return True
-    if _page1_images_grey(path):
+    limit = min(_PROBE_TIMEOUT, timeout or _PROBE_TIMEOUT)
+    if _page1_images_grey(path, limit):
         return False
     from formocr.io.dropout import detect
 
-    cmd = [_poppler("pdftoppm"), "-r", str(_PROBE_DPI), "-f", "1", "-l", "1"]
+    cmd = [_poppler("pdftoppm"), "-r", str(_PROBE_DPI), "-cropbox", "-f", "1", "-l", "1"]
     cmd.append(str(path.absolute()))
     try:
         done = subprocess.run(
-            cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=_PROBE_TIMEOUT, check=True
+            _limited(cmd, 0),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=limit,
+            check=True,
+            start_new_session=True,
         )
         preview = _read_pnm(BytesIO(done.stdout))
     except (subprocess.SubprocessError, OSError, ValueError):
@@ -162,7 +226,7 @@ def _pdf_needs_colour(path: Path, dropout: DropoutMode) -> bool:
     return colour is not None
 
 
-def _page1_images_grey(path: Path) -> bool:
+def _page1_images_grey(path: Path, timeout: float = _PROBE_TIMEOUT) -> bool:
     """Whether page 1 is a scan in grey: images, all of them greyscale.
 
     ``pdfimages -list`` reads the image headers only (milliseconds), so a
@@ -175,7 +239,7 @@ def _page1_images_grey(path: Path) -> bool:
     cmd = [exe, "-list", "-f", "1", "-l", "1", str(path.absolute())]
     try:
         done = subprocess.run(
-            cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=_PROBE_TIMEOUT, check=True
+            cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=True
         )
     except (subprocess.SubprocessError, OSError):
         return False
@@ -194,62 +258,244 @@ def _grey(pixels: np.ndarray, dropout: DropoutMode) -> np.ndarray:
     return to_grey(pixels, dropout, drop=False).page
 
 
+# A page smaller than this (bytes as rendered) could sit whole in the pipe
+# while pdftoppm already renders the next, so its complaints could not be
+# told from the next page's: such documents are rendered one page a run.
+_STREAM_MIN_BYTES = 1 << 20
+# Renders that fail (time out, crash) before the rest of a document is given up.
+_MAX_RESTARTS = 3
+_CHUNK = 1 << 16
+
+
+def _memory_limit(largest: int) -> int:
+    """Address space for one pdftoppm, in KiB: room for the page bitmap, then some."""
+    return (2 << 20) + 3 * largest // 1024
+
+
+def _limited(cmd: list[str], largest: int) -> list[str]:
+    """``cmd`` run by sh under ``ulimit -v`` (thread-safe, unlike preexec_fn)."""
+    kib = _memory_limit(largest)
+    return ["/bin/sh", "-c", f'ulimit -v {kib} 2>/dev/null; exec "$0" "$@"', *cmd]
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _Pipe:
+    """pdftoppm's stdout, read with a deadline (select on the raw descriptor)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buf = bytearray()
+
+    def _fill(self, deadline: float | None) -> bool:
+        """Read one chunk into the buffer; False at end of stream."""
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise _Timeout
+        chunk = os.read(self.fd, _CHUNK)
+        self.buf += chunk
+        return bool(chunk)
+
+    def started(self, deadline: float | None) -> bool:
+        """Wait for the next image's first bytes; False at a clean end of stream."""
+        while not self.buf:
+            if not self._fill(deadline):
+                return False
+        return True
+
+    def image(self, deadline: float | None) -> np.ndarray:
+        """One binary PGM (P5) or PPM (P6) image; ValueError when malformed or cut."""
+        while True:
+            m = _PNM_HEADER.match(self.buf)
+            if m is not None:
+                break
+            if len(self.buf) > 512 or not _PNM_PREFIX.match(self.buf):
+                raise ValueError(f"unexpected image header {bytes(self.buf[:16])!r}")
+            if not self._fill(deadline):
+                raise ValueError("truncated image header")
+        magic, w, h, maxval = m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))
+        if maxval != 255:
+            raise ValueError(f"unexpected image format {magic!r}/{maxval}")
+        channels = 3 if magic == b"P6" else 1
+        size = w * h * channels
+        out = bytearray(size)
+        have = min(size, len(self.buf) - m.end())
+        out[:have] = self.buf[m.end() : m.end() + have]
+        del self.buf[: m.end() + have]
+        view = memoryview(out)
+        while have < size:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                    raise _Timeout
+            n = os.readv(self.fd, [view[have:]])
+            if not n:
+                raise ValueError(f"truncated image data ({have} of {size} bytes)")
+            have += n
+        pixels = np.frombuffer(out, np.uint8)
+        return pixels.reshape(h, w) if channels == 1 else pixels.reshape(h, w, 3)
+
+
+_PNM_HEADER = re.compile(rb"(P[56])\s+(\d+)\s+(\d+)\s+(\d+)\s")
+_PNM_PREFIX = re.compile(rb"P[56]?(\s+\d*)*$")
+
+
 class _PdfRenderer:
-    """One ``pdftoppm`` process streaming a document's pages as PGM (or PPM, in colour)."""
+    """pdftoppm, streaming a document's pages as PGM (or PPM, in colour).
 
-    def __init__(self, path: Path, dpi: int, pages: int, colour: bool = False) -> None:
+    Every complaint on pdftoppm's stderr is charged to the page it was
+    printed for: a page's bitmap is written only once it is rendered, and a
+    page too large to fit in the pipe cannot be followed by the next one's
+    rendering before its first bytes are read, so what stderr holds when a
+    page's first bytes arrive, past what it held at the last page's, is this
+    page's. Documents with smaller pages are rendered one page a run.
+
+    Each run is its own process group under a memory limit; a page that
+    takes longer than ``timeout`` has its group killed and is an error, and
+    the rest of the document is rendered by a new run.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        dpi: int,
+        shapes: list[tuple[int, int]],
+        colour: bool = False,
+        timeout: float | None = None,
+    ) -> None:
         self.path = path
-        self.pages = pages
+        self.dpi = dpi
+        self.pages = len(shapes)
+        self.colour = colour
+        self.timeout = timeout
+        channels = 3 if colour else 1
+        self.largest = max(h * w for h, w in shapes) * channels
+        self.stream = all(h * w * channels >= _STREAM_MIN_BYTES for h, w in shapes)
+        self.proc: subprocess.Popen[bytes] | None = None
         # stderr goes to a file: a chatty damaged PDF must not fill a pipe
-        # that nobody reads and stall the renderer.
+        # that nobody reads and stall the renderer. Read with pread only: the
+        # child shares its offset.
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
-        cmd = [_poppler("pdftoppm"), "-r", str(dpi)]
-        cmd += [] if colour else ["-gray"]
-        cmd += ["-f", "1", "-l", str(pages), str(path.absolute())]
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.errors
-        )
+        self._lock = threading.Lock()
 
-    def frames(self) -> Iterator[np.ndarray]:
-        assert self.proc.stdout is not None
-        for i in range(1, self.pages + 1):
-            try:
-                image = _read_pnm(self.proc.stdout)
-            except ValueError as e:
-                self._fail(i, str(e))
-            if image is None:
-                self._fail(i, "no image")
-            yield image
-        self.proc.wait()
-        if self.proc.returncode != 0:
-            self._fail(self.pages, f"pdftoppm exited with {self.proc.returncode}")
-        stderr = self._stderr()
-        if stderr.strip():
-            log.debug("%s: pdftoppm says: %s", self.path, stderr.strip())
-
-    def _stderr(self) -> str:
+    def _start(self, first: int, last: int) -> _Pipe:
+        self.kill()
+        self._close_pipe()
+        self.errors.truncate(0)
         self.errors.seek(0)
-        return self.errors.read().decode("utf-8", "replace")
+        cmd = [_poppler("pdftoppm"), "-r", str(self.dpi), "-cropbox"]
+        cmd += [] if self.colour else ["-gray"]
+        cmd += ["-f", str(first), "-l", str(last), str(self.path.absolute())]
+        with self._lock:
+            self.proc = subprocess.Popen(
+                _limited(cmd, self.largest),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self.errors,
+                bufsize=0,
+                start_new_session=True,
+            )
+        assert self.proc.stdout is not None
+        return _Pipe(self.proc.stdout.fileno())
 
-    def _fail(self, page: int, what: str) -> NoReturn:
-        self.proc.wait()
-        err = _last_line(self._stderr())
-        raise DocumentError(
-            f"{self.path}: cannot render page {page} ({what}; {err}); "
-            "re-export or re-scan the PDF, or try repairing it with qpdf"
+    def _stderr(self, start: int = 0, end: int | None = None) -> str:
+        fd = self.errors.fileno()
+        end = os.fstat(fd).st_size if end is None else end
+        return os.pread(fd, max(0, end - start), start).decode("utf-8", "replace")
+
+    def _err_size(self) -> int:
+        return os.fstat(self.errors.fileno()).st_size
+
+    def frames(self) -> Iterator[tuple[int, np.ndarray | None, str | None]]:
+        """(page, pixels, None) for each page read, (page, None, error) for each failed."""
+        failures = 0
+        page = 1
+        while page <= self.pages:
+            if failures > _MAX_RESTARTS:
+                why = f"not rendered: {failures} pages of this document failed to render before it"
+                yield page, None, self._message(page, why)
+                page += 1
+                continue
+            last = self.pages if self.stream else page
+            pipe = self._start(page, last)
+            mark = 0
+            while page <= last:
+                deadline = None if self.timeout is None else time.monotonic() + self.timeout
+                try:
+                    if not pipe.started(deadline):
+                        raise ValueError("no image")
+                    # The page is rendered: what stderr holds now is its share.
+                    now = self._err_size()
+                    said, mark = self._stderr(mark, now), now
+                    pixels = pipe.image(deadline)
+                except _Timeout:
+                    self.kill()
+                    failures += 1
+                    why = f"rendering took more than {self.timeout:g} s (--page-timeout); stopped"
+                    yield page, None, self._message(page, why)
+                    page += 1
+                    break
+                except ValueError as e:
+                    self.kill()
+                    failures += 1
+                    said = self._stderr(mark)
+                    yield page, None, self._message(page, f"{e}; {_last_line(said)}")
+                    page += 1
+                    break
+                damage, warnings = _complaints(said)
+                if warnings:
+                    log.warning(
+                        "%s: page %d: poppler warns: %s", self.path, page, _summary(warnings)
+                    )
+                if damage:
+                    yield page, None, self._message(page, f"damaged: {_summary(damage)}")
+                else:
+                    yield page, pixels, None
+                page += 1
+            else:
+                self._finish(mark)
+
+    def _finish(self, mark: int) -> None:
+        """Reap a run that delivered all its pages; what it says last is logged."""
+        assert self.proc is not None
+        try:
+            self.proc.wait(timeout=self.timeout or _PDFINFO_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        tail = self._stderr(mark).strip()
+        if self.proc.returncode != 0 or tail:
+            log.warning(
+                "%s: pdftoppm ended with %s after the last page: %s",
+                self.path, self.proc.returncode, tail or "no message",
+            )  # fmt: skip
+
+    def _message(self, page: int, what: str) -> str:
+        return (
+            f"{self.path}: page {page}: cannot render it ({what}); re-export or re-scan "
+            "the PDF, or try repairing it with qpdf"
         )
 
     def kill(self) -> None:
-        """Stop the renderer (which unblocks a reader); safe from any thread, and twice."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        """Stop the renderer's process group (which unblocks a reader); safe from any thread."""
+        with self._lock:
+            proc = self.proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
     def close(self) -> None:
         """Release the pipe and the stderr file, once no thread reads them."""
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        self.kill()
+        self._close_pipe()
         self.errors.close()
+
+    def _close_pipe(self) -> None:
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 def _read_pnm(stream: IO[bytes]) -> np.ndarray | None:
