@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from formocr.config import DEFAULT_DPI, DEFAULT_MIN_CONFIDENCE, ScanConfig
+from formocr.config import DEFAULT_DPI, DEFAULT_MIN_CONFIDENCE, DEFAULT_PAGE_TIMEOUT, ScanConfig
 from formocr.errors import ExitCode, FormocrError
 
 if TYPE_CHECKING:
@@ -162,6 +162,15 @@ def scan(
             "dark; none: plain greyscale.",
         ),
     ] = Dropout.auto,
+    page_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=86400.0,
+            help="Seconds one page may take to render and to read; a page over it is a "
+            "page error (exit 4) and the batch goes on. 0: no limit.",
+        ),
+    ] = DEFAULT_PAGE_TIMEOUT,
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Debug logging, tracebacks on errors.")
     ] = False,
@@ -183,6 +192,7 @@ def scan(
             max_pages=max_pages,
             templates=load_templates(template or []),
             dropout=dropout.value,
+            page_timeout=page_timeout or None,
         )
         failed = _run(paths, config, chosen, output, console, quiet)
     if failed:

@@ -203,6 +203,96 @@ def evaluate(
         typer.echo("\n\n".join(format_report(r) for r in reports))
 
 
+@app.command("train-ctc")
+def train_ctc(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Run folder for checkpoints.")] = Path(
+        "runs/ctc"
+    ),
+    mnist_dir: MnistDir = None,
+    writers_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder with mnist_writer_ids.npz (default: ../shared/data/mnist_writers).",
+            file_okay=False,
+        ),
+    ] = None,
+    optdigits: Annotated[
+        Path | None,
+        typer.Option(help="optdigits-orig.tra: its first 2/3 joins the writers.", dir_okay=False),
+    ] = None,
+    epochs: int = 12,
+    samples: Annotated[int, typer.Option(help="Fresh strings per epoch.")] = 8000,
+    batch_size: int = 48,
+    lr: float = 2e-3,
+    seed: int = 0,
+    val_size: int = 1000,
+    synthetic_share: Annotated[
+        float, typer.Option(help="Share of strings drawn by the project's stroke generator.")
+    ] = 0.15,
+    workers: Annotated[int, typer.Option(help="Processes generating strings.")] = 1,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
+) -> None:
+    """Train the segmentation-free string reader (CRNN + CTC) on strings composed
+    from real digits, one writer per string; writes OUT/best.pt and OUT/last.pt."""
+    _setup_logging(verbose)
+    from training.ctc.train import CTCTrainConfig
+    from training.ctc.train import train as run
+    from training.data import DataError, locate_mnist
+    from training.splits import SplitError
+
+    try:
+        mnist = locate_mnist(mnist_dir)
+        cfg = CTCTrainConfig(
+            epochs=epochs,
+            samples=samples,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            val_size=val_size,
+            synthetic_share=synthetic_share,
+            workers=workers,
+            mnist_dir=str(mnist),
+            writers_dir=str(writers_dir) if writers_dir else None,
+            optdigits=str(optdigits) if optdigits else None,
+        )
+        typer.echo(str(run(cfg, out)))
+    except (DataError, SplitError) as e:
+        _fail(str(e))
+
+
+@app.command("export-ctc")
+def export_ctc(
+    checkpoint: Annotated[Path, typer.Argument(help="A train-ctc checkpoint.", dir_okay=False)],
+    out: Annotated[Path, typer.Option("-o", "--out")] = Path("formocr/models/strings.onnx"),
+    headline: Annotated[
+        int,
+        typer.Option(help="Strings by MNIST test writers to measure once for the card (0: none)."),
+    ] = 1000,
+    training_command: Annotated[
+        str | None, typer.Option(help="The command that trained the checkpoint, for the card.")
+    ] = None,
+) -> None:
+    """Export the string reader to ONNX (checked against torch, atol 1e-4) with its card.
+
+    The card's headline figure reads strings by MNIST test writers through the
+    runtime (formocr.read.ctc); they are never trained or tuned on.
+    """
+    _setup_logging(False)
+    from training.ctc.export import export as run
+
+    card = run(checkpoint, out, command=training_command)
+    if headline:
+        from training.ctc.evaluate import headline_metrics
+
+        try:
+            metrics = headline_metrics(out, card, headline)
+        except Exception as e:  # no MNIST or writer ids: the card keeps validation figures
+            log.warning("no headline metrics in the card: %s", e)
+        else:
+            card = run(checkpoint, out, metrics=metrics, command=training_command)
+    typer.echo(json.dumps({k: card[k] for k in ("file", "sha256", "metrics")}, indent=2))
+
+
 def main() -> None:
     app()
 

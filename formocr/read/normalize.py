@@ -12,6 +12,8 @@ input; the model card records it and the classifier refuses a mismatch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -149,3 +151,140 @@ def normalize_batch(crops: list[np.ndarray] | tuple[np.ndarray, ...]) -> np.ndar
     for i, c in enumerate(crops):
         out[i, 0] = normalize(c)
     return out
+
+
+# --- Lines: a whole string box for the segmentation-free (CTC) reader --------
+#
+# Bump LINE_PREPROCESS_VERSION whenever normalize_line's output changes for
+# any input; the string model's card records it and the reader refuses a
+# mismatch.
+
+LINE_PREPROCESS_VERSION = "1"
+LINE_HEIGHT = 32
+LINE_MARGIN = 2  # paper kept round the ink, in output pixels
+LINE_STRIDE = 4  # the width is padded to a multiple of this (the model's frame)
+LINE_MIN_WIDTH = 32
+LINE_MAX_WIDTH = 512
+
+
+@dataclass(frozen=True)
+class LineGeometry:
+    """How normalize_line mapped the crop: output x = (crop x - x0) * sx + LINE_MARGIN."""
+
+    x0: float
+    sx: float
+    crop_width: int
+
+    def to_crop(self, x: float) -> float:
+        """An output column back to a crop column, clamped to the crop."""
+        return float(min(max(self.x0 + (x - LINE_MARGIN) / self.sx, 0.0), self.crop_width))
+
+
+def _flatten_paper(crop: np.ndarray) -> np.ndarray:
+    """Subtract a smooth paper estimate, so a gradient or a shadow across a
+    wide box does not pass for ink: the paper is what a max filter wider than
+    any stroke leaves, smoothed."""
+    h, w = crop.shape
+    k = max(7, (min(h, w) // 3) | 1)
+    paper = cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    paper = cv2.blur(paper, (k, k))
+    dark = np.clip(paper.astype(np.int16) - crop.astype(np.int16), 0, 255)
+    return (255 - dark).astype(np.uint8)
+
+
+def _erase_rules(grey: np.ndarray) -> np.ndarray:
+    """Paper over straight rules before choosing the ink threshold: long
+    horizontal runs anywhere (underlines, baselines, the frame's top and
+    bottom) and tall vertical runs hugging the sides (the frame's sides).
+    No digit has a bar 1.5x as long as the box is tall. Done first, because a
+    dark frame beside faint ink would otherwise set the threshold."""
+    h, w = grey.shape
+    rough = (grey < min(235, int(np.percentile(grey, 90)) - 20)).astype(np.uint8)
+    rules = np.zeros_like(rough)
+    length = max(int(1.5 * h), 12)
+    if w > length:
+        rules |= np.asarray(
+            cv2.morphologyEx(rough, cv2.MORPH_OPEN, np.ones((1, length), np.uint8)), np.uint8
+        )
+    tall = max(int(0.7 * h), 6)
+    band = max(3, int(0.06 * h))
+    if h > tall and w > 2 * band:
+        side = np.asarray(
+            cv2.morphologyEx(rough, cv2.MORPH_OPEN, np.ones((tall, 1), np.uint8)), np.uint8
+        )
+        side[:, band:-band] = 0
+        rules |= side
+    if not rules.any():
+        return grey
+    out = grey.copy()
+    out[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = 255
+    return out
+
+
+def clean_line_mask(mask: np.ndarray) -> np.ndarray:
+    """Drop specks, frame remains along the edges and long rules from a line."""
+    mask = _erase_edge_lines(mask)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return mask
+    h, w = mask.shape
+    keep = np.zeros(n, bool)
+    speck = max(2.0, (0.025 * h) ** 2)
+    for i in range(1, n):
+        x, y, cw, ch, area = stats[i]
+        if area < speck:
+            continue
+        fill = area / float(cw * ch)
+        touches_side = x == 0 or x + cw == w
+        touches_tb = y == 0 or y + ch == h
+        # A thin bar along an edge, most of the crop long, is frame.
+        if touches_side and ch >= 0.6 * h and cw <= max(3, 0.08 * h) and fill > 0.5:
+            continue
+        if touches_tb and cw >= 0.6 * w and ch <= max(3, 0.08 * h) and fill > 0.5:
+            continue
+        keep[i] = True
+    return keep[labels].astype(np.uint8)
+
+
+def normalize_line_geometry(crop: np.ndarray) -> tuple[np.ndarray, LineGeometry]:
+    """normalize_line, and the mapping back to the crop's columns."""
+    if crop.ndim != 2:
+        raise ValueError(f"normalize_line takes a 2-D greyscale crop, got shape {crop.shape}")
+    if crop.dtype != np.uint8:
+        raise ValueError(f"normalize_line takes uint8 pixels, got {crop.dtype}")
+    empty = np.zeros((1, LINE_HEIGHT, LINE_MIN_WIDTH), np.float32)
+    if crop.shape[0] < 2 or crop.shape[1] < 2:
+        return empty, LineGeometry(0.0, 1.0, crop.shape[1])
+    mask = clean_line_mask(binarize(_erase_rules(_flatten_paper(_to_dark_on_light(crop)))))
+    if not mask.any():
+        return empty, LineGeometry(0.0, 1.0, crop.shape[1])
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    sub = mask[y0:y1, x0:x1].astype(np.float32)
+    inner = LINE_HEIGHT - 2 * LINE_MARGIN
+    s = inner / sub.shape[0]
+    nh = inner
+    nw = max(1, round(sub.shape[1] * s))
+    nw = min(nw, LINE_MAX_WIDTH - 2 * LINE_MARGIN)
+    if s < 0.5:
+        sub = np.asarray(
+            cv2.resize(sub, (nw * 2, nh * 2), interpolation=cv2.INTER_AREA), np.float32
+        )
+    fitted = np.clip(cv2.resize(sub, (nw, nh), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+    width = max(LINE_MIN_WIDTH, -(-(nw + 2 * LINE_MARGIN) // LINE_STRIDE) * LINE_STRIDE)
+    out = np.zeros((1, LINE_HEIGHT, width), np.float32)
+    out[0, LINE_MARGIN : LINE_MARGIN + nh, LINE_MARGIN : LINE_MARGIN + nw] = fitted
+    return out, LineGeometry(float(x0), nw / float(x1 - x0), crop.shape[1])
+
+
+def normalize_line(crop: np.ndarray) -> np.ndarray:
+    """The interior of a string box (greyscale uint8, dark ink on light paper)
+    -> float32 (1, 32, W), the string model's input.
+
+    Ink = 1.0, paper = 0.0, as ``normalize``. The ink (after binarising
+    against a flattened paper level and dropping specks, frame remains and
+    long rules) is trimmed, scaled to 28 px tall keeping its aspect, and
+    framed by 2 px of paper; W is a multiple of 4, at least 32; ink wider
+    than 512 px is squeezed to fit. No ink gives a blank (1, 32, 32).
+    """
+    return normalize_line_geometry(crop)[0]

@@ -1,0 +1,283 @@
+"""The segmentation-free string reader: line normaliser, training strings,
+CTC decoding and likelihood, export parity, the runtime and the shipped model.
+
+Everything here generates its own data (the project's stroke generator), so
+it runs without ../shared.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from formocr.errors import ModelError
+from formocr.read import ctc
+from formocr.read.ctc import (
+    StringReader,
+    StringReading,
+    best_path,
+    ctc_log_likelihood,
+    load_string_reader,
+)
+from formocr.read.normalize import (
+    LINE_HEIGHT,
+    LINE_MAX_WIDTH,
+    LINE_MIN_WIDTH,
+    normalize_line,
+    normalize_line_geometry,
+)
+
+torch = pytest.importorskip("torch")
+
+from training.ctc.data import Sources, make_string  # noqa: E402
+from training.ctc.model import BLANK, CRNNConfig  # noqa: E402
+
+SYNTHETIC = Sources(None, None, 0.0, 1.0)
+
+
+def _written(text: str, height: int = 40, gap: int = 8, seed: int = 0) -> np.ndarray:
+    """A clean string box interior: stroke-generator digits on white paper."""
+    from training.synth.strokes import random_style, render_digit
+
+    rng = np.random.default_rng(seed)
+    style = random_style(rng)
+    digits = [render_digit(int(c), height, rng, style) for c in text]
+    w = sum(d.shape[1] for d in digits) + gap * (len(digits) + 3)
+    page = np.full((height + 24, w), 255, np.uint8)
+    x = 2 * gap
+    for d in digits:
+        page[12 : 12 + height, x : x + d.shape[1]] = np.minimum(
+            page[12 : 12 + height, x : x + d.shape[1]], d
+        )
+        x += d.shape[1] + gap
+    return page
+
+
+# --- the line normaliser ------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    h=st.integers(4, 120),
+    w=st.integers(4, 1500),
+    seed=st.integers(0, 2**16),
+)
+def test_normalize_line_shape_and_range(h: int, w: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    crop = np.full((h, w), 235, np.uint8)
+    for _ in range(int(rng.integers(0, 6))):
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        cv2.circle(crop, (x, y), int(rng.integers(1, max(2, h // 3))), 20, -1)
+    out = normalize_line(crop)
+    assert out.dtype == np.float32
+    assert out.shape[:2] == (1, LINE_HEIGHT)
+    assert out.shape[2] % 4 == 0
+    assert LINE_MIN_WIDTH <= out.shape[2] <= LINE_MAX_WIDTH
+    assert out.min() >= 0.0 and out.max() <= 1.0
+
+
+def test_normalize_line_ink_is_one_and_blank_is_zero() -> None:
+    assert not normalize_line(np.full((40, 200), 250, np.uint8)).any()
+    crop = _written("407")
+    out = normalize_line(crop)
+    assert out.max() == pytest.approx(1.0)
+    # Trimmed to the ink with a 2 px margin: the first and last rows are paper,
+    # and ink reaches within the margin of the top and bottom.
+    assert not out[0, :2].any() and not out[0, -2:].any()
+    rows = np.nonzero(out[0].max(axis=1) > 0.5)[0]
+    assert rows.min() <= 3 and rows.max() >= LINE_HEIGHT - 4
+    # Light-on-dark crops read like dark-on-light ones.
+    assert np.array_equal(normalize_line(255 - crop), out)
+
+
+def test_normalize_line_ignores_frame_remains_and_rules() -> None:
+    crop = _written("2580")
+    plain = normalize_line(crop)
+    framed = crop.copy()
+    framed[:2, :] = 0  # the box's top edge
+    framed[:, -2:] = 0  # the box's right side
+    framed[-6:-4, :] = 60  # a printed rule under the writing
+    out = normalize_line(framed)
+    assert out.shape == plain.shape
+    assert np.abs(out - plain).mean() < 0.02
+
+
+def test_normalize_line_keeps_faint_ink_beside_a_dark_frame() -> None:
+    crop = 255 - ((255 - _written("31")) // 4)  # faint pencil: 64 grey levels deep
+    crop[:, :3] = 0  # a black frame side
+    assert normalize_line(crop).sum() > 0.5 * normalize_line(_written("31")).sum()
+
+
+def test_line_geometry_maps_back_to_crop_columns() -> None:
+    crop = np.full((50, 400), 255, np.uint8)
+    cv2.rectangle(crop, (100, 10), (107, 40), 0, -1)
+    cv2.rectangle(crop, (300, 10), (307, 40), 0, -1)
+    out, geo = normalize_line_geometry(crop)
+    cols = np.nonzero(out[0].max(axis=0) > 0.5)[0]
+    assert geo.to_crop(cols.min()) == pytest.approx(100, abs=2)
+    assert geo.to_crop(cols.max() + 1) == pytest.approx(308, abs=2)
+
+
+def test_normalize_line_rejects_bad_input() -> None:
+    with pytest.raises(ValueError):
+        normalize_line(np.zeros((10, 10, 3), np.uint8))
+    with pytest.raises(ValueError):
+        normalize_line(np.zeros((10, 10), np.float32))
+
+
+# --- training strings ------------------------------------------------------------
+
+
+def test_strings_are_deterministic_by_seed() -> None:
+    a = [make_string(np.random.default_rng(7), SYNTHETIC) for _ in range(1)]
+    b = [make_string(np.random.default_rng(7), SYNTHETIC) for _ in range(1)]
+    assert a[0][1] == b[0][1] and np.array_equal(a[0][0], b[0][0])
+    rng1, rng2 = np.random.default_rng(3), np.random.default_rng(3)
+    for _ in range(5):
+        (c1, t1), (c2, t2) = make_string(rng1, SYNTHETIC), make_string(rng2, SYNTHETIC)
+        assert t1 == t2 and np.array_equal(c1, c2)
+
+
+def test_targets_are_digits_only() -> None:
+    """Separators, dashes and currency marks are drawn but never in the target."""
+    rng = np.random.default_rng(11)
+    texts = [make_string(rng, SYNTHETIC)[1] for _ in range(150)]
+    assert all(t == "" or t.isdigit() for t in texts)
+    assert len({len(t) for t in texts}) >= 6
+    assert max(len(t) for t in texts) <= 10
+
+
+def test_separators_and_marks_are_drawn_but_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from training.ctc import data
+
+    drawn: list[str] = []
+    real = data._mark
+
+    def spy(rng: np.random.Generator, kind: str, height: int, pen: int) -> np.ndarray:
+        drawn.append(kind)
+        return real(rng, kind, height, pen)
+
+    monkeypatch.setattr(data, "_mark", spy)
+    rng = np.random.default_rng(5)
+    texts = [data.make_string(rng, SYNTHETIC)[1] for _ in range(120)]
+    assert {".", ","} & set(drawn) and {"-", "=", "/-"} & set(drawn)
+    assert all(not set(t) - set("0123456789") for t in texts)
+
+
+# --- decoding and likelihood -------------------------------------------------------
+
+
+def test_ctc_log_likelihood_matches_torch() -> None:
+    rng = np.random.default_rng(0)
+    for labels in ([3, 1, 4], [1, 1], [7], [], [0, 0, 0, 5, 5], [9, 8, 7, 6, 5, 4]):
+        logits = torch.from_numpy(rng.normal(0, 2, (20, 1, 11)).astype(np.float64))
+        logp = logits.log_softmax(-1)
+        want = -torch.nn.functional.ctc_loss(
+            logp,
+            torch.tensor(labels, dtype=torch.long),
+            torch.tensor([20]),
+            torch.tensor([len(labels)]),
+            blank=10,
+            reduction="sum",
+        ).item()
+        got = ctc_log_likelihood(logp[:, 0].numpy(), labels, 10)
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-9)
+
+
+def test_ctc_log_likelihood_of_an_impossible_text() -> None:
+    logp = np.log(np.full((3, 11), 1 / 11))
+    assert ctc_log_likelihood(logp, [1, 1, 1], 10) == float("-inf")  # needs 5 frames
+
+
+def test_best_path_collapses_repeats_and_drops_blanks() -> None:
+    frames = [10, 3, 3, 10, 3, 10, 10, 7, 7, 7, 10]
+    logp = np.log(np.full((len(frames), 11), 0.01))
+    for t, k in enumerate(frames):
+        logp[t, k] = np.log(0.9)
+    got = best_path(logp, 10)
+    assert [c[0] for c in got] == [3, 3, 7]
+    assert [(c[1], c[2]) for c in got] == [(1, 3), (4, 5), (7, 10)]
+    assert all(c[3] == pytest.approx(0.9) for c in got)
+
+
+# --- a tiny model: train, export, read ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from training.ctc.export import export
+    from training.ctc.train import CTCTrainConfig, train
+
+    out = tmp_path_factory.mktemp("ctc")
+    cfg = CTCTrainConfig(epochs=1, samples=64, batch_size=32, val_size=8, workers=0)
+    best = train(cfg, out, CRNNConfig(channels=(8, 8, 16, 16), hidden=8))
+    ck = torch.load(best, weights_only=False)
+    assert ck["model_config"]["hidden"] == 8 and ck["train_config"]["samples"] == 64
+    assert "val_exact" in ck["history"][0]
+    card = export(best, out / "strings.onnx")
+    assert card["parity_max_abs_err"] <= 1e-4
+    return out / "strings.onnx"
+
+
+def test_export_parity_and_card(tiny_model: Path) -> None:
+    import onnxruntime as ort
+
+    from training.ctc.train import load_checkpoint
+
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    assert card["alphabet"] == "0123456789" and card["blank"] == BLANK
+    assert card["input"]["name"] == "input" and card["output"]["name"] == "logits"
+    model, _ = load_checkpoint(tiny_model.parent / "best.pt")
+    x = normalize_line(_written("9021"))[None]
+    sess = ort.InferenceSession(str(tiny_model), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"input": x})[0]
+    with torch.no_grad():
+        want = model(torch.from_numpy(x)).numpy()
+    assert got.shape == (1, x.shape[-1] // 4, 11)
+    assert np.allclose(want, got, atol=1e-4)
+
+
+def test_reader_returns_consistent_readings(tiny_model: Path) -> None:
+    reader = StringReader(tiny_model)
+    crops = [_written("12"), _written("345678", seed=1), np.full((30, 90), 255, np.uint8)]
+    readings = reader.read(crops)
+    assert len(readings) == 3 and reader.read([]) == []
+    for r, crop in zip(readings, crops, strict=True):
+        assert isinstance(r, StringReading)
+        assert r.text == "" or r.text.isdigit()
+        assert r.confidence == pytest.approx(np.exp(reader.log_likelihood(crop, r.text)), rel=1e-6)
+        for x0, x1 in r.spans:
+            assert 0 <= x0 <= x1 <= crop.shape[1]
+    # Batched or alone, a crop reads the same.
+    alone = reader.read([crops[1]])[0]
+    assert alone.text == readings[1].text
+    assert alone.confidence == pytest.approx(readings[1].confidence, rel=1e-6)
+    assert reader.log_likelihood(crops[0], "1a") == float("-inf")
+
+
+def test_reader_checks_its_card(tiny_model: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "strings.onnx"
+    bad.write_bytes(tiny_model.read_bytes())
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    card["sha256"] = "0" * 64
+    bad.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="sha256"):
+        StringReader(bad)
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    card["line_preprocess_version"] = "0"
+    bad.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="preprocessing version"):
+        StringReader(bad)
+    with pytest.raises(ModelError, match="not found"):
+        load_string_reader(tmp_path / "missing.onnx")
+
+
+def test_missing_shipped_model_is_optional(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(ctc, "default_model_path", lambda: tmp_path / "strings.onnx")
+    assert load_string_reader() is None
