@@ -12,7 +12,9 @@ Exceptions become exit codes in one place (:func:`_exit_codes`):
     5  the model is missing, corrupt or does not match its card
     6  the output could not be written
     7  a form template is invalid (not TOML, a bad field, names used twice)
-    130 interrupted
+    8  another run holds the lock on the same output or state file
+    130 interrupted (SIGINT, Ctrl-C)
+    143 terminated (SIGTERM)
 
 Heavy modules (numpy, OpenCV, onnxruntime) are imported inside the command,
 so ``formocr --help`` starts at once.
@@ -23,7 +25,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
+import warnings
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -32,14 +36,18 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 
 from formocr.config import DEFAULT_DPI, DEFAULT_MIN_CONFIDENCE, DEFAULT_PAGE_TIMEOUT, ScanConfig
-from formocr.errors import ExitCode, FormocrError
+from formocr.errors import ExitCode, FormocrError, Terminated
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from formocr.output.writers import Format
+    from formocr.types import DocumentResult
 
 log = logging.getLogger("formocr")
+# Failures and fatal errors: the lines that -q keeps (one per failed document
+# or page), so a cron mail always shows what went wrong.
+report = logging.getLogger("formocr.report")
 
 app = typer.Typer(
     name="formocr",
@@ -171,18 +179,58 @@ def scan(
             "page error (exit 4) and the batch goes on. 0: no limit.",
         ),
     ] = DEFAULT_PAGE_TIMEOUT,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            dir_okay=False,
+            help="Resume state (SQLite): documents finished there are not read again. "
+            "Default with -o: OUTPUT.formocr-state.sqlite beside it; without -o: none.",
+            show_default=False,
+        ),
+    ] = None,
+    no_state: Annotated[
+        bool, typer.Option("--no-state", help="Keep no state: read every document.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Read every document again, even those the state holds."),
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="If another run holds the output or state, wait for it (default: exit 8).",
+        ),
+    ] = False,
+    wait_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="With --wait: give up (exit 8) after this many seconds.",
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Debug logging, tracebacks on errors.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Log errors only.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "-q", "--quiet", help="For cron: only errors, one line per failed document or page."
+        ),
+    ] = False,
 ) -> None:
     """Read the digits in the boxes of every page and write one record per field."""
     if verbose and quiet:
         raise typer.BadParameter("give -v or -q, not both", param_hint="'-v' / '-q'")
+    if state is not None and no_state:
+        raise typer.BadParameter("give --state or --no-state, not both", param_hint="'--state'")
     chosen = _format(fmt, output)
     console = _stderr_console()
     _setup_logging(console, verbose, quiet)
-    with _exit_codes(verbose):
+    with _exit_codes(verbose), _signals(), _warnings_logged():
+        from formocr.batch.run import run_batch
+        from formocr.batch.state import default_state_path
         from formocr.templates.template import load_templates
 
         config = ScanConfig(
@@ -194,42 +242,50 @@ def scan(
             dropout=dropout.value,
             page_timeout=page_timeout or None,
         )
-        failed = _run(paths, config, chosen, output, console, quiet)
-    if failed:
+        if state is None and output is not None and not no_state:
+            state = default_state_path(output)
+        show_bar = console.is_terminal and not quiet
+        summary = run_batch(
+            paths,
+            config,
+            chosen,
+            output,
+            state_path=None if no_state else state,
+            force=force,
+            wait=wait,
+            wait_timeout=wait_timeout,
+            progress=_BarProgress(console) if show_bar else None,
+            on_document=_report_failures if quiet else None,
+            protect=[*(template or []), *([model] if model else [])],
+        )
+        where = f"; results in {output}" if output else ""
+        bad_pages = f" ({summary.failed_pages} pages not read)" if summary.failed_pages else ""
+        log.info(
+            "%d documents, %d pages, %d failed%s%s",
+            summary.documents,
+            summary.pages,
+            summary.failed_documents,
+            bad_pages,
+            where,
+        )
+    if summary.failed:
         raise typer.Exit(int(ExitCode.PARTIAL))
 
 
-def _run(
-    paths: list[str],
-    config: ScanConfig,
-    fmt: Format,
-    output: Path | None,
-    console: Console,
-    quiet: bool,
-) -> int:
-    """Scan and write; returns the number of failed documents and pages."""
-    from formocr import __version__, api
-    from formocr.output.writers import RunInfo, open_writer
+def _report_failures(doc: DocumentResult, reused: bool) -> None:
+    """Under -q: one line on stderr per failed document or page."""
+    if doc.status == "failed":
+        report.error("%s", _located(doc.source, None, doc.error or "failed"))
+    for p in doc.pages:
+        if p.error is not None:
+            report.error("%s", _located(doc.source, p.page, p.error))
 
-    show_bar = console.is_terminal and not quiet
-    progress: api.Progress = _BarProgress(console) if show_bar else api.NullProgress()
-    batch = api.scan(paths, config, progress=progress)
-    info = RunInfo(__version__, batch.classifier.name, batch.classifier.sha256)
-    docs = pages = failed = failed_pages = 0
-    try:
-        with open_writer(fmt, output, info) as writer:
-            for doc in batch:
-                writer.write(doc)
-                docs += 1
-                pages += len(doc.pages)
-                failed += doc.status == "failed"
-                failed_pages += sum(p.error is not None for p in doc.pages)
-    finally:
-        batch.close()
-    where = f"; results in {output}" if output else ""
-    bad_pages = f" ({failed_pages} pages not read)" if failed_pages else ""
-    log.info("%d documents, %d pages, %d failed%s%s", docs, pages, failed, bad_pages, where)
-    return failed + failed_pages
+
+def _located(source: str, page: int | None, message: str) -> str:
+    """``message``, starting with the file (and page) it is about."""
+    if message.startswith(source):
+        return message
+    return f"{source}: page {page}: {message}" if page else f"{source}: {message}"
 
 
 template_app = typer.Typer(
@@ -313,11 +369,14 @@ def _exit_codes(verbose: bool) -> Iterator[None]:
     try:
         yield
     except FormocrError as e:
-        log.error("%s", e, exc_info=verbose)
+        report.error("%s", e, exc_info=verbose)
         raise typer.Exit(int(e.exit_code)) from None
     except KeyboardInterrupt:
-        log.error("interrupted; no output file was written or replaced")
+        report.error("interrupted; no output file was written or replaced")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except Terminated:
+        report.error("terminated (SIGTERM); no output file was written or replaced")
+        raise typer.Exit(int(ExitCode.TERMINATED)) from None
     except BrokenPipeError:
         # The reader of stdout went away (| head): stop quietly, and keep
         # Python from failing again when it flushes stdout at exit.
@@ -325,7 +384,7 @@ def _exit_codes(verbose: bool) -> Iterator[None]:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(int(ExitCode.OUTPUT)) from None
     except Exception as e:
-        log.error(
+        report.error(
             "unexpected error: %s: %s; please report it with the output of -v",
             type(e).__name__,
             e,
@@ -358,8 +417,52 @@ def _setup_logging(console: Console, verbose: bool, quiet: bool) -> None:
     for old in [h for h in logger.handlers if getattr(h, _HANDLER_TAG, False)]:
         logger.removeHandler(old)
     logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO)
+    # Under -q only the report logger speaks (errors, one line per failure);
+    # the library's own warnings and errors would say some of them twice.
+    logger.setLevel(logging.DEBUG if verbose else logging.CRITICAL if quiet else logging.INFO)
     logger.propagate = False
+    logging.getLogger("formocr.report").setLevel(logging.ERROR if quiet else logging.NOTSET)
+
+
+@contextlib.contextmanager
+def _signals() -> Iterator[None]:
+    """SIGTERM (kill, systemd, timeout) cleans up as Ctrl-C does, then exits 143."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    try:
+        old = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextlib.contextmanager
+def _warnings_logged() -> Iterator[None]:
+    """Python warnings from libraries (Pillow, ...) as log lines, never printed raw.
+
+    Shown as warnings with -v or by default, hidden under -q: what matters
+    for a page reaches its error.
+    """
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: object = None,
+        line: str | None = None,
+    ) -> None:
+        log.warning("%s: %s", category.__name__, message)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 class _BarProgress:

@@ -1,0 +1,154 @@
+"""A batch that resumes: the documents a state file holds are not read again.
+
+    files = discover(paths); classifier = load          api.scan
+    refuse an -o that is an input, a device, a symlink  output.check_target
+    hold the locks of -o and --state                    lock.hold
+    for each file, in input order:
+        key = sha256(bytes), fingerprint(options, model)
+        state has key (and not force)? -> that result    state.State.get
+        else read it, record it, commit                 api.ScanBatch, State.put
+        -> writer (a .part file, renamed at the end)    output.open_writer
+
+So a run killed at any moment (``kill -9`` included) and started again
+writes every document exactly once, in input order, as an uninterrupted run
+would, reading only what the first run had not finished.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+from formocr import __version__, api
+from formocr.batch import lock
+from formocr.batch.state import State, file_sha256, fingerprint
+from formocr.config import ScanConfig
+from formocr.errors import OutputError
+from formocr.output.writers import Format, RunInfo, check_target, open_writer
+from formocr.types import DocumentResult
+
+log = logging.getLogger("formocr")
+
+
+@dataclass
+class Summary:
+    documents: int = 0
+    pages: int = 0
+    failed_documents: int = 0
+    failed_pages: int = 0
+    reused: int = 0  # taken from the state, not read again
+
+    @property
+    def failed(self) -> int:
+        return self.failed_documents + self.failed_pages
+
+    def add(self, doc: DocumentResult, reused: bool) -> None:
+        self.documents += 1
+        self.pages += len(doc.pages)
+        self.failed_documents += doc.status == "failed"
+        self.failed_pages += sum(p.error is not None for p in doc.pages)
+        self.reused += reused
+
+
+class _OneDocument:
+    """The batch's progress, seen from a one-document ScanBatch."""
+
+    def __init__(self, progress: api.Progress) -> None:
+        self._p = progress
+
+    def start(self, total_files: int) -> None:
+        pass
+
+    def page(self, source: str, page: int) -> None:
+        self._p.page(source, page)
+
+    def advance(self, source: str, pages: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+def run_batch(
+    paths: Sequence[str | PathLike[str]],
+    config: ScanConfig,
+    fmt: Format,
+    output: Path | None,
+    *,
+    state_path: Path | None = None,
+    force: bool = False,
+    wait: bool = False,
+    wait_timeout: float | None = None,
+    progress: api.Progress | None = None,
+    on_document: Callable[[DocumentResult, bool], None] | None = None,
+    protect: Sequence[Path] = (),
+) -> Summary:
+    """Scan ``paths`` into ``output`` (stdout for None), resuming from ``state_path``.
+
+    ``protect``: more files ``output`` must not be (templates, the model).
+    Raises InputError, ModelError, BusyError, OutputError; a document that
+    cannot be read is a failed result, as in :func:`formocr.api.scan`.
+    """
+    bar = progress if progress is not None else api.NullProgress()
+    batch = api.scan(paths, config, progress=bar)
+    try:
+        if output is not None:
+            check_target(output, [*batch.files, *protect])
+        targets = [p for p in (output, state_path) if p is not None]
+        for t in targets:
+            if not t.parent.is_dir():  # the lock and the state would create it
+                raise OutputError(
+                    f"{t}: cannot write there: {t.parent} is not a directory; create it first"
+                )
+        with lock.hold(targets, wait=wait, timeout=wait_timeout):
+            state = State(state_path) if state_path is not None else None
+            try:
+                return _write(batch, config, fmt, output, state, force, bar, on_document)
+            finally:
+                if state is not None:
+                    state.close()
+    finally:
+        batch.close()
+
+
+def _write(
+    batch: api.ScanBatch,
+    config: ScanConfig,
+    fmt: Format,
+    output: Path | None,
+    state: State | None,
+    force: bool,
+    bar: api.Progress,
+    on_document: Callable[[DocumentResult, bool], None] | None,
+) -> Summary:
+    clf = batch.classifier
+    fp = fingerprint(config, clf.sha256)
+    info = RunInfo(__version__, clf.name, clf.sha256)
+    summary = Summary()
+    one = _OneDocument(bar)
+    with open_writer(fmt, output, info, stale_parts=True) as writer:
+        bar.start(len(batch.files))
+        try:
+            for path in batch.files:
+                digest = file_sha256(path) if state is not None else None
+                doc = None
+                if state is not None and digest is not None and not force:
+                    doc = state.get(digest, fp, str(path))
+                reused = doc is not None
+                if doc is None:
+                    doc = next(api.ScanBatch([path], config, clf, one))
+                    if state is not None and digest is not None:
+                        state.put(digest, fp, doc)
+                writer.write(doc)
+                summary.add(doc, reused)
+                bar.advance(str(path), len(doc.pages))
+                if on_document is not None:
+                    on_document(doc, reused)
+        finally:
+            bar.finish()
+    if summary.reused:
+        log.info("%d of %d documents taken from the state file", summary.reused, summary.documents)
+    return summary

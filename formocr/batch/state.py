@@ -1,0 +1,205 @@
+"""The resume state: every finished document, in SQLite, committed one by one.
+
+A document is keyed by the sha256 of its bytes and a *fingerprint* of what
+else decides its result: formocr's version, the model's sha256 and every
+option of :class:`~formocr.config.ScanConfig` (templates included). A
+re-run with the same key takes the result from here instead of reading the
+file again; a changed file, model or option reads it anew. The state is in
+WAL mode and committed after each document, so a run killed at any moment
+loses at most the document it was reading.
+
+Results are stored as JSON at full precision (not the output's rounding), so
+a resumed run writes exactly what an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sqlite3
+import types
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from formocr.config import ScanConfig
+from formocr.errors import OutputError
+from formocr.types import DocumentResult
+
+SCHEMA_VERSION = 1
+STATE_SUFFIX = ".formocr-state.sqlite"
+
+
+def default_state_path(output: Path) -> Path:
+    """Where ``-o results.csv`` keeps its state: ``results.csv.formocr-state.sqlite``."""
+    return output.with_name(output.name + STATE_SUFFIX)
+
+
+def file_sha256(path: Path) -> str | None:
+    """The sha256 of a file's bytes; None when it cannot be read (it will fail anyway)."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except (OSError, ValueError):
+        return None
+
+
+def fingerprint(config: ScanConfig, model_sha256: str) -> str:
+    """A digest of everything but the file that decides a document's result."""
+    from formocr import __version__
+
+    options = dataclasses.asdict(config)
+    options.pop("model", None)  # the model counts by its content, below
+    text = json.dumps(
+        {"formocr": __version__, "model": model_sha256, "options": options},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class State:
+    """Finished documents of the runs on one output (one writer at a time: see lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a crash of ours
+            self._db.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+                CREATE TABLE IF NOT EXISTS documents (
+                    sha256 TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    failed INTEGER NOT NULL,
+                    PRIMARY KEY (sha256, fingerprint)
+                );
+                CREATE TABLE IF NOT EXISTS emitted (
+                    seq INTEGER PRIMARY KEY,
+                    source TEXT NOT NULL,
+                    sha256 TEXT,
+                    end_offset INTEGER NOT NULL
+                );
+                """
+            )
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif row[0] != str(SCHEMA_VERSION):
+                raise OutputError(
+                    f"{self.path}: state file of another formocr version (schema {row[0]}); "
+                    "remove it, or give another --state"
+                )
+        except sqlite3.Error as e:
+            raise OutputError(
+                f"{self.path}: cannot use this state file ({e}); remove it if it is not "
+                "formocr's, or give another --state"
+            ) from e
+
+    def get(self, sha256: str, fp: str, source: str) -> DocumentResult | None:
+        """The stored result for this content and fingerprint, named ``source``."""
+        row = self._db.execute(
+            "SELECT result FROM documents WHERE sha256=? AND fingerprint=?", (sha256, fp)
+        ).fetchone()
+        if row is None:
+            return None
+        doc = decode(row[0])
+        return dataclasses.replace(doc, source=source)
+
+    def put(self, sha256: str, fp: str, doc: DocumentResult) -> None:
+        """Record a finished document; committed before this returns."""
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)",
+                (sha256, fp, encode(doc), int(doc.status == "failed")),
+            )
+        except sqlite3.Error as e:
+            raise OutputError(f"{self.path}: cannot record a result ({e})") from e
+
+    # -- the hot folder's log of what it appended to its output ----------------
+
+    def last_offset(self) -> int | None:
+        row = self._db.execute("SELECT end_offset FROM emitted ORDER BY seq DESC").fetchone()
+        return None if row is None else int(row[0])
+
+    def was_emitted(self, source: str, sha256: str | None) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM emitted WHERE source=? AND sha256 IS ?", (_db_text(source), sha256)
+        ).fetchone()
+        return row is not None
+
+    def emitted(self, source: str, sha256: str | None, end_offset: int) -> None:
+        try:
+            self._db.execute(
+                "INSERT INTO emitted (source, sha256, end_offset) VALUES (?, ?, ?)",
+                (_db_text(source), sha256, end_offset),
+            )
+        except sqlite3.Error as e:
+            raise OutputError(f"{self.path}: cannot record a result ({e})") from e
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _db_text(s: str) -> str:
+    """A file name SQLite can store (its undecodable bytes as JSON escapes)."""
+    return json.dumps(s)
+
+
+# -- DocumentResult <-> JSON ------------------------------------------------------------
+
+
+def encode(doc: DocumentResult) -> str:
+    """A document as JSON text, every float at full precision."""
+    return json.dumps(dataclasses.asdict(doc), default=_plain)  # ASCII: surrogates escaped
+
+
+def decode(text: str) -> DocumentResult:
+    return _build(DocumentResult, json.loads(text))  # type: ignore[no-any-return]
+
+
+def _plain(o: Any) -> Any:
+    if hasattr(o, "item"):  # a numpy scalar
+        return o.item()
+    raise TypeError(f"cannot store a {type(o).__name__} in the state")
+
+
+def _build(tp: Any, v: Any) -> Any:
+    """Rebuild a value of type ``tp`` from what ``encode`` wrote (records, tuples, scalars)."""
+    if v is None:
+        return None
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        hints = get_type_hints(tp)
+        return tp(
+            **{
+                f.name: _build(hints[f.name], v[f.name])
+                for f in dataclasses.fields(tp)
+                if f.name in v
+            }
+        )
+    if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):
+        hints = get_type_hints(tp)
+        return tp(*(_build(hints[n], x) for n, x in zip(tp._fields, v, strict=True)))
+    origin = get_origin(tp)
+    if origin is tuple:
+        args = get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_build(args[0], x) for x in v)
+        return tuple(_build(a, x) for a, x in zip(args, v, strict=True))
+    if origin in (Union, types.UnionType):
+        options = [a for a in get_args(tp) if a is not type(None)]
+        return _build(options[0], v) if len(options) == 1 else v
+    if origin is Literal:
+        return v
+    if tp is float:
+        return float(v)
+    return v
