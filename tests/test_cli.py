@@ -8,12 +8,14 @@ import json
 import logging
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
-from conftest import encrypt_pdf, needs_poppler, write_pdf, write_png
+from conftest import encrypt_pdf, fake_find_fields, needs_poppler, write_pdf, write_png
 from typer.testing import CliRunner
 
 import formocr.api
@@ -155,6 +157,47 @@ class TestScan:
     def test_quiet_logs_errors_only(self, runner: CliRunner, good: Path) -> None:
         r = runner.invoke(app, ["scan", "-q", str(good)])
         assert r.exit_code == 0 and r.stderr == ""
+
+    def test_quiet_says_one_line_per_failed_document_or_page(
+        self, runner: CliRunner, good: Path, tmp_path: Path, fake_segment: Any
+    ) -> None:
+        (tmp_path / "empty.png").write_bytes(b"")
+        (tmp_path / "text.png").write_text("not an image\n")
+        calls = 0
+
+        def first_page_breaks(page: Any, dpi: float | None = None) -> list[Any]:
+            nonlocal calls
+            calls += 1
+            warnings.warn("a raw library warning", UserWarning, stacklevel=1)
+            if calls == 1:
+                raise RuntimeError("a bug on this page")
+            return fake_find_fields(page, dpi)
+
+        fake_segment(first_page_breaks)
+        r = runner.invoke(app, ["scan", "-q", str(tmp_path)])
+        assert r.exit_code == 4, r.output
+        lines = r.stderr.splitlines()
+        assert len(lines) == 3, lines  # empty.png, good.png page 1, text.png
+        assert "empty.png" in lines[0] and "0 bytes" in lines[0]
+        assert "good.png" in lines[1] and "page 1" in lines[1] and "a bug on this page" in lines[1]
+        assert "text.png" in lines[2]
+        assert "raw library warning" not in r.stderr
+        r = runner.invoke(app, ["scan", str(good)])  # without -q: a log line, not printed raw
+        assert "formocr: WARNING: UserWarning: a raw library warning" in r.stderr
+        assert "warnings.warn" not in r.stderr
+
+    def test_output_that_is_an_input_or_a_symlink_exits_6(
+        self, runner: CliRunner, good: Path, tmp_path: Path
+    ) -> None:
+        before = good.read_bytes()
+        r = runner.invoke(app, ["scan", str(good), "--format", "csv", "-o", str(good)])
+        assert r.exit_code == 6 and "is one of the inputs" in r.stderr
+        assert good.read_bytes() == before
+        link = tmp_path / "latest.csv"
+        link.symlink_to(tmp_path / "real.csv")
+        r = runner.invoke(app, ["scan", str(good), "-o", str(link)])
+        assert r.exit_code == 6 and "symlink" in r.stderr
+        assert link.is_symlink() and not (tmp_path / "real.csv").exists()
 
 
 @pytest.mark.usefixtures("fake_segment")
