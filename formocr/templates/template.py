@@ -68,6 +68,14 @@ _FIELD_KEYS = {
 # A box may stick out of the reference size by this share of it (a frame
 # drawn to the paper's edge, a rounding in a hand-written template).
 _SLACK = 0.02
+# Bounds on the numbers a template gives (a hand-edited or hostile file must
+# fail at load, not allocate gigabytes while cutting): no printed comb has a
+# hundred cells, no form a thousand fields or a side of two metres.
+MAX_CELLS = 100
+MAX_LENGTH = 100
+MAX_FIELDS = 1000
+MAX_SIZE_MM = 2000.0
+MAX_FILE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,8 @@ class TemplateField:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         if self.kind == "comb" and self.cells < 1:
             raise ValueError("a comb field needs cells = N (its number of cells, at least 1)")
+        if self.cells > MAX_CELLS:
+            raise ValueError(f"cells = {self.cells} is more than the {MAX_CELLS} a comb may have")
         if self.kind == "single" and self.cells != 1:
             raise ValueError(f"a single field has one cell, got cells = {self.cells}")
         if self.kind in ("digits", "amount") and self.cells != 0:
@@ -124,8 +134,8 @@ class TemplateField:
                 'decimal value, e.g. pattern = "[0-9]{1,5}\\.[0-9]{2}"'
             )
         if self.length is not None:
-            if self.length < 1:
-                raise ValueError(f"length must be at least 1, got {self.length}")
+            if not 1 <= self.length <= MAX_LENGTH:
+                raise ValueError(f"length must be 1 to {MAX_LENGTH}, got {self.length}")
             if self.kind in ("comb", "single") and self.length > self.cells:
                 raise ValueError(f"length {self.length} is more than its {self.cells} cells")
         if self.pattern is not None:
@@ -179,8 +189,16 @@ class Template:
             )
         if self.unit == "mm" and self.dpi is not None:
             raise ValueError("dpi goes with size_px only; a size_mm template has no dpi")
+        largest = max(w, h) * (MM_PER_INCH / self.dpi if self.unit == "px" and self.dpi else 1)
+        if largest > MAX_SIZE_MM:
+            raise ValueError(
+                f"size {list(self.size)} {self.unit} is over {MAX_SIZE_MM:g} mm on a side; "
+                "check the unit (size_mm or size_px) and the numbers"
+            )
         if not self.fields:
             raise ValueError("a template needs at least one [[fields]] entry")
+        if len(self.fields) > MAX_FIELDS:
+            raise ValueError(f"{len(self.fields)} fields, more than the limit of {MAX_FIELDS}")
         seen: set[str] = set()
         for f in self.fields:
             if f.name in seen:
@@ -211,6 +229,11 @@ def load_template(path: str | Path) -> Template:
     """Read and validate a template file; any problem is a TemplateError naming it."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise TemplateError(
+                f"{path}: {path.stat().st_size} bytes, too large for a template "
+                f"(at most {MAX_FILE_BYTES} bytes); is it the right file?"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TemplateError(f"{path}: template file not found") from None
@@ -259,6 +282,8 @@ def parse_template(data: Mapping[str, Any], source: str = "<template>") -> Templ
     raw_fields = data.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
         raise fail("needs at least one [[fields]] table")
+    if len(raw_fields) > MAX_FIELDS:
+        raise fail(f"{len(raw_fields)} fields, more than the limit of {MAX_FIELDS}")
     fields = tuple(_parse_field(raw, i, fail) for i, raw in enumerate(raw_fields, start=1))
     try:
         return Template(
@@ -303,6 +328,8 @@ def _parse_field(raw: Any, i: int, fail: _Fail) -> TemplateField:
             raise bad("give box (one frame) or boxes (separate one-digit frames), not both")
         if not isinstance(raw["boxes"], list) or not raw["boxes"]:
             raise bad("boxes must be a list of [x, y, width, height] lists")
+        if len(raw["boxes"]) > MAX_CELLS:
+            raise bad(f"{len(raw['boxes'])} boxes, more than the {MAX_CELLS} a comb may have")
         boxes = tuple(_box(_numbers(b, 4, "each of boxes", bad)) for b in raw["boxes"])
         box = hull(boxes)
         cells = raw.get("cells", len(boxes))
