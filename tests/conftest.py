@@ -6,6 +6,7 @@ output and CLI tests run without ``formocr/models/digits.onnx``.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
@@ -54,8 +55,21 @@ def write_tiff(path: Path, frames: int = 3) -> Path:
     return path
 
 
+# Under CI (CI=true, as .ci/run and most CI services set it) a missing tool
+# is a failure, not a skip: CI installs poppler-utils and qpdf, so a test
+# that skipped there would pass without testing anything.
+UNDER_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def missing_tool(reason: str) -> None:
+    """Skip the test for want of a tool; fail it under CI."""
+    if UNDER_CI:
+        pytest.fail(f"{reason}; CI must install it (CI=true)")
+    pytest.skip(reason)
+
+
 def encrypt_pdf(src: Path, dst: Path) -> Path:
-    """A copy of ``src`` that needs a user password; skips the test without qpdf/pypdf."""
+    """A copy of ``src`` that needs a user password (qpdf, else pypdf; see ``missing_tool``)."""
     qpdf = shutil.which("qpdf")
     if qpdf:
         cmd = [qpdf, "--encrypt", "secret", "owner", "256", "--", str(src), str(dst)]
@@ -64,7 +78,7 @@ def encrypt_pdf(src: Path, dst: Path) -> Path:
     try:
         from pypdf import PdfReader, PdfWriter
     except ImportError:
-        pytest.skip("needs qpdf or pypdf to make an encrypted PDF")
+        missing_tool("needs qpdf or pypdf to make an encrypted PDF")
     writer = PdfWriter(clone_from=PdfReader(src))
     writer.encrypt("secret", "owner")
     with dst.open("wb") as f:
@@ -72,8 +86,9 @@ def encrypt_pdf(src: Path, dst: Path) -> Path:
     return dst
 
 
+# Skips without poppler, except under CI, where the test runs and fails.
 needs_poppler = pytest.mark.skipif(
-    shutil.which("pdftoppm") is None or shutil.which("pdfinfo") is None,
+    (shutil.which("pdftoppm") is None or shutil.which("pdfinfo") is None) and not UNDER_CI,
     reason="needs poppler-utils (pdfinfo, pdftoppm)",
 )
 

@@ -7,6 +7,7 @@ import logging
 import threading
 from pathlib import Path
 
+import conftest
 import cv2
 import numpy as np
 import pytest
@@ -84,13 +85,32 @@ def test_png_without_dpi_and_non_ascii_name(tmp_path: Path) -> None:
     assert p.dpi is None and p.image.shape == (300, 400)
 
 
+def test_a_missing_tool_skips_here_and_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conftest, "UNDER_CI", False)
+    with pytest.raises(pytest.skip.Exception, match="needs qpdf"):
+        conftest.missing_tool("needs qpdf")
+    monkeypatch.setattr(conftest, "UNDER_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="CI must install it"):
+        conftest.missing_tool("needs qpdf")
+
+
 def test_colour_jpeg_becomes_grey(tmp_path: Path) -> None:
-    bgr = cv2.cvtColor(form_image(), cv2.COLOR_GRAY2BGR)
-    bgr[:, :, 2] = 255  # tint it
+    grey = form_image()
+    bgr = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+    bgr[:, :, 2] = 255  # tint it: red ink on white paper
     path = tmp_path / "c.jpg"
     cv2.imwrite(str(path), bgr)
+    ink = grey < 128
+    # Plain greyscale is the luminance, give or take JPEG's artefacts ...
+    (p,) = iter_pages(path, dropout="none")
+    assert p.image.shape == grey.shape
+    lum = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    assert np.abs(p.image.astype(int) - lum).mean() < 3
+    assert 60 <= np.median(p.image[ink]) <= 95 and np.median(p.image[~ink]) >= 245
+    # ... and by default the red ink reads dark, as black ink would, on light paper.
     (p,) = iter_pages(path)
-    assert p.image.ndim == 2 and p.image.dtype == np.uint8
+    assert p.image.shape == grey.shape
+    assert np.median(p.image[ink]) <= 40 and np.median(p.image[~ink]) >= 245
 
 
 def test_alpha_is_composited_on_white(tmp_path: Path) -> None:

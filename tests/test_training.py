@@ -109,7 +109,14 @@ def test_augment_keeps_a_uint8_crop_with_ink() -> None:
     for _ in range(20):
         out = augment(img, rng, AugmentConfig())
         assert out.dtype == np.uint8 and out.ndim == 2
-    assert make_input(img, rng, AugmentConfig()).shape == (28, 28)
+        # Ink survives: strokes darker than the paper, and a digit's worth of
+        # ink after normalisation (500 draws on 2026-12-01: paper (95th
+        # percentile) minus darkest >= 88 grey levels, normalised ink >= 79;
+        # a clean 28x28 digit has 100-150).
+        assert int(np.percentile(out, 95)) - int(out.min()) >= 50
+        assert normalize(out).sum() >= 40
+    x = make_input(img, rng, AugmentConfig())
+    assert x.shape == (28, 28) and x.sum() >= 40
 
 
 def test_model_shapes() -> None:
@@ -147,12 +154,13 @@ def test_export_parity_card_and_runtime(trained: Path, fake_mnist: Path, tmp_pat
     crops = list(load_mnist("test", fake_mnist).images[:10])
     preds = clf.classify(crops)
     assert len(preds) == 10
-    for p in preds:
-        assert 0.0 <= p.confidence <= 1.0 and len(p.top3) == 3
-        assert p.top3[0][1] >= p.top3[1][1] >= p.top3[2][1]
     with torch.no_grad():
         ref = torch.softmax(model(torch.from_numpy(normalize_batch(crops))), 1).numpy()
-    np.testing.assert_allclose([p.confidence for p in preds], ref.max(1), atol=1e-4)
+    for p, r in zip(preds, ref, strict=True):
+        # The three likeliest classes, best first, as torch ranks them.
+        assert [d for d, _ in p.top3] == list(np.argsort(-r)[:3])
+        assert p.top3[0] == (p.digit, p.confidence)
+        np.testing.assert_allclose([c for _, c in p.top3], np.sort(r)[::-1][:3], atol=1e-4)
 
 
 def _single(ckpt: Path, tmp_path: Path) -> Path:
