@@ -230,6 +230,12 @@ def train_ctc(
         float, typer.Option(help="Share of strings drawn by the project's stroke generator.")
     ] = 0.15,
     workers: Annotated[int, typer.Option(help="Processes generating strings.")] = 1,
+    minutes: Annotated[
+        float,
+        typer.Option(
+            help="Time budget: the schedule follows elapsed time and stops there (0: none)."
+        ),
+    ] = 0.0,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Train the segmentation-free string reader (CRNN + CTC) on strings composed
@@ -251,6 +257,7 @@ def train_ctc(
             val_size=val_size,
             synthetic_share=synthetic_share,
             workers=workers,
+            minutes=minutes,
             mnist_dir=str(mnist),
             writers_dir=str(writers_dir) if writers_dir else None,
             optdigits=str(optdigits) if optdigits else None,

@@ -19,8 +19,8 @@ STRIDE = 4
 
 @dataclass(frozen=True)
 class CRNNConfig:
-    channels: tuple[int, int, int, int] = (32, 64, 96, 128)
-    hidden: int = 96  # GRU units per direction
+    channels: tuple[int, int, int, int] = (24, 48, 64, 96)
+    hidden: int = 64  # GRU units per direction
     classes: int = len(ALPHABET) + 1
     dropout: float = 0.15
 
