@@ -489,3 +489,20 @@ def test_a_frame_reaching_past_a_turned_page_stays_on_it_and_validates(
     )
     doc = document_dict(DocumentResult("turned.png", "ok", None, (result,)))
     jsonschema.validate(doc, {"$defs": schema["$defs"], "$ref": "#/$defs/document"})
+
+
+def test_a_box_wider_than_any_field_is_ignored() -> None:
+    """Boxes of implausible size are ignored (README): a frame more than
+    MAX_BOX_W (10 in) wide, a rule around a landscape page's header, is no
+    field; a field-sized box beside it is read."""
+    dpi = 100
+    page = np.full((800, 1250), 255, np.uint8)
+    cv2.rectangle(page, (40, 60), (40 + 1120, 60 + 40), 0, 2)  # 11.2 in x 0.4 in
+    cv2.rectangle(page, (40, 300), (40 + 300, 300 + 40), 0, 2)  # 3 in x 0.4 in
+    _digit(page, "7", 60, 305, 30, 3)
+    (f,) = find_fields(page, dpi)
+    assert f.bbox.iou(BBox(40, 300, 302, 42)) > 0.8 and len(f.digits) == 1
+    # Just under the limit, the wide box is a field.
+    page = np.full((800, 1250), 255, np.uint8)
+    cv2.rectangle(page, (40, 60), (40 + 980, 60 + 40), 0, 2)  # 9.8 in
+    assert len(find_fields(page, dpi)) == 1

@@ -13,7 +13,14 @@ import cv2
 import numpy as np
 
 from formocr.layout.digits import BoxLayout, analyse_box, split_blobs, writer_aspect
-from formocr.layout.lines import Frame, Geometry, find_frames, guess_dpi, page_geometry
+from formocr.layout.lines import (
+    MAX_BOX_W,
+    Frame,
+    Geometry,
+    find_frames,
+    guess_dpi,
+    page_geometry,
+)
 from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark, page_bbox
 
 __all__ = ["find_fields"]
@@ -60,7 +67,10 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
     if dpi is None or dpi <= 0:
         dpi = guess_dpi(page.shape)
     geom = page_geometry(page, float(dpi))
-    frames = find_frames(geom.work_dark, geom.work_dpi)
+    # A box wider than MAX_BOX_W (a rule around a header, a page border) is no field.
+    frames = [
+        f for f in find_frames(geom.work_dark, geom.work_dpi) if f.w <= MAX_BOX_W * geom.work_dpi
+    ]
     boxes = [b for f in _reading_order(frames) for b in _analyse(page, geom, f)]
     aspect = writer_aspect(b[0] for b in boxes)
     return [_field(geom, page.shape, split_blobs(box, aspect), x, y) for box, x, y in boxes]
