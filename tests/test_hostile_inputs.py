@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from conftest import FakeClassifier, form_image, needs_poppler, write_pdf, write_png, write_tiff
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from formocr import api
 from formocr.config import ScanConfig
@@ -406,3 +408,79 @@ def test_page_timeout_and_dpi_are_bounded() -> None:
         ScanConfig(page_timeout=0)
     with pytest.raises(ValueError, match="dpi"):
         ScanConfig(dpi=100000)
+
+
+# -- fuzzing the loaders -------------------------------------------------------------
+
+
+def _seed_files(tmp: Path) -> dict[str, bytes]:
+    """Small valid files, one per format, made here."""
+    import cv2
+
+    page = form_image()
+    ok, jpeg = cv2.imencode(".jpg", page)
+    assert ok
+    return {
+        "png": write_png(tmp / "s.png", page).read_bytes(),
+        "jpeg": jpeg.tobytes(),
+        "tiff": write_tiff(tmp / "s.tif", frames=2).read_bytes(),
+        "pdf": write_pdf(tmp / "s.pdf", pages=1).read_bytes(),
+    }
+
+
+_SUFFIX = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif", "pdf": ".pdf"}
+
+
+def _mutate(data: bytes, edits: list[tuple[float, int]], cut: float | None) -> bytes:
+    out = bytearray(data)
+    for where, value in edits:
+        out[min(int(where * len(out)), len(out) - 1)] = value
+    if cut is not None:
+        out = out[: max(1, int(cut * len(out)))]
+    return bytes(out)
+
+
+def _pdftoppm_complains(path: Path) -> bool:
+    """poppler's own verdict on the whole file, rendered as iter_pages renders it."""
+    import subprocess
+
+    done = subprocess.run(
+        ["pdftoppm", "-r", "36", "-gray", "-cropbox", str(path)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    lines = done.stderr.decode("utf-8", "replace").splitlines()
+    return any(ln.strip() and not ln.startswith("Syntax Warning") for ln in lines)
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    return _seed_files(tmp_path_factory.mktemp("seeds"))
+
+
+@needs_poppler
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(["png", "jpeg", "tiff", "pdf"]),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), min_size=1, max_size=6),
+    cut=st.none() | st.floats(0.05, 1.0),
+)
+def test_fuzzed_files_fail_cleanly_and_never_pass_as_whole(
+    seeds: dict[str, bytes],
+    tmp_path_factory: pytest.TempPathFactory,
+    kind: str,
+    edits: list[tuple[float, int]],
+    cut: float | None,
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / f"m{_SUFFIX[kind]}"
+    path.write_bytes(_mutate(seeds[kind], edits, cut))
+    try:
+        pages = list(iter_pages(path, 36, page_errors=True, page_timeout=10, dropout="none"))
+    except DocumentError:
+        return  # a clear, reported failure: fine
+    # Anything else raised fails the test. Every page is either read or says why not.
+    assert pages and all(p.error is None or p.error.startswith(str(path)) for p in pages)
+    if kind == "pdf" and _pdftoppm_complains(path):
+        # one page: poppler's complaint must be that page's error, never a clean page
+        assert all(p.error is not None for p in pages)

@@ -51,7 +51,11 @@ def _iter_raster(
     img = _open_image(path, kind)
     with img:
         try:
-            frames = int(getattr(img, "n_frames", 1))
+            with warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always")
+                frames = int(getattr(img, "n_frames", 1))
+            for note in _complaints(said, []):
+                log.warning("%s: %s", path, note)
         except Exception as e:  # noqa: BLE001 (any decoder failure on the frame list)
             raise DocumentError(
                 f"{path}: damaged {kind.upper()} file, its pages cannot be listed ({e}); "
