@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,3 +40,26 @@ def test_import_formocr_does_not_load_the_classifier() -> None:
         "assert 'formocr.read.classify' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pyproject() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_every_package_data_pattern_names_a_file() -> None:
+    # A pattern that matches nothing ships nothing, silently: py.typed was
+    # listed but missing, so type checkers ignored formocr's annotations.
+    for package, patterns in _pyproject()["tool"]["setuptools"]["package-data"].items():
+        for pattern in patterns:
+            assert list((ROOT / package).glob(pattern)), f"{package}/{pattern} matches no file"
+    assert (resources.files("formocr") / "py.typed").is_file()
+
+
+def test_every_declared_marker_marks_a_test() -> None:
+    text = "\n".join(p.read_text() for p in (ROOT / "tests").glob("*.py"))
+    for marker in _pyproject()["tool"]["pytest"]["ini_options"]["markers"]:
+        name = marker.split(":")[0].strip()
+        assert f"mark.{name}" in text, f"marker {name!r} marks no test"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Sequence
 from typing import Literal
 
 CheckName = Literal["luhn", "mod10", "date"]
@@ -124,7 +123,3 @@ def value_reasons(
         if why:
             reasons.append(why)
     return reasons
-
-
-def join_reasons(reasons: Sequence[str]) -> str | None:
-    return "; ".join(reasons) if reasons else None
