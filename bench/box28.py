@@ -45,9 +45,11 @@ def make_sheet(
     source: DigitSource | None,
     degradation: Degradation | None = None,
     alphabet: Sequence[int] = range(10),
+    lengths: tuple[int, int] = (2, 7),
 ) -> Sheet:
     """The 28-box page drawn, not yet degraded; digits drawn from ``alphabet``
-    (a real writer's page uses only the digits that writer wrote)."""
+    (a real writer's page uses only the digits that writer wrote), each box
+    holding ``lengths[0]`` to ``lengths[1] - 1`` of them."""
     sheet = Sheet(LETTER_MM, 300, rng, degradation or Degradation.scan(), source)
     sheet.text(sheet.px(20), sheet.px(15), "HANDWRITING SAMPLE FORM", 14, bold=True)
     sheet.text(
@@ -57,7 +59,7 @@ def make_sheet(
     for r in range(ROWS):
         y = sheet.px(45 + r * 31)
         for c in range(COLS):
-            n = int(rng.integers(2, 7))
+            n = int(rng.integers(*lengths))
             digits = [int(alphabet[int(k)]) for k in rng.integers(0, len(alphabet), n)]
             x = sheet.px(20 + c * col_w)
             sheet.text(x, y, " ".join(map(str, digits)), 10, mono=True)

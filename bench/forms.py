@@ -202,6 +202,15 @@ class FieldScore:
     iou: float = 0.0
     pred_bbox: tuple[int, ...] = ()
     truth_bbox: tuple[int, ...] = ()
+    reason: str = ""  # why the field is in review, as formocr says
+
+    @property
+    def held_by_confidence_only(self) -> bool:
+        """``ok``, or in review for its confidence alone: what ``--min-confidence`` decides."""
+        if self.status == "ok":
+            return True
+        parts = [p for p in self.reason.split("; ") if p]
+        return self.status == "review" and bool(parts) and all("confidence" in p for p in parts)
 
     @property
     def matched(self) -> bool:
@@ -238,6 +247,7 @@ class FieldScore:
             confidence=f.confidence,
             status=f.status,
             pred_bbox=tuple(f.bbox),
+            reason=f.reason or "",
         )
 
     def alignment(self) -> tuple[int, int]:
@@ -279,6 +289,7 @@ def match_page(
             fi, score = t_of[ti]
             f = fields[fi]
             s.pred, s.pred_name, s.confidence, s.status = f.value, f.name, f.confidence, f.status
+            s.reason = f.reason or ""
             s.iou, s.pred_bbox = round(score, 3), tuple(f.bbox)
         out.append(s)
     out += [FieldScore.spurious(f, **base) for fi, f in enumerate(fields) if fi not in used]

@@ -43,6 +43,7 @@ Writes bench/out/realwriters.json and prints markdown tables.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import time
@@ -233,7 +234,24 @@ def read_rate(
     return best_rate, best_thr
 
 
-def figures(scores: Sequence[FieldScore], with_confidence: bool = True) -> dict[str, Any]:
+def accepted_at(scores: Sequence[FieldScore], threshold: float) -> dict[str, Any]:
+    """Fields a threshold would let through: read with a digit, held by their
+    confidence alone (no other reason for review), confidence >= ``threshold``."""
+    acc = [s for s in scores if s.pred and s.held_by_confidence_only and s.confidence >= threshold]
+    written = sum(1 for s in scores if s.truth_name and s.truth)
+    wrong = sum(not s.exact for s in acc)
+    return {
+        "threshold": threshold,
+        "accepted": len(acc),
+        "errors": wrong,
+        "error": wrong / len(acc) if acc else None,
+        "share_of_written": (len(acc) - wrong) / written if written else None,
+    }
+
+
+def figures(
+    scores: Sequence[FieldScore], with_confidence: bool = True, threshold: float | None = None
+) -> dict[str, Any]:
     a = accuracy(scores)
     out: dict[str, Any] = {
         "fields": a["fields"],
@@ -256,22 +274,31 @@ def figures(scores: Sequence[FieldScore], with_confidence: bool = True) -> dict[
                 "ok_error": sum(not s.exact for s in ok) / len(ok) if ok else None,
             }
         )
+        if threshold is not None:
+            out["at_calibrated"] = accepted_at(scores, threshold)
     return out
 
 
 def breakdown(
-    scores: Sequence[FieldScore], source_of: dict[int, str], with_confidence: bool = True
+    scores: Sequence[FieldScore],
+    source_of: dict[int, str],
+    with_confidence: bool = True,
+    threshold: float | None = None,
 ) -> dict[str, Any]:
     """Figures for every (field kind, source) pair, each kind over all sources, and all."""
-    out: dict[str, Any] = {"all": figures(scores, with_confidence)}
+
+    def fig(ss: Sequence[FieldScore]) -> dict[str, Any]:
+        return figures(ss, with_confidence, threshold)
+
+    out: dict[str, Any] = {"all": fig(scores)}
     for kind in ("comb", "string"):
         # Spurious fields have no kind: they count against the strings (free boxes
         # are where extra fields come from) and in "all".
         ks = [s for s in scores if s.field_kind == kind or (kind == "string" and not s.truth_name)]
-        out[kind] = figures(ks, with_confidence)
+        out[kind] = fig(ks)
         for src in sorted(set(source_of.values())):
             sub = [s for s in ks if source_of[s.page] == src]
-            out[f"{kind}/{src}"] = figures(sub, with_confidence)
+            out[f"{kind}/{src}"] = fig(sub)
     return out
 
 
@@ -324,8 +351,10 @@ def run(
     out_dir: Path,
     config: ScanConfig,
     peers: bool,
-) -> dict[str, Any]:
-    """Draw, read and score ``specs``: the record's results (also used by calibrate.py)."""
+    threshold: float | None = None,
+) -> tuple[dict[str, Any], list[FieldScore]]:
+    """Draw, read and score ``specs``: the record's results and formocr's field
+    scores (also used by calibrate.py)."""
     by_name = {w.name: w for ws in writers.values() for w in ws}
     t0 = time.perf_counter()
     pages, truths = [], []
@@ -352,7 +381,7 @@ def run(
     print(f"formocr: {cost['wall_s']:.0f} s wall, {cost['cpu_s']:.0f} s CPU", file=sys.stderr)
     results: dict[str, Any] = {
         "formocr": {
-            "figures": breakdown(scores, source_of),
+            "figures": breakdown(scores, source_of, threshold=threshold),
             "cpu_s_per_page": cost["cpu_s"] / len(specs),
             "wall_s_per_page": cost["wall_s"] / len(specs),
         }
@@ -397,9 +426,25 @@ def run(
         for s in ss
         if (s.truth_name and not s.exact) or (not s.truth_name and s.pred)
     ]
+    # Every formocr field, compact, for calibrate.py and later checks.
+    results["formocr"]["fields"] = [
+        {
+            "page": s.page,
+            "source": source_of.get(s.page, ""),
+            "kind": s.field_kind,
+            "written": bool(s.truth_name and s.truth),
+            "read": bool(s.pred),
+            "matched": s.matched,
+            "exact": s.exact,
+            "confidence": round(s.confidence, 6),
+            "status": s.status,
+            "held_by_confidence_only": s.held_by_confidence_only,
+        }
+        for s in scores
+    ]
     results["fields"] = n_fields
     results["generate_s"] = gen_s
-    return results
+    return results, scores
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -416,6 +461,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, default=None, help="ONNX model (default: shipped)")
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default bench/out)")
     ap.add_argument("--name", default="realwriters", help="record name (NAME.json)")
+    ap.add_argument(
+        "--calibration",
+        type=Path,
+        default=OUT / "calibration.json",
+        help="bench/calibrate.py's record: its threshold is checked here too (if it exists)",
+    )
     args = ap.parse_args(argv)
     if args.pages < 1:
         ap.error("--pages must be at least 1")
@@ -437,7 +488,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "page_writers": [p.writer for p in specs],
     }
-    record["results"] = run(specs, writers, args.out / args.name, config, not args.no_peers)
+    threshold = None
+    if args.calibration.is_file():
+        cal = json.loads(args.calibration.read_text())
+        threshold = cal.get("result", {}).get("threshold")
+        record["params"]["calibration"] = {
+            "file": str(args.calibration),
+            "threshold": threshold,
+            "model_sha256": cal.get("model", {}).get("sha256"),
+            "date": cal.get("date"),
+        }
+    record["results"], _ = run(
+        specs, writers, args.out / args.name, config, not args.no_peers, threshold
+    )
     publish(record, args.out / f"{args.name}.json", render_markdown)
     return 0
 
@@ -497,6 +560,28 @@ def render_markdown(record: dict[str, Any]) -> str:
         f"error among `ok` (min-confidence {p['min_confidence']})",
     ]
     cost = ", ".join(f"{r} {res[r]['cpu_s_per_page']:.2f} s" for r in readers)
+    cal = p.get("calibration") or {}
+    check = []
+    if cal.get("threshold") is not None:
+        crow = []
+        for key, name in GROUPS:
+            f = res["formocr"]["figures"].get(key, {}).get("at_calibrated")
+            if f:
+                crow.append(
+                    [
+                        name,
+                        f"{pct(f['error'], 2)} ({f['errors']} of {f['accepted']})",
+                        pct(f["share_of_written"], 1),
+                    ]
+                )
+        check = [
+            "",
+            f"The threshold fitted by bench/calibrate.py on MNIST validation writers "
+            f"({cal['threshold']:.4f}, model {str(cal.get('model_sha256'))[:12]}, {cal.get('date')}), "
+            "checked here: fields held by their confidence alone, accepted at it.",
+            "",
+            md_table(["fields", "error among accepted", "read right and accepted"], crow),
+        ]
     pb = p["pages_by"]
     return "\n".join(
         [
@@ -511,6 +596,7 @@ def render_markdown(record: dict[str, Any]) -> str:
             "",
             f"CPU per page: {cost} (formocr: the whole scan, rendering included; "
             "peers: reading the true boxes only).",
+            *check,
         ]
     )
 

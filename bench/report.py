@@ -19,13 +19,29 @@ from typing import Any
 
 import amounts
 import box28
+import calibrate
 import forms
 import mnist
+import realwriters
 import speed
 import templates
 from benchlib import OUT, REPO
 
-SECTIONS = (
+HEADLINE = (
+    (
+        "Headline: real writers no model trained on, comb fields and free strings, peers beside",
+        "realwriters.json",
+        realwriters.render_markdown,
+    ),
+    ("Calibration on MNIST validation writers", "calibration.json", calibrate.render_markdown),
+    (
+        "Speed: a 20-page PDF of dense forms against pdftoppm",
+        "speed_dense.json",
+        speed.render_dense,
+    ),
+)
+
+SECTIONS = HEADLINE + (
     ("Classifier: MNIST, held-out writers, throughput", "mnist.json", mnist.render_markdown),
     ("Forms: held-out optdigits writers on synthetic forms", "forms.json", forms.render_markdown),
     ("Forms: the generator's own stroke digits", "forms_synth.json", forms.render_markdown),
@@ -111,6 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--model-note", default="", help='e.g. "provisional 1-epoch model" (shown at the top)'
     )
     ap.add_argument("--machine-note", default="", help='e.g. "a training job was using both cores"')
+    ap.add_argument(
+        "--stdout",
+        action="store_true",
+        help="print every section to stdout; BENCHMARKS.md is left alone (people edit parts of it)",
+    )
     args = ap.parse_args(argv)
 
     records = {f: load(f, args.results) for _, f, _ in SECTIONS}
@@ -141,6 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines += [notes.read_text().rstrip(), ""]
     lines += ["## Method", "", HOW]
     text = "\n".join(lines).rstrip() + "\n"
+    if args.stdout:
+        print(text, end="")
+        return 0
     tmp = args.output.with_name(f".{args.output.name}.tmp")
     tmp.write_text(text)
     os.replace(tmp, args.output)

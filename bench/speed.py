@@ -13,6 +13,14 @@ so both see the same machine load, ``--repeats`` times each:
 
 and reports the median wall times, their ratio formocr/pdftoppm (the target
 is at most 2x) and pages per second. Writes bench/out/speed.json.
+
+``--dense`` draws dense forms instead (``box28``'s letter page: 28 string
+boxes under printed prompts, 3-7 digits each, about 140 digits a page; the
+generator's strokes, office scan) and measures each run's wall time, CPU
+time (user + sys of the process and everything it waited for: formocr's
+``pdftoppm`` included) and peak RSS (the largest process), alternating,
+medians, both ratios (issue 8 acceptance 5: wall <= 3.5x; issue 10: CPU <=
+4x). Writes bench/out/speed_dense.json.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from training.synth import Degradation, make_form_page, write_pdf
 
 DPI = 300
 TARGET_RATIO = 2.0
+TIME = "/usr/bin/time"  # GNU time (apt: time)
 
 
 def formocr_cli() -> list[str]:
@@ -58,6 +67,124 @@ def make_pdf(path: Path, pages: int, seed: int) -> tuple[Path, int]:
     return write_pdf(images, path, DPI), fields
 
 
+def make_dense_pdf(path: Path, pages: int, seed: int) -> tuple[Path, int, int]:
+    """``pages`` dense 28-box forms; the PDF, its fields and its digits."""
+    from box28 import make_sheet
+
+    images, fields, digits = [], 0, 0
+    for i in range(pages):
+        sheet = make_sheet(
+            np.random.default_rng(seed + i), None, Degradation.scan(), lengths=(3, 8)
+        )
+        img, truth = sheet.finish()
+        images.append(img)
+        fields += len(truth)
+        digits += sum(len(t.value) for t in truth)
+    return write_pdf(images, path, DPI), fields, digits
+
+
+def measure(cmd: list[str]) -> dict[str, float]:
+    """Wall, CPU (user + sys, the process and its waited-for children) and peak RSS (MB).
+
+    Measured by GNU ``/usr/bin/time`` (a small process: a child forked from
+    this Python would count Python's pages in its peak RSS until it execs).
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as f:
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [TIME, "-f", "%U %S %M", "-o", f.name, *cmd],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            err = proc.stderr.decode("utf-8", "replace")[-2000:]
+            raise SystemExit(f"{' '.join(cmd)} exited with {proc.returncode}: {err}")
+        user, sys_, rss_kb = f.read().split()[-3:]
+    return {"wall_s": wall, "cpu_s": float(user) + float(sys_), "peak_rss_mb": int(rss_kb) / 1024}
+
+
+def main_dense(args: argparse.Namespace, pdftoppm: str) -> int:
+    record = run_record("speed.py", None)
+    pdf, fields, digits = make_dense_pdf(args.out / "speed" / "dense.pdf", args.pages, args.seed)
+    runs: dict[str, list[dict[str, float]]] = {"pdftoppm": [], "formocr": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.repeats):
+            render_dir = Path(tmp) / f"render{r}"
+            render_dir.mkdir()
+            runs["pdftoppm"].append(
+                measure([pdftoppm, "-r", str(DPI), "-gray", str(pdf), str(render_dir / "p")])
+            )
+            shutil.rmtree(render_dir)
+            csv = Path(tmp) / f"out{r}.csv"
+            runs["formocr"].append(measure([*formocr_cli(), "scan", str(pdf), "-o", str(csv)]))
+            print(
+                f"repeat {r + 1}: "
+                + ", ".join(
+                    f"{k} {v[-1]['wall_s']:.1f} s wall {v[-1]['cpu_s']:.1f} s CPU"
+                    for k, v in runs.items()
+                ),
+                file=sys.stderr,
+            )
+    med = {
+        k: {m: statistics.median(x[m] for x in v) for m in ("wall_s", "cpu_s", "peak_rss_mb")}
+        for k, v in runs.items()
+    }
+    record.update(
+        {
+            "params": {
+                "pages": args.pages,
+                "repeats": args.repeats,
+                "seed": args.seed,
+                "dpi": DPI,
+                "dense": True,
+            },
+            "fields_drawn": fields,
+            "digits_drawn": digits,
+            "commands": {
+                "pdftoppm": f"pdftoppm -r {DPI} -gray dense.pdf TMPDIR/p",
+                "formocr": "formocr scan dense.pdf -o TMPDIR/out.csv",
+            },
+            "runs": runs,
+            "median": med,
+            "ratio_wall": med["formocr"]["wall_s"] / med["pdftoppm"]["wall_s"],
+            "ratio_cpu": med["formocr"]["cpu_s"] / med["pdftoppm"]["cpu_s"],
+            "load_note": "alternating runs; see machine.loadavg for contention",
+        }
+    )
+    publish(record, args.out / "speed_dense.json", render_dense)
+    return 0
+
+
+def render_dense(record: dict[str, Any]) -> str:
+    p, med = record["params"], record["median"]
+    rows = [
+        [
+            f"`{record['commands'][k]}`",
+            f"{med[k]['wall_s']:.2f} s",
+            f"{med[k]['cpu_s']:.2f} s",
+            f"{med[k]['peak_rss_mb']:.0f} MB",
+            " / ".join(f"{x['wall_s']:.1f}" for x in record["runs"][k]),
+        ]
+        for k in ("pdftoppm", "formocr")
+    ]
+    load = record["machine"].get("loadavg_1_5_15", [])
+    return "\n".join(
+        [
+            f"{p['pages']}-page {p['dpi']}-dpi PDF of dense forms ({record['fields_drawn']} fields, "
+            f"{record['digits_drawn']} digits), {p['repeats']} alternating repetitions, medians; "
+            f"load average at start {load}.",
+            "",
+            md_table(
+                ["command", "wall", "CPU (user+sys)", "peak RSS", "wall of each run (s)"], rows
+            ),
+            "",
+            f"formocr / pdftoppm: wall **{record['ratio_wall']:.2f}x**, CPU **{record['ratio_cpu']:.2f}x**.",
+        ]
+    )
+
+
 def run(cmd: list[str]) -> float:
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, check=False)
@@ -74,10 +201,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=30_000)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--dense", action="store_true", help="dense 28-box forms, wall + CPU + RSS")
     args = ap.parse_args(argv)
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
         raise SystemExit("pdftoppm not found: install poppler-utils")
+    if args.dense:
+        return main_dense(args, pdftoppm)
 
     record = run_record("speed.py", argv)
     pdf, fields = make_pdf(args.out / "speed" / "forms.pdf", args.pages, args.seed)
