@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
 from typing import Protocol
@@ -29,14 +29,17 @@ from formocr.errors import FormocrError, ModelError
 from formocr.io import discover, iter_pages
 from formocr.io.limits import PageTimeout, page_deadline
 from formocr.read.amount import parse_amount, raw_text
+from formocr.read.combine import StringReader, StringReading
+from formocr.read.lattice import Lattice, LatticeReading
 from formocr.templates.template import TemplateField
 from formocr.types import (
-    BBox,
+    Alternative,
     DigitResult,
     DocumentResult,
     FieldLayout,
     FieldResult,
     FieldStatus,
+    Mark,
     PageImage,
     PageResult,
     Prediction,
@@ -189,36 +192,49 @@ def _pages(
         page_errors=True,
         page_timeout=config.page_timeout,
     ):
-        h, w = page.image.shape
-        try:
-            if page.error is not None:
-                # Damaged, not rendered, or out of time: an error, never a blank page read.
-                result = PageResult(page.page, w, h, page.dpi, error=page.error)
-            else:
-                with page_deadline(config.page_timeout):
-                    result = scan_page(page, config, classifier)
-                if not result.fields and result.error is None and result.reason is None:
-                    result = replace(result, reason=NO_BOXES)
-        except PageTimeout:
-            msg = (
-                f"{path}: page {page.page}: reading took more than {config.page_timeout:g} s "
-                "(--page-timeout); stopped"
-            )
-            log.error("%s", msg)
-            result = PageResult(page=page.page, width=w, height=h, dpi=page.dpi, error=msg)
-        except (ModelError, MemoryError):
-            raise
-        except Exception as e:
-            # A bug on one page must not cost the document's other pages.
-            log.debug("%s p.%d: unexpected error", path, page.page, exc_info=True)
-            msg = (
-                f"{path}: page {page.page}: unexpected error ({type(e).__name__}: {e}); "
-                "please report it"
-            )
-            log.error("%s", msg)
-            result = PageResult(page=page.page, width=w, height=h, dpi=page.dpi, error=msg)
-        yield result
+        yield read_page(path, page, config, classifier)
         progress.page(str(path), page.page)
+
+
+def read_page(
+    path: Path, page: PageImage, config: ScanConfig, classifier: Classifier
+) -> PageResult:
+    """One page as a batch reads it, its failures confined to it.
+
+    The unit of work of the serial loop and of a worker process
+    (formocr.parallel): a damaged page, one over its time limit or one that
+    hits a bug gives a result with ``error`` set; ModelError and MemoryError
+    are raised.
+    """
+    h, w = page.image.shape
+    try:
+        if page.error is not None:
+            # Damaged, not rendered, or out of time: an error, never a blank page read.
+            result = PageResult(page.page, w, h, page.dpi, error=page.error)
+        else:
+            with page_deadline(config.page_timeout):
+                result = scan_page(page, config, classifier)
+            if not result.fields and result.error is None and result.reason is None:
+                result = replace(result, reason=NO_BOXES)
+    except PageTimeout:
+        msg = (
+            f"{path}: page {page.page}: reading took more than {config.page_timeout:g} s "
+            "(--page-timeout); stopped"
+        )
+        log.error("%s", msg)
+        result = PageResult(page=page.page, width=w, height=h, dpi=page.dpi, error=msg)
+    except (ModelError, MemoryError):
+        raise
+    except Exception as e:
+        # A bug on one page must not cost the document's other pages.
+        log.debug("%s p.%d: unexpected error", path, page.page, exc_info=True)
+        msg = (
+            f"{path}: page {page.page}: unexpected error ({type(e).__name__}: {e}); "
+            "please report it"
+        )
+        log.error("%s", msg)
+        result = PageResult(page=page.page, width=w, height=h, dpi=page.dpi, error=msg)
+    return result
 
 
 def _failed(path: Path, message: str) -> DocumentResult:
@@ -235,27 +251,36 @@ def scan_document(
     return DocumentResult(source=str(path), status="ok", pages=pages)
 
 
-def scan_page(page: PageImage, config: ScanConfig, classifier: Classifier) -> PageResult:
+def scan_page(
+    page: PageImage,
+    config: ScanConfig,
+    classifier: Classifier,
+    reader: StringReader | None = None,
+) -> PageResult:
     """Segment one page and classify all its digits in one batch.
 
-    With templates, a page that registers to none becomes a page with an
-    error and no fields: nothing is guessed.
+    ``reader`` is the segmentation-free string reader (formocr.read.ctc), used
+    on string boxes when ``config.string_reader`` asks for it. With
+    templates, a page that registers to none becomes a page with an error
+    and no fields: nothing is guessed.
     """
     h, w = page.image.shape
     if config.templates:
-        return _scan_templated(page, config, classifier)
+        return _scan_templated(page, config, classifier, reader)
     from formocr.layout import fields as segment  # lazy: OpenCV loads only when a page is read
 
     layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
-    digits = _classify(layouts, classifier)
+    reads = _classify(layouts, classifier, config, reader)
     fields = tuple(
-        _field(f"field_{i:03d}", layout, d, config.min_confidence)
-        for i, (layout, d) in enumerate(zip(layouts, digits, strict=True), 1)
+        _field(f"field_{i:03d}", layout, r, config.min_confidence)
+        for i, (layout, r) in enumerate(zip(layouts, reads, strict=True), 1)
     )
     return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=fields)
 
 
-def _scan_templated(page: PageImage, config: ScanConfig, classifier: Classifier) -> PageResult:
+def _scan_templated(
+    page: PageImage, config: ScanConfig, classifier: Classifier, reader: StringReader | None
+) -> PageResult:
     from formocr.templates.cut import cut_fields
     from formocr.templates.register import RegistrationError, register
 
@@ -273,11 +298,11 @@ def _scan_templated(page: PageImage, config: ScanConfig, classifier: Classifier)
         reg.rotation_deg, reg.scale, reg.residual_mm,
     )  # fmt: skip
     layouts = cut_fields(page.image, reg)
-    digits = _classify(layouts, classifier)
+    reads = _classify(layouts, classifier, config, reader)
     fields = []
-    for tf, layout, d in zip(reg.template.fields, layouts, digits, strict=True):
+    for tf, layout, r in zip(reg.template.fields, layouts, reads, strict=True):
         mc = config.min_confidence if tf.min_confidence is None else tf.min_confidence
-        field = _apply_rules(_field(tf.name, layout, d, mc, tf.kind == "amount"), tf)
+        field = _apply_rules(_field(tf.name, layout, r, mc, tf.kind == "amount"), tf)
         if not all(reg.on_page(b, (h, w)) for b in tf.printed):
             # Part of the box was not scanned: what is read may be incomplete.
             why = "the box lies partly outside the scanned page; rescan the whole form"
@@ -293,18 +318,163 @@ def _scan_templated(page: PageImage, config: ScanConfig, classifier: Classifier)
     )
 
 
+@dataclass(frozen=True)
+class _Read:
+    """What the readers made of one field, before rules and thresholds."""
+
+    digits: tuple[DigitResult, ...]
+    confidence: float | None = None  # None: the least sure digit's
+    reasons: tuple[str, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
+    marks: tuple[Mark, ...] | None = None  # None: the layout's
+
+
 def _classify(
-    layouts: Sequence[FieldLayout], classifier: Classifier
-) -> list[tuple[DigitResult, ...]]:
-    """Every digit of the page in one batch; per field, its DigitResults."""
-    crops = [d.image for f in layouts for d in f.digits]
-    preds = classifier.classify(crops) if crops else []
-    if len(preds) != len(crops):
-        raise ModelError(
-            f"the classifier returned {len(preds)} predictions for {len(crops)} digits"
+    layouts: Sequence[FieldLayout],
+    classifier: Classifier,
+    config: ScanConfig,
+    reader: StringReader | None = None,
+) -> list[_Read]:
+    """Every crop of the page in one classifier batch (comb cells, a string's
+    cuts or its candidate digits), then per field what its readers say.
+
+    A string box is read as ``config.string_reader`` says: by its cuts, by
+    the lattice over its candidate digits (formocr.read.lattice), by the
+    string reader alone, or by both, combined (formocr.read.combine).
+    """
+    from formocr.read.lattice import class_log_probs, lattice_of
+
+    mode = config.string_reader
+    if mode in ("ctc", "combined") and reader is None:
+        mode = "lattice"
+    by_lattice = [f.kind == "string" and f.ink is not None and mode != "cuts" for f in layouts]
+    crops: list[np.ndarray] = []
+    for f, lat in zip(layouts, by_lattice, strict=True):
+        if lat:
+            assert f.ink is not None
+            crops.extend(s.crop.image for s in f.ink.segments)
+        else:
+            crops.extend(d.image for d in f.digits)
+    logp = class_log_probs(classifier, crops)
+    if len(logp) != len(crops):
+        raise ModelError(f"the classifier returned {len(logp)} predictions for {len(crops)} digits")
+    lines = [f.ink.line for f, lat in zip(layouts, by_lattice, strict=True) if lat and f.ink]
+    use_ctc = mode in ("ctc", "combined") and reader is not None
+    strings = list(reader.read(lines)) if use_ctc and reader is not None and lines else []  # type: ignore[arg-type]
+    out: list[_Read] = []
+    at = 0
+    k = 0
+    for f, lat in zip(layouts, by_lattice, strict=True):
+        if not lat:
+            rows = logp[at : at + len(f.digits)]
+            at += len(f.digits)
+            out.append(_cells(f, rows))
+            continue
+        assert f.ink is not None
+        rows = logp[at : at + len(f.ink.segments)]
+        at += len(f.ink.segments)
+        lattice = lattice_of(f.ink, rows)
+        best = lattice.best()
+        ctc = strings[k] if use_ctc and f.ink.line is not None else None
+        if use_ctc and f.ink.line is not None:
+            k += 1
+        out.append(_string(f, lattice, best, ctc, reader, mode, config.combine_power))
+    return out
+
+
+def _probs_row(row: np.ndarray) -> tuple[int, float, float, tuple[tuple[str, float], ...]]:
+    """(digit, its probability, "not a digit" probability, top3) of a log-prob row."""
+    p = np.exp(row)
+    digits = p[:10]
+    order = np.argsort(-digits)[:3]
+    not_digit = float(p[10]) if len(p) > 10 else 0.0
+    d = int(order[0])
+    return (
+        d,
+        float(min(1.0, digits[d])),
+        not_digit,
+        tuple((str(int(k)), float(digits[k])) for k in order),
+    )
+
+
+def _cells(f: FieldLayout, rows: np.ndarray) -> _Read:
+    """A comb's digits (or a string's cuts), one crop each."""
+    from formocr.config import NOT_DIGIT_REVIEW
+
+    digits = []
+    reasons = []
+    for i, (crop, row) in enumerate(zip(f.digits, rows, strict=True), 1):
+        d, conf, not_digit, top3 = _probs_row(row)
+        digits.append(DigitResult(str(d), conf, crop.bbox, top3))
+        if not_digit >= NOT_DIGIT_REVIEW:
+            where = "cell" if f.kind == "comb" else "digit"
+            reasons.append(f"{where} {i} may not be a digit (p = {not_digit:.2f})")
+    return _Read(tuple(digits), reasons=tuple(reasons))
+
+
+def _string(
+    f: FieldLayout,
+    lattice: Lattice,
+    best: LatticeReading,
+    ctc: StringReading | None,
+    reader: StringReader | None,
+    mode: str,
+    power: float,
+) -> _Read:
+    """A string box read by the lattice, the string reader, or both combined."""
+    from formocr.read.combine import Reading, combine
+
+    assert f.ink is not None
+    digits = tuple(
+        DigitResult(d.value, d.confidence, d.bbox or f.bbox, d.top3) for d in best.digits
+    )
+    marks = _place_marks(f.marks, digits)
+    # Ink the lattice would not read as any digit: a person should look.
+    none = ("ink in the box, but no digit read",) if f.ink.primitives and not digits else ()
+    if ctc is None or reader is None or f.ink.line is None:
+        return _Read(digits, reasons=none, marks=marks)
+    line = f.ink.line
+    own = Reading("ctc", ctc.text, float(ctc.confidence), reader.log_likelihood(line, ctc.text))
+    if mode == "ctc":
+        result = combine(own, None, power)
+        spread = tuple(
+            DigitResult(ch, result.confidence, f.bbox, ((ch, result.confidence),))
+            for ch in result.value
         )
-    it = iter(preds)
-    return [tuple(_digit(d.bbox, next(it)) for d in f.digits) for f in layouts]
+        return _Read(spread, confidence=result.confidence, marks=_place_marks(f.marks, ()))
+    lat = Reading("lattice", best.text, best.confidence, best.score, lattice.score(ctc.text))
+    own = replace(own, other=reader.log_likelihood(line, best.text))
+    result = combine(lat, own, power)
+    if result.value != best.text:
+        # The string reader's text won: the lattice's best path spelling it
+        # gives its digits their boxes, where it can spell it at all.
+        spelt = lattice.spell(result.value)
+        if spelt is not None:
+            digits = tuple(
+                DigitResult(d.value, d.confidence, d.bbox or f.bbox, d.top3) for d in spelt.digits
+            )
+        else:
+            digits = tuple(
+                DigitResult(ch, result.confidence, f.bbox, ((ch, result.confidence),))
+                for ch in result.value
+            )
+        marks = _place_marks(f.marks, digits)
+    reasons = (result.reason,) if result.reason else ()
+    return _Read(
+        digits,
+        confidence=result.confidence,
+        reasons=reasons,
+        alternatives=result.alternatives,
+        marks=marks,
+    )
+
+
+def _place_marks(marks: tuple[Mark, ...], digits: Sequence[DigitResult]) -> tuple[Mark, ...]:
+    """The marks, each placed after the digits whose centres lie left of its centre."""
+    centres = sorted(d.bbox.x + d.bbox.w / 2 for d in digits)
+    return tuple(
+        replace(m, position=int(np.searchsorted(centres, m.bbox.x + m.bbox.w / 2))) for m in marks
+    )
 
 
 def _apply_rules(field: FieldResult, tf: TemplateField) -> FieldResult:
@@ -329,19 +499,10 @@ def _join(*reasons: str | None) -> str | None:
     return "; ".join(r for r in reasons if r) or None
 
 
-def _digit(bbox: BBox, p: Prediction) -> DigitResult:
-    return DigitResult(
-        value=str(p.digit),
-        confidence=float(p.confidence),
-        bbox=bbox,
-        top3=tuple((str(d), float(c)) for d, c in p.top3),
-    )
-
-
 def _field(
     name: str,
     layout: FieldLayout,
-    digits: tuple[DigitResult, ...],
+    read: _Read,
     min_confidence: float,
     amount: bool = False,
 ) -> FieldResult:
@@ -349,16 +510,27 @@ def _field(
 
     An ``amount`` field's value is the normalised decimal its digits and
     separators spell (``formocr.read.amount``). Separators in any other field
-    send it to review: the digits alone might not be the number meant.
+    send it to review: the digits alone might not be the number meant. So
+    does anything the readers flagged, and a value the box cannot hold
+    (``formocr.read.combine.evidence_reasons``): those are never ``ok``.
     """
+    from formocr.read.combine import evidence_reasons
+
+    digits = read.digits
     if not digits:
+        if read.reasons:
+            return FieldResult(name, "", 0.0, "review", layout.bbox, (), _join(*read.reasons))
         # Nothing was read, so there is no confidence to speak of.
         return FieldResult(name, "", 0.0, "empty", layout.bbox, ())
-    confidence = min(d.confidence for d in digits)
+    least = min(d.confidence for d in digits)
+    confidence = least if read.confidence is None else min(read.confidence, 1.0)
     value = "".join(d.value for d in digits)
-    marks = [(m.position, m.char) for m in layout.marks]
+    marks = [(m.position, m.char) for m in (layout.marks if read.marks is None else read.marks)]
     raw = raw_text(value, marks) if marks else None
-    reasons: list[str] = []
+    reasons: list[str] = list(read.reasons)
+    reasons += evidence_reasons(
+        value, cells=layout.cells, width=layout.bbox.w, height=layout.bbox.h
+    )
     if amount:
         reading = parse_amount(value, marks)
         value = reading.value or value
@@ -370,5 +542,13 @@ def _field(
         reasons.append(f"confidence {confidence:.4f} below {min_confidence:g}")
     status: FieldStatus = "review" if reasons else "ok"
     return FieldResult(
-        name, value, confidence, status, layout.bbox, digits, _join(*reasons), raw=raw
+        name,
+        value,
+        confidence,
+        status,
+        layout.bbox,
+        digits,
+        _join(*reasons),
+        raw=raw,
+        alternatives=read.alternatives,
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -23,6 +24,30 @@ DEFAULT_PAGE_TIMEOUT = 120.0
 # How a colour page becomes greyscale (formocr.io.dropout): detect the printing's
 # colour, drop a named one, or none (plain luminance).
 DropoutMode = Literal["auto", "none", "red", "green", "blue"]
+# How a string box (not a comb) is read: "cuts" (the width rule cuts the ink,
+# each cut classified alone: the old path), "lattice" (recognition picks the
+# cuts, formocr.read.lattice), "ctc" (the segmentation-free reader alone) or
+# "combined" (lattice and CTC, formocr.read.combine). Without a shipped
+# string model, "ctc" and "combined" read as "lattice". The environment
+# variable FORMOCR_STRING_READER sets the default (for ablations).
+StringReaderMode = Literal["cuts", "lattice", "ctc", "combined"]
+DEFAULT_STRING_READER: StringReaderMode = "combined"
+# The combined confidence's calibration map p -> p ** power (formocr.read.combine.calibrate):
+# 1.0 until a power is fitted on calibration pages.
+DEFAULT_COMBINE_POWER = 1.0
+# A comb cell (or a string's digit) whose crop the classifier's "not a digit"
+# class takes at least this probability goes to review.
+NOT_DIGIT_REVIEW = 0.5
+
+
+def _default_string_reader() -> StringReaderMode:
+    mode = os.environ.get("FORMOCR_STRING_READER", DEFAULT_STRING_READER)
+    if mode not in get_args(StringReaderMode):
+        raise ValueError(
+            f"FORMOCR_STRING_READER must be one of {', '.join(get_args(StringReaderMode))}, "
+            f"got {mode!r}"
+        )
+    return mode  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -46,6 +71,8 @@ class ScanConfig:
     templates: tuple[Template, ...] = ()
     dropout: DropoutMode = "auto"
     page_timeout: float | None = DEFAULT_PAGE_TIMEOUT
+    string_reader: StringReaderMode = field(default_factory=_default_string_reader)
+    combine_power: float = DEFAULT_COMBINE_POWER
 
     def __post_init__(self) -> None:
         if not 36 <= self.dpi <= 2400:
@@ -62,6 +89,13 @@ class ScanConfig:
             raise ValueError(
                 f"dropout must be one of {', '.join(get_args(DropoutMode))}, got {self.dropout!r}"
             )
+        if self.string_reader not in get_args(StringReaderMode):
+            raise ValueError(
+                f"string_reader must be one of {', '.join(get_args(StringReaderMode))}, "
+                f"got {self.string_reader!r}"
+            )
+        if self.combine_power <= 0:
+            raise ValueError(f"combine_power must be positive, got {self.combine_power}")
         names = [t.name for t in self.templates]
         if len(set(names)) != len(names):
             raise ValueError(f"templates need distinct names, got {names}")

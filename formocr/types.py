@@ -106,6 +106,37 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """Primitives ``start`` .. ``end - 1`` of a string box cut out as one
+    candidate digit; ``size`` is its ink's (w, h) on the deskewed box."""
+
+    start: int
+    end: int
+    crop: DigitCrop
+    size: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class StringInk:
+    """A string box's ink over-segmented for reading by recognition
+    (``formocr.read.lattice``): the candidate digits over its primitives,
+    the cost of cutting before each primitive, of leaving each out, the
+    digits' height and width, and the box's interior (frame whited out)
+    for a segmentation-free reader."""
+
+    segments: tuple[Segment, ...]
+    cut_costs: tuple[float, ...]
+    skip_costs: tuple[float, ...]
+    digit_height: float
+    line: np.ndarray | None = None
+    digit_width: float = 0.0  # a typical digit's width here (0: unknown)
+
+    @property
+    def primitives(self) -> int:
+        return len(self.cut_costs)
+
+
+@dataclass(frozen=True)
 class FieldLayout:
     """A printed box found on a page, with the digits segmented inside it.
 
@@ -118,6 +149,7 @@ class FieldLayout:
     digits: tuple[DigitCrop, ...] = ()
     cells: int = 0  # number of comb cells (0 for a string field)
     marks: tuple[Mark, ...] = ()  # separators in a string field, left to right
+    ink: StringInk | None = None  # a string field's ink for the lattice (None: cuts only)
 
 
 @dataclass(frozen=True)
@@ -156,6 +188,17 @@ class FieldResult:
     digits: tuple[DigitResult, ...] = ()
     reason: str | None = None  # why the status is "review" (a rule failed, low confidence)
     raw: str | None = None  # digits and separators as written, when the box holds marks
+    # Each reader's answer when the string readers disagree (the chosen one first).
+    alternatives: tuple[Alternative, ...] = ()
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One reader's reading of a field, listed when the readers disagree."""
+
+    value: str
+    confidence: float
+    reader: str  # "lattice" or "ctc"
 
 
 @dataclass(frozen=True)

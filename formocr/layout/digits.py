@@ -18,7 +18,7 @@ import numpy as np
 
 from formocr.layout.frame import fit_grid, refine_interior, vertical_marks, white_dividers
 from formocr.layout.ink import components, darkness
-from formocr.types import MarkChar
+from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
 INK_DARK = (20, 60)
@@ -46,6 +46,33 @@ PITCH = 0.95
 ASPECT = 0.62
 # A separator is under this share of the digits' height (a comma with its tail).
 MARK_H = 0.6
+# Cleaning a string box: strokes thinner than THIN x the writing's pen, or
+# fainter than FAINT x its darkness, are printing (backgrounds, baselines),
+# not ink; so is a horizontal run longer than RULE x the box's height.
+THIN = 0.45
+FAINT = 0.45
+RULE = 1.5
+# Over-segmentation (primitives for formocr.read.lattice): ink wider than
+# CUT_FROM x the digit height (and CUT_WIDE x the string's typical digit
+# width) is cut at candidate places, never closer than
+# CUT_APART x the height to each other or to its ends; a cut crossing more
+# than CUT_MAX pen widths of ink is no cut. A candidate digit is a run of at
+# most RUN primitives, no wider than RUN_W x the digit height, with no gap
+# wider than RUN_GAP x the height inside it (pieces of one digit apart are
+# merged before: a 5's lifted bar).
+CUT_FROM = 0.55
+CUT_WIDE = 1.15  # ... and than CUT_WIDE x the string's typical digit width
+CUT_APART = 0.18
+CUT_MAX = 4.0
+RUN = 3
+RUN_W = 1.3
+RUN_GAP = 0.08
+# ... nor wider than RUN_WIDE x the string's typical digit width.
+RUN_WIDE = 1.8
+# Nats: a cut through one pen width of ink; leaving out a primitive as tall
+# as the digits (shorter ones cost less).
+CUT_NATS = 2.4
+SKIP_NATS = 8.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +130,8 @@ class BoxLayout:
     marks: tuple[MarkInk, ...] = ()
     # A comb's cell edges: the interior's sides and the dividers between.
     edges: tuple[float, ...] = ()
+    # A string box's ink over-segmented for the lattice (box coordinates).
+    ink: StringInk | None = None
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -144,6 +173,61 @@ def digit_ink(
     t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     t = min(max(t, floor), max(floor, INK_DARK[1]))
     return (smooth >= t).astype(np.uint8)
+
+
+def _strokes(mask: np.ndarray, min_h: float) -> float:
+    """Median pen width of the mask's components at least ``min_h`` tall (0: none)."""
+    widths = []
+    for _, _, _, ch, own in components(mask):
+        if ch < min_h:
+            continue
+        contours, _ = cv2.findContours(own, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+        perimeter = sum(cv2.arcLength(c, True) for c in contours)
+        if perimeter > 0:
+            widths.append(2.0 * float(own.sum()) / perimeter)
+    return float(np.median(widths)) if widths else 0.0
+
+
+def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
+    """A string box's ink without what is not writing (uint8 0/1).
+
+    Horizontal runs longer than RULE x the box height ``h`` (underlines,
+    baselines) go, except where a stroke crosses them; strokes thinner than
+    THIN x the writing's pen (hairline backgrounds) go, the writing keeping
+    its soft edges; and whole strokes fainter than FAINT x the writing
+    (a tinted background pattern) go. The writing is the ink at least half
+    the box tall.
+    """
+    if not ink.any():
+        return ink
+    out = ink.copy()
+    length = max(12, int(RULE * h))
+    if out.shape[1] > length:
+        runs = cv2.morphologyEx(out, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+        if runs.any():
+            rest = out & (runs == 0)
+            crossing = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((7, 1), np.uint8))
+            out = (out & ((runs == 0) | (crossing > 0))).astype(np.uint8)
+    pen = _strokes(out, 0.5 * h)
+    if pen >= 3.0:
+        k = max(2, int(round(THIN * pen)))
+        core = cv2.morphologyEx(out, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+        near = cv2.dilate(core, np.ones((2 * k + 1, 2 * k + 1), np.uint8))
+        out = (out & (near > 0)).astype(np.uint8)
+    comps = components(out)
+    tall = [c for c in comps if c[3] >= 0.5 * h]
+    if tall:
+        level = float(
+            np.median(
+                np.concatenate(
+                    [dark[y : y + ch, x : x + cw][own > 0] for x, y, cw, ch, own in tall]
+                )
+            )
+        )
+        for x, y, cw, ch, own in comps:
+            if float(np.median(dark[y : y + ch, x : x + cw][own > 0])) < FAINT * level:
+                out[y : y + ch, x : x + cw][own > 0] = 0
+    return out
 
 
 def _bridge_line(clean: np.ndarray, ink: np.ndarray, a: int, b: int, x0: int, x1: int) -> None:
@@ -323,6 +407,10 @@ def analyse_box(
     ya, yb = max(0, y0 - ext), min(H, y1 + ext)
     inner = np.zeros_like(clean)
     inner[ya:yb, x0:x1] = clean[ya:yb, x0:x1]
+    if dividers is None:
+        # A string box: printed backgrounds, baselines and rules are not ink.
+        inner = clean_string_ink(inner, dark, h)
+        paper = np.where(inner > 0, grey, 255).astype(np.uint8)
 
     # A digit is a pen stroke at least a fifth of the box tall; specks and
     # noise, however spread, hold far less ink.
@@ -493,6 +581,135 @@ def _find_marks(
     return big + rest, marks
 
 
+def _local_minima(profile: np.ndarray, lo: int, hi: int, reach: int) -> list[int]:
+    """Columns lo..hi-1 where the profile is lowest within ``reach`` each way
+    (the middle of a flat valley)."""
+    out = []
+    x = lo
+    while x < hi:
+        a, b = max(0, x - reach), min(len(profile), x + reach + 1)
+        if profile[x] <= profile[a:b].min():
+            end = x
+            while end + 1 < hi and profile[end + 1] == profile[x]:
+                end += 1
+            out.append((x + end) // 2)
+            x = end + reach
+        x += 1
+    return out
+
+
+def _over_segment(
+    blob: Blob, digit_h: float, pen: float, aspect: float, cut_from: float
+) -> list[tuple[Blob, float]]:
+    """The blob cut at every plausible place: its pieces, left to right, each
+    with the cost (nats) of the cut on its left (0 for the first).
+
+    Candidate places are the valleys of the column profile (where the ink
+    is thinnest: joins, the gap between overlapping digits) and the width
+    rule's even spacing; each is refined into the top-to-bottom path that
+    crosses the least ink near it (a drop-fall path).
+    """
+    w = blob.w
+    if w < cut_from:
+        return [(blob, 0.0)]
+    fat = cv2.dilate(blob.mask, np.ones((3, 3), np.uint8))
+    profile = cv2.blur(fat.sum(axis=0).astype(np.float32)[None, :], (max(3, int(pen)) | 1, 1))[0]
+    edge = max(2, int(CUT_APART * digit_h))
+    reach = max(2, int(0.1 * digit_h))
+    ideals = [float(x) for x in _local_minima(profile, edge, w - edge, reach)]
+    n = int(round(w / max(PITCH * aspect * digit_h, 1.0)))
+    for parts in {n, n + 1}:
+        if parts >= 2:
+            ideals += [k * w / parts for k in range(1, parts)]
+    r = max(2, int(0.12 * digit_h))
+    found = []
+    for x in ideals:
+        crossed, path = _cut_path(fat, int(x) - r, int(x) + r + 1, x)
+        ink = float(blob.mask[np.arange(blob.h), path].sum())
+        centre = float(path.mean())
+        if ink <= CUT_MAX * max(pen, 1.0) and edge <= centre <= w - edge:
+            found.append((ink, centre, path))
+    kept: list[tuple[float, float, np.ndarray]] = []
+    for ink, centre, path in sorted(found, key=lambda c: c[0]):
+        if all(abs(centre - c) >= CUT_APART * digit_h for _, c, _ in kept):
+            kept.append((ink, centre, path))
+    kept.sort(key=lambda c: c[1])
+    paths: list[np.ndarray] = []
+    for _, _, path in kept:
+        paths.append(np.maximum(path, paths[-1]) if paths else path)
+    h = blob.h
+    cols = np.arange(w)[None, :]
+    bounds = [np.zeros(h, np.int64), *paths, np.full(h, w, np.int64)]
+    costs = [0.0] + [CUT_NATS * ink / max(pen, 1.0) for ink, _, _ in kept]
+    pieces: list[tuple[Blob, float]] = []
+    for a, b, cost in zip(bounds[:-1], bounds[1:], costs, strict=True):
+        keep = (cols >= a[:, None]) & (cols < b[:, None])
+        mask = (blob.mask * keep).astype(np.uint8)
+        xs = np.nonzero(mask.any(axis=0))[0]
+        if xs.size == 0:
+            continue
+        ys = np.nonzero(mask.any(axis=1))[0]
+        part = Blob(
+            blob.x + int(xs[0]), blob.y + int(ys[0]), mask[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1]
+        )
+        if pieces and part.mask.sum() < pen * pen:
+            # A sliver left by a cut goes with its left neighbour.
+            prev, c = pieces[-1]
+            pieces[-1] = (_union([prev, part]), c)
+            continue
+        pieces.append((part, cost if pieces else 0.0))
+    return pieces
+
+
+def string_ink(
+    paper: np.ndarray,
+    blobs: Sequence[Blob],
+    digit_h: float,
+    aspect: float,
+    margin: int,
+    line: np.ndarray | None = None,
+) -> StringInk:
+    """Primitives of a string box's digit ink, and its candidate digits.
+
+    ``blobs`` are the ink left for digits once marks are set apart (pieces
+    of one digit merged); ``digit_h`` the digits' height. Cuts between
+    separate strokes are free; cuts through ink cost CUT_NATS a pen width.
+    """
+    pen = _stroke_width(blobs) if blobs else 1.0
+    # A typical digit's width: strokes standing alone, about a digit tall
+    # and not as narrow as a 1; else the page's writer.
+    alone = [b.w for b in blobs if b.h >= 0.7 * digit_h and 0.35 * digit_h <= b.w <= 0.95 * digit_h]
+    digit_w = float(np.median(alone)) if len(alone) >= 2 else aspect * digit_h
+    cut_from = max(CUT_FROM * digit_h, CUT_WIDE * digit_w)
+    prims: list[Blob] = []
+    cut_costs: list[float] = []
+    for blob in sorted(blobs, key=lambda b: b.x):
+        for part, cost in _over_segment(blob, digit_h, pen, aspect, cut_from):
+            prims.append(part)
+            cut_costs.append(cost)
+    skip = [SKIP_NATS * min(1.0, p.h / max(digit_h, 1.0)) for p in prims]
+    widest = min(RUN_W * digit_h, RUN_WIDE * digit_w)
+    segments = []
+    n = len(prims)
+    for i in range(n):
+        right = prims[i].x + prims[i].w
+        for j in range(i + 1, min(n, i + RUN) + 1):
+            if j > i + 1:
+                nxt = prims[j - 1]
+                if nxt.x - right > RUN_GAP * digit_h:
+                    break
+                right = max(right, nxt.x + nxt.w)
+                if right - prims[i].x > widest:
+                    break
+            u = prims[i] if j == i + 1 else _union(prims[i:j])
+            d = _crop(paper, u, margin)
+            if d is None:
+                continue
+            crop = DigitCrop(BBox(*d.bbox), d.image)
+            segments.append(Segment(i, j, crop, (u.w, u.h)))
+    return StringInk(tuple(segments), tuple(cut_costs), tuple(skip), float(digit_h), line, digit_w)
+
+
 def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
     """Digits of a string box: separators set apart, pieces merged, touching
     digits split."""
@@ -504,8 +721,16 @@ def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
     heights = [b.h for b in blobs]
     h_ref = float(np.median([v for v in heights if v >= 0.4 * max(heights)]))
     blobs, marks = _find_marks(blobs, layout.specks, h_ref)
+    merged = _merge_pieces(blobs, h_ref)
+    # A row of touching digits drifting up or down is taller than its digits.
+    tall = [b for b in merged if b.h >= 0.6 * max(b.h for b in merged)]
+    digit_h = float(np.median([_digit_height(b) for b in tall]))
+    x0, y0, x1, y1 = layout.interior
+    ext = int(OUTSIDE * (y1 - y0))
+    line = layout.paper[max(0, y0 - ext) : y1 + ext, x0:x1]
+    ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line)
     digits = []
-    for blob in _merge_pieces(blobs, h_ref):
+    for blob in merged:
         height = float(blob.h)
         if blob.w > 2.5 * aspect * blob.h:
             # Several digits: the row may drift up or down.
@@ -533,4 +758,6 @@ def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
         MarkInk((m.x, m.y, m.w, m.h), ch, int(np.searchsorted(centres, m.x + m.w / 2)))
         for m, ch in marks
     )
-    return replace(layout, digits=tuple(digits), blobs=(), specks=(), paper=None, marks=found)
+    return replace(
+        layout, digits=tuple(digits), blobs=(), specks=(), paper=None, marks=found, ink=ink
+    )

@@ -9,6 +9,8 @@ the page as given, even when it was skewed.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
@@ -165,4 +167,14 @@ def _field(geom: Geometry, shape: tuple[int, int], box: BoxLayout, X0: int, Y0: 
         for m in box.marks
     )
     kind: FieldKind = "comb" if box.kind == "comb" else "string"
-    return FieldLayout(bbox=bbox, kind=kind, digits=digits, cells=box.cells, marks=marks)
+    ink = None
+    if box.ink is not None:
+
+        def moved(c: DigitCrop) -> DigitCrop:
+            return DigitCrop(
+                _to_page(geom, shape, X0 + c.bbox.x, Y0 + c.bbox.y, *c.bbox[2:]), c.image
+            )
+
+        segments = tuple(replace(s, crop=moved(s.crop)) for s in box.ink.segments)
+        ink = replace(box.ink, segments=segments)
+    return FieldLayout(bbox=bbox, kind=kind, digits=digits, cells=box.cells, marks=marks, ink=ink)

@@ -147,6 +147,10 @@ def field_dict(f: FieldResult) -> dict[str, Any]:
         "digits": [digit_dict(d) for d in f.digits],
         "reason": f.reason,
         "raw": f.raw,
+        "alternatives": [
+            {"value": a.value, "confidence": _conf(a.confidence), "reader": a.reader}
+            for a in f.alternatives
+        ],
     }
 
 

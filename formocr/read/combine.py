@@ -1,0 +1,146 @@
+"""Two readers, one answer: the lattice and the string (CTC) reader per field.
+
+Pure functions over the two readings; nothing here runs a model.
+
+* The readers agree: the value is theirs, and its confidence the lesser of
+  the two readers' string probabilities (``calibrate``-d). The field may be
+  ``ok`` if that clears the threshold.
+* They disagree: each reader scores the other's text too (the lattice's
+  best path constrained to spell it; the CTC's likelihood of it), and the
+  text with the higher joint score (the sum of both readers' log scores) is
+  the value. The field goes to ``review`` with both readings as
+  ``alternatives``; its confidence is the winner's share of the two joint
+  scores, and never more than the winner's own.
+
+``evidence_reasons`` says what else a value must not break: a comb's cell
+count, and the number of digits the box could hold. A value that breaks it
+is never ``ok``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from formocr.types import Alternative
+
+__all__ = [
+    "Alternative",
+    "Combined",
+    "Reading",
+    "StringReader",
+    "StringReading",
+    "calibrate",
+    "capacity",
+    "combine",
+    "evidence_reasons",
+]
+
+# The narrowest pitch of written digits, as a share of the box's height: a
+# box holds at most width / (MIN_PITCH x height) digits.
+MIN_PITCH = 0.35
+
+
+class StringReading(Protocol):
+    """What combine needs of a string reader's answer (formocr.read.ctc)."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def confidence(self) -> float: ...
+
+
+class StringReader(Protocol):
+    """A segmentation-free reader of a string box's interior crop."""
+
+    def read(self, images: Sequence[np.ndarray]) -> Sequence[StringReading]: ...
+
+    def log_likelihood(self, image: np.ndarray, text: str) -> float: ...
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reader's answer for a field, and its log scores of both texts.
+
+    ``own`` is the reader's log score of its own text; ``other`` of the
+    other reader's text (-inf where it cannot spell it). Scores of the two
+    readers are on their own scales; only sums across them are compared.
+    """
+
+    reader: str
+    text: str
+    confidence: float
+    own: float = 0.0
+    other: float = -math.inf
+
+
+@dataclass(frozen=True)
+class Combined:
+    value: str
+    confidence: float
+    agree: bool
+    alternatives: tuple[Alternative, ...] = ()
+    reason: str | None = None
+
+
+def calibrate(p: float, power: float = 1.0) -> float:
+    """The confidence map fitted on calibration pages: ``p ** power``
+    (monotone; 1.0, the default, leaves ``p`` as it is)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"probability out of [0,1]: {p}")
+    return float(p**power)
+
+
+def combine(first: Reading, second: Reading | None, power: float = 1.0) -> Combined:
+    """One value and one confidence from one or two readers (see module doc)."""
+    if second is None:
+        return Combined(first.text, calibrate(first.confidence, power), agree=True)
+    if first.text == second.text:
+        conf = calibrate(min(first.confidence, second.confidence), power)
+        return Combined(first.text, conf, agree=True)
+    joint_first = first.own + second.other
+    joint_second = second.own + first.other
+    if joint_first == joint_second == -math.inf:
+        # Neither can spell the other's text: the surer reader wins, evenly.
+        win, lose = (first, second) if first.confidence >= second.confidence else (second, first)
+        share = 0.5
+    else:
+        win, lose = (first, second) if joint_first >= joint_second else (second, first)
+        gap = abs(joint_first - joint_second)
+        share = 1.0 / (1.0 + math.exp(-gap)) if gap != math.inf else 1.0
+    conf = calibrate(min(share, win.confidence), power)
+    alts = (
+        Alternative(win.text, calibrate(win.confidence, power), win.reader),
+        Alternative(lose.text, calibrate(lose.confidence, power), lose.reader),
+    )
+    reason = f"the readers disagree: {first.reader} {first.text!r}, {second.reader} {second.text!r}"
+    return Combined(win.text, conf, agree=False, alternatives=alts, reason=reason)
+
+
+def capacity(width: float, height: float) -> int:
+    """The most digits a box ``width`` x ``height`` px can hold (MIN_PITCH)."""
+    if width <= 0 or height <= 0:
+        return 0
+    return max(1, int(width / (MIN_PITCH * height)))
+
+
+def evidence_reasons(
+    value: str, *, cells: int = 0, width: float = 0, height: float = 0
+) -> list[str]:
+    """What ``value`` breaks of its box's other evidence; empty when nothing.
+
+    ``cells``: a comb's cell count (0 for a string box); ``width`` and
+    ``height``: the box's size in pixels (0: unknown).
+    """
+    n = len(value)
+    reasons = []
+    if cells and n > cells:
+        reasons.append(f"{n} digits read in a comb of {cells} cells")
+    if width > 0 and height > 0 and n > capacity(width, height):
+        reasons.append(f"{n} digits read in a box that holds at most {capacity(width, height)}")
+    return reasons

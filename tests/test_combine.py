@@ -1,0 +1,229 @@
+"""formocr.read.combine: two readers, one answer; and what a value must not
+break. Then through the API, with fake readers: agreement may be ``ok``,
+disagreement is ``review`` with both readings, and a value its box cannot
+hold is never ``ok``."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pytest
+
+from formocr.api import _classify, _field
+from formocr.config import ScanConfig
+from formocr.output.writers import field_dict
+from formocr.read.combine import Reading, calibrate, capacity, combine, evidence_reasons
+from formocr.types import BBox, DigitCrop, FieldLayout, Prediction, Segment, StringInk
+
+# -- pure rules -----------------------------------------------------------------------
+
+
+def test_agreement_keeps_the_lesser_confidence() -> None:
+    a = Reading("lattice", "1250", 0.999, own=-1.0, other=-1.0)
+    b = Reading("ctc", "1250", 0.995, own=-0.5, other=-0.5)
+    c = combine(a, b)
+    assert (c.value, c.agree, c.alternatives, c.reason) == ("1250", True, (), None)
+    assert c.confidence == pytest.approx(0.995)
+
+
+def test_disagreement_goes_by_the_joint_score_and_lists_both() -> None:
+    """The lattice reads 557225, the CTC 55925. The lattice scores the CTC's
+    text only a little below its own; the CTC finds the lattice's text very
+    unlikely: the joint score picks 55925."""
+    lat = Reading("lattice", "557225", 0.999, own=-2.0, other=-3.0)
+    ctc = Reading("ctc", "55925", 0.97, own=-0.2, other=-12.0)
+    c = combine(lat, ctc)
+    assert c.value == "55925" and not c.agree
+    assert [(a.value, a.reader) for a in c.alternatives] == [
+        ("55925", "ctc"),
+        ("557225", "lattice"),
+    ]
+    assert c.reason is not None and "disagree" in c.reason
+    # The winner's share of the two joint scores, never above its own confidence.
+    share = 1 / (1 + math.exp(-((-0.2 - 3.0) - (-2.0 - 12.0))))
+    assert c.confidence == pytest.approx(min(share, 0.97))
+    # The order of the readers does not matter.
+    assert combine(ctc, lat).value == "55925"
+
+
+def test_neither_can_spell_the_other_the_surer_wins_at_even_odds() -> None:
+    a = Reading("lattice", "12", 0.9)
+    b = Reading("ctc", "123", 0.8)
+    c = combine(a, b)
+    assert c.value == "12" and c.confidence == pytest.approx(0.5)
+
+
+def test_one_reader_alone_and_the_calibration_map() -> None:
+    c = combine(Reading("lattice", "7", 0.81), None, power=2.0)
+    assert c.value == "7" and c.confidence == pytest.approx(0.81**2)
+    assert calibrate(0.9) == pytest.approx(0.9)
+    with pytest.raises(ValueError):
+        calibrate(1.5)
+
+
+def test_evidence_cells_and_capacity() -> None:
+    assert evidence_reasons("1234", cells=4) == []
+    assert evidence_reasons("12345", cells=4) == ["5 digits read in a comb of 4 cells"]
+    # A box 3.5 times wider than tall holds at most 10 digits (0.35 x height each).
+    assert capacity(350, 100) == 10
+    assert evidence_reasons("1" * 10, width=350, height=100) == []
+    (why,) = evidence_reasons("1" * 11, width=350, height=100)
+    assert "at most 10" in why
+
+
+# -- through the API, with fakes ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FakeReading:
+    text: str
+    confidence: float
+
+
+class FakeReader:
+    """A string reader that reads ``text`` and scores texts from a table."""
+
+    def __init__(self, text: str, confidence: float, scores: dict[str, float]) -> None:
+        self.text, self.confidence, self.scores = text, confidence, scores
+        self.calls = 0
+
+    def read(self, images: Sequence[np.ndarray]) -> list[FakeReading]:
+        self.calls += 1
+        return [FakeReading(self.text, self.confidence) for _ in images]
+
+    def log_likelihood(self, image: np.ndarray, text: str) -> float:
+        return self.scores.get(text, -50.0)
+
+
+class TableClassifier:
+    """Log-probabilities by segment: the crop's top-left pixel names its row."""
+
+    name = "table"
+    sha256 = "0" * 64
+
+    def __init__(self, rows: list[np.ndarray]) -> None:
+        self.rows = rows
+
+    def log_probs(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        return np.stack([self.rows[int(img[0, 0])] for img in images])
+
+    def classify(self, images: Sequence[np.ndarray]) -> list[Prediction]:
+        raise AssertionError("the lattice asks for log-probabilities")
+
+
+def row(d: int, p: float, classes: int = 10) -> np.ndarray:
+    r = np.full(classes, (1.0 - p) / (classes - 1))
+    r[d] = p
+    return np.log(r)
+
+
+WIDE_BOX = BBox(0, 0, 400, 100)
+
+
+def string_field(
+    reads: Sequence[tuple[int, float]], box: BBox = WIDE_BOX
+) -> tuple[FieldLayout, TableClassifier]:
+    """A string field of len(reads) separate primitives, one segment each."""
+    segs = []
+    for i in range(len(reads)):
+        img = np.full((20, 12), 255, np.uint8)
+        img[0, 0] = i
+        segs.append(Segment(i, i + 1, DigitCrop(BBox(10 + 40 * i, 10, 30, 60), img), (30, 60)))
+    n = len(reads)
+    ink = StringInk(tuple(segs), (0.0,) * n, (8.0,) * n, 60.0, np.full((80, 380), 255, np.uint8))
+    layout = FieldLayout(box, "string", ink=ink)
+    return layout, TableClassifier([row(d, p) for d, p in reads])
+
+
+SURE = [(1, 0.9999), (2, 0.9999), (5, 0.9999)]
+
+
+def test_readers_agree_field_ok() -> None:
+    layout, clf = string_field(SURE)
+    reader = FakeReader("125", 0.999, {"125": -0.1})
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), reader)
+    field = _field("f", layout, read, 0.99)
+    assert (field.value, field.status, field.alternatives) == ("125", "ok", ())
+    assert field.confidence == pytest.approx(0.999)
+    assert [d.bbox.x for d in field.digits] == [10, 50, 90]
+
+
+def test_readers_disagree_field_review_with_both() -> None:
+    layout, clf = string_field(SURE)
+    reader = FakeReader("1255", 0.9999, {"1255": -0.01, "125": -9.0})
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), reader)
+    field = _field("f", layout, read, 0.5)
+    assert field.status == "review" and "disagree" in (field.reason or "")
+    assert {a.value for a in field.alternatives} == {"125", "1255"}
+    assert field.value == field.alternatives[0].value
+    # Both readings reach the JSON output.
+    out = json.loads(json.dumps(field_dict(field)))
+    assert {a["reader"] for a in out["alternatives"]} == {"lattice", "ctc"}
+
+
+def test_lattice_alone_without_a_reader() -> None:
+    layout, clf = string_field(SURE)
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), None)
+    field = _field("f", layout, read, 0.99)
+    assert (field.value, field.status) == ("125", "ok")
+
+
+def test_a_value_too_long_for_its_box_is_never_ok() -> None:
+    """Twelve sure digits in a box 3 times wider than tall (room for 8)."""
+    layout, clf = string_field([(7, 0.99999)] * 12, box=BBox(0, 0, 300, 100))
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="lattice"))
+    field = _field("f", layout, read, 0.5)
+    assert field.value == "7" * 12 and field.status == "review"
+    assert "holds at most 8" in (field.reason or "")
+
+
+def test_more_digits_than_comb_cells_is_never_ok() -> None:
+    crops = tuple(
+        DigitCrop(BBox(10 * i, 0, 10, 20), np.full((20, 10), i, np.uint8)) for i in range(4)
+    )
+    layout = FieldLayout(BBox(0, 0, 400, 100), "comb", crops, cells=3)
+    clf = TableClassifier([row(4, 0.99999)] * 4)
+    (read,) = _classify([layout], clf, ScanConfig())
+    field = _field("f", layout, read, 0.5)
+    assert field.status == "review" and "comb of 3 cells" in (field.reason or "")
+
+
+def test_a_comb_cell_the_network_calls_not_a_digit_goes_to_review() -> None:
+    crops = tuple(
+        DigitCrop(BBox(10 * i, 0, 10, 20), np.full((20, 10), i, np.uint8)) for i in range(2)
+    )
+    layout = FieldLayout(BBox(0, 0, 200, 100), "comb", crops, cells=4)
+    sure = row(4, 0.99999, classes=11)
+    stroke = np.log(np.array([0.001] * 10 + [0.99]) / 1.0)
+    clf = TableClassifier([sure, stroke])
+    (read,) = _classify([layout], clf, ScanConfig())
+    field = _field("f", layout, read, 0.5)
+    assert field.status == "review" and "cell 2 may not be a digit" in (field.reason or "")
+    # The same comb with two sure digits is ok.
+    (read,) = _classify([layout], TableClassifier([sure, sure]), ScanConfig())
+    assert _field("f", layout, read, 0.5).status == "ok"
+
+
+def test_template_length_is_never_ok() -> None:
+    from formocr.api import _apply_rules
+    from formocr.templates.template import TemplateField
+
+    layout, clf = string_field(SURE)
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="lattice"))
+    field = _field("f", layout, read, 0.5)
+    assert field.status == "ok"
+    tf = TemplateField(name="f", box=(0.0, 0.0, 10.0, 5.0), kind="digits", length=4)
+    assert _apply_rules(field, tf).status == "review"
+
+
+def test_cuts_mode_reads_the_cuts() -> None:
+    """The old path stays selectable for the ablation: the layout's digits."""
+    layout, clf = string_field(SURE)
+    crops = tuple(DigitCrop(BBox(10, 10, 30, 60), np.full((20, 12), 2, np.uint8)) for _ in range(2))
+    layout = replace(layout, digits=crops)
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="cuts"))
+    assert "".join(d.value for d in read.digits) == "55"
