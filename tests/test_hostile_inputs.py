@@ -229,13 +229,14 @@ def test_pixel_limit_is_checked_against_what_is_rendered(tmp_path: Path) -> None
         list(iter_pages(path, 300))
 
 
-def _render_bomb(depth: int = 12, fan: int = 8) -> bytes:
+def _render_bomb(depth: int = 12, fan: int = 8, page: bytes = b"") -> bytes:
     """Nested form XObjects: each draws the next ``fan`` times; fan**depth paths in all."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /XObject << /X 5 0 R >> >> >>",
+        + page
+        + b"/Resources << /XObject << /X 5 0 R >> >> >>",
         _stream(b"", b"/X Do"),
     ]
     draw = b"/X Do " * fan
@@ -484,3 +485,14 @@ def test_fuzzed_files_fail_cleanly_and_never_pass_as_whole(
     if kind == "pdf" and _pdftoppm_complains(path):
         # one page: poppler's complaint must be that page's error, never a clean page
         assert all(p.error is not None for p in pages)
+
+
+@needs_poppler
+def test_a_failed_page_of_a_turned_pdf_page_has_the_rendered_size(tmp_path: Path) -> None:
+    path = tmp_path / "turned.pdf"
+    path.write_bytes(_render_bomb(depth=1, page=b"/Rotate 90 "))
+    (page,) = iter_pages(path, 72, page_errors=True)
+    assert page.error is None and page.image.shape == (612, 792)
+    path.write_bytes(_render_bomb(page=b"/Rotate 90 "))
+    (bomb,) = iter_pages(path, 72, page_errors=True, page_timeout=1)
+    assert bomb.error is not None and bomb.image.shape == (612, 792)

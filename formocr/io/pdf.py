@@ -41,6 +41,7 @@ _BOX = re.compile(
     r"^Page\s+(\d+)\s+(MediaBox|CropBox):\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)"
 )
 _PAGES = re.compile(r"^Pages:\s+(\d+)", re.MULTILINE)
+_ROT = re.compile(r"^Page\s+(\d+)\s+rot:\s+(-?\d+)")
 _PDFINFO_TIMEOUT = 60
 # What poppler prints on stderr that does not mean damage: a warning is
 # logged, the page is read. Every other line (poppler's "Syntax Error",
@@ -120,7 +121,11 @@ def _pdf_pages(path: Path, timeout: float = _PDFINFO_TIMEOUT) -> list[tuple[floa
     if n == 0:
         raise DocumentError(f"{path}: the PDF has no pages")
     boxes: dict[tuple[int, str], tuple[float, float, float, float]] = {}
+    turned: set[int] = set()
     for line in out.splitlines():
+        r = _ROT.match(line)
+        if r and int(r.group(2)) % 180:
+            turned.add(int(r.group(1)))
         m = _BOX.match(line)
         if m:
             x0, y0, x1, y1 = (float(m.group(k)) for k in range(3, 7))
@@ -134,7 +139,8 @@ def _pdf_pages(path: Path, timeout: float = _PDFINFO_TIMEOUT) -> list[tuple[floa
         # poppler clips the CropBox to the MediaBox; so do we.
         w = min(crop[2], media[2]) - max(crop[0], media[0])
         h = min(crop[3], media[3]) - max(crop[1], media[1])
-        sizes.append((abs(w), abs(h)))
+        # a page turned a quarter is rendered turned
+        sizes.append((abs(h), abs(w)) if i in turned else (abs(w), abs(h)))
     return sizes
 
 
@@ -148,15 +154,7 @@ def _iter_pdf(
     page_errors: bool = False,
     page_timeout: float | None = None,
 ) -> Iterator[PageImage]:
-    sizes = _pdf_pages(path, min(_PDFINFO_TIMEOUT, page_timeout or _PDFINFO_TIMEOUT))
-    _too_many(path, len(sizes), max_pages)
-    shapes = []
-    for i, (w_pt, h_pt) in enumerate(sizes, 1):
-        # pdftoppm rounds up to whole pixels
-        w, h = max(1, math.ceil(w_pt * dpi / 72)), max(1, math.ceil(h_pt * dpi / 72))
-        _too_large(path, i, w, h, dpi, max_megapixels)
-        shapes.append((h, w))
-    colour = _pdf_needs_colour(path, dropout, page_timeout)
+    shapes, colour = pdf_plan(path, dpi, max_pages, max_megapixels, dropout, page_timeout)
     renderer = _PdfRenderer(path, dpi, shapes, colour, page_timeout)
 
     def pages() -> Iterator[PageImage]:
@@ -176,6 +174,51 @@ def _iter_pdf(
     finally:
         renderer.kill()
         renderer.close()
+
+
+def pdf_plan(
+    path: Path,
+    dpi: int,
+    max_pages: int | None,
+    max_megapixels: float,
+    dropout: DropoutMode,
+    page_timeout: float | None = None,
+) -> tuple[list[tuple[int, int]], bool]:
+    """Each page's (h, w) as rendered, checked against the limits, and whether
+    the document renders in colour: what is decided once per document."""
+    sizes = _pdf_pages(path)
+    _too_many(path, len(sizes), max_pages)
+    shapes = []
+    for i, (w_pt, h_pt) in enumerate(sizes, 1):
+        # pdftoppm rounds up to whole pixels
+        w, h = max(1, math.ceil(w_pt * dpi / 72)), max(1, math.ceil(h_pt * dpi / 72))
+        _too_large(path, i, w, h, dpi, max_megapixels)
+        shapes.append((h, w))
+    return shapes, _pdf_needs_colour(path, dropout, page_timeout)
+
+
+def pdf_page(
+    path: Path,
+    page: int,
+    dpi: int,
+    shapes: list[tuple[int, int]],
+    colour: bool,
+    dropout: DropoutMode,
+    page_timeout: float | None = None,
+) -> PageImage:
+    """Page ``page`` alone (``pdftoppm -f N -l N``), as :func:`_iter_pdf` with
+    ``page_errors`` would yield it; ``shapes`` and ``colour`` from :func:`pdf_plan`."""
+    renderer = _PdfRenderer(path, dpi, shapes, colour, page_timeout, first=page, last=page)
+    try:
+        for i, pixels, error in renderer.frames():
+            if error is None:
+                assert pixels is not None
+                return PageImage(str(path), i, _grey(pixels, dropout), float(dpi))
+            log.warning("%s", error)
+            return failed_page(str(path), i, shapes[i - 1], float(dpi), error)
+    finally:
+        renderer.close()
+    raise ValueError(f"{path}: no page {page}")
 
 
 def failed_page(
@@ -365,15 +408,19 @@ class _PdfRenderer:
         shapes: list[tuple[int, int]],
         colour: bool = False,
         timeout: float | None = None,
+        first: int = 1,
+        last: int | None = None,
     ) -> None:
         self.path = path
         self.dpi = dpi
-        self.pages = len(shapes)
+        self.first = first  # the pages rendered: first .. last (default all)
+        self.pages = len(shapes) if last is None else last
         self.colour = colour
         self.timeout = timeout
         channels = 3 if colour else 1
-        self.largest = max(h * w for h, w in shapes) * channels
-        self.stream = all(h * w * channels >= _STREAM_MIN_BYTES for h, w in shapes)
+        mine = shapes[first - 1 : self.pages]
+        self.largest = max(h * w for h, w in mine) * channels
+        self.stream = all(h * w * channels >= _STREAM_MIN_BYTES for h, w in mine)
         self.proc: subprocess.Popen[bytes] | None = None
         # stderr goes to a file: a chatty damaged PDF must not fill a pipe
         # that nobody reads and stall the renderer. Read with pread only: the
@@ -412,7 +459,7 @@ class _PdfRenderer:
     def frames(self) -> Iterator[tuple[int, np.ndarray | None, str | None]]:
         """(page, pixels, None) for each page read, (page, None, error) for each failed."""
         failures = 0
-        page = 1
+        page = self.first
         while page <= self.pages:
             if failures > _MAX_RESTARTS:
                 why = f"not rendered: {failures} pages of this document failed to render before it"
