@@ -1,13 +1,20 @@
 """Input discovery and page loading, one page at a time.
 
-PDFs are inspected with pdf2image's ``pdfinfo_from_path`` (page count, page
-sizes, passwords) and rendered by one ``pdftoppm`` process per document that
-streams its pages as PGM through a pipe; a background thread reads ahead, so
-poppler renders page n+1 while the caller works on page n. pdf2image's own
-page-by-page conversion would rerun pdfinfo and reparse the PDF for every
-page (4.1 s against 3.1 s for 20 pages at 300 dpi here). TIFF, PNG and JPEG go through Pillow, which
-reads only the header before the size guard and reports truncated files
-instead of returning half an image.
+PDFs are inspected with one ``pdfinfo -box`` (page count, the CropBox that
+is rendered, passwords, a structure poppler had to repair) and rendered by
+``pdftoppm -cropbox``, which streams the pages as PGM through a pipe; a
+background thread reads ahead, so poppler renders page n+1 while the caller
+works on page n. Rerunning pdftoppm for every page would reparse the PDF
+each time (4.1 s against 3.1 s for 20 pages at 300 dpi here), so that is
+done only for documents of small pages, where the pipe could hold a whole
+page and what poppler prints on stderr could not be charged to one page
+(``formocr.io.pdf._PdfRenderer``). Any complaint but a "Syntax Warning"
+makes its page an error; so does a page over the page timeout, whose
+renderer's process group is killed. TIFF, PNG and JPEG go through Pillow,
+which reads only the header before the size guard and reports truncated
+files instead of returning half an image; the decoders' warnings (Python
+warnings, and what libtiff and libjpeg print on stderr) make the frame a
+page error, the next frames are still read.
 
 Colour pages become greyscale through ``formocr.io.dropout``: in the channel
 where printing in a dropout colour (red, green, light blue) shows darkest,
