@@ -169,14 +169,22 @@ def draw_form(sheet: Sheet, rng: np.random.Generator, alphabet: Sequence[int]) -
                     vals[0] = _pick(rng, alphabet, 1)[0]
                 style = "lines" if rng.random() < 0.6 else "ticks"
                 sheet.text(x, y, "Reference number", 9)
-                sheet.comb(x, y + sheet.px(6), cell_w, cell_h, vals, style)  # type: ignore[arg-type]
+                sheet.comb(x, y + sheet.px(6), cell_w, cell_h, vals, style, label=f"comb {style}")  # type: ignore[arg-type]
             elif kind in ("string", "touching"):
                 n = int(rng.integers(3, 9))
                 digits = _pick(rng, alphabet, n)
                 h = sheet.px(float(rng.uniform(11.0, 15.0)))
                 w = sheet.px(min(84.0, float(rng.uniform(9.0, 12.0)) * n + 8))
                 sheet.text(x, y, "Telephone" if n > 6 else "Quantity", 9)
-                sheet.string(x, y + sheet.px(6), w, h, digits, touching=kind == "touching")
+                sheet.string(
+                    x,
+                    y + sheet.px(6),
+                    w,
+                    h,
+                    digits,
+                    touching=kind == "touching",
+                    label="touching" if kind == "touching" else "spaced",
+                )
             else:
                 fmt = str(rng.choice(AMOUNT_FORMATS))
                 n = int(rng.integers(1, 6)) + (2 if fmt in ("en", "eu", "point") else 0)
@@ -185,7 +193,8 @@ def draw_form(sheet: Sheet, rng: np.random.Generator, alphabet: Sequence[int]) -
                 h = sheet.px(float(rng.uniform(12.0, 15.0)))
                 w = sheet.px(min(84.0, 10.0 * len(text) + 12))
                 sheet.text(x, y, "Amount", 9)
-                sheet.amount(x, y + sheet.px(6), w, h, text, touching=rng.random() < 0.25)
+                touching = rng.random() < 0.25
+                sheet.amount(x, y + sheet.px(6), w, h, text, touching, label="amount")
 
 
 def make_page(spec: PageSpec, writer: WriterDigits) -> tuple[np.ndarray, list[FieldTruth]]:
@@ -284,6 +293,7 @@ def breakdown(
     source_of: dict[int, str],
     with_confidence: bool = True,
     threshold: float | None = None,
+    label_of: dict[tuple[int, str], str] | None = None,
 ) -> dict[str, Any]:
     """Figures for every (field kind, source) pair, each kind over all sources, and all."""
 
@@ -299,6 +309,11 @@ def breakdown(
         for src in sorted(set(source_of.values())):
             sub = [s for s in ks if source_of[s.page] == src]
             out[f"{kind}/{src}"] = fig(sub)
+    # Free strings by how they were written (the label the page gave each box).
+    for label in sorted(set((label_of or {}).values())):
+        sub = [s for s in scores if (label_of or {}).get((s.page, s.truth_name)) == label]
+        if sub and sub[0].field_kind == "string":
+            out[f"string:{label}"] = fig(sub)
     return out
 
 
@@ -369,6 +384,11 @@ def run(
     n_fields = sum(len(t) for t in truths)
     print(f"\n{len(pages)} pages, {n_fields} fields -> {pdf} ({gen_s:.0f} s)", file=sys.stderr)
     source_of = {spec.index + 1: spec.source for spec in specs}
+    label_of = {
+        (spec.index + 1, t.name): t.label or "prompted"
+        for spec, truth in zip(specs, truths, strict=True)
+        for t in truth
+    }
 
     doc, cost = scan_pdf(pdf, config)
     if doc.status != "ok":
@@ -381,7 +401,7 @@ def run(
     print(f"formocr: {cost['wall_s']:.0f} s wall, {cost['cpu_s']:.0f} s CPU", file=sys.stderr)
     results: dict[str, Any] = {
         "formocr": {
-            "figures": breakdown(scores, source_of, threshold=threshold),
+            "figures": breakdown(scores, source_of, threshold=threshold, label_of=label_of),
             "cpu_s_per_page": cost["cpu_s"] / len(specs),
             "wall_s_per_page": cost["wall_s"] / len(specs),
         }
@@ -396,7 +416,7 @@ def run(
             t_scores = peer_scores(specs, truths, tess)
             results["tesseract"] = {
                 "version": tesseract_version(),
-                "figures": breakdown(t_scores, source_of, with_confidence=False),
+                "figures": breakdown(t_scores, source_of, with_confidence=False, label_of=label_of),
                 "cpu_s_per_page": sum(r.cpu_s for r in tess) / len(specs),
                 "failed_runs": sum(bool(r.failed) for r in tess),
             }
@@ -409,7 +429,7 @@ def run(
             r_scores = peer_scores(specs, truths, rap)
             results["rapidocr"] = {
                 "version": "rapidocr 3.10.0, PP-OCRv6 small rec (recognition only)",
-                "figures": breakdown(r_scores, source_of),
+                "figures": breakdown(r_scores, source_of, label_of=label_of),
                 "cpu_s_per_page": cost_r["cpu_s"] / len(specs),
                 "load_cpu_s": cost_r["load_cpu_s"],
             }
@@ -514,6 +534,10 @@ GROUPS = (
     ("string", "free strings, all"),
     ("string/mnist-test", "strings, MNIST test writers"),
     ("string/optdigits", "strings, optdigits held-out"),
+    ("string:spaced", "strings written spaced (forms)"),
+    ("string:touching", "strings written touching (forms)"),
+    ("string:amount", "amounts with separators or a dash (forms)"),
+    ("string:prompted", "strings on the dense 28-box pages"),
 )
 
 

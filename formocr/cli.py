@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from formocr.output.writers import Format
+    from formocr.parallel import Workers
     from formocr.types import DocumentResult
 
 log = logging.getLogger("formocr")
@@ -210,6 +211,27 @@ def scan(
             show_default=False,
         ),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            envvar="FORMOCR_JOBS",
+            help="Worker processes reading pages in parallel (default: the usable CPUs); "
+            "1 reads in this process. The output is the same.",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            envvar="FORMOCR_SCHEDULER",
+            help="Read the pages on a Dask cluster (tcp://HOST:8786; needs formocr[dask]). "
+            "Workers open the inputs at the same absolute paths: shared storage.",
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Debug logging, tracebacks on errors.")
     ] = False,
@@ -226,6 +248,7 @@ def scan(
     if state is not None and no_state:
         raise typer.BadParameter("give --state or --no-state, not both", param_hint="'--state'")
     chosen = _format(fmt, output)
+    workers = _workers(jobs, scheduler)
     console = _stderr_console()
     _setup_logging(console, verbose, quiet)
     with _exit_codes(verbose), _signals(), _warnings_logged():
@@ -257,6 +280,7 @@ def scan(
             progress=_BarProgress(console) if show_bar else None,
             on_document=_report_failures if quiet else None,
             protect=[*(template or []), *([model] if model else [])],
+            workers=workers,
         )
         where = f"; results in {output}" if output else ""
         bad_pages = f" ({summary.failed_pages} pages not read)" if summary.failed_pages else ""
@@ -270,6 +294,22 @@ def scan(
         )
     if summary.failed:
         raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _workers(jobs: int | None, scheduler: str | None) -> Workers:
+    """Where pages are read: --scheduler's cluster, else --jobs local processes."""
+    from formocr.parallel import Workers
+    from formocr.parallel.pool import usable_cpus
+
+    if scheduler:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise typer.BadParameter(
+                "needs dask.distributed: pip install 'formocr[dask]'", param_hint="'--scheduler'"
+            ) from None
+        return Workers(scheduler=scheduler)
+    return Workers(jobs=jobs or usable_cpus())
 
 
 def _report_failures(doc: DocumentResult, reused: bool) -> None:
@@ -487,13 +527,21 @@ class _BarProgress:
             console=console,
         )
         self._task = self._bar.add_task("scanning", total=None)
+        # Pages against the pages of the documents planned so far (with --jobs > 1).
+        self._pages = self._bar.add_task("pages", total=None)
+        self._known = 0
 
     def start(self, total_files: int) -> None:
         self._bar.update(self._task, total=total_files)
         self._bar.start()
 
+    def pages_known(self, source: str, pages: int) -> None:
+        self._known += pages
+        self._bar.update(self._pages, total=self._known)
+
     def page(self, source: str, page: int) -> None:
         self._bar.update(self._task, description=f"{Path(source).name} p.{page}")
+        self._bar.advance(self._pages)
 
     def advance(self, source: str, pages: int) -> None:
         self._bar.advance(self._task)

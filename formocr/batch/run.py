@@ -17,10 +17,11 @@ would, reading only what the first run had not finished.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from formocr import __version__, api
 from formocr.batch import lock
@@ -29,6 +30,9 @@ from formocr.config import ScanConfig
 from formocr.errors import OutputError
 from formocr.output.writers import Format, RunInfo, check_target, open_writer
 from formocr.types import DocumentResult
+
+if TYPE_CHECKING:
+    from formocr.parallel import Workers
 
 log = logging.getLogger("formocr")
 
@@ -85,10 +89,14 @@ def run_batch(
     progress: api.Progress | None = None,
     on_document: Callable[[DocumentResult, bool], None] | None = None,
     protect: Sequence[Path] = (),
+    workers: Workers | None = None,
 ) -> Summary:
     """Scan ``paths`` into ``output`` (stdout for None), resuming from ``state_path``.
 
     ``protect``: more files ``output`` must not be (templates, the model).
+    ``workers``: read pages in worker processes or on a Dask cluster
+    (formocr.parallel; None: one page at a time in this process). The
+    output is the same either way.
     Raises InputError, ModelError, BusyError, OutputError; a document that
     cannot be read is a failed result, as in :func:`formocr.api.scan`.
     """
@@ -106,7 +114,7 @@ def run_batch(
         with lock.hold(targets, wait=wait, timeout=wait_timeout):
             state = State(state_path) if state_path is not None else None
             try:
-                return _write(batch, config, fmt, output, state, force, bar, on_document)
+                return _write(batch, config, fmt, output, state, force, bar, on_document, workers)
             finally:
                 if state is not None:
                     state.close()
@@ -123,6 +131,7 @@ def _write(
     force: bool,
     bar: api.Progress,
     on_document: Callable[[DocumentResult, bool], None] | None,
+    workers: Workers | None = None,
 ) -> Summary:
     clf = batch.classifier
     fp = fingerprint(config, clf.sha256)
@@ -131,24 +140,54 @@ def _write(
     one = _OneDocument(bar)
     with open_writer(fmt, output, info, stale_parts=True) as writer:
         bar.start(len(batch.files))
+        docs = _documents(batch, one, state, fp, force, workers, bar)
         try:
-            for path in batch.files:
-                digest = file_sha256(path) if state is not None else None
-                doc = None
-                if state is not None and digest is not None and not force:
-                    doc = state.get(digest, fp, str(path))
-                reused = doc is not None
-                if doc is None:
-                    doc = next(api.ScanBatch([path], config, clf, one))
-                    if state is not None and digest is not None:
-                        state.put(digest, fp, doc)
+            for path, (doc, reused) in zip(batch.files, docs, strict=True):
                 writer.write(doc)
                 summary.add(doc, reused)
                 bar.advance(str(path), len(doc.pages))
                 if on_document is not None:
                     on_document(doc, reused)
         finally:
+            docs.close()
             bar.finish()
     if summary.reused:
         log.info("%d of %d documents taken from the state file", summary.reused, summary.documents)
     return summary
+
+
+def _documents(
+    batch: api.ScanBatch,
+    one: api.Progress,
+    state: State | None,
+    fp: str,
+    force: bool,
+    workers: Workers | None,
+    bar: api.Progress,
+) -> Generator[tuple[DocumentResult, bool], None, None]:
+    """Each file's result (and whether it came from the state), in input order."""
+    if workers is None or workers.serial:
+        for path in batch.files:
+            digest = file_sha256(path) if state is not None else None
+            doc = None
+            if state is not None and digest is not None and not force:
+                doc = state.get(digest, fp, str(path))
+            reused = doc is not None
+            if doc is None:
+                doc = next(api.ScanBatch([path], batch.config, batch.classifier, one))
+                if state is not None and digest is not None:
+                    state.put(digest, fp, doc)
+            yield doc, reused
+        return
+    from formocr.parallel import documents
+
+    yield from documents(
+        batch.files,
+        batch.config,
+        workers,
+        model_sha256=batch.classifier.sha256,
+        state=state,
+        fp=fp,
+        force=force,
+        progress=bar,
+    )

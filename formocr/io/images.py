@@ -42,32 +42,48 @@ def _iter_raster(
     dropout: DropoutMode = "auto",
     page_errors: bool = False,
     page_timeout: float | None = None,
+    only: int | None = None,
 ) -> Iterator[PageImage]:
-    """Frames decoded in the caller's thread (``prefetch`` is not used here).
+    """Frames decoded in the caller's thread (``prefetch`` is not used here);
+    with ``only``, that page alone (a worker reading one page of a document).
 
     So the decoders' stderr can be captured without catching another
     thread's output, and the page timeout (a SIGALRM timer) applies.
     """
     img = _open_image(path, kind)
     with img:
-        try:
-            with warnings.catch_warnings(record=True) as said:
-                warnings.simplefilter("always")
-                frames = int(getattr(img, "n_frames", 1))
-            for note in _complaints(said, []):
-                log.warning("%s: %s", path, note)
-        except Exception as e:  # noqa: BLE001 (any decoder failure on the frame list)
-            raise DocumentError(
-                f"{path}: damaged {kind.upper()} file, its pages cannot be listed ({e}); "
-                "re-export or re-scan it"
-            ) from None
+        frames = _count_frames(path, img, kind)
         _too_many(path, frames, max_pages)
-        for page in _frames(path, img, kind, frames, max_megapixels, dropout, page_timeout):
+        for page in _frames(path, img, kind, frames, max_megapixels, dropout, page_timeout, only):
             if page.error is not None and not page_errors:
                 raise DocumentError(page.error)
             if page.error is not None:
                 log.warning("%s", page.error)
             yield page
+
+
+def _count_frames(path: Path, img: Image.Image, kind: Kind) -> int:
+    """The number of frames (pages); a DocumentError when they cannot be listed."""
+    try:
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            frames = int(getattr(img, "n_frames", 1))
+        for note in _complaints(said, []):
+            log.warning("%s: %s", path, note)
+    except Exception as e:  # noqa: BLE001 (any decoder failure on the frame list)
+        raise DocumentError(
+            f"{path}: damaged {kind.upper()} file, its pages cannot be listed ({e}); "
+            "re-export or re-scan it"
+        ) from None
+    return frames
+
+
+def raster_pages(path: Path, kind: Kind, max_pages: int | None = None) -> int:
+    """The page count of a TIFF, PNG or JPEG (its headers), checked against ``max_pages``."""
+    with _open_image(path, kind) as img:
+        frames = _count_frames(path, img, kind)
+    _too_many(path, frames, max_pages)
+    return frames
 
 
 def _open_image(path: Path, kind: Kind) -> Image.Image:
@@ -109,9 +125,11 @@ def _frames(
     max_megapixels: float,
     dropout: DropoutMode = "auto",
     page_timeout: float | None = None,
+    only: int | None = None,
 ) -> Iterator[PageImage]:
-    """Every frame: a page, or a failed page with the reason (the next frames still read)."""
-    for i in range(frames):
+    """Every frame (or page ``only``): a page, or a failed page with the reason
+    (the next frames still read)."""
+    for i in range(frames) if only is None else range(only - 1, min(only, frames)):
         dpi: float | None = None
         shape = (1, 1)
         error: str | None = None

@@ -1,0 +1,92 @@
+"""A document read page by page in separate processes: its plan, then any one page.
+
+The serial reader (:func:`formocr.io.iter_pages`) streams a document's pages
+through one renderer. Workers that read pages in parallel
+(``formocr.parallel``) instead need what is decided once per document, the
+plan (its kind, page count, each PDF page's size as rendered, whether the
+PDF renders in colour), and then each page alone: ``pdftoppm -f N -l N`` for
+a PDF, one frame for a TIFF. A page read here is the page ``iter_pages``
+yields with ``page_errors``: same pixels, same errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from formocr.config import ScanConfig
+from formocr.errors import DocumentError
+from formocr.io.discovery import Kind, _check_file
+from formocr.io.images import _iter_raster, raster_pages
+from formocr.io.pdf import pdf_page, pdf_plan
+from formocr.types import PageImage
+
+
+@dataclass(frozen=True)
+class DocumentPlan:
+    """What a worker needs, besides the page number, to read one page of a document."""
+
+    kind: Kind
+    pages: int
+    shapes: tuple[tuple[int, int], ...] = ()  # PDF: each page's (h, w) as rendered
+    colour: bool = False  # PDF: rendered in colour (the dropout decision of page 1)
+
+    def __post_init__(self) -> None:
+        if self.pages < 1:
+            raise ValueError(f"a document has at least one page, got {self.pages}")
+
+    def shape(self, page: int) -> tuple[int, int]:
+        """The page's (h, w) where known (PDF), else (1, 1)."""
+        return self.shapes[page - 1] if self.shapes else (1, 1)
+
+
+def plan_document(path: Path, config: ScanConfig) -> DocumentPlan:
+    """The plan, checked against the config's limits; DocumentError when unreadable."""
+    kind = _check_file(path)
+    if kind == "pdf":
+        shapes, colour = pdf_plan(
+            path,
+            config.dpi,
+            config.max_pages,
+            config.max_megapixels,
+            config.dropout,
+            config.page_timeout,
+        )
+        return DocumentPlan(kind, len(shapes), tuple(shapes), colour)
+    return DocumentPlan(kind, raster_pages(path, kind, config.max_pages))
+
+
+def render_page(path: Path, plan: DocumentPlan, page: int, config: ScanConfig) -> PageImage:
+    """Page ``page`` (1-based) of the planned document.
+
+    A damaged page is a page with ``error`` set; a DocumentError is raised
+    where the serial reader fails the whole document (a TIFF frame over the
+    pixel limit, a file that changed since it was planned).
+    """
+    if plan.kind == "pdf":
+        return pdf_page(
+            path,
+            page,
+            config.dpi,
+            list(plan.shapes),
+            plan.colour,
+            config.dropout,
+            config.page_timeout,
+        )
+    pages = _iter_raster(
+        path,
+        plan.kind,
+        config.max_pages,
+        config.max_megapixels,
+        0,
+        config.dropout,
+        page_errors=True,
+        page_timeout=config.page_timeout,
+        only=page,
+    )
+    for image in pages:
+        return image
+    raise DocumentError(f"{path}: has no page {page} any more; it changed while it was read")
+
+
+__all__ = ["DocumentPlan", "plan_document", "render_page"]

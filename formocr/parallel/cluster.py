@@ -1,0 +1,99 @@
+"""The Dask backend: the same page tasks on a ``dask.distributed`` cluster.
+
+    client = Client("tcp://HOST:8786")
+    client.register_plugin(ModelsPlugin(...))      every worker process loads the models once
+    client.submit(plan_task / page_task, ...)      at most ``window`` out at once
+    -> results back to this process, the one writer (formocr.parallel.engine)
+
+Files are **not** sent: workers open them by absolute path, so every worker
+must see the inputs at the same path as the client (shared storage: NFS,
+SMB, a cluster file system, or the same bind mount in every container).
+Tasks carry a path and a page number, results a page's fields; memory on
+both sides stays flat however large the batch.
+
+A worker that dies mid-task: the scheduler gives its tasks to other workers
+(``distributed.scheduler.allowed-failures`` times, default 3; then the task
+fails with KilledWorker and that page alone is an error). The client takes
+each task's result once, so no page or document is written twice.
+
+Imported only for ``--scheduler``: formocr without the ``dask`` extra never
+imports dask.
+"""
+
+from __future__ import annotations
+
+import queue
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from distributed import Client, Future, WorkerPlugin
+
+from formocr.config import ScanConfig
+from formocr.parallel.tasks import Loader, install, quiet_worker_logging
+
+PLUGIN = "formocr-models"
+
+
+class ModelsPlugin(WorkerPlugin):
+    """Loads formocr's models once in each worker process (and in any that joins later)."""
+
+    name = PLUGIN
+
+    def __init__(self, loader: Loader, config: ScanConfig) -> None:
+        self.loader = loader
+        self.config = config
+
+    def setup(self, worker: object) -> None:
+        quiet_worker_logging()
+        install(self.loader, self.config)
+
+
+class DaskBackend:
+    """Tasks on the cluster whose scheduler is at ``address``."""
+
+    def __init__(
+        self, address: str, loader: Loader, config: ScanConfig, timeout: float = 30
+    ) -> None:
+        self.client = Client(address, timeout=timeout, set_as_default=False)
+        self.client.register_plugin(ModelsPlugin(loader, config), name=PLUGIN)
+        self._run = uuid.uuid4().hex[:8]
+        self._done: queue.SimpleQueue[tuple[int, Future]] = queue.SimpleQueue()
+        self._futures: dict[int, Future] = {}
+
+    def workers(self) -> int:
+        """Threads on the cluster now (the tasks it runs at once)."""
+        return max(1, sum(self.client.nthreads().values()))
+
+    def submit(self, key: int, fn: Callable[..., Any], *args: Any) -> None:
+        future = self.client.submit(
+            fn, *args, key=f"formocr-{self._run}-{key}", pure=False, retries=1
+        )
+        self._futures[key] = future
+        future.add_done_callback(lambda f: self._done.put((key, f)))
+
+    def next_done(self) -> tuple[int, Any, BaseException | None]:
+        while True:
+            try:
+                key, future = self._done.get(timeout=0.5)
+            except queue.Empty:  # wake up now and then, so signals are handled
+                continue
+            self._futures.pop(key, None)  # released: the scheduler forgets it
+            if future.status == "finished":
+                return key, future.result(), None
+            if future.status == "cancelled":
+                return key, None, RuntimeError("the task was cancelled on the cluster")
+            exc = future.exception()
+            return key, None, exc if isinstance(exc, BaseException) else RuntimeError(str(exc))
+
+    def close(self) -> None:
+        futures = list(self._futures.values())
+        self._futures.clear()
+        try:
+            if futures:
+                self.client.cancel(futures)
+        finally:
+            self.client.close()
+
+
+__all__ = ["PLUGIN", "DaskBackend", "ModelsPlugin"]

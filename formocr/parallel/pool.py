@@ -1,0 +1,141 @@
+"""The local backend: a process pool over this machine's cores.
+
+``concurrent.futures.ProcessPoolExecutor`` with the forkserver start method
+(spawn where there is none): workers start from a clean interpreter, not a
+fork of a parent that holds onnxruntime's and OpenCV's threads. Each worker
+loads the models once (the initializer) and runs one page at a time on one
+thread.
+
+A worker that dies (a segfault in a library, the OOM killer) breaks the
+whole pool: every task out fails with BrokenProcessPool, and which of them
+killed it is unknown. The pool is started again and those tasks are run
+again one at a time, each alone in the pool: one that kills its worker
+again is the culprit, and fails alone (:class:`WorkerDied`); the others are
+read as usual. Then the pool goes on as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from formocr.config import ScanConfig
+from formocr.parallel.engine import WorkerDied
+from formocr.parallel.tasks import Loader, init_pool_worker
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask), the default ``--jobs``."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+class PoolBackend:
+    """Tasks on ``jobs`` local worker processes; see the module doc for worker deaths."""
+
+    def __init__(self, jobs: int, loader: Loader, config: ScanConfig) -> None:
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, got {jobs}")
+        self.jobs = jobs
+        self._init = (loader, config)
+        methods = multiprocessing.get_all_start_methods()
+        self._context = multiprocessing.get_context(
+            "forkserver" if "forkserver" in methods else "spawn"
+        )
+        self._done: queue.SimpleQueue[tuple[int, int, Future[Any]]] = queue.SimpleQueue()
+        self._tasks: dict[int, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+        self._suspects: deque[int] = deque()  # out when a worker died: run again alone
+        self._held: deque[int] = deque()  # submitted while suspects run alone
+        self._alone: int | None = None
+        self._generation = 0
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.jobs,
+            mp_context=self._context,
+            initializer=init_pool_worker,
+            initargs=self._init,
+        )
+
+    def submit(self, key: int, fn: Callable[..., Any], *args: Any) -> None:
+        self._tasks[key] = (fn, args)
+        if self._alone is not None or self._suspects:
+            self._held.append(key)
+        else:
+            self._send(key)
+
+    def _send(self, key: int) -> None:
+        fn, args = self._tasks[key]
+        generation = self._generation
+        try:
+            future = self._pool.submit(fn, *args)
+        except BrokenProcessPool:  # broke since the last result; noticed below
+            future = Future()
+            future.set_exception(BrokenProcessPool("a worker process died"))
+        future.add_done_callback(lambda f: self._done.put((generation, key, f)))
+
+    def next_done(self) -> tuple[int, Any, BaseException | None]:
+        while True:
+            try:
+                generation, key, future = self._done.get(timeout=0.5)
+            except queue.Empty:  # wake up now and then, so signals are handled
+                continue
+            exc = future.exception()
+            if not isinstance(exc, BrokenProcessPool):
+                self._tasks.pop(key, None)
+                if key == self._alone:
+                    self._next_alone()
+                return key, None if exc else future.result(), exc
+            if generation == self._generation:
+                self._restart()
+            if key == self._alone:  # it killed its worker while alone: the culprit
+                self._tasks.pop(key, None)
+                self._next_alone()
+                return key, None, WorkerDied(str(exc) or "it was killed")
+            self._suspects.append(key)
+            if self._alone is None:
+                self._next_alone()
+
+    def _next_alone(self) -> None:
+        """Run the next suspect alone; none left: send what was held back."""
+        self._alone = None
+        if self._suspects:
+            self._alone = self._suspects.popleft()
+            self._send(self._alone)
+            return
+        while self._held:
+            self._send(self._held.popleft())
+
+    def _restart(self) -> None:
+        old = self._pool
+        self._generation += 1
+        self._pool = self._start()
+        _stop(old)
+
+    def close(self) -> None:
+        _stop(self._pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Shut a pool down now: queued tasks cancelled, running workers terminated."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.join(5)
+
+
+__all__ = ["PoolBackend", "usable_cpus"]

@@ -1,0 +1,265 @@
+"""The work a worker process does: small picklable records in, small results out.
+
+Two tasks per document, both run in a worker (a process of the local pool
+or of a Dask cluster):
+
+    plan_task(DocumentTask)  -> Planned    kind, page count, colour (once per document)
+    page_task(PageTask)      -> PageDone   one page rendered and read
+
+Workers load the models once per process (:func:`install`, run by the pool's
+initializer or the Dask worker plugin) and keep them in a per-process cache
+keyed by the model path, the one piece of global state here: a worker
+process is a unit of its own. Log records of a task are collected and sent
+back with its result, so the client logs them in document order, through
+its own handlers; nothing is printed in the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from formocr import __version__
+from formocr.config import ScanConfig
+from formocr.errors import FormocrError, ModelError
+from formocr.io.plan import DocumentPlan, plan_document, render_page
+from formocr.types import PageResult
+
+log = logging.getLogger("formocr")
+
+
+@dataclass
+class Models:
+    """What a worker reads pages with, loaded once per process."""
+
+    classifier: object  # formocr.api.Classifier (name, sha256, classify)
+
+    @property
+    def sha256(self) -> str:
+        return str(getattr(self.classifier, "sha256", ""))
+
+
+# Makes a worker's models from the run's config: a module-level function (or
+# another picklable callable), since it is sent to the workers.
+Loader = Callable[[ScanConfig], Models]
+
+
+def shipped_models(config: ScanConfig) -> Models:
+    """The default loader: the digit model of ``config.model`` on one onnxruntime thread.
+
+    Keep it loading what :func:`formocr.api.load_classifier` loads for the
+    serial path (and the string reader, once the serial path reads with it),
+    so that ``--jobs N`` and ``--jobs 1`` read alike.
+    """
+    from formocr.read.classify import DigitClassifier
+
+    return Models(DigitClassifier(config.model, threads=1))
+
+
+_MODELS: dict[tuple[object, str | None], Models] = {}
+
+
+def pin_threads() -> None:
+    """One thread each for OpenCV (and onnxruntime, by the loader): a worker is one core."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def install(loader: Loader, config: ScanConfig) -> Models:
+    """Load the models into this worker process (once per loader and model path)."""
+    key = (loader, str(config.model) if config.model else None)
+    models = _MODELS.get(key)
+    if models is None:
+        pin_threads()
+        models = _MODELS[key] = loader(config)
+    return models
+
+
+def init_pool_worker(loader: Loader, config: ScanConfig) -> None:
+    """The local pool's initializer: Ctrl-C is the parent's to handle; load the models."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    quiet_worker_logging()
+    install(loader, config)
+
+
+@dataclass(frozen=True)
+class DocumentTask:
+    """One document to plan. ``path`` is how the batch names it (in messages);
+    ``at``, when set, is where this worker opens it (an absolute path, for
+    workers on other machines or in other directories)."""
+
+    path: str
+    loader: Loader
+    log_level: int = logging.WARNING
+    at: str | None = None
+
+    def source(self) -> Path:
+        return Path(self.at or self.path)
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """One page of a planned document."""
+
+    document: DocumentTask
+    plan: DocumentPlan
+    page: int
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan, or the message of a document that cannot be read (``error``)."""
+
+    plan: DocumentPlan | None
+    error: str | None = None
+    model_sha256: str = ""
+    version: str = __version__
+    logs: tuple[logging.LogRecord, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class PageDone:
+    """A page's result; or ``error``: the whole document fails (as in the serial
+    reader, where a DocumentError past the first page fails the document)."""
+
+    result: PageResult | None
+    error: str | None = None
+    logs: tuple[logging.LogRecord, ...] = field(default=(), repr=False)
+
+
+def plan_task(task: DocumentTask, config: ScanConfig) -> Planned:
+    models = install(task.loader, config)
+    with _captured(task) as logs:
+        try:
+            plan: DocumentPlan | None = plan_document(task.source(), config)
+            error = None
+        except ModelError:
+            raise
+        except FormocrError as e:
+            log.warning("%s", e)
+            plan, error = None, str(e)
+        except Exception as e:
+            plan, error = None, _unexpected(task.source(), e)
+    return Planned(plan, _named(task, error), models.sha256, __version__, tuple(logs))
+
+
+def page_task(task: PageTask, config: ScanConfig) -> PageDone:
+    from formocr.api import read_page
+
+    models = install(task.document.loader, config)
+    path = task.document.source()
+    result: PageResult | None = None
+    error: str | None = None
+    with _captured(task.document) as logs:
+        try:
+            image = render_page(path, task.plan, task.page, config)
+            result = read_page(path, image, config, models.classifier)  # type: ignore[arg-type]
+        except ModelError:
+            raise
+        except FormocrError as e:
+            log.warning("%s", e)
+            error = str(e)
+        except Exception as e:  # MemoryError too: the serial reader fails the document
+            error = _unexpected(path, e)
+    if result is not None and task.document.at:
+        result = replace(
+            result,
+            error=_named(task.document, result.error),
+            reason=_named(task.document, result.reason),
+        )
+    return PageDone(result, _named(task.document, error), tuple(logs))
+
+
+def _unexpected(path: Path, e: BaseException) -> str:
+    """The serial reader's message for a bug that fails a document (formocr.api)."""
+    log.debug("%s: unexpected error", path, exc_info=True)
+    msg = f"{path}: unexpected error ({type(e).__name__}: {e}); please report it"
+    log.error("%s", msg)
+    return msg
+
+
+def _named(task: DocumentTask, text: str | None) -> str | None:
+    """``text`` naming the document as the batch does (not by where this worker opened it)."""
+    if text is None or not task.at or task.at == task.path:
+        return text
+    return text.replace(task.at, task.path)
+
+
+class _Collect(logging.Handler):
+    """Keeps the records of the task running in this thread (see :func:`_captured`)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        task: DocumentTask | None = getattr(_local, "task", None)
+        if task is None or record.levelno < task.log_level:
+            return
+        # As logging.handlers.QueueHandler.prepare: the message made, so it pickles.
+        msg = _named(task, record.getMessage()) or ""
+        if record.exc_info:
+            msg += "\n" + logging.Formatter().formatException(record.exc_info)
+        record = logging.makeLogRecord(record.__dict__)
+        record.msg, record.args, record.exc_info, record.exc_text = msg, None, None, None
+        _local.records.append(record)
+
+
+_local = threading.local()
+_COLLECT = _Collect()
+_worker = False  # this process is a worker: its own log output goes nowhere
+
+
+def quiet_worker_logging() -> None:
+    """In a worker process, formocr's records reach the client only (never stderr here)."""
+    global _worker
+    _worker = True
+    logger = logging.getLogger("formocr")
+    logger.handlers = [_COLLECT]
+    logger.propagate = False
+
+
+@contextmanager
+def _captured(task: DocumentTask) -> Iterator[list[logging.LogRecord]]:
+    """The task's log records (and Python warnings, logged as the CLI logs them)."""
+    logger = logging.getLogger("formocr")
+    if _COLLECT not in logger.handlers:
+        logger.addHandler(_COLLECT)
+    if _worker:
+        logger.setLevel(task.log_level)
+    records: list[logging.LogRecord] = []
+    _local.task, _local.records = task, records
+    try:
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("default")
+            yield records
+        for w in said:
+            log.warning("%s: %s", w.category.__name__, w.message)
+    finally:
+        _local.task = None
+
+
+def absolute(path: str) -> str:
+    """Where a worker in another directory (or on another machine, over shared
+    storage mounted at the same place) opens ``path``."""
+    return os.path.abspath(path)
+
+
+__all__ = [
+    "DocumentTask",
+    "Loader",
+    "Models",
+    "PageDone",
+    "PageTask",
+    "Planned",
+    "init_pool_worker",
+    "install",
+    "page_task",
+    "plan_task",
+    "quiet_worker_logging",
+    "shipped_models",
+]

@@ -1,0 +1,93 @@
+"""--scheduler: the page tasks on a dask.distributed cluster give the rows of a local run.
+
+A LocalCluster of two worker processes on loopback stands in for a cluster.
+Skipped where dask is not installed; CI installs it (the dev extra).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from conftest import form_image, needs_poppler, write_pdf, write_png  # noqa: E402
+from parallel_fakes import MisbehavingModels, PixelClassifier  # noqa: E402
+
+import formocr.api  # noqa: E402
+from formocr.batch.run import run_batch  # noqa: E402
+from formocr.config import ScanConfig  # noqa: E402
+from formocr.parallel import Workers  # noqa: E402
+
+pytestmark = needs_poppler
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """Two worker processes, one thread each, on loopback: its scheduler's address."""
+    with distributed.LocalCluster(
+        n_workers=2,
+        processes=True,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+        worker_dashboard_address=None,
+    ) as c:
+        yield c.scheduler_address
+
+
+def batch(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = [
+        write_pdf(folder / "a.pdf", pages=3),
+        folder / "b_broken.pdf",
+        write_png(folder / "c.png", form_image(text="615")),
+    ]
+    files[1].write_bytes(b"%PDF-1.4 nothing else")
+    return files
+
+
+def csv_of(files: list[Path], out: Path, workers: Workers | None, **kw: object) -> str:
+    run_batch(files, ScanConfig(), "csv", out, workers=workers, **kw)  # type: ignore[arg-type]
+    return out.read_text()
+
+
+def test_cluster_gives_the_rows_of_a_local_run(cluster: str, tmp_path: Path) -> None:
+    files = batch(tmp_path / "in")
+    local = csv_of(files, tmp_path / "local.csv", None)
+    remote = csv_of(files, tmp_path / "dask.csv", Workers(scheduler=cluster))
+    assert remote == local
+    assert local.count(",failed,") == 1
+
+
+def test_relative_paths_are_named_as_given(
+    cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers open absolute paths; rows and messages name the files as the user did."""
+    batch(tmp_path / "in")
+    monkeypatch.chdir(tmp_path)
+    files = [Path("in/a.pdf"), Path("in/b_broken.pdf")]
+    local = csv_of(files, tmp_path / "local.csv", None)
+    remote = csv_of(files, tmp_path / "dask.csv", Workers(scheduler=cluster))
+    assert remote == local
+    assert str(tmp_path) not in remote
+
+
+def test_a_worker_killed_mid_batch_leaves_the_output_whole(
+    cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_segment: object
+) -> None:
+    """The worker holding the marker dies mid-task; the scheduler reruns its
+    tasks elsewhere; every document is in the output once, as in a local run."""
+    monkeypatch.setattr(formocr.api, "load_classifier", lambda model=None: PixelClassifier())
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = [write_png(folder / f"s{i}.png", form_image(text=f"{i:03d}")) for i in range(8)]
+    local = csv_of(files, tmp_path / "local.csv", None)
+    marker = tmp_path / "kill-marker"
+    marker.touch()
+    workers = Workers(scheduler=cluster, loader=MisbehavingModels("kill-once", str(marker)))
+    remote = csv_of(files, tmp_path / "dask.csv", workers, state_path=tmp_path / "s.db")
+    assert not marker.exists()  # a worker did die
+    assert remote == local

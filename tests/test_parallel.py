@@ -1,0 +1,173 @@
+"""--jobs N: pages read in worker processes give the output of --jobs 1, row for row.
+
+Worker processes cannot see a monkeypatched fake, so these tests either read
+with the shipped model (tiny pages: the real path, end to end) or hand the
+workers a loader from ``parallel_fakes`` that installs the fakes there. No
+assertion depends on timing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import form_image, needs_poppler, write_pdf, write_png, write_tiff
+from parallel_fakes import MisbehavingModels, PixelClassifier, fake_models, trigger_page
+from typer.testing import CliRunner
+
+import formocr.api
+from formocr.batch.run import run_batch
+from formocr.cli import app
+from formocr.config import ScanConfig
+from formocr.io.plan import plan_document, render_page
+from formocr.parallel import Workers
+
+pytestmark = needs_poppler
+
+
+def batch_with_broken_files(folder: Path) -> list[Path]:
+    """Good PDFs, a TIFF and PNGs with broken files between them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = [
+        write_pdf(folder / "a_three_pages.pdf", pages=3),
+        folder / "b_empty.png",
+        write_png(folder / "c_form.png", form_image(text="4821")),
+        folder / "d_not_a.pdf",
+        write_tiff(folder / "e_frames.tiff", frames=3),
+        folder / "f_truncated.pdf",
+        write_png(folder / "g_form.png", form_image(text="905")),
+    ]
+    files[1].write_bytes(b"")
+    files[3].write_bytes(b"<html>not a pdf</html>")
+    files[5].write_bytes(files[0].read_bytes()[:300])
+    return files
+
+
+def scan_csv(files: list[Path], out: Path, workers: Workers | None, **kw: object) -> str:
+    run_batch(files, ScanConfig(), "csv", out, workers=workers, **kw)  # type: ignore[arg-type]
+    return out.read_text()
+
+
+def test_jobs_2_gives_the_rows_of_jobs_1_with_broken_files(tmp_path: Path) -> None:
+    files = batch_with_broken_files(tmp_path / "in")
+    serial = scan_csv(files, tmp_path / "serial.csv", None)
+    parallel = scan_csv(files, tmp_path / "parallel.csv", Workers(jobs=2, window=3))
+    assert parallel == serial
+    rows = serial.splitlines()
+    assert sum(",failed," in r for r in rows) == 3  # the broken files, each once
+    assert len({r.split(",")[0] for r in rows[1:]}) == len(files)
+
+
+def test_a_page_alone_is_the_page_of_the_whole_document(tmp_path: Path) -> None:
+    """io.plan reads one page as the serial reader streams it: same pixels."""
+    from formocr.io import iter_pages
+
+    config = ScanConfig()
+    for path in (write_pdf(tmp_path / "d.pdf", pages=3), write_tiff(tmp_path / "t.tiff", 3)):
+        plan = plan_document(path, config)
+        streamed = list(iter_pages(path, config.dpi, page_errors=True))
+        assert plan.pages == len(streamed) == 3
+        for page in streamed:
+            alone = render_page(path, plan, page.page, config)
+            assert alone.page == page.page and alone.error is None
+            assert (alone.image == page.image).all()
+
+
+@pytest.fixture
+def fakes_in_main(monkeypatch: pytest.MonkeyPatch, fake_segment: object) -> None:
+    """The serial run reads with the fakes that parallel_fakes installs in workers."""
+    monkeypatch.setattr(formocr.api, "load_classifier", lambda model=None: PixelClassifier())
+
+
+def pngs(folder: Path, n: int, trigger: int | None = None) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        write_png(
+            folder / f"s{i:02d}.png",
+            trigger_page() if i == trigger else form_image(text=f"{i:03d}"),
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.usefixtures("fakes_in_main")
+def test_a_worker_killed_once_costs_nothing(tmp_path: Path) -> None:
+    """The pool restarts; the pages that were out are read again: all there, once."""
+    files = pngs(tmp_path / "in", 8)
+    serial = scan_csv(files, tmp_path / "serial.csv", None)
+    marker = tmp_path / "kill-marker"
+    marker.touch()
+    workers = Workers(jobs=2, loader=MisbehavingModels("kill-once", str(marker)))
+    parallel = scan_csv(files, tmp_path / "parallel.csv", workers, state_path=tmp_path / "s.db")
+    assert not marker.exists()  # a worker did die
+    assert parallel == serial
+
+
+@pytest.mark.usefixtures("fakes_in_main")
+def test_a_page_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
+    files = pngs(tmp_path / "in", 6, trigger=2)
+    workers = Workers(jobs=2, loader=MisbehavingModels("kill"))
+    text = scan_csv(files, tmp_path / "parallel.csv", workers)
+    rows = text.splitlines()[1:]
+    by_source: dict[str, list[str]] = {}
+    for r in rows:
+        by_source.setdefault(r.split(",")[0], []).append(r)
+    assert list(by_source) == [str(f) for f in files]  # every document, in order
+    culprit = by_source.pop(str(files[2]))
+    assert len(culprit) == 1 and "worker process reading it died" in culprit[0]
+    assert all(len(v) == 2 and "died" not in "".join(v) for v in by_source.values())
+
+
+@pytest.mark.usefixtures("fakes_in_main")
+def test_page_timeout_in_a_worker_fails_that_page(tmp_path: Path) -> None:
+    files = pngs(tmp_path / "in", 3, trigger=1)
+    config = ScanConfig(page_timeout=1.0)
+    out = tmp_path / "out.csv"
+    workers = Workers(jobs=2, loader=MisbehavingModels("sleep"))
+    run_batch(files, config, "csv", out, workers=workers)
+    rows = out.read_text().splitlines()[1:]
+    slow = [r for r in rows if r.startswith(str(files[1]))]
+    assert len(slow) == 1 and "(--page-timeout); stopped" in slow[0]
+    assert len(rows) == 5  # the other two pages: two fields each
+
+
+@pytest.mark.usefixtures("fakes_in_main")
+def test_resume_with_jobs_reads_nothing_twice(tmp_path: Path) -> None:
+    files = pngs(tmp_path / "in", 5)
+    state = tmp_path / "s.db"
+    workers = Workers(jobs=2, loader=fake_models)
+    first = run_batch(
+        files[:3], ScanConfig(), "csv", tmp_path / "a.csv", state_path=state, workers=workers
+    )
+    second = run_batch(
+        files, ScanConfig(), "csv", tmp_path / "b.csv", state_path=state, workers=workers
+    )
+    assert (first.reused, second.reused) == (0, 3)
+    serial = scan_csv(files, tmp_path / "serial.csv", None)
+    assert (tmp_path / "b.csv").read_text() == serial
+
+
+def test_cli_jobs_2_matches_jobs_1(tmp_path: Path) -> None:
+    files = [str(p) for p in batch_with_broken_files(tmp_path / "in")[:4]]
+    runner = CliRunner()
+    one = runner.invoke(app, ["scan", *files, "--jobs", "1", "-q"])
+    two = runner.invoke(app, ["scan", *files, "--jobs", "2", "-q"])
+    assert one.exit_code == two.exit_code == 4  # broken files: some documents failed
+    assert two.stdout == one.stdout and one.stdout.count("\n") > 4
+
+
+def test_scheduler_without_dask_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    result = CliRunner().invoke(app, ["scan", "x.png", "--scheduler", "tcp://127.0.0.1:1"])
+    assert result.exit_code == 2
+    assert "formocr[dask]" in result.output
+
+
+def test_the_runtime_never_imports_dask() -> None:
+    code = (
+        "import sys, formocr.cli, formocr.batch.run, formocr.parallel, formocr.parallel.pool;"
+        "assert 'dask' not in sys.modules and 'distributed' not in sys.modules, 'dask imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
