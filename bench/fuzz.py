@@ -283,6 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if r["hang"]:
                     c["hangs"] += 1
                     examples["hang"].append(path.name)
+                    print(f"hang: {path.name}", file=sys.stderr)
                     continue
                 doc = r["documents"].get(path.name)
                 errors = [doc.get("error")] if doc else []
@@ -291,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if crashed or any(unexpected(e) for e in errors):
                     c["unexpected"] += 1
                     examples["unexpected"].append(f"{path.name} ({seed_name}): {errors or r['rc']}")
+                    print(f"unexpected: {examples['unexpected'][-1]}", file=sys.stderr)
                 if doc is None:
                     c["missing"] += 1
                     continue
@@ -311,6 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if bad:
                     c["complained_ok_pages_fields"] += len(bad)
                     examples["complained_ok"].append(f"{path.name}: {bad} / {said}")
+                    print(f"complained, ok: {examples['complained_ok'][-1]}", file=sys.stderr)
                 if said and ok:  # the file-level count: another page of it may be whole
                     c["complained_ok_files"] += 1
                 known = baseline.get(seed_name, set()) | set(seeds[seed_name]["truth"])
