@@ -496,3 +496,18 @@ def test_a_failed_page_of_a_turned_pdf_page_has_the_rendered_size(tmp_path: Path
     path.write_bytes(_render_bomb(page=b"/Rotate 90 "))
     (bomb,) = iter_pages(path, 72, page_errors=True, page_timeout=1)
     assert bomb.error is not None and bomb.image.shape == (612, 792)
+
+
+@needs_poppler
+def test_renderer_runs_under_a_memory_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import formocr.io.pdf as pdf
+
+    path = write_pdf(tmp_path / "f.pdf", pages=2)
+    assert all(p.error is None for p in iter_pages(path, 300, page_errors=True))
+    # With 16 MiB of address space pdftoppm cannot even hold a 300-dpi page.
+    monkeypatch.setattr(pdf, "_memory_limit", lambda largest: 16 << 10)
+    pages = list(iter_pages(path, 300, page_errors=True))
+    assert [p.page for p in pages] == [1, 2]
+    assert all(p.error is not None and "cannot render" in p.error for p in pages)
