@@ -74,6 +74,11 @@ def model_info(model: Path | None = None) -> dict[str, Any]:
         "created": card.get("created"),
         "epochs_validated": len(card.get("validation", [])),
         "card_metrics": card.get("metrics", {}),
+        # Every shipped model (digits, strings, ...): a run is labelled by all it could use.
+        "shipped": {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(default_model_path().parent.glob("*.onnx"))
+        },
     }
 
 

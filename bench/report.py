@@ -109,7 +109,11 @@ def provenance(rec: dict[str, Any]) -> str:
         f"Command: `{rec['command']}`  \n"
         f"Measured {rec['date']} on {m['cpu']} ({m['cores']} cores), "
         f"load average {load_} at start, {end} at end; "
-        f"model {mod['name']} sha256 `{mod['sha256'][:12]}`; code at commit "
+        f"model {mod['name']} sha256 `{mod['sha256'][:12]}`"
+        + "".join(
+            f", {k} `{v[:12]}`" for k, v in mod.get("shipped", {}).items() if k != "digits.onnx"
+        )
+        + "; code at commit "
         f"`{g.get('commit')}`"
         + (
             f" with uncommitted changes to {len(g['uncommitted'])} files of formocr/training."

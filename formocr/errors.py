@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     OUTPUT = 6  # the output could not be written
     TEMPLATE = 7  # a form template file is missing, unreadable or invalid
     BUSY = 8  # another run holds the lock on this output or state file
+    CLUSTER = 9  # the Dask scheduler of --scheduler cannot be reached
     INTERRUPTED = 130  # SIGINT (Ctrl-C), 128 + 2 as shells report it
     TERMINATED = 143  # SIGTERM (kill, systemd stop, timeout), 128 + 15
 
@@ -62,6 +63,15 @@ class BusyError(FormocrError):
     """
 
     exit_code = ExitCode.BUSY
+
+
+class ClusterError(FormocrError):
+    """The Dask cluster of ``--scheduler`` cannot be reached (or dask is not installed).
+
+    Nothing was read; a cron job may simply run again later.
+    """
+
+    exit_code = ExitCode.CLUSTER
 
 
 class Terminated(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt

@@ -6,6 +6,7 @@ Skipped where dask is not installed; CI installs it (the dev extra).
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from parallel_fakes import MisbehavingModels, PixelClassifier  # noqa: E402
 import formocr.api  # noqa: E402
 from formocr.batch.run import run_batch  # noqa: E402
 from formocr.config import ScanConfig  # noqa: E402
-from formocr.parallel import Workers  # noqa: E402
+from formocr.errors import ClusterError, ExitCode  # noqa: E402
+from formocr.parallel import Workers, open_backend  # noqa: E402
 
 pytestmark = needs_poppler
 
@@ -91,3 +93,17 @@ def test_a_worker_killed_mid_batch_leaves_the_output_whole(
     remote = csv_of(files, tmp_path / "dask.csv", workers, state_path=tmp_path / "s.db")
     assert not marker.exists()  # a worker did die
     assert remote == local
+
+
+def test_an_unreachable_scheduler_is_a_cluster_error() -> None:
+    import dask
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(ClusterError, match="cannot reach the Dask scheduler") as caught,
+    ):
+        open_backend(Workers(scheduler=address), ScanConfig())
+    assert caught.value.exit_code == ExitCode.CLUSTER == 9

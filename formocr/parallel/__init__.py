@@ -21,7 +21,7 @@ from typing import Any
 
 from formocr.batch.state import State
 from formocr.config import ScanConfig
-from formocr.errors import InputError
+from formocr.errors import ClusterError
 from formocr.parallel.engine import Backend, Options, read_documents
 from formocr.parallel.tasks import Loader, absolute, shipped_models
 from formocr.types import DocumentResult
@@ -63,14 +63,14 @@ def open_backend(workers: Workers, config: ScanConfig) -> tuple[Backend, int]:
     try:
         from formocr.parallel.cluster import DaskBackend
     except ImportError as e:
-        raise InputError(
+        raise ClusterError(
             f"--scheduler needs dask.distributed ({e}); install formocr with the dask "
             "extra: pip install 'formocr[dask]'"
         ) from None
     try:
         backend = DaskBackend(workers.scheduler, workers.loader, config)
     except OSError as e:
-        raise InputError(
+        raise ClusterError(
             f"cannot reach the Dask scheduler at {workers.scheduler} ({e}); start it "
             "(dask scheduler) and its workers (dask worker ADDRESS), or check the address"
         ) from None

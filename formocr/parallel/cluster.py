@@ -52,10 +52,9 @@ class ModelsPlugin(WorkerPlugin):
 class DaskBackend:
     """Tasks on the cluster whose scheduler is at ``address``."""
 
-    def __init__(
-        self, address: str, loader: Loader, config: ScanConfig, timeout: float = 30
-    ) -> None:
-        self.client = Client(address, timeout=timeout, set_as_default=False)
+    def __init__(self, address: str, loader: Loader, config: ScanConfig) -> None:
+        # Gives up after distributed.comm.timeouts.connect (30 s by default).
+        self.client = Client(address, set_as_default=False)
         self.client.register_plugin(ModelsPlugin(loader, config), name=PLUGIN)
         self._run = uuid.uuid4().hex[:8]
         self._done: queue.SimpleQueue[tuple[int, Future]] = queue.SimpleQueue()
