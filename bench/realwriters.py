@@ -473,6 +473,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED, help="page i is drawn with SEED+i")
     ap.add_argument("--no-peers", action="store_true", help="skip Tesseract and RapidOCR")
     ap.add_argument(
+        "--peers-from",
+        type=Path,
+        default=None,
+        help="take the peers' figures from an earlier record of the same pages (same --pages, "
+        "--seed and page code): they do not depend on formocr, and cost most of the run",
+    )
+    ap.add_argument(
         "--min-confidence",
         type=float,
         default=DEFAULT_MIN_CONFIDENCE,
@@ -518,9 +525,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             "model_sha256": cal.get("model", {}).get("sha256"),
             "date": cal.get("date"),
         }
-    record["results"], _ = run(
-        specs, writers, args.out / args.name, config, not args.no_peers, threshold
-    )
+    earlier = None
+    if args.peers_from is not None:
+        earlier = json.loads(args.peers_from.read_text())
+        same = {k: earlier["params"].get(k) for k in ("pages", "seed", "page_writers")}
+        if same != {k: record["params"][k] for k in same}:
+            raise SystemExit(f"{args.peers_from}: other pages ({same['pages']}, {same['seed']})")
+    peers = not args.no_peers and earlier is None
+    record["results"], _ = run(specs, writers, args.out / args.name, config, peers, threshold)
+    if earlier is not None:
+        for k in ("tesseract", "rapidocr"):
+            if k in earlier["results"]:
+                record["results"][k] = earlier["results"][k] | {
+                    "copied_from": f"{args.peers_from} ({earlier['date']})"
+                }
     publish(record, args.out / f"{args.name}.json", render_markdown)
     return 0
 
@@ -620,6 +638,11 @@ def render_markdown(record: dict[str, Any]) -> str:
             "",
             f"CPU per page: {cost} (formocr: the whole scan, rendering included; "
             "peers: reading the true boxes only).",
+            *[
+                f"{r}'s figures are copied from {res[r]['copied_from']}: the same pages."
+                for r in readers
+                if res[r].get("copied_from")
+            ],
             *check,
         ]
     )
