@@ -16,6 +16,7 @@ become a failed DocumentResult, and everything else is a FormocrError.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
@@ -103,10 +104,35 @@ class NullProgress:
 
 
 def load_classifier(model: Path | None = None) -> Classifier:
-    """The ONNX digit classifier (the shipped model when ``model`` is None)."""
+    """The ONNX digit classifier (the shipped model when ``model`` is None),
+    with the shipped string reader beside it when there is one (``Readers``)."""
     from formocr.read.classify import DigitClassifier
+    from formocr.read.ctc import load_string_reader
 
-    return DigitClassifier(model)
+    return Readers(DigitClassifier(model), load_string_reader())
+
+
+class Readers:
+    """What a page is read with: the digit classifier and the optional string
+    (CTC) reader, loaded once and passed around as one classifier.
+
+    It is the classifier to every caller (``name``, ``sha256``, ``classify``
+    and the rest are the digit model's); ``scan_page`` finds the string
+    reader on it as ``string_reader``.
+    """
+
+    def __init__(self, digits: Classifier, strings: StringReader | None) -> None:
+        self.digits = digits
+        self.string_reader = strings
+        self.name = digits.name
+        self.sha256 = digits.sha256
+
+    def classify(self, images: Sequence[np.ndarray]) -> list[Prediction]:
+        return self.digits.classify(images)
+
+    def __getattr__(self, name: str) -> object:
+        # Only called for what Readers lacks: the digit model's own attributes.
+        return getattr(self.__dict__["digits"], name)
 
 
 class ScanBatch:
@@ -260,11 +286,14 @@ def scan_page(
     """Segment one page and classify all its digits in one batch.
 
     ``reader`` is the segmentation-free string reader (formocr.read.ctc), used
-    on string boxes when ``config.string_reader`` asks for it. With
+    on string boxes when ``config.string_reader`` asks for it; by default the
+    classifier's own (``Readers.string_reader``), if it has one. With
     templates, a page that registers to none becomes a page with an error
     and no fields: nothing is guessed.
     """
     h, w = page.image.shape
+    if reader is None:
+        reader = getattr(classifier, "string_reader", None)
     if config.templates:
         return _scan_templated(page, config, classifier, reader)
     from formocr.layout import fields as segment  # lazy: OpenCV loads only when a page is read
@@ -434,7 +463,8 @@ def _string(
     if ctc is None or reader is None or f.ink.line is None:
         return _Read(digits, reasons=none, marks=marks)
     line = f.ink.line
-    own = Reading("ctc", ctc.text, float(ctc.confidence), reader.log_likelihood(line, ctc.text))
+    # The reading's confidence is p(text | image) (formocr.read.ctc).
+    own = Reading("ctc", ctc.text, float(ctc.confidence), math.log(max(ctc.confidence, 1e-300)))
     if mode == "ctc":
         result = combine(own, None, power)
         spread = tuple(
@@ -442,9 +472,12 @@ def _string(
             for ch in result.value
         )
         return _Read(spread, confidence=result.confidence, marks=_place_marks(f.marks, ()))
-    lat = Reading("lattice", best.text, best.confidence, best.score, lattice.score(ctc.text))
-    own = replace(own, other=reader.log_likelihood(line, best.text))
-    result = combine(lat, own, power)
+    if ctc.text == best.text:
+        result = combine(Reading("lattice", best.text, best.confidence), own, power)
+    else:
+        lat = Reading("lattice", best.text, best.confidence, best.score, lattice.score(ctc.text))
+        own = replace(own, other=reader.log_likelihood(line, best.text))
+        result = combine(lat, own, power)
     if result.value != best.text:
         # The string reader's text won: the lattice's best path spelling it
         # gives its digits their boxes, where it can spell it at all.

@@ -108,12 +108,15 @@ class Mark:
 @dataclass(frozen=True)
 class Segment:
     """Primitives ``start`` .. ``end - 1`` of a string box cut out as one
-    candidate digit; ``size`` is its ink's (w, h) on the deskewed box."""
+    candidate digit; ``size`` is its ink's (w, h) on the deskewed box, and
+    ``cost`` (nats) what the layout holds against it being one digit (it
+    joins strokes written apart)."""
 
     start: int
     end: int
     crop: DigitCrop
     size: tuple[int, int]
+    cost: float = 0.0
 
 
 @dataclass(frozen=True)

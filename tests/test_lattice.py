@@ -4,17 +4,22 @@ strings drawn where the width rule over-segments, read by recognition."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
+import cv2
 import numpy as np
 import pytest
 
+from formocr.api import Classifier, scan_page
+from formocr.config import ScanConfig
+from formocr.errors import ModelError
 from formocr.read.lattice import (
     Hypothesis,
     Lattice,
     class_log_probs,
     shape_cost,
 )
-from formocr.types import Prediction
+from formocr.types import FieldResult, PageImage, Prediction
 
 
 def lp(probs: dict[int, float], classes: int = 10) -> np.ndarray:
@@ -159,3 +164,157 @@ def test_class_log_probs_prefers_the_classifiers_own() -> None:
 
     rows = class_log_probs(Eleven(), [np.zeros((5, 5), np.uint8)])
     assert rows.shape == (1, 11) and np.exp(rows[0, 10]) == pytest.approx(0.9)
+
+
+# -- strings drawn where the width rule over-segments, read end to end ----------------
+#
+# Pen strokes drawn with OpenCV at 300 dpi in a 70 x 12 mm box, digits about
+# 7.5 mm tall, a 5 px pen. The width rule cuts each of these strings wrong
+# (measured: "1671" for the wide 0, 31 digits for "1500" and its dash, "11850"
+# for the patterned box); the lattice, with the shipped model, reads them.
+
+DPI = 300
+PEN = 5
+
+
+def _mm(v: float) -> int:
+    return int(round(v / 25.4 * DPI))
+
+
+Stroke = Callable[[np.ndarray, int, int, int], int]
+
+
+def _page(strokes: Sequence[Stroke]) -> np.ndarray:
+    """A page with one string box; each stroke function draws a digit (or a
+    mark) at x and returns where the next one starts."""
+    page = np.full((_mm(30), _mm(90)), 255, np.uint8)
+    x0, y0, w, h = _mm(10), _mm(9), _mm(70), _mm(12)
+    cv2.rectangle(page, (x0, y0), (x0 + w, y0 + h), 0, 3)
+    dh = int(h * 0.62)
+    x, top = x0 + _mm(5), y0 + (h - dh) // 2
+    for draw in strokes:
+        x = draw(page, x, top, dh)
+    return page
+
+
+def _zero(width: float = 0.6) -> Stroke:
+    def draw(p: np.ndarray, x: int, top: int, dh: int) -> int:
+        w = int(width * dh)
+        cv2.ellipse(p, (x + w // 2, top + dh // 2), (w // 2, dh // 2), 0, 0, 360, 0, PEN, AA)
+        return x + w + int(0.15 * dh)
+
+    return draw
+
+
+def _one(p: np.ndarray, x: int, top: int, dh: int) -> int:
+    cv2.line(p, (x + 10, top), (x + 6, top + dh), 0, PEN, AA)
+    return x + int(0.45 * dh)
+
+
+def _five_lifted_bar(p: np.ndarray, x: int, top: int, dh: int) -> int:
+    w = int(0.6 * dh)
+    cv2.line(p, (x + 4, top + int(0.12 * dh)), (x + 2, top + int(0.5 * dh)), 0, PEN, AA)
+    centre, axes = (x + w // 2, top + int(0.7 * dh)), (w // 2, int(0.3 * dh))
+    cv2.ellipse(p, centre, axes, 0, -150, 140, 0, PEN, AA)
+    cv2.line(p, (x + 8, top - int(0.04 * dh)), (x + w + 4, top - int(0.1 * dh)), 0, PEN, AA)
+    return x + w + int(0.2 * dh)
+
+
+def _two_with_loop(p: np.ndarray, x: int, top: int, dh: int) -> int:
+    w = int(0.65 * dh)
+    centre, axes = (x + w // 2, top + int(0.28 * dh)), (w // 2, int(0.28 * dh))
+    cv2.ellipse(p, centre, axes, 0, 180, 380, 0, PEN, AA)
+    cv2.line(
+        p, (x + w - 2, top + int(0.38 * dh)), (x + int(0.12 * w), top + int(0.88 * dh)), 0, PEN, AA
+    )
+    cv2.circle(p, (x + int(0.2 * w), top + int(0.86 * dh)), int(0.12 * dh), 0, PEN, AA)
+    end = (x + w + int(0.15 * dh), top + dh - 4)
+    cv2.line(p, (x + int(0.25 * w), top + dh - 2), end, 0, PEN, AA)
+    return x + w + int(0.3 * dh)
+
+
+def _joined_zeros(p: np.ndarray, x: int, top: int, dh: int) -> int:
+    """Two zeros in one stroke: the pen runs on from the first into the second."""
+    w, gap = int(0.55 * dh), int(0.12 * dh)
+    for k in range(2):
+        centre = (x + w // 2 + k * (w + gap), top + dh // 2)
+        cv2.ellipse(p, centre, (w // 2, dh // 2), 0, 0, 360, 0, PEN, AA)
+    cv2.line(
+        p, (x + w - 2, top + int(0.35 * dh)), (x + w + gap + int(0.3 * w), top + 3), 0, PEN, AA
+    )
+    return x + 2 * w + gap + int(0.15 * dh)
+
+
+def _dash(p: np.ndarray, x: int, top: int, dh: int) -> int:
+    cv2.line(p, (x + 5, top + dh // 2), (x + int(1.6 * dh), top + dh // 2), 0, PEN, AA)
+    return x + int(1.7 * dh)
+
+
+AA = cv2.LINE_AA
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    from formocr.api import load_classifier
+
+    try:
+        return load_classifier()
+    except ModelError as e:  # pragma: no cover - the model ships with the package
+        pytest.fail(f"the shipped model does not load: {e}")
+
+
+def _read(page: np.ndarray, classifier: Classifier, mode: str = "lattice") -> FieldResult:
+    result = scan_page(PageImage("t", 1, page, DPI), ScanConfig(string_reader=mode), classifier)
+    (field,) = result.fields
+    return field
+
+
+@pytest.mark.parametrize(
+    ("strokes", "value"),
+    [
+        ((_one, _zero(0.95), _one), "101"),  # a wide 0
+        ((_one, _two_with_loop, _one), "121"),
+        ((_zero(), _five_lifted_bar, _zero()), "050"),
+        ((_one, _five_lifted_bar, _zero(), _zero(), _dash), "1500"),  # a trailing dash
+    ],
+    ids=["wide-0", "2-with-loop", "5-lifted-bar", "trailing-dash"],
+)
+def test_lattice_reads_what_the_width_rule_cuts(
+    strokes: Sequence[Stroke], value: str, classifier: Classifier
+) -> None:
+    field = _read(_page(strokes), classifier)
+    assert field.value == value, field
+
+
+def test_printed_background_and_baseline_are_not_ink(classifier: Classifier) -> None:
+    """A hairline pattern as dark as the pen across the box, and a rule
+    under the digits: the cleaned box reads right."""
+    page = _page((_one, _zero(), _five_lifted_bar, _zero()))
+    x0, y0, w, h = _mm(10), _mm(9), _mm(70), _mm(12)
+    hatch = page.copy()
+    for k in range(-h, w, 14):
+        cv2.line(hatch, (x0 + k, y0 + h), (x0 + k + h, y0), 40, 1)
+    page = np.minimum(page, hatch)
+    cv2.line(page, (x0 + 8, y0 + int(0.81 * h)), (x0 + w - 8, y0 + int(0.81 * h)), 40, 3)
+    assert _read(page, classifier).value == "1050"
+
+
+@pytest.mark.parametrize(
+    ("strokes", "value"),
+    [
+        ((_one, _joined_zeros, _one), "1001"),
+        ((_two_with_loop, _joined_zeros, _joined_zeros), "20000"),
+    ],
+    ids=["joined-zeros", "20000"],
+)
+def test_joined_zeros_combined_with_the_string_reader(
+    strokes: Sequence[Stroke], value: str, classifier: Classifier
+) -> None:
+    """Zeros joined in one stroke: the lattice alone (10-class model) reads
+    one zero too few; the string reader reads them, and the combination
+    takes its reading by the joint score."""
+    assert getattr(classifier, "string_reader", None) is not None, "strings.onnx ships"
+    field = _read(_page(strokes), classifier, "combined")
+    assert field.value == value, field
+    if field.alternatives:
+        assert field.status == "review"

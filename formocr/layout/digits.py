@@ -70,9 +70,12 @@ RUN_GAP = 0.08
 # ... nor wider than RUN_WIDE x the string's typical digit width.
 RUN_WIDE = 1.8
 # Nats: a cut through one pen width of ink; leaving out a primitive as tall
-# as the digits (shorter ones cost less).
-CUT_NATS = 2.4
+# as the digits (shorter ones cost less); one digit made of two strokes
+# written apart, each over JOIN_TALL x the digits' height (a 1 beside a 3).
+CUT_NATS = 4.8
 SKIP_NATS = 8.0
+JOIN_NATS = 3.0
+JOIN_TALL = 0.6
 
 
 @dataclass(frozen=True)
@@ -175,19 +178,6 @@ def digit_ink(
     return (smooth >= t).astype(np.uint8)
 
 
-def _strokes(mask: np.ndarray, min_h: float) -> float:
-    """Median pen width of the mask's components at least ``min_h`` tall (0: none)."""
-    widths = []
-    for _, _, _, ch, own in components(mask):
-        if ch < min_h:
-            continue
-        contours, _ = cv2.findContours(own, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-        perimeter = sum(cv2.arcLength(c, True) for c in contours)
-        if perimeter > 0:
-            widths.append(2.0 * float(own.sum()) / perimeter)
-    return float(np.median(widths)) if widths else 0.0
-
-
 def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
     """A string box's ink without what is not writing (uint8 0/1).
 
@@ -208,7 +198,10 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
             rest = out & (runs == 0)
             crossing = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((7, 1), np.uint8))
             out = (out & ((runs == 0) | (crossing > 0))).astype(np.uint8)
-    pen = _strokes(out, 0.5 * h)
+    # The writing's pen: its thickest strokes (a hairline net joined to the
+    # digits would pull an average down), twice the distance to the paper.
+    dist = cv2.distanceTransform(out, cv2.DIST_L2, 3)
+    pen = 2.0 * float(np.percentile(dist[out > 0], 98)) if out.any() else 0.0
     if pen >= 3.0:
         k = max(2, int(round(THIN * pen)))
         core = cv2.morphologyEx(out, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
@@ -691,13 +684,17 @@ def string_ink(
     widest = min(RUN_W * digit_h, RUN_WIDE * digit_w)
     segments = []
     n = len(prims)
+    tall = [p.h >= JOIN_TALL * digit_h for p in prims]
     for i in range(n):
         right = prims[i].x + prims[i].w
+        joins = 0
         for j in range(i + 1, min(n, i + RUN) + 1):
             if j > i + 1:
                 nxt = prims[j - 1]
                 if nxt.x - right > RUN_GAP * digit_h:
                     break
+                # Two tall strokes apart (no cut between them) made one digit.
+                joins += cut_costs[j - 1] == 0.0 and tall[j - 1] and tall[j - 2]
                 right = max(right, nxt.x + nxt.w)
                 if right - prims[i].x > widest:
                     break
@@ -706,7 +703,7 @@ def string_ink(
             if d is None:
                 continue
             crop = DigitCrop(BBox(*d.bbox), d.image)
-            segments.append(Segment(i, j, crop, (u.w, u.h)))
+            segments.append(Segment(i, j, crop, (u.w, u.h), JOIN_NATS * joins))
     return StringInk(tuple(segments), tuple(cut_costs), tuple(skip), float(digit_h), line, digit_w)
 
 

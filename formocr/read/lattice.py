@@ -50,7 +50,7 @@ __all__ = [
 
 # Each digit read costs this (nats): between readings equally sure of their
 # digits, the one with fewer cuts wins.
-DIGIT_COST = 3.0
+DIGIT_COST = 2.0
 # A digit is at least this share of the string's digit height (below, a
 # piece: a 5's bar, a stroke's end) ...
 MIN_HEIGHT = 0.55
@@ -316,7 +316,7 @@ def lattice_of(ink: StringInk, log_probs: np.ndarray, digit_cost: float = DIGIT_
             s.start,
             s.end,
             np.asarray(lp),
-            shape_cost(*s.size, ink.digit_height, ink.digit_width),
+            shape_cost(*s.size, ink.digit_height, ink.digit_width) + s.cost,
             s.crop.bbox,
         )
         for s, lp in zip(ink.segments, log_probs, strict=True)
