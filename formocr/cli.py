@@ -13,6 +13,7 @@ Exceptions become exit codes in one place (:func:`_exit_codes`):
     6  the output could not be written
     7  a form template is invalid (not TOML, a bad field, names used twice)
     8  another run holds the lock on the same output or state file
+    9  the Dask scheduler of --scheduler cannot be reached
     130 interrupted (SIGINT, Ctrl-C)
     143 terminated (SIGTERM)
 

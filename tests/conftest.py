@@ -24,11 +24,6 @@ from formocr.types import BBox, DigitCrop, FieldLayout, Prediction
 # the subprocesses they start) unless they ask for workers (test_parallel.py).
 os.environ.setdefault("FORMOCR_JOBS", "1")
 
-# The CLI's default --jobs is every usable CPU, and worker processes do not
-# see the fakes a test monkeypatches in: tests read in-process (here and in
-# the subprocesses they start) unless they ask for workers (test_parallel.py).
-os.environ.setdefault("FORMOCR_JOBS", "1")
-
 # -- synthetic pages -----------------------------------------------------------
 
 

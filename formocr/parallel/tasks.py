@@ -52,15 +52,16 @@ Loader = Callable[[ScanConfig], Models]
 
 
 def shipped_models(config: ScanConfig) -> Models:
-    """The default loader: the digit model of ``config.model`` on one onnxruntime thread.
-
-    Keep it loading what :func:`formocr.api.load_classifier` loads for the
-    serial path (and the string reader, once the serial path reads with it),
-    so that ``--jobs N`` and ``--jobs 1`` read alike.
-    """
+    """The default loader: what :func:`formocr.api.load_classifier` loads for the
+    serial path (the digit model of ``config.model``, and the shipped string
+    reader if there is one), each on one onnxruntime thread, so that
+    ``--jobs N`` and ``--jobs 1`` read alike."""
+    from formocr.api import Readers
+    from formocr.read import ctc
     from formocr.read.classify import DigitClassifier
 
-    return Models(DigitClassifier(config.model, threads=1))
+    strings = ctc.StringReader(threads=1) if ctc.default_model_path().is_file() else None
+    return Models(Readers(DigitClassifier(config.model, threads=1), strings))
 
 
 _MODELS: dict[tuple[object, str | None], Models] = {}
