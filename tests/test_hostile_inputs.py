@@ -511,3 +511,34 @@ def test_renderer_runs_under_a_memory_limit(
     pages = list(iter_pages(path, 300, page_errors=True))
     assert [p.page for p in pages] == [1, 2]
     assert all(p.error is not None and "cannot render" in p.error for p in pages)
+
+
+def _tiff_set_type(data: bytes, tag: int, kind: int) -> bytes:
+    """A little-endian TIFF with ``tag``'s field type in the first directory replaced."""
+    out = bytearray(data)
+    ifd = int.from_bytes(out[4:8], "little")
+    for i in range(int.from_bytes(out[ifd : ifd + 2], "little")):
+        entry = ifd + 2 + 12 * i
+        if int.from_bytes(out[entry : entry + 2], "little") == tag:
+            out[entry + 2 : entry + 4] = kind.to_bytes(2, "little")
+            return bytes(out)
+    raise AssertionError(f"no tag {tag}")
+
+
+def test_tiff_whose_header_makes_pillow_raise_value_error(
+    tmp_path: Path, fake_segment: Callable[..., None]
+) -> None:
+    import io
+
+    from PIL import Image
+
+    # ImageLength as UNDEFINED bytes, not a number
+    data = _tiff_set_type(write_tiff(tmp_path / "ok.tif", frames=2).read_bytes(), 257, 7)
+    with pytest.raises(ValueError, match="Invalid dimensions"):  # Pillow's own exception
+        Image.open(io.BytesIO(data))
+    path = tmp_path / "zero.tif"
+    path.write_bytes(data)
+    (doc,) = api.scan([path], ScanConfig(), FakeClassifier())
+    assert doc.status == "failed" and doc.error is not None
+    assert "zero.tif: damaged TIFF header (ValueError" in doc.error
+    assert "please report" not in doc.error
