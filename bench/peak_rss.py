@@ -1,0 +1,86 @@
+"""Peak memory of a command and every process it starts, sampled from /proc.
+
+    .venv/bin/python bench/peak_rss.py -- formocr scan big.pdf -o out.csv
+
+``/usr/bin/time -v`` reports the largest single process; a batch with
+worker processes needs the sum. Every ``--interval`` seconds this sums,
+over the command's process tree, RSS and PSS (``/proc/PID/smaps_rollup``:
+shared pages split between the processes that map them) and prints the
+peaks, the wall time and the exit code as JSON on stdout. Linux only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def tree(pid: int) -> list[int]:
+    todo, seen = [pid], []
+    while todo:
+        p = todo.pop()
+        seen.append(p)
+        todo += children(p)
+    return seen
+
+
+def memory_kib(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in KiB; (0, 0) for a process that is gone."""
+    rss = pss = 0
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Rss:"):
+                rss = int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss = int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return rss, pss
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--interval", type=float, default=0.2)
+    ap.add_argument("command", nargs=argparse.REMAINDER)
+    args = ap.parse_args()
+    cmd = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not cmd:
+        ap.error("give a command after --")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    peak_rss = peak_pss = peak_procs = 0
+    while proc.poll() is None:
+        pids = tree(proc.pid)
+        sizes = [memory_kib(p) for p in pids]
+        peak_rss = max(peak_rss, sum(r for r, _ in sizes))
+        peak_pss = max(peak_pss, sum(p for _, p in sizes))
+        peak_procs = max(peak_procs, len(pids))
+        time.sleep(args.interval)
+    result = {
+        "command": cmd,
+        "exit_code": proc.returncode,
+        "wall_s": round(time.perf_counter() - t0, 1),
+        "peak_rss_mb_sum": round(peak_rss / 1024, 1),
+        "peak_pss_mb_sum": round(peak_pss / 1024, 1),
+        "peak_processes": peak_procs,
+        "interval_s": args.interval,
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
