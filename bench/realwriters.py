@@ -217,13 +217,15 @@ def read_rate(
     """(read rate, threshold): the most fields accepted, most confident first, with error
     among accepted <= ``bound``, as a share of the fields with digits written.
 
-    Missed fields are never accepted; a field read where nothing is written
-    (a spurious one, or digits in an empty box) is an accepted error if its
-    confidence lets it in.
+    Missed fields are never accepted, nor are fields that something other
+    than their confidence keeps in review (readers that disagree, separators
+    outside an amount field, more digits than cells): no threshold lets them
+    through. A field read where nothing is written (a spurious one, or
+    digits in an empty box) is an accepted error if its confidence lets it in.
     """
     written = sum(1 for s in scores if s.truth_name and s.truth)
     items = [
-        (s.confidence if s.matched else -1.0, s.exact)
+        (s.confidence if s.pred is not None and s.held_by_confidence_only else -1.0, s.exact)
         for s in scores
         if (s.truth_name and s.truth) or s.pred
     ]
@@ -234,7 +236,7 @@ def read_rate(
     ks, errs, thr = reject_curve(conf, correct)
     best_rate, best_thr = 0.0, None
     for k, e, t in zip(ks, errs, thr, strict=True):
-        if k == 0 or e / k > bound + 1e-12:
+        if k == 0 or e / k > bound + 1e-12 or t < 0:
             continue
         good = k - e  # accepted and right: all accepted items that carry a written truth
         rate = float(good / written)
@@ -314,6 +316,31 @@ def breakdown(
         sub = [s for s in scores if (label_of or {}).get((s.page, s.truth_name)) == label]
         if sub and sub[0].field_kind == "string":
             out[f"string:{label}"] = fig(sub)
+    return out
+
+
+def rescore(fields: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """formocr's figures again from a record's compact field list (no labels kept there)."""
+    scores = []
+    for f in fields:
+        s = FieldScore(
+            page=f["page"],
+            seed=0,
+            page_kind="",
+            degradation="",
+            truth_name="t" if f["written"] or f["matched"] else "",
+            field_kind=f["kind"],
+            cells=0,
+            truth="1" if f["written"] else "",
+            pred=("1" if f["exact"] else "2") if f["read"] else ("" if f["matched"] else None),
+            confidence=f["confidence"],
+            status=f["status"],
+            reason="" if f["held_by_confidence_only"] else "other",
+        )
+        scores.append(s)
+    out = breakdown(scores, {f["page"]: f["source"] for f in fields})
+    for fig in out.values():  # digits are not kept per field: no digit figures
+        fig["digits_right"] = fig["digits"] = None
     return out
 
 
@@ -489,6 +516,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default bench/out)")
     ap.add_argument("--name", default="realwriters", help="record name (NAME.json)")
     ap.add_argument(
+        "--rescore",
+        type=Path,
+        default=None,
+        help="recompute formocr's figures of an earlier record from its fields (no reading), "
+        "with today's definitions; prints the tables",
+    )
+    ap.add_argument(
         "--calibration",
         type=Path,
         default=OUT / "calibration.json",
@@ -497,6 +531,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.pages < 1:
         ap.error("--pages must be at least 1")
+    if args.rescore is not None:
+        old = json.loads(args.rescore.read_text())
+        old["results"]["formocr"]["figures"] = rescore(old["results"]["formocr"]["fields"])
+        print(render_markdown(old))
+        return 0
     record = run_record("realwriters.py", argv)
     writers = load_writers(SOURCES)
     specs = plan(args.pages, args.seed, writers, SOURCES)
