@@ -38,7 +38,9 @@ for s in "${sections[@]}"; do
       "$PY" bench/calibrate.py --pages "$CAL_PAGES"
       ;;
     headline)
-      "$PY" bench/realwriters.py --pages "$PAGES"
+      # PEERS_FROM=bench/out/realwriters.json reuses the peers' figures of the same pages.
+      "$PY" bench/realwriters.py --pages "$PAGES" ${PEERS_FROM:+--peers-from "$PEERS_FROM"} \
+        ${MIN_CONFIDENCE:+--min-confidence "$MIN_CONFIDENCE"}
       "$PY" bench/mnist.py
       ;;
     speed)
