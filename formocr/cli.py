@@ -28,6 +28,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from enum import StrEnum
@@ -327,6 +328,160 @@ def _located(source: str, page: int | None, message: str) -> str:
     if message.startswith(source):
         return message
     return f"{source}: page {page}: {message}" if page else f"{source}: {message}"
+
+
+@app.command("watch")
+def watch_cmd(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, file_okay=False, help="The hot folder to watch.", show_default=False
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            dir_okay=False,
+            help="JSONL file: one line appended (and fsynced) per document.",
+            show_default=False,
+        ),
+    ],
+    done: Annotated[
+        Path,
+        typer.Option(file_okay=False, help="Read files are moved here.", show_default=False),
+    ],
+    failed: Annotated[
+        Path,
+        typer.Option(
+            file_okay=False,
+            help="Files whose document or a page failed are moved here (their line says why).",
+            show_default=False,
+        ),
+    ],
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            dir_okay=False,
+            help="State file (default OUTPUT.formocr-state.sqlite): a restart goes on from it.",
+            show_default=False,
+        ),
+    ] = None,
+    settle: Annotated[
+        float,
+        typer.Option(
+            min=0.0, help="Seconds a file's size and time must stay unchanged before it is read."
+        ),
+    ] = 2.0,
+    poll: Annotated[
+        bool,
+        typer.Option("--poll", help="Poll the folder (network shares where inotify sees nothing)."),
+    ] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Read what is in the folder, then exit.")
+    ] = False,
+    dpi: Annotated[
+        int, typer.Option(min=36, max=2400, help="Resolution to render PDF pages at.")
+    ] = DEFAULT_DPI,
+    min_confidence: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Fields whose least certain digit is below this: 'review'."
+        ),
+    ] = DEFAULT_MIN_CONFIDENCE,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            resolve_path=True,
+            help="ONNX digit model (its .json card beside it); default the shipped one.",
+            show_default=False,
+        ),
+    ] = None,
+    template: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--template",
+            "-t",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Form template (TOML), as for scan.",
+            show_default=False,
+        ),
+    ] = None,
+    dropout: Annotated[
+        Dropout, typer.Option(case_sensitive=False, help="As for scan.")
+    ] = Dropout.auto,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Debug logging, tracebacks on errors.")
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("-q", "--quiet", help="Only errors, one line per failed document or page."),
+    ] = False,
+) -> None:
+    """Watch a hot folder: read each file once it is complete, append it to OUTPUT, move it.
+
+    Stops cleanly on SIGTERM or Ctrl-C, after the document in hand (exit 0);
+    a second signal stops at once. Restarted, it goes on where it stopped.
+    """
+    if verbose and quiet:
+        raise typer.BadParameter("give -v or -q, not both", param_hint="'-v' / '-q'")
+    if output.suffix.lower() != ".jsonl":
+        raise typer.BadParameter(
+            f"watch appends JSON lines: name the output .jsonl, not {output.name!r}",
+            param_hint="'-o' / '--output'",
+        )
+    console = _stderr_console()
+    _setup_logging(console, verbose, quiet)
+    stop = threading.Event()
+    with _exit_codes(verbose), _stop_on_signals(stop), _warnings_logged():
+        from formocr.batch.state import default_state_path
+        from formocr.batch.watch import WatchOptions, watch
+        from formocr.templates.template import load_templates
+
+        config = ScanConfig(
+            dpi=dpi,
+            min_confidence=min_confidence,
+            model=model,
+            templates=load_templates(template or []),
+            dropout=dropout.value,
+        )
+        opts = WatchOptions(
+            folder=folder,
+            output=output,
+            done=done,
+            failed=failed,
+            state=state or default_state_path(output),
+            settle=settle,
+            poll=poll,
+            once=once,
+        )
+        log.info("watching %s; results to %s", folder, output)
+        summary = watch(opts, config, stop=stop, on_document=_report_failures if quiet else None)
+        log.info("stopped: %d documents, %d failed", summary.documents, summary.failed_documents)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT set ``stop`` (finish the document in hand); a second one interrupts."""
+
+    def handle(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+        log.info("stopping after the document in hand (signal %d)", signum)
+        stop.set()
+
+    old = {s: signal.signal(s, handle) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 template_app = typer.Typer(

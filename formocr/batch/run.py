@@ -57,7 +57,7 @@ class Summary:
         self.reused += reused
 
 
-class _OneDocument:
+class OneDocument:
     """The batch's progress, seen from a one-document ScanBatch."""
 
     def __init__(self, progress: api.Progress) -> None:
@@ -137,7 +137,7 @@ def _write(
     fp = fingerprint(config, clf.sha256)
     info = RunInfo(__version__, clf.name, clf.sha256)
     summary = Summary()
-    one = _OneDocument(bar)
+    one = OneDocument(bar)
     with open_writer(fmt, output, info, stale_parts=True) as writer:
         bar.start(len(batch.files))
         docs = _documents(batch, one, state, fp, force, workers, bar)
@@ -168,15 +168,7 @@ def _documents(
     """Each file's result (and whether it came from the state), in input order."""
     if workers is None or workers.serial:
         for path in batch.files:
-            digest = file_sha256(path) if state is not None else None
-            doc = None
-            if state is not None and digest is not None and not force:
-                doc = state.get(digest, fp, str(path))
-            reused = doc is not None
-            if doc is None:
-                doc = next(api.ScanBatch([path], batch.config, batch.classifier, one))
-                if state is not None and digest is not None:
-                    state.put(digest, fp, doc)
+            doc, _, reused = read_one(path, batch.config, batch.classifier, one, state, fp, force)
             yield doc, reused
         return
     from formocr.parallel import documents
@@ -191,3 +183,28 @@ def _documents(
         force=force,
         progress=bar,
     )
+
+
+def read_one(
+    path: Path,
+    config: ScanConfig,
+    classifier: api.Classifier,
+    progress: api.Progress,
+    state: State | None,
+    fp: str,
+    force: bool = False,
+) -> tuple[DocumentResult, str | None, bool]:
+    """One document: from the state if it holds it, else read and recorded there.
+
+    Returns the result, the file's sha256 (None without a state or when the
+    file cannot be read) and whether the result came from the state.
+    """
+    digest = file_sha256(path) if state is not None else None
+    if state is not None and digest is not None and not force:
+        doc = state.get(digest, fp, str(path))
+        if doc is not None:
+            return doc, digest, True
+    doc = next(api.ScanBatch([path], config, classifier, progress))
+    if state is not None and digest is not None:
+        state.put(digest, fp, doc)
+    return doc, digest, False

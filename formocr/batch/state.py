@@ -81,7 +81,8 @@ class State:
                     seq INTEGER PRIMARY KEY,
                     source TEXT NOT NULL,
                     sha256 TEXT,
-                    end_offset INTEGER NOT NULL
+                    end_offset INTEGER NOT NULL,
+                    moved INTEGER NOT NULL DEFAULT 0
                 );
                 """
             )
@@ -119,26 +120,34 @@ class State:
         except sqlite3.Error as e:
             raise OutputError(f"{self.path}: cannot record a result ({e})") from e
 
-    # -- the hot folder's log of what it appended to its output ----------------
+    # -- the hot folder: what it appended to its output, and moved ----------------
 
     def last_offset(self) -> int | None:
+        """Where the output ended after the last line recorded (None: no line yet)."""
         row = self._db.execute("SELECT end_offset FROM emitted ORDER BY seq DESC").fetchone()
         return None if row is None else int(row[0])
 
-    def was_emitted(self, source: str, sha256: str | None) -> bool:
+    def unmoved(self, source: str, sha256: str | None) -> int | None:
+        """The record of a file whose line is in the output but which was not moved yet."""
         row = self._db.execute(
-            "SELECT 1 FROM emitted WHERE source=? AND sha256 IS ?", (_db_text(source), sha256)
+            "SELECT seq FROM emitted WHERE source=? AND sha256 IS ? AND moved=0",
+            (_db_text(source), sha256),
         ).fetchone()
-        return row is not None
+        return None if row is None else int(row[0])
 
-    def emitted(self, source: str, sha256: str | None, end_offset: int) -> None:
+    def emitted(self, source: str, sha256: str | None, end_offset: int) -> int:
+        """Record that ``source``'s line is in the output, which now ends at ``end_offset``."""
         try:
-            self._db.execute(
+            cur = self._db.execute(
                 "INSERT INTO emitted (source, sha256, end_offset) VALUES (?, ?, ?)",
                 (_db_text(source), sha256, end_offset),
             )
         except sqlite3.Error as e:
             raise OutputError(f"{self.path}: cannot record a result ({e})") from e
+        return int(cur.lastrowid or 0)
+
+    def moved(self, seq: int) -> None:
+        self._db.execute("UPDATE emitted SET moved=1 WHERE seq=?", (seq,))
 
     def close(self) -> None:
         self._db.close()
