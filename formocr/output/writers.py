@@ -169,10 +169,9 @@ def page_dict(p: PageResult) -> dict[str, Any]:
 
 def _page_reason(p: PageResult) -> str | None:
     """Why a page has no fields: its own reason, else that no box was found."""
-    reason = cast("str | None", getattr(p, "reason", None))
-    if reason is None and p.error is None and not p.fields:
-        return NO_FIELDS_REASON
-    return reason
+    if p.reason is None and p.error is None and not p.fields:
+        return NO_FIELDS_REASON  # a page made by a caller that gave no reason
+    return p.reason
 
 
 def document_dict(doc: DocumentResult) -> dict[str, Any]:
