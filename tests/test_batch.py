@@ -300,3 +300,25 @@ def test_non_utf8_names_in_a_c_locale_give_utf8(tmp_path: Path) -> None:
         else:
             source = json.loads(text)["source"]
         assert source == f"{folder}/\\xff\\xfe.png"
+
+
+def test_a_rerun_with_jobs_that_finds_everything_in_the_state(
+    batch: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """With --jobs 2 and nothing left to read, the run ends (it used to wait forever)."""
+    folder, ref = batch
+    out = tmp_path / "results.csv"
+    first = subprocess.run(
+        formocr_cmd("scan", str(folder), "-o", str(out), "-j", "1"), env=env(), capture_output=True
+    )
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(
+        formocr_cmd("scan", str(folder), "-o", str(out), "-j", "2", "-v"),
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=GENEROUS,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "12 of 12 documents taken from the state" in again.stderr
+    assert out.read_text() == ref.read_text()

@@ -130,6 +130,8 @@ class _Pipeline:
                 yield self._emit(self.docs.popleft())
             if not self.docs and not self.more:
                 return
+            if self.out == 0:
+                continue  # all planned so far came from the state: plan more, wait for none
             key, value, exc = self.backend.next_done()
             self.out -= 1
             self._done(key, value, exc)
