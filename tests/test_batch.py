@@ -180,7 +180,9 @@ def wait_for(cond: object, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + GENEROUS
     while not cond():  # type: ignore[operator]
         assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the batch made no progress"
+        if time.monotonic() > deadline:
+            proc.kill()  # leave no batch behind
+            pytest.fail(f"the batch made no progress: {proc.communicate()}")
         time.sleep(0.05)
 
 

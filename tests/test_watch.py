@@ -55,31 +55,36 @@ def test_watch_reads_a_file_being_written_only_when_it_is_complete(tmp_path: Pat
         "--settle", "0.3",
     )  # fmt: skip
     proc = subprocess.Popen(cmd, env=env(), stderr=subprocess.PIPE)
-    (hot / "bad.png").write_text("not an image\n")
-    until(lambda: len(lines(out)) == 1, proc)  # the watcher is up
-    slow = png_bytes(tmp_path, "123")
+    try:
+        (hot / "bad.png").write_text("not an image\n")
+        until(lambda: len(lines(out)) == 1, proc)  # the watcher is up
+        slow = png_bytes(tmp_path, "123")
 
-    def write_slowly() -> None:
-        """Half the file, a pause longer than --settle, the rest; open all along."""
-        with open(hot / "slow.png", "wb") as f:
-            f.write(slow[:100])
-            f.flush()
-            time.sleep(1.5)
-            f.write(slow[100:])
-            f.flush()
-            time.sleep(0.5)
+        def write_slowly() -> None:
+            """Half the file, a pause longer than --settle, the rest; open all along."""
+            with open(hot / "slow.png", "wb") as f:
+                f.write(slow[:100])
+                f.flush()
+                time.sleep(1.5)
+                f.write(slow[100:])
+                f.flush()
+                time.sleep(0.5)
 
-    writer = threading.Thread(target=write_slowly)
-    writer.start()
-    until(lambda: len(lines(out)) == 2, proc)
-    writer.join()
-    (hot / "sub").mkdir()
-    (hot / "sub" / "later.png").write_bytes(png_bytes(tmp_path, "456"))
-    until(lambda: len(lines(out)) == 3, proc)
-    until(lambda: not (hot / "slow.png").exists(), proc)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=GENEROUS)
-    assert proc.returncode == 0, err
+        writer = threading.Thread(target=write_slowly)
+        writer.start()
+        until(lambda: len(lines(out)) == 2, proc)
+        writer.join()
+        (hot / "sub").mkdir()
+        (hot / "sub" / "later.png").write_bytes(png_bytes(tmp_path, "456"))
+        until(lambda: len(lines(out)) == 3, proc)
+        until(lambda: not (hot / "slow.png").exists(), proc)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=GENEROUS)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:  # the test failed: leave no watcher behind
+            proc.kill()
+            proc.communicate()
 
     docs = {Path(str(d["source"])).name: d for d in lines(out)}
     assert set(docs) == {"slow.png", "bad.png", "later.png"}  # each once
