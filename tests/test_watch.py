@@ -171,3 +171,27 @@ def test_watch_wants_a_jsonl_output(tmp_path: Path) -> None:
         timeout=GENEROUS,
     )
     assert r.returncode == 2 and ".jsonl" in r.stderr
+
+
+@pytest.mark.usefixtures("fake_segment")
+def test_an_output_rotated_while_watching_is_followed(opts: WatchOptions) -> None:
+    opts = WatchOptions(**{**opts.__dict__, "once": False})
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=watch,
+        args=(opts, ScanConfig()),
+        kwargs={"stop": stop, "classifier": FakeClassifier()},
+    )
+    watcher.start()
+    rotated = opts.output.with_name("results.jsonl.1")
+    try:
+        write_png(opts.folder / "a.png")
+        until(lambda: len(lines(opts.output)) == 1)
+        opts.output.rename(rotated)  # logrotate, while the watcher runs
+        write_png(opts.folder / "b.png")
+        until(lambda: len(lines(opts.output)) == 1)
+    finally:
+        stop.set()
+        watcher.join(GENEROUS)
+    assert [Path(str(d["source"])).name for d in lines(rotated)] == ["a.png"]
+    assert [Path(str(d["source"])).name for d in lines(opts.output)] == ["b.png"]

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from formocr import api
 from formocr.batch import lock
@@ -115,29 +115,28 @@ def watch(
         try:
             for p in _existing(folder, skip):
                 offer(p)
-            with open(opts.output, "ab") as out:
-                bar = OneDocument(api.NullProgress())
-                rescanned = time.monotonic()
-                while not stop.is_set():
-                    if time.monotonic() - rescanned > RESCAN_S:  # events can be lost
-                        for p in _existing(folder, skip):
-                            offer(str(p))
-                        rescanned = time.monotonic()
-                    ready = _ready(seen, lock_, opts.settle)
-                    for path in ready:
-                        if stop.is_set():
-                            break
-                        doc, reused = _one(path, opts, config, clf, bar, state, fp, out)
-                        if doc is not None:
-                            summary.add(doc, reused)
-                            if on_document is not None:
-                                on_document(doc, reused)
-                    with lock_:
-                        idle = not seen
-                    if opts.once and idle:
+            bar = OneDocument(api.NullProgress())
+            rescanned = time.monotonic()
+            while not stop.is_set():
+                if time.monotonic() - rescanned > RESCAN_S:  # events can be lost
+                    for p in _existing(folder, skip):
+                        offer(str(p))
+                    rescanned = time.monotonic()
+                ready = _ready(seen, lock_, opts.settle)
+                for path in ready:
+                    if stop.is_set():
                         break
-                    wake.wait(opts.interval)
-                    wake.clear()
+                    doc, reused = _one(path, opts, config, clf, bar, state, fp)
+                    if doc is not None:
+                        summary.add(doc, reused)
+                        if on_document is not None:
+                            on_document(doc, reused)
+                with lock_:
+                    idle = not seen
+                if opts.once and idle:
+                    break
+                wake.wait(opts.interval)
+                wake.clear()
         finally:
             observer.stop()
             observer.join()
@@ -242,7 +241,6 @@ def _one(
     bar: api.Progress,
     state: State,
     fp: str,
-    out: BinaryIO,
 ) -> tuple[DocumentResult | None, bool]:
     from formocr.batch.state import file_sha256
 
@@ -255,11 +253,14 @@ def _one(
         return None, True
     doc, digest, reused = read_one(path, config, clf, bar, state, fp)
     data = jsonl_line(doc).encode("utf-8")
+    check_target(opts.output)  # replaced by a symlink or a FIFO meanwhile? refuse
     try:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-        end = out.tell()
+        # opened for each line, so a log rotation that renames the output is followed
+        with open(opts.output, "ab") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+            end = out.tell()
     except OSError as e:
         raise OutputError(f"{opts.output}: writing failed ({e.strerror or e})") from e
     seq = state.emitted(str(path), digest, end)
