@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -96,7 +97,7 @@ def fit_power(scores: Sequence[FieldScore], used: float) -> dict[str, float | in
         q = np.clip(raw**a, eps, 1 - eps)
         return float(-(np.log(q[y]).sum() + np.log(1 - q[~y]).sum()) / len(q))
 
-    grid = np.exp(np.linspace(np.log(0.05), np.log(50.0), 600))
+    grid = np.exp(np.linspace(np.log(0.002), np.log(50.0), 800))
     losses = [nll(a) for a in grid]
     best = float(grid[int(np.argmin(losses))])
     return {
@@ -147,10 +148,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Read at the shipped threshold; the fit uses confidences, not the status it sets.
     config = ScanConfig(model=args.model)
     res, scores = run(specs, writers, args.out / "calibration", config, peers=False)
+    # First the string confidence map, so that string and comb confidences are both
+    # probabilities; then one threshold over both, on the confidences as they would be.
     power = fit_power(scores, config.combine_power)
-    fits = {
-        f"{b:g}": fit_threshold(scores, b) for b in sorted({args.max_error, 0.01}, reverse=True)
-    }
+    new_power = float(power["power"] or config.combine_power)
+    mapped = [
+        replace(s, confidence=s.confidence ** (new_power / config.combine_power))
+        if s.field_kind == "string"
+        else s
+        for s in scores
+    ]
+    bounds = sorted({args.max_error, 0.01}, reverse=True)
+    fits = {f"{b:g}": fit_threshold(mapped, b) for b in bounds}
+    fits_as_read = {f"{b:g}": fit_threshold(scores, b) for b in bounds}
     threshold = fits[f"{args.max_error:g}"]["threshold"]
 
     from training.data import load_mnist
@@ -173,7 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rate, _ = read_rate(scores, 0.01)
     record["result"] = {
         "threshold": threshold,
+        "combine_power": new_power,
         "fits": fits,
+        "fits_as_read": fits_as_read,
         "shipped_default": DEFAULT_MIN_CONFIDENCE,
         "at_shipped_default": accepted_at(scores, DEFAULT_MIN_CONFIDENCE),
         "read_rate_at_1%": rate,
@@ -193,15 +205,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 def render_markdown(record: dict) -> str:  # type: ignore[type-arg]
     p, r = record["params"], record["result"]
     rows = []
+    as_read = r.get("fits_as_read", {})
     for bound, f in r["fits"].items():
+        g = as_read.get(bound, {})
         rows.append(
             [
                 f"<= {100 * float(bound):g} %",
                 "none" if f["threshold"] is None else f"{f['threshold']:.4f}",
                 f"{f.get('accepted', 0)} of {f['fields']}",
                 str(f.get("errors", "-")),
+                "-" if g.get("threshold") is None else f"{g['threshold']:.4f}",
             ]
         )
+    power = r.get("combine_power")
     d = r["at_shipped_default"]
     t = r["temperature"]
     return "\n".join(
@@ -213,9 +229,11 @@ def render_markdown(record: dict) -> str:  # type: ignore[type-arg]
             md_table(
                 [
                     "error among decided fields",
-                    "lowest threshold",
+                    "lowest threshold"
+                    + ("" if power is None else f" (string confidences ** {power:.3g})"),
                     "fields accepted",
                     "errors among them",
+                    "threshold on confidences as read",
                 ],
                 rows,
             ),
@@ -245,8 +263,9 @@ def _power_line(f: dict, used: float | None) -> str:  # type: ignore[type-arg]
         f"{used}: fitted power {f['power']:.3f} over {f['fields']} string fields "
         f"({pct(f['accuracy'], 1)} exact; mean confidence {f['mean_confidence_at_1']:.3f} at "
         f"power 1, {f['mean_confidence_fitted']:.3f} fitted; NLL {f['nll_at_1']:.4f} -> "
-        f"{f['nll_fitted']:.4f}). A threshold is fitted on the confidences as read: the map "
-        "is monotone, so it moves the threshold's value, not the fields it accepts."
+        f"{f['nll_fitted']:.4f}). The threshold is fitted with string confidences so mapped, "
+        "so that comb and string fields share one probability scale; set both "
+        "(formocr.config.DEFAULT_COMBINE_POWER, DEFAULT_MIN_CONFIDENCE) together."
     )
 
 

@@ -48,7 +48,7 @@ import resource
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -512,6 +512,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=DEFAULT_MIN_CONFIDENCE,
         help=f"formocr's threshold (default: the shipped {DEFAULT_MIN_CONFIDENCE})",
     )
+    ap.add_argument(
+        "--use-calibration",
+        action="store_true",
+        help="read with the threshold and string confidence power of --calibration "
+        "(what shipping them would give), not the shipped defaults",
+    )
     ap.add_argument("--model", type=Path, default=None, help="ONNX model (default: shipped)")
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default bench/out)")
     ap.add_argument("--name", default="realwriters", help="record name (NAME.json)")
@@ -540,12 +546,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     writers = load_writers(SOURCES)
     specs = plan(args.pages, args.seed, writers, SOURCES)
     config = ScanConfig(min_confidence=args.min_confidence, model=args.model)
+    if args.use_calibration:
+        cal = json.loads(args.calibration.read_text())["result"]
+        config = replace(
+            config,
+            min_confidence=cal["threshold"],
+            combine_power=cal.get("combine_power", config.combine_power),
+        )
     record["params"] = {
         "pages": args.pages,
         "seed": args.seed,
         "dpi": DPI,
         "sources": list(SOURCES),
-        "min_confidence": args.min_confidence,
+        "min_confidence": config.min_confidence,
+        "combine_power": config.combine_power,
         "writers": {s: len(writers[s]) for s in SOURCES},
         "pages_by": {
             "source": {s: sum(p.source == s for p in specs) for s in SOURCES},
@@ -557,7 +571,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     threshold = None
     if args.calibration.is_file():
         cal = json.loads(args.calibration.read_text())
-        threshold = cal.get("result", {}).get("threshold")
+        r = cal.get("result", {})
+        threshold = r.get("threshold")
+        if r.get("combine_power", 1.0) != config.combine_power:
+            # Fitted on string confidences mapped by another power: take the fit on the
+            # confidences as read, which is what this run sees.
+            bound = f"{cal.get('params', {}).get('max_error', 0.005):g}"
+            threshold = r.get("fits_as_read", {}).get(bound, {}).get("threshold")
         record["params"]["calibration"] = {
             "file": str(args.calibration),
             "threshold": threshold,
