@@ -184,9 +184,10 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
     Horizontal runs longer than RULE x the box height ``h`` (underlines,
     baselines) go, except where a stroke crosses them; strokes thinner than
     THIN x the writing's pen (hairline backgrounds) go, the writing keeping
-    its soft edges; and whole strokes fainter than FAINT x the writing
-    (a tinted background pattern) go. The writing is the ink at least half
-    the box tall.
+    its soft edges and small marks (points, commas) kept whole; and whole
+    strokes at least half the box tall or wide but fainter than FAINT x the
+    writing (a tinted background pattern) go. The writing is the ink at
+    least half the box tall.
     """
     if not ink.any():
         return ink
@@ -206,7 +207,16 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
         k = max(2, int(round(THIN * pen)))
         core = cv2.morphologyEx(out, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
         near = cv2.dilate(core, np.ones((2 * k + 1, 2 * k + 1), np.uint8))
-        out = (out & (near > 0)).astype(np.uint8)
+        thinned = (out & (near > 0)).astype(np.uint8)
+        # Small ink stays whole, a point or a comma is often finer than the
+        # pen: ink within a few pen widths, or under half the box and not a
+        # hairline's stub.
+        for x, y, cw, ch, own in components(out):
+            size = max(cw, ch)
+            depth = float(dist[y : y + ch, x : x + cw][own > 0].max())
+            if size <= 2.5 * pen or (size < 0.5 * h and depth >= max(1.5, 0.25 * pen)):
+                thinned[y : y + ch, x : x + cw] |= own
+        out = thinned
     comps = components(out)
     tall = [c for c in comps if c[3] >= 0.5 * h]
     if tall:
@@ -218,6 +228,10 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
             )
         )
         for x, y, cw, ch, own in comps:
+            # Only strokes of some length: a point or a comma is small and,
+            # blurred, paler than the pen's lines.
+            if max(cw, ch) < 0.5 * h:
+                continue
             if float(np.median(dark[y : y + ch, x : x + cw][own > 0])) < FAINT * level:
                 out[y : y + ch, x : x + cw][own > 0] = 0
     return out
@@ -298,16 +312,25 @@ def _cut_path(mask: np.ndarray, lo: int, hi: int, ideal: float) -> tuple[float, 
     cols = np.arange(lo, hi)
     # Ink costs 1 a pixel; straying from the ideal cut and slanting, a little.
     cost = mask[:, lo:hi].astype(np.float32) + 0.02 * np.abs(cols - ideal) / max(hi - lo, 1)
+    n = hi - lo
     acc = cost[0].copy()
-    back = np.zeros((h, hi - lo), np.int8)
-    inf = np.float32(1e9)
+    back = np.zeros((h, n), np.int8)
+    pad = np.full(n + 2, 1e9, cost.dtype)
     for r in range(1, h):
-        left = np.concatenate([[inf], acc[:-1]]) + 0.05
-        right = np.concatenate([acc[1:], [inf]]) + 0.05
-        stack = np.stack([left, acc, right])
-        step = np.argmin(stack, axis=0)
-        acc = stack[step, np.arange(hi - lo)] + cost[r]
-        back[r] = step - 1
+        # From the left, straight down or from the right; ties go to the
+        # left, then straight (the first of the three).
+        pad[1:-1] = acc
+        best = pad[:-2] + 0.05
+        step = np.full(n, -1, np.int8)
+        down = acc < best
+        best = np.where(down, acc, best)
+        step[down] = 0
+        right = pad[2:] + 0.05
+        turn = right < best
+        best = np.where(turn, right, best)
+        step[turn] = 1
+        acc = best + cost[r]
+        back[r] = step
     path = np.zeros(h, np.int64)
     path[-1] = int(np.argmin(acc))
     for r in range(h - 1, 0, -1):
@@ -614,9 +637,15 @@ def _over_segment(
     for parts in {n, n + 1}:
         if parts >= 2:
             ideals += [k * w / parts for k in range(1, parts)]
+    # Places closer than half the cuts' spacing give the same path: one each.
+    near = 0.5 * CUT_APART * digit_h
+    places: list[float] = []
+    for x in ideals:
+        if all(abs(x - q) >= near for q in places):
+            places.append(x)
     r = max(2, int(0.12 * digit_h))
     found = []
-    for x in ideals:
+    for x in places:
         crossed, path = _cut_path(fat, int(x) - r, int(x) + r + 1, x)
         ink = float(blob.mask[np.arange(blob.h), path].sum())
         centre = float(path.mean())
