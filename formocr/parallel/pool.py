@@ -1,10 +1,11 @@
 """The local backend: a process pool over this machine's cores.
 
-``concurrent.futures.ProcessPoolExecutor`` with the forkserver start method
-(spawn where there is none): workers start from a clean interpreter, not a
-fork of a parent that holds onnxruntime's and OpenCV's threads. Each worker
-loads the models once (the initializer) and runs one page at a time on one
-thread.
+``concurrent.futures.ProcessPoolExecutor`` with the spawn start method:
+workers start from a clean interpreter, not a fork of a parent that holds
+onnxruntime's and OpenCV's threads, and they are this process's own
+children, so their CPU time counts in its rusage (``/usr/bin/time``, cron
+accounting); a forkserver's children would not. Each worker loads the
+models once (the initializer) and runs one page at a time on one thread.
 
 A worker that dies (a segfault in a library, the OOM killer) breaks the
 whole pool: every task out fails with BrokenProcessPool, and which of them
@@ -47,10 +48,7 @@ class PoolBackend:
             raise ValueError(f"jobs must be at least 1, got {jobs}")
         self.jobs = jobs
         self._init = (loader, config)
-        methods = multiprocessing.get_all_start_methods()
-        self._context = multiprocessing.get_context(
-            "forkserver" if "forkserver" in methods else "spawn"
-        )
+        self._context = multiprocessing.get_context("spawn")
         self._done: queue.SimpleQueue[tuple[int, int, Future[Any]]] = queue.SimpleQueue()
         self._tasks: dict[int, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
         self._suspects: deque[int] = deque()  # out when a worker died: run again alone
