@@ -43,9 +43,10 @@ def test_disagreement_goes_by_the_joint_score_and_lists_both() -> None:
         ("557225", "lattice"),
     ]
     assert c.reason is not None and "disagree" in c.reason
-    # The winner's share of the two joint scores, never above its own confidence.
+    # Half the winner's share of the two joint scores, never above half its own
+    # confidence: a disagreement ranks below an agreement.
     share = 1 / (1 + math.exp(-((-0.2 - 3.0) - (-2.0 - 12.0))))
-    assert c.confidence == pytest.approx(min(share, 0.97))
+    assert c.confidence == pytest.approx(0.5 * min(share, 0.97))
     # The order of the readers does not matter.
     assert combine(ctc, lat).value == "55925"
 
@@ -54,7 +55,7 @@ def test_neither_can_spell_the_other_the_surer_wins_at_even_odds() -> None:
     a = Reading("lattice", "12", 0.9)
     b = Reading("ctc", "123", 0.8)
     c = combine(a, b)
-    assert c.value == "12" and c.confidence == pytest.approx(0.5)
+    assert c.value == "12" and c.confidence == pytest.approx(0.5 * 0.5)
 
 
 def test_one_reader_alone_and_the_calibration_map() -> None:

@@ -170,8 +170,9 @@ def test_class_log_probs_prefers_the_classifiers_own() -> None:
 #
 # Pen strokes drawn with OpenCV at 300 dpi in a 70 x 12 mm box, digits about
 # 7.5 mm tall, a 5 px pen. The width rule cuts each of these strings wrong
-# (measured: "1671" for the wide 0, 31 digits for "1500" and its dash, "11850"
-# for the patterned box); the lattice, with the shipped model, reads them.
+# (measured: "1671" for the wide 0, "1021" for joined zeros, 31 digits for
+# "1500" and its dash, "11850" for the patterned box); the lattice, with the
+# shipped model, reads them.
 
 DPI = 300
 PEN = 5
@@ -275,9 +276,11 @@ def _read(page: np.ndarray, classifier: Classifier, mode: str = "lattice") -> Fi
         ((_one, _zero(0.95), _one), "101"),  # a wide 0
         ((_one, _two_with_loop, _one), "121"),
         ((_zero(), _five_lifted_bar, _zero()), "050"),
+        ((_one, _joined_zeros, _one), "1001"),
+        ((_two_with_loop, _joined_zeros, _joined_zeros), "20000"),
         ((_one, _five_lifted_bar, _zero(), _zero(), _dash), "1500"),  # a trailing dash
     ],
-    ids=["wide-0", "2-with-loop", "5-lifted-bar", "trailing-dash"],
+    ids=["wide-0", "2-with-loop", "5-lifted-bar", "joined-zeros", "20000", "trailing-dash"],
 )
 def test_lattice_reads_what_the_width_rule_cuts(
     strokes: Sequence[Stroke], value: str, classifier: Classifier
@@ -310,9 +313,7 @@ def test_printed_background_and_baseline_are_not_ink(classifier: Classifier) -> 
 def test_joined_zeros_combined_with_the_string_reader(
     strokes: Sequence[Stroke], value: str, classifier: Classifier
 ) -> None:
-    """Zeros joined in one stroke: the lattice alone (10-class model) reads
-    one zero too few; the string reader reads them, and the combination
-    takes its reading by the joint score."""
+    """Zeros joined in one stroke, read with the string reader too: right."""
     assert getattr(classifier, "string_reader", None) is not None, "strings.onnx ships"
     field = _read(_page(strokes), classifier, "combined")
     assert field.value == value, field

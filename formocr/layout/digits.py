@@ -69,10 +69,14 @@ RUN_W = 1.3
 RUN_GAP = 0.08
 # ... nor wider than RUN_WIDE x the string's typical digit width.
 RUN_WIDE = 1.8
-# Nats: a cut through one pen width of ink; leaving out a primitive as tall
-# as the digits (shorter ones cost less); one digit made of two strokes
-# written apart, each over JOIN_TALL x the digits' height (a 1 beside a 3).
-CUT_NATS = 4.8
+# Nats: a cut, for each stroke it crosses (a join between two digits is
+# one, a 0 cut in half two), and for each pen width it runs along ink past
+# CROSS pen widths a stroke; leaving out a primitive as tall as the digits
+# (shorter ones cost less); one digit made of two strokes written apart,
+# each over JOIN_TALL x the digits' height (a 1 beside a 3).
+CUT_NATS = 4.0
+CUT_ALONG = 2.0
+CROSS = 1.5
 SKIP_NATS = 8.0
 JOIN_NATS = 3.0
 JOIN_TALL = 0.6
@@ -647,22 +651,27 @@ def _over_segment(
     found = []
     for x in places:
         crossed, path = _cut_path(fat, int(x) - r, int(x) + r + 1, x)
-        ink = float(blob.mask[np.arange(blob.h), path].sum())
+        on = blob.mask[np.arange(blob.h), path] > 0
+        ink = float(on.sum())
         centre = float(path.mean())
         if ink <= CUT_MAX * max(pen, 1.0) and edge <= centre <= w - edge:
-            found.append((ink, centre, path))
-    kept: list[tuple[float, float, np.ndarray]] = []
-    for ink, centre, path in sorted(found, key=lambda c: c[0]):
-        if all(abs(centre - c) >= CUT_APART * digit_h for _, c, _ in kept):
-            kept.append((ink, centre, path))
+            # The strokes it cuts (runs of ink along it), and the ink it
+            # runs along beyond crossing them (a stroke cut lengthwise).
+            strokes = int(on[0]) + int(np.count_nonzero(on[1:] & ~on[:-1]))
+            along = max(0.0, ink - CROSS * max(pen, 1.0) * strokes) / max(pen, 1.0)
+            found.append((ink, centre, path, CUT_NATS * strokes + CUT_ALONG * along))
+    kept: list[tuple[float, float, np.ndarray, float]] = []
+    for cut in sorted(found, key=lambda c: c[0]):
+        if all(abs(cut[1] - c[1]) >= CUT_APART * digit_h for c in kept):
+            kept.append(cut)
     kept.sort(key=lambda c: c[1])
     paths: list[np.ndarray] = []
-    for _, _, path in kept:
+    for _, _, path, _ in kept:
         paths.append(np.maximum(path, paths[-1]) if paths else path)
     h = blob.h
     cols = np.arange(w)[None, :]
     bounds = [np.zeros(h, np.int64), *paths, np.full(h, w, np.int64)]
-    costs = [0.0] + [CUT_NATS * ink / max(pen, 1.0) for ink, _, _ in kept]
+    costs = [0.0] + [c[3] for c in kept]
     pieces: list[tuple[Blob, float]] = []
     for a, b, cost in zip(bounds[:-1], bounds[1:], costs, strict=True):
         keep = (cols >= a[:, None]) & (cols < b[:, None])
@@ -695,7 +704,7 @@ def string_ink(
 
     ``blobs`` are the ink left for digits once marks are set apart (pieces
     of one digit merged); ``digit_h`` the digits' height. Cuts between
-    separate strokes are free; cuts through ink cost CUT_NATS a pen width.
+    separate strokes are free; cuts through ink cost CUT_NATS a stroke.
     """
     pen = _stroke_width(blobs) if blobs else 1.0
     # A typical digit's width: strokes standing alone, about a digit tall

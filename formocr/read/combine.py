@@ -9,8 +9,9 @@ Pure functions over the two readings; nothing here runs a model.
   best path constrained to spell it; the CTC's likelihood of it), and the
   text with the higher joint score (the sum of both readers' log scores) is
   the value. The field goes to ``review`` with both readings as
-  ``alternatives``; its confidence is the winner's share of the two joint
-  scores, and never more than the winner's own.
+  ``alternatives``; its confidence is DISAGREE x the winner's share of the
+  two joint scores (never more than DISAGREE x the winner's own), so a
+  disagreement ranks below any agreement as sure.
 
 ``evidence_reasons`` says what else a value must not break: a comb's cell
 count, and the number of digits the box could hold. A value that breaks it
@@ -40,6 +41,9 @@ __all__ = [
     "evidence_reasons",
 ]
 
+# When the readers disagree, the field's confidence is at most this: it
+# ranks below fields whose readers agree, whatever the joint score says.
+DISAGREE = 0.5
 # The narrowest pitch of written digits, as a share of the box's height: a
 # box holds at most width / (MIN_PITCH x height) digits.
 MIN_PITCH = 0.35
@@ -113,7 +117,7 @@ def combine(first: Reading, second: Reading | None, power: float = 1.0) -> Combi
         win, lose = (first, second) if joint_first >= joint_second else (second, first)
         gap = abs(joint_first - joint_second)
         share = 1.0 / (1.0 + math.exp(-gap)) if gap != math.inf else 1.0
-    conf = calibrate(min(share, win.confidence), power)
+    conf = calibrate(DISAGREE * min(share, win.confidence), power)
     alts = (
         Alternative(win.text, calibrate(win.confidence, power), win.reader),
         Alternative(lose.text, calibrate(lose.confidence, power), lose.reader),
