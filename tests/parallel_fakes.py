@@ -19,7 +19,7 @@ import numpy as np
 from conftest import fake_find_fields
 
 from formocr.config import ScanConfig
-from formocr.parallel.tasks import Models
+from formocr.parallel.tasks import ModelInfo, Models
 from formocr.types import Prediction
 
 
@@ -35,6 +35,11 @@ class PixelClassifier:
             d = int(np.asarray(im, np.int64).sum()) % 10
             out.append(Prediction(d, 0.999, ((d, 0.999), ((d + 1) % 10, 0.001))))
         return out
+
+
+def fake_info(config: ScanConfig) -> ModelInfo:
+    """What the client knows of the fake models (Workers.model)."""
+    return ModelInfo(PixelClassifier.name, PixelClassifier.sha256)
 
 
 def triggered(images: Sequence[np.ndarray]) -> bool:

@@ -15,7 +15,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from conftest import form_image, needs_poppler, write_pdf, write_png  # noqa: E402
-from parallel_fakes import MisbehavingModels, PixelClassifier  # noqa: E402
+from parallel_fakes import MisbehavingModels, PixelClassifier, fake_info  # noqa: E402
 
 import formocr.api  # noqa: E402
 from formocr.batch.run import run_batch  # noqa: E402
@@ -89,7 +89,8 @@ def test_a_worker_killed_mid_batch_leaves_the_output_whole(
     local = csv_of(files, tmp_path / "local.csv", None)
     marker = tmp_path / "kill-marker"
     marker.touch()
-    workers = Workers(scheduler=cluster, loader=MisbehavingModels("kill-once", str(marker)))
+    loader = MisbehavingModels("kill-once", str(marker))
+    workers = Workers(scheduler=cluster, loader=loader, model=fake_info)
     remote = csv_of(files, tmp_path / "dask.csv", workers, state_path=tmp_path / "s.db")
     assert not marker.exists()  # a worker did die
     assert remote == local

@@ -14,15 +14,23 @@ from pathlib import Path
 
 import pytest
 from conftest import form_image, needs_poppler, write_pdf, write_png, write_tiff
-from parallel_fakes import MisbehavingModels, PixelClassifier, fake_models, trigger_page
+from parallel_fakes import (
+    MisbehavingModels,
+    PixelClassifier,
+    fake_info,
+    fake_models,
+    trigger_page,
+)
 from typer.testing import CliRunner
 
 import formocr.api
 from formocr.batch.run import run_batch
 from formocr.cli import app
 from formocr.config import ScanConfig
+from formocr.errors import ModelError
 from formocr.io.plan import plan_document, render_page
 from formocr.parallel import Workers
+from formocr.parallel.tasks import ModelInfo, model_info
 
 pytestmark = needs_poppler
 
@@ -99,7 +107,7 @@ def test_a_worker_killed_once_costs_nothing(tmp_path: Path) -> None:
     serial = scan_csv(files, tmp_path / "serial.csv", None)
     marker = tmp_path / "kill-marker"
     marker.touch()
-    workers = Workers(jobs=2, loader=MisbehavingModels("kill-once", str(marker)))
+    workers = Workers(jobs=2, loader=MisbehavingModels("kill-once", str(marker)), model=fake_info)
     parallel = scan_csv(files, tmp_path / "parallel.csv", workers, state_path=tmp_path / "s.db")
     assert not marker.exists()  # a worker did die
     assert parallel == serial
@@ -108,7 +116,7 @@ def test_a_worker_killed_once_costs_nothing(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("fakes_in_main")
 def test_a_page_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
     files = pngs(tmp_path / "in", 6, trigger=2)
-    workers = Workers(jobs=2, loader=MisbehavingModels("kill"))
+    workers = Workers(jobs=2, loader=MisbehavingModels("kill"), model=fake_info)
     text = scan_csv(files, tmp_path / "parallel.csv", workers)
     rows = text.splitlines()[1:]
     by_source: dict[str, list[str]] = {}
@@ -125,7 +133,7 @@ def test_page_timeout_in_a_worker_fails_that_page(tmp_path: Path) -> None:
     files = pngs(tmp_path / "in", 3, trigger=1)
     config = ScanConfig(page_timeout=1.0)
     out = tmp_path / "out.csv"
-    workers = Workers(jobs=2, loader=MisbehavingModels("sleep"))
+    workers = Workers(jobs=2, loader=MisbehavingModels("sleep"), model=fake_info)
     run_batch(files, config, "csv", out, workers=workers)
     rows = out.read_text().splitlines()[1:]
     slow = [r for r in rows if r.startswith(str(files[1]))]
@@ -137,7 +145,7 @@ def test_page_timeout_in_a_worker_fails_that_page(tmp_path: Path) -> None:
 def test_resume_with_jobs_reads_nothing_twice(tmp_path: Path) -> None:
     files = pngs(tmp_path / "in", 5)
     state = tmp_path / "s.db"
-    workers = Workers(jobs=2, loader=fake_models)
+    workers = Workers(jobs=2, loader=fake_models, model=fake_info)
     first = run_batch(
         files[:3], ScanConfig(), "csv", tmp_path / "a.csv", state_path=state, workers=workers
     )
@@ -171,3 +179,24 @@ def test_the_runtime_never_imports_dask() -> None:
         "assert 'dask' not in sys.modules and 'distributed' not in sys.modules, 'dask imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_workers_with_another_model_stop_the_run(tmp_path: Path) -> None:
+    """The client's model (its sha256, read from the file) must be the workers'."""
+    files = pngs(tmp_path / "in", 2)
+    with pytest.raises(ModelError, match="install the same formocr and models"):
+        run_batch(
+            files,
+            ScanConfig(),
+            "csv",
+            tmp_path / "o.csv",
+            workers=Workers(jobs=2, loader=fake_models),
+        )
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_model_info_is_what_the_classifier_says() -> None:
+    from formocr.read.classify import DigitClassifier
+
+    clf = DigitClassifier()
+    assert model_info(ScanConfig()) == ModelInfo(clf.name, clf.sha256)

@@ -101,7 +101,9 @@ def run_batch(
     cannot be read is a failed result, as in :func:`formocr.api.scan`.
     """
     bar = progress if progress is not None else api.NullProgress()
-    batch = api.scan(paths, config, progress=bar)
+    # With workers, they load the models; this process needs only their name and sha256.
+    light = workers.model(config) if workers is not None and not workers.serial else None
+    batch = api.scan(paths, config, light, progress=bar)
     try:
         if output is not None:
             check_target(output, [*batch.files, *protect])

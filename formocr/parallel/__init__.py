@@ -14,7 +14,7 @@ the client, which alone writes them. ``Workers(jobs=1)`` is the serial path
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from formocr.batch.state import State
 from formocr.config import ScanConfig
 from formocr.errors import ClusterError
 from formocr.parallel.engine import Backend, Options, read_documents
-from formocr.parallel.tasks import Loader, absolute, shipped_models
+from formocr.parallel.tasks import Loader, ModelInfo, absolute, model_info, shipped_models
 from formocr.types import DocumentResult
 
 log = logging.getLogger("formocr")
@@ -33,13 +33,15 @@ log = logging.getLogger("formocr")
 class Workers:
     """Where pages are read: ``jobs`` local processes, or the cluster at ``scheduler``.
 
-    ``loader`` makes a worker's models (tests pass their own); ``window``
-    bounds the tasks out at once (default: twice the workers, plus two).
+    ``loader`` makes a worker's models, ``model`` tells this process their
+    name and sha256 without loading them (tests pass their own pair);
+    ``window`` bounds the tasks out at once (default: twice the workers, plus two).
     """
 
     jobs: int = 1
     scheduler: str | None = None
     loader: Loader = field(default=shipped_models)
+    model: Callable[[ScanConfig], ModelInfo] = field(default=model_info)
     window: int | None = None
 
     def __post_init__(self) -> None:

@@ -21,16 +21,20 @@ import os
 import signal
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from formocr import __version__
 from formocr.config import ScanConfig
 from formocr.errors import FormocrError, ModelError
 from formocr.io.plan import DocumentPlan, plan_document, render_page
-from formocr.types import PageResult
+from formocr.types import PageResult, Prediction
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger("formocr")
 
@@ -67,6 +71,35 @@ def shipped_models(config: ScanConfig) -> Models:
     # on dense 300-dpi pages instead of 380 (measured over 3 pages of bench/speed.py --dense).
     digits = DigitClassifier(config.model, batch_size=64, threads=1)
     return Models(Readers(digits, strings))
+
+
+@dataclass
+class ModelInfo:
+    """The digit model's name and sha256, read from its file and card without
+    loading it: all the client needs when workers read its pages (the output
+    header, the state's fingerprint). Each worker loads and checks the model."""
+
+    name: str
+    sha256: str
+
+    def classify(self, images: Sequence[np.ndarray]) -> list[Prediction]:
+        raise ModelError("this process reads no page itself: its workers do")
+
+
+def model_info(config: ScanConfig) -> ModelInfo:
+    """The ModelInfo of ``config.model`` (the shipped model when None)."""
+    import hashlib
+    import json
+    from importlib import resources
+
+    path = config.model or Path(str(resources.files("formocr") / "models" / "digits.onnx"))
+    try:
+        card = json.loads(path.with_suffix(".json").read_text())
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    except (OSError, ValueError) as e:
+        raise ModelError(f"{path}: cannot read the model or its card ({e})") from e
+    name = card.get("name", path.stem) if isinstance(card, dict) else path.stem
+    return ModelInfo(str(name), sha)
 
 
 _MODELS: dict[tuple[object, str | None], Models] = {}
@@ -258,12 +291,14 @@ def absolute(path: str) -> str:
 __all__ = [
     "DocumentTask",
     "Loader",
+    "ModelInfo",
     "Models",
     "PageDone",
     "PageTask",
     "Planned",
     "init_pool_worker",
     "install",
+    "model_info",
     "page_task",
     "plan_task",
     "quiet_worker_logging",
