@@ -9,7 +9,9 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from importlib import resources
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -161,9 +163,16 @@ def test_readers_disagree_field_review_with_both() -> None:
     assert field.status == "review" and "disagree" in (field.reason or "")
     assert {a.value for a in field.alternatives} == {"125", "1255"}
     assert field.value == field.alternatives[0].value
-    # Both readings reach the JSON output.
+    # Both readings reach the JSON output, which the shipped schema accepts.
     out = json.loads(json.dumps(field_dict(field)))
     assert {a["reader"] for a in out["alternatives"]} == {"lattice", "ctc"}
+    schema = json.loads(
+        (resources.files("formocr") / "output/schema/results.schema.json").read_text()
+    )
+    validator = jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/field"})
+    validator.validate(out)
+    out["alternatives"][0]["reader"] = "tesseract"
+    assert not validator.is_valid(out)
 
 
 def test_lattice_alone_without_a_reader() -> None:
