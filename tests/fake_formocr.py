@@ -7,7 +7,8 @@ in every process), so an interrupted and resumed run can be compared with an
 uninterrupted one. While the file ``FAKE_GATE`` exists, every page after the
 first ``FAKE_GATE_AFTER`` (default 1) waits: a test holds the batch in the
 middle, does what it means to (kill it, start a second run), then removes
-the gate. Nothing depends on timing.
+the gate. Nothing depends on timing. With ``--jobs N`` the worker processes
+load the same fakes (``parallel_fakes``), so the output does not depend on N.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from collections.abc import Sequence
 
 import numpy as np
 from conftest import fake_find_fields
+from parallel_fakes import fake_info, fake_models
 
 import formocr.api
+import formocr.cli
 import formocr.layout.fields
 from formocr.cli import main
+from formocr.parallel import Workers
 from formocr.types import Prediction
 
 
@@ -49,6 +53,14 @@ class PixelClassifier:
 formocr.layout.fields.find_fields = fake_find_fields  # type: ignore[assignment]
 _CLASSIFIER = PixelClassifier()
 formocr.api.load_classifier = lambda model=None: _CLASSIFIER  # type: ignore[assignment]
+
+
+def _fake_workers(jobs: int | None, scheduler: str | None) -> Workers:
+    """--jobs N: worker processes with the same fakes (tests/parallel_fakes.py)."""
+    return Workers(jobs=jobs or 1, loader=fake_models, model=fake_info)
+
+
+formocr.cli._workers = _fake_workers  # type: ignore[assignment]
 
 if __name__ == "__main__":
     sys.argv[0] = "formocr"
