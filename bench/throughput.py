@@ -1,7 +1,7 @@
 """Throughput: pages per second with --jobs 1 and 2, and on a 2-worker Dask cluster.
 
     .venv/bin/python bench/throughput.py                      # all of it
-    .venv/bin/python bench/throughput.py --skip-rss --repeats 1   # a quick look
+    .venv/bin/python bench/throughput.py --parts local --repeats 1   # a quick look
 
 On ``--pages`` dense forms (bench/speed.py's generator: 28 boxes, ~140
 digits a page, 300 dpi), alternating runs, medians:
@@ -180,10 +180,14 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7000)
     ap.add_argument("--rss-pages", type=int, default=500)
-    ap.add_argument("--skip-rss", action="store_true")
-    ap.add_argument("--skip-dask", action="store_true")
+    ap.add_argument(
+        "--parts",
+        default="local,dask,rss",
+        help="comma-separated: local (--jobs 1/2), dask, rss (memory); default all",
+    )
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     record = run_record("throughput.py")
     work = args.out / "throughput"
     work.mkdir(parents=True, exist_ok=True)
@@ -195,22 +199,24 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="throughput-"))
     try:
         # -- --jobs 1 against --jobs 2 -------------------------------------------------
+        reps = args.repeats if "local" in parts else 1
         local: dict[str, list[dict[str, float]]] = {"jobs1": [], "jobs2": []}
-        for r in range(args.repeats):
-            for jobs in (1, 2):
+        for r in range(reps):
+            for jobs in (1, 2) if "local" in parts else (1,):
                 out = tmp / f"jobs{jobs}_{r}.csv"
                 local[f"jobs{jobs}"].append(scan(pdf, out, "--jobs", str(jobs)))
                 print(f"repeat {r + 1} --jobs {jobs}: {local[f'jobs{jobs}'][-1]}", file=sys.stderr)
-        reference = (tmp / "jobs1_0.csv").read_text()
-        same = all((tmp / f"jobs2_{r}.csv").read_text() == reference for r in range(args.repeats))
-        results["local"] = {k: median_of(v, n) for k, v in local.items()}
-        results["local_runs"] = local
-        results["jobs2_output_identical"] = same
+        reference = (tmp / "jobs1_0.csv").read_text()  # what the other runs must give
+        if "local" in parts:
+            same = all((tmp / f"jobs2_{r}.csv").read_text() == reference for r in range(reps))
+            results["local"] = {k: median_of(v, n) for k, v in local.items()}
+            results["local_runs"] = local
+            results["jobs2_output_identical"] = same
         # -- a Dask cluster on loopback ---------------------------------------------------
-        if not args.skip_dask:
+        if "dask" in parts:
             results["dask"] = dask_runs(pdf, n, args.repeats, tmp, reference, work)
         # -- memory over many pages ----------------------------------------------------------
-        if not args.skip_rss:
+        if "rss" in parts:
             rss = {}
             for pages in (100, args.rss_pages):
                 big = repeat_pdf(pdf, pages, work / f"dense_x{pages}.pdf")
@@ -232,7 +238,12 @@ def main() -> int:
             "results": results,
         }
     )
-    publish(record, args.out / "throughput.json", render)
+    name = (
+        "throughput"
+        if parts >= {"local", "dask", "rss"}
+        else "throughput_" + "_".join(sorted(parts))
+    )
+    publish(record, args.out / f"{name}.json", render)
     return 0
 
 
@@ -288,14 +299,16 @@ def kill_mid_run(c: Cluster, pdf: Path, tmp: Path, reference: str) -> dict[str, 
 
 def render(record: dict[str, Any]) -> str:
     res, p = record["results"], record["params"]
-    loc = res["local"]
-    rows = [
-        ["`--jobs 1`", f"{loc['jobs1']['wall_s']:.1f} s", f"{loc['jobs1']['cpu_s']:.1f} s",
-         f"{loc['jobs1']['pages_per_s']:.2f}", "1.00x"],
-        ["`--jobs 2`", f"{loc['jobs2']['wall_s']:.1f} s", f"{loc['jobs2']['cpu_s']:.1f} s",
-         f"{loc['jobs2']['pages_per_s']:.2f}",
-         f"{loc['jobs2']['pages_per_s'] / loc['jobs1']['pages_per_s']:.2f}x"],
-    ]  # fmt: skip
+    rows = []
+    if "local" in res:
+        loc = res["local"]
+        rows += [
+            ["`--jobs 1`", f"{loc['jobs1']['wall_s']:.1f} s", f"{loc['jobs1']['cpu_s']:.1f} s",
+             f"{loc['jobs1']['pages_per_s']:.2f}", "1.00x"],
+            ["`--jobs 2`", f"{loc['jobs2']['wall_s']:.1f} s", f"{loc['jobs2']['cpu_s']:.1f} s",
+             f"{loc['jobs2']['pages_per_s']:.2f}",
+             f"{loc['jobs2']['pages_per_s'] / loc['jobs1']['pages_per_s']:.2f}x"],
+        ]  # fmt: skip
     lines = [
         f"{p['pages']}-page {p['dpi']}-dpi PDF of dense forms, {p['repeats']} alternating "
         f"repetitions, medians; load average at start {record['machine'].get('loadavg_1_5_15')}, "
@@ -311,9 +324,11 @@ def render(record: dict[str, Any]) -> str:
                  f"{x['pages_per_s']:.2f}",
                  f"{x['pages_per_s'] / d['workers1']['pages_per_s']:.2f}x of 1 worker"]
             )  # fmt: skip
-    lines.append(md_table(["run", "wall", "CPU (user+sys)", "pages/s", "rate"], rows))
-    lines.append("")
-    lines.append(f"`--jobs 2` output identical to `--jobs 1`: {res['jobs2_output_identical']}.")
+    if rows:
+        lines.append(md_table(["run", "wall", "CPU (user+sys)", "pages/s", "rate"], rows))
+        lines.append("")
+    if "local" in res:
+        lines.append(f"`--jobs 2` output identical to `--jobs 1`: {res['jobs2_output_identical']}.")
     if "dask" in res:
         d = res["dask"]
         k = d["killed_worker"]

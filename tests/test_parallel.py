@@ -200,3 +200,39 @@ def test_model_info_is_what_the_classifier_says() -> None:
 
     clf = DigitClassifier()
     assert model_info(ScanConfig()) == ModelInfo(clf.name, clf.sha256)
+
+
+class Recorder:
+    """A Progress that keeps what it was told, pages_known included."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, int] = {}
+        self.pages: list[tuple[str, int]] = []
+        self.docs: list[str] = []
+
+    def start(self, total_files: int) -> None:
+        self.total = total_files
+
+    def pages_known(self, source: str, pages: int) -> None:
+        self.known[source] = pages
+
+    def page(self, source: str, page: int) -> None:
+        self.pages.append((source, page))
+
+    def advance(self, source: str, pages: int) -> None:
+        self.docs.append(source)
+
+    def finish(self) -> None:
+        pass
+
+
+@pytest.mark.usefixtures("fakes_in_main")
+def test_progress_counts_pages_against_the_known_total(tmp_path: Path) -> None:
+    pdf = write_pdf(tmp_path / "long.pdf", pages=4)
+    png = write_png(tmp_path / "one.png")
+    bar = Recorder()
+    workers = Workers(jobs=2, loader=fake_models, model=fake_info)
+    run_batch([pdf, png], ScanConfig(), "csv", tmp_path / "o.csv", progress=bar, workers=workers)
+    assert bar.known == {str(pdf): 4, str(png): 1}
+    assert sorted(bar.pages) == [(str(pdf), i) for i in range(1, 5)] + [(str(png), 1)]
+    assert bar.docs == [str(pdf), str(png)]  # documents in input order

@@ -18,6 +18,7 @@ read as usual. Then the pool goes on as before.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import queue
@@ -30,6 +31,8 @@ from typing import Any
 from formocr.config import ScanConfig
 from formocr.parallel.engine import WorkerDied
 from formocr.parallel.tasks import Loader, init_pool_worker
+
+log = logging.getLogger("formocr")
 
 
 def usable_cpus() -> int:
@@ -115,6 +118,10 @@ class PoolBackend:
             self._send(self._held.popleft())
 
     def _restart(self) -> None:
+        log.warning(
+            "a worker process died; the pool is restarted and the pages it held "
+            "are read again, one at a time"
+        )
         old = self._pool
         self._generation += 1
         self._pool = self._start()
