@@ -28,6 +28,7 @@ headline sets (it reads bench/out/calibration.json).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -184,6 +185,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     record["result"] = {
         "threshold": threshold,
         "combine_power": new_power,
+        # What to ship: the threshold rounded up (stricter), the power to 3 digits.
+        "recommended": {
+            "min_confidence": None if threshold is None else math.ceil(threshold * 1000) / 1000,
+            "combine_power": float(f"{new_power:.3g}"),
+        },
         "fits": fits,
         "fits_as_read": fits_as_read,
         "shipped_default": DEFAULT_MIN_CONFIDENCE,
@@ -243,6 +249,8 @@ def render_markdown(record: dict) -> str:  # type: ignore[type-arg]
             f"field error: {pct(r['read_rate_at_1%'], 1)}. Fields exact "
             f"{pct(r['figures']['exact'], 1)}.",
             "",
+            _recommend_line(r),
+            "",
             _power_line(
                 r.get("string_power") or {}, (r.get("read_with") or {}).get("combine_power")
             ),
@@ -252,6 +260,16 @@ def render_markdown(record: dict) -> str:  # type: ignore[type-arg]
             f"{t['card']['ece']:.4f}), fitted {t['fitted']['temperature']:.3f} (NLL "
             f"{t['fitted']['nll']:.4f}, ECE {t['fitted']['ece']:.4f}).",
         ]
+    )
+
+
+def _recommend_line(r: dict) -> str:  # type: ignore[type-arg]
+    rec = r.get("recommended")
+    if not rec:
+        return ""
+    return (
+        f"To ship: `DEFAULT_MIN_CONFIDENCE = {rec['min_confidence']}` (the fit rounded up), "
+        f"`DEFAULT_COMBINE_POWER = {rec['combine_power']}` (formocr/config.py)."
     )
 
 
