@@ -137,6 +137,16 @@ def test_rerun_reads_only_what_changed(scans: list[Path], tmp_path: Path) -> Non
 
 
 @pytest.mark.usefixtures("fake_segment")
+def test_the_state_cannot_be_the_output(scans: list[Path], tmp_path: Path) -> None:
+    from formocr.errors import OutputError
+
+    out = tmp_path / "out.csv"
+    with pytest.raises(OutputError, match="cannot be the output"):
+        _run(scans, out, FakeClassifier(), state_path=tmp_path / "." / "out.csv")
+    assert not out.exists()
+
+
+@pytest.mark.usefixtures("fake_segment")
 def test_busy_output_is_exit_8(scans: list[Path], tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     with lock.hold([out]), pytest.raises(BusyError) as e:

@@ -107,6 +107,10 @@ def run_batch(
     try:
         if output is not None:
             check_target(output, [*batch.files, *protect])
+        if output is not None and state_path is not None and _same(output, state_path):
+            raise OutputError(
+                f"{state_path}: the state file cannot be the output; give another --state"
+            )
         targets = [p for p in (output, state_path) if p is not None]
         for t in targets:
             if not t.parent.is_dir():  # the lock and the state would create it
@@ -210,3 +214,7 @@ def read_one(
     if state is not None and digest is not None:
         state.put(digest, fp, doc)
     return doc, digest, False
+
+
+def _same(a: Path, b: Path) -> bool:
+    return Path(a).absolute().resolve() == Path(b).absolute().resolve()
