@@ -199,14 +199,14 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="throughput-"))
     try:
         # -- --jobs 1 against --jobs 2 -------------------------------------------------
-        reps = args.repeats if "local" in parts else 1
+        reps = args.repeats if "local" in parts else int("dask" in parts)
         local: dict[str, list[dict[str, float]]] = {"jobs1": [], "jobs2": []}
         for r in range(reps):
             for jobs in (1, 2) if "local" in parts else (1,):
                 out = tmp / f"jobs{jobs}_{r}.csv"
                 local[f"jobs{jobs}"].append(scan(pdf, out, "--jobs", str(jobs)))
                 print(f"repeat {r + 1} --jobs {jobs}: {local[f'jobs{jobs}'][-1]}", file=sys.stderr)
-        reference = (tmp / "jobs1_0.csv").read_text()  # what the other runs must give
+        reference = (tmp / "jobs1_0.csv").read_text() if reps else ""  # what the others give
         if "local" in parts:
             same = all((tmp / f"jobs2_{r}.csv").read_text() == reference for r in range(reps))
             results["local"] = {k: median_of(v, n) for k, v in local.items()}
@@ -218,7 +218,7 @@ def main() -> int:
         # -- memory over many pages ----------------------------------------------------------
         if "rss" in parts:
             rss = {}
-            for pages in (100, args.rss_pages):
+            for pages in (args.pages, 100, args.rss_pages):
                 big = repeat_pdf(pdf, pages, work / f"dense_x{pages}.pdf")
                 cmd = [*formocr_cli(), "scan", str(big), "-o", str(tmp / f"rss{pages}.csv")]
                 rss[str(pages)] = peak_tree_rss([*cmd, "--no-state", "--jobs", "2"])
