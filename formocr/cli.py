@@ -416,6 +416,23 @@ def watch_cmd(
     dropout: Annotated[
         Dropout, typer.Option(case_sensitive=False, help="As for scan.")
     ] = Dropout.auto,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            envvar="FORMOCR_JOBS",
+            help="Worker processes reading each document's pages (default: the usable CPUs).",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            envvar="FORMOCR_SCHEDULER", help="As for scan: a Dask cluster.", show_default=False
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Debug logging, tracebacks on errors.")
     ] = False,
@@ -436,6 +453,7 @@ def watch_cmd(
             f"watch appends JSON lines: name the output .jsonl, not {output.name!r}",
             param_hint="'-o' / '--output'",
         )
+    workers = _workers(jobs, scheduler)
     console = _stderr_console()
     _setup_logging(console, verbose, quiet)
     stop = threading.Event()
@@ -462,7 +480,13 @@ def watch_cmd(
             once=once,
         )
         log.info("watching %s; results to %s", folder, output)
-        summary = watch(opts, config, stop=stop, on_document=_report_failures if quiet else None)
+        summary = watch(
+            opts,
+            config,
+            stop=stop,
+            on_document=_report_failures if quiet else None,
+            workers=workers,
+        )
         log.info("stopped: %d documents, %d failed", summary.documents, summary.failed_documents)
 
 

@@ -8,6 +8,7 @@ assertion depends on timing.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -236,3 +237,37 @@ def test_progress_counts_pages_against_the_known_total(tmp_path: Path) -> None:
     assert bar.known == {str(pdf): 4, str(png): 1}
     assert sorted(bar.pages) == [(str(pdf), i) for i in range(1, 5)] + [(str(png), 1)]
     assert bar.docs == [str(pdf), str(png)]  # documents in input order
+
+
+@pytest.mark.usefixtures("fakes_in_main")
+def test_watch_with_jobs_writes_what_watch_without_writes(tmp_path: Path) -> None:
+    """formocr watch --jobs 2: each document's pages in the workers; the same lines."""
+    from formocr.batch.watch import WatchOptions, watch
+
+    def run(name: str, workers: Workers | None) -> list[dict[str, object]]:
+        hot = tmp_path / name / "hot"
+        hot.mkdir(parents=True)
+        write_pdf(hot / "a.pdf", pages=3)
+        write_png(hot / "b.png", form_image(text="417"))
+        (hot / "c.png").write_bytes(b"")
+        opts = WatchOptions(
+            folder=hot,
+            output=tmp_path / name / "out.jsonl",
+            done=tmp_path / name / "done",
+            failed=tmp_path / name / "failed",
+            state=tmp_path / name / "s.db",
+            settle=0.0,
+            once=True,
+        )
+        summary = watch(opts, ScanConfig(), workers=workers)
+        assert summary.documents == 3
+        lines = [json.loads(x) for x in opts.output.read_text().splitlines()]
+        for d in lines:  # the same files, in another folder
+            d["source"] = Path(str(d["source"])).name
+            d["error"] = d["error"] and str(d["error"]).replace(str(hot), "HOT")
+        return sorted(lines, key=lambda d: str(d["source"]))
+
+    serial = run("serial", None)
+    parallel = run("parallel", Workers(jobs=2, loader=fake_models, model=fake_info))
+    assert parallel == serial
+    assert [len(d["pages"]) for d in serial] == [3, 1, 0]  # type: ignore[arg-type]

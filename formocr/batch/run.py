@@ -199,9 +199,11 @@ def read_one(
     state: State | None,
     fp: str,
     force: bool = False,
+    reader: Callable[[Path], DocumentResult] | None = None,
 ) -> tuple[DocumentResult, str | None, bool]:
     """One document: from the state if it holds it, else read and recorded there.
 
+    ``reader`` reads it elsewhere (formocr.parallel.Reader: pages in workers).
     Returns the result, the file's sha256 (None without a state or when the
     file cannot be read) and whether the result came from the state.
     """
@@ -210,7 +212,10 @@ def read_one(
         doc = state.get(digest, fp, str(path))
         if doc is not None:
             return doc, digest, True
-    doc = next(api.ScanBatch([path], config, classifier, progress))
+    if reader is not None:
+        doc = reader(path)
+    else:
+        doc = next(api.ScanBatch([path], config, classifier, progress))
     if state is not None and digest is not None:
         state.put(digest, fp, doc)
     return doc, digest, False

@@ -43,6 +43,8 @@ from formocr.types import DocumentResult
 if TYPE_CHECKING:
     from watchdog.observers.api import BaseObserver
 
+    from formocr.parallel import Workers
+
 log = logging.getLogger("formocr")
 # The whole folder is looked at again this often, for files whose event was
 # lost (an inotify queue overflow, a share that reports nothing). A hot
@@ -70,8 +72,13 @@ def watch(
     stop: threading.Event | None = None,
     classifier: api.Classifier | None = None,
     on_document: Callable[[DocumentResult, bool], None] | None = None,
+    workers: Workers | None = None,
 ) -> Summary:
-    """Watch ``opts.folder`` until ``stop`` is set (or, with ``once``, it is empty)."""
+    """Watch ``opts.folder`` until ``stop`` is set (or, with ``once``, it is empty).
+
+    ``workers``: each document's pages are read by worker processes (or a
+    Dask cluster) that stay up while the folder is watched (formocr.parallel).
+    """
     from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
     stop = stop or threading.Event()
@@ -82,6 +89,12 @@ def watch(
     for d in (opts.done, opts.failed):
         d.mkdir(parents=True, exist_ok=True)
     check_target(opts.output)
+    reader = None
+    if workers is not None and not workers.serial and classifier is None:
+        from formocr.parallel import Reader
+
+        classifier = workers.model(config)  # the workers load the models
+        reader = Reader(workers, config)
     clf = classifier if classifier is not None else api.load_classifier(config.model)
     fp = fingerprint(config, clf.sha256)
     skip = {opts.done.resolve(), opts.failed.resolve()}
@@ -126,7 +139,7 @@ def watch(
                 for path in ready:
                     if stop.is_set():
                         break
-                    doc, reused = _one(path, opts, config, clf, bar, state, fp)
+                    doc, reused = _one(path, opts, config, clf, bar, state, fp, reader)
                     if doc is not None:
                         summary.add(doc, reused)
                         if on_document is not None:
@@ -140,6 +153,8 @@ def watch(
         finally:
             observer.stop()
             observer.join()
+            if reader is not None:
+                reader.close()
     return summary
 
 
@@ -241,6 +256,7 @@ def _one(
     bar: api.Progress,
     state: State,
     fp: str,
+    reader: Callable[[Path], DocumentResult] | None = None,
 ) -> tuple[DocumentResult | None, bool]:
     from formocr.batch.state import file_sha256
 
@@ -251,7 +267,7 @@ def _one(
         _move(path, opts, failed=before is not None and _bad(before))
         state.moved(seq)
         return None, True
-    doc, digest, reused = read_one(path, config, clf, bar, state, fp)
+    doc, digest, reused = read_one(path, config, clf, bar, state, fp, reader=reader)
     data = jsonl_line(doc).encode("utf-8")
     check_target(opts.output)  # replaced by a symlink or a FIFO meanwhile? refuse
     try:

@@ -13,9 +13,10 @@ the client, which alone writes them. ``Workers(jobs=1)`` is the serial path
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,34 @@ def open_backend(workers: Workers, config: ScanConfig) -> tuple[Backend, int]:
     return backend, backend.workers()
 
 
+class Reader:
+    """One document at a time through workers that stay up between documents
+    (the hot folder: ``formocr watch --jobs N``): ``reader(path)`` reads it."""
+
+    def __init__(self, workers: Workers, config: ScanConfig) -> None:
+        self.config = config
+        self.backend, width = open_backend(workers, config)
+        self.opts = replace(_options(workers, width), model_sha256=workers.model(config).sha256)
+        self.keys = itertools.count()
+
+    def __call__(self, path: Path) -> DocumentResult:
+        docs = read_documents([path], self.config, self.backend, self.opts, keys=self.keys)
+        for doc, _ in docs:
+            return doc
+        raise AssertionError("read_documents yields one result per file")
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def _options(workers: Workers, width: int) -> Options:
+    return Options(
+        loader=workers.loader,
+        window=workers.window or 2 * width + 2,
+        at=absolute if workers.scheduler is not None else (lambda path: None),
+    )
+
+
 def documents(
     files: Iterable[Path],
     config: ScanConfig,
@@ -96,12 +125,7 @@ def documents(
     iterator (or exhaust it) to stop the workers.
     """
     backend, width = open_backend(workers, config)
-    opts = Options(
-        loader=workers.loader,
-        window=workers.window or 2 * width + 2,
-        at=absolute if workers.scheduler is not None else (lambda path: None),
-        model_sha256=model_sha256,
-    )
+    opts = replace(_options(workers, width), model_sha256=model_sha256)
     try:
         yield from read_documents(
             files, config, backend, opts, state=state, fp=fp, force=force, progress=progress
@@ -110,4 +134,4 @@ def documents(
         backend.close()
 
 
-__all__ = ["Loader", "Workers", "documents", "open_backend", "shipped_models"]
+__all__ = ["Loader", "Reader", "Workers", "documents", "open_backend", "shipped_models"]

@@ -17,6 +17,7 @@ cannot give a second row.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -91,9 +92,16 @@ def read_documents(
     fp: str = "",
     force: bool = False,
     progress: Any = None,
+    keys: Iterator[int] | None = None,
 ) -> Iterator[tuple[DocumentResult, bool]]:
-    """(document, taken from the state) for each file, in input order."""
-    return _Pipeline(files, config, backend, opts, state, fp, force, progress).run()
+    """(document, taken from the state) for each file, in input order.
+
+    ``keys`` numbers the tasks: pass one counter for every call on one
+    backend, so a late result of an earlier call (a page of a document that
+    failed meanwhile) is recognised as such and dropped.
+    """
+    keys = keys if keys is not None else itertools.count()
+    return _Pipeline(files, config, backend, opts, state, fp, force, progress, keys).run()
 
 
 class _Pipeline:
@@ -107,6 +115,7 @@ class _Pipeline:
         fp: str,
         force: bool,
         progress: Any,
+        keys: Iterator[int],
     ) -> None:
         self.files = iter(files)
         self.more = True
@@ -119,7 +128,7 @@ class _Pipeline:
         self.progress = progress
         self.docs: deque[_Doc] = deque()
         self.keys: dict[int, tuple[_Doc, int]] = {}  # task key -> document, page (0: plan)
-        self.next_key = 0
+        self.counter = keys
         self.out = 0
         self.level = logging.getLogger("formocr").getEffectiveLevel()
 
@@ -133,14 +142,14 @@ class _Pipeline:
             if self.out == 0:
                 continue  # all planned so far came from the state: plan more, wait for none
             key, value, exc = self.backend.next_done()
-            self.out -= 1
-            self._done(key, value, exc)
+            if key in self.keys:  # else a late result of an earlier call: dropped
+                self.out -= 1
+                self._done(key, value, exc)
 
     # -- submitting ------------------------------------------------------------------
 
     def _submit(self, doc: _Doc, page: int, fn: Callable[..., Any], task: object) -> None:
-        key = self.next_key
-        self.next_key += 1
+        key = next(self.counter)
         self.keys[key] = (doc, page)
         doc.out += 1
         self.out += 1
