@@ -163,6 +163,9 @@ class StringReader:
         self.blank = int(self.card.get("blank", len(self.alphabet)))
         self.stride = int(self.card.get("stride", 4))
         opts = ort.SessionOptions()
+        # No memory arena: it grows to the largest batch seen and keeps it
+        # (peak RSS over 80 dense pages 283 -> 255 MB; same output and CPU).
+        opts.enable_cpu_mem_arena = False
         if threads:
             opts.intra_op_num_threads = threads
         try:
