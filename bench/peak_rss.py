@@ -37,6 +37,13 @@ def tree(pid: int) -> list[int]:
     return seen
 
 
+def name_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
 def memory_kib(pid: int) -> tuple[int, int]:
     """(RSS, PSS) in KiB; (0, 0) for a process that is gone."""
     rss = pss = 0
@@ -62,9 +69,13 @@ def main() -> int:
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd)
     peak_rss = peak_pss = peak_procs = 0
+    largest: dict[str, int] = {}  # command name -> its peak RSS (KiB)
     while proc.poll() is None:
         pids = tree(proc.pid)
         sizes = [memory_kib(p) for p in pids]
+        for p, (rss, _) in zip(pids, sizes, strict=True):
+            name = name_of(p)
+            largest[name] = max(largest.get(name, 0), rss)
         peak_rss = max(peak_rss, sum(r for r, _ in sizes))
         peak_pss = max(peak_pss, sum(p for _, p in sizes))
         peak_procs = max(peak_procs, len(pids))
@@ -76,6 +87,7 @@ def main() -> int:
         "peak_rss_mb_sum": round(peak_rss / 1024, 1),
         "peak_pss_mb_sum": round(peak_pss / 1024, 1),
         "peak_processes": peak_procs,
+        "peak_rss_mb_by_name": {k: round(v / 1024, 1) for k, v in largest.items()},
         "interval_s": args.interval,
     }
     print(json.dumps(result))
