@@ -54,8 +54,9 @@ FAINT = 0.45
 RULE = 1.5
 # Over-segmentation (primitives for formocr.read.lattice): ink wider than
 # CUT_FROM x the digit height (and CUT_WIDE x the string's typical digit
-# width) is cut at candidate places, never closer than
-# CUT_APART x the height to each other or to its ends; a cut crossing more
+# width) is cut at candidate places, never closer than CUT_APART x the
+# height (and CUT_APART_W x the typical width: a wide 0 in no more than
+# RUN pieces) to each other or to its ends; a cut crossing more
 # than CUT_MAX pen widths of ink is no cut. A candidate digit is a run of at
 # most RUN primitives, no wider than RUN_W x the digit height, with no gap
 # wider than RUN_GAP x the height inside it (pieces of one digit apart are
@@ -63,6 +64,7 @@ RULE = 1.5
 CUT_FROM = 0.55
 CUT_WIDE = 1.15  # ... and than CUT_WIDE x the string's typical digit width
 CUT_APART = 0.18
+CUT_APART_W = 0.4  # ... and CUT_APART_W x the string's typical digit width
 CUT_MAX = 4.0
 RUN = 3
 RUN_W = 1.3
@@ -619,7 +621,7 @@ def _local_minima(profile: np.ndarray, lo: int, hi: int, reach: int) -> list[int
 
 
 def _over_segment(
-    blob: Blob, digit_h: float, pen: float, aspect: float, cut_from: float
+    blob: Blob, digit_h: float, digit_w: float, pen: float, aspect: float, cut_from: float
 ) -> list[tuple[Blob, float]]:
     """The blob cut at every plausible place: its pieces, left to right, each
     with the cost (nats) of the cut on its left (0 for the first).
@@ -634,7 +636,8 @@ def _over_segment(
         return [(blob, 0.0)]
     fat = cv2.dilate(blob.mask, np.ones((3, 3), np.uint8))
     profile = cv2.blur(fat.sum(axis=0).astype(np.float32)[None, :], (max(3, int(pen)) | 1, 1))[0]
-    edge = max(2, int(CUT_APART * digit_h))
+    apart = max(CUT_APART * digit_h, CUT_APART_W * digit_w)
+    edge = max(2, int(apart))
     reach = max(2, int(0.1 * digit_h))
     ideals = [float(x) for x in _local_minima(profile, edge, w - edge, reach)]
     n = int(round(w / max(PITCH * aspect * digit_h, 1.0)))
@@ -642,7 +645,7 @@ def _over_segment(
         if parts >= 2:
             ideals += [k * w / parts for k in range(1, parts)]
     # Places closer than half the cuts' spacing give the same path: one each.
-    near = 0.5 * CUT_APART * digit_h
+    near = 0.5 * apart
     places: list[float] = []
     for x in ideals:
         if all(abs(x - q) >= near for q in places):
@@ -662,7 +665,7 @@ def _over_segment(
             found.append((ink, centre, path, CUT_NATS * strokes + CUT_ALONG * along))
     kept: list[tuple[float, float, np.ndarray, float]] = []
     for cut in sorted(found, key=lambda c: c[0]):
-        if all(abs(cut[1] - c[1]) >= CUT_APART * digit_h for c in kept):
+        if all(abs(cut[1] - c[1]) >= apart for c in kept):
             kept.append(cut)
     kept.sort(key=lambda c: c[1])
     paths: list[np.ndarray] = []
@@ -715,7 +718,7 @@ def string_ink(
     prims: list[Blob] = []
     cut_costs: list[float] = []
     for blob in sorted(blobs, key=lambda b: b.x):
-        for part, cost in _over_segment(blob, digit_h, pen, aspect, cut_from):
+        for part, cost in _over_segment(blob, digit_h, digit_w, pen, aspect, cut_from):
             prims.append(part)
             cut_costs.append(cost)
     skip = [SKIP_NATS * min(1.0, p.h / max(digit_h, 1.0)) for p in prims]
