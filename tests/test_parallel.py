@@ -132,7 +132,7 @@ def test_a_page_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("fakes_in_main")
 def test_page_timeout_in_a_worker_fails_that_page(tmp_path: Path) -> None:
     files = pngs(tmp_path / "in", 3, trigger=1)
-    config = ScanConfig(page_timeout=1.0)
+    config = ScanConfig(page_timeout=5.0)  # generous: a loaded machine must not fail good pages
     out = tmp_path / "out.csv"
     workers = Workers(jobs=2, loader=MisbehavingModels("sleep"), model=fake_info)
     run_batch(files, config, "csv", out, workers=workers)
