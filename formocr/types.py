@@ -157,17 +157,23 @@ class FieldLayout:
 
 @dataclass(frozen=True)
 class Prediction:
-    """The classifier's answer for one crop."""
+    """The classifier's answer for one crop: the best digit, its probability
+    (under the softmax over every class the model has, "not a digit" too),
+    the three likeliest digits, and the probability that it is not a digit
+    at all (0.0 for a 10-class model)."""
 
     digit: int
     confidence: float
     top3: tuple[tuple[int, float], ...]
+    not_digit: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.digit <= 9:
             raise ValueError(f"digit out of range: {self.digit}")
         if not 0.0 <= self.confidence <= 1.0:
             raise ValueError(f"confidence out of [0,1]: {self.confidence}")
+        if not 0.0 <= self.not_digit <= 1.0:
+            raise ValueError(f"not_digit out of [0,1]: {self.not_digit}")
 
 
 FieldStatus = Literal["ok", "review", "empty"]

@@ -128,7 +128,7 @@ def test_model_shapes() -> None:
 @pytest.fixture(scope="module")
 def trained(fake_mnist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    cfg = TrainConfig(epochs=2, val_size=100, batch_size=50, workers=0, lr=0.05)
+    cfg = TrainConfig(epochs=2, split="random", val_size=100, batch_size=50, workers=0, lr=0.05)
     return train(cfg, out, fake_mnist)
 
 
@@ -221,8 +221,8 @@ def test_validation_split_does_not_depend_on_the_training_seed(fake_mnist: Path)
     """A fine-tune with another seed must not train on its parent's validation digits."""
     from training.train import prepare
 
-    a = prepare(TrainConfig(seed=1, val_size=100), fake_mnist)["evals"]["mnist_val"]
-    b = prepare(TrainConfig(seed=2, val_size=100), fake_mnist)["evals"]["mnist_val"]
+    a = prepare(TrainConfig(seed=1, split="random", val_size=100), fake_mnist)["evals"]["mnist_val"]
+    b = prepare(TrainConfig(seed=2, split="random", val_size=100), fake_mnist)["evals"]["mnist_val"]
     np.testing.assert_array_equal(a.images, b.images)
 
 
@@ -237,10 +237,169 @@ def test_synthetic_digits_join_the_training_set(fake_mnist: Path) -> None:
     for img in syn.images:
         assert img.dtype == np.uint8 and 20 <= img.shape[0] <= 64
         assert img[0, 0] == 255 and img.min() < 128  # paper corner, some ink
-    base = prepare(TrainConfig(val_size=100), fake_mnist)
-    more = prepare(TrainConfig(val_size=100, synthetic=40), fake_mnist)
+    base = prepare(TrainConfig(split="random", val_size=100), fake_mnist)
+    more = prepare(TrainConfig(split="random", val_size=100, synthetic=40), fake_mnist)
     assert len(more["train"][1]) == len(base["train"][1]) + 40
     assert more["data"]["synthetic"] == {"count": 40, "seed": 0}
     np.testing.assert_array_equal(
         base["evals"]["mnist_val"].images, more["evals"]["mnist_val"].images
     )
+
+
+# --- issue 8: writers, real pens, "not a digit" ---------------------------------
+
+
+def test_shape_edits_draw_where_the_habit_puts_them() -> None:
+    """A 7's crossbar lands across the middle of its ink; a 1's flag to the
+    left of its top; other digits come back unchanged."""
+    from training.augment import ink_box, shape_edit
+
+    rng = np.random.default_rng(4)
+    seven = np.full((80, 60), 255, np.uint8)
+    cv2.line(seven, (10, 10), (50, 10), 0, 4)
+    cv2.line(seven, (50, 10), (25, 70), 0, 4)
+    barred = shape_edit(seven, 7, rng)
+    added = (barred < 128) & ~(seven < 128)
+    ys, xs = np.nonzero(added)
+    assert len(ys) > 20 and 0.4 * 80 < ys.mean() < 0.75 * 80
+
+    one = np.full((80, 40), 255, np.uint8)
+    cv2.line(one, (25, 5), (25, 75), 0, 4)
+    flagged = shape_edit(one, 1, rng)
+    ys, xs = np.nonzero((flagged < 128) & ~(one < 128))
+    assert len(xs) > 10 and xs.mean() < 25 and ys.mean() < 40
+    assert ink_box(flagged)[0] < ink_box(one)[0]  # type: ignore[index]
+
+    np.testing.assert_array_equal(shape_edit(one, 5, rng), one)
+
+
+def test_restroke_changes_the_pen_not_the_digit() -> None:
+    """The skeleton redrawn 1-4 px wide at 28-px scale (a digit 20 px tall
+    there), the ink box about the same."""
+    from training.augment import ink_box, pen_width, restroke
+
+    img = np.full((60, 50), 255, np.uint8)
+    cv2.ellipse(img, (25, 30), (12, 20), 0, 0, 360, 0, 9)
+    box = ink_box(img)
+    assert box is not None
+    rng = np.random.default_rng(5)
+    widths = []
+    for _ in range(12):
+        out = restroke(img, rng)
+        widths.append(pen_width(out))
+        b = ink_box(out)
+        assert b is not None and all(abs(p - q) <= 6 for p, q in zip(b, box, strict=True))
+    per_px = (box[3] - box[1]) / 20  # image pixels per 28-px pixel
+    # The anti-aliased rim adds about one image pixel to the pen.
+    assert min(widths) >= 0.7 * per_px and max(widths) <= 4 * per_px + 2
+    assert max(widths) - min(widths) > per_px  # pens of several widths, not one
+
+
+def test_every_kind_of_negative_is_a_crop_with_ink_and_not_a_one() -> None:
+    from training.negatives import KINDS, looks_like_a_one, make_negative
+
+    rng = np.random.default_rng(6)
+    pool = np.stack([255 - _digit(d % 10, rng) for d in range(30)])
+    for kind in KINDS:
+        for _ in range(5):
+            crop, got = make_negative(pool, rng, kind)
+            assert crop.dtype == np.uint8 and crop.ndim == 2
+            assert int(np.percentile(crop, 95)) - int(crop.min()) >= 40, kind
+            assert normalize(crop).sum() > 0, kind
+            assert not looks_like_a_one(crop), kind
+
+
+def test_temperature_fit_recovers_a_known_temperature() -> None:
+    from training.export import fit_temperature
+
+    rng = np.random.default_rng(8)
+    z = rng.normal(0, 4, (4000, 11))
+    p = np.exp(z / 2.0)
+    p /= p.sum(1, keepdims=True)
+    labels = np.array([rng.choice(11, p=row) for row in p])
+    assert fit_temperature(z, labels) == pytest.approx(2.0, abs=0.15)
+
+
+def test_writer_split_keeps_validation_writers_out_of_training(
+    fake_mnist: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training uses training.splits: no digit of a validation writer is
+    trained on, and validation is reported per writer, worst first."""
+    from training import splits
+    from training.train import per_writer, prepare
+
+    writers = np.arange(600) // 20  # 30 writers of 20 digits
+    val = np.isin(writers, [3, 17, 25])
+    fake = splits.MnistSplit(
+        np.nonzero(~val)[0], np.nonzero(val)[0], writers, np.zeros(100, np.int64)
+    )
+    monkeypatch.setattr(splits, "mnist_split", lambda *a, **k: fake)
+    prep = prepare(TrainConfig(), fake_mnist)
+    images, _ = prep["train"]  # type: ignore[misc]
+    assert len(images) == 540 and sorted(set(prep["val_writers"])) == [3, 17, 25]
+    truth = np.array([1, 1, 2, 2])
+    rows = per_writer(truth, np.array([1, 0, 2, 2]), np.array([7, 7, 9, 9]))
+    assert [(r["writer"], r["accuracy"]) for r in rows] == [(7, 0.5), (9, 1.0)]
+
+
+@pytest.fixture(scope="module")
+def trained11(fake_mnist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run11")
+    cfg = TrainConfig(
+        epochs=1,
+        split="random",
+        val_size=100,
+        batch_size=50,
+        workers=0,
+        classes=11,
+        negative_pool=60,
+        augment=AugmentConfig.real_pens(),
+    )
+    return train(cfg, out, fake_mnist)
+
+
+def test_eleven_classes_through_export_and_runtime(trained11: Path, tmp_path: Path) -> None:
+    """An 11-class model: the card says so, ``log_probs`` has 11 columns,
+    a digit's confidence and ``not_digit`` split one softmax, and a blank
+    crop is "not a digit"."""
+    _, ckpt = load_checkpoint(trained11)
+    metrics = ckpt["metrics"]
+    assert {"val_not_digit_recall", "val_digits_called_not_digit"} <= set(metrics)  # type: ignore[operator]
+    path = tmp_path / "d11.onnx"
+    card = export([trained11], path, shift_below=0.9)
+    assert card["classes"] == 11 and card["not_digit_index"] == 10
+    assert card["output"]["shape"] == ["batch", 11]
+    clf = DigitClassifier(path)
+    rng = np.random.default_rng(9)
+    crops = [255 - _digit(d, rng) for d in range(10)] + [np.full((30, 20), 255, np.uint8)]
+    x = normalize_batch(crops)
+    lp = clf.log_probs(x)
+    assert lp.shape == (11, 11)
+    np.testing.assert_allclose(np.exp(lp).sum(1), 1.0, atol=1e-5)
+    probs = clf.probabilities(x)
+    assert probs.shape == (11, 10)
+    preds = clf.classify(crops)
+    for p, row, logp in zip(preds, probs, lp, strict=True):
+        assert p.confidence == pytest.approx(row.max(), abs=1e-6)
+        assert p.not_digit == pytest.approx(np.exp(logp[10]), abs=1e-6)
+        assert p.confidence + p.not_digit <= 1.0 + 1e-6
+    assert preds[-1].not_digit == 1.0 and preds[-1].confidence == 0.0
+
+
+def test_warm_start_rebuilds_an_exported_ensemble(trained: Path, tmp_path: Path) -> None:
+    """The members read back from an ONNX file (batch norm folded) compute
+    what onnxruntime computes; an added 11th class starts small."""
+    from training.model import members_from_onnx
+
+    path = tmp_path / "ens.onnx"
+    export([trained, trained], path)
+    x = (np.random.default_rng(10).random((8, 1, 28, 28)) < 0.2).astype(np.float32)
+    import onnxruntime as ort
+
+    ref = ort.InferenceSession(str(path)).run(None, {"input": x})[0]
+    members = members_from_onnx(str(path), classes=11)
+    assert len(members) == 2
+    with torch.no_grad():
+        got = torch.stack([m(torch.from_numpy(x)) for m in members]).mean(0).numpy()
+    np.testing.assert_allclose(got[:, :10], ref, atol=1e-4)
+    assert (got[:, 10] < got[:, :10].max(1)).all()

@@ -73,6 +73,22 @@ def check_parity(module: nn.Module, onnx_path: Path, x: np.ndarray, atol: float 
     return err
 
 
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature that minimises the negative log-likelihood of ``labels``
+    (a grid from 0.5 to 4 by 0.005: one parameter needs no optimiser)."""
+    grid = np.arange(0.5, 4.0, 0.005)
+    z = logits.astype(np.float64)
+    best, best_nll = 1.0, np.inf
+    for t in grid:
+        zt = z / t
+        zt = zt - zt.max(1, keepdims=True)
+        logp = zt - np.log(np.exp(zt).sum(1, keepdims=True))
+        nll = -float(logp[np.arange(len(labels)), labels].mean())
+        if nll < best_nll:
+            best, best_nll = float(t), nll
+    return round(best, 3)
+
+
 def _export(module: nn.Module, dummy: torch.Tensor, out: Path) -> None:
     torch.onnx.export(
         module,
@@ -98,6 +114,10 @@ def export(
 ) -> dict[str, Any]:
     """Write ``out`` (.onnx) and its card (.json); returns the card."""
     loaded = [load_checkpoint(p) for p in checkpoints]
+    classes = {int(c["model_config"].get("classes", 10)) for _, c in loaded}  # type: ignore[attr-defined]
+    if len(classes) != 1:
+        raise ValueError(f"members disagree on the number of classes: {sorted(classes)}")
+    n_classes = classes.pop()
     for _, ckpt in loaded:
         if ckpt["preprocess_version"] != PREPROCESS_VERSION:
             raise ValueError(
@@ -127,13 +147,16 @@ def export(
         "sha256": hashlib.sha256(blob).hexdigest(),
         "bytes": len(blob),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "architecture": "conv-autoencoder (Zeng, Meng, Guo) + FC 784-500-10",
+        "architecture": f"conv-autoencoder (Zeng, Meng, Guo) + FC 784-500-{n_classes}",
+        "classes": n_classes,
+        # Class 10 of an 11-class model: "not a digit" (training.negatives).
+        "not_digit_index": 10 if n_classes == 11 else None,
         "members": len(models),
         "test_time_shifts": len(ShiftAveraged.SHIFTS) if tta else 1,
         # The runtime re-reads digits under this confidence with the shifts.
         "shift_below": shift_below,
         "input": {"name": "input", "shape": ["batch", 1, 28, 28], "dtype": "float32"},
-        "output": {"name": "logits", "shape": ["batch", 10]},
+        "output": {"name": "logits", "shape": ["batch", n_classes]},
         "opset": OPSET,
         "preprocess_version": PREPROCESS_VERSION,
         "temperature": temperature,

@@ -75,3 +75,75 @@ class ConvAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_both(x)[0]
+
+
+def members_from_onnx(path: str, classes: int = 11, seed: int = 0) -> list[ConvAutoencoder]:
+    """The members of an exported ensemble, rebuilt as plain (BN-free) torch models.
+
+    The export folds each convolution's batch normalisation into it; only the
+    transposed convolutions keep a BatchNormalization node, folded here. A
+    member with more classes than the file gets the extra output rows
+    initialised small, so a warm start reads digits as the file did.
+    """
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(path).graph
+    init = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    for n in graph.node:  # the exporter aliases a tensor shared by members
+        if n.op_type == "Identity" and n.input[0] in init:
+            init[n.output[0]] = init[n.input[0]]
+    eps = {
+        n.input[1]: next(
+            (a.f for a in n.attribute if a.name == "epsilon"),
+            1e-5,
+        )
+        for n in graph.node
+        if n.op_type == "BatchNormalization"
+    }
+    # The nodes of each member in graph order (an ensemble names its nodes
+    # '/members.<i>/...', a single model does not). Weights are looked up by
+    # the nodes' inputs: the exporter shares identical tensors between members.
+    nodes: dict[str, dict[str, list[list[str]]]] = {}
+    for n in graph.node:
+        parts = n.name.split("/")
+        member = parts[1] if len(parts) > 1 and parts[1].startswith("members.") else ""
+        nodes.setdefault(member, {}).setdefault(n.op_type, []).append(list(n.input))
+    out = []
+    members = sorted(k for k, ops in nodes.items() if "Gemm" in ops)
+    for m_i, prefix in enumerate(members):
+        ops = nodes[prefix]
+        conv, deconv, gemm = ops["Conv"], ops["ConvTranspose"], ops["Gemm"]
+        # A model trained without batch normalisation has no BN nodes.
+        bn: list[list[str] | None] = list(ops.get("BatchNormalization", [None, None]))
+        hidden = init[gemm[0][1]].shape[0]
+        file_classes = init[gemm[1][1]].shape[0]
+        model = ConvAutoencoder(ModelConfig(classes=classes, batchnorm=False, hidden=hidden))
+        sd: dict[str, np.ndarray] = {}
+        for key, node in zip(
+            ("encoder.0.0", "encoder.2.0", "decoder.1.0", "decoder.3"), conv, strict=True
+        ):
+            sd[f"{key}.weight"], sd[f"{key}.bias"] = init[node[1]], init[node[2]]
+        sd["classifier.3.weight"], sd["classifier.3.bias"] = init[gemm[0][1]], init[gemm[0][2]]
+        for key, dnode, bnode in zip(("decoder.0", "decoder.2"), deconv, bn, strict=True):
+            w, b = init[dnode[1]], init[dnode[2]]
+            if bnode is None:
+                sd[f"{key}.0.weight"], sd[f"{key}.0.bias"] = w, b
+                continue
+            g, beta, mean, var = (init[i] for i in bnode[1:5])
+            s = g / np.sqrt(var + eps.get(bnode[1], 1e-5))
+            sd[f"{key}.0.weight"] = w * s[None, :, None, None]  # (in, out, k, k)
+            sd[f"{key}.0.bias"] = (b - mean) * s + beta
+        w6, b6 = init[gemm[1][1]], init[gemm[1][2]]
+        k = min(classes, file_classes)
+        rng = np.random.default_rng((seed, m_i))
+        w_new = rng.normal(0, 0.01, (classes, w6.shape[1])).astype(np.float32)
+        b_new = np.full(classes, float(b6.min()) - 1.0, np.float32)
+        w_new[:k], b_new[:k] = w6[:k], b6[:k]
+        sd["classifier.6.weight"], sd["classifier.6.bias"] = w_new, b_new
+        model.load_state_dict(
+            {k2: torch.from_numpy(np.array(v, np.float32)) for k2, v in sd.items()}
+        )
+        out.append(model.eval())
+    return out

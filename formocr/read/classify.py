@@ -65,11 +65,18 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 class DigitClassifier:
     """Classify dark-on-light digit crops of any size.
 
-    ``confidence`` is the calibrated softmax probability of the top class
-    (the card's temperature divides the logits). When the card sets
-    ``shift_below``, a digit whose confidence falls under it is read again
-    moved one pixel each way (``SHIFTS``) and its logits averaged: the
-    ensemble's second look, spent only where it is unsure.
+    A model has 10 classes (the digits) or 11: class ``not_digit_index``
+    (10) is "not a digit" (a piece of a digit, two digits together, a
+    separator, background, a stray stroke), for readers that cut strings by
+    recognition. The card says which (``classes``, ``not_digit_index``).
+
+    ``confidence`` is the calibrated softmax probability of the best digit
+    under the full softmax over all the model's classes (the card's
+    temperature divides the logits), so mass on "not a digit" lowers it.
+    When the card sets ``shift_below``, a crop whose top class (any class)
+    falls under it is read again moved one pixel each way (``SHIFTS``) and
+    its logits averaged: the ensemble's second look, spent only where it is
+    unsure.
     """
 
     def __init__(
@@ -111,6 +118,19 @@ class DigitClassifier:
             raise ModelError(f"{self.path}: expects input {inp.shape}, not (N, 1, {SIZE}, {SIZE})")
         self.name = str(self.card.get("name", self.path.stem))
         self.temperature = float(self.card.get("temperature", 1.0))
+        out_shape = self.session.get_outputs()[0].shape
+        card_classes = self.card.get("classes")
+        if card_classes is None and isinstance(out_shape[-1], int):
+            card_classes = out_shape[-1]
+        self.classes = int(card_classes or 10)
+        if self.classes not in (10, 11):
+            raise ModelError(f"{self.path}: {self.classes} classes; formocr reads 10 or 11")
+        if isinstance(out_shape[-1], int) and out_shape[-1] != self.classes:
+            raise ModelError(
+                f"{self.path}: the card says {self.classes} classes, the model gives {out_shape[-1]}"
+            )
+        nd = self.card.get("not_digit_index", 10 if self.classes == 11 else None)
+        self.not_digit_index: int | None = None if nd is None else int(nd)
         below = self.card.get("shift_below")
         self.shift_below = None if below is None else float(below)
         self.batch_size = batch_size
@@ -120,7 +140,7 @@ class DigitClassifier:
             self.session.run(None, {self.input_name: x[i : i + self.batch_size]})[0]
             for i in range(0, len(x), self.batch_size)
         ]
-        return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
+        return np.concatenate(out) if out else np.zeros((0, self.classes), np.float32)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Logits (before the temperature) for normalised input (N, 1, 28, 28)
@@ -137,24 +157,46 @@ class DigitClassifier:
             logits[unsure] = (logits[unsure] + more.sum(0)) / len(SHIFTS)
         return logits
 
-    def probabilities(self, x: np.ndarray) -> np.ndarray:
-        """Calibrated class probabilities; a crop with no ink gets a uniform row."""
+    def all_probabilities(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities over all the model's classes, (N, 10) or
+        (N, 11). A crop with no ink is "not a digit" where the model has that
+        class, else a uniform row."""
         probs = softmax(self.logits(x) / self.temperature)
         blank = x.reshape(len(x), -1).max(axis=1) <= 0 if len(x) else np.zeros(0, bool)
-        probs[blank] = 1.0 / probs.shape[1]
+        if self.not_digit_index is None:
+            probs[blank] = 1.0 / probs.shape[1]
+        else:
+            probs[blank] = 0.0
+            probs[blank, self.not_digit_index] = 1.0
         return probs
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated digit probabilities (N, 10): columns 0-9 of
+        ``all_probabilities``, so with an 11-class model a row sums to one
+        minus its "not a digit" probability."""
+        return self.all_probabilities(x)[:, :10]
+
+    def log_probs(self, x: np.ndarray) -> np.ndarray:
+        """Natural-log calibrated probabilities over all classes for normalised
+        input (N, 1, 28, 28): (N, 11) with column 10 "not a digit", or (N, 10)
+        for a 10-class model. Floored at 1e-12 so no entry is -inf."""
+        return np.log(np.maximum(self.all_probabilities(x), 1e-12))
 
     def classify(self, images: Sequence[np.ndarray]) -> list[Prediction]:
         """One prediction per crop (uint8, dark ink on light paper, any size)."""
         if len(images) == 0:
             return []
-        return predictions(self.probabilities(normalize_batch(list(images))))
+        return predictions(self.all_probabilities(normalize_batch(list(images))))
 
 
 def predictions(probs: np.ndarray) -> list[Prediction]:
-    order = np.argsort(-probs, axis=1)[:, :3]
+    """Predictions from (N, 10) or (N, 11) probabilities: the best digit, its
+    probability, the top three digits, and column 10 as ``not_digit``."""
+    digits = probs[:, :10]
+    order = np.argsort(-digits, axis=1)[:, :3]
     out = []
-    for p, o in zip(probs, order, strict=True):
-        top3 = tuple((int(d), float(p[d])) for d in o)
-        out.append(Prediction(digit=top3[0][0], confidence=min(1.0, top3[0][1]), top3=top3))
+    for p, o, row in zip(digits, order, probs, strict=True):
+        top3 = tuple((int(d), min(1.0, float(p[d]))) for d in o)
+        nd = min(1.0, float(row[10])) if len(row) > 10 else 0.0
+        out.append(Prediction(digit=top3[0][0], confidence=top3[0][1], top3=top3, not_digit=nd))
     return out
