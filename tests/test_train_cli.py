@@ -1,0 +1,150 @@
+"""formocr-train's CLI end to end, in-process: train, export, evaluate.
+
+Runs on a small generated MNIST look-alike (no download, no ../shared). The
+split by writer is kept, with writer ids made up for the generated digits
+(the real ids only fit the real 60,000). One short epoch: the test checks
+the commands and what they write, not the accuracy.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+torch = pytest.importorskip("torch")
+
+from formocr.read.classify import DigitClassifier  # noqa: E402
+from training import splits  # noqa: E402
+from training.cli import app  # noqa: E402
+from training.data import load_folder, load_mnist  # noqa: E402
+from training.evaluate import evaluate  # noqa: E402
+
+WRITER = 20  # generated digits per made-up writer
+
+
+def _digit(d: int, rng: np.random.Generator) -> np.ndarray:
+    """MNIST-like (white on black, 28x28) digit drawn with a Hershey font."""
+    img = np.zeros((28, 28), np.uint8)
+    font = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX][int(rng.integers(2))]
+    cv2.putText(img, str(d), (7 + int(rng.integers(-2, 3)), 22), font, 0.8, 255, 2, cv2.LINE_AA)
+    return img
+
+
+def _write_idx(path: Path, arr: np.ndarray) -> None:
+    header = bytes([0, 0, 8, arr.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in arr.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + arr.astype(np.uint8).tobytes())
+
+
+@pytest.fixture(scope="module")
+def fake_mnist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("mnist")
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 400), ("t10k", 100)):
+        labels = np.arange(n) % 10
+        _write_idx(d / f"{prefix}-images-idx3-ubyte.gz", np.stack([_digit(y, rng) for y in labels]))
+        _write_idx(d / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    return d
+
+
+@pytest.fixture
+def small_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writers for the generated digits: 20 each; every tenth writer validates.
+
+    The real writer ids (../shared) fit only the real MNIST, so both the
+    split and the ids are made up here."""
+
+    def split(directory: Path | None = None, share: float = splits.VAL_SHARE) -> splits.MnistSplit:
+        writers = np.arange(400) // WRITER
+        val = writers % 10 == 0
+        test_writers = 1000 + np.arange(100) // WRITER
+        return splits.MnistSplit(np.nonzero(~val)[0], np.nonzero(val)[0], writers, test_writers)
+
+    def writer_ids(directory: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+        return np.arange(400) // WRITER, 1000 + np.arange(100) // WRITER
+
+    monkeypatch.setattr(splits, "mnist_split", split)
+    monkeypatch.setattr(splits, "load_writer_ids", writer_ids)
+
+
+@pytest.fixture(scope="module")
+def digit_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Labelled crops as DIR/<digit>/*.png, dark ink on light paper."""
+    root = tmp_path_factory.mktemp("mine")
+    rng = np.random.default_rng(7)
+    for d in range(10):
+        (root / str(d)).mkdir()
+        for k in range(3):
+            cv2.imwrite(str(root / str(d) / f"{k}.png"), 255 - _digit(d, rng))
+    return root
+
+
+runner = CliRunner()
+
+
+def test_help_names_every_command() -> None:
+    r = runner.invoke(app, ["--help"])
+    assert r.exit_code == 0, r.output
+    for command in ("download", "train", "export", "evaluate"):
+        assert command in r.stdout
+    for command in ("train", "export", "evaluate"):
+        r = runner.invoke(app, [command, "--help"])
+        assert r.exit_code == 0 and "Usage" in r.stdout, (command, r.output)
+
+
+def test_train_export_evaluate(
+    fake_mnist: Path, digit_folder: Path, small_split: None, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    args = ["train", "-o", str(run), "--mnist-dir", str(fake_mnist), "--epochs", "1"]
+    args += ["--batch-size", "40", "--threads", "1", "--workers", "0"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    ckpt = Path(r.stdout.strip().splitlines()[-1])
+    assert ckpt.is_file() and ckpt.parent == run
+    saved = torch.load(ckpt, map_location="cpu", weights_only=False)
+    assert saved["train_config"]["epochs"] == 1
+    assert saved["data"]["split"] == "writers"
+    assert "mnist_val" in saved["metrics"]
+
+    onnx = tmp_path / "digits.onnx"
+    r = runner.invoke(app, ["export", str(ckpt), "-o", str(onnx), "--mnist-dir", str(fake_mnist)])
+    assert r.exit_code == 0, r.output
+    shown = json.loads(r.stdout)
+    card = json.loads(onnx.with_suffix(".json").read_text())
+    assert shown["sha256"] == card["sha256"] == hashlib.sha256(onnx.read_bytes()).hexdigest()
+    assert card["parity_max_abs_err"] <= 1e-4  # torch against onnxruntime, checked at export
+    clf = DigitClassifier(onnx)  # the runtime accepts the model and its card
+    # The card's test figure is what the runtime reads on the test set.
+    test_report, _ = evaluate(clf, load_mnist("test", fake_mnist))
+    assert card["metrics"]["mnist_test_accuracy"] == pytest.approx(test_report.accuracy)
+
+    r = runner.invoke(
+        app, ["evaluate", "--model", str(onnx), "--folder", str(digit_folder), "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    (rep,) = json.loads(r.stdout)
+    want, _ = evaluate(clf, load_folder(digit_folder))
+    assert rep == want.to_dict()
+    assert rep["n"] == 30 and sum(map(sum, rep["confusion"])) == 30
+
+    r = runner.invoke(app, ["evaluate", "--model", str(onnx), "--folder", str(digit_folder)])
+    assert r.exit_code == 0 and f"{digit_folder.name}: 30 digits, accuracy" in r.stdout
+
+
+def test_errors_name_what_is_missing(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = runner.invoke(app, ["evaluate", "--folder", str(empty)])
+    assert r.exit_code == 1
+    assert "formocr-train:" in r.stderr and "no images found" in r.stderr
+    r = runner.invoke(app, ["train", "-o", str(tmp_path / "r"), "--mnist-dir", str(empty)])
+    assert r.exit_code == 1 and "formocr-train:" in r.stderr
+    assert not (tmp_path / "r" / "last.pt").exists()
