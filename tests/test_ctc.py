@@ -317,3 +317,50 @@ def test_shipped_model_reads_cluttered_stroke_strings() -> None:
     rng = np.random.default_rng(90210)
     pairs = [make_string(rng, SYNTHETIC) for _ in range(200)]
     assert _exact(reader, [c for c, _ in pairs], [t for _, t in pairs]) >= SHIPPED_CLUTTERED_BAR
+
+
+# --- formocr-train train-ctc / export-ctc ---------------------------------------------
+
+
+def _mnist_dir() -> Path | None:
+    import os
+
+    for d in (os.environ.get("FORMOCR_MNIST"), Path(__file__).parents[2] / "shared/data/mnist"):
+        if d and (Path(d) / "train-images-idx3-ubyte.gz").is_file():
+            return Path(d)
+    return None
+
+
+def test_train_ctc_without_mnist_fails_with_a_message(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    res = CliRunner().invoke(
+        app, ["train-ctc", "--out", str(tmp_path / "run"), "--mnist-dir", str(tmp_path)]
+    )
+    assert res.exit_code == 1
+    assert "MNIST" in res.output or "mnist" in res.output
+
+
+@pytest.mark.mnist
+@pytest.mark.skipif(_mnist_dir() is None, reason="MNIST not found (../shared/data/mnist)")
+def test_train_ctc_and_export_ctc_cli(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    runner = CliRunner()
+    args = ["train-ctc", "--out", str(tmp_path / "run"), "--mnist-dir", str(_mnist_dir())]
+    args += ["--epochs", "1", "--samples", "32", "--val-size", "8", "--workers", "0"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    best = tmp_path / "run" / "best.pt"
+    assert best.is_file() and (tmp_path / "run" / "history.json").is_file()
+    onnx = tmp_path / "strings.onnx"
+    res = runner.invoke(app, ["export-ctc", str(best), "-o", str(onnx), "--headline", "20"])
+    assert res.exit_code == 0, res.output
+    card = json.loads(onnx.with_suffix(".json").read_text())
+    assert card["metrics"]["mnist_test_writers_strings"] == 20
+    assert card["data"]["train_writers"] > card["data"]["val_writers"] > 0
+    assert len(StringReader(onnx).read([_written("58")])) == 1
