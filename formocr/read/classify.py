@@ -7,42 +7,24 @@ instead of reading digits wrongly.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from formocr.errors import ModelError
 from formocr.read.normalize import PREPROCESS_VERSION, SIZE, normalize_batch
+
+# card_path and load_card live in onnx_model; imported here as before.
+from formocr.read.onnx_model import card_path as card_path
+from formocr.read.onnx_model import load_card as load_card
+from formocr.read.onnx_model import load_onnx
 from formocr.types import Prediction
 
 
 def default_model_path() -> Path:
     return Path(str(resources.files("formocr") / "models" / "digits.onnx"))
-
-
-def card_path(model: Path) -> Path:
-    return model.with_suffix(".json")
-
-
-def load_card(model: Path) -> dict[str, Any]:
-    path = card_path(model)
-    try:
-        card = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ModelError(
-            f"{model}: no model card at {path}; export models with 'formocr-train export', "
-            "which writes the card beside the ONNX file"
-        ) from None
-    except (OSError, json.JSONDecodeError) as e:
-        raise ModelError(f"{path}: unreadable model card ({e})") from e
-    if not isinstance(card, dict):
-        raise ModelError(f"{path}: the model card is not a JSON object")
-    return card
 
 
 # Test-time shifts: the input moved one pixel each way, padded with paper.
@@ -82,36 +64,10 @@ class DigitClassifier:
     def __init__(
         self, model: Path | str | None = None, batch_size: int = 512, threads: int = 0
     ) -> None:
-        import onnxruntime as ort
-
         self.path = Path(model) if model else default_model_path()
-        self.card = load_card(self.path)
-        try:
-            blob = self.path.read_bytes()
-        except OSError as e:
-            raise ModelError(f"{self.path}: cannot read the model ({e})") from e
-        self.sha256 = hashlib.sha256(blob).hexdigest()
-        if self.card.get("sha256") != self.sha256:
-            raise ModelError(
-                f"{self.path}: sha256 {self.sha256[:12]}… does not match its card "
-                f"({str(self.card.get('sha256'))[:12]}…); the file is corrupt or was replaced"
-            )
-        if str(self.card.get("preprocess_version")) != PREPROCESS_VERSION:
-            raise ModelError(
-                f"{self.path}: trained with preprocessing version "
-                f"{self.card.get('preprocess_version')}, this formocr uses {PREPROCESS_VERSION}; "
-                "retrain or install the matching formocr"
-            )
-        opts = ort.SessionOptions()
-        # No memory arena: it grows to the largest batch seen and keeps it
-        # (peak RSS over 80 dense pages 283 -> 255 MB; same output and CPU).
-        opts.enable_cpu_mem_arena = False
-        if threads:
-            opts.intra_op_num_threads = threads
-        try:
-            self.session = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"{self.path}: onnxruntime cannot load the model ({e})") from e
+        self.card, self.sha256, self.session = load_onnx(
+            self.path, "preprocess_version", PREPROCESS_VERSION, "preprocessing", threads
+        )
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         if list(inp.shape[1:]) != [1, SIZE, SIZE]:

@@ -23,12 +23,10 @@ collapsed, blanks dropped. The confidences are:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -39,6 +37,7 @@ from formocr.read.normalize import (
     LineGeometry,
     normalize_line_geometry,
 )
+from formocr.read.onnx_model import load_onnx
 
 MODEL_FILE = "strings.onnx"
 
@@ -130,48 +129,24 @@ class StringReader:
     """
 
     def __init__(self, model: Path | str | None = None, threads: int = 0, batch: int = 64) -> None:
-        import onnxruntime as ort
-
-        from formocr.read.classify import load_card
-
         self.path = Path(model) if model else default_model_path()
         if not self.path.is_file():
             raise ModelError(
                 f"{self.path}: string model not found; export one with "
                 "'formocr-train export-ctc CHECKPOINT -o PATH'"
             )
-        self.card: dict[str, Any] = load_card(self.path)
-        try:
-            blob = self.path.read_bytes()
-        except OSError as e:
-            raise ModelError(f"{self.path}: cannot read the model ({e})") from e
-        self.sha256 = hashlib.sha256(blob).hexdigest()
-        if self.card.get("sha256") != self.sha256:
-            raise ModelError(
-                f"{self.path}: sha256 {self.sha256[:12]}… does not match its card "
-                f"({str(self.card.get('sha256'))[:12]}…); the file is corrupt or was replaced"
-            )
-        version = str(self.card.get("line_preprocess_version"))
-        if version != LINE_PREPROCESS_VERSION:
-            raise ModelError(
-                f"{self.path}: trained with line preprocessing version {version}, this formocr "
-                f"uses {LINE_PREPROCESS_VERSION}; retrain or install the matching formocr"
-            )
+        self.card, self.sha256, self.session = load_onnx(
+            self.path,
+            "line_preprocess_version",
+            LINE_PREPROCESS_VERSION,
+            "line preprocessing",
+            threads,
+        )
         self.alphabet = str(self.card.get("alphabet", ""))
         if not self.alphabet or not self.alphabet.isdigit():
             raise ModelError(f"{self.path}: the card's alphabet {self.alphabet!r} is not digits")
         self.blank = int(self.card.get("blank", len(self.alphabet)))
         self.stride = int(self.card.get("stride", 4))
-        opts = ort.SessionOptions()
-        # No memory arena: it grows to the largest batch seen and keeps it
-        # (peak RSS over 80 dense pages 283 -> 255 MB; same output and CPU).
-        opts.enable_cpu_mem_arena = False
-        if threads:
-            opts.intra_op_num_threads = threads
-        try:
-            self.session = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"{self.path}: onnxruntime cannot load the model ({e})") from e
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         if len(inp.shape) != 4 or inp.shape[1:3] != [1, LINE_HEIGHT]:
