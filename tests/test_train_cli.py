@@ -8,7 +8,6 @@ the commands and what they write, not the accuracy.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 from pathlib import Path
@@ -20,6 +19,8 @@ from typer.testing import CliRunner
 
 torch = pytest.importorskip("torch")
 
+from mnist_fakes import hershey_digit, write_fake_mnist  # noqa: E402
+
 from formocr.read.classify import DigitClassifier  # noqa: E402
 from training import splits  # noqa: E402
 from training.cli import app  # noqa: E402
@@ -29,29 +30,9 @@ from training.evaluate import evaluate  # noqa: E402
 WRITER = 20  # generated digits per made-up writer
 
 
-def _digit(d: int, rng: np.random.Generator) -> np.ndarray:
-    """MNIST-like (white on black, 28x28) digit drawn with a Hershey font."""
-    img = np.zeros((28, 28), np.uint8)
-    font = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX][int(rng.integers(2))]
-    cv2.putText(img, str(d), (7 + int(rng.integers(-2, 3)), 22), font, 0.8, 255, 2, cv2.LINE_AA)
-    return img
-
-
-def _write_idx(path: Path, arr: np.ndarray) -> None:
-    header = bytes([0, 0, 8, arr.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in arr.shape)
-    with gzip.open(path, "wb") as f:
-        f.write(header + arr.astype(np.uint8).tobytes())
-
-
 @pytest.fixture(scope="module")
 def fake_mnist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("mnist")
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 400), ("t10k", 100)):
-        labels = np.arange(n) % 10
-        _write_idx(d / f"{prefix}-images-idx3-ubyte.gz", np.stack([_digit(y, rng) for y in labels]))
-        _write_idx(d / f"{prefix}-labels-idx1-ubyte.gz", labels)
-    return d
+    return write_fake_mnist(tmp_path_factory.mktemp("mnist"), train=400)
 
 
 @pytest.fixture
@@ -82,7 +63,7 @@ def digit_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for d in range(10):
         (root / str(d)).mkdir()
         for k in range(3):
-            cv2.imwrite(str(root / str(d) / f"{k}.png"), 255 - _digit(d, rng))
+            cv2.imwrite(str(root / str(d) / f"{k}.png"), 255 - hershey_digit(d, rng))
     return root
 
 

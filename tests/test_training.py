@@ -5,7 +5,6 @@ Runs on generated digits (no MNIST needed); skipped where torch is absent.
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
@@ -14,6 +13,8 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+
+from mnist_fakes import hershey_digit, write_fake_mnist  # noqa: E402
 
 from formocr.errors import ModelError  # noqa: E402
 from formocr.read.classify import DigitClassifier  # noqa: E402
@@ -33,29 +34,9 @@ from training.model import ConvAutoencoder  # noqa: E402
 from training.train import TrainConfig, load_checkpoint, train  # noqa: E402
 
 
-def _digit(d: int, rng: np.random.Generator) -> np.ndarray:
-    """MNIST-like (white on black, 28x28) digit drawn with a Hershey font."""
-    img = np.zeros((28, 28), np.uint8)
-    font = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX][int(rng.integers(2))]
-    cv2.putText(img, str(d), (7 + int(rng.integers(-2, 3)), 22), font, 0.8, 255, 2, cv2.LINE_AA)
-    return img
-
-
-def _write_idx(path: Path, arr: np.ndarray) -> None:
-    header = bytes([0, 0, 8, arr.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in arr.shape)
-    with gzip.open(path, "wb") as f:
-        f.write(header + arr.astype(np.uint8).tobytes())
-
-
 @pytest.fixture(scope="module")
 def fake_mnist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("mnist")
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 600), ("t10k", 100)):
-        labels = np.arange(n) % 10
-        _write_idx(d / f"{prefix}-images-idx3-ubyte.gz", np.stack([_digit(y, rng) for y in labels]))
-        _write_idx(d / f"{prefix}-labels-idx1-ubyte.gz", labels)
-    return d
+    return write_fake_mnist(tmp_path_factory.mktemp("mnist"), train=600)
 
 
 def test_mnist_loader_inverts_to_dark_on_light(fake_mnist: Path) -> None:
@@ -91,7 +72,7 @@ def test_folder_loader(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     for d in (3, 8):
         (tmp_path / str(d)).mkdir()
-        cv2.imwrite(str(tmp_path / str(d) / "a.png"), 255 - _digit(d, rng))
+        cv2.imwrite(str(tmp_path / str(d) / "a.png"), 255 - hershey_digit(d, rng))
     ds = load_folder(tmp_path)
     assert sorted(ds.labels.tolist()) == [3, 8]
 
@@ -99,13 +80,13 @@ def test_folder_loader(tmp_path: Path) -> None:
 def test_training_and_runtime_share_one_preprocessing() -> None:
     """The clean training path is formocr.read.normalize itself, bit for bit."""
     assert augment_mod.normalize is normalize
-    img = 255 - _digit(5, np.random.default_rng(2))
+    img = 255 - hershey_digit(5, np.random.default_rng(2))
     np.testing.assert_array_equal(make_input(img, None, AugmentConfig()), normalize(img))
 
 
 def test_augment_keeps_a_uint8_crop_with_ink() -> None:
     rng = np.random.default_rng(3)
-    img = 255 - _digit(2, rng)
+    img = 255 - hershey_digit(2, rng)
     for _ in range(20):
         out = augment(img, rng, AugmentConfig())
         assert out.dtype == np.uint8 and out.ndim == 2
@@ -299,7 +280,7 @@ def test_every_kind_of_negative_is_a_crop_with_ink_and_not_a_one() -> None:
     from training.negatives import KINDS, looks_like_a_one, make_negative
 
     rng = np.random.default_rng(6)
-    pool = np.stack([255 - _digit(d % 10, rng) for d in range(30)])
+    pool = np.stack([255 - hershey_digit(d % 10, rng) for d in range(30)])
     for kind in KINDS:
         for _ in range(5):
             crop, got = make_negative(pool, rng, kind)
@@ -371,7 +352,7 @@ def test_eleven_classes_through_export_and_runtime(trained11: Path, tmp_path: Pa
     assert card["output"]["shape"] == ["batch", 11]
     clf = DigitClassifier(path)
     rng = np.random.default_rng(9)
-    crops = [255 - _digit(d, rng) for d in range(10)] + [np.full((30, 20), 255, np.uint8)]
+    crops = [255 - hershey_digit(d, rng) for d in range(10)] + [np.full((30, 20), 255, np.uint8)]
     x = normalize_batch(crops)
     lp = clf.log_probs(x)
     assert lp.shape == (11, 11)
