@@ -25,6 +25,14 @@ MnistDir = Annotated[
         file_okay=False,
     ),
 ]
+WritersDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="Folder of mnist_writer_ids.npz (default: $FORMOCR_MNIST_WRITERS, "
+        "../shared/data/mnist_writers).",
+        file_okay=False,
+    ),
+]
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -115,14 +123,7 @@ def train(
     epoch_size: Annotated[
         int, typer.Option(help="Samples per epoch, drawn at random (0: the whole set).")
     ] = 0,
-    writers_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Folder of mnist_writer_ids.npz (default: $FORMOCR_MNIST_WRITERS, "
-            "../shared/data/mnist_writers).",
-            file_okay=False,
-        ),
-    ] = None,
+    writers_dir: WritersDir = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Train one conv-autoencoder; writes OUT/last.pt and OUT/history.json.
@@ -285,13 +286,7 @@ def train_ctc(
         "runs/ctc"
     ),
     mnist_dir: MnistDir = None,
-    writers_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Folder with mnist_writer_ids.npz (default: ../shared/data/mnist_writers).",
-            file_okay=False,
-        ),
-    ] = None,
+    writers_dir: WritersDir = None,
     optdigits: Annotated[
         Path | None,
         typer.Option(help="optdigits-orig.tra: its first 2/3 joins the writers.", dir_okay=False),
