@@ -9,8 +9,11 @@ assertion depends on timing.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -271,3 +274,49 @@ def test_watch_with_jobs_writes_what_watch_without_writes(tmp_path: Path) -> Non
     parallel = run("parallel", Workers(jobs=2, loader=fake_models, model=fake_info))
     assert parallel == serial
     assert [len(d["pages"]) for d in serial] == [3, 1, 0]  # type: ignore[arg-type]
+
+
+def _orphan_grandchild(pid_file: str) -> None:
+    """A pool worker's start, under a parent that is about to be killed."""
+    import multiprocessing as mp
+
+    from formocr.parallel.tasks import die_with_parent
+
+    def worker() -> None:
+        die_with_parent()
+        Path(pid_file).write_text(str(os.getpid()))
+        signal.pause()
+
+    ctx = mp.get_context("fork")
+    ctx.Process(target=worker).start()
+    signal.pause()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_pool_worker_ends_when_its_batch_is_killed(tmp_path: Path) -> None:
+    """kill -9 of the batch leaves no worker behind (they held the models)."""
+    import multiprocessing as mp
+
+    pid_file = tmp_path / "worker.pid"
+    parent = mp.get_context("fork").Process(target=_orphan_grandchild, args=(str(pid_file),))
+    parent.start()
+    for _ in range(600):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.05)
+    worker = int(pid_file.read_text())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.join()
+    for _ in range(600):  # waits for the kernel's signal; asserts no duration
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        # A zombie is gone for our purpose: it holds no memory.
+        stat = Path(f"/proc/{worker}/stat")
+        if stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        pytest.fail("the worker outlived its killed parent")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -122,9 +123,31 @@ def install(loader: Loader, config: ScanConfig) -> Models:
     return models
 
 
+def die_with_parent() -> None:
+    """Ask Linux to end this process when its parent dies (PR_SET_PDEATHSIG).
+
+    A batch killed with ``kill -9`` cannot stop its pool; without this its
+    workers, models loaded, would live on under init. Elsewhere a no-op.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took
+        os._exit(0)
+
+
 def init_pool_worker(loader: Loader, config: ScanConfig) -> None:
-    """The local pool's initializer: Ctrl-C is the parent's to handle; load the models."""
+    """The local pool's initializer: Ctrl-C is the parent's to handle, the
+    parent's death ends the worker; load the models."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     quiet_worker_logging()
     install(loader, config)
 
