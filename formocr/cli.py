@@ -95,6 +95,76 @@ def _root(
     """Read handwritten digits in the printed boxes of scanned forms and cheques."""
 
 
+# Options that scan and watch share.
+DpiOption = Annotated[
+    int, typer.Option(min=36, max=2400, help="Resolution to render PDF pages at.")
+]
+MinConfidenceOption = Annotated[
+    float,
+    typer.Option(
+        min=0.0, max=1.0, help="Fields whose least certain digit is below this: 'review'."
+    ),
+]
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        resolve_path=True,
+        help="ONNX digit model (its .json card beside it); default the shipped one.",
+        show_default=False,
+    ),
+]
+VerboseOption = Annotated[
+    bool, typer.Option("-v", "--verbose", help="Debug logging, tracebacks on errors.")
+]
+TemplateOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--template",
+        "-t",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="Form template (TOML): read its fields by name. Repeat it to match each "
+        "page to the best fitting of several.",
+        show_default=False,
+    ),
+]
+DropoutOption = Annotated[
+    Dropout,
+    typer.Option(
+        case_sensitive=False,
+        help="Colour scans of forms printed in red, green or light blue: read each page "
+        "by its printing's colour (auto: found per page; a PDF is rendered in colour "
+        "only if its first page shows one), so pale boxes are found and the ink stays "
+        "dark; none: plain greyscale.",
+    ),
+]
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        envvar="FORMOCR_JOBS",
+        help="Worker processes reading pages in parallel (default: the usable CPUs); "
+        "1 reads in this process. The output is the same.",
+        show_default=False,
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="FORMOCR_SCHEDULER",
+        help="Read the pages on a Dask cluster (tcp://HOST:8786; needs formocr[dask]). "
+        "Workers open the inputs at the same absolute paths: shared storage.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 def scan(
     paths: Annotated[
@@ -126,53 +196,15 @@ def scan(
             show_default=False,
         ),
     ] = None,
-    dpi: Annotated[
-        int, typer.Option(min=36, max=2400, help="Resolution to render PDF pages at.")
-    ] = DEFAULT_DPI,
-    min_confidence: Annotated[
-        float,
-        typer.Option(
-            min=0.0, max=1.0, help="Fields whose least certain digit is below this: 'review'."
-        ),
-    ] = DEFAULT_MIN_CONFIDENCE,
-    model: Annotated[
-        Path | None,
-        typer.Option(
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            resolve_path=True,
-            help="ONNX digit model (its .json card beside it); default the shipped one.",
-            show_default=False,
-        ),
-    ] = None,
+    dpi: DpiOption = DEFAULT_DPI,
+    min_confidence: MinConfidenceOption = DEFAULT_MIN_CONFIDENCE,
+    model: ModelOption = None,
     max_pages: Annotated[
         int | None,
         typer.Option(min=1, help="Fail documents with more pages than this.", show_default=False),
     ] = None,
-    template: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--template",
-            "-t",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="Form template (TOML): read its fields by name. Repeat it to match each "
-            "page to the best fitting of several.",
-            show_default=False,
-        ),
-    ] = None,
-    dropout: Annotated[
-        Dropout,
-        typer.Option(
-            case_sensitive=False,
-            help="Colour scans of forms printed in red, green or light blue: read each page "
-            "by its printing's colour (auto: found per page; a PDF is rendered in colour "
-            "only if its first page shows one), so pale boxes are found and the ink stays "
-            "dark; none: plain greyscale.",
-        ),
-    ] = Dropout.auto,
+    template: TemplateOption = None,
+    dropout: DropoutOption = Dropout.auto,
     page_timeout: Annotated[
         float,
         typer.Option(
@@ -213,30 +245,9 @@ def scan(
             show_default=False,
         ),
     ] = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            envvar="FORMOCR_JOBS",
-            help="Worker processes reading pages in parallel (default: the usable CPUs); "
-            "1 reads in this process. The output is the same.",
-            show_default=False,
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            envvar="FORMOCR_SCHEDULER",
-            help="Read the pages on a Dask cluster (tcp://HOST:8786; needs formocr[dask]). "
-            "Workers open the inputs at the same absolute paths: shared storage.",
-            show_default=False,
-        ),
-    ] = None,
-    verbose: Annotated[
-        bool, typer.Option("-v", "--verbose", help="Debug logging, tracebacks on errors.")
-    ] = False,
+    jobs: JobsOption = None,
+    scheduler: SchedulerOption = None,
+    verbose: VerboseOption = False,
     quiet: Annotated[
         bool,
         typer.Option(
@@ -381,61 +392,14 @@ def watch_cmd(
     once: Annotated[
         bool, typer.Option("--once", help="Read what is in the folder, then exit.")
     ] = False,
-    dpi: Annotated[
-        int, typer.Option(min=36, max=2400, help="Resolution to render PDF pages at.")
-    ] = DEFAULT_DPI,
-    min_confidence: Annotated[
-        float,
-        typer.Option(
-            min=0.0, max=1.0, help="Fields whose least certain digit is below this: 'review'."
-        ),
-    ] = DEFAULT_MIN_CONFIDENCE,
-    model: Annotated[
-        Path | None,
-        typer.Option(
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            resolve_path=True,
-            help="ONNX digit model (its .json card beside it); default the shipped one.",
-            show_default=False,
-        ),
-    ] = None,
-    template: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--template",
-            "-t",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="Form template (TOML), as for scan.",
-            show_default=False,
-        ),
-    ] = None,
-    dropout: Annotated[
-        Dropout, typer.Option(case_sensitive=False, help="As for scan.")
-    ] = Dropout.auto,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            envvar="FORMOCR_JOBS",
-            help="Worker processes reading each document's pages (default: the usable CPUs).",
-            show_default=False,
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            envvar="FORMOCR_SCHEDULER", help="As for scan: a Dask cluster.", show_default=False
-        ),
-    ] = None,
-    verbose: Annotated[
-        bool, typer.Option("-v", "--verbose", help="Debug logging, tracebacks on errors.")
-    ] = False,
+    dpi: DpiOption = DEFAULT_DPI,
+    min_confidence: MinConfidenceOption = DEFAULT_MIN_CONFIDENCE,
+    model: ModelOption = None,
+    template: TemplateOption = None,
+    dropout: DropoutOption = Dropout.auto,
+    jobs: JobsOption = None,
+    scheduler: SchedulerOption = None,
+    verbose: VerboseOption = False,
     quiet: Annotated[
         bool,
         typer.Option("-q", "--quiet", help="Only errors, one line per failed document or page."),
