@@ -35,6 +35,7 @@ from formocr.read.lattice import Lattice, LatticeReading
 from formocr.templates.template import TemplateField
 from formocr.types import (
     Alternative,
+    BBox,
     DigitResult,
     DocumentResult,
     FieldLayout,
@@ -462,21 +463,17 @@ def _string(
     none = ("ink in the box, but no digit read",) if f.ink.primitives and not digits else ()
     if ctc is None or reader is None or f.ink.line is None:
         return _Read(digits, reasons=none, marks=marks)
-    line = f.ink.line
     # The reading's confidence is p(text | image) (formocr.read.ctc).
     own = Reading("ctc", ctc.text, float(ctc.confidence), math.log(max(ctc.confidence, 1e-300)))
     if mode == "ctc":
         result = combine(own, None, power)
-        spread = tuple(
-            DigitResult(ch, result.confidence, f.bbox, ((ch, result.confidence),))
-            for ch in result.value
-        )
+        spread = _unplaced(result.value, result.confidence, f.bbox)
         return _Read(spread, confidence=result.confidence, marks=_place_marks(f.marks, ()))
     if ctc.text == best.text:
         result = combine(Reading("lattice", best.text, best.confidence), own, power)
     else:
         lat = Reading("lattice", best.text, best.confidence, best.score, lattice.score(ctc.text))
-        own = replace(own, other=reader.log_likelihood(line, best.text))
+        own = replace(own, other=reader.rescore(ctc, best.text))
         result = combine(lat, own, power)
     if result.value != best.text:
         # The string reader's text won: the lattice's best path spelling it
@@ -487,10 +484,7 @@ def _string(
                 DigitResult(d.value, d.confidence, d.bbox or f.bbox, d.top3) for d in spelt.digits
             )
         else:
-            digits = tuple(
-                DigitResult(ch, result.confidence, f.bbox, ((ch, result.confidence),))
-                for ch in result.value
-            )
+            digits = _unplaced(result.value, result.confidence, f.bbox)
         marks = _place_marks(f.marks, digits)
     reasons = (result.reason,) if result.reason else ()
     return _Read(
@@ -500,6 +494,11 @@ def _string(
         alternatives=result.alternatives,
         marks=marks,
     )
+
+
+def _unplaced(text: str, confidence: float, box: BBox) -> tuple[DigitResult, ...]:
+    """Digits the string reader read but no cut places: each the whole box's."""
+    return tuple(DigitResult(ch, confidence, box, ((ch, confidence),)) for ch in text)
 
 
 def _place_marks(marks: tuple[Mark, ...], digits: Sequence[DigitResult]) -> tuple[Mark, ...]:

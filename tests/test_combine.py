@@ -98,7 +98,7 @@ class FakeReader:
         self.calls += 1
         return [FakeReading(self.text, self.confidence) for _ in images]
 
-    def log_likelihood(self, image: np.ndarray, text: str) -> float:
+    def rescore(self, reading: FakeReading, text: str) -> float:
         return self.scores.get(text, -50.0)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -64,7 +64,8 @@ class StringReader(Protocol):
 
     def read(self, images: Sequence[np.ndarray]) -> Sequence[StringReading]: ...
 
-    def log_likelihood(self, image: np.ndarray, text: str) -> float: ...
+    def rescore(self, reading: Any, text: str) -> float:
+        """log p(text | the crop ``reading`` came from), for a reading ``read`` gave."""
 
 
 @dataclass(frozen=True)

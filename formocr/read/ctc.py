@@ -24,7 +24,7 @@ collapsed, blanks dropped. The confidences are:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -53,12 +53,16 @@ class StringReading:
     ``text`` holds digits only (separators and marks are never emitted);
     ``confidence`` is p(text | image) under the model; ``char_confidences``
     and ``spans`` (crop columns [x0, x1)) have one entry per character.
+    ``log_probs`` keeps the frames' (T, C) log-probabilities, so another
+    text can be scored on them without reading the crop again
+    (``StringReader.rescore``).
     """
 
     text: str
     confidence: float
     char_confidences: tuple[float, ...]
     spans: tuple[tuple[int, int], ...]
+    log_probs: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not (len(self.text) == len(self.char_confidences) == len(self.spans)):
@@ -193,6 +197,7 @@ class StringReader:
             confidence=float(min(1.0, np.exp(ll))),
             char_confidences=tuple(min(1.0, c[3]) for c in chars),
             spans=spans,
+            log_probs=logp,
         )
 
     def read(self, images: Sequence[np.ndarray]) -> list[StringReading]:
@@ -211,13 +216,19 @@ class StringReader:
     def log_likelihoods(self, image: np.ndarray, texts: Sequence[str]) -> list[float]:
         """log p(text | image) for several candidate texts of one crop, one model run."""
         logp = self.log_probs([normalize_line_geometry(image)[0]])[0]
-        out = []
-        for t in texts:
-            if any(c not in self.alphabet for c in t):
-                out.append(float("-inf"))
-                continue
-            out.append(ctc_log_likelihood(logp, [self.alphabet.index(c) for c in t], self.blank))
-        return out
+        return [self._text_log_likelihood(logp, t) for t in texts]
+
+    def rescore(self, reading: StringReading, text: str) -> float:
+        """log p(text | the crop ``reading`` was read from), on the frames
+        ``read`` already computed: no second normalisation or model run."""
+        if reading.log_probs is None:
+            raise ValueError("rescore needs a reading made by StringReader.read")
+        return self._text_log_likelihood(reading.log_probs, text)
+
+    def _text_log_likelihood(self, logp: np.ndarray, text: str) -> float:
+        if any(c not in self.alphabet for c in text):
+            return float("-inf")
+        return ctc_log_likelihood(logp, [self.alphabet.index(c) for c in text], self.blank)
 
 
 def load_string_reader(path: Path | str | None = None) -> StringReader | None:
