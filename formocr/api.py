@@ -365,8 +365,10 @@ def _classify(
     config: ScanConfig,
     reader: StringReader | None = None,
 ) -> list[_Read]:
-    """Every crop of the page in one classifier batch (comb cells, a string's
-    cuts or its candidate digits), then per field what its readers say.
+    """Every crop of the page in two classifier batches: the crops read as
+    digits (comb cells, a string's cuts) with the model's second look at the
+    unsure, and the lattices' candidate digits without it (most are pieces it
+    is rightly unsure of); then per field what its readers say.
 
     A string box is read as ``config.string_reader`` says: by its cuts, by
     the lattice over its candidate digits (formocr.read.lattice), by the
@@ -378,31 +380,36 @@ def _classify(
     if mode in ("ctc", "combined") and reader is None:
         mode = "lattice"
     by_lattice = [f.kind == "string" and f.ink is not None and mode != "cuts" for f in layouts]
-    crops: list[np.ndarray] = []
+    digit_crops: list[np.ndarray] = []
+    candidates: list[np.ndarray] = []
     for f, lat in zip(layouts, by_lattice, strict=True):
         if lat:
             assert f.ink is not None
-            crops.extend(s.crop.image for s in f.ink.segments)
+            candidates.extend(s.crop.image for s in f.ink.segments)
         else:
-            crops.extend(d.image for d in f.digits)
-    logp = class_log_probs(classifier, crops)
-    if len(logp) != len(crops):
-        raise ModelError(f"the classifier returned {len(logp)} predictions for {len(crops)} digits")
+            digit_crops.extend(d.image for d in f.digits)
+    logp_digits = class_log_probs(classifier, digit_crops)
+    logp_candidates = class_log_probs(classifier, candidates, second_look=False)
+    if len(logp_digits) != len(digit_crops) or len(logp_candidates) != len(candidates):
+        raise ModelError(
+            f"the classifier returned {len(logp_digits) + len(logp_candidates)} predictions "
+            f"for {len(digit_crops) + len(candidates)} digits"
+        )
     lines = [f.ink.line for f, lat in zip(layouts, by_lattice, strict=True) if lat and f.ink]
     use_ctc = mode in ("ctc", "combined") and reader is not None
     strings = list(reader.read(lines)) if use_ctc and reader is not None and lines else []  # type: ignore[arg-type]
     out: list[_Read] = []
-    at = 0
+    at_digit = at_candidate = 0
     k = 0
     for f, lat in zip(layouts, by_lattice, strict=True):
         if not lat:
-            rows = logp[at : at + len(f.digits)]
-            at += len(f.digits)
+            rows = logp_digits[at_digit : at_digit + len(f.digits)]
+            at_digit += len(f.digits)
             out.append(_cells(f, rows))
             continue
         assert f.ink is not None
-        rows = logp[at : at + len(f.ink.segments)]
-        at += len(f.ink.segments)
+        rows = logp_candidates[at_candidate : at_candidate + len(f.ink.segments)]
+        at_candidate += len(f.ink.segments)
         lattice = lattice_of(f.ink, rows)
         best = lattice.best()
         ctc = strings[k] if use_ctc and f.ink.line is not None else None

@@ -98,12 +98,13 @@ class DigitClassifier:
         ]
         return np.concatenate(out) if out else np.zeros((0, self.classes), np.float32)
 
-    def logits(self, x: np.ndarray) -> np.ndarray:
+    def logits(self, x: np.ndarray, second_look: bool = True) -> np.ndarray:
         """Logits (before the temperature) for normalised input (N, 1, 28, 28)
-        float32: one pass, and the shifted passes for the unsure (see class doc)."""
+        float32: one pass, and the shifted passes for the unsure (see class
+        doc) unless ``second_look`` is False."""
         x = np.ascontiguousarray(x, dtype=np.float32)
         logits = self._run(x)
-        if self.shift_below is None or not len(x):
+        if not second_look or self.shift_below is None or not len(x):
             return logits
         unsure = np.nonzero(softmax(logits / self.temperature).max(1) < self.shift_below)[0]
         if len(unsure):
@@ -113,11 +114,11 @@ class DigitClassifier:
             logits[unsure] = (logits[unsure] + more.sum(0)) / len(SHIFTS)
         return logits
 
-    def all_probabilities(self, x: np.ndarray) -> np.ndarray:
+    def all_probabilities(self, x: np.ndarray, second_look: bool = True) -> np.ndarray:
         """Calibrated probabilities over all the model's classes, (N, 10) or
         (N, 11). A crop with no ink is "not a digit" where the model has that
-        class, else a uniform row."""
-        probs = softmax(self.logits(x) / self.temperature)
+        class, else a uniform row. ``second_look``: see ``logits``."""
+        probs = softmax(self.logits(x, second_look) / self.temperature)
         blank = x.reshape(len(x), -1).max(axis=1) <= 0 if len(x) else np.zeros(0, bool)
         if self.not_digit_index is None:
             probs[blank] = 1.0 / probs.shape[1]
