@@ -4,9 +4,10 @@
     .venv/bin/python bench/realwriters.py --pages 8 --no-peers   # a quick look
 
 Digits are real handwriting from writers that no model trained, tuned or
-calibrated on (``training.splits``): the **MNIST test writers** (grouped by
-NIST writer id) and **optdigits' held-out last third** (one block of
-consecutive digits per writer). One page is one writer, as people fill forms,
+calibrated on (``training.splits``): the **MNIST test writers** of the
+headline (grouped by NIST writer id; the third kept for calibration is left
+out) and **optdigits' held-out last third** (one block of consecutive digits
+per writer; the calibration blocks left out). One page is one writer, as people fill forms,
 and every value on it is composed only of digits that writer wrote.
 
 Pages alternate the two sources. Each is either a **form** (A4, two columns
@@ -77,6 +78,8 @@ SEED = 61_000  # never used before: forms 20,000 / 30,000, calibration 50,000 / 
 # amounts 70,000, box28 and templates 90,000
 A4_MM = (210.0, 297.0)
 SOURCES = ("mnist-test", "optdigits")
+# Digit sources by name: training.splits decides who is in each.
+MNIST_SOURCES = {"mnist-test": "test", "mnist-cal": "cal", "mnist-val": "val"}
 DEGRADATIONS = {"scan": Degradation.scan(), "harsh": Degradation.harsh()}
 # Per pair of pages (one per source): page kind and degradation, in a cycle of 8.
 CYCLE = (
@@ -97,7 +100,7 @@ BOUND = 0.01
 class PageSpec:
     index: int
     seed: int
-    source: str  # "mnist-test" | "optdigits" | "mnist-val" (calibration)
+    source: str  # "mnist-test" | "optdigits" (headline); "mnist-cal" | "optdigits-cal"; "mnist-val"
     writer: str
     kind: str  # "form" | "dense"
     degradation: str
@@ -110,11 +113,13 @@ def load_writers(sources: Sequence[str]) -> dict[str, list[WriterDigits]]:
     """Writers per source; MNIST writers with at least MIN_WRITER_DIGITS digits."""
     out: dict[str, list[WriterDigits]] = {}
     for s in sources:
-        if s in ("mnist-test", "mnist-val"):
-            ws = mnist_writers("test" if s == "mnist-test" else "val", MNIST_DIR)
+        if s in MNIST_SOURCES:
+            ws = mnist_writers(MNIST_SOURCES[s], MNIST_DIR)
             out[s] = [w for w in ws if len(w.labels) >= MIN_WRITER_DIGITS]
-        elif s == "optdigits":
-            out[s] = optdigits_writers(OPTDIGITS)
+        elif s in ("optdigits", "optdigits-cal"):
+            out[s] = optdigits_writers(
+                OPTDIGITS, "calibration" if s.endswith("-cal") else "headline"
+            )
         else:
             raise ValueError(f"unknown digit source {s!r}")
     return out

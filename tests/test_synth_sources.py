@@ -33,3 +33,30 @@ def test_a_writer_source_gives_only_that_writers_samples_of_the_digit() -> None:
     assert len(threes) == 2
     with pytest.raises(ValueError, match="never wrote a 7"):
         draw(7, rng)
+
+
+def test_calibration_writers_are_kept_apart_from_the_headline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """MNIST test writers split by hash into calibration (~1/3) and headline;
+    every digit lands in exactly one, a writer never in both; the split is
+    stable (a writer's side depends on its id alone)."""
+    from training import data, splits
+    from training.synth import sources
+
+    writers = np.repeat(np.arange(1000, 1090), 4)  # 90 writers of 4 digits
+    images = np.stack([_digit(int(i)) for i in range(len(writers))])
+    labels = np.arange(len(writers)) % 10
+    fake = splits.MnistSplit(
+        np.arange(0), np.arange(0), np.zeros(0, np.int64), writers.astype(np.int64)
+    )
+    monkeypatch.setattr(splits, "mnist_split", lambda *a, **k: fake)
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: data.DigitSet("fake", images, labels))
+    head = sources.mnist_writers("test")
+    cal = sources.mnist_writers("cal")
+    ids = lambda ws: {int(w.name.rsplit(" ", 1)[1]) for w in ws}  # noqa: E731
+    assert ids(head) | ids(cal) == set(range(1000, 1090)) and not ids(head) & ids(cal)
+    assert sum(len(w.labels) for w in head + cal) == len(writers)
+    assert 15 <= len(cal) <= 45  # about a third of 90
+    assert ids(cal) == {w for w in range(1000, 1090) if splits.is_calibration_writer(w)}
+    assert [splits.is_calibration_block(b) for b in range(20, 30)].count(True) == 3

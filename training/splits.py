@@ -9,12 +9,18 @@ reader, calibration and the benchmarks can never mix them up:
   selection, calibration pages and thresholds. The rest are **training**
   writers.
 - **MNIST test writers** (297, disjoint from the train writers) are never
-  trained or tuned on: they are a **headline** set.
+  trained on. A fixed ~1/3 of them (by another hash of the writer id) are
+  **calibration** writers: the pages that fit the confidence map and the
+  default threshold (bench/calibrate.py), the only honest ones, since no
+  model saw them (validation writers' digits were in the shipped digit
+  model's random split). The other ~2/3 are a **headline** set, never
+  trained or tuned on.
 - **optdigits-orig.tra** (30 writers outside MNIST, about 64 digits each, in
   writer order) is cut by position: the first 2/3 (20 writers) may be mixed
-  into training; the last 1/3 (10 writers) is a **headline** set. Writers are
-  not marked in the file, so a writer is taken as a block of ``len / 30``
-  consecutive digits (blocks, not exact writers).
+  into training; of the last 1/3 (10 writers), blocks 21, 24 and 27
+  (``block % 3 == 0``) are **calibration** writers and the rest a
+  **headline** set. Writers are not marked in the file, so a writer is taken
+  as a block of ``len / 30`` consecutive digits (blocks, not exact writers).
 
 The writer ids come from ``../shared/data/mnist_writers`` (QMNIST), which is
 never committed; pass its folder or set ``FORMOCR_MNIST_WRITERS``.
@@ -30,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 VAL_SHARE = 0.10  # share of MNIST train writers held out for validation
+CALIBRATION_SHARE = 1 / 3  # share of MNIST test writers kept for calibration
 OPTDIGITS_TRAIN_SHARE = 2 / 3
 OPTDIGITS_WRITERS = 30
 WRITER_IDS_FILE = "mnist_writer_ids.npz"
@@ -66,10 +73,24 @@ def load_writer_ids(directory: Path | None = None) -> tuple[np.ndarray, np.ndarr
         return z["train_writer"].astype(np.int64), z["test_writer"].astype(np.int64)
 
 
+def _hashed_share(salt: str, writer: int) -> float:
+    h = hashlib.sha256(f"{salt}-{int(writer)}".encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64
+
+
 def is_validation_writer(writer: int, share: float = VAL_SHARE) -> bool:
     """A fixed, machine-independent choice: the writer id's hash decides."""
-    h = hashlib.sha256(f"formocr-writer-{int(writer)}".encode()).digest()
-    return int.from_bytes(h[:8], "big") / 2**64 < share
+    return _hashed_share("formocr-writer", writer) < share
+
+
+def is_calibration_writer(writer: int, share: float = CALIBRATION_SHARE) -> bool:
+    """Of the MNIST test writers, those kept for calibration (another hash)."""
+    return _hashed_share("formocr-calibration-writer", writer) < share
+
+
+def is_calibration_block(block: int) -> bool:
+    """Of optdigits' held-out writer blocks (20-29), those kept for calibration."""
+    return block % 3 == 0
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,14 @@ A form is filled by one hand, so a benchmark page should be too. These
 sources group real digits by their writer, as ``training.splits`` decides
 which writers are which:
 
-- ``mnist_writers("test")``: the MNIST test writers (a headline set: never
+- ``mnist_writers("test")``: the MNIST test writers of the headline (never
   trained, tuned or calibrated on);
+- ``mnist_writers("cal")``: the MNIST test writers kept for calibration
+  (never trained on; the pages that fit the confidence map and threshold);
 - ``mnist_writers("val")``: the MNIST train writers held out for validation
-  (model selection and calibration pages);
-- ``optdigits_writers()``: optdigits' held-out last third, one block of
-  consecutive digits per writer (a headline set).
+  (model selection);
+- ``optdigits_writers(path, "headline" | "calibration")``: optdigits'
+  held-out last third, one block of consecutive digits per writer.
 
 Each writer's digits are enlarged once into smooth, pen-like dark-on-light
 crops (``Sheet.digit_image`` then scales them to the height it wants).
@@ -97,37 +99,47 @@ def _group(
 def mnist_writers(
     which: str, mnist_dir: Path | None = None, writers_dir: Path | None = None
 ) -> list[WriterDigits]:
-    """MNIST digits grouped by NIST writer: ``"test"`` (headline) or ``"val"`` (validation).
+    """MNIST digits grouped by NIST writer: ``"test"`` (headline), ``"cal"``
+    (calibration test writers) or ``"val"`` (validation).
 
     Never ``"train"``: the training writers are what the models learnt.
     """
     from training.data import load_mnist
-    from training.splits import mnist_split
+    from training.splits import is_calibration_writer, mnist_split
 
     split = mnist_split(writers_dir)
-    if which == "test":
+    if which in ("test", "cal"):
         data = load_mnist("test", mnist_dir)
-        return _group(data.images, data.labels, split.test_writers, "mnist-test writer")
+        cal = np.array([is_calibration_writer(int(w)) for w in split.test_writers])
+        keep = cal if which == "cal" else ~cal
+        name = "mnist-cal writer" if which == "cal" else "mnist-test writer"
+        return _group(data.images[keep], data.labels[keep], split.test_writers[keep], name)
     if which == "val":
         data = load_mnist("train", mnist_dir)
         idx = split.val
         return _group(
             data.images[idx], data.labels[idx], split.train_writers[idx], "mnist-val writer"
         )
-    raise ValueError(f"which must be 'test' or 'val', got {which!r}")
+    raise ValueError(f"which must be 'test', 'cal' or 'val', got {which!r}")
 
 
-def optdigits_writers(path: Path) -> list[WriterDigits]:
-    """optdigits' held-out last third, one ``WriterDigits`` per writer block.
+def optdigits_writers(path: Path, part: str = "headline") -> list[WriterDigits]:
+    """optdigits' held-out last third, one ``WriterDigits`` per writer block:
+    the headline blocks, or (``part="calibration"``) the calibration blocks.
 
     The cut (``int(n * 2/3)``) falls a digit before block 20 starts, so the
     held-out part opens with one digit of block 19: a page cannot be one
     person's from it, and it is left out (blocks of fewer than 10 digits).
     """
     from training.data import load_optdigits
-    from training.splits import optdigits_blocks, optdigits_split
+    from training.splits import is_calibration_block, optdigits_blocks, optdigits_split
 
+    if part not in ("headline", "calibration"):
+        raise ValueError(f"part must be 'headline' or 'calibration', got {part!r}")
     data = load_optdigits(path)
     _, held = optdigits_split(len(data.labels))
     blocks = optdigits_blocks(len(data.labels))[held]
-    return _group(data.images[held], data.labels[held], blocks, "optdigits block", least=10)
+    cal = np.array([is_calibration_block(int(b)) for b in blocks], bool)
+    keep = held[cal if part == "calibration" else ~cal]
+    kept = blocks[cal if part == "calibration" else ~cal]
+    return _group(data.images[keep], data.labels[keep], kept, "optdigits block", least=10)
