@@ -9,7 +9,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from formocr.read.normalize import BOX, SIZE, normalize, normalize_batch
+import preprocess_v1 as v1
+from formocr.read.normalize import (
+    BOX,
+    SIZE,
+    int_median,
+    int_percentile,
+    normalize,
+    normalize_batch,
+    normalize_line_geometry,
+    open_line,
+)
 
 
 def draw_digit(
@@ -122,3 +132,124 @@ def test_any_crop_gives_a_valid_input(crop: np.ndarray) -> None:
     out = normalize(crop)
     assert out.shape == (SIZE, SIZE)
     assert np.isfinite(out).all() and out.min() >= 0.0 and out.max() <= 1.0
+
+
+# --- The faster code against the frozen version 1 (tests/preprocess_v1.py) ---
+#
+# normalize and normalize_line are versioned: the models were trained on
+# their output, so any speed-up must give the same bytes for every input.
+
+
+def _same_line(crop: np.ndarray) -> bool:
+    a, ga = normalize_line_geometry(crop)
+    b, gb = v1.normalize_line_geometry(crop)
+    return bool(
+        a.dtype == b.dtype
+        and a.tobytes() == b.tobytes()
+        and (ga.x0, ga.sx, ga.crop_width) == (gb.x0, gb.sx, gb.crop_width)
+    )
+
+
+def _box(seed: int, h: int, w: int, text: str, light_on_dark: bool) -> np.ndarray:
+    """A box crop as the pages give them: paper with a gradient and noise,
+    written digits, maybe frame remains along the edges, an underline, a
+    smudge, maybe inverted (MNIST's polarity)."""
+    rng = np.random.default_rng(seed)
+    paper = rng.integers(150, 256)
+    grad = np.linspace(0, rng.integers(0, 60), w)[None, :] * rng.random()
+    img = np.clip(paper - grad + rng.normal(0, rng.uniform(0, 12), (h, w)), 0, 255)
+    img = img.astype(np.uint8)
+    scale = rng.uniform(0.4, max(0.5, 0.04 * h))
+    ink = int(rng.integers(0, max(1, paper - 40)))
+    cv2.putText(
+        img, text, (int(rng.integers(0, max(1, w // 4))), int(h * rng.uniform(0.5, 0.95))),
+        cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, scale, ink, int(rng.integers(1, 6)), cv2.LINE_AA,
+    )  # fmt: skip
+    for _ in range(int(rng.integers(0, 4))):
+        t = int(rng.integers(1, 5))
+        level = int(rng.integers(0, 120))
+        where = rng.integers(0, 6)
+        if where == 0:
+            img[:t] = level
+        elif where == 1:
+            img[h - t :] = level
+        elif where == 2:
+            img[:, :t] = level
+        elif where == 3:
+            img[:, w - t :] = level
+        elif where == 4:  # an underline or a rule across
+            y = int(rng.integers(0, h))
+            img[y : y + t, int(rng.integers(0, w // 3 + 1)) :] = level
+        else:  # a smudge
+            y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
+            cv2.circle(img, (x, y), int(rng.integers(1, 6)), level, -1)
+    return 255 - img if light_on_dark else img
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(6, 140),
+    st.integers(6, 600),
+    st.text("0123456789.,-", min_size=1, max_size=9),
+    st.booleans(),
+)
+def test_faster_preprocessing_matches_version_1_on_boxes(
+    seed: int, h: int, w: int, text: str, light_on_dark: bool
+) -> None:
+    crop = _box(seed, h, w, text, light_on_dark)
+    assert normalize(crop).tobytes() == v1.normalize(crop).tobytes()
+    assert _same_line(crop)
+    digit = np.ascontiguousarray(crop[:, : max(1, min(w, int(0.7 * h)))])
+    assert normalize(digit).tobytes() == v1.normalize(digit).tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 70), st.integers(1, 160))))
+def test_faster_preprocessing_matches_version_1_on_any_pixels(crop: np.ndarray) -> None:
+    assert normalize(crop).tobytes() == v1.normalize(crop).tobytes()
+    assert _same_line(crop)
+
+
+def test_faster_preprocessing_matches_version_1_on_drawn_digits() -> None:
+    for k, text in enumerate(["7", "0", "38", "1", "2024", "5"]):
+        crop = draw_digit(text, scale=1.0 + 0.5 * k, thickness=1 + k)
+        framed = crop.copy()
+        framed[:3] = framed[-3:] = framed[:, :3] = framed[:, -3:] = 30
+        for c in (crop, framed, 255 - crop, (crop // 3 + 170).astype(np.uint8)):
+            assert normalize(c).tobytes() == v1.normalize(c).tobytes()
+            assert _same_line(c)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    arrays(np.uint8, st.tuples(st.integers(1, 40), st.integers(1, 90)), elements=st.integers(0, 1)),
+    st.integers(1, 100),
+    st.lists(st.tuples(st.integers(0, 39), st.integers(0, 89), st.integers(0, 90), st.booleans())),
+)
+def test_open_line_is_opencvs_opening(
+    mask: np.ndarray, length: int, runs: list[tuple[int, int, int, bool]]
+) -> None:
+    mask = mask.copy()
+    for r, c, n, across in runs:  # long runs, some to the edges
+        if across:
+            mask[r % mask.shape[0], c % mask.shape[1] : c % mask.shape[1] + n] = 1
+        else:
+            mask[r % mask.shape[0] : r % mask.shape[0] + n, c % mask.shape[1]] = 1
+    for axis, kernel in ((1, (1, length)), (0, (length, 1))):
+        want = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
+        assert np.array_equal(open_line(mask, length, axis), want)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        arrays(np.uint8, st.integers(1, 500)),
+        arrays(np.uint8, st.integers(1, 500), elements=st.sampled_from([0, 1, 250, 251, 255])),
+        arrays(np.int64, st.integers(1, 300), elements=st.integers(0, 70)),
+    ),
+    st.sampled_from([0.0, 10.0, 37.5, 50.0, 90.0, 98.0, 100.0]),
+)
+def test_integer_percentile_and_median_are_numpys(a: np.ndarray, q: float) -> None:
+    assert np.float64(int_percentile(a, q)).tobytes() == np.float64(np.percentile(a, q)).tobytes()
+    assert np.float64(int_median(a)).tobytes() == np.float64(np.median(a)).tobytes()

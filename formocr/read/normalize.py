@@ -27,6 +27,49 @@ _MIN_CONTRAST = 40
 _SPECK_SHARE = 0.04
 
 
+def _plateau(a: np.ndarray, lo: int, hi: int) -> int | None:
+    """The value of ranks lo..hi of the sorted ``a`` (small non-negative
+    integers) when they are all one value, else None."""
+    cum = np.cumsum(np.bincount(a.ravel(), minlength=256))
+    v_lo, v_hi = np.searchsorted(cum, (lo, hi), side="right")
+    return int(v_lo) if v_lo == v_hi else None
+
+
+def _small_ints(a: np.ndarray) -> bool:
+    if a.size == 0:
+        return False
+    if a.dtype == np.uint8:
+        return True
+    return a.dtype.kind in "iu" and int(a.min()) >= 0 and int(a.max()) < 1 << 16
+
+
+def int_percentile(a: np.ndarray, q: float) -> float:
+    """``float(np.percentile(a, q))``, bit for bit, for uint8 (or small
+    non-negative integer) arrays, from a histogram.
+
+    Where the sorted values round the percentile's position are one value
+    (on a crop mostly paper, nearly always), the interpolation between them
+    is that value exactly; only otherwise does numpy sort. The ranks checked
+    reach one past each side of the position, so numpy's own rounding of the
+    position cannot fall outside them.
+    """
+    if _small_ints(a):
+        pos = int(q / 100.0 * (a.size - 1))
+        v = _plateau(a, max(0, pos - 1), min(a.size - 1, pos + 2))
+        if v is not None:
+            return float(v)
+    return float(np.percentile(a, q))
+
+
+def int_median(a: np.ndarray) -> float:
+    """``float(np.median(a))``, bit for bit, as ``int_percentile``."""
+    if _small_ints(a):
+        v = _plateau(a, (a.size - 1) // 2, a.size // 2)
+        if v is not None:
+            return float(v)
+    return float(np.median(a))
+
+
 def binarize(crop: np.ndarray) -> np.ndarray:
     """Ink mask (uint8 0/1) of a dark-on-light greyscale crop, by Otsu."""
     lo, hi = int(crop.min()), int(crop.max())
@@ -35,7 +78,7 @@ def binarize(crop: np.ndarray) -> np.ndarray:
     t, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # Otsu on a mostly-white crop with faint ink sits close to the paper;
     # keep the threshold at least a little under the paper level.
-    paper = float(np.percentile(crop, 90))
+    paper = int_percentile(crop, 90)
     t = min(t, paper - _MIN_CONTRAST / 2)
     # cv2 reports the last grey level of the dark class: ink is <= t.
     return (crop <= t).astype(np.uint8)
@@ -44,7 +87,8 @@ def binarize(crop: np.ndarray) -> np.ndarray:
 def _to_dark_on_light(crop: np.ndarray) -> np.ndarray:
     """Invert light-on-dark crops (MNIST-style images, negatives)."""
     border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
-    if float(np.median(border)) < 100 and float(crop.mean()) < 128:
+    # The mean first: it is cheaper, and on paper (the usual case) decides.
+    if float(crop.mean()) < 128 and int_median(border) < 100:
         return 255 - crop
     return crop
 
@@ -58,48 +102,75 @@ def _erase_edge_lines(mask: np.ndarray) -> np.ndarray:
     h, w = mask.shape
     if h < 8 or w < 8:
         return mask
-    out = mask.copy()
-    for m, o in ((mask, out), (mask.T, out.T)):  # rows, then columns (views)
+    out = mask
+    for axis in (0, 1):  # rows, then columns (a row erased first still counts for the columns)
+        m = mask if axis == 0 else mask.T
         depth = m.shape[0]
-        band = np.zeros(depth, bool)
         k = max(2, int(0.12 * depth))
-        band[:k] = band[-k:] = True
-        line = band & (m[:, 0] > 0) & (m[:, -1] > 0) & (m.mean(axis=1) >= 0.85)
-        o[line] = 0
+        # Only rows in the bands along the edges, with ink at both ends.
+        near = np.r_[0:k, depth - k : depth]
+        ends = near[(m[near, 0] > 0) & (m[near, -1] > 0)]
+        if ends.size == 0:
+            continue
+        line = ends[m[ends].mean(axis=1) >= 0.85]
+        if line.size == 0:
+            continue
+        if out is mask:
+            out = mask.copy()
+        if axis == 0:
+            out[line] = 0
+        else:
+            out[:, line] = 0
     return out
+
+
+def _component_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """8-connected components: count (the background included), labels, and
+    the stats as float64 columns x, y, w, h, area of the components (not the
+    background)."""
+    h, w = mask.shape
+    # 16-bit labels are cheaper and always enough for a crop: no two
+    # components share a 2x2 block.
+    small = ((h + 1) // 2) * ((w + 1) // 2) < 65535
+    ltype = cv2.CV_16U if small else cv2.CV_32S
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
+    return n, labels, stats[1:].astype(np.float64)
+
+
+def _keep(mask: np.ndarray, labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The components ``keep`` marks (by label, the background first) as a 0/1 mask."""
+    if keep[1:].all():
+        return (mask != 0).view(np.uint8)
+    return keep[labels].astype(np.uint8)
 
 
 def clean_mask(mask: np.ndarray) -> np.ndarray:
     """Drop specks and remains of box lines along the crop's edges."""
     mask = _erase_edge_lines(mask)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, st = _component_stats(mask)
     if n <= 1:
         return mask
     h, w = mask.shape
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    total = float(areas.sum())
+    x, y, cw, ch, area = st.T
+    total = float(area.sum())
+    speck = (area < _SPECK_SHARE * total) & (area < 0.5 * area.max())
+    touches = (x == 0) | (y == 0) | (x + cw == w) | (y + ch == h)
+    # A thin component spanning most of an edge is frame, not ink.
+    fill = area / (cw * ch)
+    horizontal = (cw >= 0.7 * w) & (ch <= 0.2 * h)
+    vertical = (ch >= 0.7 * h) & (cw <= 0.2 * w)
+    frame = touches & (horizontal | vertical) & (fill > 0.5)
     keep = np.zeros(n, bool)
-    for i in range(1, n):
-        x, y, cw, ch, area = stats[i]
-        if area < _SPECK_SHARE * total and area < 0.5 * areas.max():
-            continue
-        touches = x == 0 or y == 0 or x + cw == w or y + ch == h
-        # A thin component spanning most of an edge is frame, not ink.
-        fill = area / float(cw * ch)
-        horizontal = cw >= 0.7 * w and ch <= 0.2 * h
-        vertical = ch >= 0.7 * h and cw <= 0.2 * w
-        if touches and (horizontal or vertical) and fill > 0.5:
-            continue
-        keep[i] = True
+    keep[1:] = ~speck & ~frame
     if not keep.any():
         return np.zeros_like(mask)
-    return keep[labels].astype(np.uint8)
+    return _keep(mask, labels, keep)
 
 
 def _fit(mask: np.ndarray) -> np.ndarray:
     """Fit the ink's bounding box into BOX x BOX, bilinear, aspect kept."""
-    ys, xs = np.nonzero(mask)
-    sub: np.ndarray = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32)
+    x, y, bw, bh = cv2.boundingRect(mask)  # the ink's extent (nonzero pixels)
+    sub: np.ndarray = mask[y : y + bh, x : x + bw].astype(np.float32)
     h, w = sub.shape
     scale = BOX / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
@@ -192,6 +263,32 @@ def _flatten_paper(crop: np.ndarray) -> np.ndarray:
     return (255 - dark).astype(np.uint8)
 
 
+def open_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
+    """``cv2.morphologyEx(mask, MORPH_OPEN, np.ones(...))`` of a 0/1 uint8
+    mask by a straight line ``length`` long, along rows (``axis`` 1, a
+    (1, length) kernel) or columns (``axis`` 0, (length, 1)), the same pixels.
+
+    Each row (column) opens on its own, and only a run of ink at least half
+    the line long can survive an opening, even at the image's edge (where
+    OpenCV's erosion counts the outside as ink), or ink across the whole
+    row (column): only such rows (columns) are opened, the others are empty.
+    """
+    out = np.zeros_like(mask)
+    counts = np.count_nonzero(mask, axis=axis)
+    rows = np.flatnonzero((counts >= length // 2) | (counts == mask.shape[axis]))
+    if rows.size == 0:
+        return out
+    if axis == 1:
+        out[rows] = cv2.morphologyEx(
+            np.ascontiguousarray(mask[rows]), cv2.MORPH_OPEN, np.ones((1, length), np.uint8)
+        )
+    else:
+        out[:, rows] = cv2.morphologyEx(
+            np.ascontiguousarray(mask[:, rows]), cv2.MORPH_OPEN, np.ones((length, 1), np.uint8)
+        )
+    return out
+
+
 def _erase_rules(grey: np.ndarray) -> np.ndarray:
     """Paper over straight rules before choosing the ink threshold: long
     horizontal runs anywhere (underlines, baselines, the frame's top and
@@ -199,21 +296,19 @@ def _erase_rules(grey: np.ndarray) -> np.ndarray:
     No digit has a bar 1.5x as long as the box is tall. Done first, because a
     dark frame beside faint ink would otherwise set the threshold."""
     h, w = grey.shape
-    rough = (grey < min(235, int(np.percentile(grey, 90)) - 20)).astype(np.uint8)
+    rough = (grey < min(235, int(int_percentile(grey, 90)) - 20)).astype(np.uint8)
     rules = np.zeros_like(rough)
     length = max(int(1.5 * h), 12)
     if w > length:
-        rules |= np.asarray(
-            cv2.morphologyEx(rough, cv2.MORPH_OPEN, np.ones((1, length), np.uint8)), np.uint8
-        )
+        rules |= open_line(rough, length, 1)
     tall = max(int(0.7 * h), 6)
     band = max(3, int(0.06 * h))
     if h > tall and w > 2 * band:
-        side = np.asarray(
-            cv2.morphologyEx(rough, cv2.MORPH_OPEN, np.ones((tall, 1), np.uint8)), np.uint8
-        )
-        side[:, band:-band] = 0
-        rules |= side
+        # Only the bands along the sides count; columns open on their own.
+        sides = np.concatenate([rough[:, :band], rough[:, w - band :]], axis=1)
+        side = open_line(sides, tall, 0)
+        rules[:, :band] |= side[:, :band]
+        rules[:, w - band :] |= side[:, band:]
     if not rules.any():
         return grey
     out = grey.copy()
@@ -224,26 +319,22 @@ def _erase_rules(grey: np.ndarray) -> np.ndarray:
 def clean_line_mask(mask: np.ndarray) -> np.ndarray:
     """Drop specks, frame remains along the edges and long rules from a line."""
     mask = _erase_edge_lines(mask)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, st = _component_stats(mask)
     if n <= 1:
         return mask
     h, w = mask.shape
+    x, y, cw, ch, area = st.T
+    speck = area < max(2.0, (0.025 * h) ** 2)
+    fill = area / (cw * ch)
+    touches_side = (x == 0) | (x + cw == w)
+    touches_tb = (y == 0) | (y + ch == h)
+    # A thin bar along an edge, most of the crop long, is frame.
+    bar = max(3, 0.08 * h)
+    side = touches_side & (ch >= 0.6 * h) & (cw <= bar) & (fill > 0.5)
+    tb = touches_tb & (cw >= 0.6 * w) & (ch <= bar) & (fill > 0.5)
     keep = np.zeros(n, bool)
-    speck = max(2.0, (0.025 * h) ** 2)
-    for i in range(1, n):
-        x, y, cw, ch, area = stats[i]
-        if area < speck:
-            continue
-        fill = area / float(cw * ch)
-        touches_side = x == 0 or x + cw == w
-        touches_tb = y == 0 or y + ch == h
-        # A thin bar along an edge, most of the crop long, is frame.
-        if touches_side and ch >= 0.6 * h and cw <= max(3, 0.08 * h) and fill > 0.5:
-            continue
-        if touches_tb and cw >= 0.6 * w and ch <= max(3, 0.08 * h) and fill > 0.5:
-            continue
-        keep[i] = True
-    return keep[labels].astype(np.uint8)
+    keep[1:] = ~speck & ~side & ~tb
+    return _keep(mask, labels, keep)
 
 
 def normalize_line_geometry(crop: np.ndarray) -> tuple[np.ndarray, LineGeometry]:
@@ -258,8 +349,8 @@ def normalize_line_geometry(crop: np.ndarray) -> tuple[np.ndarray, LineGeometry]
     mask = clean_line_mask(binarize(_erase_rules(_flatten_paper(_to_dark_on_light(crop)))))
     if not mask.any():
         return empty, LineGeometry(0.0, 1.0, crop.shape[1])
-    ys, xs = np.nonzero(mask)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    bx, by, bw, bh = cv2.boundingRect(mask)  # the ink's extent (nonzero pixels)
+    y0, y1, x0, x1 = by, by + bh, bx, bx + bw
     sub = mask[y0:y1, x0:x1].astype(np.float32)
     inner = LINE_HEIGHT - 2 * LINE_MARGIN
     s = inner / sub.shape[0]

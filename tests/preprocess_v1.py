@@ -1,0 +1,283 @@
+"""formocr.read.normalize as it was at PREPROCESS_VERSION 1 / LINE_PREPROCESS_VERSION 1,
+before it was made faster (commit d17c44d): frozen, the reference the
+faster code must match bit for bit (tests/test_normalize.py). Do not edit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+PREPROCESS_VERSION = "1"
+SIZE = 28
+BOX = 20
+
+# Below this grey-level range a crop is paper only (or paper and noise).
+_MIN_CONTRAST = 40
+# Connected components under this share of the ink are specks.
+_SPECK_SHARE = 0.04
+
+
+def binarize(crop: np.ndarray) -> np.ndarray:
+    """Ink mask (uint8 0/1) of a dark-on-light greyscale crop, by Otsu."""
+    lo, hi = int(crop.min()), int(crop.max())
+    if hi - lo < _MIN_CONTRAST:
+        return np.zeros(crop.shape, np.uint8)
+    t, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # Otsu on a mostly-white crop with faint ink sits close to the paper;
+    # keep the threshold at least a little under the paper level.
+    paper = float(np.percentile(crop, 90))
+    t = min(t, paper - _MIN_CONTRAST / 2)
+    # cv2 reports the last grey level of the dark class: ink is <= t.
+    return (crop <= t).astype(np.uint8)
+
+
+def _to_dark_on_light(crop: np.ndarray) -> np.ndarray:
+    """Invert light-on-dark crops (MNIST-style images, negatives)."""
+    border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+    if float(np.median(border)) < 100 and float(crop.mean()) < 128:
+        return 255 - crop
+    return crop
+
+
+def _erase_edge_lines(mask: np.ndarray) -> np.ndarray:
+    """Erase rows/columns near an edge that run from one side to the other.
+
+    Such runs are the cell's frame, cut through by the crop; a digit's own
+    bar (a 7's, a 5's) does not touch both sides of a crop with any margin.
+    """
+    h, w = mask.shape
+    if h < 8 or w < 8:
+        return mask
+    out = mask.copy()
+    for m, o in ((mask, out), (mask.T, out.T)):  # rows, then columns (views)
+        depth = m.shape[0]
+        band = np.zeros(depth, bool)
+        k = max(2, int(0.12 * depth))
+        band[:k] = band[-k:] = True
+        line = band & (m[:, 0] > 0) & (m[:, -1] > 0) & (m.mean(axis=1) >= 0.85)
+        o[line] = 0
+    return out
+
+
+def clean_mask(mask: np.ndarray) -> np.ndarray:
+    """Drop specks and remains of box lines along the crop's edges."""
+    mask = _erase_edge_lines(mask)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return mask
+    h, w = mask.shape
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    total = float(areas.sum())
+    keep = np.zeros(n, bool)
+    for i in range(1, n):
+        x, y, cw, ch, area = stats[i]
+        if area < _SPECK_SHARE * total and area < 0.5 * areas.max():
+            continue
+        touches = x == 0 or y == 0 or x + cw == w or y + ch == h
+        # A thin component spanning most of an edge is frame, not ink.
+        fill = area / float(cw * ch)
+        horizontal = cw >= 0.7 * w and ch <= 0.2 * h
+        vertical = ch >= 0.7 * h and cw <= 0.2 * w
+        if touches and (horizontal or vertical) and fill > 0.5:
+            continue
+        keep[i] = True
+    if not keep.any():
+        return np.zeros_like(mask)
+    return keep[labels].astype(np.uint8)
+
+
+def _fit(mask: np.ndarray) -> np.ndarray:
+    """Fit the ink's bounding box into BOX x BOX, bilinear, aspect kept."""
+    ys, xs = np.nonzero(mask)
+    sub: np.ndarray = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32)
+    h, w = sub.shape
+    scale = BOX / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    if scale < 0.5:
+        # Strong reductions alias thin strokes away: pre-filter by area
+        # averaging down to twice the target, then finish bilinearly.
+        sub = cv2.resize(sub, (nw * 2, nh * 2), interpolation=cv2.INTER_AREA)
+    return cv2.resize(sub, (nw, nh), interpolation=cv2.INTER_LINEAR)
+
+
+def _centre(fitted: np.ndarray) -> np.ndarray:
+    """Paste into SIZE x SIZE so the centre of mass lands at the centre."""
+    h, w = fitted.shape
+    mass = float(fitted.sum())
+    ys, xs = np.indices(fitted.shape)
+    cy = float((ys * fitted).sum() / mass)
+    cx = float((xs * fitted).sum() / mass)
+    # MNIST puts the centre of mass at index (14, 14).
+    top = int(round(SIZE / 2 - cy))
+    left = int(round(SIZE / 2 - cx))
+    top = min(max(top, 0), SIZE - h)
+    left = min(max(left, 0), SIZE - w)
+    out = np.zeros((SIZE, SIZE), np.float32)
+    out[top : top + h, left : left + w] = fitted
+    return out
+
+
+def normalize(crop: np.ndarray) -> np.ndarray:
+    """Greyscale uint8 crop, dark ink on light paper, any size -> float32 28x28.
+
+    The result has ink = 1.0 and paper = 0.0 (MNIST's polarity). A crop with
+    no ink left after cleaning gives an all-zero image.
+    """
+    if crop.ndim != 2:
+        raise ValueError(f"normalize takes a 2-D greyscale crop, got shape {crop.shape}")
+    if crop.dtype != np.uint8:
+        raise ValueError(f"normalize takes uint8 pixels, got {crop.dtype}")
+    if crop.size == 0:
+        return np.zeros((SIZE, SIZE), np.float32)
+    mask = clean_mask(binarize(_to_dark_on_light(crop)))
+    if not mask.any():
+        return np.zeros((SIZE, SIZE), np.float32)
+    return _centre(np.clip(_fit(mask), 0.0, 1.0))
+
+
+def normalize_batch(crops: list[np.ndarray] | tuple[np.ndarray, ...]) -> np.ndarray:
+    """normalize() over many crops -> float32 (N, 1, 28, 28), the model's input."""
+    out = np.zeros((len(crops), 1, SIZE, SIZE), np.float32)
+    for i, c in enumerate(crops):
+        out[i, 0] = normalize(c)
+    return out
+
+
+# --- Lines: a whole string box for the segmentation-free (CTC) reader --------
+#
+# Bump LINE_PREPROCESS_VERSION whenever normalize_line's output changes for
+# any input; the string model's card records it and the reader refuses a
+# mismatch.
+
+LINE_PREPROCESS_VERSION = "1"
+LINE_HEIGHT = 32
+LINE_MARGIN = 2  # paper kept round the ink, in output pixels
+LINE_STRIDE = 4  # the width is padded to a multiple of this (the model's frame)
+LINE_MIN_WIDTH = 32
+LINE_MAX_WIDTH = 512
+
+
+@dataclass(frozen=True)
+class LineGeometry:
+    """How normalize_line mapped the crop: output x = (crop x - x0) * sx + LINE_MARGIN."""
+
+    x0: float
+    sx: float
+    crop_width: int
+
+    def to_crop(self, x: float) -> float:
+        """An output column back to a crop column, clamped to the crop."""
+        return float(min(max(self.x0 + (x - LINE_MARGIN) / self.sx, 0.0), self.crop_width))
+
+
+def _flatten_paper(crop: np.ndarray) -> np.ndarray:
+    """Subtract a smooth paper estimate, so a gradient or a shadow across a
+    wide box does not pass for ink: the paper is what a max filter wider than
+    any stroke leaves, smoothed."""
+    h, w = crop.shape
+    k = max(7, (min(h, w) // 3) | 1)
+    paper = cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    paper = cv2.blur(paper, (k, k))
+    dark = np.clip(paper.astype(np.int16) - crop.astype(np.int16), 0, 255)
+    return (255 - dark).astype(np.uint8)
+
+
+def _erase_rules(grey: np.ndarray) -> np.ndarray:
+    """Paper over straight rules before choosing the ink threshold: long
+    horizontal runs anywhere (underlines, baselines, the frame's top and
+    bottom) and tall vertical runs hugging the sides (the frame's sides).
+    No digit has a bar 1.5x as long as the box is tall. Done first, because a
+    dark frame beside faint ink would otherwise set the threshold."""
+    h, w = grey.shape
+    rough = (grey < min(235, int(np.percentile(grey, 90)) - 20)).astype(np.uint8)
+    rules = np.zeros_like(rough)
+    length = max(int(1.5 * h), 12)
+    if w > length:
+        rules |= np.asarray(
+            cv2.morphologyEx(rough, cv2.MORPH_OPEN, np.ones((1, length), np.uint8)), np.uint8
+        )
+    tall = max(int(0.7 * h), 6)
+    band = max(3, int(0.06 * h))
+    if h > tall and w > 2 * band:
+        side = np.asarray(
+            cv2.morphologyEx(rough, cv2.MORPH_OPEN, np.ones((tall, 1), np.uint8)), np.uint8
+        )
+        side[:, band:-band] = 0
+        rules |= side
+    if not rules.any():
+        return grey
+    out = grey.copy()
+    out[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = 255
+    return out
+
+
+def clean_line_mask(mask: np.ndarray) -> np.ndarray:
+    """Drop specks, frame remains along the edges and long rules from a line."""
+    mask = _erase_edge_lines(mask)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return mask
+    h, w = mask.shape
+    keep = np.zeros(n, bool)
+    speck = max(2.0, (0.025 * h) ** 2)
+    for i in range(1, n):
+        x, y, cw, ch, area = stats[i]
+        if area < speck:
+            continue
+        fill = area / float(cw * ch)
+        touches_side = x == 0 or x + cw == w
+        touches_tb = y == 0 or y + ch == h
+        # A thin bar along an edge, most of the crop long, is frame.
+        if touches_side and ch >= 0.6 * h and cw <= max(3, 0.08 * h) and fill > 0.5:
+            continue
+        if touches_tb and cw >= 0.6 * w and ch <= max(3, 0.08 * h) and fill > 0.5:
+            continue
+        keep[i] = True
+    return keep[labels].astype(np.uint8)
+
+
+def normalize_line_geometry(crop: np.ndarray) -> tuple[np.ndarray, LineGeometry]:
+    """normalize_line, and the mapping back to the crop's columns."""
+    if crop.ndim != 2:
+        raise ValueError(f"normalize_line takes a 2-D greyscale crop, got shape {crop.shape}")
+    if crop.dtype != np.uint8:
+        raise ValueError(f"normalize_line takes uint8 pixels, got {crop.dtype}")
+    empty = np.zeros((1, LINE_HEIGHT, LINE_MIN_WIDTH), np.float32)
+    if crop.shape[0] < 2 or crop.shape[1] < 2:
+        return empty, LineGeometry(0.0, 1.0, crop.shape[1])
+    mask = clean_line_mask(binarize(_erase_rules(_flatten_paper(_to_dark_on_light(crop)))))
+    if not mask.any():
+        return empty, LineGeometry(0.0, 1.0, crop.shape[1])
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    sub = mask[y0:y1, x0:x1].astype(np.float32)
+    inner = LINE_HEIGHT - 2 * LINE_MARGIN
+    s = inner / sub.shape[0]
+    nh = inner
+    nw = max(1, round(sub.shape[1] * s))
+    nw = min(nw, LINE_MAX_WIDTH - 2 * LINE_MARGIN)
+    if s < 0.5:
+        sub = np.asarray(
+            cv2.resize(sub, (nw * 2, nh * 2), interpolation=cv2.INTER_AREA), np.float32
+        )
+    fitted = np.clip(cv2.resize(sub, (nw, nh), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+    width = max(LINE_MIN_WIDTH, -(-(nw + 2 * LINE_MARGIN) // LINE_STRIDE) * LINE_STRIDE)
+    out = np.zeros((1, LINE_HEIGHT, width), np.float32)
+    out[0, LINE_MARGIN : LINE_MARGIN + nh, LINE_MARGIN : LINE_MARGIN + nw] = fitted
+    return out, LineGeometry(float(x0), nw / float(x1 - x0), crop.shape[1])
+
+
+def normalize_line(crop: np.ndarray) -> np.ndarray:
+    """The interior of a string box (greyscale uint8, dark ink on light paper)
+    -> float32 (1, 32, W), the string model's input.
+
+    Ink = 1.0, paper = 0.0, as ``normalize``. The ink (after binarising
+    against a flattened paper level and dropping specks, frame remains and
+    long rules) is trimmed, scaled to 28 px tall keeping its aspect, and
+    framed by 2 px of paper; W is a multiple of 4, at least 32; ink wider
+    than 512 px is squeezed to fit. No ink gives a blank (1, 32, 32).
+    """
+    return normalize_line_geometry(crop)[0]
