@@ -73,6 +73,34 @@ def test_state_round_trip_is_exact(tmp_path: Path) -> None:
             "renamed.pdf", "ok", None, doc.pages
         )
         assert st.get("abc", "other options", "a.pdf") is None
+
+
+def test_state_text_is_the_json_of_the_whole_document() -> None:
+    """encode writes a page at a time, the text json.dumps(asdict(doc)) gives."""
+    import dataclasses
+
+    for doc in (sample_doc(), DocumentResult("b.pdf", "failed", "broken")):
+        assert encode(doc) == json.dumps(dataclasses.asdict(doc))
+
+
+def test_state_keeps_a_long_document_through_a_blob(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past _INLINE_MAX bytes the JSON goes in through incremental blob I/O: the
+    same document comes back, and a second put replaces the first."""
+    from formocr.batch import state as state_module
+
+    monkeypatch.setattr(state_module, "_INLINE_MAX", 64)
+    doc = sample_doc()
+    assert len(encode(doc)) > 64
+    with State(tmp_path / "s.sqlite") as st:
+        st.put("abc", "fp", DocumentResult("a.pdf", "ok", None, doc.pages[:1]))
+        st.put("abc", "fp", doc)
+        assert st.get("abc", "fp", "a.pdf") == doc
+    db = sqlite3.connect(tmp_path / "s.sqlite")
+    ((kind, count),) = db.execute("SELECT typeof(result), count(*) FROM documents").fetchall()
+    db.close()
+    assert (kind, count) == ("blob", 1)
     with State(tmp_path / "s.sqlite") as st:  # committed: a new connection sees it
         assert st.get("abc", "fp", "a.pdf") == doc
 

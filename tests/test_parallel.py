@@ -320,3 +320,61 @@ def test_a_pool_worker_ends_when_its_batch_is_killed(tmp_path: Path) -> None:
     else:
         os.kill(worker, signal.SIGKILL)
         pytest.fail("the worker outlived its killed parent")
+
+
+# -- a long document's pages wait on disk ----------------------------------------------
+
+
+def test_spooled_pages_come_back_in_page_order_from_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages put out of order come back in order, loaded one at a time from the
+    spool file; the sequence equals (and pickles as) the tuple of the pages, and
+    the state writes the same text for it."""
+    import dataclasses
+    import pickle
+    import random
+
+    from formocr.batch.state import State, encode
+    from formocr.parallel import spool
+    from formocr.types import BBox, DocumentResult, FieldResult, PageResult
+
+    monkeypatch.setattr(spool, "SPOOL_IN_MEMORY", 100)  # on disk from the first pages
+    n = spool.SMALL_DOCUMENT + 5
+    pages = tuple(
+        PageResult(i, 10, 20, 300.0, (FieldResult("f", str(i), 0.5, "review", BBox(i, 0, 9, 9)),))
+        for i in range(1, n + 1)
+    )
+    s = spool.PageSpool()
+    for i in random.Random(1).sample(range(1, n + 1), n):
+        s.put(i, pages[i - 1])
+    s.put(3, pages[2])  # put again: replaces
+    assert len(s) == n
+    got = s.pages(n)
+    assert isinstance(got, spool.SpooledPages)
+    assert got == pages and pages == got and list(got) == list(pages)
+    assert got[1:3] == pages[1:3] and got[-1] == pages[-1]
+    assert pickle.loads(pickle.dumps(got)) == pages
+    assert len(s) == 0  # the spool handed its file over
+    doc = DocumentResult("long.pdf", "ok", None, got)  # type: ignore[arg-type]
+    plain = DocumentResult("long.pdf", "ok", None, pages)
+    assert doc == plain
+    assert encode(doc) == json.dumps(dataclasses.asdict(plain))
+    with State(tmp_path / "s.sqlite") as st:
+        st.put("sha", "fp", doc)
+        assert st.get("sha", "fp", "long.pdf") == plain
+    with pytest.raises(IndexError):
+        got[n]
+
+
+def test_a_short_document_is_a_tuple() -> None:
+    from formocr.parallel import spool
+    from formocr.types import PageResult
+
+    s = spool.PageSpool()
+    s.put(2, PageResult(2, 1, 1, None))
+    s.put(1, PageResult(1, 1, 1, None))
+    with pytest.raises(ValueError, match="not 1..3"):
+        s.pages(3)
+    assert s.pages(2) == (PageResult(1, 1, 1, None), PageResult(2, 1, 1, None))
+    assert isinstance(s.pages(0), tuple)

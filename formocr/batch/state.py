@@ -18,7 +18,9 @@ import dataclasses
 import hashlib
 import json
 import sqlite3
+import tempfile
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
@@ -28,6 +30,7 @@ from formocr.types import DocumentResult
 
 SCHEMA_VERSION = 1
 STATE_SUFFIX = ".formocr-state.sqlite"
+_INLINE_MAX = 1 << 20  # bytes of JSON: a longer document's goes in through a blob
 
 
 def default_state_path(output: Path) -> Path:
@@ -111,12 +114,40 @@ class State:
         return dataclasses.replace(doc, source=source)
 
     def put(self, sha256: str, fp: str, doc: DocumentResult) -> None:
-        """Record a finished document; committed before this returns."""
+        """Record a finished document; committed before this returns.
+
+        The JSON is made a page at a time into a temporary file; a long
+        document's (~30 KiB a dense page) is copied into the row through
+        SQLite's incremental blob I/O, so it is never whole in memory.
+        """
+        failed = int(doc.status == "failed")
         try:
-            self._db.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)",
-                (sha256, fp, encode(doc), int(doc.status == "failed")),
-            )
+            with tempfile.SpooledTemporaryFile(max_size=_INLINE_MAX) as spool:
+                for chunk in _encode_chunks(doc):
+                    spool.write(chunk.encode("ascii"))
+                size = spool.tell()
+                spool.seek(0)
+                if size <= _INLINE_MAX:
+                    text = spool.read().decode("ascii")
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)",
+                        (sha256, fp, text, failed),
+                    )
+                    return
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    cur = self._db.execute(
+                        "INSERT OR REPLACE INTO documents VALUES (?, ?, zeroblob(?), ?)",
+                        (sha256, fp, size, failed),
+                    )
+                    assert cur.lastrowid is not None
+                    with self._db.blobopen("documents", "result", cur.lastrowid) as blob:
+                        while data := spool.read(_INLINE_MAX):
+                            blob.write(data)
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
         except sqlite3.Error as e:
             raise OutputError(f"{self.path}: cannot record a result ({e})") from e
 
@@ -169,10 +200,25 @@ def _db_text(s: str) -> str:
 
 def encode(doc: DocumentResult) -> str:
     """A document as JSON text, every float at full precision."""
-    return json.dumps(dataclasses.asdict(doc), default=_plain)  # ASCII: surrogates escaped
+    return "".join(_encode_chunks(doc))
 
 
-def decode(text: str) -> DocumentResult:
+def _encode_chunks(doc: DocumentResult) -> Iterator[str]:
+    """``json.dumps(dataclasses.asdict(doc))``, the same text, a page at a time
+    (``doc.pages`` may be pages spooled to disk: formocr.parallel.spool).
+    ASCII: surrogates escaped."""
+    text = json.dumps(dataclasses.asdict(dataclasses.replace(doc, pages=())), default=_plain)
+    end = '"pages": []}'
+    if not text.endswith(end):  # pages is the last field of a DocumentResult
+        yield json.dumps(dataclasses.asdict(doc), default=_plain)
+        return
+    yield text[: -len(end)] + '"pages": ['
+    for i, page in enumerate(doc.pages):
+        yield (", " if i else "") + json.dumps(dataclasses.asdict(page), default=_plain)
+    yield "]}"
+
+
+def decode(text: str | bytes) -> DocumentResult:
     return _build(DocumentResult, json.loads(text))  # type: ignore[no-any-return]
 
 

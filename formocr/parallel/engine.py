@@ -29,6 +29,7 @@ from formocr.batch.state import State, file_sha256
 from formocr.config import ScanConfig
 from formocr.errors import ModelError
 from formocr.io.plan import DocumentPlan
+from formocr.parallel.spool import PageSpool
 from formocr.parallel.tasks import (
     DocumentTask,
     Loader,
@@ -67,7 +68,7 @@ class _Doc:
     reused: bool = False
     plan: DocumentPlan | None = None
     next_page: int = 1
-    pages: dict[int, PageResult] = field(default_factory=dict)
+    pages: PageSpool = field(default_factory=PageSpool)  # back so far, on disk when many
     logs: dict[int, tuple[logging.LogRecord, ...]] = field(default_factory=dict)  # 0: plan
     out: int = 0  # tasks submitted and not back
 
@@ -200,8 +201,8 @@ class _Pipeline:
         else:
             self._page(doc, page, value, exc)
         if doc.result is None and doc.plan is not None and len(doc.pages) == doc.plan.pages:
-            pages = tuple(doc.pages[i] for i in range(1, doc.plan.pages + 1))
-            self._finish(doc, DocumentResult(source=str(doc.path), status="ok", pages=pages))
+            pages = doc.pages.pages(doc.plan.pages)
+            self._finish(doc, DocumentResult(str(doc.path), "ok", pages=pages))  # type: ignore[arg-type]
 
     def _planned(self, doc: _Doc, value: Planned | None, exc: BaseException | None) -> None:
         if exc is not None or value is None:
@@ -231,19 +232,19 @@ class _Pipeline:
             dpi = float(self.config.dpi) if doc.plan.kind == "pdf" else None
             msg = _lost(doc.path, page, exc)
             log.error("%s", msg)
-            doc.pages[page] = PageResult(page, w, h, dpi, error=msg)
+            doc.pages.put(page, PageResult(page, w, h, dpi, error=msg))
         else:
             doc.logs[page] = value.logs
             if value.result is None:
                 self._finish(doc, _failed(doc.path, value.error or "failed"))
                 return
-            doc.pages[page] = value.result
+            doc.pages.put(page, value.result)
         if self.progress is not None:
             self.progress.page(str(doc.path), page)
 
     def _finish(self, doc: _Doc, result: DocumentResult) -> None:
         doc.result = result
-        doc.pages.clear()
+        doc.pages.close()
         if self.state is not None and doc.digest is not None:
             self.state.put(doc.digest, self.fp, result)
 
