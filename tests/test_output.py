@@ -85,6 +85,18 @@ def test_json_validates_and_equals_a_plain_dump(docs: list[DocumentResult]) -> N
     assert len(data["documents"]) == len(docs)
 
 
+def test_json_and_jsonl_written_a_page_at_a_time_are_the_whole_dumps() -> None:
+    """The writers stream a document page by page (its pages may be on disk):
+    the text is what dumping the whole document_dict gives."""
+    three = DocumentResult("c.pdf", "ok", None, (*good_doc().pages, PageResult(3, 1, 1, None)))
+    docs = [good_doc(), failed_doc(), good_doc(NON_UTF8), three, DocumentResult("e", "ok")]
+    lines = [json.dumps(document_dict(d), ensure_ascii=False) + "\n" for d in docs]
+    assert render("jsonl", docs) == "".join(lines)
+    assert [writers.jsonl_line(d) for d in docs] == lines
+    whole = {"formocr": writers.header_dict(INFO), "documents": [document_dict(d) for d in docs]}
+    assert render("json", docs) == json.dumps(whole, indent=2, ensure_ascii=False) + "\n"
+
+
 def test_json_document_layout_and_rounding() -> None:
     d = json.loads(render("json", [good_doc()]))["documents"][0]
     assert d["source"] == "scans/a.pdf" and d["status"] == "ok" and d["error"] is None

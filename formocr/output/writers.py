@@ -176,17 +176,11 @@ def _page_reason(p: PageResult) -> str | None:
 
 def document_dict(doc: DocumentResult) -> dict[str, Any]:
     """One document as in the JSON "documents" array and on a JSONL line."""
-    return cast(
-        "dict[str, Any]",
-        _clean(
-            {
-                "source": doc.source,
-                "status": doc.status,
-                "error": doc.error,
-                "pages": [page_dict(p) for p in doc.pages],
-            }
-        ),
-    )
+    return cast("dict[str, Any]", _clean(_document_fields(doc, [page_dict(p) for p in doc.pages])))
+
+
+def _document_fields(doc: DocumentResult, pages: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"source": doc.source, "status": doc.status, "error": doc.error, "pages": pages}
 
 
 def header_dict(info: RunInfo) -> dict[str, Any]:
@@ -272,7 +266,8 @@ class JsonlWriter:
         self._out = out
 
     def write(self, doc: DocumentResult) -> None:
-        self._out.write(jsonl_line(doc))
+        for chunk in _jsonl_chunks(doc):
+            self._out.write(chunk)
 
     def close(self) -> None:
         pass
@@ -280,7 +275,25 @@ class JsonlWriter:
 
 def jsonl_line(doc: DocumentResult) -> str:
     """One document as a JSONL line, newline included."""
-    return json.dumps(document_dict(doc), ensure_ascii=False) + "\n"
+    return "".join(_jsonl_chunks(doc))
+
+
+def _jsonl_chunks(doc: DocumentResult) -> Iterator[str]:
+    """``json.dumps(document_dict(doc), ensure_ascii=False) + "\\n"``, the same
+    text, a page at a time: a long document's pages may wait on disk
+    (formocr.parallel.spool) and are never all in memory as dicts."""
+    head = json.dumps(_document_head(doc), ensure_ascii=False)
+    end = '"pages": []}'
+    assert head.endswith(end), head  # "pages" is document_dict's last key
+    yield head[: -len(end)] + '"pages": ['
+    for i, p in enumerate(doc.pages):
+        yield (", " if i else "") + json.dumps(_clean(page_dict(p)), ensure_ascii=False)
+    yield "]}\n"
+
+
+def _document_head(doc: DocumentResult) -> dict[str, Any]:
+    """document_dict without its pages (an empty list)."""
+    return cast("dict[str, Any]", _clean(_document_fields(doc, [])))
 
 
 class JsonWriter:
@@ -298,8 +311,19 @@ class JsonWriter:
         out.write(head[: head.rindex("\n")] + ',\n  "documents": [')
 
     def write(self, doc: DocumentResult) -> None:
-        text = _dumps(document_dict(doc)).replace("\n", "\n    ")
-        self._out.write(("," if self._count else "") + "\n    " + text)
+        # _dumps(document_dict(doc)), each line indented 4 more, a page at a time
+        self._out.write(("," if self._count else "") + "\n    ")
+        head = _dumps(_document_head(doc))
+        end = '"pages": []\n}'
+        assert head.endswith(end), head  # "pages" is document_dict's last key
+        if not doc.pages:
+            self._out.write(head.replace("\n", "\n    "))
+        else:
+            self._out.write(head[: -len(end)].replace("\n", "\n    ") + '"pages": [')
+            for i, p in enumerate(doc.pages):
+                text = _dumps(_clean(page_dict(p))).replace("\n", "\n        ")
+                self._out.write(("," if i else "") + "\n        " + text)
+            self._out.write("\n      ]\n    }")
         self._count += 1
 
     def close(self) -> None:
