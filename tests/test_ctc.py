@@ -225,6 +225,26 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "strings.onnx"
 
 
+def test_training_continues_from_a_checkpoint(tiny_model: Path, tmp_path: Path) -> None:
+    """``init`` starts from the checkpoint's weights (and its architecture),
+    not from a fresh model, and the run's data record names it."""
+    from training.ctc.train import CTCTrainConfig, load_checkpoint, train
+
+    start = tiny_model.parent / "best.pt"
+    cfg = CTCTrainConfig(
+        epochs=1, samples=32, batch_size=32, val_size=8, workers=0, lr=0.0, init=str(start)
+    )
+    best = train(cfg, tmp_path / "more")
+    before, _ = load_checkpoint(start)
+    after, ck = load_checkpoint(best)
+    assert ck["model_config"]["hidden"] == 8  # the checkpoint's, not CRNNConfig()'s 64
+    assert ck["data"]["init"]["checkpoint"] == str(start)
+    # lr 0 (warm-up starts at 5 % of 0): the weights are the checkpoint's exactly.
+    for k, v in before.state_dict().items():
+        if v.dtype.is_floating_point and "running" not in k:
+            assert torch.equal(v, after.state_dict()[k]), k
+
+
 def test_export_parity_and_card(tiny_model: Path) -> None:
     import onnxruntime as ort
 

@@ -307,6 +307,10 @@ def train_ctc(
             help="Time budget: the schedule follows elapsed time and stops there (0: none)."
         ),
     ] = 0.0,
+    init: Annotated[
+        Path | None,
+        typer.Option(help="A checkpoint (OUT/best.pt of a run) to continue training from."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Train the segmentation-free string reader (CRNN + CTC) on strings composed
@@ -329,6 +333,7 @@ def train_ctc(
             synthetic_share=synthetic_share,
             workers=workers,
             minutes=minutes,
+            init=str(init) if init else None,
             mnist_dir=str(mnist),
             writers_dir=str(writers_dir) if writers_dir else None,
             optdigits=str(optdigits) if optdigits else None,
@@ -368,6 +373,40 @@ def export_ctc(
             log.warning("no headline metrics in the card: %s", e)
         else:
             card = run(checkpoint, out, metrics=metrics, command=training_command)
+    typer.echo(json.dumps({k: card[k] for k in ("file", "sha256", "metrics")}, indent=2))
+
+
+@app.command()
+def quantize(
+    out: Annotated[Path, typer.Option("-o", "--out", help="The int8 model (.onnx).")],
+    model: Annotated[
+        Path | None, typer.Option(help="Float ONNX model (default: the shipped one).")
+    ] = None,
+    mnist_dir: MnistDir = None,
+    calibration: Annotated[
+        int, typer.Option(help="MNIST training digits to calibrate on.", min=1)
+    ] = 2000,
+    seed: Annotated[int, typer.Option(help="Which training digits.")] = 0,
+    reduce_range: Annotated[bool, typer.Option(help="7-bit weights (safer without VNNI).")] = True,
+) -> None:
+    """Static int8 (QDQ) quantisation of a digit model, calibrated on MNIST training
+    digits, with its card; the card's metrics are MNIST test through the runtime."""
+    _setup_logging(False)
+    from formocr.read.classify import DigitClassifier, default_model_path
+    from training.data import DataError
+    from training.evaluate import held_out
+    from training.quantize import calibration_digits
+    from training.quantize import quantize as run
+
+    src = model or default_model_path()
+    try:
+        x = calibration_digits(calibration, seed, mnist_dir)
+    except DataError as e:
+        _fail(str(e))
+    info = {"source": "mnist-train", "n": len(x), "seed": seed}
+    card = run(src, out, x, reduce_range=reduce_range, calibration_info=info)
+    card["metrics"] = held_out(DigitClassifier(out), mnist_dir)
+    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     typer.echo(json.dumps({k: card[k] for k in ("file", "sha256", "metrics")}, indent=2))
 
 

@@ -51,6 +51,7 @@ class CTCTrainConfig:
     optdigits: str | None = None
     minutes: float = 0.0  # >0: a time budget; the schedule follows elapsed time, then it stops
     warmup: float = 0.05  # share of the run spent warming the learning rate up
+    init: str | None = None  # a checkpoint (best.pt/last.pt) to continue from
 
 
 class _Stream(IterableDataset):  # type: ignore[type-arg]
@@ -180,7 +181,17 @@ def train(
     val = fixed_set(val_sources, cfg.val_size, cfg.val_seed)
     log.info("validation: %d strings (validation writers), %.0f s", len(val), time.time() - started)
 
-    model = CRNN(model_cfg or CRNNConfig())
+    if cfg.init:
+        model, ck = load_checkpoint(Path(cfg.init))
+        if ck.get("line_preprocess_version") != LINE_PREPROCESS_VERSION:
+            raise ValueError(
+                f"{cfg.init}: trained with line preprocessing "
+                f"{ck.get('line_preprocess_version')}, this formocr has {LINE_PREPROCESS_VERSION}"
+            )
+        data_info["init"] = {"checkpoint": cfg.init, "best_epoch": ck.get("best_epoch")}
+        log.info("continuing from %s (epoch %s)", cfg.init, ck.get("best_epoch"))
+    else:
+        model = CRNN(model_cfg or CRNNConfig())
     log.info("CRNN: %d parameters", n_params(model))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * math.ceil(cfg.samples / cfg.batch_size)
