@@ -13,6 +13,8 @@ import jsonschema
 import numpy as np
 import pytest
 from conftest import FakeClassifier
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from formocr.api import scan_page
 from formocr.config import ScanConfig
@@ -506,3 +508,76 @@ def test_a_box_wider_than_any_field_is_ignored() -> None:
     page = np.full((800, 1250), 255, np.uint8)
     cv2.rectangle(page, (40, 60), (40 + 980, 60 + 40), 0, 2)  # 9.8 in
     assert len(find_fields(page, dpi)) == 1
+
+
+def _cut_path_v1(mask: np.ndarray, lo: int, hi: int, ideal: float) -> tuple[float, np.ndarray]:
+    """layout.digits._cut_path before its loop was trimmed (commit d17c44d): the reference."""
+    h = mask.shape[0]
+    lo, hi = max(0, lo), min(mask.shape[1], hi)
+    if hi <= lo:
+        lo = min(max(0, int(round(ideal))), mask.shape[1] - 1)
+        hi = lo + 1
+    cols = np.arange(lo, hi)
+    cost = mask[:, lo:hi].astype(np.float32) + 0.02 * np.abs(cols - ideal) / max(hi - lo, 1)
+    n = hi - lo
+    acc = cost[0].copy()
+    back = np.zeros((h, n), np.int8)
+    pad = np.full(n + 2, 1e9, cost.dtype)
+    for r in range(1, h):
+        pad[1:-1] = acc
+        best = pad[:-2] + 0.05
+        step = np.full(n, -1, np.int8)
+        down = acc < best
+        best = np.where(down, acc, best)
+        step[down] = 0
+        right = pad[2:] + 0.05
+        turn = right < best
+        best = np.where(turn, right, best)
+        step[turn] = 1
+        acc = best + cost[r]
+        back[r] = step
+    path = np.zeros(h, np.int64)
+    path[-1] = int(np.argmin(acc))
+    for r in range(h - 1, 0, -1):
+        path[r - 1] = path[r] + back[r, path[r]]
+    crossed = float(mask[np.arange(h), path + lo].sum())
+    return crossed, path + lo
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.integers(1, 50),
+    st.integers(1, 70),
+    st.floats(0.0, 1.0),
+    st.integers(-5, 75),
+    st.integers(-3, 30),
+    st.floats(-3.0, 73.0),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_cut_path_is_version_1s(
+    h: int, w: int, density: float, lo: int, span: int, ideal: float, whole: bool, seed: int
+) -> None:
+    """Same path and ink for any mask: ties (blank columns) above all."""
+    from formocr.layout.digits import _cut_path
+
+    mask = (np.random.default_rng(seed).random((h, w)) < density).astype(np.uint8)
+    if whole:
+        ideal = float(round(ideal))
+    want = _cut_path_v1(mask, lo, lo + span, ideal)
+    got = _cut_path(mask, lo, lo + span, ideal)
+    assert got[0] == want[0]
+    assert got[1].dtype == want[1].dtype and np.array_equal(got[1], want[1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.integers(-5000, 5000), st.floats(-5000, 5000, allow_nan=False)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_reading_order_median_is_numpys(values: list[float]) -> None:
+    want = np.float64(np.median(values))
+    assert np.float64(fields_module._median(values)).tobytes() == want.tobytes()

@@ -18,6 +18,7 @@ import numpy as np
 
 from formocr.layout.frame import fit_grid, refine_interior, vertical_marks, white_dividers
 from formocr.layout.ink import components, darkness
+from formocr.read.normalize import int_median, int_percentile, open_line
 from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
@@ -200,7 +201,7 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
     out = ink.copy()
     length = max(12, int(RULE * h))
     if out.shape[1] > length:
-        runs = cv2.morphologyEx(out, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+        runs = open_line(out, length, 1)
         if runs.any():
             rest = out & (runs == 0)
             crossing = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((7, 1), np.uint8))
@@ -229,19 +230,15 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
     comps = components(out)
     tall = [c for c in comps if c[3] >= 0.5 * h]
     if tall:
-        level = float(
-            np.median(
-                np.concatenate(
-                    [dark[y : y + ch, x : x + cw][own > 0] for x, y, cw, ch, own in tall]
-                )
-            )
+        level = int_median(
+            np.concatenate([dark[y : y + ch, x : x + cw][own > 0] for x, y, cw, ch, own in tall])
         )
         for x, y, cw, ch, own in comps:
             # Only strokes of some length: a point or a comma is small and,
             # blurred, paler than the pen's lines.
             if max(cw, ch) < 0.5 * h:
                 continue
-            if float(np.median(dark[y : y + ch, x : x + cw][own > 0])) < FAINT * level:
+            if int_median(dark[y : y + ch, x : x + cw][own > 0]) < FAINT * level:
                 out[y : y + ch, x : x + cw][own > 0] = 0
     return out
 
@@ -322,28 +319,33 @@ def _cut_path(mask: np.ndarray, lo: int, hi: int, ideal: float) -> tuple[float, 
     # Ink costs 1 a pixel; straying from the ideal cut and slanting, a little.
     cost = mask[:, lo:hi].astype(np.float32) + 0.02 * np.abs(cols - ideal) / max(hi - lo, 1)
     n = hi - lo
-    acc = cost[0].copy()
-    back = np.zeros((h, n), np.int8)
-    pad = np.full(n + 2, 1e9, cost.dtype)
+    # acc[r, 1 + c]: the cheapest path down to row r ending in column c;
+    # the two columns outside cost too much to use.
+    acc = np.full((h, n + 2), 1e9, cost.dtype)
+    acc[0, 1:-1] = cost[0]
+    side = np.empty(n, cost.dtype)
     for r in range(1, h):
-        # From the left, straight down or from the right; ties go to the
-        # left, then straight (the first of the three).
-        pad[1:-1] = acc
-        best = pad[:-2] + 0.05
-        step = np.full(n, -1, np.int8)
-        down = acc < best
-        best = np.where(down, acc, best)
-        step[down] = 0
-        right = pad[2:] + 0.05
-        turn = right < best
-        best = np.where(turn, right, best)
-        step[turn] = 1
-        acc = best + cost[r]
-        back[r] = step
+        # From the left or the right (a slant costs 0.05), or straight down.
+        prev = acc[r - 1]
+        np.minimum(prev[:-2], prev[2:], out=side)
+        side += 0.05
+        np.minimum(side, prev[1:-1], out=side)
+        np.add(side, cost[r], out=acc[r, 1:-1])
+    # Back up the cheapest path: ties go to the left, then straight (the
+    # first of the three), as on the way down.
+    rows = acc.tolist()
     path = np.zeros(h, np.int64)
-    path[-1] = int(np.argmin(acc))
+    c = int(np.argmin(acc[-1, 1:-1]))
+    path[-1] = c
     for r in range(h - 1, 0, -1):
-        path[r - 1] = path[r] + back[r, path[r]]
+        prev = rows[r - 1]
+        best, step = prev[c] + 0.05, -1
+        if prev[c + 1] < best:
+            best, step = prev[c + 1], 0
+        if prev[c + 2] + 0.05 < best:
+            step = 1
+        c += step
+        path[r - 1] = c
     crossed = float(mask[np.arange(h), path + lo].sum())
     return crossed, path + lo
 
@@ -365,12 +367,12 @@ def _split(blob: Blob, paths: list[np.ndarray]) -> list[Blob]:
 
 def _crop(paper: np.ndarray, blob: Blob, margin: int) -> Digit | None:
     """Greyscale crop of the blob's ink, everything else whited out."""
-    ys, xs = np.nonzero(blob.mask)
-    if ys.size == 0:
+    bx, by, bw, bh = cv2.boundingRect(blob.mask)  # the ink's extent (nonzero pixels)
+    if bw == 0:
         return None
     H, W = paper.shape
-    y0, y1 = max(0, blob.y + ys.min() - margin), min(H, blob.y + ys.max() + 1 + margin)
-    x0, x1 = max(0, blob.x + xs.min() - margin), min(W, blob.x + xs.max() + 1 + margin)
+    y0, y1 = max(0, blob.y + by - margin), min(H, blob.y + by + bh + margin)
+    x0, x1 = max(0, blob.x + bx - margin), min(W, blob.x + bx + bw + margin)
     keep = np.zeros((y1 - y0, x1 - x0), np.uint8)
     ya, xa = blob.y - y0, blob.x - x0
     my0, mx0 = max(0, -ya), max(0, -xa)
@@ -379,13 +381,7 @@ def _crop(paper: np.ndarray, blob: Blob, margin: int) -> Digit | None:
     # Keep the stroke's soft edge: grow the mask before masking.
     keep = cv2.dilate(keep, np.ones((3, 3), np.uint8), iterations=2)
     img = np.where(keep > 0, paper[y0:y1, x0:x1], 255).astype(np.uint8)
-    ink_box = (
-        blob.x + int(xs.min()),
-        blob.y + int(ys.min()),
-        int(xs.max() - xs.min() + 1),
-        int(ys.max() - ys.min() + 1),
-    )
-    return Digit(ink_box, img)
+    return Digit((blob.x + bx, blob.y + by, bw, bh), img)
 
 
 def analyse_box(
@@ -518,7 +514,7 @@ def _digit_height(blob: Blob) -> float:
         return float(blob.h)
     top = np.argmax(m, axis=0)
     bottom = blob.h - np.argmax(m[::-1], axis=0)
-    return float(np.percentile((bottom - top)[cols], 90))
+    return int_percentile((bottom - top)[cols], 90)
 
 
 def _stroke_width(blobs: Iterable[Blob]) -> float:
