@@ -47,6 +47,13 @@ def test_card_says_what_the_model_outputs(clf: DigitClassifier) -> None:
     assert clf.log_probs(x).shape == (1, out)
 
 
+def test_idle_model_threads_sleep_instead_of_spinning(clf: DigitClassifier) -> None:
+    """The serial path's sessions have a thread per core; spinning between the
+    page's few runs only burns CPU the page's layout needs (issue 10)."""
+    opts = clf.session.get_session_options()
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 def test_the_graph_computes_what_the_training_model_computes() -> None:
     """Parity measured, not read back from the card: the torch model rebuilt
     from the ONNX file's own weights (training.model) against onnxruntime

@@ -75,6 +75,10 @@ def load_onnx(
     opts.enable_cpu_mem_arena = False
     if threads:
         opts.intra_op_num_threads = threads
+    # Idle intra-op threads sleep instead of spinning: between the page's few
+    # model runs (the serial path's sessions have a thread per core) spinning
+    # only burns CPU that layout and normalisation on the same cores need.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
     except Exception as e:  # onnxruntime raises its own untyped errors
