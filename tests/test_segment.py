@@ -579,5 +579,56 @@ def test_cut_path_is_version_1s(
     )
 )
 def test_reading_order_median_is_numpys(values: list[float]) -> None:
-    want = np.float64(np.median(values))
-    assert np.float64(fields_module._median(values)).tobytes() == want.tobytes()
+    """The same number (a zero's sign aside, which the caller's int() drops)."""
+    want = float(np.median(values))
+    got = fields_module._median(values)
+    assert got == want and int(got) == int(want)
+
+
+def test_string_cuts_are_cropped_when_read_and_the_same() -> None:
+    """find_fields crops a string's width-rule cuts only when its ``digits``
+    are read (the lattice never reads them): the crops and the marks' places
+    are those split_blobs makes at once, and the field pickles as a plain
+    FieldLayout."""
+    import pickle
+
+    from formocr.layout.digits import cut_crops, split_blobs, writer_aspect
+
+    page, _ = make_form_page(np.random.default_rng(4), 300)
+    geom = fields_module.page_geometry(page, 300.0)
+    frames = fields_module.find_frames(geom.work_dark, geom.work_dpi)
+    boxes = [b for f in frames for b in fields_module._analyse(page, geom, f)]
+    aspect = writer_aspect(b[0] for b in boxes)
+    strings = [b for b, _, _ in boxes if b.kind == "string" and b.blobs]
+    assert strings
+    for box in strings:
+        now = split_blobs(box, aspect)
+        later = split_blobs(box, aspect, crops=False)
+        assert later.digits == () and later.parts
+        assert now.marks == later.marks
+        made = cut_crops(later)
+        assert [d.bbox for d in made] == [d.bbox for d in now.digits]
+        assert all(np.array_equal(a.image, b.image) for a, b in zip(made, now.digits, strict=True))
+    found = [f for f in find_fields(page, 300) if f.kind == "string"]
+    assert found and all(f.digits for f in found)
+    for f in found:
+        copy = pickle.loads(pickle.dumps(f))
+        assert type(copy) is FieldLayout
+        assert (copy.bbox, copy.marks, [d.bbox for d in copy.digits]) == (
+            f.bbox,
+            f.marks,
+            [d.bbox for d in f.digits],
+        )
+
+
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=60))
+def test_line_helpers_match_numpy(values: list[int]) -> None:
+    """lines._median_int is np.median of integers, lines._spans is np.split's
+    pieces: find_frames' fast paths compute what the plain numpy did."""
+    from formocr.layout.lines import _median_int, _spans
+
+    v = np.array(values)
+    assert _median_int(v) == float(np.median(v))
+    cuts = np.flatnonzero(np.diff(v) > 10)
+    pieces = np.split(np.arange(len(v)), cuts + 1)
+    assert [(int(p[0]), int(p[-1]) + 1) for p in pieces] == _spans(cuts, len(v))

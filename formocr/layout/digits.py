@@ -142,6 +142,9 @@ class BoxLayout:
     edges: tuple[float, ...] = ()
     # A string box's ink over-segmented for the lattice (box coordinates).
     ink: StringInk | None = None
+    # A string box's digits as the width rule cuts them, before their crops
+    # are made (split_blobs(..., crops=False); ``cut_crops`` makes them).
+    parts: tuple[Blob, ...] = ()
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -747,9 +750,14 @@ def string_ink(
     return StringInk(tuple(segments), tuple(cut_costs), tuple(skip), float(digit_h), line, digit_w)
 
 
-def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
+def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayout:
     """Digits of a string box: separators set apart, pieces merged, touching
-    digits split."""
+    digits split.
+
+    Without ``crops`` the digits' crops are not made: the layout keeps the
+    pieces (``parts``) and the cut-out for ``cut_crops`` to make them when
+    asked (reading a string by its lattice never asks).
+    """
     if layout.kind != "string" or layout.paper is None:
         return layout
     blobs = list(layout.blobs)
@@ -766,7 +774,7 @@ def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
     ext = int(OUTSIDE * (y1 - y0))
     line = layout.paper[max(0, y0 - ext) : y1 + ext, x0:x1]
     ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line)
-    digits = []
+    parts: list[Blob] = []
     for blob in merged:
         height = float(blob.h)
         if blob.w > 2.5 * aspect * blob.h:
@@ -786,15 +794,23 @@ def split_blobs(layout: BoxLayout, aspect: float) -> BoxLayout:
                 _cut_path(fat, int((k - 0.35) * pitch), int((k + 0.35) * pitch), k * pitch)[1]
                 for k in range(1, n)
             ]
-        for part in _split(blob, paths):
-            d = _crop(layout.paper, part, layout.margin)
-            if d is not None:
-                digits.append(d)
-    centres = sorted(d.bbox[0] + d.bbox[2] / 2 for d in digits)
+        parts.extend(_split(blob, paths))
+    # Each part's ink box, as its crop will have it (parts are never blank).
+    boxes = [cv2.boundingRect(p.mask) for p in parts]
+    centres = sorted(p.x + x + w / 2 for p, (x, _, w, _) in zip(parts, boxes, strict=True))
     found = tuple(
         MarkInk((m.x, m.y, m.w, m.h), ch, int(np.searchsorted(centres, m.x + m.w / 2)))
         for m, ch in marks
     )
-    return replace(
-        layout, digits=tuple(digits), blobs=(), specks=(), paper=None, marks=found, ink=ink
-    )
+    split = replace(layout, blobs=(), specks=(), marks=found, ink=ink, parts=tuple(parts))
+    if not crops:
+        return split
+    return replace(split, digits=cut_crops(split), paper=None, parts=())
+
+
+def cut_crops(layout: BoxLayout) -> tuple[Digit, ...]:
+    """The crops of the digits ``split_blobs`` cut a string box into."""
+    if layout.paper is None:
+        return layout.digits
+    digits = (_crop(layout.paper, p, layout.margin) for p in layout.parts)
+    return tuple(d for d in digits if d is not None)

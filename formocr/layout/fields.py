@@ -9,12 +9,20 @@ the page as given, even when it was skewed.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import fields, replace
 
 import cv2
 import numpy as np
 
-from formocr.layout.digits import BoxLayout, analyse_box, split_blobs, writer_aspect
+from formocr.layout.digits import (
+    BoxLayout,
+    Digit,
+    analyse_box,
+    cut_crops,
+    split_blobs,
+    writer_aspect,
+)
 from formocr.layout.lines import (
     MAX_BOX_W,
     Frame,
@@ -23,7 +31,7 @@ from formocr.layout.lines import (
     guess_dpi,
     page_geometry,
 )
-from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark, page_bbox
+from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark, StringInk, page_bbox
 
 __all__ = ["find_fields"]
 
@@ -75,7 +83,9 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
     ]
     boxes = [b for f in _reading_order(frames) for b in _analyse(page, geom, f)]
     aspect = writer_aspect(b[0] for b in boxes)
-    return [_field(geom, page.shape, split_blobs(box, aspect), x, y) for box, x, y in boxes]
+    return [
+        _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y) for box, x, y in boxes
+    ]
 
 
 def _reading_order(frames: list[Frame]) -> list[Frame]:
@@ -164,13 +174,50 @@ def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> list[tuple[BoxLayout
     return [(box, X0, Y0)]
 
 
+class _StringField(FieldLayout):
+    """A string field whose ``digits`` (the width rule's cuts) are cropped
+    the first time they are read: a string read by its lattice never reads
+    them. Otherwise a FieldLayout like any other; it pickles as one."""
+
+    _cuts: Callable[[], tuple[DigitCrop, ...]]
+
+    def __init__(
+        self,
+        bbox: BBox,
+        kind: FieldKind,
+        cuts: Callable[[], tuple[DigitCrop, ...]],
+        cells: int = 0,
+        marks: tuple[Mark, ...] = (),
+        ink: StringInk | None = None,
+    ) -> None:
+        for name, value in (("bbox", bbox), ("kind", kind), ("cells", cells), ("marks", marks)):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "ink", ink)
+        object.__setattr__(self, "_cuts", cuts)
+
+    @property  # type: ignore[override]
+    def digits(self) -> tuple[DigitCrop, ...]:
+        made = self.__dict__.get("_digits")
+        if made is None:
+            made = self._cuts()
+            object.__setattr__(self, "_digits", made)
+        return made
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return FieldLayout, tuple(getattr(self, f.name) for f in fields(FieldLayout))
+
+
 def _field(geom: Geometry, shape: tuple[int, int], box: BoxLayout, X0: int, Y0: int) -> FieldLayout:
     ox0, oy0, ox1, oy1 = box.outer
     bbox = _to_page(geom, shape, X0 + ox0, Y0 + oy0, ox1 - ox0, oy1 - oy0)
-    digits = tuple(
-        DigitCrop(_to_page(geom, shape, X0 + d.bbox[0], Y0 + d.bbox[1], *d.bbox[2:]), d.image)
-        for d in box.digits
-    )
+
+    def on_page(found: tuple[Digit, ...]) -> tuple[DigitCrop, ...]:
+        return tuple(
+            DigitCrop(_to_page(geom, shape, X0 + d.bbox[0], Y0 + d.bbox[1], *d.bbox[2:]), d.image)
+            for d in found
+        )
+
+    digits = on_page(box.digits)
     marks = tuple(
         Mark(_to_page(geom, shape, X0 + m.bbox[0], Y0 + m.bbox[1], *m.bbox[2:]), m.char, m.position)
         for m in box.marks
@@ -186,4 +233,6 @@ def _field(geom: Geometry, shape: tuple[int, int], box: BoxLayout, X0: int, Y0: 
 
         segments = tuple(replace(s, crop=moved(s.crop)) for s in box.ink.segments)
         ink = replace(box.ink, segments=segments)
+    if box.parts:
+        return _StringField(bbox, kind, lambda: on_page(cut_crops(box)), box.cells, marks, ink)
     return FieldLayout(bbox=bbox, kind=kind, digits=digits, cells=box.cells, marks=marks, ink=ink)
