@@ -29,6 +29,7 @@ from formocr.config import ScanConfig
 from formocr.errors import FormocrError, ModelError
 from formocr.io import discover, iter_pages
 from formocr.io.limits import PageTimeout, page_deadline
+from formocr.output.spool import PageSpool
 from formocr.read.amount import parse_amount, raw_text
 from formocr.read.combine import StringReader, StringReading
 from formocr.read.lattice import Lattice, LatticeReading
@@ -187,10 +188,11 @@ def _scan_files(
     progress.start(len(files))
     try:
         for path in files:
-            done: list[PageResult] = []
+            done = PageSpool()  # a long document's pages wait on disk, not in memory
             try:
-                done.extend(_pages(path, config, classifier, progress))
-                doc = DocumentResult(source=str(path), status="ok", pages=tuple(done))
+                for page in _pages(path, config, classifier, progress):
+                    done.put(len(done) + 1, page)
+                doc = DocumentResult(str(path), "ok", pages=done.pages(len(done)))  # type: ignore[arg-type]
             except ModelError:
                 raise  # a broken model fails every document: stop the batch
             except FormocrError as e:

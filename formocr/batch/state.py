@@ -205,7 +205,7 @@ def encode(doc: DocumentResult) -> str:
 
 def _encode_chunks(doc: DocumentResult) -> Iterator[str]:
     """``json.dumps(dataclasses.asdict(doc))``, the same text, a page at a time
-    (``doc.pages`` may be pages spooled to disk: formocr.parallel.spool).
+    (``doc.pages`` may be pages spooled to disk: formocr.output.spool).
     ASCII: surrogates escaped."""
     text = json.dumps(dataclasses.asdict(dataclasses.replace(doc, pages=())), default=_plain)
     end = '"pages": []}'

@@ -35,6 +35,7 @@ class PageSpool:
         self._file: IO[bytes] | None = None
         self._end = 0
         self._at: dict[int, tuple[int, int]] = {}  # page -> (offset, length)
+        self._handed = False  # pages() gave the file away
 
     def __len__(self) -> int:
         return len(self._at)
@@ -43,6 +44,8 @@ class PageSpool:
         return page in self._at
 
     def put(self, page: int, result: PageResult) -> None:
+        if self._handed:
+            raise ValueError("the spool's pages were handed over already")
         data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
         if self._file is None:
             self._file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed in close())
@@ -55,12 +58,15 @@ class PageSpool:
 
     def pages(self, count: int) -> Sequence[PageResult]:
         """Pages 1..count (all put), as a tuple for a short document, else a
-        :class:`SpooledPages` that now owns the file (this spool is emptied)."""
+        :class:`SpooledPages` that now owns the file: nothing more can be put."""
+        if self._handed:
+            raise ValueError("the spool's pages were handed over already")
         missing = [i for i in range(1, count + 1) if i not in self._at]
         if missing or len(self._at) != count:
             raise ValueError(f"the spool holds pages {sorted(self._at)}, not 1..{count}")
         index = tuple(self._at[i] for i in range(1, count + 1))
-        file, self._file, self._at, self._end = self._file, None, {}, 0
+        file, self._file, self._end = self._file, None, 0
+        self._handed = True
         if file is None:
             return ()
         spooled = SpooledPages(file, index)
@@ -73,7 +79,7 @@ class PageSpool:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
-        self._file, self._at, self._end = None, {}, 0
+        self._file, self._end, self._handed = None, 0, True
 
 
 class SpooledPages(Sequence[PageResult]):

@@ -281,7 +281,7 @@ def jsonl_line(doc: DocumentResult) -> str:
 def _jsonl_chunks(doc: DocumentResult) -> Iterator[str]:
     """``json.dumps(document_dict(doc), ensure_ascii=False) + "\\n"``, the same
     text, a page at a time: a long document's pages may wait on disk
-    (formocr.parallel.spool) and are never all in memory as dicts."""
+    (formocr.output.spool) and are never all in memory as dicts."""
     head = json.dumps(_document_head(doc), ensure_ascii=False)
     end = '"pages": []}'
     assert head.endswith(end), head  # "pages" is document_dict's last key

@@ -29,7 +29,7 @@ from formocr.batch.state import State, file_sha256
 from formocr.config import ScanConfig
 from formocr.errors import ModelError
 from formocr.io.plan import DocumentPlan
-from formocr.parallel.spool import PageSpool
+from formocr.output.spool import PageSpool
 from formocr.parallel.tasks import (
     DocumentTask,
     Loader,
