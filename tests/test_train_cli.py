@@ -21,7 +21,8 @@ torch = pytest.importorskip("torch")
 
 from mnist_fakes import hershey_digit, write_fake_mnist  # noqa: E402
 
-from formocr.read.classify import DigitClassifier  # noqa: E402
+from formocr.read.classify import DigitClassifier, default_model_path  # noqa: E402
+from formocr.read.normalize import normalize_batch  # noqa: E402
 from training import splits  # noqa: E402
 from training.cli import app  # noqa: E402
 from training.data import load_folder, load_mnist  # noqa: E402
@@ -73,7 +74,7 @@ runner = CliRunner()
 def test_help_names_every_command() -> None:
     r = runner.invoke(app, ["--help"])
     assert r.exit_code == 0, r.output
-    for command in ("download", "train", "export", "evaluate"):
+    for command in ("download", "train", "export", "evaluate", "quantize"):
         assert command in r.stdout
     for command in ("train", "export", "evaluate"):
         r = runner.invoke(app, [command, "--help"])
@@ -118,6 +119,31 @@ def test_train_export_evaluate(
 
     r = runner.invoke(app, ["evaluate", "--model", str(onnx), "--folder", str(digit_folder)])
     assert r.exit_code == 0 and f"{digit_folder.name}: 30 digits, accuracy" in r.stdout
+
+
+def test_quantize_writes_an_int8_model_the_runtime_loads(
+    fake_mnist: Path, small_split: None, tmp_path: Path
+) -> None:
+    """formocr-train quantize: an int8 copy of the shipped model, calibrated on
+    (fake) MNIST training digits, with a card the runtime checks; it reads
+    the test digits as the float model does, nearly always."""
+    out = tmp_path / "digits-int8.onnx"
+    args = ["quantize", "-o", str(out), "--mnist-dir", str(fake_mnist), "--calibration", "200"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert card["quantized_from"] == hashlib.sha256(default_model_path().read_bytes()).hexdigest()
+    assert card["quantization"]["calibration"] == {"source": "mnist-train", "n": 200, "seed": 0}
+    onnx = pytest.importorskip("onnx")
+    ops = {n.op_type for n in onnx.load(str(out)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+    q, f = DigitClassifier(out), DigitClassifier()
+    test = load_mnist("test", fake_mnist)
+    x = normalize_batch(list(test.images))
+    agree = (q.all_probabilities(x).argmax(1) == f.all_probabilities(x).argmax(1)).mean()
+    assert agree >= 0.95
+    assert card["metrics"]["mnist_test_accuracy"] == pytest.approx(evaluate(q, test)[0].accuracy)
 
 
 def test_errors_name_what_is_missing(tmp_path: Path) -> None:
