@@ -632,3 +632,54 @@ def test_line_helpers_match_numpy(values: list[int]) -> None:
     cuts = np.flatnonzero(np.diff(v) > 10)
     pieces = np.split(np.arange(len(v)), cuts + 1)
     assert [(int(p[0]), int(p[-1]) + 1) for p in pieces] == _spans(cuts, len(v))
+
+
+def _digit_ink_v1(
+    dark: np.ndarray, interior: tuple[int, int, int, int], dpi: float, ring: int
+) -> np.ndarray:
+    """layout.digits.digit_ink before its medians were taken from a histogram
+    (commit d17c44d): the reference."""
+    from formocr.layout.digits import INK_DARK
+
+    sigma = max(0.5, 0.003 * dpi)
+    smooth = cv2.GaussianBlur(dark, (0, 0), sigma)
+    x0, y0, x1, y1 = interior
+    inner = np.ascontiguousarray(smooth[y0:y1, x0:x1])
+    if inner.size == 0:
+        return np.zeros(dark.shape, np.uint8)
+    outside = np.ones(smooth.shape, bool)
+    outside[max(0, y0 - ring) : y1 + ring, max(0, x0 - ring) : x1 + ring] = False
+    sample = smooth[outside] if outside.sum() >= 50 else inner.ravel()
+    sample = sample[:: max(1, sample.size // 4000)].astype(np.float32)
+    med = float(np.median(sample))
+    spread = 1.4826 * float(np.median(np.abs(sample - med)))
+    floor = max(INK_DARK[0], med + 4.0 * spread)
+    t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    t = min(max(t, floor), max(floor, INK_DARK[1]))
+    return (smooth >= t).astype(np.uint8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(8, 120),
+    st.integers(8, 200),
+    st.sampled_from([2, 6, 30, 120, 255]),
+    st.sampled_from([150.0, 300.0, 600.0]),
+    st.integers(0, 12),
+)
+def test_digit_ink_is_version_1s(
+    seed: int, h: int, w: int, level: int, dpi: float, ring: int
+) -> None:
+    """Same ink for any darkness: noise of any spread, strokes, blank boxes."""
+    from formocr.layout.digits import digit_ink
+
+    rng = np.random.default_rng(seed)
+    dark = rng.integers(0, level + 1, (h, w)).astype(np.uint8)
+    if seed % 3 == 0:
+        dark[:] = rng.integers(0, 3)
+    cv2.line(dark, (w // 4, 0), (w // 2, h - 1), int(rng.integers(0, 256)), int(rng.integers(1, 5)))
+    interior = (ring, ring, max(ring, w - ring), max(ring, h - ring))
+    assert np.array_equal(
+        digit_ink(dark, interior, dpi, ring), _digit_ink_v1(dark, interior, dpi, ring)
+    )

@@ -235,26 +235,46 @@ def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
     segs = []
     max_t = _max_line(dpi)
     for x, y, _, _, own in components(horiz, min_w=int(MIN_LINE_IN * dpi)):
-        rows = own.sum(axis=1)
+        rows = np.count_nonzero(own, axis=1)
         # Handwriting merged into a line thickens it locally; the core rows
         # are those the line runs along. A bold stroke down a box's side can
         # join its top and bottom lines into one component: rows of core
         # further apart than a line is thick are separate lines.
-        core = np.nonzero(rows >= 0.5 * rows.max())[0]
-        cuts = np.nonzero(np.diff(core) > max_t)[0]
-        for run in np.split(core, cuts + 1):
-            r0, r1 = int(run[0]), int(run[-1])
+        core = np.flatnonzero(rows >= 0.5 * rows.max())
+        if core[-1] - core[0] <= max_t:
+            runs = [(int(core[0]), int(core[-1]))]  # one run: no gap can exceed max_t
+        else:
+            cuts = np.flatnonzero(np.diff(core) > max_t)
+            runs = [(int(core[a]), int(core[b - 1])) for a, b in _spans(cuts, len(core))]
+        for r0, r1 in runs:
             t = r1 - r0 + 1
+            if t > 2 * max_t:
+                continue
             # Printed rules are thin along their length; a thick run is a
             # marker stroke. Two rules meeting end to end a pixel or two
             # apart in height (a box's bottom line running into a line to
             # write on) are thin everywhere but span both heights.
-            cols = own[max(0, r0 - max_t) : r1 + max_t + 1].sum(axis=0)
-            xs = np.nonzero(cols)[0]
-            thick = float(np.median(cols[xs]))
-            if thick <= max_t and t <= 2 * max_t:
+            cols = np.count_nonzero(own[max(0, r0 - max_t) : r1 + max_t + 1], axis=0)
+            xs = np.flatnonzero(cols)
+            if _median_int(cols[xs]) <= max_t:
                 segs.append(_Seg(x + int(xs[0]), x + int(xs[-1]) + 1, y + (r0 + r1) / 2.0, t))
     return _drop_inner_bars(segs, dpi)
+
+
+def _spans(cuts: np.ndarray, n: int) -> list[tuple[int, int]]:
+    """Index ranges [a, b) of the pieces ``np.split(range(n), cuts + 1)`` makes."""
+    bounds = [0, *(int(c) + 1 for c in cuts), n]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def _median_int(v: np.ndarray) -> float:
+    """``np.median`` of a non-empty integer array, by one partial sort."""
+    n = len(v)
+    m = n // 2
+    if n % 2:
+        return float(np.partition(v, m)[m])
+    p = np.partition(v, (m - 1, m))
+    return (float(p[m - 1]) + float(p[m])) / 2.0
 
 
 def _join_pieces(segs: list[_Seg], dark: np.ndarray, dpi: float) -> list[_Seg]:
@@ -301,7 +321,12 @@ def _drop_inner_bars(segs: list[_Seg], dpi: float) -> list[_Seg]:
         return a.x0 <= s.x0 + slack and a.x1 >= s.x1 - slack and s.t >= 2 * a.t
 
     out = []
+    # Only a run at least twice as thick as the thinnest can be a bar.
+    thinnest = min((s.t for s in ordered), default=0)
     for i, s in enumerate(ordered):
+        if s.t < 2 * thinnest:
+            out.append(s)
+            continue
         above = [a for a in ordered[:i] if s.y - a.y <= MAX_BOX_H * dpi and encloses(a, s)]
         below = [b for b in ordered[i + 1 :] if b.y - s.y <= MAX_BOX_H * dpi and encloses(b, s)]
         if not any(MIN_BOX_H * dpi <= b.y - a.y <= MAX_BOX_H * dpi for a in above for b in below):
