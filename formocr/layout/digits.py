@@ -179,9 +179,11 @@ def digit_ink(
     outside = np.ones(smooth.shape, bool)
     outside[max(0, y0 - ring) : y1 + ring, max(0, x0 - ring) : x1 + ring] = False
     sample = smooth[outside] if outside.sum() >= 50 else inner.ravel()
-    sample = sample[:: max(1, sample.size // 4000)].astype(np.float32)
-    med = float(np.median(sample))
-    spread = 1.4826 * float(np.median(np.abs(sample - med)))
+    sample = sample[:: max(1, sample.size // 4000)]
+    # The medians of these small integers (grey levels, and twice their
+    # distance to a median that is whole or a half) are exact in float32.
+    med = int_median(sample)
+    spread = 1.4826 * (int_median(np.abs(2 * sample.astype(np.int16) - int(2 * med))) / 2)
     floor = max(INK_DARK[0], med + 4.0 * spread)
     t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     t = min(max(t, floor), max(floor, INK_DARK[1]))
@@ -246,6 +248,12 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
     return out
 
 
+def _whiten(grey: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``grey`` where ``keep`` is set, white elsewhere (uint8)."""
+    _, white = cv2.threshold(keep, 0, 255, cv2.THRESH_BINARY_INV)  # 255 where keep is 0
+    return np.asarray(cv2.bitwise_or(grey, white), np.uint8)
+
+
 def _bridge_line(clean: np.ndarray, ink: np.ndarray, a: int, b: int, x0: int, x1: int) -> None:
     """Restore a whited-out horizontal line (rows a..b) where a stroke crosses
     it: columns with ink just above and just below the line."""
@@ -265,13 +273,12 @@ def _groups(ink: np.ndarray, bridge: int, min_area: int, min_size: float) -> lis
     blobs = []
     for x, y, w, h, own in components(near):
         mask = own & ink[y : y + h, x : x + w]
-        ys, xs = np.nonzero(mask)
-        if ys.size < min_area:
+        if cv2.countNonZero(mask) < min_area:
             continue
-        mask = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-        if max(mask.shape) < min_size:
+        bx, by, bw, bh = cv2.boundingRect(mask)  # the ink's extent
+        if max(bw, bh) < min_size:
             continue
-        blobs.append(Blob(x + int(xs.min()), y + int(ys.min()), mask))
+        blobs.append(Blob(x + bx, y + by, mask[by : by + bh, bx : bx + bw]))
     return blobs
 
 
@@ -423,7 +430,6 @@ def analyse_box(
         if bx1 - bx0 == W:
             _bridge_line(clean, ink, max(0, by0 - 1), min(H, by1 + 1), x0, x1)
     white_dividers(clean, vert, interior, dividers or [], search)
-    paper = np.where(clean > 0, grey, 255).astype(np.uint8)
     # Digits are looked for in the interior and a little above and below it,
     # for strokes that cross the top or bottom line; a blob must lie mostly
     # inside, which leaves out labels and a neighbour's strokes.
@@ -434,7 +440,9 @@ def analyse_box(
     if dividers is None:
         # A string box: printed backgrounds, baselines and rules are not ink.
         inner = clean_string_ink(inner, dark, h)
-        paper = np.where(inner > 0, grey, 255).astype(np.uint8)
+        paper = _whiten(grey, inner)
+    else:
+        paper = _whiten(grey, clean)
 
     # A digit is a pen stroke at least a fifth of the box tall; specks and
     # noise, however spread, hold far less ink.

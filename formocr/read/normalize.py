@@ -265,8 +265,8 @@ def _flatten_paper(crop: np.ndarray) -> np.ndarray:
     k = max(7, (min(h, w) // 3) | 1)
     paper = cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     paper = cv2.blur(paper, (k, k))
-    dark = np.clip(paper.astype(np.int16) - crop.astype(np.int16), 0, 255)
-    return (255 - dark).astype(np.uint8)
+    # How much darker than the paper, saturating at 0 (never over 255).
+    return np.asarray(255 - cv2.subtract(paper, crop), np.uint8)
 
 
 def open_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
