@@ -274,14 +274,18 @@ def open_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
     mask by a straight line ``length`` long, along rows (``axis`` 1, a
     (1, length) kernel) or columns (``axis`` 0, (length, 1)), the same pixels.
 
-    Each row (column) opens on its own, and only a run of ink at least half
-    the line long can survive an opening, even at the image's edge (where
-    OpenCV's erosion counts the outside as ink), or ink across the whole
-    row (column): only such rows (columns) are opened, the others are empty.
+    Each row (column) opens on its own, and only a run of ink as long as
+    the line survives an opening, or one at least half as long at the
+    image's edge (where OpenCV's erosion counts the outside as ink), or ink
+    across the whole row (column): only rows (columns) that could hold one
+    are opened, the others are empty.
     """
     out = np.zeros_like(mask)
     counts = np.count_nonzero(mask, axis=axis)
-    rows = np.flatnonzero((counts >= length // 2) | (counts == mask.shape[axis]))
+    m = mask if axis == 1 else mask.T
+    at_edge = (m[:, 0] != 0) | (m[:, -1] != 0)
+    could = (counts >= length) | (at_edge & (counts >= length // 2))
+    rows = np.flatnonzero(could | (counts == mask.shape[axis]))
     if rows.size == 0:
         return out
     if axis == 1:
