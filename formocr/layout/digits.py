@@ -390,7 +390,7 @@ def _crop(paper: np.ndarray, blob: Blob, margin: int) -> Digit | None:
     keep[ya + my0 : ya + my1, xa + mx0 : xa + mx1] = blob.mask[my0:my1, mx0:mx1]
     # Keep the stroke's soft edge: grow the mask before masking.
     keep = cv2.dilate(keep, np.ones((3, 3), np.uint8), iterations=2)
-    img = np.where(keep > 0, paper[y0:y1, x0:x1], 255).astype(np.uint8)
+    img = _whiten(paper[y0:y1, x0:x1], keep)
     return Digit((blob.x + bx, blob.y + by, bw, bh), img)
 
 
