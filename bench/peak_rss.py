@@ -3,7 +3,8 @@
     .venv/bin/python bench/peak_rss.py -- formocr scan big.pdf -o out.csv
 
 ``/usr/bin/time -v`` reports the largest single process; a batch with
-worker processes needs the sum. Every ``--interval`` seconds this sums,
+worker processes needs the sum. The bars of issues 9 and 10 are read on
+the RSS sum (the larger: PSS shares the libraries the workers both map). Every ``--interval`` seconds this sums,
 over the command's process tree, RSS and PSS (``/proc/PID/smaps_rollup``:
 shared pages split between the processes that map them) and prints the
 peaks, the wall time and the exit code as JSON on stdout. Linux only.
@@ -61,6 +62,7 @@ def memory_kib(pid: int) -> tuple[int, int]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--interval", type=float, default=0.2)
+    ap.add_argument("--top", type=int, default=4, help="processes listed one by one")
     ap.add_argument("command", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     cmd = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -70,12 +72,15 @@ def main() -> int:
     proc = subprocess.Popen(cmd)
     peak_rss = peak_pss = peak_procs = 0
     largest: dict[str, int] = {}  # command name -> its peak RSS (KiB)
+    by_pid: dict[int, tuple[str, int, int]] = {}  # pid -> name, peak RSS, peak PSS (KiB)
     while proc.poll() is None:
         pids = tree(proc.pid)
         sizes = [memory_kib(p) for p in pids]
-        for p, (rss, _) in zip(pids, sizes, strict=True):
+        for p, (rss, pss) in zip(pids, sizes, strict=True):
             name = name_of(p)
             largest[name] = max(largest.get(name, 0), rss)
+            _, r, s = by_pid.get(p, (name, 0, 0))
+            by_pid[p] = (name if p != proc.pid else "main", max(r, rss), max(s, pss))
         peak_rss = max(peak_rss, sum(r for r, _ in sizes))
         peak_pss = max(peak_pss, sum(p for _, p in sizes))
         peak_procs = max(peak_procs, len(pids))
@@ -88,6 +93,13 @@ def main() -> int:
         "peak_pss_mb_sum": round(peak_pss / 1024, 1),
         "peak_processes": peak_procs,
         "peak_rss_mb_by_name": {k: round(v / 1024, 1) for k, v in largest.items()},
+        # the command and the largest other processes (a pool's workers), RSS / PSS
+        "peak_mb_by_process": [
+            [name, round(r / 1024, 1), round(s / 1024, 1)]
+            for name, r, s in sorted(by_pid.values(), key=lambda v: (v[0] != "main", -v[1]))[
+                : args.top
+            ]
+        ],
         "interval_s": args.interval,
     }
     print(json.dumps(result))
