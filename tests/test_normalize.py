@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import preprocess_v1 as v1
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import preprocess_v1 as v1
 from formocr.read.normalize import (
     BOX,
     SIZE,
