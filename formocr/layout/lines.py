@@ -12,6 +12,7 @@ resolution (work / scale); ``Geometry.to_page`` maps deskewed -> page pixels.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -95,7 +96,7 @@ def _fit_skew(dark: np.ndarray, dpi: float) -> tuple[float, float]:
     angles, weights = [], []
     for _, _, w, h, m in lines[:60]:
         count = m.sum(axis=0)
-        ok = (count > 0) & (count <= 1.5 * np.median(count[count > 0]))
+        ok = (count > 0) & (count <= 1.5 * _median_int(count[count > 0]))
         if ok.sum() < 0.5 * w:
             continue
         ysum = (m * np.arange(h)[:, None]).sum(axis=0)
@@ -268,8 +269,10 @@ def _spans(cuts: np.ndarray, n: int) -> list[tuple[int, int]]:
 
 
 def _median_int(v: np.ndarray) -> float:
-    """``np.median`` of a non-empty integer array, by one partial sort."""
+    """``np.median`` of an integer array (nan if empty), by one partial sort."""
     n = len(v)
+    if n == 0:
+        return float("nan")
     m = n // 2
     if n % 2:
         return float(np.partition(v, m)[m])
@@ -323,13 +326,18 @@ def _drop_inner_bars(segs: list[_Seg], dpi: float) -> list[_Seg]:
     out = []
     # Only a run at least twice as thick as the thinnest can be a bar.
     thinnest = min((s.t for s in ordered), default=0)
+    ys = [s.y for s in ordered]
+    reach = MAX_BOX_H * dpi
     for i, s in enumerate(ordered):
         if s.t < 2 * thinnest:
             out.append(s)
             continue
-        above = [a for a in ordered[:i] if s.y - a.y <= MAX_BOX_H * dpi and encloses(a, s)]
-        below = [b for b in ordered[i + 1 :] if b.y - s.y <= MAX_BOX_H * dpi and encloses(b, s)]
-        if not any(MIN_BOX_H * dpi <= b.y - a.y <= MAX_BOX_H * dpi for a in above for b in below):
+        # Only lines within a box's height (and a pixel) can be its box's.
+        lo = bisect_left(ys, s.y - reach - 1.0, 0, i)
+        hi = bisect_right(ys, s.y + reach + 1.0, i + 1)
+        above = [a for a in ordered[lo:i] if s.y - a.y <= reach and encloses(a, s)]
+        below = [b for b in ordered[i + 1 : hi] if b.y - s.y <= reach and encloses(b, s)]
+        if not any(MIN_BOX_H * dpi <= b.y - a.y <= reach for a in above for b in below):
             out.append(s)
     return out
 
@@ -350,7 +358,9 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
     """
     horiz, vert = line_masks(dark, dpi)
     # Column sums down to each row: the x difference of the integral image.
-    vcum = np.diff(cv2.integral(vert // 255, sdepth=cv2.CV_32S), axis=1)
+    # (cv2.subtract: the same integers as np.diff along x, at a third of its cost.)
+    integral = cv2.integral(vert // 255, sdepth=cv2.CV_32S)
+    vcum = cv2.subtract(integral[:, 1:], integral[:, :-1])
     segs = sorted(_join_pieces(_h_segments(horiz, dpi), dark, dpi), key=lambda s: s.y)
     r = max(2, int(round(0.025 * dpi)))
     max_t = _max_line(dpi)
@@ -513,11 +523,11 @@ def _walls(
     # 1 stops short of them.
     end = max(2, int(0.12 * (yb - ya)))
     top, bottom = vcum[ya, a:b], vcum[yb, a:b]
-    full = (
-        (bottom - top >= 0.85 * (yb - ya))
-        & (vcum[ya + end, a:b] - top == end)
-        & (bottom - vcum[yb - end, a:b] == end)
-    )
+    full = bottom - top >= 0.85 * (yb - ya)
+    if not full.any():  # most pairs of lines: no box between them
+        return []
+    full &= vcum[ya + end, a:b] - top == end
+    full &= bottom - vcum[yb - end, a:b] == end
     edges = np.diff(np.concatenate([[0], full.astype(np.int8), [0]]))
     starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
     walls: list[tuple[float, float, tuple[int, int] | None]] = []
