@@ -101,6 +101,8 @@ def test_state_keeps_a_long_document_through_a_blob(
     ((kind, count),) = db.execute("SELECT typeof(result), count(*) FROM documents").fetchall()
     db.close()
     assert (kind, count) == ("blob", 1)
+    failed = DocumentResult("b.pdf", "failed", "x" * 100)
+    assert decode(encode(failed)) == failed  # past _INLINE_MAX too, no page
     with State(tmp_path / "s.sqlite") as st:  # committed: a new connection sees it
         assert st.get("abc", "fp", "a.pdf") == doc
 

@@ -361,9 +361,14 @@ def test_spooled_pages_come_back_in_page_order_from_disk(
     plain = DocumentResult("long.pdf", "ok", None, pages)
     assert doc == plain
     assert encode(doc) == json.dumps(dataclasses.asdict(plain))
+    from formocr.batch import state as state_module
+
+    monkeypatch.setattr(state_module, "_INLINE_MAX", 100)  # a blob, decoded page by page
     with State(tmp_path / "s.sqlite") as st:
         st.put("sha", "fp", doc)
-        assert st.get("sha", "fp", "long.pdf") == plain
+        back = st.get("sha", "fp", "long.pdf")
+        assert back == plain and back is not None
+        assert isinstance(back.pages, spool.SpooledPages)
     with pytest.raises(IndexError):
         got[n]
 

@@ -15,6 +15,7 @@ a resumed run writes exactly what an uninterrupted one would.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import sqlite3
@@ -26,7 +27,8 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from formocr.config import ScanConfig
 from formocr.errors import OutputError
-from formocr.types import DocumentResult
+from formocr.output.spool import PageSpool
+from formocr.types import DocumentResult, PageResult
 
 SCHEMA_VERSION = 1
 STATE_SUFFIX = ".formocr-state.sqlite"
@@ -219,7 +221,28 @@ def _encode_chunks(doc: DocumentResult) -> Iterator[str]:
 
 
 def decode(text: str | bytes) -> DocumentResult:
-    return _build(DocumentResult, json.loads(text))  # type: ignore[no-any-return]
+    """A document from :func:`encode`'s text; a long one's pages are decoded one
+    at a time into a page spool (on disk), never all in memory as dicts."""
+    if len(text) <= _INLINE_MAX:
+        return _build(DocumentResult, json.loads(text))  # type: ignore[no-any-return]
+    s = text if isinstance(text, str) else text.decode("ascii")
+    # Outside a JSON string no '"pages": [' can be: inside one its quotes are escaped.
+    key = '"pages": ['
+    k = s.find(key)
+    if k < 0:
+        return _build(DocumentResult, json.loads(s))  # type: ignore[no-any-return]
+    doc = _build(DocumentResult, json.loads(s[:k] + '"pages": []}'))
+    spool = PageSpool()
+    decoder = json.JSONDecoder()
+    i = k + len(key)
+    while s[i] != "]":
+        page, i = decoder.raw_decode(s, i)
+        spool.put(len(spool) + 1, _build(PageResult, page))
+        if s.startswith(", ", i):
+            i += 2
+    if s[i:].strip() != "]}":
+        raise ValueError("a state record ends with more than its pages")
+    return dataclasses.replace(doc, pages=spool.pages(len(spool)))
 
 
 def _plain(o: Any) -> Any:
@@ -228,12 +251,17 @@ def _plain(o: Any) -> Any:
     raise TypeError(f"cannot store a {type(o).__name__} in the state")
 
 
+@functools.cache
+def _hints(tp: type) -> dict[str, Any]:
+    return get_type_hints(tp)
+
+
 def _build(tp: Any, v: Any) -> Any:
     """Rebuild a value of type ``tp`` from what ``encode`` wrote (records, tuples, scalars)."""
     if v is None:
         return None
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        hints = get_type_hints(tp)
+        hints = _hints(tp)
         return tp(
             **{
                 f.name: _build(hints[f.name], v[f.name])
@@ -242,7 +270,7 @@ def _build(tp: Any, v: Any) -> Any:
             }
         )
     if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):
-        hints = get_type_hints(tp)
+        hints = _hints(tp)
         return tp(*(_build(hints[n], x) for n, x in zip(tp._fields, v, strict=True)))
     origin = get_origin(tp)
     if origin is tuple:
