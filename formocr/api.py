@@ -111,9 +111,13 @@ def load_classifier(model: Path | None = None) -> Classifier:
     from formocr.read.classify import DigitClassifier
     from formocr.read.ctc import load_string_reader
 
-    # Batches of 64 crops, as the workers (parallel/tasks.py): the same CSV, the
-    # same CPU; the process peaks ~105 MB lower (dense20.pdf --jobs 1: 348 -> 243 MB).
-    return Readers(DigitClassifier(model, batch_size=64), load_string_reader())
+    # One onnxruntime thread each, as in a --jobs N worker (formocr.parallel.tasks
+    # loads its models here): one process reads on one core, and more cores are
+    # more processes. On 20 dense pages (--jobs 1), 2 threads spent ~1 s more
+    # CPU and gained no wall time (the renderer runs beside it).
+    # Batches of 64 crops: the same CSV, the same CPU; the process peaks ~105 MB
+    # lower than with 512 (dense20.pdf --jobs 1: 348 -> 243 MB).
+    return Readers(DigitClassifier(model, batch_size=64, threads=1), load_string_reader(threads=1))
 
 
 class Readers:

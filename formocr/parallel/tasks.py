@@ -59,19 +59,11 @@ Loader = Callable[[ScanConfig], Models]
 def shipped_models(config: ScanConfig) -> Models:
     """The default loader: what :func:`formocr.api.load_classifier` loads for the
     serial path (the digit model of ``config.model``, and the shipped string
-    reader if there is one), each on one onnxruntime thread, so that
-    ``--jobs N`` and ``--jobs 1`` read alike."""
-    from formocr.api import Readers
-    from formocr.read import ctc
-    from formocr.read.classify import DigitClassifier
+    reader if there is one, each on one onnxruntime thread, in batches of 64),
+    so that ``--jobs N`` and ``--jobs 1`` read alike."""
+    from formocr.api import load_classifier
 
-    strings = ctc.StringReader(threads=1) if ctc.default_model_path().is_file() else None
-    # Batches of 64 crops, not 512: the same logits bit for bit and the same
-    # CPU time, but onnxruntime's activations for a batch (and the arena that
-    # keeps them) shrink from ~150 MB to ~20 MB: a worker peaks near 215 MB
-    # on dense 300-dpi pages instead of 380 (measured over 3 pages of bench/speed.py --dense).
-    digits = DigitClassifier(config.model, batch_size=64, threads=1)
-    return Models(Readers(digits, strings))
+    return Models(load_classifier(config.model))
 
 
 @dataclass

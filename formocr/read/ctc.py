@@ -231,10 +231,11 @@ class StringReader:
         return ctc_log_likelihood(logp, [self.alphabet.index(c) for c in text], self.blank)
 
 
-def load_string_reader(path: Path | str | None = None) -> StringReader | None:
+def load_string_reader(path: Path | str | None = None, threads: int = 0) -> StringReader | None:
     """The string reader, or None when no path is given and no strings.onnx is
     shipped (the reader is optional). A given path that is missing, or a
-    shipped model that fails its card, raises ModelError."""
+    shipped model that fails its card, raises ModelError. ``threads``: onnxruntime's
+    intra-op threads (0: its default, one per core)."""
     if path is None and not default_model_path().is_file():
         return None
-    return StringReader(path)
+    return StringReader(path, threads=threads)

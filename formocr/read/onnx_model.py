@@ -73,6 +73,10 @@ def load_onnx(
     # No memory arena: it grows to the largest batch seen and keeps it
     # (peak RSS over 80 dense pages 283 -> 255 MB; same output and CPU).
     opts.enable_cpu_mem_arena = False
+    # No memory pattern either: it plans buffers for the shapes it has seen and
+    # keeps them (a worker over 6 dense pages peaks at 157-170 MB, not 191-193;
+    # same results, same CPU).
+    opts.enable_mem_pattern = False
     if threads:
         opts.intra_op_num_threads = threads
     # Idle intra-op threads sleep instead of spinning: between the page's few
