@@ -10,14 +10,16 @@ from typing import Literal, get_args
 from formocr.templates.template import Template
 
 # A field whose confidence is below this goes to human review.
-# Fitted by bench/calibrate.py (60 pages, 1,128 fields, seeds 91,000-91,059) on
+# Fitted by bench/calibrate.py (150 pages, 2,832 fields, seeds 91,000-91,149) on
 # the calibration writers (training.splits: a third of the MNIST test writers
 # and three optdigits blocks, which no model trained on and the headline
-# leaves out), together with DEFAULT_COMBINE_POWER: the lowest threshold that
-# kept field error among the fields it decides at or under 0.5 %, half the
-# 1 % promised, as a margin for pages unlike those (548 of 748 accepted,
-# 2 wrong), rounded up.
-DEFAULT_MIN_CONFIDENCE = 0.964
+# leaves out): per field kind, the lowest threshold that kept the error among
+# the fields it decides at or under 0.5 %, half the 1 % promised, as a margin
+# for pages unlike those. This is the comb fields' (0.9941: 472 of 727
+# accepted, 2 wrong), rounded up; DEFAULT_COMBINE_POWER maps the strings' own
+# (0.9640: 813 of 1,134, 4 wrong) onto it. A first fit on 60 pages pooled both
+# kinds (0.928) and let 1.8 % wrong fields through on these 150.
+DEFAULT_MIN_CONFIDENCE = 0.995
 DEFAULT_DPI = 300
 # About an A0 sheet at 300 dpi; more than that is almost surely a wrong --dpi.
 DEFAULT_MAX_MEGAPIXELS = 150.0
@@ -36,9 +38,11 @@ DropoutMode = Literal["auto", "none", "red", "green", "blue"]
 StringReaderMode = Literal["cuts", "lattice", "ctc", "combined"]
 DEFAULT_STRING_READER: StringReaderMode = "combined"
 # The combined confidence's calibration map p -> p ** power (formocr.read.combine.calibrate),
-# fitted by bench/calibrate.py on the same pages (minimum NLL of "read exactly"
-# over 436 string fields decided by confidence; 0.266, NLL 0.222 -> 0.151).
-DEFAULT_COMBINE_POWER = 0.266
+# fitted by bench/calibrate.py on the same pages so that a string's confidence
+# at its own threshold (above) equals the comb fields' threshold: one
+# --min-confidence, each kind held to the same error. Strings whose two readers
+# agree are rarely wrong, so the power is small (string model 5ba21cb7e7c1).
+DEFAULT_COMBINE_POWER = 0.033
 # A comb cell (or a string's digit) whose crop the classifier's "not a digit"
 # class takes at least this probability goes to review.
 NOT_DIGIT_REVIEW = 0.5
