@@ -686,4 +686,3 @@ def test_digit_ink_is_version_1s(
     assert np.array_equal(
         digit_ink(dark, interior, dpi, ring), _digit_ink_v1(dark, interior, dpi, ring)
     )
-
