@@ -1,6 +1,6 @@
 """Calibrate on pages nobody read to find bugs, by writers no model saw.
 
-    .venv/bin/python bench/calibrate.py                       # 40 pages, seeds from 91,000
+    .venv/bin/python bench/calibrate.py                       # 150 pages, seeds from 91,000
     .venv/bin/python bench/calibrate.py --pages 8 --digits 1000   # a quick look
 
 The pages are drawn exactly like the headline benchmark's (``realwriters.py``:
@@ -184,7 +184,7 @@ def fit_kind(
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--pages", type=int, default=40)
+    ap.add_argument("--pages", type=int, default=150)
     ap.add_argument("--seed", type=int, default=CALIBRATION_SEED)
     ap.add_argument("--max-error", type=float, default=0.005)
     ap.add_argument("--digits", type=int, default=3000, help="isolated digits for the temperature")

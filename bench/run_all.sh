@@ -7,7 +7,7 @@
 #   PAGES=8 SPEED_PAGES=4 REPEATS=1 bench/run_all.sh headline speed   # a quick look
 #
 # Sections:
-#   calibrate  bench/calibrate.py: threshold and temperature on MNIST validation writers
+#   calibrate  bench/calibrate.py: threshold and string power per field kind on the calibration writers
 #   headline   bench/realwriters.py (real test writers, formocr + Tesseract + RapidOCR)
 #              and bench/mnist.py (per-writer classifier accuracy)
 #   speed      bench/speed.py --dense (wall, CPU, peak RSS against pdftoppm)
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PAGES=${PAGES:-40}
-CAL_PAGES=${CAL_PAGES:-40}
+CAL_PAGES=${CAL_PAGES:-150}
 SPEED_PAGES=${SPEED_PAGES:-20}
 REPEATS=${REPEATS:-3}
 sections=("$@")
