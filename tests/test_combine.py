@@ -55,9 +55,29 @@ def test_disagreement_goes_by_the_joint_score_and_lists_both() -> None:
 
 def test_neither_can_spell_the_other_the_surer_wins_at_even_odds() -> None:
     a = Reading("lattice", "12", 0.9)
-    b = Reading("ctc", "123", 0.8)
+    b = Reading("ctc", "13", 0.8)
     c = combine(a, b)
     assert c.value == "12" and c.confidence == pytest.approx(0.5 * 0.5)
+    assert combine(Reading("lattice", "123", 0.7), Reading("ctc", "13", 0.8)).value == "13"
+
+
+def test_a_lattice_reading_fewer_digits_skipped_ink_the_string_reader_wins() -> None:
+    """The lattice reads 1500, the CTC 15000; the joint score favours the
+    lattice, but a lattice that reads fewer digits left ink unread: the CTC's
+    text is the value, still in review with both, at the share the joint
+    scores give it."""
+    lat = Reading("lattice", "1500", 0.99, own=-0.5, other=-4.0)
+    ctc = Reading("ctc", "15000", 0.9, own=-0.3, other=-2.0)
+    c = combine(lat, ctc)
+    assert c.value == "15000" and not c.agree and c.reason is not None
+    assert [(a.value, a.reader) for a in c.alternatives] == [("15000", "ctc"), ("1500", "lattice")]
+    gap = (-0.5 - 2.0) - (-0.3 - 4.0)  # the lattice's joint score is the higher
+    assert gap > 0
+    assert c.confidence == pytest.approx(0.5 * min(1 - 1 / (1 + math.exp(-gap)), 0.9))
+    assert combine(ctc, lat).value == "15000"
+    # A lattice reading more digits than the CTC keeps the joint score's choice.
+    longer = Reading("lattice", "150000", 0.99, own=-0.5, other=-4.0)
+    assert combine(longer, ctc).value == "150000"
 
 
 def test_one_reader_alone_and_the_calibration_map() -> None:
