@@ -126,7 +126,7 @@ def combine(first: Reading, second: Reading | None, power: float = 1.0) -> Combi
         # could not place unread (a joined pair, a faint digit). On 150
         # calibration pages the string reader was then right 151 times and the
         # lattice 3 (of 242 such disagreements); the joint score had picked the
-        # lattice 77 times (runs/alpha/alpha.py, not the headline's pages).
+        # lattice 77 times (bench/disagreements.py, not the headline's pages).
         win, lose, share = lose, win, 1.0 - share
     conf = calibrate(DISAGREE * min(share, win.confidence), power)
     alts = (
