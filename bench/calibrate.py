@@ -198,12 +198,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Read at the shipped threshold; the fit uses confidences, not the status it sets.
     config = ScanConfig(model=args.model)
     res, scores = run(specs, writers, args.out / "calibration", config, peers=False)
-    # First the string confidence map, so that string and comb confidences are both
-    # probabilities; then one threshold over both, on the confidences as they would be.
+    # Reported beside the shipped fit: the string map of least NLL, and one
+    # threshold pooled over both kinds with strings so mapped (and as read).
     power = fit_power(scores, config.combine_power)
-    new_power = float(power["power"] or config.combine_power)
+    nll_power = float(power["power"] or config.combine_power)
     mapped = [
-        replace(s, confidence=s.confidence ** (new_power / config.combine_power))
+        replace(s, confidence=s.confidence ** (nll_power / config.combine_power))
         if s.field_kind == "string"
         else s
         for s in scores
@@ -218,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     by_kind = {k: fit_kind(scores, k, args.max_error) for k in ("comb", "string")}
     t_comb, t_string = by_kind["comb"]["threshold"], by_kind["string"]["threshold"]
     threshold = None if t_comb is None else math.ceil(t_comb * 1000) / 1000
+    new_power = nll_power  # only when a kind has no threshold to align
     if threshold is not None and t_string is not None and 0 < t_string < 1:
         new_power = config.combine_power * math.log(threshold) / math.log(t_string)
 
@@ -284,7 +285,6 @@ def render_markdown(record: dict) -> str:  # type: ignore[type-arg]
                 "-" if g.get("threshold") is None else f"{g['threshold']:.4f}",
             ]
         )
-    power = r.get("combine_power")
     d = r["at_shipped_default"]
     t = r["temperature"]
     return "\n".join(
@@ -297,8 +297,12 @@ def render_markdown(record: dict) -> str:  # type: ignore[type-arg]
             md_table(
                 [
                     "error among decided fields",
-                    "lowest threshold"
-                    + ("" if power is None else f" (string confidences ** {power:.3g})"),
+                    "lowest threshold, both kinds pooled"
+                    + (
+                        ""
+                        if not r.get("string_power", {}).get("power")
+                        else f" (string confidences ** {r['string_power']['power']:.3g})"
+                    ),
                     "fields accepted",
                     "errors among them",
                     "threshold on confidences as read",
@@ -354,9 +358,8 @@ def _power_line(f: dict, used: float | None) -> str:  # type: ignore[type-arg]
         f"{used}: fitted power {f['power']:.3f} over {f['fields']} string fields "
         f"({pct(f['accuracy'], 1)} exact; mean confidence {f['mean_confidence_at_1']:.3f} at "
         f"power 1, {f['mean_confidence_fitted']:.3f} fitted; NLL {f['nll_at_1']:.4f} -> "
-        f"{f['nll_fitted']:.4f}). The threshold is fitted with string confidences so mapped, "
-        "so that comb and string fields share one probability scale; set both "
-        "(formocr.config.DEFAULT_COMBINE_POWER, DEFAULT_MIN_CONFIDENCE) together."
+        f"{f['nll_fitted']:.4f}). The pooled table above maps strings by it; the shipped "
+        "power instead puts the strings' own threshold on the comb fields' (see above)."
     )
 
 
