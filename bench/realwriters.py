@@ -224,7 +224,7 @@ def read_rate(
 
     Missed fields are never accepted, nor are fields that something other
     than their confidence keeps in review (readers that disagree, separators
-    outside an amount field, more digits than cells): no threshold lets them
+    the amount grammar does not explain, more digits than cells): no threshold lets them
     through. A field read where nothing is written (a spurious one, or
     digits in an empty box) is an accepted error if its confidence lets it in.
     """

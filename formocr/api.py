@@ -556,10 +556,12 @@ def _field(
     """A field's value, confidence and status.
 
     An ``amount`` field's value is the normalised decimal its digits and
-    separators spell (``formocr.read.amount``). Separators in any other field
-    send it to review: the digits alone might not be the number meant. So
-    does anything the readers flagged, and a value the box cannot hold
-    (``formocr.read.combine.evidence_reasons``): those are never ``ok``.
+    separators spell (``formocr.read.amount``). In any other field the value
+    is the digits, and separators the amount grammar cannot explain send it
+    to review: a mark or a digit was misread, or the digits alone are not
+    the number meant. So does anything the readers flagged, and a value the
+    box cannot hold (``formocr.read.combine.evidence_reasons``): those are
+    never ``ok``.
     """
     from formocr.read.combine import evidence_reasons
 
@@ -584,7 +586,13 @@ def _field(
         if reading.reason:
             reasons.append(reading.reason)
     elif raw is not None:
-        reasons.append(f"separators in the box ({raw!r}); an amount field reads them")
+        # Without a template the value is the digits as written, and ``raw``
+        # keeps the marks. Marks the amount grammar explains ("1,250.00",
+        # "1250.-") agree with the digits read; any others mean a mark or a
+        # digit was misread, or the digits alone are not the number meant.
+        reading = parse_amount(value, marks, require_mark=False)
+        if reading.reason:
+            reasons.append(f"separators in the box ({raw!r}): {reading.reason}")
     if confidence < min_confidence:
         reasons.append(f"confidence {confidence:.4f} below {min_confidence:g}")
     status: FieldStatus = "review" if reasons else "ok"

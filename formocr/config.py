@@ -41,8 +41,9 @@ DEFAULT_STRING_READER: StringReaderMode = "combined"
 # fitted by bench/calibrate.py on the same pages so that a string's confidence
 # at its own threshold (above) equals the comb fields' threshold: one
 # --min-confidence, each kind held to the same error. Strings whose two readers
-# agree are rarely wrong, so the power is small (string model 5ba21cb7e7c1).
-DEFAULT_COMBINE_POWER = 0.033
+# agree are rarely wrong, so the power is small (string model 5ba21cb7e7c1;
+# refitted with amounts whose separators the grammar explains among the strings).
+DEFAULT_COMBINE_POWER = 0.0552
 # A comb cell (or a string's digit) whose crop the classifier's "not a digit"
 # class takes at least this probability goes to review.
 NOT_DIGIT_REVIEW = 0.5

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from conftest import FakeClassifier
 
-from formocr.api import scan_page
+from formocr.api import _field, _Read, scan_page
 from formocr.config import ScanConfig
 from formocr.layout.fields import find_fields
 from formocr.read.amount import AmountReading, parse_amount, raw_text, split_text
 from formocr.templates.draft import draft_template
 from formocr.templates.template import TemplateField
-from formocr.types import BBox, FieldLayout, PageImage
+from formocr.types import BBox, DigitResult, FieldLayout, Mark, PageImage
 from training.synth import Degradation, FieldTruth, make_cheque, make_form_page, write_png
 
 
@@ -158,7 +158,9 @@ def test_template_amount_field_gives_a_decimal_and_raw(tmp_path: Path) -> None:
     assert (field.value, field.raw, field.status, field.reason) == ("3.55", "3.55", "ok", None)
 
 
-def test_without_a_template_separators_send_the_field_to_review() -> None:
+def test_without_a_template_separators_that_spell_an_amount_keep_the_digits() -> None:
+    """No template: the value is the digits, ``raw`` keeps the marks, and
+    marks the amount grammar explains do not hold the field back."""
     page, truth = make_cheque(np.random.default_rng(2), 300, amount_format="point")
     amount = next(t for t in truth if t.label == "Amount")
     result = scan_page(
@@ -168,11 +170,36 @@ def test_without_a_template_separators_send_the_field_to_review() -> None:
     )
     field = max(result.fields, key=lambda f: f.bbox.iou(amount.bbox))
     assert amount.text == "3.55"
-    assert (field.value, field.raw, field.status) == ("111", "1.11", "review")
-    assert field.reason == "separators in the box ('1.11'); an amount field reads them"
+    assert (field.value, field.raw, field.status, field.reason) == ("111", "1.11", "ok", None)
     # Boxes without separators are unaffected.
     others = [f for f in result.fields if f is not field]
     assert others and all(f.raw is None and f.status == "ok" for f in others)
+
+
+@pytest.mark.parametrize(
+    ("marks", "raw", "why"),
+    [
+        (((1, ","), (4, ",")), "1,250,00", "used both for thousands and decimals"),
+        (((2, "."),), "12.5000", "do not group thousands"),
+        (((2, "="), (3, "-")), "12=5-000", "closing mark inside"),
+        (((1, ","), (6, ".")), "1,25000.", "ends with a separator"),
+    ],
+)
+def test_without_a_template_separators_no_amount_explains_send_it_to_review(
+    marks: tuple[tuple[int, str], ...], raw: str, why: str
+) -> None:
+    digits = tuple(
+        DigitResult(ch, 0.9999, BBox(10 + 30 * i, 10, 20, 40), ()) for i, ch in enumerate("125000")
+    )
+    layout = FieldLayout(
+        BBox(0, 0, 400, 60),
+        "string",
+        marks=tuple(Mark(BBox(0, 0, 1, 1), ch, pos) for pos, ch in marks),  # type: ignore[arg-type]
+    )
+    field = _field("f", layout, _Read(digits), 0.99)
+    assert (field.value, field.raw, field.status) == ("125000", raw, "review")
+    assert field.reason is not None
+    assert field.reason.startswith(f"separators in the box ({raw!r}): ") and why in field.reason
 
 
 def _readme_amount_rows() -> list[tuple[list[str], str, str]]:
