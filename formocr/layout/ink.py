@@ -54,12 +54,17 @@ def components(mask: np.ndarray, min_w: int = 1, min_h: int = 1) -> list[Compone
     """
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     out = []
+    # On uint8, the 0/1 fill's minimum with the mask is the fill and the mask.
+    as_u8 = mask.dtype == np.uint8
     for c in contours:
         x, y, w, h = cv2.boundingRect(c)
         if w < min_w or h < min_h:
             continue
         own = np.zeros((h, w), np.uint8)
         cv2.drawContours(own, [c], -1, 1, thickness=-1, offset=(-x, -y))
-        own &= mask[y : y + h, x : x + w] > 0
+        if as_u8:
+            cv2.min(own, mask[y : y + h, x : x + w], dst=own)
+        else:
+            own &= mask[y : y + h, x : x + w] > 0
         out.append((x, y, w, h, own))
     return out
