@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from formocr.layout.frame import fit_grid, refine_interior, vertical_marks, white_dividers
-from formocr.layout.ink import components, darkness
+from formocr.layout.ink import Component, components, darkness
 from formocr.read.normalize import int_median, open_line
 from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
 
@@ -218,7 +218,13 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
     # the pen, and at the 98th a thin 9's tail was opened away ('976' read
     # '9076' on a turned colour form, tests/test_dropout.py).
     dist = cv2.distanceTransform(out, cv2.DIST_L2, 3)
-    pen = 2.0 * float(np.percentile(dist[out > 0], 90)) if cv2.countNonZero(out) else 0.0
+    pen = 0.0
+    if cv2.countNonZero(out):
+        # Within the ink's extent: the same values, fewer pixels to pass over.
+        bx, by, bw, bh = cv2.boundingRect(out)
+        on = out[by : by + bh, bx : bx + bw] > 0
+        pen = 2.0 * float(np.percentile(dist[by : by + bh, bx : bx + bw][on], 90))
+    cc: list[Component] | None = None
     if pen >= 3.0:
         k = max(2, int(round(THIN * pen)))
         core = cv2.morphologyEx(out, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
@@ -227,27 +233,56 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
         # Small ink stays whole, a point or a comma is often finer than the
         # pen: ink within a few pen widths, or under half the box and not a
         # hairline's stub.
-        for x, y, cw, ch, own in components(out):
+        cc = components(out)
+        for x, y, cw, ch, own in cc:
             size = max(cw, ch)
-            # The max of the distances under ``own`` (never empty), as a float.
-            depth = cv2.minMaxLoc(dist[y : y + ch, x : x + cw], own)[1]
-            if size <= 2.5 * pen or (size < 0.5 * h and depth >= max(1.5, 0.25 * pen)):
+            if (
+                size <= 2.5 * pen
+                or (
+                    size < 0.5 * h
+                    # The deepest distance under ``own`` (never empty), as a float.
+                    and cv2.minMaxLoc(dist[y : y + ch, x : x + cw], own)[1] >= max(1.5, 0.25 * pen)
+                )
+            ):
                 thinned[y : y + ch, x : x + cw] |= own
+        # Thinning only takes ink away: the same count is the same ink, and
+        # the same components.
+        if cv2.countNonZero(thinned) != cv2.countNonZero(out):
+            cc = None
         out = thinned
-    comps = components(out)
+    comps = components(out) if cc is None else cc
     tall = [c for c in comps if c[3] >= 0.5 * h]
     if tall:
-        level = int_median(
-            np.concatenate([dark[y : y + ch, x : x + cw][own > 0] for x, y, cw, ch, own in tall])
-        )
-        for x, y, cw, ch, own in comps:
+        hists = {
+            i: cv2.calcHist([dark[y : y + ch, x : x + cw]], [0], own, [256], [0, 256]).ravel()
+            for i, (x, y, cw, ch, own) in enumerate(comps)
+            if max(cw, ch) >= 0.5 * h
+        }
+        # The tall strokes' pixels together: their counts add up (exactly).
+        together = np.zeros(256, np.float32)
+        for i, c in enumerate(comps):
+            if c[3] >= 0.5 * h:
+                together += hists[i]
+        level = _hist_median(together)
+        for i, (x, y, cw, ch, own) in enumerate(comps):
             # Only strokes of some length: a point or a comma is small and,
             # blurred, paler than the pen's lines.
             if max(cw, ch) < 0.5 * h:
                 continue
-            if int_median(dark[y : y + ch, x : x + cw][own > 0]) < FAINT * level:
+            if _hist_median(hists[i]) < FAINT * level:
                 out[y : y + ch, x : x + cw][own > 0] = 0
     return out
+
+
+def _hist_median(hist: np.ndarray) -> float:
+    """``float(np.median(a))`` of the uint8 values ``a`` whose 256-bin
+    histogram (counts, exact in float32) is ``hist``: the value of the
+    middle rank, or the mean of the two middle ones of an even count, as
+    numpy takes it."""
+    cum = np.cumsum(hist, dtype=np.float64)
+    n = int(cum[-1])
+    lo, hi = np.searchsorted(cum, ((n - 1) // 2, n // 2), side="right")
+    return float(lo) if lo == hi else (float(lo) + float(hi)) / 2
 
 
 def _count(mask: np.ndarray) -> int:
