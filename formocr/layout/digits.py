@@ -405,15 +405,20 @@ def _cut_path(mask: np.ndarray, lo: int, hi: int, ideal: float) -> tuple[float, 
 def _split(blob: Blob, paths: list[np.ndarray]) -> list[Blob]:
     """The blob cut along paths (each a column per row), left to right."""
     h, w = blob.mask.shape
-    cols = np.arange(w)[None, :]
-    bounds = [np.zeros(h, np.int64), *paths, np.full(h, w, np.int64)]
+    if not paths:  # one part, all of the blob (its own copy, as cut below)
+        masks = [blob.mask.copy()]
+    else:
+        cols = np.arange(w)[None, :]
+        bounds = [np.zeros(h, np.int64), *paths, np.full(h, w, np.int64)]
+        masks = [
+            blob.mask * ((cols >= a[:, None]) & (cols < b[:, None]))  # uint8
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
     parts = []
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        keep = (cols >= a[:, None]) & (cols < b[:, None])
-        mask = blob.mask * keep  # uint8
-        xs = np.nonzero(mask.any(axis=0))[0]
-        if xs.size:
-            parts.append(Blob(blob.x + int(xs[0]), blob.y, mask[:, xs[0] : xs[-1] + 1]))
+    for mask in masks:
+        x0, _, mw, _ = cv2.boundingRect(mask)  # the columns with ink
+        if mw:
+            parts.append(Blob(blob.x + x0, blob.y, mask[:, x0 : x0 + mw]))
     return parts
 
 
@@ -596,14 +601,29 @@ def _median_floats(values: list[float]) -> float:
     return float(v[m]) if len(v) % 2 else (float(v[m - 1]) + float(v[m])) / 2
 
 
-def _stroke_width(blobs: Iterable[Blob]) -> float:
-    """Median pen width of the blobs: twice the ink area over the outline length."""
+# Each blob's pen width (None: no outline) by id, with the blob itself so
+# that its id cannot pass to another while the record lives.
+_Widths = dict[int, tuple[Blob, float | None]]
+
+
+def _stroke_width(blobs: Iterable[Blob], known: _Widths | None = None) -> float:
+    """Median pen width of the blobs: twice the ink area over the outline length.
+
+    ``known`` keeps each blob's width for another call on the same blobs.
+    """
     widths = []
     for b in blobs:
-        contours, _ = cv2.findContours(b.mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-        perimeter = sum(cv2.arcLength(c, True) for c in contours)
-        if perimeter > 0:
-            widths.append(2.0 * float(cv2.countNonZero(b.mask)) / perimeter)
+        seen = None if known is None else known.get(id(b))
+        if seen is not None and seen[0] is b:
+            width = seen[1]
+        else:
+            contours, _ = cv2.findContours(b.mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+            perimeter = sum(cv2.arcLength(c, True) for c in contours)
+            width = 2.0 * float(cv2.countNonZero(b.mask)) / perimeter if perimeter > 0 else None
+            if known is not None:
+                known[id(b)] = (b, width)
+        if width is not None:
+            widths.append(width)
     return _median_floats(widths) if widths else 1.0
 
 
@@ -644,7 +664,7 @@ def _mark_char(c: Blob, top: float, base: float, stroke: float) -> MarkChar | No
 
 
 def _find_marks(
-    blobs: list[Blob], specks: Sequence[Blob], h_ref: float
+    blobs: list[Blob], specks: Sequence[Blob], h_ref: float, known: _Widths | None = None
 ) -> tuple[list[Blob], list[tuple[Blob, MarkChar]]]:
     """Separators among a string's small ink, and the blobs left for the digits.
 
@@ -656,7 +676,7 @@ def _find_marks(
     big = [b for b in blobs if b.h >= MARK_H * h_ref]
     if not big:
         return blobs, []
-    stroke = _stroke_width(big)
+    stroke = _stroke_width(big, known)
     top = float(np.median([b.y for b in big]))
     base = float(np.median([b.y + b.h for b in big]))
     rest: list[Blob] = []
@@ -757,13 +777,10 @@ def _over_segment(
     for a, b, cost in zip(bounds[:-1], bounds[1:], costs, strict=True):
         keep = (cols >= a[:, None]) & (cols < b[:, None])
         mask = blob.mask * keep  # uint8
-        xs = np.nonzero(mask.any(axis=0))[0]
-        if xs.size == 0:
+        mx, my, mw, mh = cv2.boundingRect(mask)  # the ink's extent
+        if mw == 0:
             continue
-        ys = np.nonzero(mask.any(axis=1))[0]
-        part = Blob(
-            blob.x + int(xs[0]), blob.y + int(ys[0]), mask[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1]
-        )
+        part = Blob(blob.x + mx, blob.y + my, mask[my : my + mh, mx : mx + mw])
         if pieces and cv2.countNonZero(part.mask) < pen * pen:
             # A sliver left by a cut goes with its left neighbour.
             prev, c = pieces[-1]
@@ -780,14 +797,16 @@ def string_ink(
     aspect: float,
     margin: int,
     line: np.ndarray | None = None,
+    known: _Widths | None = None,
 ) -> StringInk:
     """Primitives of a string box's digit ink, and its candidate digits.
 
     ``blobs`` are the ink left for digits once marks are set apart (pieces
     of one digit merged); ``digit_h`` the digits' height. Cuts between
     separate strokes are free; cuts through ink cost CUT_NATS a stroke.
+    ``known``: pen widths already measured (see ``_stroke_width``).
     """
-    pen = _stroke_width(blobs) if blobs else 1.0
+    pen = _stroke_width(blobs, known) if blobs else 1.0
     # A typical digit's width: strokes standing alone, about a digit tall
     # and not as narrow as a 1; else the page's writer.
     alone = [b.w for b in blobs if b.h >= 0.7 * digit_h and 0.35 * digit_h <= b.w <= 0.95 * digit_h]
@@ -841,7 +860,8 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
         return layout
     heights = [b.h for b in blobs]
     h_ref = float(np.median([v for v in heights if v >= 0.4 * max(heights)]))
-    blobs, marks = _find_marks(blobs, layout.specks, h_ref)
+    known: _Widths = {}  # pen widths, measured once for marks and for the lattice
+    blobs, marks = _find_marks(blobs, layout.specks, h_ref, known)
     merged = _merge_pieces(blobs, h_ref)
     # A row of touching digits drifting up or down is taller than its digits.
     tall = [b for b in merged if b.h >= 0.6 * max(b.h for b in merged)]
@@ -850,7 +870,7 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     x0, y0, x1, y1 = layout.interior
     ext = int(OUTSIDE * (y1 - y0))
     line = layout.paper[max(0, y0 - ext) : y1 + ext, x0:x1]
-    ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line)
+    ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line, known)
     parts: list[Blob] = []
     for blob in merged:
         height = float(blob.h)

@@ -40,7 +40,10 @@ def darkness(grey: np.ndarray, dpi: float, steady: bool = False) -> np.ndarray:
         return cv2.subtract(paper, grey)
     r = _odd(PAPER_REACH_IN * dpi)
     floor = cv2.dilate(paper, cv2.getStructuringElement(cv2.MORPH_RECT, (r, r)))
-    paper = np.maximum(paper, floor.astype(np.int16) - PAPER_DIP).astype(np.uint8)
+    # Saturating at 0 changes nothing: the level is never under 0 anyway.
+    # (A scalar subtrahend, which OpenCV's stubs leave out.)
+    less = cv2.subtract(floor, PAPER_DIP)  # type: ignore[call-overload]
+    paper = cv2.max(paper, less)
     return cv2.subtract(paper, grey)
 
 
