@@ -19,7 +19,7 @@ import numpy as np
 
 from formocr.layout.frame import fit_grid, refine_interior, vertical_marks, white_dividers
 from formocr.layout.ink import Component, components, darkness
-from formocr.read.normalize import int_median, open_line
+from formocr.read.normalize import open_line
 from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
@@ -156,7 +156,18 @@ def ink_mask(dark: np.ndarray) -> np.ndarray:
     """
     t, _ = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     t = min(max(t, INK_DARK[0]), INK_DARK[1])
-    return (dark >= t).astype(np.uint8)
+    return _at_least(dark, t)
+
+
+def _at_least(img: np.ndarray, t: float) -> np.ndarray:
+    """``(img >= t).astype(np.uint8)`` of a uint8 image, by ``cv2.threshold``:
+    a grey level is at least ``t`` when it is over ``ceil(t) - 1``."""
+    k = math.ceil(t) - 1
+    if k < 0:
+        return np.ones(img.shape, np.uint8)
+    if k >= 255:
+        return np.zeros(img.shape, np.uint8)
+    return np.asarray(cv2.threshold(img, k, 1, cv2.THRESH_BINARY)[1], np.uint8)
 
 
 def digit_ink(
@@ -183,12 +194,13 @@ def digit_ink(
     sample = sample[:: max(1, sample.size // 4000)]
     # The medians of these small integers (grey levels, and twice their
     # distance to a median that is whole or a half) are exact in float32.
-    med = int_median(sample)
-    spread = 1.4826 * (int_median(np.abs(2 * sample.astype(np.int16) - int(2 * med))) / 2)
+    med = _hist_median(np.bincount(sample, minlength=256))
+    dev = np.abs(2 * sample.astype(np.int16) - int(2 * med))
+    spread = 1.4826 * (_hist_median(np.bincount(dev)) / 2)
     floor = max(INK_DARK[0], med + 4.0 * spread)
     t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     t = min(max(t, floor), max(floor, INK_DARK[1]))
-    return (smooth >= t).astype(np.uint8)
+    return _at_least(smooth, t)
 
 
 def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
@@ -229,7 +241,7 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
         k = max(2, int(round(THIN * pen)))
         core = cv2.morphologyEx(out, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
         near = cv2.dilate(core, np.ones((2 * k + 1, 2 * k + 1), np.uint8))
-        thinned = (out & (near > 0)).astype(np.uint8)
+        thinned = np.asarray(cv2.bitwise_and(out, near), np.uint8)  # both 0/1
         # Small ink stays whole, a point or a comma is often finer than the
         # pen: ink within a few pen widths, or under half the box and not a
         # hairline's stub.
@@ -275,10 +287,10 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
 
 
 def _hist_median(hist: np.ndarray) -> float:
-    """``float(np.median(a))`` of the uint8 values ``a`` whose 256-bin
-    histogram (counts, exact in float32) is ``hist``: the value of the
-    middle rank, or the mean of the two middle ones of an even count, as
-    numpy takes it."""
+    """``float(np.median(a))`` of the non-negative integers ``a`` whose
+    histogram (whole counts, exact in float32 or int64) is ``hist``: the
+    value of the middle rank, or the mean of the two middle ones of an even
+    count, as numpy takes it."""
     cum = np.cumsum(hist, dtype=np.float64)
     n = int(cum[-1])
     lo, hi = np.searchsorted(cum, ((n - 1) // 2, n // 2), side="right")
