@@ -12,6 +12,7 @@ input; the model card records it and the classifier refuses a mismatch.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -27,18 +28,20 @@ _MIN_CONTRAST = 40
 _SPECK_SHARE = 0.04
 
 
-def _plateau(a: np.ndarray, lo: int, hi: int) -> int | None:
-    """The value of ranks lo..hi of the sorted ``a`` (small non-negative
-    integers) when they are all one value, else None."""
+def _order_stats(a: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+    """The values of ranks lo <= hi (0-based) of the sorted ``a`` (small
+    non-negative integers), without a sort: the largest value when both ranks
+    fall among its copies (on a crop mostly paper, as often as not), else
+    from a histogram's cumulative counts."""
     top = a.max()
     if lo >= a.size - np.count_nonzero(a == top):
-        return int(top)  # paper at its brightest, as often as not
+        return int(top), int(top)
     if a.dtype == np.uint8 and a.size < 1 << 24:  # float32 counts stay exact
         hist = cv2.calcHist([np.ascontiguousarray(a)], [0], None, [256], [0, 256]).ravel()
     else:
         hist = np.bincount(a.ravel())
     v_lo, v_hi = np.searchsorted(np.cumsum(hist), (lo, hi), side="right")
-    return int(v_lo) if v_lo == v_hi else None
+    return int(v_lo), int(v_hi)
 
 
 def _small_ints(a: np.ndarray) -> bool:
@@ -53,32 +56,47 @@ def int_percentile(a: np.ndarray, q: float) -> float:
     """``float(np.percentile(a, q))``, bit for bit, for uint8 (or small
     non-negative integer) arrays, from a histogram.
 
-    Where the sorted values round the percentile's position are one value
-    (on a crop mostly paper, nearly always), the interpolation between them
-    is that value exactly; only otherwise does numpy sort. The ranks checked
-    reach one past each side of the position, so numpy's own rounding of the
-    position cannot fall outside them.
+    numpy's default ('linear') method: the position ``(n - 1) * (q / 100)``
+    in the sorted values; at or past the last, the largest value; else the
+    two values round it, a and b, interpolated by the position's fraction t
+    as numpy's ``_lerp`` does in float64 (``b - (b - a) * (1 - t)`` from
+    t = 0.5 on, else ``a + (b - a) * t``). The two values come from a
+    histogram's cumulative counts instead of a partial sort; the arithmetic
+    on them is numpy's, so the result is the same double.
     """
-    if _small_ints(a):
-        pos = int(q / 100.0 * (a.size - 1))
-        v = _plateau(a, max(0, pos - 1), min(a.size - 1, pos + 2))
-        if v is not None:
-            return float(v)
+    if type(q) in (int, float) and 0 <= q <= 100 and _small_ints(a):
+        n = a.size
+        vi = (n - 1) * (q / 100)
+        if vi >= n - 1:
+            return float(a.max())
+        prev = math.floor(vi)
+        va, vb = _order_stats(a, prev, prev + 1)
+        t = vi - prev
+        diff = float(vb - va)
+        if t >= 0.5:
+            return float(vb) - diff * (1.0 - t)
+        return float(va) + diff * t
     return float(np.percentile(a, q))
 
 
 def int_median(a: np.ndarray) -> float:
-    """``float(np.median(a))``, bit for bit, as ``int_percentile``."""
+    """``float(np.median(a))``, bit for bit, as ``int_percentile``: the middle
+    value, or the mean of the two middle values (exact in float64 for
+    integers under 2**16, as numpy's mean of the two is)."""
     if _small_ints(a):
-        v = _plateau(a, (a.size - 1) // 2, a.size // 2)
-        if v is not None:
-            return float(v)
+        va, vb = _order_stats(a, (a.size - 1) // 2, a.size // 2)
+        return (float(va) + float(vb)) / 2.0
     return float(np.median(a))
 
 
 def binarize(crop: np.ndarray) -> np.ndarray:
     """Ink mask (uint8 0/1) of a dark-on-light greyscale crop, by Otsu."""
-    lo, hi = int(crop.min()), int(crop.max())
+    if crop.dtype == np.uint8 and crop.ndim == 2 and crop.size:
+        # One pass for both (cv2 reports them as floats, exactly).
+        lo_f, hi_f, _, _ = cv2.minMaxLoc(crop)
+        lo, hi = int(lo_f), int(hi_f)
+    else:
+        lo, hi = int(crop.min()), int(crop.max())
     if hi - lo < _MIN_CONTRAST:
         return np.zeros(crop.shape, np.uint8)
     t, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -87,6 +105,11 @@ def binarize(crop: np.ndarray) -> np.ndarray:
     paper = int_percentile(crop, 90)
     t = min(t, paper - _MIN_CONTRAST / 2)
     # cv2 reports the last grey level of the dark class: ink is <= t.
+    if crop.dtype == np.uint8 and crop.ndim == 2:
+        # The same mask in one pass: on integers, "not over t" is "not over
+        # floor(t)", which is what THRESH_BINARY_INV tests (all or nothing
+        # for t under 0 or from 255 on, as the comparison gives).
+        return np.asarray(cv2.threshold(crop, float(t), 1, cv2.THRESH_BINARY_INV)[1], np.uint8)
     return (crop <= t).astype(np.uint8)
 
 
@@ -94,7 +117,12 @@ def _to_dark_on_light(crop: np.ndarray) -> np.ndarray:
     """Invert light-on-dark crops (MNIST-style images, negatives)."""
     border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
     # The mean first: it is cheaper, and on paper (the usual case) decides.
-    if float(crop.mean()) < 128 and int_median(border) < 100:
+    # mean < 128 exactly when the sum (exact: integers) is under 128 per pixel.
+    if crop.ndim == 2 and crop.dtype == np.uint8:
+        dark = cv2.sumElems(crop)[0] < 128 * crop.size
+    else:
+        dark = float(crop.mean()) < 128
+    if dark and int_median(border) < 100:
         return 255 - crop
     return crop
 
@@ -114,7 +142,7 @@ def _erase_edge_lines(mask: np.ndarray) -> np.ndarray:
         depth = m.shape[0]
         k = max(2, int(0.12 * depth))
         # Only rows in the bands along the edges, with ink at both ends.
-        near = np.r_[0:k, depth - k : depth]
+        near = np.concatenate((np.arange(k), np.arange(depth - k, depth)))
         ends = near[(m[near, 0] > 0) & (m[near, -1] > 0)]
         if ends.size == 0:
             continue
@@ -221,7 +249,7 @@ def normalize(crop: np.ndarray) -> np.ndarray:
     if crop.size == 0:
         return np.zeros((SIZE, SIZE), np.float32)
     mask = clean_mask(binarize(_to_dark_on_light(crop)))
-    if not mask.any():
+    if not cv2.countNonZero(mask):
         return np.zeros((SIZE, SIZE), np.float32)
     return _centre(np.clip(_fit(mask), 0.0, 1.0))
 
@@ -361,7 +389,7 @@ def normalize_line_geometry(crop: np.ndarray) -> tuple[np.ndarray, LineGeometry]
     if crop.shape[0] < 2 or crop.shape[1] < 2:
         return empty, LineGeometry(0.0, 1.0, crop.shape[1])
     mask = clean_line_mask(binarize(_erase_rules(_flatten_paper(_to_dark_on_light(crop)))))
-    if not mask.any():
+    if not cv2.countNonZero(mask):
         return empty, LineGeometry(0.0, 1.0, crop.shape[1])
     bx, by, bw, bh = cv2.boundingRect(mask)  # the ink's extent (nonzero pixels)
     y0, y1, x0, x1 = by, by + bh, bx, bx + bw
