@@ -188,9 +188,21 @@ def digit_ink(
     inner = np.ascontiguousarray(smooth[y0:y1, x0:x1])
     if inner.size == 0:
         return np.zeros(dark.shape, np.uint8)
-    outside = np.ones(smooth.shape, bool)
-    outside[max(0, y0 - ring) : y1 + ring, max(0, x0 - ring) : x1 + ring] = False
-    sample = smooth[outside] if outside.sum() >= 50 else inner.ravel()
+    # The pixels outside the ring in row order: rows above, the sides of
+    # the rows beside, rows below (``smooth[outside]`` of a boolean mask).
+    H, W = smooth.shape
+    ry0, ry1 = max(0, y0 - ring), max(0, min(H, y1 + ring))
+    rx0, rx1 = max(0, x0 - ring), max(0, min(W, x1 + ring))
+    if min(x0, y0, ring) < 0:  # (slices counted from the end): the mask itself
+        mask = np.ones(smooth.shape, bool)
+        mask[max(0, y0 - ring) : y1 + ring, max(0, x0 - ring) : x1 + ring] = False
+        outside = smooth[mask]
+    elif ry1 <= ry0 or rx1 <= rx0:  # no ring on the cut-out: all of it
+        outside = smooth.ravel()
+    else:
+        sides = np.concatenate((smooth[ry0:ry1, :rx0], smooth[ry0:ry1, rx1:]), axis=1)
+        outside = np.concatenate((smooth[:ry0].ravel(), sides.ravel(), smooth[ry1:].ravel()))
+    sample = outside if outside.size >= 50 else inner.ravel()
     sample = sample[:: max(1, sample.size // 4000)]
     # The medians of these small integers (grey levels, and twice their
     # distance to a median that is whole or a half) are exact in float32.
