@@ -170,3 +170,112 @@ def test_normalize_matches_frozen_on_views_and_rules(crop: np.ndarray) -> None:
 def test_int_percentile_and_median_are_numpys(a: np.ndarray, q: float) -> None:
     assert np.float64(N.int_percentile(a, q)).tobytes() == np.float64(np.percentile(a, q)).tobytes()
     assert np.float64(N.int_median(a)).tobytes() == np.float64(np.median(a)).tobytes()
+
+
+# --- The CTC forward algorithm ----------------------------------------------------
+
+
+def _frozen_ctc_log_likelihood(logp: np.ndarray, labels: list[int], blank: int) -> float:
+    t_len = logp.shape[0]
+    ext = np.full(2 * len(labels) + 1, blank, np.int64)
+    ext[1::2] = np.asarray(labels, np.int64)
+    s_len = len(ext)
+    if t_len == 0:
+        return 0.0 if not len(labels) else float("-inf")
+    skip = np.zeros(s_len, bool)
+    skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
+    alpha = np.full(s_len, -np.inf)
+    alpha[0] = logp[0, ext[0]]
+    if s_len > 1:
+        alpha[1] = logp[0, ext[1]]
+    for t in range(1, t_len):
+        prev1 = np.concatenate(([-np.inf], alpha[:-1]))
+        prev2 = np.concatenate(([-np.inf, -np.inf], alpha))[:s_len]
+        prev2 = np.where(skip, prev2, -np.inf)
+        alpha = np.logaddexp(np.logaddexp(alpha, prev1), prev2) + logp[t, ext]
+    tail = alpha[-2:] if s_len > 1 else alpha[-1:]
+    return float(np.logaddexp.reduce(tail))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 40),
+    st.lists(st.integers(0, 10), max_size=25),
+    st.booleans(),
+    st.booleans(),
+)
+def test_ctc_log_likelihood_matches_frozen(
+    seed: int, t_len: int, labels: list[int], float32: bool, peaked: bool
+) -> None:
+    from formocr.read.ctc import ctc_log_likelihood, log_softmax
+
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0, 8 if peaked else 1, (t_len, 11))
+    if peaked and t_len:
+        logits[rng.random(t_len) < 0.3] = -np.inf  # frames certain of nothing but one class
+        logits[:, 10] = np.maximum(logits[:, 10], 0.0)
+    logp = log_softmax(logits)
+    if float32:
+        logp = logp.astype(np.float32)
+    for blank in (10, 0):
+        want = np.float64(_frozen_ctc_log_likelihood(logp, labels, blank)).tobytes()
+        assert np.float64(ctc_log_likelihood(logp, labels, blank)).tobytes() == want
+
+
+# --- Line finding ------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    arrays(np.uint8, st.tuples(st.integers(1, 30), st.integers(1, 300)), elements=st.integers(0, 1))
+)
+def test_nonzero_counts_are_numpys(m: np.ndarray) -> None:
+    from formocr.layout.lines import _nonzero_counts
+
+    for axis in (0, 1):
+        assert np.array_equal(_nonzero_counts(m, axis, True), np.count_nonzero(m, axis=axis))
+        assert np.array_equal(_nonzero_counts(m, axis, False), np.count_nonzero(m, axis=axis))
+
+
+def _frozen_drop_inner_bars(segs: list, dpi: float) -> list:
+    from bisect import bisect_left, bisect_right
+
+    from formocr.layout.lines import MAX_BOX_H, MIN_BOX_H
+
+    slack = 1.5
+    ordered = sorted(segs, key=lambda s: s.y)
+
+    def encloses(a, s) -> bool:  # type: ignore[no-untyped-def]
+        return a.x0 <= s.x0 + slack and a.x1 >= s.x1 - slack and s.t >= 2 * a.t
+
+    out = []
+    thinnest = min((s.t for s in ordered), default=0)
+    ys = [s.y for s in ordered]
+    reach = MAX_BOX_H * dpi
+    for i, s in enumerate(ordered):
+        if s.t < 2 * thinnest:
+            out.append(s)
+            continue
+        lo = bisect_left(ys, s.y - reach - 1.0, 0, i)
+        hi = bisect_right(ys, s.y + reach + 1.0, i + 1)
+        above = [a for a in ordered[lo:i] if s.y - a.y <= reach and encloses(a, s)]
+        below = [b for b in ordered[i + 1 : hi] if b.y - s.y <= reach and encloses(b, s)]
+        if not any(MIN_BOX_H * dpi <= b.y - a.y <= reach for a in above for b in below):
+            out.append(s)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 300), st.integers(1, 300), st.integers(0, 400), st.integers(1, 8)),
+        max_size=60,
+    ),
+    st.sampled_from([75.0, 150.0]),
+)
+def test_drop_inner_bars_matches_frozen(raw: list[tuple[int, int, int, int]], dpi: float) -> None:
+    from formocr.layout.lines import _drop_inner_bars, _Seg
+
+    segs = [_Seg(x, x + w, y / 2.0, t) for x, w, y, t in raw]
+    assert _drop_inner_bars(segs, dpi) == _frozen_drop_inner_bars(segs, dpi)

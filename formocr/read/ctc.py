@@ -115,11 +115,17 @@ def ctc_log_likelihood(logp: np.ndarray, labels: Sequence[int], blank: int) -> f
     alpha[0] = logp[0, ext[0]]
     if s_len > 1:
         alpha[1] = logp[0, ext[1]]
+    # The frames' log-probabilities of the extended labels, gathered once;
+    # the shifted alphas reuse two buffers whose -inf entries never change.
+    lp = logp[:, ext] if t_len > 1 else logp[:0, :0]
+    src = np.flatnonzero(skip) - 2  # alpha[s - 2] feeds s where skipping is allowed
+    dst = src + 2
+    prev1 = np.full(s_len, -np.inf)
+    prev2 = np.full(s_len, -np.inf)
     for t in range(1, t_len):
-        prev1 = np.concatenate(([-np.inf], alpha[:-1]))
-        prev2 = np.concatenate(([-np.inf, -np.inf], alpha))[:s_len]
-        prev2 = np.where(skip, prev2, -np.inf)
-        alpha = np.logaddexp(np.logaddexp(alpha, prev1), prev2) + logp[t, ext]
+        prev1[1:] = alpha[:-1]
+        prev2[dst] = alpha[src]
+        alpha = np.logaddexp(np.logaddexp(alpha, prev1), prev2) + lp[t]
     tail = alpha[-2:] if s_len > 1 else alpha[-1:]
     return float(np.logaddexp.reduce(tail))
 
