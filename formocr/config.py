@@ -41,7 +41,7 @@ DEFAULT_STRING_READER: StringReaderMode = "combined"
 # fitted by bench/calibrate.py on the same pages so that a string's confidence
 # at its own threshold (above) equals the comb fields' threshold: one
 # --min-confidence, each kind held to the same error. Strings whose two readers
-# agree are rarely wrong, so the power is small (string model 5ba21cb7e7c1;
+# agree are rarely wrong, so the power is small (string model d6050a1b99f4;
 # refitted with amounts whose separators the grammar explains among the strings).
 DEFAULT_COMBINE_POWER = 0.0552
 # A comb cell (or a string's digit) whose crop the classifier's "not a digit"
