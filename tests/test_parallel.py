@@ -385,3 +385,19 @@ def test_a_short_document_is_a_tuple() -> None:
     assert s.pages(2) == (PageResult(1, 1, 1, None), PageResult(2, 1, 1, None))
     assert len(s) == 2
     assert spool.PageSpool().pages(0) == ()
+
+
+def test_every_worker_starts_with_the_pool() -> None:
+    """All --jobs workers start at once, not the second only when the first
+    document's pages are sent (each start costs ~0.5 s of models)."""
+    import multiprocessing
+
+    from formocr.parallel.pool import PoolBackend
+
+    before = set(multiprocessing.active_children())
+    backend = PoolBackend(3, fake_models, ScanConfig())
+    try:
+        started = set(multiprocessing.active_children()) - before
+        assert len(started) == 3 and all(p.pid is not None for p in started)
+    finally:
+        backend.close()

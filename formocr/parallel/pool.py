@@ -61,12 +61,20 @@ class PoolBackend:
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=self.jobs,
             mp_context=self._context,
             initializer=init_pool_worker,
             initargs=self._init,
         )
+        # Start every worker now, side by side. The executor starts a process
+        # for a task submitted while none is idle, so the first document's
+        # plan would start one worker, and its pages the others only once the
+        # plan is back: each worker's start (interpreter, OpenCV, onnxruntime,
+        # models) is about half a second.
+        for _ in range(self.jobs):
+            pool.submit(_started)
+        return pool
 
     def submit(self, key: int, fn: Callable[..., Any], *args: Any) -> None:
         self._tasks[key] = (fn, args)
@@ -129,6 +137,10 @@ class PoolBackend:
 
     def close(self) -> None:
         _stop(self._pool)
+
+
+def _started() -> None:
+    """A task that does nothing: its worker has started and loaded its models."""
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
