@@ -558,3 +558,36 @@ def test_a_template_box_past_the_page_edge_is_clamped_to_the_page() -> None:
     box = (0.0, 0.0, 205.0, 102.0)  # on the page: (-3, 2) to (202, 104)
     assert reg.on_page(box, shape)  # within the half-millimetre slack
     assert page_box(reg, box, shape) == BBox(0, 2, 200, 98)
+
+
+def test_template_string_fields_are_read_by_the_lattice_and_the_string_reader(
+    drafted: Template,
+) -> None:
+    """With a template, a digit-string box carries its over-segmented ink, as
+    without one, so the lattice and the string reader read it (not the old
+    width-rule cuts); its candidates lie in the box on the page."""
+    from formocr.templates.cut import cut_fields
+
+    deg = Degradation(rotation_deg=(2.0, 2.0), shift_mm=(4.0, 4.0), scale=(1.0, 1.0))
+    page, _ = form(SEED, 300, deg)
+    reg = register(page, [drafted], dpi=300)
+    layouts = cut_fields(page, reg)
+    strings = [
+        (f, lay)
+        for f, lay in zip(drafted.fields, layouts, strict=True)
+        if f.kind not in ("comb", "single") and not f.boxes
+    ]
+    assert strings
+    for f, lay in strings:
+        assert lay.kind == "string" and lay.ink is not None, f.name
+        assert lay.ink.line is not None and lay.ink.segments
+        box = lay.bbox
+        for s in lay.ink.segments:
+            cx, cy = s.crop.bbox.x + s.crop.bbox.w / 2, s.crop.bbox.y + s.crop.bbox.h / 2
+            assert box.x <= cx <= box.x + box.w and box.y <= cy <= box.y + box.h, (f.name, s)
+    # Comb fields are cut into their cells as before, with no ink to segment.
+    assert all(
+        lay.ink is None
+        for f, lay in zip(drafted.fields, layouts, strict=True)
+        if f.kind in ("comb", "single")
+    )

@@ -11,7 +11,8 @@ and cuts the digits. The template says what the box is:
   cell is analysed on its own, so the template's count always holds.
 - ``single``: one cell; a comb given as separate ``boxes``: one cell each.
 - ``digits`` / ``amount``: a digit string, segmented as the template-free
-  pipeline does.
+  pipeline does, and read the same way: its over-segmented ink goes to the
+  lattice and the string reader (formocr.read.combine).
 
 Boxes come back in page pixels, as everywhere in the output.
 """
@@ -19,6 +20,7 @@ Boxes come back in page pixels, as everywhere in the output.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -32,7 +34,7 @@ from formocr.layout.digits import (
 )
 from formocr.templates.register import Registration
 from formocr.templates.template import MM_PER_INCH, TemplateField
-from formocr.types import BBox, DigitCrop, FieldLayout, Mark, page_bbox
+from formocr.types import BBox, DigitCrop, FieldLayout, Mark, StringInk, page_bbox
 
 __all__ = ["cut_fields", "page_box"]
 
@@ -134,7 +136,25 @@ def _layout(
     marks = tuple(
         Mark(crop.to_page(*m.bbox), m.char, m.position) for crop, box in parts for m in box.marks
     )
-    return FieldLayout(bbox=bbox, kind="string", digits=digits, cells=0, marks=marks)
+    return FieldLayout(
+        bbox=bbox, kind="string", digits=digits, cells=0, marks=marks, ink=_ink(parts)
+    )
+
+
+def _ink(parts: list[tuple[_Crop, BoxLayout]]) -> StringInk | None:
+    """A string box's ink for the readers by recognition (the lattice and the
+    string reader), its candidates placed on the page, as without a template;
+    None for a field of separate boxes, which is read a digit a box."""
+    if len(parts) != 1:
+        return None
+    crop, box = parts[0]
+    ink = box.ink
+    if ink is None:
+        return None
+    segments = tuple(
+        replace(s, crop=DigitCrop(crop.to_page(*s.crop.bbox), s.crop.image)) for s in ink.segments
+    )
+    return replace(ink, segments=segments)
 
 
 def _comb(
