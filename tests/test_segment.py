@@ -16,6 +16,7 @@ from conftest import FakeClassifier
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from formocr import stats
 from formocr.api import scan_page
 from formocr.config import ScanConfig
 from formocr.layout import fields as fields_module
@@ -581,7 +582,7 @@ def test_cut_path_is_version_1s(
 def test_reading_order_median_is_numpys(values: list[float]) -> None:
     """The same number (a zero's sign aside, which the caller's int() drops)."""
     want = float(np.median(values))
-    got = fields_module._median(values)
+    got = stats.median(values)
     assert got == want and int(got) == int(want)
 
 
@@ -623,9 +624,10 @@ def test_string_cuts_are_cropped_when_read_and_the_same() -> None:
 
 @given(st.lists(st.integers(0, 40), min_size=0, max_size=60))
 def test_line_helpers_match_numpy(values: list[int]) -> None:
-    """lines._median_int is np.median of integers, lines._spans is np.split's
+    """stats.median_int is np.median of integers, lines._spans is np.split's
     pieces: find_frames' fast paths compute what the plain numpy did."""
-    from formocr.layout.lines import _median_int, _spans
+    from formocr.layout.lines import _spans
+    from formocr.stats import median_int as _median_int
 
     v = np.array(values, np.int64)
     if not len(v):

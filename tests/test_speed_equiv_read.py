@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from formocr import stats
 from formocr.read import normalize as N
 
 # --- Frozen: the code as it was before the speed-ups -------------------------
@@ -29,7 +30,7 @@ def _frozen_plateau(a: np.ndarray, lo: int, hi: int) -> int | None:
 
 
 def _frozen_int_percentile(a: np.ndarray, q: float) -> float:
-    if N._small_ints(a):
+    if stats._small_ints(a):
         pos = int(q / 100.0 * (a.size - 1))
         v = _frozen_plateau(a, max(0, pos - 1), min(a.size - 1, pos + 2))
         if v is not None:
@@ -38,7 +39,7 @@ def _frozen_int_percentile(a: np.ndarray, q: float) -> float:
 
 
 def _frozen_int_median(a: np.ndarray) -> float:
-    if N._small_ints(a):
+    if stats._small_ints(a):
         v = _frozen_plateau(a, (a.size - 1) // 2, a.size // 2)
         if v is not None:
             return float(v)

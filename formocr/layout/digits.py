@@ -20,6 +20,7 @@ import numpy as np
 from formocr.layout.frame import fit_grid, refine_interior, vertical_marks, white_dividers
 from formocr.layout.ink import Component, components, darkness
 from formocr.read.normalize import open_line
+from formocr.stats import hist_median, median, percentile
 from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
@@ -206,9 +207,9 @@ def digit_ink(
     sample = sample[:: max(1, sample.size // 4000)]
     # The medians of these small integers (grey levels, and twice their
     # distance to a median that is whole or a half) are exact in float32.
-    med = _hist_median(np.bincount(sample, minlength=256))
+    med = hist_median(np.bincount(sample, minlength=256))
     dev = np.abs(2 * sample.astype(np.int16) - int(2 * med))
-    spread = 1.4826 * (_hist_median(np.bincount(dev)) / 2)
+    spread = 1.4826 * (hist_median(np.bincount(dev)) / 2)
     floor = max(INK_DARK[0], med + 4.0 * spread)
     t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     t = min(max(t, floor), max(floor, INK_DARK[1]))
@@ -287,26 +288,15 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
         for i, c in enumerate(comps):
             if c[3] >= 0.5 * h:
                 together += hists[i]
-        level = _hist_median(together)
+        level = hist_median(together)
         for i, (x, y, cw, ch, own) in enumerate(comps):
             # Only strokes of some length: a point or a comma is small and,
             # blurred, paler than the pen's lines.
             if max(cw, ch) < 0.5 * h:
                 continue
-            if _hist_median(hists[i]) < FAINT * level:
+            if hist_median(hists[i]) < FAINT * level:
                 out[y : y + ch, x : x + cw][own > 0] = 0
     return out
-
-
-def _hist_median(hist: np.ndarray) -> float:
-    """``float(np.median(a))`` of the non-negative integers ``a`` whose
-    histogram (whole counts, exact in float32 or int64) is ``hist``: the
-    value of the middle rank, or the mean of the two middle ones of an even
-    count, as numpy takes it."""
-    cum = np.cumsum(hist, dtype=np.float64)
-    n = int(cum[-1])
-    lo, hi = np.searchsorted(cum, ((n - 1) // 2, n // 2), side="right")
-    return float(lo) if lo == hi else (float(lo) + float(hi)) / 2
 
 
 def _count(mask: np.ndarray) -> int:
@@ -596,33 +586,7 @@ def _digit_height(blob: Blob) -> float:
         return float(blob.h)
     top = np.argmax(m, axis=0)
     bottom = blob.h - np.argmax(m[::-1], axis=0)
-    return _percentile_ints((bottom - top)[cols].tolist(), 90)
-
-
-def _percentile_ints(values: list[int], q: float) -> float:
-    """``float(np.percentile(values, q))`` of a non-empty list of ints, the
-    same float: numpy's default 'linear' method (position (n - 1) q / 100,
-    and its two-sided interpolation), without its overhead on a few hundred
-    values."""
-    v = sorted(values)
-    n = len(v)
-    pos = (n - 1) * (q / 100)
-    if pos >= n - 1:
-        return float(v[-1])
-    i = math.floor(pos)
-    g = pos - i
-    lo, hi = v[i], v[i + 1]
-    d = hi - lo
-    return float(hi - d * (1 - g)) if g >= 0.5 else float(lo + d * g)
-
-
-def _median_floats(values: list[float]) -> float:
-    """``float(np.median(values))`` of a non-empty list of floats, the same
-    float (the mean of the two middle values of an even count, as numpy
-    takes it)."""
-    v = sorted(values)
-    m = len(v) // 2
-    return float(v[m]) if len(v) % 2 else (float(v[m - 1]) + float(v[m])) / 2
+    return percentile((bottom - top)[cols].tolist(), 90)
 
 
 # Each blob's pen width (None: no outline) by id, with the blob itself so
@@ -648,7 +612,7 @@ def _stroke_width(blobs: Iterable[Blob], known: _Widths | None = None) -> float:
                 known[id(b)] = (b, width)
         if width is not None:
             widths.append(width)
-    return _median_floats(widths) if widths else 1.0
+    return median(widths) if widths else 1.0
 
 
 def _near(blob: Blob, others: Sequence[Blob], gap: int) -> bool:

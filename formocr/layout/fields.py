@@ -31,6 +31,7 @@ from formocr.layout.lines import (
     guess_dpi,
     page_geometry,
 )
+from formocr.stats import median
 from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark, StringInk, page_bbox
 
 __all__ = ["find_fields"]
@@ -94,22 +95,13 @@ def _reading_order(frames: list[Frame]) -> list[Frame]:
     for f in sorted(frames, key=lambda f: (f.y0 + f.y1) / 2):
         if rows:
             r = rows[-1]
-            top = int(_median([g.y0 for g in r]))
-            bot = int(_median([g.y1 for g in r]))
+            top = int(median([g.y0 for g in r]))
+            bot = int(median([g.y1 for g in r]))
             if min(bot, f.y1) - max(top, f.y0) >= 0.5 * min(bot - top, f.h):
                 r.append(f)
                 continue
         rows.append([f])
     return [f for r in rows for f in sorted(r, key=lambda f: f.x0)]
-
-
-def _median(values: list[float]) -> float:
-    """``np.median`` of a few numbers, the same float (the mean of the two
-    middle values of an even count, as numpy takes it), without numpy's
-    overhead."""
-    v = sorted(values)
-    m = len(v) // 2
-    return float(v[m]) if len(v) % 2 else (float(v[m - 1]) + float(v[m])) / 2
 
 
 def _cut(page: np.ndarray, geom: Geometry, x0: int, y0: int, w: int, h: int) -> np.ndarray:

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from formocr.layout.ink import components, darkness
+from formocr.stats import median_int
 
 WORK_DPI = 150.0
 MAX_SKEW_DEG = 15.0
@@ -96,7 +97,7 @@ def _fit_skew(dark: np.ndarray, dpi: float) -> tuple[float, float]:
     angles, weights = [], []
     for _, _, w, h, m in lines[:60]:
         count = m.sum(axis=0)
-        ok = (count > 0) & (count <= 1.5 * _median_int(count[count > 0]))
+        ok = (count > 0) & (count <= 1.5 * median_int(count[count > 0]))
         if ok.sum() < 0.5 * w:
             continue
         ysum = (m * np.arange(h)[:, None]).sum(axis=0)
@@ -259,7 +260,7 @@ def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
             # write on) are thin everywhere but span both heights.
             cols = _nonzero_counts(own[max(0, r0 - max_t) : r1 + max_t + 1], 0, binary)
             xs = np.flatnonzero(cols)
-            if _median_int(cols[xs]) <= max_t:
+            if median_int(cols[xs]) <= max_t:
                 segs.append(_Seg(x + int(xs[0]), x + int(xs[-1]) + 1, y + (r0 + r1) / 2.0, t))
     return _drop_inner_bars(segs, dpi)
 
@@ -277,18 +278,6 @@ def _spans(cuts: np.ndarray, n: int) -> list[tuple[int, int]]:
     """Index ranges [a, b) of the pieces ``np.split(range(n), cuts + 1)`` makes."""
     bounds = [0, *(int(c) + 1 for c in cuts), n]
     return list(zip(bounds[:-1], bounds[1:], strict=True))
-
-
-def _median_int(v: np.ndarray) -> float:
-    """``np.median`` of an integer array (nan if empty), by one partial sort."""
-    n = len(v)
-    if n == 0:
-        return float("nan")
-    m = n // 2
-    if n % 2:
-        return float(np.partition(v, m)[m])
-    p = np.partition(v, (m - 1, m))
-    return (float(p[m - 1]) + float(p[m])) / 2.0
 
 
 def _join_pieces(segs: list[_Seg], dark: np.ndarray, dpi: float) -> list[_Seg]:

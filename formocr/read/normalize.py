@@ -12,11 +12,12 @@ input; the model card records it and the classifier refuses a mismatch.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from formocr.stats import int_median, int_percentile
 
 PREPROCESS_VERSION = "1"
 SIZE = 28
@@ -26,67 +27,6 @@ BOX = 20
 _MIN_CONTRAST = 40
 # Connected components under this share of the ink are specks.
 _SPECK_SHARE = 0.04
-
-
-def _order_stats(a: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
-    """The values of ranks lo <= hi (0-based) of the sorted ``a`` (small
-    non-negative integers), without a sort: the largest value when both ranks
-    fall among its copies (on a crop mostly paper, as often as not), else
-    from a histogram's cumulative counts."""
-    top = a.max()
-    if lo >= a.size - np.count_nonzero(a == top):
-        return int(top), int(top)
-    if a.dtype == np.uint8 and a.size < 1 << 24:  # float32 counts stay exact
-        hist = cv2.calcHist([np.ascontiguousarray(a)], [0], None, [256], [0, 256]).ravel()
-    else:
-        hist = np.bincount(a.ravel())
-    v_lo, v_hi = np.searchsorted(np.cumsum(hist), (lo, hi), side="right")
-    return int(v_lo), int(v_hi)
-
-
-def _small_ints(a: np.ndarray) -> bool:
-    if a.size == 0:
-        return False
-    if a.dtype == np.uint8:
-        return True
-    return a.dtype.kind in "iu" and int(a.min()) >= 0 and int(a.max()) < 1 << 16
-
-
-def int_percentile(a: np.ndarray, q: float) -> float:
-    """``float(np.percentile(a, q))``, bit for bit, for uint8 (or small
-    non-negative integer) arrays, from a histogram.
-
-    numpy's default ('linear') method: the position ``(n - 1) * (q / 100)``
-    in the sorted values; at or past the last, the largest value; else the
-    two values round it, a and b, interpolated by the position's fraction t
-    as numpy's ``_lerp`` does in float64 (``b - (b - a) * (1 - t)`` from
-    t = 0.5 on, else ``a + (b - a) * t``). The two values come from a
-    histogram's cumulative counts instead of a partial sort; the arithmetic
-    on them is numpy's, so the result is the same double.
-    """
-    if type(q) in (int, float) and 0 <= q <= 100 and _small_ints(a):
-        n = a.size
-        vi = (n - 1) * (q / 100)
-        if vi >= n - 1:
-            return float(a.max())
-        prev = math.floor(vi)
-        va, vb = _order_stats(a, prev, prev + 1)
-        t = vi - prev
-        diff = float(vb - va)
-        if t >= 0.5:
-            return float(vb) - diff * (1.0 - t)
-        return float(va) + diff * t
-    return float(np.percentile(a, q))
-
-
-def int_median(a: np.ndarray) -> float:
-    """``float(np.median(a))``, bit for bit, as ``int_percentile``: the middle
-    value, or the mean of the two middle values (exact in float64 for
-    integers under 2**16, as numpy's mean of the two is)."""
-    if _small_ints(a):
-        va, vb = _order_stats(a, (a.size - 1) // 2, a.size // 2)
-        return (float(va) + float(vb)) / 2.0
-    return float(np.median(a))
 
 
 def binarize(crop: np.ndarray) -> np.ndarray:
