@@ -7,7 +7,8 @@ All are frozen; images are numpy arrays (greyscale uint8, dark ink on light pape
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -137,6 +138,14 @@ class StringInk:
     @property
     def primitives(self) -> int:
         return len(self.cut_costs)
+
+    def placed(self, to_page: Callable[[float, float, float, float], BBox]) -> StringInk:
+        """The same ink, each candidate's box mapped by ``to_page(x, y, w, h)``
+        (from the box's cut-out to page pixels)."""
+        segments = tuple(
+            replace(s, crop=DigitCrop(to_page(*s.crop.bbox), s.crop.image)) for s in self.segments
+        )
+        return replace(self, segments=segments)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ the page as given, even when it was skewed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields, replace
+from dataclasses import fields
 
 import cv2
 import numpy as np
@@ -200,31 +200,20 @@ class _StringField(FieldLayout):
 
 
 def _field(geom: Geometry, shape: tuple[int, int], box: BoxLayout, X0: int, Y0: int) -> FieldLayout:
+    def to_page(x: float, y: float, w: float, h: float) -> BBox:
+        """A rectangle of the cut-out on the page."""
+        return _to_page(geom, shape, X0 + x, Y0 + y, w, h)
+
     ox0, oy0, ox1, oy1 = box.outer
-    bbox = _to_page(geom, shape, X0 + ox0, Y0 + oy0, ox1 - ox0, oy1 - oy0)
+    bbox = to_page(ox0, oy0, ox1 - ox0, oy1 - oy0)
 
     def on_page(found: tuple[Digit, ...]) -> tuple[DigitCrop, ...]:
-        return tuple(
-            DigitCrop(_to_page(geom, shape, X0 + d.bbox[0], Y0 + d.bbox[1], *d.bbox[2:]), d.image)
-            for d in found
-        )
+        return tuple(DigitCrop(to_page(*d.bbox), d.image) for d in found)
 
     digits = on_page(box.digits)
-    marks = tuple(
-        Mark(_to_page(geom, shape, X0 + m.bbox[0], Y0 + m.bbox[1], *m.bbox[2:]), m.char, m.position)
-        for m in box.marks
-    )
+    marks = tuple(Mark(to_page(*m.bbox), m.char, m.position) for m in box.marks)
     kind: FieldKind = "comb" if box.kind == "comb" else "string"
-    ink = None
-    if box.ink is not None:
-
-        def moved(c: DigitCrop) -> DigitCrop:
-            return DigitCrop(
-                _to_page(geom, shape, X0 + c.bbox.x, Y0 + c.bbox.y, *c.bbox[2:]), c.image
-            )
-
-        segments = tuple(replace(s, crop=moved(s.crop)) for s in box.ink.segments)
-        ink = replace(box.ink, segments=segments)
+    ink = None if box.ink is None else box.ink.placed(to_page)
     if box.parts:
         return _StringField(bbox, kind, lambda: on_page(cut_crops(box)), box.cells, marks, ink)
     return FieldLayout(bbox=bbox, kind=kind, digits=digits, cells=box.cells, marks=marks, ink=ink)

@@ -20,7 +20,6 @@ Boxes come back in page pixels, as everywhere in the output.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -148,13 +147,7 @@ def _ink(parts: list[tuple[_Crop, BoxLayout]]) -> StringInk | None:
     if len(parts) != 1:
         return None
     crop, box = parts[0]
-    ink = box.ink
-    if ink is None:
-        return None
-    segments = tuple(
-        replace(s, crop=DigitCrop(crop.to_page(*s.crop.bbox), s.crop.image)) for s in ink.segments
-    )
-    return replace(ink, segments=segments)
+    return None if box.ink is None else box.ink.placed(crop.to_page)
 
 
 def _comb(
