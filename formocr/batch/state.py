@@ -28,6 +28,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from formocr.config import ScanConfig
 from formocr.errors import OutputError
 from formocr.output.spool import PageSpool
+from formocr.output.writers import with_pages
 from formocr.types import DocumentResult, PageResult
 
 SCHEMA_VERSION = 1
@@ -209,15 +210,10 @@ def _encode_chunks(doc: DocumentResult) -> Iterator[str]:
     """``json.dumps(dataclasses.asdict(doc))``, the same text, a page at a time
     (``doc.pages`` may be pages spooled to disk: formocr.output.spool).
     ASCII: surrogates escaped."""
-    text = json.dumps(dataclasses.asdict(dataclasses.replace(doc, pages=())), default=_plain)
-    end = '"pages": []}'
-    if not text.endswith(end):  # pages is the last field of a DocumentResult
-        yield json.dumps(dataclasses.asdict(doc), default=_plain)
-        return
-    yield text[: -len(end)] + '"pages": ['
-    for i, page in enumerate(doc.pages):
-        yield (", " if i else "") + json.dumps(dataclasses.asdict(page), default=_plain)
-    yield "]}"
+    # pages is the last field of a DocumentResult
+    head = json.dumps(dataclasses.asdict(dataclasses.replace(doc, pages=())), default=_plain)
+    pages = (json.dumps(dataclasses.asdict(page), default=_plain) for page in doc.pages)
+    yield from with_pages(head, pages)
 
 
 def decode(text: str | bytes) -> DocumentResult:

@@ -283,12 +283,23 @@ def _jsonl_chunks(doc: DocumentResult) -> Iterator[str]:
     text, a page at a time: a long document's pages may wait on disk
     (formocr.output.spool) and are never all in memory as dicts."""
     head = json.dumps(_document_head(doc), ensure_ascii=False)
+    pages = (json.dumps(_clean(page_dict(p)), ensure_ascii=False) for p in doc.pages)
+    yield from with_pages(head, pages)
+    yield "\n"
+
+
+def with_pages(head: str, pages: Iterable[str]) -> Iterator[str]:
+    """The JSON text of an object whose last key is ``"pages": []`` (``head``,
+    from ``json.dumps`` with its default separators), with the pages' texts
+    in that list: what ``json.dumps`` of the whole object writes, a page at a
+    time."""
     end = '"pages": []}'
-    assert head.endswith(end), head  # "pages" is document_dict's last key
+    if not head.endswith(end):
+        raise ValueError(f"not an object ending with an empty pages list: {head[-40:]!r}")
     yield head[: -len(end)] + '"pages": ['
-    for i, p in enumerate(doc.pages):
-        yield (", " if i else "") + json.dumps(_clean(page_dict(p)), ensure_ascii=False)
-    yield "]}\n"
+    for i, text in enumerate(pages):
+        yield (", " if i else "") + text
+    yield "]}"
 
 
 def _document_head(doc: DocumentResult) -> dict[str, Any]:
