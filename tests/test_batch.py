@@ -83,6 +83,28 @@ def test_state_text_is_the_json_of_the_whole_document() -> None:
         assert encode(doc) == json.dumps(dataclasses.asdict(doc))
 
 
+def test_state_text_of_a_read_page_is_the_json_of_asdict() -> None:
+    """A page as the reader makes it (digits, marks, alternatives, the readers'
+    floats; the shipped models): encode's own record walk writes the text
+    json.dumps(asdict(doc)) writes."""
+    import dataclasses
+
+    import numpy as np
+
+    from formocr.api import load_classifier, scan_page
+    from formocr.read.ctc import load_string_reader
+    from formocr.types import PageImage
+    from training.synth import Degradation, make_form_page
+
+    image, _ = make_form_page(np.random.default_rng(7), 200, degradation=Degradation.harsh())
+    page = scan_page(
+        PageImage("p.png", 1, image, 200.0), ScanConfig(), load_classifier(), load_string_reader()
+    )
+    assert sum(len(f.digits) for f in page.fields) > 10
+    doc = DocumentResult("p.png", "ok", None, (page, dataclasses.replace(page, page=2)))
+    assert encode(doc) == json.dumps(dataclasses.asdict(doc))
+
+
 def test_state_keeps_a_long_document_through_a_blob(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
