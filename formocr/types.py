@@ -7,6 +7,7 @@ All are frozen; images are numpy arrays (greyscale uint8, dark ink on light pape
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
@@ -52,12 +53,13 @@ def page_bbox(
     the page, at least 1 x 1. On a turned page a box near the edge would
     otherwise reach past it, and the output's boxes must lie on the page.
     """
-    p = rect_corners(matrix, rect)
+    xs, ys = rect_corners(matrix, rect).T.tolist()
     H, W = shape
-    x0 = int(np.clip(np.floor(p[:, 0].min()), 0, max(W - 1, 0)))
-    y0 = int(np.clip(np.floor(p[:, 1].min()), 0, max(H - 1, 0)))
-    x1 = int(np.clip(np.ceil(p[:, 0].max()), x0 + 1, max(W, x0 + 1)))
-    y1 = int(np.clip(np.ceil(p[:, 1].max()), y0 + 1, max(H, y0 + 1)))
+    # clip(v, lo, hi) as numpy does it: min(max(v, lo), hi), here on Python ints
+    x0 = min(max(math.floor(min(xs)), 0), max(W - 1, 0))
+    y0 = min(max(math.floor(min(ys)), 0), max(H - 1, 0))
+    x1 = min(max(math.ceil(max(xs)), x0 + 1), max(W, x0 + 1))
+    y1 = min(max(math.ceil(max(ys)), y0 + 1), max(H, y0 + 1))
     return BBox(x0, y0, x1 - x0, y1 - y0)
 
 

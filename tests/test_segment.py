@@ -25,7 +25,7 @@ from formocr.layout.fields import find_fields
 from formocr.layout.frame import Mark, white_dividers
 from formocr.output.writers import document_dict
 from formocr.read.normalize import normalize
-from formocr.types import BBox, DocumentResult, FieldLayout, PageImage, page_bbox
+from formocr.types import BBox, DocumentResult, FieldLayout, PageImage, page_bbox, rect_corners
 from training.synth import Degradation, FieldTruth, make_cheque, make_form_page
 
 
@@ -462,6 +462,38 @@ def test_evenly_spaced_1s_standing_on_the_bottom_line_are_not_ticks() -> None:
 def test_page_bbox_clamps_to_the_page(rect: tuple[float, ...], want: BBox) -> None:
     identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     assert page_bbox(identity, rect, (100, 200)) == want  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    angle=st.floats(-0.2, 0.2),
+    scale=st.floats(0.5, 2.0),
+    shift=st.tuples(st.floats(-300, 300), st.floats(-300, 300)),
+    rect=st.tuples(
+        st.floats(-100, 400), st.floats(-100, 400), st.floats(0, 300), st.floats(0, 300)
+    ),
+    shape=st.tuples(st.integers(1, 500), st.integers(1, 500)),
+)
+def test_page_bbox_is_the_numpy_hull_it_replaced(
+    angle: float,
+    scale: float,
+    shift: tuple[float, float],
+    rect: tuple[float, float, float, float],
+    shape: tuple[int, int],
+) -> None:
+    """page_bbox clamps in Python ints; numpy's clip of the floored and ceiled
+    corners, as first written, gives the same box for any affine map."""
+    c, s = scale * np.cos(angle), scale * np.sin(angle)
+    m = np.array([[c, -s, shift[0]], [s, c, shift[1]]])
+    p = rect_corners(m, rect)
+    H, W = shape
+    x0 = int(np.clip(np.floor(p[:, 0].min()), 0, max(W - 1, 0)))
+    y0 = int(np.clip(np.floor(p[:, 1].min()), 0, max(H - 1, 0)))
+    x1 = int(np.clip(np.ceil(p[:, 0].max()), x0 + 1, max(W, x0 + 1)))
+    y1 = int(np.clip(np.ceil(p[:, 1].max()), y0 + 1, max(H, y0 + 1)))
+    got = page_bbox(m, rect, shape)
+    assert got == BBox(x0, y0, x1 - x0, y1 - y0)
+    assert all(type(v) is int for v in got)
 
 
 def test_a_frame_reaching_past_a_turned_page_stays_on_it_and_validates(
