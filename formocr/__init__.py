@@ -7,16 +7,14 @@ not pay for onnxruntime.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from formocr.read.classify import DigitClassifier
 
-try:
-    __version__ = version("formocr")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+unknown"
+# The one place the version is written (pyproject.toml reads it from here), so
+# no process pays for importlib.metadata to learn it.
+__version__ = "0.1.0"
 
 __all__ = ["DigitClassifier", "__version__"]
 

@@ -1,6 +1,16 @@
-"""``python -m formocr``."""
+"""``python -m formocr``, and the ``formocr`` command's entry point.
 
-from formocr.cli import main
+The CLI (typer, rich) is imported when the command runs, not when this module
+is: a ``--jobs`` worker is started by re-running the command's script
+(multiprocessing's spawn), and it never needs the CLI.
+"""
+
+
+def main() -> None:
+    from formocr.cli import main as cli_main
+
+    cli_main()
+
 
 if __name__ == "__main__":
     main()

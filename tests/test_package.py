@@ -49,6 +49,26 @@ def _pyproject() -> dict[str, Any]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
+def test_the_version_is_the_installed_one() -> None:
+    """pyproject.toml reads the version from formocr/__init__.py (one place)."""
+    from importlib.metadata import version
+
+    import formocr
+
+    assert version("formocr") == formocr.__version__
+
+
+def test_the_command_module_does_not_import_the_cli() -> None:
+    """A ``--jobs`` worker is started by re-running the ``formocr`` script, which
+    imports its entry point: that import must not pay for typer and rich."""
+    code = (
+        "import sys, formocr.__main__; "
+        "assert not {'typer', 'rich', 'formocr.cli'} & set(sys.modules), 'CLI imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert _pyproject()["project"]["scripts"]["formocr"] == "formocr.__main__:main"
+
+
 def test_every_package_data_pattern_names_a_file() -> None:
     # A pattern that matches nothing ships nothing, silently: py.typed was
     # listed but missing, so type checkers ignored formocr's annotations.
