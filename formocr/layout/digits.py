@@ -434,13 +434,15 @@ def _cut_path(mask: np.ndarray, lo: int, hi: int, ideal: float) -> tuple[float, 
     acc = np.full((h, n + 2), 1e9, cost.dtype)
     acc[0, 1:-1] = cost[0]
     side = np.empty(n, cost.dtype)
-    for r in range(1, h):
-        # From the left or the right (a slant costs 0.05), or straight down.
-        prev = acc[r - 1]
-        np.minimum(prev[:-2], prev[2:], out=side)
+    # Row by row (the previous row's left, right and middle neighbours, this
+    # row's cost, where it goes), from the left or the right (a slant costs
+    # 0.05), or straight down.
+    steps = zip(acc[:-1, :-2], acc[:-1, 2:], acc[:-1, 1:-1], cost[1:], acc[1:, 1:-1], strict=True)
+    for left, right, mid, here, dst in steps:
+        np.minimum(left, right, out=side)
         side += 0.05
-        np.minimum(side, prev[1:-1], out=side)
-        np.add(side, cost[r], out=acc[r, 1:-1])
+        np.minimum(side, mid, out=side)
+        np.add(side, here, out=dst)
     # Back up the cheapest path: ties go to the left, then straight (the
     # first of the three), as on the way down.
     rows = acc.tolist()
