@@ -620,7 +620,7 @@ def writer_aspect(layouts: Iterable[BoxLayout]) -> float:
             ratios += plausible([b.w / b.h for b in lay.blobs if b.h >= 0.6 * max(hs)])
     if len(ratios) < 3:
         return ASPECT
-    return float(np.clip(np.median(ratios), 0.4, 0.9))
+    return min(max(median(ratios), 0.4), 0.9)
 
 
 def _digit_height(blob: Blob) -> float:
@@ -711,8 +711,8 @@ def _find_marks(
     if not big:
         return blobs, []
     stroke = _stroke_width(big, known)
-    top = float(np.median([b.y for b in big]))
-    base = float(np.median([b.y + b.h for b in big]))
+    top = median([b.y for b in big])
+    base = median([b.y + b.h for b in big])
     rest: list[Blob] = []
     found: list[tuple[Blob, MarkChar]] = []
     for c in [*(b for b in blobs if b.h < MARK_H * h_ref), *specks]:
@@ -844,7 +844,7 @@ def string_ink(
     # A typical digit's width: strokes standing alone, about a digit tall
     # and not as narrow as a 1; else the page's writer.
     alone = [b.w for b in blobs if b.h >= 0.7 * digit_h and 0.35 * digit_h <= b.w <= 0.95 * digit_h]
-    digit_w = float(np.median(alone)) if len(alone) >= 2 else aspect * digit_h
+    digit_w = median(alone) if len(alone) >= 2 else aspect * digit_h
     cut_from = max(CUT_FROM * digit_h, CUT_WIDE * digit_w)
     prims: list[Blob] = []
     cut_costs: list[float] = []
@@ -893,14 +893,14 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     if not blobs:
         return layout
     heights = [b.h for b in blobs]
-    h_ref = float(np.median([v for v in heights if v >= 0.4 * max(heights)]))
+    h_ref = median([v for v in heights if v >= 0.4 * max(heights)])
     known: _Widths = {}  # pen widths, measured once for marks and for the lattice
     blobs, marks = _find_marks(blobs, layout.specks, h_ref, known)
     merged = _merge_pieces(blobs, h_ref)
     # A row of touching digits drifting up or down is taller than its digits.
     tall = [b for b in merged if b.h >= 0.6 * max(b.h for b in merged)]
     heights_of = {id(b): _digit_height(b) for b in tall}
-    digit_h = float(np.median(list(heights_of.values())))
+    digit_h = median(heights_of.values())
     x0, y0, x1, y1 = layout.interior
     ext = int(OUTSIDE * (y1 - y0))
     line = layout.paper[max(0, y0 - ext) : y1 + ext, x0:x1]
