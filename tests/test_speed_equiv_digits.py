@@ -12,7 +12,7 @@ from hypothesis.extra.numpy import arrays
 from formocr.layout import digits as D
 from formocr.layout.ink import components
 from formocr.read.normalize import open_line
-from formocr.stats import hist_median
+from formocr.stats import hist_median, percentile
 
 # --- Frozen: the code as it was before the speed-ups -------------------------
 
@@ -70,6 +70,50 @@ def _frozen_clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.nd
             if hist_median(hists[i]) < D.FAINT * level:
                 out[y : y + ch, x : x + cw][own > 0] = 0
     return out
+
+
+def _frozen_local_minima(profile: np.ndarray, lo: int, hi: int, reach: int) -> list[int]:
+    out = []
+    x = lo
+    while x < hi:
+        a, b = max(0, x - reach), min(len(profile), x + reach + 1)
+        if profile[x] <= profile[a:b].min():
+            end = x
+            while end + 1 < hi and profile[end + 1] == profile[x]:
+                end += 1
+            out.append((x + end) // 2)
+            x = end + reach
+        x += 1
+    return out
+
+
+def _frozen_digit_height(blob: D.Blob) -> float:
+    m = blob.mask
+    cols = m.any(axis=0)
+    if not cols.any():
+        return float(blob.h)
+    top = np.argmax(m, axis=0)
+    bottom = blob.h - np.argmax(m[::-1], axis=0)
+    return percentile((bottom - top)[cols].tolist(), 90)
+
+
+def _frozen_crop(paper: np.ndarray, blob: D.Blob, margin: int) -> D.Digit | None:
+    bx, by, bw, bh = cv2.boundingRect(blob.mask)
+    if bw == 0:
+        return None
+    H, W = paper.shape
+    y0, y1 = max(0, blob.y + by - margin), min(H, blob.y + by + bh + margin)
+    x0, x1 = max(0, blob.x + bx - margin), min(W, blob.x + bx + bw + margin)
+    keep = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    ya, xa = blob.y - y0, blob.x - x0
+    my0, mx0 = max(0, -ya), max(0, -xa)
+    my1, mx1 = min(blob.h, y1 - y0 - ya), min(blob.w, x1 - x0 - xa)
+    keep[ya + my0 : ya + my1, xa + mx0 : xa + mx1] = blob.mask[my0:my1, mx0:mx1]
+    keep = cv2.dilate(keep, np.ones((3, 3), np.uint8), iterations=2)
+    _, white = cv2.threshold(keep, 0, 255, cv2.THRESH_BINARY_INV)
+    return D.Digit(
+        (blob.x + bx, blob.y + by, bw, bh), np.asarray(cv2.bitwise_or(paper[y0:y1, x0:x1], white))
+    )
 
 
 # --- Inputs ------------------------------------------------------------------
@@ -154,3 +198,47 @@ def test_percentile90_is_numpys(values: np.ndarray) -> None:
 )
 def test_hist_medians_are_hist_medians(hists: np.ndarray) -> None:
     assert D._hist_medians(hists) == [hist_median(r) for r in hists]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    arrays(np.float32, st.integers(1, 120), elements=st.integers(0, 12).map(float)),
+    st.integers(0, 130),
+    st.integers(0, 130),
+    st.integers(1, 12),
+)
+def test_local_minima_are_the_frozen(profile: np.ndarray, lo: int, hi: int, reach: int) -> None:
+    lo = min(lo, profile.size)
+    hi = min(hi, profile.size)
+    assert D._local_minima(profile, lo, hi, reach) == _frozen_local_minima(profile, lo, hi, reach)
+
+
+_masks = arrays(
+    np.uint8, st.tuples(st.integers(0, 40), st.integers(0, 40)), elements=st.integers(0, 1)
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_masks, st.integers(-5, 50), st.integers(-5, 50))
+def test_digit_height_is_the_frozen(mask: np.ndarray, x: int, y: int) -> None:
+    blob = D.Blob(x, y, mask)
+    got, want = D._digit_height(blob), _frozen_digit_height(blob)
+    assert type(got) is type(want) and got == want
+
+
+@settings(max_examples=400, deadline=None)
+@given(_masks, st.data())
+def test_crop_is_the_frozen(mask: np.ndarray, data: st.DataObject) -> None:
+    """A blob on the cut-out (anywhere on it, up to its edges)."""
+    mh, mw = mask.shape
+    x, y = data.draw(st.integers(0, 12)), data.draw(st.integers(0, 12))
+    H, W = y + mh + data.draw(st.integers(0, 12)), x + mw + data.draw(st.integers(0, 12))
+    paper = data.draw(arrays(np.uint8, (max(H, 1), max(W, 1)), elements=st.integers(0, 255)))
+    margin = data.draw(st.integers(0, 6))
+    blob = D.Blob(x, y, mask)
+    got, want = D._crop(paper, blob, margin), _frozen_crop(paper, blob, margin)
+    if want is None:
+        assert got is None
+        return
+    assert got is not None and got.bbox == want.bbox
+    assert got.image.dtype == want.image.dtype and np.array_equal(got.image, want.image)

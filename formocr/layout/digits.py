@@ -482,6 +482,9 @@ def _split(blob: Blob, paths: list[np.ndarray]) -> list[Blob]:
     return parts
 
 
+_GROW = np.ones((5, 5), np.uint8)
+
+
 def _crop(paper: np.ndarray, blob: Blob, margin: int) -> Digit | None:
     """Greyscale crop of the blob's ink, everything else whited out."""
     bx, by, bw, bh = cv2.boundingRect(blob.mask)  # the ink's extent (nonzero pixels)
@@ -495,8 +498,9 @@ def _crop(paper: np.ndarray, blob: Blob, margin: int) -> Digit | None:
     my0, mx0 = max(0, -ya), max(0, -xa)
     my1, mx1 = min(blob.h, y1 - y0 - ya), min(blob.w, x1 - x0 - xa)
     keep[ya + my0 : ya + my1, xa + mx0 : xa + mx1] = blob.mask[my0:my1, mx0:mx1]
-    # Keep the stroke's soft edge: grow the mask before masking.
-    keep = cv2.dilate(keep, np.ones((3, 3), np.uint8), iterations=2)
+    # Keep the stroke's soft edge: grow the mask before masking (twice by
+    # 3 x 3 is once by 5 x 5, as OpenCV does it).
+    keep = cv2.dilate(keep, _GROW)
     img = _whiten(paper[y0:y1, x0:x1], keep)
     return Digit((blob.x + bx, blob.y + by, bw, bh), img)
 
@@ -627,11 +631,14 @@ def _digit_height(blob: Blob) -> float:
     """Height of the digits in a blob: a row of touching digits that drifts
     up or down is taller than any of them, but its columns are not."""
     m = blob.mask  # 0/1: argmax finds the first 1 as it would the first True
-    cols = m.any(axis=0)
+    if not m.shape[0]:
+        return float(blob.h)
+    top = m.argmax(axis=0)
+    # A column is empty where its first maximum is a 0.
+    cols = m[top, np.arange(m.shape[1])] > 0
     if not cols.any():
         return float(blob.h)
-    top = np.argmax(m, axis=0)
-    bottom = blob.h - np.argmax(m[::-1], axis=0)
+    bottom = blob.h - m[::-1].argmax(axis=0)
     return percentile((bottom - top)[cols].tolist(), 90)
 
 
@@ -738,13 +745,15 @@ def _find_marks(
 def _local_minima(profile: np.ndarray, lo: int, hi: int, reach: int) -> list[int]:
     """Columns lo..hi-1 where the profile is lowest within ``reach`` each way
     (the middle of a flat valley)."""
+    # The lowest within reach of each column (the window cut at the ends).
+    low = cv2.erode(profile[None, :], np.ones((1, 2 * reach + 1), np.uint8))[0].tolist()
+    p = profile.tolist()
     out = []
     x = lo
     while x < hi:
-        a, b = max(0, x - reach), min(len(profile), x + reach + 1)
-        if profile[x] <= profile[a:b].min():
+        if p[x] <= low[x]:
             end = x
-            while end + 1 < hi and profile[end + 1] == profile[x]:
+            while end + 1 < hi and p[end + 1] == p[x]:
                 end += 1
             out.append((x + end) // 2)
             x = end + reach
