@@ -116,6 +116,38 @@ def _frozen_crop(paper: np.ndarray, blob: D.Blob, margin: int) -> D.Digit | None
     )
 
 
+def _frozen_digit_ink(
+    dark: np.ndarray, interior: tuple[int, int, int, int], dpi: float, ring: int
+) -> np.ndarray:
+    sigma = max(0.5, 0.003 * dpi)
+    smooth = cv2.GaussianBlur(dark, (0, 0), sigma)
+    x0, y0, x1, y1 = interior
+    inner = np.ascontiguousarray(smooth[y0:y1, x0:x1])
+    if inner.size == 0:
+        return np.zeros(dark.shape, np.uint8)
+    H, W = smooth.shape
+    ry0, ry1 = max(0, y0 - ring), max(0, min(H, y1 + ring))
+    rx0, rx1 = max(0, x0 - ring), max(0, min(W, x1 + ring))
+    if min(x0, y0, ring) < 0:
+        mask = np.ones(smooth.shape, bool)
+        mask[max(0, y0 - ring) : y1 + ring, max(0, x0 - ring) : x1 + ring] = False
+        outside = smooth[mask]
+    elif ry1 <= ry0 or rx1 <= rx0:
+        outside = smooth.ravel()
+    else:
+        sides = np.concatenate((smooth[ry0:ry1, :rx0], smooth[ry0:ry1, rx1:]), axis=1)
+        outside = np.concatenate((smooth[:ry0].ravel(), sides.ravel(), smooth[ry1:].ravel()))
+    sample = outside if outside.size >= 50 else inner.ravel()
+    sample = sample[:: max(1, sample.size // 4000)]
+    med = hist_median(np.bincount(sample, minlength=256))
+    dev = np.abs(2 * sample.astype(np.int16) - int(2 * med))
+    spread = 1.4826 * (hist_median(np.bincount(dev)) / 2)
+    floor = max(D.INK_DARK[0], med + 4.0 * spread)
+    t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    t = min(max(t, floor), max(floor, D.INK_DARK[1]))
+    return D._at_least(smooth, t)
+
+
 # --- Inputs ------------------------------------------------------------------
 
 
@@ -242,3 +274,17 @@ def test_crop_is_the_frozen(mask: np.ndarray, data: st.DataObject) -> None:
         return
     assert got is not None and got.bbox == want.bbox
     assert got.image.dtype == want.image.dtype and np.array_equal(got.image, want.image)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_digit_ink_is_the_frozen(data: st.DataObject) -> None:
+    H, W = data.draw(st.integers(2, 60)), data.draw(st.integers(2, 60))
+    lo, hi = data.draw(st.integers(0, 80)), data.draw(st.integers(0, 255))
+    dark = data.draw(arrays(np.uint8, (H, W), elements=st.integers(min(lo, hi), hi)))
+    x0, y0 = data.draw(st.integers(-3, W)), data.draw(st.integers(-3, H))
+    interior = (x0, y0, data.draw(st.integers(x0, W + 3)), data.draw(st.integers(y0, H + 3)))
+    dpi, ring = data.draw(st.sampled_from([150.0, 200.0, 300.0])), data.draw(st.integers(-2, 30))
+    want = _frozen_digit_ink(dark, interior, dpi, ring)
+    got = D.digit_ink(dark, interior, dpi, ring)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
