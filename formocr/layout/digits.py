@@ -366,8 +366,9 @@ def _bridge_line(clean: np.ndarray, ink: np.ndarray, a: int, b: int, x0: int, x1
     clean[a:b, x0:x1][:, cross] = 1
 
 
-def _groups(ink: np.ndarray, bridge: int, min_area: int, min_size: float) -> list[Blob]:
-    """Ink grouped into blobs; pieces closer than ``bridge`` px go together."""
+def _groups(ink: np.ndarray, bridge: int, min_area: int, min_size: float) -> list[tuple[Blob, int]]:
+    """Ink grouped into blobs, each with its pixel count; pieces closer than
+    ``bridge`` px go together."""
     if bridge > 0:
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * bridge + 1, 2 * bridge + 1))
         near = cv2.dilate(ink, k)
@@ -376,12 +377,13 @@ def _groups(ink: np.ndarray, bridge: int, min_area: int, min_size: float) -> lis
     blobs = []
     for x, y, w, h, own in components(near):
         mask = own & ink[y : y + h, x : x + w]
-        if cv2.countNonZero(mask) < min_area:
+        count = cv2.countNonZero(mask)
+        if count < min_area:
             continue
         bx, by, bw, bh = cv2.boundingRect(mask)  # the ink's extent
         if max(bw, bh) < min_size:
             continue
-        blobs.append(Blob(x + bx, y + by, mask[by : by + bh, bx : bx + bw]))
+        blobs.append((Blob(x + bx, y + by, mask[by : by + bh, bx : bx + bw]), count))
     return blobs
 
 
@@ -564,12 +566,13 @@ def analyse_box(
     min_area = max(4, int((SPECK_IN * dpi) ** 2), int(MIN_INK * h * stroke))
     bridge = max(1, int(round(BRIDGE_IN * dpi)))
     speck = max(4, int((SPECK_IN * dpi) ** 2))
-    found = [
-        b
-        for b in _groups(inner, bridge, speck, 0.5 * stroke)
-        if _count(b.mask[max(0, y0 - b.y) : max(0, y1 - b.y)]) >= 0.5 * cv2.countNonZero(b.mask)
+    counted = [
+        (b, n)
+        for b, n in _groups(inner, bridge, speck, 0.5 * stroke)
+        if _count(b.mask[max(0, y0 - b.y) : max(0, y1 - b.y)]) >= 0.5 * n
     ]
-    big = [cv2.countNonZero(b.mask) >= min_area and max(b.w, b.h) >= MIN_INK * h for b in found]
+    found = [b for b, _ in counted]
+    big = [n >= min_area and max(b.w, b.h) >= MIN_INK * h for b, n in counted]
     blobs = [b for b, keep in zip(found, big, strict=True) if keep]
     margin = max(2, int(0.06 * h))
     if dividers is None:
