@@ -81,11 +81,16 @@ def _erase_edge_lines(mask: np.ndarray) -> np.ndarray:
         m = mask if axis == 0 else mask.T
         depth = m.shape[0]
         k = max(2, int(0.12 * depth))
-        # Only rows in the bands along the edges, with ink at both ends.
-        near = np.concatenate((np.arange(k), np.arange(depth - k, depth)))
-        ends = near[(m[near, 0] > 0) & (m[near, -1] > 0)]
-        if ends.size == 0:
+        # Only rows in the bands along the edges, with ink at both ends: one
+        # flag byte per row, looked at in Python (a few dozen of them).
+        both = ((m[:, 0] > 0) & (m[:, -1] > 0)).tobytes()
+        head, tail = both[:k], both[depth - k :]
+        if 1 not in head and 1 not in tail:
             continue
+        ends = np.array(
+            [i for i in range(k) if head[i]] + [depth - k + i for i in range(k) if tail[i]],
+            np.intp,
+        )
         line = ends[m[ends].mean(axis=1) >= 0.85]
         if line.size == 0:
             continue
@@ -98,51 +103,69 @@ def _erase_edge_lines(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _component_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """8-connected components: count (the background included), labels, and
-    the stats as float64 columns x, y, w, h, area of the components (not the
-    background)."""
-    h, w = mask.shape
+def _components(mask: np.ndarray) -> tuple[int, np.ndarray, list[list[int]], int, int]:
+    """8-connected components of the ink, labelled inside its bounding box
+    only (OpenCV's statistics cost per pixel, the paper round the ink
+    included): count (the background included), the box's labels, the
+    components' [x, y, w, h, area] in the mask's coordinates (not the
+    background), and the box's corner x, y. Which label a component gets
+    does not matter to the callers, only what each component is."""
+    bx, by, bw, bh = cv2.boundingRect(mask)  # the ink's extent (nonzero pixels)
+    if bw == 0:
+        return 1, mask[:0, :0], [], 0, 0
     # 16-bit labels are cheaper and always enough for a crop: no two
     # components share a 2x2 block.
-    small = ((h + 1) // 2) * ((w + 1) // 2) < 65535
+    small = ((bh + 1) // 2) * ((bw + 1) // 2) < 65535
     ltype = cv2.CV_16U if small else cv2.CV_32S
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
-    return n, labels, stats[1:].astype(np.float64)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        mask[by : by + bh, bx : bx + bw], connectivity=8, ltype=ltype
+    )
+    comps = stats[1:].tolist()
+    for c in comps:
+        c[0] += bx
+        c[1] += by
+    return n, labels, comps, bx, by
 
 
-def _keep(mask: np.ndarray, labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """The components ``keep`` marks (by label, the background first) as a 0/1 mask."""
-    if keep[1:].all():
+def _keep(mask: np.ndarray, labels: np.ndarray, keep: list[bool], bx: int, by: int) -> np.ndarray:
+    """The components ``keep`` marks (by label, the background first) as a 0/1
+    mask; ``labels`` cover the box from (bx, by), the ink's bounding box."""
+    if all(keep[1:]):
         return (mask != 0).view(np.uint8)
+    out = np.zeros(mask.shape, np.uint8)
+    bh, bw = labels.shape
     if len(keep) <= 256:  # a table look-up on 8-bit labels, many times faster
         table = np.zeros(256, np.uint8)
         table[: len(keep)] = keep
-        return np.asarray(cv2.LUT(labels.astype(np.uint8), table), np.uint8)
-    return keep[labels].astype(np.uint8)
+        out[by : by + bh, bx : bx + bw] = cv2.LUT(labels.astype(np.uint8), table)
+    else:
+        out[by : by + bh, bx : bx + bw] = np.asarray(keep, bool)[labels]
+    return out
 
 
 def clean_mask(mask: np.ndarray) -> np.ndarray:
     """Drop specks and remains of box lines along the crop's edges."""
     mask = _erase_edge_lines(mask)
-    n, labels, st = _component_stats(mask)
+    n, labels, comps, bx, by = _components(mask)
     if n <= 1:
         return mask
     h, w = mask.shape
-    x, y, cw, ch, area = st.T
-    total = float(area.sum())
-    speck = (area < _SPECK_SHARE * total) & (area < 0.5 * area.max())
-    touches = (x == 0) | (y == 0) | (x + cw == w) | (y + ch == h)
-    # A thin component spanning most of an edge is frame, not ink.
-    fill = area / (cw * ch)
-    horizontal = (cw >= 0.7 * w) & (ch <= 0.2 * h)
-    vertical = (ch >= 0.7 * h) & (cw <= 0.2 * w)
-    frame = touches & (horizontal | vertical) & (fill > 0.5)
-    keep = np.zeros(n, bool)
-    keep[1:] = ~speck & ~frame
-    if not keep.any():
+    # Per component, in Python: a crop has a few (float64 arithmetic, as numpy's).
+    total = float(sum(c[4] for c in comps))
+    big = 0.5 * max(c[4] for c in comps)
+    keep = [False]
+    for x, y, cw, ch, area in comps:
+        speck = area < _SPECK_SHARE * total and area < big
+        touches = x == 0 or y == 0 or x + cw == w or y + ch == h
+        # A thin component spanning most of an edge is frame, not ink.
+        fill = area / (cw * ch)
+        horizontal = cw >= 0.7 * w and ch <= 0.2 * h
+        vertical = ch >= 0.7 * h and cw <= 0.2 * w
+        frame = touches and (horizontal or vertical) and fill > 0.5
+        keep.append(not speck and not frame)
+    if not any(keep):
         return np.zeros_like(mask)
-    return _keep(mask, labels, keep)
+    return _keep(mask, labels, keep, bx, by)
 
 
 def _fit(mask: np.ndarray) -> np.ndarray:
@@ -163,9 +186,10 @@ def _centre(fitted: np.ndarray) -> np.ndarray:
     """Paste into SIZE x SIZE so the centre of mass lands at the centre."""
     h, w = fitted.shape
     mass = float(fitted.sum())
-    ys, xs = np.indices(fitted.shape)
-    cy = float((ys * fitted).sum() / mass)
-    cx = float((xs * fitted).sum() / mass)
+    # The row and column indices as float64 (what int64 indices times
+    # float32 pixels promote to), broadcast: the same products and sums.
+    cy = float((np.arange(h, dtype=np.float64)[:, None] * fitted).sum() / mass)
+    cx = float((np.arange(w, dtype=np.float64) * fitted).sum() / mass)
     # MNIST puts the centre of mass at index (14, 14).
     top = int(round(SIZE / 2 - cy))
     left = int(round(SIZE / 2 - cx))
@@ -301,22 +325,24 @@ def _erase_rules(grey: np.ndarray) -> np.ndarray:
 def clean_line_mask(mask: np.ndarray) -> np.ndarray:
     """Drop specks, frame remains along the edges and long rules from a line."""
     mask = _erase_edge_lines(mask)
-    n, labels, st = _component_stats(mask)
+    n, labels, comps, bx, by = _components(mask)
     if n <= 1:
         return mask
     h, w = mask.shape
-    x, y, cw, ch, area = st.T
-    speck = area < max(2.0, (0.025 * h) ** 2)
-    fill = area / (cw * ch)
-    touches_side = (x == 0) | (x + cw == w)
-    touches_tb = (y == 0) | (y + ch == h)
+    speck_area = max(2.0, (0.025 * h) ** 2)
     # A thin bar along an edge, most of the crop long, is frame.
     bar = max(3, 0.08 * h)
-    side = touches_side & (ch >= 0.6 * h) & (cw <= bar) & (fill > 0.5)
-    tb = touches_tb & (cw >= 0.6 * w) & (ch <= bar) & (fill > 0.5)
-    keep = np.zeros(n, bool)
-    keep[1:] = ~speck & ~side & ~tb
-    return _keep(mask, labels, keep)
+    tall, wide = 0.6 * h, 0.6 * w
+    keep = [False]
+    for x, y, cw, ch, area in comps:
+        speck = area < speck_area
+        fill = area / (cw * ch)
+        touches_side = x == 0 or x + cw == w
+        touches_tb = y == 0 or y + ch == h
+        side = touches_side and ch >= tall and cw <= bar and fill > 0.5
+        tb = touches_tb and cw >= wide and ch <= bar and fill > 0.5
+        keep.append(not speck and not side and not tb)
+    return _keep(mask, labels, keep, bx, by)
 
 
 def normalize_line_geometry(crop: np.ndarray) -> tuple[np.ndarray, LineGeometry]:
