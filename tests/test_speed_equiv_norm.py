@@ -136,3 +136,38 @@ def test_centre_matches_frozen(seed: int, h: int, w: int) -> None:
     fitted.flat[int(rng.integers(0, h * w))] = 1.0
     a, b = N._centre(fitted), _frozen_centre(fitted)
     assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def _frozen_erase_rules(grey: np.ndarray) -> np.ndarray:
+    h, w = grey.shape
+    rough = (grey < min(235, int(N.int_percentile(grey, 90)) - 20)).astype(np.uint8)
+    rules = np.zeros_like(rough)
+    length = max(int(1.5 * h), 12)
+    if w > length:
+        rules |= N.open_line(rough, length, 1)
+    tall = max(int(0.7 * h), 6)
+    band = max(3, int(0.06 * h))
+    if h > tall and w > 2 * band:
+        sides = np.concatenate([rough[:, :band], rough[:, w - band :]], axis=1)
+        side = N.open_line(sides, tall, 0)
+        rules[:, :band] |= side[:, :band]
+        rules[:, w - band :] |= side[:, band:]
+    if not rules.any():
+        return grey
+    out = grey.copy()
+    out[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = 255
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(masks, st.integers(0, 255), st.integers(0, 255))
+def test_erase_rules_and_row_counts_match_frozen(mask: np.ndarray, ink: int, paper: int) -> None:
+    grey = np.where(mask > 0, ink, paper).astype(np.uint8)
+    grey[:: max(1, grey.shape[0] // 3), ::7] //= 2  # some grey levels between
+    assert np.array_equal(N._erase_rules(grey), _frozen_erase_rules(grey))
+    p = N.int_percentile(grey, 90)
+    assert np.array_equal(N._erase_rules(grey, p), _frozen_erase_rules(grey))
+    for m in (mask, mask * np.uint8(ink), grey, mask[:, ::2], mask.T):
+        for axis in (0, 1):
+            got = N._count_nonzero(m, axis)
+            assert np.array_equal(got, np.count_nonzero(m, axis=axis))

@@ -31,6 +31,12 @@ _SPECK_SHARE = 0.04
 
 def binarize(crop: np.ndarray) -> np.ndarray:
     """Ink mask (uint8 0/1) of a dark-on-light greyscale crop, by Otsu."""
+    return _binarize(crop, None)
+
+
+def _binarize(crop: np.ndarray, paper: float | None) -> np.ndarray:
+    """binarize; ``paper``, when given, is the crop's 90th percentile
+    (``int_percentile(crop, 90)``), already known to the caller."""
     if crop.dtype == np.uint8 and crop.ndim == 2 and crop.size:
         # One pass for both (cv2 reports them as floats, exactly).
         lo_f, hi_f, _, _ = cv2.minMaxLoc(crop)
@@ -42,7 +48,8 @@ def binarize(crop: np.ndarray) -> np.ndarray:
     t, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # Otsu on a mostly-white crop with faint ink sits close to the paper;
     # keep the threshold at least a little under the paper level.
-    paper = int_percentile(crop, 90)
+    if paper is None:
+        paper = int_percentile(crop, 90)
     t = min(t, paper - _MIN_CONTRAST / 2)
     # cv2 reports the last grey level of the dark class: ink is <= t.
     if crop.dtype == np.uint8 and crop.ndim == 2:
@@ -127,19 +134,28 @@ def _components(mask: np.ndarray) -> tuple[int, np.ndarray, list[list[int]], int
     return n, labels, comps, bx, by
 
 
-def _keep(mask: np.ndarray, labels: np.ndarray, keep: list[bool], bx: int, by: int) -> np.ndarray:
+def _keep_box(
+    mask: np.ndarray, labels: np.ndarray, keep: list[bool], bx: int, by: int
+) -> np.ndarray:
     """The components ``keep`` marks (by label, the background first) as a 0/1
-    mask; ``labels`` cover the box from (bx, by), the ink's bounding box."""
+    mask of the box ``labels`` cover, from (bx, by): the ink's bounding box."""
+    bh, bw = labels.shape
+    if all(keep[1:]):
+        return (mask[by : by + bh, bx : bx + bw] != 0).view(np.uint8)
+    if len(keep) <= 256:  # a table look-up on 8-bit labels, many times faster
+        table = np.zeros(256, np.uint8)
+        table[: len(keep)] = keep
+        return np.asarray(cv2.LUT(labels.astype(np.uint8), table), np.uint8)
+    return np.asarray(keep, bool)[labels].view(np.uint8)
+
+
+def _keep(mask: np.ndarray, labels: np.ndarray, keep: list[bool], bx: int, by: int) -> np.ndarray:
+    """_keep_box over the whole mask (paper outside the box)."""
     if all(keep[1:]):
         return (mask != 0).view(np.uint8)
     out = np.zeros(mask.shape, np.uint8)
     bh, bw = labels.shape
-    if len(keep) <= 256:  # a table look-up on 8-bit labels, many times faster
-        table = np.zeros(256, np.uint8)
-        table[: len(keep)] = keep
-        out[by : by + bh, bx : bx + bw] = cv2.LUT(labels.astype(np.uint8), table)
-    else:
-        out[by : by + bh, bx : bx + bw] = np.asarray(keep, bool)[labels]
+    out[by : by + bh, bx : bx + bw] = _keep_box(mask, labels, keep, bx, by)
     return out
 
 
@@ -265,6 +281,25 @@ def _flatten_paper(crop: np.ndarray) -> np.ndarray:
     return np.asarray(255 - cv2.subtract(paper, crop), np.uint8)
 
 
+def _count_nonzero(mask: np.ndarray, axis: int) -> np.ndarray:
+    """``np.count_nonzero(mask, axis=axis)`` (as int32 for uint8 masks): OpenCV
+    sums a 0/1 uint8 mask's rows or columns several times faster."""
+    if mask.dtype != np.uint8 or mask.ndim != 2 or mask.size == 0:
+        return np.count_nonzero(mask, axis=axis)
+    if cv2.minMaxLoc(mask)[1] > 1:  # count the nonzero pixels, not their values
+        mask = cv2.threshold(mask, 0, 1, cv2.THRESH_BINARY)[1]
+    return cv2.reduce(mask, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+
+
+def _line_rows(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
+    """The rows (``axis`` 1) or columns (``axis`` 0) that open_line opens."""
+    counts = _count_nonzero(mask, axis)
+    m = mask if axis == 1 else mask.T
+    at_edge = (m[:, 0] != 0) | (m[:, -1] != 0)
+    could = (counts >= length) | (at_edge & (counts >= length // 2))
+    return np.flatnonzero(could | (counts == mask.shape[axis]))
+
+
 def open_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
     """``cv2.morphologyEx(mask, MORPH_OPEN, np.ones(...))`` of a 0/1 uint8
     mask by a straight line ``length`` long, along rows (``axis`` 1, a
@@ -276,12 +311,12 @@ def open_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
     across the whole row (column): only rows (columns) that could hold one
     are opened, the others are empty.
     """
+    return _open_rows(mask, length, axis, _line_rows(mask, length, axis))
+
+
+def _open_rows(mask: np.ndarray, length: int, axis: int, rows: np.ndarray) -> np.ndarray:
+    """open_line, given its ``_line_rows``."""
     out = np.zeros_like(mask)
-    counts = np.count_nonzero(mask, axis=axis)
-    m = mask if axis == 1 else mask.T
-    at_edge = (m[:, 0] != 0) | (m[:, -1] != 0)
-    could = (counts >= length) | (at_edge & (counts >= length // 2))
-    rows = np.flatnonzero(could | (counts == mask.shape[axis]))
     if rows.size == 0:
         return out
     if axis == 1:
@@ -295,39 +330,59 @@ def open_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
     return out
 
 
-def _erase_rules(grey: np.ndarray) -> np.ndarray:
+def _erase_rules(grey: np.ndarray, paper: float | None = None) -> np.ndarray:
     """Paper over straight rules before choosing the ink threshold: long
     horizontal runs anywhere (underlines, baselines, the frame's top and
     bottom) and tall vertical runs hugging the sides (the frame's sides).
     No digit has a bar 1.5x as long as the box is tall. Done first, because a
-    dark frame beside faint ink would otherwise set the threshold."""
+    dark frame beside faint ink would otherwise set the threshold. ``paper``,
+    when given, is ``int_percentile(grey, 90)``. Returns ``grey`` itself when
+    there is no rule."""
     h, w = grey.shape
-    rough = (grey < min(235, int(int_percentile(grey, 90)) - 20)).astype(np.uint8)
-    rules = np.zeros_like(rough)
+    if paper is None:
+        paper = int_percentile(grey, 90)
+    level = min(235, int(paper) - 20)
+    if grey.dtype == np.uint8:
+        # grey < level: on integers, "not over level - 1" (all or nothing
+        # for a level under 1, as the comparison gives).
+        rough = np.asarray(cv2.threshold(grey, level - 1, 1, cv2.THRESH_BINARY_INV)[1], np.uint8)
+    else:
+        rough = (grey < level).astype(np.uint8)
+    rules = None
     length = max(int(1.5 * h), 12)
     if w > length:
-        rules |= open_line(rough, length, 1)
+        rows = _line_rows(rough, length, 1)
+        if rows.size:
+            rules = _open_rows(rough, length, 1, rows)
     tall = max(int(0.7 * h), 6)
     band = max(3, int(0.06 * h))
     if h > tall and w > 2 * band:
         # Only the bands along the sides count; columns open on their own.
         sides = np.concatenate([rough[:, :band], rough[:, w - band :]], axis=1)
-        side = open_line(sides, tall, 0)
-        rules[:, :band] |= side[:, :band]
-        rules[:, w - band :] |= side[:, band:]
-    if not rules.any():
+        cols = _line_rows(sides, tall, 0)
+        if cols.size:
+            side = _open_rows(sides, tall, 0, cols)
+            if rules is None:
+                rules = np.zeros_like(rough)
+            rules[:, :band] |= side[:, :band]
+            rules[:, w - band :] |= side[:, band:]
+    if rules is None or not rules.any():
         return grey
     out = grey.copy()
     out[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = 255
     return out
 
 
-def clean_line_mask(mask: np.ndarray) -> np.ndarray:
-    """Drop specks, frame remains along the edges and long rules from a line."""
+def _line_components(
+    mask: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray | None, list[bool], int, int]:
+    """clean_line_mask's verdict: the mask without its edge lines, its
+    components' labels inside the ink's box from (bx, by) (None: no ink) and
+    which to keep (by label, the background first)."""
     mask = _erase_edge_lines(mask)
     n, labels, comps, bx, by = _components(mask)
     if n <= 1:
-        return mask
+        return mask, None, [], 0, 0
     h, w = mask.shape
     speck_area = max(2.0, (0.025 * h) ** 2)
     # A thin bar along an edge, most of the crop long, is frame.
@@ -342,6 +397,14 @@ def clean_line_mask(mask: np.ndarray) -> np.ndarray:
         side = touches_side and ch >= tall and cw <= bar and fill > 0.5
         tb = touches_tb and cw >= wide and ch <= bar and fill > 0.5
         keep.append(not speck and not side and not tb)
+    return mask, labels, keep, bx, by
+
+
+def clean_line_mask(mask: np.ndarray) -> np.ndarray:
+    """Drop specks, frame remains along the edges and long rules from a line."""
+    mask, labels, keep, bx, by = _line_components(mask)
+    if labels is None:
+        return mask
     return _keep(mask, labels, keep, bx, by)
 
 
@@ -354,12 +417,18 @@ def normalize_line_geometry(crop: np.ndarray) -> tuple[np.ndarray, LineGeometry]
     empty = np.zeros((1, LINE_HEIGHT, LINE_MIN_WIDTH), np.float32)
     if crop.shape[0] < 2 or crop.shape[1] < 2:
         return empty, LineGeometry(0.0, 1.0, crop.shape[1])
-    mask = clean_line_mask(binarize(_erase_rules(_flatten_paper(_to_dark_on_light(crop)))))
-    if not cv2.countNonZero(mask):
+    flat = _flatten_paper(_to_dark_on_light(crop))
+    paper = int_percentile(flat, 90)
+    grey = _erase_rules(flat, paper)
+    # The clean mask's ink (clean_line_mask), only inside the box where
+    # all of it lies; the same percentile serves binarize while no rule changed grey.
+    mask, labels, keep, ix, iy = _line_components(_binarize(grey, paper if grey is flat else None))
+    if labels is None or not any(keep):  # each component has ink
         return empty, LineGeometry(0.0, 1.0, crop.shape[1])
-    bx, by, bw, bh = cv2.boundingRect(mask)  # the ink's extent (nonzero pixels)
-    y0, y1, x0, x1 = by, by + bh, bx, bx + bw
-    sub = mask[y0:y1, x0:x1].astype(np.float32)
+    ink = _keep_box(mask, labels, keep, ix, iy)
+    bx, by, bw, bh = cv2.boundingRect(ink)  # the ink's extent (nonzero pixels)
+    sub = ink[by : by + bh, bx : bx + bw].astype(np.float32)
+    x0, x1 = ix + bx, ix + bx + bw
     inner = LINE_HEIGHT - 2 * LINE_MARGIN
     s = inner / sub.shape[0]
     nh = inner
