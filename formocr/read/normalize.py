@@ -110,13 +110,24 @@ def _erase_edge_lines(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _components(mask: np.ndarray) -> tuple[int, np.ndarray, list[list[int]], int, int]:
+# Up to this many components, measuring each one on its own is cheaper than
+# OpenCV's statistics (which cost about two labellings, whatever the count).
+_FEW = 6
+
+
+def _components(
+    mask: np.ndarray, few: bool = False
+) -> tuple[int, np.ndarray, list[list[int]], int, int]:
     """8-connected components of the ink, labelled inside its bounding box
     only (OpenCV's statistics cost per pixel, the paper round the ink
     included): count (the background included), the box's labels, the
     components' [x, y, w, h, area] in the mask's coordinates (not the
     background), and the box's corner x, y. Which label a component gets
-    does not matter to the callers, only what each component is."""
+    does not matter to the callers, only what each component is.
+
+    ``few``: the mask usually holds only a few components (a digit); they
+    are labelled without statistics and measured one by one, a single one
+    by the box itself."""
     bx, by, bw, bh = cv2.boundingRect(mask)  # the ink's extent (nonzero pixels)
     if bw == 0:
         return 1, mask[:0, :0], [], 0, 0
@@ -124,9 +135,19 @@ def _components(mask: np.ndarray) -> tuple[int, np.ndarray, list[list[int]], int
     # components share a 2x2 block.
     small = ((bh + 1) // 2) * ((bw + 1) // 2) < 65535
     ltype = cv2.CV_16U if small else cv2.CV_32S
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(
-        mask[by : by + bh, bx : bx + bw], connectivity=8, ltype=ltype
-    )
+    box = mask[by : by + bh, bx : bx + bw]
+    if few:
+        n, labels = cv2.connectedComponents(box, connectivity=8, ltype=ltype)
+        if n == 2:  # one component: the box is its bounding box
+            return n, labels, [[bx, by, bw, bh, cv2.countNonZero(box)]], bx, by
+        if n - 1 <= _FEW:
+            comps = []
+            for k in range(1, n):
+                one = cv2.compare(labels, k, cv2.CMP_EQ)  # type: ignore[call-overload]
+                x, y, w, h = cv2.boundingRect(one)
+                comps.append([bx + x, by + y, w, h, cv2.countNonZero(one)])
+            return n, labels, comps, bx, by
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(box, connectivity=8, ltype=ltype)
     comps = stats[1:].tolist()
     for c in comps:
         c[0] += bx
@@ -162,7 +183,7 @@ def _keep(mask: np.ndarray, labels: np.ndarray, keep: list[bool], bx: int, by: i
 def clean_mask(mask: np.ndarray) -> np.ndarray:
     """Drop specks and remains of box lines along the crop's edges."""
     mask = _erase_edge_lines(mask)
-    n, labels, comps, bx, by = _components(mask)
+    n, labels, comps, bx, by = _components(mask, few=True)
     if n <= 1:
         return mask
     h, w = mask.shape
