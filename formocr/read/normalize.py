@@ -62,14 +62,16 @@ def _binarize(crop: np.ndarray, paper: float | None) -> np.ndarray:
 
 def _to_dark_on_light(crop: np.ndarray) -> np.ndarray:
     """Invert light-on-dark crops (MNIST-style images, negatives)."""
-    border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
     # The mean first: it is cheaper, and on paper (the usual case) decides.
     # mean < 128 exactly when the sum (exact: integers) is under 128 per pixel.
     if crop.ndim == 2 and crop.dtype == np.uint8:
         dark = cv2.sumElems(crop)[0] < 128 * crop.size
     else:
         dark = float(crop.mean()) < 128
-    if dark and int_median(border) < 100:
+    if not dark:
+        return crop
+    border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+    if int_median(border) < 100:
         return 255 - crop
     return crop
 
@@ -182,10 +184,24 @@ def _keep(mask: np.ndarray, labels: np.ndarray, keep: list[bool], bx: int, by: i
 
 def clean_mask(mask: np.ndarray) -> np.ndarray:
     """Drop specks and remains of box lines along the crop's edges."""
+    mask, labels, keep, bx, by = _digit_components(mask)
+    if labels is None:
+        return mask
+    if not any(keep):
+        return np.zeros_like(mask)
+    return _keep(mask, labels, keep, bx, by)
+
+
+def _digit_components(
+    mask: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray | None, list[bool], int, int]:
+    """clean_mask's verdict: the mask without its edge lines, its components'
+    labels inside the ink's box from (bx, by) (None: no ink) and which to
+    keep (by label, the background first)."""
     mask = _erase_edge_lines(mask)
     n, labels, comps, bx, by = _components(mask, few=True)
     if n <= 1:
-        return mask
+        return mask, None, [], 0, 0
     h, w = mask.shape
     # Per component, in Python: a crop has a few (float64 arithmetic, as numpy's).
     total = float(sum(c[4] for c in comps))
@@ -200,9 +216,7 @@ def clean_mask(mask: np.ndarray) -> np.ndarray:
         vertical = ch >= 0.7 * h and cw <= 0.2 * w
         frame = touches and (horizontal or vertical) and fill > 0.5
         keep.append(not speck and not frame)
-    if not any(keep):
-        return np.zeros_like(mask)
-    return _keep(mask, labels, keep, bx, by)
+    return mask, labels, keep, bx, by
 
 
 def _fit(mask: np.ndarray) -> np.ndarray:
@@ -249,10 +263,12 @@ def normalize(crop: np.ndarray) -> np.ndarray:
         raise ValueError(f"normalize takes uint8 pixels, got {crop.dtype}")
     if crop.size == 0:
         return np.zeros((SIZE, SIZE), np.float32)
-    mask = clean_mask(binarize(_to_dark_on_light(crop)))
-    if not cv2.countNonZero(mask):
+    # The clean mask's ink (clean_mask), only inside the box where all of it lies.
+    mask, labels, keep, bx, by = _digit_components(binarize(_to_dark_on_light(crop)))
+    if labels is None or not any(keep):  # each component has ink
         return np.zeros((SIZE, SIZE), np.float32)
-    return _centre(np.clip(_fit(mask), 0.0, 1.0))
+    fitted = _fit(_keep_box(mask, labels, keep, bx, by))
+    return _centre(np.clip(fitted, 0.0, 1.0, out=fitted))
 
 
 def normalize_batch(crops: list[np.ndarray] | tuple[np.ndarray, ...]) -> np.ndarray:
@@ -299,22 +315,25 @@ def _flatten_paper(crop: np.ndarray) -> np.ndarray:
     paper = cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     paper = cv2.blur(paper, (k, k))
     # How much darker than the paper, saturating at 0 (never over 255).
-    return np.asarray(255 - cv2.subtract(paper, crop), np.uint8)
+    darker = np.asarray(cv2.subtract(paper, crop), np.uint8)
+    return np.subtract(255, darker, out=darker)
 
 
-def _count_nonzero(mask: np.ndarray, axis: int) -> np.ndarray:
+def _count_nonzero(mask: np.ndarray, axis: int, binary: bool = False) -> np.ndarray:
     """``np.count_nonzero(mask, axis=axis)`` (as int32 for uint8 masks): OpenCV
-    sums a 0/1 uint8 mask's rows or columns several times faster."""
+    sums a 0/1 uint8 mask's rows or columns several times faster. ``binary``:
+    the mask is known to hold only 0 and 1."""
     if mask.dtype != np.uint8 or mask.ndim != 2 or mask.size == 0:
         return np.count_nonzero(mask, axis=axis)
-    if cv2.minMaxLoc(mask)[1] > 1:  # count the nonzero pixels, not their values
+    if not binary and cv2.minMaxLoc(mask)[1] > 1:  # count the nonzero pixels, not their values
         mask = cv2.threshold(mask, 0, 1, cv2.THRESH_BINARY)[1]
     return cv2.reduce(mask, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
 
 
-def _line_rows(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
-    """The rows (``axis`` 1) or columns (``axis`` 0) that open_line opens."""
-    counts = _count_nonzero(mask, axis)
+def _line_rows(mask: np.ndarray, length: int, axis: int, binary: bool = False) -> np.ndarray:
+    """The rows (``axis`` 1) or columns (``axis`` 0) that open_line opens
+    (``binary``: as _count_nonzero)."""
+    counts = _count_nonzero(mask, axis, binary)
     m = mask if axis == 1 else mask.T
     at_edge = (m[:, 0] != 0) | (m[:, -1] != 0)
     could = (counts >= length) | (at_edge & (counts >= length // 2))
@@ -372,7 +391,7 @@ def _erase_rules(grey: np.ndarray, paper: float | None = None) -> np.ndarray:
     rules = None
     length = max(int(1.5 * h), 12)
     if w > length:
-        rows = _line_rows(rough, length, 1)
+        rows = _line_rows(rough, length, 1, binary=True)
         if rows.size:
             rules = _open_rows(rough, length, 1, rows)
     tall = max(int(0.7 * h), 6)
@@ -380,7 +399,7 @@ def _erase_rules(grey: np.ndarray, paper: float | None = None) -> np.ndarray:
     if h > tall and w > 2 * band:
         # Only the bands along the sides count; columns open on their own.
         sides = np.concatenate([rough[:, :band], rough[:, w - band :]], axis=1)
-        cols = _line_rows(sides, tall, 0)
+        cols = _line_rows(sides, tall, 0, binary=True)
         if cols.size:
             side = _open_rows(sides, tall, 0, cols)
             if rules is None:
