@@ -171,3 +171,24 @@ def test_erase_rules_and_row_counts_match_frozen(mask: np.ndarray, ink: int, pap
         for axis in (0, 1):
             got = N._count_nonzero(m, axis)
             assert np.array_equal(got, np.count_nonzero(m, axis=axis))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 200),
+    st.integers(1, 300),
+    st.integers(0, 60),
+    st.booleans(),
+)
+def test_dilate_square_is_opencvs(seed: int, h: int, w: int, half: int, view: bool) -> None:
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, (h, w), dtype=np.uint8)
+    if rng.random() < 0.5:  # mostly paper, a few dark strokes
+        img = np.where(rng.random((h, w)) < 0.1, img // 4, 255 - img // 16).astype(np.uint8)
+    if view:
+        img = np.ascontiguousarray(np.pad(img, 3))[3:-3, 3:-3]
+    k = 2 * half + 1
+    want = cv2.dilate(img, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    got = N._dilate_square(img, k)
+    assert got.dtype == np.uint8 and got.shape == want.shape and np.array_equal(got, want)

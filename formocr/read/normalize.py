@@ -306,13 +306,43 @@ class LineGeometry:
         return float(min(max(self.x0 + (x - LINE_MARGIN) / self.sx, 0.0), self.crop_width))
 
 
+def _running_max(padded: np.ndarray, k: int, axis: int) -> np.ndarray:
+    """The max of each ``k`` consecutive pixels along ``axis`` (columns: 1,
+    rows: 0) of a uint8 image: the output is k - 1 shorter along it. By
+    doubling, a few whole-image maxima instead of k per pixel: the max of
+    2s pixels from i is the max of s from i and s from i + s, and the max of
+    k (s <= k < 2s) is that of s from i and s from i + k - s."""
+    cur = padded
+    span = 1
+    m = padded.shape[axis] - k + 1
+    while span * 2 <= k:
+        if axis == 1:
+            cur = cv2.max(cur[:, : cur.shape[1] - span], cur[:, span:])
+        else:
+            cur = cv2.max(cur[: cur.shape[0] - span], cur[span:])
+        span *= 2
+    if axis == 1:
+        return np.asarray(cv2.max(cur[:, :m], cur[:, k - span : k - span + m]), np.uint8)
+    return np.asarray(cv2.max(cur[:m], cur[k - span : k - span + m]), np.uint8)
+
+
+def _dilate_square(img: np.ndarray, k: int) -> np.ndarray:
+    """``cv2.dilate(img, np.ones((k, k)))`` of a uint8 image, k odd, the same
+    pixels: the max over the k x k window centred on each pixel, clipped to
+    the image (OpenCV's dilation ignores the outside; padding with 0, the
+    least uint8, does the same), rows then columns."""
+    r = k // 2
+    rows = _running_max(cv2.copyMakeBorder(img, 0, 0, r, r, cv2.BORDER_CONSTANT, value=0), k, 1)
+    return _running_max(cv2.copyMakeBorder(rows, r, r, 0, 0, cv2.BORDER_CONSTANT, value=0), k, 0)
+
+
 def _flatten_paper(crop: np.ndarray) -> np.ndarray:
     """Subtract a smooth paper estimate, so a gradient or a shadow across a
     wide box does not pass for ink: the paper is what a max filter wider than
     any stroke leaves, smoothed."""
     h, w = crop.shape
     k = max(7, (min(h, w) // 3) | 1)
-    paper = cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    paper = _dilate_square(crop, k)
     paper = cv2.blur(paper, (k, k))
     # How much darker than the paper, saturating at 0 (never over 255).
     darker = np.asarray(cv2.subtract(paper, crop), np.uint8)
