@@ -192,3 +192,36 @@ def test_dilate_square_is_opencvs(seed: int, h: int, w: int, half: int, view: bo
     want = cv2.dilate(img, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     got = N._dilate_square(img, k)
     assert got.dtype == np.uint8 and got.shape == want.shape and np.array_equal(got, want)
+
+
+def _frozen_erase_edge_lines(mask: np.ndarray) -> np.ndarray:
+    h, w = mask.shape
+    if h < 8 or w < 8:
+        return mask
+    out = mask
+    for axis in (0, 1):
+        m = mask if axis == 0 else mask.T
+        depth = m.shape[0]
+        k = max(2, int(0.12 * depth))
+        near = np.concatenate((np.arange(k), np.arange(depth - k, depth)))
+        ends = near[(m[near, 0] > 0) & (m[near, -1] > 0)]
+        if ends.size == 0:
+            continue
+        line = ends[m[ends].mean(axis=1) >= 0.85]
+        if line.size == 0:
+            continue
+        if out is mask:
+            out = mask.copy()
+        if axis == 0:
+            out[line] = 0
+        else:
+            out[:, line] = 0
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(masks, st.sampled_from([1, 255]))
+def test_erase_edge_lines_matches_frozen(mask: np.ndarray, ink: int) -> None:
+    for m in (mask * np.uint8(ink), mask.astype(np.int16) * -1, mask.astype(bool)):
+        a, b = N._erase_edge_lines(m), _frozen_erase_edge_lines(m)
+        assert a.dtype == b.dtype and np.array_equal(a, b)

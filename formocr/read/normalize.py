@@ -86,15 +86,20 @@ def _erase_edge_lines(mask: np.ndarray) -> np.ndarray:
     if h < 8 or w < 8:
         return mask
     out = mask
+    u8 = mask.dtype == np.uint8
     for axis in (0, 1):  # rows, then columns (a row erased first still counts for the columns)
         m = mask if axis == 0 else mask.T
         depth = m.shape[0]
         k = max(2, int(0.12 * depth))
         # Only rows in the bands along the edges, with ink at both ends: one
-        # flag byte per row, looked at in Python (a few dozen of them).
-        both = ((m[:, 0] > 0) & (m[:, -1] > 0)).tobytes()
+        # byte per row, not 0 for those (on uint8, the lesser end is ink
+        # when both are), looked at in Python (a few dozen of them).
+        if u8:
+            both = np.minimum(m[:, 0], m[:, -1]).tobytes()
+        else:
+            both = ((m[:, 0] > 0) & (m[:, -1] > 0)).tobytes()
         head, tail = both[:k], both[depth - k :]
-        if 1 not in head and 1 not in tail:
+        if head.count(0) == k and tail.count(0) == k:
             continue
         ends = np.array(
             [i for i in range(k) if head[i]] + [depth - k + i for i in range(k) if tail[i]],
