@@ -31,6 +31,12 @@ _SPECK_SHARE = 0.04
 
 def binarize(crop: np.ndarray) -> np.ndarray:
     """Ink mask (uint8 0/1) of a dark-on-light greyscale crop, by Otsu."""
+    return _binarize(crop, None)
+
+
+def _binarize(crop: np.ndarray, paper: float | None) -> np.ndarray:
+    """binarize; ``paper``, when given, is the crop's 90th percentile
+    (``int_percentile(crop, 90)``), already known to the caller."""
     if crop.dtype == np.uint8 and crop.ndim == 2 and crop.size:
         # One pass for both (cv2 reports them as floats, exactly).
         lo_f, hi_f, _, _ = cv2.minMaxLoc(crop)
@@ -42,7 +48,8 @@ def binarize(crop: np.ndarray) -> np.ndarray:
     t, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # Otsu on a mostly-white crop with faint ink sits close to the paper;
     # keep the threshold at least a little under the paper level.
-    paper = int_percentile(crop, 90)
+    if paper is None:
+        paper = int_percentile(crop, 90)
     t = min(t, paper - _MIN_CONTRAST / 2)
     # cv2 reports the last grey level of the dark class: ink is <= t.
     if crop.dtype == np.uint8 and crop.ndim == 2:
@@ -55,14 +62,16 @@ def binarize(crop: np.ndarray) -> np.ndarray:
 
 def _to_dark_on_light(crop: np.ndarray) -> np.ndarray:
     """Invert light-on-dark crops (MNIST-style images, negatives)."""
-    border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
     # The mean first: it is cheaper, and on paper (the usual case) decides.
     # mean < 128 exactly when the sum (exact: integers) is under 128 per pixel.
     if crop.ndim == 2 and crop.dtype == np.uint8:
         dark = cv2.sumElems(crop)[0] < 128 * crop.size
     else:
         dark = float(crop.mean()) < 128
-    if dark and int_median(border) < 100:
+    if not dark:
+        return crop
+    border = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+    if int_median(border) < 100:
         return 255 - crop
     return crop
 
@@ -77,15 +86,25 @@ def _erase_edge_lines(mask: np.ndarray) -> np.ndarray:
     if h < 8 or w < 8:
         return mask
     out = mask
+    u8 = mask.dtype == np.uint8
     for axis in (0, 1):  # rows, then columns (a row erased first still counts for the columns)
         m = mask if axis == 0 else mask.T
         depth = m.shape[0]
         k = max(2, int(0.12 * depth))
-        # Only rows in the bands along the edges, with ink at both ends.
-        near = np.concatenate((np.arange(k), np.arange(depth - k, depth)))
-        ends = near[(m[near, 0] > 0) & (m[near, -1] > 0)]
-        if ends.size == 0:
+        # Only rows in the bands along the edges, with ink at both ends: one
+        # byte per row, not 0 for those (on uint8, the lesser end is ink
+        # when both are), looked at in Python (a few dozen of them).
+        if u8:
+            both = np.minimum(m[:, 0], m[:, -1]).tobytes()
+        else:
+            both = ((m[:, 0] > 0) & (m[:, -1] > 0)).tobytes()
+        head, tail = both[:k], both[depth - k :]
+        if head.count(0) == k and tail.count(0) == k:
             continue
+        ends = np.array(
+            [i for i in range(k) if head[i]] + [depth - k + i for i in range(k) if tail[i]],
+            np.intp,
+        )
         line = ends[m[ends].mean(axis=1) >= 0.85]
         if line.size == 0:
             continue
@@ -98,51 +117,111 @@ def _erase_edge_lines(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _component_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """8-connected components: count (the background included), labels, and
-    the stats as float64 columns x, y, w, h, area of the components (not the
-    background)."""
-    h, w = mask.shape
+# Up to this many components, measuring each one on its own is cheaper than
+# OpenCV's statistics (which cost about two labellings, whatever the count).
+_FEW = 6
+
+
+def _components(
+    mask: np.ndarray, few: bool = False
+) -> tuple[int, np.ndarray, list[list[int]], int, int]:
+    """8-connected components of the ink, labelled inside its bounding box
+    only (OpenCV's statistics cost per pixel, the paper round the ink
+    included): count (the background included), the box's labels, the
+    components' [x, y, w, h, area] in the mask's coordinates (not the
+    background), and the box's corner x, y. Which label a component gets
+    does not matter to the callers, only what each component is.
+
+    ``few``: the mask usually holds only a few components (a digit); they
+    are labelled without statistics and measured one by one, a single one
+    by the box itself."""
+    bx, by, bw, bh = cv2.boundingRect(mask)  # the ink's extent (nonzero pixels)
+    if bw == 0:
+        return 1, mask[:0, :0], [], 0, 0
     # 16-bit labels are cheaper and always enough for a crop: no two
     # components share a 2x2 block.
-    small = ((h + 1) // 2) * ((w + 1) // 2) < 65535
+    small = ((bh + 1) // 2) * ((bw + 1) // 2) < 65535
     ltype = cv2.CV_16U if small else cv2.CV_32S
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
-    return n, labels, stats[1:].astype(np.float64)
+    box = mask[by : by + bh, bx : bx + bw]
+    if few:
+        n, labels = cv2.connectedComponents(box, connectivity=8, ltype=ltype)
+        if n == 2:  # one component: the box is its bounding box
+            return n, labels, [[bx, by, bw, bh, cv2.countNonZero(box)]], bx, by
+        if n - 1 <= _FEW:
+            comps = []
+            for k in range(1, n):
+                one = cv2.compare(labels, k, cv2.CMP_EQ)  # type: ignore[call-overload]
+                x, y, w, h = cv2.boundingRect(one)
+                comps.append([bx + x, by + y, w, h, cv2.countNonZero(one)])
+            return n, labels, comps, bx, by
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(box, connectivity=8, ltype=ltype)
+    comps = stats[1:].tolist()
+    for c in comps:
+        c[0] += bx
+        c[1] += by
+    return n, labels, comps, bx, by
 
 
-def _keep(mask: np.ndarray, labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """The components ``keep`` marks (by label, the background first) as a 0/1 mask."""
-    if keep[1:].all():
-        return (mask != 0).view(np.uint8)
+def _keep_box(
+    mask: np.ndarray, labels: np.ndarray, keep: list[bool], bx: int, by: int
+) -> np.ndarray:
+    """The components ``keep`` marks (by label, the background first) as a 0/1
+    mask of the box ``labels`` cover, from (bx, by): the ink's bounding box."""
+    bh, bw = labels.shape
+    if all(keep[1:]):
+        return (mask[by : by + bh, bx : bx + bw] != 0).view(np.uint8)
     if len(keep) <= 256:  # a table look-up on 8-bit labels, many times faster
         table = np.zeros(256, np.uint8)
         table[: len(keep)] = keep
         return np.asarray(cv2.LUT(labels.astype(np.uint8), table), np.uint8)
-    return keep[labels].astype(np.uint8)
+    return np.asarray(keep, bool)[labels].view(np.uint8)
+
+
+def _keep(mask: np.ndarray, labels: np.ndarray, keep: list[bool], bx: int, by: int) -> np.ndarray:
+    """_keep_box over the whole mask (paper outside the box)."""
+    if all(keep[1:]):
+        return (mask != 0).view(np.uint8)
+    out = np.zeros(mask.shape, np.uint8)
+    bh, bw = labels.shape
+    out[by : by + bh, bx : bx + bw] = _keep_box(mask, labels, keep, bx, by)
+    return out
 
 
 def clean_mask(mask: np.ndarray) -> np.ndarray:
     """Drop specks and remains of box lines along the crop's edges."""
-    mask = _erase_edge_lines(mask)
-    n, labels, st = _component_stats(mask)
-    if n <= 1:
+    mask, labels, keep, bx, by = _digit_components(mask)
+    if labels is None:
         return mask
-    h, w = mask.shape
-    x, y, cw, ch, area = st.T
-    total = float(area.sum())
-    speck = (area < _SPECK_SHARE * total) & (area < 0.5 * area.max())
-    touches = (x == 0) | (y == 0) | (x + cw == w) | (y + ch == h)
-    # A thin component spanning most of an edge is frame, not ink.
-    fill = area / (cw * ch)
-    horizontal = (cw >= 0.7 * w) & (ch <= 0.2 * h)
-    vertical = (ch >= 0.7 * h) & (cw <= 0.2 * w)
-    frame = touches & (horizontal | vertical) & (fill > 0.5)
-    keep = np.zeros(n, bool)
-    keep[1:] = ~speck & ~frame
-    if not keep.any():
+    if not any(keep):
         return np.zeros_like(mask)
-    return _keep(mask, labels, keep)
+    return _keep(mask, labels, keep, bx, by)
+
+
+def _digit_components(
+    mask: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray | None, list[bool], int, int]:
+    """clean_mask's verdict: the mask without its edge lines, its components'
+    labels inside the ink's box from (bx, by) (None: no ink) and which to
+    keep (by label, the background first)."""
+    mask = _erase_edge_lines(mask)
+    n, labels, comps, bx, by = _components(mask, few=True)
+    if n <= 1:
+        return mask, None, [], 0, 0
+    h, w = mask.shape
+    # Per component, in Python: a crop has a few (float64 arithmetic, as numpy's).
+    total = float(sum(c[4] for c in comps))
+    big = 0.5 * max(c[4] for c in comps)
+    keep = [False]
+    for x, y, cw, ch, area in comps:
+        speck = area < _SPECK_SHARE * total and area < big
+        touches = x == 0 or y == 0 or x + cw == w or y + ch == h
+        # A thin component spanning most of an edge is frame, not ink.
+        fill = area / (cw * ch)
+        horizontal = cw >= 0.7 * w and ch <= 0.2 * h
+        vertical = ch >= 0.7 * h and cw <= 0.2 * w
+        frame = touches and (horizontal or vertical) and fill > 0.5
+        keep.append(not speck and not frame)
+    return mask, labels, keep, bx, by
 
 
 def _fit(mask: np.ndarray) -> np.ndarray:
@@ -163,9 +242,10 @@ def _centre(fitted: np.ndarray) -> np.ndarray:
     """Paste into SIZE x SIZE so the centre of mass lands at the centre."""
     h, w = fitted.shape
     mass = float(fitted.sum())
-    ys, xs = np.indices(fitted.shape)
-    cy = float((ys * fitted).sum() / mass)
-    cx = float((xs * fitted).sum() / mass)
+    # The row and column indices as float64 (what int64 indices times
+    # float32 pixels promote to), broadcast: the same products and sums.
+    cy = float((np.arange(h, dtype=np.float64)[:, None] * fitted).sum() / mass)
+    cx = float((np.arange(w, dtype=np.float64) * fitted).sum() / mass)
     # MNIST puts the centre of mass at index (14, 14).
     top = int(round(SIZE / 2 - cy))
     left = int(round(SIZE / 2 - cx))
@@ -188,10 +268,12 @@ def normalize(crop: np.ndarray) -> np.ndarray:
         raise ValueError(f"normalize takes uint8 pixels, got {crop.dtype}")
     if crop.size == 0:
         return np.zeros((SIZE, SIZE), np.float32)
-    mask = clean_mask(binarize(_to_dark_on_light(crop)))
-    if not cv2.countNonZero(mask):
+    # The clean mask's ink (clean_mask), only inside the box where all of it lies.
+    mask, labels, keep, bx, by = _digit_components(binarize(_to_dark_on_light(crop)))
+    if labels is None or not any(keep):  # each component has ink
         return np.zeros((SIZE, SIZE), np.float32)
-    return _centre(np.clip(_fit(mask), 0.0, 1.0))
+    fitted = _fit(_keep_box(mask, labels, keep, bx, by))
+    return _centre(np.clip(fitted, 0.0, 1.0, out=fitted))
 
 
 def normalize_batch(crops: list[np.ndarray] | tuple[np.ndarray, ...]) -> np.ndarray:
@@ -229,16 +311,68 @@ class LineGeometry:
         return float(min(max(self.x0 + (x - LINE_MARGIN) / self.sx, 0.0), self.crop_width))
 
 
+def _running_max(padded: np.ndarray, k: int, axis: int) -> np.ndarray:
+    """The max of each ``k`` consecutive pixels along ``axis`` (columns: 1,
+    rows: 0) of a uint8 image: the output is k - 1 shorter along it. By
+    doubling, a few whole-image maxima instead of k per pixel: the max of
+    2s pixels from i is the max of s from i and s from i + s, and the max of
+    k (s <= k < 2s) is that of s from i and s from i + k - s."""
+    cur = padded
+    span = 1
+    m = padded.shape[axis] - k + 1
+    while span * 2 <= k:
+        if axis == 1:
+            cur = cv2.max(cur[:, : cur.shape[1] - span], cur[:, span:])
+        else:
+            cur = cv2.max(cur[: cur.shape[0] - span], cur[span:])
+        span *= 2
+    if axis == 1:
+        return np.asarray(cv2.max(cur[:, :m], cur[:, k - span : k - span + m]), np.uint8)
+    return np.asarray(cv2.max(cur[:m], cur[k - span : k - span + m]), np.uint8)
+
+
+def _dilate_square(img: np.ndarray, k: int) -> np.ndarray:
+    """``cv2.dilate(img, np.ones((k, k)))`` of a uint8 image, k odd, the same
+    pixels: the max over the k x k window centred on each pixel, clipped to
+    the image (OpenCV's dilation ignores the outside; padding with 0, the
+    least uint8, does the same), rows then columns."""
+    r = k // 2
+    rows = _running_max(cv2.copyMakeBorder(img, 0, 0, r, r, cv2.BORDER_CONSTANT, value=0), k, 1)
+    return _running_max(cv2.copyMakeBorder(rows, r, r, 0, 0, cv2.BORDER_CONSTANT, value=0), k, 0)
+
+
 def _flatten_paper(crop: np.ndarray) -> np.ndarray:
     """Subtract a smooth paper estimate, so a gradient or a shadow across a
     wide box does not pass for ink: the paper is what a max filter wider than
     any stroke leaves, smoothed."""
     h, w = crop.shape
     k = max(7, (min(h, w) // 3) | 1)
-    paper = cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    paper = _dilate_square(crop, k)
     paper = cv2.blur(paper, (k, k))
     # How much darker than the paper, saturating at 0 (never over 255).
-    return np.asarray(255 - cv2.subtract(paper, crop), np.uint8)
+    darker = np.asarray(cv2.subtract(paper, crop), np.uint8)
+    return np.subtract(255, darker, out=darker)
+
+
+def _count_nonzero(mask: np.ndarray, axis: int, binary: bool = False) -> np.ndarray:
+    """``np.count_nonzero(mask, axis=axis)`` (as int32 for uint8 masks): OpenCV
+    sums a 0/1 uint8 mask's rows or columns several times faster. ``binary``:
+    the mask is known to hold only 0 and 1."""
+    if mask.dtype != np.uint8 or mask.ndim != 2 or mask.size == 0:
+        return np.count_nonzero(mask, axis=axis)
+    if not binary and cv2.minMaxLoc(mask)[1] > 1:  # count the nonzero pixels, not their values
+        mask = cv2.threshold(mask, 0, 1, cv2.THRESH_BINARY)[1]
+    return cv2.reduce(mask, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+
+
+def _line_rows(mask: np.ndarray, length: int, axis: int, binary: bool = False) -> np.ndarray:
+    """The rows (``axis`` 1) or columns (``axis`` 0) that open_line opens
+    (``binary``: as _count_nonzero)."""
+    counts = _count_nonzero(mask, axis, binary)
+    m = mask if axis == 1 else mask.T
+    at_edge = (m[:, 0] != 0) | (m[:, -1] != 0)
+    could = (counts >= length) | (at_edge & (counts >= length // 2))
+    return np.flatnonzero(could | (counts == mask.shape[axis]))
 
 
 def open_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
@@ -252,12 +386,12 @@ def open_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
     across the whole row (column): only rows (columns) that could hold one
     are opened, the others are empty.
     """
+    return _open_rows(mask, length, axis, _line_rows(mask, length, axis))
+
+
+def _open_rows(mask: np.ndarray, length: int, axis: int, rows: np.ndarray) -> np.ndarray:
+    """open_line, given its ``_line_rows``."""
     out = np.zeros_like(mask)
-    counts = np.count_nonzero(mask, axis=axis)
-    m = mask if axis == 1 else mask.T
-    at_edge = (m[:, 0] != 0) | (m[:, -1] != 0)
-    could = (counts >= length) | (at_edge & (counts >= length // 2))
-    rows = np.flatnonzero(could | (counts == mask.shape[axis]))
     if rows.size == 0:
         return out
     if axis == 1:
@@ -271,52 +405,82 @@ def open_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
     return out
 
 
-def _erase_rules(grey: np.ndarray) -> np.ndarray:
+def _erase_rules(grey: np.ndarray, paper: float | None = None) -> np.ndarray:
     """Paper over straight rules before choosing the ink threshold: long
     horizontal runs anywhere (underlines, baselines, the frame's top and
     bottom) and tall vertical runs hugging the sides (the frame's sides).
     No digit has a bar 1.5x as long as the box is tall. Done first, because a
-    dark frame beside faint ink would otherwise set the threshold."""
+    dark frame beside faint ink would otherwise set the threshold. ``paper``,
+    when given, is ``int_percentile(grey, 90)``. Returns ``grey`` itself when
+    there is no rule."""
     h, w = grey.shape
-    rough = (grey < min(235, int(int_percentile(grey, 90)) - 20)).astype(np.uint8)
-    rules = np.zeros_like(rough)
+    if paper is None:
+        paper = int_percentile(grey, 90)
+    level = min(235, int(paper) - 20)
+    if grey.dtype == np.uint8:
+        # grey < level: on integers, "not over level - 1" (all or nothing
+        # for a level under 1, as the comparison gives).
+        rough = np.asarray(cv2.threshold(grey, level - 1, 1, cv2.THRESH_BINARY_INV)[1], np.uint8)
+    else:
+        rough = (grey < level).astype(np.uint8)
+    rules = None
     length = max(int(1.5 * h), 12)
     if w > length:
-        rules |= open_line(rough, length, 1)
+        rows = _line_rows(rough, length, 1, binary=True)
+        if rows.size:
+            rules = _open_rows(rough, length, 1, rows)
     tall = max(int(0.7 * h), 6)
     band = max(3, int(0.06 * h))
     if h > tall and w > 2 * band:
         # Only the bands along the sides count; columns open on their own.
         sides = np.concatenate([rough[:, :band], rough[:, w - band :]], axis=1)
-        side = open_line(sides, tall, 0)
-        rules[:, :band] |= side[:, :band]
-        rules[:, w - band :] |= side[:, band:]
-    if not rules.any():
+        cols = _line_rows(sides, tall, 0, binary=True)
+        if cols.size:
+            side = _open_rows(sides, tall, 0, cols)
+            if rules is None:
+                rules = np.zeros_like(rough)
+            rules[:, :band] |= side[:, :band]
+            rules[:, w - band :] |= side[:, band:]
+    if rules is None or not rules.any():
         return grey
     out = grey.copy()
     out[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = 255
     return out
 
 
-def clean_line_mask(mask: np.ndarray) -> np.ndarray:
-    """Drop specks, frame remains along the edges and long rules from a line."""
+def _line_components(
+    mask: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray | None, list[bool], int, int]:
+    """clean_line_mask's verdict: the mask without its edge lines, its
+    components' labels inside the ink's box from (bx, by) (None: no ink) and
+    which to keep (by label, the background first)."""
     mask = _erase_edge_lines(mask)
-    n, labels, st = _component_stats(mask)
+    n, labels, comps, bx, by = _components(mask)
     if n <= 1:
-        return mask
+        return mask, None, [], 0, 0
     h, w = mask.shape
-    x, y, cw, ch, area = st.T
-    speck = area < max(2.0, (0.025 * h) ** 2)
-    fill = area / (cw * ch)
-    touches_side = (x == 0) | (x + cw == w)
-    touches_tb = (y == 0) | (y + ch == h)
+    speck_area = max(2.0, (0.025 * h) ** 2)
     # A thin bar along an edge, most of the crop long, is frame.
     bar = max(3, 0.08 * h)
-    side = touches_side & (ch >= 0.6 * h) & (cw <= bar) & (fill > 0.5)
-    tb = touches_tb & (cw >= 0.6 * w) & (ch <= bar) & (fill > 0.5)
-    keep = np.zeros(n, bool)
-    keep[1:] = ~speck & ~side & ~tb
-    return _keep(mask, labels, keep)
+    tall, wide = 0.6 * h, 0.6 * w
+    keep = [False]
+    for x, y, cw, ch, area in comps:
+        speck = area < speck_area
+        fill = area / (cw * ch)
+        touches_side = x == 0 or x + cw == w
+        touches_tb = y == 0 or y + ch == h
+        side = touches_side and ch >= tall and cw <= bar and fill > 0.5
+        tb = touches_tb and cw >= wide and ch <= bar and fill > 0.5
+        keep.append(not speck and not side and not tb)
+    return mask, labels, keep, bx, by
+
+
+def clean_line_mask(mask: np.ndarray) -> np.ndarray:
+    """Drop specks, frame remains along the edges and long rules from a line."""
+    mask, labels, keep, bx, by = _line_components(mask)
+    if labels is None:
+        return mask
+    return _keep(mask, labels, keep, bx, by)
 
 
 def normalize_line_geometry(crop: np.ndarray) -> tuple[np.ndarray, LineGeometry]:
@@ -328,12 +492,18 @@ def normalize_line_geometry(crop: np.ndarray) -> tuple[np.ndarray, LineGeometry]
     empty = np.zeros((1, LINE_HEIGHT, LINE_MIN_WIDTH), np.float32)
     if crop.shape[0] < 2 or crop.shape[1] < 2:
         return empty, LineGeometry(0.0, 1.0, crop.shape[1])
-    mask = clean_line_mask(binarize(_erase_rules(_flatten_paper(_to_dark_on_light(crop)))))
-    if not cv2.countNonZero(mask):
+    flat = _flatten_paper(_to_dark_on_light(crop))
+    paper = int_percentile(flat, 90)
+    grey = _erase_rules(flat, paper)
+    # The clean mask's ink (clean_line_mask), only inside the box where
+    # all of it lies; the same percentile serves binarize while no rule changed grey.
+    mask, labels, keep, ix, iy = _line_components(_binarize(grey, paper if grey is flat else None))
+    if labels is None or not any(keep):  # each component has ink
         return empty, LineGeometry(0.0, 1.0, crop.shape[1])
-    bx, by, bw, bh = cv2.boundingRect(mask)  # the ink's extent (nonzero pixels)
-    y0, y1, x0, x1 = by, by + bh, bx, bx + bw
-    sub = mask[y0:y1, x0:x1].astype(np.float32)
+    ink = _keep_box(mask, labels, keep, ix, iy)
+    bx, by, bw, bh = cv2.boundingRect(ink)  # the ink's extent (nonzero pixels)
+    sub = ink[by : by + bh, bx : bx + bw].astype(np.float32)
+    x0, x1 = ix + bx, ix + bx + bw
     inner = LINE_HEIGHT - 2 * LINE_MARGIN
     s = inner / sub.shape[0]
     nh = inner
