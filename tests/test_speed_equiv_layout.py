@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from formocr.layout import frame as F
+from formocr.layout import lines as L
+from formocr.layout.ink import components
 
 # --- Frozen: the code as it was before the speed-ups -------------------------
 
@@ -131,3 +133,134 @@ def test_widen_is_one_dilation_and_an_erosion(sub: np.ndarray) -> None:
     rect = cv2.getStructuringElement
     got = cv2.erode(cv2.dilate(sub, rect(cv2.MORPH_RECT, (3, 3))), rect(cv2.MORPH_RECT, (1, 3)))
     assert np.array_equal(got, _frozen_widen(sub))
+
+
+# --- lines ----------------------------------------------------------------------
+
+
+def _frozen_walls(
+    vcum: np.ndarray, x0: float, x1: float, y0: float, y1: float, r: int, max_t: int
+) -> list[tuple[float, float, tuple[int, int] | None]]:
+    H, W = vcum.shape[0] - 1, vcum.shape[1]
+    a, b = max(0, int(np.ceil(x0))), min(W, int(x1))
+    ya, yb = max(0, int(round(y0 + 1))), min(H, int(round(y1 - 1)))
+    if b - a < 3 or yb <= ya:
+        return []
+    end = max(2, int(0.12 * (yb - ya)))
+    top, bottom = vcum[ya, a:b], vcum[yb, a:b]
+    full = bottom - top >= 0.85 * (yb - ya)
+    if not full.any():
+        return []
+    full &= vcum[ya + end, a:b] - top == end
+    full &= bottom - vcum[yb - end, a:b] == end
+    edges = np.diff(np.concatenate([[0], full.astype(np.int8), [0]]))
+    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    walls: list[tuple[float, float, tuple[int, int] | None]] = []
+    for s, e in zip(starts, ends, strict=True):
+        if e - s > max_t:
+            walls.append((float(s + a), float(e + a), (-1, -1)))
+            continue
+        if walls and walls[-1][2] != (-1, -1) and s + a - walls[-1][1] <= 2 * r:
+            walls[-1] = (walls[-1][0], float(e + a), (int(walls[-1][1]), int(s + a)))
+        else:
+            walls.append((float(s + a), float(e + a), None))
+    return walls
+
+
+def _frozen_h_segments(horiz: np.ndarray, dpi: float) -> list[L._Seg]:
+    segs = []
+    max_t = L._max_line(dpi)
+    for x, y, _, _, own in components(horiz, min_w=int(L.MIN_LINE_IN * dpi)):
+        rows = np.count_nonzero(own, axis=1)
+        core = np.flatnonzero(rows >= 0.5 * rows.max())
+        cuts = np.flatnonzero(np.diff(core) > max_t)
+        for run in np.split(core, cuts + 1):
+            r0, r1 = int(run[0]), int(run[-1])
+            t = r1 - r0 + 1
+            if t > 2 * max_t:
+                continue
+            cols = np.count_nonzero(own[max(0, r0 - max_t) : r1 + max_t + 1], axis=0)
+            xs = np.flatnonzero(cols)
+            if np.median(cols[xs]) <= max_t:
+                segs.append(L._Seg(x + int(xs[0]), x + int(xs[-1]) + 1, y + (r0 + r1) / 2.0, t))
+    return _frozen_drop_inner_bars(segs, dpi)
+
+
+def _frozen_drop_inner_bars(segs: list[L._Seg], dpi: float) -> list[L._Seg]:
+    slack = 1.5
+    ordered = sorted(segs, key=lambda s: s.y)
+
+    def encloses(a: L._Seg, s: L._Seg) -> bool:
+        return a.x0 <= s.x0 + slack and a.x1 >= s.x1 - slack and s.t >= 2 * a.t
+
+    out = []
+    thinnest = min((s.t for s in ordered), default=0)
+    reach = L.MAX_BOX_H * dpi
+    for i, s in enumerate(ordered):
+        if s.t < 2 * thinnest:
+            out.append(s)
+            continue
+        below = [b for b in ordered[i + 1 :] if b.y - s.y <= reach and encloses(b, s)]
+        above = [a for a in ordered[:i] if s.y - a.y <= reach and encloses(a, s)]
+        if not any(L.MIN_BOX_H * dpi <= b.y - a.y <= reach for a in above for b in below):
+            out.append(s)
+    return out
+
+
+def _bars(h: int, w: int) -> st.SearchStrategy[np.ndarray]:
+    """0/255 masks of a few bars (lines, strokes, thick blots) and specks."""
+    bar = st.tuples(
+        st.integers(0, h - 1), st.integers(0, w - 1), st.integers(1, 14), st.integers(1, w)
+    )
+
+    def draw(bars: list[tuple[int, int, int, int]]) -> np.ndarray:
+        m = np.zeros((h, w), np.uint8)
+        for i, (y, x, t, n) in enumerate(bars):
+            if i % 3 == 2:  # an upright stroke
+                m[y : y + n, x : x + t] = 255
+            else:
+                m[y : y + t, x : x + n] = 255
+        return m
+
+    return st.lists(bar, max_size=12).map(draw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_bars(60, 140), st.sampled_from([100.0, 150.0]))
+def test_h_segments_match_frozen(horiz: np.ndarray, dpi: float) -> None:
+    assert L._h_segments(horiz, dpi) == _frozen_h_segments(horiz, dpi)
+
+
+def _uprights(h: int, w: int) -> st.SearchStrategy[np.ndarray]:
+    """0/255 masks of upright lines a few columns apart, some broken."""
+    line = st.tuples(
+        st.integers(0, w - 1), st.integers(1, 10), st.integers(0, h), st.integers(0, h)
+    )
+
+    def draw(lines: list[tuple[int, int, int, int]]) -> np.ndarray:
+        m = np.zeros((h, w), np.uint8)
+        for x, t, y0, y1 in lines:
+            m[:, x : x + t] = 255
+            m[min(y0, y1) : max(y0, y1) // 4 + min(y0, y1), x : x + t] = 0
+        return m
+
+    return st.lists(line, max_size=10).map(draw)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    _uprights(40, 60),
+    st.integers(-8, 40),
+    st.integers(0, 70),
+    st.floats(-3, 20),
+    st.floats(0, 45),
+    st.integers(2, 4),
+    st.integers(3, 8),
+)
+def test_walls_match_frozen(
+    vert: np.ndarray, x0: int, span: int, y0: float, dy: float, r: int, max_t: int
+) -> None:
+    integral = cv2.integral(vert // 255, sdepth=cv2.CV_32S)
+    vcum = cv2.subtract(integral[:, 1:], integral[:, :-1])
+    args = (vcum, x0, x0 + span, y0, y0 + dy, r, max_t)
+    assert L._walls(*args) == _frozen_walls(*args)
