@@ -264,3 +264,26 @@ def test_walls_match_frozen(
     vcum = cv2.subtract(integral[:, 1:], integral[:, :-1])
     args = (vcum, x0, x0 + span, y0, y0 + dy, r, max_t)
     assert L._walls(*args) == _frozen_walls(*args)
+
+
+def _frozen_line_masks(dark: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
+    k = max(7, int(round(0.14 * dpi)))
+    gap = max(2, int(round(0.02 * dpi)))
+    rect = cv2.getStructuringElement
+    out = []
+    for size, close in (((k, 1), (gap, 1)), ((1, k), (1, gap))):
+        m = cv2.blur(dark, (5, 1) if size[0] > 1 else (1, 5))
+        m = cv2.morphologyEx(m, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, size))
+        _, m = cv2.threshold(m, L.LINE_DARK - 1, 255, cv2.THRESH_BINARY)
+        out.append(cv2.morphologyEx(m, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, close)))
+    return out[0], out[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    arrays(np.uint8, st.tuples(st.integers(1, 90), st.integers(1, 90))),
+    st.sampled_from([50.0, 100.0, 150.0]),
+)
+def test_line_masks_match_frozen(dark: np.ndarray, dpi: float) -> None:
+    got, want = L.line_masks(dark, dpi), _frozen_line_masks(dark, dpi)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
