@@ -135,6 +135,71 @@ def test_widen_is_one_dilation_and_an_erosion(sub: np.ndarray) -> None:
     assert np.array_equal(got, _frozen_widen(sub))
 
 
+def _frozen_fit_grid(
+    x0: int, x1: int, h: int, marks: list[F.Mark]
+) -> list[tuple[float, F.Mark | None]] | None:
+    if not marks:
+        return None
+    pos = np.array([m.pos for m in marks])
+    strong = np.array([m.strong for m in marks])
+    w = x1 - x0
+    best: list[tuple[float, F.Mark | None]] | None = None
+    best_score = -1e9
+    n_lo = max(2, int(np.ceil(w / (F.MAX_PITCH * h))))
+    n_hi = min(80, int(w / (F.MIN_PITCH * h)))
+    for n in range(n_lo, n_hi + 1):
+        pitch = w / n
+        tol = max(2.0, F.GRID_TOL * pitch)
+        grid = x0 + pitch * np.arange(1, n)
+        dist = np.abs(pos[None, :] - grid[:, None])
+        near = dist.min(axis=1) <= tol
+        matched = int(near.sum())
+        off = int((dist.min(axis=0) > tol).sum())
+        missing = n - 1 - matched
+        allowed = max(0.25 * (n - 1), 1.0 if off == 0 and matched >= 2 else 0.0)
+        if matched == 0 or missing > allowed or off > 0.5 * matched:
+            continue
+        pick = np.where((dist <= tol) & ~strong[None, :], dist + tol, dist).argmin(axis=1)
+        weak_only = not any(marks[int(pick[k])].strong for k in range(n - 1) if near[k])
+        if weak_only and matched < (3 if off else 2):
+            continue
+        score = matched - 2 * off - missing
+        if score > best_score:
+            best_score = score
+            best = [
+                (float(marks[int(pick[k])].pos), marks[int(pick[k])])
+                if near[k]
+                else (float(grid[k]), None)
+                for k in range(n - 1)
+            ]
+    return best
+
+
+@st.composite
+def _combs(draw: st.DrawFn) -> tuple[int, int, int, list[F.Mark]]:
+    """A box and divider marks: an even grid of some cell count, jittered,
+    some missing, some strokes off the grid."""
+    x0 = draw(st.integers(0, 50))
+    h = draw(st.integers(8, 60))
+    n = draw(st.integers(2, 40))
+    w = max(4, int(n * h * draw(st.floats(0.25, 2.0))))
+    jitter = st.floats(-0.2, 0.2, allow_nan=False) | st.floats(-0.05, 0.05, allow_nan=False)
+    marks = []
+    for k in range(1, n):
+        if draw(st.integers(0, 7)):
+            p = x0 + w * k / n + draw(jitter) * w / n
+            marks.append(F.Mark(p, int(p), int(p) + 1, 0, draw(st.booleans())))
+    for p in draw(st.lists(st.floats(x0, x0 + w, allow_nan=False), max_size=4)):
+        marks.append(F.Mark(p, int(p), int(p) + 1, 0, draw(st.booleans())))
+    return x0, x0 + w, h, marks
+
+
+@settings(max_examples=500, deadline=None)
+@given(_combs())
+def test_fit_grid_matches_frozen(box: tuple[int, int, int, list[F.Mark]]) -> None:
+    assert F.fit_grid(*box) == _frozen_fit_grid(*box)
+
+
 # --- lines ----------------------------------------------------------------------
 
 

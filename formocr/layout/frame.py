@@ -289,20 +289,31 @@ def fit_grid(x0: int, x1: int, h: int, marks: list[Mark]) -> list[tuple[float, M
     best_score = -1e9
     n_lo = max(2, int(np.ceil(w / (MAX_PITCH * h))))
     n_hi = min(80, int(w / (MIN_PITCH * h)))
-    for n in range(n_lo, n_hi + 1):
-        pitch = w / n
-        tol = max(2.0, GRID_TOL * pitch)
-        grid = x0 + pitch * np.arange(1, n)
-        dist = np.abs(pos[None, :] - grid[:, None])
-        near = dist.min(axis=1) <= tol
-        matched = int(near.sum())
-        off = int((dist.min(axis=0) > tol).sum())
+    if n_hi < n_lo:
+        return None
+    # The places of every cell count at once, count after count (the same
+    # doubles as one count at a time): the cheap tests for all counts in a
+    # few array operations, the rest only for counts that pass them.
+    ns = np.arange(n_lo, n_hi + 1)
+    pitches = w / ns
+    tols = np.maximum(2.0, GRID_TOL * pitches)
+    starts = np.concatenate([[0], np.cumsum(ns - 1)[:-1]])
+    places = np.arange(int(np.sum(ns - 1))) - np.repeat(starts, ns - 1) + 1
+    grids = x0 + np.repeat(pitches, ns - 1) * places
+    dists = np.abs(pos[None, :] - grids[:, None])
+    nears = dists.min(axis=1) <= np.repeat(tols, ns - 1)
+    matches = np.add.reduceat(nears, starts, dtype=np.intp).tolist()
+    offs = (np.minimum.reduceat(dists, starts, axis=0) > tols[:, None]).sum(axis=1).tolist()
+    for i, n in enumerate(ns.tolist()):
+        matched, off = matches[i], offs[i]
         missing = n - 1 - matched
         # A digit written over a tick hides it: one may be missing when the
         # rest sit cleanly on the grid.
         allowed = max(0.25 * (n - 1), 1.0 if off == 0 and matched >= 2 else 0.0)
         if matched == 0 or missing > allowed or off > 0.5 * matched:
             continue
+        at = slice(starts[i], starts[i] + n - 1)
+        tol, grid, dist, near = tols[i], grids[at], dists[at], nears[at]
         # Within tolerance a strong mark beats a nearer weak one.
         pick = np.where((dist <= tol) & ~strong[None, :], dist + tol, dist).argmin(axis=1)
         # Ticks alone (no full divider) need three to make a comb, or two
