@@ -151,12 +151,15 @@ def _rise(vert: np.ndarray) -> np.ndarray:
     at least 3 rows): the bottom two rows as they are (the bottom line's
     band may leave a row or two of paper under a tick), then the rows above
     up to the first without line."""
-    h, w = vert.shape
-    above = vert[h - 3 :: -1]
-    first = above.argmin(axis=0)  # the first row without line, or 0 if none
-    unbroken = above[first, np.arange(w)]
+    h = vert.shape[0]
     run = vert[h - 1].astype(np.int32) + vert[h - 2]
-    run += np.where(unbroken, h - 2, first).astype(np.int32)
+    # Most columns have no line on the third row up: nothing above counts.
+    cols = np.flatnonzero(vert[h - 3])
+    if cols.size:
+        above = vert[h - 3 :: -1, cols]
+        first = above.argmin(axis=0)  # the first row without line, or 0 if none
+        unbroken = above[first, np.arange(cols.size)]
+        run[cols] += np.where(unbroken, h - 2, first).astype(np.int32)
     return run
 
 
@@ -219,14 +222,13 @@ def vertical_marks(
     tall = (run >= MIN_TICK * h) & (cover < 0.85)
     for m in marks:
         tall[max(0, m.a - x0 - narrow) : m.b - x0 + narrow] = False
-    ink = sub >= MARK_DARK
     gap = max(2, int(0.06 * h))
 
     def clean_top(a: int, b: int, th: int) -> bool:
         # A printed tick ends in paper; a stroke that meets the bottom line
         # bends away into more ink. Noise specks do not fill a column.
-        above = ink[max(0, h - th - 1 - gap) : max(0, h - th - 1), max(0, a - 2) : b + 2]
-        return above.size > 0 and not above.all(axis=0).any()
+        above = sub[max(0, h - th - 1 - gap) : max(0, h - th - 1), max(0, a - 2) : b + 2]
+        return above.size > 0 and not (above >= MARK_DARK).all(axis=0).any()
 
     ticks = [
         (a, b, int(run[a:b].max()))
