@@ -352,3 +352,46 @@ def _frozen_line_masks(dark: np.ndarray, dpi: float) -> tuple[np.ndarray, np.nda
 def test_line_masks_match_frozen(dark: np.ndarray, dpi: float) -> None:
     got, want = L.line_masks(dark, dpi), _frozen_line_masks(dark, dpi)
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def _frozen_join_pieces(segs: list[L._Seg], dark: np.ndarray, dpi: float) -> list[L._Seg]:
+    out: list[L._Seg] = []
+    gap_max = L.JOIN_GAP_IN * dpi
+    for s in sorted(segs, key=lambda s: (round(s.y), s.x0)):
+        for k, p in enumerate(out):
+            gap = s.x0 - p.x1
+            if not (0 <= gap <= gap_max and abs(s.y - p.y) <= max(1.5, 0.5 * max(s.t, p.t))):
+                continue
+            y = int(round((s.y + p.y) / 2))
+            t = max(s.t, p.t)
+            band = dark[max(0, y - t // 2 - 1) : y + t // 2 + 2, p.x1 : s.x0]
+            if band.size == 0 or float(band.max(axis=0).mean()) >= 0.5 * L.LINE_DARK:
+                w0, w1 = p.x1 - p.x0, s.x1 - s.x0
+                out[k] = L._Seg(p.x0, s.x1, (p.y * w0 + s.y * w1) / (w0 + w1), t)
+                break
+        else:
+            out.append(s)
+    return out
+
+
+_pieces = st.lists(
+    st.builds(
+        lambda x0, n, y, half, t: L._Seg(x0, x0 + n, y + half / 2, t),
+        st.integers(0, 150),
+        st.integers(1, 40),
+        st.integers(0, 30) | st.integers(10, 14),
+        st.integers(0, 1),
+        st.integers(1, 8),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    _pieces,
+    arrays(np.uint8, (40, 200), elements=st.sampled_from([0, 5, 11, 12, 13, 30, 200])),
+    st.sampled_from([50.0, 100.0, 150.0]),
+)
+def test_join_pieces_matches_frozen(segs: list[L._Seg], dark: np.ndarray, dpi: float) -> None:
+    assert L._join_pieces(segs, dark, dpi) == _frozen_join_pieces(segs, dark, dpi)

@@ -308,10 +308,15 @@ def _join_pieces(segs: list[_Seg], dark: np.ndarray, dpi: float) -> list[_Seg]:
     """
     out: list[_Seg] = []
     gap_max = JOIN_GAP_IN * dpi
+    # The pieces in ``out`` by where they end: a piece joins the first (in
+    # ``out``) of those ending at most gap_max (whole columns) before it.
+    ends: dict[int, list[int]] = {}
+    reach = math.floor(gap_max)
     for s in sorted(segs, key=lambda s: (round(s.y), s.x0)):
-        for k, p in enumerate(out):
-            gap = s.x0 - p.x1
-            if not (0 <= gap <= gap_max and abs(s.y - p.y) <= max(1.5, 0.5 * max(s.t, p.t))):
+        near = [k for x1 in range(s.x0 - reach, s.x0 + 1) for k in ends.get(x1, ())]
+        for k in sorted(near):
+            p = out[k]
+            if abs(s.y - p.y) > max(1.5, 0.5 * max(s.t, p.t)):
                 continue
             y = int(round((s.y + p.y) / 2))
             t = max(s.t, p.t)
@@ -319,8 +324,11 @@ def _join_pieces(segs: list[_Seg], dark: np.ndarray, dpi: float) -> list[_Seg]:
             if band.size == 0 or float(band.max(axis=0).mean()) >= 0.5 * LINE_DARK:
                 w0, w1 = p.x1 - p.x0, s.x1 - s.x0
                 out[k] = _Seg(p.x0, s.x1, (p.y * w0 + s.y * w1) / (w0 + w1), t)
+                ends[p.x1].remove(k)
+                ends.setdefault(s.x1, []).append(k)
                 break
         else:
+            ends.setdefault(s.x1, []).append(len(out))
             out.append(s)
     return out
 
