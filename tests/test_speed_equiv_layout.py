@@ -395,3 +395,22 @@ _pieces = st.lists(
 )
 def test_join_pieces_matches_frozen(segs: list[L._Seg], dark: np.ndarray, dpi: float) -> None:
     assert L._join_pieces(segs, dark, dpi) == _frozen_join_pieces(segs, dark, dpi)
+
+
+def _frozen_along(horiz: np.ndarray, seg: L._Seg, a: float, b: float) -> bool:
+    y = int(round(seg.y))
+    rows = horiz[max(0, y - 1 - seg.t // 2) : y + 2 + seg.t // 2, int(a) : int(np.ceil(b))]
+    return rows.size > 0 and float((rows > 0).any(axis=0).mean()) >= 0.9
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    _bars(30, 80),
+    st.floats(-2, 32),
+    st.integers(1, 8),
+    st.floats(0, 80),
+    st.floats(0, 40),
+)
+def test_along_matches_frozen(horiz: np.ndarray, y: float, t: int, a: float, n: float) -> None:
+    seg = L._Seg(0, 80, y, t)
+    assert L._along(horiz, seg, a, a + n) == _frozen_along(horiz, seg, a, a + n)
