@@ -9,6 +9,7 @@ and missing dividers do not change the cell count.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -44,11 +45,20 @@ def _line_band(
     lo, hi = max(0, lo), min(len(profile), hi)
     if hi <= lo:
         return None
-    seg = profile[lo:hi]
-    if seg.max() < least:
+    # A window is a few dozen values: Python floats (the same doubles) cost
+    # less than numpy calls on them.
+    seg = profile[lo:hi].tolist()
+    top = max(seg)
+    if top < least:
         return None
-    strong = np.nonzero(seg >= 0.9 * seg.max())[0]
-    peak = int(strong[np.argmin(np.abs(strong + lo - mid))])
+    # Of the strong values, the first nearest ``mid``.
+    strong = 0.9 * top
+    peak, best = 0, math.inf
+    for i, v in enumerate(seg):
+        if v >= strong:
+            d = abs(i + lo - mid)
+            if d < best:
+                peak, best = i, d
     thr = max(0.3, 0.5 * seg[peak])
     a = b = peak
     while a > 0 and seg[a - 1] >= thr:
@@ -56,6 +66,17 @@ def _line_band(
     while b + 1 < len(seg) and seg[b + 1] >= thr:
         b += 1
     return lo + a, lo + b + 1
+
+
+def _mean(m: np.ndarray, axis: int) -> np.ndarray:
+    """``m.mean(axis=axis)`` of a 2-D array. Of uint8 (or bool), by
+    ``cv2.reduce``: numpy sums the integers exactly in float64, so the
+    int32 sums divided by the count are the same doubles."""
+    if m.size == 0 or m.dtype not in (np.uint8, np.bool_):
+        return m.mean(axis=axis)
+    # cv2.reduce's dim is numpy's axis: 0 sums down to a row, 1 to a column.
+    sums = cv2.reduce(m.view(np.uint8), axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    return sums / m.shape[axis]
 
 
 class Pinned(NamedTuple):
@@ -73,8 +94,8 @@ def refine_interior(ink: np.ndarray, est: tuple[float, float, float, float], sea
     H, W = ink.shape
     cx0, cx1 = max(0, x0 + search), min(W, x1 - search)
     cy0, cy1 = max(0, y0 + search), min(H, y1 - search)
-    rows = ink[:, cx0:cx1].mean(axis=1) if cx1 > cx0 else np.zeros(H)
-    cols = ink[cy0:cy1, :].mean(axis=0) if cy1 > cy0 else np.zeros(W)
+    rows = _mean(ink[:, cx0:cx1], 1) if cx1 > cx0 else np.zeros(H)
+    cols = _mean(ink[cy0:cy1, :], 0) if cy1 > cy0 else np.zeros(W)
     # Each line lies just outside the interior: a stroke inside that runs
     # along it is further in.
     top = _line_band(rows, y0 - search, y0 + search, expect=y0 - 2)
@@ -118,9 +139,28 @@ class Mark:
 
 def _clusters(on: np.ndarray) -> list[tuple[int, int]]:
     """Runs of True in a 1-D array, as (start, end) with end exclusive."""
-    edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
-    starts, ends = np.nonzero(edges == 1)[0].tolist(), np.nonzero(edges == -1)[0].tolist()
-    return list(zip(starts, ends, strict=True))
+    padded = np.zeros(len(on) + 2, bool)
+    padded[1:-1] = on
+    # Changes of a run padded with False alternate: a start, then its end.
+    edges = np.flatnonzero(padded[1:] != padded[:-1]).tolist()
+    return list(zip(edges[::2], edges[1::2], strict=True))
+
+
+def _rise(vert: np.ndarray) -> np.ndarray:
+    """How far each column's line rises from the bottom of ``vert`` (bool,
+    at least 3 rows): the bottom two rows as they are (the bottom line's
+    band may leave a row or two of paper under a tick), then the rows above
+    up to the first without line."""
+    h = vert.shape[0]
+    run = vert[h - 1].astype(np.int32) + vert[h - 2]
+    # Most columns have no line on the third row up: nothing above counts.
+    cols = np.flatnonzero(vert[h - 3])
+    if cols.size:
+        above = vert[h - 3 :: -1, cols]
+        first = above.argmin(axis=0)  # the first row without line, or 0 if none
+        unbroken = above[first, np.arange(cols.size)]
+        run[cols] += np.where(unbroken, h - 2, first).astype(np.int32)
+    return run
 
 
 def vertical_marks(
@@ -144,21 +184,23 @@ def vertical_marks(
         return [], np.zeros((max(h, 0), max(w, 0)), bool)
     rect = cv2.getStructuringElement
     # A thin line resampled off the pixel grid spreads over two faint columns:
-    # widen by a pixel each side first.
-    sub = cv2.dilate(dark[y0:y1, x0:x1], rect(cv2.MORPH_RECT, (3, 1)))
-    sub = cv2.morphologyEx(sub, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (1, 3)))
+    # widen by a pixel each side first. (Widening, then closing up and down,
+    # is one 3x3 dilation and a 1x3 erosion: max filters compose, and
+    # morphology ignores pixels beyond the border.)
+    sub = cv2.dilate(dark[y0:y1, x0:x1], rect(cv2.MORPH_RECT, (3, 3)))
+    sub = cv2.erode(sub, rect(cv2.MORPH_RECT, (1, 3)))
     k = max(3, int(MIN_TICK * h))
     vert = cv2.morphologyEx(sub, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, k))) >= MARK_DARK
     # Columns next to the sides are the sides' blurred edges.
     edge = max(3, int(0.06 * h))
     vert[:, :edge] = False
     vert[:, w - edge :] = False
-    cover = vert.mean(axis=0)
+    cover = _mean(vert, 0)
     narrow = max(6, int(0.15 * h))
     # A printed divider runs into both frame lines; a tall handwritten 1
     # stops short of them.
     end = max(2, int(0.12 * h))
-    joined = (vert[:end].mean(axis=0) >= 0.9) & (vert[-end:].mean(axis=0) >= 0.9)
+    joined = (_mean(vert[:end], 0) >= 0.9) & (_mean(vert[-end:], 0) >= 0.9)
     marks = [
         Mark((a + b - 1) / 2.0 + x0, a + x0, b + x0, y0, True)
         for a, b in _clusters((cover >= 0.85) & joined)
@@ -175,30 +217,18 @@ def vertical_marks(
             if on[:end].all() and on[-end:].all() and on.mean() >= 0.7:
                 marks.append(Mark((a + b - 1) / 2.0, a, b, y0, True))
 
-    rows = vert[::-1]
-    run = np.zeros(w, np.int32)
-    alive = np.ones(w, bool)
-    for i in range(h):
-        # The bottom line's band may leave a row or two of paper under a tick.
-        if i < 2:
-            run += rows[i]
-            continue
-        alive &= rows[i]
-        if not alive.any():
-            break
-        run += alive
+    run = _rise(vert)
     # Columns beside a full line are its blurred edge, not ticks.
     tall = (run >= MIN_TICK * h) & (cover < 0.85)
     for m in marks:
         tall[max(0, m.a - x0 - narrow) : m.b - x0 + narrow] = False
-    ink = sub >= MARK_DARK
     gap = max(2, int(0.06 * h))
 
     def clean_top(a: int, b: int, th: int) -> bool:
         # A printed tick ends in paper; a stroke that meets the bottom line
         # bends away into more ink. Noise specks do not fill a column.
-        above = ink[max(0, h - th - 1 - gap) : max(0, h - th - 1), max(0, a - 2) : b + 2]
-        return above.size > 0 and not above.all(axis=0).any()
+        above = sub[max(0, h - th - 1 - gap) : max(0, h - th - 1), max(0, a - 2) : b + 2]
+        return above.size > 0 and not (above >= MARK_DARK).all(axis=0).any()
 
     ticks = [
         (a, b, int(run[a:b].max()))
@@ -261,20 +291,31 @@ def fit_grid(x0: int, x1: int, h: int, marks: list[Mark]) -> list[tuple[float, M
     best_score = -1e9
     n_lo = max(2, int(np.ceil(w / (MAX_PITCH * h))))
     n_hi = min(80, int(w / (MIN_PITCH * h)))
-    for n in range(n_lo, n_hi + 1):
-        pitch = w / n
-        tol = max(2.0, GRID_TOL * pitch)
-        grid = x0 + pitch * np.arange(1, n)
-        dist = np.abs(pos[None, :] - grid[:, None])
-        near = dist.min(axis=1) <= tol
-        matched = int(near.sum())
-        off = int((dist.min(axis=0) > tol).sum())
+    if n_hi < n_lo:
+        return None
+    # The places of every cell count at once, count after count (the same
+    # doubles as one count at a time): the cheap tests for all counts in a
+    # few array operations, the rest only for counts that pass them.
+    ns = np.arange(n_lo, n_hi + 1)
+    pitches = w / ns
+    tols = np.maximum(2.0, GRID_TOL * pitches)
+    starts = np.concatenate([[0], np.cumsum(ns - 1)[:-1]])
+    places = np.arange(int(np.sum(ns - 1))) - np.repeat(starts, ns - 1) + 1
+    grids = x0 + np.repeat(pitches, ns - 1) * places
+    dists = np.abs(pos[None, :] - grids[:, None])
+    nears = dists.min(axis=1) <= np.repeat(tols, ns - 1)
+    matches = np.add.reduceat(nears, starts, dtype=np.intp).tolist()
+    offs = (np.minimum.reduceat(dists, starts, axis=0) > tols[:, None]).sum(axis=1).tolist()
+    for i, n in enumerate(ns.tolist()):
+        matched, off = matches[i], offs[i]
         missing = n - 1 - matched
         # A digit written over a tick hides it: one may be missing when the
         # rest sit cleanly on the grid.
         allowed = max(0.25 * (n - 1), 1.0 if off == 0 and matched >= 2 else 0.0)
         if matched == 0 or missing > allowed or off > 0.5 * matched:
             continue
+        at = slice(starts[i], starts[i] + n - 1)
+        tol, grid, dist, near = tols[i], grids[at], dists[at], nears[at]
         # Within tolerance a strong mark beats a nearer weak one.
         pick = np.where((dist <= tol) & ~strong[None, :], dist + tol, dist).argmin(axis=1)
         # Ticks alone (no full divider) need three to make a comb, or two

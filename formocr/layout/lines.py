@@ -12,6 +12,7 @@ resolution (work / scale); ``Geometry.to_page`` maps deskewed -> page pixels.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -210,7 +211,12 @@ def line_masks(dark: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
     out = []
     for size, close in (((k, 1), (gap, 1)), ((1, k), (1, gap))):
         # Averaging along the line first keeps noise from biting holes in it.
-        m = cv2.blur(dark, (5, 1) if size[0] > 1 else (1, 5))
+        # (Down the columns, as along the rows of the transposed page: the
+        # same sums and rounding, at about half the cost.)
+        if size[0] > 1:
+            m = cv2.blur(dark, (5, 1))
+        else:
+            m = cv2.transpose(cv2.blur(cv2.transpose(dark), (5, 1)))
         m = cv2.morphologyEx(m, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, size))
         _, m = cv2.threshold(m, LINE_DARK - 1, 255, cv2.THRESH_BINARY)
         out.append(cv2.morphologyEx(m, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, close)))
@@ -236,14 +242,25 @@ def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
     """Long horizontal lines: components of the mask, with their core rows."""
     segs = []
     max_t = _max_line(dpi)
-    for x, y, _, _, own in components(horiz, min_w=int(MIN_LINE_IN * dpi)):
-        # A 0/1 mask's counts are its sums (cv2.reduce: a fraction of numpy's cost).
-        binary = own.dtype == np.uint8 and own.ndim == 2 and cv2.minMaxLoc(own)[1] <= 1
-        rows = _nonzero_counts(own, 1, binary)
+    for x, y, w, h, own in components(horiz, min_w=int(MIN_LINE_IN * dpi)):
+        # A component's pixels are 0/1: its counts are its sums (cv2.reduce:
+        # a fraction of numpy's cost).
+        rows = _nonzero_counts(own, 1, True)
         # Handwriting merged into a line thickens it locally; the core rows
         # are those the line runs along. A bold stroke down a box's side can
         # join its top and bottom lines into one component: rows of core
         # further apart than a line is thick are separate lines.
+        if h <= max_t:
+            # No thicker than a line (most components): one run, thin in
+            # every column, and the rows around it are the whole component,
+            # which has ink in each column of its extent. (A few counts: a
+            # Python list.)
+            counts = rows.tolist()
+            half = 0.5 * max(counts)
+            r0 = next(i for i, n in enumerate(counts) if n >= half)
+            r1 = next(i for i in range(h - 1, -1, -1) if counts[i] >= half)
+            segs.append(_Seg(x, x + w, y + (r0 + r1) / 2.0, r1 - r0 + 1))
+            continue
         core = np.flatnonzero(rows >= 0.5 * rows.max())
         if core[-1] - core[0] <= max_t:
             runs = [(int(core[0]), int(core[-1]))]  # one run: no gap can exceed max_t
@@ -258,7 +275,7 @@ def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
             # marker stroke. Two rules meeting end to end a pixel or two
             # apart in height (a box's bottom line running into a line to
             # write on) are thin everywhere but span both heights.
-            cols = _nonzero_counts(own[max(0, r0 - max_t) : r1 + max_t + 1], 0, binary)
+            cols = _nonzero_counts(own[max(0, r0 - max_t) : r1 + max_t + 1], 0, True)
             xs = np.flatnonzero(cols)
             if median_int(cols[xs]) <= max_t:
                 segs.append(_Seg(x + int(xs[0]), x + int(xs[-1]) + 1, y + (r0 + r1) / 2.0, t))
@@ -291,10 +308,15 @@ def _join_pieces(segs: list[_Seg], dark: np.ndarray, dpi: float) -> list[_Seg]:
     """
     out: list[_Seg] = []
     gap_max = JOIN_GAP_IN * dpi
+    # The pieces in ``out`` by where they end: a piece joins the first (in
+    # ``out``) of those ending at most gap_max (whole columns) before it.
+    ends: dict[int, list[int]] = {}
+    reach = math.floor(gap_max)
     for s in sorted(segs, key=lambda s: (round(s.y), s.x0)):
-        for k, p in enumerate(out):
-            gap = s.x0 - p.x1
-            if not (0 <= gap <= gap_max and abs(s.y - p.y) <= max(1.5, 0.5 * max(s.t, p.t))):
+        near = [k for x1 in range(s.x0 - reach, s.x0 + 1) for k in ends.get(x1, ())]
+        for k in sorted(near):
+            p = out[k]
+            if abs(s.y - p.y) > max(1.5, 0.5 * max(s.t, p.t)):
                 continue
             y = int(round((s.y + p.y) / 2))
             t = max(s.t, p.t)
@@ -302,8 +324,11 @@ def _join_pieces(segs: list[_Seg], dark: np.ndarray, dpi: float) -> list[_Seg]:
             if band.size == 0 or float(band.max(axis=0).mean()) >= 0.5 * LINE_DARK:
                 w0, w1 = p.x1 - p.x0, s.x1 - s.x0
                 out[k] = _Seg(p.x0, s.x1, (p.y * w0 + s.y * w1) / (w0 + w1), t)
+                ends[p.x1].remove(k)
+                ends.setdefault(s.x1, []).append(k)
                 break
         else:
+            ends.setdefault(s.x1, []).append(len(out))
             out.append(s)
     return out
 
@@ -320,9 +345,6 @@ def _drop_inner_bars(segs: list[_Seg], dpi: float) -> list[_Seg]:
     slack = 1.5  # work pixels
     ordered = sorted(segs, key=lambda s: s.y)
 
-    def encloses(a: _Seg, s: _Seg) -> bool:
-        return a.x0 <= s.x0 + slack and a.x1 >= s.x1 - slack and s.t >= 2 * a.t
-
     out = []
     # Only a run at least twice as thick as the thinnest can be a bar.
     thinnest = min((s.t for s in ordered), default=0)
@@ -335,11 +357,22 @@ def _drop_inner_bars(segs: list[_Seg], dpi: float) -> list[_Seg]:
         # Only lines within a box's height (and a pixel) can be its box's.
         lo = bisect_left(ys, s.y - reach - 1.0, 0, i)
         hi = bisect_right(ys, s.y + reach + 1.0, i + 1)
-        below = [b for b in ordered[i + 1 : hi] if b.y - s.y <= reach and encloses(b, s)]
+        # Lines that enclose the run: along all of it, and at most half as
+        # thick (written out: this is the page's innermost loop).
+        x0, x1, half = s.x0 + slack, s.x1 - slack, s.t / 2
+        below = [
+            b
+            for b in ordered[i + 1 : hi]
+            if b.t <= half and b.x0 <= x0 and b.x1 >= x1 and b.y - s.y <= reach
+        ]
         if not below:  # no line below it: no box round it
             out.append(s)
             continue
-        above = [a for a in ordered[lo:i] if s.y - a.y <= reach and encloses(a, s)]
+        above = [
+            a
+            for a in ordered[lo:i]
+            if a.t <= half and a.x0 <= x0 and a.x1 >= x1 and s.y - a.y <= reach
+        ]
         if not any(MIN_BOX_H * dpi <= b.y - a.y <= reach for a in above for b in below):
             out.append(s)
     return out
@@ -368,17 +401,24 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
     r = max(2, int(round(0.025 * dpi)))
     max_t = _max_line(dpi)
     frames = []
+    min_dy, max_dy, min_w = MIN_BOX_H * dpi, MAX_BOX_H * dpi, MIN_BOX_W * dpi
+    ys = [s.y for s in segs]
     for i, top in enumerate(segs):
         cands: list[tuple[bool, int, Frame]] = []
-        for rank, bot in enumerate(segs[i + 1 :]):
+        # Lines closer below than a box is tall come first (segs are in y
+        # order, and so are their distances below ``top``).
+        first, ty = i + 1, top.y
+        while first < len(ys) and ys[first] - ty < min_dy:
+            first += 1
+        for j in range(first, len(segs)):
+            bot = segs[j]
             dy = bot.y - top.y
-            if dy < MIN_BOX_H * dpi:
-                continue
-            if dy > MAX_BOX_H * dpi:
+            if dy > max_dy:
                 break
             ox0, ox1 = max(top.x0, bot.x0), min(top.x1, bot.x1)
-            if ox1 - ox0 < MIN_BOX_W * dpi:
+            if ox1 - ox0 < min_w:
                 continue
+            rank = j - i - 1
             ya, yb = top.y + top.t / 2.0, bot.y - bot.t / 2.0
             walls: list[_Wall] = []
             # Look a little past the shared stretch: a neighbour's side there tells
@@ -411,7 +451,11 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
                     )
                 else:
                     walls.append(_Wall(a, b, False, b, a))
-            cands += [(not ok, rank, f) for f, ok in _boxes(walls, ya, yb, top, bot, horiz, r, dpi)]
+            if len(walls) >= 2:  # a box lies between two walls
+                boxes = _boxes(walls, ya, yb, top, bot, horiz, r, dpi)
+                cands += [(not ok, rank, f) for f, ok in boxes]
+        if not cands:
+            continue
         # Boxes whose lines end at their sides first, then the nearest bottom;
         # each part of the top line goes to one box.
         free = np.ones(top.x1 - top.x0, bool)
@@ -440,8 +484,16 @@ class _Wall(NamedTuple):
 def _along(horiz: np.ndarray, seg: _Seg, a: float, b: float) -> bool:
     """Does the line ``seg`` run all along columns a..b?"""
     y = int(round(seg.y))
-    rows = horiz[max(0, y - 1 - seg.t // 2) : y + 2 + seg.t // 2, int(a) : int(np.ceil(b))]
-    return rows.size > 0 and float((rows > 0).any(axis=0).mean()) >= 0.9
+    rows = horiz[max(0, y - 1 - seg.t // 2) : y + 2 + seg.t // 2, int(a) : math.ceil(b)]
+    if rows.size == 0:
+        return False
+    # The share of columns with line (a mask's columns' maximum, counted:
+    # the same double as numpy's mean of their any()).
+    if rows.dtype == np.uint8:
+        hit = cv2.countNonZero(cv2.reduce(rows, 0, cv2.REDUCE_MAX))
+    else:
+        hit = int(np.count_nonzero((rows > 0).any(axis=0)))
+    return hit / rows.shape[1] >= 0.9
 
 
 def _boxes(
@@ -518,7 +570,7 @@ def _walls(
     (one row longer than the mask), so a column's cover costs two lookups.
     """
     H, W = vcum.shape[0] - 1, vcum.shape[1]
-    a, b = max(0, int(np.ceil(x0))), min(W, int(x1))
+    a, b = max(0, math.ceil(x0)), min(W, int(x1))
     ya, yb = max(0, int(round(y0 + 1))), min(H, int(round(y1 - 1)))
     if b - a < 3 or yb <= ya:
         return []
@@ -526,15 +578,17 @@ def _walls(
     # 1 stops short of them.
     end = max(2, int(0.12 * (yb - ya)))
     top, bottom = vcum[ya, a:b], vcum[yb, a:b]
-    full = bottom - top >= 0.85 * (yb - ya)
-    if not full.any():  # most pairs of lines: no box between them
+    full = np.zeros(b - a + 2, bool)  # padded with a column short of full each side
+    inner = full[1:-1]
+    np.greater_equal(bottom - top, 0.85 * (yb - ya), out=inner)
+    if not inner.any():  # most pairs of lines: no box between them
         return []
-    full &= vcum[ya + end, a:b] - top == end
-    full &= bottom - vcum[yb - end, a:b] == end
-    edges = np.diff(np.concatenate([[0], full.astype(np.int8), [0]]))
-    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    inner &= vcum[ya + end, a:b] - top == end
+    inner &= bottom - vcum[yb - end, a:b] == end
+    # Changes alternate: a run's start, then its end.
+    edges = np.flatnonzero(full[1:] != full[:-1]).tolist()
     walls: list[tuple[float, float, tuple[int, int] | None]] = []
-    for s, e in zip(starts, ends, strict=True):
+    for s, e in zip(edges[::2], edges[1::2], strict=True):
         if e - s > max_t:
             # Too thick for a printed line: a bold stroke, perhaps merged
             # with a side. Returned with gap (-1, -1); the caller decides.
