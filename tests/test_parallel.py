@@ -401,3 +401,57 @@ def test_every_worker_starts_with_the_pool() -> None:
         assert len(started) == 3 and all(p.pid is not None for p in started)
     finally:
         backend.close()
+
+
+def test_a_document_is_read_in_runs_of_pages_spread_over_the_workers() -> None:
+    """One renderer streams a run of pages (a pdftoppm run costs ~40 ms before
+    its first page); each worker gets at least two runs of a document so the
+    last ones even out, and short documents go a page at a time."""
+    from formocr.parallel.engine import MAX_RUN, _run_length
+
+    assert _run_length(20, 2) == 5  # 4 runs: 10 pages a worker
+    assert _run_length(3, 2) == 1
+    assert _run_length(9, 2) == 2
+    assert _run_length(1000, 2) == MAX_RUN
+    assert _run_length(20, 16) == 1
+    assert _run_length(5, 0) == 2
+
+
+def _pdf_of(path: Path, pages: list[np.ndarray]) -> Path:
+    from PIL import Image
+
+    images = [Image.fromarray(p) for p in pages]
+    images[0].save(path, save_all=True, append_images=images[1:], resolution=72.0)
+    return path
+
+
+@pytest.mark.usefixtures("fakes_in_main")
+def test_a_run_of_pages_that_kills_its_worker_is_read_again_page_by_page(
+    tmp_path: Path,
+) -> None:
+    """A 9-page PDF is read in runs of two pages by 2 workers: the same rows as
+    a serial read; and when page 5 kills every worker that reads it, the run
+    holding it is read again a page at a time, so only page 5 is lost."""
+    config = ScanConfig(dpi=72)  # the pages as drawn, pixel for pixel
+
+    def scan(files: list[Path], out: Path, workers: Workers | None) -> str:
+        run_batch(files, config, "csv", out, workers=workers)
+        return out.read_text()
+
+    good = _pdf_of(tmp_path / "good.pdf", [form_image(text=f"{i:03d}") for i in range(1, 10)])
+    serial = scan([good], tmp_path / "serial.csv", None)
+    workers = Workers(jobs=2, loader=MisbehavingModels("kill"), model=fake_info)
+    assert scan([good], tmp_path / "parallel.csv", workers) == serial
+
+    pages = [trigger_page() if i == 5 else form_image(text=f"{i:03d}") for i in range(1, 10)]
+    bad = _pdf_of(tmp_path / "bad.pdf", pages)
+    rows = scan([bad], tmp_path / "bad.csv", workers).splitlines()[1:]
+    by_page: dict[int, list[str]] = {}
+    for r in rows:
+        by_page.setdefault(int(r.split(",")[1]), []).append(r)
+    assert sorted(by_page) == list(range(1, 10))  # every page, once each
+    assert len(by_page[5]) == 1 and "worker process reading it died" in by_page[5][0]
+    want = [r.replace(str(good), str(bad)) for r in serial.splitlines()[1:]]
+    assert [r for p in sorted(by_page) if p != 5 for r in by_page[p]] == [
+        r for r in want if int(r.split(",")[1]) != 5
+    ]

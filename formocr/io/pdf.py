@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from io import BytesIO
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -208,17 +208,39 @@ def pdf_page(
 ) -> PageImage:
     """Page ``page`` alone (``pdftoppm -f N -l N``), as :func:`_iter_pdf` with
     ``page_errors`` would yield it; ``shapes`` and ``colour`` from :func:`pdf_plan`."""
-    renderer = _PdfRenderer(path, dpi, shapes, colour, page_timeout, first=page, last=page)
+    with contextlib.closing(
+        pdf_pages(path, page, page, dpi, shapes, colour, dropout, page_timeout)
+    ) as pages:
+        for image in pages:
+            return image
+    raise ValueError(f"{path}: no page {page}")
+
+
+def pdf_pages(
+    path: Path,
+    first: int,
+    last: int,
+    dpi: int,
+    shapes: list[tuple[int, int]],
+    colour: bool,
+    dropout: DropoutMode,
+    page_timeout: float | None = None,
+) -> Generator[PageImage, None, None]:
+    """Pages ``first`` to ``last`` as :func:`pdf_page` gives each, from one
+    ``pdftoppm`` streaming them (a run costs ~40 ms of CPU before its first
+    page: one run a page costs a quarter more than rendering alone). Close
+    the iterator to stop the renderer."""
+    renderer = _PdfRenderer(path, dpi, shapes, colour, page_timeout, first=first, last=last)
     try:
         for i, pixels, error in renderer.frames():
             if error is None:
                 assert pixels is not None
-                return PageImage(str(path), i, _grey(pixels, dropout), float(dpi))
-            log.warning("%s", error)
-            return failed_page(str(path), i, shapes[i - 1], float(dpi), error)
+                yield PageImage(str(path), i, _grey(pixels, dropout), float(dpi))
+            else:
+                log.warning("%s", error)
+                yield failed_page(str(path), i, shapes[i - 1], float(dpi), error)
     finally:
         renderer.close()
-    raise ValueError(f"{path}: no page {page}")
 
 
 def failed_page(

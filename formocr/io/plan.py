@@ -4,13 +4,15 @@ The serial reader (:func:`formocr.io.iter_pages`) streams a document's pages
 through one renderer. Workers that read pages in parallel
 (``formocr.parallel``) instead need what is decided once per document, the
 plan (its kind, page count, each PDF page's size as rendered, whether the
-PDF renders in colour), and then each page alone: ``pdftoppm -f N -l N`` for
-a PDF, one frame for a TIFF. A page read here is the page ``iter_pages``
+PDF renders in colour), and then any page, or a run of pages: ``pdftoppm -f N
+-l M`` for a PDF, one frame at a time for a TIFF. A page read here is the page ``iter_pages``
 yields with ``page_errors``: same pixels, same errors.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from formocr.config import ScanConfig
 from formocr.errors import DocumentError
 from formocr.io.discovery import Kind, _check_file
 from formocr.io.images import _iter_raster, raster_pages
-from formocr.io.pdf import pdf_page, pdf_plan
+from formocr.io.pdf import pdf_page, pdf_pages, pdf_plan
 from formocr.types import PageImage
 
 
@@ -89,4 +91,28 @@ def render_page(path: Path, plan: DocumentPlan, page: int, config: ScanConfig) -
     raise DocumentError(f"{path}: has no page {page} any more; it changed while it was read")
 
 
-__all__ = ["DocumentPlan", "plan_document", "render_page"]
+def render_pages(
+    path: Path, plan: DocumentPlan, first: int, last: int, config: ScanConfig
+) -> Generator[PageImage, None, None]:
+    """Pages ``first`` to ``last``, each as :func:`render_page` gives it; a PDF's
+    from one renderer streaming them. Close the iterator to stop it."""
+    if plan.kind != "pdf":
+        for page in range(first, last + 1):
+            yield render_page(path, plan, page, config)
+        return
+    with contextlib.closing(
+        pdf_pages(
+            path,
+            first,
+            last,
+            config.dpi,
+            list(plan.shapes),
+            plan.colour,
+            config.dropout,
+            config.page_timeout,
+        )
+    ) as pages:
+        yield from pages
+
+
+__all__ = ["DocumentPlan", "plan_document", "render_page", "render_pages"]

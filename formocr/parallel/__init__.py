@@ -104,6 +104,7 @@ def _options(workers: Workers, width: int) -> Options:
     return Options(
         loader=workers.loader,
         window=workers.window or 2 * width + 2,
+        workers=width,
         at=absolute if workers.scheduler is not None else (lambda path: None),
     )
 

@@ -3,13 +3,14 @@
     for each file, in input order:
         the state holds it (and not force)? -> that result, no work
         else plan_task on a worker -> the page count    tasks.plan_task
-             page_task per page, on any worker           tasks.page_task
+             page_task per run of pages, on any worker   tasks.page_task
     -> a document once its plan and every page are back: recorded in the
        state, then yielded when the documents before it have been
 
 At most ``window`` tasks are out at once, pages of earlier documents first,
 so a long PDF keeps every worker busy and memory stays flat: a task is a
-path and a page number, a result a page's fields. Whatever the backend (the
+path and a run of a few pages (one renderer streams them; see _run_length),
+a result their fields, a page at a time on the worker. Whatever the backend (the
 local process pool, a Dask cluster), each task's result is taken once, and a
 document is recorded and yielded once: a task retried after its worker died
 cannot give a second row.
@@ -81,6 +82,7 @@ class Options:
     window: int  # tasks out at once
     at: Callable[[str], str | None] = lambda path: None  # where workers open a file
     model_sha256: str = ""  # the client's model; a worker with another one is an error
+    workers: int = 1  # a document's pages are spread over this many in runs (see _run_length)
 
 
 def read_documents(
@@ -128,7 +130,8 @@ class _Pipeline:
         self.force = force
         self.progress = progress
         self.docs: deque[_Doc] = deque()
-        self.keys: dict[int, tuple[_Doc, int]] = {}  # task key -> document, page (0: plan)
+        # task key -> document, first and last page (0, 0: the plan)
+        self.keys: dict[int, tuple[_Doc, int, int]] = {}
         self.counter = keys
         self.out = 0
         self.level = logging.getLogger("formocr").getEffectiveLevel()
@@ -149,9 +152,11 @@ class _Pipeline:
 
     # -- submitting ------------------------------------------------------------------
 
-    def _submit(self, doc: _Doc, page: int, fn: Callable[..., Any], task: object) -> None:
+    def _submit(
+        self, doc: _Doc, pages: tuple[int, int], fn: Callable[..., Any], task: object
+    ) -> None:
         key = next(self.counter)
-        self.keys[key] = (doc, page)
+        self.keys[key] = (doc, *pages)
         doc.out += 1
         self.out += 1
         self.backend.submit(key, fn, task, self.config)
@@ -163,9 +168,11 @@ class _Pipeline:
             while plan is not None and doc.result is None and doc.next_page <= plan.pages:
                 if self.out >= window:
                     return
-                task = PageTask(self._task(doc), plan, doc.next_page)
-                self._submit(doc, doc.next_page, page_task, task)
-                doc.next_page += 1
+                first = doc.next_page
+                last = min(plan.pages, first + _run_length(plan.pages, self.opts.workers) - 1)
+                task = PageTask(self._task(doc), plan, first, last)
+                self._submit(doc, (first, last), page_task, task)
+                doc.next_page = last + 1
         # Then new documents; results waiting on an earlier document count too.
         while self.more and self.out < window and len(self.docs) < 4 * window:
             path = next(self.files, None)
@@ -181,7 +188,7 @@ class _Pipeline:
                     doc.reused = doc.result is not None
                     if doc.reused:
                         continue
-            self._submit(doc, 0, plan_task, self._task(doc))
+            self._submit(doc, (0, 0), plan_task, self._task(doc))
 
     def _task(self, doc: _Doc) -> DocumentTask:
         path = str(doc.path)
@@ -190,16 +197,30 @@ class _Pipeline:
     # -- results -----------------------------------------------------------------------
 
     def _done(self, key: int, value: Any, exc: BaseException | None) -> None:
-        doc, page = self.keys.pop(key)
+        doc, first, last = self.keys.pop(key)
         doc.out -= 1
         if doc.result is not None:
             return  # the document failed meanwhile: what is left of it is dropped
         if isinstance(exc, ModelError):
             raise exc
-        if page == 0:
+        if first == 0:
             self._planned(doc, value, exc)
+        elif exc is not None and last > first and _died(exc):
+            # Which of its pages killed the worker is unknown: each is read
+            # again alone, so only a page that kills its worker is lost.
+            assert doc.plan is not None
+            for page in range(first, last + 1):
+                task = PageTask(self._task(doc), doc.plan, page, page)
+                self._submit(doc, (page, page), page_task, task)
+            return
+        elif exc is not None or value is None:
+            for page in range(first, last + 1):
+                self._page(doc, page, None, exc)
         else:
-            self._page(doc, page, value, exc)
+            for page, done in enumerate(value, first):
+                self._page(doc, page, done, None)
+                if doc.result is not None:  # that page failed the document
+                    return
         if doc.result is None and doc.plan is not None and len(doc.pages) == doc.plan.pages:
             pages = doc.pages.pages(doc.plan.pages)
             self._finish(doc, DocumentResult(str(doc.path), "ok", pages=pages))  # type: ignore[arg-type]
@@ -258,6 +279,22 @@ class _Pipeline:
         return doc.result, doc.reused
 
 
+def _run_length(pages: int, workers: int) -> int:
+    """Pages a task reads of a document of ``pages``: runs of up to
+    ``MAX_RUN`` pages, at least two runs for each worker so the last runs
+    even out, single pages for short documents. One renderer streams a run
+    (each ``pdftoppm`` run costs ~40 ms of CPU before its first page)."""
+    return max(1, min(MAX_RUN, pages // (2 * max(1, workers))))
+
+
+MAX_RUN = 8
+
+
+def _died(exc: BaseException | None) -> bool:
+    """Whether ``exc`` says the task's worker process died (locally or on Dask)."""
+    return isinstance(exc, WorkerDied) or type(exc).__name__ == "KilledWorker"
+
+
 def _failed(path: Path, message: str) -> DocumentResult:
     return DocumentResult(source=str(path), status="failed", error=message)
 
@@ -265,7 +302,7 @@ def _failed(path: Path, message: str) -> DocumentResult:
 def _lost(path: Path, page: int | None, exc: BaseException | None) -> str:
     """The message of a task that gave no result: its worker died, or a bug."""
     where = f"{path}: page {page}" if page else f"{path}"
-    if isinstance(exc, WorkerDied) or type(exc).__name__ == "KilledWorker":
+    if _died(exc):
         return (
             f"{where}: the worker process reading it died ({exc}); the page may need more "
             "memory than the worker has, or crash a library: read it alone with --jobs 1 -v"

@@ -16,6 +16,7 @@ its own handlers; nothing is printed in the worker.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING
 from formocr import __version__
 from formocr.config import ScanConfig
 from formocr.errors import FormocrError, ModelError
-from formocr.io.plan import DocumentPlan, plan_document, render_page
+from formocr.io.plan import DocumentPlan, plan_document, render_pages
 from formocr.types import PageResult, Prediction
 
 if TYPE_CHECKING:
@@ -161,11 +162,16 @@ class DocumentTask:
 
 @dataclass(frozen=True)
 class PageTask:
-    """One page of a planned document."""
+    """Pages ``page`` to ``last`` of a planned document (``last`` 0: the one page)."""
 
     document: DocumentTask
     plan: DocumentPlan
     page: int
+    last: int = 0
+
+    @property
+    def pages(self) -> range:
+        return range(self.page, max(self.page, self.last) + 1)
 
 
 @dataclass(frozen=True)
@@ -205,31 +211,42 @@ def plan_task(task: DocumentTask, config: ScanConfig) -> Planned:
     return Planned(plan, _named(task, error), models.sha256, __version__, tuple(logs))
 
 
-def page_task(task: PageTask, config: ScanConfig) -> PageDone:
+def page_task(task: PageTask, config: ScanConfig) -> tuple[PageDone, ...]:
+    """Each page of the task read, in order, from one renderer streaming them;
+    it stops after a page whose error fails the document (as the serial
+    reader does). A page's log records travel with it."""
     from formocr.api import read_page
 
     models = install(task.document.loader, config)
     path = task.document.source()
-    result: PageResult | None = None
-    error: str | None = None
-    with _captured(task.document) as logs:
-        try:
-            image = render_page(path, task.plan, task.page, config)
-            result = read_page(path, image, config, models.classifier)  # type: ignore[arg-type]
-        except ModelError:
-            raise
-        except FormocrError as e:
-            log.warning("%s", e)
-            error = str(e)
-        except Exception as e:  # MemoryError too: the serial reader fails the document
-            error = _unexpected(path, e)
-    if result is not None and task.document.at:
-        result = replace(
-            result,
-            error=_named(task.document, result.error),
-            reason=_named(task.document, result.reason),
-        )
-    return PageDone(result, _named(task.document, error), tuple(logs))
+    done: list[PageDone] = []
+    images = render_pages(path, task.plan, task.page, task.pages[-1], config)
+    with contextlib.closing(images):
+        for page in task.pages:
+            result: PageResult | None = None
+            error: str | None = None
+            with _captured(task.document) as logs:
+                try:
+                    image = next(images)
+                    assert image.page == page, f"rendered page {image.page}, not {page}"
+                    result = read_page(path, image, config, models.classifier)  # type: ignore[arg-type]
+                except ModelError:
+                    raise
+                except FormocrError as e:
+                    log.warning("%s", e)
+                    error = str(e)
+                except Exception as e:  # MemoryError too: the serial reader fails the document
+                    error = _unexpected(path, e)
+            if result is not None and task.document.at:
+                result = replace(
+                    result,
+                    error=_named(task.document, result.error),
+                    reason=_named(task.document, result.reason),
+                )
+            done.append(PageDone(result, _named(task.document, error), tuple(logs)))
+            if error is not None:
+                break
+    return tuple(done)
 
 
 def _unexpected(path: Path, e: BaseException) -> str:
