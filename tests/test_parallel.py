@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import form_image, needs_poppler, write_pdf, write_png, write_tiff
 from parallel_fakes import (
