@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/resume_kill.py                    # 40 documents, 5 trials, --jobs 1
     .venv/bin/python bench/resume_kill.py --jobs 2 --seed 9
+    .venv/bin/python bench/resume_kill.py --jobs 2 --pages 12 --docs 10   # multi-page PDFs
 
 Writes ``--docs`` small forms (each a comb of three printed digits, all
 different) as PNGs and reads them with the real CLI (``python -m formocr
@@ -77,7 +78,17 @@ def descendants(pid: int) -> set[int]:
 
 
 def alive(pids: set[int]) -> list[int]:
-    return [p for p in pids if Path(f"/proc/{p}").exists()]
+    """Those still running: a zombie (dead, not yet reaped by whoever adopted
+    it; in some containers PID 1 never reaps) is not alive."""
+    out = []
+    for p in pids:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue
+        if "\nState:\tZ" not in status:
+            out.append(p)
+    return out
 
 
 def main() -> None:
@@ -86,6 +97,7 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--pages", type=int, default=1, help="pages a document (>1: PDFs)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="formocr-resume-kill-"))
@@ -93,7 +105,14 @@ def main() -> None:
         scans = work / "in"
         scans.mkdir()
         for i in range(args.docs):
-            cv2.imwrite(str(scans / f"doc_{i:03d}.png"), form(f"{(i * 37) % 1000:03d}"))
+            texts = [f"{(i * 37 + 11 * j) % 1000:03d}" for j in range(args.pages)]
+            if args.pages == 1:
+                cv2.imwrite(str(scans / f"doc_{i:03d}.png"), form(texts[0]))
+            else:  # a PDF of pages read in runs by --jobs workers
+                from PIL import Image
+
+                im = [Image.fromarray(form(t)) for t in texts]
+                im[0].save(scans / f"doc_{i:03d}.pdf", save_all=True, append_images=im[1:])
 
         def cmd(out: Path) -> list[str]:
             return [sys.executable, "-m", "formocr", "scan", str(scans), "-o", str(out), "-q"] + [
