@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_speed_equiv_read import _frozen_erase_edge_lines as _read_frozen_erase_edge_lines
 
+from formocr import stats
 from formocr.read import normalize as N
 
 # --- Frozen: the code as it was before the speed-ups -------------------------
@@ -170,7 +171,7 @@ def test_erase_rules_and_row_counts_match_frozen(mask: np.ndarray, ink: int, pap
     assert np.array_equal(N._erase_rules(grey, p), _frozen_erase_rules(grey))
     for m in (mask, mask * np.uint8(ink), grey, mask[:, ::2], mask.T):
         for axis in (0, 1):
-            got = N._count_nonzero(m, axis)
+            got = stats.count_nonzero(m, axis)
             assert np.array_equal(got, np.count_nonzero(m, axis=axis))
 
 

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from formocr.layout.ink import components, darkness
-from formocr.stats import median_int
+from formocr.stats import count_nonzero, median_int
 
 WORK_DPI = 150.0
 MAX_SKEW_DEG = 15.0
@@ -245,7 +245,7 @@ def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
     for x, y, w, h, own in components(horiz, min_w=int(MIN_LINE_IN * dpi)):
         # A component's pixels are 0/1: its counts are its sums (cv2.reduce:
         # a fraction of numpy's cost).
-        rows = _nonzero_counts(own, 1, True)
+        rows = count_nonzero(own, 1, binary=True)
         # Handwriting merged into a line thickens it locally; the core rows
         # are those the line runs along. A bold stroke down a box's side can
         # join its top and bottom lines into one component: rows of core
@@ -275,20 +275,11 @@ def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
             # marker stroke. Two rules meeting end to end a pixel or two
             # apart in height (a box's bottom line running into a line to
             # write on) are thin everywhere but span both heights.
-            cols = _nonzero_counts(own[max(0, r0 - max_t) : r1 + max_t + 1], 0, True)
+            cols = count_nonzero(own[max(0, r0 - max_t) : r1 + max_t + 1], 0, binary=True)
             xs = np.flatnonzero(cols)
             if median_int(cols[xs]) <= max_t:
                 segs.append(_Seg(x + int(xs[0]), x + int(xs[-1]) + 1, y + (r0 + r1) / 2.0, t))
     return _drop_inner_bars(segs, dpi)
-
-
-def _nonzero_counts(m: np.ndarray, axis: int, binary: bool) -> np.ndarray:
-    """``np.count_nonzero(m, axis=axis)`` of a 2-D mask; ``binary``: it is
-    uint8 0/1, so the counts are the sums (int32 rather than intp, the same
-    integers)."""
-    if not binary:
-        return np.count_nonzero(m, axis=axis)
-    return cv2.reduce(m, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
 
 
 def _spans(cuts: np.ndarray, n: int) -> list[tuple[int, int]]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from formocr.stats import int_median, int_percentile
+from formocr.stats import count_nonzero, int_median, int_percentile
 
 PREPROCESS_VERSION = "1"
 SIZE = 28
@@ -354,21 +354,10 @@ def _flatten_paper(crop: np.ndarray) -> np.ndarray:
     return np.subtract(255, darker, out=darker)
 
 
-def _count_nonzero(mask: np.ndarray, axis: int, binary: bool = False) -> np.ndarray:
-    """``np.count_nonzero(mask, axis=axis)`` (as int32 for uint8 masks): OpenCV
-    sums a 0/1 uint8 mask's rows or columns several times faster. ``binary``:
-    the mask is known to hold only 0 and 1."""
-    if mask.dtype != np.uint8 or mask.ndim != 2 or mask.size == 0:
-        return np.count_nonzero(mask, axis=axis)
-    if not binary and cv2.minMaxLoc(mask)[1] > 1:  # count the nonzero pixels, not their values
-        mask = cv2.threshold(mask, 0, 1, cv2.THRESH_BINARY)[1]
-    return cv2.reduce(mask, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
-
-
 def _line_rows(mask: np.ndarray, length: int, axis: int, binary: bool = False) -> np.ndarray:
     """The rows (``axis`` 1) or columns (``axis`` 0) that open_line opens
-    (``binary``: as _count_nonzero)."""
-    counts = _count_nonzero(mask, axis, binary)
+    (``binary``: as stats.count_nonzero)."""
+    counts = count_nonzero(mask, axis, binary)
     m = mask if axis == 1 else mask.T
     at_edge = (m[:, 0] != 0) | (m[:, -1] != 0)
     could = (counts >= length) | (at_edge & (counts >= length // 2))
