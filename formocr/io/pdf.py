@@ -156,21 +156,10 @@ def _iter_pdf(
 ) -> Iterator[PageImage]:
     shapes, colour = pdf_plan(path, dpi, max_pages, max_megapixels, dropout, page_timeout)
     renderer = _PdfRenderer(path, dpi, shapes, colour, page_timeout)
-
-    def pages() -> Iterator[PageImage]:
-        # Runs in the read-ahead thread: the conversion overlaps the caller's work.
-        for i, pixels, error in renderer.frames():
-            if error is None:
-                assert pixels is not None
-                yield PageImage(str(path), i, _grey(pixels, dropout), float(dpi))
-            elif not page_errors:
-                raise DocumentError(error)
-            else:
-                log.warning("%s", error)
-                yield failed_page(str(path), i, shapes[i - 1], float(dpi), error)
-
+    # The pages are made in the read-ahead thread: the conversion overlaps the caller's work.
+    pages = _images(renderer, path, dpi, shapes, dropout, page_errors)
     try:
-        yield from _prefetched(pages(), prefetch, renderer.kill)
+        yield from _prefetched(pages, prefetch, renderer.kill)
     finally:
         renderer.kill()
         renderer.close()
@@ -197,25 +186,6 @@ def pdf_plan(
     return shapes, _pdf_needs_colour(path, dropout, page_timeout)
 
 
-def pdf_page(
-    path: Path,
-    page: int,
-    dpi: int,
-    shapes: list[tuple[int, int]],
-    colour: bool,
-    dropout: DropoutMode,
-    page_timeout: float | None = None,
-) -> PageImage:
-    """Page ``page`` alone (``pdftoppm -f N -l N``), as :func:`_iter_pdf` with
-    ``page_errors`` would yield it; ``shapes`` and ``colour`` from :func:`pdf_plan`."""
-    with contextlib.closing(
-        pdf_pages(path, page, page, dpi, shapes, colour, dropout, page_timeout)
-    ) as pages:
-        for image in pages:
-            return image
-    raise ValueError(f"{path}: no page {page}")
-
-
 def pdf_pages(
     path: Path,
     first: int,
@@ -226,21 +196,37 @@ def pdf_pages(
     dropout: DropoutMode,
     page_timeout: float | None = None,
 ) -> Generator[PageImage, None, None]:
-    """Pages ``first`` to ``last`` as :func:`pdf_page` gives each, from one
-    ``pdftoppm`` streaming them (a run costs ~40 ms of CPU before its first
+    """Pages ``first`` to ``last`` (a damaged one as a page with its error, as
+    :func:`_iter_pdf` with ``page_errors`` yields it), from one ``pdftoppm``
+    streaming them (a run costs ~40 ms of CPU before its first
     page: one run a page costs a quarter more than rendering alone). Close
     the iterator to stop the renderer."""
     renderer = _PdfRenderer(path, dpi, shapes, colour, page_timeout, first=first, last=last)
     try:
-        for i, pixels, error in renderer.frames():
-            if error is None:
-                assert pixels is not None
-                yield PageImage(str(path), i, _grey(pixels, dropout), float(dpi))
-            else:
-                log.warning("%s", error)
-                yield failed_page(str(path), i, shapes[i - 1], float(dpi), error)
+        yield from _images(renderer, path, dpi, shapes, dropout, page_errors=True)
     finally:
         renderer.close()
+
+
+def _images(
+    renderer: _PdfRenderer,
+    path: Path,
+    dpi: int,
+    shapes: list[tuple[int, int]],
+    dropout: DropoutMode,
+    page_errors: bool,
+) -> Iterator[PageImage]:
+    """The renderer's frames as pages: a page it could not render is a page
+    with its error (``page_errors``), else a DocumentError."""
+    for i, pixels, error in renderer.frames():
+        if error is None:
+            assert pixels is not None
+            yield PageImage(str(path), i, _grey(pixels, dropout), float(dpi))
+        elif not page_errors:
+            raise DocumentError(error)
+        else:
+            log.warning("%s", error)
+            yield failed_page(str(path), i, shapes[i - 1], float(dpi), error)
 
 
 def failed_page(

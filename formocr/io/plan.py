@@ -20,7 +20,7 @@ from formocr.config import ScanConfig
 from formocr.errors import DocumentError
 from formocr.io.discovery import Kind, _check_file
 from formocr.io.images import _iter_raster, raster_pages
-from formocr.io.pdf import pdf_page, pdf_pages, pdf_plan
+from formocr.io.pdf import pdf_pages, pdf_plan
 from formocr.types import PageImage
 
 
@@ -66,15 +66,10 @@ def render_page(path: Path, plan: DocumentPlan, page: int, config: ScanConfig) -
     pixel limit, a file that changed since it was planned).
     """
     if plan.kind == "pdf":
-        return pdf_page(
-            path,
-            page,
-            config.dpi,
-            list(plan.shapes),
-            plan.colour,
-            config.dropout,
-            config.page_timeout,
-        )
+        with contextlib.closing(render_pages(path, plan, page, page, config)) as one:
+            for image in one:
+                return image
+        raise ValueError(f"{path}: no page {page}")
     pages = _iter_raster(
         path,
         plan.kind,
