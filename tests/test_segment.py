@@ -223,6 +223,30 @@ def test_printed_text_rules_and_border_are_not_fields() -> None:
     assert find_fields(page, dpi) == []
 
 
+def test_a_label_printed_just_above_a_string_box_stays_out_of_its_line() -> None:
+    """The foot of a label printed close above the frame lies within the band
+    above the box where strokes crossing the top line are looked for. It is
+    not the box's ink: left in the line the string reader reads, it made the
+    line twice as tall and its digits half as big (a row of six read as '')."""
+    dpi = 300
+    page = np.full((_mm(dpi, 40), _mm(dpi, 80)), 255, np.uint8)
+    x0, y0, w, h = _mm(dpi, 10), _mm(dpi, 15), _mm(dpi, 40), _mm(dpi, 14)
+    cv2.rectangle(page, (x0, y0), (x0 + w, y0 + h), 0, 2)
+    # The label's foot 1 mm above the frame: inside the band (0.3 x the box).
+    cv2.putText(page, "9 8 0 3 4 0", (x0 + 10, y0 - _mm(dpi, 1)), 0, 1.4, 0, 3, cv2.LINE_AA)
+    dh = int(h * 0.6)
+    for k, ch in enumerate("4179"):
+        _digit(page, ch, x0 + _mm(dpi, 4) + k * _mm(dpi, 8), y0 + h // 5, dh, 5)
+    (f,) = find_fields(page, dpi)
+    assert f.kind == "string" and f.ink is not None and f.ink.line is not None
+    line = f.ink.line
+    dark_rows = np.nonzero((line < 128).any(axis=1))[0]
+    assert len(dark_rows), "the digits are in the line"
+    # Every dark row belongs to the digits, which sit inside the frame.
+    top_margin = line.shape[0] - h  # the band above and below, about equal
+    assert dark_rows.min() >= top_margin // 2 - 2, (dark_rows.min(), line.shape)
+
+
 def test_ticks_comb_drawn() -> None:
     """Ticks rising a third of the way from the bottom edge, one empty cell."""
     dpi = 300

@@ -387,6 +387,23 @@ def _groups(ink: np.ndarray, bridge: int, min_area: int, min_size: float) -> lis
     return blobs
 
 
+def _drop_outside(ink: np.ndarray, y0: int, y1: int, bridge: int) -> None:
+    """Clear, in place, the ink of groups (as ``_groups`` makes them) with
+    less than half their pixels in rows ``y0:y1``: the rule by which a blob
+    counts as the box's, applied to every group, specks too."""
+    H = ink.shape[0]
+    if not (ink[: max(0, y0)].any() or ink[min(H, y1) :].any()):
+        return  # nothing outside: every group is inside
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * bridge + 1, 2 * bridge + 1))
+    for x, y, w, h, own in components(cv2.dilate(ink, k)):
+        if y >= y0 and y + h <= y1:
+            continue
+        mask = own & ink[y : y + h, x : x + w]
+        inside = mask[max(0, y0 - y) : max(0, y1 - y)]
+        if 2 * cv2.countNonZero(inside) < cv2.countNonZero(mask):
+            ink[y : y + h, x : x + w][mask > 0] = 0
+
+
 def _union(blobs: list[Blob]) -> Blob:
     x0 = min(b.x for b in blobs)
     y0 = min(b.y for b in blobs)
@@ -554,8 +571,12 @@ def analyse_box(
     inner = np.zeros_like(clean)
     inner[ya:yb, x0:x1] = clean[ya:yb, x0:x1]
     if dividers is None:
-        # A string box: printed backgrounds, baselines and rules are not ink.
+        # A string box: printed backgrounds, baselines and rules are not ink,
+        # and neither is what lies mostly outside it (the foot of a printed
+        # label above, a neighbour's strokes), which would stay in the line
+        # the string reader reads.
         inner = clean_string_ink(inner, dark, h)
+        _drop_outside(inner, y0, y1, bridge=max(1, int(round(BRIDGE_IN * dpi))))
         paper = _whiten(grey, inner)
     else:
         paper = _whiten(grey, clean)
