@@ -395,10 +395,14 @@ def _drop_outside(ink: np.ndarray, y0: int, y1: int, bridge: int) -> None:
     if not (ink[: max(0, y0)].any() or ink[min(H, y1) :].any()):
         return  # nothing outside: every group is inside
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * bridge + 1, 2 * bridge + 1))
-    for x, y, w, h, own in components(cv2.dilate(ink, k)):
+    contours, _ = cv2.findContours(cv2.dilate(ink, k), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    for c in contours:
+        x, y, w, h = cv2.boundingRect(c)
         if y >= y0 and y + h <= y1:
-            continue
-        mask = own & ink[y : y + h, x : x + w]
+            continue  # within the rows: all of it inside
+        own = np.zeros((h, w), np.uint8)
+        cv2.drawContours(own, [c], -1, 1, thickness=-1, offset=(-x, -y))
+        mask = cv2.min(own, ink[y : y + h, x : x + w])
         inside = mask[max(0, y0 - y) : max(0, y1 - y)]
         if 2 * cv2.countNonZero(inside) < cv2.countNonZero(mask):
             ink[y : y + h, x : x + w][mask > 0] = 0
@@ -568,6 +572,7 @@ def analyse_box(
     # inside, which leaves out labels and a neighbour's strokes.
     ext = int(OUTSIDE * h)
     ya, yb = max(0, y0 - ext), min(H, y1 + ext)
+    bridge = max(1, int(round(BRIDGE_IN * dpi)))
     inner = np.zeros_like(clean)
     inner[ya:yb, x0:x1] = clean[ya:yb, x0:x1]
     if dividers is None:
@@ -576,7 +581,7 @@ def analyse_box(
         # label above, a neighbour's strokes), which would stay in the line
         # the string reader reads.
         inner = clean_string_ink(inner, dark, h)
-        _drop_outside(inner, y0, y1, bridge=max(1, int(round(BRIDGE_IN * dpi))))
+        _drop_outside(inner[ya:yb, x0:x1], y0 - ya, y1 - ya, bridge)
         paper = _whiten(grey, inner)
     else:
         paper = _whiten(grey, clean)
@@ -585,7 +590,6 @@ def analyse_box(
     # noise, however spread, hold far less ink.
     stroke = max(1.5, STROKE_IN * dpi)
     min_area = max(4, int((SPECK_IN * dpi) ** 2), int(MIN_INK * h * stroke))
-    bridge = max(1, int(round(BRIDGE_IN * dpi)))
     speck = max(4, int((SPECK_IN * dpi) ** 2))
     counted = [
         (b, n)
