@@ -247,6 +247,32 @@ def test_a_label_printed_just_above_a_string_box_stays_out_of_its_line() -> None
     assert dark_rows.min() >= top_margin // 2 - 2, (dark_rows.min(), line.shape)
 
 
+@pytest.mark.parametrize("pieces", [2, 3])
+def test_a_1_broken_into_dots_by_a_faint_pen_is_a_digit_not_separators(pieces: int) -> None:
+    """A faint pen breaks a "1" into pieces one above the other. They are not
+    a row of points or commas (',,33' was read for '133'): together they are
+    one digit. A point on the baseline beside them stays a separator."""
+    dpi = 300
+    page = np.full((_mm(dpi, 40), _mm(dpi, 90)), 255, np.uint8)
+    x0, y0, w, h = _mm(dpi, 10), _mm(dpi, 10), _mm(dpi, 60), _mm(dpi, 14)
+    cv2.rectangle(page, (x0, y0), (x0 + w, y0 + h), 0, 2)
+    dh = int(h * 0.6)
+    top, pen = y0 + h // 5, 5
+    x1 = x0 + _mm(dpi, 6)
+    step = dh / pieces
+    for k in range(pieces):  # the broken 1: short strokes with gaps between
+        a = int(top + k * step + 0.2 * step)
+        cv2.line(page, (x1 - k, a), (x1 - k, int(a + 0.45 * step)), 0, pen)
+    _digit(page, "3", x0 + _mm(dpi, 14), top, dh, pen)
+    _digit(page, "3", x0 + _mm(dpi, 24), top, dh, pen)
+    cv2.circle(page, (x0 + _mm(dpi, 33), top + dh - 3), 4, 0, -1)  # a point
+    _digit(page, "5", x0 + _mm(dpi, 36), top, dh, pen)
+    (f,) = find_fields(page, dpi)
+    assert f.kind == "string"
+    assert [m.char for m in f.marks] == ["."], f.marks
+    assert len(f.digits) == 4
+
+
 def test_ticks_comb_drawn() -> None:
     """Ticks rising a third of the way from the bottom edge, one empty cell."""
     dpi = 300

@@ -735,6 +735,47 @@ def _mark_char(c: Blob, top: float, base: float, stroke: float) -> MarkChar | No
     return None
 
 
+def _broken_strokes(small: Sequence[Blob], height: float, stroke: float) -> set[int]:
+    """The ids of small pieces that are one stroke broken by a faint pen: two
+    or more, one above the other (no further apart across than a pen width),
+    together at least half the digits' ``height`` tall and no wider than a
+    third of it. A separator sits alone on the baseline or lies flat half-way
+    up; a "1" whose ink broke into dots is not a row of them."""
+    out: set[int] = set()
+    # Dirt (see _mark_char) joins nothing.
+    pieces = sorted(
+        (
+            b
+            for b in small
+            if max(b.w, b.h) >= 0.5 * stroke and cv2.countNonZero(b.mask) >= 0.2 * stroke * stroke
+        ),
+        key=lambda b: b.x,
+    )
+    reach = max(1.0, stroke)
+    group: list[Blob] = []
+
+    def close(group: list[Blob]) -> None:
+        if len(group) < 2:
+            return
+        y0 = min(b.y for b in group)
+        y1 = max(b.y + b.h for b in group)
+        x0 = min(b.x for b in group)
+        x1 = max(b.x + b.w for b in group)
+        flat = any(b.w >= 1.3 * b.h for b in group)  # a dash among them: "=" or "-"
+        if not flat and y1 - y0 >= 0.5 * height and x1 - x0 <= height / 3.0:
+            out.update(id(b) for b in group)
+
+    right = -math.inf
+    for b in pieces:
+        if group and b.x > right + reach:
+            close(group)
+            group = []
+        group.append(b)
+        right = max(right, b.x + b.w) if len(group) > 1 else b.x + b.w
+    close(group)
+    return out
+
+
 def _find_marks(
     blobs: list[Blob], specks: Sequence[Blob], h_ref: float, known: _Widths | None = None
 ) -> tuple[list[Blob], list[tuple[Blob, MarkChar]]]:
@@ -753,7 +794,12 @@ def _find_marks(
     base = median([b.y + b.h for b in big])
     rest: list[Blob] = []
     found: list[tuple[Blob, MarkChar]] = []
-    for c in [*(b for b in blobs if b.h < MARK_H * h_ref), *specks]:
+    small = [*(b for b in blobs if b.h < MARK_H * h_ref), *specks]
+    broken = _broken_strokes(small, base - top, stroke)
+    for c in small:
+        if id(c) in broken:
+            rest.append(c)  # a piece of a stroke broken by a faint pen
+            continue
         # Near: closer than a third of a pen width, or of the mark's own size.
         gap = max(1, int(round(0.3 * min(stroke, max(c.w, c.h)))))
         ch = None if _near(c, big, gap) else _mark_char(c, top, base, stroke)
