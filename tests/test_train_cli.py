@@ -87,12 +87,17 @@ def test_train_export_evaluate(
     run = tmp_path / "run"
     args = ["train", "-o", str(run), "--mnist-dir", str(fake_mnist), "--epochs", "1"]
     args += ["--batch-size", "40", "--threads", "1", "--workers", "0"]
+    args += ["--augment", "p_faint=0.2", "--augment", "scale=0.9,1.1"]
     r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
     ckpt = Path(r.stdout.strip().splitlines()[-1])
     assert ckpt.is_file() and ckpt.parent == run
     saved = torch.load(ckpt, map_location="cpu", weights_only=False)
     assert saved["train_config"]["epochs"] == 1
+    # --augment overrides land in the recipe the checkpoint records.
+    recipe = saved["train_config"]["augment"]
+    assert recipe["p_faint"] == 0.2 and tuple(recipe["scale"]) == (0.9, 1.1)
+    assert recipe["p_shapes"] == 0.0  # the rest is the default recipe's
     assert saved["data"]["split"] == "writers"
     assert "mnist_val" in saved["metrics"]
 
@@ -154,4 +159,9 @@ def test_errors_name_what_is_missing(tmp_path: Path) -> None:
     assert "formocr-train:" in r.stderr and "no images found" in r.stderr
     r = runner.invoke(app, ["train", "-o", str(tmp_path / "r"), "--mnist-dir", str(empty)])
     assert r.exit_code == 1 and "formocr-train:" in r.stderr
+    assert not (tmp_path / "r" / "last.pt").exists()
+    r = runner.invoke(app, ["train", "-o", str(tmp_path / "r"), "--augment", "p_shape=0.2"])
+    assert r.exit_code == 1 and "'p_shape=0.2'" in r.stderr and "p_shapes" in r.stderr
+    r = runner.invoke(app, ["train", "-o", str(tmp_path / "r"), "--augment", "p_faint=lots"])
+    assert r.exit_code == 1 and "'lots' is not a number" in r.stderr
     assert not (tmp_path / "r" / "last.pt").exists()

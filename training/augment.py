@@ -14,6 +14,8 @@ loosely cut crop. Each group has its own probability, 0 switches it off.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import cv2
@@ -47,6 +49,29 @@ class AugmentConfig:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    @staticmethod
+    def with_overrides(base: AugmentConfig, settings: Sequence[str]) -> AugmentConfig:
+        """``base`` with fields set from NAME=VALUE strings (a number; for
+        ``scale`` two, comma-separated). ValueError names what is wrong."""
+        fields = {f.name: f for f in dataclasses.fields(AugmentConfig)}
+        changes: dict[str, object] = {}
+        for item in settings:
+            name, sep, value = item.partition("=")
+            name = name.strip()
+            if not sep or name not in fields:
+                raise ValueError(
+                    f"--augment {item!r}: expected NAME=VALUE with NAME one of {', '.join(fields)}"
+                )
+            try:
+                if name == "scale":
+                    lo, hi = (float(v) for v in value.split(","))
+                    changes[name] = (lo, hi)
+                else:
+                    changes[name] = float(value)
+            except ValueError:
+                raise ValueError(f"--augment {item!r}: {value!r} is not a number") from None
+        return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
     @classmethod
     def real_pens(cls) -> AugmentConfig:

@@ -102,6 +102,13 @@ def train(
             "1/7, closed 4, hooked 9, lead-in 0, looped 2, faint pens, a neighbour's piece."
         ),
     ] = False,
+    augment: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Set one augmentation field, NAME=VALUE (e.g. p_shapes=0.2); repeatable. "
+            "Applied on top of the recipe the other options choose.",
+        ),
+    ] = None,
     classes: Annotated[
         int, typer.Option(help="10, or 11 to learn 'not a digit' (class 10).", min=10, max=11)
     ] = 10,
@@ -136,6 +143,18 @@ def train(
     from training.train import TrainConfig
     from training.train import train as run
 
+    # Checked first: a mistyped --augment fails before any data is read.
+    try:
+        recipe = AugmentConfig.with_overrides(
+            AugmentConfig.real_pens()
+            if real_pens
+            else AugmentConfig.finetune()
+            if finetune
+            else AugmentConfig(),
+            augment or (),
+        )
+    except ValueError as e:
+        _fail(str(e))
     try:
         try:
             mnist = locate_mnist(mnist_dir)
@@ -154,13 +173,7 @@ def train(
             extra=tuple(str(p) for p in extra or ()),
             synthetic=synthetic,
             init=str(init) if init else None,
-            augment=(
-                AugmentConfig.real_pens()
-                if real_pens
-                else AugmentConfig.finetune()
-                if finetune
-                else AugmentConfig()
-            ),
+            augment=recipe,
             classes=classes,
             negatives=negatives,
             teacher=str(teacher) if teacher else None,
