@@ -350,6 +350,14 @@ def _count(mask: np.ndarray) -> int:
     return cv2.countNonZero(mask) if mask.size else 0
 
 
+def _mostly_inside(mask: np.ndarray, top: int, y0: int, y1: int, n: int | None = None) -> bool:
+    """At least half of ``mask``'s ``n`` pixels (all of them by default), its
+    first row at ``top``, lie in rows ``y0:y1``: the rule by which ink near a
+    box counts as the box's."""
+    total = _count(mask) if n is None else n
+    return _count(mask[max(0, y0 - top) : max(0, y1 - top)]) >= 0.5 * total
+
+
 def _whiten(grey: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """``grey`` where ``keep`` is set, white elsewhere (uint8)."""
     _, white = cv2.threshold(keep, 0, 255, cv2.THRESH_BINARY_INV)  # 255 where keep is 0
@@ -403,8 +411,7 @@ def _drop_outside(ink: np.ndarray, y0: int, y1: int, bridge: int) -> None:
         own = np.zeros((h, w), np.uint8)
         cv2.drawContours(own, [c], -1, 1, thickness=-1, offset=(-x, -y))
         mask = cv2.min(own, ink[y : y + h, x : x + w])
-        inside = mask[max(0, y0 - y) : max(0, y1 - y)]
-        if 2 * cv2.countNonZero(inside) < cv2.countNonZero(mask):
+        if not _mostly_inside(mask, y, y0, y1):
             ink[y : y + h, x : x + w][mask > 0] = 0
 
 
@@ -594,7 +601,7 @@ def analyse_box(
     counted = [
         (b, n)
         for b, n in _groups(inner, bridge, speck, 0.5 * stroke)
-        if _count(b.mask[max(0, y0 - b.y) : max(0, y1 - b.y)]) >= 0.5 * n
+        if _mostly_inside(b.mask, b.y, y0, y1, n)
     ]
     found = [b for b, _ in counted]
     big = [n >= min_area and max(b.w, b.h) >= MIN_INK * h for b, n in counted]
@@ -716,6 +723,12 @@ def _near(blob: Blob, others: Sequence[Blob], gap: int) -> bool:
     return False
 
 
+def _is_dirt(c: Blob, stroke: float) -> bool:
+    """Ink under half a pen width across, or with less ink than a fifth of a
+    pen's square: dirt, neither a mark nor a piece of a stroke."""
+    return max(c.w, c.h) < 0.5 * stroke or cv2.countNonZero(c.mask) < 0.2 * stroke * stroke
+
+
 def _mark_char(c: Blob, top: float, base: float, stroke: float) -> MarkChar | None:
     """The separator a small blob's shape and place make it, or None.
 
@@ -724,7 +737,7 @@ def _mark_char(c: Blob, top: float, base: float, stroke: float) -> MarkChar | No
     about half-way up. Ink under half a pen width across is dirt.
     """
     H = max(1.0, base - top)
-    if max(c.w, c.h) < 0.5 * stroke or cv2.countNonZero(c.mask) < 0.2 * stroke * stroke:
+    if _is_dirt(c, stroke):
         return None
     rel = (c.y + c.h / 2 - top) / H
     if c.w <= 0.4 * H and c.h <= MARK_H * H and (c.y - top) >= 0.5 * H:
@@ -742,15 +755,7 @@ def _broken_strokes(small: Sequence[Blob], height: float, stroke: float) -> set[
     third of it. A separator sits alone on the baseline or lies flat half-way
     up; a "1" whose ink broke into dots is not a row of them."""
     out: set[int] = set()
-    # Dirt (see _mark_char) joins nothing.
-    pieces = sorted(
-        (
-            b
-            for b in small
-            if max(b.w, b.h) >= 0.5 * stroke and cv2.countNonZero(b.mask) >= 0.2 * stroke * stroke
-        ),
-        key=lambda b: b.x,
-    )
+    pieces = sorted((b for b in small if not _is_dirt(b, stroke)), key=lambda b: b.x)
     reach = max(1.0, stroke)
     group: list[Blob] = []
 
@@ -765,13 +770,13 @@ def _broken_strokes(small: Sequence[Blob], height: float, stroke: float) -> set[
         if not flat and y1 - y0 >= 0.5 * height and x1 - x0 <= height / 3.0:
             out.update(id(b) for b in group)
 
-    right = -math.inf
+    right = 0  # the group's right edge
     for b in pieces:
         if group and b.x > right + reach:
             close(group)
             group = []
+        right = max(right, b.x + b.w) if group else b.x + b.w
         group.append(b)
-        right = max(right, b.x + b.w) if len(group) > 1 else b.x + b.w
     close(group)
     return out
 
