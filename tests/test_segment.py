@@ -770,3 +770,60 @@ def test_digit_ink_is_version_1s(
     assert np.array_equal(
         digit_ink(dark, interior, dpi, ring), _digit_ink_v1(dark, interior, dpi, ring)
     )
+
+
+def _dashed_boxes(solid: bool = False) -> tuple[np.ndarray, list[BBox]]:
+    """Eight string boxes whose rules are rows of dashes (as a bilevel scan
+    leaves a faint rule, or a form prints them), handwriting-like digits in
+    them, the page turned 0.8 degrees and thresholded to black and white."""
+    rng = np.random.default_rng(3)
+    page = np.full((1500, 2400), 255, np.uint8)
+
+    def dashed(p0: tuple[int, int], p1: tuple[int, int]) -> None:
+        (x0, y0), (x1, y1) = p0, p1
+        n = max(abs(x1 - x0), abs(y1 - y0))
+        t = 0
+        while t < n:
+            dash = n if solid else int(rng.integers(25, 48))  # 0.08-0.16 in
+            a, b = t / n, min(t + dash, n) / n
+            pa = (round(x0 + a * (x1 - x0)), round(y0 + a * (y1 - y0)))
+            pb = (round(x0 + b * (x1 - x0)), round(y0 + b * (y1 - y0)))
+            cv2.line(page, pa, pb, 0, 2)
+            t += dash + int(rng.integers(9, 21))  # gaps of 0.03-0.07 in
+
+    boxes = []
+    for k in range(8):
+        x, y, w, h = 150 + (k % 2) * 1100, 150 + (k // 2) * 330, 950, 180
+        for p0, p1 in (((x, y), (x + w, y)), ((x, y + h), (x + w, y + h))):
+            dashed(p0, p1)
+        for p0, p1 in (((x, y), (x, y + h)), ((x + w, y), (x + w, y + h))):
+            dashed(p0, p1)
+        digits = "".join(str(d) for d in rng.integers(0, 10, 5))
+        cv2.putText(page, digits, (x + 60, y + 140), cv2.FONT_HERSHEY_SIMPLEX, 3.6, 0, 9)
+        boxes.append(BBox(x, y, w, h))
+    m = cv2.getRotationMatrix2D((page.shape[1] / 2, page.shape[0] / 2), 0.8, 1.0)
+    page = cv2.warpAffine(page, m, page.shape[::-1], borderValue=255)
+    return np.where(page < 150, 0, 255).astype(np.uint8), boxes
+
+
+def test_boxes_whose_rules_are_dashes_are_found() -> None:
+    """Rules broken into dashes (a faint form archived black and white) are
+    still lines: every box is found, at its place, each one field."""
+    page, boxes = _dashed_boxes()
+    fields = find_fields(page, 300)
+    assert len(fields) == len(boxes)
+    assert all(f.kind == "string" and len(f.digits) == 5 for f in fields)
+    for f, box in zip(fields, boxes, strict=True):
+        assert f.bbox.iou(box) > 0.9
+
+
+def test_only_pages_of_broken_lines_take_the_dash_path() -> None:
+    """The page turned 0.8 degrees is measured so, dashes or not; only the
+    dashed page is marked as one of broken lines (a page of whole lines
+    reads exactly as before)."""
+    from formocr.layout.lines import page_geometry
+
+    dashed = page_geometry(_dashed_boxes()[0], 300.0)
+    solid = page_geometry(_dashed_boxes(solid=True)[0], 300.0)
+    assert (dashed.broken_lines, solid.broken_lines) == (True, False)
+    assert abs(dashed.angle - solid.angle) < 0.1 and abs(abs(solid.angle) - 0.8) < 0.1

@@ -80,7 +80,9 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
     geom = page_geometry(page, float(dpi))
     # A box wider than MAX_BOX_W (a rule around a header, a page border) is no field.
     frames = [
-        f for f in find_frames(geom.work_dark, geom.work_dpi) if f.w <= MAX_BOX_W * geom.work_dpi
+        f
+        for f in find_frames(geom.work_dark, geom.work_dpi, geom.broken_lines)
+        if f.w <= MAX_BOX_W * geom.work_dpi
     ]
     boxes = [b for f in _reading_order(frames) for b in _analyse(page, geom, f)]
     aspect = writer_aspect(b[0] for b in boxes)

@@ -40,6 +40,18 @@ LINE_DARK = 24
 # (inches; 1.5 mm).
 JOIN_GAP_IN = 0.06
 
+# Broken lines: a faint rule thresholded by a bilevel scanner (or a dashed
+# rule) is a row of dashes. Dashes at least DASH_IN long (after the smoothing
+# along the line) and at most DASH_THIN_IN thick, apart from thicker ink by
+# DASH_CLEAR_IN, are joined across gaps up to DASH_GAP_IN into lines at least
+# DASH_LINE_IN long, which reach DASH_REACH_IN past their last dash (the
+# dash at a corner is often lost) ...
+DASH_IN, DASH_GAP_IN, DASH_LINE_IN = 0.08, 0.1, 0.3
+DASH_THIN_IN, DASH_CLEAR_IN, DASH_REACH_IN = 0.027, 0.013, 0.08
+# ... on a page whose lines are broken: the line fit finds less than
+# MIN_SKEW_SUPPORT_IN of unbroken line, and at least that much once dashes
+# are joined. Pages with whole lines never take this path.
+
 # Plausible interior size of a printed box, in inches.
 MIN_BOX_H, MAX_BOX_H = 0.12, 1.0
 MIN_BOX_W, MAX_BOX_W = 0.08, 10.0
@@ -61,15 +73,27 @@ def guess_dpi(shape: tuple[int, int]) -> float:
     return float(np.clip(short_side / 8.27, 100.0, 600.0))
 
 
-def estimate_skew(dark: np.ndarray, dpi: float) -> float:
-    """Page skew in degrees (positive: lines fall to the right) from long lines.
+class Skew(NamedTuple):
+    angle: float  # degrees; positive: lines fall to the right
+    broken_lines: bool  # the page's lines are dashes (see DASH_IN)
+
+
+def estimate_skew(dark: np.ndarray, dpi: float) -> Skew:
+    """Page skew from long lines, and whether those lines are broken.
 
     The line fit (``_fit_skew``) sees lines up to about 7 degrees off level.
-    When it finds little, the page is looked at again turned by
-    ``SKEW_PROBES``, and the view with the most line length wins.
+    When it finds little, it looks again with dashes joined (a page of
+    broken lines), then at the page turned by ``SKEW_PROBES``; the view with
+    the most line length wins.
     """
     angle, support = _fit_skew(dark, dpi)
-    if support < MIN_SKEW_SUPPORT_IN * dpi:
+    broken = False
+    enough = MIN_SKEW_SUPPORT_IN * dpi
+    if support < enough:
+        a, sup = _fit_skew(dark, dpi, join_dashes=True)
+        if sup >= enough:
+            angle, support, broken = a, sup, True
+    if support < enough:
         h, w = dark.shape
         for probe in SKEW_PROBES:
             rot = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), probe, 1.0)
@@ -77,22 +101,31 @@ def estimate_skew(dark: np.ndarray, dpi: float) -> float:
             a, sup = _fit_skew(turned, dpi)
             if sup > support:
                 angle, support = a + probe, sup
-    return angle if support > 0 and abs(angle) <= MAX_SKEW_DEG else 0.0
+    if support > 0 and abs(angle) <= MAX_SKEW_DEG:
+        return Skew(angle, broken)
+    return Skew(0.0, broken)
 
 
-def _fit_skew(dark: np.ndarray, dpi: float) -> tuple[float, float]:
+def _fit_skew(dark: np.ndarray, dpi: float, join_dashes: bool = False) -> tuple[float, float]:
     """Skew (degrees) and the length (pixels) of the lines that measured it.
 
     Short horizontal opening keeps line pieces even when skewed; each long thin
     piece gets a straight fit through its per-column centres (columns where
     handwriting joins the line are left out), and the answer is the
-    length-weighted median.
+    length-weighted median. ``join_dashes`` first closes gaps of up to
+    DASH_GAP_IN along the rows (a row either way), so that a dashed line is
+    one piece.
     """
     k = max(5, int(round(0.06 * dpi)))
     horiz = cv2.morphologyEx(
         dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1))
     )
     _, horiz = cv2.threshold(horiz, LINE_DARK - 1, 255, cv2.THRESH_BINARY)
+    if join_dashes:
+        gap = max(3, int(round(DASH_GAP_IN * dpi)))
+        horiz = cv2.morphologyEx(
+            horiz, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 3))
+        )
     lines = [c for c in components(horiz, min_w=int(0.6 * dpi)) if c[3] <= 0.1 * c[2] + 0.05 * dpi]
     lines.sort(key=lambda c: -c[2])
     angles, weights = [], []
@@ -124,6 +157,7 @@ class Geometry:
     angle: float  # skew removed, degrees
     to_page: np.ndarray  # 2x3 affine: deskewed full-res -> page
     work_dark: np.ndarray  # deskewed work-resolution darkness (see ``darkness``)
+    broken_lines: bool = False  # its printed lines are dashes (``find_frames``)
 
     @property
     def work_dpi(self) -> float:
@@ -158,9 +192,9 @@ def page_geometry(page: np.ndarray, dpi: float) -> Geometry:
         small = page
     wdpi = dpi * scale
     dark = darkness(small, wdpi, steady=True)
-    angle = estimate_skew(dark, wdpi)
+    angle, broken = estimate_skew(dark, wdpi)
     if abs(angle) < MIN_SKEW_DEG:
-        return Geometry(dpi, scale, 0.0, np.eye(2, 3), dark)
+        return Geometry(dpi, scale, 0.0, np.eye(2, 3), dark, broken)
     full, _ = _rotation((h, w), angle)
     s = np.diag([scale, scale, 1.0])
     work = s @ full @ np.linalg.inv(s)
@@ -170,7 +204,7 @@ def page_geometry(page: np.ndarray, dpi: float) -> Geometry:
         small, work[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
     dark = darkness(small_rot, wdpi, steady=True)
-    return Geometry(dpi, scale, angle, np.linalg.inv(full)[:2], dark)
+    return Geometry(dpi, scale, angle, np.linalg.inv(full)[:2], dark, broken)
 
 
 @dataclass(frozen=True)
@@ -221,6 +255,69 @@ def line_masks(dark: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
         _, m = cv2.threshold(m, LINE_DARK - 1, 255, cv2.THRESH_BINARY)
         out.append(cv2.morphologyEx(m, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, close)))
     return out[0], out[1]
+
+
+def dashed_lines(
+    dark: np.ndarray, dpi: float, horiz: np.ndarray, vert: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical lines (0/255) made of dashes, gaps bridged.
+
+    For pages of broken lines (``Skew.broken_lines``), beside ``line_masks``
+    (``horiz``, ``vert``), which keeps only unbroken stretches. Thin dashes
+    are joined along their line, a pixel up or down allowed, across gaps up
+    to DASH_GAP_IN, and to a crossing line that close; a joined line at least
+    DASH_LINE_IN long, thin along most of its length, made of two or more
+    pieces with a gap between them, is kept and reaches DASH_REACH_IN past
+    its ends so that corners whose last dash was lost still meet. Thicker
+    ink (handwriting, bold print) and what touches it are no dashes.
+    """
+    along = [cv2.blur(dark, (5, 1)), cv2.blur(cv2.transpose(dark), (5, 1))]
+    dashes = [_dashes(a, dpi) for a in along]  # the vertical ones transposed
+    h = _join_dashes(dashes[0], cv2.max(vert, cv2.transpose(dashes[1])), dpi)
+    v = _join_dashes(dashes[1], cv2.transpose(cv2.max(horiz, dashes[0])), dpi)
+    return h, cv2.transpose(v)
+
+
+def _dashes(along: np.ndarray, dpi: float) -> np.ndarray:
+    """Thin runs along the rows at least DASH_IN long (0/255), of a darkness
+    image smoothed along its rows."""
+    rect = cv2.getStructuringElement
+    k = max(5, int(round(DASH_IN * dpi)))
+    m = cv2.morphologyEx(along, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (k, 1)))
+    _, m = cv2.threshold(m, LINE_DARK - 1, 255, cv2.THRESH_BINARY)
+    t = max(2, int(round(DASH_THIN_IN * dpi)))
+    c = max(1, int(round(DASH_CLEAR_IN * dpi)))
+    thick = cv2.morphologyEx(m, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, t + 1)))
+    return cv2.subtract(m, cv2.dilate(thick, rect(cv2.MORPH_RECT, (2 * c + 1, 3))))
+
+
+def _join_dashes(dashes: np.ndarray, crossing: np.ndarray, dpi: float) -> np.ndarray:
+    """The lines along the rows that ``dashes`` make (0/255); ``crossing``: the
+    lines across them, in the same orientation."""
+    rect = cv2.getStructuringElement
+    gap = max(3, int(round(DASH_GAP_IN * dpi)))
+    max_t = _max_line(dpi)
+    tall = cv2.dilate(dashes, np.ones((3, 1), np.uint8))  # a pixel up or down
+    near = cv2.dilate(tall, rect(cv2.MORPH_RECT, (2 * gap + 1, 1)))
+    src = cv2.max(tall, cv2.bitwise_and(crossing, near))
+    joined = cv2.morphologyEx(src, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (gap, 1)))
+    joined = cv2.bitwise_and(joined, near)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    out = np.zeros_like(joined)
+    for i in np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH] >= DASH_LINE_IN * dpi):
+        if i == 0:
+            continue
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        own = lab[y : y + h, x : x + w] == i
+        counts = own.sum(axis=0)
+        if median_int(counts[counts > 0]) > max_t + 2:
+            continue  # a blob, not a line
+        inked = ((src[y : y + h, x : x + w] > 0) & own).any(axis=0)
+        # Pieces and gaps along it: a line with no gap is line_masks' already.
+        if (np.diff(inked.astype(np.int8)) == 1).any():
+            out[y : y + h, x : x + w][own] = 255
+    reach = int(round(DASH_REACH_IN * dpi))
+    return cv2.dilate(out, rect(cv2.MORPH_RECT, (2 * reach + 1, 1))) if reach else out
 
 
 @dataclass(frozen=True)
@@ -369,7 +466,7 @@ def _drop_inner_bars(segs: list[_Seg], dpi: float) -> list[_Seg]:
     return out
 
 
-def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
+def find_frames(dark: np.ndarray, dpi: float, broken_lines: bool = False) -> list[Frame]:
     """Printed boxes of a deskewed work-resolution darkness image.
 
     Two horizontal lines, one above the other at a plausible distance, and
@@ -384,6 +481,9 @@ def find_frames(dark: np.ndarray, dpi: float) -> list[Frame]:
     implausible size are left out.
     """
     horiz, vert = line_masks(dark, dpi)
+    if broken_lines:
+        dh, dv = dashed_lines(dark, dpi, horiz, vert)
+        horiz, vert = cv2.max(horiz, dh), cv2.max(vert, dv)
     # Column sums down to each row: the x difference of the integral image.
     # (cv2.subtract: the same integers as np.diff along x, at a third of its cost.)
     integral = cv2.integral(vert // 255, sdepth=cv2.CV_32S)

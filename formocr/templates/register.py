@@ -124,7 +124,7 @@ def find_structure(page: np.ndarray, dpi: float, pre_rotation: float = 0.0) -> S
         pre = np.vstack([rot, [0, 0, 1]])
     geom = page_geometry(img, dpi)
     work_dpi = geom.work_dpi
-    frames = find_frames(geom.work_dark, work_dpi)
+    frames = find_frames(geom.work_dark, work_dpi, geom.broken_lines)
     lw = _LINE_MM / MM_PER_INCH * work_dpi
     boxes = np.array(
         [[fr.x0 - lw, fr.y0 - lw, fr.x1 + lw, fr.y1 + lw] for fr in frames], np.float64
