@@ -310,7 +310,7 @@ def scan_page(
     layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
     reads = _classify(layouts, classifier, config, reader)
     fields = tuple(
-        _field(f"field_{i:03d}", layout, r, config.min_confidence)
+        _field(f"field_{i:03d}", layout, r, config.min_confidence, page=page.image)
         for i, (layout, r) in enumerate(zip(layouts, reads, strict=True), 1)
     )
     return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=fields)
@@ -340,7 +340,7 @@ def _scan_templated(
     fields = []
     for tf, layout, r in zip(reg.template.fields, layouts, reads, strict=True):
         mc = config.min_confidence if tf.min_confidence is None else tf.min_confidence
-        field = _apply_rules(_field(tf.name, layout, r, mc, tf.kind == "amount"), tf)
+        field = _apply_rules(_field(tf.name, layout, r, mc, tf.kind == "amount", page.image), tf)
         if not all(reg.on_page(b, (h, w)) for b in tf.printed):
             # Part of the box was not scanned: what is read may be incomplete.
             why = "the box lies partly outside the scanned page; rescan the whole form"
@@ -552,6 +552,7 @@ def _field(
     read: _Read,
     min_confidence: float,
     amount: bool = False,
+    page: np.ndarray | None = None,
 ) -> FieldResult:
     """A field's value, confidence and status.
 
@@ -563,7 +564,7 @@ def _field(
     box cannot hold (``formocr.read.combine.evidence_reasons``): those are
     never ``ok``.
     """
-    from formocr.read.combine import evidence_reasons
+    from formocr.read.combine import evidence_reasons, solid_zero_reasons
 
     digits = read.digits
     if not digits:
@@ -580,6 +581,8 @@ def _field(
     reasons += evidence_reasons(
         value, cells=layout.cells, width=layout.bbox.w, height=layout.bbox.h
     )
+    if page is not None:
+        reasons += solid_zero_reasons(page, digits, layout.bbox)
     if amount:
         reading = parse_amount(value, marks)
         value = reading.value or value

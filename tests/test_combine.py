@@ -258,3 +258,56 @@ def test_cuts_mode_reads_the_cuts() -> None:
     layout = replace(layout, digits=crops)
     (read,) = _classify([layout], clf, ScanConfig(string_reader="cuts"))
     assert "".join(d.value for d in read.digits) == "55"
+
+
+# -- a 0 that is a solid blob ----------------------------------------------------------
+
+
+def _digit_page(draw: str) -> np.ndarray:
+    """A 120x200 white page with one digit-sized shape at (60, 20, 50, 80)."""
+    import cv2
+
+    page = np.full((120, 200), 235, np.uint8)
+    if draw == "blob":  # a thick marker 1, filled in: no paper inside
+        cv2.ellipse(page, (85, 60), (22, 38), 0, 0, 360, 30, -1)
+    elif draw == "ring":  # a bold 0: its ink covers most of the box, paper inside
+        cv2.ellipse(page, (85, 60), (18, 34), 0, 0, 360, 30, 18)
+    elif draw == "open":  # a 0 not closed at the top: no hole, little ink
+        cv2.ellipse(page, (85, 60), (20, 36), 0, -60, 240, 30, 5)
+    return page
+
+
+@pytest.mark.parametrize(("draw", "flagged"), [("blob", True), ("ring", False), ("open", False)])
+def test_a_0_that_is_a_solid_blob_is_never_ok(draw: str, flagged: bool) -> None:
+    """A digit read 0 whose ink is one blob with no paper inside (optdigits
+    writers' marker 1s, read 0 by both readers at 0.995+) sends its field to
+    review; a bold ring or an open 0 does not."""
+    from formocr.read.combine import solid_zero_reasons
+    from formocr.types import DigitResult
+
+    page = _digit_page(draw)
+    field_box = BBox(10, 10, 180, 100)
+    zero = DigitResult("0", 0.999, BBox(62, 21, 47, 79), (("0", 0.999),))
+    reasons = solid_zero_reasons(page, [zero], field_box)
+    assert bool(reasons) == flagged
+    one = replace(zero, value="1")  # only 0s are looked at
+    assert solid_zero_reasons(page, [one], field_box) == []
+    whole = replace(zero, bbox=field_box)  # a reading with no cuts: no digit box
+    assert solid_zero_reasons(page, [whole], field_box) == []
+
+
+def test_a_field_whose_0_is_a_solid_blob_goes_to_review_through_the_api() -> None:
+    """The same sure reading, '105', is ``ok`` on a page where its 0 is a
+    ring and goes to review where the 0's box holds a solid blob."""
+    import cv2
+
+    layout, clf = string_field([(1, 0.9999), (0, 0.9999), (5, 0.9999)])
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="lattice"))
+    page = np.full((100, 400), 235, np.uint8)
+    x, y, w, h = read.digits[1].bbox  # the 0's box, from the lattice's cut
+    cv2.ellipse(page, (x + w // 2, y + h // 2), (w // 2 - 2, h // 2 - 2), 0, 0, 360, 30, 6)
+    assert _field("f", layout, read, 0.99, page=page).status == "ok"
+    cv2.ellipse(page, (x + w // 2, y + h // 2), (w // 2 - 1, h // 2 - 1), 0, 0, 360, 30, -1)
+    field = _field("f", layout, read, 0.99, page=page)
+    assert (field.value, field.status) == ("105", "review")
+    assert "solid blob" in (field.reason or "")

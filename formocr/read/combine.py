@@ -16,8 +16,9 @@ Pure functions over the two readings; nothing here runs a model.
   as sure.
 
 ``evidence_reasons`` says what else a value must not break: a comb's cell
-count, and the number of digits the box could hold. A value that breaks it
-is never ``ok``.
+count, and the number of digits the box could hold; ``solid_zero_reasons``
+adds a 0 that is one solid blob of ink (no paper inside it: a thick 1 or a
+filled 8 as likely). A value that breaks it is never ``ok``.
 """
 
 from __future__ import annotations
@@ -150,6 +151,41 @@ def capacity(width: float, height: float) -> int:
     if width <= 0 or height <= 0:
         return 0
     return max(1, int(width / (MIN_PITCH * height)))
+
+
+# A digit read 0 whose ink covers at least this share of its box, with no
+# paper enclosed (a hole of at least SOLID_HOLE of the box), is a blob.
+SOLID_FILL, SOLID_HOLE = 0.6, 0.02
+
+
+def solid_zero_reasons(page: np.ndarray, digits: Sequence[Any], field_box: Any) -> list[str]:
+    """Each digit read ``0`` that is one solid blob of ink on ``page``.
+
+    ``digits``: the field's DigitResults, boxes in page pixels; a digit
+    whose box is the field's own (a reading with no cuts) is not looked at.
+    """
+    import cv2
+
+    reasons = []
+    for i, d in enumerate(digits, 1):
+        b = d.bbox
+        if d.value != "0" or b == field_box or min(b.w, b.h) < 4:
+            continue
+        crop = page[b.y : b.y + b.h, b.x : b.x + b.w]
+        if crop.size == 0:
+            continue
+        _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        if cv2.countNonZero(ink) < SOLID_FILL * ink.size:
+            continue
+        contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+        holes = [
+            c
+            for c, h in zip(contours, hierarchy[0], strict=True)
+            if h[3] >= 0 and cv2.contourArea(c) >= SOLID_HOLE * ink.size
+        ]
+        if not holes:
+            reasons.append(f"digit {i}, read 0, is a solid blob with no opening (a 1? an 8?)")
+    return reasons
 
 
 def evidence_reasons(
