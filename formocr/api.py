@@ -561,8 +561,9 @@ def _field(
     is the digits, and separators the amount grammar cannot explain send it
     to review: a mark or a digit was misread, or the digits alone are not
     the number meant. So does anything the readers flagged, and a value the
-    box cannot hold (``formocr.read.combine.evidence_reasons``): those are
-    never ``ok``.
+    box cannot hold (``formocr.read.combine.evidence_reasons``) and, given
+    the ``page``, a 0 that is a solid blob (``solid_zero_reasons``): those
+    are never ``ok``.
     """
     from formocr.read.combine import evidence_reasons, solid_zero_reasons
 

@@ -302,20 +302,15 @@ def _join_dashes(dashes: np.ndarray, crossing: np.ndarray, dpi: float) -> np.nda
     src = cv2.max(tall, cv2.bitwise_and(crossing, near))
     joined = cv2.morphologyEx(src, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (gap, 1)))
     joined = cv2.bitwise_and(joined, near)
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     out = np.zeros_like(joined)
-    for i in np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH] >= DASH_LINE_IN * dpi):
-        if i == 0:
-            continue
-        x, y, w, h = (int(v) for v in stats[i, :4])
-        own = lab[y : y + h, x : x + w] == i
-        counts = own.sum(axis=0)
+    for x, y, w, h, own in components(joined, min_w=math.ceil(DASH_LINE_IN * dpi)):
+        counts = count_nonzero(own, 0, binary=True)
         if median_int(counts[counts > 0]) > max_t + 2:
             continue  # a blob, not a line
-        inked = ((src[y : y + h, x : x + w] > 0) & own).any(axis=0)
+        inked = ((src[y : y + h, x : x + w] > 0) & (own > 0)).any(axis=0)
         # Pieces and gaps along it: a line with no gap is line_masks' already.
         if (np.diff(inked.astype(np.int8)) == 1).any():
-            out[y : y + h, x : x + w][own] = 255
+            out[y : y + h, x : x + w][own > 0] = 255
     reach = int(round(DASH_REACH_IN * dpi))
     return cv2.dilate(out, rect(cv2.MORPH_RECT, (2 * reach + 1, 1))) if reach else out
 

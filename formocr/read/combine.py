@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from formocr.types import Alternative
+from formocr.types import Alternative, BBox, DigitResult
 
 __all__ = [
     "Alternative",
@@ -158,7 +158,9 @@ def capacity(width: float, height: float) -> int:
 SOLID_FILL, SOLID_HOLE = 0.6, 0.02
 
 
-def solid_zero_reasons(page: np.ndarray, digits: Sequence[Any], field_box: Any) -> list[str]:
+def solid_zero_reasons(
+    page: np.ndarray, digits: Sequence[DigitResult], field_box: BBox
+) -> list[str]:
     """Each digit read ``0`` that is one solid blob of ink on ``page``.
 
     ``digits``: the field's DigitResults, boxes in page pixels; a digit
