@@ -17,7 +17,13 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from formocr.layout.frame import fit_grid, refine_interior, vertical_marks, white_dividers
+from formocr.layout.frame import (
+    MARK_DARK,
+    fit_grid,
+    refine_interior,
+    vertical_marks,
+    white_dividers,
+)
 from formocr.layout.ink import Component, components, darkness
 from formocr.read.normalize import open_line
 from formocr.stats import hist_median, median, percentile
@@ -55,6 +61,11 @@ MARK_H = 0.6
 THIN = 0.45
 FAINT = 0.45
 RULE = 1.5
+# A printed background: at least BG_COVER of the paper round a box is marked
+# (MARK_DARK or darker); its level is the BG_LEVEL percentile of the marks.
+BG_COVER = 0.05
+BG_LEVEL = 95
+BG_INK = 0.4
 # Over-segmentation (primitives for formocr.read.lattice): ink wider than
 # CUT_FROM x the digit height (and CUT_WIDE x the string's typical digit
 # width) is cut at candidate places, never closer than CUT_APART x the
@@ -171,6 +182,55 @@ def _at_least(img: np.ndarray, t: float) -> np.ndarray:
     return np.asarray(cv2.threshold(img, k, 1, cv2.THRESH_BINARY)[1], np.uint8)
 
 
+def outside_ring(img: np.ndarray, interior: tuple[int, int, int, int], ring: int) -> np.ndarray:
+    """The pixels of a cut-out ``ring`` px and more outside ``interior``, in
+    row order: rows above, the sides of the rows beside, rows below (what
+    ``img[outside]`` of a boolean mask gives). The paper round the box."""
+    x0, y0, x1, y1 = interior
+    H, W = img.shape
+    ry0, ry1 = max(0, y0 - ring), max(0, min(H, y1 + ring))
+    rx0, rx1 = max(0, x0 - ring), max(0, min(W, x1 + ring))
+    if min(x0, y0, ring) < 0:  # (slices counted from the end): the mask itself
+        mask = np.ones(img.shape, bool)
+        mask[max(0, y0 - ring) : y1 + ring, max(0, x0 - ring) : x1 + ring] = False
+        return np.asarray(img[mask])
+    if ry1 <= ry0 or rx1 <= rx0:  # no ring on the cut-out: all of it
+        return img.ravel()
+    sides = np.concatenate((img[ry0:ry1, :rx0], img[ry0:ry1, rx1:]), axis=1)
+    return np.concatenate((img[:ry0].ravel(), sides.ravel(), img[ry1:].ravel()))
+
+
+def background_level(dark: np.ndarray, interior: tuple[int, int, int, int], ring: int) -> int:
+    """How dark a printed background pattern round the box is (0: plain paper).
+
+    A cheque's security print (guilloche, hatch, a dot screen, microtext)
+    covers the paper round its amount box; plain paper, even with labels
+    printed near the box or heavy scan noise, leaves nearly all of it blank.
+    Where at least BG_COVER of the paper round the box is visibly marked
+    (MARK_DARK), the pattern's level is the BG_LEVEL percentile (the lower
+    value) of those marks: most of it, not the few darker pixels of a printed label.
+    """
+    sample = outside_ring(dark, interior, ring)
+    if sample.size < 50:
+        return 0
+    sample = sample[:: max(1, sample.size // 20000)]
+    marked = sample[sample >= MARK_DARK]
+    if marked.size < BG_COVER * sample.size:
+        return 0
+    level = _hist_percentile(marked, BG_LEVEL)
+    x0, y0, x1, y1 = interior
+    inner = dark[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+    if not inner.size:
+        return 0
+    return min(level, int(BG_INK * _hist_percentile(inner.ravel(), 99.5)))
+
+
+def _hist_percentile(values: np.ndarray, q: float) -> int:
+    """The lower ``q`` percentile of uint8 values (not none), from their counts."""
+    cum = np.cumsum(np.bincount(values, minlength=256))
+    return int(np.searchsorted(cum, q / 100.0 * values.size))
+
+
 def digit_ink(
     dark: np.ndarray, interior: tuple[int, int, int, int], dpi: float, ring: int
 ) -> np.ndarray:
@@ -189,20 +249,7 @@ def digit_ink(
     inner = np.ascontiguousarray(smooth[y0:y1, x0:x1])
     if inner.size == 0:
         return np.zeros(dark.shape, np.uint8)
-    # The pixels outside the ring in row order: rows above, the sides of
-    # the rows beside, rows below (``smooth[outside]`` of a boolean mask).
-    H, W = smooth.shape
-    ry0, ry1 = max(0, y0 - ring), max(0, min(H, y1 + ring))
-    rx0, rx1 = max(0, x0 - ring), max(0, min(W, x1 + ring))
-    if min(x0, y0, ring) < 0:  # (slices counted from the end): the mask itself
-        mask = np.ones(smooth.shape, bool)
-        mask[max(0, y0 - ring) : y1 + ring, max(0, x0 - ring) : x1 + ring] = False
-        outside = smooth[mask]
-    elif ry1 <= ry0 or rx1 <= rx0:  # no ring on the cut-out: all of it
-        outside = smooth.ravel()
-    else:
-        sides = np.concatenate((smooth[ry0:ry1, :rx0], smooth[ry0:ry1, rx1:]), axis=1)
-        outside = np.concatenate((smooth[:ry0].ravel(), sides.ravel(), smooth[ry1:].ravel()))
+    outside = outside_ring(smooth, interior, ring)
     sample = outside if outside.size >= 50 else inner.ravel()
     sample = sample[:: max(1, sample.size // 4000)]
     # The medians of these small integers (grey levels, and twice their
@@ -553,6 +600,13 @@ def analyse_box(
     A ``single`` box is a one-cell comb.
     """
     dark = darkness(grey, dpi)
+    # On a printed background the pattern is not ink: what is left of each
+    # pixel's darkness over the pattern's is (the writing and the print are
+    # darker than any security tint).
+    ex0, ey0, ex1, ey1 = (int(round(v)) for v in est)
+    bg = background_level(dark, (ex0, ey0, ex1, ey1), search)
+    if bg:
+        dark = np.asarray(cv2.subtract(dark, np.full_like(dark, bg)), np.uint8)
     frame = refine_interior(ink_mask(dark), est, search)
     # Frame lines look thicker at the digits' lower threshold: find their
     # bands again on that mask so their soft edges are whited out too.

@@ -36,6 +36,11 @@ MAX_LINE_IN = 0.04
 # ... and at least this much darker than the paper (grey levels).
 LINE_DARK = 24
 
+# A page at least this share marked is printed over a background pattern.
+PAGE_BG_COVER = 0.2
+# There, a wall is printed at least this share as dark as its box's lines.
+WALL_DARK = 0.6
+
 # Pieces of one faint line, broken by the mask, are joined across this much
 # (inches; 1.5 mm).
 JOIN_GAP_IN = 0.06
@@ -228,6 +233,18 @@ class Frame:
     @property
     def h(self) -> float:
         return self.y1 - self.y0
+
+
+def patterned(dark: np.ndarray) -> bool:
+    """Is the work page printed over a background pattern?
+
+    A cheque's security print (guilloche, hatch, a dot screen, microtext) is
+    resolved at the work resolution into a net of faint lines. A page is
+    patterned when at least PAGE_BG_COVER of it is marked (LINE_DARK or
+    darker); forms, however dense, mark about a tenth.
+    """
+    hist = cv2.calcHist([dark], [0], None, [256], [0, 256]).ravel()
+    return bool(hist[LINE_DARK:].sum() >= PAGE_BG_COVER * dark.size)
 
 
 def line_masks(dark: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
@@ -488,6 +505,10 @@ def find_frames(dark: np.ndarray, dpi: float, broken_lines: bool = False) -> lis
     max_t = _max_line(dpi)
     frames = []
     min_dy, max_dy, min_w = MIN_BOX_H * dpi, MAX_BOX_H * dpi, MIN_BOX_W * dpi
+    # On a patterned page, columns of the pattern's dots or waves can run
+    # from a box's top line to its bottom one: a wall must be printed as
+    # darkly as the box's lines (WALL_DARK of their darkness).
+    on_pattern = patterned(dark)
     ys = [s.y for s in segs]
     for i, top in enumerate(segs):
         cands: list[tuple[bool, int, Frame]] = []
@@ -511,6 +532,8 @@ def find_frames(dark: np.ndarray, dpi: float, broken_lines: bool = False) -> lis
             # a line merged with the neighbour's from one running on.
             lw = float(max(2, top.t, bot.t))
             for a, b, gap in _walls(vcum, ox0 - 3 * r, ox1 + 3 * r, ya, yb, r, max_t):
+                if on_pattern and _faint_wall(dark, a, b, ya, yb, (top, bot), ox0, ox1):
+                    continue
                 # Where both lines end at a vertical, it is the box's side,
                 # printed at its outer edge; one thicker than the lines is the
                 # side with a stroke along its inside (a 1 written against
@@ -685,6 +708,32 @@ def _walls(
         else:
             walls.append((float(s + a), float(e + a), None))
     return walls
+
+
+def _faint_wall(
+    dark: np.ndarray,
+    a: float,
+    b: float,
+    y0: float,
+    y1: float,
+    lines: tuple[_Seg, _Seg],
+    x0: int,
+    x1: int,
+) -> bool:
+    """Is the vertical at columns a..b, from row y0 to y1, far fainter than
+    the two lines (along x0..x1) it runs between?"""
+    col = dark[max(0, int(y0)) : max(0, int(y1)), max(0, int(a)) : int(b) + 1]
+    if col.size == 0:
+        return False
+    levels = []
+    for seg in lines:
+        y = int(round(seg.y))
+        rows = dark[max(0, y - 1 - seg.t // 2) : y + 2 + seg.t // 2, max(0, x0) : max(0, x1)]
+        if rows.size:
+            levels.append(float(np.median(rows.max(axis=0))))
+    if not levels:
+        return False
+    return float(np.median(col.max(axis=1))) < WALL_DARK * min(levels)
 
 
 def _broken(dark: np.ndarray, seg: _Seg, x0: int, x1: int, gap: tuple[int, int]) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from formocr.types import FieldKind
+from training.synth import backgrounds
 from training.synth.amounts import AMOUNT_FORMATS, amount_digits, amount_text
 from training.synth.colour import Colours
 from training.synth.degrade import Degradation
@@ -299,6 +300,7 @@ def make_cheque(
     colours: Colours | None = None,
     stroke_width: float | None = None,
     amount_format: str | None = None,
+    background: str | None = None,
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
 
@@ -315,11 +317,18 @@ def make_cheque(
     digits and its ``text`` the written amount (``expected_amount`` gives
     what it means); "plain" leaves ``text`` empty and draws the same page as
     versions before amount formats did.
+
+    ``background`` prints a security pattern (``backgrounds.KINDS``) under
+    the whole slip, from a stream of its own: the slip drawn over it is the
+    one the same seed draws without it.
     """
     if amount_format is not None and amount_format not in AMOUNT_FORMATS:
         raise ValueError(f"amount_format must be one of {AMOUNT_FORMATS}, got {amount_format!r}")
     deg = degradation or Degradation()
     s = Sheet(PAGE_MM["cheque"], dpi, rng, deg, digit_source, colours, stroke_width)
+    if background is not None:
+        layer = backgrounds.pattern(background, s.page.shape, dpi, rng.spawn(1)[0])
+        np.minimum(s.page, layer, out=s.page)
     px = s.px
     bank = ("NORTHBRIDGE BANK", "First Mutual Bank", "Cooperative Savings 1852")
     s.text(px(8), px(6), bank[int(rng.integers(len(bank)))], 12, bold=True)

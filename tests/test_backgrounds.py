@@ -1,0 +1,129 @@
+"""Boxes printed over a security background: the pattern is not ink, nor a box side.
+
+Cheques are printed over guilloche, fine hatching, dot screens or microtext
+(``training.synth.backgrounds``). At the box, the pattern's darkness is
+lifted off before the ink is thresholded (``layout.digits.background_level``);
+on the page, a vertical of the pattern is no wall of a box
+(``layout.lines._faint_wall``). Pages without a pattern never take either
+path.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from formocr.api import load_classifier, scan_page
+from formocr.config import ScanConfig
+from formocr.layout import digits as layout_digits
+from formocr.layout import lines as layout_lines
+from formocr.layout.ink import darkness
+from formocr.types import BBox, PageImage
+from training.synth import Degradation, make_cheque
+from training.synth.backgrounds import KINDS, pattern
+
+
+@pytest.fixture(scope="module")
+def classifier():  # the shipped models, as users run them
+    return load_classifier()
+
+
+def _amount(seed: int, background: str | None) -> tuple[np.ndarray, str, BBox]:
+    image, truth = make_cheque(
+        np.random.default_rng(seed),
+        300,
+        degradation=Degradation.scan(),
+        amount_format="plain",
+        background=background,
+    )
+    amount = next(t for t in truth if t.label == "Amount")
+    return image, amount.value, amount.bbox
+
+
+def _read(image: np.ndarray, box: BBox, classifier) -> tuple[str, str]:
+    result = scan_page(PageImage("cheque", 1, image, 300.0), ScanConfig(), classifier)
+    best = max(result.fields, key=lambda f: BBox(*f.bbox).iou(box))
+    assert BBox(*best.bbox).iou(box) > 0.8
+    return best.value, best.status
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_background_kind_is_fainter_than_print_and_covers_the_slip(kind: str) -> None:
+    layer = pattern(kind, (300, 600), 300, np.random.default_rng(1))
+    marked = layer < 255
+    assert marked.mean() > 0.05  # a pattern, not a few specks
+    assert layer.min() >= 150 - 30  # anti-aliased edges only a little darker than its grey
+    with pytest.raises(ValueError, match="background kind"):
+        pattern("plaid", (10, 10), 300, np.random.default_rng(0))
+
+
+def test_a_background_leaves_the_slip_drawn_over_it_unchanged() -> None:
+    """The pattern has a stream of its own: the same seed draws the same fields."""
+    _, plain = make_cheque(np.random.default_rng(5), 300, background=None)
+    _, hatched = make_cheque(np.random.default_rng(5), 300, background="hatch")
+    assert [(t.bbox, t.value) for t in plain] == [(t.bbox, t.value) for t in hatched]
+
+
+@pytest.mark.parametrize("seed", [0, 2, 3])
+def test_an_amount_on_a_dot_screen_is_read_whole(seed: int, classifier) -> None:
+    """The screen's dots, darker than the ink threshold, joined the digits
+    into one blob and made the box a comb of dot columns: '596890' was read
+    '40', '255' '4' and '241636' '24'."""
+    image, value, box = _amount(seed, "screen")
+    assert _read(image, box, classifier) == (value, "ok")
+
+
+def _box_with_label(background: str | None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A 300 x 700 cut-out: a printed label at the left, a box with three
+    strokes in it, over ``background`` or plain paper."""
+    grey = np.full((300, 700), 240, np.uint8)
+    if background:
+        grey = np.minimum(grey, pattern(background, grey.shape, 300, np.random.default_rng(3)))
+    cv2.putText(grey, "USD", (10, 170), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 20, 5)
+    cv2.rectangle(grey, (150, 80), (650, 220), 30, 3)
+    for x in (250, 350, 450):
+        cv2.line(grey, (x, 110), (x + 20, 190), 15, 9)
+    return grey, (155, 85, 645, 215)
+
+
+def test_the_background_level_is_none_on_plain_paper_and_under_the_ink_on_a_pattern() -> None:
+    plain, interior = _box_with_label(None)
+    assert layout_digits.background_level(darkness(plain, 300), interior, 8) == 0
+    hatched, _ = _box_with_label("hatch")
+    dark = darkness(hatched, 300)
+    level = layout_digits.background_level(dark, interior, 8)
+    ink = int(dark[150, 360])  # inside the middle stroke
+    assert 0 < level <= layout_digits.BG_INK * ink
+
+
+def _patterned_work_page(wall_dark: int) -> np.ndarray:
+    """A work-resolution darkness page (150 dpi) with faint specks over a
+    fifth of it and more, and one box whose middle has a vertical of
+    darkness ``wall_dark`` from its top line to its bottom line."""
+    rng = np.random.default_rng(0)
+    # Faint specks over 40 % of the page: patterned, and no line of them.
+    dark = np.where(rng.random((600, 800)) < 0.4, 40, 0).astype(np.uint8)
+    cv2.rectangle(dark, (100, 200), (700, 260), 200, 2)
+    dark[201:260, 400:402] = wall_dark
+    return dark
+
+
+def test_a_faint_vertical_of_the_pattern_does_not_split_a_box() -> None:
+    """On a patterned page a vertical far fainter than the box's lines is the
+    pattern (or the pattern joining a stroke to the lines), not a wall: the
+    box has no divider. As dark as the lines, it is a divider."""
+    faint = _patterned_work_page(45)
+    assert layout_lines.patterned(faint)
+    frames = layout_lines.find_frames(faint, 150.0)
+    assert [(round(f.x0), round(f.x1), f.walls) for f in frames] == [(102, 699, ())]
+    printed = layout_lines.find_frames(_patterned_work_page(200), 150.0)
+    assert [(round(f.x0), round(f.x1), f.walls) for f in printed] == [(102, 699, ((400.0, 402.0),))]
+
+
+def test_a_plain_form_page_is_not_patterned() -> None:
+    from training.synth import make_form_page
+
+    image, _ = make_form_page(np.random.default_rng(0), 300, degradation=Degradation.harsh())
+    geom = layout_lines.page_geometry(image, 300.0)
+    assert not layout_lines.patterned(geom.work_dark)
