@@ -80,6 +80,16 @@ def test_png_greyscale_with_dpi(tmp_path: Path) -> None:
     np.testing.assert_array_equal(p.image, page)
 
 
+@pytest.mark.parametrize("recorded", [72, 96])
+def test_a_screen_or_camera_default_resolution_counts_as_none(tmp_path: Path, recorded) -> None:
+    """72 and 96 dpi are what software writes when it knows no resolution (a
+    cropped cheque amount, a phone photo): the page is scaled by its size."""
+    (p,) = iter_pages(write_png(tmp_path / "f.png", form_image(), dpi=recorded))
+    assert p.dpi is None
+    (p,) = iter_pages(write_png(tmp_path / "g.png", form_image(), dpi=100))
+    assert p.dpi == 100.0
+
+
 def test_png_without_dpi_and_non_ascii_name(tmp_path: Path) -> None:
     (p,) = iter_pages(write_png(tmp_path / "chèque-ñ-数字.png"))
     assert p.dpi is None and p.image.shape == (300, 400)

@@ -182,6 +182,42 @@ def test_unknown_dpi(maker) -> None:
     assert_layout(find_fields(page), truth)
 
 
+@pytest.mark.parametrize(
+    ("shape", "lo", "hi"),
+    [
+        ((3508, 2480), 299, 301),  # A4 at 300 dpi
+        ((945, 2067), 270, 290),  # a cheque slip (175 mm) at 300 dpi
+        ((630, 1378), 180, 190),  # the same at 200 dpi
+        ((178, 622), 230, 240),  # an amount box cut out with 15 px round it
+        ((260, 1400), 340, 350),  # a long strip of boxes, 300 dpi
+    ],
+)
+def test_a_resolution_is_guessed_from_the_page_shape(shape, lo, hi) -> None:
+    from formocr.layout.lines import guess_dpi
+
+    assert lo <= guess_dpi(shape) <= hi
+
+
+def test_an_amount_box_cut_from_its_cheque_is_read_at_a_guessed_scale(tmp_path) -> None:
+    """An amount box cut out with its margins and no resolution recorded was
+    taken for a whole cheque at 100 dpi: its box seemed 1.4 inches tall and
+    was no box. Its scale now comes from its height."""
+    from PIL import Image
+
+    from formocr.api import load_classifier, scan
+
+    page, truth = make_cheque(
+        np.random.default_rng(0), 300, degradation=Degradation.scan(), amount_format="plain"
+    )
+    amount = next(t for t in truth if t.label == "Amount")
+    x, y, w, h = amount.bbox
+    path = tmp_path / "amount.png"
+    Image.fromarray(page[y - 20 : y + h + 20, x - 20 : x + w + 20]).save(path)  # no dpi
+    (doc,) = scan([path], ScanConfig(), load_classifier())
+    ((field,),) = [p.fields for p in doc.pages]
+    assert field.value == amount.value
+
+
 def test_reading_order_and_crops() -> None:
     page, truth = make_form_page(np.random.default_rng(15), 200, n_fields=8)
     fields = find_fields(page, 200)

@@ -245,6 +245,9 @@ def _complaints(said: list[warnings.WarningMessage], printed: list[str]) -> list
     return out
 
 
+MIN_RECORDED_DPI = 100.0
+
+
 def _image_dpi(img: Image.Image) -> float | None:
     dpi = img.info.get("dpi")
     try:
@@ -252,7 +255,11 @@ def _image_dpi(img: Image.Image) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     # 0 or 1 means "aspect ratio only"; PNG stores dots per metre (199.9996).
-    return round(x, 2) if x > 1 else None
+    # 72 and 96 are what software writes when it knows no resolution (screen
+    # defaults; cameras write 72): no scan of handwriting is made under
+    # MIN_RECORDED_DPI, so such a page is scaled by its size instead.
+    x = round(x, 2)
+    return x if x >= MIN_RECORDED_DPI else None
 
 
 # Pillow modes that may hold colour (a palette may, too).

@@ -24,6 +24,9 @@ from formocr.layout.ink import components, darkness
 from formocr.stats import count_nonzero, median_int
 
 WORK_DPI = 150.0
+# A strip cut round one row of boxes (no resolution recorded) is about this
+# tall (inches): a box of 8-15 mm and its margins.
+STRIP_IN = 0.75
 MAX_SKEW_DEG = 15.0
 # A page whose line fit finds less than this much line (inches) is looked at
 # again turned by each probe (degrees): the fit alone sees about 7 degrees.
@@ -68,14 +71,22 @@ MIN_CELL, MIN_ASPECT = 0.3, 0.45
 
 
 def guess_dpi(shape: tuple[int, int]) -> float:
-    """Scale of a page of unknown resolution, assuming A4-ish paper."""
+    """Scale of a page of unknown resolution, from its shape.
+
+    A4-ish paper is about 8.27 inches across; a cheque (1.6 to 3 times
+    longer than tall, and at least 150 dpi along a 7.5 inch side) about 7.5
+    inches long. Anything longer still, or too small to be a whole cheque
+    worth reading, is a strip cut round one row of boxes (an amount box
+    with its margins, as cheque datasets keep them): about STRIP_IN tall.
+    """
     h, w = shape
     long_side, short_side = max(h, w), min(h, w)
-    if long_side / max(short_side, 1) > 1.6:
-        # Not A4-shaped (a cheque, a strip): its long side is rarely under
-        # 6 inches or over 8.5.
+    aspect = long_side / max(short_side, 1)
+    if aspect <= 1.6:
+        return float(np.clip(short_side / 8.27, 100.0, 600.0))
+    if aspect <= 3.0 and long_side / 7.5 >= 150.0:
         return float(np.clip(long_side / 7.5, 100.0, 600.0))
-    return float(np.clip(short_side / 8.27, 100.0, 600.0))
+    return float(np.clip(short_side / STRIP_IN, 100.0, 600.0))
 
 
 class Skew(NamedTuple):
