@@ -218,6 +218,22 @@ def test_an_amount_box_cut_from_its_cheque_is_read_at_a_guessed_scale(tmp_path) 
     assert field.value == amount.value
 
 
+def test_an_amount_cut_inside_its_box_is_read_as_the_box(tmp_path) -> None:
+    """Cut inside the frame, with no resolution recorded, the strip has no
+    box to find: it is read as one (a page-shaped image never is)."""
+    page, truth = make_cheque(
+        np.random.default_rng(0), 300, degradation=Degradation.scan(), amount_format="plain"
+    )
+    amount = next(t for t in truth if t.label == "Amount")
+    x, y, w, h = amount.bbox
+    inner = np.ascontiguousarray(page[y + 12 : y + h - 12, x + 12 : x + w - 12])
+    (field,) = find_fields(inner)
+    assert field.kind == "string" and field.bbox == BBox(0, 0, inner.shape[1], inner.shape[0])
+    assert len(field.ink.segments) >= len(amount.value)
+    blank = np.full((2480, 1754), 255, np.uint8)
+    assert find_fields(blank) == [] and find_fields(blank[:200]) != []
+
+
 def test_reading_order_and_crops() -> None:
     page, truth = make_form_page(np.random.default_rng(15), 200, n_fields=8)
     fields = find_fields(page, 200)

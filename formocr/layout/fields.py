@@ -30,11 +30,16 @@ from formocr.layout.lines import (
     find_frames,
     guess_dpi,
     page_geometry,
+    page_kind,
 )
 from formocr.stats import median
 from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark, StringInk, page_bbox
 
 __all__ = ["find_fields"]
+
+# A strip of unknown resolution (``page_kind``) whose boxes span less than
+# this share of its width is read as one box, the strip itself.
+STRIP_SPAN = 0.5
 
 # An undivided box at most this much wider than tall is a one-digit box
 # (a one-cell comb), not a digit string.
@@ -75,6 +80,7 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
     """
     if page.ndim != 2 or page.dtype != np.uint8:
         raise ValueError("find_fields takes a 2-D uint8 greyscale page")
+    unknown = dpi is None or dpi <= 0
     if dpi is None or dpi <= 0:
         dpi = guess_dpi(page.shape)
     geom = page_geometry(page, float(dpi))
@@ -84,6 +90,15 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
         for f in find_frames(geom.work_dark, geom.work_dpi, geom.broken_lines)
         if f.w <= MAX_BOX_W * geom.work_dpi
     ]
+    if unknown and page_kind(page.shape) == "strip":
+        # A strip of unknown resolution whose boxes (if any) span less than
+        # half of it was cut inside its box (an amount cut from a cheque
+        # within the frame; a "box" found there is a loop of a digit): the
+        # strip is the box.
+        h, w = geom.work_dark.shape
+        span = max((f.x1 for f in frames), default=0.0) - min((f.x0 for f in frames), default=0.0)
+        if span < STRIP_SPAN * w:
+            frames = [Frame(1.0, 1.0, w - 1.0, h - 1.0)]
     boxes = [b for f in _reading_order(frames) for b in _analyse(page, geom, f)]
     aspect = writer_aspect(b[0] for b in boxes)
     return [

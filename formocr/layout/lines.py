@@ -70,23 +70,34 @@ MIN_LINE_IN = 0.17
 MIN_CELL, MIN_ASPECT = 0.3, 0.45
 
 
-def guess_dpi(shape: tuple[int, int]) -> float:
-    """Scale of a page of unknown resolution, from its shape.
-
-    A4-ish paper is about 8.27 inches across; a cheque (1.6 to 3 times
-    longer than tall, and at least 150 dpi along a 7.5 inch side) about 7.5
-    inches long. Anything longer still, or too small to be a whole cheque
-    worth reading, is a strip cut round one row of boxes (an amount box
-    with its margins, as cheque datasets keep them): about STRIP_IN tall.
-    """
+def page_kind(shape: tuple[int, int]) -> str:
+    """What an image of unknown resolution shows, from its shape alone:
+    ``"page"`` (A4-ish paper), ``"cheque"`` (1.6 to 3 times longer than
+    tall, and at least 150 dpi along a 7.5 inch side) or ``"strip"``
+    (anything else longer than 1.6:1, or too small to be a whole cheque
+    worth reading: a row of boxes, or one box, cut out)."""
     h, w = shape
     long_side, short_side = max(h, w), min(h, w)
     aspect = long_side / max(short_side, 1)
     if aspect <= 1.6:
-        return float(np.clip(short_side / 8.27, 100.0, 600.0))
-    if aspect <= 3.0 and long_side / 7.5 >= 150.0:
-        return float(np.clip(long_side / 7.5, 100.0, 600.0))
-    return float(np.clip(short_side / STRIP_IN, 100.0, 600.0))
+        return "page"
+    return "cheque" if aspect <= 3.0 and long_side / 7.5 >= 150.0 else "strip"
+
+
+def guess_dpi(shape: tuple[int, int]) -> float:
+    """Scale of an image of unknown resolution, from its ``page_kind``: a
+    page is about 8.27 inches across, a cheque 7.5 inches long, a strip
+    STRIP_IN tall (an amount box with its margins, as cheque datasets keep
+    them)."""
+    kind = page_kind(shape)
+    long_side, short_side = max(shape), min(shape)
+    inches = {
+        "page": (short_side, 8.27),
+        "cheque": (long_side, 7.5),
+        "strip": (short_side, STRIP_IN),
+    }
+    px, size = inches[kind]
+    return float(np.clip(px / size, 100.0, 600.0))
 
 
 class Skew(NamedTuple):
