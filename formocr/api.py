@@ -562,10 +562,11 @@ def _field(
     to review: a mark or a digit was misread, or the digits alone are not
     the number meant. So does anything the readers flagged, and a value the
     box cannot hold (``formocr.read.combine.evidence_reasons``) and, given
-    the ``page``, a 0 that is a solid blob (``solid_zero_reasons``): those
-    are never ``ok``.
+    the ``page``, a 0 that is a solid blob (``solid_zero_reasons``) or a
+    digit that reaches the edge of the image (``edge_reasons``): those are
+    never ``ok``.
     """
-    from formocr.read.combine import evidence_reasons, solid_zero_reasons
+    from formocr.read.combine import edge_reasons, evidence_reasons, solid_zero_reasons
 
     digits = read.digits
     if not digits:
@@ -584,6 +585,7 @@ def _field(
     )
     if page is not None:
         reasons += solid_zero_reasons(page, digits, layout.bbox)
+        reasons += edge_reasons(page.shape, digits)
     if amount:
         reading = parse_amount(value, marks)
         value = reading.value or value

@@ -311,3 +311,35 @@ def test_a_field_whose_0_is_a_solid_blob_goes_to_review_through_the_api() -> Non
     field = _field("f", layout, read, 0.99, page=page)
     assert (field.value, field.status) == ("105", "review")
     assert "solid blob" in (field.reason or "")
+
+
+# -- a digit cut by the edge of the image ----------------------------------------------
+
+
+def test_a_digit_reaching_the_edge_of_the_image_is_never_ok() -> None:
+    """An amount cut out inside its box can cut a 7's bar off, and the 1 left
+    was read '1' at 0.9996: a digit whose box reaches any edge of the image
+    sends its field to review; one a pixel inside does not."""
+    from formocr.read.combine import edge_reasons
+    from formocr.types import DigitResult
+
+    inside = DigitResult("7", 0.999, BBox(60, 1, 40, 80), (("7", 0.999),))
+    assert edge_reasons((100, 300), [inside]) == []
+    for bbox in (
+        BBox(60, 0, 40, 80),
+        BBox(0, 10, 40, 80),
+        BBox(260, 10, 40, 80),
+        BBox(60, 20, 40, 80),
+    ):
+        (reason,) = edge_reasons((100, 300), [replace(inside, bbox=bbox)])
+        assert reason.startswith("digit 1 reaches the edge")
+
+
+def test_a_field_with_a_digit_at_the_edge_goes_to_review_through_the_api() -> None:
+    layout, clf = string_field([(1, 0.9999), (0, 0.9999), (5, 0.9999)])
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="lattice"))
+    bottom = max(d.bbox.y + d.bbox.h for d in read.digits)
+    page = np.full((bottom + 5, 400), 235, np.uint8)
+    assert _field("f", layout, read, 0.99, page=page).status == "ok"
+    field = _field("f", layout, read, 0.99, page=page[: bottom - 1])
+    assert field.status == "review" and "edge of the image" in (field.reason or "")

@@ -190,6 +190,19 @@ def solid_zero_reasons(
     return reasons
 
 
+def edge_reasons(shape: tuple[int, int], digits: Sequence[DigitResult]) -> list[str]:
+    """Each digit whose ink reaches the edge of the image (``shape``: its
+    height and width): the image may have been cut through it (an amount cut
+    out inside its box, the top bar of a 7 left outside), so what is left
+    may read as another digit (a 1)."""
+    H, W = shape
+    return [
+        f"digit {i} reaches the edge of the image (it may be cut off)"
+        for i, d in enumerate(digits, 1)
+        if d.bbox.y <= 0 or d.bbox.x <= 0 or d.bbox.y + d.bbox.h >= H or d.bbox.x + d.bbox.w >= W
+    ]
+
+
 def evidence_reasons(
     value: str, *, cells: int = 0, width: float = 0, height: float = 0
 ) -> list[str]:
