@@ -315,6 +315,9 @@ def render_markdown(record: dict[str, Any]) -> str:
     rows = [row("all", record["total"])]
     rows += [row(k, t) for k, t in record["by_background"].items()]
     rows += [row(k, t) for k, t in record["by_source"].items()]
+    scan = "grey, 300 dpi"
+    if p.get("bilevel"):
+        scan = f"black and white (threshold {p['bilevel']}), {p['scan_dpi']:g} dpi"
     if "amount_crops" in record:
         rows.append(row("amount box cut out, no dpi recorded", record["amount_crops"]["total"]))
     if "amount_inside" in record:
@@ -324,7 +327,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         rows.append(row("RapidOCR 3.10 (PP-OCRv6), true box, all", peer["total"]))
         rows += [row(f"RapidOCR, {k}", t) for k, t in peer["by_background"].items()]
     return (
-        f"{p['cheques']} cheques (seeds from {p['seed']}), 300 dpi, no template, the amount "
+        f"{p['cheques']} cheques (seeds from {p['seed']}), {scan}, no template, the amount "
         "box only (separators not counted). A stand-in for real cheques, which we do not "
         "have.\n\n" + md_table(head, rows)
     )
