@@ -301,10 +301,10 @@ def render_markdown(record: dict[str, Any]) -> str:
     ]
 
     def row(name: str, t: dict[str, Any]) -> list[str]:
-        n = t["cheques"]
+        n = max(1, t["cheques"])  # a background no cheque drew (under six cheques)
         return [
             name,
-            str(n),
+            str(t["cheques"]),
             pct(t["found"] / n, 1),
             pct(t["exact"] / n, 1),
             pct(t["read_rate"], 1),
