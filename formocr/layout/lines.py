@@ -39,6 +39,11 @@ MAX_LINE_IN = 0.04
 # ... and at least this much darker than the paper (grey levels).
 LINE_DARK = 24
 
+# A box's corners may be rounded up to this radius (inches; 4 mm): its sides
+# stop short of its lines by as much.
+ROUND_IN = 0.16
+ROUNDED = (-2, -2)  # _walls' mark for such a side
+
 # A page at least this share marked is printed over a background pattern.
 PAGE_BG_COVER = 0.2
 # There, a wall is printed at least this share as dark as its box's lines.
@@ -553,7 +558,8 @@ def find_frames(dark: np.ndarray, dpi: float, broken_lines: bool = False) -> lis
             # Look a little past the shared stretch: a neighbour's side there tells
             # a line merged with the neighbour's from one running on.
             lw = float(max(2, top.t, bot.t))
-            for a, b, gap in _walls(vcum, ox0 - 3 * r, ox1 + 3 * r, ya, yb, r, max_t):
+            span = (vcum, ox0 - 3 * r, ox1 + 3 * r, ya, yb, r, max_t)
+            for a, b, gap in _with_rounded(_walls(*span), *span, dpi):
                 if on_pattern and _faint_wall(dark, a, b, ya, yb, (top, bot), ox0, ox1):
                     continue
                 # Where both lines end at a vertical, it is the box's side,
@@ -562,6 +568,23 @@ def find_frames(dark: np.ndarray, dpi: float, broken_lines: bool = False) -> lis
                 # it, or a hair away at this resolution).
                 starts = abs(top.x0 - a) <= r and abs(bot.x0 - a) <= r
                 stops = abs(top.x1 - b) <= r and abs(bot.x1 - b) <= r
+                if gap == ROUNDED:
+                    # A side whose corners are rounded: both lines stop
+                    # short of it by at most the corner.
+                    # Both stop short alike (the corners are the same
+                    # arc), and the lines are at least two corners long:
+                    # strokes of handwriting, and rules broken into dots,
+                    # make short "lines" and "sides" too.
+                    c = ROUND_IN * dpi
+                    long = min(top.x1 - top.x0, bot.x1 - bot.x0) >= 2 * c
+                    begins = all(a - r <= seg.x0 <= b + c + r for seg in (top, bot))
+                    begins &= abs(top.x0 - bot.x0) <= r
+                    ends = all(a - c - r <= seg.x1 <= b + r for seg in (top, bot))
+                    ends &= abs(top.x1 - bot.x1) <= r
+                    reach = (1.0 - math.sqrt(0.5)) * c * (1.0 if begins else -1.0)
+                    if long and (begins or ends) and _arcs(dark, a, b, top, bot, reach):
+                        walls.append(_Wall(a, b, False, b, a, c))
+                    continue
                 if gap == (-1, -1):
                     # A bold stroke filling a side: elsewhere it is handwriting.
                     if starts:
@@ -610,6 +633,7 @@ class _Wall(NamedTuple):
     split: bool
     left: float
     right: float
+    corner: float = 0.0  # a side with rounded corners: how far the lines stop short of it
 
 
 def _along(horiz: np.ndarray, seg: _Seg, a: float, b: float) -> bool:
@@ -667,8 +691,11 @@ def _boxes(
         merged.append(w)
     walls = merged
     inside = [
-        b - a >= min_w and _along(horiz, top, a, b) and _along(horiz, bot, a, b)
-        for a, b in ((w1.left, w2.right) for w1, w2 in zip(walls[:-1], walls[1:], strict=True))
+        b - a >= min_w and _along(horiz, top, a + ca, b - cb) and _along(horiz, bot, a + ca, b - cb)
+        for a, b, ca, cb in (
+            (w1.left, w2.right, w1.corner, w2.corner)
+            for w1, w2 in zip(walls[:-1], walls[1:], strict=True)
+        )
     ]
     frames, k = [], 0
     while k < len(inside):
@@ -730,6 +757,69 @@ def _walls(
         else:
             walls.append((float(s + a), float(e + a), None))
     return walls
+
+
+def _with_rounded(
+    walls: list[tuple[float, float, tuple[int, int] | None]],
+    vcum: np.ndarray,
+    x0: float,
+    x1: float,
+    y0: float,
+    y1: float,
+    r: int,
+    max_t: int,
+    dpi: float,
+) -> list[tuple[float, float, tuple[int, int] | None]]:
+    """``walls`` (``_walls``' answer for the same arguments) and, marked
+    ROUNDED, the sides of a box with rounded corners within ROUND_IN of
+    columns x0..x1: verticals from one corner to the other, which stop short
+    of both lines by the corner (the caller checks the lines and the arcs),
+    where no full-height line stands near (a square box's soft edge, or a
+    stroke beside it, is no rounded side)."""
+    H, W = vcum.shape[0] - 1, vcum.shape[1]
+    ya, yb = max(0, int(round(y0 + 1))), min(H, int(round(y1 - 1)))
+    end = max(2, int(0.12 * (yb - ya)))
+    c = min(int(round(ROUND_IN * dpi)), int(0.4 * (yb - ya)))
+    a, b = max(0, math.ceil(x0) - c), min(W, int(x1) + c)
+    if c <= end or b - a < 3:
+        return walls
+    curved = np.zeros(b - a + 2, bool)
+    np.greater_equal(vcum[yb - c, a:b] - vcum[ya + c, a:b], yb - ya - 2 * c, out=curved[1:-1])
+    if not curved.any():  # most pairs of lines
+        return walls
+    cut = np.flatnonzero(curved[1:] != curved[:-1]).tolist()
+    rounded: list[tuple[float, float, tuple[int, int] | None]] = [
+        (float(s + a), float(e + a), ROUNDED)
+        for s, e in zip(cut[::2], cut[1::2], strict=True)
+        if e - s <= max_t
+        and not any(v[0] - c - r <= e + a and s + a <= v[1] + c + r for v in walls)
+    ]
+    return sorted(walls + rounded) if rounded else walls
+
+
+def _arcs(dark: np.ndarray, a: float, b: float, top: _Seg, bot: _Seg, reach: float) -> bool:
+    """Do rounded corners join the side at columns a..b to ``top`` and
+    ``bot``, on the side's right where ``reach`` > 0, its left where < 0?
+    Going from the corner that the side and a line would make along the
+    diagonal into the box, a rounded corner is paper at first, then its arc
+    crosses (within about 0.3 of the radius, at most ``reach``); a square
+    corner, even of a rule broken into dots, is ink there or never crossed."""
+    x_side = (a + b) / 2.0
+    sign, steps = (1.0 if reach > 0 else -1.0), int(abs(reach)) + 3
+    h, w = dark.shape
+    for seg, down in ((top, 1.0), (bot, -1.0)):
+        along = [
+            int(
+                dark[
+                    min(h - 1, max(0, int(round(seg.y + down * d)))),
+                    min(w - 1, max(0, int(round(x_side + sign * d)))),
+                ]
+            )
+            for d in range(steps)
+        ]
+        if along[0] >= LINE_DARK or max(along[2:]) < LINE_DARK:
+            return False
+    return True
 
 
 def _faint_wall(
