@@ -44,6 +44,10 @@ LINE_DARK = 24
 ROUND_IN = 0.16
 ROUNDED = (-2, -2)  # _walls' mark for such a side
 
+# Shading (a box tinted grey inside): what an opening SOLID_IN (inches)
+# square leaves, in areas spanning SHADE_IN or more both ways.
+SOLID_IN, SHADE_IN = 0.1, 0.3
+
 # A page at least this share marked is printed over a background pattern.
 PAGE_BG_COVER = 0.2
 # There, a wall is printed at least this share as dark as its box's lines.
@@ -223,7 +227,7 @@ def page_geometry(page: np.ndarray, dpi: float) -> Geometry:
     else:
         small = page
     wdpi = dpi * scale
-    dark = darkness(small, wdpi, steady=True)
+    dark = without_shading(darkness(small, wdpi, steady=True), wdpi)
     angle, broken = estimate_skew(dark, wdpi)
     if abs(angle) < MIN_SKEW_DEG:
         return Geometry(dpi, scale, 0.0, np.eye(2, 3), dark, broken)
@@ -235,7 +239,7 @@ def page_geometry(page: np.ndarray, dpi: float) -> Geometry:
     small_rot = cv2.warpAffine(
         small, work[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    dark = darkness(small_rot, wdpi, steady=True)
+    dark = without_shading(darkness(small_rot, wdpi, steady=True), wdpi)
     return Geometry(dpi, scale, angle, np.linalg.inv(full)[:2], dark, broken)
 
 
@@ -260,6 +264,35 @@ class Frame:
     @property
     def h(self) -> float:
         return self.y1 - self.y0
+
+
+def without_shading(dark: np.ndarray, dpi: float) -> np.ndarray:
+    """The work page's darkness less the shading of boxes tinted grey inside.
+
+    Shading is what an opening SOLID_IN square leaves (lines, print and
+    handwriting are thinner), in areas that span SHADE_IN or more both ways
+    (a bold digit's blob is smaller; the tint of a box is the box's size).
+    Without it a shaded box is a block with no lines in it. A page with no
+    such area is returned as it is.
+    """
+    rect = cv2.getStructuringElement
+    j = max(3, int(round(SOLID_IN * dpi)) | 1)
+    solid = cv2.morphologyEx(dark, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (j, j)))
+    # The areas' extents, measured at a quarter of the size (cheap).
+    h, w = dark.shape
+    size = (max(1, w // 4), max(1, h // 4))
+    q = cv2.resize((solid > 0).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(q, connectivity=8)
+    least = SHADE_IN * dpi / 4
+    wide = (stats[1:, cv2.CC_STAT_WIDTH] >= least) & (stats[1:, cv2.CC_STAT_HEIGHT] >= least)
+    if not wide.any():
+        return dark
+    keep = np.concatenate(([0], wide)).astype(np.uint8)[labels]
+    near = cv2.resize(
+        cv2.dilate(keep, np.ones((3, 3), np.uint8)), (w, h), interpolation=cv2.INTER_NEAREST
+    )
+    shade = cv2.bitwise_and(solid, solid, mask=near)
+    return np.asarray(cv2.subtract(dark, shade), np.uint8)
 
 
 def patterned(dark: np.ndarray) -> bool:
