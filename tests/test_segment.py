@@ -257,30 +257,31 @@ def _rounded_boxes(radius_mm: float) -> tuple[np.ndarray, list[BBox]]:
                 (x0 + r, y1 - r, 90),
             ):
                 cv2.ellipse(page, (cx, cy), (r, r), angle, 0, 90, 20, lw, cv2.LINE_AA)
-            for k in range(4):
-                digit = str(int(rng.integers(10)))
-                cv2.putText(
-                    page,
-                    digit,
-                    (x0 + 60 + 90 * k, y1 - 25),
-                    cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
-                    3,
-                    30,
-                    6,
-                )
+            _script_digits(page, rng, x0 + 60, y1 - 25, 3.0)
             boxes.append(BBox(x0, y0, x1 - x0, y1 - y0))
     return page, boxes
+
+
+def _script_digits(page: np.ndarray, rng: np.random.Generator, x: int, y: int, size: float) -> None:
+    """Four random script digits, 90 px apart, their baseline at (x, y)."""
+    for k in range(4):
+        digit = str(int(rng.integers(10)))
+        cv2.putText(page, digit, (x + 90 * k, y), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, size, 30, 6)
+
+
+def _assert_found(page: np.ndarray, boxes: list[BBox], least_iou: float) -> None:
+    """Every box is found, and nothing else."""
+    fields = find_fields(page, 300.0)
+    assert len(fields) == len(boxes)
+    for box in boxes:
+        assert max(BBox(*f.bbox).iou(box) for f in fields) > least_iou
 
 
 @pytest.mark.parametrize("radius_mm", [2.0, 3.0])
 def test_boxes_with_rounded_corners_are_found(radius_mm: float) -> None:
     """A box's sides stop short of its lines by the corner's radius: they
     were no sides: on this page 9 of 12 boxes were found at 2 mm, none at 3."""
-    page, boxes = _rounded_boxes(radius_mm)
-    fields = find_fields(page, 300.0)
-    assert len(fields) == len(boxes)
-    for box in boxes:
-        assert max(BBox(*f.bbox).iou(box) for f in fields) > 0.9
+    _assert_found(*_rounded_boxes(radius_mm), least_iou=0.9)
 
 
 @pytest.mark.parametrize("fill", [215, 200, 180])
@@ -296,22 +297,9 @@ def test_boxes_shaded_grey_inside_are_found(fill: int) -> None:
             x1, y1 = x0 + int(rng.uniform(400, 600)), y0 + int(rng.uniform(110, 150))
             cv2.rectangle(page, (x0, y0), (x1, y1), fill, -1)
             cv2.rectangle(page, (x0, y0), (x1, y1), 30, 3)
-            for k in range(4):
-                digit = str(int(rng.integers(10)))
-                cv2.putText(
-                    page,
-                    digit,
-                    (x0 + 50 + 90 * k, y1 - 25),
-                    cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
-                    2.6,
-                    30,
-                    6,
-                )
+            _script_digits(page, rng, x0 + 50, y1 - 25, 2.6)
             boxes.append(BBox(x0, y0, x1 - x0, y1 - y0))
-    fields = find_fields(page, 300.0)
-    assert len(fields) == len(boxes)
-    for box in boxes:  # (at 180 one box comes out a little short: IoU 0.84)
-        assert max(BBox(*f.bbox).iou(box) for f in fields) > 0.8
+    _assert_found(page, boxes, least_iou=0.8)  # at 180 one box comes out short: IoU 0.84
 
 
 def test_reading_order_and_crops() -> None:
