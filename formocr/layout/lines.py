@@ -592,8 +592,9 @@ def find_frames(dark: np.ndarray, dpi: float, broken_lines: bool = False) -> lis
             # a line merged with the neighbour's from one running on.
             lw = float(max(2, top.t, bot.t))
             span = (vcum, ox0 - 3 * r, ox1 + 3 * r, ya, yb, r, max_t)
+            faint = WALL_DARK * _lines_level(dark, (top, bot), ox0, ox1) if on_pattern else 0.0
             for a, b, gap in _with_rounded(_walls(*span), *span, dpi):
-                if on_pattern and _faint_wall(dark, a, b, ya, yb, (top, bot), ox0, ox1):
+                if faint and _wall_level(dark, a, b, ya, yb) < faint:
                     continue
                 # Where both lines end at a vertical, it is the box's side,
                 # printed at its outer edge; one thicker than the lines is the
@@ -602,12 +603,10 @@ def find_frames(dark: np.ndarray, dpi: float, broken_lines: bool = False) -> lis
                 starts = abs(top.x0 - a) <= r and abs(bot.x0 - a) <= r
                 stops = abs(top.x1 - b) <= r and abs(bot.x1 - b) <= r
                 if gap == ROUNDED:
-                    # A side whose corners are rounded: both lines stop
-                    # short of it by at most the corner.
-                    # Both stop short alike (the corners are the same
-                    # arc), and the lines are at least two corners long:
-                    # strokes of handwriting, and rules broken into dots,
-                    # make short "lines" and "sides" too.
+                    # A side whose corners are rounded: both lines stop short
+                    # of it alike, by at most the corner, and are at least
+                    # two corners long (strokes of handwriting, and rules
+                    # broken into dots, make short "lines" and "sides" too).
                     c = ROUND_IN * dpi
                     long = min(top.x1 - top.x0, bot.x1 - bot.x0) >= 2 * c
                     begins = all(a - r <= seg.x0 <= b + c + r for seg in (top, bot))
@@ -855,39 +854,32 @@ def _arcs(dark: np.ndarray, a: float, b: float, top: _Seg, bot: _Seg, reach: flo
     return True
 
 
-def _faint_wall(
-    dark: np.ndarray,
-    a: float,
-    b: float,
-    y0: float,
-    y1: float,
-    lines: tuple[_Seg, _Seg],
-    x0: int,
-    x1: int,
-) -> bool:
-    """Is the vertical at columns a..b, from row y0 to y1, far fainter than
-    the two lines (along x0..x1) it runs between?"""
+def _profile(dark: np.ndarray, seg: _Seg) -> np.ndarray:
+    """The horizontal line ``seg``'s darkness along it (each column's darkest
+    pixel across the line's thickness and a pixel either side)."""
+    y = int(round(seg.y))
+    rows = dark[max(0, y - 1 - seg.t // 2) : y + 2 + seg.t // 2]
+    return np.asarray(rows.max(axis=0)) if rows.shape[0] else np.zeros(dark.shape[1], dark.dtype)
+
+
+def _lines_level(dark: np.ndarray, lines: tuple[_Seg, _Seg], x0: int, x1: int) -> float:
+    """The fainter of two lines' median darkness along columns x0..x1."""
+    levels = [_profile(dark, seg)[max(0, x0) : max(0, x1)] for seg in lines]
+    return min((float(np.median(v)) for v in levels if v.size), default=0.0)
+
+
+def _wall_level(dark: np.ndarray, a: float, b: float, y0: float, y1: float) -> float:
+    """The vertical at columns a..b's median darkness from row y0 to y1 (a
+    wall far fainter than its box's lines is a background pattern's)."""
     col = dark[max(0, int(y0)) : max(0, int(y1)), max(0, int(a)) : int(b) + 1]
-    if col.size == 0:
-        return False
-    levels = []
-    for seg in lines:
-        y = int(round(seg.y))
-        rows = dark[max(0, y - 1 - seg.t // 2) : y + 2 + seg.t // 2, max(0, x0) : max(0, x1)]
-        if rows.size:
-            levels.append(float(np.median(rows.max(axis=0))))
-    if not levels:
-        return False
-    return float(np.median(col.max(axis=1))) < WALL_DARK * min(levels)
+    return float(np.median(col.max(axis=1))) if col.size else float("inf")
 
 
 def _broken(dark: np.ndarray, seg: _Seg, x0: int, x1: int, gap: tuple[int, int]) -> bool:
     """Does the horizontal line ``seg`` fade to paper between gap[0] and gap[1]?"""
-    y = int(round(seg.y))
-    rows = dark[max(0, y - 1 - seg.t // 2) : y + 2 + seg.t // 2]
-    if rows.size == 0 or gap[1] <= gap[0]:
+    if gap[1] <= gap[0]:
         return False
-    prof = rows.max(axis=0)
+    prof = _profile(dark, seg)  # all paper off the page: never broken
     level = float(np.median(prof[x0:x1]))
     return float(prof[gap[0] : gap[1]].min()) < 0.5 * level
 
