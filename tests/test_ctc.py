@@ -170,6 +170,38 @@ def test_separators_and_marks_are_drawn_but_not_read(monkeypatch: pytest.MonkeyP
     assert all(not set(t) - set("0123456789") for t in texts)
 
 
+def test_a_handwritten_currency_sign_is_an_s_with_a_bar_through_it() -> None:
+    from training.ctc import data
+
+    assert "S$" in data.LEADING
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        height = int(rng.integers(22, 60))
+        pen = max(1, round(height * rng.uniform(0.06, 0.1)))  # as make_string draws it
+        sign = data._mark(rng, "S$", height, pen)
+        ink = sign > 0.3
+        rows = np.nonzero(ink.any(1))[0]
+        # About the digits' height (its bar may stick out), narrower than tall.
+        assert 0.7 * height <= rows.max() - rows.min() + 1 <= 1.9 * height + 2 * pen
+        assert sign.shape[1] < sign.shape[0]
+        # The bar: straightened (the sign may lean), one column holds ink over
+        # most of the sign's height ...
+        h, w = ink.shape
+        best = (0, 0, np.zeros_like(ink))
+        for lean in np.linspace(-0.5, 0.5, 21):
+            m = np.float32([[1, lean, -lean * h / 2], [0, 1, 0]])
+            straight = cv2.warpAffine(ink.astype(np.uint8), m, (w, h), flags=cv2.INTER_NEAREST)
+            # a hand's bar wavers a little: a column as wide as the pen
+            col = cv2.dilate(straight, np.ones((1, 2 * pen + 1), np.uint8)).sum(0)
+            if col.max() > best[0]:
+                best = (int(col.max()), int(np.argmax(col)), straight)
+        assert best[0] >= 0.6 * h - pen
+        # ... and the S crosses it: a middle row has ink on both sides of it.
+        bar, straight = best[1], best[2]
+        mid = straight[h // 3 : 2 * h // 3]
+        assert mid[:, : max(1, bar - pen)].any() and mid[:, bar + pen + 1 :].any()
+
+
 # --- decoding and likelihood -------------------------------------------------------
 
 
