@@ -20,6 +20,10 @@ resolution recorded (as cheque datasets keep courtesy amounts): formocr
 then guesses the scale from the image's shape, and reads a strip in which
 it finds no box as one box.
 
+``--hand-sign`` writes a dollar sign by hand, in the writer's pen, before
+every amount inside its box (the acceptance asks that such a sign be a
+mark, not a digit).
+
 Reported for the amount box (matched by IoU >= 0.5; separators are not
 counted, as in the acceptance set): found, digits exact, read rate at <= 1 %
 field error, share ``ok`` and ``ok`` but wrong; per background and per
@@ -64,8 +68,11 @@ def writers_with_every_digit(sources: Sequence[str]) -> dict[str, list[WriterDig
     return {s: [w for w in ws if len(w.digits) == 10] for s, ws in load_writers(sources).items()}
 
 
-def cheque(i: int, seed: int, writers: dict[str, list[WriterDigits]]) -> dict[str, Any]:
-    """Cheque i: its spec, image and true amount box and digits."""
+def cheque(
+    i: int, seed: int, writers: dict[str, list[WriterDigits]], currency_sign: bool = False
+) -> dict[str, Any]:
+    """Cheque i: its spec, image and true amount box and digits; with
+    ``currency_sign``, a dollar sign written by hand before the amount."""
     source = SOURCES[i % len(SOURCES)]
     pool = writers[source]
     order = np.random.default_rng(seed + SOURCES.index(source)).permutation(len(pool))
@@ -80,6 +87,7 @@ def cheque(i: int, seed: int, writers: dict[str, list[WriterDigits]]) -> dict[st
         digit_source=writer.source(),
         amount_format=fmt,
         background=background,
+        currency_sign=currency_sign,
     )
     amount = next(t for t in truth if t.label == "Amount")
     return {
@@ -235,6 +243,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--scan-dpi", type=float, default=300.0, help="with --bilevel: resample to this dpi"
     )
+    ap.add_argument(
+        "--hand-sign",
+        action="store_true",
+        help="a dollar sign written by hand before every amount, inside its box",
+    )
     args = ap.parse_args(argv)
     if args.without_pattern_paths:
         from formocr.layout import digits, lines
@@ -249,13 +262,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "without_pattern_paths": args.without_pattern_paths,
         "bilevel": args.bilevel,
         "scan_dpi": args.scan_dpi,
+        "hand_sign": args.hand_sign,
     }
     writers = writers_with_every_digit(SOURCES)
     clf = load_classifier(args.model)
     config = ScanConfig()
     rows, crops, cut_rows, inner_rows = [], [], [], []
     for i in range(args.cheques):
-        c = cheque(i, args.seed, writers)
+        c = cheque(i, args.seed, writers, args.hand_sign)
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
         if args.peers:
@@ -318,6 +332,8 @@ def render_markdown(record: dict[str, Any]) -> str:
     scan = "grey, 300 dpi"
     if p.get("bilevel"):
         scan = f"black and white (threshold {p['bilevel']}), {p['scan_dpi']:g} dpi"
+    if p.get("hand_sign"):
+        scan += ", a dollar sign written by hand before each amount"
     if "amount_crops" in record:
         rows.append(row("amount box cut out, no dpi recorded", record["amount_crops"]["total"]))
     if "amount_inside" in record:

@@ -91,7 +91,7 @@ class DigitCrop:
 
 
 FieldKind = Literal["comb", "string"]
-MarkChar = Literal[".", ",", "-", "="]
+MarkChar = Literal[".", ",", "-", "=", "$"]
 
 
 @dataclass(frozen=True)

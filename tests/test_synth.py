@@ -333,6 +333,22 @@ def test_marks_render_with_the_writers_pen() -> None:
         render_mark(".", 4, _rng(0))
 
 
+def test_a_currency_sign_written_before_the_amount_is_a_mark_not_a_digit() -> None:
+    for seed in range(4):
+        _, plain = make_cheque(_rng(seed), DPI, amount_format="en")
+        _, truth = make_cheque(_rng(seed), DPI, amount_format="en", currency_sign=True)
+        before = next(f for f in plain if f.label == "Amount")
+        amount = next(f for f in truth if f.label == "Amount")
+        assert amount.text.startswith("$") and amount.value == before.value
+        (sign, box), first = amount.marks[0], amount.digits[0].bbox
+        assert sign == "$" and box.x + box.w <= first.x + 2  # left of the digits
+        assert box.h > box.w and 0.7 * first.h <= box.h <= 2.2 * first.h
+        # Inside the amount box.
+        assert amount.bbox.x <= box.x and box.x + box.w <= amount.bbox.x + amount.bbox.w
+    sign = render_mark("$", 90, _rng(0), WriterStyle())
+    assert sign.shape[0] > sign.shape[1] and sign.shape[0] >= 0.75 * 90
+
+
 def test_expected_amount() -> None:
     cases = {
         "1,250.00": "1250.00",

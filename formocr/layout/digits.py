@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from formocr.layout.currency import is_currency_sign
 from formocr.layout.frame import (
     MARK_DARK,
     fit_grid,
@@ -855,11 +856,19 @@ def _find_marks(
     big = [b for b in blobs if b.h >= MARK_H * h_ref]
     if not big:
         return blobs, []
+    found: list[tuple[Blob, MarkChar]] = []
+    if len(big) >= 2:
+        # A currency sign before the amount: the first blob, told by its shape.
+        first = min(big, key=lambda b: b.x)
+        others = [b for b in big if b is not first]
+        top = median([b.y for b in others])
+        if is_currency_sign(first.mask, first.y, top, median([b.y + b.h for b in others])):
+            found.append((first, "$"))
+            big = others
     stroke = _stroke_width(big, known)
     top = median([b.y for b in big])
     base = median([b.y + b.h for b in big])
     rest: list[Blob] = []
-    found: list[tuple[Blob, MarkChar]] = []
     small = [*(b for b in blobs if b.h < MARK_H * h_ref), *specks]
     broken = _broken_strokes(small, base - top, stroke)
     for c in small:

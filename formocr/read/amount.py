@@ -10,7 +10,7 @@ The rules, in order:
 
 - ``-`` and ``=`` (with a ``.`` or ``,`` just before them) close the amount:
   whole units, no cents (``1250.-``, ``1250=``). A leading one is a guard
-  stroke and is dropped (``=1250=``).
+  stroke and is dropped (``=1250=``), as is a currency sign (``$1250.00``).
 - Of the ``.`` and ``,`` left, the last is the decimal separator when two
   digits follow it (one digit is read, and sent to review). Every other one
   must be a thousands separator, all the same mark and not the decimal
@@ -40,6 +40,7 @@ from dataclasses import dataclass
 __all__ = ["AmountReading", "parse_amount", "raw_text", "split_text"]
 
 _CLOSE = frozenset("-=")
+_LEAD = _CLOSE | {"$"}  # guard strokes and a currency sign before the amount
 _SEP = frozenset(".,")
 
 
@@ -107,7 +108,7 @@ def parse_amount(
         return AmountReading(None, "no digits read")
     text = raw_text(digits, marks)
     toks = _tokens(text)
-    while toks and toks[0] in _CLOSE:  # guard stroke before the amount
+    while toks and toks[0] in _LEAD:  # a guard stroke or currency sign before the amount
         toks.pop(0)
     closed = False
     if toks and toks[-1] in _CLOSE:
@@ -118,6 +119,8 @@ def parse_amount(
             toks.pop()
     if not toks or not toks[0].isdigit():
         return AmountReading(None, f"amount {text!r} does not start with a digit")
+    if "$" in toks:
+        return AmountReading(None, f"a currency sign inside the amount {text!r}")
     if any(t in _CLOSE for t in toks):
         return AmountReading(None, f"a closing mark inside the amount {text!r}")
     if any(a in _SEP and b in _SEP for a, b in zip(toks, toks[1:], strict=False)):

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from formocr.read.normalize import normalize_line
+from training.synth.marks import currency_paths
 
 LENGTHS = np.arange(0, 11)
 # 0 digits (marks or background only) now and then; 3-7 as on cheques and forms.
@@ -185,57 +186,16 @@ def _wobbly(rng: np.random.Generator, x0: float, y0: float, x1: float, y1: float
     return np.stack([x, y], 1)
 
 
-# A handwritten S, as control points (x, y in [0, 1], y down): from the top
-# right, over to the left, across the middle and round to the bottom left.
-_S_POINTS = np.array(
-    [
-        [0.9, 0.15],
-        [0.6, 0.0],
-        [0.2, 0.05],
-        [0.05, 0.25],
-        [0.3, 0.45],
-        [0.7, 0.55],
-        [0.95, 0.75],
-        [0.8, 0.95],
-        [0.4, 1.0],
-        [0.05, 0.85],
-    ],
-    np.float32,
-)
-
-
-def _chaikin(pts: np.ndarray, rounds: int = 2) -> np.ndarray:
-    """A polyline rounded off by corner cutting."""
-    for _ in range(rounds):
-        q = 0.75 * pts[:-1] + 0.25 * pts[1:]
-        r = 0.25 * pts[:-1] + 0.75 * pts[1:]
-        pts = np.concatenate([pts[:1], np.stack([q, r], 1).reshape(-1, 2), pts[-1:]])
-    return pts
-
-
 def _handwritten_currency(rng: np.random.Generator, height: int, pen: int) -> np.ndarray:
-    """A currency sign as people write it before an amount: an S in the
-    writing's pen, one or two bars through it that stick out above and below
-    (or only above), about the digits' height or taller."""
-    sh = height * rng.uniform(0.75, 1.15)  # the S
-    sw = sh * rng.uniform(0.45, 0.8)
-    ext_top = sh * rng.uniform(0.05, 0.35)
-    ext_bot = sh * rng.uniform(0.0, 0.3) if rng.random() < 0.8 else 0.0
-    m = pen + 3
-    c = np.zeros((round(sh + ext_top + ext_bot) + 2 * m, round(sw * 1.3) + 2 * m), np.float32)
-    pts = _S_POINTS + rng.normal(0, 0.04, _S_POINTS.shape).astype(np.float32)
-    slant = rng.normal(0, 0.12)
-    xy = np.stack(
-        [m + pts[:, 0] * sw + (1 - pts[:, 1]) * sh * slant, m + ext_top + pts[:, 1] * sh], 1
-    )
-    _stroke_line(c, _chaikin(xy), pen)
-    bars = 2 if rng.random() < 0.3 else 1
-    for b in range(bars):
-        bx = m + sw * (0.5 + (b - (bars - 1) / 2) * 0.22 + rng.normal(0, 0.05))
-        top, bot = m, m + ext_top + sh + ext_bot
-        lean = sh * slant
-        mid = (bx + lean / 2 + rng.normal(0, 0.03) * sh, (top + bot) / 2)
-        _stroke_line(c, np.array([(bx + lean, top), mid, (bx, bot)], np.float32), pen)
+    """A currency sign as people write it before an amount, in the writing's
+    pen (``training.synth.marks.currency_paths``), as a darkness image."""
+    paths = currency_paths(height, rng)
+    allp = np.vstack(paths)
+    lo = allp.min(0) - (pen + 2)
+    w, h = np.ceil(allp.max(0) - lo).astype(int) + pen + 3
+    c = np.zeros((h, w), np.float32)
+    for p in paths:
+        _stroke_line(c, p - lo, pen)
     ys, xs = np.nonzero(c > 0.2)
     return c[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] if len(ys) else c
 

@@ -301,6 +301,7 @@ def make_cheque(
     stroke_width: float | None = None,
     amount_format: str | None = None,
     background: str | None = None,
+    currency_sign: bool = False,
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
 
@@ -321,6 +322,10 @@ def make_cheque(
     ``background`` prints a security pattern (``backgrounds.KINDS``) under
     the whole slip, from a stream of its own: the slip drawn over it is the
     one the same seed draws without it.
+
+    ``currency_sign`` writes a dollar sign by hand before the amount, inside
+    its box (``marks.currency_paths``); it is in the amount's ``text``, not
+    in its value.
     """
     if amount_format is not None and amount_format not in AMOUNT_FORMATS:
         raise ValueError(f"amount_format must be one of {AMOUNT_FORMATS}, got {amount_format!r}")
@@ -391,7 +396,9 @@ def make_cheque(
     written = amount_text(rng, amount, fmt)
     touching = rng.random() < touching_rate
     cross = rng.random() < cross_frame_rate
-    if fmt == "plain":  # bare digits, as on cheques before formats: no text in the truth
+    if currency_sign:
+        s.amount(ax0, ay0, box_w, box_h, "$" + (written or amount), touching, cross, "Amount")
+    elif fmt == "plain":  # bare digits, as on cheques before formats: no text in the truth
         s.string(ax0, ay0, box_w, box_h, [int(c) for c in amount], touching, cross, "Amount")
     else:
         s.amount(ax0, ay0, box_w, box_h, written, touching, cross, "Amount")

@@ -1,4 +1,4 @@
-"""Handwritten separators for amounts: ".", ",", "-" and "=".
+"""Handwritten marks for amounts: the separators ".", ",", "-", "=" and a currency sign "$".
 
 People write cheque amounts with marks between the digits ("1,250.00",
 "1250.-", "1250="); a reader of amounts has to see them and not take them for
@@ -18,8 +18,8 @@ import numpy as np
 
 from training.synth.strokes import WriterStyle, random_style
 
-MARKS = ".,-="
-"""The separators ``render_mark`` draws."""
+MARKS = ".,-=$"
+"""The marks ``render_mark`` draws: separators, and a currency sign written before an amount."""
 
 _SUBPIXEL_BITS = 4  # cv2 fixed-point shift, as in strokes
 
@@ -36,6 +36,60 @@ def _dash(
     return pts
 
 
+# A handwritten S, as control points (x, y in [0, 1], y down): from the top
+# right, over to the left, across the middle and round to the bottom left.
+_S_POINTS = np.array(
+    [
+        [0.9, 0.15],
+        [0.6, 0.0],
+        [0.2, 0.05],
+        [0.05, 0.25],
+        [0.3, 0.45],
+        [0.7, 0.55],
+        [0.95, 0.75],
+        [0.8, 0.95],
+        [0.4, 1.0],
+        [0.05, 0.85],
+    ]
+)
+
+
+def _chaikin(pts: np.ndarray, rounds: int = 2) -> np.ndarray:
+    """A polyline rounded off by corner cutting."""
+    for _ in range(rounds):
+        q = 0.75 * pts[:-1] + 0.25 * pts[1:]
+        r = 0.25 * pts[:-1] + 0.75 * pts[1:]
+        pts = np.concatenate([pts[:1], np.stack([q, r], 1).reshape(-1, 2), pts[-1:]])
+    return pts
+
+
+def currency_paths(h: float, rng: np.random.Generator, slant: float = 0.0) -> list[np.ndarray]:
+    """A dollar sign as people write one before an amount, among digits ``h`` tall.
+
+    An S 0.75-1.15 digit heights tall, its top at y = 0, and one bar through
+    it (two in three of ten) that sticks out above it, and usually below.
+    ``slant`` leans it like the writer's digits (x shift per unit of height).
+    Pen paths in pixels, x right and y down.
+    """
+    sh = h * rng.uniform(0.75, 1.15)
+    sw = sh * rng.uniform(0.45, 0.8)
+    above = sh * rng.uniform(0.05, 0.35)
+    below = sh * rng.uniform(0.0, 0.3) if rng.random() < 0.8 else 0.0
+    lean = slant + rng.normal(0.0, 0.12)
+    pts = _S_POINTS + rng.normal(0.0, 0.04, _S_POINTS.shape)
+    s_path = np.stack([pts[:, 0] * sw + (1 - pts[:, 1]) * sh * lean, pts[:, 1] * sh], axis=1)
+    paths = [_chaikin(s_path)]
+    bars = 2 if rng.random() < 0.3 else 1
+    for b in range(bars):
+        bx = sw * (0.5 + (b - (bars - 1) / 2) * 0.22 + rng.normal(0.0, 0.05))
+        top, bottom = -above, sh + below
+        # x at height y follows the S's lean: (sh - y) * lean from the foot.
+        x_at = [bx + (sh - y) * lean for y in (top, (top + bottom) / 2, bottom)]
+        x_at[1] += rng.normal(0.0, 0.015) * sh
+        paths.append(np.array([[x_at[0], top], [x_at[1], (top + bottom) / 2], [x_at[2], bottom]]))
+    return paths
+
+
 def mark_strokes(
     char: str, digit_height_px: float, rng: np.random.Generator, style: WriterStyle
 ) -> tuple[list[tuple[np.ndarray, float]], float]:
@@ -43,12 +97,16 @@ def mark_strokes(
 
     Returns ([(path (n, 2) px, pen width px), ...], anchor_y): the anchor is
     the row that sits on the digits' baseline for "." and "," (the bottom of
-    the dot) or at the chosen mid-height for "-" and "=" (the middle).
+    the dot), at the chosen mid-height for "-" and "=" (the middle), or at
+    the digits' middle for "$" (the middle of its S).
     """
     if len(char) != 1 or char not in MARKS:
         raise ValueError(f"mark must be one of {MARKS!r}, got {char!r}")
     h = float(digit_height_px)
     pen = max(1.0, style.stroke_width * h * rng.uniform(0.85, 1.15))
+    if char == "$":  # anchored at the S's middle, which sits at the digits' middle
+        paths = currency_paths(h, rng, style.slant)
+        return [(p, pen) for p in paths], float(paths[0][:, 1].max()) / 2
     if char in ".,":
         # A dot is a pen touch with a tiny drag: one to two pen widths across.
         dot_pen = pen * rng.uniform(1.0, 1.4)
@@ -121,9 +179,9 @@ def render_mark(
     rng: np.random.Generator,
     style: WriterStyle | None = None,
 ) -> np.ndarray:
-    """One handwritten separator among digits ``digit_height_px`` tall.
+    """One handwritten mark among digits ``digit_height_px`` tall.
 
-    ``char`` is ".", ",", "-" or "=". Greyscale uint8, dark ink on white,
+    ``char`` is ".", ",", "-", "=" or "$" (``currency_paths``). Greyscale uint8, dark ink on white,
     cropped to the ink with a one-pixel margin like ``render_digit``; the pen
     is the writer's (stroke width ``style.stroke_width`` of the digit height).
     A "." is one to two pen widths across; a "," adds a tail of 0.15-0.3

@@ -259,13 +259,13 @@ class Sheet:
     ) -> None:
         """A free box with an amount written as people write one: "1,250.00", "1250.-".
 
-        ``text`` holds digits, the marks ".", ",", "-", "=" and spaces (a
-        wider gap, no ink). "." and "," sit on the digits' baseline, "-" and
-        "=" about mid-height. The field's value is the digits; ``text`` and
+        ``text`` holds digits, the marks ".", ",", "-", "=", "$" and spaces
+        (a wider gap, no ink). "." and "," sit on the digits' baseline, "-",
+        "=" and "$" about mid-height. The field's value is the digits; ``text`` and
         the marks' boxes are kept in its truth.
         """
         if set(text) - TEXT_CHARS:
-            raise ValueError(f"amount text may hold digits, .,-= and spaces only, got {text!r}")
+            raise ValueError(f"amount text may hold digits, .,-=$ and spaces only, got {text!r}")
         text = " ".join(text.split())
         glyphs: list[str] = []
         spaced: list[bool] = []
@@ -357,6 +357,8 @@ class Sheet:
             if is_mark[j]:
                 if g in ".,":  # on the baseline, the bottom of the digits
                     at = line + 0.5 * base
+                elif g == "$":  # its S about the digits' middle
+                    at = line
                 else:  # "-", "=": 0.4-0.65 of the digit height from the top
                     at = line - 0.5 * base + rng.uniform(0.4, 0.65) * base
                 y = int(round(at - anchors[j] + rng.normal(0, 0.02 * base)))

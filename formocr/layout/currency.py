@@ -1,0 +1,113 @@
+"""A currency sign written before an amount, told from a digit by its shape.
+
+People write ``$1,250.00`` inside the amount box. The digit classifier has
+no "not a digit" class, so the lattice would read the ``$`` as a 5, 6 or 8.
+A dollar sign is an S with a bar through it, and its shape says so where no
+digit's does:
+
+- **a bar**: one straight stroke, near vertical (any slant a hand gives it),
+  running over at least ``BAR_COVER`` of the sign's height;
+- **sticking out**: at its top or at its foot only the bar's tip is ink, and
+  the sign reaches above or below the other digits' band by ``BEYOND`` of
+  their height;
+- **an S round it**: ink on both sides of the bar at the S's top and at its
+  foot, the upper bowl on the left of the bar and the lower bowl on its
+  right, and the bar in the middle of the S, not at an edge (a 4's, 7's or
+  9's stem has its strokes on one side).
+
+Measured on the headline's 2,093 string boxes (no sign written) and 60
+cheques with a hand-written sign (``bench/cheques.py --hand-sign``): see
+BENCHMARKS.md. A sign taken for a digit is the lattice's error to make, and
+a digit taken for a sign is a value short by a digit: the string reader reads
+the box's line as it is, sign included, so such a field's two readings
+disagree and it goes to review.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["is_currency_sign"]
+
+# The sign: at least this share of the digits' height, and no wider than tall.
+MIN_HEIGHT = 0.8
+MIN_WIDTH = 0.3
+# Its bar covers this share of its height (within a pixel of a straight line).
+BAR_COVER = 0.85
+# The sign reaches this share of the digits' height beyond their band.
+BEYOND = 0.1
+# Slants tried for the bar (x shift per unit of height).
+SLANTS = np.linspace(-0.4, 0.4, 17)
+# The bar lies in this part of the sign's width.
+BAR_WHERE = (0.25, 0.75)
+
+
+def _pen(mask: np.ndarray) -> float:
+    """Pen width: twice the ink area over the outline's length."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * float(cv2.countNonZero(mask)) / perimeter if perimeter > 0 else 1.0
+
+
+def _straightened(mask: np.ndarray) -> tuple[np.ndarray, int, float]:
+    """The mask sheared so that its straightest near-vertical stroke stands
+    upright, that stroke's column, and the rows it covers."""
+    h = mask.shape[0]
+    pad = int(0.45 * h) + 1
+    wide = cv2.copyMakeBorder(mask, 0, 0, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    width = wide.shape[1]
+    one_px = np.ones((1, 3), np.uint8)
+    best: tuple[float, int, np.ndarray] | None = None
+    for s in SLANTS:
+        shear = np.array([[1.0, s, -s * h / 2], [0.0, 1.0, 0.0]], np.float32)
+        st = np.asarray(cv2.warpAffine(wide, shear, (width, h), flags=cv2.INTER_NEAREST))
+        cover = cv2.dilate(st, one_px).sum(0)
+        x = int(np.argmax(cover))
+        end = x
+        while end + 1 < width and cover[end + 1] == cover[x]:
+            end += 1
+        if best is None or cover[x] > best[0]:
+            best = (float(cover[x]), (x + end) // 2, st)
+    assert best is not None
+    return best[2], best[1], best[0]
+
+
+def is_currency_sign(mask: np.ndarray, y: int, top: float, base: float) -> bool:
+    """Is this blob (uint8 0/1 ``mask``, its top row at ``y``) a dollar sign,
+    among digits whose band runs from row ``top`` to ``base``?"""
+    h, w = mask.shape
+    band = max(1.0, base - top)
+    if h < MIN_HEIGHT * band or not MIN_WIDTH * h <= w <= h:
+        return False
+    if not (y <= top - BEYOND * band or y + h >= base + BEYOND * band):
+        return False
+    st, bar, cover = _straightened(mask)
+    if cover < BAR_COVER * h:
+        return False
+    reach = int(_pen(mask)) // 2 + 2
+    left: np.ndarray = np.asarray(st[:, : max(0, bar - reach)].any(1))
+    right: np.ndarray = np.asarray(st[:, bar + reach + 1 :].any(1))
+    side = left | right
+    tip = max(2, int(0.05 * h))
+    if side[:tip].any() and side[-tip:].any():
+        return False  # no bare tip of a bar at either end
+    rows = np.flatnonzero(side)
+    cols = np.flatnonzero(st.any(0))
+    if (
+        len(rows) < 4
+        or not BAR_WHERE[0] <= (bar - cols[0]) / max(1, cols[-1] - cols[0]) <= BAR_WHERE[1]
+    ):
+        return False
+    s0, s1 = int(rows[0]), int(rows[-1]) + 1
+    span = s1 - s0
+    third = max(1, span // 3)
+    both = left & right
+    if not (both[s0 : s0 + third].any() and both[s1 - third : s1].any()):
+        return False
+    left_only, right_only = left & ~right, right & ~left
+    upper = slice(s0 + int(0.2 * span), s0 + int(0.45 * span) + 1)
+    lower = slice(s0 + int(0.55 * span), s0 + int(0.8 * span) + 1)
+    upper_left = int(left_only[upper].sum()) > max(1, int(right_only[upper].sum()))
+    lower_right = int(right_only[lower].sum()) > max(1, int(left_only[lower].sum()))
+    return upper_left and lower_right
