@@ -244,6 +244,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--scan-dpi", type=float, default=300.0, help="with --bilevel: resample to this dpi"
     )
     ap.add_argument(
+        "--without-sign-test",
+        action="store_true",
+        help="ablation: no currency sign set apart by its shape (layout.currency)",
+    )
+    ap.add_argument(
         "--hand-sign",
         action="store_true",
         help="a dollar sign written by hand before every amount, inside its box",
@@ -254,6 +259,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         digits.BG_COVER = 1.01  # more than all of the paper round a box: never
         lines.PAGE_BG_COVER = 2.0
+    if args.without_sign_test:
+        from formocr.layout import digits
+
+        digits.is_currency_sign = lambda *a: False  # type: ignore[assignment]
     record = run_record("cheques.py", argv)
     record["params"] = {
         "cheques": args.cheques,
@@ -263,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bilevel": args.bilevel,
         "scan_dpi": args.scan_dpi,
         "hand_sign": args.hand_sign,
+        "without_sign_test": args.without_sign_test,
     }
     writers = writers_with_every_digit(SOURCES)
     clf = load_classifier(args.model)

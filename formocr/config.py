@@ -15,12 +15,12 @@ from formocr.templates.template import Template
 # and three optdigits blocks, which no model trained on and the headline
 # leaves out): per field kind, the lowest threshold that kept the error among
 # the fields it decides at or under 0.5 %, half the 1 % promised, as a margin
-# for pages unlike those. This is the comb fields' (0.9941: 472 of 728
+# for pages unlike those. This is the comb fields' (0.9962: 514 of 724
 # accepted, 2 wrong), rounded up; DEFAULT_COMBINE_POWER maps the strings' own
-# onto it (0.9950 as read with it: 952 of 1,398, 4 wrong; string model
-# d6050a1b99f4, bench/out/cal6). A first fit on 60 pages pooled both kinds
-# (0.928) and let 1.8 % wrong fields through on these 150.
-DEFAULT_MIN_CONFIDENCE = 0.995
+# onto it (0.9945 as read with it: 1,335 of 1,503, 6 wrong; digit model
+# d81f01896e3b, string model 06371eb67f96, BENCHMARKS.md). A first fit on 60 pages
+# pooled both kinds (0.928) and let 1.8 % wrong fields through on these 150.
+DEFAULT_MIN_CONFIDENCE = 0.997
 DEFAULT_DPI = 300
 # About an A0 sheet at 300 dpi; more than that is almost surely a wrong --dpi.
 DEFAULT_MAX_MEGAPIXELS = 150.0
@@ -42,9 +42,8 @@ DEFAULT_STRING_READER: StringReaderMode = "combined"
 # fitted by bench/calibrate.py on the same pages so that a string's confidence
 # at its own threshold (above) equals the comb fields' threshold: one
 # --min-confidence, each kind held to the same error. Strings whose two readers
-# agree are rarely wrong, so the power is small (string model d6050a1b99f4;
-# refitted with amounts whose separators the grammar explains among the strings).
-DEFAULT_COMBINE_POWER = 0.0552
+# agree are rarely wrong, so the power is small (the models above).
+DEFAULT_COMBINE_POWER = 0.0302
 # A comb cell (or a string's digit) whose crop the classifier's "not a digit"
 # class takes at least this probability goes to review.
 NOT_DIGIT_REVIEW = 0.5
