@@ -28,6 +28,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from formocr.layout.ink import pen_width
+
 __all__ = ["is_currency_sign"]
 
 # The sign: at least this share of the digits' height, and no wider than tall.
@@ -41,13 +43,6 @@ BEYOND = 0.1
 SLANTS = np.linspace(-0.4, 0.4, 17)
 # The bar lies in this part of the sign's width.
 BAR_WHERE = (0.25, 0.75)
-
-
-def _pen(mask: np.ndarray) -> float:
-    """Pen width: twice the ink area over the outline's length."""
-    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    perimeter = sum(cv2.arcLength(c, True) for c in contours)
-    return 2.0 * float(cv2.countNonZero(mask)) / perimeter if perimeter > 0 else 1.0
 
 
 def _straightened(mask: np.ndarray) -> tuple[np.ndarray, int, float]:
@@ -85,7 +80,7 @@ def is_currency_sign(mask: np.ndarray, y: int, top: float, base: float) -> bool:
     st, bar, cover = _straightened(mask)
     if cover < BAR_COVER * h:
         return False
-    reach = int(_pen(mask)) // 2 + 2
+    reach = int(pen_width(mask) or 1.0) // 2 + 2
     left: np.ndarray = np.asarray(st[:, : max(0, bar - reach)].any(1))
     right: np.ndarray = np.asarray(st[:, bar + reach + 1 :].any(1))
     side = left | right

@@ -25,7 +25,7 @@ from formocr.layout.frame import (
     vertical_marks,
     white_dividers,
 )
-from formocr.layout.ink import Component, components, darkness
+from formocr.layout.ink import Component, components, darkness, pen_width
 from formocr.read.normalize import open_line
 from formocr.stats import hist_median, median, percentile
 from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
@@ -758,9 +758,7 @@ def _stroke_width(blobs: Iterable[Blob], known: _Widths | None = None) -> float:
         if seen is not None and seen[0] is b:
             width = seen[1]
         else:
-            contours, _ = cv2.findContours(b.mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-            perimeter = sum(cv2.arcLength(c, True) for c in contours)
-            width = 2.0 * float(cv2.countNonZero(b.mask)) / perimeter if perimeter > 0 else None
+            width = pen_width(b.mask)
             if known is not None:
                 known[id(b)] = (b, width)
         if width is not None:

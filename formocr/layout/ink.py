@@ -71,3 +71,11 @@ def components(mask: np.ndarray, min_w: int = 1, min_h: int = 1) -> list[Compone
             own &= mask[y : y + h, x : x + w] > 0
         out.append((x, y, w, h, own))
     return out
+
+
+def pen_width(mask: np.ndarray) -> float | None:
+    """A stroke's pen width: twice the ink area over the outline's length
+    (None where the mask has no outline)."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * float(cv2.countNonZero(mask)) / perimeter if perimeter > 0 else None
