@@ -108,3 +108,39 @@ def test_an_unreachable_scheduler_is_a_cluster_error() -> None:
     ):
         open_backend(Workers(scheduler=address), ScanConfig())
     assert caught.value.exit_code == ExitCode.CLUSTER == 9
+
+
+class _RerunFuture:
+    """A future whose result was lost with its worker after it had finished
+    ("lost"), then is there again once the scheduler's rerun is done."""
+
+    def __init__(self) -> None:
+        self.status = "lost"
+        self.looks = 0
+
+    def result(self, timeout: float | None = None) -> str:
+        self.looks += 1
+        if self.status != "finished":
+            self.status = "finished"  # the rerun is done by the next look
+            raise TimeoutError
+        return "the page"
+
+    def exception(self) -> None:
+        return None
+
+
+def test_a_result_lost_with_its_worker_is_taken_from_the_rerun() -> None:
+    """Seen in CI: a task finished on a worker that a second task then killed,
+    before the client fetched the first one's result. Its future went "lost",
+    and the page came out as 'unexpected error (RuntimeError: None)'."""
+    import queue
+
+    from formocr.parallel.cluster import DaskBackend
+
+    backend = DaskBackend.__new__(DaskBackend)
+    backend._done = queue.SimpleQueue()
+    future = _RerunFuture()
+    backend._futures = {7: future}  # type: ignore[dict-item]
+    backend._done.put((7, future))  # type: ignore[arg-type]
+    assert backend.next_done() == (7, "the page", None)
+    assert future.looks == 2 and backend._futures == {}

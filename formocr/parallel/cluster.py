@@ -13,8 +13,10 @@ both sides stays flat however large the batch.
 
 A worker that dies mid-task: the scheduler gives its tasks to other workers
 (``distributed.scheduler.allowed-failures`` times, default 3; then the task
-fails with KilledWorker and that page alone is an error). The client takes
-each task's result once, so no page or document is written twice.
+fails with KilledWorker and that page alone is an error). A result lost
+with its worker after the task finished (before the client fetched it) is
+waited for again, as the scheduler reruns it. The client takes each task's
+result once, so no page or document is written twice.
 
 Imported only for ``--scheduler``: formocr without the ``dask`` extra never
 imports dask.
@@ -22,6 +24,7 @@ imports dask.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import uuid
 from collections.abc import Callable
@@ -77,13 +80,35 @@ class DaskBackend:
                 key, future = self._done.get(timeout=0.5)
             except queue.Empty:  # wake up now and then, so signals are handled
                 continue
-            self._futures.pop(key, None)  # released: the scheduler forgets it
             if future.status == "finished":
-                return key, future.result(), None
+                try:
+                    result = future.result()
+                except Exception:
+                    if future.status == "finished":
+                        raise
+                    self._again(key, future)  # its result died with its worker
+                    continue
+                self._futures.pop(key, None)  # released: the scheduler forgets it
+                return key, result, None
             if future.status == "cancelled":
+                self._futures.pop(key, None)
                 return key, None, RuntimeError("the task was cancelled on the cluster")
+            if future.status != "error":
+                # "lost": it had finished on a worker that then died before
+                # its result was fetched; the scheduler runs it again.
+                self._again(key, future)
+                continue
+            self._futures.pop(key, None)
             exc = future.exception()
             return key, None, exc if isinstance(exc, BaseException) else RuntimeError(str(exc))
+
+    def _again(self, key: int, future: Future) -> None:
+        """Look at ``future`` again once its rerun is done, waiting for it at
+        most half a second here (so that signals are still handled)."""
+        # Not done yet, or failed: the next look says which.
+        with contextlib.suppress(Exception):
+            future.result(timeout=0.5)
+        self._done.put((key, future))
 
     def close(self) -> None:
         futures = list(self._futures.values())
