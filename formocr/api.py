@@ -500,7 +500,12 @@ def _string(
             )
         else:
             digits = _unplaced(result.value, result.confidence, f.bbox)
-        marks = _place_marks(f.marks, digits)
+        kept = f.marks
+        if len(result.value) > len(best.text):
+            # It read ink the lattice did not: a blob set apart as a currency
+            # sign was most likely a digit (the lattice read without it).
+            kept = tuple(m for m in f.marks if m.char != "$")
+        marks = _place_marks(kept, digits)
     reasons = (result.reason,) if result.reason else ()
     return _Read(
         digits,

@@ -5,6 +5,7 @@ hold is never ``ok``."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from formocr.api import _classify, _field
 from formocr.config import DEFAULT_COMBINE_POWER, ScanConfig
 from formocr.output.writers import field_dict
 from formocr.read.combine import Reading, calibrate, capacity, combine, evidence_reasons
-from formocr.types import BBox, DigitCrop, FieldLayout, Prediction, Segment, StringInk
+from formocr.types import BBox, DigitCrop, FieldLayout, Mark, Prediction, Segment, StringInk
 
 # -- pure rules -----------------------------------------------------------------------
 
@@ -194,6 +195,26 @@ def test_readers_disagree_field_review_with_both() -> None:
     validator.validate(out)
     out["alternatives"][0]["reader"] = "tesseract"
     assert not validator.is_valid(out)
+
+
+def test_a_sign_the_string_reader_reads_as_a_digit_is_no_sign() -> None:
+    """The layout set the first blob apart as a "$" and the lattice read the
+    rest, "125"; the string reader read "9125" from the line as written. Its
+    reading wins (it read ink the lattice could not place), and the blob was
+    a digit: no "$" in ``raw``, the field in review."""
+    layout, clf = string_field(SURE)
+    sign = Mark(BBox(0, 10, 8, 60), "$", 0)
+    layout = dataclasses.replace(layout, marks=(sign,))
+    reader = FakeReader("9125", 0.9999, {"9125": -0.01, "125": -9.0})
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), reader)
+    field = _field("f", layout, read, 0.5)
+    assert (field.value, field.status) == ("9125", "review")
+    assert field.raw is None
+    # Where both read the same digits, the sign stays a mark.
+    reader = FakeReader("125", 0.9999, {"125": -0.01})
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), reader)
+    field = _field("f", layout, read, 0.5)
+    assert (field.value, field.raw, field.status) == ("125", "$125", "ok")
 
 
 def test_lattice_alone_without_a_reader() -> None:
