@@ -69,10 +69,15 @@ def writers_with_every_digit(sources: Sequence[str]) -> dict[str, list[WriterDig
 
 
 def cheque(
-    i: int, seed: int, writers: dict[str, list[WriterDigits]], currency_sign: bool = False
+    i: int,
+    seed: int,
+    writers: dict[str, list[WriterDigits]],
+    currency_sign: bool = False,
+    raised_cents: bool = False,
 ) -> dict[str, Any]:
     """Cheque i: its spec, image and true amount box and digits; with
-    ``currency_sign``, a dollar sign written by hand before the amount."""
+    ``currency_sign``, a dollar sign written by hand before the amount; with
+    ``raised_cents``, the cents small and raised, without a decimal mark."""
     source = SOURCES[i % len(SOURCES)]
     pool = writers[source]
     order = np.random.default_rng(seed + SOURCES.index(source)).permutation(len(pool))
@@ -88,6 +93,7 @@ def cheque(
         amount_format=fmt,
         background=background,
         currency_sign=currency_sign,
+        raised_cents=raised_cents,
     )
     amount = next(t for t in truth if t.label == "Amount")
     return {
@@ -244,6 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--scan-dpi", type=float, default=300.0, help="with --bilevel: resample to this dpi"
     )
     ap.add_argument(
+        "--raised-cents",
+        action="store_true",
+        help="cents written small and raised, no decimal mark (formats with cents only)",
+    )
+    ap.add_argument(
         "--without-sign-test",
         action="store_true",
         help="ablation: no currency sign set apart by its shape (layout.currency)",
@@ -272,6 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bilevel": args.bilevel,
         "scan_dpi": args.scan_dpi,
         "hand_sign": args.hand_sign,
+        "raised_cents": args.raised_cents,
         "without_sign_test": args.without_sign_test,
     }
     writers = writers_with_every_digit(SOURCES)
@@ -279,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = ScanConfig()
     rows, crops, cut_rows, inner_rows = [], [], [], []
     for i in range(args.cheques):
-        c = cheque(i, args.seed, writers, args.hand_sign)
+        c = cheque(i, args.seed, writers, args.hand_sign, args.raised_cents)
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
         if args.peers:
@@ -342,6 +354,8 @@ def render_markdown(record: dict[str, Any]) -> str:
     scan = "grey, 300 dpi"
     if p.get("bilevel"):
         scan = f"black and white (threshold {p['bilevel']}), {p['scan_dpi']:g} dpi"
+    if p.get("raised_cents"):
+        scan += ", cents written small and raised (the formats with cents)"
     if p.get("hand_sign"):
         scan += ", a dollar sign written by hand before each amount"
     if "amount_crops" in record:

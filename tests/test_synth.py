@@ -349,6 +349,19 @@ def test_a_currency_sign_written_before_the_amount_is_a_mark_not_a_digit() -> No
     assert sign.shape[0] > sign.shape[1] and sign.shape[0] >= 0.75 * 90
 
 
+def test_raised_cents_are_small_and_at_the_digits_top() -> None:
+    for seed in range(4):
+        _, truth = make_cheque(_rng(seed), DPI, amount_format="en", raised_cents=True)
+        amount = next(f for f in truth if f.label == "Amount")
+        assert "." not in amount.text and amount.text.endswith(amount.value[-2:])
+        boxes = [d.bbox for d in amount.digits]
+        whole, cents = boxes[:-2], boxes[-2:]
+        tall = float(np.median([b.h for b in whole]))
+        top = float(np.median([b.y for b in whole]))
+        assert all(b.h < 0.8 * tall for b in cents), (seed, [b.h for b in cents], tall)
+        assert all(abs(b.y - top) < 0.3 * tall for b in cents)  # raised, not on the line
+
+
 def test_expected_amount() -> None:
     cases = {
         "1,250.00": "1250.00",

@@ -17,7 +17,7 @@ import numpy as np
 
 from formocr.types import FieldKind
 from training.synth import backgrounds
-from training.synth.amounts import AMOUNT_FORMATS, amount_digits, amount_text
+from training.synth.amounts import AMOUNT_FORMATS, DECIMAL_FORMATS, amount_digits, amount_text
 from training.synth.colour import Colours
 from training.synth.degrade import Degradation
 from training.synth.sheet import DigitSource, Sheet
@@ -302,6 +302,7 @@ def make_cheque(
     amount_format: str | None = None,
     background: str | None = None,
     currency_sign: bool = False,
+    raised_cents: bool = False,
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
 
@@ -325,7 +326,9 @@ def make_cheque(
 
     ``currency_sign`` writes a dollar sign by hand before the amount, inside
     its box (``marks.currency_paths``); it is in the amount's ``text``, not
-    in its value.
+    in its value. ``raised_cents`` writes the cents of an amount with cents
+    small and raised, with no decimal mark ("1,250" and a superscript "00"),
+    as many cheques have them.
     """
     if amount_format is not None and amount_format not in AMOUNT_FORMATS:
         raise ValueError(f"amount_format must be one of {AMOUNT_FORMATS}, got {amount_format!r}")
@@ -396,8 +399,12 @@ def make_cheque(
     written = amount_text(rng, amount, fmt)
     touching = rng.random() < touching_rate
     cross = rng.random() < cross_frame_rate
-    if currency_sign:
-        s.amount(ax0, ay0, box_w, box_h, "$" + (written or amount), touching, cross, "Amount")
+    raised = 0
+    if raised_cents and fmt in DECIMAL_FORMATS:
+        written, raised = written[:-3] + written[-2:], 2  # the decimal mark left out
+    if currency_sign or raised:
+        sign = "$" if currency_sign else ""
+        s.amount(ax0, ay0, box_w, box_h, sign + written, touching, cross, "Amount", raised)
     elif fmt == "plain":  # bare digits, as on cheques before formats: no text in the truth
         s.string(ax0, ay0, box_w, box_h, [int(c) for c in amount], touching, cross, "Amount")
     else:

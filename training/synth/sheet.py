@@ -51,6 +51,10 @@ class _Field:
     marks: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)
 
 
+# Raised cents are this share of the digits' height.
+RAISED = 0.6
+
+
 class Sheet:
     """Page under construction: pixels, fields, one writer and one pen."""
 
@@ -256,8 +260,13 @@ class Sheet:
         touching: bool = False,
         cross: bool = False,
         label: str = "",
+        raised: int = 0,
     ) -> None:
         """A free box with an amount written as people write one: "1,250.00", "1250.-".
+
+        ``raised``: the last that many digits are written small and raised
+        to the top of the others, as cents are on many cheques ("1,250" and
+        a superscript "00").
 
         ``text`` holds digits, the marks ".", ",", "-", "=", "$" and spaces
         (a wider gap, no ink). "." and "," sit on the digits' baseline, "-",
@@ -273,7 +282,9 @@ class Sheet:
             for k, ch in enumerate(word):
                 glyphs.append(ch)
                 spaced.append(k == 0 and bool(spaced))
-        self._write(x0, y0, w, h, glyphs, spaced, touching, cross, label).text = text
+        digit_at = [j for j, g in enumerate(glyphs) if g.isdigit()]
+        small = frozenset(digit_at[len(digit_at) - raised :]) if raised else frozenset()
+        self._write(x0, y0, w, h, glyphs, spaced, touching, cross, label, small).text = text
 
     def _write(
         self,
@@ -286,6 +297,7 @@ class Sheet:
         touching: bool,
         cross: bool,
         label: str,
+        raised: frozenset[int] = frozenset(),
     ) -> _Field:
         """Frame a free box and write ``glyphs`` (digits and marks) in it, left to right.
 
@@ -306,7 +318,8 @@ class Sheet:
         anchors: list[float] = []  # per mark: the image row on its baseline or mid-line
         for g in glyphs:
             if g.isdigit():
-                imgs.append(self.digit_image(int(g), base * rng.uniform(0.94, 1.04)))
+                size = base * rng.uniform(0.94, 1.04) * (RAISED if len(imgs) in raised else 1.0)
+                imgs.append(self.digit_image(int(g), size))
                 anchors.append(0.0)
             else:
                 img, anchor = render_mark_anchored(g, base, rng, self.style)
@@ -362,6 +375,8 @@ class Sheet:
                 else:  # "-", "=": 0.4-0.65 of the digit height from the top
                     at = line - 0.5 * base + rng.uniform(0.4, 0.65) * base
                 y = int(round(at - anchors[j] + rng.normal(0, 0.02 * base)))
+            elif j in raised:  # its top at the other digits' top
+                y = int(round(line - 0.5 * base + rng.normal(0, 0.02 * h)))
             else:
                 y = int(round(line - ih / 2 + rng.normal(0, 0.02 * h)))
             if j == crosser:
