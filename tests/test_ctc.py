@@ -202,6 +202,33 @@ def test_a_handwritten_currency_sign_is_an_s_with_a_bar_through_it() -> None:
         assert mid[:, : max(1, bar - pen)].any() and mid[:, bar + pen + 1 :].any()
 
 
+def test_raised_cents_are_drawn_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some training strings end with their cents written small and raised
+    (no decimal mark): their last two digits are redrawn at half to 0.7 of
+    their size (the text stays the digits)."""
+    from training.ctc import data
+
+    spans: list[tuple[list[int], bool]] = []
+    real = data._scale_to
+
+    def spy(d: np.ndarray, height: int, aspect: float) -> np.ndarray:
+        out = real(d, height, aspect)
+        spans.append(([d.shape[0], out.shape[0]], aspect == 1.0))
+        return out
+
+    monkeypatch.setattr(data, "RAISED_CENTS", 1.0)
+    monkeypatch.setattr(data, "_scale_to", spy)
+    rng = np.random.default_rng(12)
+    for _ in range(20):
+        spans.clear()
+        text = data.make_string(rng, SYNTHETIC)[1]
+        assert not set(text) - set("0123456789")
+        if len(text) >= 3:
+            shrunk = [s for s, keep_aspect in spans if keep_aspect and s[1] < s[0]]
+            assert len(shrunk) >= 2
+            assert sum(0.45 <= b / a <= 0.75 for a, b in shrunk) >= 2
+
+
 # --- decoding and likelihood -------------------------------------------------------
 
 

@@ -247,6 +247,8 @@ def _mark(rng: np.random.Generator, kind: str, height: int, pen: int) -> np.ndar
     return c
 
 
+# Strings with their last two digits written as raised cents.
+RAISED_CENTS = 0.08
 LEADING = ("$", "$", "#", "*", "-", "=", "~", "(", "$", "--", "S$", "S$", "S$", "S$")
 TRAILING = ("-", "-", "=", "/-", "/=", "--", "-", ")", "*", ".-")
 SEPARATORS = (".", ",", ",", ".", "'", " ")
@@ -374,6 +376,13 @@ def make_string(rng: np.random.Generator, sources: Sources) -> tuple[np.ndarray,
     }[str(style)] * height
     seps = _separators(rng, len(text))
     join_p = rng.choice([0.0, 0.1, 0.4], p=[0.6, 0.25, 0.15])
+    # Cents written small and raised, with no decimal mark before them.
+    raised = len(glyphs) >= 3 and rng.random() < RAISED_CENTS
+    if raised:
+        seps.pop(len(glyphs) - 3, None)
+        f = rng.uniform(0.5, 0.7)
+        for k in (len(glyphs) - 2, len(glyphs) - 1):
+            glyphs[k] = _scale_to(glyphs[k], max(4, round(glyphs[k].shape[0] * f)), 1.0)
 
     pieces: list[tuple[np.ndarray, int, float]] = []  # (image, x, y of top)
     pad = height
@@ -391,6 +400,8 @@ def make_string(rng: np.random.Generator, sources: Sources) -> tuple[np.ndarray,
     joins = []
     for i, g in enumerate(glyphs):
         y = pad + (height - g.shape[0]) + slope * (x - pad) + rng.normal(0, 0.05) * height
+        if raised and i >= len(glyphs) - 2:  # its top at the other digits' top
+            y -= height - g.shape[0]
         pieces.append((g, round(x), y))
         if i + 1 == len(glyphs):
             x += g.shape[1]
