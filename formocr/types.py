@@ -96,7 +96,8 @@ MarkChar = Literal[".", ",", "-", "=", "$"]
 
 @dataclass(frozen=True)
 class Mark:
-    """A written separator in a digit string: "." "," "-" or "=".
+    """A written mark in a digit string: a separator "." "," "-" or "=", or a
+    currency sign "$" before an amount (``formocr.layout.currency``).
 
     ``position`` is how many of the field's digits come before it. Marks are
     found by shape rules, not by the classifier, and carry no confidence of

@@ -7,8 +7,10 @@ optdigits writer block of the training part, or, for a minority, digits of
 one random writer style of the project's stroke generator. What people and
 cheques add around the digits is drawn here: size and baseline jitter, wide
 to overlapping spacing, joining strokes, broken strokes, pen widths, slant,
-separators, trailing dashes and leading marks, rules, frame remains,
-printed backgrounds, noise, blur and JPEG. Only the digits are the target.
+separators, trailing dashes and leading marks (hand-written currency signs
+among them), cents written small and raised, rules, frame remains, printed
+backgrounds, noise, blur and JPEG. Only the digits are the target. (The
+shipped string model was trained before the raised cents were added.)
 
 Everything is deterministic by seed: ``make_string(rng, ...)`` draws all its
 randomness from ``rng``.
