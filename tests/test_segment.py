@@ -234,6 +234,38 @@ def test_an_amount_cut_inside_its_box_is_read_as_the_box(tmp_path) -> None:
     assert find_fields(blank) == [] and find_fields(blank[:200]) != []
 
 
+@pytest.mark.parametrize(("seed", "background"), [(0, "screen"), (6, "hatch"), (13, "guilloche")])
+def test_an_amount_cut_inside_its_box_on_a_printed_background_is_read_whole(
+    seed: int, background: str
+) -> None:
+    """Cut inside its frame, an amount on a security background was read in
+    pieces. A dot screen's rows made scattered "boxes" that spanned the
+    strip, so it was not read as one box (596890 came out as five fields,
+    two of them '1' and '4'); a 6's or an 8's upright stroke near the edge
+    was taken for what is left of a frame line and whited out (830464 ->
+    33011161, 83991 -> 33991); and at the strip's true scale its digits'
+    stems were taken for a comb's walls. The strip is now one string box at
+    the scale of a box's height, and only a line along nearly its whole
+    edge is a frame."""
+    from formocr.api import load_classifier
+
+    page, truth = make_cheque(
+        np.random.default_rng(seed),
+        300,
+        degradation=Degradation.scan(),
+        amount_format="plain",
+        background=background,
+    )
+    amount = next(t for t in truth if t.label == "Amount")
+    x, y, w, h = amount.bbox
+    k = 8 + seed % 8
+    inner = np.ascontiguousarray(page[y + k : y + h - k, x + k : x + w - k])
+    result = scan_page(PageImage("amount", 1, inner, None), ScanConfig(), load_classifier())
+    (field,) = result.fields
+    assert field.bbox == BBox(0, 0, inner.shape[1], inner.shape[0])
+    assert field.value == amount.value, field.reason
+
+
 def _rounded_boxes(radius_mm: float) -> tuple[np.ndarray, list[BBox]]:
     """A 300-dpi page of 12 boxes with corners rounded to ``radius_mm``, 2-4
     px rules, four script digits written in each."""

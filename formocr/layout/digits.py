@@ -43,6 +43,9 @@ CELL_INK = 0.3
 # Ink this share of the interior height above or below a box still counts,
 # for digits that cross the frame.
 OUTSIDE = 0.3
+# In an image cut inside its box, what is left of a frame line covers at
+# least this share of its edge; a digit's stroke near the edge covers less.
+STRIP_LINE = 0.85
 # Pieces of one digit less than this far apart (inches) are grouped.
 BRIDGE_IN = 0.005
 # Touching digits: a blob wider than SPLIT x the writer's digit width is
@@ -600,12 +603,16 @@ def analyse_box(
     dpi: float,
     search: int,
     single: bool = False,
+    string: bool = False,
 ) -> BoxLayout:
     """Kind, cells and ink of the box whose interior is about ``est``.
 
     ``walls`` are x ranges of full-height printed dividers already seen at
     page level; ``search`` is how far (pixels) the estimates may be off.
-    A ``single`` box is a one-cell comb.
+    A ``single`` box is a one-cell comb. A ``string`` box is never a comb:
+    it is an image cut inside its box, whose edges are the box (what is
+    left of a frame line there runs nearly its whole length; a digit's
+    stroke near the edge does not, and must not be taken for one).
     """
     dark = darkness(grey, dpi)
     # On a printed background the pattern is not ink: what is left of each
@@ -615,17 +622,18 @@ def analyse_box(
     bg = background_level(dark, (ex0, ey0, ex1, ey1), search)
     if bg:
         dark = np.asarray(cv2.subtract(dark, np.full_like(dark, bg)), np.uint8)
-    frame = refine_interior(ink_mask(dark), est, search)
+    least = STRIP_LINE if string else 0.45
+    frame = refine_interior(ink_mask(dark), est, search, least)
     # Frame lines look thicker at the digits' lower threshold: find their
     # bands again on that mask so their soft edges are whited out too.
     ink = digit_ink(dark, frame.interior, dpi, search)
-    interior, _, bands = refine_interior(ink, frame.interior, search)
+    interior, _, bands = refine_interior(ink, frame.interior, search, least)
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
     marks, vert = vertical_marks(dark, interior, walls, search)
-    dividers = [] if single else fit_grid(x0, x1, h, marks)
+    dividers = [] if single else None if string else fit_grid(x0, x1, h, marks)
     strong = sorted((m for m in marks if m.strong), key=lambda m: m.pos)
-    if dividers is None and len(strong) >= 2:
+    if dividers is None and len(strong) >= 2 and not string:
         # Uneven but clearly printed cells.
         dividers = [(m.pos, m) for m in strong]
 

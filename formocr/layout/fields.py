@@ -40,6 +40,12 @@ __all__ = ["find_fields"]
 # A strip of unknown resolution (``page_kind``) whose boxes span less than
 # this share of its width is read as one box, the strip itself.
 STRIP_SPAN = 0.5
+# An amount cut inside its box is the box's height: about this many inches
+# (boxes of 9.5-12 mm, less what the cut took off).
+STRIP_BOX_IN = 0.45
+# Boxes printed in one row have tops and bottoms within this share of their
+# height of each other.
+ROW_TOL = 0.15
 
 # An undivided box at most this much wider than tall is a one-digit box
 # (a one-cell comb), not a digit string.
@@ -90,20 +96,47 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
         for f in find_frames(geom.work_dark, geom.work_dpi, geom.broken_lines)
         if f.w <= MAX_BOX_W * geom.work_dpi
     ]
-    if unknown and page_kind(page.shape) == "strip":
+    if (
+        unknown
+        and page_kind(page.shape) == "strip"
+        and _row_span(frames) < STRIP_SPAN * geom.work_dark.shape[1]
+    ):
         # A strip of unknown resolution whose boxes (if any) span less than
         # half of it was cut inside its box (an amount cut from a cheque
-        # within the frame; a "box" found there is a loop of a digit): the
-        # strip is the box.
-        h, w = geom.work_dark.shape
-        span = max((f.x1 for f in frames), default=0.0) - min((f.x0 for f in frames), default=0.0)
-        if span < STRIP_SPAN * w:
-            frames = [Frame(1.0, 1.0, w - 1.0, h - 1.0)]
+        # within the frame; a "box" found there is a loop of a digit, or a
+        # printed background's pattern): the strip is the box, and its
+        # height the box's, STRIP_BOX_IN.
+        dpi = float(np.clip(min(page.shape) / STRIP_BOX_IN, 100.0, 600.0))
+        geom = page_geometry(page, dpi, upright=True)
+        # Its interior: all but a pixel round the edge, in work coordinates.
+        s, (H, W) = geom.scale, page.shape
+        inside = Frame(s, s, (W - 1) * s, (H - 1) * s)
+        # No printed line divides it: what stands upright in it is the
+        # writing (a 1, a 4's stem) or the background, never a comb's walls.
+        boxes = _analyse(page, geom, inside, string=True)
+        aspect = writer_aspect(b[0] for b in boxes)
+        return [
+            _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y)
+            for box, x, y in boxes
+        ]
     boxes = [b for f in _reading_order(frames) for b in _analyse(page, geom, f)]
     aspect = writer_aspect(b[0] for b in boxes)
     return [
         _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y) for box, x, y in boxes
     ]
+
+
+def _row_span(frames: list[Frame]) -> float:
+    """The widest span of boxes printed in one row: each box with those whose
+    top and bottom lie within ROW_TOL of its height of its own. Boxes found
+    scattered up and down (loops of digits, a dot screen's rows) are no
+    row."""
+    best = 0.0
+    for f in frames:
+        tol = ROW_TOL * f.h
+        row = [g for g in frames if abs(g.y0 - f.y0) <= tol and abs(g.y1 - f.y1) <= tol]
+        best = max(best, max(g.x1 for g in row) - min(g.x0 for g in row))
+    return best
 
 
 def _reading_order(frames: list[Frame]) -> list[Frame]:
@@ -150,12 +183,14 @@ def _to_page(
     return page_bbox(geom.to_page, (x, y, w, h), shape)
 
 
-def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> list[tuple[BoxLayout, int, int]]:
+def _analyse(
+    page: np.ndarray, geom: Geometry, f: Frame, string: bool = False
+) -> list[tuple[BoxLayout, int, int]]:
     """Cut the box out of the page at full resolution and analyse it.
 
     Returns the layout and the cut-out's origin in deskewed coordinates; for
     boxes printed touching, each wide enough for a digit string (see
-    ``WIDE_CELL``), one layout per box.
+    ``WIDE_CELL``), one layout per box. A ``string`` box is never a comb.
     """
     s = geom.scale
     # How far the work-resolution estimate may be off, in full-res pixels.
@@ -169,7 +204,7 @@ def _analyse(page: np.ndarray, geom: Geometry, f: Frame) -> list[tuple[BoxLayout
     est = (f.x0 / s - X0, f.y0 / s - Y0, f.x1 / s - X0, f.y1 / s - Y0)
     walls = [(a / s - X0, b / s - X0) for a, b in f.walls]
     single = not walls and f.w <= SINGLE_ASPECT * f.h
-    box = analyse_box(grey, est, walls, geom.dpi, search, single)
+    box = analyse_box(grey, est, walls, geom.dpi, search, single, string)
     ix0, iy0, ix1, iy1 = box.interior
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
         return []

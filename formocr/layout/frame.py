@@ -87,9 +87,15 @@ class Pinned(NamedTuple):
     bands: list[tuple[int, int, int, int]]  # x0, y0, x1, y1 of each side found
 
 
-def refine_interior(ink: np.ndarray, est: tuple[float, float, float, float], search: int) -> Pinned:
+def refine_interior(
+    ink: np.ndarray, est: tuple[float, float, float, float], search: int, least: float = 0.45
+) -> Pinned:
     """Interior and outer edge pinned to the frame lines found within ``search``
-    pixels of the estimated interior ``est``; a side not found stays put."""
+    pixels of the estimated interior ``est``; a side not found stays put.
+
+    A side is a line where ink covers at least ``least`` of its length
+    (frame lines broken by the writing that crosses them still do).
+    """
     x0, y0, x1, y1 = (int(round(v)) for v in est)
     H, W = ink.shape
     cx0, cx1 = max(0, x0 + search), min(W, x1 - search)
@@ -98,10 +104,10 @@ def refine_interior(ink: np.ndarray, est: tuple[float, float, float, float], sea
     cols = _mean(ink[cy0:cy1, :], 0) if cy1 > cy0 else np.zeros(W)
     # Each line lies just outside the interior: a stroke inside that runs
     # along it is further in.
-    top = _line_band(rows, y0 - search, y0 + search, expect=y0 - 2)
-    bot = _line_band(rows, y1 - search, y1 + search, expect=y1 + 1)
-    left = _line_band(cols, x0 - search, x0 + search, expect=x0 - 2)
-    right = _line_band(cols, x1 - search, x1 + search, expect=x1 + 1)
+    top = _line_band(rows, y0 - search, y0 + search, least, expect=y0 - 2)
+    bot = _line_band(rows, y1 - search, y1 + search, least, expect=y1 + 1)
+    left = _line_band(cols, x0 - search, x0 + search, least, expect=x0 - 2)
+    right = _line_band(cols, x1 - search, x1 + search, least, expect=x1 + 1)
     bands = []
     if top:
         bands.append((0, top[0], W, top[1]))

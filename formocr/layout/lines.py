@@ -212,8 +212,13 @@ def _rotation(shape: tuple[int, int], angle: float) -> tuple[np.ndarray, tuple[i
     return shift @ rot, (int(x1 - x0), int(y1 - y0))
 
 
-def page_geometry(page: np.ndarray, dpi: float) -> Geometry:
-    """Reduce, binarise, measure skew and deskew the page's ink mask."""
+def page_geometry(page: np.ndarray, dpi: float, upright: bool = False) -> Geometry:
+    """Reduce, binarise, measure skew and deskew the page's ink mask.
+
+    An ``upright`` image is not turned: one cut inside its box along the
+    box's edges is as straight as the box (a skew measured there would be
+    the writing's slope or a background's).
+    """
     scale = min(1.0, WORK_DPI / dpi)
     h, w = page.shape
     if scale < 1.0:
@@ -228,7 +233,7 @@ def page_geometry(page: np.ndarray, dpi: float) -> Geometry:
         small = page
     wdpi = dpi * scale
     dark = without_shading(darkness(small, wdpi, steady=True), wdpi)
-    angle, broken = estimate_skew(dark, wdpi)
+    angle, broken = (0.0, False) if upright else estimate_skew(dark, wdpi)
     if abs(angle) < MIN_SKEW_DEG:
         return Geometry(dpi, scale, 0.0, np.eye(2, 3), dark, broken)
     full, _ = _rotation((h, w), angle)
