@@ -97,6 +97,30 @@ def test_the_background_level_is_none_on_plain_paper_and_under_the_ink_on_a_patt
     assert 0 < level <= layout_digits.BG_INK * ink
 
 
+@pytest.mark.parametrize(("seed", "kind"), [(1, "guilloche"), (2, "hatch"), (5, "microtext")])
+def test_a_strip_cut_inside_its_box_measures_its_background_beside_the_writing(
+    seed: int, kind: str
+) -> None:
+    """Cut inside its box, an amount has no paper round the box, and its
+    pattern was never lifted (its dots and dashes came out as commas and
+    points). It is measured on the paper away from the writing: 0 on plain
+    paper, and on a pattern over most of the pattern's marks and under the
+    ink."""
+    levels = []
+    for background in (None, kind):
+        image, _, box = _amount(seed, background)
+        k = 10
+        strip = image[box.y + k : box.y + box.h - k, box.x + k : box.x + box.w - k]
+        dark = darkness(np.ascontiguousarray(strip), 300)
+        h, w = dark.shape
+        levels.append(layout_digits.strip_background_level(dark, (0, 0, w, h), 300))
+    plain, patterned = levels
+    layer = darkness(pattern(kind, (h, w), 300, np.random.default_rng(seed)), 300)
+    marks = layer[layer >= layout_digits.MARK_DARK]
+    assert plain == 0
+    assert np.median(marks) <= patterned <= layout_digits.BG_INK * int(dark.max())
+
+
 def _patterned_work_page(wall_dark: int) -> np.ndarray:
     """A work-resolution darkness page (150 dpi) with faint specks over a
     fifth of it and more, and one box whose middle has a vertical of

@@ -70,6 +70,13 @@ RULE = 1.5
 BG_COVER = 0.05
 BG_LEVEL = 95
 BG_INK = 0.4
+# In an image cut inside its box, the paper this far (inches) from the
+# writing is where a background pattern is measured, and its level is this
+# percentile of the marks there (lower than BG_LEVEL: the paper beside the
+# writing holds the writing's faint edges too, and a hatch's or a
+# microtext's level at the 95th took strokes of the digits with it).
+STRIP_CLEAR_IN = 0.02
+STRIP_BG_LEVEL = 85
 # Over-segmentation (primitives for formocr.read.lattice): ink wider than
 # CUT_FROM x the digit height (and CUT_WIDE x the string's typical digit
 # width) is cut at candidate places, never closer than CUT_APART x the
@@ -234,6 +241,38 @@ def background_level(dark: np.ndarray, interior: tuple[int, int, int, int], ring
     if not inner.size:
         return 0
     return min(level, int(BG_INK * _hist_percentile(inner.ravel(), 99.5)))
+
+
+def strip_background_level(
+    dark: np.ndarray, interior: tuple[int, int, int, int], dpi: float
+) -> int:
+    """``background_level`` of an image cut inside its box, which has no
+    paper round the box: the pattern is measured on the interior's paper
+    away from the writing (the ink over Otsu's split and STRIP_CLEAR_IN
+    round it).
+    Plain paper leaves nearly none of that marked; a security print marks
+    it all over. 0 where the writing cannot be told from the pattern."""
+    x0, y0, x1, y1 = interior
+    inner = np.ascontiguousarray(dark[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)])
+    if inner.size < 100:
+        return 0
+    # The writing is over Otsu's split. Where Otsu splits the pattern from
+    # the paper instead (a pattern dense beside little writing), the
+    # pattern counts as writing, no paper is left, and nothing is lifted:
+    # as before, rather than risk lifting faint writing with it.
+    top = _hist_percentile(inner.ravel(), 99.5)
+    t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    writing = _at_least(inner, max(int(t), MARK_DARK + 1))
+    r = max(1, int(round(STRIP_CLEAR_IN * dpi)))
+    near = cv2.dilate(writing, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    paper = inner[near == 0]
+    if paper.size < 0.2 * inner.size:
+        return 0
+    marked = paper[paper >= MARK_DARK]
+    if marked.size < BG_COVER * paper.size:
+        return 0
+    level = _hist_percentile(marked, STRIP_BG_LEVEL)
+    return min(level, int(BG_INK * top))
 
 
 def _hist_percentile(values: np.ndarray, q: float) -> int:
@@ -619,7 +658,11 @@ def analyse_box(
     # pixel's darkness over the pattern's is (the writing and the print are
     # darker than any security tint).
     ex0, ey0, ex1, ey1 = (int(round(v)) for v in est)
-    bg = background_level(dark, (ex0, ey0, ex1, ey1), search)
+    bg = (
+        strip_background_level(dark, (ex0, ey0, ex1, ey1), dpi)
+        if string
+        else background_level(dark, (ex0, ey0, ex1, ey1), search)
+    )
     if bg:
         dark = np.asarray(cv2.subtract(dark, np.full_like(dark, bg)), np.uint8)
     least = STRIP_LINE if string else 0.45
