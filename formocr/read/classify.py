@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from formocr.errors import ModelError
-from formocr.read.normalize import PREPROCESS_VERSION, SIZE, normalize_batch
+from formocr.read.normalize import PREPROCESS_VERSION, SIZE, as_grey, normalize_batch
 
 # card_path and load_card live in onnx_model; imported here as before.
 from formocr.read.onnx_model import card_path as card_path
@@ -140,10 +140,13 @@ class DigitClassifier:
         return np.log(np.maximum(self.all_probabilities(x), 1e-12))
 
     def classify(self, images: Sequence[np.ndarray]) -> list[Prediction]:
-        """One prediction per crop (uint8, dark ink on light paper, any size)."""
+        """One prediction per image of one digit, any size: a greyscale crop
+        (uint8, dark ink on light paper or light on dark), or anything
+        ``normalize.as_grey`` turns into one (colour, booleans, 0/1 bitmaps,
+        floats in 0..1)."""
         if len(images) == 0:
             return []
-        return predictions(self.all_probabilities(normalize_batch(list(images))))
+        return predictions(self.all_probabilities(normalize_batch([as_grey(i) for i in images])))
 
 
 def predictions(probs: np.ndarray) -> list[Prediction]:

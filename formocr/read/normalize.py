@@ -29,6 +29,39 @@ _MIN_CONTRAST = 40
 _SPECK_SHARE = 0.04
 
 
+def as_grey(image: np.ndarray) -> np.ndarray:
+    """Any single image a user may hand the classifier, as a 2-D uint8
+    greyscale crop of 0-255 (``normalize``'s input):
+
+    - colour (H, W, 3) as RGB and (H, W, 4) as RGBA to grey, (H, W, 1) squeezed;
+    - booleans and bitmaps of 0 and 1 (any integer type: optdigits'
+      and Semeion's are) to 0 and 255, ink where they are 1;
+    - floats in 0..1 scaled to 0..255, other floats and integers clipped.
+
+    Polarity is left to ``normalize`` (it inverts light-on-dark crops).
+    Raises ValueError for anything that is not an image.
+    """
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim == 3 and a.shape[2] in (3, 4):
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
+            raise ValueError(f"a digit image has numbers for pixels, got {a.dtype}")
+        a = a[:, :, :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])  # RGB's luma
+    if a.ndim != 2:
+        raise ValueError(f"a digit image is 2-D (or H x W x 1, 3 or 4), got shape {a.shape}")
+    if a.dtype == np.uint8:
+        return a if a.size == 0 or int(a.max()) > 1 else a * np.uint8(255)
+    if a.dtype == np.bool_:
+        return a.astype(np.uint8) * np.uint8(255)
+    if np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer):
+        f = a.astype(np.float64)
+        if f.size and np.nanmax(f) <= 1.0:
+            f = f * 255.0
+        return np.clip(np.nan_to_num(f), 0, 255).round().astype(np.uint8)
+    raise ValueError(f"a digit image has numbers for pixels, got {a.dtype}")
+
+
 def binarize(crop: np.ndarray) -> np.ndarray:
     """Ink mask (uint8 0/1) of a dark-on-light greyscale crop, by Otsu."""
     return _binarize(crop, None)
