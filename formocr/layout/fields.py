@@ -43,6 +43,11 @@ STRIP_SPAN = 0.5
 # An amount cut inside its box is the box's height: about this many inches
 # (boxes of 9.5-12 mm, less what the cut took off).
 STRIP_BOX_IN = 0.45
+# A box cut out with its margins is about this many inches tall inside
+# (the generator's amount boxes: 9.5-12 mm), and a scale that differs from
+# the strip's guess by more than RESCALE is used instead.
+CUT_BOX_IN = 0.42
+RESCALE = 0.15
 # Boxes printed in one row have tops and bottoms within this share of their
 # height of each other.
 ROW_TOL = 0.15
@@ -90,12 +95,7 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
     if dpi is None or dpi <= 0:
         dpi = guess_dpi(page.shape)
     geom = page_geometry(page, float(dpi))
-    # A box wider than MAX_BOX_W (a rule around a header, a page border) is no field.
-    frames = [
-        f
-        for f in find_frames(geom.work_dark, geom.work_dpi, geom.broken_lines)
-        if f.w <= MAX_BOX_W * geom.work_dpi
-    ]
+    frames = _frames(geom)
     if (
         unknown
         and page_kind(page.shape) == "strip"
@@ -119,11 +119,43 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
             _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y)
             for box, x, y in boxes
         ]
+    if unknown and page_kind(page.shape) == "strip":
+        # A box cut out with its margins: its scale came from the strip's
+        # height, margins and all; the box's own height (CUT_BOX_IN) says
+        # it better.
+        geom, frames = _rescaled(page, geom, frames)
     boxes = [b for f in _reading_order(frames) for b in _analyse(page, geom, f)]
     aspect = writer_aspect(b[0] for b in boxes)
     return [
         _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y) for box, x, y in boxes
     ]
+
+
+def _frames(geom: Geometry) -> list[Frame]:
+    """The printed boxes of ``geom``'s work page; one wider than MAX_BOX_W
+    (a rule round a header, a page border) is no field."""
+    found = find_frames(geom.work_dark, geom.work_dpi, geom.broken_lines)
+    return [f for f in found if f.w <= MAX_BOX_W * geom.work_dpi]
+
+
+def _rescaled(
+    page: np.ndarray, geom: Geometry, frames: list[Frame]
+) -> tuple[Geometry, list[Frame]]:
+    """A strip's geometry and boxes again at the scale its widest undivided
+    box gives (its interior CUT_BOX_IN tall), when that box spans STRIP_SPAN
+    of the strip and the scale differs by more than RESCALE; else as given."""
+    wide = [f for f in frames if not f.walls and f.w >= STRIP_SPAN * geom.work_dark.shape[1]]
+    if not wide:
+        return geom, frames
+    box = max(wide, key=lambda f: f.w)
+    dpi = float(np.clip(box.h / geom.scale / CUT_BOX_IN, 100.0, 600.0))
+    if abs(dpi / geom.dpi - 1.0) <= RESCALE:
+        return geom, frames
+    again = page_geometry(page, dpi)
+    found = _frames(again)
+    if not any(not f.walls and f.w >= STRIP_SPAN * again.work_dark.shape[1] for f in found):
+        return geom, frames
+    return again, found
 
 
 def _row_span(frames: list[Frame]) -> float:
