@@ -24,11 +24,14 @@ from formocr.layout.digits import (
     writer_aspect,
 )
 from formocr.layout.lines import (
+    DASH_REACH_IN,
     MAX_BOX_W,
     Frame,
     Geometry,
+    dashed_lines,
     find_frames,
     guess_dpi,
+    line_masks,
     page_geometry,
     page_kind,
 )
@@ -48,6 +51,12 @@ STRIP_BOX_IN = 0.45
 # the strip's guess by more than RESCALE is used instead.
 CUT_BOX_IN = 0.42
 RESCALE = 0.15
+# Lines of a box found on joined dashes that run on this far (inches) past
+# one of its sides: that side is a stroke of the writing, not the box's.
+RUN_ON_IN = 0.15
+# A page whose grey pixels (neither 0 nor 255) are at most this share of
+# its non-white ones is a black-and-white scan.
+BILEVEL_GREY = 0.01
 # Boxes printed in one row have tops and bottoms within this share of their
 # height of each other.
 ROW_TOL = 0.15
@@ -96,6 +105,8 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
         dpi = guess_dpi(page.shape)
     geom = page_geometry(page, float(dpi))
     frames = _frames(geom)
+    if not geom.broken_lines and _bilevel(page):
+        frames += _dotted(geom, frames)
     if (
         unknown
         and page_kind(page.shape) == "strip"
@@ -136,6 +147,65 @@ def _frames(geom: Geometry) -> list[Frame]:
     (a rule round a header, a page border) is no field."""
     found = find_frames(geom.work_dark, geom.work_dpi, geom.broken_lines)
     return [f for f in found if f.w <= MAX_BOX_W * geom.work_dpi]
+
+
+def _bilevel(page: np.ndarray) -> bool:
+    """A black-and-white scan: (a sample of) its pixels are 0 or 255, with
+    hardly any grey even at the edges of the ink (a page drawn or rendered
+    in grey has anti-aliased edges: its greys are a good share of its
+    non-white pixels)."""
+    sample = np.ascontiguousarray(page[::7, ::7])
+    hist = cv2.calcHist([sample], [0], None, [256], [0, 256]).ravel()
+    grey = sample.size - hist[0] - hist[255]
+    return bool(hist[0] > 0 and grey <= BILEVEL_GREY * (sample.size - hist[255]))
+
+
+def _dotted(geom: Geometry, frames: list[Frame]) -> list[Frame]:
+    """Boxes of a black-and-white page whose frame lines the threshold broke
+    into dots, where the page's other rules are whole (so the page-level
+    broken-line path is not taken): found with dashes joined, and kept only
+    where they overlap no box found whole."""
+    dark, dpi = geom.work_dark, geom.work_dpi
+    found = [f for f in find_frames(dark, dpi, True) if f.w <= MAX_BOX_W * dpi]
+    new = [
+        f
+        for f in found
+        if not any(
+            min(f.x1, g.x1) > max(f.x0, g.x0) and min(f.y1, g.y1) > max(f.y0, g.y0) for g in frames
+        )
+    ]
+    if not new:
+        return []
+    horiz, vert = line_masks(dark, dpi)
+    dh, _ = dashed_lines(dark, dpi, horiz, vert)
+    lines = cv2.max(horiz, dh)
+    return [f for f in new if not _runs_on(lines, f, dpi)]
+
+
+def _runs_on(lines: np.ndarray, f: Frame, dpi: float) -> bool:
+    """Whether ``f``'s top and bottom lines both run on past one of its sides
+    (RUN_ON_IN beyond the DASH_REACH_IN that joined dashes reach past their
+    last one, and a line's width): the side found is a stroke
+    of the writing joined to both lines (an 8 against a box's dotted side),
+    not the box's, and a box closed there would cut the digit in two."""
+    H, W = lines.shape
+    gap = max(2, int(round((DASH_REACH_IN + 0.02) * dpi)))
+    reach = max(3, int(round(RUN_ON_IN * dpi)))
+    for a, b in (
+        (int(f.x1) + gap, int(f.x1) + gap + reach),
+        (int(f.x0) - gap - reach, int(f.x0) - gap),
+    ):
+        a, b = max(0, a), min(W, b)
+        if b - a < reach:
+            continue
+        both = True
+        for y in (f.y0, f.y1):
+            rows = lines[max(0, int(y) - 2) : min(H, int(y) + 3), a:b]
+            if not rows.size or (rows.max(axis=0) > 0).mean() < 0.5:
+                both = False
+        if both:
+            return True
+    return False
 
 
 def _rescaled(
