@@ -41,6 +41,22 @@ def form_image(width: int = 400, height: int = 300, text: str = "007") -> np.nda
     return page
 
 
+def cheque_amount(seed: int, background: str | None = None) -> tuple[np.ndarray, str, BBox]:
+    """A generated 300-dpi cheque (office scan, plain digits, ``background``
+    or plain paper): the page, its amount's digits and the amount box."""
+    from training.synth import Degradation, make_cheque
+
+    page, truth = make_cheque(
+        np.random.default_rng(seed),
+        300,
+        degradation=Degradation.scan(),
+        amount_format="plain",
+        background=background,
+    )
+    amount = next(t for t in truth if t.label == "Amount")
+    return page, amount.value, BBox(*amount.bbox)
+
+
 def write_png(path: Path, page: np.ndarray | None = None, dpi: float | None = None) -> Path:
     img = Image.fromarray(form_image() if page is None else page)
     img.save(path, format="PNG", **({"dpi": (dpi, dpi)} if dpi else {}))

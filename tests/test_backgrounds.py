@@ -13,6 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from conftest import cheque_amount
 
 from formocr.api import load_classifier, scan_page
 from formocr.config import ScanConfig
@@ -27,18 +28,6 @@ from training.synth.backgrounds import KINDS, pattern
 @pytest.fixture(scope="module")
 def classifier():  # the shipped models, as users run them
     return load_classifier()
-
-
-def _amount(seed: int, background: str | None) -> tuple[np.ndarray, str, BBox]:
-    image, truth = make_cheque(
-        np.random.default_rng(seed),
-        300,
-        degradation=Degradation.scan(),
-        amount_format="plain",
-        background=background,
-    )
-    amount = next(t for t in truth if t.label == "Amount")
-    return image, amount.value, amount.bbox
 
 
 def _read(image: np.ndarray, box: BBox, classifier) -> tuple[str, str]:
@@ -70,7 +59,7 @@ def test_an_amount_on_a_dot_screen_is_read_whole(seed: int, classifier) -> None:
     """The screen's dots, darker than the ink threshold, joined the digits
     into one blob and made the box a comb of dot columns: '596890' was read
     '40', '255' '4' and '241636' '24'."""
-    image, value, box = _amount(seed, "screen")
+    image, value, box = cheque_amount(seed, "screen")
     assert _read(image, box, classifier) == (value, "ok")
 
 
@@ -108,7 +97,7 @@ def test_a_strip_cut_inside_its_box_measures_its_background_beside_the_writing(
     ink."""
     levels = []
     for background in (None, kind):
-        image, _, box = _amount(seed, background)
+        image, _, box = cheque_amount(seed, background)
         k = 10
         strip = image[box.y + k : box.y + box.h - k, box.x + k : box.x + box.w - k]
         dark = darkness(np.ascontiguousarray(strip), 300)

@@ -12,7 +12,7 @@ import cv2
 import jsonschema
 import numpy as np
 import pytest
-from conftest import FakeClassifier
+from conftest import FakeClassifier, cheque_amount
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -243,18 +243,15 @@ def test_a_black_and_white_cheque_whose_box_is_dotted_has_its_amount_found() -> 
     96, 0 `ok` wrong)."""
     from formocr.api import load_classifier
 
-    page, truth = make_cheque(
-        np.random.default_rng(28), 300, degradation=Degradation.scan(), amount_format="plain"
-    )
-    amount = next(t for t in truth if t.label == "Amount")
+    page, value, amount_box = cheque_amount(28)
     s = 200 / 300
     small = cv2.resize(page, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
     bilevel = np.where(small < 150, 0, 255).astype(np.uint8)
-    box = BBox(*(int(v * s) for v in amount.bbox))
+    box = BBox(*(int(v * s) for v in amount_box))
     result = scan_page(PageImage("cheque", 1, bilevel, 200.0), ScanConfig(), load_classifier())
     best = max(result.fields, key=lambda f: BBox(*f.bbox).iou(box))
     assert BBox(*best.bbox).iou(box) > 0.7
-    assert best.value == amount.value
+    assert best.value == value
 
 
 def test_a_dotted_box_closed_by_a_stroke_short_of_where_its_lines_end_is_no_box() -> None:
@@ -278,11 +275,7 @@ def test_an_amount_box_cut_out_is_read_at_the_scale_of_its_box(margin: int) -> N
     300-dpi box with 10 px round it, 364 with 69. The box's own height now
     sets it, within 15 % (development cut-outs: 109 -> 112 of 120 exact;
     given the true 300 dpi, 116)."""
-    page, truth = make_cheque(
-        np.random.default_rng(0), 300, degradation=Degradation.scan(), amount_format="plain"
-    )
-    amount = next(t for t in truth if t.label == "Amount")
-    x, y, w, h = amount.bbox
+    page, _, (x, y, w, h) = cheque_amount(0)
     strip = np.ascontiguousarray(page[y - margin : y + h + margin, x - margin : x + w + margin])
     geom = fields_module.page_geometry(strip, fields_module.guess_dpi(strip.shape))
     frames = fields_module._frames(geom)
@@ -308,21 +301,13 @@ def test_an_amount_cut_inside_its_box_on_a_printed_background_is_read_whole(
     edge is a frame."""
     from formocr.api import load_classifier
 
-    page, truth = make_cheque(
-        np.random.default_rng(seed),
-        300,
-        degradation=Degradation.scan(),
-        amount_format="plain",
-        background=background,
-    )
-    amount = next(t for t in truth if t.label == "Amount")
-    x, y, w, h = amount.bbox
+    page, value, (x, y, w, h) = cheque_amount(seed, background)
     k = 8 + seed % 8
     inner = np.ascontiguousarray(page[y + k : y + h - k, x + k : x + w - k])
     result = scan_page(PageImage("amount", 1, inner, None), ScanConfig(), load_classifier())
     (field,) = result.fields
     assert field.bbox == BBox(0, 0, inner.shape[1], inner.shape[0])
-    assert field.value == amount.value, field.reason
+    assert field.value == value, field.reason
 
 
 def _rounded_boxes(radius_mm: float) -> tuple[np.ndarray, list[BBox]]:
