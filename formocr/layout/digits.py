@@ -642,16 +642,17 @@ def analyse_box(
     dpi: float,
     search: int,
     single: bool = False,
-    string: bool = False,
+    strip: bool = False,
 ) -> BoxLayout:
     """Kind, cells and ink of the box whose interior is about ``est``.
 
     ``walls`` are x ranges of full-height printed dividers already seen at
     page level; ``search`` is how far (pixels) the estimates may be off.
-    A ``single`` box is a one-cell comb. A ``string`` box is never a comb:
-    it is an image cut inside its box, whose edges are the box (what is
-    left of a frame line there runs nearly its whole length; a digit's
-    stroke near the edge does not, and must not be taken for one).
+    A ``single`` box is a one-cell comb. A ``strip`` is an image cut inside
+    its box, read as one string box (never a comb): its edges are the box's
+    (what is left of a frame line there runs nearly its whole length; a
+    digit's stroke near the edge does not, and must not be taken for one),
+    and its background is measured on its own paper.
     """
     dark = darkness(grey, dpi)
     # On a printed background the pattern is not ink: what is left of each
@@ -660,12 +661,12 @@ def analyse_box(
     ex0, ey0, ex1, ey1 = (int(round(v)) for v in est)
     bg = (
         strip_background_level(dark, (ex0, ey0, ex1, ey1), dpi)
-        if string
+        if strip
         else background_level(dark, (ex0, ey0, ex1, ey1), search)
     )
     if bg:
         dark = np.asarray(cv2.subtract(dark, np.full_like(dark, bg)), np.uint8)
-    least = STRIP_LINE if string else 0.45
+    least = STRIP_LINE if strip else 0.45
     frame = refine_interior(ink_mask(dark), est, search, least)
     # Frame lines look thicker at the digits' lower threshold: find their
     # bands again on that mask so their soft edges are whited out too.
@@ -674,9 +675,9 @@ def analyse_box(
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
     marks, vert = vertical_marks(dark, interior, walls, search)
-    dividers = [] if single else None if string else fit_grid(x0, x1, h, marks)
+    dividers = [] if single else None if strip else fit_grid(x0, x1, h, marks)
     strong = sorted((m for m in marks if m.strong), key=lambda m: m.pos)
-    if dividers is None and len(strong) >= 2 and not string:
+    if dividers is None and len(strong) >= 2 and not strip:
         # Uneven but clearly printed cells.
         dividers = [(m.pos, m) for m in strong]
 

@@ -107,39 +107,42 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
     frames = _frames(geom)
     if not geom.broken_lines and _bilevel(page):
         frames += _dotted(geom, frames)
-    if (
-        unknown
-        and page_kind(page.shape) == "strip"
-        and _row_span(frames) < STRIP_SPAN * geom.work_dark.shape[1]
-    ):
-        # A strip of unknown resolution whose boxes (if any) span less than
-        # half of it was cut inside its box (an amount cut from a cheque
-        # within the frame; a "box" found there is a loop of a digit, or a
-        # printed background's pattern): the strip is the box, and its
-        # height the box's, STRIP_BOX_IN.
-        dpi = float(np.clip(min(page.shape) / STRIP_BOX_IN, 100.0, 600.0))
-        geom = page_geometry(page, dpi, upright=True)
-        # Its interior: all but a pixel round the edge, in work coordinates.
-        s, (H, W) = geom.scale, page.shape
-        inside = Frame(s, s, (W - 1) * s, (H - 1) * s)
-        # No printed line divides it: what stands upright in it is the
-        # writing (a 1, a 4's stem) or the background, never a comb's walls.
-        boxes = _analyse(page, geom, inside, string=True)
-        aspect = writer_aspect(b[0] for b in boxes)
-        return [
-            _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y)
-            for box, x, y in boxes
-        ]
     if unknown and page_kind(page.shape) == "strip":
+        if _row_span(frames) < STRIP_SPAN * geom.work_dark.shape[1]:
+            # Boxes (if any) spanning less than half of it: it was cut inside
+            # its box (an amount cut from a cheque within the frame; a "box"
+            # found there is a loop of a digit, or a background's pattern).
+            return _inside_strip(page)
         # A box cut out with its margins: its scale came from the strip's
         # height, margins and all; the box's own height (CUT_BOX_IN) says
         # it better.
         geom, frames = _rescaled(page, geom, frames)
-    boxes = [b for f in _reading_order(frames) for b in _analyse(page, geom, f)]
+    return _layouts(
+        page, geom, [b for f in _reading_order(frames) for b in _analyse(page, geom, f)]
+    )
+
+
+def _layouts(
+    page: np.ndarray, geom: Geometry, boxes: list[tuple[BoxLayout, int, int]]
+) -> list[FieldLayout]:
+    """The fields of the analysed ``boxes`` (in reading order) of ``page``."""
     aspect = writer_aspect(b[0] for b in boxes)
     return [
         _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y) for box, x, y in boxes
     ]
+
+
+def _inside_strip(page: np.ndarray) -> list[FieldLayout]:
+    """A strip cut inside its box, read as that box: the whole image, one
+    string field, its height the box's (STRIP_BOX_IN), not turned."""
+    dpi = float(np.clip(min(page.shape) / STRIP_BOX_IN, 100.0, 600.0))
+    geom = page_geometry(page, dpi, upright=True)
+    # Its interior: all but a pixel round the edge, in work coordinates.
+    s, (H, W) = geom.scale, page.shape
+    inside = Frame(s, s, (W - 1) * s, (H - 1) * s)
+    # No printed line divides it: what stands upright in it is the writing
+    # (a 1, a 4's stem) or the background, never a comb's walls.
+    return _layouts(page, geom, _analyse(page, geom, inside, strip=True))
 
 
 def _frames(geom: Geometry) -> list[Frame]:
@@ -286,13 +289,13 @@ def _to_page(
 
 
 def _analyse(
-    page: np.ndarray, geom: Geometry, f: Frame, string: bool = False
+    page: np.ndarray, geom: Geometry, f: Frame, strip: bool = False
 ) -> list[tuple[BoxLayout, int, int]]:
     """Cut the box out of the page at full resolution and analyse it.
 
     Returns the layout and the cut-out's origin in deskewed coordinates; for
     boxes printed touching, each wide enough for a digit string (see
-    ``WIDE_CELL``), one layout per box. A ``string`` box is never a comb.
+    ``WIDE_CELL``), one layout per box. A ``strip``: see ``analyse_box``.
     """
     s = geom.scale
     # How far the work-resolution estimate may be off, in full-res pixels.
@@ -306,7 +309,7 @@ def _analyse(
     est = (f.x0 / s - X0, f.y0 / s - Y0, f.x1 / s - X0, f.y1 / s - Y0)
     walls = [(a / s - X0, b / s - X0) for a, b in f.walls]
     single = not walls and f.w <= SINGLE_ASPECT * f.h
-    box = analyse_box(grey, est, walls, geom.dpi, search, single, string)
+    box = analyse_box(grey, est, walls, geom.dpi, search, single, strip)
     ix0, iy0, ix1, iy1 = box.interior
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
         return []
