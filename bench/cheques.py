@@ -72,7 +72,7 @@ def cheque(
     i: int,
     seed: int,
     writers: dict[str, list[WriterDigits]],
-    currency_sign: bool = False,
+    currency_sign: bool | str = False,
     raised_cents: bool = False,
 ) -> dict[str, Any]:
     """Cheque i: its spec, image and true amount box and digits; with
@@ -261,8 +261,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument(
         "--hand-sign",
-        action="store_true",
-        help="a dollar sign written by hand before every amount, inside its box",
+        nargs="?",
+        const="$",
+        choices=("$", "€"),
+        help="a currency sign (default $, or €) written by hand before every amount, in its box",
     )
     args = ap.parse_args(argv)
     if args.without_pattern_paths:
@@ -357,7 +359,8 @@ def render_markdown(record: dict[str, Any]) -> str:
     if p.get("raised_cents"):
         scan += ", cents written small and raised (the formats with cents)"
     if p.get("hand_sign"):
-        scan += ", a dollar sign written by hand before each amount"
+        sign = "a dollar sign" if p["hand_sign"] in ("$", True) else f"a {p['hand_sign']} sign"
+        scan += f", {sign} written by hand before each amount"
     if "amount_crops" in record:
         rows.append(row("amount box cut out, no dpi recorded", record["amount_crops"]["total"]))
     if "amount_inside" in record:

@@ -91,13 +91,13 @@ class DigitCrop:
 
 
 FieldKind = Literal["comb", "string"]
-MarkChar = Literal[".", ",", "-", "=", "$"]
+MarkChar = Literal[".", ",", "-", "=", "$", "€"]
 
 
 @dataclass(frozen=True)
 class Mark:
     """A written mark in a digit string: a separator "." "," "-" or "=", or a
-    currency sign "$" before an amount (``formocr.layout.currency``).
+    currency sign "$" or "€" before an amount (``formocr.layout.currency``).
 
     ``position`` is how many of the field's digits come before it. Marks are
     found by shape rules, not by the classifier, and carry no confidence of

@@ -1,5 +1,8 @@
 """A currency sign written before an amount, told from a digit by its shape.
 
+``is_currency_sign`` tells a dollar sign, ``is_euro_sign`` a euro sign (see
+its doc; measured in BENCHMARKS.md, ninth session).
+
 People write ``$1,250.00`` inside the amount box. The digit classifier has
 no "not a digit" class, so the lattice would read the ``$`` as a 5, 6 or 8.
 A dollar sign is an S with a bar through it, and its shape says so where no
@@ -32,7 +35,7 @@ import numpy as np
 
 from formocr.layout.ink import pen_width
 
-__all__ = ["is_currency_sign"]
+__all__ = ["is_currency_sign", "is_euro_sign"]
 
 # The sign: at least this share of the digits' height, and no wider than tall.
 MIN_HEIGHT = 0.8
@@ -108,3 +111,70 @@ def is_currency_sign(mask: np.ndarray, y: int, top: float, base: float) -> bool:
     upper_left = int(left_only[upper].sum()) > max(1, int(right_only[upper].sum()))
     lower_right = int(right_only[lower].sum()) > max(1, int(left_only[lower].sum()))
     return upper_left and lower_right
+
+
+# A euro sign: about as tall as the digits, no wider than EURO_WIDE x tall.
+EURO_TALL = (0.6, 1.4)
+EURO_WIDE = 1.2
+# Its bars' tips alone reach into the leftmost EURO_TIPS of its width...
+EURO_TIPS = 0.12
+# ... within the middle of its height (EURO_MIDDLE), over at most EURO_BARS
+# of its rows; the C's left side lies within EURO_ARC of its width at its
+# top and foot.
+EURO_MIDDLE = (0.2, 0.8)
+EURO_BARS = 0.35
+EURO_ARC = (0.1, 0.4)
+# Its top and its foot each span at least this share of its width, and
+# between them, away from its bars, its ink keeps left of EURO_OPEN of it.
+EURO_ARMS = 0.4
+EURO_OPEN = 0.6
+
+
+def is_euro_sign(mask: np.ndarray, top: float, base: float) -> bool:
+    """Is this blob (uint8 0/1 ``mask``) a euro sign, among digits whose band
+    runs from row ``top`` to ``base``?
+
+    A hand-written euro is a C with one or two bars across its middle that
+    reach left past it. No digit has its leftmost ink in short horizontal
+    tips in the middle of its height with a curve above and below standing
+    further right, and arms across its top and its foot: a 6's, 8's or 0's
+    left side runs down most of its height, a 2's, 3's and 5's ends reach
+    the left at top or foot, a flagged 1's or 7's flag is at its top, a 4's
+    and a 9's foot is a stem's end.
+    """
+    h, w = mask.shape
+    band = max(1.0, base - top)
+    if not EURO_TALL[0] * band <= h <= EURO_TALL[1] * band or not 0.35 * h <= w <= EURO_WIDE * h:
+        return False
+    tips = np.flatnonzero(mask[:, : max(1, int(EURO_TIPS * w))].any(1))
+    if not tips.size or tips[0] < EURO_MIDDLE[0] * h or tips[-1] > EURO_MIDDLE[1] * h:
+        return False
+    if tips.size > EURO_BARS * h:
+        return False
+    # The bar crosses the C: from the tips to past the middle of the width.
+    if not any(mask[r, : int(0.45 * w) + 1].sum() >= 0.35 * w for r in tips):
+        return False
+    cols = np.arange(w)
+    # The C opens to the right: between its arms, away from the bars, its
+    # ink keeps to the left (a 3's waist, a 5's bowl and a 4's stem reach
+    # right there).
+    near = max(2, int(0.08 * h))
+    bars = np.flatnonzero(mask.sum(1) >= 0.4 * w)
+    if not bars.size:
+        return False
+    for r in range(int(0.3 * h), int(0.7 * h) + 1):
+        if np.abs(bars - r).min() > near:
+            ink = np.flatnonzero(mask[r])
+            if ink.size and ink[-1] > EURO_OPEN * w:
+                return False
+    # The C's arms: its top and its foot each run across much of its width
+    # (a 4's or a 9's foot is a stem's end).
+    for a, b in ((0.0, 0.15), (0.85, 1.0)):
+        span = cols[mask[int(a * h) : max(int(a * h) + 1, int(b * h))].any(0)]
+        if not span.size or span[-1] - span[0] < EURO_ARMS * w:
+            return False
+    for a, b in ((0.1, 0.3), (0.7, 0.9)):
+        span = cols[mask[int(a * h) : int(b * h) + 1].any(0)]
+        if not span.size or not EURO_ARC[0] * w <= span[0] <= EURO_ARC[1] * w:
+            return False
+    return True

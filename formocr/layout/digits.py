@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from formocr.layout.currency import is_currency_sign
+from formocr.layout.currency import is_currency_sign, is_euro_sign
 from formocr.layout.frame import (
     MARK_DARK,
     fit_grid,
@@ -912,8 +912,16 @@ def _find_marks(
         first = min(big, key=lambda b: b.x)
         others = [b for b in big if b is not first]
         top = median([b.y for b in others])
-        if is_currency_sign(first.mask, first.y, top, median([b.y + b.h for b in others])):
-            found.append((first, "$"))
+        base = median([b.y + b.h for b in others])
+        sign: MarkChar | None = (
+            "$"
+            if is_currency_sign(first.mask, first.y, top, base)
+            else "€"
+            if is_euro_sign(first.mask, top, base)
+            else None
+        )
+        if sign is not None:
+            found.append((first, sign))
             big = others
     stroke = _stroke_width(big, known)
     top = median([b.y for b in big])

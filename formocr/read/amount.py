@@ -10,7 +10,8 @@ The rules, in order:
 
 - ``-`` and ``=`` (with a ``.`` or ``,`` just before them) close the amount:
   whole units, no cents (``1250.-``, ``1250=``). A leading one is a guard
-  stroke and is dropped (``=1250=``), as is a currency sign (``$1250.00``).
+  stroke and is dropped (``=1250=``), as is a currency sign (``$1250.00``,
+  ``€1.250,00``).
 - Of the ``.`` and ``,`` left, the last is the decimal separator when two
   digits follow it (one digit is read, and sent to review). Every other one
   must be a thousands separator, all the same mark and not the decimal
@@ -40,7 +41,8 @@ from dataclasses import dataclass
 __all__ = ["AmountReading", "parse_amount", "raw_text", "split_text"]
 
 _CLOSE = frozenset("-=")
-_LEAD = _CLOSE | {"$"}  # guard strokes and a currency sign before the amount
+_CURRENCY = frozenset("$€")
+_LEAD = _CLOSE | _CURRENCY  # guard strokes and a currency sign before the amount
 _SEP = frozenset(".,")
 
 
@@ -119,7 +121,7 @@ def parse_amount(
             toks.pop()
     if not toks or not toks[0].isdigit():
         return AmountReading(None, f"amount {text!r} does not start with a digit")
-    if "$" in toks:
+    if any(t in _CURRENCY for t in toks):
         return AmountReading(None, f"a currency sign inside the amount {text!r}")
     if any(t in _CLOSE for t in toks):
         return AmountReading(None, f"a closing mark inside the amount {text!r}")

@@ -301,7 +301,7 @@ def make_cheque(
     stroke_width: float | None = None,
     amount_format: str | None = None,
     background: str | None = None,
-    currency_sign: bool = False,
+    currency_sign: bool | str = False,
     raised_cents: bool = False,
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
@@ -324,9 +324,9 @@ def make_cheque(
     the whole slip, from a stream of its own: the slip drawn over it is the
     one the same seed draws without it.
 
-    ``currency_sign`` writes a dollar sign by hand before the amount, inside
-    its box (``marks.currency_paths``); it is in the amount's ``text``, not
-    in its value. ``raised_cents`` writes the cents of an amount with cents
+    ``currency_sign`` writes a dollar sign (or the sign given, "$" or "€")
+    by hand before the amount, inside its box (``marks.currency_paths``,
+    ``marks.euro_paths``); it is in the amount's ``text``, not in its value. ``raised_cents`` writes the cents of an amount with cents
     small and raised, with no decimal mark ("1,250" and a superscript "00"),
     as many cheques have them.
     """
@@ -403,7 +403,7 @@ def make_cheque(
     if raised_cents and fmt in DECIMAL_FORMATS:
         written, raised = written[:-3] + written[-2:], 2  # the decimal mark left out
     if currency_sign or raised:
-        sign = "$" if currency_sign else ""
+        sign = ("$" if currency_sign is True else currency_sign) if currency_sign else ""
         s.amount(ax0, ay0, box_w, box_h, sign + written, touching, cross, "Amount", raised)
     elif fmt == "plain":  # bare digits, as on cheques before formats: no text in the truth
         s.string(ax0, ay0, box_w, box_h, [int(c) for c in amount], touching, cross, "Amount")

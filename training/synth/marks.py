@@ -18,7 +18,7 @@ import numpy as np
 
 from training.synth.strokes import WriterStyle, random_style
 
-MARKS = ".,-=$"
+MARKS = ".,-=$€"
 """The marks ``render_mark`` draws: separators, and a currency sign written before an amount."""
 
 _SUBPIXEL_BITS = 4  # cv2 fixed-point shift, as in strokes
@@ -90,6 +90,29 @@ def currency_paths(h: float, rng: np.random.Generator, slant: float = 0.0) -> li
     return paths
 
 
+def euro_paths(h: float, rng: np.random.Generator, slant: float = 0.0) -> list[np.ndarray]:
+    """A euro sign as people write one before an amount, among digits ``h`` tall.
+
+    A C 0.8-1.05 digit heights tall, open to the right, its top at y = 0,
+    and two short bars across its middle (one in four writers: one) that
+    reach left past it. ``slant`` leans it like the writer's digits. Pen
+    paths in pixels, x right and y down.
+    """
+    sh = h * rng.uniform(0.8, 1.05)
+    sw = sh * rng.uniform(0.55, 0.8)
+    lean = slant + rng.normal(0.0, 0.1)
+    a = np.deg2rad(np.linspace(rng.uniform(35, 55), rng.uniform(305, 325), 12))
+    x = sw / 2 * (1 + np.cos(a)) + rng.normal(0.0, 0.02 * sh, a.size)
+    y = sh / 2 * (1 - np.sin(a)) + rng.normal(0.0, 0.02 * sh, a.size)
+    paths = [_chaikin(np.stack([x + (sh - y) * lean, y], axis=1))]
+    bars = 1 if rng.random() < 0.25 else 2
+    for b in range(bars):
+        yb = sh * (0.5 + (b - (bars - 1) / 2) * rng.uniform(0.16, 0.26))
+        x0, x1 = -sw * rng.uniform(0.1, 0.3), sw * rng.uniform(0.5, 0.8)
+        paths.append(np.array([[x0 + (sh - yb) * lean, yb], [x1 + (sh - yb) * lean, yb]]))
+    return paths
+
+
 def mark_strokes(
     char: str, digit_height_px: float, rng: np.random.Generator, style: WriterStyle
 ) -> tuple[list[tuple[np.ndarray, float]], float]:
@@ -98,14 +121,15 @@ def mark_strokes(
     Returns ([(path (n, 2) px, pen width px), ...], anchor_y): the anchor is
     the row that sits on the digits' baseline for "." and "," (the bottom of
     the dot), at the chosen mid-height for "-" and "=" (the middle), or at
-    the digits' middle for "$" (the middle of its S).
+    the digits' middle for "$" and "€" (the sign's middle).
     """
     if len(char) != 1 or char not in MARKS:
         raise ValueError(f"mark must be one of {MARKS!r}, got {char!r}")
     h = float(digit_height_px)
     pen = max(1.0, style.stroke_width * h * rng.uniform(0.85, 1.15))
-    if char == "$":  # anchored at the S's middle, which sits at the digits' middle
-        paths = currency_paths(h, rng, style.slant)
+    if char in "$€":  # anchored at the sign's middle, which sits at the digits' middle
+        draw = currency_paths if char == "$" else euro_paths
+        paths = draw(h, rng, style.slant)
         return [(p, pen) for p in paths], float(paths[0][:, 1].max()) / 2
     if char in ".,":
         # A dot is a pen touch with a tiny drag: one to two pen widths across.
@@ -181,7 +205,7 @@ def render_mark(
 ) -> np.ndarray:
     """One handwritten mark among digits ``digit_height_px`` tall.
 
-    ``char`` is ".", ",", "-", "=" or "$" (``currency_paths``). Greyscale uint8, dark ink on white,
+    ``char`` is ".", ",", "-", "=", "$" (``currency_paths``) or "€" (``euro_paths``). Greyscale uint8, dark ink on white,
     cropped to the ink with a one-pixel margin like ``render_digit``; the pen
     is the writer's (stroke width ``style.stroke_width`` of the digit height).
     A "." is one to two pen widths across; a "," adds a tail of 0.15-0.3
