@@ -490,12 +490,6 @@ def _string(
         lat = Reading("lattice", best.text, best.confidence, best.score, lattice.score(ctc.text))
         own = replace(own, other=reader.rescore(ctc, best.text))
         result = combine(lat, own, power)
-        if _read_the_euro(f.marks, best.text, result.value):
-            # The string reader never saw a euro sign: the digit it read
-            # first is the sign set apart. The lattice's digits stand, and
-            # the field stays in review (the readers disagree; a digit
-            # taken for a sign would cost the value its first digit).
-            result = replace(result, value=best.text)
     if result.value != best.text:
         # The string reader's text won: the lattice's best path spelling it
         # gives its digits their boxes, where it can spell it at all.
@@ -519,17 +513,6 @@ def _string(
         reasons=reasons,
         alternatives=result.alternatives,
         marks=marks,
-    )
-
-
-def _read_the_euro(marks: Sequence[Mark], lattice: str, string: str) -> bool:
-    """Whether ``string`` is the ``lattice``'s digits after a 6 or an 8 (what
-    the string reader makes of a euro sign), where the layout set a euro
-    sign apart before them. A 1 or a 5 taken for a euro is a digit: on 160
-    headline pages, 3 of the 5 leading digits taken for one."""
-    leading = any(m.char == "€" and m.position == 0 for m in marks)
-    return (
-        leading and len(string) == len(lattice) + 1 and string[0] in "68" and string[1:] == lattice
     )
 
 

@@ -115,20 +115,3 @@ def test_a_sign_in_raw_output_is_valid_json_schema() -> None:
     for bad in ("6$968", "1,250€", "€€12"):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, raw)
-
-
-def test_the_string_readers_six_or_eight_for_a_set_apart_euro_is_the_sign() -> None:
-    """The string reader has never seen a euro sign and reads it as a 6 or
-    an 8: then the lattice's digits are the value (the field stays in review,
-    the readers disagree). A 1 or a 5 it reads there is a digit taken for a
-    sign (3 of the 5 leading digits so taken on 160 headline pages)."""
-    from formocr.api import _read_the_euro
-    from formocr.types import Mark
-
-    euro = (Mark(BBox(0, 0, 10, 10), "€", 0),)
-    assert _read_the_euro(euro, "1250", "61250")
-    assert _read_the_euro(euro, "1250", "81250")
-    assert not _read_the_euro(euro, "1250", "11250")
-    assert not _read_the_euro(euro, "1250", "51250")
-    assert not _read_the_euro(euro, "1250", "61251")
-    assert not _read_the_euro((), "1250", "61250")

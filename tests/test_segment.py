@@ -254,6 +254,15 @@ def test_a_black_and_white_cheque_whose_box_is_dotted_has_its_amount_found() -> 
     assert best.value == value
 
 
+def test_a_speckled_black_and_white_page_has_no_dotted_boxes() -> None:
+    """Specks on a black-and-white page join into dashes too: a page of 2 %
+    salt noise gave 38 "boxes" on joined dashes. A box found that way must
+    hold a stroke half its height tall."""
+    rng = np.random.default_rng(0)
+    page = np.where(rng.random((3508, 2480)) < 0.02, 0, 255).astype(np.uint8)
+    assert find_fields(page, 300.0) == []
+
+
 def test_a_dotted_box_closed_by_a_stroke_short_of_where_its_lines_end_is_no_box() -> None:
     """On joined dashes, an 8 written against a box's dotted right side,
     touching both lines, was taken for that side: the box closed through

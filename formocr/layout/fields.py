@@ -54,6 +54,10 @@ RESCALE = 0.15
 # Lines of a box found on joined dashes that run on this far (inches) past
 # one of its sides: that side is a stroke of the writing, not the box's.
 RUN_ON_IN = 0.15
+# A box found on joined dashes holds a stroke at least WRITTEN of its height
+# tall, darker than INK_LEVEL on the work page.
+WRITTEN = 0.5
+INK_LEVEL = 100
 # A page whose grey pixels (neither 0 nor 255) are at most this share of
 # its non-white ones is a black-and-white scan.
 BILEVEL_GREY = 0.01
@@ -182,7 +186,23 @@ def _dotted(geom: Geometry, frames: list[Frame]) -> list[Frame]:
     horiz, vert = line_masks(dark, dpi)
     dh, _ = dashed_lines(dark, dpi, horiz, vert)
     lines = cv2.max(horiz, dh)
-    return [f for f in new if not _runs_on(lines, f, dpi)]
+    return [f for f in new if _written(dark, f) and not _runs_on(lines, f, dpi)]
+
+
+def _written(dark: np.ndarray, f: Frame) -> bool:
+    """Whether the work page ``dark`` holds, inside ``f``, a stroke at least
+    WRITTEN of its height tall: a box found on joined dashes must hold
+    writing (a speckled black-and-white page joins its specks into "boxes"
+    too; an empty dotted box goes unreported)."""
+    x0, y0, x1, y1 = (int(round(v)) for v in (f.x0, f.y0, f.x1, f.y1))
+    inside = np.ascontiguousarray(
+        dark[max(0, y0 + 1) : max(0, y1 - 1), max(0, x0 + 1) : max(0, x1 - 1)]
+    )
+    if inside.size == 0:
+        return False
+    _, ink = cv2.threshold(inside, INK_LEVEL, 1, cv2.THRESH_BINARY)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    return bool(n > 1 and stats[1:, cv2.CC_STAT_HEIGHT].max() >= WRITTEN * inside.shape[0])
 
 
 def _runs_on(lines: np.ndarray, f: Frame, dpi: float) -> bool:
