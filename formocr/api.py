@@ -35,6 +35,7 @@ from formocr.read.combine import StringReader, StringReading
 from formocr.read.lattice import Lattice, LatticeReading
 from formocr.templates.template import TemplateField
 from formocr.types import (
+    CURRENCY_SIGNS,
     Alternative,
     BBox,
     DigitResult,
@@ -504,7 +505,7 @@ def _string(
         if len(result.value) > len(best.text):
             # It read ink the lattice did not: a blob set apart as a currency
             # sign was most likely a digit (the lattice read without it).
-            kept = tuple(m for m in f.marks if m.char not in "$€")
+            kept = tuple(m for m in f.marks if m.char not in CURRENCY_SIGNS)
         marks = _place_marks(kept, digits)
     reasons = (result.reason,) if result.reason else ()
     return _Read(

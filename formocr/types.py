@@ -92,6 +92,8 @@ class DigitCrop:
 
 FieldKind = Literal["comb", "string"]
 MarkChar = Literal[".", ",", "-", "=", "$", "€"]
+# The marks that are currency signs (written before an amount).
+CURRENCY_SIGNS = frozenset("$€")
 
 
 @dataclass(frozen=True)

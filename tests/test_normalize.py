@@ -259,8 +259,9 @@ def test_the_classifier_reads_bitmaps_booleans_floats_and_colour_as_greyscale() 
     """Digit sets come as 0/1 bitmaps (optdigits, Semeion), booleans, floats
     in 0..1 or colour. A 0/1 bitmap passed the uint8 check and, with no
     contrast to threshold, was read as nothing: MNIST test digits as 0/1
-    bitmaps were read right 8.8 % of the time. Each form now reads as its
-    0-255 greyscale does; what is no image is a clear ValueError."""
+    bitmaps were read right 8.8 % of the time; a 16-bit crop was clipped to
+    white. Each form now reads as its 0-255 greyscale does; what is no image
+    is a clear ValueError."""
     from formocr import DigitClassifier
     from formocr.read.normalize import as_grey
 
@@ -273,6 +274,7 @@ def test_the_classifier_reads_bitmaps_booleans_floats_and_colour_as_greyscale() 
         "bool": ink,
         "float 0..1": [g / 255.0 for g in grey],
         "float 0..255": [g.astype(np.float32) for g in grey],
+        "16-bit": [g.astype(np.uint16) * 257 for g in grey],
         "RGB": [np.dstack([g, g, g]) for g in grey],
         "RGBA": [np.dstack([g, g, g, np.full_like(g, 255)]) for g in grey],
         "H x W x 1": [g[:, :, None] for g in grey],

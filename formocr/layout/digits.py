@@ -19,6 +19,7 @@ import numpy as np
 
 from formocr.layout.currency import is_currency_sign, is_euro_sign
 from formocr.layout.frame import (
+    LINE_COVER,
     MARK_DARK,
     fit_grid,
     refine_interior,
@@ -235,12 +236,17 @@ def background_level(dark: np.ndarray, interior: tuple[int, int, int, int], ring
     if n < BG_COVER * around:
         return 0
     sample = outside_ring(dark, interior, ring)
-    marked = sample[sample >= MARK_DARK]
-    level = _hist_percentile(marked, BG_LEVEL)
     inner = dark[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+    return _pattern_level(sample[sample >= MARK_DARK], inner, BG_LEVEL)
+
+
+def _pattern_level(marked: np.ndarray, inner: np.ndarray, q: float) -> int:
+    """A pattern's level: the ``q`` percentile of its ``marked`` pixels
+    (MARK_DARK or darker), never over BG_INK of the darkest ink of the
+    box's ``inner`` darkness (0 for an empty box)."""
     if not inner.size:
         return 0
-    return min(level, int(BG_INK * _hist_percentile(inner.ravel(), 99.5)))
+    return min(_hist_percentile(marked, q), int(BG_INK * _hist_percentile(inner.ravel(), 99.5)))
 
 
 def strip_background_level(
@@ -260,7 +266,6 @@ def strip_background_level(
     # the paper instead (a pattern dense beside little writing), the
     # pattern counts as writing, no paper is left, and nothing is lifted:
     # as before, rather than risk lifting faint writing with it.
-    top = _hist_percentile(inner.ravel(), 99.5)
     t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     writing = _at_least(inner, max(int(t), MARK_DARK + 1))
     r = max(1, int(round(STRIP_CLEAR_IN * dpi)))
@@ -271,8 +276,7 @@ def strip_background_level(
     marked = paper[paper >= MARK_DARK]
     if marked.size < BG_COVER * paper.size:
         return 0
-    level = _hist_percentile(marked, STRIP_BG_LEVEL)
-    return min(level, int(BG_INK * top))
+    return _pattern_level(marked, inner, STRIP_BG_LEVEL)
 
 
 def _hist_percentile(values: np.ndarray, q: float) -> int:
@@ -666,7 +670,7 @@ def analyse_box(
     )
     if bg:
         dark = np.asarray(cv2.subtract(dark, np.full_like(dark, bg)), np.uint8)
-    least = STRIP_LINE if strip else 0.45
+    least = STRIP_LINE if strip else LINE_COVER
     frame = refine_interior(ink_mask(dark), est, search, least)
     # Frame lines look thicker at the digits' lower threshold: find their
     # bands again on that mask so their soft edges are whited out too.

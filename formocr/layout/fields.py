@@ -149,10 +149,12 @@ def _inside_strip(page: np.ndarray) -> list[FieldLayout]:
     return _layouts(page, geom, _analyse(page, geom, inside, strip=True))
 
 
-def _frames(geom: Geometry) -> list[Frame]:
-    """The printed boxes of ``geom``'s work page; one wider than MAX_BOX_W
-    (a rule round a header, a page border) is no field."""
-    found = find_frames(geom.work_dark, geom.work_dpi, geom.broken_lines)
+def _frames(geom: Geometry, broken: bool | None = None) -> list[Frame]:
+    """The printed boxes of ``geom``'s work page, its lines taken as broken
+    (dashes joined) as the page says or as ``broken`` says; one wider than
+    MAX_BOX_W (a rule round a header, a page border) is no field."""
+    joined = geom.broken_lines if broken is None else broken
+    found = find_frames(geom.work_dark, geom.work_dpi, joined)
     return [f for f in found if f.w <= MAX_BOX_W * geom.work_dpi]
 
 
@@ -173,10 +175,9 @@ def _dotted(geom: Geometry, frames: list[Frame]) -> list[Frame]:
     broken-line path is not taken): found with dashes joined, and kept only
     where they overlap no box found whole."""
     dark, dpi = geom.work_dark, geom.work_dpi
-    found = [f for f in find_frames(dark, dpi, True) if f.w <= MAX_BOX_W * dpi]
     new = [
         f
-        for f in found
+        for f in _frames(geom, broken=True)
         if not any(
             min(f.x1, g.x1) > max(f.x0, g.x0) and min(f.y1, g.y1) > max(f.y0, g.y0) for g in frames
         )

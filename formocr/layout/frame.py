@@ -29,11 +29,15 @@ MARK_DARK = 32
 # stands on the bottom line).
 MIN_TICK, MAX_TICK = 0.12, 0.6
 
+# A box's side is a line where ink covers at least this share of its
+# length (frame lines broken by the writing that crosses them still do).
+LINE_COVER = 0.45
+
 Interior = tuple[int, int, int, int]  # x0, y0, x1, y1 (end exclusive)
 
 
 def _line_band(
-    profile: np.ndarray, lo: int, hi: int, least: float = 0.45, expect: float | None = None
+    profile: np.ndarray, lo: int, hi: int, least: float = LINE_COVER, expect: float | None = None
 ) -> tuple[int, int] | None:
     """Rows (or columns) of the strongest line in profile[lo:hi] (coverage 0..1).
 
@@ -88,13 +92,16 @@ class Pinned(NamedTuple):
 
 
 def refine_interior(
-    ink: np.ndarray, est: tuple[float, float, float, float], search: int, least: float = 0.45
+    ink: np.ndarray,
+    est: tuple[float, float, float, float],
+    search: int,
+    least: float = LINE_COVER,
 ) -> Pinned:
     """Interior and outer edge pinned to the frame lines found within ``search``
     pixels of the estimated interior ``est``; a side not found stays put.
 
     A side is a line where ink covers at least ``least`` of its length
-    (frame lines broken by the writing that crosses them still do).
+    (LINE_COVER; an image cut inside its box asks more, digits.STRIP_LINE).
     """
     x0, y0, x1, y1 = (int(round(v)) for v in est)
     H, W = ink.shape

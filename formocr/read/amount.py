@@ -38,11 +38,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from formocr.types import CURRENCY_SIGNS
+
 __all__ = ["AmountReading", "parse_amount", "raw_text", "split_text"]
 
 _CLOSE = frozenset("-=")
-_CURRENCY = frozenset("$€")
-_LEAD = _CLOSE | _CURRENCY  # guard strokes and a currency sign before the amount
+_LEAD = _CLOSE | CURRENCY_SIGNS  # guard strokes and a currency sign before the amount
 _SEP = frozenset(".,")
 
 
@@ -121,7 +122,7 @@ def parse_amount(
             toks.pop()
     if not toks or not toks[0].isdigit():
         return AmountReading(None, f"amount {text!r} does not start with a digit")
-    if any(t in _CURRENCY for t in toks):
+    if any(t in CURRENCY_SIGNS for t in toks):
         return AmountReading(None, f"a currency sign inside the amount {text!r}")
     if any(t in _CLOSE for t in toks):
         return AmountReading(None, f"a closing mark inside the amount {text!r}")

@@ -36,7 +36,8 @@ def as_grey(image: np.ndarray) -> np.ndarray:
     - colour (H, W, 3) as RGB and (H, W, 4) as RGBA to grey, (H, W, 1) squeezed;
     - booleans and bitmaps of 0 and 1 (any integer type: optdigits'
       and Semeion's are) to 0 and 255, ink where they are 1;
-    - floats in 0..1 scaled to 0..255, other floats and integers clipped.
+    - floats in 0..1 scaled to 0..255; integers of a wider type over 255
+      (a 16-bit scan) scaled by their type's range; other values clipped.
 
     Polarity is left to ``normalize`` (it inverts light-on-dark crops).
     Raises ValueError for anything that is not an image.
@@ -56,8 +57,11 @@ def as_grey(image: np.ndarray) -> np.ndarray:
         return a.astype(np.uint8) * np.uint8(255)
     if np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer):
         f = a.astype(np.float64)
-        if f.size and np.nanmax(f) <= 1.0:
+        top = float(np.nanmax(f)) if f.size else 0.0
+        if top <= 1.0:
             f = f * 255.0
+        elif top > 255.0 and np.issubdtype(a.dtype, np.integer):
+            f = f * (255.0 / np.iinfo(a.dtype).max)
         return np.clip(np.nan_to_num(f), 0, 255).round().astype(np.uint8)
     raise ValueError(f"a digit image has numbers for pixels, got {a.dtype}")
 
