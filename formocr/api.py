@@ -116,9 +116,11 @@ def load_classifier(model: Path | None = None) -> Classifier:
     # loads its models here): one process reads on one core, and more cores are
     # more processes. On 20 dense pages (--jobs 1), 2 threads spent ~1 s more
     # CPU and gained no wall time (the renderer runs beside it).
-    # Batches of 64 crops: the same CSV, the same CPU; the process peaks ~105 MB
-    # lower than with 512 (dense20.pdf --jobs 1: 348 -> 243 MB).
-    return Readers(DigitClassifier(model, batch_size=64, threads=1), load_string_reader(threads=1))
+    # Batches of 16 crops: the same output, the same CPU per crop; the model's
+    # activations grow with the batch (one thread, 2,048 crops: +14 MB at 16,
+    # +62 MB at 64, +102 MB at 128). Over dense pages a worker peaks ~10 MB
+    # lower than at 64, ~115 MB lower than at 512.
+    return Readers(DigitClassifier(model, batch_size=16, threads=1), load_string_reader(threads=1))
 
 
 class Readers:

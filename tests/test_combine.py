@@ -356,6 +356,29 @@ def test_a_digit_reaching_the_edge_of_the_image_is_never_ok() -> None:
         assert reason.startswith("digit 1 reaches the edge")
 
 
+def test_a_digit_at_the_top_or_bottom_edge_as_tall_as_its_neighbours_is_whole() -> None:
+    """A digit that only touches the top or bottom edge, as tall as the
+    field's uncut digits, lost a sliver at most; one shorter than them (a 7
+    whose bar was cut off) still counts, as does any digit at the left or
+    right edge, and any at all when fewer than two digits are uncut."""
+    from formocr.read.combine import EDGE_WHOLE, edge_reasons
+    from formocr.types import DigitResult
+
+    def digit(x: int, y: int, h: int) -> DigitResult:
+        return DigitResult("7", 0.999, BBox(x, y, 40, h), (("7", 0.999),))
+
+    uncut = [digit(60, 10, 80), digit(110, 12, 76)]
+    tall_top, tall_bottom = digit(160, 0, 80), digit(210, 20, 80)
+    assert edge_reasons((100, 300), [*uncut, tall_top, tall_bottom]) == []
+    short = int(EDGE_WHOLE * 78) - 1
+    for cut in (digit(160, 0, short), digit(160, 100 - short, short)):
+        (reason,) = edge_reasons((100, 300), [*uncut, cut])
+        assert reason.startswith("digit 3 reaches the edge")
+    for side in (digit(0, 10, 80), digit(260, 10, 80), digit(160, 0, 100)):
+        assert len(edge_reasons((100, 300), [*uncut, side])) == 1
+    assert len(edge_reasons((100, 300), [uncut[0], tall_top])) == 1
+
+
 def test_a_field_with_a_digit_at_the_edge_goes_to_review_through_the_api() -> None:
     layout, clf = string_field([(1, 0.9999), (0, 0.9999), (5, 0.9999)])
     (read,) = _classify([layout], clf, ScanConfig(string_reader="lattice"))

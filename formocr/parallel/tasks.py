@@ -60,7 +60,7 @@ Loader = Callable[[ScanConfig], Models]
 def shipped_models(config: ScanConfig) -> Models:
     """The default loader: what :func:`formocr.api.load_classifier` loads for the
     serial path (the digit model of ``config.model``, and the shipped string
-    reader if there is one, each on one onnxruntime thread, in batches of 64),
+    reader if there is one, each on one onnxruntime thread; digits in batches of 16),
     so that ``--jobs N`` and ``--jobs 1`` read alike."""
     from formocr.api import load_classifier
 

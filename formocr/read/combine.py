@@ -190,16 +190,45 @@ def solid_zero_reasons(
     return reasons
 
 
+# A digit that reaches the top or bottom edge of the image but stands at
+# least this share of the median height of the field's digits that reach
+# neither has lost a sliver at most. On the development cheques cut inside
+# their box, the fields sent to review by this rule alone were 30 of 32
+# right; the two wrong (a 4 read 7, a 9 read 7: their tops cut off) stood
+# 0.66 and 0.78 of their neighbours. With this share: 17 more fields `ok`,
+# none wrong (fresh cheques: 21 more, none wrong).
+EDGE_WHOLE = 0.9
+
+
 def edge_reasons(shape: tuple[int, int], digits: Sequence[DigitResult]) -> list[str]:
     """Each digit whose ink reaches the edge of the image (``shape``: its
-    height and width): the image may have been cut through it (an amount cut
-    out inside its box, the top bar of a 7 left outside), so what is left
-    may read as another digit (a 1)."""
+    height and width) and may have been cut off there (an amount cut out
+    inside its box, the top bar of a 7 left outside), so that what is left
+    may read as another digit (a 1).
+
+    A digit at the left or right edge always counts (how much of the string
+    lies beyond is unknown), as does one that spans the image's height. One
+    at the top or bottom edge counts unless it is as tall as the field's
+    uncut digits (``EDGE_WHOLE`` of their median; at least two of them
+    measured): a cut that took a 7's bar, a 4's arm or a 2's foot leaves a
+    digit shorter than its neighbours."""
     H, W = shape
+
+    def top(d: DigitResult) -> bool:
+        return d.bbox.y <= 0
+
+    def bottom(d: DigitResult) -> bool:
+        return d.bbox.y + d.bbox.h >= H
+
+    uncut = [d.bbox.h for d in digits if not (top(d) or bottom(d))]
+    whole = EDGE_WHOLE * float(np.median(uncut)) if len(uncut) >= 2 else math.inf
     return [
         f"digit {i} reaches the edge of the image (it may be cut off)"
         for i, d in enumerate(digits, 1)
-        if d.bbox.y <= 0 or d.bbox.x <= 0 or d.bbox.y + d.bbox.h >= H or d.bbox.x + d.bbox.w >= W
+        if d.bbox.x <= 0
+        or d.bbox.x + d.bbox.w >= W
+        or (top(d) and bottom(d))
+        or ((top(d) or bottom(d)) and d.bbox.h < whole)
     ]
 
 
