@@ -16,6 +16,10 @@ path scans take (normalisation included):
   writer block (``optdigits_blocks``);
 * calibration: expected calibration error (15 bins) and the error among
   digits at or above the default ``min_confidence``;
+* the same digits cut tight round their ink, as USPS and Semeion keep
+  theirs (a digit filling its image): the ink's box, and the digit filling
+  a square of 40, 16 (USPS's size) and 12 px; dark on light, light on dark,
+  and as 0/1 bitmaps;
 * throughput: 1,000 MNIST digits enlarged to varied crop sizes (24-128 px
   tall, varied widths), classified end to end, normalisation alone, and the
   ONNX model alone on the normalised batch; median of ``--repeats`` runs.
@@ -102,6 +106,49 @@ def varied_crops(images: np.ndarray, n: int, rng: np.random.Generator) -> list[n
     return out
 
 
+def cut_tight(dark_on_light: np.ndarray, size: int = 0) -> np.ndarray:
+    """A digit cut to its ink's box (grey under 215); with ``size``, shrunk
+    or enlarged (``INTER_AREA``, bilinear) so its longer side is ``size`` px,
+    centred in a square of that size (as USPS keeps its digits)."""
+    ys, xs = np.nonzero(dark_on_light < 215)
+    if not len(ys):
+        return dark_on_light
+    crop = dark_on_light[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    if not size:
+        return crop
+    h, w = crop.shape
+    k = size / max(h, w)
+    new = (max(1, round(w * k)), max(1, round(h * k)))
+    crop = cv2.resize(crop, new, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+    out = np.full((size, size), 255, np.uint8)
+    y, x = (size - new[1]) // 2, (size - new[0]) // 2
+    out[y : y + new[1], x : x + new[0]] = crop
+    return out
+
+
+TIGHT = (("ink box", 0), ("40 px square", 40), ("16 px square", 16), ("12 px square", 12))
+
+
+def tight_scores(
+    clf: DigitClassifier, sets: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> list[dict[str, Any]]:
+    """Accuracy of each set's digits cut tight (``TIGHT`` sizes), in three forms."""
+    rows = []
+    for name, (images, labels) in sets.items():
+        for what, size in TIGHT:
+            grey = [cut_tight(i, size) for i in images]
+            forms = {
+                "grey": grey,
+                "grey, light on dark": [255 - g for g in grey],
+                "0/1 (1 ink)": [(g < 128).astype(np.uint8) for g in grey],
+            }
+            for form, imgs in forms.items():
+                pred, _ = predict(clf, imgs)
+                acc = float((pred == labels).mean())
+                rows.append({"set": name, "size": what, "form": form, "accuracy": acc})
+    return rows
+
+
 def timed(fn: Any, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -154,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     o["confusions"] = _top_confusions(o_labels[wrong], o_pred[wrong])
 
     writers = per_writer_accuracy(labels, pred, o_labels, o_pred, first, args.limit)
+    tight = tight_scores(
+        clf, {"MNIST test": (images, labels), "optdigits held-out": (o_images, o_labels)}
+    )
 
     rng = np.random.default_rng(0)
     crops = varied_crops(mnist.images, args.batch, rng)
@@ -178,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "mnist_test": m,
             "optdigits_heldout": o,
             "writers": writers,
+            "cut_tight": tight,
             "throughput": speed,
         }
     )
@@ -297,6 +348,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         ),
         "",
         *writer_markdown(record.get("writers", {})),
+        *tight_markdown(record.get("cut_tight", [])),
         md_table(
             [f"throughput (batch of {s['batch']} varied crops)", "digits/s"],
             [
@@ -307,6 +359,24 @@ def render_markdown(record: dict[str, Any]) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def tight_markdown(rows: list[dict[str, Any]]) -> list[str]:
+    """The cut-tight accuracies, a row per set and form (lines to join)."""
+    if not rows:
+        return []
+    keys = list(dict.fromkeys((r["set"], r["form"]) for r in rows))
+    sizes = list(dict.fromkeys(r["size"] for r in rows))
+    acc = {(r["set"], r["form"], r["size"]): r["accuracy"] for r in rows}
+    return [
+        "The same digits cut tight round their ink (as USPS and Semeion keep theirs):",
+        "",
+        md_table(
+            ["set", "form", *sizes],
+            [[s, f, *(pct(acc[(s, f, z)]) for z in sizes)] for s, f in keys],
+        ),
+        "",
+    ]
 
 
 def writer_markdown(w: dict[str, Any]) -> list[str]:

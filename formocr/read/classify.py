@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from formocr.errors import ModelError
-from formocr.read.normalize import PREPROCESS_VERSION, SIZE, as_grey, normalize_batch
+from formocr.read.normalize import PREPROCESS_VERSION, SIZE, isolated_digit, normalize_batch
 
 # card_path and load_card live in onnx_model; imported here as before.
 from formocr.read.onnx_model import card_path as card_path
@@ -143,10 +143,12 @@ class DigitClassifier:
         """One prediction per image of one digit, any size: a greyscale crop
         (uint8, dark ink on light paper or light on dark), or anything
         ``normalize.as_grey`` turns into one (colour, booleans, 0/1 bitmaps,
-        floats in 0..1)."""
+        floats in 0..1). The digit may fill its image: each is given a
+        margin of paper, and enlarged if small (``normalize.isolated_digit``)."""
         if len(images) == 0:
             return []
-        return predictions(self.all_probabilities(normalize_batch([as_grey(i) for i in images])))
+        crops = [isolated_digit(i) for i in images]
+        return predictions(self.all_probabilities(normalize_batch(crops)))
 
 
 def predictions(probs: np.ndarray) -> list[Prediction]:
