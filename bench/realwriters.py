@@ -53,6 +53,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from benchlib import MNIST_DIR, OPTDIGITS, OUT, md_table, pct, publish, run_record
 from box28 import make_sheet as dense_sheet
@@ -211,6 +212,18 @@ def make_page(spec: PageSpec, writer: WriterDigits) -> tuple[np.ndarray, list[Fi
     sheet = Sheet(A4_MM, DPI, rng, deg, writer.source())
     draw_form(sheet, rng, alphabet)
     return sheet.finish()
+
+
+def rescanned(
+    image: np.ndarray, truth: list[FieldTruth], dpi: int
+) -> tuple[np.ndarray, list[FieldTruth]]:
+    """A page drawn at DPI as a scanner at ``dpi`` keeps it (area resampling).
+    The PDF records the lower resolution and formocr renders it at its own
+    (300 dpi, DPI), so the fields' boxes stay as drawn."""
+    if dpi == DPI:
+        return image, truth
+    s = dpi / DPI
+    return cv2.resize(image, None, fx=s, fy=s, interpolation=cv2.INTER_AREA), truth
 
 
 # -- scoring -------------------------------------------------------------------------------
@@ -399,20 +412,22 @@ def run(
     config: ScanConfig,
     peers: bool,
     threshold: float | None = None,
+    scan_dpi: int = DPI,
 ) -> tuple[dict[str, Any], list[FieldScore]]:
     """Draw, read and score ``specs``: the record's results and formocr's field
-    scores (also used by calibrate.py)."""
+    scores (also used by calibrate.py). ``scan_dpi``: the pages, drawn at
+    DPI, resampled to it (``rescanned``)."""
     by_name = {w.name: w for ws in writers.values() for w in ws}
     t0 = time.perf_counter()
     pages, truths = [], []
     for spec in specs:
-        img, truth = make_page(spec, by_name[spec.writer])
+        img, truth = rescanned(*make_page(spec, by_name[spec.writer]), scan_dpi)
         pages.append(img)
         truths.append(truth)
         print(f"drawn {spec.index + 1}/{len(specs)}", file=sys.stderr, end="\r")
     gen_s = time.perf_counter() - t0
-    pdf = write_pdf(pages, out_dir / "pages.pdf", DPI)
-    write_truth(list(zip(pages, truths, strict=True)), out_dir / "pages.truth.json", DPI)
+    pdf = write_pdf(pages, out_dir / "pages.pdf", scan_dpi)
+    write_truth(list(zip(pages, truths, strict=True)), out_dir / "pages.truth.json", scan_dpi)
     n_fields = sum(len(t) for t in truths)
     print(f"\n{len(pages)} pages, {n_fields} fields -> {pdf} ({gen_s:.0f} s)", file=sys.stderr)
     source_of = {spec.index + 1: spec.source for spec in specs}
@@ -524,6 +539,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(what shipping them would give), not the shipped defaults",
     )
     ap.add_argument("--model", type=Path, default=None, help="ONNX model (default: shipped)")
+    ap.add_argument(
+        "--scan-dpi",
+        type=int,
+        default=DPI,
+        help=f"resample the pages (drawn at {DPI} dpi) to this resolution, as a scanner set "
+        "lower keeps them (with --no-peers)",
+    )
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default bench/out)")
     ap.add_argument("--name", default="realwriters", help="record name (NAME.json)")
     ap.add_argument(
@@ -542,6 +564,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.pages < 1:
         ap.error("--pages must be at least 1")
+    if args.scan_dpi != DPI and not args.no_peers:
+        ap.error("--scan-dpi needs --no-peers (the peers' boxes are cut at the drawn resolution)")
     if args.rescore is not None:
         old = json.loads(args.rescore.read_text())
         old["results"]["formocr"]["figures"] = rescore(old["results"]["formocr"]["fields"])
@@ -559,7 +583,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     record["params"] = {
         "pages": args.pages,
         "seed": args.seed,
-        "dpi": DPI,
+        "dpi": args.scan_dpi,
         "sources": list(SOURCES),
         "min_confidence": config.min_confidence,
         "combine_power": config.combine_power,
@@ -598,7 +622,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if same != {k: record["params"][k] for k in same}:
             raise SystemExit(f"{args.peers_from}: other pages ({same['pages']}, {same['seed']})")
     peers = not args.no_peers and earlier is None
-    record["results"], _ = run(specs, writers, args.out / args.name, config, peers, threshold)
+    record["results"], _ = run(
+        specs, writers, args.out / args.name, config, peers, threshold, args.scan_dpi
+    )
     if earlier is not None:
         for k in ("tesseract", "rapidocr"):
             if k in earlier["results"]:
