@@ -103,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     record["figures"] = breakdown(scores, source_of)
     spurious = [s for s in scores if not s.truth_name]
     record["spurious"] = {
+        "ok_fields": [(s.page, s.pred, s.pred_bbox) for s in spurious if s.status == "ok"],
         "fields": len(spurious),
         "ok": sum(s.status == "ok" for s in spurious),
         "by_status": dict(collections.Counter(s.status for s in spurious)),

@@ -312,11 +312,20 @@ def scan_page(
 
     layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
     reads = _classify(layouts, classifier, config, reader)
-    fields = tuple(
+    fields = [
         _field(f"field_{i:03d}", layout, r, config.min_confidence, page=page.image)
         for i, (layout, r) in enumerate(zip(layouts, reads, strict=True), 1)
-    )
-    return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=fields)
+    ]
+    for i in segment.broken_boxes(page.image, [f.bbox for f in layouts]):
+        fields[i] = replace(fields[i], status="review", reason=_join(BROKEN, fields[i].reason))
+    return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=tuple(fields))
+
+
+# ``formocr.layout.fields.broken_boxes``'s reason.
+BROKEN = (
+    "handwriting beside the box, or a one-digit cell beside it: the box may be a piece "
+    "of one whose lines broke (a black-and-white fax), or writing missed it"
+)
 
 
 def _scan_templated(

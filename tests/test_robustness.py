@@ -173,3 +173,50 @@ def test_a_fax_of_oblong_pixels_is_read_with_square_ones(
     )
     # The fault: squashed, a comb's cells came apart into fields of their own.
     assert sum(len(p.fields) for p in as_stored) > total and squat_right < square_right
+
+
+def test_a_black_and_white_fax_comb_found_in_pieces_is_never_ok(
+    clf: DigitClassifier, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fax's thin comb lines break in black and white; the box finder took
+    cells of a comb for boxes of their own, and one such piece was read
+    `ok` with the comb's other digits beside it, unread (generated page 26
+    as a 204 x 98 dpi G4 fax). Such boxes now go to review."""
+    import cv2
+    from PIL import Image
+
+    from formocr.layout import fields
+
+    page, truth = make_form_page(np.random.default_rng(26), 300, **PLAIN)
+    size = (round(page.shape[1] * 204 / 300), round(page.shape[0] * 98 / 300))
+    fax = np.where(cv2.resize(page, size, interpolation=cv2.INTER_AREA) < 150, 0, 255)
+    path = tmp_path / "fax.tif"
+    Image.fromarray(fax.astype(np.uint8)).convert("1").save(
+        path, dpi=(204, 98), compression="group4"
+    )
+
+    def wrong_ok() -> list[FieldResult]:
+        (result,) = api.scan_document(path, ScanConfig(), clf).pages
+        sx, sy = 204 / 300, result.height / fax.shape[0] * 98 / 300
+        boxes = [
+            (
+                BBox(
+                    round(t.bbox.x * sx),
+                    round(t.bbox.y * sy),
+                    round(t.bbox.w * sx),
+                    round(t.bbox.h * sy),
+                ),
+                t.value,
+            )
+            for t in truth
+        ]
+        return [
+            f
+            for f in result.fields
+            if f.status == "ok"
+            and not any(iou(f.bbox, b) >= 0.5 and f.value == v for b, v in boxes)
+        ]
+
+    assert wrong_ok() == []
+    monkeypatch.setattr(fields, "broken_boxes", lambda page, boxes: set())
+    assert len(wrong_ok()) >= 1  # the fault

@@ -1057,3 +1057,36 @@ def test_a_template_drafted_from_a_form_of_dashed_rules_registers_it(tmp_path) -
     placed = [page_box(reg, f.box, page.shape) for f in template.fields]
     for box in boxes:
         assert max(p.iou(box) for p in placed) > 0.95
+
+
+# -- boxes found in pieces ----------------------------------------------------------------
+
+
+def test_handwriting_beside_a_box_or_a_cell_sharing_its_side_marks_a_box_found_in_pieces() -> None:
+    """On a black-and-white fax a comb's thin lines break and its cells are
+    found as boxes of their own, each read as a field, some `ok` though the
+    comb's other digits lie beside them unread. A box with handwriting
+    beside it in its row (outside every box), or sharing a side with a
+    one-digit cell, is marked; paper, a short printed label or a printed
+    line across the row beside it is not handwriting."""
+    from formocr.layout.fields import BETWEEN_INK, broken_boxes
+    from formocr.types import BBox
+
+    page = np.full((300, 900), 255, np.uint8)
+    left, right = BBox(100, 100, 200, 80), BBox(400, 100, 200, 80)
+    for b in (left, right):
+        cv2.rectangle(page, (b.x, b.y), (b.x + b.w, b.y + b.h), 0, 2)
+    assert broken_boxes(page, [left, right]) == set()
+    label = page.copy()
+    cv2.putText(label, "kg", (335, 150), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 0, 1)
+    assert int(BETWEEN_INK * 80) > 20  # the label stands about 15 px
+    rule = page.copy()
+    cv2.line(rule, (350, 90), (350, 200), 0, 2)  # a printed rule crossing the row
+    assert broken_boxes(label, [left, right]) == broken_boxes(rule, [left, right]) == set()
+    digit = page.copy()
+    cv2.putText(digit, "7", (330, 165), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 0, 5)  # 7 between them
+    assert broken_boxes(digit, [left, right]) == {0, 1}
+    cell, comb = BBox(100, 100, 60, 80), BBox(160, 100, 300, 80)  # sharing a side
+    assert broken_boxes(page, [cell, comb]) == {0, 1}
+    wide = BBox(100, 100, 200, 80)  # two string boxes sharing a side: printed so
+    assert broken_boxes(page, [wide, BBox(300, 100, 200, 80)]) == set()

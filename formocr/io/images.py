@@ -300,7 +300,10 @@ def _squared(pixels: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
 
     h, w = pixels.shape[:2]
     size = (max(1, round(w * scale[0])), max(1, round(h * scale[1])))
-    return np.asarray(cv2.resize(pixels, size, interpolation=cv2.INTER_LINEAR))
+    hist = cv2.calcHist([pixels], [0], None, [256], [0, 256]).ravel()
+    two = hist[0] + hist[255] == pixels.size  # black and white: kept so (nearest)
+    how = cv2.INTER_NEAREST if two else cv2.INTER_LINEAR
+    return np.asarray(cv2.resize(pixels, size, interpolation=how))
 
 
 # Pillow modes that may hold colour (a palette may, too).

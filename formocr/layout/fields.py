@@ -38,7 +38,7 @@ from formocr.layout.lines import (
 from formocr.stats import median
 from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark, StringInk, page_bbox
 
-__all__ = ["find_fields"]
+__all__ = ["broken_boxes", "find_fields"]
 
 # A strip of unknown resolution (``page_kind``) whose boxes span less than
 # this share of its width is read as one box, the strip itself.
@@ -72,6 +72,64 @@ SINGLE_ASPECT = 1.3
 # boxes for digit strings printed touching, not a comb: a comb's cell holds
 # one digit, and no digit is that wide.
 WIDE_CELL = 1.6
+
+
+# Signs that a box was found in pieces (its thin lines broke: a black-and-
+# white fax) or that writing missed its box, either way that what was read
+# in it is incomplete (``broken_boxes``): handwriting, a stroke at least
+# BETWEEN_INK of the box's height, lying outside every box beside it in its
+# row (within BETWEEN_REACH box heights, between it and its neighbour);
+# or a neighbour in its row sharing its side where one of the two is a
+# one-digit cell (intact, such cells make one comb). Printed labels beside
+# boxes are shorter than BETWEEN_INK.
+BETWEEN_INK = 0.45
+BETWEEN_REACH = 1.0
+
+
+def broken_boxes(page: np.ndarray, boxes: list[BBox]) -> set[int]:
+    """The indices of ``boxes`` (found on ``page``) that may have been found
+    in pieces, or missed by the writing (see BETWEEN_INK)."""
+    import cv2
+
+    out: set[int] = set()
+    for i, a in enumerate(boxes):
+        tol = ROW_TOL * a.h
+        row = [
+            (j, b)
+            for j, b in enumerate(boxes)
+            if j != i and abs(a.y - b.y) <= tol and abs(a.y + a.h - b.y - b.h) <= tol
+        ]
+        edge = max(2, int(0.05 * a.h))
+        cell = a.w <= SINGLE_ASPECT * a.h
+        reach = int(BETWEEN_REACH * a.h)
+        right = [b.x for _, b in row if b.x >= a.x + a.w - edge]
+        left = [b.x + b.w for _, b in row if b.x + b.w <= a.x + edge]
+        for j, b in row:
+            sharing = abs(b.x - (a.x + a.w)) <= edge or abs(a.x - (b.x + b.w)) <= edge
+            if sharing and (cell or b.w <= SINGLE_ASPECT * b.h):
+                out |= {i, j}
+        y0, y1 = max(0, a.y), max(0, a.y + a.h)
+        bands = (
+            (a.x + a.w + edge, min([a.x + a.w + reach, *right]) - edge, 0),  # near side: left
+            (max([a.x - reach, *left]) + edge, a.x - edge, 1),  # near side: right
+        )
+        for x0, x1, near in bands:
+            x0 = max(0, x0)
+            region = page[y0:y1, x0 : max(x0, x1)]
+            if region.shape[1] < 2 * edge:
+                continue
+            dark = (region < 128).astype(np.uint8)
+            for b in boxes:  # other boxes' frames and writing are theirs
+                bx0, by0 = max(0, b.x - edge - x0), max(0, b.y - edge - y0)
+                dark[by0 : max(0, b.y + b.h + edge - y0), bx0 : max(0, b.x + b.w + edge - x0)] = 0
+            n, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+            for k in range(1, n):
+                x, y, w, h = stats[k, :4]
+                touches = x == 0 if near == 0 else x + w == region.shape[1]
+                rule = y == 0 and y + h == region.shape[0]  # a printed line across the row
+                if h >= BETWEEN_INK * a.h and not touches and not rule:
+                    out.add(i)
+    return out
 
 
 def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]:
