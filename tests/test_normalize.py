@@ -277,6 +277,11 @@ def test_the_classifier_reads_bitmaps_booleans_floats_and_colour_as_greyscale() 
         "16-bit": [g.astype(np.uint16) * 257 for g in grey],
         "RGB": [np.dstack([g, g, g]) for g in grey],
         "RGBA": [np.dstack([g, g, g, np.full_like(g, 255)]) for g in grey],
+        # Cut out: black everywhere, the ink in the alpha channel (read as nothing before).
+        "RGBA, ink in alpha": [np.dstack([0 * g, 0 * g, 0 * g, 255 - g]) for g in grey],
+        "RGBA, transparent paper": [
+            np.dstack([g, g, g, np.where(i, 255, 0)]) for g, i in zip(grey, ink, strict=True)
+        ],
         "H x W x 1": [g[:, :, None] for g in grey],
     }
     expected = [p.digit for p in clf.classify(grey)]

@@ -33,7 +33,8 @@ def as_grey(image: np.ndarray) -> np.ndarray:
     """Any single image a user may hand the classifier, as a 2-D uint8
     greyscale crop of 0-255 (``normalize``'s input):
 
-    - colour (H, W, 3) as RGB and (H, W, 4) as RGBA to grey, (H, W, 1) squeezed;
+    - colour (H, W, 3) as RGB to grey, (H, W, 4) as RGBA laid on white paper
+      (a digit cut out with its ink in the alpha channel), (H, W, 1) squeezed;
     - booleans and bitmaps of 0 and 1 (any integer type: optdigits'
       and Semeion's are) to 0 and 255, ink where they are 1;
     - floats in 0..1 scaled to 0..255; integers of a wider type over 255
@@ -48,6 +49,8 @@ def as_grey(image: np.ndarray) -> np.ndarray:
     if a.ndim == 3 and a.shape[2] in (3, 4):
         if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
             raise ValueError(f"a digit image has numbers for pixels, got {a.dtype}")
+        if a.shape[2] == 4:
+            return _over_white(a)
         a = a[:, :, :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])  # RGB's luma
     if a.ndim != 2:
         raise ValueError(f"a digit image is 2-D (or H x W x 1, 3 or 4), got shape {a.shape}")
@@ -64,6 +67,28 @@ def as_grey(image: np.ndarray) -> np.ndarray:
             f = f * (255.0 / np.iinfo(a.dtype).max)
         return np.clip(np.nan_to_num(f), 0, 255).round().astype(np.uint8)
     raise ValueError(f"a digit image has numbers for pixels, got {a.dtype}")
+
+
+def _full_scale(a: np.ndarray) -> float:
+    """What white (or opaque) is in ``a``'s numbers: 1 for floats and
+    booleans within 0..1, 255 for bytes or values within them, else the
+    integer type's largest."""
+    top = float(np.nanmax(a)) if a.size else 0.0
+    if a.dtype == np.bool_ or (np.issubdtype(a.dtype, np.floating) and top <= 1.0):
+        return 1.0
+    if a.dtype == np.uint8 or top <= 255.0 or not np.issubdtype(a.dtype, np.integer):
+        return 255.0
+    return float(np.iinfo(a.dtype).max)
+
+
+def _over_white(rgba: np.ndarray) -> np.ndarray:
+    """An RGBA image laid on white paper (as a page with transparency is
+    read): a digit cut out with its ink in the alpha channel reads as ink."""
+    rgb = rgba[:, :, :3].astype(np.float64)
+    luma = (rgb @ np.array([0.299, 0.587, 0.114])) / _full_scale(rgba[:, :, :3])
+    alpha = rgba[:, :, 3].astype(np.float64) / _full_scale(rgba[:, :, 3])
+    grey = 255.0 * (luma * alpha + (1.0 - alpha))
+    return np.clip(np.nan_to_num(grey), 0, 255).round().astype(np.uint8)
 
 
 def binarize(crop: np.ndarray) -> np.ndarray:
