@@ -20,6 +20,8 @@ path scans take (normalisation included):
   theirs (a digit filling its image): the ink's box, and the digit filling
   a square of 40, 16 (USPS's size) and 12 px; dark on light, light on dark,
   and as 0/1 bitmaps;
+* the first 2,000 in cells cut from a form with their frame's lines along
+  some of their sides;
 * throughput: 1,000 MNIST digits enlarged to varied crop sizes (24-128 px
   tall, varied widths), classified end to end, normalisation alone, and the
   ONNX model alone on the normalised batch; median of ``--repeats`` runs.
@@ -149,6 +151,32 @@ def tight_scores(
     return rows
 
 
+FRAMED = ("", "B", "TB", "LR", "TL", "TBLR")
+
+
+def framed_cell(dark_on_light: np.ndarray, sides: str, thickness: int = 3) -> np.ndarray:
+    """A digit in a 60 x 52 cell cut from a form with its frame: lines along
+    ``sides`` (of "TBLR") at the edges, the digit 4 px inside them."""
+    cell = np.full((60, 52), 255, np.uint8)
+    cell[4:56, 4:48] = cv2.resize(dark_on_light, (44, 52), interpolation=cv2.INTER_LINEAR)
+    t = thickness
+    where = {"T": np.s_[:t, :], "B": np.s_[-t:, :], "L": np.s_[:, :t], "R": np.s_[:, -t:]}
+    for side in sides:
+        cell[where[side]] = 30
+    return cell
+
+
+def framed_scores(
+    clf: DigitClassifier, images: np.ndarray, labels: np.ndarray
+) -> list[dict[str, Any]]:
+    """Accuracy of digits in cells cut with their frame's lines along ``FRAMED`` sides."""
+    rows = []
+    for sides in FRAMED:
+        pred, _ = predict(clf, [framed_cell(i, sides) for i in images])
+        rows.append({"sides": sides or "none", "accuracy": float((pred == labels).mean())})
+    return rows
+
+
 def timed(fn: Any, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -204,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tight = tight_scores(
         clf, {"MNIST test": (images, labels), "optdigits held-out": (o_images, o_labels)}
     )
+    framed = framed_scores(clf, images[:2000], labels[:2000])
 
     rng = np.random.default_rng(0)
     crops = varied_crops(mnist.images, args.batch, rng)
@@ -229,6 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "optdigits_heldout": o,
             "writers": writers,
             "cut_tight": tight,
+            "framed_cells": framed,
             "throughput": speed,
         }
     )
@@ -349,6 +379,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         "",
         *writer_markdown(record.get("writers", {})),
         *tight_markdown(record.get("cut_tight", [])),
+        *framed_markdown(record.get("framed_cells", [])),
         md_table(
             [f"throughput (batch of {s['batch']} varied crops)", "digits/s"],
             [
@@ -359,6 +390,22 @@ def render_markdown(record: dict[str, Any]) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def framed_markdown(rows: list[dict[str, Any]]) -> list[str]:
+    """The framed-cell accuracies (lines to join)."""
+    if not rows:
+        return []
+    return [
+        "The first 2,000 MNIST test digits in 60 x 52 cells cut with their frame's "
+        "3 px lines along the sides named (T, B, L, R):",
+        "",
+        md_table(
+            ["sides", *(r["sides"] for r in rows)],
+            [["accuracy", *(pct(r["accuracy"]) for r in rows)]],
+        ),
+        "",
+    ]
 
 
 def tight_markdown(rows: list[dict[str, Any]]) -> list[str]:
