@@ -295,7 +295,9 @@ def _square_scale(img: Image.Image, orient: bool) -> tuple[float, float]:
 
 
 def _squared(pixels: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
-    """``pixels`` (greyscale) stretched by ``scale`` (x, y) to square pixels, bilinear."""
+    """``pixels`` (greyscale) stretched by ``scale`` (x, y) to square pixels:
+    bilinear, or nearest neighbour for black and white (it stays so, and the
+    box finder's search for dotted boxes on such pages still runs)."""
     import cv2
 
     h, w = pixels.shape[:2]

@@ -152,8 +152,9 @@ def isolated_digit(image: np.ndarray) -> np.ndarray:
     # paper is what most of the image's outer ring is (Otsu's two classes):
     # normalize's guess, a mostly dark image with a dark border is light on
     # dark, fails a light digit that fills most of its image.
-    bitmap = a.dtype == np.bool_ or (
-        np.issubdtype(a.dtype, np.integer) and int(a.min()) >= 0 and int(a.max()) <= 1
+    bitmap = (a.ndim == 2 or a.shape[2] != 4) and (  # RGBA is laid on white
+        a.dtype == np.bool_
+        or (np.issubdtype(a.dtype, np.integer) and int(a.min()) >= 0 and int(a.max()) <= 1)
     )
     crop = _without_frame(255 - grey if bitmap or _dark_paper(grey) else grey)
     h, w = crop.shape
