@@ -1090,3 +1090,20 @@ def test_handwriting_beside_a_box_or_a_cell_sharing_its_side_marks_a_box_found_i
     assert broken_boxes(page, [cell, comb]) == {0, 1}
     wide = BBox(100, 100, 200, 80)  # two string boxes sharing a side: printed so
     assert broken_boxes(page, [wide, BBox(300, 100, 200, 80)]) == set()
+
+
+def test_a_tall_printed_sign_beside_a_wide_amount_box_is_no_handwriting() -> None:
+    """A cheque prints "$" beside its amount box, often most of the box's
+    height: an amount box (wider than BETWEEN_ASPECT times its height) is
+    not looked beside; a cell or a short run of cells is."""
+    from formocr.layout.fields import BETWEEN_ASPECT, broken_boxes
+    from formocr.types import BBox
+
+    page = np.full((300, 900), 255, np.uint8)
+    amount = BBox(200, 100, 400, 80)
+    assert amount.w > BETWEEN_ASPECT * amount.h
+    cv2.rectangle(page, (200, 100), (600, 180), 0, 2)
+    cv2.putText(page, "$", (150, 165), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 0, 4)
+    assert broken_boxes(page, [amount]) == set()
+    cell = BBox(200, 100, 70, 80)
+    assert broken_boxes(page, [cell]) == {0}

@@ -77,13 +77,18 @@ WIDE_CELL = 1.6
 # Signs that a box was found in pieces (its thin lines broke: a black-and-
 # white fax) or that writing missed its box, either way that what was read
 # in it is incomplete (``broken_boxes``): handwriting, a stroke at least
-# BETWEEN_INK of the box's height, lying outside every box beside it in its
-# row (within BETWEEN_REACH box heights, between it and its neighbour);
+# BETWEEN_INK of the box's height, lying outside every box beside a box no
+# wider than BETWEEN_ASPECT in its row (within BETWEEN_REACH box heights,
+# between it and its neighbour);
 # or a neighbour in its row sharing its side where one of the two is a
 # one-digit cell (intact, such cells make one comb). Printed labels beside
 # boxes are shorter than BETWEEN_INK.
 BETWEEN_INK = 0.45
 BETWEEN_REACH = 1.0
+# Only a box at most this many times wider than tall is looked beside: a
+# piece of a comb is a cell or a few; a wide box (a cheque's amount box)
+# may have a tall printed sign beside it ("$").
+BETWEEN_ASPECT = 3.5
 
 
 def broken_boxes(page: np.ndarray, boxes: list[BBox]) -> set[int]:
@@ -108,6 +113,8 @@ def broken_boxes(page: np.ndarray, boxes: list[BBox]) -> set[int]:
             sharing = abs(b.x - (a.x + a.w)) <= edge or abs(a.x - (b.x + b.w)) <= edge
             if sharing and (cell or b.w <= SINGLE_ASPECT * b.h):
                 out |= {i, j}
+        if a.w > BETWEEN_ASPECT * a.h:
+            continue
         y0, y1 = max(0, a.y), max(0, a.y + a.h)
         bands = (
             (a.x + a.w + edge, min([a.x + a.w + reach, *right]) - edge, 0),  # near side: left
