@@ -127,6 +127,10 @@ def broken_boxes(page: np.ndarray, boxes: list[BBox]) -> set[int]:
                 continue
             dark = (region < 128).astype(np.uint8)
             for b in boxes:  # other boxes' frames and writing are theirs
+                if b.x + b.w + edge <= x0 or b.x - edge >= x1 or b.y + b.h + edge <= y0:
+                    continue
+                if b.y - edge >= y1:
+                    continue
                 bx0, by0 = max(0, b.x - edge - x0), max(0, b.y - edge - y0)
                 dark[by0 : max(0, b.y + b.h + edge - y0), bx0 : max(0, b.x + b.w + edge - x0)] = 0
             n, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
