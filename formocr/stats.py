@@ -4,7 +4,9 @@ Layout and normalisation take many medians and percentiles of a few values
 or of small integers (grey levels, pixel counts), where ``np.median`` and
 ``np.percentile`` spend most of their time on overhead. Each function here
 returns the same double as numpy's default ('linear') method, so outputs do
-not move; tests compare them with numpy under hypothesis.
+not move; tests compare them with numpy under hypothesis. ``bilevel`` says
+whether an image is black and white, for the reader of rasters and the box
+finder alike.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "bilevel",
     "count_nonzero",
     "hist_median",
     "int_median",
@@ -136,3 +139,13 @@ def count_nonzero(mask: np.ndarray, axis: int, binary: bool = False) -> np.ndarr
     if not binary and cv2.minMaxLoc(mask)[1] > 1:  # count the nonzero pixels, not their values
         mask = cv2.threshold(mask, 0, 1, cv2.THRESH_BINARY)[1]
     return cv2.reduce(mask, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+
+
+def bilevel(image: np.ndarray, grey_share: float = 0.0, step: int = 1) -> bool:
+    """Whether a uint8 greyscale image is black and white: some of its pixels
+    (every ``step``-th each way) black, and at most ``grey_share`` of its
+    non-white ones neither 0 nor 255."""
+    sample = np.ascontiguousarray(image[::step, ::step]) if step > 1 else image
+    hist = cv2.calcHist([sample], [0], None, [256], [0, 256]).ravel()
+    grey = sample.size - hist[0] - hist[255]
+    return bool(hist[0] > 0 and grey <= grey_share * (sample.size - hist[255]))

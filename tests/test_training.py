@@ -18,7 +18,7 @@ from mnist_fakes import hershey_digit, write_fake_mnist  # noqa: E402
 
 from formocr.errors import ModelError  # noqa: E402
 from formocr.read.classify import DigitClassifier  # noqa: E402
-from formocr.read.normalize import isolated_digit, normalize, normalize_batch  # noqa: E402
+from formocr.read.normalize import isolated_batch, normalize, normalize_batch  # noqa: E402
 from training import augment as augment_mod  # noqa: E402
 from training.augment import AugmentConfig, augment, make_input  # noqa: E402
 from training.data import (  # noqa: E402
@@ -353,7 +353,7 @@ def test_eleven_classes_through_export_and_runtime(trained11: Path, tmp_path: Pa
     clf = DigitClassifier(path)
     rng = np.random.default_rng(9)
     crops = [255 - hershey_digit(d, rng) for d in range(10)] + [np.full((30, 20), 255, np.uint8)]
-    x = normalize_batch([isolated_digit(c) for c in crops])  # as classify reads them
+    x = isolated_batch(crops)  # as classify reads them
     lp = clf.log_probs(x)
     assert lp.shape == (11, 11)
     np.testing.assert_allclose(np.exp(lp).sum(1), 1.0, atol=1e-5)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from formocr.read.classify import DigitClassifier
-from formocr.read.normalize import isolated_digit, normalize_batch
+from formocr.read.normalize import isolated_batch, normalize_batch
 from training.data import DigitSet
 
 
@@ -45,15 +45,9 @@ def report(name: str, truth: np.ndarray, pred: np.ndarray) -> Report:
     )
 
 
-def as_classified(images: Any) -> np.ndarray:
-    """Digit images as ``DigitClassifier.classify`` reads them: each an
-    isolated digit (``normalize.isolated_digit``), normalised."""
-    return normalize_batch([isolated_digit(i) for i in images])
-
-
 def evaluate(clf: DigitClassifier, data: DigitSet) -> tuple[Report, np.ndarray]:
     """Report and the (N, 10) probabilities, through the runtime classifier."""
-    probs = clf.probabilities(as_classified(data.images))
+    probs = clf.probabilities(isolated_batch(data.images))
     return report(data.name, data.labels, probs.argmax(1)), probs
 
 
@@ -100,7 +94,7 @@ def held_out(
 
     out: dict[str, Any] = {}
     test = load_mnist("test", mnist_dir)
-    probs = clf.all_probabilities(as_classified(test.images))
+    probs = clf.all_probabilities(isolated_batch(test.images))
     pred = probs[:, :10].argmax(1)
     out["mnist_test_accuracy"] = float((pred == test.labels).mean())
     eleven = probs.shape[1] > 10
@@ -124,7 +118,7 @@ def held_out(
     if optdigits is not None:
         opt = load_optdigits(optdigits)
         _, head = optdigits_split(len(opt))
-        o_probs = clf.all_probabilities(as_classified(opt.images[head]))
+        o_probs = clf.all_probabilities(isolated_batch(opt.images[head]))
         o_pred = o_probs[:, :10].argmax(1)
         blocks = optdigits_blocks(len(opt))[head]
         rows = per_group(opt.labels[head], o_pred, blocks)

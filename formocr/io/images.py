@@ -22,6 +22,7 @@ from formocr.errors import DocumentError
 from formocr.io.discovery import Kind
 from formocr.io.limits import PageTimeout, _too_large, _too_many, page_deadline
 from formocr.io.pdf import _grey, failed_page
+from formocr.stats import bilevel
 from formocr.types import PageImage
 
 if TYPE_CHECKING:
@@ -302,9 +303,7 @@ def _squared(pixels: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
 
     h, w = pixels.shape[:2]
     size = (max(1, round(w * scale[0])), max(1, round(h * scale[1])))
-    hist = cv2.calcHist([pixels], [0], None, [256], [0, 256]).ravel()
-    two = hist[0] + hist[255] == pixels.size  # black and white: kept so (nearest)
-    how = cv2.INTER_NEAREST if two else cv2.INTER_LINEAR
+    how = cv2.INTER_NEAREST if bilevel(pixels) else cv2.INTER_LINEAR
     return np.asarray(cv2.resize(pixels, size, interpolation=how))
 
 

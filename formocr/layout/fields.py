@@ -35,7 +35,7 @@ from formocr.layout.lines import (
     page_geometry,
     page_kind,
 )
-from formocr.stats import median
+from formocr.stats import bilevel, median
 from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark, StringInk, page_bbox
 
 __all__ = ["broken_boxes", "find_fields"]
@@ -98,11 +98,10 @@ def broken_boxes(page: np.ndarray, boxes: list[BBox]) -> set[int]:
 
     out: set[int] = set()
     for i, a in enumerate(boxes):
-        tol = ROW_TOL * a.h
         row = [
             (j, b)
             for j, b in enumerate(boxes)
-            if j != i and abs(a.y - b.y) <= tol and abs(a.y + a.h - b.y - b.h) <= tol
+            if j != i and _in_row(a.y, a.y + a.h, b.y, b.y + b.h, a.h)
         ]
         edge = max(2, int(0.05 * a.h))
         cell = a.w <= SINGLE_ASPECT * a.h
@@ -232,10 +231,7 @@ def _bilevel(page: np.ndarray) -> bool:
     hardly any grey even at the edges of the ink (a page drawn or rendered
     in grey has anti-aliased edges: its greys are a good share of its
     non-white pixels)."""
-    sample = np.ascontiguousarray(page[::7, ::7])
-    hist = cv2.calcHist([sample], [0], None, [256], [0, 256]).ravel()
-    grey = sample.size - hist[0] - hist[255]
-    return bool(hist[0] > 0 and grey <= BILEVEL_GREY * (sample.size - hist[255]))
+    return bilevel(page, BILEVEL_GREY, step=7)
 
 
 def _dotted(geom: Geometry, frames: list[Frame]) -> list[Frame]:
@@ -321,15 +317,20 @@ def _rescaled(
     return again, found
 
 
+def _in_row(top: float, bottom: float, other_top: float, other_bottom: float, h: float) -> bool:
+    """Whether a box (``top`` to ``bottom``, ``h`` tall) and another are
+    printed in one row: tops and bottoms within ROW_TOL of ``h``."""
+    tol = ROW_TOL * h
+    return abs(top - other_top) <= tol and abs(bottom - other_bottom) <= tol
+
+
 def _row_span(frames: list[Frame]) -> float:
-    """The widest span of boxes printed in one row: each box with those whose
-    top and bottom lie within ROW_TOL of its height of its own. Boxes found
-    scattered up and down (loops of digits, a dot screen's rows) are no
-    row."""
+    """The widest span of boxes printed in one row: each box with those
+    ``_in_row`` with it. Boxes found scattered up and down (loops of digits,
+    a dot screen's rows) are no row."""
     best = 0.0
     for f in frames:
-        tol = ROW_TOL * f.h
-        row = [g for g in frames if abs(g.y0 - f.y0) <= tol and abs(g.y1 - f.y1) <= tol]
+        row = [g for g in frames if _in_row(f.y0, f.y1, g.y0, g.y1, f.h)]
         best = max(best, max(g.x1 for g in row) - min(g.x0 for g in row))
     return best
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from formocr.errors import ModelError
-from formocr.read.normalize import PREPROCESS_VERSION, SIZE, isolated_digit, normalize_batch
+from formocr.read.normalize import PREPROCESS_VERSION, SIZE, isolated_batch
 
 # card_path and load_card live in onnx_model; imported here as before.
 from formocr.read.onnx_model import card_path as card_path
@@ -147,8 +147,7 @@ class DigitClassifier:
         margin of paper, and enlarged if small (``normalize.isolated_digit``)."""
         if len(images) == 0:
             return []
-        crops = [isolated_digit(i) for i in images]
-        return predictions(self.all_probabilities(normalize_batch(crops)))
+        return predictions(self.all_probabilities(isolated_batch(images)))
 
 
 def predictions(probs: np.ndarray) -> list[Prediction]:

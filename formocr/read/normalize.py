@@ -12,6 +12,7 @@ input; the model card records it and the classifier refuses a mismatch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -455,6 +456,12 @@ def normalize(crop: np.ndarray) -> np.ndarray:
         return np.zeros((SIZE, SIZE), np.float32)
     fitted = _fit(_keep_box(mask, labels, keep, bx, by))
     return _centre(np.clip(fitted, 0.0, 1.0, out=fitted))
+
+
+def isolated_batch(images: Sequence[np.ndarray]) -> np.ndarray:
+    """Digit images as ``DigitClassifier.classify`` reads them (each an
+    ``isolated_digit``), normalised: (N, 1, 28, 28) float32."""
+    return normalize_batch([isolated_digit(i) for i in images])
 
 
 def normalize_batch(crops: list[np.ndarray] | tuple[np.ndarray, ...]) -> np.ndarray:
