@@ -277,6 +277,29 @@ def test_a_dotted_box_closed_by_a_stroke_short_of_where_its_lines_end_is_no_box(
     assert not fields_module._runs_on(lines, whole, 150.0)
 
 
+@pytest.mark.parametrize("line", [1, 2, 3])
+def test_printed_digits_under_a_box_are_no_box_on_a_black_and_white_page(line: int) -> None:
+    """On joined dashes, the feet of a line of printed digits just under a
+    box made a "line", and with the box's bottom above them a box round the
+    print: a handwriting sample form's prompt "2 1 9" came out a field read
+    ``219``, ``ok``. A dotted box whose top or bottom line is mostly the
+    ends of tall marks inside it is not kept; the box above still is."""
+    from training.synth import printed
+
+    k = 300 / 25.4
+    page = np.full((600, 900), 255, np.uint8)
+    x0, y0, x1, y1 = 60, 60, 460, int(60 + 14 * k)
+    page[y0 : y0 + line, x0:x1] = page[y1 - line : y1, x0:x1] = 0
+    page[y0:y1, x0 : x0 + line] = page[y0:y1, x1 - line : x1] = 0
+    cv2.putText(page, "355", (100, y1 - 30), cv2.FONT_HERSHEY_SIMPLEX, 3.5, 0, 14)
+    font = printed.font(printed.pt_to_px(10, 300), False, True)
+    printed.stamp(page, x0, y1 + int(0.5 * k), "2 1 9 7 4", font, 0)
+    below = y1 + int(4.5 * k)
+    page[below : below + line, x0 : x1 + 100] = 0
+    found = find_fields(np.where(page < 150, 0, 255).astype(np.uint8), 300.0)
+    assert [f.bbox for f in found] == [BBox(x0, y0, x1 - x0, y1 - y0)]
+
+
 @pytest.mark.parametrize("margin", [10, 40, 69])
 def test_an_amount_box_cut_out_is_read_at_the_scale_of_its_box(margin: int) -> None:
     """An amount box cut out with margins and no resolution recorded got

@@ -58,6 +58,12 @@ RUN_ON_IN = 0.15
 # tall, darker than INK_LEVEL on the work page.
 WRITTEN = 0.5
 INK_LEVEL = 100
+# A dotted box's top or bottom line with this share of it the feet or tops
+# of tall marks inside is print, not a line (``_edge_of_marks``). No true
+# box of the development pages measured over 0.38 (box28 bilevel, faxes,
+# 60 black-and-white cheques at 200 and 300 dpi); boxes round printed words
+# and digits 0.85-1.0 (5 on those cheques, 1 on the fine faxes).
+MARK_EDGE = 0.6
 # A page whose grey pixels (neither 0 nor 255) are at most this share of
 # its non-white ones is a black-and-white scan.
 BILEVEL_GREY = 0.01
@@ -252,7 +258,42 @@ def _dotted(geom: Geometry, frames: list[Frame]) -> list[Frame]:
     horiz, vert = line_masks(dark, dpi)
     dh, _ = dashed_lines(dark, dpi, horiz, vert)
     lines = cv2.max(horiz, dh)
-    return [f for f in new if _written(dark, f) and not _runs_on(lines, f, dpi)]
+    return [
+        f
+        for f in new
+        if _written(dark, f) and not _runs_on(lines, f, dpi) and not _edge_of_marks(dark, f, dpi)
+    ]
+
+
+def _edge_of_marks(dark: np.ndarray, f: Frame, dpi: float) -> bool:
+    """Whether ``f``'s top or bottom line, found on joined dashes, is made
+    of the ends of marks standing inside it: of the line's dark columns (its
+    corners left out), MARK_EDGE or more belong to marks at least half the
+    box's height tall and no wider than tall (a glyph, not a piece of a
+    broken line hanging on a comb's walls). A line of printed digits just
+    under a box joins its glyphs' feet into a "line", and with the box's
+    bottom above it makes a box round the print (the prompt "2 1 9" of a
+    handwriting sample form read ``219``, ``ok``). A dotted line's own
+    dashes are flat; writing touches a few of them."""
+    t = max(2, int(round(0.02 * dpi)))
+    H, W = dark.shape
+    x0, x1 = max(0, int(round(f.x0))), min(W, int(round(f.x1)))
+    y0, y1 = max(0, int(round(f.y0)) - t), min(H, int(round(f.y1)) + t + 1)
+    region = np.ascontiguousarray(dark[y0:y1, x0:x1])
+    if region.size == 0:
+        return False
+    _, ink = cv2.threshold(region, INK_LEVEL, 1, cv2.THRESH_BINARY)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    tall = (h >= 0.5 * f.h) & (w <= h)
+    tall[0] = False  # the paper
+    inner = slice(t + 1, max(t + 1, region.shape[1] - t - 1))
+    top, bottom = int(round(f.y0)) - y0, int(round(f.y1)) - y0
+    for band in (labels[: top + 2, inner], labels[bottom - 1 :, inner]):
+        dark_cols = int((band > 0).any(axis=0).sum())
+        if dark_cols and tall[band].any(axis=0).sum() >= MARK_EDGE * dark_cols:
+            return True
+    return False
 
 
 def _written(dark: np.ndarray, f: Frame) -> bool:
