@@ -300,6 +300,29 @@ def test_printed_digits_under_a_box_are_no_box_on_a_black_and_white_page(line: i
     assert [f.bbox for f in found] == [BBox(x0, y0, x1 - x0, y1 - y0)]
 
 
+def test_the_middle_of_a_stroke_wider_than_the_paper_filter_is_ink() -> None:
+    """A 1 written as a solid bar (a broad marker; optdigits' bitmaps scanned)
+    is wider than the max filter that finds the paper round each pixel, so
+    ``darkness`` took its middle for paper: the bar faded out of the ink and
+    the string lost it (62168 read 6268, `ok`) or read its outline 0. Such
+    pixels get their darkness against the cut's own paper back; a grey tint
+    and a background's fine dots stay as they were."""
+    from formocr.layout.digits import _solid
+    from formocr.layout.ink import darkness
+
+    grey = np.full((300, 500), 250, np.uint8)
+    grey[60:240, 150:200] = 60  # the bar, 50 px wide at 300 dpi
+    grey[60:240, 300:400] = 180  # a tint
+    grey[60:240:6, 420:480:6] = 100  # a dot screen
+    dark = darkness(grey, 300.0)
+    # The fault: the bar's middle, 190 levels under the paper, reads as a
+    # sixth of that, under an Otsu threshold set by the strokes round it.
+    assert dark[150, 175] < 190 / 5
+    solid = _solid(dark, grey, 300.0)
+    assert solid[150, 175] >= 150
+    assert np.array_equal(solid[:, 290:], dark[:, 290:])
+
+
 @pytest.mark.parametrize("margin", [10, 40, 69])
 def test_an_amount_box_cut_out_is_read_at_the_scale_of_its_box(margin: int) -> None:
     """An amount box cut out with margins and no resolution recorded got

@@ -33,6 +33,11 @@ from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
 INK_DARK = (20, 60)
+# ``_solid``: a pixel this much darker than the paper (grey levels) is ink
+# however wide its stroke; the paper is the cut's PAPER_SHARE-th percentile.
+SOLID_DARK = 110
+PAPER_SHARE = 0.75
+SOLID_IN = 0.025
 # Ink smaller than this share of the interior height (in both directions) is
 # a speck, not a digit; so is anything under SPECK_IN inches square.
 MIN_INK = 0.2
@@ -317,6 +322,32 @@ def digit_ink(
     t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     t = min(max(t, floor), max(floor, INK_DARK[1]))
     return _at_least(smooth, t)
+
+
+def _solid(dark: np.ndarray, grey: np.ndarray, dpi: float) -> np.ndarray:
+    """``dark`` with the insides of wide strokes put back.
+
+    ``darkness`` measures each pixel against the paper a max filter of
+    about a millimetre finds round it: inside a stroke wider than that (a
+    broad marker, a 1 written as a solid bar) the "paper" is the stroke,
+    and the middle of the bar fades to nothing (a marker 1 read 0, or
+    lost). Where a pixel is SOLID_DARK or more darker than the cut's own
+    paper (its PAPER_SHARE-th percentile grey), in an area of such pixels
+    at least SOLID_IN across, its darkness is that. A tint inside a box
+    (grey 180 on 250) is lighter; a printed background's dots and lines
+    are thinner.
+    """
+    hist = cv2.calcHist([grey], [0], None, [256], [0, 256]).ravel()
+    paper = int(np.searchsorted(np.cumsum(hist), PAPER_SHARE * grey.size))
+    if paper < SOLID_DARK:
+        return dark
+    below = cv2.subtract(np.full_like(grey, paper), grey)
+    _, strong = cv2.threshold(below, SOLID_DARK - 1, 1, cv2.THRESH_BINARY)
+    j = max(3, int(round(SOLID_IN * dpi)))
+    core = cv2.morphologyEx(strong, cv2.MORPH_OPEN, np.ones((j, j), np.uint8))
+    if not core.any():
+        return dark
+    return np.where(core > 0, cv2.max(dark, below), dark)
 
 
 def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
@@ -658,7 +689,7 @@ def analyse_box(
     digit's stroke near the edge does not, and must not be taken for one),
     and its background is measured on its own paper.
     """
-    dark = darkness(grey, dpi)
+    dark = _solid(darkness(grey, dpi), grey, dpi)
     # On a printed background the pattern is not ink: what is left of each
     # pixel's darkness over the pattern's is (the writing and the print are
     # darker than any security tint).
