@@ -1134,8 +1134,40 @@ def test_handwriting_beside_a_box_or_a_cell_sharing_its_side_marks_a_box_found_i
     assert broken_boxes(digit, [left, right]) == {0, 1}
     cell, comb = BBox(100, 100, 60, 80), BBox(160, 100, 300, 80)  # sharing a side
     assert broken_boxes(page, [cell, comb]) == {0, 1}
-    wide = BBox(100, 100, 200, 80)  # two string boxes sharing a side: printed so
-    assert broken_boxes(page, [wide, BBox(300, 100, 200, 80)]) == set()
+    wide, next_to = BBox(100, 100, 200, 80), BBox(300, 100, 200, 80)  # printed so
+    printed = np.full((300, 900), 255, np.uint8)
+    for b in (wide, next_to):
+        cv2.rectangle(printed, (b.x, b.y), (b.x + b.w, b.y + b.h), 0, 2)
+    assert broken_boxes(printed, [wide, next_to]) == set()
+
+
+def test_a_digit_taller_than_the_box_beside_it_or_a_line_running_on_marks_a_piece() -> None:
+    """Two more signs of a box found in pieces on a normal-mode fax, each
+    once read `ok` where no field was: a 0's loop taken for a box, its 2
+    beside it taller than the "box" (which the printed-rule test took for a
+    line across the row), read 5; and a comb's first cell found alone, its
+    top line running on over the next cell, read 5. A mark across the whole
+    band beside a box is a rule only when thin; a line along the band's top
+    or bottom that starts at the box's side makes the box a piece."""
+    from formocr.layout.fields import broken_boxes
+    from formocr.types import BBox
+
+    page = np.full((300, 900), 255, np.uint8)
+    loop = BBox(400, 100, 60, 80)
+    cv2.rectangle(page, (loop.x, loop.y), (loop.x + loop.w, loop.y + loop.h), 0, 2)
+    assert broken_boxes(page, [loop]) == set()
+    rule = page.copy()
+    cv2.line(rule, (370, 60), (370, 220), 0, 3)  # a printed rule crossing the row
+    assert broken_boxes(rule, [loop]) == set()
+    tall = page.copy()
+    cv2.line(tall, (360, 70), (370, 210), 0, 14)  # a stroke taller than the box
+    assert broken_boxes(tall, [loop]) == {0}
+    runs_on = page.copy()
+    cv2.line(runs_on, (loop.x + loop.w, loop.y), (loop.x + loop.w + 150, loop.y), 0, 2)
+    assert broken_boxes(runs_on, [loop]) == {0}
+    below = page.copy()  # a line under the row, apart from the box, is no sign
+    cv2.line(below, (loop.x + loop.w + 10, loop.y + loop.h + 30), (800, loop.y + loop.h + 30), 0, 2)
+    assert broken_boxes(below, [loop]) == set()
 
 
 def test_a_tall_printed_sign_beside_a_wide_amount_box_is_no_handwriting() -> None:

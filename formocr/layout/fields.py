@@ -95,6 +95,15 @@ BETWEEN_REACH = 1.0
 # piece of a comb is a cell or a few; a wide box (a cheque's amount box)
 # may have a tall printed sign beside it ("$").
 BETWEEN_ASPECT = 3.5
+# A mark across the whole band beside a box is a printed rule when no wider
+# than this share of the box's height.
+RULE_W = 0.1
+# A box's top or bottom line that runs on past its side across RUN_ON of the
+# band beside it (a mark no taller than LINE_H of the box, along the band's
+# top or bottom edge) makes the box a piece of a larger one: a comb's cell
+# found alone where the comb's lines broke.
+RUN_ON = 0.8
+LINE_H = 0.3
 
 
 def broken_boxes(page: np.ndarray, boxes: list[BBox]) -> set[int]:
@@ -139,10 +148,16 @@ def broken_boxes(page: np.ndarray, boxes: list[BBox]) -> set[int]:
                 bx0, by0 = max(0, b.x - edge - x0), max(0, b.y - edge - y0)
                 dark[by0 : max(0, b.y + b.h + edge - y0), bx0 : max(0, b.x + b.w + edge - x0)] = 0
             n, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+            rh, rw = region.shape
             for k in range(1, n):
                 x, y, w, h = stats[k, :4]
-                touches = x == 0 if near == 0 else x + w == region.shape[1]
-                rule = y == 0 and y + h == region.shape[0]  # a printed line across the row
+                touches = x == 0 if near == 0 else x + w == rw
+                if touches and w >= RUN_ON * rw and h <= LINE_H * a.h and (y == 0 or y + h == rh):
+                    out.add(i)  # its top or bottom line runs on: a piece of a comb
+                    continue
+                # A printed line across the row (thin; a digit taller than
+                # the box, as a loop taken for a box has beside it, is not).
+                rule = y == 0 and y + h == rh and w <= max(2, RULE_W * a.h)
                 if h >= BETWEEN_INK * a.h and not touches and not rule:
                     out.add(i)
     return out
