@@ -318,7 +318,7 @@ def test_the_middle_of_a_stroke_wider_than_the_paper_filter_is_ink() -> None:
     # The fault: the bar's middle, 190 levels under the paper, reads as a
     # sixth of that, under an Otsu threshold set by the strokes round it.
     assert dark[150, 175] < 190 / 5
-    solid = _solid(dark, grey, 300.0)
+    solid = _solid(dark.copy(), grey, 300.0)
     assert solid[150, 175] >= 150
     assert np.array_equal(solid[:, 290:], dark[:, 290:])
 

@@ -341,13 +341,18 @@ def _solid(dark: np.ndarray, grey: np.ndarray, dpi: float) -> np.ndarray:
     paper = int(np.searchsorted(np.cumsum(hist), PAPER_SHARE * grey.size))
     if paper < SOLID_DARK:
         return dark
-    below = cv2.subtract(np.full_like(grey, paper), grey)
-    _, strong = cv2.threshold(below, SOLID_DARK - 1, 1, cv2.THRESH_BINARY)
-    j = max(3, int(round(SOLID_IN * dpi)))
-    core = cv2.morphologyEx(strong, cv2.MORPH_OPEN, np.ones((j, j), np.uint8))
-    if not core.any():
+    # Pixels SOLID_DARK or more under the paper, in areas SOLID_IN across:
+    # an erosion finds whether there are any (most boxes: none), a dilation
+    # then gives the areas back (an opening).
+    _, strong = cv2.threshold(grey, paper - SOLID_DARK, 1, cv2.THRESH_BINARY_INV)
+    j = np.ones((max(3, int(round(SOLID_IN * dpi))),) * 2, np.uint8)
+    core = cv2.erode(strong, j)
+    if not cv2.countNonZero(core):
         return dark
-    return np.where(core > 0, cv2.max(dark, below), dark)
+    core = cv2.dilate(core, j)
+    below = cv2.subtract(np.full_like(grey, paper), grey)
+    np.maximum(dark, below, out=dark, where=core.astype(bool))
+    return dark
 
 
 def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
