@@ -9,7 +9,9 @@ no image code here.
 The rules, in order:
 
 - ``-`` and ``=`` (with a ``.`` or ``,`` just before them) close the amount:
-  whole units, no cents (``1250.-``, ``1250=``). A leading one is a guard
+  whole units, no cents (``1250.-``, ``1250=``). Many write a slash before
+  them (``1500/-``, ``1500/=``), which reads as a 1: a 1 just before the
+  closing mark sends the amount to review. A leading one is a guard
   stroke and is dropped (``=1250=``), as is a currency sign (``$1250.00``,
   ``€1.250,00``).
 - Of the ``.`` and ``,`` left, the last is the decimal separator when two
@@ -113,11 +115,13 @@ def parse_amount(
     toks = _tokens(text)
     while toks and toks[0] in _LEAD:  # a guard stroke or currency sign before the amount
         toks.pop(0)
-    closed = False
+    closed = slash = False
     if toks and toks[-1] in _CLOSE:
         closed = True
         while toks and toks[-1] in _CLOSE:
             toks.pop()
+        # "1500/-", "1500/=": the slash before the closing mark reads as a 1.
+        slash = bool(toks) and toks[-1].endswith("1")
         if toks and toks[-1] in _SEP:  # "1250.-"
             toks.pop()
     if not toks or not toks[0].isdigit():
@@ -157,5 +161,9 @@ def parse_amount(
     if require_mark and not cents and not closed:
         return AmountReading(
             value, f"no decimal separator or closing mark read in {text!r}; check the amount"
+        )
+    if slash:
+        return AmountReading(
+            value, f"the 1 just before the closing mark in {text!r} may be a slash ('1500/-')"
         )
     return AmountReading(value)

@@ -18,7 +18,7 @@ import numpy as np
 
 from training.synth.strokes import WriterStyle, random_style
 
-MARKS = ".,-=$€"
+MARKS = ".,-=$€/"
 """The marks ``render_mark`` draws: separators, and a currency sign written before an amount."""
 
 _SUBPIXEL_BITS = 4  # cv2 fixed-point shift, as in strokes
@@ -121,7 +121,7 @@ def mark_strokes(
     Returns ([(path (n, 2) px, pen width px), ...], anchor_y): the anchor is
     the row that sits on the digits' baseline for "." and "," (the bottom of
     the dot), at the chosen mid-height for "-" and "=" (the middle), or at
-    the digits' middle for "$" and "€" (the sign's middle).
+    the digits' middle for "$", "€" and "/" (the sign's or the slash's middle).
     """
     if len(char) != 1 or char not in MARKS:
         raise ValueError(f"mark must be one of {MARKS!r}, got {char!r}")
@@ -131,6 +131,12 @@ def mark_strokes(
         draw = currency_paths if char == "$" else euro_paths
         paths = draw(h, rng, style.slant)
         return [(p, pen) for p in paths], float(paths[0][:, 1].max()) / 2
+    if char == "/":  # before a closing mark ("1500/-"): a long stroke leaning right
+        tall = h * rng.uniform(0.9, 1.15)
+        lean = tall * rng.uniform(0.3, 0.6)
+        path = np.array([[lean, 0.0], [0.5 * lean, 0.5 * tall], [0.0, tall]])
+        path[1] += rng.normal(0.0, 0.3 * style.jitter * h, 2)
+        return [(path, pen)], tall / 2
     if char in ".,":
         # A dot is a pen touch with a tiny drag: one to two pen widths across.
         dot_pen = pen * rng.uniform(1.0, 1.4)
