@@ -74,6 +74,7 @@ def cheque(
     writers: dict[str, list[WriterDigits]],
     currency_sign: bool | str = False,
     raised_cents: bool = False,
+    slash: bool = False,
 ) -> dict[str, Any]:
     """Cheque i: its spec, image and true amount box and digits; with
     ``currency_sign``, a dollar sign written by hand before the amount; with
@@ -94,6 +95,7 @@ def cheque(
         background=background,
         currency_sign=currency_sign,
         raised_cents=raised_cents,
+        slash=slash,
     )
     amount = next(t for t in truth if t.label == "Amount")
     return {
@@ -255,6 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="cents written small and raised, no decimal mark (formats with cents only)",
     )
     ap.add_argument(
+        "--slash",
+        action="store_true",
+        help='a slash before the closing mark of whole amounts ("1250/-"; the "dash" format)',
+    )
+    ap.add_argument(
         "--without-sign-test",
         action="store_true",
         help="ablation: no currency sign set apart by its shape (layout.currency)",
@@ -286,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scan_dpi": args.scan_dpi,
         "hand_sign": args.hand_sign,
         "raised_cents": args.raised_cents,
+        "slash": args.slash,
         "without_sign_test": args.without_sign_test,
     }
     writers = writers_with_every_digit(SOURCES)
@@ -293,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = ScanConfig()
     rows, crops, cut_rows, inner_rows = [], [], [], []
     for i in range(args.cheques):
-        c = cheque(i, args.seed, writers, args.hand_sign, args.raised_cents)
+        c = cheque(i, args.seed, writers, args.hand_sign, args.raised_cents, args.slash)
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
         if args.peers:
@@ -358,6 +366,9 @@ def render_markdown(record: dict[str, Any]) -> str:
         scan = f"black and white (threshold {p['bilevel']}), {p['scan_dpi']:g} dpi"
     if p.get("raised_cents"):
         scan += ", cents written small and raised (the formats with cents)"
+    if p.get("slash"):
+        scan += ', a slash before the closing mark of whole amounts ("1250/-")'
+
     if p.get("hand_sign"):
         sign = "a dollar sign" if p["hand_sign"] in ("$", True) else f"a {p['hand_sign']} sign"
         scan += f", {sign} written by hand before each amount"

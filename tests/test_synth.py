@@ -430,6 +430,22 @@ def test_cheque_amount_written_with_separators(fmt: str, seed: int) -> None:
     assert [c for _, c in xs] == ["d" if c.isdigit() else c for c in amount.text if c != " "]
 
 
+@pytest.mark.parametrize(("fmt", "close"), [("dash", "/-"), ("equals", "/=")])
+def test_a_cheque_with_a_slash_before_its_closing_mark(fmt: str, close: str) -> None:
+    """``slash`` writes "1250/-" (or "/=") for a whole amount: the same slip,
+    amount and digits, the slash one more mark before the closing one."""
+    _, plain = make_cheque(_rng(30), 100, amount_format=fmt, cross_frame_rate=0.0)
+    img, truth = make_cheque(_rng(30), 100, amount_format=fmt, cross_frame_rate=0.0, slash=True)
+    (before,) = [f for f in plain if f.label == "Amount"]
+    (amount,) = [f for f in truth if f.label == "Amount"]
+    assert amount.value == before.value and amount.text.endswith(close)
+    assert amount.text.rstrip("/-=") == before.text.rstrip(".,-=")
+    assert [c for c, _ in amount.marks][-2:] == list(close)
+    _, same = make_cheque(_rng(30), 100, amount_format="en", cross_frame_rate=0.0, slash=True)
+    _, en = make_cheque(_rng(30), 100, amount_format="en", cross_frame_rate=0.0)
+    assert [f.text for f in same] == [f.text for f in en]  # amounts with cents: no slash
+
+
 @pytest.mark.parametrize("text", ["1 250,00", "12 000=", "1,250.00", "1250.-", "1250,-"])
 def test_sheet_writes_an_amount_text(text: str) -> None:
     sheet = Sheet(PAGE_MM["cheque"], DPI, _rng(3), Degradation(), None)

@@ -303,6 +303,7 @@ def make_cheque(
     background: str | None = None,
     currency_sign: bool | str = False,
     raised_cents: bool = False,
+    slash: bool = False,
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
 
@@ -328,7 +329,9 @@ def make_cheque(
     by hand before the amount, inside its box (``marks.currency_paths``,
     ``marks.euro_paths``); it is in the amount's ``text``, not in its value. ``raised_cents`` writes the cents of an amount with cents
     small and raised, with no decimal mark ("1,250" and a superscript "00"),
-    as many cheques have them.
+    as many cheques have them. ``slash`` writes a slash before the closing
+    mark of a "dash" or "equals" amount ("1250/-", "1250/="), as is usual
+    in India and East Africa.
     """
     if amount_format is not None and amount_format not in AMOUNT_FORMATS:
         raise ValueError(f"amount_format must be one of {AMOUNT_FORMATS}, got {amount_format!r}")
@@ -397,6 +400,10 @@ def make_cheque(
     fmt = amount_format or AMOUNT_FORMATS[int(rng.integers(len(AMOUNT_FORMATS)))]
     amount = amount_digits(rng, fmt)
     written = amount_text(rng, amount, fmt)
+    if slash and fmt in ("dash", "equals"):
+        # "1250/-", "12 000/=": a slash before the closing mark (no draw
+        # from ``rng``, so the rest of the slip is the one drawn without).
+        written = written.rstrip(".,-=") + "/" + ("-" if fmt == "dash" else "=")
     touching = rng.random() < touching_rate
     cross = rng.random() < cross_frame_rate
     raised = 0
