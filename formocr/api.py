@@ -583,7 +583,12 @@ def _field(
     digit that reaches the edge of the image (``edge_reasons``): those are
     never ``ok``.
     """
-    from formocr.read.combine import edge_reasons, evidence_reasons, solid_zero_reasons
+    from formocr.read.combine import (
+        edge_reasons,
+        evidence_reasons,
+        leans_as_slash,
+        solid_zero_reasons,
+    )
 
     digits = read.digits
     if not digits:
@@ -603,19 +608,25 @@ def _field(
     if page is not None:
         reasons += solid_zero_reasons(page, digits, layout.bbox)
         reasons += edge_reasons(page.shape, digits)
-    if amount:
-        reading = parse_amount(value, marks)
+    reading = parse_amount(value, marks, require_mark=amount) if amount or marks else None
+    if reading is not None and reading.slash and page is not None and leans_as_slash(page, digits):
+        # "1500/-": the last 1 is the slash. Left out, and the field asks.
+        reasons.append(f"the last 1 in {raw!r} leans like a slash ('1500/-'): left out")
+        digits = digits[:-1]
+        value = "".join(d.value for d in digits)
+        marks = [(min(p, len(value)), c) for p, c in marks]
+        raw = raw_text(value, marks)
+        reading = parse_amount(value, marks, require_mark=amount)
+    if amount and reading is not None:
         value = reading.value or value
         if reading.reason:
             reasons.append(reading.reason)
-    elif raw is not None:
+    elif reading is not None and reading.reason and raw is not None:
         # Without a template the value is the digits as written, and ``raw``
         # keeps the marks. Marks the amount grammar explains ("1,250.00",
         # "1250.-") agree with the digits read; any others mean a mark or a
         # digit was misread, or the digits alone are not the number meant.
-        reading = parse_amount(value, marks, require_mark=False)
-        if reading.reason:
-            reasons.append(f"separators in the box ({raw!r}): {reading.reason}")
+        reasons.append(f"separators in the box ({raw!r}): {reading.reason}")
     if confidence < min_confidence:
         reasons.append(f"confidence {confidence:.4f} below {min_confidence:g}")
     status: FieldStatus = "review" if reasons else "ok"

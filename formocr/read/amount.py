@@ -59,6 +59,8 @@ class AmountReading:
 
     value: str | None
     reason: str | None = None
+    # A 1 just before the closing mark, which may be a slash ("1500/-").
+    slash: bool = False
 
 
 def raw_text(digits: str, marks: Sequence[tuple[int, str]]) -> str:
@@ -164,6 +166,8 @@ def parse_amount(
         )
     if slash:
         return AmountReading(
-            value, f"the 1 just before the closing mark in {text!r} may be a slash ('1500/-')"
+            value,
+            f"the 1 just before the closing mark in {text!r} may be a slash ('1500/-')",
+            slash=True,
         )
     return AmountReading(value)
