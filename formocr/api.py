@@ -584,6 +584,7 @@ def _field(
     never ``ok``.
     """
     from formocr.read.combine import (
+        SLASH_END,
         edge_reasons,
         evidence_reasons,
         leans_as_slash,
@@ -609,6 +610,15 @@ def _field(
         reasons += solid_zero_reasons(page, digits, layout.bbox)
         reasons += edge_reasons(page.shape, digits)
     reading = parse_amount(value, marks, require_mark=amount) if amount or marks else None
+    if (
+        page is not None
+        and layout.kind == "string"
+        and value.endswith("1")
+        and not (reading is not None and reading.slash)
+        and leans_as_slash(page, digits, SLASH_END)
+    ):
+        # A slash whose closing dash joined it ("6/-" read 61, `ok`).
+        reasons.append("the last 1 leans like a slash ('1500/-'?)")
     if reading is not None and reading.slash and page is not None and leans_as_slash(page, digits):
         # "1500/-": the last 1 is the slash. Left out, and the field asks.
         reasons.append(f"the last 1 in {raw!r} leans like a slash ('1500/-'): left out")

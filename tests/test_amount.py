@@ -153,6 +153,20 @@ def test_a_1_that_leans_like_a_slash_is_told_from_an_upright_one() -> None:
     assert not leans_as_slash(page, digits)
     assert not leans_as_slash(page, digits[-1:])  # nothing to compare with
 
+    # Through a field: with the closing mark read, the slash is left out
+    # and the field asks; with the dash joined to it (none read), it asks.
+    layout = FieldLayout(BBox(40, 40, 420, 130), "string")
+    dash = FieldLayout(layout.bbox, "string", marks=(Mark(BBox(420, 100, 30, 6), "-", 4),))
+    slashed = (*digits, DigitResult("1", 0.9999, slash, ()))
+    field = _field("f", dash, _Read(slashed), 0.99, page=page)
+    assert (field.value, field.raw, field.status) == ("111", "111-", "review")
+    assert field.reason is not None and "left out" in field.reason
+    field = _field("f", layout, _Read(slashed), 0.99, page=page)
+    assert (field.value, field.status) == ("1111", "review")
+    assert field.reason is not None and "slash" in field.reason
+    upright = _field("f", layout, _Read((*digits, digits[0])), 0.99, page=page)
+    assert upright.status == "ok"
+
 
 def test_raw_text_puts_trailing_marks_last() -> None:
     assert raw_text("1250", [(4, "."), (4, "-")]) == "1250.-"
