@@ -168,6 +168,31 @@ def test_a_1_that_leans_like_a_slash_is_told_from_an_upright_one() -> None:
     assert upright.status == "ok"
 
 
+def test_a_dash_over_a_short_stroke_is_an_equals_sign() -> None:
+    """The lower stroke of an "=" written short is shaped like a point: after
+    a slash, "2540/=" came out "25401.-", its slash hidden behind the point,
+    `ok`. A dash with a point or comma under (or over) it, overlapping it by
+    half the shorter, is an "="; a point before a dash stays a point."""
+    import cv2
+
+    from formocr.layout.digits import Blob, _find_marks
+
+    def ring(x: int) -> Blob:
+        m = np.zeros((80, 40), np.uint8)
+        cv2.rectangle(m, (0, 0), (39, 79), 1, 6)
+        return Blob(x, 20, m)
+
+    def bar(x: int, y: int, w: int, h: int) -> Blob:
+        return Blob(x, y, np.ones((h, w), np.uint8))
+
+    digits = [ring(20 + 60 * k) for k in range(4)]
+    dash, low = bar(300, 50, 36, 5), bar(305, 64, 20, 5)
+    _, marks = _find_marks([*digits, dash, low], [], 80.0)
+    assert [ch for _, ch in marks] == ["="]
+    _, marks = _find_marks([*digits, bar(280, 92, 8, 8), dash], [], 80.0)
+    assert [ch for _, ch in marks] == [".", "-"]
+
+
 def test_raw_text_puts_trailing_marks_last() -> None:
     assert raw_text("1250", [(4, "."), (4, "-")]) == "1250.-"
     assert raw_text("1250", [(0, "="), (4, "=")]) == "=1250="

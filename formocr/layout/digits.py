@@ -941,7 +941,7 @@ def _find_marks(
     A small blob near a digit's ink is a piece of it (a 5's loose bar): it
     stays with the blobs, to be merged. Writers put points close to the
     digits, so "near" is tight: a third of a pen width (or of the blob). Two dashes one above the other
-    are an "=".
+    are an "=", and so are a dash and a point or comma under or over it.
     """
     big = [b for b in blobs if b.h >= MARK_H * h_ref]
     if not big:
@@ -982,7 +982,10 @@ def _find_marks(
             rest.append(c)
     marks: list[tuple[Blob, MarkChar]] = []
     for c, ch in sorted(found, key=lambda m: m[0].x):
-        if marks and ch == "-" and marks[-1][1] == "-":
+        pair = {ch, marks[-1][1]} if marks else set()
+        # Two dashes one above the other, or a dash over a short stroke
+        # taken for a point ("2540/=" read "25401.-"), are an "=".
+        if pair == {"-"} or (pair in ({"-", "."}, {"-", ","}) and _stacked(marks[-1][0], c)):
             p = marks[-1][0]
             ov = min(p.x + p.w, c.x + c.w) - max(p.x, c.x)
             if ov >= 0.5 * min(p.w, c.w):
@@ -990,6 +993,11 @@ def _find_marks(
                 continue
         marks.append((c, ch))
     return big + rest, marks
+
+
+def _stacked(a: Blob, b: Blob) -> bool:
+    """Whether ``a`` and ``b`` lie one above the other, apart."""
+    return a.y + a.h <= b.y or b.y + b.h <= a.y
 
 
 def _local_minima(profile: np.ndarray, lo: int, hi: int, reach: int) -> list[int]:
