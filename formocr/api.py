@@ -321,6 +321,9 @@ def scan_page(
     return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=tuple(fields))
 
 
+# ``FieldLayout.crossed``'s reason.
+CROSSED = "writing crosses the box's edge and was left out: a digit may be missing"
+
 # ``formocr.layout.fields.broken_boxes``'s reason.
 BROKEN = (
     "handwriting beside the box, or a one-digit cell beside it: the box may be a piece "
@@ -606,6 +609,8 @@ def _field(
     reasons += evidence_reasons(
         value, cells=layout.cells, width=layout.bbox.w, height=layout.bbox.h
     )
+    if layout.crossed:
+        reasons.append(CROSSED)
     if page is not None:
         reasons += solid_zero_reasons(page, digits, layout.bbox)
         reasons += edge_reasons(page.shape, digits)

@@ -167,6 +167,8 @@ class FieldLayout:
     cells: int = 0  # number of comb cells (0 for a string field)
     marks: tuple[Mark, ...] = ()  # separators in a string field, left to right
     ink: StringInk | None = None  # a string field's ink for the lattice (None: cuts only)
+    # Writing crossed the frame and was left out (it lay mostly outside).
+    crossed: bool = False
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ INK_DARK = (20, 60)
 SOLID_DARK = 110
 PAPER_SHARE = 0.75
 SOLID_IN = 0.025
+# ``_left_across``: the part inside of writing left out across the frame
+# must stand this share of the box's height.
+CROSS_IN = 0.1
 # Ink smaller than this share of the interior height (in both directions) is
 # a speck, not a digit; so is anything under SPECK_IN inches square.
 MIN_INK = 0.2
@@ -175,6 +178,9 @@ class BoxLayout:
     # A string box's digits as the width rule cuts them, before their crops
     # are made (split_blobs(..., crops=False); ``cut_crops`` makes them).
     parts: tuple[Blob, ...] = ()
+    # Writing that crosses the frame and was left out as lying mostly
+    # outside (``_left_across``): what was read may lack a digit.
+    crossed: bool = False
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -532,6 +538,24 @@ def _groups(ink: np.ndarray, bridge: int, min_area: int, min_size: float) -> lis
     return blobs
 
 
+def _left_across(ink: np.ndarray, y0: int, y1: int, bridge: int, least: int, h: int) -> bool:
+    """Whether ``ink`` holds writing that crosses the box's top or bottom
+    line (rows ``y0:y1`` are inside) but lies mostly outside, so that it is
+    left out: a group (as ``_groups`` makes them) at least MIN_INK of the box
+    tall with ``least`` or more of its pixels inside, CROSS_IN of the box
+    tall there, and as many outside. A digit written over the top line lost
+    its upper part and the rest went with it (``554741`` read ``54741``,
+    `ok`); a printed label above the box has no ink inside it."""
+    for b, n in _groups(ink, bridge, least, MIN_INK * h):
+        inside = b.mask[max(0, y0 - b.y) : max(0, y1 - b.y)]
+        if not inside.size or _mostly_inside(b.mask, b.y, y0, y1, n):
+            continue
+        rows = np.flatnonzero(inside.any(axis=1))
+        if _count(inside) >= least and rows.size and rows[-1] - rows[0] + 1 >= CROSS_IN * h:
+            return True
+    return False
+
+
 def _drop_outside(ink: np.ndarray, y0: int, y1: int, bridge: int) -> None:
     """Clear, in place, the ink of groups (as ``_groups`` makes them) with
     less than half their pixels in rows ``y0:y1``: the rule by which a blob
@@ -736,22 +760,24 @@ def analyse_box(
     bridge = max(1, int(round(BRIDGE_IN * dpi)))
     inner = np.zeros_like(clean)
     inner[ya:yb, x0:x1] = clean[ya:yb, x0:x1]
+    # A digit is a pen stroke at least a fifth of the box tall; specks and
+    # noise, however spread, hold far less ink.
+    stroke = max(1.5, STROKE_IN * dpi)
+    min_area = max(4, int((SPECK_IN * dpi) ** 2), int(MIN_INK * h * stroke))
+    speck = max(4, int((SPECK_IN * dpi) ** 2))
     if dividers is None:
         # A string box: printed backgrounds, baselines and rules are not ink,
         # and neither is what lies mostly outside it (the foot of a printed
         # label above, a neighbour's strokes), which would stay in the line
         # the string reader reads.
         inner = clean_string_ink(inner, dark, h)
+        crossed = _left_across(inner, y0, y1, bridge, min_area, h)
         _drop_outside(inner[ya:yb, x0:x1], y0 - ya, y1 - ya, bridge)
         paper = _whiten(grey, inner)
     else:
+        crossed = _left_across(inner, y0, y1, bridge, min_area, h)
         paper = _whiten(grey, clean)
 
-    # A digit is a pen stroke at least a fifth of the box tall; specks and
-    # noise, however spread, hold far less ink.
-    stroke = max(1.5, STROKE_IN * dpi)
-    min_area = max(4, int((SPECK_IN * dpi) ** 2), int(MIN_INK * h * stroke))
-    speck = max(4, int((SPECK_IN * dpi) ** 2))
     counted = [
         (b, n)
         for b, n in _groups(inner, bridge, speck, 0.5 * stroke)
@@ -764,7 +790,16 @@ def analyse_box(
     if dividers is None:
         specks = tuple(b for b, keep in zip(found, big, strict=True) if not keep)
         return BoxLayout(
-            "string", 0, interior, frame.outer, (), tuple(blobs), paper, margin, specks=specks
+            "string",
+            0,
+            interior,
+            frame.outer,
+            (),
+            tuple(blobs),
+            paper,
+            margin,
+            specks=specks,
+            crossed=crossed,
         )
 
     edges = [x0, *(p for p, _ in dividers), x1]
@@ -793,6 +828,7 @@ def analyse_box(
         tuple(digits),
         singles=tuple(singles),
         edges=tuple(float(e) for e in edges),
+        crossed=crossed,
     )
 
 

@@ -485,10 +485,12 @@ class _StringField(FieldLayout):
         cells: int = 0,
         marks: tuple[Mark, ...] = (),
         ink: StringInk | None = None,
+        crossed: bool = False,
     ) -> None:
         for name, value in (("bbox", bbox), ("kind", kind), ("cells", cells), ("marks", marks)):
             object.__setattr__(self, name, value)
         object.__setattr__(self, "ink", ink)
+        object.__setattr__(self, "crossed", crossed)
         object.__setattr__(self, "_cuts", cuts)
 
     @property  # type: ignore[override]
@@ -519,5 +521,15 @@ def _field(geom: Geometry, shape: tuple[int, int], box: BoxLayout, X0: int, Y0: 
     kind: FieldKind = "comb" if box.kind == "comb" else "string"
     ink = None if box.ink is None else box.ink.placed(to_page)
     if box.parts:
-        return _StringField(bbox, kind, lambda: on_page(cut_crops(box)), box.cells, marks, ink)
-    return FieldLayout(bbox=bbox, kind=kind, digits=digits, cells=box.cells, marks=marks, ink=ink)
+        return _StringField(
+            bbox, kind, lambda: on_page(cut_crops(box)), box.cells, marks, ink, box.crossed
+        )
+    return FieldLayout(
+        bbox=bbox,
+        kind=kind,
+        digits=digits,
+        cells=box.cells,
+        marks=marks,
+        ink=ink,
+        crossed=box.crossed,
+    )
