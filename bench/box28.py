@@ -55,11 +55,14 @@ def make_sheet(
     alphabet: Sequence[int] = range(10),
     lengths: tuple[int, int] = (2, 7),
     sample_form: bool = False,
+    cross: float = 0.0,
 ) -> Sheet:
     """The 28-box page drawn, not yet degraded; digits drawn from ``alphabet``
     (a real writer's page uses only the digits that writer wrote), each box
     holding ``lengths[0]`` to ``lengths[1] - 1`` of them; ``sample_form``:
-    with the header and letter boxes of a handwriting sample form."""
+    with the header and letter boxes of a handwriting sample form;
+    ``cross``: the share of the 28 boxes with a digit written over the
+    frame (drawn from the box's place, not from ``rng``: the same page)."""
     sheet = Sheet(LETTER_MM, 300, rng, degradation or Degradation.scan(), source)
     px = sheet.px
     sheet.text(px(20), px(10 if sample_form else 15), "HANDWRITING SAMPLE FORM", 14, bold=True)
@@ -98,7 +101,8 @@ def make_sheet(
             x = sheet.px(20 + c * col_w)
             sheet.text(x, y, " ".join(map(str, digits)), 10, mono=True)
             w = sheet.px(min(col_w - 6, 8 + 7.5 * n))
-            sheet.string(x, y + sheet.px(6), w, sheet.px(14), digits)
+            over = bool(cross) and np.random.default_rng(x * 7919 + y).random() < cross
+            sheet.string(x, y + sheet.px(6), w, sheet.px(14), digits, cross=over)
     if sample_form:
         y = top + ROWS * pitch
         for text in ("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
@@ -132,10 +136,14 @@ def _letters(
 
 
 def make_page(
-    rng: np.random.Generator, source: DigitSource | None, bilevel: bool, sample_form: bool = False
+    rng: np.random.Generator,
+    source: DigitSource | None,
+    bilevel: bool,
+    sample_form: bool = False,
+    cross: float = 0.0,
 ) -> tuple[np.ndarray, list[tuple[BBox, str]]]:
     """The page and, per box of digits, its true bbox and digits."""
-    image, truth = make_sheet(rng, source, sample_form=sample_form).finish()
+    image, truth = make_sheet(rng, source, sample_form=sample_form, cross=cross).finish()
     if bilevel:
         image = np.where(image < 150, 0, 255).astype(np.uint8)
     return image, [(t.bbox, t.value) for t in truth]
@@ -170,13 +178,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--model", type=Path, default=None, help="ONNX model (default: shipped)")
     ap.add_argument(
+        "--cross",
+        type=float,
+        default=0.0,
+        help="share of the 28 boxes with a digit written over the frame (default 0)",
+    )
+    ap.add_argument(
         "--sample-form",
         action="store_true",
         help="a handwriting sample form's header and letter boxes round the 28 (see above)",
     )
     args = ap.parse_args(argv)
     record = run_record("box28.py", argv)
-    record["params"] = {"pages": args.pages, "seed": args.seed, "sample_form": args.sample_form}
+    record["params"] = {
+        "pages": args.pages,
+        "seed": args.seed,
+        "sample_form": args.sample_form,
+        "cross": args.cross,
+    }
     writers = HeldOutWriters(args.optdigits)
     clf = load_classifier(args.model)
     results = {}
@@ -185,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for i in range(args.pages):
             source = writers.source(i % 10) if digits == "optdigits" else None
             rng = np.random.default_rng(args.seed + i)
-            image, truth = make_page(rng, source, bilevel, args.sample_form)
+            image, truth = make_page(rng, source, bilevel, args.sample_form, args.cross)
             pages.append(score_page(image, truth, clf))
         total = {k: sum(p[k] for p in pages) for k in pages[0]}
         results[name] = {"pages": pages, "total": total}
@@ -228,6 +247,8 @@ def render_markdown(record: dict[str, Any]) -> str:
         if form
         else "28 boxes each"
     )
+    if p.get("cross"):
+        layout += f", a digit written over the frame in {p['cross']:.0%} of the 28"
     return (
         f"{p['pages']} pages (seeds from {p['seed']}), {layout}: letter size, 300 dpi, "
         "office scan, the digits to copy printed above each box, no template. A stand-in "
