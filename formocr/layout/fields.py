@@ -244,7 +244,11 @@ def _frames(geom: Geometry, broken: bool | None = None) -> list[Frame]:
     MAX_BOX_W (a rule round a header, a page border) is no field."""
     joined = geom.broken_lines if broken is None else broken
     found = find_frames(geom.work_dark, geom.work_dpi, joined)
-    return [f for f in found if f.w <= MAX_BOX_W * geom.work_dpi]
+    found = [f for f in found if f.w <= MAX_BOX_W * geom.work_dpi]
+    if joined and broken is None:
+        # Dashes joined page-wide: print joins too (see _edge_of_marks).
+        found = [f for f in found if not _edge_of_marks(geom.work_dark, f, geom.work_dpi)]
+    return found
 
 
 def _bilevel(page: np.ndarray) -> bool:
