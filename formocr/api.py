@@ -588,9 +588,10 @@ def _field(
     """
     from formocr.read.combine import (
         SLASH_END,
+        SLASH_LEAN,
         edge_reasons,
         evidence_reasons,
-        leans_as_slash,
+        slash_lean,
         solid_zero_reasons,
     )
 
@@ -615,16 +616,14 @@ def _field(
         reasons += solid_zero_reasons(page, digits, layout.bbox)
         reasons += edge_reasons(page.shape, digits)
     reading = parse_amount(value, marks, require_mark=amount) if amount or marks else None
-    if (
-        page is not None
-        and layout.kind == "string"
-        and value.endswith("1")
-        and not (reading is not None and reading.slash)
-        and leans_as_slash(page, digits, SLASH_END)
-    ):
+    slash = reading is not None and reading.slash  # a 1 just before the closing mark
+    excess = None
+    if page is not None and layout.kind == "string" and value.endswith("1"):
+        excess = slash_lean(page, digits)  # how much more the last 1 leans
+    if excess is not None and not slash and excess >= SLASH_END:
         # A slash whose closing dash joined it ("6/-" read 61, `ok`).
         reasons.append("the last 1 leans like a slash ('1500/-'?)")
-    if reading is not None and reading.slash and page is not None and leans_as_slash(page, digits):
+    if reading is not None and slash and excess is not None and excess >= SLASH_LEAN:
         # "1500/-": the last 1 is the slash. Left out, and the field asks.
         reasons.append(f"the last 1 in {raw!r} leans like a slash ('1500/-'): left out")
         digits = digits[:-1]

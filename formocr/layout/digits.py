@@ -38,7 +38,7 @@ INK_DARK = (20, 60)
 SOLID_DARK = 110
 PAPER_SHARE = 0.75
 SOLID_IN = 0.025
-# ``_left_across``: the part inside of writing left out across the frame
+# ``_crosses_in``: the part inside of writing left out across the frame
 # must stand this share of the box's height.
 CROSS_IN = 0.1
 # Ink smaller than this share of the interior height (in both directions) is
@@ -179,7 +179,7 @@ class BoxLayout:
     # are made (split_blobs(..., crops=False); ``cut_crops`` makes them).
     parts: tuple[Blob, ...] = ()
     # Writing that crosses the frame and was left out as lying mostly
-    # outside (``_left_across``): what was read may lack a digit.
+    # outside (``_crosses_in``): what was read may lack a digit.
     crossed: bool = False
 
 
@@ -538,31 +538,30 @@ def _groups(ink: np.ndarray, bridge: int, min_area: int, min_size: float) -> lis
     return blobs
 
 
-def _left_across(ink: np.ndarray, y0: int, y1: int, bridge: int, least: int, h: int) -> bool:
-    """Whether ``ink`` holds writing that crosses the box's top or bottom
-    line (rows ``y0:y1`` are inside) but lies mostly outside, so that it is
-    left out: a group (as ``_groups`` makes them) at least MIN_INK of the box
-    tall with ``least`` or more of its pixels inside, CROSS_IN of the box
-    tall there, and as many outside. A digit written over the top line lost
-    its upper part and the rest went with it (``554741`` read ``54741``,
-    `ok`); a printed label above the box has no ink inside it."""
-    for b, n in _groups(ink, bridge, least, MIN_INK * h):
-        inside = b.mask[max(0, y0 - b.y) : max(0, y1 - b.y)]
-        if not inside.size or _mostly_inside(b.mask, b.y, y0, y1, n):
-            continue
-        rows = np.flatnonzero(inside.any(axis=1))
-        if _count(inside) >= least and rows.size and rows[-1] - rows[0] + 1 >= CROSS_IN * h:
-            return True
-    return False
+def _crosses_in(mask: np.ndarray, top: int, y0: int, y1: int, least: int, h: int) -> bool:
+    """Whether a group of ink left out as lying mostly outside rows
+    ``y0:y1`` (``mask``, its first row at ``top``) is writing across the
+    box's top or bottom line: at least MIN_INK of the box's height ``h``,
+    with ``least`` or more pixels inside standing CROSS_IN of it tall. A
+    digit written over the top line lost its upper part and the rest went
+    with it (``554741`` read ``54741``, `ok`); a printed label above the box
+    has no ink inside it."""
+    if max(mask.shape) < MIN_INK * h:
+        return False
+    inside = mask[max(0, y0 - top) : max(0, y1 - top)]
+    rows = np.flatnonzero(inside.any(axis=1)) if inside.size else inside
+    return bool(rows.size) and rows[-1] - rows[0] + 1 >= CROSS_IN * h and _count(inside) >= least
 
 
-def _drop_outside(ink: np.ndarray, y0: int, y1: int, bridge: int) -> None:
+def _drop_outside(ink: np.ndarray, y0: int, y1: int, bridge: int, least: int, box_h: int) -> bool:
     """Clear, in place, the ink of groups (as ``_groups`` makes them) with
     less than half their pixels in rows ``y0:y1``: the rule by which a blob
-    counts as the box's, applied to every group, specks too."""
+    counts as the box's, applied to every group, specks too. Returns whether
+    one of them was writing across the box's line (``_crosses_in``)."""
     H = ink.shape[0]
+    crossed = False
     if not (ink[: max(0, y0)].any() or ink[min(H, y1) :].any()):
-        return  # nothing outside: every group is inside
+        return crossed  # nothing outside: every group is inside
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * bridge + 1, 2 * bridge + 1))
     contours, _ = cv2.findContours(cv2.dilate(ink, k), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     for c in contours:
@@ -573,7 +572,9 @@ def _drop_outside(ink: np.ndarray, y0: int, y1: int, bridge: int) -> None:
         cv2.drawContours(own, [c], -1, 1, thickness=-1, offset=(-x, -y))
         mask = cv2.min(own, ink[y : y + h, x : x + w])
         if not _mostly_inside(mask, y, y0, y1):
+            crossed = crossed or _crosses_in(mask, y, y0, y1, least, box_h)
             ink[y : y + h, x : x + w][mask > 0] = 0
+    return crossed
 
 
 def _union(blobs: list[Blob]) -> Blob:
@@ -771,18 +772,20 @@ def analyse_box(
         # label above, a neighbour's strokes), which would stay in the line
         # the string reader reads.
         inner = clean_string_ink(inner, dark, h)
-        crossed = _left_across(inner, y0, y1, bridge, min_area, h)
-        _drop_outside(inner[ya:yb, x0:x1], y0 - ya, y1 - ya, bridge)
+        band = inner[ya:yb, x0:x1]
+        crossed = _drop_outside(band, y0 - ya, y1 - ya, bridge, min_area, h)
         paper = _whiten(grey, inner)
     else:
-        crossed = _left_across(inner, y0, y1, bridge, min_area, h)
         paper = _whiten(grey, clean)
 
-    counted = [
-        (b, n)
-        for b, n in _groups(inner, bridge, speck, 0.5 * stroke)
-        if _mostly_inside(b.mask, b.y, y0, y1, n)
-    ]
+    groups = _groups(inner, bridge, speck, 0.5 * stroke)
+    counted = [(b, n) for b, n in groups if _mostly_inside(b.mask, b.y, y0, y1, n)]
+    if dividers is not None:  # a comb: what lies mostly outside is left out here
+        crossed = any(
+            _crosses_in(b.mask, b.y, y0, y1, min_area, h)
+            for b, n in groups
+            if n >= min_area and not _mostly_inside(b.mask, b.y, y0, y1, n)
+        )
     found = [b for b, _ in counted]
     big = [n >= min_area and max(b.w, b.h) >= MIN_INK * h for b, n in counted]
     blobs = [b for b, keep in zip(found, big, strict=True) if keep]

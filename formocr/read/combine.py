@@ -206,11 +206,10 @@ SLASH_LEAN = 0.25
 SLASH_END = 0.35
 
 
-def leans_as_slash(
-    page: np.ndarray, digits: Sequence[DigitResult], more: float = SLASH_LEAN
-) -> bool:
-    """Whether the last of ``digits`` (a 1) leans like a slash, against the
-    median lean of the others (at least one) on ``page``."""
+def slash_lean(page: np.ndarray, digits: Sequence[DigitResult]) -> float | None:
+    """How much more the last of ``digits`` leans (x per y, to the right
+    going up) than the median of the others on ``page``; None with no other
+    digit to compare with, or no ink to measure."""
     import cv2
 
     def lean(b: BBox) -> float | None:
@@ -222,10 +221,19 @@ def leans_as_slash(
         return -m["mu11"] / m["mu02"] if m["mu02"] else None
 
     if len(digits) < 2:
-        return False
+        return None
     last = lean(digits[-1].bbox)
     others = [v for v in (lean(d.bbox) for d in digits[:-1]) if v is not None]
-    return last is not None and bool(others) and last - median(others) >= more
+    return None if last is None or not others else last - median(others)
+
+
+def leans_as_slash(
+    page: np.ndarray, digits: Sequence[DigitResult], more: float = SLASH_LEAN
+) -> bool:
+    """Whether the last of ``digits`` (a 1) leans like a slash: ``more``
+    than the others (``slash_lean``)."""
+    excess = slash_lean(page, digits)
+    return excess is not None and excess >= more
 
 
 # A digit that reaches the top or bottom edge of the image but stands at
