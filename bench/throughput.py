@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from benchlib import OUT, md_table, publish, run_record
+from benchlib import OUT, byte_compile_formocr, md_table, publish, run_record
 from speed import formocr_cli, make_dense_pdf, measure
 
 DPI = 300
@@ -188,6 +188,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     parts = set(args.parts.split(","))
+    byte_compile_formocr()  # time formocr as installed (see benchlib)
     record = run_record("throughput.py")
     work = args.out / "throughput"
     work.mkdir(parents=True, exist_ok=True)

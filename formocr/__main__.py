@@ -7,6 +7,9 @@ is: a ``--jobs`` worker is started by re-running the command's script
 
 
 def main() -> None:
+    from formocr.config import one_blas_thread
+
+    one_blas_thread()  # before numpy is imported, here and in the workers
     from formocr.cli import main as cli_main
 
     cli_main()

@@ -38,6 +38,20 @@ DropoutMode = Literal["auto", "none", "red", "green", "blue"]
 # variable FORMOCR_STRING_READER sets the default (for ablations).
 StringReaderMode = Literal["cuts", "lattice", "ctc", "combined"]
 DEFAULT_STRING_READER: StringReaderMode = "combined"
+
+
+def one_blas_thread() -> None:
+    """Ask numpy's OpenBLAS for one thread, unless the user set a number.
+
+    On import, numpy's OpenBLAS starts a thread per core, and they spin: 0.13 s
+    of CPU in each process that imports numpy (the CLI and every ``--jobs``
+    worker), for matrix work formocr never does (its models run in
+    onnxruntime; its numpy products are 3 x 3). It takes effect only in a
+    process that has not imported numpy yet, and in the children it starts.
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 # The combined confidence's calibration map p -> p ** power (formocr.read.combine.calibrate),
 # fitted by bench/calibrate.py on the same pages so that a string's confidence
 # at its own threshold (above) equals the comb fields' threshold: one

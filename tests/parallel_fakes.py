@@ -42,6 +42,11 @@ def fake_info(config: ScanConfig) -> ModelInfo:
     return ModelInfo(PixelClassifier.name, PixelClassifier.sha256)
 
 
+def worker_env(name: str) -> str | None:
+    """A task: ``name`` in the worker process's environment."""
+    return os.environ.get(name)
+
+
 def triggered(images: Sequence[np.ndarray]) -> bool:
     return bool(images) and float(np.mean(images[0])) < 10
 

@@ -25,6 +25,7 @@ from parallel_fakes import (
     fake_info,
     fake_models,
     trigger_page,
+    worker_env,
 )
 from typer.testing import CliRunner
 
@@ -402,6 +403,41 @@ def test_every_worker_starts_with_the_pool() -> None:
         assert len(started) == 3 and all(p.pid is not None for p in started)
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize("preset", [None, "3"])
+def test_workers_ask_openblas_for_one_thread_unless_the_user_set_it(
+    monkeypatch: pytest.MonkeyPatch, preset: str | None
+) -> None:
+    """numpy's OpenBLAS spins a thread per core in every worker unless told
+    otherwise before numpy is imported; a number the user set stands."""
+    from formocr.parallel.pool import PoolBackend
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "restored after the test")
+    if preset is None:
+        monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    else:
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", preset)
+    backend = PoolBackend(1, fake_models, ScanConfig())
+    try:
+        backend.submit(0, worker_env, "OPENBLAS_NUM_THREADS")
+        assert backend.next_done() == (0, preset or "1", None)
+    finally:
+        backend.close()
+
+
+def test_the_command_asks_openblas_for_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import formocr.__main__
+    import formocr.cli
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "restored after the test")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    seen: list[str | None] = []
+    monkeypatch.setattr(
+        formocr.cli, "main", lambda: seen.append(os.environ.get("OPENBLAS_NUM_THREADS"))
+    )
+    formocr.__main__.main()
+    assert seen == ["1"]
 
 
 def test_a_document_is_read_in_runs_of_pages_spread_over_the_workers() -> None:

@@ -28,7 +28,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from formocr.config import ScanConfig
+from formocr.config import ScanConfig, one_blas_thread
 from formocr.parallel.engine import WorkerDied
 from formocr.parallel.tasks import Loader, init_pool_worker
 
@@ -61,6 +61,7 @@ class PoolBackend:
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
+        one_blas_thread()  # the workers inherit it, before they import numpy
         pool = ProcessPoolExecutor(
             max_workers=self.jobs,
             mp_context=self._context,
