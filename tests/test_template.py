@@ -591,3 +591,40 @@ def test_template_string_fields_are_read_by_the_lattice_and_the_string_reader(
         for f, lay in zip(drafted.fields, layouts, strict=True)
         if f.kind in ("comb", "single")
     )
+
+
+@pytest.mark.parametrize("kind", ["string", "comb"])
+def test_writing_left_out_across_a_template_box_sends_the_field_to_review(
+    tmp_path: Path, kind: str
+) -> None:
+    """Without a template, writing that crosses a box's edge and is left out
+    (mostly outside) sends the field to review: what was read may lack a
+    digit. Read through a template, the same field came out `ok`."""
+    import cv2
+
+    page = np.full((600, 1000), 255, np.uint8)
+    cv2.rectangle(page, (60, 60), (940, 160), 0, 3)  # a wide box to register on
+    cv2.rectangle(page, (100, 300), (700, 470), 0, 3)
+    if kind == "comb":
+        for x in range(250, 700, 150):
+            cv2.line(page, (x, 300), (x, 470), 0, 3)
+    drafted = draft_template(synth_png(page, tmp_path / "blank.png", 300), name="form")
+    (tmp_path / "form.toml").write_text(template_to_toml(drafted))
+    tpl = load_template(tmp_path / "form.toml")
+    field = max(tpl.fields, key=lambda f: f.box[1])  # the lower box
+    assert field.kind == ("comb" if kind == "comb" else "digits")
+
+    for k, ch in enumerate("354"):
+        cv2.putText(page, ch, (130 + 150 * k, 440), cv2.FONT_HERSHEY_SIMPLEX, 3.5, 0, 12)
+    high = page.copy()
+    cv2.putText(high, "7", (580, 330), cv2.FONT_HERSHEY_SIMPLEX, 3.5, 0, 12)  # mostly above
+    config = ScanConfig(min_confidence=0.9, templates=(tpl,))
+    fake = FakeClassifier([(5, 0.999)])
+    read = {}
+    for name, image in (("plain", page), ("high", high)):
+        result = api.scan_page(PageImage("p.png", 1, image, 300.0), config, fake)
+        (read[name],) = (f for f in result.fields if f.name == field.name)
+    assert len(read["plain"].value) == len(read["high"].value) == 3
+    assert read["plain"].status == "ok"
+    assert read["high"].status == "review"
+    assert read["high"].reason is not None and api.CROSSED in read["high"].reason

@@ -129,14 +129,22 @@ def _layout(
         DigitCrop(crop.to_page(*d.bbox), d.image) for crop, box in parts for d in box.digits
     )
     bbox = page_box(reg, f.box, shape)
+    # Writing across a printed box's edge, left out, as without a template.
+    crossed = any(box.crossed for _, box in parts)
     if f.kind in ("comb", "single"):
-        return FieldLayout(bbox=bbox, kind="comb", digits=digits, cells=f.cells)
+        return FieldLayout(bbox=bbox, kind="comb", digits=digits, cells=f.cells, crossed=crossed)
     # A string is one printed box: its marks count digits from the start.
     marks = tuple(
         Mark(crop.to_page(*m.bbox), m.char, m.position) for crop, box in parts for m in box.marks
     )
     return FieldLayout(
-        bbox=bbox, kind="string", digits=digits, cells=0, marks=marks, ink=_ink(parts)
+        bbox=bbox,
+        kind="string",
+        digits=digits,
+        cells=0,
+        marks=marks,
+        ink=_ink(parts),
+        crossed=crossed,
     )
 
 
@@ -191,4 +199,8 @@ def _cell_by_cell(
         for d in box.digits:
             bx, by, bw, bh = d.bbox
             digits.append(Digit((bx + sx0, by, bw, bh), d.image))
-    return BoxLayout("comb", cells, whole.interior, whole.outer, tuple(digits))
+    # Each cell's crop reaches into its neighbours, whose digits lie outside
+    # it: only the whole box's analysis says whether writing crossed the frame.
+    return BoxLayout(
+        "comb", cells, whole.interior, whole.outer, tuple(digits), crossed=whole.crossed
+    )
