@@ -307,6 +307,34 @@ def test_printed_digits_under_a_box_are_no_box_on_a_black_and_white_page(line: i
     assert frames and all(f.y1 <= (y1 + 2) * geom.scale for f in frames), frames
 
 
+def test_a_box_with_another_box_s_top_line_across_it_is_no_box(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a page of broken rules (dashes joined page-wide) the tops of a
+    prompt printed over a box ("5 3 3 2 3 0") joined into a "line"; with
+    the box's left side and bottom, and a side made of a printed and a
+    written 3 one over the other, it made a tall "box" over the prompt and
+    the box's first digit, read ``5``, ``ok`` (sample form page 123,022).
+    Such a box has the true box's top line across it from side to side;
+    the true box, which the straddler's side crosses, is kept. Boxes side by
+    side, nested and in rows are untouched. (Work coordinates at 150 dpi.)"""
+    Frame = fields_module.Frame
+    true = Frame(654.0, 1183.0, 875.0, 1261.0)
+    straddler = Frame(654.0, 1150.0, 709.0, 1261.0)
+    beside = Frame(900.0, 1183.0, 1100.0, 1261.0)
+    below = Frame(654.0, 1300.0, 875.0, 1380.0)
+    inner = Frame(700.0, 1300.0, 800.0, 1340.0)
+    found = [straddler, true, beside, below, inner]
+    monkeypatch.setattr(fields_module, "find_frames", lambda *a, **k: list(found))
+    page = np.full((2000, 1600), 255, np.uint8)
+    geom = dataclasses.replace(fields_module.page_geometry(page, 300.0), broken_lines=False)
+    assert fields_module._frames(geom) == [true, beside, below, inner]
+    # The other way round a box's bottom line: a prompt printed under it.
+    under = Frame(654.0, 1183.0, 709.0, 1290.0)
+    assert fields_module._straddles(under, [true, under], 150.0)
+    assert not fields_module._straddles(true, [true, under], 150.0)
+
+
 def test_the_middle_of_a_stroke_wider_than_the_paper_filter_is_ink() -> None:
     """A 1 written as a solid bar (a broad marker; optdigits' bitmaps scanned)
     is wider than the max filter that finds the paper round each pixel, so

@@ -64,6 +64,15 @@ INK_LEVEL = 100
 # 60 black-and-white cheques at 200 and 300 dpi); boxes round printed words
 # and digits 0.85-1.0 (5 on those cheques, 1 on the fine faxes).
 MARK_EDGE = 0.6
+# A box with another box's top or bottom line across its whole width (to
+# STRADDLE_IN inches), at least STRADDLE_H of its height from its own top
+# and bottom, straddles that box: the two were found overlapping, and this
+# one is made of pieces of the other and of what lies beside it (the
+# prompt printed over a box, its glyphs' tops joined into a "line", on a
+# page of broken rules: a "box" over the prompt and the box's first digit
+# read ``5``, ``ok``).
+STRADDLE_IN = 0.03
+STRADDLE_H = 0.15
 # A page whose grey pixels (neither 0 nor 255) are at most this share of
 # its non-white ones is a black-and-white scan.
 BILEVEL_GREY = 0.01
@@ -248,7 +257,22 @@ def _frames(geom: Geometry, broken: bool | None = None) -> list[Frame]:
     if joined and broken is None:
         # Dashes joined page-wide: print joins too (see _edge_of_marks).
         found = [f for f in found if not _edge_of_marks(geom.work_dark, f, geom.work_dpi)]
-    return found
+    return [f for f in found if not _straddles(f, found, geom.work_dpi)]
+
+
+def _straddles(f: Frame, frames: list[Frame], dpi: float) -> bool:
+    """Whether another of ``frames`` has its top or bottom line across
+    ``f``'s interior from side to side (see STRADDLE_IN). Only horizontal
+    lines count: the box straddled has the straddler's side across it too,
+    and it is the one to keep."""
+    tol, m = STRADDLE_IN * dpi, STRADDLE_H * f.h
+    return any(
+        g is not f
+        and g.x0 <= f.x0 + tol
+        and g.x1 >= f.x1 - tol
+        and any(f.y0 + m < y < f.y1 - m for y in (g.y0, g.y1))
+        for g in frames
+    )
 
 
 def _bilevel(page: np.ndarray) -> bool:
