@@ -38,6 +38,15 @@ DropoutMode = Literal["auto", "none", "red", "green", "blue"]
 # variable FORMOCR_STRING_READER sets the default (for ablations).
 StringReaderMode = Literal["cuts", "lattice", "ctc", "combined"]
 DEFAULT_STRING_READER: StringReaderMode = "combined"
+# The combined confidence's calibration map p -> p ** power (formocr.read.combine.calibrate),
+# fitted by bench/calibrate.py on the same pages so that a string's confidence
+# at its own threshold (above) equals the comb fields' threshold: one
+# --min-confidence, each kind held to the same error. Strings whose two readers
+# agree are rarely wrong, so the power is small (the models above).
+DEFAULT_COMBINE_POWER = 0.0302
+# A comb cell (or a string's digit) whose crop the classifier's "not a digit"
+# class takes at least this probability goes to review.
+NOT_DIGIT_REVIEW = 0.5
 
 
 def one_blas_thread() -> None:
@@ -50,17 +59,6 @@ def one_blas_thread() -> None:
     process that has not imported numpy yet, and in the children it starts.
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-
-# The combined confidence's calibration map p -> p ** power (formocr.read.combine.calibrate),
-# fitted by bench/calibrate.py on the same pages so that a string's confidence
-# at its own threshold (above) equals the comb fields' threshold: one
-# --min-confidence, each kind held to the same error. Strings whose two readers
-# agree are rarely wrong, so the power is small (the models above).
-DEFAULT_COMBINE_POWER = 0.0302
-# A comb cell (or a string's digit) whose crop the classifier's "not a digit"
-# class takes at least this probability goes to review.
-NOT_DIGIT_REVIEW = 0.5
 
 
 def _default_string_reader() -> StringReaderMode:

@@ -331,8 +331,7 @@ def test_a_box_with_another_box_s_top_line_across_it_is_no_box(
     assert fields_module._frames(geom) == [true, beside, below, inner]
     # The other way round a box's bottom line: a prompt printed under it.
     under = Frame(654.0, 1183.0, 709.0, 1290.0)
-    assert fields_module._straddles(under, [true, under], 150.0)
-    assert not fields_module._straddles(true, [true, under], 150.0)
+    assert fields_module._straddlers([true, under], 150.0) == [False, True]
 
 
 def test_the_middle_of_a_stroke_wider_than_the_paper_filter_is_ink() -> None:

@@ -257,22 +257,27 @@ def _frames(geom: Geometry, broken: bool | None = None) -> list[Frame]:
     if joined and broken is None:
         # Dashes joined page-wide: print joins too (see _edge_of_marks).
         found = [f for f in found if not _edge_of_marks(geom.work_dark, f, geom.work_dpi)]
-    return [f for f in found if not _straddles(f, found, geom.work_dpi)]
+    return [f for f, out in zip(found, _straddlers(found, geom.work_dpi), strict=True) if not out]
 
 
-def _straddles(f: Frame, frames: list[Frame], dpi: float) -> bool:
-    """Whether another of ``frames`` has its top or bottom line across
-    ``f``'s interior from side to side (see STRADDLE_IN). Only horizontal
-    lines count: the box straddled has the straddler's side across it too,
-    and it is the one to keep."""
-    tol, m = STRADDLE_IN * dpi, STRADDLE_H * f.h
-    return any(
-        g is not f
-        and g.x0 <= f.x0 + tol
-        and g.x1 >= f.x1 - tol
-        and any(f.y0 + m < y < f.y1 - m for y in (g.y0, g.y1))
-        for g in frames
-    )
+def _straddlers(frames: list[Frame], dpi: float) -> list[bool]:
+    """For each of ``frames``, whether another has its top or bottom line
+    across its interior from side to side (see STRADDLE_IN). Only
+    horizontal lines count: the box straddled has the straddler's side
+    across it too, and it is the one to keep. One pass per frame over all
+    of them as arrays: a page of small boxes has thousands."""
+    if len(frames) < 2:
+        return [False] * len(frames)
+    x0, y0, x1, y1 = np.array([(g.x0, g.y0, g.x1, g.y1) for g in frames]).T
+    tol = STRADDLE_IN * dpi
+    out = []
+    for i, f in enumerate(frames):
+        lo, hi = f.y0 + STRADDLE_H * f.h, f.y1 - STRADDLE_H * f.h
+        edge_in = ((y0 > lo) & (y0 < hi)) | ((y1 > lo) & (y1 < hi))
+        hit = edge_in & (x0 <= f.x0 + tol) & (x1 >= f.x1 - tol)
+        hit[i] = False
+        out.append(bool(hit.any()))
+    return out
 
 
 def _bilevel(page: np.ndarray) -> bool:
