@@ -128,7 +128,7 @@ def git_info() -> dict[str, Any]:
     }
 
 
-def byte_compile_formocr() -> bool:
+def byte_compile_formocr() -> None:
     """Byte-compile the formocr package in place, as ``pip install .`` does.
 
     A timing run should pay what an installed formocr pays. pip writes every
@@ -136,14 +136,13 @@ def byte_compile_formocr() -> bool:
     install writes it on first import, unless PYTHONDONTWRITEBYTECODE is set
     (it is on this project's machines), and then every process compiles
     formocr's modules from source again: about 0.2 s of CPU in the CLI and in
-    each ``--jobs`` worker. The cache is git-ignored. True when every module
-    compiled.
+    each ``--jobs`` worker. The cache is git-ignored.
     """
     import compileall
 
     import formocr
 
-    return bool(compileall.compile_dir(Path(formocr.__file__).parent, quiet=1))
+    compileall.compile_dir(Path(formocr.__file__).parent, quiet=1)
 
 
 def run_record(script: str, argv: Sequence[str] | None = None) -> dict[str, Any]:

@@ -265,7 +265,8 @@ def _straddlers(frames: list[Frame], dpi: float) -> list[bool]:
     across its interior from side to side (see STRADDLE_IN). Only
     horizontal lines count: the box straddled has the straddler's side
     across it too, and it is the one to keep. One pass per frame over all
-    of them as arrays: a page of small boxes has thousands."""
+    of them as arrays, not a Python loop over every pair: a page of many
+    small boxes stays cheap."""
     if len(frames) < 2:
         return [False] * len(frames)
     x0, y0, x1, y1 = np.array([(g.x0, g.y0, g.x1, g.y1) for g in frames]).T
