@@ -75,6 +75,7 @@ def cheque(
     currency_sign: bool | str = False,
     raised_cents: bool = False,
     slash: bool = False,
+    lakhs: bool = False,
 ) -> dict[str, Any]:
     """Cheque i: its spec, image and true amount box and digits; with
     ``currency_sign``, a dollar sign written by hand before the amount; with
@@ -96,6 +97,7 @@ def cheque(
         currency_sign=currency_sign,
         raised_cents=raised_cents,
         slash=slash,
+        lakhs=lakhs,
     )
     amount = next(t for t in truth if t.label == "Amount")
     return {
@@ -262,6 +264,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='a slash before the closing mark of whole amounts ("1250/-"; the "dash" format)',
     )
     ap.add_argument(
+        "--lakhs",
+        action="store_true",
+        help='whole parts grouped the Indian way ("1,25,000.00", "1,25,000.-"; formats en, dash)',
+    )
+    ap.add_argument(
         "--without-sign-test",
         action="store_true",
         help="ablation: no currency sign set apart by its shape (layout.currency)",
@@ -294,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "hand_sign": args.hand_sign,
         "raised_cents": args.raised_cents,
         "slash": args.slash,
+        "lakhs": args.lakhs,
         "without_sign_test": args.without_sign_test,
     }
     writers = writers_with_every_digit(SOURCES)
@@ -301,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = ScanConfig()
     rows, crops, cut_rows, inner_rows = [], [], [], []
     for i in range(args.cheques):
-        c = cheque(i, args.seed, writers, args.hand_sign, args.raised_cents, args.slash)
+        c = cheque(i, args.seed, writers, args.hand_sign, args.raised_cents, args.slash, args.lakhs)
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
         if args.peers:
@@ -368,6 +376,8 @@ def render_markdown(record: dict[str, Any]) -> str:
         scan += ", cents written small and raised (the formats with cents)"
     if p.get("slash"):
         scan += ', a slash before the closing mark of whole amounts ("1250/-")'
+    if p.get("lakhs"):
+        scan += ', whole parts grouped the Indian way ("1,25,000.00")'
 
     if p.get("hand_sign"):
         sign = "a dollar sign" if p["hand_sign"] in ("$", True) else f"a {p['hand_sign']} sign"

@@ -589,6 +589,7 @@ def _field(
     from formocr.read.combine import (
         SLASH_END,
         SLASH_LEAN,
+        SLASH_SURE,
         edge_reasons,
         evidence_reasons,
         slash_lean,
@@ -624,8 +625,10 @@ def _field(
         # A slash whose closing dash joined it ("6/-" read 61, `ok`).
         reasons.append("the last 1 leans like a slash ('1500/-'?)")
     if reading is not None and slash and excess is not None and excess >= SLASH_LEAN:
-        # "1500/-": the last 1 is the slash. Left out, and the field asks.
-        reasons.append(f"the last 1 in {raw!r} leans like a slash ('1500/-'): left out")
+        # "1500/-": the last 1 is the slash. Left out; unless it leans beyond
+        # any real 1 (SLASH_SURE), the field asks.
+        if excess < SLASH_SURE:
+            reasons.append(f"the last 1 in {raw!r} leans like a slash ('1500/-'): left out")
         digits = digits[:-1]
         value = "".join(d.value for d in digits)
         marks = [(min(p, len(value)), c) for p, c in marks]

@@ -37,6 +37,10 @@ from training.synth import Degradation, FieldTruth, make_cheque, make_form_page,
         ("12 000=", "12000.00"),
         ("1.250.-", "1250.00"),
         ("007.10", "7.10"),
+        # The Indian grouping: thousands, lakhs, crores.
+        ("1,50,000.00", "150000.00"),
+        ("12,50,000=", "1250000.00"),
+        ("1,00,00,000.-", "10000000.00"),
     ],
 )
 def test_amounts_people_write(written: str, value: str) -> None:
@@ -51,6 +55,12 @@ def test_amounts_people_write(written: str, value: str) -> None:
     ("written", "why"),
     [
         ("12,50.00", "do not group thousands"),
+        # Neither grouping: a digit lost or added somewhere.
+        ("1,50,00,0.00", "do not group thousands"),
+        ("1,5,000.00", "do not group thousands"),
+        ("123,45,678.00", "do not group thousands"),
+        ("1,250,00,000.00", "do not group thousands"),
+        ("1,50,0000.00", "do not group thousands"),
         # One mark both ways: a comma misread for the point, or 125000
         # grouped oddly? A bank asks; no value is guessed.
         ("1,250,00", "',' is used both for thousands and decimals in '1,250,00'"),
@@ -105,6 +115,12 @@ def test_a_1_just_before_a_closing_mark_may_be_a_slash(written: str, value: str)
     reading = parse_amount(*split_text(written))
     assert reading.value == value and reading.reason and "slash" in reading.reason
     assert parse_amount(*split_text("1501.-")) == AmountReading("1501.00")
+    # Grouped, the slash joins the last group ("12,163/-" read "12,1631-"):
+    # the grammar has no value to give, but still says a 1 stands before
+    # the closing mark, so that the page can tell if it is a slash.
+    grouped = parse_amount(*split_text("12,1631-"))
+    assert grouped.value is None and grouped.slash
+    assert not parse_amount(*split_text("12,1630-")).slash
 
 
 @pytest.mark.parametrize("written", ["15000/-", "2540/=", "980/-"])
@@ -133,9 +149,10 @@ def test_an_amount_closed_with_a_slash_and_a_dash_is_never_ok(written: str) -> N
 
 
 def test_a_1_that_leans_like_a_slash_is_told_from_an_upright_one() -> None:
-    """The slash is left out of the value (the field still asks) when the
-    last 1 leans SLASH_LEAN more than the other digits: "15000/-" read
-    15000 in review, where 150001 was read before; an upright 1 is kept."""
+    """The slash is left out of the value when the last 1 leans SLASH_LEAN
+    more than the other digits: "15000/-" read 15000, where 150001 was read
+    before; the field asks unless it leans SLASH_SURE more, beyond any real
+    1. An upright 1 is kept."""
     import cv2
 
     from formocr.read.combine import leans_as_slash
@@ -153,19 +170,40 @@ def test_a_1_that_leans_like_a_slash_is_told_from_an_upright_one() -> None:
     assert not leans_as_slash(page, digits)
     assert not leans_as_slash(page, digits[-1:])  # nothing to compare with
 
-    # Through a field: with the closing mark read, the slash is left out
-    # and the field asks; with the dash joined to it (none read), it asks.
+    # Through a field: with the closing mark read, the slash is left out;
+    # it leans 0.44 more than the 1s, beyond SLASH_SURE, so the field may
+    # be `ok`. With the dash joined to it (none read), it asks.
     layout = FieldLayout(BBox(40, 40, 420, 130), "string")
     dash = FieldLayout(layout.bbox, "string", marks=(Mark(BBox(420, 100, 30, 6), "-", 4),))
     slashed = (*digits, DigitResult("1", 0.9999, slash, ()))
     field = _field("f", dash, _Read(slashed), 0.99, page=page)
+    # "111-" still ends in a 1 before the closing mark: a slash, or "11/-"?
     assert (field.value, field.raw, field.status) == ("111", "111-", "review")
-    assert field.reason is not None and "left out" in field.reason
+    # The strokes read as 5s ("555/-"), nothing is left to doubt.
+    fives = tuple(DigitResult("5", 0.99, b, ()) for b in boxes)
+    field = _field("f", dash, _Read((*fives, slashed[-1])), 0.99, page=page)
+    assert (field.value, field.raw, field.status, field.reason) == ("555", "555-", "ok", None)
     field = _field("f", layout, _Read(slashed), 0.99, page=page)
     assert (field.value, field.status) == ("1111", "review")
     assert field.reason is not None and "slash" in field.reason
     upright = _field("f", layout, _Read((*digits, digits[0])), 0.99, page=page)
     assert upright.status == "ok"
+    # The same grouped in thousands, "5,555/-" read "5,5551-": the slash
+    # left out, the grouping is right again.
+    grouped = FieldLayout(
+        layout.bbox,
+        "string",
+        marks=(Mark(BBox(95, 130, 8, 10), ",", 1), Mark(BBox(420, 100, 30, 6), "-", 5)),
+    )
+    field = _field("f", grouped, _Read((*fives, fives[0], slashed[-1])), 0.99, page=page)
+    assert (field.value, field.raw, field.status) == ("5555", "5,555-", "ok")
+    # A stroke leaning 0.3 more (between SLASH_LEAN and SLASH_SURE, where a
+    # real 1 may lean too) is left out, and the field asks.
+    page[:, 355:] = 255
+    cv2.line(page, (360 + 30, 60), (360 + 6, 140), 0, 6)
+    field = _field("f", dash, _Read((*fives, slashed[-1])), 0.99, page=page)
+    assert (field.value, field.raw, field.status) == ("555", "555-", "review")
+    assert field.reason is not None and "left out" in field.reason
 
 
 def test_a_dash_over_a_short_stroke_is_an_equals_sign() -> None:

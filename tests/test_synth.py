@@ -39,6 +39,7 @@ from training.synth import (
     write_png,
     write_tiff,
 )
+from training.synth.amounts import lakh_grouped
 from training.synth.sheet import Sheet
 
 DPI = 150
@@ -444,6 +445,39 @@ def test_a_cheque_with_a_slash_before_its_closing_mark(fmt: str, close: str) -> 
     _, same = make_cheque(_rng(30), 100, amount_format="en", cross_frame_rate=0.0, slash=True)
     _, en = make_cheque(_rng(30), 100, amount_format="en", cross_frame_rate=0.0)
     assert [f.text for f in same] == [f.text for f in en]  # amounts with cents: no slash
+
+
+@pytest.mark.parametrize(
+    ("text", "grouped"),
+    [
+        ("1,250,000.00", "12,50,000.00"),
+        ("125000.-", "1,25,000.-"),
+        ("1250,-", "1,250,-"),
+        ("12 000=", "12,000="),
+        ("10000000=", "1,00,00,000="),
+        ("500.00", "500.00"),
+        ("7=", "7="),
+    ],
+)
+def test_lakh_grouping(text: str, grouped: str) -> None:
+    """The Indian grouping keeps the amount: the same digits, the same value."""
+    assert lakh_grouped(text) == grouped
+    assert expected_amount(grouped) == expected_amount(text)
+
+
+def test_a_cheque_with_its_amount_grouped_in_lakhs() -> None:
+    """``lakhs`` regroups the same amount, drawing nothing from the stream;
+    "plain", "eu" and "point" amounts are left as they were."""
+    for fmt in ("en", "dash", "equals", "eu", "point", "plain"):
+        _, plain = make_cheque(_rng(31), 100, amount_format=fmt, cross_frame_rate=0.0)
+        _, lakh = make_cheque(_rng(31), 100, amount_format=fmt, cross_frame_rate=0.0, lakhs=True)
+        (before,) = [f for f in plain if f.label == "Amount"]
+        (amount,) = [f for f in lakh if f.label == "Amount"]
+        assert amount.value == before.value
+        if fmt in ("en", "dash", "equals"):
+            assert amount.text == lakh_grouped(before.text)
+        else:
+            assert amount.text == before.text
 
 
 @pytest.mark.parametrize("text", ["1 250,00", "12 000=", "1,250.00", "1250.-", "1250,-"])

@@ -18,7 +18,9 @@ The rules, in order:
   digits follow it (one digit is read, and sent to review). Every other one
   must be a thousands separator, all the same mark and not the decimal
   one, with exactly three digits after it and one to three before the
-  first (``1.250,00``, ``1,250.00``).
+  first (``1.250,00``, ``1,250.00``); or grouped the Indian way, in
+  thousands, lakhs and crores: three digits after the last, two between
+  the others, one or two before the first (``1,50,000``, ``12,50,000.00``).
 - A separator followed by three digits is a thousands separator (``1,250``:
   no one writes a sum of money to three decimals).
 - A space is not a mark: ``1 250,00`` reads as ``1250,00``.
@@ -103,6 +105,22 @@ def _decimal(units: str, cents: str) -> str:
     return f"{int(units)}.{cents.ljust(2, '0')}"
 
 
+def _thousands(groups: Sequence[str]) -> bool:
+    """``1,250,000``: one to three digits, then groups of three."""
+    return 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+
+
+def _lakhs(groups: Sequence[str]) -> bool:
+    """``12,50,000``: one or two digits, groups of two, then three (the
+    Indian grouping; with one separator it is ``_thousands``)."""
+    return (
+        len(groups) >= 3
+        and 1 <= len(groups[0]) <= 2
+        and all(len(g) == 2 for g in groups[1:-1])
+        and len(groups[-1]) == 3
+    )
+
+
 def parse_amount(
     digits: str, marks: Sequence[tuple[int, str]], require_mark: bool = True
 ) -> AmountReading:
@@ -126,16 +144,22 @@ def parse_amount(
         slash = bool(toks) and toks[-1].endswith("1")
         if toks and toks[-1] in _SEP:  # "1250.-"
             toks.pop()
+
+    def ask(reason: str) -> AmountReading:
+        # No value; ``slash`` still says whether a 1 stands before the
+        # closing mark (the caller may find it a slash, and read again).
+        return AmountReading(None, reason, slash)
+
     if not toks or not toks[0].isdigit():
-        return AmountReading(None, f"amount {text!r} does not start with a digit")
+        return ask(f"amount {text!r} does not start with a digit")
     if any(t in CURRENCY_SIGNS for t in toks):
-        return AmountReading(None, f"a currency sign inside the amount {text!r}")
+        return ask(f"a currency sign inside the amount {text!r}")
     if any(t in _CLOSE for t in toks):
-        return AmountReading(None, f"a closing mark inside the amount {text!r}")
+        return ask(f"a closing mark inside the amount {text!r}")
     if any(a in _SEP and b in _SEP for a, b in zip(toks, toks[1:], strict=False)):
-        return AmountReading(None, f"two separators in a row in {text!r}")
+        return ask(f"two separators in a row in {text!r}")
     if toks[-1] in _SEP:
-        return AmountReading(None, f"amount {text!r} ends with a separator")
+        return ask(f"amount {text!r} ends with a separator")
 
     groups = toks[0::2]
     seps = toks[1::2]
@@ -148,18 +172,18 @@ def parse_amount(
     if decimal and decimal in seps:
         # "1,250,00": a comma misread for the point, or "125000" grouped
         # oddly? Ask, do not guess.
-        return AmountReading(
-            None, f"{decimal!r} is used both for thousands and decimals in {text!r}"
-        )
+        return ask(f"{decimal!r} is used both for thousands and decimals in {text!r}")
     if seps:
         if len(set(seps)) > 1:
-            return AmountReading(None, f"mixed thousands separators in {text!r}")
-        if not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:]):
-            return AmountReading(None, f"separators in {text!r} do not group thousands")
+            return ask(f"mixed thousands separators in {text!r}")
+        if not (_thousands(groups) or _lakhs(groups)):
+            return ask(f"separators in {text!r} do not group thousands")
     units = "".join(groups)
     value = _decimal(units, cents)
     if len(cents) == 1:
-        return AmountReading(value, f"one digit after the decimal separator in {text!r}")
+        return AmountReading(
+            value, f"one digit after the decimal separator in {text!r}", slash=slash
+        )
     if require_mark and not cents and not closed:
         return AmountReading(
             value, f"no decimal separator or closing mark read in {text!r}; check the amount"

@@ -204,6 +204,15 @@ SLASH_LEAN = 0.25
 # the sample above; it costs 8 of 1,072 right `ok` strings of the 120
 # headline pages and 1 of 147 development cheques.
 SLASH_END = 0.35
+# A 1 before the closing mark that leans this much more than the other
+# digits is a slash beyond doubt: above every real 1 of the sample above
+# (at most 0.34), it is left out and the field may be `ok` ("1500/-", usual
+# on cheques in India and East Africa, then reads 1500 with no one asked).
+# Leaning from SLASH_LEAN up to this, the 1 is still left out but the
+# field asks. Set by that sample, not by the cheques it was then tried on:
+# the 240 development cheques with ``--slash`` went from 115 `ok` amounts
+# to 131, none of them wrong (``bench/cheques.py``, BENCHMARKS.md).
+SLASH_SURE = 0.4
 
 
 def slash_lean(page: np.ndarray, digits: Sequence[DigitResult]) -> float | None:

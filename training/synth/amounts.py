@@ -10,6 +10,8 @@ against ``expected_amount`` of the written text.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 AMOUNT_FORMATS: tuple[str, ...] = ("plain", "en", "eu", "dash", "equals", "point")
@@ -53,6 +55,21 @@ def _group(whole: str, sep: str) -> str:
     head = len(whole) % 3 or 3
     parts = [whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)]
     return sep.join(parts)
+
+
+def lakh_grouped(text: str) -> str:
+    """An amount's text with its whole part grouped the Indian way, in
+    thousands, lakhs and crores with commas: "1,250,000.00" -> "12,50,000.00",
+    "125000.-" -> "1,25,000.-", "12 000=" -> "12,000="."""
+    m = re.match(r"(\d[\d, ]*\d|\d)(.*)", text)
+    if m is None:
+        raise ValueError(f"not a written amount: {text!r}")
+    whole = m[1].replace(",", "").replace(" ", "")
+    head, parts = whole[:-3], [whole[-3:]]
+    while head:
+        parts.insert(0, head[-2:])
+        head = head[:-2]
+    return ",".join(parts) + m[2]
 
 
 def amount_text(rng: np.random.Generator, digits_str: str, fmt: str) -> str:

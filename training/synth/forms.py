@@ -17,7 +17,13 @@ import numpy as np
 
 from formocr.types import FieldKind
 from training.synth import backgrounds
-from training.synth.amounts import AMOUNT_FORMATS, DECIMAL_FORMATS, amount_digits, amount_text
+from training.synth.amounts import (
+    AMOUNT_FORMATS,
+    DECIMAL_FORMATS,
+    amount_digits,
+    amount_text,
+    lakh_grouped,
+)
 from training.synth.colour import Colours
 from training.synth.degrade import Degradation
 from training.synth.sheet import DigitSource, Sheet
@@ -304,6 +310,7 @@ def make_cheque(
     currency_sign: bool | str = False,
     raised_cents: bool = False,
     slash: bool = False,
+    lakhs: bool = False,
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
 
@@ -331,7 +338,9 @@ def make_cheque(
     small and raised, with no decimal mark ("1,250" and a superscript "00"),
     as many cheques have them. ``slash`` writes a slash before the closing
     mark of a "dash" or "equals" amount ("1250/-", "1250/="), as is usual
-    in India and East Africa.
+    in India and East Africa. ``lakhs`` groups the whole part of an "en",
+    "dash" or "equals" amount the Indian way, with commas ("1,25,000.00",
+    "1,25,000.-"; ``amounts.lakh_grouped``), drawing nothing from the stream.
     """
     if amount_format is not None and amount_format not in AMOUNT_FORMATS:
         raise ValueError(f"amount_format must be one of {AMOUNT_FORMATS}, got {amount_format!r}")
@@ -400,6 +409,8 @@ def make_cheque(
     fmt = amount_format or AMOUNT_FORMATS[int(rng.integers(len(AMOUNT_FORMATS)))]
     amount = amount_digits(rng, fmt)
     written = amount_text(rng, amount, fmt)
+    if lakhs and fmt in ("en", "dash", "equals"):
+        written = lakh_grouped(written)
     if slash and fmt in ("dash", "equals"):
         # "1250/-", "12 000/=": a slash before the closing mark (no draw
         # from ``rng``, so the rest of the slip is the one drawn without).
