@@ -316,13 +316,22 @@ def scan_page(
         _field(f"field_{i:03d}", layout, r, config.min_confidence, page=page.image)
         for i, (layout, r) in enumerate(zip(layouts, reads, strict=True), 1)
     ]
-    for i in segment.broken_boxes(page.image, [f.bbox for f in layouts]):
+    boxes = [f.bbox for f in layouts]
+    for i in segment.broken_boxes(page.image, boxes):
         fields[i] = replace(fields[i], status="review", reason=_join(BROKEN, fields[i].reason))
+    for i in segment.overlapping_boxes(boxes):
+        fields[i] = replace(fields[i], status="review", reason=_join(OVERLAPS, fields[i].reason))
     return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=tuple(fields))
 
 
 # ``FieldLayout.crossed``'s reason.
 CROSSED = "writing crosses the box's edge and was left out: a digit may be missing"
+
+# ``formocr.layout.fields.overlapping_boxes``'s reason.
+OVERLAPS = (
+    "the box overlaps another box found on the page: its lines may be a background "
+    "pattern's or a digit's, and a digit may be missing"
+)
 
 # ``formocr.layout.fields.broken_boxes``'s reason.
 BROKEN = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,30 @@ def test_low_confidence_digit_sends_field_to_review(tmp_path: Path, fake_segment
     (doc,) = scan([write_png(tmp_path / "a.png")], ScanConfig(), classifier=clf)
     field = doc.pages[0].fields[0]
     assert (field.value, field.status, field.confidence) == ("424", "review", 0.6)
+
+
+def test_boxes_found_overlapping_go_to_review(
+    tmp_path: Path, fake_segment: Callable[..., None]
+) -> None:
+    """A box found over another (one of them built on a pattern's lines)
+    may hold only part of its digits: never `ok`, and the reason says so;
+    the page's other fields are untouched."""
+    from formocr.api import OVERLAPS
+    from formocr.types import BBox, FieldLayout
+
+    def overlapping(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]:
+        comb, _ = fake_find_fields(page, dpi)
+        over = FieldLayout(BBox(100, 30, 120, 40), "string", ())  # across the comb's right end
+        apart = FieldLayout(BBox(20, 200, 120, 40), comb.kind, comb.digits, cells=3)
+        return [comb, over, apart]
+
+    fake_segment(overlapping)
+    clf = FakeClassifier([(4, 0.999)])
+    (doc,) = scan([write_png(tmp_path / "a.png")], ScanConfig(), classifier=clf)
+    comb, over, apart = doc.pages[0].fields
+    assert (comb.value, comb.status, comb.reason) == ("444", "review", OVERLAPS)
+    assert (over.status, over.reason) == ("review", OVERLAPS)
+    assert (apart.value, apart.status, apart.reason) == ("444", "ok", None)
 
 
 @needs_poppler

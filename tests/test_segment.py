@@ -1198,6 +1198,28 @@ def test_handwriting_beside_a_box_or_a_cell_sharing_its_side_marks_a_box_found_i
     assert broken_boxes(printed, [wide, next_to]) == set()
 
 
+def test_boxes_found_overlapping_are_marked_and_boxes_side_by_side_are_not() -> None:
+    """Printed boxes do not overlap; boxes sharing a side overlap by the
+    line at most. Two found overlapping by a quarter of the smaller one's
+    height, across and down, are both marked (a "box" built on a dot
+    screen's rows beside the real one read "656/-" as 56, `ok`)."""
+    from formocr.layout.fields import OVERLAP, overlapping_boxes
+    from formocr.types import BBox
+
+    a = BBox(100, 100, 200, 80)
+    side = BBox(297, 100, 200, 80)  # shares a's right side, a 3-px line
+    below = BBox(100, 177, 200, 80)  # shares its bottom line
+    assert overlapping_boxes([a, side, below]) == set()
+    assert overlapping_boxes([a]) == overlapping_boxes([]) == set()
+    over = BBox(250, 60, 150, 70)  # across a's top right corner
+    assert overlapping_boxes([a, side, over]) == {0, 1, 2}
+    # OVERLAP of the smaller box's height (58 here), both ways: 70 x 30
+    # overlaps, 70 x 14 does not.
+    assert 14 < OVERLAP * 58 < 30
+    assert overlapping_boxes([a, BBox(230, 72, 150, 58)]) == {0, 1}
+    assert overlapping_boxes([a, BBox(230, 56, 150, 58)]) == set()
+
+
 def test_a_digit_taller_than_the_box_beside_it_or_a_line_running_on_marks_a_piece() -> None:
     """Two more signs of a box found in pieces on a normal-mode fax, each
     once read `ok` where no field was: a 0's loop taken for a box, its 2

@@ -172,6 +172,29 @@ def broken_boxes(page: np.ndarray, boxes: list[BBox]) -> set[int]:
     return out
 
 
+# Printed boxes do not overlap. Two found overlapping by OVERLAP of the
+# smaller one's height, across and down, were built (one of them at least)
+# on lines no box has: a background pattern's rows and columns taken for
+# lines, a digit's strokes. What either holds may be short of its digits
+# (a cheque amount cut out on a dot screen: "656/-" read 56 from a "box"
+# that began at the 5, beside a "box" over the top of the first 6).
+# Boxes side by side share a line at most: a few pixels.
+OVERLAP = 0.25
+
+
+def overlapping_boxes(boxes: list[BBox]) -> set[int]:
+    """The indices of ``boxes`` that overlap another (see OVERLAP)."""
+    if len(boxes) < 2:
+        return set()
+    x0, y0, w, h = np.array([(b.x, b.y, b.w, b.h) for b in boxes], np.int64).T
+    across = np.minimum.outer(x0 + w, x0 + w) - np.maximum.outer(x0, x0)
+    down = np.minimum.outer(y0 + h, y0 + h) - np.maximum.outer(y0, y0)
+    least = OVERLAP * np.minimum.outer(h, h)
+    hit = (across >= least) & (down >= least)
+    np.fill_diagonal(hit, False)
+    return {int(i) for i in np.flatnonzero(hit.any(axis=1))}
+
+
 def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]:
     """Printed boxes of a greyscale page, with their digits, in reading order.
 
