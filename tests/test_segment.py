@@ -398,9 +398,12 @@ def test_an_amount_box_cut_out_is_read_at_the_scale_of_its_box(margin: int) -> N
     assert BBox(*field.bbox).iou(BBox(margin, margin, w, h)) > 0.9
 
 
-@pytest.mark.parametrize(("seed", "background"), [(0, "screen"), (6, "hatch"), (13, "guilloche")])
+@pytest.mark.parametrize(
+    ("seed", "background"),
+    [(0, "screen"), (6, "hatch"), (13, "guilloche"), (36, "screen"), (17, None), (17, "microtext")],
+)
 def test_an_amount_cut_inside_its_box_on_a_printed_background_is_read_whole(
-    seed: int, background: str
+    seed: int, background: str | None
 ) -> None:
     """Cut inside its frame, an amount on a security background was read in
     pieces. A dot screen's rows made scattered "boxes" that spanned the
@@ -410,7 +413,12 @@ def test_an_amount_cut_inside_its_box_on_a_printed_background_is_read_whole(
     33011161, 83991 -> 33991); and at the strip's true scale its digits'
     stems were taken for a comb's walls. The strip is now one string box at
     the scale of a box's height, and only a line along nearly its whole
-    edge is a frame."""
+    edge is a frame. Since 2026-12-03: two of a dot screen's "boxes", far
+    apart but lined up by its regular rows, no longer make a row that spans
+    the strip (65488 came out as six fields); and a leading 1 written near
+    the edge, spanning the middle rows, is no longer taken for what is left
+    of the frame (166421 read 66421, `ok`): a frame's remains lie at the
+    edge or run from end to end."""
     from formocr.api import load_classifier
 
     page, value, (x, y, w, h) = cheque_amount(seed, background)

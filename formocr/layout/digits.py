@@ -732,11 +732,11 @@ def analyse_box(
     if bg:
         dark = np.asarray(cv2.subtract(dark, np.full_like(dark, bg)), np.uint8)
     least = STRIP_LINE if strip else LINE_COVER
-    frame = refine_interior(ink_mask(dark), est, search, least)
+    frame = refine_interior(ink_mask(dark), est, search, least, to_edges=strip)
     # Frame lines look thicker at the digits' lower threshold: find their
     # bands again on that mask so their soft edges are whited out too.
     ink = digit_ink(dark, frame.interior, dpi, search)
-    interior, _, bands = refine_interior(ink, frame.interior, search, least)
+    interior, _, bands = refine_interior(ink, frame.interior, search, least, to_edges=strip)
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
     marks, vert = vertical_marks(dark, interior, walls, search)

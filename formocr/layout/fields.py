@@ -9,6 +9,7 @@ the page as given, even when it was skewed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import fields
 
@@ -43,6 +44,12 @@ __all__ = ["broken_boxes", "find_fields"]
 # A strip of unknown resolution (``page_kind``) whose boxes span less than
 # this share of its width is read as one box, the strip itself.
 STRIP_SPAN = 0.5
+# Only boxes at least this share of the strip's height count towards that
+# span: a strip cut out round its box (or a row of them) with margins has
+# them 0.5 of its height or more; the "boxes" a background pattern's dots
+# make inside an amount cut within its frame are smaller, and a dot
+# screen's regular rows line them up.
+STRIP_ROW_H = 0.3
 # An amount cut inside its box is the box's height: about this many inches
 # (boxes of 9.5-12 mm, less what the cut took off).
 STRIP_BOX_IN = 0.45
@@ -233,7 +240,8 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
     if not geom.broken_lines and _bilevel(page):
         frames += _dotted(geom, frames)
     if unknown and page_kind(page.shape) == "strip":
-        if _row_span(frames) < STRIP_SPAN * geom.work_dark.shape[1]:
+        H, W = geom.work_dark.shape
+        if _row_span([f for f in frames if f.h >= STRIP_ROW_H * H]) < STRIP_SPAN * W:
             # Boxes (if any) spanning less than half of it: it was cut inside
             # its box (an amount cut from a cheque within the frame; a "box"
             # found there is a loop of a digit, or a background's pattern).
@@ -438,13 +446,19 @@ def _in_row(top: float, bottom: float, other_top: float, other_bottom: float, h:
 
 
 def _row_span(frames: list[Frame]) -> float:
-    """The widest span of boxes printed in one row: each box with those
-    ``_in_row`` with it. Boxes found scattered up and down (loops of digits,
-    a dot screen's rows) are no row."""
+    """The most width that boxes printed in one row cover: each box with
+    those ``_in_row`` with it, the gaps between them left out. Boxes found
+    scattered up and down (loops of digits, a dot screen's rows) are no
+    row, and two such "boxes" far apart that happen to line up cover
+    little of what lies between them."""
     best = 0.0
     for f in frames:
-        row = [g for g in frames if _in_row(f.y0, f.y1, g.y0, g.y1, f.h)]
-        best = max(best, max(g.x1 for g in row) - min(g.x0 for g in row))
+        row = sorted((g.x0, g.x1) for g in frames if _in_row(f.y0, f.y1, g.y0, g.y1, f.h))
+        covered, reach = 0.0, -math.inf
+        for x0, x1 in row:
+            covered += max(0.0, x1 - max(x0, reach))
+            reach = max(reach, x1)
+        best = max(best, covered)
     return best
 
 

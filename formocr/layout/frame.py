@@ -72,6 +72,17 @@ def _line_band(
     return lo + a, lo + b + 1
 
 
+def _any(ink: np.ndarray, band: tuple[int, int] | None, axis: int) -> np.ndarray:
+    """Along a band of ``ink``, whether it holds ink: per column of rows
+    ``band`` (``axis`` 0), per row of columns ``band`` (``axis`` 1); empty
+    without a band."""
+    if band is None:
+        return np.zeros(0, bool)
+    a, b = band
+    part = ink[a:b] if axis == 0 else ink[:, a:b]
+    return np.asarray(part.any(axis=axis), bool)
+
+
 def _mean(m: np.ndarray, axis: int) -> np.ndarray:
     """``m.mean(axis=axis)`` of a 2-D array. Of uint8 (or bool), by
     ``cv2.reduce``: numpy sums the integers exactly in float64, so the
@@ -91,17 +102,30 @@ class Pinned(NamedTuple):
     bands: list[tuple[int, int, int, int]]  # x0, y0, x1, y1 of each side found
 
 
+# In an image cut inside its box, what is left of a frame line has ink
+# within this share of the image's extent from both of its ends.
+EDGE_END = 0.08
+
+
 def refine_interior(
     ink: np.ndarray,
     est: tuple[float, float, float, float],
     search: int,
     least: float = LINE_COVER,
+    to_edges: bool = False,
 ) -> Pinned:
     """Interior and outer edge pinned to the frame lines found within ``search``
     pixels of the estimated interior ``est``; a side not found stays put.
 
     A side is a line where ink covers at least ``least`` of its length
-    (LINE_COVER; an image cut inside its box asks more, digits.STRIP_LINE).
+    (LINE_COVER; an image cut inside its box asks more, digits.STRIP_LINE),
+    the interior's length less ``search`` at each end (the corners). With
+    ``to_edges`` (an image cut inside its box), a side must also lie at the
+    image's edge, or have ink within EDGE_END of the image's edges at both
+    of its ends: what is left of a frame line there was cut through, or
+    runs from edge to edge, where a 1 written near the edge has paper
+    between it and the edge and stops short of the ends, though it may
+    span the middle rows.
     """
     x0, y0, x1, y1 = (int(round(v)) for v in est)
     H, W = ink.shape
@@ -115,6 +139,24 @@ def refine_interior(
     bot = _line_band(rows, y1 - search, y1 + search, least, expect=y1 + 1)
     left = _line_band(cols, x0 - search, x0 + search, least, expect=x0 - 2)
     right = _line_band(cols, x1 - search, x1 + search, least, expect=x1 + 1)
+    if to_edges:
+        # The image's edges are the estimate's (``ink`` may be padded).
+        ey, ex = max(2, int(EDGE_END * (y1 - y0))), max(2, int(EDGE_END * (x1 - x0)))
+
+        def cut_line(
+            band: tuple[int, int] | None, at_edge: bool, along: np.ndarray, e: int
+        ) -> tuple[int, int] | None:
+            # Kept when it lies at the image's edge, or its ink reaches both ends.
+            if band is None or at_edge or (along[:e].any() and along[-e:].any()):
+                return band
+            return None
+
+        top = cut_line(top, top is not None and top[0] <= y0 + 1, _any(ink, top, 0)[x0:x1], ex)
+        bot = cut_line(bot, bot is not None and bot[1] >= y1 - 1, _any(ink, bot, 0)[x0:x1], ex)
+        left = cut_line(left, left is not None and left[0] <= x0 + 1, _any(ink, left, 1)[y0:y1], ey)
+        right = cut_line(
+            right, right is not None and right[1] >= x1 - 1, _any(ink, right, 1)[y0:y1], ey
+        )
     bands = []
     if top:
         bands.append((0, top[0], W, top[1]))
