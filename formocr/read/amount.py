@@ -181,9 +181,7 @@ def parse_amount(
     units = "".join(groups)
     value = _decimal(units, cents)
     if len(cents) == 1:
-        return AmountReading(
-            value, f"one digit after the decimal separator in {text!r}", slash=slash
-        )
+        return AmountReading(value, f"one digit after the decimal separator in {text!r}")
     if require_mark and not cents and not closed:
         return AmountReading(
             value, f"no decimal separator or closing mark read in {text!r}; check the amount"
