@@ -321,6 +321,9 @@ def scan_page(
         fields[i] = replace(fields[i], status="review", reason=_join(BROKEN, fields[i].reason))
     for i in segment.overlapping_boxes(boxes):
         fields[i] = replace(fields[i], status="review", reason=_join(OVERLAPS, fields[i].reason))
+    for i, layout in enumerate(layouts):
+        if layout.guessed:
+            fields[i] = replace(fields[i], status="review", reason=_join(GUESSED, fields[i].reason))
     return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=tuple(fields))
 
 
@@ -331,6 +334,12 @@ CROSSED = "writing crosses the box's edge and was left out: a digit may be missi
 OVERLAPS = (
     "the box overlaps another box found on the page: its lines may be a background "
     "pattern's or a digit's, and a digit may be missing"
+)
+
+# ``FieldLayout.guessed``'s reason.
+GUESSED = (
+    "the box's lines were broken and a corner was missing; it was closed by a guess, "
+    "so it may be printed text or a piece of another box"
 )
 
 # ``formocr.layout.fields.broken_boxes``'s reason.

@@ -10,7 +10,7 @@ the page as given, even when it was skewed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 
 import cv2
@@ -250,18 +250,23 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
         # height, margins and all; the box's own height (CUT_BOX_IN) says
         # it better.
         geom, frames = _rescaled(page, geom, frames)
-    return _layouts(
-        page, geom, [b for f in _reading_order(frames) for b in _analyse(page, geom, f)]
-    )
+    found = [(b, f.guessed) for f in _reading_order(frames) for b in _analyse(page, geom, f)]
+    return _layouts(page, geom, [b for b, _ in found], [g for _, g in found])
 
 
 def _layouts(
-    page: np.ndarray, geom: Geometry, boxes: list[tuple[BoxLayout, int, int]]
+    page: np.ndarray,
+    geom: Geometry,
+    boxes: list[tuple[BoxLayout, int, int]],
+    guessed: Sequence[bool] = (),
 ) -> list[FieldLayout]:
-    """The fields of the analysed ``boxes`` (in reading order) of ``page``."""
+    """The fields of the analysed ``boxes`` (in reading order) of ``page``;
+    ``guessed``: for each, whether its frame is (Frame.guessed)."""
     aspect = writer_aspect(b[0] for b in boxes)
+    flags = list(guessed) or [False] * len(boxes)
     return [
-        _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y) for box, x, y in boxes
+        _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y, g)
+        for (box, x, y), g in zip(boxes, flags, strict=True)
     ]
 
 
@@ -557,11 +562,13 @@ class _StringField(FieldLayout):
         marks: tuple[Mark, ...] = (),
         ink: StringInk | None = None,
         crossed: bool = False,
+        guessed: bool = False,
     ) -> None:
         for name, value in (("bbox", bbox), ("kind", kind), ("cells", cells), ("marks", marks)):
             object.__setattr__(self, name, value)
         object.__setattr__(self, "ink", ink)
         object.__setattr__(self, "crossed", crossed)
+        object.__setattr__(self, "guessed", guessed)
         object.__setattr__(self, "_cuts", cuts)
 
     @property  # type: ignore[override]
@@ -576,7 +583,9 @@ class _StringField(FieldLayout):
         return FieldLayout, tuple(getattr(self, f.name) for f in fields(FieldLayout))
 
 
-def _field(geom: Geometry, shape: tuple[int, int], box: BoxLayout, X0: int, Y0: int) -> FieldLayout:
+def _field(
+    geom: Geometry, shape: tuple[int, int], box: BoxLayout, X0: int, Y0: int, guessed: bool = False
+) -> FieldLayout:
     def to_page(x: float, y: float, w: float, h: float) -> BBox:
         """A rectangle of the cut-out on the page."""
         return _to_page(geom, shape, X0 + x, Y0 + y, w, h)
@@ -593,7 +602,14 @@ def _field(geom: Geometry, shape: tuple[int, int], box: BoxLayout, X0: int, Y0: 
     ink = None if box.ink is None else box.ink.placed(to_page)
     if box.parts:
         return _StringField(
-            bbox, kind, lambda: on_page(cut_crops(box)), box.cells, marks, ink, box.crossed
+            bbox,
+            kind,
+            lambda: on_page(cut_crops(box)),
+            box.cells,
+            marks,
+            ink,
+            box.crossed,
+            guessed,
         )
     return FieldLayout(
         bbox=bbox,
@@ -603,4 +619,5 @@ def _field(geom: Geometry, shape: tuple[int, int], box: BoxLayout, X0: int, Y0: 
         marks=marks,
         ink=ink,
         crossed=box.crossed,
+        guessed=guessed,
     )

@@ -12,6 +12,7 @@ resolution (work / scale); ``Geometry.to_page`` maps deskewed -> page pixels.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
@@ -65,6 +66,10 @@ JOIN_GAP_IN = 0.06
 # dash at a corner is often lost) ...
 DASH_IN, DASH_GAP_IN, DASH_LINE_IN = 0.08, 0.1, 0.3
 DASH_THIN_IN, DASH_CLEAR_IN, DASH_REACH_IN = 0.027, 0.013, 0.08
+# A corner lost whole, its side and line stopping short of each other by up
+# to CORNER_IN, is closed when the side runs between two lines
+# (``_complete_corners``).
+CORNER_IN = 0.2
 # ... on a page whose lines are broken: the line fit finds less than
 # MIN_SKEW_SUPPORT_IN of unbroken line, and at least that much once dashes
 # are joined. Pages with whole lines never take this path.
@@ -261,6 +266,8 @@ class Frame:
     x1: float
     y1: float
     walls: tuple[tuple[float, float], ...] = ()
+    # Found only once lost corners were closed by a guess (``_complete_corners``).
+    guessed: bool = False
 
     @property
     def w(self) -> float:
@@ -395,6 +402,77 @@ def _join_dashes(dashes: np.ndarray, crossing: np.ndarray, dpi: float) -> np.nda
             out[y : y + h, x : x + w][own > 0] = 255
     reach = int(round(DASH_REACH_IN * dpi))
     return cv2.dilate(out, rect(cv2.MORPH_RECT, (2 * reach + 1, 1))) if reach else out
+
+
+def _complete_corners(horiz: np.ndarray, vert: np.ndarray, dashed: np.ndarray, dpi: float) -> bool:
+    """Close corners whose dashes were all lost, in place (page of broken lines);
+    whether any was.
+
+    A bilevel scan of a faint rule can lose a box's corner: its side stops
+    short of the top or bottom line, or the line short of the side, by more
+    than DASH_REACH_IN. A thin vertical's end within CORNER_IN of a
+    horizontal line (one passing or ending within CORNER_IN of it) is drawn
+    on to that line, and the line on to it, when the vertical runs along
+    most of the way from that line to the next one it meets, a box's height
+    away. A handwritten stroke standing between two lines rarely does all of
+    that; one that does is a wall, as a printed one would be.
+    """
+    reach = CORNER_IN * dpi
+    max_t = _max_line(dpi)
+    hs = sorted(_h_segments(horiz, dpi), key=lambda h: h.y)
+    if len(hs) < 2:
+        return False
+    drew = False
+    # Verticals as seen down the columns: x0..x1 its rows, y its column.
+    for v in _h_segments(cv2.transpose(dashed), dpi):
+        if v.t > max_t:
+            continue
+        x, top, bottom = v.y, float(v.x0), float(v.x1)
+        lines = [
+            h
+            for h in hs
+            if top - reach <= h.y <= bottom + reach and h.x0 - reach <= x <= h.x1 + reach
+        ]
+        above = [h for h in lines if h.y < top - 1]
+        below = [h for h in lines if h.y > bottom + 1]
+        met = [h for h in lines if top - 1 <= h.y <= bottom + 1]
+        met += above[-1:] + below[:1]  # the nearest beyond each end
+        xi, t = int(round(x)), max(1, v.t)
+        for h in met:
+            # The next lines above and below it that the vertical meets, of
+            # about its length (a box's other line; strokes inside are short).
+            like = [
+                o
+                for o in met
+                if o is not h
+                and min(o.x1, h.x1) - max(o.x0, h.x0) >= 0.75 * max(o.x1 - o.x0, h.x1 - h.x0)
+            ]
+            pair = [max((o for o in like if o.y < h.y), key=lambda o: o.y, default=None)]
+            pair += [min((o for o in like if o.y > h.y), key=lambda o: o.y, default=None)]
+            # The vertical runs along most of the way to one of them, a box's
+            # height away, and one of the two lines ends near it: a corner
+            # (over a box, a stroke inside it, both lines run on).
+            if not any(
+                MIN_BOX_H * dpi <= abs(o.y - h.y) <= MAX_BOX_H * dpi
+                and min(bottom, max(o.y, h.y)) - max(top, min(o.y, h.y)) >= 0.6 * abs(o.y - h.y)
+                and min(abs(e - x) for e in (h.x0, h.x1, o.x0, o.x1)) <= reach
+                for o in pair
+                if o is not None
+            ):
+                continue
+            yi = int(round(h.y))
+            if h.y < top - 1 or h.y > bottom + 1:
+                cv2.line(vert, (xi, yi), (xi, int(round(top if h.y < top else bottom))), 255, t)
+                drew = True
+            # A line ending short of it, unless another at its height (the
+            # next box's) comes nearer: boxes side by side have a gap.
+            off = max(h.x0 - x, x - h.x1)
+            if off > 0 and not any(
+                o is not h and abs(o.y - h.y) <= max_t and max(o.x0 - x, x - o.x1) < off for o in hs
+            ):
+                cv2.line(horiz, (xi, yi), (h.x0 if x < h.x0 else h.x1 - 1, yi), 255, max(1, h.t))
+                drew = True
+    return drew
 
 
 @dataclass(frozen=True)
@@ -558,9 +636,42 @@ def find_frames(dark: np.ndarray, dpi: float, broken_lines: bool = False) -> lis
     implausible size are left out.
     """
     horiz, vert = line_masks(dark, dpi)
-    if broken_lines:
-        dh, dv = dashed_lines(dark, dpi, horiz, vert)
-        horiz, vert = cv2.max(horiz, dh), cv2.max(vert, dv)
+    if not broken_lines:
+        return _find_frames(dark, dpi, horiz, vert)
+    dh, dv = dashed_lines(dark, dpi, horiz, vert)
+    horiz, vert = cv2.max(horiz, dh), cv2.max(vert, dv)
+    closed_h, closed_v = horiz.copy(), vert.copy()
+    if not _complete_corners(closed_h, closed_v, vert, dpi):
+        return _find_frames(dark, dpi, horiz, vert)
+    # Boxes found without the guess stay as found; those it adds where none
+    # was found are ``guessed``, and what was found inside one of them,
+    # under half as wide (a digit's loop taken for a box while the box was
+    # open), goes, as ``_drop_nested`` would have it.
+    plain = _find_frames(dark, dpi, horiz, vert)
+    tol = 2 * max(2, int(round(0.025 * dpi)))
+    inside: set[int] = set()
+    added = []
+    for f in _find_frames(dark, dpi, closed_h, closed_v):
+        hit = [
+            k
+            for k, g in enumerate(plain)
+            if min(f.x1, g.x1) > max(f.x0, g.x0) and min(f.y1, g.y1) > max(f.y0, g.y0)
+        ]
+        if all(
+            plain[k].x0 >= f.x0 - tol
+            and plain[k].x1 <= f.x1 + tol
+            and plain[k].y0 >= f.y0 - tol
+            and plain[k].y1 <= f.y1 + tol
+            and plain[k].w < 0.5 * f.w
+            for k in hit
+        ):
+            added.append(dataclasses.replace(f, guessed=True))
+            inside.update(hit)
+    return [g for k, g in enumerate(plain) if k not in inside] + added
+
+
+def _find_frames(dark: np.ndarray, dpi: float, horiz: np.ndarray, vert: np.ndarray) -> list[Frame]:
+    """``find_frames`` on the line masks ``horiz`` and ``vert``."""
     # Column sums down to each row: the x difference of the integral image.
     # (cv2.subtract: the same integers as np.diff along x, at a third of its cost.)
     integral = cv2.integral(vert // 255, sdepth=cv2.CV_32S)
