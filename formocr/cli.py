@@ -230,6 +230,16 @@ def scan(
         bool,
         typer.Option("--force", help="Read every document again, even those the state holds."),
     ] = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help=(
+                "Read again the documents the state holds as failed or with a failed page "
+                "(once the cause is fixed, e.g. poppler installed); take the others from it."
+            ),
+        ),
+    ] = False,
     wait: Annotated[
         bool,
         typer.Option(
@@ -288,6 +298,7 @@ def scan(
             output,
             state_path=None if no_state else state,
             force=force,
+            retry_failed=retry_failed,
             wait=wait,
             wait_timeout=wait_timeout,
             progress=_BarProgress(console) if show_bar else None,

@@ -255,3 +255,8 @@ class DocumentResult:
     status: Literal["ok", "failed"]
     error: str | None = None
     pages: tuple[PageResult, ...] = field(default_factory=tuple)
+
+    @property
+    def incomplete(self) -> bool:
+        """Did the document, or any of its pages, fail?"""
+        return self.status == "failed" or any(p.error is not None for p in self.pages)

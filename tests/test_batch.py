@@ -27,7 +27,7 @@ from formocr.batch import lock
 from formocr.batch.run import run_batch
 from formocr.batch.state import State, decode, default_state_path, encode, fingerprint
 from formocr.config import ScanConfig
-from formocr.errors import BusyError, ExitCode
+from formocr.errors import BusyError, DocumentError, ExitCode
 from formocr.output.writers import part_name
 from formocr.types import BBox, DigitResult, DocumentResult, FieldResult, PageResult
 
@@ -186,6 +186,42 @@ def test_rerun_reads_only_what_changed(scans: list[Path], tmp_path: Path) -> Non
     clf4 = FakeClassifier()
     _run(scans, out, clf4, state_path=state, force=True)
     assert len(clf4.calls) == 4
+
+
+@pytest.mark.usefixtures("fake_segment")
+def test_retry_failed_reads_again_only_what_failed(
+    scans: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure whose cause was outside the file (here a reader that broke
+    on one document) is kept in the state like any result; ``retry_failed``
+    reads that document again, and only that one, and records the new result."""
+    import formocr.api
+
+    out = tmp_path / "out.csv"
+    state = default_state_path(out)
+    broken = scans[1]
+    real = formocr.api._pages
+
+    def pages(path: Path, *a: object, **kw: object) -> object:
+        if Path(path).name == broken.name:
+            raise DocumentError(f"{path}: cannot read it (a tool was missing)")
+        return real(path, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(formocr.api, "_pages", pages)
+    first = _run(scans, out, FakeClassifier(), state_path=state)
+    status = first[0].index("status")
+    assert [r[status] for r in first[1:] if r[0].endswith(broken.name)] == ["failed"]
+    monkeypatch.setattr(formocr.api, "_pages", real)  # the cause fixed
+    clf = FakeClassifier()
+    again = _run(scans, out, clf, state_path=state)
+    assert clf.calls == [] and again == first  # still taken from the state
+    clf = FakeClassifier()
+    retried = _run(scans, out, clf, state_path=state, retry_failed=True)
+    assert len(clf.calls) == 1  # the failed document alone
+    assert len(retried) == 1 + 4 * 2 and all(r[status] != "failed" for r in retried[1:])
+    clf = FakeClassifier()
+    assert _run(scans, out, clf, state_path=state, retry_failed=True) == retried
+    assert clf.calls == []  # its new result is in the state
 
 
 @pytest.mark.usefixtures("fake_segment")

@@ -101,6 +101,30 @@ class TestScan:
         assert rows(r.stdout)[1][5] == "review"
 
     @needs_poppler
+    def test_a_pdf_failed_for_want_of_poppler_is_read_with_retry_failed(
+        self, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Without poppler a PDF fails (exit 4) and the state records it; once
+        poppler is there, the same command takes the failure from the state,
+        and --retry-failed reads the PDF (exit 0)."""
+        import formocr.io.pdf
+
+        (tmp_path / "in").mkdir()
+        pdf = write_pdf(tmp_path / "in" / "form.pdf", pages=1)
+        out = tmp_path / "results.csv"
+        args = ["scan", str(pdf.parent), "-o", str(out), "--dpi", "72"]
+        which = formocr.io.pdf.shutil.which
+        monkeypatch.setattr(formocr.io.pdf.shutil, "which", lambda tool: None)
+        r = runner.invoke(app, args)
+        assert r.exit_code == 4 and "poppler" in r.output
+        monkeypatch.setattr(formocr.io.pdf.shutil, "which", which)
+        r = runner.invoke(app, args)
+        assert r.exit_code == 4 and "poppler" in rows(out.read_text())[1][10]
+        r = runner.invoke(app, [*args, "--retry-failed"])
+        assert r.exit_code == 0, r.output
+        assert all(row[5] != "failed" for row in rows(out.read_text())[1:])
+
+    @needs_poppler
     def test_broken_files_fail_and_the_rest_is_written(
         self, runner: CliRunner, good: Path, tmp_path: Path
     ) -> None:

@@ -84,6 +84,7 @@ def run_batch(
     *,
     state_path: Path | None = None,
     force: bool = False,
+    retry_failed: bool = False,
     wait: bool = False,
     wait_timeout: float | None = None,
     progress: api.Progress | None = None,
@@ -94,6 +95,8 @@ def run_batch(
     """Scan ``paths`` into ``output`` (stdout for None), resuming from ``state_path``.
 
     ``protect``: more files ``output`` must not be (templates, the model).
+    ``retry_failed``: documents the state holds as failed, or with a failed
+    page, are read again (see State); ``force``: every document is.
     ``workers``: read pages in worker processes or on a Dask cluster
     (formocr.parallel; None: one page at a time in this process). The
     output is the same either way.
@@ -118,7 +121,7 @@ def run_batch(
                     f"{t}: cannot write there: {t.parent} is not a directory; create it first"
                 )
         with lock.hold(targets, wait=wait, timeout=wait_timeout):
-            state = State(state_path) if state_path is not None else None
+            state = State(state_path, retry_failed) if state_path is not None else None
             try:
                 return _write(batch, config, fmt, output, state, force, bar, on_document, workers)
             finally:

@@ -65,10 +65,16 @@ def fingerprint(config: ScanConfig, model_sha256: str) -> str:
 
 
 class State:
-    """Finished documents of the runs on one output (one writer at a time: see lock)."""
+    """Finished documents of the runs on one output (one writer at a time: see lock).
 
-    def __init__(self, path: Path) -> None:
+    ``retry_failed``: a document recorded as failed, or with a page that
+    failed, is not taken from the state (``get`` answers None): it is read
+    again, and the new result replaces it.
+    """
+
+    def __init__(self, path: Path, retry_failed: bool = False) -> None:
         self.path = Path(path)
+        self.retry_failed = retry_failed
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -114,6 +120,8 @@ class State:
         if row is None:
             return None
         doc = decode(row[0])
+        if self.retry_failed and doc.incomplete:
+            return None
         return dataclasses.replace(doc, source=source)
 
     def put(self, sha256: str, fp: str, doc: DocumentResult) -> None:

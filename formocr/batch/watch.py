@@ -264,7 +264,7 @@ def _one(
     seq = state.unmoved(str(path), digest)
     if seq is not None:  # written before a restart, not moved: move it only
         before = state.get(digest, fp, str(path)) if digest else None
-        _move(path, opts, failed=before is not None and _bad(before))
+        _move(path, opts, failed=before is not None and before.incomplete)
         state.moved(seq)
         return None, True
     doc, digest, reused = read_one(path, config, clf, bar, state, fp, reader=reader)
@@ -280,13 +280,9 @@ def _one(
     except OSError as e:
         raise OutputError(f"{opts.output}: writing failed ({e.strerror or e})") from e
     seq = state.emitted(str(path), digest, end)
-    _move(path, opts, failed=_bad(doc))
+    _move(path, opts, failed=doc.incomplete)
     state.moved(seq)
     return doc, reused
-
-
-def _bad(doc: DocumentResult) -> bool:
-    return doc.status == "failed" or any(p.error is not None for p in doc.pages)
 
 
 def _move(path: Path, opts: WatchOptions, failed: bool) -> None:
