@@ -436,7 +436,10 @@ def _complete_corners(horiz: np.ndarray, vert: np.ndarray, dashed: np.ndarray, d
         above = [h for h in lines if h.y < top - 1]
         below = [h for h in lines if h.y > bottom + 1]
         met = [h for h in lines if top - 1 <= h.y <= bottom + 1]
-        met += above[-1:] + below[:1]  # the nearest beyond each end
+        # The nearest beyond each end (all at its height: a neighbour's line
+        # may end there too).
+        met += [h for h in above if h.y >= above[-1].y - max_t]
+        met += [h for h in below if h.y <= below[0].y + max_t]
         xi, t = int(round(x)), max(1, v.t)
         for h in met:
             # The next lines above and below it that the vertical meets, of
