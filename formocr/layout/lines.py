@@ -70,6 +70,9 @@ DASH_THIN_IN, DASH_CLEAR_IN, DASH_REACH_IN = 0.027, 0.013, 0.08
 # to CORNER_IN, is closed when the side runs between two lines
 # (``_complete_corners``).
 CORNER_IN = 0.2
+# ... unless the page has more boxes than this without it (specks or a
+# pattern taken for boxes, which a guess would only multiply).
+GUESS_MAX_FRAMES = 500
 # ... on a page whose lines are broken: the line fit finds less than
 # MIN_SKEW_SUPPORT_IN of unbroken line, and at least that much once dashes
 # are joined. Pages with whole lines never take this path.
@@ -422,6 +425,13 @@ def _complete_corners(horiz: np.ndarray, vert: np.ndarray, dashed: np.ndarray, d
     hs = sorted(_h_segments(horiz, dpi), key=lambda h: h.y)
     if len(hs) < 2:
         return False
+    ys = [h.y for h in hs]
+
+    def between(y0: float, y1: float) -> list[_Seg]:
+        """The lines from height y0 to y1 (a bisection: a speckled page has
+        thousands)."""
+        return hs[bisect_left(ys, y0) : bisect_right(ys, y1)]
+
     drew = False
     # Verticals as seen down the columns: x0..x1 its rows, y its column.
     for v in _h_segments(cv2.transpose(dashed), dpi):
@@ -429,9 +439,7 @@ def _complete_corners(horiz: np.ndarray, vert: np.ndarray, dashed: np.ndarray, d
             continue
         x, top, bottom = v.y, float(v.x0), float(v.x1)
         lines = [
-            h
-            for h in hs
-            if top - reach <= h.y <= bottom + reach and h.x0 - reach <= x <= h.x1 + reach
+            h for h in between(top - reach, bottom + reach) if h.x0 - reach <= x <= h.x1 + reach
         ]
         above = [h for h in lines if h.y < top - 1]
         below = [h for h in lines if h.y > bottom + 1]
@@ -471,7 +479,8 @@ def _complete_corners(horiz: np.ndarray, vert: np.ndarray, dashed: np.ndarray, d
             # next box's) comes nearer: boxes side by side have a gap.
             off = max(h.x0 - x, x - h.x1)
             if off > 0 and not any(
-                o is not h and abs(o.y - h.y) <= max_t and max(o.x0 - x, x - o.x1) < off for o in hs
+                o is not h and max(o.x0 - x, x - o.x1) < off
+                for o in between(h.y - max_t, h.y + max_t)
             ):
                 cv2.line(horiz, (xi, yi), (h.x0 if x < h.x0 else h.x1 - 1, yi), 255, max(1, h.t))
                 drew = True
@@ -643,14 +652,16 @@ def find_frames(dark: np.ndarray, dpi: float, broken_lines: bool = False) -> lis
         return _find_frames(dark, dpi, horiz, vert)
     dh, dv = dashed_lines(dark, dpi, horiz, vert)
     horiz, vert = cv2.max(horiz, dh), cv2.max(vert, dv)
+    plain = _find_frames(dark, dpi, horiz, vert)
+    if len(plain) > GUESS_MAX_FRAMES:
+        return plain  # specks taken for boxes: no form; guessing would only add more
     closed_h, closed_v = horiz.copy(), vert.copy()
     if not _complete_corners(closed_h, closed_v, vert, dpi):
-        return _find_frames(dark, dpi, horiz, vert)
+        return plain
     # Boxes found without the guess stay as found; those it adds where none
     # was found are ``guessed``, and what was found inside one of them,
     # under half as wide (a digit's loop taken for a box while the box was
     # open), goes, as ``_drop_nested`` would have it.
-    plain = _find_frames(dark, dpi, horiz, vert)
     tol = 2 * max(2, int(round(0.025 * dpi)))
     inside: set[int] = set()
     added = []
