@@ -120,6 +120,7 @@ class TestScan:
         monkeypatch.setattr(formocr.io.pdf.shutil, "which", which)
         r = runner.invoke(app, args)
         assert r.exit_code == 4 and "poppler" in rows(out.read_text())[1][10]
+        assert "--retry-failed reads them again" in r.stderr
         r = runner.invoke(app, [*args, "--retry-failed"])
         assert r.exit_code == 0, r.output
         assert all(row[5] != "failed" for row in rows(out.read_text())[1:])

@@ -44,6 +44,7 @@ class Summary:
     failed_documents: int = 0
     failed_pages: int = 0
     reused: int = 0  # taken from the state, not read again
+    reused_failed: int = 0  # of those, failed (the document or a page)
 
     @property
     def failed(self) -> int:
@@ -55,6 +56,7 @@ class Summary:
         self.failed_documents += doc.status == "failed"
         self.failed_pages += sum(p.error is not None for p in doc.pages)
         self.reused += reused
+        self.reused_failed += reused and doc.incomplete
 
 
 class OneDocument:
@@ -162,6 +164,11 @@ def _write(
             bar.finish()
     if summary.reused:
         log.info("%d of %d documents taken from the state file", summary.reused, summary.documents)
+    if summary.reused_failed:
+        log.info(
+            "%d of them had failed before; once the cause is fixed, --retry-failed reads them again",
+            summary.reused_failed,
+        )
     return summary
 
 
