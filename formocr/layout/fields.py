@@ -331,13 +331,7 @@ def _dotted(geom: Geometry, frames: list[Frame]) -> list[Frame]:
     broken-line path is not taken): found with dashes joined, and kept only
     where they overlap no box found whole."""
     dark, dpi = geom.work_dark, geom.work_dpi
-    new = [
-        f
-        for f in _frames(geom, broken=True)
-        if not any(
-            min(f.x1, g.x1) > max(f.x0, g.x0) and min(f.y1, g.y1) > max(f.y0, g.y0) for g in frames
-        )
-    ]
+    new = [f for f in _frames(geom, broken=True) if not any(f.overlaps(g) for g in frames)]
     if not new:
         return []
     horiz, vert = line_masks(dark, dpi)

@@ -276,6 +276,21 @@ class Frame:
     def w(self) -> float:
         return self.x1 - self.x0
 
+    def overlaps(self, other: Frame) -> bool:
+        """Do the two share any area?"""
+        return min(self.x1, other.x1) > max(self.x0, other.x0) and min(self.y1, other.y1) > max(
+            self.y0, other.y0
+        )
+
+    def within(self, other: Frame, tol: float) -> bool:
+        """Does it lie inside ``other``, give or take ``tol``?"""
+        return (
+            self.x0 >= other.x0 - tol
+            and self.x1 <= other.x1 + tol
+            and self.y0 >= other.y0 - tol
+            and self.y1 <= other.y1 + tol
+        )
+
     @property
     def h(self) -> float:
         return self.y1 - self.y0
@@ -407,7 +422,7 @@ def _join_dashes(dashes: np.ndarray, crossing: np.ndarray, dpi: float) -> np.nda
     return cv2.dilate(out, rect(cv2.MORPH_RECT, (2 * reach + 1, 1))) if reach else out
 
 
-def _complete_corners(horiz: np.ndarray, vert: np.ndarray, dashed: np.ndarray, dpi: float) -> bool:
+def _complete_corners(horiz: np.ndarray, vert: np.ndarray, dpi: float) -> bool:
     """Close corners whose dashes were all lost, in place (page of broken lines);
     whether any was.
 
@@ -433,8 +448,9 @@ def _complete_corners(horiz: np.ndarray, vert: np.ndarray, dashed: np.ndarray, d
         return hs[bisect_left(ys, y0) : bisect_right(ys, y1)]
 
     drew = False
-    # Verticals as seen down the columns: x0..x1 its rows, y its column.
-    for v in _h_segments(cv2.transpose(dashed), dpi):
+    # Verticals as seen down the columns (x0..x1 its rows, y its column),
+    # all found before any is drawn on.
+    for v in _h_segments(cv2.transpose(vert), dpi):
         if v.t > max_t:
             continue
         x, top, bottom = v.y, float(v.x0), float(v.x1)
@@ -656,29 +672,18 @@ def find_frames(dark: np.ndarray, dpi: float, broken_lines: bool = False) -> lis
     if len(plain) > GUESS_MAX_FRAMES:
         return plain  # specks taken for boxes: no form; guessing would only add more
     closed_h, closed_v = horiz.copy(), vert.copy()
-    if not _complete_corners(closed_h, closed_v, vert, dpi):
+    if not _complete_corners(closed_h, closed_v, dpi):
         return plain
     # Boxes found without the guess stay as found; those it adds where none
     # was found are ``guessed``, and what was found inside one of them,
     # under half as wide (a digit's loop taken for a box while the box was
     # open), goes, as ``_drop_nested`` would have it.
-    tol = 2 * max(2, int(round(0.025 * dpi)))
+    tol = 2 * _reach(dpi)
     inside: set[int] = set()
     added = []
     for f in _find_frames(dark, dpi, closed_h, closed_v):
-        hit = [
-            k
-            for k, g in enumerate(plain)
-            if min(f.x1, g.x1) > max(f.x0, g.x0) and min(f.y1, g.y1) > max(f.y0, g.y0)
-        ]
-        if all(
-            plain[k].x0 >= f.x0 - tol
-            and plain[k].x1 <= f.x1 + tol
-            and plain[k].y0 >= f.y0 - tol
-            and plain[k].y1 <= f.y1 + tol
-            and plain[k].w < 0.5 * f.w
-            for k in hit
-        ):
+        hit = [k for k, g in enumerate(plain) if f.overlaps(g)]
+        if all(plain[k].within(f, tol) and plain[k].w < 0.5 * f.w for k in hit):
             added.append(dataclasses.replace(f, guessed=True))
             inside.update(hit)
     return [g for k, g in enumerate(plain) if k not in inside] + added
@@ -691,7 +696,7 @@ def _find_frames(dark: np.ndarray, dpi: float, horiz: np.ndarray, vert: np.ndarr
     integral = cv2.integral(vert // 255, sdepth=cv2.CV_32S)
     vcum = cv2.subtract(integral[:, 1:], integral[:, :-1])
     segs = sorted(_join_pieces(_h_segments(horiz, dpi), dark, dpi), key=lambda s: s.y)
-    r = max(2, int(round(0.025 * dpi)))
+    r = _reach(dpi)
     max_t = _max_line(dpi)
     frames = []
     min_dy, max_dy, min_w = MIN_BOX_H * dpi, MAX_BOX_H * dpi, MIN_BOX_W * dpi
@@ -1014,6 +1019,11 @@ def _broken(dark: np.ndarray, seg: _Seg, x0: int, x1: int, gap: tuple[int, int])
     return float(prof[gap[0] : gap[1]].min()) < 0.5 * level
 
 
+def _reach(dpi: float) -> int:
+    """How far (work pixels) a line may end from a side and still meet it."""
+    return max(2, int(round(0.025 * dpi)))
+
+
 def _drop_nested(frames: list[Frame], tol: float) -> list[Frame]:
     """Keep the outermost of frames inside frames.
 
@@ -1024,12 +1034,7 @@ def _drop_nested(frames: list[Frame], tol: float) -> list[Frame]:
     drop = set()
     for i, f in enumerate(frames):
         for j, g in enumerate(frames):
-            if i != j and (
-                g.x0 >= f.x0 - tol
-                and g.x1 <= f.x1 + tol
-                and g.y0 >= f.y0 - tol
-                and g.y1 <= f.y1 + tol
-            ):
+            if i != j and g.within(f, tol):
                 # Of two equal frames keep the first.
                 drop.add(j if (g.w * g.h, -j) < (f.w * f.h, -i) else i)
     return [f for k, f in enumerate(frames) if k not in drop]
