@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import cv2
 import numpy as np
@@ -35,6 +35,7 @@ from formocr.layout.lines import (
     line_masks,
     page_geometry,
     page_kind,
+    spread_dark,
 )
 from formocr.stats import bilevel, median
 from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark, StringInk, page_bbox
@@ -238,7 +239,7 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
     geom = page_geometry(page, float(dpi))
     frames = _frames(geom)
     if not geom.broken_lines and _bilevel(page):
-        frames += _dotted(geom, frames)
+        frames += _dotted(page, geom, frames)
     if unknown and page_kind(page.shape) == "strip":
         H, W = geom.work_dark.shape
         if _row_span([f for f in frames if f.h >= STRIP_ROW_H * H]) < STRIP_SPAN * W:
@@ -325,11 +326,16 @@ def _bilevel(page: np.ndarray) -> bool:
     return bilevel(page, BILEVEL_GREY, step=7)
 
 
-def _dotted(geom: Geometry, frames: list[Frame]) -> list[Frame]:
+def _dotted(page: np.ndarray, geom: Geometry, frames: list[Frame]) -> list[Frame]:
     """Boxes of a black-and-white page whose frame lines the threshold broke
     into dots, where the page's other rules are whole (so the page-level
     broken-line path is not taken): found with dashes joined, and kept only
-    where they overlap no box found whole."""
+    where they overlap no box found whole. At about 150-225 dpi they are
+    looked for on the page's dark spread before its reduction
+    (``spread_dark``): its dots too small to join otherwise."""
+    spread = spread_dark(page, geom)
+    if spread is not None:
+        geom = replace(geom, work_dark=spread)
     dark, dpi = geom.work_dark, geom.work_dpi
     new = [f for f in _frames(geom, broken=True) if not any(f.overlaps(g) for g in frames)]
     if not new:

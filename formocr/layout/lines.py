@@ -228,32 +228,64 @@ def page_geometry(page: np.ndarray, dpi: float, upright: bool = False) -> Geomet
     the writing's slope or a background's).
     """
     scale = min(1.0, WORK_DPI / dpi)
-    h, w = page.shape
-    if scale < 1.0:
-        # A hairline would be averaged to a faint grey: spread the dark over
-        # about one reduction step first, so lines keep their darkness.
-        k = min(3, int(round(1.0 / scale)))
-        src = cv2.erode(page, np.ones((k, k), np.uint8)) if k >= 2 else page
-        small = cv2.resize(
-            src, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
-        )
-    else:
-        small = page
+    small = _reduced(page, scale, _spread(scale))
     wdpi = dpi * scale
     dark = without_shading(darkness(small, wdpi, steady=True), wdpi)
     angle, broken = (0.0, False) if upright else estimate_skew(dark, wdpi)
     if abs(angle) < MIN_SKEW_DEG:
         return Geometry(dpi, scale, 0.0, np.eye(2, 3), dark, broken)
-    full, _ = _rotation((h, w), angle)
+    full, _ = _rotation(page.shape, angle)
+    dark = _deskewed_dark(small, page.shape, scale, angle, wdpi)
+    return Geometry(dpi, scale, angle, np.linalg.inv(full)[:2], dark, broken)
+
+
+def spread_dark(page: np.ndarray, geom: Geometry) -> np.ndarray | None:
+    """``geom``'s work darkness made again with every dark pixel spread over
+    2 x 2 before the reduction, for a page reduced by less than 1.5 (about
+    150-225 dpi), whose reduction spreads nothing (``_spread``); None for
+    any other page. A black-and-white scan at 200 dpi keeps a thin rule as
+    a row of dots one or two pixels apart; averaged down they stay dots, too
+    short to join into dashes, and the box is lost (plain black-and-white
+    cheques at 200 dpi: 3 of 10 amount boxes). Spread first, they touch."""
+    if geom.scale >= 1.0 or _spread(geom.scale) >= 2:
+        return None
+    small = _reduced(page, geom.scale, 2)
+    wdpi = geom.work_dpi
+    if geom.angle == 0.0:
+        return without_shading(darkness(small, wdpi, steady=True), wdpi)
+    return _deskewed_dark(small, page.shape, geom.scale, geom.angle, wdpi)
+
+
+def _spread(scale: float) -> int:
+    """How far (pixels) the dark is spread before a reduction by ``scale``:
+    about one reduction step, or a hairline would be averaged to a faint grey."""
+    return min(3, int(round(1.0 / scale))) if scale < 1.0 else 1
+
+
+def _reduced(page: np.ndarray, scale: float, k: int) -> np.ndarray:
+    """``page`` reduced by ``scale`` (area averaging), its dark spread over
+    k x k first (nothing for k 1)."""
+    if scale >= 1.0:
+        return page
+    h, w = page.shape
+    src = cv2.erode(page, np.ones((k, k), np.uint8)) if k >= 2 else page
+    return cv2.resize(
+        src, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+    )
+
+
+def _deskewed_dark(
+    small: np.ndarray, shape: tuple[int, int], scale: float, angle: float, wdpi: float
+) -> np.ndarray:
+    """The darkness of the reduced page ``small`` (of a page ``shape``) turned by ``angle``."""
+    full, (cw, ch) = _rotation(shape, angle)
     s = np.diag([scale, scale, 1.0])
     work = s @ full @ np.linalg.inv(s)
-    _, (cw, ch) = _rotation((h, w), angle)
     size = (max(1, round(cw * scale)), max(1, round(ch * scale)))
     small_rot = cv2.warpAffine(
         small, work[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    dark = without_shading(darkness(small_rot, wdpi, steady=True), wdpi)
-    return Geometry(dpi, scale, angle, np.linalg.inv(full)[:2], dark, broken)
+    return without_shading(darkness(small_rot, wdpi, steady=True), wdpi)
 
 
 @dataclass(frozen=True)
