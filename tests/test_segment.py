@@ -457,6 +457,44 @@ def test_an_amount_cut_inside_its_box_on_a_printed_background_is_read_whole(
     assert field.value == value, field.reason
 
 
+@pytest.mark.parametrize("seed", [17, 18])
+def test_an_amount_cut_tight_against_its_first_digit_keeps_that_digit(seed: int) -> None:
+    """An amount cut inside its box and tight against its writing, its first
+    digit touching the image's left edge: the digit's upright stroke lay at
+    the edge and spanned the middle rows, so it was taken for what is left of
+    a frame line cut through and whited out, and both readers agreed on the
+    rest (166421 read 66421 and 1775723 read 775723, both `ok`; a black-and-
+    white 8 read 3, `ok`, on a development cheque at 240 dpi). What is left
+    of a frame at the left or right edge now runs from end to end there."""
+    from formocr.api import load_classifier
+
+    page, value, (x, y, w, h) = cheque_amount(seed)
+    inner = page[y + 12 : y + h - 12, x + 12 : x + w - 12]
+    first = int(np.flatnonzero((inner < 100).sum(axis=0) > 2)[0])
+    strip = np.ascontiguousarray(inner[:, first:])
+    result = scan_page(PageImage("amount", 1, strip, None), ScanConfig(), load_classifier())
+    (field,) = result.fields
+    assert field.value == value, field.reason
+
+
+def test_a_stroke_against_a_short_edge_is_no_frame_unless_it_runs_end_to_end() -> None:
+    """The rule itself (``frame.refine_interior(to_edges=True)``): an 8's
+    bowls against the left edge, their ink from row 10 to the foot, are no
+    frame line; a line along the whole edge is."""
+    from formocr.layout.digits import STRIP_LINE
+    from formocr.layout.frame import refine_interior
+
+    h, w = 85, 450
+    eight = np.zeros((h, w), np.uint8)
+    cv2.ellipse(eight, (17, 26), (17, 18), 0, 0, 360, 1, 8)
+    cv2.ellipse(eight, (19, 64), (19, 21), 0, 0, 360, 1, 8)
+    assert refine_interior(eight, (0, 0, w, h), 6, STRIP_LINE, to_edges=True).bands == []
+    line = np.zeros((h, w), np.uint8)
+    line[:, :3] = 1
+    pinned = refine_interior(line, (0, 0, w, h), 6, STRIP_LINE, to_edges=True)
+    assert pinned.bands == [(0, 0, 3, h)] and pinned.interior[0] == 3
+
+
 def _rounded_boxes(radius_mm: float) -> tuple[np.ndarray, list[BBox]]:
     """A 300-dpi page of 12 boxes with corners rounded to ``radius_mm``, 2-4
     px rules, four script digits written in each."""

@@ -120,12 +120,13 @@ def refine_interior(
     A side is a line where ink covers at least ``least`` of its length
     (LINE_COVER; an image cut inside its box asks more, digits.STRIP_LINE),
     the interior's length less ``search`` at each end (the corners). With
-    ``to_edges`` (an image cut inside its box), a side must also lie at the
-    image's edge, or have ink within EDGE_END of the image's edges at both
-    of its ends: what is left of a frame line there was cut through, or
-    runs from edge to edge, where a 1 written near the edge has paper
-    between it and the edge and stops short of the ends, though it may
-    span the middle rows.
+    ``to_edges`` (an image cut inside its box), a side must also have ink
+    within EDGE_END of the image's edges at both of its ends, or (the top
+    and bottom only) lie at the image's edge: what is left of a frame line
+    runs from edge to edge, or was cut through along the image's long edge,
+    where a slight skew takes it out of the image before the far end; a 1
+    written near the edge has paper between it and the edge and stops short
+    of the ends, though it may span the middle rows.
     """
     x0, y0, x1, y1 = (int(round(v)) for v in est)
     H, W = ink.shape
@@ -153,10 +154,12 @@ def refine_interior(
 
         top = cut_line(top, top is not None and top[0] <= y0 + 1, _any(ink, top, 0)[x0:x1], ex)
         bot = cut_line(bot, bot is not None and bot[1] >= y1 - 1, _any(ink, bot, 0)[x0:x1], ex)
-        left = cut_line(left, left is not None and left[0] <= x0 + 1, _any(ink, left, 1)[y0:y1], ey)
-        right = cut_line(
-            right, right is not None and right[1] >= x1 - 1, _any(ink, right, 1)[y0:y1], ey
-        )
+        # A side at the left or right edge must reach both ends too: over a
+        # box's height a skew moves a line cut through by a pixel or two, so
+        # it runs from end to end, where a digit written against the edge
+        # (an 8's bowls) stops short of one.
+        left = cut_line(left, False, _any(ink, left, 1)[y0:y1], ey)
+        right = cut_line(right, False, _any(ink, right, 1)[y0:y1], ey)
     bands = []
     if top:
         bands.append((0, top[0], W, top[1]))
