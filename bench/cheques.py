@@ -15,10 +15,11 @@ Office and harsh scans alternate. Each cheque is read alone with
 ``formocr.api.scan_page``, no template, the default ``--min-confidence``.
 
 Each amount is also read alone, cut from its cheque with a margin of 10-69
-px, and cut inside its box (8-15 px in, the frame cut off), with no
-resolution recorded (as cheque datasets keep courtesy amounts): formocr
-then guesses the scale from the image's shape, and reads a strip in which
-it finds no box as one box.
+px, cut inside its box (8-15 px in, the frame cut off), and cut tight
+round the writing (0-5 px of margin inside the box: a digit may touch the
+image's edge), with no resolution recorded (as cheque datasets keep
+courtesy amounts): formocr then guesses the scale from the image's shape,
+and reads a strip in which it finds no box as one box.
 
 ``--hand-sign`` writes a dollar sign by hand, in the writer's pen, before
 every amount inside its box (the acceptance asks that such a sign be a
@@ -133,12 +134,27 @@ def black_and_white(c: dict[str, Any], dpi: float, threshold: int) -> dict[str, 
     return {**c, "image": image, "box": box, "dpi": dpi}
 
 
-def amount_crop(c: dict[str, Any], inside: bool = False) -> tuple[np.ndarray, BBox]:
+def amount_crop(
+    c: dict[str, Any], inside: bool = False, tight: bool = False
+) -> tuple[np.ndarray, BBox]:
     """The amount box cut from the cheque with a margin of 10-69 px (by the
     cheque's index), as cheque datasets keep amounts, or ``inside`` it, 8-15
-    px within the box's outer edge (the frame cut off); and the box in it
-    (for a cut inside, the whole image)."""
+    px within the box's outer edge (the frame cut off), or ``tight`` round
+    its writing (digits and separators, 0-5 px of margin, never past 8 px
+    inside the box's edge); and the box in it (for a cut inside or tight,
+    the whole image)."""
     b: BBox = c["box"]
+    if tight:
+        s = c["dpi"] / 300.0  # the truth's digit boxes are at 300 dpi
+        f = c["field"]
+        ink = [d.bbox for d in f.digits] + [box for _, box in f.marks]
+        m = c["spec"]["index"] % 6
+        x0 = max(b.x + 8, int(min(i.x for i in ink) * s) - m)
+        y0 = max(b.y + 8, int(min(i.y for i in ink) * s) - m)
+        x1 = min(b.x + b.w - 8, int(max(i.x + i.w for i in ink) * s) + m)
+        y1 = min(b.y + b.h - 8, int(max(i.y + i.h for i in ink) * s) + m)
+        img = c["image"][y0:y1, x0:x1]
+        return np.ascontiguousarray(img), BBox(0, 0, img.shape[1], img.shape[0])
     if inside:
         k = 8 + c["spec"]["index"] % 8
         img = c["image"][b.y + k : b.y + b.h - k, b.x + k : b.x + b.w - k]
@@ -307,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     writers = writers_with_every_digit(SOURCES)
     clf = load_classifier(args.model)
     config = ScanConfig()
-    rows, crops, cut_rows, inner_rows = [], [], [], []
+    rows, crops, cut_rows, inner_rows, tight_rows = [], [], [], [], []
     for i in range(args.cheques):
         c = cheque(i, args.seed, writers, args.hand_sign, args.raised_cents, args.slash, args.lakhs)
         if args.bilevel:
@@ -318,6 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(r)
         cut_rows.append(score(c, clf, config, amount_crop(c)))
         inner_rows.append(score(c, clf, config, amount_crop(c, inside=True)))
+        tight_rows.append(score(c, clf, config, amount_crop(c, tight=True)))
         print(
             f"{i:3d} {r['background']:12s} {r['format']:5s} {r['truth']:>9s} "
             f"{str(r['pred']):>12s} {r['status']:7s} {r['reason']}",
@@ -332,6 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     record["by_source"] = {s: figures([r for r in rows if r["source"] == s]) for s in SOURCES}
     record["amount_crops"] = {"rows": cut_rows, "total": figures(cut_rows)}
     record["amount_inside"] = {"rows": inner_rows, "total": figures(inner_rows)}
+    record["amount_tight"] = {"rows": tight_rows, "total": figures(tight_rows)}
     if args.peers:
         peer = peer_rows(crops, rows)
         record["rapidocr"] = {"rows": peer, "total": figures(peer)}
@@ -386,6 +404,8 @@ def render_markdown(record: dict[str, Any]) -> str:
         rows.append(row("amount box cut out, no dpi recorded", record["amount_crops"]["total"]))
     if "amount_inside" in record:
         rows.append(row("cut inside the box, no dpi recorded", record["amount_inside"]["total"]))
+    if "amount_tight" in record:
+        rows.append(row("cut tight round the writing, no dpi", record["amount_tight"]["total"]))
     if "rapidocr" in record:
         peer = record["rapidocr"]
         rows.append(row("RapidOCR 3.10 (PP-OCRv6), true box, all", peer["total"]))

@@ -633,7 +633,7 @@ def _field(
         reasons.append(CROSSED)
     if page is not None:
         reasons += solid_zero_reasons(page, digits, layout.bbox)
-        reasons += edge_reasons(page.shape, digits)
+        reasons += edge_reasons(page.shape, digits, page)
     reading = parse_amount(value, marks, require_mark=amount) if amount or marks else None
     slash = reading is not None and reading.slash  # a 1 just before the closing mark
     excess = None

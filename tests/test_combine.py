@@ -379,6 +379,38 @@ def test_a_digit_at_the_top_or_bottom_edge_as_tall_as_its_neighbours_is_whole() 
     assert len(edge_reasons((100, 300), [uncut[0], tall_top])) == 1
 
 
+def test_a_1_at_the_top_edge_cut_through_a_bar_counts_though_as_tall_as_the_rest() -> None:
+    """A 7 written high in an amount cut tight round its writing: the cut
+    went through its bar, and its stem, nearly as tall as the other digits,
+    was read 1 (7527 read 7521, `ok`, on a generated dot-screen cheque). A 1
+    or a 7 at the top or bottom edge whose ink runs along the edge row for
+    EDGE_RUN of the digits' height counts; a 1 whose tip touches the edge,
+    or another digit cut through a bar (it keeps what tells it apart), does
+    not."""
+    from formocr.read.combine import EDGE_RUN, edge_reasons
+    from formocr.types import DigitResult
+
+    def digit(value: str, x: int, y: int, h: int) -> DigitResult:
+        return DigitResult(value, 0.9999, BBox(x, y, 40, h), ((value, 0.9999),))
+
+    page = np.full((100, 300), 230, np.uint8)
+    uncut = [digit("7", 20, 8, 84), digit("5", 80, 10, 84)]
+    for d in uncut:
+        page[d.bbox.y : d.bbox.y + d.bbox.h, d.bbox.x + 15 : d.bbox.x + 25] = 20
+    cut = digit("1", 160, 0, 80)
+    page[0:80, 185:195] = 20  # the stem
+    run = int(EDGE_RUN * 84) + 2
+    page[0:4, 198 - run : 198] = 20  # what the cut left of the bar, along row 0
+    assert edge_reasons(page.shape, [*uncut, cut]) == []  # as tall: whole, by height
+    (reason,) = edge_reasons(page.shape, [*uncut, cut], page)
+    assert reason.startswith("digit 3 reaches the edge")
+    assert edge_reasons(page.shape, [*uncut, replace(cut, value="5")], page) == []
+    tip = page.copy()
+    tip[0:4, 160:200] = 230
+    tip[0:4, 185:195] = 20  # only the stem's own top touches the edge
+    assert edge_reasons(tip.shape, [*uncut, cut], tip) == []
+
+
 def test_a_field_with_a_digit_at_the_edge_goes_to_review_through_the_api() -> None:
     layout, clf = string_field([(1, 0.9999), (0, 0.9999), (5, 0.9999)])
     (read,) = _classify([layout], clf, ScanConfig(string_reader="lattice"))

@@ -255,7 +255,18 @@ def leans_as_slash(
 EDGE_WHOLE = 0.9
 
 
-def edge_reasons(shape: tuple[int, int], digits: Sequence[DigitResult]) -> list[str]:
+# A digit at the top or bottom edge whose ink runs along that edge row for
+# at least this share of the field's median digit height was cut through a
+# stroke that ran on past the edge (a 7's bar, a 4's arm, a 2's foot), when
+# it reads as what such a cut leaves (EDGE_CUT_READS: a 7 without its bar
+# reads 1, a 2 without its foot 7).
+EDGE_RUN = 0.35
+EDGE_CUT_READS = ("1", "7")
+
+
+def edge_reasons(
+    shape: tuple[int, int], digits: Sequence[DigitResult], page: np.ndarray | None = None
+) -> list[str]:
     """Each digit whose ink reaches the edge of the image (``shape``: its
     height and width) and may have been cut off there (an amount cut out
     inside its box, the top bar of a 7 left outside), so that what is left
@@ -266,7 +277,13 @@ def edge_reasons(shape: tuple[int, int], digits: Sequence[DigitResult]) -> list[
     at the top or bottom edge counts unless it is as tall as the field's
     uncut digits (``EDGE_WHOLE`` of their median; at least two of them
     measured): a cut that took a 7's bar, a 4's arm or a 2's foot leaves a
-    digit shorter than its neighbours."""
+    digit shorter than its neighbours. With the ``page``'s pixels, a 1 or a
+    7 at the top or bottom edge also counts where its ink runs along the
+    edge row for ``EDGE_RUN`` of the digits' median height or more: the cut
+    went through a stroke lying along it (a 7 written high, cut through its
+    bar, leaves its stem nearly as tall as the other digits, read 1). A
+    digit's own top or foot touches the edge over little more than a pen's
+    width; other digits keep what tells them apart when a bar is cut."""
     H, W = shape
 
     def top(d: DigitResult) -> bool:
@@ -277,14 +294,39 @@ def edge_reasons(shape: tuple[int, int], digits: Sequence[DigitResult]) -> list[
 
     uncut = [d.bbox.h for d in digits if not (top(d) or bottom(d))]
     whole = EDGE_WHOLE * float(np.median(uncut)) if len(uncut) >= 2 else math.inf
+    run = EDGE_RUN * float(np.median([d.bbox.h for d in digits])) if digits else math.inf
+
+    def along(d: DigitResult) -> bool:
+        if page is None or d.value not in EDGE_CUT_READS:
+            return False
+        rows = ([0] if top(d) else []) + ([H - 1] if bottom(d) else [])
+        return any(_longest_dark_run(page, y, d.bbox.x, d.bbox.x + d.bbox.w) >= run for y in rows)
+
     return [
         f"digit {i} reaches the edge of the image (it may be cut off)"
         for i, d in enumerate(digits, 1)
         if d.bbox.x <= 0
         or d.bbox.x + d.bbox.w >= W
         or (top(d) and bottom(d))
-        or ((top(d) or bottom(d)) and d.bbox.h < whole)
+        or ((top(d) or bottom(d)) and (d.bbox.h < whole or along(d)))
     ]
+
+
+def _longest_dark_run(page: np.ndarray, y: int, x0: int, x1: int) -> int:
+    """The longest run of ink on row ``y`` of ``page`` between x0 and x1: pixels
+    darker than the row's Otsu threshold taken over the whole row, where the
+    row holds both ink and paper (a darkness spread of at least 64 levels)."""
+    import cv2
+
+    row = np.ascontiguousarray(page[y : y + 1, :])
+    if row.size == 0 or int(row.max()) - int(row.min()) < 64:
+        return 0
+    _, ink = cv2.threshold(row, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    seg = ink[0, max(0, x0) : max(0, x1)].astype(np.int8)
+    if not seg.any():
+        return 0
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], seg, [0]))))
+    return int((edges[1::2] - edges[::2]).max())
 
 
 def evidence_reasons(
