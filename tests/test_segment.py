@@ -477,6 +477,32 @@ def test_an_amount_cut_tight_against_its_first_digit_keeps_that_digit(seed: int)
     assert field.value == value, field.reason
 
 
+def test_a_short_amount_cut_tight_is_read_though_nearly_square() -> None:
+    """An amount of one to three digits cut tight round its writing is
+    nearly square (``5.-``: 90 x 127 px): it was taken for a page of unknown
+    resolution, at 100 dpi a scrap of a page with no box on it, and gave no
+    field at all. An image under SMALL_PX across is no page: it is read as a
+    strip cut inside its box."""
+    from formocr.api import load_classifier
+    from formocr.layout.lines import SMALL_PX, page_kind
+
+    page, truth = make_cheque(
+        np.random.default_rng(3), 300, degradation=Degradation.scan(), amount_format="plain"
+    )
+    amount = next(t for t in truth if t.label == "Amount")
+    first, second = amount.digits[0], amount.digits[1]
+    x0, y0 = first.bbox.x - 3, min(first.bbox.y, second.bbox.y) - 3
+    x1 = second.bbox.x + second.bbox.w + 3
+    y1 = max(first.bbox.y + first.bbox.h, second.bbox.y + second.bbox.h) + 3
+    crop = np.ascontiguousarray(page[y0:y1, x0:x1])
+    assert max(crop.shape) <= 1.6 * min(crop.shape) and min(crop.shape) < SMALL_PX
+    assert page_kind(crop.shape) == "strip" and page_kind((3508, 2480)) == "page"
+    result = scan_page(PageImage("amount", 1, crop, None), ScanConfig(), load_classifier())
+    (field,) = result.fields
+    assert field.bbox == BBox(0, 0, crop.shape[1], crop.shape[0])
+    assert field.value == first.value + second.value, field.reason
+
+
 def test_a_stroke_against_a_short_edge_is_no_frame_unless_it_runs_end_to_end() -> None:
     """The rule itself (``frame.refine_interior(to_edges=True)``): an 8's
     bowls against the left edge, their ink from row 10 to the foot, are no

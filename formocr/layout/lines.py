@@ -87,17 +87,25 @@ MIN_LINE_IN = 0.17
 MIN_CELL, MIN_ASPECT = 0.3, 0.45
 
 
+# An image of unknown resolution with a shorter side under this (pixels) is
+# no page: at the least resolution read (100 dpi) it would be under 3 inches
+# across. Nearly square or not, it is a box or an amount cut out (a short
+# amount cut tight round its writing, "174", is about 80 x 125 px).
+SMALL_PX = 300
+
+
 def page_kind(shape: tuple[int, int]) -> str:
     """What an image of unknown resolution shows, from its shape alone:
-    ``"page"`` (A4-ish paper), ``"cheque"`` (1.6 to 3 times longer than
-    tall, and at least 150 dpi along a 7.5 inch side) or ``"strip"``
-    (anything else longer than 1.6:1, or too small to be a whole cheque
-    worth reading: a row of boxes, or one box, cut out)."""
+    ``"page"`` (A4-ish paper: at most 1.6:1, and at least SMALL_PX across),
+    ``"cheque"`` (1.6 to 3 times longer than tall, and at least 150 dpi
+    along a 7.5 inch side) or ``"strip"`` (anything else: longer than 1.6:1,
+    or too small to be a page or a whole cheque worth reading: a row of
+    boxes, or one box, cut out)."""
     h, w = shape
     long_side, short_side = max(h, w), min(h, w)
     aspect = long_side / max(short_side, 1)
     if aspect <= 1.6:
-        return "page"
+        return "page" if short_side >= SMALL_PX else "strip"
     return "cheque" if aspect <= 3.0 and long_side / 7.5 >= 150.0 else "strip"
 
 
