@@ -7,6 +7,7 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from importlib import resources
+from typing import Any
 
 import cv2
 import jsonschema
@@ -242,17 +243,24 @@ def test_a_black_and_white_cheque_whose_box_is_dotted_has_its_amount_found() -> 
     page now looks for boxes on joined dashes too, where no box was found
     whole (generated cheques, 120 fresh: boxes found 100 -> 106, exact 90 ->
     96, 0 `ok` wrong)."""
+    _, value, box, best = _black_and_white_amount(28)
+    assert BBox(*best.bbox).iou(box) > 0.7
+    assert best.value == value
+
+
+def _black_and_white_amount(seed: int, dpi: float = 200.0) -> tuple[np.ndarray, str, BBox, Any]:
+    """The tests' generated cheque ``seed`` scanned black and white at ``dpi``
+    (threshold 150): the page, the amount's digits, its box, and the field
+    read that overlaps the box most."""
     from formocr.api import load_classifier
 
-    page, value, amount_box = cheque_amount(28)
-    s = 200 / 300
+    page, value, amount_box = cheque_amount(seed)
+    s = dpi / 300
     small = cv2.resize(page, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
     bilevel = np.where(small < 150, 0, 255).astype(np.uint8)
     box = BBox(*(int(v * s) for v in amount_box))
-    result = scan_page(PageImage("cheque", 1, bilevel, 200.0), ScanConfig(), load_classifier())
-    best = max(result.fields, key=lambda f: BBox(*f.bbox).iou(box))
-    assert BBox(*best.bbox).iou(box) > 0.7
-    assert best.value == value
+    result = scan_page(PageImage("cheque", 1, bilevel, dpi), ScanConfig(), load_classifier())
+    return bilevel, value, box, max(result.fields, key=lambda f: BBox(*f.bbox).iou(box))
 
 
 def test_a_200_dpi_black_and_white_box_of_single_dots_is_found() -> None:
@@ -263,21 +271,14 @@ def test_a_200_dpi_black_and_white_box_of_single_dots_is_found() -> None:
     dotted search now runs on the dark spread before the reduction
     (``spread_dark``); the box is found, its amount read, and since a corner
     was closed by a guess it is in review, not ``ok``."""
-    from formocr.api import load_classifier
-
-    page, value, amount_box = cheque_amount(8)
-    s = 200 / 300
-    small = cv2.resize(page, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-    bilevel = np.where(small < 150, 0, 255).astype(np.uint8)
-    box = BBox(*(int(v * s) for v in amount_box))
-    result = scan_page(PageImage("cheque", 1, bilevel, 200.0), ScanConfig(), load_classifier())
-    best = max(result.fields, key=lambda f: BBox(*f.bbox).iou(box))
+    bilevel, value, box, best = _black_and_white_amount(8)
     assert BBox(*best.bbox).iou(box) > 0.9
     assert best.value == value
     assert best.status == "review"
     # The spread is only for reductions that spread nothing themselves.
     geom = page_geometry(bilevel, 200.0)
     assert spread_dark(bilevel, geom) is not None
+    page, _, _ = cheque_amount(8)
     assert spread_dark(page, page_geometry(page, 300.0)) is None
 
 
@@ -519,6 +520,30 @@ def test_a_stroke_against_a_short_edge_is_no_frame_unless_it_runs_end_to_end() -
     line[:, :3] = 1
     pinned = refine_interior(line, (0, 0, w, h), 6, STRIP_LINE, to_edges=True)
     assert pinned.bands == [(0, 0, 3, h)] and pinned.interior[0] == 3
+
+
+def test_a_stroke_well_inside_a_side_that_did_not_show_is_not_that_side() -> None:
+    """A cheque printed all in light blue, read in the red channel: taking
+    the security pattern's level off the box took the frame, as light as
+    the pattern, with it, and an 8 written against the left side was the
+    strongest line within the search: the side was pinned on it, the 8's
+    left half fell outside the box, and 80,831.02 was read 3083102, `ok`.
+    A side's line lies at or just outside the estimated interior; a band
+    starting half the search or more inside it is a stroke, not the side."""
+    from formocr.layout.frame import refine_interior
+
+    h, w, search = 150, 600, 8
+    est = (16.0, 16.0, 580.0, 134.0)
+    ink = np.zeros((h, w), np.uint8)
+    ink[13:16, 13:583] = ink[134:137, 13:583] = 1  # top and bottom lines
+    ink[13:137, 580:583] = 1  # the right side; the left one did not show
+    ink[40:120, 20:32] = 1  # the 8's left side, from 4 px inside
+    pinned = refine_interior(ink, est, search)
+    assert pinned.interior[0] == 16 and pinned.interior[2] == 580
+    assert (13, 0, 16, h) not in pinned.bands and all(b[0] != 20 for b in pinned.bands)
+    ink[13:137, 13:16] = 1  # with its line, the side is the line
+    assert refine_interior(ink, est, search).interior[0] == 16
+    assert (13, 0, 16, h) in refine_interior(ink, est, search).bands
 
 
 def _rounded_boxes(radius_mm: float) -> tuple[np.ndarray, list[BBox]]:

@@ -140,6 +140,14 @@ def refine_interior(
     bot = _line_band(rows, y1 - search, y1 + search, least, expect=y1 + 1)
     left = _line_band(cols, x0 - search, x0 + search, least, expect=x0 - 2)
     right = _line_band(cols, x1 - search, x1 + search, least, expect=x1 + 1)
+    # A line lies at or just outside the estimated interior; one that starts
+    # half the search or more inside it is a stroke along the inside (a
+    # digit written against a side whose line did not show here).
+    deep = max(2, search // 2)
+    top = top if top is None or top[0] - y0 < deep else None
+    bot = bot if bot is None or y1 - bot[1] < deep else None
+    left = left if left is None or left[0] - x0 < deep else None
+    right = right if right is None or x1 - right[1] < deep else None
     if to_edges:
         # The image's edges are the estimate's (``ink`` may be padded).
         ey, ex = max(2, int(EDGE_END * (y1 - y0))), max(2, int(EDGE_END * (x1 - x0)))
