@@ -149,3 +149,12 @@ def bilevel(image: np.ndarray, grey_share: float = 0.0, step: int = 1) -> bool:
     hist = cv2.calcHist([sample], [0], None, [256], [0, 256]).ravel()
     grey = sample.size - hist[0] - hist[255]
     return bool(hist[0] > 0 and grey <= grey_share * (sample.size - hist[255]))
+
+
+def runs(on: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of True in a 1-D array, as (start, end) with end exclusive."""
+    padded = np.zeros(len(on) + 2, bool)
+    padded[1:-1] = on
+    # Changes of a run padded with False alternate: a start, then its end.
+    edges = np.flatnonzero(padded[1:] != padded[:-1]).tolist()
+    return list(zip(edges[::2], edges[1::2], strict=True))

@@ -12,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 from formocr.layout import frame as F
 from formocr.layout import lines as L
 from formocr.layout.ink import components
+from formocr.stats import runs
 
 # --- Frozen: the code as it was before the speed-ups -------------------------
 
@@ -111,7 +112,7 @@ def test_mean_is_numpys(m: np.ndarray, axis: int, as_bool: bool) -> None:
 @settings(max_examples=300, deadline=None)
 @given(arrays(np.bool_, st.integers(0, 80)))
 def test_clusters_match_frozen(on: np.ndarray) -> None:
-    assert F._clusters(on) == _frozen_clusters(on)
+    assert runs(on) == _frozen_clusters(on)
 
 
 @settings(max_examples=300, deadline=None)

@@ -16,6 +16,8 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from formocr.stats import runs
+
 # Grid fit: a divider may sit this share of a cell pitch off its grid place.
 GRID_TOL = 0.15
 # Cells of a comb are between these multiples of the interior height wide.
@@ -203,15 +205,6 @@ class Mark:
     strong: bool
 
 
-def _clusters(on: np.ndarray) -> list[tuple[int, int]]:
-    """Runs of True in a 1-D array, as (start, end) with end exclusive."""
-    padded = np.zeros(len(on) + 2, bool)
-    padded[1:-1] = on
-    # Changes of a run padded with False alternate: a start, then its end.
-    edges = np.flatnonzero(padded[1:] != padded[:-1]).tolist()
-    return list(zip(edges[::2], edges[1::2], strict=True))
-
-
 def _rise(vert: np.ndarray) -> np.ndarray:
     """How far each column's line rises from the bottom of ``vert`` (bool,
     at least 3 rows): the bottom two rows as they are (the bottom line's
@@ -269,7 +262,7 @@ def vertical_marks(
     joined = (_mean(vert[:end], 0) >= 0.9) & (_mean(vert[-end:], 0) >= 0.9)
     marks = [
         Mark((a + b - 1) / 2.0 + x0, a + x0, b + x0, y0, True)
-        for a, b in _clusters((cover >= 0.85) & joined)
+        for a, b in runs((cover >= 0.85) & joined)
         if b - a <= narrow
     ]
     for wa, wb in walls:
@@ -298,7 +291,7 @@ def vertical_marks(
 
     ticks = [
         (a, b, int(run[a:b].max()))
-        for a, b in _clusters(tall)
+        for a, b in runs(tall)
         if b - a <= narrow
         and run[a:b].max() <= MAX_TICK * h
         and clean_top(a, b, int(run[a:b].max()))

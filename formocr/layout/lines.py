@@ -238,12 +238,12 @@ def page_geometry(page: np.ndarray, dpi: float, upright: bool = False) -> Geomet
     scale = min(1.0, WORK_DPI / dpi)
     small = _reduced(page, scale, _spread(scale))
     wdpi = dpi * scale
-    dark = without_shading(darkness(small, wdpi, steady=True), wdpi)
+    dark = _work_dark(small, page.shape, scale, 0.0, wdpi)
     angle, broken = (0.0, False) if upright else estimate_skew(dark, wdpi)
     if abs(angle) < MIN_SKEW_DEG:
         return Geometry(dpi, scale, 0.0, np.eye(2, 3), dark, broken)
     full, _ = _rotation(page.shape, angle)
-    dark = _deskewed_dark(small, page.shape, scale, angle, wdpi)
+    dark = _work_dark(small, page.shape, scale, angle, wdpi)
     return Geometry(dpi, scale, angle, np.linalg.inv(full)[:2], dark, broken)
 
 
@@ -258,10 +258,7 @@ def spread_dark(page: np.ndarray, geom: Geometry) -> np.ndarray | None:
     if geom.scale >= 1.0 or _spread(geom.scale) >= 2:
         return None
     small = _reduced(page, geom.scale, 2)
-    wdpi = geom.work_dpi
-    if geom.angle == 0.0:
-        return without_shading(darkness(small, wdpi, steady=True), wdpi)
-    return _deskewed_dark(small, page.shape, geom.scale, geom.angle, wdpi)
+    return _work_dark(small, page.shape, geom.scale, geom.angle, geom.work_dpi)
 
 
 def _spread(scale: float) -> int:
@@ -282,10 +279,13 @@ def _reduced(page: np.ndarray, scale: float, k: int) -> np.ndarray:
     )
 
 
-def _deskewed_dark(
+def _work_dark(
     small: np.ndarray, shape: tuple[int, int], scale: float, angle: float, wdpi: float
 ) -> np.ndarray:
-    """The darkness of the reduced page ``small`` (of a page ``shape``) turned by ``angle``."""
+    """The darkness of the reduced page ``small`` (of a page ``shape``),
+    turned by ``angle`` (0: as it is)."""
+    if angle == 0.0:
+        return without_shading(darkness(small, wdpi, steady=True), wdpi)
     full, (cw, ch) = _rotation(shape, angle)
     s = np.diag([scale, scale, 1.0])
     work = s @ full @ np.linalg.inv(s)

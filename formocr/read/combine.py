@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from formocr.stats import median
+from formocr.stats import median, runs
 from formocr.types import Alternative, BBox, DigitResult
 
 __all__ = [
@@ -322,11 +322,7 @@ def _longest_dark_run(page: np.ndarray, y: int, x0: int, x1: int) -> int:
     if row.size == 0 or int(row.max()) - int(row.min()) < 64:
         return 0
     _, ink = cv2.threshold(row, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    seg = ink[0, max(0, x0) : max(0, x1)].astype(np.int8)
-    if not seg.any():
-        return 0
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], seg, [0]))))
-    return int((edges[1::2] - edges[::2]).max())
+    return max((b - a for a, b in runs(ink[0, max(0, x0) : max(0, x1)] > 0)), default=0)
 
 
 def evidence_reasons(
