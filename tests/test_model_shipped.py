@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formocr.read.classify import DigitClassifier, default_model_path, load_card
+from formocr.read.classify import DigitClassifier, default_model_path, load_card, softmax
 from formocr.read.normalize import PREPROCESS_VERSION, normalize_batch
 from training.synth import random_style, render_digit
 
@@ -91,6 +91,32 @@ def test_reads_the_projects_synthetic_handwriting(clf: DigitClassifier) -> None:
     acc = np.mean([p.digit == y for p, y in zip(preds, labels, strict=True)])
     assert acc >= 0.95, f"accuracy on synthetic handwriting {acc:.3f}"
     assert all(0.0 <= p.confidence <= 1.0 for p in preds)
+
+
+def test_first_look_reads_as_the_whole_ensemble(clf: DigitClassifier) -> None:
+    """The shipped ensemble's members ship beside it (each file checked against
+    the card) and the first look reads as the whole ensemble: the same digit
+    for every crop, its confidence within what the threshold allows, and
+    the very same logits for the crops the first member is unsure of."""
+    card = load_card(default_model_path())
+    files = [default_model_path().with_name(m["file"]) for m in card["first_look"]["members"]]
+    assert len(files) == card["members"] == len(clf.members) == 2
+    assert all(f.is_file() for f in files)
+    rng = np.random.default_rng(11)
+    crops = [
+        render_digit(d, int(rng.integers(30, 90)), rng, random_style(rng))
+        for _ in range(20)
+        for d in range(10)
+    ]
+    x = normalize_batch(crops)
+    whole = DigitClassifier(first_look=False)
+    a, b = clf.all_probabilities(x), whole.all_probabilities(x)
+    assert (a.argmax(1) == b.argmax(1)).all()
+    first = clf.members[0].run(None, {clf.input_name: x})[0]
+    sure = softmax(first / clf.temperature).max(1) >= clf.first_look_min
+    assert 0 < sure.sum() < len(x)
+    np.testing.assert_allclose(a[~sure], b[~sure], atol=1e-6)
+    assert np.abs(a[sure].max(1) - b[sure].max(1)).max() <= 1 - clf.first_look_min + 2e-3
 
 
 def test_blank_crops_are_not_confident_digits(clf: DigitClassifier) -> None:

@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 from mnist_fakes import hershey_digit, write_fake_mnist  # noqa: E402
 
 from formocr.errors import ModelError  # noqa: E402
-from formocr.read.classify import DigitClassifier  # noqa: E402
+from formocr.read.classify import DigitClassifier, softmax  # noqa: E402
 from formocr.read.normalize import isolated_batch, normalize, normalize_batch  # noqa: E402
 from training import augment as augment_mod  # noqa: E402
 from training.augment import AugmentConfig, augment, make_input  # noqa: E402
@@ -180,6 +180,58 @@ def test_shift_averaged_export_keeps_parity(trained: Path, tmp_path: Path) -> No
     card = export([trained], path, tta=True)
     assert card["test_time_shifts"] == 5 and card["parity_max_abs_err"] <= 1e-4
     assert len(DigitClassifier(path).classify([np.full((30, 20), 255, np.uint8)])) == 1
+
+
+def _perturbed(ckpt: Path, tmp_path: Path) -> Path:
+    """A second member unlike the first: the checkpoint's weights with noise."""
+    data = torch.load(ckpt, map_location="cpu", weights_only=False)
+    gen = torch.Generator().manual_seed(0)
+    data["model"] = {
+        k: v + 0.05 * v.abs().mean() * torch.randn(v.shape, generator=gen)
+        if v.is_floating_point()
+        else v
+        for k, v in data["model"].items()
+    }
+    path = tmp_path / "other.pt"
+    torch.save(data, path)
+    return path
+
+
+def test_ensemble_first_look_reads_as_the_ensemble(
+    trained: Path, fake_mnist: Path, tmp_path: Path
+) -> None:
+    """An ensemble's members are written beside it and named in its card; the
+    runtime reads every crop with the first, and the crops it is unsure of
+    with both, averaged: the ensemble's own logits there, the first member's
+    elsewhere. A member file that is not the card's is refused."""
+    path = tmp_path / "digits.onnx"
+    other = _perturbed(trained, tmp_path)
+    x = normalize_batch(list(load_mnist("test", fake_mnist).images[:40]))
+    export([trained, other], path)
+    clf = DigitClassifier(path)
+    first = clf._run(x, clf.members[0])
+    # A threshold half the crops pass: this small model is rarely sure.
+    middle = float(np.median(softmax(first / clf.temperature).max(1)))
+    card = export([trained, other], path, first_look_min=middle)
+    look = card["first_look"]
+    assert [m["file"] for m in look["members"]] == ["digits.member0.onnx", "digits.member1.onnx"]
+    assert look["min_confidence"] == middle and look["parity_max_abs_err"] <= 1e-4
+    whole = DigitClassifier(path, first_look=False)
+    assert whole.members == []
+    clf = DigitClassifier(path)
+    unsure = softmax(first / clf.temperature).max(1) < middle
+    assert 0 < unsure.sum() < len(x)  # both paths are taken
+    got = clf.logits(x, second_look=False)
+    np.testing.assert_allclose(got[unsure], whole._run(x)[unsure], atol=1e-5)
+    np.testing.assert_allclose(got[~unsure], first[~unsure], atol=1e-6)
+    # A single checkpoint, or no first look asked for: no member files.
+    assert "first_look" not in export([trained], tmp_path / "one.onnx")
+    assert "first_look" not in export([trained, other], tmp_path / "e.onnx", first_look_min=None)
+    member = tmp_path / "digits.member1.onnx"
+    member.write_bytes(member.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(ModelError, match="does not match the card's"):
+        DigitClassifier(path)
+    assert DigitClassifier(path, first_look=False).members == []  # the ensemble alone still loads
 
 
 def test_runtime_shift_cascade_matches_the_shifted_graph(trained: Path, tmp_path: Path) -> None:

@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
+
+from formocr.read.classify import FIRST_LOOK_MIN
 
 app = typer.Typer(
     help="Train, export and evaluate formocr's digit model (needs the 'train' extra).",
@@ -23,6 +26,15 @@ MnistDir = Annotated[
         "--mnist-dir",
         help="Folder with the four MNIST IDX files (default: $FORMOCR_MNIST, then the cache).",
         file_okay=False,
+    ),
+]
+FirstLookMin = Annotated[
+    float,
+    typer.Option(
+        help="An ensemble's first look: a crop its first member reads at this calibrated "
+        "confidence or more is not read by the others (0: every crop by the whole ensemble).",
+        min=0.0,
+        max=1.0,
     ),
 ]
 WritersDir = Annotated[
@@ -219,8 +231,12 @@ def export(
             dir_okay=False,
         ),
     ] = None,
+    first_look_min: FirstLookMin = FIRST_LOOK_MIN,
 ) -> None:
     """Export to ONNX (checked against torch, atol 1e-4) and write the model card.
+
+    An ensemble's members are also written as files of their own, for the
+    runtime's first look (see --first-look-min).
 
     With MNIST at hand the card also records the headline figures through the
     runtime: MNIST test (per writer, worst first), optdigits' held-out blocks
@@ -234,13 +250,28 @@ def export(
     from training.export import fit_temperature as fit
     from training.train import load_checkpoint, validation_data
 
-    card = run(checkpoints, out, temperature=temperature, tta=tta, shift_below=shift_below)
+    look = first_look_min or None
+    card = run(
+        checkpoints,
+        out,
+        temperature=temperature,
+        tta=tta,
+        shift_below=shift_below,
+        first_look_min=look,
+    )
     try:
         if fit_temperature:
             x, y = validation_data(load_checkpoint(checkpoints[0])[1]["train_config"], mnist_dir)  # type: ignore[arg-type]
-            temperature = fit(DigitClassifier(out).logits(x), y)
+            temperature = fit(DigitClassifier(out, first_look=False).logits(x), y)
             log.info("temperature %.3f (fit on %d validation crops)", temperature, len(y))
-            run(checkpoints, out, temperature=temperature, tta=tta, shift_below=shift_below)
+            run(
+                checkpoints,
+                out,
+                temperature=temperature,
+                tta=tta,
+                shift_below=shift_below,
+                first_look_min=look,
+            )
         metrics = held_out(DigitClassifier(out), mnist_dir, optdigits)
     except DataError as e:
         log.warning("no MNIST test metrics in the card: %s", e)
@@ -252,10 +283,46 @@ def export(
             metrics=metrics,
             tta=tta,
             shift_below=shift_below,
+            first_look_min=look,
         )
     typer.echo(
         json.dumps({k: card[k] for k in ("file", "sha256", "temperature", "metrics")}, indent=2)
     )
+
+
+@app.command("split-members")
+def split_members(
+    model: Annotated[Path, typer.Argument(help="An exported ensemble (.onnx, with its card).")],
+    first_look_min: FirstLookMin = FIRST_LOOK_MIN,
+    mnist_dir: MnistDir = None,
+    optdigits: Annotated[
+        Path | None, typer.Option(help="optdigits-orig.tra, as for export.", dir_okay=False)
+    ] = None,
+) -> None:
+    """Write an exported ensemble's members beside it as files of their own and
+    name them in its card (``first_look``), for a model exported before
+    export did so. The ensemble's file is unchanged; the card's metrics are
+    measured again through the runtime, which now takes the first look."""
+    _setup_logging(False)
+    from formocr.read.classify import DigitClassifier
+    from formocr.read.onnx_model import card_path, load_card
+    from training.data import DataError
+    from training.evaluate import held_out
+    from training.export import split_members as run
+
+    card = load_card(model)
+    probe = np.random.default_rng(0).random((64, 1, 28, 28), dtype=np.float32)
+    try:
+        card["first_look"] = run(model, first_look_min, probe)
+    except ValueError as e:
+        _fail(f"{model}: {e}")
+    card_path(model).write_text(json.dumps(card, indent=2) + "\n")
+    try:
+        card["metrics"] = held_out(DigitClassifier(model), mnist_dir, optdigits)
+    except DataError as e:
+        log.warning("metrics not measured again: %s", e)
+    card_path(model).write_text(json.dumps(card, indent=2) + "\n")
+    typer.echo(json.dumps({k: card[k] for k in ("file", "first_look", "metrics")}, indent=2))
 
 
 @app.command()

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from formocr.read.classify import SHIFTS
+from formocr.read.classify import FIRST_LOOK_MIN, SHIFTS
 from formocr.read.normalize import PREPROCESS_VERSION
 from training.train import load_checkpoint
 
@@ -111,8 +111,11 @@ def export(
     metrics: dict[str, Any] | None = None,
     tta: bool = False,
     shift_below: float | None = None,
+    first_look_min: float | None = FIRST_LOOK_MIN,
 ) -> dict[str, Any]:
-    """Write ``out`` (.onnx) and its card (.json); returns the card."""
+    """Write ``out`` (.onnx) and its card (.json); returns the card. An
+    ensemble's members are written beside it for the runtime's first look
+    (``split_members``) unless ``first_look_min`` is None or ``tta``."""
     loaded = [load_checkpoint(p) for p in checkpoints]
     classes = {int(c["model_config"].get("classes", 10)) for _, c in loaded}  # type: ignore[attr-defined]
     if len(classes) != 1:
@@ -169,5 +172,58 @@ def export(
         ],
         "metrics": metrics or {},
     }
+    if len(models) > 1 and not tta and first_look_min is not None:
+        card["first_look"] = split_members(out, first_look_min, x)
     out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return card
+
+
+def member_outputs(graph: Any) -> list[str]:
+    """The members' logits in an exported ensemble: the inputs of the mean
+    that makes ``logits`` (ReduceMean of a Concat of Unsqueezed members)."""
+    made = {o: n for n in graph.node for o in n.output}
+    mean = made.get("logits")
+    concat = made.get(mean.input[0]) if mean is not None and mean.op_type == "ReduceMean" else None
+    if concat is None or concat.op_type != "Concat":
+        raise ValueError("not an ensemble: 'logits' is not the mean of its members' logits")
+    outs = []
+    for name in concat.input:
+        node = made.get(name)
+        outs.append(node.input[0] if node is not None and node.op_type == "Unsqueeze" else name)
+    return outs
+
+
+def split_members(path: Path, min_confidence: float, probe: np.ndarray) -> dict[str, Any]:
+    """Write each member of the ensemble at ``path`` as ``<stem>.member<i>.onnx``
+    (its own subgraph, output ``logits``), check that their mean is the
+    ensemble's on ``probe``, and return the card's ``first_look`` entry."""
+    import onnx
+    import onnxruntime as ort
+    from onnx.utils import Extractor
+
+    # The extractor needs every tensor's type: the export leaves the inner ones out.
+    model = onnx.shape_inference.infer_shapes(onnx.load(str(path)))
+    extractor = Extractor(model)
+    members = []
+    for i, name in enumerate(member_outputs(model.graph)):
+        sub = extractor.extract_model(["input"], [name])
+        for node in sub.graph.node:
+            node.output[:] = ["logits" if o == name else o for o in node.output]
+        sub.graph.output[0].name = "logits"
+        target = path.with_name(f"{path.stem}.member{i}.onnx")
+        onnx.save(sub, str(target))
+        blob = target.read_bytes()
+        members.append(
+            {"file": target.name, "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob)}
+        )
+
+    def run(file: Path) -> np.ndarray:
+        sess = ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
+        return np.asarray(sess.run(None, {"input": probe.astype(np.float32)})[0])
+
+    whole = run(path)
+    parts = np.mean([run(path.with_name(str(m["file"]))) for m in members], axis=0)
+    err = float(np.abs(whole - parts).max())
+    if err > 1e-4:
+        raise ParityError(f"the members' mean differs from the ensemble by {err:.2e}")
+    return {"min_confidence": min_confidence, "members": members, "parity_max_abs_err": err}

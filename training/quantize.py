@@ -95,6 +95,7 @@ def quantize(
     blob = out.read_bytes()
     card = dict(card)
     card.pop("parity_max_abs_err", None)
+    card.pop("first_look", None)  # the float members; the int8 ensemble is one file
     card.update(
         {
             "name": f"{card.get('name', model.stem)}-int8",

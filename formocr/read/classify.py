@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,12 +20,20 @@ from formocr.read.normalize import PREPROCESS_VERSION, SIZE, isolated_batch
 # card_path and load_card live in onnx_model; imported here as before.
 from formocr.read.onnx_model import card_path as card_path
 from formocr.read.onnx_model import load_card as load_card
-from formocr.read.onnx_model import load_onnx
+from formocr.read.onnx_model import load_onnx, load_part
 from formocr.types import Prediction
 
 
 def default_model_path() -> Path:
     return Path(str(resources.files("formocr") / "models" / "digits.onnx"))
+
+
+# Written into an ensemble's card at export (``first_look``): a crop the
+# first member reads at this calibrated confidence or more is not read by
+# the others. Chosen on the pipeline's own crops (dense forms, headline
+# pages, cheques: BENCHMARKS.md): at 0.9999 no crop's best digit changes, and
+# the whole ensemble is at least 0.998 sure of every crop it skips.
+FIRST_LOOK_MIN = 0.9999
 
 
 # Test-time shifts: the input moved one pixel each way, padded with paper.
@@ -59,10 +68,22 @@ class DigitClassifier:
     falls under it is read again moved one pixel each way (``SHIFTS``) and
     its logits averaged: the ensemble's second look, spent only where it is
     unsure.
+
+    When the card names its ensemble's members as files of their own
+    (``first_look``), every crop is read by the first member alone, and
+    only a crop it is less sure of than ``first_look.min_confidence`` (its
+    calibrated top probability) is read by the others and their logits
+    averaged, as the ensemble does. The members cost half the ensemble each,
+    and most crops are clear. ``first_look=False`` reads every crop with the
+    whole ensemble.
     """
 
     def __init__(
-        self, model: Path | str | None = None, batch_size: int = 512, threads: int = 0
+        self,
+        model: Path | str | None = None,
+        batch_size: int = 512,
+        threads: int = 0,
+        first_look: bool = True,
     ) -> None:
         self.path = Path(model) if model else default_model_path()
         self.card, self.sha256, self.session = load_onnx(
@@ -90,20 +111,40 @@ class DigitClassifier:
         below = self.card.get("shift_below")
         self.shift_below = None if below is None else float(below)
         self.batch_size = batch_size
+        look = self.card.get("first_look") if first_look else None
+        self.first_look_min = float(look["min_confidence"]) if look else None
+        self.members = [
+            load_part(self.path.with_name(str(m["file"])), str(m["sha256"]), threads)
+            for m in (look["members"] if look else ())
+        ]
 
-    def _run(self, x: np.ndarray) -> np.ndarray:
+    def _run(self, x: np.ndarray, session: Any = None) -> np.ndarray:
+        run = (session or self.session).run
         out = [
-            self.session.run(None, {self.input_name: x[i : i + self.batch_size]})[0]
+            run(None, {self.input_name: x[i : i + self.batch_size]})[0]
             for i in range(0, len(x), self.batch_size)
         ]
         return np.concatenate(out) if out else np.zeros((0, self.classes), np.float32)
+
+    def _ensemble(self, x: np.ndarray) -> np.ndarray:
+        """The ensemble's logits, through the first look where the card has one."""
+        if not self.members or not len(x):
+            return self._run(x)
+        logits = self._run(x, self.members[0])
+        assert self.first_look_min is not None
+        unsure = np.nonzero(softmax(logits / self.temperature).max(1) < self.first_look_min)[0]
+        if len(unsure):
+            sub = x[unsure]
+            total = logits[unsure] + sum(self._run(sub, m) for m in self.members[1:])
+            logits[unsure] = total / len(self.members)
+        return logits
 
     def logits(self, x: np.ndarray, second_look: bool = True) -> np.ndarray:
         """Logits (before the temperature) for normalised input (N, 1, 28, 28)
         float32: one pass, and the shifted passes for the unsure (see class
         doc) unless ``second_look`` is False."""
         x = np.ascontiguousarray(x, dtype=np.float32)
-        logits = self._run(x)
+        logits = self._ensemble(x)
         if not second_look or self.shift_below is None or not len(x):
             return logits
         unsure = np.nonzero(softmax(logits / self.temperature).max(1) < self.shift_below)[0]

@@ -50,25 +50,43 @@ def load_onnx(
     normaliser the model was trained on); ``preprocessing`` names that
     normaliser in the error ("preprocessing", "line preprocessing").
     """
-    import onnxruntime as ort
-
     card = load_card(path)
-    try:
-        blob = path.read_bytes()
-    except OSError as e:
-        raise ModelError(f"{path}: cannot read the model ({e})") from e
-    sha256 = hashlib.sha256(blob).hexdigest()
-    if card.get("sha256") != sha256:
-        raise ModelError(
-            f"{path}: sha256 {sha256[:12]}… does not match its card "
-            f"({str(card.get('sha256'))[:12]}…); the file is corrupt or was replaced"
-        )
+    blob, sha256 = _read_checked(path, card.get("sha256"), "its card")
     version = str(card.get(version_key))
     if version != expected_version:
         raise ModelError(
             f"{path}: trained with {preprocessing} version {version}, this formocr uses "
             f"{expected_version}; retrain or install the matching formocr"
         )
+    session = _session(path, blob, threads)
+    return LoadedModel(card, sha256, session)
+
+
+def load_part(path: Path, sha256: str, threads: int = 0) -> Any:
+    """A CPU session for a file a card names beside its model (an ensemble's
+    member), checked against the sha256 the card gives it."""
+    blob, _ = _read_checked(path, sha256, "the card's")
+    return _session(path, blob, threads)
+
+
+def _read_checked(path: Path, expected: object, whose: str) -> tuple[bytes, str]:
+    """The file's bytes and sha256, which must be ``expected``."""
+    try:
+        blob = path.read_bytes()
+    except OSError as e:
+        raise ModelError(f"{path}: cannot read the model ({e})") from e
+    sha256 = hashlib.sha256(blob).hexdigest()
+    if sha256 != expected:
+        raise ModelError(
+            f"{path}: sha256 {sha256[:12]}… does not match {whose} "
+            f"({str(expected)[:12]}…); the file is corrupt or was replaced"
+        )
+    return blob, sha256
+
+
+def _session(path: Path, blob: bytes, threads: int) -> Any:
+    import onnxruntime as ort
+
     opts = ort.SessionOptions()
     # No memory arena: it grows to the largest batch seen and keeps it
     # (peak RSS over 80 dense pages 283 -> 255 MB; same output and CPU).
@@ -87,4 +105,4 @@ def load_onnx(
         session = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
     except Exception as e:  # onnxruntime raises its own untyped errors
         raise ModelError(f"{path}: onnxruntime cannot load the model ({e})") from e
-    return LoadedModel(card, sha256, session)
+    return session
