@@ -86,16 +86,24 @@ class DigitClassifier:
         first_look: bool = True,
     ) -> None:
         self.path = Path(model) if model else default_model_path()
-        self.card, self.sha256, self.session = load_onnx(
-            self.path, "preprocess_version", PREPROCESS_VERSION, "preprocessing", threads
-        )
-        inp = self.session.get_inputs()[0]
+        self._threads = threads
+        self.card, self.sha256, self._session = self._load(session=False)
+        look = self.card.get("first_look") if first_look else None
+        self.first_look_min = float(look["min_confidence"]) if look else None
+        # With the members at hand the whole ensemble's session is never
+        # needed (``session`` opens it on demand): one copy of the weights.
+        self.members = [
+            load_part(self.path.with_name(str(m["file"])), str(m["sha256"]), threads)
+            for m in (look["members"] if look else ())
+        ]
+        graph = self.members[0] if self.members else self.session
+        inp = graph.get_inputs()[0]
         self.input_name = inp.name
         if list(inp.shape[1:]) != [1, SIZE, SIZE]:
             raise ModelError(f"{self.path}: expects input {inp.shape}, not (N, 1, {SIZE}, {SIZE})")
         self.name = str(self.card.get("name", self.path.stem))
         self.temperature = float(self.card.get("temperature", 1.0))
-        out_shape = self.session.get_outputs()[0].shape
+        out_shape = graph.get_outputs()[0].shape
         card_classes = self.card.get("classes")
         if card_classes is None and isinstance(out_shape[-1], int):
             card_classes = out_shape[-1]
@@ -111,12 +119,23 @@ class DigitClassifier:
         below = self.card.get("shift_below")
         self.shift_below = None if below is None else float(below)
         self.batch_size = batch_size
-        look = self.card.get("first_look") if first_look else None
-        self.first_look_min = float(look["min_confidence"]) if look else None
-        self.members = [
-            load_part(self.path.with_name(str(m["file"])), str(m["sha256"]), threads)
-            for m in (look["members"] if look else ())
-        ]
+
+    def _load(self, session: bool) -> tuple[dict[str, Any], str, Any]:
+        return load_onnx(
+            self.path,
+            "preprocess_version",
+            PREPROCESS_VERSION,
+            "preprocessing",
+            self._threads,
+            session=session,
+        )
+
+    @property
+    def session(self) -> Any:
+        """The whole ensemble's onnxruntime session (opened when first asked for)."""
+        if self._session is None:
+            self._session = self._load(session=True)[2]
+        return self._session
 
     def _run(self, x: np.ndarray, session: Any = None) -> np.ndarray:
         run = (session or self.session).run
@@ -125,6 +144,12 @@ class DigitClassifier:
             for i in range(0, len(x), self.batch_size)
         ]
         return np.concatenate(out) if out else np.zeros((0, self.classes), np.float32)
+
+    def _whole(self, x: np.ndarray) -> np.ndarray:
+        """The whole ensemble's logits: the mean of its members' where they are at hand."""
+        if not self.members:
+            return self._run(x)
+        return sum(self._run(x, m) for m in self.members) / len(self.members)  # type: ignore[return-value]
 
     def _ensemble(self, x: np.ndarray) -> np.ndarray:
         """The ensemble's logits, through the first look where the card has one."""
@@ -151,7 +176,7 @@ class DigitClassifier:
         if len(unsure):
             sub = x[unsure]
             moved = np.concatenate([shifted(sub, dy, dx) for dy, dx in SHIFTS[1:]])
-            more = self._run(moved).reshape(len(SHIFTS) - 1, len(unsure), -1)
+            more = self._whole(moved).reshape(len(SHIFTS) - 1, len(unsure), -1)
             logits[unsure] = (logits[unsure] + more.sum(0)) / len(SHIFTS)
         return logits
 

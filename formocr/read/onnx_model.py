@@ -42,9 +42,15 @@ class LoadedModel(NamedTuple):
 
 
 def load_onnx(
-    path: Path, version_key: str, expected_version: str, preprocessing: str, threads: int = 0
+    path: Path,
+    version_key: str,
+    expected_version: str,
+    preprocessing: str,
+    threads: int = 0,
+    session: bool = True,
 ) -> LoadedModel:
-    """The card, the file's sha256 and a CPU session for the ONNX model at ``path``.
+    """The card, the file's sha256 and a CPU session for the ONNX model at
+    ``path`` (None with ``session=False``: the checks alone).
 
     The card's ``version_key`` must equal ``expected_version`` (the
     normaliser the model was trained on); ``preprocessing`` names that
@@ -58,8 +64,7 @@ def load_onnx(
             f"{path}: trained with {preprocessing} version {version}, this formocr uses "
             f"{expected_version}; retrain or install the matching formocr"
         )
-    session = _session(path, blob, threads)
-    return LoadedModel(card, sha256, session)
+    return LoadedModel(card, sha256, _session(path, blob, threads) if session else None)
 
 
 def load_part(path: Path, sha256: str, threads: int = 0) -> Any:
