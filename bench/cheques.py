@@ -77,6 +77,7 @@ def cheque(
     raised_cents: bool = False,
     slash: bool = False,
     lakhs: bool = False,
+    round_amounts: bool = False,
 ) -> dict[str, Any]:
     """Cheque i: its spec, image and true amount box and digits; with
     ``currency_sign``, a dollar sign written by hand before the amount; with
@@ -99,6 +100,7 @@ def cheque(
         raised_cents=raised_cents,
         slash=slash,
         lakhs=lakhs,
+        round_amounts=round_amounts,
     )
     amount = next(t for t in truth if t.label == "Amount")
     return {
@@ -285,6 +287,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='whole parts grouped the Indian way ("1,25,000.00", "1,25,000.-"; formats en, dash)',
     )
     ap.add_argument(
+        "--round",
+        action="store_true",
+        help='round amounts, as most cheques are ("3600", "20000"), and half the "dash" '
+        'ones with points between the thousands ("15.000.-", "15.000-")',
+    )
+    ap.add_argument(
         "--without-sign-test",
         action="store_true",
         help="ablation: no currency sign set apart by its shape (layout.currency)",
@@ -318,6 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "raised_cents": args.raised_cents,
         "slash": args.slash,
         "lakhs": args.lakhs,
+        "round": args.round,
         "without_sign_test": args.without_sign_test,
     }
     writers = writers_with_every_digit(SOURCES)
@@ -325,7 +334,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = ScanConfig()
     rows, crops, cut_rows, inner_rows, tight_rows = [], [], [], [], []
     for i in range(args.cheques):
-        c = cheque(i, args.seed, writers, args.hand_sign, args.raised_cents, args.slash, args.lakhs)
+        c = cheque(
+            i,
+            args.seed,
+            writers,
+            args.hand_sign,
+            args.raised_cents,
+            args.slash,
+            args.lakhs,
+            args.round,
+        )
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
         if args.peers:

@@ -6,6 +6,7 @@ Pages are drawn at low dpi so the whole module runs in a few seconds.
 from __future__ import annotations
 
 import json
+import re
 
 import cv2
 import numpy as np
@@ -39,7 +40,7 @@ from training.synth import (
     write_png,
     write_tiff,
 )
-from training.synth.amounts import lakh_grouped
+from training.synth.amounts import DECIMAL_FORMATS, lakh_grouped
 from training.synth.sheet import Sheet
 
 DPI = 150
@@ -478,6 +479,35 @@ def test_a_cheque_with_its_amount_grouped_in_lakhs() -> None:
             assert amount.text == lakh_grouped(before.text)
         else:
             assert amount.text == before.text
+
+
+def test_round_amounts_and_points_between_thousands() -> None:
+    """``round_amounts``: the amount keeps its first one to three digits and
+    its length, the rest of the whole part zeros; "dash" amounts are written
+    "15.000.-" or "15.000-" in about half the slips, and mean what their
+    digits say. The rest of the slip is the one drawn without."""
+    dotted = 0
+    for seed in range(40):
+        fmt = AMOUNT_FORMATS[seed % len(AMOUNT_FORMATS)]
+        _, plain = make_cheque(_rng(seed), 100, amount_format=fmt, cross_frame_rate=0.0)
+        _, made = make_cheque(
+            _rng(seed), 100, amount_format=fmt, cross_frame_rate=0.0, round_amounts=True
+        )
+        (before,) = [f for f in plain if f.label == "Amount"]
+        (amount,) = [f for f in made if f.label == "Amount"]
+        assert [f for f in plain if f.label != "Amount"] == [f for f in made if f.label != "Amount"]
+        cents = 2 if fmt in DECIMAL_FORMATS else 0
+        whole = amount.value[: len(amount.value) - cents]
+        assert len(amount.value) == len(before.value) and whole[0] == before.value[0]
+        assert set(whole[3:]) <= {"0"}
+        if fmt != "plain":
+            assert expected_amount(amount.text).replace(".", "").lstrip("0") == (
+                amount.value + ("" if cents else "00")
+            ).lstrip("0")
+        if fmt == "dash" and "." in amount.text.rstrip(".-"):
+            assert re.fullmatch(r"\d{1,3}(\.\d{3})+\.?-", amount.text)
+            dotted += 1
+    assert dotted >= 1
 
 
 @pytest.mark.parametrize("text", ["1 250,00", "12 000=", "1,250.00", "1250.-", "1250,-"])

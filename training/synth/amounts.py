@@ -72,6 +72,31 @@ def lakh_grouped(text: str) -> str:
     return ",".join(parts) + m[2]
 
 
+def rounded(digits_str: str, fmt: str, rng: np.random.Generator) -> str:
+    """``digits_str`` as a round amount, as most written cheques are: the
+    first one to three digits kept and the other digits of the whole part
+    zeros ("3600", "20000", "1500"); the cents, for the formats with
+    decimals, mostly "00"."""
+    _check_format(fmt)
+    cents = 2 if fmt in DECIMAL_FORMATS else 0
+    whole = digits_str[: len(digits_str) - cents]
+    keep = int(rng.choice([1, 2, 3], p=[0.3, 0.45, 0.25]))
+    whole = whole[:keep] + "0" * max(0, len(whole) - keep)
+    tail = digits_str[len(digits_str) - cents :]
+    if cents and rng.random() < 0.8:
+        tail = "00"
+    return whole + tail
+
+
+def dotted_thousands(text: str, rng: np.random.Generator) -> str:
+    """A whole amount's text grouped in thousands with points and closed by a
+    dash, as in Latin America and much of Europe:
+    "15000.-" -> "15.000.-" or "15.000-"."""
+    whole = text.rstrip(".,-=").replace(" ", "")
+    end = ".-" if rng.random() < 0.5 else "-"
+    return (_group(whole, ".") if len(whole) > 3 else whole) + end
+
+
 def amount_text(rng: np.random.Generator, digits_str: str, fmt: str) -> str:
     """The amount as written in ``fmt``, from all of its digits.
 

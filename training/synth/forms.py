@@ -22,7 +22,9 @@ from training.synth.amounts import (
     DECIMAL_FORMATS,
     amount_digits,
     amount_text,
+    dotted_thousands,
     lakh_grouped,
+    rounded,
 )
 from training.synth.colour import Colours
 from training.synth.degrade import Degradation
@@ -311,6 +313,7 @@ def make_cheque(
     raised_cents: bool = False,
     slash: bool = False,
     lakhs: bool = False,
+    round_amounts: bool = False,
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
 
@@ -341,6 +344,10 @@ def make_cheque(
     in India and East Africa. ``lakhs`` groups the whole part of an "en",
     "dash" or "equals" amount the Indian way, with commas ("1,25,000.00",
     "1,25,000.-"; ``amounts.lakh_grouped``), drawing nothing from the stream.
+    ``round_amounts`` makes the amount round, as most are ("3600", "20000";
+    ``amounts.rounded``), and writes half the "dash" amounts with points
+    between the thousands ("15.000.-", "15.000-";
+    ``amounts.dotted_thousands``), from a stream of its own.
     """
     if amount_format is not None and amount_format not in AMOUNT_FORMATS:
         raise ValueError(f"amount_format must be one of {AMOUNT_FORMATS}, got {amount_format!r}")
@@ -408,7 +415,12 @@ def make_cheque(
     s.text(ax0 - cw - px(2.5), ay0 + (box_h - chh) // 2, cur, 11, bold=True)
     fmt = amount_format or AMOUNT_FORMATS[int(rng.integers(len(AMOUNT_FORMATS)))]
     amount = amount_digits(rng, fmt)
+    habit = rng.spawn(1)[0] if round_amounts else None
+    if habit is not None:
+        amount = rounded(amount, fmt, habit)
     written = amount_text(rng, amount, fmt)
+    if habit is not None and fmt == "dash" and habit.random() < 0.5:
+        written = dotted_thousands(written, habit)
     if lakhs and fmt in ("en", "dash", "equals"):
         written = lakh_grouped(written)
     if slash and fmt in ("dash", "equals"):
