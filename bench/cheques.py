@@ -215,7 +215,9 @@ def as_score(r: dict[str, Any]) -> FieldScore:
 
 def figures(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     ok = [r for r in rows if r["status"] == "ok"]
-    rate, _ = read_rate([as_score(r) for r in rows])
+    scores = [as_score(r) for r in rows]
+    rate, _ = read_rate(scores)
+    by_conf, _ = read_rate(scores, any_status=True)
     return {
         "cheques": len(rows),
         "found": sum(r["found"] for r in rows),
@@ -223,6 +225,7 @@ def figures(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "ok": len(ok),
         "ok_wrong": sum(not r["exact"] for r in ok),
         "read_rate": rate or 0.0,
+        "read_rate_by_confidence": by_conf or 0.0,
     }
 
 
@@ -386,6 +389,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         "amount box found",
         "digits exact",
         "read rate at <= 1 %",
+        "the same, ranked by confidence alone",
         "ok",
         "ok but wrong",
     ]
@@ -398,6 +402,7 @@ def render_markdown(record: dict[str, Any]) -> str:
             pct(t["found"] / n, 1),
             pct(t["exact"] / n, 1),
             pct(t["read_rate"], 1),
+            pct(t.get("read_rate_by_confidence", 0.0), 1),
             pct(t["ok"] / n, 1),
             f"{t['ok_wrong']} of {t['ok']}",
         ]

@@ -230,7 +230,7 @@ def rescanned(
 
 
 def read_rate(
-    scores: Sequence[FieldScore], bound: float = BOUND
+    scores: Sequence[FieldScore], bound: float = BOUND, any_status: bool = False
 ) -> tuple[float | None, float | None]:
     """(read rate, threshold): the most fields accepted, most confident first, with error
     among accepted <= ``bound``, as a share of the fields with digits written.
@@ -240,10 +240,17 @@ def read_rate(
     the amount grammar does not explain, more digits than cells): no threshold lets them
     through. A field read where nothing is written (a spurious one, or
     digits in an empty box) is an accepted error if its confidence lets it in.
+    ``any_status``: every read field ranked by its confidence alone, whatever
+    keeps it in review, as a user who sorts the output by confidence sees it.
     """
     written = sum(1 for s in scores if s.truth_name and s.truth)
     items = [
-        (s.confidence if s.pred is not None and s.held_by_confidence_only else -1.0, s.exact)
+        (
+            s.confidence
+            if s.pred is not None and (any_status or s.held_by_confidence_only)
+            else -1.0,
+            s.exact,
+        )
         for s in scores
         if (s.truth_name and s.truth) or s.pred
     ]
@@ -296,6 +303,7 @@ def figures(
         out.update(
             {
                 "read_rate_at_1%": rate,
+                "read_rate_at_1%_by_confidence": read_rate(scores, any_status=True)[0],
                 "threshold_for_1%": thr,
                 "ok_fields": len(ok),
                 "ok_share": len(ok) / a["fields"] if a["fields"] else None,
@@ -506,6 +514,9 @@ def run(
             "confidence": round(s.confidence, 6),
             "status": s.status,
             "held_by_confidence_only": s.held_by_confidence_only,
+            "truth": s.truth,
+            "pred": s.pred,
+            "reason": s.reason,
         }
         for s in scores
     ]

@@ -25,13 +25,13 @@ from typing import Protocol
 
 import numpy as np
 
-from formocr.config import ScanConfig
+from formocr.config import DEFAULT_COMBINE_POWER, ScanConfig
 from formocr.errors import FormocrError, ModelError
 from formocr.io import discover, iter_pages
 from formocr.io.limits import PageTimeout, page_deadline
 from formocr.output.spool import PageSpool
 from formocr.read.amount import parse_amount, raw_text
-from formocr.read.combine import StringReader, StringReading
+from formocr.read.combine import StringReader, StringReading, doubt_cap
 from formocr.read.lattice import Lattice, LatticeReading
 from formocr.templates.template import TemplateField
 from formocr.types import (
@@ -312,18 +312,19 @@ def scan_page(
 
     layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
     reads = _classify(layouts, classifier, config, reader)
+    cap = doubt_cap(config.combine_power)
     fields = [
-        _field(f"field_{i:03d}", layout, r, config.min_confidence, page=page.image)
+        _field(f"field_{i:03d}", layout, r, config.min_confidence, page=page.image, cap=cap)
         for i, (layout, r) in enumerate(zip(layouts, reads, strict=True), 1)
     ]
     boxes = [f.bbox for f in layouts]
     for i in segment.broken_boxes(page.image, boxes):
-        fields[i] = replace(fields[i], status="review", reason=_join(BROKEN, fields[i].reason))
+        fields[i] = _doubt(fields[i], cap, BROKEN)
     for i in segment.overlapping_boxes(boxes):
-        fields[i] = replace(fields[i], status="review", reason=_join(OVERLAPS, fields[i].reason))
+        fields[i] = _doubt(fields[i], cap, OVERLAPS)
     for i, layout in enumerate(layouts):
         if layout.guessed:
-            fields[i] = replace(fields[i], status="review", reason=_join(GUESSED, fields[i].reason))
+            fields[i] = _doubt(fields[i], cap, GUESSED)
     return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=tuple(fields))
 
 
@@ -370,14 +371,16 @@ def _scan_templated(
     )  # fmt: skip
     layouts = cut_fields(page.image, reg)
     reads = _classify(layouts, classifier, config, reader)
+    cap = doubt_cap(config.combine_power)
     fields = []
     for tf, layout, r in zip(reg.template.fields, layouts, reads, strict=True):
         mc = config.min_confidence if tf.min_confidence is None else tf.min_confidence
-        field = _apply_rules(_field(tf.name, layout, r, mc, tf.kind == "amount", page.image), tf)
+        field = _field(tf.name, layout, r, mc, tf.kind == "amount", page.image, cap)
+        field = _apply_rules(field, tf, cap)
         if not all(reg.on_page(b, (h, w)) for b in tf.printed):
             # Part of the box was not scanned: what is read may be incomplete.
             why = "the box lies partly outside the scanned page; rescan the whole form"
-            field = replace(field, status="review", reason=_join(why, field.reason))
+            field = _doubt(field, cap, why)
         fields.append(field)
     return PageResult(
         page=page.page,
@@ -562,7 +565,7 @@ def _place_marks(marks: tuple[Mark, ...], digits: Sequence[DigitResult]) -> tupl
     )
 
 
-def _apply_rules(field: FieldResult, tf: TemplateField) -> FieldResult:
+def _apply_rules(field: FieldResult, tf: TemplateField, cap: float) -> FieldResult:
     """A value that breaks its template rule goes to review, with the reason."""
     if field.status == "empty":
         return field
@@ -577,7 +580,21 @@ def _apply_rules(field: FieldResult, tf: TemplateField) -> FieldResult:
     )
     if not broken:
         return field
-    return replace(field, status="review", reason=_join(*broken, field.reason))
+    return _doubt(field, cap, *broken)
+
+
+def _doubt(field: FieldResult, cap: float, *why: str) -> FieldResult:
+    """``field`` sent to review for ``why``: something other than its
+    confidence (a rule it breaks, a box in question). Its confidence is then
+    at most ``cap`` (``combine.doubt_cap``: where the readers' disagreements
+    rank), so fields ranked by confidence put every field that may be wrong
+    for another reason below those its confidence alone decides."""
+    return replace(
+        field,
+        status="review",
+        reason=_join(*why, field.reason),
+        confidence=min(field.confidence, cap),
+    )
 
 
 def _join(*reasons: str | None) -> str | None:
@@ -591,6 +608,7 @@ def _field(
     min_confidence: float,
     amount: bool = False,
     page: np.ndarray | None = None,
+    cap: float | None = None,
 ) -> FieldResult:
     """A field's value, confidence and status.
 
@@ -602,7 +620,8 @@ def _field(
     box cannot hold (``formocr.read.combine.evidence_reasons``) and, given
     the ``page``, a 0 that is a solid blob (``solid_zero_reasons``) or a
     digit that reaches the edge of the image (``edge_reasons``): those are
-    never ``ok``.
+    never ``ok``, and their confidence is at most ``cap`` (see ``_doubt``;
+    None: the cap at the default combination power).
     """
     from formocr.read.combine import (
         SLASH_END,
@@ -662,8 +681,11 @@ def _field(
         # "1250.-") agree with the digits read; any others mean a mark or a
         # digit was misread, or the digits alone are not the number meant.
         reasons.append(f"separators in the box ({raw!r}): {reading.reason}")
+    doubted = bool(reasons)
     if confidence < min_confidence:
         reasons.append(f"confidence {confidence:.4f} below {min_confidence:g}")
+    if doubted:
+        confidence = min(confidence, doubt_cap(DEFAULT_COMBINE_POWER) if cap is None else cap)
     status: FieldStatus = "review" if reasons else "ok"
     return FieldResult(
         name,

@@ -19,7 +19,14 @@ import pytest
 from formocr.api import _classify, _field
 from formocr.config import DEFAULT_COMBINE_POWER, ScanConfig
 from formocr.output.writers import field_dict
-from formocr.read.combine import Reading, calibrate, capacity, combine, evidence_reasons
+from formocr.read.combine import (
+    Reading,
+    calibrate,
+    capacity,
+    combine,
+    doubt_cap,
+    evidence_reasons,
+)
 from formocr.types import BBox, DigitCrop, FieldLayout, Mark, Prediction, Segment, StringInk
 
 # -- pure rules -----------------------------------------------------------------------
@@ -242,6 +249,12 @@ def test_more_digits_than_comb_cells_is_never_ok() -> None:
     (read,) = _classify([layout], clf, ScanConfig())
     field = _field("f", layout, read, 0.5)
     assert field.status == "review" and "comb of 3 cells" in (field.reason or "")
+    # Four digits each 0.99999 sure, but a rule says the value is wrong: the
+    # field's confidence falls to where disagreements rank, and no reason
+    # speaks of its confidence (the readers were sure).
+    cap = doubt_cap(DEFAULT_COMBINE_POWER)
+    assert field.confidence == cap < read.digits[0].confidence
+    assert "confidence" not in (field.reason or "")
 
 
 def test_a_comb_cell_the_network_calls_not_a_digit_goes_to_review() -> None:
@@ -269,7 +282,9 @@ def test_template_length_is_never_ok() -> None:
     field = _field("f", layout, read, 0.5)
     assert field.status == "ok"
     tf = TemplateField(name="f", box=(0.0, 0.0, 10.0, 5.0), kind="digits", length=4)
-    assert _apply_rules(field, tf).status == "review"
+    ruled = _apply_rules(field, tf, doubt_cap(0.03))
+    assert ruled.status == "review" and ruled.value == field.value
+    assert ruled.confidence == doubt_cap(0.03) < field.confidence
 
 
 def test_cuts_mode_reads_the_cuts() -> None:

@@ -42,6 +42,7 @@ __all__ = [
     "calibrate",
     "capacity",
     "combine",
+    "doubt_cap",
     "evidence_reasons",
 ]
 
@@ -103,6 +104,14 @@ def calibrate(p: float, power: float = 1.0) -> float:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"probability out of [0,1]: {p}")
     return float(p**power)
+
+
+def doubt_cap(power: float = 1.0) -> float:
+    """The most confidence a field may keep when something other than its
+    confidence sends it to review (a rule it breaks, a digit cut at the
+    image's edge, a box in question): a disagreement's ceiling, so it ranks
+    with the disagreements, below any agreement as sure."""
+    return calibrate(DISAGREE, power)
 
 
 def combine(first: Reading, second: Reading | None, power: float = 1.0) -> Combined:
