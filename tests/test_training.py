@@ -231,6 +231,9 @@ def test_ensemble_first_look_reads_as_the_ensemble(
     member.write_bytes(member.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(ModelError, match="does not match the card's"):
         DigitClassifier(path)
+    member.unlink()
+    with pytest.raises(ModelError, match="copy the member files with the model"):
+        DigitClassifier(path)
     assert DigitClassifier(path, first_look=False).members == []  # the ensemble alone still loads
 
 

@@ -92,10 +92,16 @@ class DigitClassifier:
         self.first_look_min = float(look["min_confidence"]) if look else None
         # With the members at hand the whole ensemble's session is never
         # needed (``session`` opens it on demand): one copy of the weights.
-        self.members = [
-            load_part(self.path.with_name(str(m["file"])), str(m["sha256"]), threads)
-            for m in (look["members"] if look else ())
-        ]
+        try:
+            self.members = [
+                load_part(self.path.with_name(str(m["file"])), str(m["sha256"]), threads)
+                for m in (look["members"] if look else ())
+            ]
+        except ModelError as e:
+            raise ModelError(
+                f"{e}. The card's first_look names this file beside {self.path.name}: copy the "
+                "member files with the model, or run 'formocr-train split-members' on it"
+            ) from e
         graph = self.members[0] if self.members else self.session
         inp = graph.get_inputs()[0]
         self.input_name = inp.name
