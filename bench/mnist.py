@@ -108,10 +108,12 @@ def varied_crops(images: np.ndarray, n: int, rng: np.random.Generator) -> list[n
     return out
 
 
-def cut_tight(dark_on_light: np.ndarray, size: int = 0) -> np.ndarray:
+def cut_tight(dark_on_light: np.ndarray, size: int = 0, stretch: bool = False) -> np.ndarray:
     """A digit cut to its ink's box (grey under 215); with ``size``, shrunk
     or enlarged (``INTER_AREA``, bilinear) so its longer side is ``size`` px,
-    centred in a square of that size (as USPS keeps its digits)."""
+    centred in a square of that size (as USPS keeps its digits); with
+    ``stretch`` too, stretched to fill the square, its aspect ratio lost
+    (as Semeion keeps its digits)."""
     ys, xs = np.nonzero(dark_on_light < 215)
     if not len(ys):
         return dark_on_light
@@ -119,6 +121,10 @@ def cut_tight(dark_on_light: np.ndarray, size: int = 0) -> np.ndarray:
     if not size:
         return crop
     h, w = crop.shape
+    if stretch:
+        shrink = size < max(h, w)
+        way = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        return np.asarray(cv2.resize(crop, (size, size), interpolation=way), np.uint8)
     k = size / max(h, w)
     new = (max(1, round(w * k)), max(1, round(h * k)))
     crop = cv2.resize(crop, new, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
@@ -128,7 +134,14 @@ def cut_tight(dark_on_light: np.ndarray, size: int = 0) -> np.ndarray:
     return out
 
 
-TIGHT = (("ink box", 0), ("40 px square", 40), ("16 px square", 16), ("12 px square", 12))
+TIGHT = (
+    ("ink box", 0, False),
+    ("40 px square", 40, False),
+    ("16 px square", 16, False),
+    ("12 px square", 12, False),
+    ("16 px, stretched to fill", 16, True),
+    ("32 px, stretched to fill", 32, True),
+)
 
 
 def tight_scores(
@@ -137,8 +150,8 @@ def tight_scores(
     """Accuracy of each set's digits cut tight (``TIGHT`` sizes), in three forms."""
     rows = []
     for name, (images, labels) in sets.items():
-        for what, size in TIGHT:
-            grey = [cut_tight(i, size) for i in images]
+        for what, size, stretch in TIGHT:
+            grey = [cut_tight(i, size, stretch) for i in images]
             forms = {
                 "grey": grey,
                 "grey, light on dark": [255 - g for g in grey],

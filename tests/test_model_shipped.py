@@ -189,3 +189,31 @@ def test_writing_habits_mnist_rarely_shows_are_read(clf: DigitClassifier) -> Non
             crops.append(shape_edit(big, digit, rng))
         read = clf.all_probabilities(normalize_batch(crops))[:, :10].argmax(1)
         assert (read == digit).mean() >= bar, (digit, (read == digit).mean())
+
+
+@pytest.mark.mnist
+@needs_mnist
+def test_digits_stretched_to_fill_a_square_read_better_narrowed_too(clf: DigitClassifier) -> None:
+    """MNIST test digits as Semeion keeps its digits: cut to their ink,
+    stretched to fill 16 x 16, made 0/1. Read once, 97.4 % of the first
+    1,000 were right (stretched 1s read 4, 8 or 7); read narrowed too
+    (``normalize.stretched_square``), 97.9 %."""
+    import cv2
+
+    from formocr.read.classify import predictions
+    from formocr.read.normalize import isolated_batch
+    from training.data import load_mnist
+
+    test = load_mnist("test", _mnist_dir())
+    images = []
+    for img in test.images[:1000]:
+        ys, xs = np.nonzero(img < 215)
+        ink = img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        images.append(
+            (cv2.resize(ink, (16, 16), interpolation=cv2.INTER_AREA) < 128).astype(np.uint8)
+        )
+    labels = test.labels[:1000]
+    both = np.mean([p.digit == y for p, y in zip(clf.classify(images), labels, strict=True)])
+    once = predictions(clf.all_probabilities(isolated_batch(images)))
+    one = np.mean([p.digit == y for p, y in zip(once, labels, strict=True)])
+    assert both >= 0.978 and both > one, (both, one)

@@ -321,6 +321,55 @@ def test_a_one_filling_the_height_of_its_image_is_no_frame_side() -> None:
     np.testing.assert_allclose(kept, normalize(side), atol=0.02)  # the side whited out
 
 
+def test_a_digit_stretched_to_fill_a_square_is_also_read_narrowed() -> None:
+    """Semeion (and, near enough, USPS) keep each digit stretched to fill a
+    square, its aspect ratio lost: a 1 becomes a broad blob, and stretched
+    MNIST 1s were read 4, 8 or 7. Such an image is also read narrowed, and
+    the classifier answers the geometric mean of the two readings. A digit
+    cut to its ink's box (a 1 is narrow) or given a margin is not."""
+    from formocr import DigitClassifier
+    from formocr.read.classify import predictions, softmax
+    from formocr.read.normalize import (
+        NARROWED,
+        _isolated,
+        isolated_batch,
+        isolated_views,
+        normalize_batch,
+        stretched_square,
+    )
+
+    drawn = [_ink_box(draw_digit(d, 2.0, 4)) for d in "0123456789"]
+    stretched = [cv2.resize(g, (16, 16), interpolation=cv2.INTER_AREA) for g in drawn]
+    assert all(stretched_square(_isolated(g)) for g in stretched)
+    assert not stretched_square(_isolated(drawn[1]))  # a 1 cut to its ink: narrow
+    assert not stretched_square(_isolated(draw_digit("8", 2.0, 4)))  # paper round it
+    x, which, narrow = isolated_views(stretched)
+    assert which == list(range(10)) and len(narrow) == 10
+    np.testing.assert_array_equal(x, isolated_batch(stretched))
+    clf = DigitClassifier()
+    a, b = clf.all_probabilities(x), clf.all_probabilities(narrow)
+    mean = softmax((np.log(np.maximum(a, 1e-12)) + np.log(np.maximum(b, 1e-12))) / 2)
+    got = clf.classify(stretched)
+    assert got == predictions(mean)
+    # The narrowed view is the crop at NARROWED of its width, with its margin.
+    h, w = _isolated(stretched[3]).shape
+    thin = cv2.resize(
+        _isolated(stretched[3]), (round(NARROWED * w), h), interpolation=cv2.INTER_AREA
+    )
+    np.testing.assert_allclose(narrow[3], normalize_batch([isolated_digit_of(thin)])[0])
+    # What is not stretched reads as before: one view.
+    plain = [draw_digit(d, 2.0, 4) for d in "0123456789"]
+    assert isolated_views(plain)[1] == []
+    assert clf.classify(plain) == predictions(clf.all_probabilities(isolated_batch(plain)))
+
+
+def isolated_digit_of(crop: np.ndarray) -> np.ndarray:
+    """A dark-on-light crop with ``isolated_digit``'s margin."""
+    from formocr.read.normalize import _with_margin
+
+    return _with_margin(crop)
+
+
 def test_a_small_digit_is_enlarged_before_its_threshold() -> None:
     """A digit under 28 px thresholded at its own size loses its strokes'
     shape (drawn digits shrunk to 12 px: a 6 read 5). The classifier

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from formocr.errors import ModelError
-from formocr.read.normalize import PREPROCESS_VERSION, SIZE, isolated_batch
+from formocr.read.normalize import PREPROCESS_VERSION, SIZE, isolated_views
 
 # card_path and load_card live in onnx_model; imported here as before.
 from formocr.read.onnx_model import card_path as card_path
@@ -216,10 +216,18 @@ class DigitClassifier:
         (uint8, dark ink on light paper or light on dark), or anything
         ``normalize.as_grey`` turns into one (colour, booleans, 0/1 bitmaps,
         floats in 0..1). The digit may fill its image: each is given a
-        margin of paper, and enlarged if small (``normalize.isolated_digit``)."""
+        margin of paper, and enlarged if small (``normalize.isolated_digit``).
+        A digit stretched to fill a square (``normalize.stretched_square``) is
+        also read narrowed, and the geometric mean of the two readings taken."""
         if len(images) == 0:
             return []
-        return predictions(self.all_probabilities(isolated_batch(images)))
+        x, which, narrow = isolated_views(images)
+        probs = self.all_probabilities(x)
+        if which:
+            both = np.log(np.maximum(probs[which], 1e-12))
+            both += np.log(np.maximum(self.all_probabilities(narrow), 1e-12))
+            probs[which] = softmax(both / 2)
+        return predictions(probs)
 
 
 def predictions(probs: np.ndarray) -> list[Prediction]:
