@@ -183,10 +183,11 @@ def _with_margin(crop: np.ndarray) -> np.ndarray:
 # enough) USPS keep theirs. Its aspect ratio is lost, and a 1 stretched so
 # is a broad blob. ``DigitClassifier.classify`` also reads it narrowed to
 # NARROWED of its width and takes the geometric mean of the two readings.
-# MNIST test digits stretched to 16 px and made 0/1: 97.50 % -> 98.13 %
-# read right; optdigits held-out 97.36 % -> 97.98 %; digits cut to their
-# ink's box or left as they come, which this does not take, unchanged
-# (``bench/mnist.py``, BENCHMARKS.md, sixteenth session).
+# MNIST test digits stretched to 16 px and made 0/1: 98.15 % -> 98.67 %
+# read right; optdigits held-out 97.36 % -> 98.29 %. The cost: a digit
+# about as wide as tall, kept in proportion, that fills its square is
+# narrowed too (MNIST test in a 40 px square, 0/1: 99.41 % -> 99.35 %;
+# bench/mnist.py, BENCHMARKS.md, sixteenth session).
 SQUARE = (0.85, 1.18)
 SPAN = 0.82
 NARROWED = 0.65
