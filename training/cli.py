@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -250,41 +250,29 @@ def export(
     from training.export import fit_temperature as fit
     from training.train import load_checkpoint, validation_data
 
-    look = first_look_min or None
-    card = run(
-        checkpoints,
-        out,
-        temperature=temperature,
-        tta=tta,
-        shift_below=shift_below,
-        first_look_min=look,
-    )
-    try:
-        if fit_temperature:
-            x, y = validation_data(load_checkpoint(checkpoints[0])[1]["train_config"], mnist_dir)  # type: ignore[arg-type]
-            temperature = fit(DigitClassifier(out, first_look=False).logits(x), y)
-            log.info("temperature %.3f (fit on %d validation crops)", temperature, len(y))
-            run(
-                checkpoints,
-                out,
-                temperature=temperature,
-                tta=tta,
-                shift_below=shift_below,
-                first_look_min=look,
-            )
-        metrics = held_out(DigitClassifier(out), mnist_dir, optdigits)
-    except DataError as e:
-        log.warning("no MNIST test metrics in the card: %s", e)
-    else:
-        card = run(
+    def write(temperature: float, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+        return run(
             checkpoints,
             out,
             temperature=temperature,
             metrics=metrics,
             tta=tta,
             shift_below=shift_below,
-            first_look_min=look,
+            first_look_min=first_look_min or None,
         )
+
+    card = write(temperature)
+    try:
+        if fit_temperature:
+            x, y = validation_data(load_checkpoint(checkpoints[0])[1]["train_config"], mnist_dir)  # type: ignore[arg-type]
+            temperature = fit(DigitClassifier(out, first_look=False).logits(x), y)
+            log.info("temperature %.3f (fit on %d validation crops)", temperature, len(y))
+            write(temperature)
+        metrics = held_out(DigitClassifier(out), mnist_dir, optdigits)
+    except DataError as e:
+        log.warning("no MNIST test metrics in the card: %s", e)
+    else:
+        card = write(temperature, metrics)
     typer.echo(
         json.dumps({k: card[k] for k in ("file", "sha256", "temperature", "metrics")}, indent=2)
     )
