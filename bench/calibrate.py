@@ -13,19 +13,22 @@ validation writers used before do not calibrate honestly: the shipped digit
 model was trained on a random split holding most of their digits, so its
 confidence on them is too high (their threshold let 2.7 % of the headline's
 comb fields through wrong). They are read like the headline, from one PDF
-with ``formocr.api.scan`` and no template. Two things are fitted:
+with ``formocr.api.scan`` and no template. Three things are fitted:
 
 - **the field threshold** (``--min-confidence``): the lowest confidence at
   which the fields it decides (``ok``, or in review for their confidence
   alone: a reader disagreement or separators keep a field in review at any
   threshold) keep their error at or under ``--max-error`` (default 0.5 %, half
   the 1 % promised, as a margin for pages unlike these); also reported at 1 %;
+- **the string map** (``formocr.config.DEFAULT_STRING_MAP``): under the
+  threshold, what share of the strings at each confidence were read right
+  (``fit_string_map``);
 - **the digit temperature**: minimum NLL of the classifier's logits on
   isolated calibration-writer digits (``--digits`` of MNIST test's), beside
   the card's.
 
 Nothing is written into the model or the config: the record says what to set
-(``formocr.config.DEFAULT_MIN_CONFIDENCE``; ``formocr-train export
+(``formocr.config.DEFAULT_MIN_CONFIDENCE``, ``DEFAULT_STRING_MAP``; ``formocr-train export
 --temperature``). ``realwriters.py`` then checks the fitted threshold on the
 headline sets (it reads bench/out/calibration.json).
 """
@@ -120,6 +123,50 @@ def fit_power(scores: Sequence[FieldScore], used: float) -> dict[str, float | in
     }
 
 
+def fit_string_map(
+    scores: Sequence[FieldScore], threshold: float, bins: int = 8
+) -> list[tuple[float, float]]:
+    """Knots for ``config.DEFAULT_STRING_MAP``: the read strings under
+    ``threshold``, in ``bins`` bins of equal count by confidence, each bin's
+    mean confidence and share read right, made rising (pooled adjacent
+    violators; of bins that share one value, the first) and capped under
+    the threshold; (0, 0) first and (threshold, threshold) last, so that the
+    map rises strictly (it keeps every field's rank) and leaves the
+    threshold and all above it as they are."""
+    pairs = sorted(
+        (s.confidence, s.exact)
+        for s in scores
+        if s.field_kind in ("string", "") and s.pred and s.confidence < threshold
+    )
+    if len(pairs) < bins:
+        return []
+    parts = np.array_split(np.array(pairs, dtype=np.float64), bins)
+    xs = [float(p[:, 0].mean()) for p in parts]
+    blocks = [[float(p[:, 1].sum()), float(len(p))] for p in parts]
+    owners = [[k] for k in range(bins)]
+    k = 0
+    while k < len(blocks) - 1:  # pool adjacent violators: rising shares
+        if blocks[k][0] / blocks[k][1] > blocks[k + 1][0] / blocks[k + 1][1]:
+            blocks[k] = [blocks[k][0] + blocks[k + 1][0], blocks[k][1] + blocks[k + 1][1]]
+            owners[k] += owners.pop(k + 1)
+            blocks.pop(k + 1)
+            k = max(0, k - 1)
+        else:
+            k += 1
+    ys = [0.0] * bins
+    for (right, n), own in zip(blocks, owners, strict=True):
+        for j in own:
+            ys[j] = min(right / n, threshold)
+    # A map that is flat anywhere would tie fields the readers rank apart,
+    # and the read rate is a ranking: a run of bins with one share keeps its
+    # first knot only, so the map rises through the run to the next knot.
+    knots = [(0.0, 0.0)]
+    for x, y in zip(xs, ys, strict=True):
+        if round(y, 6) > knots[-1][1]:
+            knots.append((round(x, 6), round(y, 6)))
+    return knots + [(threshold, threshold)]
+
+
 def fit_threshold(scores: Sequence[FieldScore], max_error: float) -> dict[str, float | int | None]:
     """The lowest threshold at which the fields it decides keep error <= ``max_error``."""
     pop = [s for s in scores if s.pred and s.held_by_confidence_only]
@@ -195,8 +242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     writers = load_writers(SOURCES)
     specs = plan(args.pages, args.seed, writers, SOURCES)
-    # Read at the shipped threshold; the fit uses confidences, not the status it sets.
-    config = ScanConfig(model=args.model)
+    # Read at the shipped threshold; the fit uses confidences, not the status it
+    # sets. No string map: it is fitted here, on the power map's confidences.
+    config = ScanConfig(model=args.model, string_map=())
     res, scores = run(specs, writers, args.out / "calibration", config, peers=False)
     # Reported beside the shipped fit: the string map of least NLL, and one
     # threshold pooled over both kinds with strings so mapped (and as read).
@@ -256,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "shipped_default": DEFAULT_MIN_CONFIDENCE,
         "at_shipped_default": accepted_at(scores, DEFAULT_MIN_CONFIDENCE),
         "read_rate_at_1%": rate,
+        "string_map": fit_string_map(scores, DEFAULT_MIN_CONFIDENCE),
         "string_power": power,
         "read_with": {
             "combine_power": config.combine_power,

@@ -25,7 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
-from formocr.config import DEFAULT_COMBINE_POWER, ScanConfig
+from formocr.config import DEFAULT_COMBINE_POWER, DEFAULT_STRING_MAP, ScanConfig
 from formocr.errors import FormocrError, ModelError
 from formocr.io import discover, iter_pages
 from formocr.io.limits import PageTimeout, page_deadline
@@ -312,7 +312,7 @@ def scan_page(
 
     layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
     reads = _classify(layouts, classifier, config, reader)
-    cap = doubt_cap(config.combine_power)
+    cap = doubt_cap(config.combine_power, config.string_map)
     fields = [
         _field(f"field_{i:03d}", layout, r, config.min_confidence, page=page.image, cap=cap)
         for i, (layout, r) in enumerate(zip(layouts, reads, strict=True), 1)
@@ -371,7 +371,7 @@ def _scan_templated(
     )  # fmt: skip
     layouts = cut_fields(page.image, reg)
     reads = _classify(layouts, classifier, config, reader)
-    cap = doubt_cap(config.combine_power)
+    cap = doubt_cap(config.combine_power, config.string_map)
     fields = []
     for tf, layout, r in zip(reg.template.fields, layouts, reads, strict=True):
         mc = config.min_confidence if tf.min_confidence is None else tf.min_confidence
@@ -459,7 +459,7 @@ def _classify(
         ctc = strings[k] if use_ctc and f.ink.line is not None else None
         if use_ctc and f.ink.line is not None:
             k += 1
-        out.append(_string(f, lattice, best, ctc, reader, mode, config.combine_power))
+        out.append(_string(f, lattice, best, ctc, reader, mode, config))
     return out
 
 
@@ -500,7 +500,7 @@ def _string(
     ctc: StringReading | None,
     reader: StringReader | None,
     mode: str,
-    power: float,
+    config: ScanConfig,
 ) -> _Read:
     """A string box read by the lattice, the string reader, or both combined."""
     from formocr.read.combine import Reading, combine
@@ -517,15 +517,16 @@ def _string(
     # The reading's confidence is p(text | image) (formocr.read.ctc).
     own = Reading("ctc", ctc.text, float(ctc.confidence), math.log(max(ctc.confidence, 1e-300)))
     if mode == "ctc":
-        result = combine(own, None, power)
+        result = combine(own, None, config.combine_power, config.string_map)
         spread = _unplaced(result.value, result.confidence, f.bbox)
         return _Read(spread, confidence=result.confidence, marks=_place_marks(f.marks, ()))
     if ctc.text == best.text:
-        result = combine(Reading("lattice", best.text, best.confidence), own, power)
+        lat = Reading("lattice", best.text, best.confidence)
+        result = combine(lat, own, config.combine_power, config.string_map)
     else:
         lat = Reading("lattice", best.text, best.confidence, best.score, lattice.score(ctc.text))
         own = replace(own, other=reader.rescore(ctc, best.text))
-        result = combine(lat, own, power)
+        result = combine(lat, own, config.combine_power, config.string_map)
     if result.value != best.text:
         # The string reader's text won: the lattice's best path spelling it
         # gives its digits their boxes, where it can spell it at all.
@@ -621,7 +622,7 @@ def _field(
     the ``page``, a 0 that is a solid blob (``solid_zero_reasons``) or a
     digit that reaches the edge of the image (``edge_reasons``): those are
     never ``ok``, and their confidence is at most ``cap`` (see ``_doubt``;
-    None: the cap at the default combination power).
+    None: the cap at the default combination map).
     """
     from formocr.read.combine import (
         SLASH_END,
@@ -685,7 +686,8 @@ def _field(
     if confidence < min_confidence:
         reasons.append(f"confidence {confidence:.4f} below {min_confidence:g}")
     if doubted:
-        confidence = min(confidence, doubt_cap(DEFAULT_COMBINE_POWER) if cap is None else cap)
+        cap = doubt_cap(DEFAULT_COMBINE_POWER, DEFAULT_STRING_MAP) if cap is None else cap
+        confidence = min(confidence, cap)
     status: FieldStatus = "review" if reasons else "ok"
     return FieldResult(
         name,

@@ -44,6 +44,22 @@ DEFAULT_STRING_READER: StringReaderMode = "combined"
 # --min-confidence, each kind held to the same error. Strings whose two readers
 # agree are rarely wrong, so the power is small (the models above).
 DEFAULT_COMBINE_POWER = 0.0302
+# Under the threshold, the power map says more than a string's chance of being
+# right (on the headline pages, strings at 0.9-0.97 were right half the time).
+# These knots (confidence as mapped above -> share of such strings read right,
+# isotonic, on the same calibration pages; bench/calibrate.py) map it on to
+# that chance, rising strictly so that no two fields the readers rank apart
+# tie; from the last knot (the threshold) up, nothing changes, so no status
+# changes at the default --min-confidence (formocr.read.combine.calibrate).
+DEFAULT_STRING_MAP: tuple[tuple[float, float], ...] = (
+    (0.0, 0.0),
+    (0.645336, 0.526316),
+    (0.967402, 0.705263),
+    (0.976684, 0.863158),
+    (0.978428, 0.946809),
+    (0.979032, 0.952128),
+    (0.997, 0.997),
+)
 # A comb cell (or a string's digit) whose crop the classifier's "not a digit"
 # class takes at least this probability goes to review.
 NOT_DIGIT_REVIEW = 0.5
@@ -94,6 +110,7 @@ class ScanConfig:
     page_timeout: float | None = DEFAULT_PAGE_TIMEOUT
     string_reader: StringReaderMode = field(default_factory=_default_string_reader)
     combine_power: float = DEFAULT_COMBINE_POWER
+    string_map: tuple[tuple[float, float], ...] = DEFAULT_STRING_MAP
 
     def __post_init__(self) -> None:
         if not 36 <= self.dpi <= 2400:
@@ -117,6 +134,12 @@ class ScanConfig:
             )
         if self.combine_power <= 0:
             raise ValueError(f"combine_power must be positive, got {self.combine_power}")
+        xs = [x for x, _ in self.string_map]
+        ys = [y for _, y in self.string_map]
+        if self.string_map and not (
+            xs == sorted(xs) and ys == sorted(ys) and all(0 <= v <= 1 for v in xs + ys)
+        ):
+            raise ValueError(f"string_map must be rising knots in [0, 1], got {self.string_map}")
         names = [t.name for t in self.templates]
         if len(set(names)) != len(names):
             raise ValueError(f"templates need distinct names, got {names}")

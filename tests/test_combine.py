@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from formocr.api import _classify, _field
-from formocr.config import DEFAULT_COMBINE_POWER, ScanConfig
+from formocr.config import DEFAULT_COMBINE_POWER, DEFAULT_STRING_MAP, ScanConfig
 from formocr.output.writers import field_dict
 from formocr.read.combine import (
     Reading,
@@ -252,7 +252,7 @@ def test_more_digits_than_comb_cells_is_never_ok() -> None:
     # Four digits each 0.99999 sure, but a rule says the value is wrong: the
     # field's confidence falls to where disagreements rank, and no reason
     # speaks of its confidence (the readers were sure).
-    cap = doubt_cap(DEFAULT_COMBINE_POWER)
+    cap = doubt_cap(DEFAULT_COMBINE_POWER, DEFAULT_STRING_MAP)
     assert field.confidence == cap < read.digits[0].confidence
     assert "confidence" not in (field.reason or "")
 
@@ -434,3 +434,25 @@ def test_a_field_with_a_digit_at_the_edge_goes_to_review_through_the_api() -> No
     assert _field("f", layout, read, 0.99, page=page).status == "ok"
     field = _field("f", layout, read, 0.99, page=page[: bottom - 1])
     assert field.status == "review" and "edge of the image" in (field.reason or "")
+
+
+def test_the_string_map_under_the_threshold() -> None:
+    """Under the threshold the power map said more than a string's chance of
+    being right (strings at 0.9-0.97 were right half the time). The knots
+    (fitted by bench/calibrate.py on calibration pages) map it on to that
+    chance: rising, 0 stays 0, and from the last knot up nothing changes,
+    so no status changes at the default threshold."""
+    from formocr.config import DEFAULT_MIN_CONFIDENCE
+
+    knots = DEFAULT_STRING_MAP
+    assert knots[0] == (0.0, 0.0) and knots[-1] == (DEFAULT_MIN_CONFIDENCE,) * 2
+    ps = np.linspace(0.0, 1.0, 2001)
+    before = [calibrate(float(p), DEFAULT_COMBINE_POWER) for p in ps]
+    after = [calibrate(float(p), DEFAULT_COMBINE_POWER, knots) for p in ps]
+    assert after == sorted(after) and after[0] == 0.0
+    for b, a in zip(before, after, strict=True):
+        assert a == b if b >= DEFAULT_MIN_CONFIDENCE else a <= b < DEFAULT_MIN_CONFIDENCE
+    # A disagreement's ceiling says what disagreements were worth on those pages.
+    assert doubt_cap(DEFAULT_COMBINE_POWER, knots) < doubt_cap(DEFAULT_COMBINE_POWER) < 0.98
+    with pytest.raises(ValueError, match="string_map"):
+        ScanConfig(string_map=((0.0, 0.5), (0.9, 0.2)))

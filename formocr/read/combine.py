@@ -98,28 +98,41 @@ class Combined:
     reason: str | None = None
 
 
-def calibrate(p: float, power: float = 1.0) -> float:
+Knots = tuple[tuple[float, float], ...]
+
+
+def calibrate(p: float, power: float = 1.0, below: Knots = ()) -> float:
     """The confidence map fitted on calibration pages: ``p ** power``
-    (monotone; 1.0, the default, leaves ``p`` as it is)."""
+    (monotone; 1.0, the default, leaves ``p`` as it is), then, under the
+    last of the ``below`` knots (x, y), the piecewise-linear map through them
+    (``config.DEFAULT_STRING_MAP``: what share of strings at that confidence
+    were right), so that a confidence under the threshold says how often
+    such a reading is right; at and above the last knot, unchanged."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"probability out of [0,1]: {p}")
-    return float(p**power)
+    c = float(p**power)
+    if below and c < below[-1][0]:
+        c = float(np.interp(c, [x for x, _ in below], [y for _, y in below]))
+    return c
 
 
-def doubt_cap(power: float = 1.0) -> float:
+def doubt_cap(power: float = 1.0, below: Knots = ()) -> float:
     """The most confidence a field may keep when something other than its
     confidence sends it to review (a rule it breaks, a digit cut at the
     image's edge, a box in question): a disagreement's ceiling, so it ranks
     with the disagreements, below any agreement as sure."""
-    return calibrate(DISAGREE, power)
+    return calibrate(DISAGREE, power, below)
 
 
-def combine(first: Reading, second: Reading | None, power: float = 1.0) -> Combined:
-    """One value and one confidence from one or two readers (see module doc)."""
+def combine(
+    first: Reading, second: Reading | None, power: float = 1.0, below: Knots = ()
+) -> Combined:
+    """One value and one confidence from one or two readers (see module doc);
+    ``power`` and ``below``: ``calibrate``'s map."""
     if second is None:
-        return Combined(first.text, calibrate(first.confidence, power), agree=True)
+        return Combined(first.text, calibrate(first.confidence, power, below), agree=True)
     if first.text == second.text:
-        conf = calibrate(min(first.confidence, second.confidence), power)
+        conf = calibrate(min(first.confidence, second.confidence), power, below)
         return Combined(first.text, conf, agree=True)
     joint_first = first.own + second.other
     joint_second = second.own + first.other
@@ -139,10 +152,10 @@ def combine(first: Reading, second: Reading | None, power: float = 1.0) -> Combi
         # lattice 3 (of 242 such disagreements); the joint score had picked the
         # lattice 77 times (bench/disagreements.py, not the headline's pages).
         win, lose, share = lose, win, 1.0 - share
-    conf = calibrate(DISAGREE * min(share, win.confidence), power)
+    conf = calibrate(DISAGREE * min(share, win.confidence), power, below)
     alts = (
-        Alternative(win.text, calibrate(win.confidence, power), win.reader),
-        Alternative(lose.text, calibrate(lose.confidence, power), lose.reader),
+        Alternative(win.text, calibrate(win.confidence, power, below), win.reader),
+        Alternative(lose.text, calibrate(lose.confidence, power, below), lose.reader),
     )
     reason = f"the readers disagree: {first.reader} {first.text!r}, {second.reader} {second.text!r}"
     return Combined(win.text, conf, agree=False, alternatives=alts, reason=reason)
