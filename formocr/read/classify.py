@@ -7,6 +7,7 @@ instead of reading digits wrongly.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -151,19 +152,16 @@ class DigitClassifier:
         ]
         return np.concatenate(out) if out else np.zeros((0, self.classes), np.float32)
 
-    def _whole(self, x: np.ndarray) -> np.ndarray:
-        """The whole ensemble's logits: the mean of its members' where they are at hand."""
-        if not self.members:
-            return self._run(x)
-        return sum(self._run(x, m) for m in self.members) / len(self.members)  # type: ignore[return-value]
-
-    def _ensemble(self, x: np.ndarray) -> np.ndarray:
-        """The ensemble's logits, through the first look where the card has one."""
+    def _ensemble(self, x: np.ndarray, least: float | None = None) -> np.ndarray:
+        """The ensemble's logits: where the card names its members, the first
+        member's, and for a crop it is under ``least`` sure of (default the
+        card's first look; ``math.inf``: every crop) the members' mean."""
         if not self.members or not len(x):
             return self._run(x)
+        least = self.first_look_min if least is None else least
+        assert least is not None
         logits = self._run(x, self.members[0])
-        assert self.first_look_min is not None
-        unsure = np.nonzero(softmax(logits / self.temperature).max(1) < self.first_look_min)[0]
+        unsure = np.nonzero(softmax(logits / self.temperature).max(1) < least)[0]
         if len(unsure):
             sub = x[unsure]
             total = logits[unsure] + sum(self._run(sub, m) for m in self.members[1:])
@@ -182,7 +180,7 @@ class DigitClassifier:
         if len(unsure):
             sub = x[unsure]
             moved = np.concatenate([shifted(sub, dy, dx) for dy, dx in SHIFTS[1:]])
-            more = self._whole(moved).reshape(len(SHIFTS) - 1, len(unsure), -1)
+            more = self._ensemble(moved, math.inf).reshape(len(SHIFTS) - 1, len(unsure), -1)
             logits[unsure] = (logits[unsure] + more.sum(0)) / len(SHIFTS)
         return logits
 
