@@ -116,13 +116,15 @@ class Segment:
     """Primitives ``start`` .. ``end - 1`` of a string box cut out as one
     candidate digit; ``size`` is its ink's (w, h) on the deskewed box, and
     ``cost`` (nats) what the layout holds against it being one digit (it
-    joins strokes written apart)."""
+    joins strokes written apart); ``holes`` how many loops its ink closes
+    (-1: not counted)."""
 
     start: int
     end: int
     crop: DigitCrop
     size: tuple[int, int]
     cost: float = 0.0
+    holes: int = -1
 
 
 @dataclass(frozen=True)

@@ -103,8 +103,10 @@ CUT_MAX = 4.0
 RUN = 3
 RUN_W = 1.3
 RUN_GAP = 0.08
-# ... nor wider than RUN_WIDE x the string's typical digit width.
-RUN_WIDE = 1.8
+# ... nor wider than RUN_WIDE x the string's typical digit width (the
+# lattice lets a 0 be 1.3 x its width bound, itself up to 1.3 x the typical
+# width: at 1.8, a round amount's widest zeros were no candidate at all).
+RUN_WIDE = 2.4
 # Nats: a cut, for each stroke it crosses (a join between two digits is
 # one, a 0 cut in half two), and for each pen width it runs along ink past
 # CROSS pen widths a stroke; leaving out a primitive as tall as the digits
@@ -116,6 +118,9 @@ CROSS = 1.5
 SKIP_NATS = 8.0
 JOIN_NATS = 3.0
 JOIN_TALL = 0.6
+# A loop counts when the paper it encloses is at least this share of the
+# digits' height squared.
+HOLE_AREA = 0.01
 
 
 @dataclass(frozen=True)
@@ -1130,6 +1135,22 @@ def _over_segment(
     return pieces
 
 
+def count_holes(mask: np.ndarray, least: float) -> int:
+    """How many loops the ink of ``mask`` closes: paper it encloses, each
+    at least ``least`` px (a speck of paper in a thick stroke is none)."""
+    contours, hierarchy = cv2.findContours(
+        np.ascontiguousarray(mask, np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
+    )
+    if hierarchy is None:
+        return 0
+    # RETR_CCOMP: outer boundaries have no parent, holes have one.
+    return sum(
+        1
+        for c, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True)
+        if parent >= 0 and cv2.contourArea(c) >= least
+    )
+
+
 def string_ink(
     paper: np.ndarray,
     blobs: Sequence[Blob],
@@ -1181,7 +1202,8 @@ def string_ink(
             if d is None:
                 continue
             crop = DigitCrop(BBox(*d.bbox), d.image)
-            segments.append(Segment(i, j, crop, (u.w, u.h), JOIN_NATS * joins))
+            holes = count_holes(u.mask, HOLE_AREA * digit_h * digit_h)
+            segments.append(Segment(i, j, crop, (u.w, u.h), JOIN_NATS * joins, holes))
     return StringInk(tuple(segments), tuple(cut_costs), tuple(skip), float(digit_h), line, digit_w)
 
 

@@ -13,8 +13,9 @@ a digit, or skips one primitive as a stray stroke. Its score, in nats:
                                                   or a pair takes mass from
                                                   every digit)
                       - shape cost                a digit about the string's
-                                                  height, no wider than a
-                                                  digit can be
+                                                  height, no wider than that
+                                                  digit is written (a 0 is
+                                                  often wider than tall)
                       - cut cost                  a cut through ink (free at
                                                   a gap between strokes)
                       - DIGIT_COST                each digit read
@@ -46,6 +47,7 @@ __all__ = [
     "class_log_probs",
     "lattice_of",
     "shape_cost",
+    "shape_costs",
 ]
 
 # Each digit read costs this (nats): between readings equally sure of their
@@ -59,6 +61,21 @@ MIN_HEIGHT = 0.55
 MAX_WIDTH = 0.95
 # ... nor than WIDE x the string's typical digit width.
 WIDE = 1.3
+# How much wider than those bounds each digit may be written, 0 to 9: its
+# 95th-percentile ink width over height among MNIST's *training* digits
+# (0: 1.25, 2: 1.33, 3 and 4: 1.11, 5: 1.43, 6: 1.0, 7 and 8: 1.05; 1 and
+# 9 under 0.95), as a share of MAX_WIDTH, never under 1. A round amount's
+# zeros are often wider than tall: held to one bound for all digits, the 0 was
+# cheaper read as a 6 with its right side left out.
+CLASS_WIDE = (1.316, 1.0, 1.4, 1.168, 1.168, 1.505, 1.053, 1.105, 1.105, 1.0)
+# ... but only ink with no more loops than the digit has, 0 to 9: two
+# touching zeros (two loops side by side) are no wide 0, and a 9 touching a
+# 7 is no wide 5.
+CLASS_HOLES = (1, 0, 1, 0, 1, 0, 1, 0, 2, 1)
+# ... and only ink the classifier reads as that digit at least this sure:
+# at 0.9, touching pairs of broad-pen writers were let off as one digit
+# ("34" as a 4, "21" as a 2).
+WIDE_SURE = 0.99
 # Nats per tenth of the digit height beyond those bounds.
 HEIGHT_SLOPE = 2.0
 WIDTH_SLOPE = 3.0
@@ -71,13 +88,14 @@ class Hypothesis:
 
     ``log_probs`` are the classifier's natural-log class probabilities (10
     digits, and optionally an 11th "not a digit" class, which no path
-    reads); ``cost`` is its shape cost in nats (``shape_cost``).
+    reads); ``cost`` is its shape cost in nats, one for every digit or one
+    per digit 0-9 (``shape_costs``).
     """
 
     start: int
     end: int
     log_probs: np.ndarray
-    cost: float = 0.0
+    cost: float | np.ndarray = 0.0
     bbox: BBox | None = None
 
     def __post_init__(self) -> None:
@@ -87,6 +105,12 @@ class Hypothesis:
             )
         if self.log_probs.shape not in ((10,), (11,)):
             raise ValueError(f"log_probs must have 10 or 11 classes, got {self.log_probs.shape}")
+        if np.ndim(self.cost) and np.shape(self.cost) != (10,):
+            raise ValueError(f"cost must be one value or one per digit, got {np.shape(self.cost)}")
+
+    def scores(self) -> np.ndarray:
+        """Each digit's log-probability less its shape cost (10 values)."""
+        return np.asarray(self.log_probs[:10], np.float64) - self.cost
 
 
 @dataclass(frozen=True)
@@ -121,16 +145,20 @@ class LatticeReading:
         return min((d.confidence for d in self.digits), default=0.0)
 
 
-def shape_cost(w: float, h: float, digit_h: float, digit_w: float = 0.0) -> float:
+def shape_cost(
+    w: float, h: float, digit_h: float, digit_w: float = 0.0, wide: float = 1.0
+) -> float:
     """Cost (nats) of reading ink ``w`` x ``h`` px as one digit of a string
     whose digits are ``digit_h`` px tall and typically ``digit_w`` wide (0:
     unknown): nothing within the bounds, then rising linearly. The widest
-    digit is MAX_WIDTH x the height, or WIDE x the typical width if less."""
+    digit is MAX_WIDTH x the height, or WIDE x the typical width if less,
+    times ``wide`` (a digit written wide: CLASS_WIDE)."""
     if digit_h <= 0:
         return 0.0
     widest = MAX_WIDTH * digit_h
     if digit_w > 0:
         widest = min(widest, WIDE * digit_w)
+    widest *= wide
     rh = h / digit_h
     cost = 0.0
     if rh < MIN_HEIGHT:
@@ -138,6 +166,29 @@ def shape_cost(w: float, h: float, digit_h: float, digit_w: float = 0.0) -> floa
     if w > widest:
         cost += WIDTH_SLOPE * (w - widest) / digit_h * 10.0
     return cost
+
+
+def shape_costs(
+    w: float,
+    h: float,
+    digit_h: float,
+    digit_w: float = 0.0,
+    holes: int = -1,
+    log_probs: np.ndarray | None = None,
+) -> np.ndarray:
+    """``shape_cost`` of the ink read as each digit 0-9. A digit is allowed
+    as wide as it is written (CLASS_WIDE) where the ink closes no more
+    loops than it has (CLASS_HOLES; ``holes`` -1: not counted) and the
+    classifier reads the ink as that digit with at least WIDE_SURE
+    (``log_probs``; None: never). Elsewhere every digit has a 1's bounds:
+    a pair the classifier is unsure of is not let off as one wide digit."""
+    sure = np.zeros(10, bool) if log_probs is None else np.exp(log_probs[:10]) >= WIDE_SURE
+    return np.array(
+        [
+            shape_cost(w, h, digit_h, digit_w, k if ok and 0 <= holes <= most else 1.0)
+            for k, most, ok in zip(CLASS_WIDE, CLASS_HOLES, sure, strict=True)
+        ]
+    )
 
 
 def _logsumexp(values: Sequence[float]) -> float:
@@ -183,7 +234,7 @@ class Lattice:
     def _step(self, h: Hypothesis, d: int) -> float:
         """Score of reading ``h`` as digit ``d``, cut cost included."""
         cut = self.cut[h.start] if h.start > 0 else 0.0
-        return float(h.log_probs[d]) - h.cost - cut - self.digit_cost
+        return float(h.scores()[d]) - cut - self.digit_cost
 
     def best(self) -> LatticeReading:
         """The best path by dynamic programming, and the log-sum of all paths."""
@@ -199,7 +250,7 @@ class Lattice:
                 best[j], back[j] = best[j - 1] + skip, None
             terms.append(total[j - 1] + skip)
             for h in self.ending[j]:
-                lp = h.log_probs[:10]
+                lp = h.scores()
                 d = int(np.argmax(lp))
                 s = best[h.start] + self._step(h, d)
                 if s > best[j]:
@@ -326,7 +377,8 @@ def lattice_of(ink: StringInk, log_probs: np.ndarray, digit_cost: float = DIGIT_
             s.start,
             s.end,
             np.asarray(lp),
-            shape_cost(*s.size, ink.digit_height, ink.digit_width) + s.cost,
+            shape_costs(*s.size, ink.digit_height, ink.digit_width, s.holes, np.asarray(lp))
+            + s.cost,
             s.crop.bbox,
         )
         for s, lp in zip(ink.segments, log_probs, strict=True)
