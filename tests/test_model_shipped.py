@@ -119,6 +119,21 @@ def test_first_look_reads_as_the_whole_ensemble(clf: DigitClassifier) -> None:
     assert np.abs(a[sure].max(1) - b[sure].max(1)).max() <= 1 - clf.first_look_min + 2e-3
 
 
+def test_a_crop_reads_the_same_in_any_batch(clf: DigitClassifier) -> None:
+    """The batch size is a matter of memory and speed only: 300 crops read
+    in batches of 16 (the default) and of 512 give the same probabilities."""
+    rng = np.random.default_rng(12)
+    crops = [
+        render_digit(d, int(rng.integers(30, 90)), rng, random_style(rng))
+        for _ in range(30)
+        for d in range(10)
+    ]
+    x = normalize_batch(crops)
+    assert clf.batch_size == 16 == DigitClassifier().batch_size
+    big = DigitClassifier(batch_size=512)
+    np.testing.assert_allclose(clf.all_probabilities(x), big.all_probabilities(x), atol=1e-6)
+
+
 def test_blank_crops_are_not_confident_digits(clf: DigitClassifier) -> None:
     """A crop with no ink must not come back as a sure digit: with an
     11-class model it is "not a digit", with a 10-class one uniform."""
