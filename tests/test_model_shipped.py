@@ -93,6 +93,17 @@ def test_reads_the_projects_synthetic_handwriting(clf: DigitClassifier) -> None:
     assert all(0.0 <= p.confidence <= 1.0 for p in preds)
 
 
+def _drawn_digits(seed: int, each: int) -> np.ndarray:
+    """``each`` of every digit drawn by the project's stroke generator, normalised."""
+    rng = np.random.default_rng(seed)
+    crops = [
+        render_digit(d, int(rng.integers(30, 90)), rng, random_style(rng))
+        for _ in range(each)
+        for d in range(10)
+    ]
+    return normalize_batch(crops)
+
+
 def test_first_look_reads_as_the_whole_ensemble(clf: DigitClassifier) -> None:
     """The shipped ensemble's members ship beside it (each file checked against
     the card) and the first look reads as the whole ensemble: the same digit
@@ -102,13 +113,7 @@ def test_first_look_reads_as_the_whole_ensemble(clf: DigitClassifier) -> None:
     files = [default_model_path().with_name(m["file"]) for m in card["first_look"]["members"]]
     assert len(files) == card["members"] == len(clf.members) == 2
     assert all(f.is_file() for f in files)
-    rng = np.random.default_rng(11)
-    crops = [
-        render_digit(d, int(rng.integers(30, 90)), rng, random_style(rng))
-        for _ in range(20)
-        for d in range(10)
-    ]
-    x = normalize_batch(crops)
+    x = _drawn_digits(seed=11, each=20)
     whole = DigitClassifier(first_look=False)
     a, b = clf.all_probabilities(x), whole.all_probabilities(x)
     assert (a.argmax(1) == b.argmax(1)).all()
@@ -122,13 +127,7 @@ def test_first_look_reads_as_the_whole_ensemble(clf: DigitClassifier) -> None:
 def test_a_crop_reads_the_same_in_any_batch(clf: DigitClassifier) -> None:
     """The batch size is a matter of memory and speed only: 300 crops read
     in batches of 16 (the default) and of 512 give the same probabilities."""
-    rng = np.random.default_rng(12)
-    crops = [
-        render_digit(d, int(rng.integers(30, 90)), rng, random_style(rng))
-        for _ in range(30)
-        for d in range(10)
-    ]
-    x = normalize_batch(crops)
+    x = _drawn_digits(seed=12, each=30)
     assert clf.batch_size == 16 == DigitClassifier().batch_size
     big = DigitClassifier(batch_size=512)
     np.testing.assert_allclose(clf.all_probabilities(x), big.all_probabilities(x), atol=1e-6)
