@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -108,9 +109,13 @@ class Hypothesis:
         if np.ndim(self.cost) and np.shape(self.cost) != (10,):
             raise ValueError(f"cost must be one value or one per digit, got {np.shape(self.cost)}")
 
+    @cached_property
+    def _scores(self) -> np.ndarray:
+        return np.asarray(self.log_probs[:10], np.float64) - self.cost
+
     def scores(self) -> np.ndarray:
         """Each digit's log-probability less its shape cost (10 values)."""
-        return np.asarray(self.log_probs[:10], np.float64) - self.cost
+        return self._scores
 
 
 @dataclass(frozen=True)
@@ -180,8 +185,9 @@ def shape_costs(
     as wide as it is written (CLASS_WIDE) where the ink closes no more
     loops than it has (CLASS_HOLES; ``holes`` -1: not counted) and the
     classifier reads the ink as that digit with at least WIDE_SURE
-    (``log_probs``; None: never). Elsewhere every digit has a 1's bounds:
-    a pair the classifier is unsure of is not let off as one wide digit."""
+    (``log_probs``; None: never). Elsewhere every digit has the one bound
+    of ``shape_cost``: a pair the classifier is unsure of is not let off as
+    one wide digit."""
     sure = np.zeros(10, bool) if log_probs is None else np.exp(log_probs[:10]) >= WIDE_SURE
     return np.array(
         [
