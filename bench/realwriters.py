@@ -507,6 +507,9 @@ def run(
             "page": s.page,
             "source": source_of.get(s.page, ""),
             "kind": s.field_kind,
+            # How the page wrote the box (spaced, touching, amount, prompted, a
+            # comb style); "" for a field read where no box was drawn.
+            "label": label_of.get((s.page, s.truth_name), "") if s.truth_name else "",
             "written": bool(s.truth_name and s.truth),
             "read": bool(s.pred),
             "matched": s.matched,
