@@ -237,6 +237,44 @@ def test_ensemble_first_look_reads_as_the_ensemble(
     assert DigitClassifier(path, first_look=False).members == []  # the ensemble alone still loads
 
 
+def test_split_members_cli(trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`formocr-train split-members` writes an ensemble exported without its
+    members' files beside it and names them in its card; what it cannot
+    split is a clear error (exit 1), never a traceback."""
+    from typer.testing import CliRunner
+
+    from training import export as export_mod
+    from training.cli import app
+
+    path = tmp_path / "digits.onnx"
+    export([trained, _perturbed(trained, tmp_path)], path, first_look_min=None)
+    runner = CliRunner()
+    done = runner.invoke(app, ["split-members", str(path), "--first-look-min", "0.99"])
+    assert done.exit_code == 0, done.output
+    look = json.loads(path.with_suffix(".json").read_text())["first_look"]
+    assert look["min_confidence"] == 0.99 and len(look["members"]) == 2
+    assert len(DigitClassifier(path).members) == 2
+
+    one = tmp_path / "one.onnx"
+    export([trained], one)
+    done = runner.invoke(app, ["split-members", str(one)])
+    assert done.exit_code == 1 and "not an ensemble" in done.output
+    assert done.exception is None or isinstance(done.exception, SystemExit)
+
+    def far(*args: object) -> object:
+        raise export_mod.ParityError("the members' mean differs from the ensemble by 1.00e+00")
+
+    monkeypatch.setattr(export_mod, "split_members", far)
+    done = runner.invoke(app, ["split-members", str(path)])
+    assert done.exit_code == 1 and "differs from the ensemble" in done.output
+    assert isinstance(done.exception, SystemExit)
+    # `export`, which splits an ensemble's members too, says the same.
+    other = _perturbed(trained, tmp_path)
+    done = runner.invoke(app, ["export", str(trained), str(other), "-o", str(tmp_path / "e.onnx")])
+    assert done.exit_code == 1 and "differs from the ensemble" in done.output
+    assert isinstance(done.exception, SystemExit)
+
+
 def test_runtime_shift_cascade_matches_the_shifted_graph(trained: Path, tmp_path: Path) -> None:
     """``shift_below`` = 1.0 re-reads every digit with the shifts: the same logits
     as the graph exported with ``tta``; 0.0 re-reads none: the plain model."""

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import numpy as np
 import typer
@@ -55,7 +55,7 @@ def _setup_logging(verbose: bool) -> None:
     )
 
 
-def _fail(msg: str) -> None:
+def _fail(msg: str) -> NoReturn:
     typer.echo(f"formocr-train: {msg}", err=True)
     raise typer.Exit(1)
 
@@ -246,20 +246,24 @@ def export(
     from formocr.read.classify import DigitClassifier
     from training.data import DataError
     from training.evaluate import held_out
+    from training.export import ParityError
     from training.export import export as run
     from training.export import fit_temperature as fit
     from training.train import load_checkpoint, validation_data
 
     def write(temperature: float, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
-        return run(
-            checkpoints,
-            out,
-            temperature=temperature,
-            metrics=metrics,
-            tta=tta,
-            shift_below=shift_below,
-            first_look_min=first_look_min or None,
-        )
+        try:
+            return run(
+                checkpoints,
+                out,
+                temperature=temperature,
+                metrics=metrics,
+                tta=tta,
+                shift_below=shift_below,
+                first_look_min=first_look_min or None,
+            )
+        except ParityError as e:
+            _fail(f"{out}: {e}; its card was not written, so formocr will not load it")
 
     card = write(temperature)
     try:
@@ -294,15 +298,15 @@ def split_members(
     _setup_logging(False)
     from formocr.read.classify import DigitClassifier
     from formocr.read.onnx_model import card_path, load_card
+    from training import export
     from training.data import DataError
     from training.evaluate import held_out
-    from training.export import split_members as run
 
     card = load_card(model)
     probe = np.random.default_rng(0).random((64, 1, 28, 28), dtype=np.float32)
     try:
-        card["first_look"] = run(model, first_look_min, probe)
-    except ValueError as e:
+        card["first_look"] = export.split_members(model, first_look_min, probe)
+    except (ValueError, export.ParityError) as e:
         _fail(f"{model}: {e}")
     card_path(model).write_text(json.dumps(card, indent=2) + "\n")
     try:
