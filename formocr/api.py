@@ -111,6 +111,7 @@ def load_classifier(model: Path | None = None) -> Classifier:
     with the shipped string reader beside it when there is one (``Readers``)."""
     from formocr.read.classify import DigitClassifier
     from formocr.read.ctc import load_string_reader
+    from formocr.read.verify import load_verifier
 
     # One onnxruntime thread each, as in a --jobs N worker (formocr.parallel.tasks
     # loads its models here): one process reads on one core, and more cores are
@@ -120,21 +121,29 @@ def load_classifier(model: Path | None = None) -> Classifier:
     # activations grow with the batch (one thread, 2,048 crops: +14 MB at 16,
     # +62 MB at 64, +102 MB at 128). Over dense pages a worker peaks ~10 MB
     # lower than at 64, ~115 MB lower than at 512.
-    return Readers(DigitClassifier(model, batch_size=16, threads=1), load_string_reader(threads=1))
+    return Readers(
+        DigitClassifier(model, batch_size=16, threads=1),
+        load_string_reader(threads=1),
+        load_verifier(threads=1),
+    )
 
 
 class Readers:
-    """What a page is read with: the digit classifier and the optional string
-    (CTC) reader, loaded once and passed around as one classifier.
+    """What a page is read with: the digit classifier, the optional string
+    (CTC) reader and the optional digit verifier, loaded once and passed
+    around as one classifier.
 
     It is the classifier to every caller (``name``, ``sha256``, ``classify``
     and the rest are the digit model's); ``scan_page`` finds the string
-    reader on it as ``string_reader``.
+    reader on it as ``string_reader``, the lattice the verifier as ``verifier``.
     """
 
-    def __init__(self, digits: Classifier, strings: StringReader | None) -> None:
+    def __init__(
+        self, digits: Classifier, strings: StringReader | None, verifier: object = None
+    ) -> None:
         self.digits = digits
         self.string_reader = strings
+        self.verifier = verifier
         self.name = digits.name
         self.sha256 = digits.sha256
 
@@ -433,7 +442,7 @@ def _classify(
         else:
             digit_crops.extend(d.image for d in f.digits)
     logp_digits = class_log_probs(classifier, digit_crops)
-    logp_candidates = class_log_probs(classifier, candidates, second_look=False)
+    logp_candidates, not_digit = _candidate_probs(layouts, by_lattice, classifier, candidates)
     if len(logp_digits) != len(digit_crops) or len(logp_candidates) != len(candidates):
         raise ModelError(
             f"the classifier returned {len(logp_digits) + len(logp_candidates)} predictions "
@@ -454,13 +463,40 @@ def _classify(
         assert f.ink is not None
         rows = logp_candidates[at_candidate : at_candidate + len(f.ink.segments)]
         at_candidate += len(f.ink.segments)
-        lattice = lattice_of(f.ink, rows)
+        nd = None if not_digit is None else not_digit[at_candidate - len(rows) : at_candidate]
+        lattice = lattice_of(f.ink, rows, not_digit=nd)
         best = lattice.best()
         ctc = strings[k] if use_ctc and f.ink.line is not None else None
         if use_ctc and f.ink.line is not None:
             k += 1
         out.append(_string(f, lattice, best, ctc, reader, mode, config))
     return out
+
+
+def _candidate_probs(
+    layouts: Sequence[FieldLayout],
+    by_lattice: Sequence[bool],
+    classifier: Classifier,
+    candidates: list[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The lattices' candidates, normalised once: the digit model's
+    log-probabilities (without its second look) and, where the classifier
+    has a verifier (``Readers``), each one's probability of not being one
+    digit (else None)."""
+    from formocr.read.lattice import class_log_probs
+    from formocr.read.normalize import normalize_batch
+
+    verifier = getattr(classifier, "verifier", None)
+    if verifier is None or not candidates:
+        return class_log_probs(classifier, candidates, second_look=False), None
+    from formocr.read.verify import geometry
+
+    x = normalize_batch(candidates)
+    geo = np.concatenate(
+        [geometry(f.ink) for f, lat in zip(layouts, by_lattice, strict=True) if lat and f.ink]
+    )
+    logp = class_log_probs(classifier, candidates, second_look=False, normalised=x)
+    return logp, verifier.not_digit(x, geo)
 
 
 def _probs_row(row: np.ndarray) -> tuple[int, float, float, tuple[tuple[str, float], ...]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -60,3 +62,57 @@ def test_calibration_writers_are_kept_apart_from_the_headline(
     assert 15 <= len(cal) <= 45  # about a third of 90
     assert ids(cal) == {w for w in range(1000, 1090) if splits.is_calibration_writer(w)}
     assert [splits.is_calibration_block(b) for b in range(20, 30)].count(True) == 3
+
+
+def test_training_writers_are_never_validation_or_headline_writers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``mnist_writers("train")`` (training data only: the verifier's pages)
+    holds the split's training digits, grouped by writer, and no digit of a
+    validation writer; an unknown part is refused."""
+    from training import data, splits
+    from training.synth import sources
+
+    writers = np.repeat(np.arange(10), 3)
+    images = np.stack([_digit(int(i)) for i in range(len(writers))])
+    labels = np.arange(len(writers)) % 10
+    val = np.nonzero(writers >= 8)[0]
+    fake = splits.MnistSplit(
+        np.nonzero(writers < 8)[0], val, writers.astype(np.int64), np.zeros(0, np.int64)
+    )
+    monkeypatch.setattr(splits, "mnist_split", lambda *a, **k: fake)
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: data.DigitSet("fake", images, labels))
+    train = sources.mnist_writers("train")
+    assert [w.name for w in train] == [f"mnist-train writer {i}" for i in range(8)]
+    assert sum(len(w.labels) for w in train) == 24
+    assert {w.name for w in sources.mnist_writers("val")} == {
+        "mnist-val writer 8",
+        "mnist-val writer 9",
+    }
+    with pytest.raises(ValueError, match="'train'"):
+        sources.mnist_writers("everyone")
+
+
+def test_optdigits_training_blocks_are_not_the_held_out_ones(tmp_path: Path) -> None:
+    """optdigits' training part, one writer a block, ends where the held-out
+    third (headline and calibration blocks) begins."""
+    from training.splits import optdigits_blocks
+    from training.synth import sources
+
+    n = 300
+    rng = np.random.default_rng(0)
+    path = tmp_path / "optdigits-orig.tra"
+    lines = []
+    for i in range(n):
+        lines += ["".join(rng.choice(["0", "1"], 32)) for _ in range(32)]
+        lines.append(f" {i % 10}")
+    path.write_text("\n".join(["header"] * 21 + lines) + "\n")
+    train = sources.optdigits_writers(path, "train")
+    held = sources.optdigits_writers(path, "headline") + sources.optdigits_writers(
+        path, "calibration"
+    )
+    blocks = optdigits_blocks(n)
+    train_blocks = {int(w.name.rsplit(" ", 1)[1]) for w in train}
+    held_blocks = {int(w.name.rsplit(" ", 1)[1]) for w in held}
+    assert train_blocks and held_blocks and not train_blocks & held_blocks
+    assert train_blocks <= set(blocks[: int(n * 2 / 3)].tolist())

@@ -74,7 +74,7 @@ runner = CliRunner()
 def test_help_names_every_command() -> None:
     r = runner.invoke(app, ["--help"])
     assert r.exit_code == 0, r.output
-    for command in ("download", "train", "export", "evaluate", "quantize"):
+    for command in ("download", "train", "export", "evaluate", "quantize", "verifier"):
         assert command in r.stdout
     for command in ("train", "export", "evaluate"):
         r = runner.invoke(app, [command, "--help"])
@@ -124,6 +124,32 @@ def test_train_export_evaluate(
 
     r = runner.invoke(app, ["evaluate", "--model", str(onnx), "--folder", str(digit_folder)])
     assert r.exit_code == 0 and f"{digit_folder.name}: 30 digits, accuracy" in r.stdout
+
+
+def test_verifier_trains_on_the_lattices_candidates_and_exports(
+    fake_mnist: Path, small_split: None, tmp_path: Path
+) -> None:
+    """``formocr-train verifier``: pages written with the (fake) training
+    writers' digits, segmented by the runtime, labelled, learnt; the ONNX
+    file and its card load in the runtime and read the candidates."""
+    from formocr.read.verify import DigitVerifier
+
+    onnx = tmp_path / "verifier.onnx"
+    args = ["verifier", "-o", str(onnx), "--mnist-dir", str(fake_mnist), "--pages", "2"]
+    args += ["--val-pages", "1", "--epochs", "2", "--workers", "1", "--threads", "1"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    shown = json.loads(r.stdout)
+    card = json.loads(onnx.with_suffix(".json").read_text())
+    assert shown["sha256"] == card["sha256"] == hashlib.sha256(onnx.read_bytes()).hexdigest()
+    assert card["parity_max_abs_err"] <= 1e-4
+    assert card["train_config"]["pages"] == 2 and len(card["history"]) == 2
+    kinds = card["training_data"]["candidates"]["kinds"]
+    assert kinds["digit"] > 0 and kinds["piece"] + kinds["pair"] > 0, kinds
+    assert set(card["metrics"]["validation_writers"]) >= {"n", "nll", "digit"}
+    v = DigitVerifier(onnx)
+    p = v.not_digit(np.zeros((3, 1, 28, 28), np.float32), np.ones((3, 5), np.float32))
+    assert p.shape == (3,) and np.all((p > 0) & (p < 1))
 
 
 def test_quantize_writes_an_int8_model_the_runtime_loads(

@@ -449,6 +449,58 @@ def export_ctc(
 
 
 @app.command()
+def verifier(
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="The ONNX file; its card beside it.")
+    ] = Path("formocr/models/verifier.onnx"),
+    mnist_dir: MnistDir = None,
+    optdigits: Annotated[
+        Path | None,
+        typer.Option(
+            help="optdigits-orig.tra: its training blocks write every third page.", dir_okay=False
+        ),
+    ] = None,
+    pages: Annotated[
+        int, typer.Option(help="Pages of training writers' strings to learn from.", min=1)
+    ] = 800,
+    val_pages: Annotated[
+        int, typer.Option(help="Pages of validation writers' strings, to choose the epoch.", min=1)
+    ] = 100,
+    epochs: Annotated[int, typer.Option(min=1)] = 20,
+    seed: int = 720_000,
+    workers: Annotated[int, typer.Option(help="Processes making the pages.", min=1)] = 2,
+    threads: Annotated[int, typer.Option(help="torch's threads.", min=1)] = 2,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
+) -> None:
+    """Train the digit verifier (is a lattice candidate one digit at all?) on the
+    lattice's own candidates from pages written by MNIST's training writers, and
+    export it to ONNX with its card (training.verifier)."""
+    _setup_logging(verbose)
+    from training.data import DataError, locate_mnist
+    from training.export import ParityError
+    from training.splits import SplitError
+    from training.verifier import VerifierConfig, export, make_data, train
+
+    try:
+        mnist = locate_mnist(mnist_dir)
+        cfg = VerifierConfig(
+            pages=pages,
+            val_pages=val_pages,
+            seed=seed,
+            epochs=epochs,
+            workers=workers,
+            threads=threads,
+            optdigits=str(optdigits) if optdigits else None,
+        )
+        tr, val = make_data(cfg, mnist)
+        model, info = train(cfg, tr, val, mnist)
+        card = export(model, info, out)
+    except (DataError, SplitError, ParityError) as e:
+        _fail(str(e))
+    typer.echo(json.dumps({k: card[k] for k in ("file", "sha256", "metrics")}, indent=2))
+
+
+@app.command()
 def quantize(
     out: Annotated[Path, typer.Option("-o", "--out", help="The int8 model (.onnx).")],
     model: Annotated[

@@ -16,8 +16,13 @@ a digit, or skips one primitive as a stray stroke. Its score, in nats:
                                                   height, no wider than that
                                                   digit is written (a 0 is
                                                   often wider than tall)
+                      - verifier cost             the verifier's doubt that the
+                                                  crop is one digit at all
+                                                  (formocr.read.verify)
                       - cut cost                  a cut through ink (free at
-                                                  a gap between strokes)
+                                                  a gap between strokes; a
+                                                  half the price where
+                                                  the verifier judges the pieces)
                       - DIGIT_COST                each digit read
     - skip cost of each primitive left out
 
@@ -80,6 +85,13 @@ WIDE_SURE = 0.99
 # Nats per tenth of the digit height beyond those bounds.
 HEIGHT_SLOPE = 2.0
 WIDTH_SLOPE = 3.0
+# A digit read from a candidate the verifier doubts costs this many times
+# -log(1 - p(not one digit)) nats (``verify_cost``).
+VERIFY_WEIGHT = 1.0
+# With the verifier, a cut through ink costs this share of the layout's
+# price (``StringInk.cut_costs``): that price stood in for what the verifier
+# now says, whether the pieces a cut leaves are digits.
+VERIFIED_CUTS = 0.5
 NEG_INF = -math.inf
 
 
@@ -325,7 +337,10 @@ def _digit(h: Hypothesis, d: int) -> LatticeDigit:
 
 
 def class_log_probs(
-    classifier: object, images: Sequence[np.ndarray], second_look: bool = True
+    classifier: object,
+    images: Sequence[np.ndarray],
+    second_look: bool = True,
+    normalised: np.ndarray | None = None,
 ) -> np.ndarray:
     """(N, 10) or (N, 11) natural-log class probabilities of the crops.
 
@@ -339,20 +354,24 @@ def class_log_probs(
     "not a digit" class; else ``probabilities``), else a ``log_probs`` of
     the crops themselves, else spreads each prediction's left-over probability
     over the classes outside its top three (a classifier that only
-    ``classify``-s, as the tests' fakes do).
+    ``classify``-s, as the tests' fakes do). ``normalised``: the crops'
+    ``normalize_batch``, where the caller has it already.
     """
     if len(images) == 0:
         return np.zeros((0, 10), np.float64)
     from formocr.read.normalize import normalize_batch
 
     # DigitClassifier: every class the model has, on the one normalisation.
+    def x() -> np.ndarray:
+        return normalize_batch(list(images)) if normalised is None else normalised
+
     all_fn = getattr(classifier, "all_probabilities", None)
     if callable(all_fn):
-        probs = np.asarray(all_fn(normalize_batch(list(images)), second_look), np.float64)
+        probs = np.asarray(all_fn(x(), second_look), np.float64)
         return np.log(np.clip(probs, 1e-12, 1.0))
     probs_fn = getattr(classifier, "probabilities", None)
     if callable(probs_fn):
-        probs = np.asarray(probs_fn(normalize_batch(list(images))), np.float64)
+        probs = np.asarray(probs_fn(x()), np.float64)
         return np.log(np.clip(probs, 1e-12, 1.0))
     fn = getattr(classifier, "log_probs", None)
     if callable(fn):
@@ -371,22 +390,42 @@ def class_log_probs(
     return out
 
 
-def lattice_of(ink: StringInk, log_probs: np.ndarray, digit_cost: float = DIGIT_COST) -> Lattice:
+def verify_cost(not_digit: float) -> float:
+    """Nats charged to a digit read from a candidate the verifier
+    (``formocr.read.verify``) doubts is one digit at all."""
+    return VERIFY_WEIGHT * -math.log(max(1e-9, 1.0 - float(not_digit)))
+
+
+def lattice_of(
+    ink: StringInk,
+    log_probs: np.ndarray,
+    digit_cost: float = DIGIT_COST,
+    not_digit: np.ndarray | None = None,
+) -> Lattice:
     """The lattice of a string box's ink, given the log-probabilities of its
-    segments' crops (one row per segment, in order)."""
+    segments' crops (one row per segment, in order) and, optionally, the
+    verifier's probability that each is not one digit."""
     if len(log_probs) != len(ink.segments):
         raise ValueError(
             f"{len(log_probs)} rows of log-probabilities for {len(ink.segments)} segments"
         )
+    if not_digit is not None and len(not_digit) != len(ink.segments):
+        raise ValueError(f"{len(not_digit)} verifier values for {len(ink.segments)} segments")
+    doubt = [0.0] * len(ink.segments)
+    cuts = list(ink.cut_costs)
+    if not_digit is not None:
+        doubt = [verify_cost(p) for p in not_digit]
+        cuts = [c * VERIFIED_CUTS for c in cuts]
     hyps = [
         Hypothesis(
             s.start,
             s.end,
             np.asarray(lp),
             shape_costs(*s.size, ink.digit_height, ink.digit_width, s.holes, np.asarray(lp))
-            + s.cost,
+            + s.cost
+            + v,
             s.crop.bbox,
         )
-        for s, lp in zip(ink.segments, log_probs, strict=True)
+        for s, lp, v in zip(ink.segments, log_probs, doubt, strict=True)
     ]
-    return Lattice(ink.primitives, hyps, ink.cut_costs, ink.skip_costs, digit_cost)
+    return Lattice(ink.primitives, hyps, cuts, ink.skip_costs, digit_cost)

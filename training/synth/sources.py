@@ -10,6 +10,8 @@ which writers are which:
   (never trained on; the pages that fit the confidence map and threshold);
 - ``mnist_writers("val")``: the MNIST train writers held out for validation
   (model selection);
+- ``mnist_writers("train")``: the training writers, for making training data
+  only (``training.lattice_data``), never for a benchmark;
 - ``optdigits_writers(path, "headline" | "calibration")``: optdigits'
   held-out last third, one block of consecutive digits per writer.
 
@@ -100,9 +102,8 @@ def mnist_writers(
     which: str, mnist_dir: Path | None = None, writers_dir: Path | None = None
 ) -> list[WriterDigits]:
     """MNIST digits grouped by NIST writer: ``"test"`` (headline), ``"cal"``
-    (calibration test writers) or ``"val"`` (validation).
-
-    Never ``"train"``: the training writers are what the models learnt.
+    (calibration test writers), ``"val"`` (validation) or ``"train"`` (the
+    training writers: what the models learn from, so for training data only).
     """
     from training.data import load_mnist
     from training.splits import is_calibration_writer, mnist_split
@@ -114,18 +115,20 @@ def mnist_writers(
         keep = cal if which == "cal" else ~cal
         name = "mnist-cal writer" if which == "cal" else "mnist-test writer"
         return _group(data.images[keep], data.labels[keep], split.test_writers[keep], name)
-    if which == "val":
+    if which in ("val", "train"):
         data = load_mnist("train", mnist_dir)
-        idx = split.val
+        idx = split.val if which == "val" else split.train
         return _group(
-            data.images[idx], data.labels[idx], split.train_writers[idx], "mnist-val writer"
+            data.images[idx], data.labels[idx], split.train_writers[idx], f"mnist-{which} writer"
         )
-    raise ValueError(f"which must be 'test', 'cal' or 'val', got {which!r}")
+    raise ValueError(f"which must be 'test', 'cal', 'val' or 'train', got {which!r}")
 
 
 def optdigits_writers(path: Path, part: str = "headline") -> list[WriterDigits]:
     """optdigits' held-out last third, one ``WriterDigits`` per writer block:
-    the headline blocks, or (``part="calibration"``) the calibration blocks.
+    the headline blocks, or (``part="calibration"``) the calibration blocks;
+    or (``part="train"``) the blocks of its first two thirds, which models
+    learn from (for making training data only).
 
     The cut (``int(n * 2/3)``) falls a digit before block 20 starts, so the
     held-out part opens with one digit of block 19: a page cannot be one
@@ -134,10 +137,13 @@ def optdigits_writers(path: Path, part: str = "headline") -> list[WriterDigits]:
     from training.data import load_optdigits
     from training.splits import is_calibration_block, optdigits_blocks, optdigits_split
 
-    if part not in ("headline", "calibration"):
-        raise ValueError(f"part must be 'headline' or 'calibration', got {part!r}")
+    if part not in ("headline", "calibration", "train"):
+        raise ValueError(f"part must be 'headline', 'calibration' or 'train', got {part!r}")
     data = load_optdigits(path)
-    _, held = optdigits_split(len(data.labels))
+    train, held = optdigits_split(len(data.labels))
+    if part == "train":
+        blocks = optdigits_blocks(len(data.labels))[train]
+        return _group(data.images[train], data.labels[train], blocks, "optdigits block", least=10)
     blocks = optdigits_blocks(len(data.labels))[held]
     cal = np.array([is_calibration_block(int(b)) for b in blocks], bool)
     keep = held[cal if part == "calibration" else ~cal]
