@@ -32,7 +32,7 @@ from formocr.io.limits import PageTimeout, page_deadline
 from formocr.output.spool import PageSpool
 from formocr.read.amount import parse_amount, raw_text
 from formocr.read.combine import StringReader, StringReading, doubt_cap
-from formocr.read.lattice import Lattice, LatticeReading
+from formocr.read.lattice import Lattice, LatticeDigit, LatticeReading
 from formocr.templates.template import TemplateField
 from formocr.types import (
     CURRENCY_SIGNS,
@@ -549,7 +549,7 @@ def _string(
     # Ink the lattice would not read as any digit: a person should look.
     none = ("ink in the box, but no digit read",) if f.ink.primitives and not digits else ()
     if ctc is None or reader is None or f.ink.line is None:
-        return _Read(digits, reasons=none, marks=marks)
+        return _Read(digits, reasons=none + _doubted(best.digits), marks=marks)
     # The reading's confidence is p(text | image) (formocr.read.ctc).
     own = Reading("ctc", ctc.text, float(ctc.confidence), math.log(max(ctc.confidence, 1e-300)))
     if mode == "ctc":
@@ -563,10 +563,12 @@ def _string(
         lat = Reading("lattice", best.text, best.confidence, best.score, lattice.score(ctc.text))
         own = replace(own, other=reader.rescore(ctc, best.text))
         result = combine(lat, own, config.combine_power, config.string_map)
+    path = best.digits
     if result.value != best.text:
         # The string reader's text won: the lattice's best path spelling it
         # gives its digits their boxes, where it can spell it at all.
         spelt = lattice.spell(result.value)
+        path = spelt.digits if spelt is not None else ()
         if spelt is not None:
             digits = tuple(
                 DigitResult(d.value, d.confidence, d.bbox or f.bbox, d.top3) for d in spelt.digits
@@ -579,13 +581,26 @@ def _string(
             # sign was most likely a digit (the lattice read without it).
             kept = tuple(m for m in f.marks if m.char not in CURRENCY_SIGNS)
         marks = _place_marks(kept, digits)
-    reasons = (result.reason,) if result.reason else ()
+    reasons = ((result.reason,) if result.reason else ()) + _doubted(path)
     return _Read(
         digits,
         confidence=result.confidence,
         reasons=reasons,
         alternatives=result.alternatives,
         marks=marks,
+    )
+
+
+def _doubted(digits: Sequence[LatticeDigit]) -> tuple[str, ...]:
+    """A reason for each digit of a lattice path that the verifier doubts is
+    one digit at all and the digit model is not sure of either."""
+    from formocr.config import NOT_DIGIT_REVIEW, NOT_DIGIT_UNSURE
+
+    return tuple(
+        f"digit {i} may not be a digit (verifier p = {d.not_digit:.2f}; "
+        f"read {d.value} at {d.confidence:.3f})"
+        for i, d in enumerate(digits, 1)
+        if d.not_digit >= NOT_DIGIT_REVIEW and d.confidence < NOT_DIGIT_UNSURE
     )
 
 

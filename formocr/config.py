@@ -63,6 +63,10 @@ DEFAULT_STRING_MAP: tuple[tuple[float, float], ...] = (
 # A comb cell (or a string's digit) whose crop the classifier's "not a digit"
 # class takes at least this probability goes to review.
 NOT_DIGIT_REVIEW = 0.5
+# A string's digit the verifier (formocr.read.verify) doubts as much, which
+# the digit model reads at under this, goes to review too: two doubts at
+# once. (Letters written in a digit box, read as digits by both readers.)
+NOT_DIGIT_UNSURE = 0.95
 
 
 def one_blas_thread() -> None:

@@ -169,3 +169,30 @@ def test_the_shipped_verifier_tells_digits_from_pairs_and_pieces(
     assert np.mean(digits < 0.5) >= 0.8, np.mean(digits < 0.5)
     assert np.mean(pairs > 0.5) >= 0.8, np.mean(pairs > 0.5)
     assert np.mean(pieces > 0.5) >= 0.8, np.mean(pieces > 0.5)
+
+
+def test_the_lattice_path_carries_each_digits_verifier_doubt() -> None:
+    ink = _ink([(0, 1, 70, 100), (1, 2, 70, 100)])
+    rows = np.log(np.full((2, 10), 0.01))
+    rows[0, 3], rows[1, 7] = math.log(0.91), math.log(0.91)
+    best = lattice_of(ink, rows, not_digit=np.array([0.1, 0.8])).best()
+    assert best.text == "37"
+    assert [d.not_digit for d in best.digits] == pytest.approx([0.1, 0.8])
+    assert [d.not_digit for d in lattice_of(ink, rows).best().digits] == [0.0, 0.0]
+
+
+def test_a_digit_doubted_twice_sends_its_field_to_review() -> None:
+    """Letters in a digit box ("MD" in cursive read 9720 by both readers):
+    a digit the verifier doubts and the digit model is under NOT_DIGIT_UNSURE
+    sure of is a reason to ask; either doubt alone is not."""
+    from formocr.api import _doubted
+    from formocr.config import NOT_DIGIT_REVIEW, NOT_DIGIT_UNSURE
+    from formocr.read.lattice import LatticeDigit
+
+    def digit(conf: float, nd: float) -> LatticeDigit:
+        return LatticeDigit("2", conf, 0, 1, None, (("2", conf),), nd)
+
+    unsure, doubt = NOT_DIGIT_UNSURE - 0.05, NOT_DIGIT_REVIEW + 0.2
+    assert _doubted([digit(0.999, doubt), digit(unsure, 0.1)]) == ()
+    (why,) = _doubted([digit(0.999, 0.1), digit(unsure, doubt)])
+    assert why.startswith("digit 2 may not be a digit")

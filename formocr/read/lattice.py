@@ -110,6 +110,7 @@ class Hypothesis:
     log_probs: np.ndarray
     cost: float | np.ndarray = 0.0
     bbox: BBox | None = None
+    not_digit: float = 0.0  # the verifier's p(not one digit); its cost is in ``cost``
 
     def __post_init__(self) -> None:
         if not 0 <= self.start < self.end:
@@ -138,6 +139,7 @@ class LatticeDigit:
     end: int
     bbox: BBox | None
     top3: tuple[tuple[str, float], ...]
+    not_digit: float = 0.0  # the verifier's p(not one digit) for its crop
 
 
 @dataclass(frozen=True)
@@ -333,7 +335,7 @@ def _digit(h: Hypothesis, d: int) -> LatticeDigit:
     p = np.exp(h.log_probs[:10])
     order = np.argsort(-p)[:3]
     top3 = tuple((str(int(k)), float(p[k])) for k in order)
-    return LatticeDigit(str(d), float(min(1.0, p[d])), h.start, h.end, h.bbox, top3)
+    return LatticeDigit(str(d), float(min(1.0, p[d])), h.start, h.end, h.bbox, top3, h.not_digit)
 
 
 def class_log_probs(
@@ -425,7 +427,14 @@ def lattice_of(
             + s.cost
             + v,
             s.crop.bbox,
+            0.0 if not_digit is None else float(nd),
         )
-        for s, lp, v in zip(ink.segments, log_probs, doubt, strict=True)
+        for s, lp, v, nd in zip(
+            ink.segments,
+            log_probs,
+            doubt,
+            [0.0] * len(ink.segments) if not_digit is None else not_digit,
+            strict=True,
+        )
     ]
     return Lattice(ink.primitives, hyps, cuts, ink.skip_costs, digit_cost)
