@@ -56,6 +56,19 @@ class DigitSet:
         return DigitSet(name or self.name, self.images[idx], self.labels[idx])
 
 
+def file_facts(path: Path) -> dict[str, object]:
+    """What a model card says of the file it describes: its name, sha256,
+    size in bytes and when it was written (now, UTC)."""
+    import datetime as dt
+
+    return {
+        "file": path.name,
+        "sha256": sha256_file(path),
+        "bytes": path.stat().st_size,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

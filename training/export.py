@@ -6,7 +6,6 @@ members'; the runtime sees a single model either way.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import warnings
@@ -19,6 +18,7 @@ from torch import nn
 
 from formocr.read.classify import FIRST_LOOK_MIN, SHIFTS
 from formocr.read.normalize import PREPROCESS_VERSION
+from training.data import file_facts
 from training.train import load_checkpoint
 
 OPSET = 17
@@ -143,13 +143,9 @@ def export(
     if probe is not None:
         x = np.concatenate([x, probe.astype(np.float32)])
     err = check_parity(module, out, x)
-    blob = out.read_bytes()
     card: dict[str, Any] = {
         "name": name,
-        "file": out.name,
-        "sha256": hashlib.sha256(blob).hexdigest(),
-        "bytes": len(blob),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **file_facts(out),
         "architecture": f"conv-autoencoder (Zeng, Meng, Guo) + FC 784-500-{n_classes}",
         "classes": n_classes,
         # Class 10 of an 11-class model: "not a digit" (training.negatives).

@@ -14,7 +14,6 @@ metrics are left for the caller to measure (they are the float model's).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import tempfile
@@ -26,7 +25,7 @@ import numpy as np
 
 from formocr.read.normalize import normalize_batch
 from formocr.read.onnx_model import load_card
-from training.data import load_mnist
+from training.data import file_facts, load_mnist
 
 # Quantised op types: the rest stay float (ConvTranspose has no int8 CPU
 # kernel; a quantised AveragePool cost more than it saved).
@@ -92,17 +91,13 @@ def quantize(
             op_types_to_quantize=list(QUANTIZED_OPS),
             calibrate_method=CalibrationMethod.MinMax,
         )
-    blob = out.read_bytes()
     card = dict(card)
     card.pop("parity_max_abs_err", None)
     card.pop("first_look", None)  # the float members; the int8 ensemble is one file
     card.update(
         {
             "name": f"{card.get('name', model.stem)}-int8",
-            "file": out.name,
-            "sha256": hashlib.sha256(blob).hexdigest(),
-            "bytes": len(blob),
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            **file_facts(out),
             "quantized_from": src_sha,
             "quantization": {
                 "format": "QDQ static",

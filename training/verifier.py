@@ -17,8 +17,6 @@ session) at 10 to 90 times the cost.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import logging
 import time
@@ -33,7 +31,7 @@ from torch import nn
 
 from formocr.read.normalize import PREPROCESS_VERSION
 from formocr.read.verify import GEOMETRY, GEOMETRY_VERSION
-from training.data import mnist_checksums, sha256_file
+from training.data import file_facts, mnist_checksums, sha256_file
 from training.lattice_data import Candidates, candidates
 
 log = logging.getLogger("formocr.train")
@@ -247,14 +245,10 @@ def export(model: Verifier, info: dict[str, Any], out: Path) -> dict[str, Any]:
         from training.export import ParityError
 
         raise ParityError(f"{out}: ONNX and torch differ by {err:.2e}")
-    blob = out.read_bytes()
     cfg = info["config"]
     card: dict[str, Any] = {
         "name": "formocr-digit-verifier",
-        "file": out.name,
-        "sha256": hashlib.sha256(blob).hexdigest(),
-        "bytes": len(blob),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **file_facts(out),
         "architecture": describe(cfg),
         "input": {"name": "input", "shape": ["batch", 1, 28, 28], "dtype": "float32"},
         "geometry": {"name": "geometry", "shape": ["batch", len(GEOMETRY)], "values": GEOMETRY},

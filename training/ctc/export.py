@@ -7,8 +7,6 @@ and width are dynamic axes.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import time
 import warnings
@@ -21,6 +19,7 @@ import torch
 from formocr.read.normalize import LINE_HEIGHT, LINE_PREPROCESS_VERSION
 from training.ctc.model import ALPHABET, BLANK, CRNN, STRIDE
 from training.ctc.train import load_checkpoint
+from training.data import file_facts
 
 OPSET = 17
 ATOL = 1e-4
@@ -72,14 +71,10 @@ def export(
     model, ck = load_checkpoint(checkpoint)
     t0 = time.time()
     parity = to_onnx(model, out)
-    blob = out.read_bytes()
     history = ck.get("history", [])
     card: dict[str, Any] = {
         "name": "formocr-strings-crnn-ctc",
-        "file": out.name,
-        "sha256": hashlib.sha256(blob).hexdigest(),
-        "bytes": len(blob),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **file_facts(out),
         "architecture": "CRNN: 4 conv blocks (BN, ReLU, pool: height 32 -> 1, width / 4), "
         "BiGRU, linear to digits + blank; CTC",
         "parameters": sum(p.numel() for p in model.parameters()),
