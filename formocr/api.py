@@ -21,7 +21,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -48,6 +48,9 @@ from formocr.types import (
     PageResult,
     Prediction,
 )
+
+if TYPE_CHECKING:
+    from formocr.read.verify import DigitVerifier  # its module loads OpenCV
 
 __all__ = [
     "Classifier",
@@ -139,7 +142,10 @@ class Readers:
     """
 
     def __init__(
-        self, digits: Classifier, strings: StringReader | None, verifier: object = None
+        self,
+        digits: Classifier,
+        strings: StringReader | None,
+        verifier: DigitVerifier | None = None,
     ) -> None:
         self.digits = digits
         self.string_reader = strings

@@ -59,14 +59,21 @@ class ParityError(Exception):
     pass
 
 
-def check_parity(module: nn.Module, onnx_path: Path, x: np.ndarray, atol: float = 1e-4) -> float:
-    """Max |torch - onnxruntime| on ``x``; raises ParityError beyond ``atol``."""
+def check_parity(
+    module: nn.Module,
+    onnx_path: Path,
+    x: np.ndarray | dict[str, np.ndarray],
+    atol: float = 1e-4,
+) -> float:
+    """Max |torch - onnxruntime| on ``x`` (the array of the graph's "input", or
+    every input by name, in the module's order); raises ParityError beyond ``atol``."""
     import onnxruntime as ort
 
+    feeds = x if isinstance(x, dict) else {"input": x}
     with torch.no_grad():
-        ref = module(torch.from_numpy(x)).numpy()
+        ref = module(*(torch.from_numpy(v) for v in feeds.values())).numpy()
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    got = sess.run(None, {"input": x})[0]
+    got = sess.run(None, feeds)[0]
     err = float(np.abs(ref - got).max())
     if not np.allclose(ref, got, atol=atol):
         raise ParityError(f"ONNX and torch logits differ by {err:.2e} (> {atol})")
@@ -89,17 +96,28 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     return round(best, 3)
 
 
-def _export(module: nn.Module, dummy: torch.Tensor, out: Path) -> None:
-    torch.onnx.export(
-        module,
-        (dummy,),
-        str(out),
-        input_names=["input"],
-        output_names=["logits"],
-        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-        opset_version=OPSET,
-        dynamo=False,
-    )
+def to_onnx(
+    module: nn.Module,
+    dummies: dict[str, torch.Tensor],
+    out: Path,
+    output: str = "logits",
+) -> None:
+    """``module`` to ONNX at ``out``: its inputs named as ``dummies`` (in the
+    module's order), every input and the output batched along axis 0."""
+    names = list(dummies)
+    with warnings.catch_warnings():
+        # dynamo=False is the deliberate choice (no onnxscript); silence its notice.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            module,
+            tuple(dummies.values()),
+            str(out),
+            input_names=names,
+            output_names=[output],
+            dynamic_axes={k: {0: "batch"} for k in [*names, output]},
+            opset_version=OPSET,
+            dynamo=False,
+        )
 
 
 def export(
@@ -133,11 +151,7 @@ def export(
         module = ShiftAveraged(module)
     module.eval()
     out.parent.mkdir(parents=True, exist_ok=True)
-    dummy = torch.zeros(2, 1, 28, 28)
-    with warnings.catch_warnings():
-        # dynamo=False is the deliberate choice (no onnxscript); silence its notice.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        _export(module, dummy, out)
+    to_onnx(module, {"input": torch.zeros(2, 1, 28, 28)}, out)
     rng = np.random.default_rng(0)
     x = rng.random((64, 1, 28, 28), dtype=np.float32)
     if probe is not None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -32,10 +31,10 @@ from torch import nn
 from formocr.read.normalize import PREPROCESS_VERSION
 from formocr.read.verify import GEOMETRY, GEOMETRY_VERSION
 from training.data import file_facts, mnist_checksums, sha256_file
+from training.export import OPSET, check_parity, to_onnx
 from training.lattice_data import Candidates, candidates
 
 log = logging.getLogger("formocr.train")
-OPSET = 17
 
 
 @dataclass(frozen=True)
@@ -216,35 +215,19 @@ def train(
 
 def export(model: Verifier, info: dict[str, Any], out: Path) -> dict[str, Any]:
     """Write ``out`` (.onnx) and its card; parity-checked against torch."""
-    import onnxruntime as ort
-
     model.eval()
     out.parent.mkdir(parents=True, exist_ok=True)
-    dummy = (torch.zeros(2, 1, 28, 28), torch.zeros(2, len(GEOMETRY)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(
-            model,
-            dummy,
-            str(out),
-            input_names=["input", "geometry"],
-            output_names=["logit"],
-            dynamic_axes={"input": {0: "batch"}, "geometry": {0: "batch"}, "logit": {0: "batch"}},
-            opset_version=OPSET,
-            dynamo=False,
-        )
+    zeros = {"input": torch.zeros(2, 1, 28, 28), "geometry": torch.zeros(2, len(GEOMETRY))}
+    to_onnx(model, zeros, out, output="logit")
     rng = np.random.default_rng(0)
-    x = (rng.random((64, 1, 28, 28)) > 0.7).astype(np.float32)
-    g = rng.uniform(0, 3, (64, len(GEOMETRY))).astype(np.float32)
-    with torch.no_grad():
-        ref = model(torch.from_numpy(x), torch.from_numpy(g)).numpy()
-    sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    got = sess.run(None, {"input": x, "geometry": g})[0]
-    err = float(np.abs(got - ref).max())
-    if err > 1e-4:
-        from training.export import ParityError
-
-        raise ParityError(f"{out}: ONNX and torch differ by {err:.2e}")
+    err = check_parity(
+        model,
+        out,
+        {
+            "input": (rng.random((64, 1, 28, 28)) > 0.7).astype(np.float32),
+            "geometry": rng.uniform(0, 3, (64, len(GEOMETRY))).astype(np.float32),
+        },
+    )
     cfg = info["config"]
     card: dict[str, Any] = {
         "name": "formocr-digit-verifier",

@@ -20,9 +20,9 @@ a digit, or skips one primitive as a stray stroke. Its score, in nats:
                                                   crop is one digit at all
                                                   (formocr.read.verify)
                       - cut cost                  a cut through ink (free at
-                                                  a gap between strokes; a
-                                                  half the price where
-                                                  the verifier judges the pieces)
+                                                  a gap between strokes; half
+                                                  the price where the
+                                                  verifier judges the pieces)
                       - DIGIT_COST                each digit read
     - skip cost of each primitive left out
 
@@ -413,11 +413,9 @@ def lattice_of(
         )
     if not_digit is not None and len(not_digit) != len(ink.segments):
         raise ValueError(f"{len(not_digit)} verifier values for {len(ink.segments)} segments")
-    doubt = [0.0] * len(ink.segments)
-    cuts = list(ink.cut_costs)
-    if not_digit is not None:
-        doubt = [verify_cost(p) for p in not_digit]
-        cuts = [c * VERIFIED_CUTS for c in cuts]
+    doubts = [0.0] * len(ink.segments) if not_digit is None else [float(p) for p in not_digit]
+    scale = 1.0 if not_digit is None else VERIFIED_CUTS
+    cuts = [c * scale for c in ink.cut_costs]
     hyps = [
         Hypothesis(
             s.start,
@@ -425,16 +423,10 @@ def lattice_of(
             np.asarray(lp),
             shape_costs(*s.size, ink.digit_height, ink.digit_width, s.holes, np.asarray(lp))
             + s.cost
-            + v,
+            + verify_cost(p),
             s.crop.bbox,
-            0.0 if not_digit is None else float(nd),
+            p,
         )
-        for s, lp, v, nd in zip(
-            ink.segments,
-            log_probs,
-            doubt,
-            [0.0] * len(ink.segments) if not_digit is None else not_digit,
-            strict=True,
-        )
+        for s, lp, p in zip(ink.segments, log_probs, doubts, strict=True)
     ]
     return Lattice(ink.primitives, hyps, cuts, ink.skip_costs, digit_cost)

@@ -12,8 +12,10 @@ geometry on the string (``geometry``), and gives the probability that the
 candidate is *not* one digit. The lattice charges a digit read from it
 ``-log(1 - p)`` nats, times ``VERIFY_WEIGHT``.
 
-The verifier only helps choose the cuts: a digit's confidence stays the
-digit model's own, so the calibrated field confidence keeps its meaning.
+A digit's confidence stays the digit model's own, so the calibrated field
+confidence keeps its meaning. The verifier chooses cuts, and a digit it
+doubts that the digit model is unsure of too sends its field to review
+(``formocr.api._doubted``).
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ class DigitVerifier:
             None, {"input": np.asarray(x, np.float32), "geometry": np.asarray(geo, np.float32)}
         )
         z = np.asarray(logit, np.float64).reshape(-1)
-        return 1.0 / (1.0 + np.exp(-z))
+        return np.exp(-np.logaddexp(0.0, -z))  # the logistic, without overflow
 
 
 def load_verifier(path: Path | str | None = None, threads: int = 0) -> DigitVerifier | None:
