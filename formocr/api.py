@@ -599,15 +599,25 @@ def _string(
 
 def _doubted(digits: Sequence[LatticeDigit]) -> tuple[str, ...]:
     """A reason for each digit of a lattice path that the verifier doubts is
-    one digit at all and the digit model is not sure of either."""
-    from formocr.config import NOT_DIGIT_REVIEW, NOT_DIGIT_UNSURE
+    one digit at all, where the digit model is not sure of it either or it
+    is a 1 of two strokes side by side (two 1s read as one)."""
+    from formocr.config import NOT_DIGIT_REVIEW, NOT_DIGIT_UNSURE, TWO_ONES
 
-    return tuple(
-        f"digit {i} may not be a digit (verifier p = {d.not_digit:.2f}; "
-        f"read {d.value} at {d.confidence:.3f})"
-        for i, d in enumerate(digits, 1)
-        if d.not_digit >= NOT_DIGIT_REVIEW and d.confidence < NOT_DIGIT_UNSURE
-    )
+    reasons = []
+    for i, d in enumerate(digits, 1):
+        if d.not_digit < NOT_DIGIT_REVIEW:
+            continue
+        if d.confidence < NOT_DIGIT_UNSURE:
+            reasons.append(
+                f"digit {i} may not be a digit (verifier p = {d.not_digit:.2f}; "
+                f"read {d.value} at {d.confidence:.3f})"
+            )
+        elif d.value == "1" and d.side_by_side >= TWO_ONES:
+            reasons.append(
+                f"digit {i} may be two 1s written together (verifier p = {d.not_digit:.2f}; "
+                f"two strokes side by side in {d.side_by_side:.0%} of its rows)"
+            )
+    return tuple(reasons)
 
 
 def _unplaced(text: str, confidence: float, box: BBox) -> tuple[DigitResult, ...]:

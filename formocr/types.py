@@ -117,7 +117,8 @@ class Segment:
     candidate digit; ``size`` is its ink's (w, h) on the deskewed box, and
     ``cost`` (nats) what the layout holds against it being one digit (it
     joins strokes written apart); ``holes`` how many loops its ink closes
-    (-1: not counted)."""
+    (-1: not counted); ``side_by_side`` the share of its ink's rows that
+    cross two strokes or more (two 1s written close; 0: not measured)."""
 
     start: int
     end: int
@@ -125,6 +126,7 @@ class Segment:
     size: tuple[int, int]
     cost: float = 0.0
     holes: int = -1
+    side_by_side: float = 0.0
 
 
 @dataclass(frozen=True)

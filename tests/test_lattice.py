@@ -13,7 +13,7 @@ import pytest
 from formocr.api import Classifier, scan_page
 from formocr.config import ScanConfig
 from formocr.errors import ModelError
-from formocr.layout.digits import count_holes
+from formocr.layout.digits import Blob, _over_segment, count_holes, side_by_side
 from formocr.read.lattice import (
     WIDE_SURE,
     Hypothesis,
@@ -206,6 +206,75 @@ def test_count_holes() -> None:
     assert count_holes(np.zeros((5, 5), np.uint8), 1) == 0
 
 
+def _strokes(gap_top: int, gap_bottom: int, h: int = 90, pen: int = 8) -> np.ndarray:
+    """Two slanted strokes side by side (two 1s written close), ``gap_*``
+    px of paper between them at their top and foot (0 or less: touching)."""
+    mask = np.zeros((h, 60), np.uint8)
+    cv2.line(mask, (14, 4), (8, h - 5), 1, pen)
+    cv2.line(mask, (14 + pen + gap_top, 4), (8 + pen + gap_bottom, h - 5), 1, pen)
+    x0, _, w, _ = cv2.boundingRect(mask)
+    return np.ascontiguousarray(mask[:, x0 : x0 + w])
+
+
+def test_side_by_side() -> None:
+    """The share of rows crossing two strokes: none for a 1, most for two
+    1s touching at one end, none for paper the ink encloses."""
+    one = np.zeros((90, 30), np.uint8)
+    cv2.line(one, (18, 4), (10, 85), 1, 8)
+    assert side_by_side(one) == 0.0
+    assert side_by_side(_strokes(0, 10)) > 0.6  # touching at the top
+    assert side_by_side(_strokes(3, 3)) == 1.0  # apart all along
+    ring = np.zeros((90, 50), np.uint8)
+    cv2.ellipse(ring, (25, 45), (20, 40), 0, 0, 360, 1, 6)
+    assert side_by_side(ring) == 0.0  # a 0's loop does not part its strokes
+    blot = np.ones((90, 20), np.uint8)
+    blot[30:40, 8:12] = 0  # specks of paper in a broad marker's 1
+    assert side_by_side(blot) == 0.0
+    assert side_by_side(np.zeros((5, 5), np.uint8)) == 0.0
+
+
+def test_two_ones_written_close_are_cut_apart() -> None:
+    """Ink narrower than any cut is made for (two 1s written close enough
+    to touch: one blob, or two strokes grouped as one) is cut once between
+    the strokes, each piece its full height. A 4's arm beside its stem, a
+    narrow 0 and a lone 1 are left whole."""
+    dh, pen = 90.0, 8.0
+
+    def pieces(mask: np.ndarray) -> list[tuple[int, int, float]]:
+        parts = _over_segment(Blob(0, 0, mask), dh, 60.0, pen, 0.6, cut_from=70.0)
+        return [(int(p.mask.sum()), p.h, c) for p, c in parts]
+
+    for mask in (_strokes(0, 10), _strokes(10, 0), _strokes(3, 3)):
+        cut = pieces(mask)
+        assert len(cut) == 2, cut
+        # Each a stroke: most of the height, a third of the ink or more.
+        assert all(h >= 0.75 * mask.shape[0] and ink > mask.sum() / 3 for ink, h, _ in cut)
+        assert cut[1][2] <= 4.0  # one stroke crossed at most
+    four = np.zeros((90, 50), np.uint8)
+    cv2.line(four, (10, 4), (6, 55), 1, 8)  # the arm, half the height
+    cv2.line(four, (6, 55), (46, 55), 1, 8)
+    cv2.line(four, (36, 4), (34, 86), 1, 8)  # the stem
+    four = four[:, cv2.boundingRect(four)[0] :]
+    assert side_by_side(four) > 0.2
+    ring = np.zeros((90, 40), np.uint8)
+    cv2.ellipse(ring, (20, 45), (16, 40), 0, 0, 360, 1, 6)
+    one = np.zeros((90, 24), np.uint8)
+    cv2.line(one, (16, 4), (8, 85), 1, 8)
+    for mask in (four, ring, one):
+        assert len(pieces(mask)) == 1
+
+
+def test_two_strokes_side_by_side_are_a_dear_1() -> None:
+    """Read as a 1, ink whose rows cross two strokes pays (two 1s taken as
+    one); no other digit does."""
+    sure1 = lp({1: 0.999})
+    base = shape_costs(40, 90, 90, 60, holes=0, log_probs=sure1)
+    pair = shape_costs(40, 90, 90, 60, holes=0, log_probs=sure1, side_by_side=0.6)
+    assert pair[1] > base[1] + 10.0
+    assert (np.delete(pair, 1) == np.delete(base, 1)).all()
+    assert (shape_costs(40, 90, 90, 60, side_by_side=0.1) == shape_costs(40, 90, 90, 60)).all()
+
+
 def test_class_log_probs_from_a_classifier_that_only_classifies() -> None:
     class Fake:
         def classify(self, images: list[np.ndarray]) -> list[Prediction]:
@@ -308,6 +377,18 @@ def _joined_zeros(p: np.ndarray, x: int, top: int, dh: int) -> int:
     return x + 2 * w + gap + int(0.15 * dh)
 
 
+def _ones_close(top_gap: int, foot_gap: int) -> Stroke:
+    """Two 1s written close: their strokes ``top_gap`` and ``foot_gap`` px
+    apart (centre to centre) at the top and the foot."""
+
+    def draw(p: np.ndarray, x: int, top: int, dh: int) -> int:
+        cv2.line(p, (x + 10, top), (x + 4, top + dh), 0, PEN, AA)
+        cv2.line(p, (x + 10 + top_gap, top), (x + 4 + foot_gap, top + dh), 0, PEN, AA)
+        return x + foot_gap + int(0.45 * dh)
+
+    return draw
+
+
 def _dash(p: np.ndarray, x: int, top: int, dh: int) -> int:
     cv2.line(p, (x + 5, top + dh // 2), (x + int(1.6 * dh), top + dh // 2), 0, PEN, AA)
     return x + int(1.7 * dh)
@@ -377,6 +458,27 @@ def test_printed_background_and_baseline_are_not_ink(classifier: Classifier) -> 
     page = np.minimum(page, hatch)
     cv2.line(page, (x0 + 8, y0 + int(0.81 * h)), (x0 + w - 8, y0 + int(0.81 * h)), 40, 3)
     assert _read(page, classifier).value == "1050"
+
+
+@pytest.mark.parametrize(
+    ("strokes", "value"),
+    [
+        ((_zero(), _ones_close(11, 11), _zero()), "0110"),
+        ((_five_lifted_bar, _ones_close(11, 11)), "511"),
+        ((_ones_close(6, 20), _five_lifted_bar, _zero()), "1150"),
+    ],
+    ids=["0110", "511", "1150-touching-at-the-top"],
+)
+def test_two_ones_written_close_are_both_read(
+    strokes: Sequence[Stroke], value: str, classifier: Classifier
+) -> None:
+    """Two 1s a few pixels apart, grouped as one blob narrower than a digit:
+    the lattice read them as one 1 (`010`, `51`, `150`); now it cuts
+    between them and reads both. With the string reader, which reads them
+    as one 1, the field goes to review."""
+    assert _read(_page(strokes), classifier).value == value
+    combined = _read(_page(strokes), classifier, "combined")
+    assert combined.value == value or combined.status == "review", combined
 
 
 @pytest.mark.parametrize("width", [1.1, 1.2])

@@ -196,3 +196,22 @@ def test_a_digit_doubted_twice_sends_its_field_to_review() -> None:
     assert _doubted([digit(0.999, doubt), digit(unsure, 0.1)]) == ()
     (why,) = _doubted([digit(0.999, 0.1), digit(unsure, doubt)])
     assert why.startswith("digit 2 may not be a digit")
+
+
+def test_a_doubted_1_of_two_strokes_sends_its_field_to_review() -> None:
+    """Two 1s written close and read as one 1 by both readers (`119537`
+    read `19537`, `ok`, on a development page of MNIST validation writers):
+    a 1 the verifier doubts whose ink crosses two strokes side by side is
+    a reason to ask, however sure the digit model is; a 1 of one stroke,
+    or another digit of two, is not."""
+    from formocr.api import _doubted
+    from formocr.config import NOT_DIGIT_REVIEW, TWO_ONES
+    from formocr.read.lattice import LatticeDigit
+
+    def digit(value: str, nd: float, strokes: float) -> LatticeDigit:
+        return LatticeDigit(value, 0.998, 0, 1, None, ((value, 0.998),), nd, strokes)
+
+    doubt, two = NOT_DIGIT_REVIEW + 0.2, TWO_ONES + 0.08
+    assert _doubted([digit("1", doubt, 0.0), digit("4", doubt, two), digit("1", 0.1, two)]) == ()
+    (why,) = _doubted([digit("9", 0.0, 0.0), digit("1", doubt, two)])
+    assert why.startswith("digit 2 may be two 1s written together")

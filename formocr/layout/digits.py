@@ -118,6 +118,13 @@ CROSS = 1.5
 SKIP_NATS = 8.0
 JOIN_NATS = 3.0
 JOIN_TALL = 0.6
+# Ink narrower than a cut is made for is cut between two strokes standing
+# side by side in at least this share of its rows (``side_by_side``; 0.4 %
+# of 1s, 56 % of pairs of 1s: ``formocr.read.lattice.ONE_STROKE``), where
+# each piece is at least TWO_ONES_TALL of
+# its height (two 1s; not a 4's arm or a 9's loop).
+SIDE_CUT = 0.2
+TWO_ONES_TALL = 0.75
 # A loop counts when the paper it encloses is at least this share of the
 # digits' height squared.
 HOLE_AREA = 0.01
@@ -1076,7 +1083,7 @@ def _over_segment(
     """
     w = blob.w
     if w < cut_from:
-        return [(blob, 0.0)]
+        return _two_ones(blob, digit_h, pen)
     fat = cv2.dilate(blob.mask, np.ones((3, 3), np.uint8))
     profile = cv2.blur(fat.sum(axis=0).astype(np.float32)[None, :], (max(3, int(pen)) | 1, 1))[0]
     apart = max(CUT_APART * digit_h, CUT_APART_W * digit_w)
@@ -1096,28 +1103,45 @@ def _over_segment(
     r = max(2, int(0.12 * digit_h))
     found = []
     for x in places:
-        crossed, path = _cut_path(fat, int(x) - r, int(x) + r + 1, x)
-        on = blob.mask[np.arange(blob.h), path] > 0
-        ink = float(on.sum())
+        _, path = _cut_path(fat, int(x) - r, int(x) + r + 1, x)
+        priced = _priced(blob.mask, path, pen)
         centre = float(path.mean())
-        if ink <= CUT_MAX * max(pen, 1.0) and edge <= centre <= w - edge:
-            # The strokes it cuts (runs of ink along it), and the ink it
-            # runs along beyond crossing them (a stroke cut lengthwise).
-            strokes = int(on[0]) + int(np.count_nonzero(on[1:] & ~on[:-1]))
-            along = max(0.0, ink - CROSS * max(pen, 1.0) * strokes) / max(pen, 1.0)
-            found.append((ink, centre, path, CUT_NATS * strokes + CUT_ALONG * along))
+        if priced is not None and edge <= centre <= w - edge:
+            found.append((priced[0], centre, path, priced[1]))
     kept: list[tuple[float, float, np.ndarray, float]] = []
     for cut in sorted(found, key=lambda c: c[0]):
         if all(abs(cut[1] - c[1]) >= apart for c in kept):
             kept.append(cut)
     kept.sort(key=lambda c: c[1])
+    return _pieces(blob, [(path, cost) for _, _, path, cost in kept], pen)
+
+
+def _priced(mask: np.ndarray, path: np.ndarray, pen: float) -> tuple[float, float] | None:
+    """(ink crossed, cost in nats) of cutting ``mask`` along ``path``; None
+    where it crosses more than CUT_MAX pen widths of ink."""
+    on = mask[np.arange(mask.shape[0]), path] > 0
+    ink = float(on.sum())
+    if ink > CUT_MAX * max(pen, 1.0):
+        return None
+    # The strokes it cuts (runs of ink along it), and the ink it runs along
+    # beyond crossing them (a stroke cut lengthwise).
+    strokes = int(on[0]) + int(np.count_nonzero(on[1:] & ~on[:-1]))
+    along = max(0.0, ink - CROSS * max(pen, 1.0) * strokes) / max(pen, 1.0)
+    return ink, CUT_NATS * strokes + CUT_ALONG * along
+
+
+def _pieces(
+    blob: Blob, cuts: Sequence[tuple[np.ndarray, float]], pen: float
+) -> list[tuple[Blob, float]]:
+    """The blob cut along ``cuts`` (path, cost), left to right: its pieces,
+    each with the cost of the cut on its left (0 for the first)."""
     paths: list[np.ndarray] = []
-    for _, _, path, _ in kept:
+    for path, _ in cuts:
         paths.append(np.maximum(path, paths[-1]) if paths else path)
-    h = blob.h
+    h, w = blob.mask.shape
     cols = np.arange(w)[None, :]
     bounds = [np.zeros(h, np.int64), *paths, np.full(h, w, np.int64)]
-    costs = [0.0] + [c[3] for c in kept]
+    costs = [0.0] + [c for _, c in cuts]
     pieces: list[tuple[Blob, float]] = []
     for a, b, cost in zip(bounds[:-1], bounds[1:], costs, strict=True):
         keep = (cols >= a[:, None]) & (cols < b[:, None])
@@ -1135,6 +1159,37 @@ def _over_segment(
     return pieces
 
 
+def _two_ones(blob: Blob, digit_h: float, pen: float) -> list[tuple[Blob, float]]:
+    """Ink narrower than a cut is made for: cut once between two strokes
+    that stand side by side, each nearly its height (two 1s written close
+    enough to touch, slanted or not), else whole."""
+    whole = [(blob, 0.0)]
+    if blob.h < JOIN_TALL * digit_h or side_by_side(blob.mask) < SIDE_CUT:
+        return whole
+    ink = blob.mask > 0
+    rows = ink[ink.any(axis=1)]
+    # Where the paper between the two strokes is, row by row.
+    gaps = []
+    for row in rows:
+        ends = np.flatnonzero(row[:-1] & ~row[1:])  # a stroke's last column
+        if len(ends) and ends[0] + 1 < len(row):
+            after = np.flatnonzero(row[ends[0] + 1 :])  # the next stroke's first
+            if len(after):
+                gaps.append(ends[0] + 0.5 * (after[0] + 1))
+    if not gaps:
+        return whole
+    edge = max(2, int(pen))
+    # On the ink as found, not thickened: the paper between two 1s is thin.
+    _, path = _cut_path(blob.mask, edge, blob.w - edge, float(np.median(gaps)))
+    priced = _priced(blob.mask, path, pen)
+    if priced is None:
+        return whole
+    pieces = _pieces(blob, [(path, priced[1])], pen)
+    if len(pieces) != 2 or any(p.h < TWO_ONES_TALL * blob.h for p, _ in pieces):
+        return whole
+    return pieces
+
+
 def count_holes(mask: np.ndarray, least: float) -> int:
     """How many loops the ink of ``mask`` closes: paper it encloses, each
     at least ``least`` px (a speck of paper in a thick stroke is none)."""
@@ -1149,6 +1204,24 @@ def count_holes(mask: np.ndarray, least: float) -> int:
         for c, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True)
         if parent >= 0 and cv2.contourArea(c) >= least
     )
+
+
+def side_by_side(mask: np.ndarray) -> float:
+    """The share of the ink's rows that cross two strokes or more: near 0
+    for a 1 (its flag and foot are a few rows), a third and up for two 1s
+    written close enough to touch. Paper the ink encloses does not part
+    strokes (specks in a broad marker's 1; a 0's loop)."""
+    outer, _ = cv2.findContours(
+        np.ascontiguousarray(mask, np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
+    solid = np.zeros(np.shape(mask), np.uint8)
+    cv2.drawContours(solid, outer, -1, 1, thickness=-1)
+    ink = solid > 0
+    rows = ink[ink.any(axis=1)]
+    if not len(rows):
+        return 0.0
+    starts = np.count_nonzero(rows[:, 1:] & ~rows[:, :-1], axis=1) + rows[:, 0]
+    return float(np.count_nonzero(starts >= 2)) / len(rows)
 
 
 def string_ink(
@@ -1203,7 +1276,9 @@ def string_ink(
                 continue
             crop = DigitCrop(BBox(*d.bbox), d.image)
             holes = count_holes(u.mask, HOLE_AREA * digit_h * digit_h)
-            segments.append(Segment(i, j, crop, (u.w, u.h), JOIN_NATS * joins, holes))
+            segments.append(
+                Segment(i, j, crop, (u.w, u.h), JOIN_NATS * joins, holes, side_by_side(u.mask))
+            )
     return StringInk(tuple(segments), tuple(cut_costs), tuple(skip), float(digit_h), line, digit_w)
 
 
