@@ -118,13 +118,15 @@ CROSS = 1.5
 SKIP_NATS = 8.0
 JOIN_NATS = 3.0
 JOIN_TALL = 0.6
-# Ink narrower than a cut is made for is cut between two strokes standing
-# side by side in at least this share of its rows (``side_by_side``; 0.4 %
-# of 1s, 56 % of pairs of 1s: ``formocr.read.lattice.ONE_STROKE``), where
-# each piece is at least TWO_ONES_TALL of
-# its height (two 1s; not a 4's arm or a 9's loop).
-SIDE_CUT = 0.2
-TWO_ONES_TALL = 0.75
+# Ink narrower than a cut is made for, no wider than TWO_ONES_WIDE of its
+# height, is cut once between two strokes standing side by side in at least
+# SIDE_CUT of its rows (``side_by_side``; pairs of 1s cut apart on pages of
+# MNIST validation writers: 0.44 and up), where the cut crosses one stroke
+# at most and leaves ink in TWO_ONES_TALL of the rows on each side (two 1s;
+# not a 2's arc, a 4's arm or a 9's loop).
+SIDE_CUT = 0.4
+TWO_ONES_TALL = 0.8
+TWO_ONES_WIDE = 0.75
 # A loop counts when the paper it encloses is at least this share of the
 # digits' height squared.
 HOLE_AREA = 0.01
@@ -1116,9 +1118,9 @@ def _over_segment(
     return _pieces(blob, [(path, cost) for _, _, path, cost in kept], pen)
 
 
-def _priced(mask: np.ndarray, path: np.ndarray, pen: float) -> tuple[float, float] | None:
-    """(ink crossed, cost in nats) of cutting ``mask`` along ``path``; None
-    where it crosses more than CUT_MAX pen widths of ink."""
+def _priced(mask: np.ndarray, path: np.ndarray, pen: float) -> tuple[float, float, int] | None:
+    """(ink crossed, cost in nats, strokes cut) of cutting ``mask`` along
+    ``path``; None where it crosses more than CUT_MAX pen widths of ink."""
     on = mask[np.arange(mask.shape[0]), path] > 0
     ink = float(on.sum())
     if ink > CUT_MAX * max(pen, 1.0):
@@ -1127,7 +1129,7 @@ def _priced(mask: np.ndarray, path: np.ndarray, pen: float) -> tuple[float, floa
     # beyond crossing them (a stroke cut lengthwise).
     strokes = int(on[0]) + int(np.count_nonzero(on[1:] & ~on[:-1]))
     along = max(0.0, ink - CROSS * max(pen, 1.0) * strokes) / max(pen, 1.0)
-    return ink, CUT_NATS * strokes + CUT_ALONG * along
+    return ink, CUT_NATS * strokes + CUT_ALONG * along, strokes
 
 
 def _pieces(
@@ -1164,44 +1166,87 @@ def _two_ones(blob: Blob, digit_h: float, pen: float) -> list[tuple[Blob, float]
     that stand side by side, each nearly its height (two 1s written close
     enough to touch, slanted or not), else whole."""
     whole = [(blob, 0.0)]
-    if blob.h < JOIN_TALL * digit_h or side_by_side(blob.mask) < SIDE_CUT:
+    # Two strokes side by side are two pen widths across at least, and two
+    # 1s narrower than most digits (9 in 10 pairs of 1s under 0.6 of their
+    # height). The ink's own rows first: paper it encloses only lowers them.
+    if not 2.0 * pen <= blob.w <= TWO_ONES_WIDE * blob.h or blob.h < JOIN_TALL * digit_h:
         return whole
+    if _two_stroke_share(blob.mask) < SIDE_CUT:
+        return whole
+    solid = _filled(blob.mask, *_outline(blob.mask))
+    if _two_stroke_share(solid) < SIDE_CUT:
+        return whole
+    mid = float(np.median(_gaps(solid)))
+    # Ink on both sides of the paper between them, nearly all the way down
+    # (not a 4's arm beside its stem), before any path is sought.
     ink = blob.mask > 0
-    rows = ink[ink.any(axis=1)]
-    # Where the paper between the two strokes is, row by row.
-    gaps = []
-    for row in rows:
-        ends = np.flatnonzero(row[:-1] & ~row[1:])  # a stroke's last column
-        if len(ends) and ends[0] + 1 < len(row):
-            after = np.flatnonzero(row[ends[0] + 1 :])  # the next stroke's first
-            if len(after):
-                gaps.append(ends[0] + 0.5 * (after[0] + 1))
-    if not gaps:
+    tall = TWO_ONES_TALL * blob.h
+    left = np.count_nonzero(ink[:, : int(mid)].any(axis=1))
+    right = np.count_nonzero(ink[:, int(mid) + 1 :].any(axis=1))
+    if min(left, right) < tall:
         return whole
     edge = max(2, int(pen))
     # On the ink as found, not thickened: the paper between two 1s is thin.
-    _, path = _cut_path(blob.mask, edge, blob.w - edge, float(np.median(gaps)))
+    _, path = _cut_path(blob.mask, edge, blob.w - edge, mid)
     priced = _priced(blob.mask, path, pen)
-    if priced is None:
+    # Two 1s touch once at most (touching twice, they enclose paper).
+    if priced is None or priced[2] > 1:
         return whole
     pieces = _pieces(blob, [(path, priced[1])], pen)
-    if len(pieces) != 2 or any(p.h < TWO_ONES_TALL * blob.h for p, _ in pieces):
+    # Each piece a stroke down nearly all of it (not a 2's arc and foot).
+    if len(pieces) != 2 or any(np.count_nonzero(p.mask.any(axis=1)) < tall for p, _ in pieces):
         return whole
     return pieces
+
+
+def _outline(mask: np.ndarray) -> tuple[Sequence[np.ndarray], np.ndarray]:
+    """The ink's outlines, two levels (``cv2.RETR_CCOMP``): each contour and
+    its parent (-1: the outside of a piece of ink; else a hole in one)."""
+    contours, hierarchy = cv2.findContours(
+        np.ascontiguousarray(mask, np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
+    )
+    parents = np.zeros(0, np.int64) if hierarchy is None else hierarchy[0][:, 3]
+    return contours, parents
+
+
+def _filled(mask: np.ndarray, contours: Sequence[np.ndarray], parents: np.ndarray) -> np.ndarray:
+    """The ink (uint8 0/1) with the paper it encloses filled in."""
+    solid = np.zeros(np.shape(mask), np.uint8)
+    outer = [c for c, parent in zip(contours, parents, strict=True) if parent < 0]
+    cv2.drawContours(solid, outer, -1, 1, thickness=-1)
+    return solid
+
+
+def _two_stroke_share(ink: np.ndarray) -> float:
+    """The share of the ink's rows (uint8 0/1 mask) that cross two strokes
+    or more."""
+    starts = cv2.compare(ink[:, 1:], ink[:, :-1], cv2.CMP_GT)  # 255 where a stroke starts
+    per_row = cv2.reduce(starts, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[:, 0] // 255 + ink[:, 0]
+    rows = np.count_nonzero(cv2.reduce(ink, 1, cv2.REDUCE_MAX))
+    return float(np.count_nonzero(per_row >= 2)) / rows if rows else 0.0
+
+
+def _gaps(ink: np.ndarray) -> np.ndarray:
+    """In each row of the ink (0/1 mask) that crosses two strokes, the
+    middle of the paper after the first."""
+    ink = ink > 0
+    end = ink[:, :-1] & ~ink[:, 1:]  # a stroke's last column
+    first = end.argmax(axis=1)
+    after = ink & (np.arange(ink.shape[1])[None, :] > first[:, None])
+    two = end.any(axis=1) & after.any(axis=1)
+    return (0.5 * (first + after.argmax(axis=1) + 1))[two]
 
 
 def count_holes(mask: np.ndarray, least: float) -> int:
     """How many loops the ink of ``mask`` closes: paper it encloses, each
     at least ``least`` px (a speck of paper in a thick stroke is none)."""
-    contours, hierarchy = cv2.findContours(
-        np.ascontiguousarray(mask, np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
-    )
-    if hierarchy is None:
-        return 0
-    # RETR_CCOMP: outer boundaries have no parent, holes have one.
+    return _holes(*_outline(mask), least)
+
+
+def _holes(contours: Sequence[np.ndarray], parents: np.ndarray, least: float) -> int:
     return sum(
         1
-        for c, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True)
+        for c, parent in zip(contours, parents, strict=True)
         if parent >= 0 and cv2.contourArea(c) >= least
     )
 
@@ -1211,17 +1256,7 @@ def side_by_side(mask: np.ndarray) -> float:
     for a 1 (its flag and foot are a few rows), a third and up for two 1s
     written close enough to touch. Paper the ink encloses does not part
     strokes (specks in a broad marker's 1; a 0's loop)."""
-    outer, _ = cv2.findContours(
-        np.ascontiguousarray(mask, np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
-    )
-    solid = np.zeros(np.shape(mask), np.uint8)
-    cv2.drawContours(solid, outer, -1, 1, thickness=-1)
-    ink = solid > 0
-    rows = ink[ink.any(axis=1)]
-    if not len(rows):
-        return 0.0
-    starts = np.count_nonzero(rows[:, 1:] & ~rows[:, :-1], axis=1) + rows[:, 0]
-    return float(np.count_nonzero(starts >= 2)) / len(rows)
+    return _two_stroke_share(_filled(mask, *_outline(mask)))
 
 
 def string_ink(
@@ -1275,10 +1310,10 @@ def string_ink(
             if d is None:
                 continue
             crop = DigitCrop(BBox(*d.bbox), d.image)
-            holes = count_holes(u.mask, HOLE_AREA * digit_h * digit_h)
-            segments.append(
-                Segment(i, j, crop, (u.w, u.h), JOIN_NATS * joins, holes, side_by_side(u.mask))
-            )
+            contours, parents = _outline(u.mask)
+            holes = _holes(contours, parents, HOLE_AREA * digit_h * digit_h)
+            strokes = _two_stroke_share(_filled(u.mask, contours, parents))
+            segments.append(Segment(i, j, crop, (u.w, u.h), JOIN_NATS * joins, holes, strokes))
     return StringInk(tuple(segments), tuple(cut_costs), tuple(skip), float(digit_h), line, digit_w)
 
 
