@@ -238,6 +238,9 @@ def test_side_by_side() -> None:
     blot[30:40, 8:12] = 0  # specks of paper in a broad marker's 1
     assert side_by_side(blot) == 0.0
     assert side_by_side(np.zeros((5, 5), np.uint8)) == 0.0
+    # Ink a pixel or two wide (a cheque cut tight round a 1), or none at all.
+    for shape in ((40, 1), (40, 2), (1, 1), (0, 5), (5, 0)):
+        assert side_by_side(np.ones(shape, np.uint8)) == 0.0
 
 
 def test_two_ones_written_close_are_cut_apart() -> None:

@@ -1220,6 +1220,8 @@ def _filled(mask: np.ndarray, contours: Sequence[np.ndarray], parents: np.ndarra
 def _two_stroke_share(ink: np.ndarray) -> float:
     """The share of the ink's rows (uint8 0/1 mask) that cross two strokes
     or more."""
+    if ink.shape[0] == 0 or ink.shape[1] < 3:  # no room for two strokes apart
+        return 0.0
     starts = cv2.compare(ink[:, 1:], ink[:, :-1], cv2.CMP_GT)  # 255 where a stroke starts
     per_row = cv2.reduce(starts, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[:, 0] // 255 + ink[:, 0]
     rows = np.count_nonzero(cv2.reduce(ink, 1, cv2.REDUCE_MAX))
@@ -1256,6 +1258,8 @@ def side_by_side(mask: np.ndarray) -> float:
     for a 1 (its flag and foot are a few rows), a third and up for two 1s
     written close enough to touch. Paper the ink encloses does not part
     strokes (specks in a broad marker's 1; a 0's loop)."""
+    if np.size(mask) == 0:
+        return 0.0
     return _two_stroke_share(_filled(mask, *_outline(mask)))
 
 
