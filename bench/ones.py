@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from benchlib import OUT, md_table, pct, publish, run_record
+from benchlib import MNIST_DIR, OUT, md_table, pct, publish, run_record
 
 from formocr import api
 from formocr.config import ScanConfig
@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=40)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--plain", action="store_true", help="no forced 11 (a control)")
-    ap.add_argument("--mnist-dir", type=Path, default=None)
+    ap.add_argument("--mnist-dir", type=Path, default=MNIST_DIR)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     from training.synth.sources import mnist_writers
