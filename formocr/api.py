@@ -343,6 +343,10 @@ def scan_page(
     return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=tuple(fields))
 
 
+# Where the readers disagree, the lattice reads the string again on the
+# string reader's cuts (formocr.read.recut.second_look); False reads as before.
+RECUT = True
+
 # ``FieldLayout.crossed``'s reason.
 CROSSED = "writing crosses the box's edge and was left out: a digit may be missing"
 
@@ -434,6 +438,7 @@ def _classify(
     string reader alone, or by both, combined (formocr.read.combine).
     """
     from formocr.read.lattice import class_log_probs, lattice_of
+    from formocr.read.recut import second_look
 
     mode = config.string_reader
     if mode in ("ctc", "combined") and reader is None:
@@ -475,6 +480,8 @@ def _classify(
         ctc = strings[k] if use_ctc and f.ink.line is not None else None
         if use_ctc and f.ink.line is not None:
             k += 1
+        if RECUT and ctc is not None and reader is not None:
+            best = second_look(f.ink, best, ctc, reader, classifier)
         out.append(_string(f, lattice, best, ctc, reader, mode, config))
     return out
 

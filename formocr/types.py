@@ -143,6 +143,10 @@ class StringInk:
     digit_height: float
     line: np.ndarray | None = None
     digit_width: float = 0.0  # a typical digit's width here (0: unknown)
+    # Where ``line`` lies: its top-left corner in the box's cut-out, and once
+    # ``placed``, its rectangle on the page (None until then).
+    line_at: tuple[int, int] = (0, 0)
+    line_box: BBox | None = None
 
     @property
     def primitives(self) -> int:
@@ -150,11 +154,29 @@ class StringInk:
 
     def placed(self, to_page: Callable[[float, float, float, float], BBox]) -> StringInk:
         """The same ink, each candidate's box mapped by ``to_page(x, y, w, h)``
-        (from the box's cut-out to page pixels)."""
+        (from the box's cut-out to page pixels), and the line's rectangle."""
         segments = tuple(
             replace(s, crop=DigitCrop(to_page(*s.crop.bbox), s.crop.image)) for s in self.segments
         )
-        return replace(self, segments=segments)
+        box = None
+        if self.line is not None:
+            h, w = self.line.shape[:2]
+            box = to_page(self.line_at[0], self.line_at[1], w, h)
+        return replace(self, segments=segments, line_box=box)
+
+    def on_page(self, x: float, y: float, w: float, h: float) -> BBox | None:
+        """A rectangle of ``line`` on the page (None where the line was not placed)."""
+        if self.line is None or self.line_box is None:
+            return None
+        lh, lw = self.line.shape[:2]
+        b = self.line_box
+        sx, sy = b.w / max(1, lw), b.h / max(1, lh)
+        return BBox(
+            int(round(b.x + x * sx)),
+            int(round(b.y + y * sy)),
+            max(1, int(round(w * sx))),
+            max(1, int(round(h * sy))),
+        )
 
 
 @dataclass(frozen=True)

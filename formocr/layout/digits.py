@@ -1347,6 +1347,7 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     ext = int(OUTSIDE * (y1 - y0))
     line = layout.paper[max(0, y0 - ext) : y1 + ext, x0:x1]
     ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line, known)
+    ink = replace(ink, line_at=(x0, max(0, y0 - ext)))
     parts: list[Blob] = []
     for blob in merged:
         height = float(blob.h)

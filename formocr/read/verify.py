@@ -45,9 +45,17 @@ def geometry(ink: StringInk) -> np.ndarray:
     dh = max(1.0, float(ink.digit_height))
     dw = float(ink.digit_width) if ink.digit_width > 0 else 0.7 * dh
     for i, s in enumerate(ink.segments):
-        w, h = s.size
-        rows[i] = (w / max(1, h), h / dh, w / dw, s.end - s.start, s.holes)
-    return np.clip(rows, -1.0, 6.0)
+        rows[i] = geometry_row(*s.size, dh, dw, s.end - s.start, s.holes)
+    return rows
+
+
+def geometry_row(
+    w: float, h: float, digit_h: float, digit_w: float, primitives: int, holes: int
+) -> np.ndarray:
+    """One candidate's ``geometry`` row: ink ``w`` x ``h`` on a string whose
+    digits are ``digit_h`` tall and ``digit_w`` wide (both over 0)."""
+    row = (w / max(1, h), h / digit_h, w / digit_w, primitives, holes)
+    return np.clip(np.array(row, np.float32), -1.0, 6.0)
 
 
 class DigitVerifier:

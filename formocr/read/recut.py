@@ -1,0 +1,197 @@
+"""A string box read again on the string reader's cuts: the lattice's second look.
+
+When the two readers disagree, the lattice may have lacked the one cut the
+string reader's reading needs: two digits written touching, joined where no
+valley or thin join marks a cut. The string reader's frames say where each of
+its digits lies (``StringReading.spans``). Cutting the box's line between
+them, at the column of least ink, gives one candidate per digit, and the
+lattice scores that path by its own rules (``formocr.read.lattice``): the
+digit model's log-probability, the shape and verifier costs, CUT_NATS for each
+stroke a cut goes through, and the skip cost of ink the pieces leave out.
+When that path scores better than the lattice's own best reading, it is the
+lattice's reading (``second_look``), and the two readers agree on the
+lattice's terms; the field's confidence is then the lesser of the two
+readers', as for any agreement.
+
+Two readers that agree can both be wrong the same way, and the one way
+measured is a 1 written close to or over its neighbour, left out by both
+(``bench/ones.py``). So the second look is not taken where the string
+reader read fewer digits than the lattice, where the verifier doubts any
+piece is one digit (p >= SURE_DIGIT: a piece holding two 1s), or where the
+string reader finds the reading with one more 1 nearly as likely as its own
+(ONE_MORE_ONE).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from formocr.read.lattice import (
+    VERIFIED_CUTS,
+    Hypothesis,
+    Lattice,
+    LatticeReading,
+    class_log_probs,
+    shape_costs,
+    verify_cost,
+)
+from formocr.types import StringInk
+
+if TYPE_CHECKING:
+    from formocr.read.combine import StringReader, StringReading
+
+# The first and last pieces reach this many typical digit widths beyond the
+# string reader's first and last frames (a frame is where a digit's label
+# peaks, about its middle); ink farther out is left out, at the skip cost.
+REACH = 0.75
+# The re-read is refused where the string reader puts a reading with one
+# more 1 at least exp(ONE_MORE_ONE) as likely as its own (nats).
+ONE_MORE_ONE = -5.0
+# Every piece must be one digit by the verifier: p(not one digit) under this.
+SURE_DIGIT = 0.5
+# A piece's crop keeps this share of the digit height as a margin of paper.
+MARGIN = 0.1
+
+
+def cut_columns(mask: np.ndarray, spans: Sequence[tuple[int, int]], reach: float) -> list[int]:
+    """Column bounds of one piece per span: [b0, b1, ..., bk] for k spans.
+
+    Between two spans, the column of least ink (the nearest the middle
+    among equals); the outer bounds ``reach`` px beyond the first and last
+    spans, within the mask."""
+    w = mask.shape[1]
+    ink = mask.sum(axis=0).astype(np.float64)
+    bounds = [max(0, int(math.floor(spans[0][0] - reach)))]
+    for (_, end), (start, _) in zip(spans[:-1], spans[1:], strict=True):
+        lo, hi = max(0, end), min(w, start + 1)
+        mid = (end + start) / 2.0
+        if hi <= lo:
+            bounds.append(int(round(mid)))
+            continue
+        # The least ink; between equals, the column nearest the middle.
+        cols = np.arange(lo, hi)
+        bounds.append(int(cols[np.argmin(ink[lo:hi] + 1e-3 * np.abs(cols - mid))]))
+    bounds.append(min(w, int(math.ceil(spans[-1][1] + reach))))
+    return bounds
+
+
+def strokes_crossed(column: np.ndarray) -> int:
+    """How many runs of ink a straight vertical cut through ``column`` crosses."""
+    c = column.astype(np.int8)
+    return int(np.count_nonzero(np.diff(c, prepend=0) == 1))
+
+
+def recut(
+    ink: StringInk,
+    spans: Sequence[tuple[int, int]],
+    text: str,
+    classifier: object,
+) -> LatticeReading | None:
+    """The lattice's reading of ``text`` on the string reader's cuts (see the
+    module doc), or None where the line cannot be cut that way (no line, no
+    ink in a piece, pieces out of order)."""
+    from formocr.layout.digits import CUT_NATS, HOLE_AREA, SKIP_NATS, count_holes, ink_mask
+    from formocr.layout.digits import side_by_side as two_strokes
+    from formocr.read.normalize import normalize_batch
+    from formocr.read.verify import geometry_row
+
+    line = ink.line
+    if line is None or not text or len(spans) != len(text) or line.ndim != 2:
+        return None
+    dh = max(1.0, float(ink.digit_height))
+    dw = float(ink.digit_width) if ink.digit_width > 0 else 0.7 * dh
+    mask = ink_mask(cv2.subtract(np.full_like(line, 255), line))
+    bounds = cut_columns(mask, spans, REACH * dw)
+    if any(b1 <= b0 for b0, b1 in zip(bounds[:-1], bounds[1:], strict=True)):
+        return None
+    margin = max(2, int(round(MARGIN * dh)))
+    h_line, w_line = line.shape
+    crops, sizes, holes, shares, boxes = [], [], [], [], []
+    for b0, b1 in zip(bounds[:-1], bounds[1:], strict=True):
+        piece = mask[:, b0:b1]
+        x, y, w, h = cv2.boundingRect(piece)
+        if w == 0:
+            return None
+        y0, y1 = max(0, y - margin), min(h_line, y + h + margin)
+        x0, x1 = max(0, b0 + x - margin), min(w_line, b0 + x + w + margin)
+        crop = np.full((y1 - y0, x1 - x0), 255, np.uint8)
+        # Only the piece's own columns: the neighbours' ink is whited out.
+        c0, c1 = max(x0, b0), min(x1, b1)
+        crop[:, c0 - x0 : c1 - x0] = line[y0:y1, c0:c1]
+        crops.append(crop)
+        boxes.append(ink.on_page(b0 + x, y, w, h))
+        sub = piece[y : y + h, x : x + w]
+        sizes.append((float(w), float(h)))
+        holes.append(count_holes(sub, HOLE_AREA * dh * dh))
+        shares.append(two_strokes(sub))
+    x_in = normalize_batch(crops)
+    logp = class_log_probs(classifier, crops, second_look=False, normalised=x_in)
+    verifier = getattr(classifier, "verifier", None)
+    if verifier is not None:
+        geo = np.stack(
+            [geometry_row(w, h, dh, dw, 1, k) for (w, h), k in zip(sizes, holes, strict=True)]
+        )
+        doubts = [float(p) for p in verifier.not_digit(x_in, geo)]
+    else:
+        doubts = [0.0] * len(crops)
+    scale = VERIFIED_CUTS if verifier is not None else 1.0
+    cuts = [0.0] + [CUT_NATS * scale * strokes_crossed(mask[:, b]) for b in bounds[1:-1]]
+    # Ink the pieces leave out, at the lattice's price of a primitive skipped.
+    outside = 0.0
+    for part in (mask[:, : bounds[0]], mask[:, bounds[-1] :]):
+        if part.size and part.any():
+            n, _, stats, _ = cv2.connectedComponentsWithStats(part, connectivity=8)
+            outside += sum(SKIP_NATS * min(1.0, stats[i, 3] / dh) for i in range(1, n))
+    hyps = [
+        Hypothesis(
+            i,
+            i + 1,
+            np.asarray(lp),
+            shape_costs(w, h, dh, ink.digit_width, k, np.asarray(lp), s) + verify_cost(p),
+            box,
+            p,
+            s,
+        )
+        for i, (lp, (w, h), k, s, p, box) in enumerate(
+            zip(logp, sizes, holes, shares, doubts, boxes, strict=True)
+        )
+    ]
+    if max(doubts) >= SURE_DIGIT:
+        return None
+    spelt = Lattice(len(crops), hyps, cuts, [math.inf] * len(crops)).spell(text)
+    if spelt is None:
+        return None
+    return LatticeReading(text, spelt.digits, spelt.score - outside, spelt.total)
+
+
+def second_look(
+    ink: StringInk,
+    best: LatticeReading,
+    reading: StringReading,
+    reader: StringReader,
+    classifier: object,
+) -> LatticeReading:
+    """The lattice's reading ``best``, or, where the string reader's
+    ``reading`` differs, the lattice's reading of that text on the string
+    reader's cuts (``recut``) when it scores better by the lattice's rules.
+
+    Not taken where the string reader read fewer digits than the lattice,
+    nor where it puts a reading with one more 1 at least exp(ONE_MORE_ONE)
+    as likely as its own (both readers can leave out a 1 written close to or
+    over its neighbour: then they should not be made to agree).
+    """
+    text = reading.text
+    spans = getattr(reading, "spans", None)  # formocr.read.ctc's readings have them
+    if text == best.text or len(text) < len(best.text) or spans is None:
+        return best
+    again = recut(ink, spans, text, classifier)
+    if again is None or again.score <= best.score:
+        return best
+    own = math.log(max(reading.confidence, 1e-300))
+    more = max(reader.rescore(reading, text[:i] + "1" + text[i:]) for i in range(len(text) + 1))
+    return best if more - own >= ONE_MORE_ONE else again

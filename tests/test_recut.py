@@ -1,0 +1,184 @@
+"""The lattice's second look on the string reader's cuts (formocr.read.recut)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+import formocr.api as api
+from formocr.config import ScanConfig
+from formocr.read.lattice import LatticeDigit, LatticeReading
+from formocr.read.recut import ONE_MORE_ONE, cut_columns, recut, second_look, strokes_crossed
+from formocr.types import PageImage, StringInk
+
+
+def test_cut_columns_fall_between_the_digits() -> None:
+    mask = np.zeros((20, 70), np.uint8)
+    for x0 in (10, 30, 50):
+        mask[2:18, x0 : x0 + 10] = 1
+    bounds = cut_columns(mask, [(13, 16), (33, 36), (53, 56)], reach=5)
+    assert bounds[0] == 8 and bounds[-1] == 61
+    assert 20 <= bounds[1] < 30 and 40 <= bounds[2] < 50
+    # Between equals (every column of the gap is paper), the one nearest the middle.
+    assert bounds[1] in (24, 25)
+
+
+def test_strokes_crossed_counts_runs_of_ink() -> None:
+    assert strokes_crossed(np.array([0, 1, 1, 0, 1, 0, 0, 1], np.uint8)) == 3
+    assert strokes_crossed(np.zeros(5, np.uint8)) == 0
+
+
+class _ByWidth:
+    """A fake digit classifier: a narrow crop is a 1, a wide one a 0."""
+
+    def log_probs(self, images: list[np.ndarray]) -> np.ndarray:
+        out = np.full((len(images), 10), math.log(0.01 / 9))
+        for i, img in enumerate(images):
+            ys, xs = np.nonzero(img < 128)
+            narrow = xs.max() - xs.min() < 0.4 * (ys.max() - ys.min())
+            out[i, 1 if narrow else 0] = math.log(0.99)
+        return out
+
+
+def _line() -> StringInk:
+    """A box's line with a 1 and a 0 written apart."""
+    line = np.full((60, 120), 255, np.uint8)
+    cv2.line(line, (22, 10), (20, 50), 0, 5)
+    cv2.ellipse(line, (70, 30), (14, 20), 0, 0, 360, 0, 5)
+    return StringInk((), (), (), 41.0, line, 30.0)
+
+
+def test_recut_reads_one_piece_per_frame_by_the_lattices_rules() -> None:
+    ink = _line()
+    reading = recut(ink, [(18, 24), (66, 74)], "10", _ByWidth())
+    assert reading is not None
+    assert reading.text == "10"
+    assert [d.value for d in reading.digits] == ["1", "0"]
+    assert all(d.confidence == pytest.approx(0.99) for d in reading.digits)
+    # Two digits (2 nats each) sure at 0.99, apart (no cut through ink), in shape.
+    assert reading.score == pytest.approx(2 * (math.log(0.99) - 2.0), abs=0.05)
+    # A text the pieces do not spell scores lower.
+    other = recut(ink, [(18, 24), (66, 74)], "17", _ByWidth())
+    assert other is not None and other.score < reading.score - 5
+
+
+def test_recut_declines_what_it_cannot_cut() -> None:
+    ink = _line()
+    assert recut(ink, [(18, 24)], "10", _ByWidth()) is None  # a span per digit
+    # A frame with no ink between the 1 and the 0: a piece without ink.
+    assert recut(ink, [(18, 24), (38, 42), (66, 74)], "100", _ByWidth()) is None
+    no_line = StringInk((), (), (), 41.0, None, 30.0)
+    assert recut(no_line, [(18, 24), (66, 74)], "10", _ByWidth()) is None
+
+
+@dataclass
+class _Reading:
+    text: str
+    confidence: float
+    spans: tuple[tuple[int, int], ...]
+
+
+class _Reader:
+    """A fake string reader: log p of a text is looked up, else very low."""
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+
+    def read(self, images: Any) -> list[Any]:
+        raise NotImplementedError
+
+    def rescore(self, reading: Any, text: str) -> float:
+        return self.scores.get(text, -50.0)
+
+
+def _lattice(text: str, score: float) -> LatticeReading:
+    digits = tuple(LatticeDigit(c, 0.5, i, i + 1, None, ((c, 0.5),)) for i, c in enumerate(text))
+    return LatticeReading(text, digits, score, score)
+
+
+def test_second_look_takes_the_recut_only_where_it_scores_better() -> None:
+    ink, clf = _line(), _ByWidth()
+    reading = _Reading("10", 0.9, ((18, 24), (66, 74)))
+    reader = _Reader({})
+    assert second_look(ink, _lattice("17", -30.0), reading, reader, clf).text == "10"
+    # The lattice's own reading scores better: it stays.
+    assert second_look(ink, _lattice("17", -1.0), reading, reader, clf).text == "17"
+    # The readers agree already.
+    same = _lattice("10", -30.0)
+    assert second_look(ink, same, reading, reader, clf) is same
+
+
+def test_second_look_never_where_a_1_may_be_missing() -> None:
+    ink, clf = _line(), _ByWidth()
+    reading = _Reading("10", 0.9, ((18, 24), (66, 74)))
+    own = math.log(0.9)
+    # The string reader finds "110" nearly as likely as "10": both may have
+    # left out a 1 written close to the other.
+    close = _Reader({"110": own + ONE_MORE_ONE + 0.5})
+    assert second_look(ink, _lattice("17", -30.0), reading, close, clf).text == "17"
+    far = _Reader({"110": own + ONE_MORE_ONE - 0.5})
+    assert second_look(ink, _lattice("17", -30.0), reading, far, clf).text == "10"
+    # The string reader read fewer digits than the lattice: never.
+    assert second_look(ink, _lattice("170", -90.0), reading, far, clf).text == "170"
+
+
+@pytest.fixture(scope="module")
+def classifier() -> api.Classifier:
+    return api.load_classifier()
+
+
+def _touching(seed: int) -> tuple[np.ndarray, str]:
+    """A box of digits written touching by the project's stroke generator."""
+    from training.synth import Degradation
+    from training.synth.sheet import Sheet
+
+    rng = np.random.default_rng(seed)
+    sheet = Sheet((100.0, 40.0), 300, rng, Degradation.scan(), None)
+    n = int(rng.integers(3, 6))
+    digits = [int(d) for d in rng.integers(0, 10, n)]
+    sheet.string(sheet.px(8), sheet.px(10), sheet.px(11.0 * n + 8), sheet.px(13), digits, True)
+    image, truth = sheet.finish()
+    return image, truth[0].value
+
+
+def _field(image: np.ndarray, classifier: api.Classifier) -> Any:
+    (field,) = api.scan_page(PageImage("t", 1, image, 300.0), ScanConfig(), classifier).fields
+    return field
+
+
+@pytest.mark.parametrize("seed", [153, 186])
+def test_touching_digits_the_lattice_cut_wrong_are_read_by_both(
+    seed: int, classifier: api.Classifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Touching strings the readers read differently (the field asked);
+    read again on the string reader's cuts, the lattice agrees with it, and
+    the field needs no person."""
+    image, value = _touching(seed)
+    monkeypatch.setattr(api, "RECUT", False)
+    before = _field(image, classifier)
+    assert before.status == "review" and before.alternatives, before
+    monkeypatch.setattr(api, "RECUT", True)
+    after = _field(image, classifier)
+    assert after.value == value and after.status == "ok", after
+    # Each digit has its own box on the page, left to right inside the field's.
+    xs = [d.bbox.x for d in after.digits]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs), after.digits
+    fx, fy, fw, fh = after.bbox
+    for d in after.digits:
+        x, y, w, h = d.bbox
+        assert fx <= x and x + w <= fx + fw and fy <= y and y + h <= fy + fh, (d, after.bbox)
+
+
+def test_a_1_written_over_its_neighbour_still_asks(classifier: api.Classifier) -> None:
+    """`8167` with the 1 drawn through the 8: the string reader reads `867`,
+    and the lattice on its cuts would too, but `8167` is nearly as likely to
+    the string reader: the field still asks."""
+    image, value = _touching(24)
+    assert value == "8167"
+    field = _field(image, classifier)
+    assert field.status == "review", field
