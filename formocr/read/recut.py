@@ -94,7 +94,8 @@ def recut(
 ) -> LatticeReading | None:
     """The lattice's reading of ``text`` on the string reader's cuts (see the
     module doc), or None where the line cannot be cut that way (no line, no
-    ink in a piece, pieces out of order)."""
+    ink in a piece, pieces out of order) or the verifier doubts a piece is
+    one digit (p >= SURE_DIGIT)."""
     from formocr.layout.digits import CUT_NATS, HOLE_AREA, SKIP_NATS, count_holes, ink_mask
     from formocr.layout.digits import side_by_side as two_strokes
     from formocr.read.normalize import normalize_batch
@@ -139,6 +140,8 @@ def recut(
         doubts = [float(p) for p in verifier.not_digit(x_in, geo)]
     else:
         doubts = [0.0] * len(crops)
+    if max(doubts) >= SURE_DIGIT:
+        return None
     scale = VERIFIED_CUTS if verifier is not None else 1.0
     cuts = [0.0] + [CUT_NATS * scale * strokes_crossed(mask[:, b]) for b in bounds[1:-1]]
     # Ink the pieces leave out, at the lattice's price of a primitive skipped.
@@ -161,8 +164,6 @@ def recut(
             zip(logp, sizes, holes, shares, doubts, boxes, strict=True)
         )
     ]
-    if max(doubts) >= SURE_DIGIT:
-        return None
     spelt = Lattice(len(crops), hyps, cuts, [math.inf] * len(crops)).spell(text)
     if spelt is None:
         return None
