@@ -21,8 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import OUT, md_table, publish, run_record  # noqa: E402
@@ -30,20 +28,7 @@ from benchlib import OUT, md_table, publish, run_record  # noqa: E402
 import formocr.api as api  # noqa: E402
 from formocr.config import ScanConfig  # noqa: E402
 from formocr.types import PageImage  # noqa: E402
-
-
-def touching_box(seed: int) -> tuple[np.ndarray, str]:
-    """A page strip with one box of digits written touching, and its value."""
-    from training.synth import Degradation
-    from training.synth.sheet import Sheet
-
-    rng = np.random.default_rng(seed)
-    sheet = Sheet((100.0, 40.0), 300, rng, Degradation.scan(), None)
-    n = int(rng.integers(3, 6))
-    digits = [int(d) for d in rng.integers(0, 10, n)]
-    sheet.string(sheet.px(8), sheet.px(10), sheet.px(11.0 * n + 8), sheet.px(13), digits, True)
-    image, truth = sheet.finish()
-    return image, truth[0].value
+from training.synth.forms import touching_box  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:

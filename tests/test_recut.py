@@ -12,9 +12,11 @@ import pytest
 
 import formocr.api as api
 from formocr.config import ScanConfig
+from formocr.layout.digits import strokes_crossed
 from formocr.read.lattice import LatticeDigit, LatticeReading
-from formocr.read.recut import ONE_MORE_ONE, cut_columns, recut, second_look, strokes_crossed
+from formocr.read.recut import ONE_MORE_ONE, cut_columns, recut, second_look
 from formocr.types import PageImage, StringInk
+from training.synth.forms import touching_box
 
 
 def test_cut_columns_fall_between_the_digits() -> None:
@@ -132,20 +134,6 @@ def classifier() -> api.Classifier:
     return api.load_classifier()
 
 
-def _touching(seed: int) -> tuple[np.ndarray, str]:
-    """A box of digits written touching by the project's stroke generator."""
-    from training.synth import Degradation
-    from training.synth.sheet import Sheet
-
-    rng = np.random.default_rng(seed)
-    sheet = Sheet((100.0, 40.0), 300, rng, Degradation.scan(), None)
-    n = int(rng.integers(3, 6))
-    digits = [int(d) for d in rng.integers(0, 10, n)]
-    sheet.string(sheet.px(8), sheet.px(10), sheet.px(11.0 * n + 8), sheet.px(13), digits, True)
-    image, truth = sheet.finish()
-    return image, truth[0].value
-
-
 def _field(image: np.ndarray, classifier: api.Classifier) -> Any:
     (field,) = api.scan_page(PageImage("t", 1, image, 300.0), ScanConfig(), classifier).fields
     return field
@@ -158,7 +146,7 @@ def test_touching_digits_the_lattice_cut_wrong_are_read_by_both(
     """Touching strings the readers read differently (the field asked);
     read again on the string reader's cuts, the lattice agrees with it, and
     the field needs no person."""
-    image, value = _touching(seed)
+    image, value = touching_box(seed)
     monkeypatch.setattr(api, "RECUT", False)
     before = _field(image, classifier)
     assert before.status == "review" and before.alternatives, before
@@ -178,7 +166,7 @@ def test_a_1_written_over_its_neighbour_still_asks(classifier: api.Classifier) -
     """`8167` with the 1 drawn through the 8: the string reader reads `867`,
     and the lattice on its cuts would too, but `8167` is nearly as likely to
     the string reader: the field still asks."""
-    image, value = _touching(24)
+    image, value = touching_box(24)
     assert value == "8167"
     field = _field(image, classifier)
     assert field.status == "review", field

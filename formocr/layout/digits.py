@@ -1127,9 +1127,16 @@ def _priced(mask: np.ndarray, path: np.ndarray, pen: float) -> tuple[float, floa
         return None
     # The strokes it cuts (runs of ink along it), and the ink it runs along
     # beyond crossing them (a stroke cut lengthwise).
-    strokes = int(on[0]) + int(np.count_nonzero(on[1:] & ~on[:-1]))
+    strokes = strokes_crossed(on)
     along = max(0.0, ink - CROSS * max(pen, 1.0) * strokes) / max(pen, 1.0)
     return ink, CUT_NATS * strokes + CUT_ALONG * along, strokes
+
+
+def strokes_crossed(on: np.ndarray) -> int:
+    """How many strokes (runs of ink) a cut crosses, given the pixels along
+    it (ink nonzero), in order."""
+    on = np.asarray(on) > 0
+    return int(on[0]) + int(np.count_nonzero(on[1:] & ~on[:-1])) if on.size else 0
 
 
 def _pieces(

@@ -50,6 +50,7 @@ __all__ = [
     "Lattice",
     "LatticeDigit",
     "LatticeReading",
+    "candidate",
     "class_log_probs",
     "lattice_of",
     "shape_cost",
@@ -433,19 +434,30 @@ def lattice_of(
     scale = 1.0 if not_digit is None else VERIFIED_CUTS
     cuts = [c * scale for c in ink.cut_costs]
     hyps = [
-        Hypothesis(
-            s.start,
-            s.end,
-            np.asarray(lp),
-            shape_costs(
-                *s.size, ink.digit_height, ink.digit_width, s.holes, np.asarray(lp), s.side_by_side
-            )
-            + s.cost
-            + verify_cost(p),
-            s.crop.bbox,
-            p,
-            s.side_by_side,
-        )
+        candidate(s.start, s.end, lp, s.size, ink, s.holes, s.side_by_side, p, s.crop.bbox, s.cost)
         for s, lp, p in zip(ink.segments, log_probs, doubts, strict=True)
     ]
     return Lattice(ink.primitives, hyps, cuts, ink.skip_costs, digit_cost)
+
+
+def candidate(
+    start: int,
+    end: int,
+    log_probs: np.ndarray,
+    size: tuple[float, float],
+    ink: StringInk,
+    holes: int,
+    side_by_side: float,
+    not_digit: float,
+    bbox: BBox | None,
+    cost: float = 0.0,
+) -> Hypothesis:
+    """Primitives ``start`` .. ``end - 1`` of ``ink`` as one digit, priced by
+    the lattice's rules: its shape (``shape_costs`` of its ``size``, loops
+    and strokes side by side on the string), ``cost`` (joins), and the
+    verifier's doubt ``not_digit``."""
+    lp = np.asarray(log_probs)
+    shape = shape_costs(*size, ink.digit_height, ink.digit_width, holes, lp, side_by_side)
+    return Hypothesis(
+        start, end, lp, shape + cost + verify_cost(not_digit), bbox, not_digit, side_by_side
+    )

@@ -33,12 +33,10 @@ import numpy as np
 
 from formocr.read.lattice import (
     VERIFIED_CUTS,
-    Hypothesis,
     Lattice,
     LatticeReading,
+    candidate,
     class_log_probs,
-    shape_costs,
-    verify_cost,
 )
 from formocr.types import StringInk
 
@@ -80,12 +78,6 @@ def cut_columns(mask: np.ndarray, spans: Sequence[tuple[int, int]], reach: float
     return bounds
 
 
-def strokes_crossed(column: np.ndarray) -> int:
-    """How many runs of ink a straight vertical cut through ``column`` crosses."""
-    c = column.astype(np.int8)
-    return int(np.count_nonzero(np.diff(c, prepend=0) == 1))
-
-
 def recut(
     ink: StringInk,
     spans: Sequence[tuple[int, int]],
@@ -96,7 +88,14 @@ def recut(
     module doc), or None where the line cannot be cut that way (no line, no
     ink in a piece, pieces out of order) or the verifier doubts a piece is
     one digit (p >= SURE_DIGIT)."""
-    from formocr.layout.digits import CUT_NATS, HOLE_AREA, SKIP_NATS, count_holes, ink_mask
+    from formocr.layout.digits import (
+        CUT_NATS,
+        HOLE_AREA,
+        SKIP_NATS,
+        count_holes,
+        ink_mask,
+        strokes_crossed,
+    )
     from formocr.layout.digits import side_by_side as two_strokes
     from formocr.read.normalize import normalize_batch
     from formocr.read.verify import geometry_row
@@ -151,16 +150,8 @@ def recut(
             n, _, stats, _ = cv2.connectedComponentsWithStats(part, connectivity=8)
             outside += sum(SKIP_NATS * min(1.0, stats[i, 3] / dh) for i in range(1, n))
     hyps = [
-        Hypothesis(
-            i,
-            i + 1,
-            np.asarray(lp),
-            shape_costs(w, h, dh, ink.digit_width, k, np.asarray(lp), s) + verify_cost(p),
-            box,
-            p,
-            s,
-        )
-        for i, (lp, (w, h), k, s, p, box) in enumerate(
+        candidate(i, i + 1, lp, size, ink, k, s, p, box)
+        for i, (lp, size, k, s, p, box) in enumerate(
             zip(logp, sizes, holes, shares, doubts, boxes, strict=True)
         )
     ]

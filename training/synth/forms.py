@@ -451,3 +451,16 @@ def make_cheque(
     )
     s.text(px(20), px(72), micr, 11, mono=True)
     return s.finish()
+
+
+def touching_box(seed: int) -> tuple[np.ndarray, str]:
+    """A strip of paper with one box of 3-5 digits written touching by the
+    project's stroke generator, scanned as an office scan; and its value.
+    (``bench/second_look.py`` and its tests read these.)"""
+    rng = np.random.default_rng(seed)
+    sheet = Sheet((100.0, 40.0), 300, rng, Degradation.scan(), None)
+    n = int(rng.integers(3, 6))
+    digits = [int(d) for d in rng.integers(0, 10, n)]
+    sheet.string(sheet.px(8), sheet.px(10), sheet.px(11.0 * n + 8), sheet.px(13), digits, True)
+    image, truth = sheet.finish()
+    return image, truth[0].value
