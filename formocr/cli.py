@@ -333,7 +333,16 @@ def _workers(jobs: int | None, scheduler: str | None) -> Workers:
                 "needs dask.distributed: pip install 'formocr[dask]'", param_hint="'--scheduler'"
             ) from None
         return Workers(scheduler=scheduler)
-    return Workers(jobs=jobs or usable_cpus())
+    workers = Workers(jobs=jobs or usable_cpus())
+    if workers.serial:
+        # Pages are read here, one at a time: on one core, as in a worker. OpenCV's
+        # own threads spent ~2 s more CPU over 20 dense pages and gained no wall
+        # time (the renderer runs beside the reader). The CLI owns this process;
+        # the library leaves OpenCV's threads to its caller.
+        from formocr.parallel.tasks import pin_threads
+
+        pin_threads()
+    return workers
 
 
 def _report_failures(doc: DocumentResult, reused: bool) -> None:

@@ -440,6 +440,24 @@ def test_the_command_asks_openblas_for_one_thread(monkeypatch: pytest.MonkeyPatc
     assert seen == ["1"]
 
 
+@pytest.mark.parametrize(("jobs", "pinned"), [(1, True), (2, False)])
+def test_the_command_reads_on_one_opencv_thread_when_it_reads_the_pages_itself(
+    jobs: int, pinned: bool
+) -> None:
+    """--jobs 1 reads in the command's own process: one core, like a worker
+    (OpenCV's threads cost CPU and no wall time beside the renderer). With
+    workers, the command's process leaves OpenCV as it is; they pin themselves."""
+    code = (
+        "import cv2; before = cv2.getNumThreads(); import formocr.cli as c; "
+        f"c._workers({jobs}, None); print(before, cv2.getNumThreads())"
+    )
+    env = {**os.environ, "OPENCV_FOR_THREADS_NUM": "2"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout.split()
+    assert out == ["2", "1" if pinned else "2"]
+
+
 def test_a_document_is_read_in_runs_of_pages_spread_over_the_workers() -> None:
     """One renderer streams a run of pages (a pdftoppm run costs ~40 ms before
     its first page); each worker gets at least two runs of a document so the
