@@ -5,7 +5,7 @@
 
 Each seed draws one box of 3-5 digits written touching by the project's
 stroke generator (no dataset digits), scanned as an office scan
-(``Degradation.scan``), and reads it with ``api.RECUT`` off and on. Reports
+(``Degradation.scan``), and reads it with ``ScanConfig.second_look`` off and on. Reports
 every box whose value or status changed, and how many went from ``review``
 to a right or a wrong ``ok``: the second look must not make two readers
 agree on a wrong value. Development data: the guards of
@@ -44,13 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         image, value = touching_box(seed)
         reads = {}
         for on in (False, True):
-            api.RECUT = on
-            page = api.scan_page(PageImage("box", 1, image, 300.0), ScanConfig(), classifier)
+            config = ScanConfig(second_look=on)
+            page = api.scan_page(PageImage("box", 1, image, 300.0), config, classifier)
             reads[on] = [(f.value, f.status) for f in page.fields]
         if reads[False] != reads[True]:
             changed.append({"seed": seed, "truth": value, "off": reads[False], "on": reads[True]})
         print(f"seed {seed}", file=sys.stderr, end="\r")
-    api.RECUT = True
 
     def became_ok(right: bool) -> int:
         return sum(

@@ -343,10 +343,6 @@ def scan_page(
     return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=tuple(fields))
 
 
-# Where the readers disagree, the lattice reads the string again on the
-# string reader's cuts (formocr.read.recut.second_look); False reads as before.
-RECUT = True
-
 # ``FieldLayout.crossed``'s reason.
 CROSSED = "writing crosses the box's edge and was left out: a digit may be missing"
 
@@ -480,7 +476,7 @@ def _classify(
         ctc = strings[k] if use_ctc and f.ink.line is not None else None
         if use_ctc and f.ink.line is not None:
             k += 1
-        if RECUT and ctc is not None and reader is not None:
+        if config.second_look and ctc is not None and reader is not None:
             best = second_look(f.ink, best, ctc, reader, classifier)
         out.append(_string(f, lattice, best, ctc, reader, mode, config))
     return out

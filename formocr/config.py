@@ -107,7 +107,10 @@ class ScanConfig:
     only its fields are read, by name; without, boxes are found on each page.
     ``dropout`` says how colour pages become greyscale (formocr.io.dropout).
     ``page_timeout`` bounds the seconds one page may take to render and to
-    read (None: no bound); a page over it fails alone.
+    read (None: no bound); a page over it fails alone. ``second_look``: where
+    the two string readers disagree, the lattice reads the box again on the
+    string reader's cuts (formocr.read.recut); False reads as before it (for
+    ablations).
     """
 
     dpi: int = DEFAULT_DPI
@@ -121,6 +124,7 @@ class ScanConfig:
     string_reader: StringReaderMode = field(default_factory=_default_string_reader)
     combine_power: float = DEFAULT_COMBINE_POWER
     string_map: tuple[tuple[float, float], ...] = DEFAULT_STRING_MAP
+    second_look: bool = True
 
     def __post_init__(self) -> None:
         if not 36 <= self.dpi <= 2400:

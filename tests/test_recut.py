@@ -134,23 +134,22 @@ def classifier() -> api.Classifier:
     return api.load_classifier()
 
 
-def _field(image: np.ndarray, classifier: api.Classifier) -> Any:
-    (field,) = api.scan_page(PageImage("t", 1, image, 300.0), ScanConfig(), classifier).fields
+def _field(image: np.ndarray, classifier: api.Classifier, second_look: bool = True) -> Any:
+    config = ScanConfig(second_look=second_look)
+    (field,) = api.scan_page(PageImage("t", 1, image, 300.0), config, classifier).fields
     return field
 
 
 @pytest.mark.parametrize("seed", [153, 186])
 def test_touching_digits_the_lattice_cut_wrong_are_read_by_both(
-    seed: int, classifier: api.Classifier, monkeypatch: pytest.MonkeyPatch
+    seed: int, classifier: api.Classifier
 ) -> None:
     """Touching strings the readers read differently (the field asked);
     read again on the string reader's cuts, the lattice agrees with it, and
     the field needs no person."""
     image, value = touching_box(seed)
-    monkeypatch.setattr(api, "RECUT", False)
-    before = _field(image, classifier)
+    before = _field(image, classifier, second_look=False)
     assert before.status == "review" and before.alternatives, before
-    monkeypatch.setattr(api, "RECUT", True)
     after = _field(image, classifier)
     assert after.value == value and after.status == "ok", after
     # Each digit has its own box on the page, left to right inside the field's.
