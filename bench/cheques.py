@@ -78,6 +78,7 @@ def cheque(
     slash: bool = False,
     lakhs: bool = False,
     round_amounts: bool = False,
+    joins: float = 0.0,
 ) -> dict[str, Any]:
     """Cheque i: its spec, image and true amount box and digits; with
     ``currency_sign``, a dollar sign written by hand before the amount; with
@@ -101,6 +102,7 @@ def cheque(
         slash=slash,
         lakhs=lakhs,
         round_amounts=round_amounts,
+        joins=joins,
     )
     amount = next(t for t in truth if t.label == "Amount")
     return {
@@ -296,6 +298,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         'ones with points between the thousands ("15.000.-", "15.000-")',
     )
     ap.add_argument(
+        "--joined",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="join this share of the amount's neighbouring digits with a pen stroke, as "
+        "cursive writers do (zeros written in one stroke); 0: none",
+    )
+    ap.add_argument(
         "--without-sign-test",
         action="store_true",
         help="ablation: no currency sign set apart by its shape (layout.currency)",
@@ -330,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "slash": args.slash,
         "lakhs": args.lakhs,
         "round": args.round,
+        "joined": args.joined,
         "without_sign_test": args.without_sign_test,
     }
     writers = writers_with_every_digit(SOURCES)
@@ -346,6 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.slash,
             args.lakhs,
             args.round,
+            args.joined,
         )
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)

@@ -527,6 +527,39 @@ def test_sheet_writes_an_amount_text(text: str) -> None:
         sheet.amount(20, 20, 300, 60, "12 EUR")
 
 
+def _written(joins: float, text: str = "1,250.00") -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    sheet = Sheet(PAGE_MM["cheque"], DPI, _rng(5), Degradation(), None)
+    sheet.joins = joins
+    x0, y0, w, h = 20, 20, sheet.px(90), sheet.px(12)
+    sheet.amount(x0, y0, w, h, text, label="Amount")
+    img, _ = sheet.finish()
+    return img, (x0, y0, w, h)
+
+
+def _pieces(img: np.ndarray, box: tuple[int, int, int, int]) -> int:
+    """Connected pieces of ink inside the box's frame."""
+    x0, y0, w, h = box
+    inside = img[y0 + 6 : y0 + h - 6, x0 + 6 : x0 + w - 6] < 128
+    n, _, stats, _ = cv2.connectedComponentsWithStats(inside.astype(np.uint8), connectivity=8)
+    return int(np.sum(stats[1:, cv2.CC_STAT_AREA] >= 10))
+
+
+def test_a_writer_who_joins_digits_draws_one_stroke_through_them() -> None:
+    """``Sheet.joins``: neighbouring digits joined by a pen stroke (the
+    separators never); at 0 the page is the one drawn before joins existed."""
+    plain, box = _written(0.0)
+    sheet = Sheet(PAGE_MM["cheque"], DPI, _rng(5), Degradation(), None)
+    sheet.amount(box[0], box[1], box[2], box[3], "1,250.00", label="Amount")
+    assert np.array_equal(plain, sheet.finish()[0])
+    joined, _ = _written(1.0)
+    # 1 , 250 . 00: three joins (2-5, 5-0, 0-0), each making two pieces of ink
+    # one; none across a separator.
+    assert _pieces(plain, box) - _pieces(joined, box) == 3
+    # The joins are ink added between digits; the digits themselves are unchanged.
+    plain_i, joined_i = plain.astype(int), joined.astype(int)
+    assert np.all(joined_i <= plain_i) and np.sum(joined_i < plain_i - 100) > 20
+
+
 def test_marks_sit_on_the_baseline_or_mid_height() -> None:
     for seed in range(4):
         img, truth = make_cheque(_rng(40 + seed), DPI, amount_format="en")

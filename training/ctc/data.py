@@ -28,6 +28,7 @@ import numpy as np
 
 from formocr.read.normalize import normalize_line
 from training.synth.marks import currency_paths
+from training.synth.strokes import edge_point
 
 LENGTHS = np.arange(0, 11)
 # 0 digits (marks or background only) now and then; 3-7 as on cheques and forms.
@@ -338,21 +339,6 @@ def _paste(canvas: np.ndarray, g: np.ndarray, x: int, y: int) -> None:
     np.maximum(canvas[y0:y1, x0:x1], sub, out=canvas[y0:y1, x0:x1])
 
 
-def _edge_point(g: np.ndarray, side: str, rng: np.random.Generator) -> tuple[int, int] | None:
-    """An ink point on the glyph's right (or left) edge, in its lower 3/4."""
-    h = g.shape[0]
-    rows = np.arange(int(h * 0.25), h)
-    pts = []
-    for r in rows:
-        xs = np.nonzero(g[r] > 0.5)[0]
-        if len(xs):
-            pts.append((int(xs.max() if side == "right" else xs.min()), int(r)))
-    if not pts:
-        return None
-    pts.sort(key=lambda p: -p[0] if side == "right" else p[0])
-    return pts[int(rng.integers(min(len(pts), 4)))]
-
-
 def make_string(rng: np.random.Generator, sources: Sources) -> tuple[np.ndarray, str]:
     """One string box's interior: (greyscale uint8 crop, the digits written)."""
     n = int(rng.choice(LENGTHS, p=LENGTH_WEIGHTS))
@@ -440,8 +426,8 @@ def make_string(rng: np.random.Generator, sources: Sources) -> tuple[np.ndarray,
         _paste(canvas, g, gx, round(gy))
     for j in joins:  # a pen stroke from one digit into the next
         (g1, x1, y1), (g2, x2, y2) = pieces[j], pieces[j + 1]
-        a = _edge_point(g1, "right", rng)
-        b = _edge_point(g2, "left", rng)
+        a = edge_point(g1 > 0.5, "right", rng)
+        b = edge_point(g2 > 0.5, "left", rng)
         if a is None or b is None:
             continue
         p1 = np.array([x1 + a[0], round(y1) + a[1]], np.float32)

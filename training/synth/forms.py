@@ -314,6 +314,7 @@ def make_cheque(
     slash: bool = False,
     lakhs: bool = False,
     round_amounts: bool = False,
+    joins: float = 0.0,
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
 
@@ -347,12 +348,15 @@ def make_cheque(
     ``round_amounts`` makes the amount round, as most are ("3600", "20000";
     ``amounts.rounded``), and writes half the "dash" amounts with points
     between the thousands ("15.000.-", "15.000-";
-    ``amounts.dotted_thousands``), from a stream of its own.
+    ``amounts.dotted_thousands``), from a stream of its own. ``joins``: the
+    share of the amount's neighbouring digits joined by a pen stroke
+    (``Sheet.joins``; its own stream).
     """
     if amount_format is not None and amount_format not in AMOUNT_FORMATS:
         raise ValueError(f"amount_format must be one of {AMOUNT_FORMATS}, got {amount_format!r}")
     deg = degradation or Degradation()
     s = Sheet(PAGE_MM["cheque"], dpi, rng, deg, digit_source, colours, stroke_width)
+    s.joins = joins
     if background is not None:
         layer = backgrounds.pattern(background, s.page.shape, dpi, rng.spawn(1)[0])
         np.minimum(s.page, layer, out=s.page)

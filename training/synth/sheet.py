@@ -24,7 +24,7 @@ from training.synth import printed
 from training.synth.colour import Colours, compose
 from training.synth.degrade import Degradation, geometry, photometric, transform_boxes, warp
 from training.synth.marks import render_mark_anchored
-from training.synth.strokes import WriterStyle, random_style, render_digit
+from training.synth.strokes import WriterStyle, edge_points, random_style, render_digit
 from training.synth.truth import TEXT_CHARS, CombStyle, DigitTruth, FieldTruth, reading_order
 
 DigitSource = Callable[[int, np.random.Generator], np.ndarray]
@@ -91,6 +91,12 @@ class Sheet:
         self.print_grey = int(rng.integers(0, 45))
         self.lw = self.line_px(float(rng.choice([1.0, 2.0, 2.0, 3.0])))
         self.fields: list[_Field] = []
+        # The share of neighbouring digits of a free box that the writer joins
+        # with a pen stroke, as cursive writers do ("zeros written joined in one
+        # stroke"). Set it after construction; 0 draws the page as before. The
+        # joins draw from a stream of their own, so the layout stays the same.
+        self.joins = 0.0
+        self._join_rng = np.random.default_rng((ink_seed, 1))
 
     @property
     def h(self) -> int:
@@ -364,6 +370,7 @@ class Sheet:
         drift = rng.uniform(-0.025, 0.025) * h
         digit_at = [j for j, m in enumerate(is_mark) if not m]
         crosser = digit_at[int(rng.integers(len(digit_at)))] if cross and digit_at else -1
+        placed: list[tuple[int, np.ndarray, int, int]] = []  # digits: (j, image, x, y)
         for j, (g, img) in enumerate(zip(glyphs, imgs, strict=True)):
             ih, iw = img.shape
             line = mid + j * drift  # where this glyph's digits would be centred
@@ -390,9 +397,42 @@ class Sheet:
                     f.marks.append((g, box))
                 else:
                     f.digits.append((g, box, None))
+                    placed.append((j, img, int(round(x)), y))
             if j < n - 1:
                 x += iw + gaps[j]
+        if self.joins > 0:
+            self._join(placed, spaced)
         return f
+
+    def _join(
+        self, placed: Sequence[tuple[int, np.ndarray, int, int]], spaced: Sequence[bool]
+    ) -> None:
+        """Join neighbouring digits (no mark or space between) with a pen stroke
+        from the first's right edge into the next's left edge, at about one
+        height (drawn in the lower 3/4 of the first), sagging a little, in the
+        first's pen width, with probability ``joins`` each."""
+        rng = self._join_rng
+        for (j, a_img, ax, ay), (k, b_img, bx, by) in zip(placed, placed[1:], strict=False):
+            if k != j + 1 or spaced[k] or rng.random() >= self.joins:
+                continue
+            ink = a_img < 128
+            out = [(ax + x, ay + y) for x, y in edge_points(ink, "right")]
+            into = [(bx + x, by + y) for x, y in edge_points(b_img < 128, "left")]
+            if not out or not into:
+                continue
+            row = ay + rng.uniform(0.35, 0.95) * a_img.shape[0]
+            p1 = np.array(min(out, key=lambda p: abs(p[1] - row)), np.float32)
+            p2 = np.array(min(into, key=lambda p: abs(p[1] - row)), np.float32)
+            depth = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3)[ink]
+            pen = max(1, int(round(2 * float(np.percentile(depth, 90)))))
+            sag = np.array([0, rng.uniform(0, 0.15) * a_img.shape[0]], np.float32)
+            pts = np.stack([p1, (p1 + p2) / 2 + sag, p2])
+            lo = np.floor(pts.min(0)).astype(int) - pen - 2
+            hi = np.ceil(pts.max(0)).astype(int) + pen + 3
+            canvas = np.full((hi[1] - lo[1], hi[0] - lo[0]), 255, np.uint8)
+            path = np.round((pts - lo) * 16).astype(np.int32).reshape(-1, 1, 2)
+            cv2.polylines(canvas, [path], False, 0, pen, cv2.LINE_AA, 4)
+            self.paste(canvas, int(lo[0]), int(lo[1]))
 
     def scribble(self, x0: int, y0: int, x1: int, y1: int) -> None:
         """A signature-like flourish: handwriting that is not digits, outside boxes."""

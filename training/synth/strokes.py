@@ -434,3 +434,26 @@ def render_digit(
     out = np.zeros((height_px, ink.shape[1] + 2), np.uint8)
     out[top : top + ink.shape[0], 1:-1] = ink
     return 255 - out
+
+
+def edge_points(ink: np.ndarray, side: str) -> list[tuple[int, int]]:
+    """(x, y) of the glyph's rightmost (or leftmost) ink pixel in each row of
+    its lower 3/4, top down: where a pen joining it to its neighbour may
+    leave (or enter) it. ``ink``: the glyph's ink mask (bool, rows top down)."""
+    h = ink.shape[0]
+    pts = []
+    for r in range(int(h * 0.25), h):
+        xs = np.nonzero(ink[r])[0]
+        if len(xs):
+            pts.append((int(xs.max() if side == "right" else xs.min()), int(r)))
+    return pts
+
+
+def edge_point(ink: np.ndarray, side: str, rng: np.random.Generator) -> tuple[int, int] | None:
+    """One of the four outermost of ``edge_points``, chosen by ``rng``; None
+    without ink there."""
+    pts = edge_points(ink, side)
+    if not pts:
+        return None
+    pts.sort(key=lambda p: -p[0] if side == "right" else p[0])
+    return pts[int(rng.integers(min(len(pts), 4)))]
