@@ -545,16 +545,18 @@ def _pieces(img: np.ndarray, box: tuple[int, int, int, int]) -> int:
 
 
 def test_a_writer_who_joins_digits_draws_one_stroke_through_them() -> None:
-    """``Sheet.joins``: neighbouring digits joined by a pen stroke (the
-    separators never); at 0 the page is the one drawn before joins existed."""
+    """``Sheet.joins``: neighbouring digits joined by a pen stroke where a
+    cursive writer's pen runs on (the separators never); at 0 the page is the
+    one drawn before joins existed."""
     plain, box = _written(0.0)
     sheet = Sheet(PAGE_MM["cheque"], DPI, _rng(5), Degradation(), None)
     sheet.amount(box[0], box[1], box[2], box[3], "1,250.00", label="Amount")
     assert np.array_equal(plain, sheet.finish()[0])
     joined, _ = _written(1.0)
-    # 1 , 250 . 00: three joins (2-5, 5-0, 0-0), each making two pieces of ink
-    # one; none across a separator.
-    assert _pieces(plain, box) - _pieces(joined, box) == 3
+    # 1 , 250 . 00: two joins (a 2's base stroke into the 5, the 0s top to
+    # top), each making two pieces of ink one; none from the 1 or the 5 (the
+    # pen lifted) and none across a separator.
+    assert _pieces(plain, box) - _pieces(joined, box) == 2
     # The joins are ink added between digits; the digits themselves are unchanged.
     plain_i, joined_i = plain.astype(int), joined.astype(int)
     assert np.all(joined_i <= plain_i) and np.sum(joined_i < plain_i - 100) > 20
@@ -607,3 +609,20 @@ def test_amount_truth_validates_and_round_trips() -> None:
     assert truth_from_dict(doc) == [truth]
     with pytest.raises(ValueError):
         make_cheque(_rng(31), 100, amount_format="roman")
+
+
+def test_a_pen_leaves_a_digit_where_its_last_stroke_ends() -> None:
+    from training.synth.strokes import JOIN_ENTRY, JOIN_EXIT, pen_point
+
+    ink = np.zeros((30, 20), bool)
+    ink[5:25, 3] = True  # a stem on the left
+    ink[24, 3:18] = True  # a base stroke to the right, as a 2's
+    ink[4, 8] = True  # the topmost ink
+    assert pen_point(ink, "top") == (8, 4)
+    assert pen_point(ink, "foot") == (10, 24)  # the lowest ink of the right half
+    assert pen_point(ink, "left") == (3, 5)  # the leftmost of the upper third
+    assert pen_point(np.zeros((5, 5), bool), "top") is None
+    with pytest.raises(ValueError):
+        pen_point(ink, "middle")
+    assert set(JOIN_ENTRY) == set(range(10)) and set(JOIN_EXIT) <= set(range(10))
+    assert 1 not in JOIN_EXIT and 7 not in JOIN_EXIT  # joined at the foot: an L, a 2

@@ -24,7 +24,14 @@ from training.synth import printed
 from training.synth.colour import Colours, compose
 from training.synth.degrade import Degradation, geometry, photometric, transform_boxes, warp
 from training.synth.marks import render_mark_anchored
-from training.synth.strokes import WriterStyle, edge_points, random_style, render_digit
+from training.synth.strokes import (
+    JOIN_ENTRY,
+    JOIN_EXIT,
+    WriterStyle,
+    pen_point,
+    random_style,
+    render_digit,
+)
 from training.synth.truth import TEXT_CHARS, CombStyle, DigitTruth, FieldTruth, reading_order
 
 DigitSource = Callable[[int, np.random.Generator], np.ndarray]
@@ -401,32 +408,41 @@ class Sheet:
             if j < n - 1:
                 x += iw + gaps[j]
         if self.joins > 0:
-            self._join(placed, spaced)
+            self._join(placed, glyphs, spaced)
         return f
 
     def _join(
-        self, placed: Sequence[tuple[int, np.ndarray, int, int]], spaced: Sequence[bool]
+        self,
+        placed: Sequence[tuple[int, np.ndarray, int, int]],
+        glyphs: Sequence[str],
+        spaced: Sequence[bool],
     ) -> None:
-        """Join neighbouring digits (no mark or space between) with a pen stroke
-        from the first's right edge into the next's left edge, at about one
-        height (drawn in the lower 3/4 of the first), sagging a little, in the
-        first's pen width, with probability ``joins`` each."""
+        """Join neighbouring digits (no mark or space between), with probability
+        ``joins`` each, where a cursive writer's pen runs on: from where the
+        first digit's last stroke ends into where the next one's first starts
+        (``strokes.JOIN_EXIT``, ``JOIN_ENTRY``: zeros joined top to top, a 2
+        from its base stroke), in the first's pen width; a digit that ends
+        with the pen lifted (1, 3, 5, 6, 7) is never joined to the next."""
         rng = self._join_rng
         for (j, a_img, ax, ay), (k, b_img, bx, by) in zip(placed, placed[1:], strict=False):
             if k != j + 1 or spaced[k] or rng.random() >= self.joins:
                 continue
-            ink = a_img < 128
-            out = [(ax + x, ay + y) for x, y in edge_points(ink, "right")]
-            into = [(bx + x, by + y) for x, y in edge_points(b_img < 128, "left")]
-            if not out or not into:
+            leave = JOIN_EXIT.get(int(glyphs[j]))
+            if leave is None:
                 continue
-            row = ay + rng.uniform(0.35, 0.95) * a_img.shape[0]
-            p1 = np.array(min(out, key=lambda p: abs(p[1] - row)), np.float32)
-            p2 = np.array(min(into, key=lambda p: abs(p[1] - row)), np.float32)
+            ink = a_img < 128
+            a = pen_point(ink, leave)
+            b = pen_point(b_img < 128, JOIN_ENTRY[int(glyphs[k])])
+            if a is None or b is None or bx + b[0] <= ax + a[0]:
+                continue
+            p1 = np.array([ax + a[0], ay + a[1]], np.float32)
+            p2 = np.array([bx + b[0], by + b[1]], np.float32)
             depth = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3)[ink]
             pen = max(1, int(round(2 * float(np.percentile(depth, 90)))))
-            sag = np.array([0, rng.uniform(0, 0.15) * a_img.shape[0]], np.float32)
-            pts = np.stack([p1, (p1 + p2) / 2 + sag, p2])
+            # Top to top the pen arcs up over the gap; from a foot it runs up into the next.
+            bend = -rng.uniform(0.03, 0.1) if leave == "top" else rng.uniform(0.0, 0.08)
+            mid = (p1 + p2) / 2 + np.array([0, bend * a_img.shape[0]], np.float32)
+            pts = np.stack([p1, mid, p2])
             lo = np.floor(pts.min(0)).astype(int) - pen - 2
             hi = np.ceil(pts.max(0)).astype(int) + pen + 3
             canvas = np.full((hi[1] - lo[1], hi[0] - lo[0]), 255, np.uint8)

@@ -457,3 +457,37 @@ def edge_point(ink: np.ndarray, side: str, rng: np.random.Generator) -> tuple[in
         return None
     pts.sort(key=lambda p: -p[0] if side == "right" else p[0])
     return pts[int(rng.integers(min(len(pts), 4)))]
+
+
+# Where a cursive writer's pen leaves a digit for the next (its last stroke's
+# end) and enters the next (its first stroke's start): "top" (the topmost
+# ink), "foot" (the lowest ink in its right half: a 2's base stroke, the foot
+# of a 4's or a 9's stem), "left" (the leftmost ink in its upper third). A
+# digit not in JOIN_EXIT ends with the pen lifted: a 1 or a 7 joined at its
+# foot would read as an L or a 2, and a 3, 5 or 6 ends facing back.
+JOIN_EXIT = {0: "top", 2: "foot", 4: "foot", 8: "top", 9: "foot"}
+JOIN_ENTRY = {
+    **{d: "top" for d in (0, 1, 4, 6, 8, 9)},
+    **{d: "left" for d in (2, 3, 5, 7)},
+}
+
+
+def pen_point(ink: np.ndarray, where: str) -> tuple[int, int] | None:
+    """(x, y) of the glyph's ink at ``where`` (see JOIN_EXIT); None without ink."""
+    ys, xs = np.nonzero(ink)
+    if not len(xs):
+        return None
+    h, w = ink.shape
+    if where == "top":
+        i = int(np.argmin(ys))
+    elif where == "foot":
+        right = np.nonzero(xs >= w / 2)[0]
+        right = right if len(right) else np.arange(len(xs))
+        i = int(right[np.argmax(ys[right])])
+    elif where == "left":
+        upper = np.nonzero(ys <= h / 3)[0]
+        upper = upper if len(upper) else np.arange(len(xs))
+        i = int(upper[np.argmin(xs[upper])])
+    else:
+        raise ValueError(f"where must be top, foot or left, got {where!r}")
+    return int(xs[i]), int(ys[i])
