@@ -443,3 +443,79 @@ def test_train_ctc_and_export_ctc_cli(tmp_path: Path) -> None:
     assert card["metrics"]["mnist_test_writers_strings"] == 20
     assert card["data"]["train_writers"] > card["data"]["val_writers"] > 0
     assert len(StringReader(onnx).read([_written("58")])) == 1
+
+
+def test_the_shipped_string_model_rebuilt_in_torch_reads_as_its_onnx_file() -> None:
+    """``crnn_from_onnx`` (train-ctc --init-onnx): the file's function, BN folded."""
+    import onnxruntime as ort
+
+    from training.ctc.model import crnn_from_onnx
+
+    path = ctc.default_model_path()
+    model = crnn_from_onnx(path)
+    assert not model.cfg.batchnorm and not any(
+        isinstance(m, torch.nn.BatchNorm2d) for m in model.modules()
+    )
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    lines = [normalize_line(_written(t, seed=7 + i)) for i, t in enumerate(["58", "90210", "7"])]
+    rng = np.random.default_rng(0)
+    lines.append((rng.random((32, 300)) > 0.8).astype(np.float32))
+    for line in lines:
+        x = line.reshape(1, 1, LINE_HEIGHT, -1).astype(np.float32)
+        with torch.no_grad():
+            ours = model(torch.from_numpy(x)).numpy()
+        theirs = session.run(None, {"input": x})[0]
+        assert ours.shape == theirs.shape and np.abs(ours - theirs).max() < 1e-4
+
+
+def test_train_ctc_refuses_two_starting_points(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    res = CliRunner().invoke(
+        app,
+        ["train-ctc", "--out", str(tmp_path / "run"), "--init", str(tmp_path / "best.pt")]
+        + ["--init-onnx", str(ctc.default_model_path())],
+    )
+    assert res.exit_code == 2 and "not both" in res.output
+
+
+@pytest.mark.mnist
+@pytest.mark.skipif(_mnist_dir() is None, reason="MNIST not found (../shared/data/mnist)")
+def test_train_ctc_from_the_shipped_model(tmp_path: Path) -> None:
+    """A back office fine-tunes the shipped reader on its own writers: the run
+    starts from the file (it reads the validation writers' strings from its
+    first epoch, where a run from nothing reads none after 32 strings), and
+    a file for another line preprocessing is refused with a message."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    runner = CliRunner()
+    args = ["train-ctc", "--out", str(tmp_path / "run"), "--mnist-dir", str(_mnist_dir())]
+    args += ["--epochs", "1", "--samples", "32", "--val-size", "12", "--workers", "0"]
+    res = runner.invoke(app, [*args, "--init-onnx", str(ctc.default_model_path()), "--lr", "1e-5"])
+    assert res.exit_code == 0, res.output
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert history[0]["val_exact"] >= 0.5, history
+    ck = torch.load(tmp_path / "run" / "best.pt", map_location="cpu", weights_only=False)
+    assert (
+        ck["data"]["init"]["sha256"]
+        == json.loads(ctc.default_model_path().with_suffix(".json").read_text())["sha256"]
+    )
+    onnx = tmp_path / "again.onnx"
+    res = runner.invoke(
+        app, ["export-ctc", str(tmp_path / "run" / "best.pt"), "-o", str(onnx), "--headline", "0"]
+    )
+    assert res.exit_code == 0, res.output
+
+    other = tmp_path / "other.onnx"
+    shutil.copy(ctc.default_model_path(), other)
+    card = json.loads(ctc.default_model_path().with_suffix(".json").read_text())
+    card["line_preprocess_version"] = "0-old"
+    other.with_suffix(".json").write_text(json.dumps(card))
+    res = runner.invoke(app, [*args, "--init-onnx", str(other)])
+    assert res.exit_code == 1 and "preprocessing" in res.output

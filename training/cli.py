@@ -383,11 +383,21 @@ def train_ctc(
         Path | None,
         typer.Option(help="A checkpoint (OUT/best.pt of a run) to continue training from."),
     ] = None,
+    init_onnx: Annotated[
+        Path | None,
+        typer.Option(
+            help="An exported string model (formocr/models/strings.onnx) to train on from: "
+            "fine-tune the shipped reader on your own writers.",
+            dir_okay=False,
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Train the segmentation-free string reader (CRNN + CTC) on strings composed
     from real digits, one writer per string; writes OUT/best.pt and OUT/last.pt."""
     _setup_logging(verbose)
+    if init is not None and init_onnx is not None:
+        raise typer.BadParameter("give --init or --init-onnx, not both", param_hint="'--init-onnx'")
     from training.ctc.train import CTCTrainConfig
     from training.ctc.train import train as run
     from training.data import DataError, locate_mnist
@@ -406,6 +416,7 @@ def train_ctc(
             workers=workers,
             minutes=minutes,
             init=str(init) if init else None,
+            init_onnx=str(init_onnx) if init_onnx else None,
             mnist_dir=str(mnist),
             writers_dir=str(writers_dir) if writers_dir else None,
             optdigits=str(optdigits) if optdigits else None,

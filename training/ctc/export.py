@@ -75,8 +75,9 @@ def export(
     card: dict[str, Any] = {
         "name": "formocr-strings-crnn-ctc",
         **file_facts(out),
-        "architecture": "CRNN: 4 conv blocks (BN, ReLU, pool: height 32 -> 1, width / 4), "
-        "BiGRU, linear to digits + blank; CTC",
+        "architecture": "CRNN: 4 conv blocks ("
+        + ("BN, " if model.cfg.batchnorm else "BN folded in, from --init-onnx; ")
+        + "ReLU, pool: height 32 -> 1, width / 4), BiGRU, linear to digits + blank; CTC",
         "parameters": sum(p.numel() for p in model.parameters()),
         "input": {"name": "input", "shape": ["batch", 1, LINE_HEIGHT, "width"], "dtype": "float32"},
         "output": {

@@ -27,7 +27,8 @@ from torch.utils.data import DataLoader, IterableDataset
 from formocr.read.ctc import best_path
 from formocr.read.normalize import LINE_PREPROCESS_VERSION
 from training.ctc.data import Pools, Sources, batches, fixed_set, load_pools, stream
-from training.ctc.model import ALPHABET, BLANK, CRNN, STRIDE, CRNNConfig, n_params
+from training.ctc.model import ALPHABET, BLANK, CRNN, STRIDE, CRNNConfig, crnn_from_onnx, n_params
+from training.data import DataError, sha256_file
 
 log = logging.getLogger("formocr.train")
 
@@ -52,6 +53,7 @@ class CTCTrainConfig:
     minutes: float = 0.0  # >0: a time budget; the schedule follows elapsed time, then it stops
     warmup: float = 0.05  # share of the run spent warming the learning rate up
     init: str | None = None  # a checkpoint (best.pt/last.pt) to continue from
+    init_onnx: str | None = None  # or an exported model (strings.onnx) to train on from
 
 
 class _Stream(IterableDataset):  # type: ignore[type-arg]
@@ -150,6 +152,25 @@ def load_checkpoint(path: Path) -> tuple[CRNN, dict[str, Any]]:
     return model, ck
 
 
+def from_onnx(path: Path) -> CRNN:
+    """``crnn_from_onnx``, once its card says the file reads lines as this
+    formocr does. Raises DataError for a file that cannot be trained on."""
+    card_path = path.with_suffix(".json")
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path}: cannot read its card {card_path.name} ({e})") from e
+    if card.get("line_preprocess_version") != LINE_PREPROCESS_VERSION:
+        raise DataError(
+            f"{path}: reads lines with preprocessing {card.get('line_preprocess_version')}, "
+            f"this formocr has {LINE_PREPROCESS_VERSION}; train from scratch instead"
+        )
+    try:
+        return crnn_from_onnx(path)
+    except (OSError, ValueError) as e:  # onnx's DecodeError is a ValueError
+        raise DataError(f"{path}: cannot rebuild a string model from it ({e})") from e
+
+
 def train(
     cfg: CTCTrainConfig,
     out: Path,
@@ -158,6 +179,8 @@ def train(
 ) -> Path:
     """Train; returns the path of the best checkpoint. Without MNIST (``pools``
     None and no ``mnist_dir``) it trains on the stroke generator alone."""
+    if cfg.init and cfg.init_onnx:
+        raise ValueError("give init (a checkpoint) or init_onnx (an exported model), not both")
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     out.mkdir(parents=True, exist_ok=True)
@@ -190,6 +213,10 @@ def train(
             )
         data_info["init"] = {"checkpoint": cfg.init, "best_epoch": ck.get("best_epoch")}
         log.info("continuing from %s (epoch %s)", cfg.init, ck.get("best_epoch"))
+    elif cfg.init_onnx:
+        model = from_onnx(Path(cfg.init_onnx))
+        data_info["init"] = {"onnx": cfg.init_onnx, "sha256": sha256_file(Path(cfg.init_onnx))}
+        log.info("training on from %s", cfg.init_onnx)
     else:
         model = CRNN(model_cfg or CRNNConfig())
     log.info("CRNN: %d parameters", n_params(model))
