@@ -519,3 +519,28 @@ def test_train_ctc_from_the_shipped_model(tmp_path: Path) -> None:
     other.with_suffix(".json").write_text(json.dumps(card))
     res = runner.invoke(app, [*args, "--init-onnx", str(other)])
     assert res.exit_code == 1 and "preprocessing" in res.output
+
+
+def test_cursive_writers_join_digits_and_leave_the_other_strings_as_they_were(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``Sources.cursive``: a share of strings whose writers join digits where
+    the pen runs on (the generator's ``cursive_join``, as ``Sheet.joins``);
+    at 0 no draw is taken, so earlier recipes' strings stay the same (the
+    shipped model's training command still reproduces them)."""
+    import training.ctc.data as data
+    from training.synth.strokes import JOIN_EXIT
+
+    joined: list[np.ndarray] = []
+    real = data.cursive_join
+    monkeypatch.setattr(data, "cursive_join", lambda *a: joined.append(real(*a)) or joined[-1])
+    plain = [data.make_string(np.random.default_rng(s), Sources()) for s in range(40)]
+    again = [data.make_string(np.random.default_rng(s), Sources(cursive=0.0)) for s in range(40)]
+    assert all(np.array_equal(a, b) and t == u for (a, t), (b, u) in zip(plain, again, strict=True))
+    assert not joined
+    cursive = [data.make_string(np.random.default_rng(s), Sources(cursive=1.0)) for s in range(40)]
+    assert [t for _, t in cursive] == [t for _, t in plain]  # the same texts, written joined
+    # At most one join per pair whose first digit the pen can leave (no separator between).
+    pairs = sum(int(a) in JOIN_EXIT for _, t in plain for a in t[:-1])
+    assert 0.2 * pairs < len(joined) <= pairs, (len(joined), pairs)
+    assert all(p.shape == (3, 2) and p[2, 0] > p[0, 0] for p in joined)  # left to right

@@ -391,6 +391,13 @@ def train_ctc(
             dir_okay=False,
         ),
     ] = None,
+    cursive: Annotated[
+        float,
+        typer.Option(
+            help="Share of training strings by cursive writers, who join digits where the "
+            "pen runs on (zeros top to top); validation strings stay as they are."
+        ),
+    ] = 0.0,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Train the segmentation-free string reader (CRNN + CTC) on strings composed
@@ -417,6 +424,7 @@ def train_ctc(
             minutes=minutes,
             init=str(init) if init else None,
             init_onnx=str(init_onnx) if init_onnx else None,
+            cursive=cursive,
             mnist_dir=str(mnist),
             writers_dir=str(writers_dir) if writers_dir else None,
             optdigits=str(optdigits) if optdigits else None,

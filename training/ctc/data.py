@@ -28,7 +28,7 @@ import numpy as np
 
 from formocr.read.normalize import normalize_line
 from training.synth.marks import currency_paths
-from training.synth.strokes import edge_point
+from training.synth.strokes import JOIN_ENTRY, JOIN_EXIT, cursive_join, edge_point, pen_point
 
 LENGTHS = np.arange(0, 11)
 # 0 digits (marks or background only) now and then; 3-7 as on cheques and forms.
@@ -69,6 +69,10 @@ class DigitPool:
         return np.asarray(self.images[int(idx[rng.integers(len(idx))])])
 
 
+# A cursive writer joins this share of the pairs their pen can run on.
+CURSIVE_JOIN = 0.6
+
+
 @dataclass(frozen=True)
 class Sources:
     """Where a string's digits come from, and how often each source is used."""
@@ -77,6 +81,10 @@ class Sources:
     optdigits: DigitPool | None = None
     optdigits_share: float = 0.1
     synthetic_share: float = 0.15
+    # The share of strings written by a cursive writer, who joins digits where
+    # the pen runs on (training.synth.strokes.JOIN_EXIT: zeros top to top, a
+    # 2's base stroke into the next), CURSIVE_JOIN of such pairs.
+    cursive: float = 0.0
 
     def choose(self, rng: np.random.Generator) -> str:
         u = rng.random()
@@ -364,6 +372,10 @@ def make_string(rng: np.random.Generator, sources: Sources) -> tuple[np.ndarray,
     }[str(style)] * height
     seps = _separators(rng, len(text))
     join_p = rng.choice([0.0, 0.1, 0.4], p=[0.6, 0.25, 0.15])
+    # A cursive writer (``Sources.cursive``; no draw when it is 0, so the
+    # strings of earlier recipes stay the same) joins where the pen runs on.
+    cursive = sources.cursive > 0 and rng.random() < sources.cursive
+    cursive_at: dict[int, tuple[int, int]] = {}  # piece index -> (digit, next digit)
     # Cents written small and raised, with no decimal mark before them.
     raised = len(glyphs) >= 3 and rng.random() < RAISED_CENTS
     if raised:
@@ -405,6 +417,10 @@ def make_string(rng: np.random.Generator, sources: Sources) -> tuple[np.ndarray,
                 sx = x + g.shape[1] + max(1.0, rng.uniform(0.0, 0.15) * height)
                 pieces.append((s, round(sx), pad + height - s.shape[0] + rng.normal(0, 1.5)))
                 gap = max(gap, 0.0) + s.shape[1] + rng.uniform(0.05, 0.2) * height
+        elif cursive:
+            if int(text[i]) in JOIN_EXIT and rng.random() < CURSIVE_JOIN:
+                cursive_at[len(pieces) - 1] = (int(text[i]), int(text[i + 1]))
+                joins.append(len(pieces) - 1)
         elif rng.random() < join_p or (text[i] == text[i + 1] == "0" and rng.random() < 0.25):
             joins.append(len(pieces) - 1)
         x += g.shape[1] + gap
@@ -426,6 +442,16 @@ def make_string(rng: np.random.Generator, sources: Sources) -> tuple[np.ndarray,
         _paste(canvas, g, gx, round(gy))
     for j in joins:  # a pen stroke from one digit into the next
         (g1, x1, y1), (g2, x2, y2) = pieces[j], pieces[j + 1]
+        if j in cursive_at:  # Sheet._join's pen, in this string's pen width
+            d1, d2 = cursive_at[j]
+            c = pen_point(g1 > 0.5, JOIN_EXIT[d1])
+            e = pen_point(g2 > 0.5, JOIN_ENTRY[d2])
+            if c is None or e is None or x2 + e[0] <= x1 + c[0]:
+                continue
+            a1 = (x1 + c[0], round(y1) + c[1])
+            b1 = (x2 + e[0], round(y2) + e[1])
+            _stroke_line(canvas, cursive_join(a1, b1, JOIN_EXIT[d1], height, rng), pen)
+            continue
         a = edge_point(g1 > 0.5, "right", rng)
         b = edge_point(g2 > 0.5, "left", rng)
         if a is None or b is None:

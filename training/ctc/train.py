@@ -45,6 +45,7 @@ class CTCTrainConfig:
     val_seed: int = 1
     synthetic_share: float = 0.15
     optdigits_share: float = 0.1
+    cursive: float = 0.0  # share of training strings by cursive writers (Sources.cursive)
     threads: int = 1
     workers: int = 1
     mnist_dir: str | None = None
@@ -192,14 +193,18 @@ def train(
             Path(cfg.optdigits) if cfg.optdigits else None,
         )
     if pools is not None:
-        sources = Sources(pools.train, pools.optdigits, cfg.optdigits_share, cfg.synthetic_share)
+        sources = Sources(
+            pools.train, pools.optdigits, cfg.optdigits_share, cfg.synthetic_share, cfg.cursive
+        )
         val_sources = Sources(pools.val, None, 0.0, cfg.synthetic_share)
         data_info = dict(pools.info)
     else:
         log.warning("no MNIST: training on the stroke generator's strings alone")
-        sources = val_sources = Sources(None, None, 0.0, 1.0)
+        sources = Sources(None, None, 0.0, 1.0, cfg.cursive)
+        val_sources = Sources(None, None, 0.0, 1.0)
         data_info = {"synthetic_only": True}
     data_info["synthetic_share"] = sources.synthetic_share
+    data_info["cursive"] = sources.cursive
     data_info["optdigits_share"] = sources.optdigits_share if sources.optdigits else 0.0
     val = fixed_set(val_sources, cfg.val_size, cfg.val_seed)
     log.info("validation: %d strings (validation writers), %.0f s", len(val), time.time() - started)

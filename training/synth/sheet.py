@@ -28,6 +28,7 @@ from training.synth.strokes import (
     JOIN_ENTRY,
     JOIN_EXIT,
     WriterStyle,
+    cursive_join,
     pen_point,
     random_style,
     render_digit,
@@ -435,14 +436,11 @@ class Sheet:
             b = pen_point(b_img < 128, JOIN_ENTRY[int(glyphs[k])])
             if a is None or b is None or bx + b[0] <= ax + a[0]:
                 continue
-            p1 = np.array([ax + a[0], ay + a[1]], np.float32)
-            p2 = np.array([bx + b[0], by + b[1]], np.float32)
             depth = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3)[ink]
             pen = max(1, int(round(2 * float(np.percentile(depth, 90)))))
-            # Top to top the pen arcs up over the gap; from a foot it runs up into the next.
-            bend = -rng.uniform(0.03, 0.1) if leave == "top" else rng.uniform(0.0, 0.08)
-            mid = (p1 + p2) / 2 + np.array([0, bend * a_img.shape[0]], np.float32)
-            pts = np.stack([p1, mid, p2])
+            pts = cursive_join(
+                (ax + a[0], ay + a[1]), (bx + b[0], by + b[1]), leave, a_img.shape[0], rng
+            )
             lo = np.floor(pts.min(0)).astype(int) - pen - 2
             hi = np.ceil(pts.max(0)).astype(int) + pen + 3
             canvas = np.full((hi[1] - lo[1], hi[0] - lo[0]), 255, np.uint8)

@@ -491,3 +491,19 @@ def pen_point(ink: np.ndarray, where: str) -> tuple[int, int] | None:
     else:
         raise ValueError(f"where must be top, foot or left, got {where!r}")
     return int(xs[i]), int(ys[i])
+
+
+def cursive_join(
+    a: tuple[float, float],
+    b: tuple[float, float],
+    leave: str,
+    height: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """The pen's path (3 points) from where it leaves a digit (``a``, at
+    JOIN_EXIT's ``leave``) into the next (``b``): top to top it arcs up over
+    the gap; from a foot it runs up into the next, sagging a little."""
+    p1, p2 = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    bend = -rng.uniform(0.03, 0.1) if leave == "top" else rng.uniform(0.0, 0.08)
+    mid = (p1 + p2) / 2 + np.array([0, bend * height], np.float32)
+    return np.stack([p1, mid, p2])
