@@ -37,7 +37,13 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from formocr.config import DEFAULT_DPI, DEFAULT_MIN_CONFIDENCE, DEFAULT_PAGE_TIMEOUT, ScanConfig
+from formocr.config import (
+    DEFAULT_DPI,
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_PAGE_TIMEOUT,
+    ScanConfig,
+    one_opencv_thread,
+)
 from formocr.errors import ExitCode, FormocrError, Terminated
 
 if TYPE_CHECKING:
@@ -335,13 +341,10 @@ def _workers(jobs: int | None, scheduler: str | None) -> Workers:
         return Workers(scheduler=scheduler)
     workers = Workers(jobs=jobs or usable_cpus())
     if workers.serial:
-        # Pages are read here, one at a time: on one core, as in a worker. OpenCV's
-        # own threads spent ~2 s more CPU over 20 dense pages and gained no wall
-        # time (the renderer runs beside the reader). The CLI owns this process;
-        # the library leaves OpenCV's threads to its caller.
-        from formocr.parallel.tasks import pin_threads
-
-        pin_threads()
+        # Pages are read here, one at a time, as in a worker (the renderer runs
+        # beside the reader). The CLI owns this process; the library leaves
+        # OpenCV's threads to its caller.
+        one_opencv_thread()
     return workers
 
 

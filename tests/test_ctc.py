@@ -533,7 +533,14 @@ def test_cursive_writers_join_digits_and_leave_the_other_strings_as_they_were(
 
     joined: list[np.ndarray] = []
     real = data.cursive_join
-    monkeypatch.setattr(data, "cursive_join", lambda *a: joined.append(real(*a)) or joined[-1])
+
+    def drawn(*args: object) -> np.ndarray | None:  # the joins drawn (None: the pen lifts)
+        path = real(*args)  # type: ignore[arg-type]
+        if path is not None:
+            joined.append(path)
+        return path
+
+    monkeypatch.setattr(data, "cursive_join", drawn)
     plain = [data.make_string(np.random.default_rng(s), Sources()) for s in range(40)]
     again = [data.make_string(np.random.default_rng(s), Sources(cursive=0.0)) for s in range(40)]
     assert all(np.array_equal(a, b) and t == u for (a, t), (b, u) in zip(plain, again, strict=True))

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from formocr import __version__
-from formocr.config import ScanConfig
+from formocr.config import ScanConfig, one_opencv_thread
 from formocr.errors import FormocrError, ModelError
 from formocr.io.plan import DocumentPlan, plan_document, render_pages
 from formocr.types import PageResult, Prediction
@@ -99,19 +99,12 @@ def model_info(config: ScanConfig) -> ModelInfo:
 _MODELS: dict[tuple[object, str | None], Models] = {}
 
 
-def pin_threads() -> None:
-    """One thread each for OpenCV (and onnxruntime, by the loader): a worker is one core."""
-    import cv2
-
-    cv2.setNumThreads(1)
-
-
 def install(loader: Loader, config: ScanConfig) -> Models:
     """Load the models into this worker process (once per loader and model path)."""
     key = (loader, str(config.model) if config.model else None)
     models = _MODELS.get(key)
     if models is None:
-        pin_threads()
+        one_opencv_thread()  # and onnxruntime, by the loader: a worker is one core
         models = _MODELS[key] = loader(config)
     return models
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from formocr.read.normalize import normalize_line
 from training.synth.marks import currency_paths
-from training.synth.strokes import JOIN_ENTRY, JOIN_EXIT, cursive_join, edge_point, pen_point
+from training.synth.strokes import JOIN_EXIT, cursive_join, edge_point
 
 LENGTHS = np.arange(0, 11)
 # 0 digits (marks or background only) now and then; 3-7 as on cheques and forms.
@@ -444,13 +444,11 @@ def make_string(rng: np.random.Generator, sources: Sources) -> tuple[np.ndarray,
         (g1, x1, y1), (g2, x2, y2) = pieces[j], pieces[j + 1]
         if j in cursive_at:  # Sheet._join's pen, in this string's pen width
             d1, d2 = cursive_at[j]
-            c = pen_point(g1 > 0.5, JOIN_EXIT[d1])
-            e = pen_point(g2 > 0.5, JOIN_ENTRY[d2])
-            if c is None or e is None or x2 + e[0] <= x1 + c[0]:
-                continue
-            a1 = (x1 + c[0], round(y1) + c[1])
-            b1 = (x2 + e[0], round(y2) + e[1])
-            _stroke_line(canvas, cursive_join(a1, b1, JOIN_EXIT[d1], height, rng), pen)
+            path = cursive_join(
+                (d1, g1 > 0.5, x1, round(y1)), (d2, g2 > 0.5, x2, round(y2)), height, rng
+            )
+            if path is not None:
+                _stroke_line(canvas, path, pen)
             continue
         a = edge_point(g1 > 0.5, "right", rng)
         b = edge_point(g2 > 0.5, "left", rng)

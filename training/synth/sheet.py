@@ -24,15 +24,7 @@ from training.synth import printed
 from training.synth.colour import Colours, compose
 from training.synth.degrade import Degradation, geometry, photometric, transform_boxes, warp
 from training.synth.marks import render_mark_anchored
-from training.synth.strokes import (
-    JOIN_ENTRY,
-    JOIN_EXIT,
-    WriterStyle,
-    cursive_join,
-    pen_point,
-    random_style,
-    render_digit,
-)
+from training.synth.strokes import WriterStyle, cursive_join, random_style, render_digit
 from training.synth.truth import TEXT_CHARS, CombStyle, DigitTruth, FieldTruth, reading_order
 
 DigitSource = Callable[[int, np.random.Generator], np.ndarray]
@@ -428,19 +420,13 @@ class Sheet:
         for (j, a_img, ax, ay), (k, b_img, bx, by) in zip(placed, placed[1:], strict=False):
             if k != j + 1 or spaced[k] or rng.random() >= self.joins:
                 continue
-            leave = JOIN_EXIT.get(int(glyphs[j]))
-            if leave is None:
-                continue
             ink = a_img < 128
-            a = pen_point(ink, leave)
-            b = pen_point(b_img < 128, JOIN_ENTRY[int(glyphs[k])])
-            if a is None or b is None or bx + b[0] <= ax + a[0]:
+            first = (int(glyphs[j]), ink, ax, ay)
+            pts = cursive_join(first, (int(glyphs[k]), b_img < 128, bx, by), a_img.shape[0], rng)
+            if pts is None:
                 continue
             depth = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3)[ink]
             pen = max(1, int(round(2 * float(np.percentile(depth, 90)))))
-            pts = cursive_join(
-                (ax + a[0], ay + a[1]), (bx + b[0], by + b[1]), leave, a_img.shape[0], rng
-            )
             lo = np.floor(pts.min(0)).astype(int) - pen - 2
             hi = np.ceil(pts.max(0)).astype(int) + pen + 3
             canvas = np.full((hi[1] - lo[1], hi[0] - lo[0]), 255, np.uint8)

@@ -436,23 +436,16 @@ def render_digit(
     return 255 - out
 
 
-def edge_points(ink: np.ndarray, side: str) -> list[tuple[int, int]]:
-    """(x, y) of the glyph's rightmost (or leftmost) ink pixel in each row of
-    its lower 3/4, top down: where a pen joining it to its neighbour may
-    leave (or enter) it. ``ink``: the glyph's ink mask (bool, rows top down)."""
+def edge_point(ink: np.ndarray, side: str, rng: np.random.Generator) -> tuple[int, int] | None:
+    """(x, y) of an ink pixel on the glyph's right (or left) edge, in its lower
+    3/4: one of the four outermost rows' edge points, chosen by ``rng``; None
+    without ink there. ``ink``: the glyph's ink mask (bool, rows top down)."""
     h = ink.shape[0]
     pts = []
     for r in range(int(h * 0.25), h):
         xs = np.nonzero(ink[r])[0]
         if len(xs):
             pts.append((int(xs.max() if side == "right" else xs.min()), int(r)))
-    return pts
-
-
-def edge_point(ink: np.ndarray, side: str, rng: np.random.Generator) -> tuple[int, int] | None:
-    """One of the four outermost of ``edge_points``, chosen by ``rng``; None
-    without ink there."""
-    pts = edge_points(ink, side)
     if not pts:
         return None
     pts.sort(key=lambda p: -p[0] if side == "right" else p[0])
@@ -494,16 +487,26 @@ def pen_point(ink: np.ndarray, where: str) -> tuple[int, int] | None:
 
 
 def cursive_join(
-    a: tuple[float, float],
-    b: tuple[float, float],
-    leave: str,
+    first: tuple[int, np.ndarray, float, float],
+    second: tuple[int, np.ndarray, float, float],
     height: float,
     rng: np.random.Generator,
-) -> np.ndarray:
-    """The pen's path (3 points) from where it leaves a digit (``a``, at
-    JOIN_EXIT's ``leave``) into the next (``b``): top to top it arcs up over
-    the gap; from a foot it runs up into the next, sagging a little."""
-    p1, p2 = np.asarray(a, np.float32), np.asarray(b, np.float32)
+) -> np.ndarray | None:
+    """The pen's path (3 points) from a digit into the next, each given as
+    (digit, ink mask, x, y of the mask's corner): from where the first's last
+    stroke ends (JOIN_EXIT) into where the next's first starts (JOIN_ENTRY).
+    Top to top it arcs up over the gap; from a foot it runs up into the next,
+    sagging a little. None where the pen lifts after the first digit, a mask
+    has no ink, or the path would run backwards."""
+    (d1, ink1, x1, y1), (d2, ink2, x2, y2) = first, second
+    leave = JOIN_EXIT.get(d1)
+    if leave is None:
+        return None
+    a, b = pen_point(ink1, leave), pen_point(ink2, JOIN_ENTRY[d2])
+    if a is None or b is None or x2 + b[0] <= x1 + a[0]:
+        return None
+    p1 = np.array([x1 + a[0], y1 + a[1]], np.float32)
+    p2 = np.array([x2 + b[0], y2 + b[1]], np.float32)
     bend = -rng.uniform(0.03, 0.1) if leave == "top" else rng.uniform(0.0, 0.08)
     mid = (p1 + p2) / 2 + np.array([0, bend * height], np.float32)
     return np.stack([p1, mid, p2])
