@@ -452,7 +452,11 @@ def test_the_string_map_under_the_threshold() -> None:
     assert after == sorted(after) and after[0] == 0.0
     for b, a in zip(before, after, strict=True):
         assert a == b if b >= DEFAULT_MIN_CONFIDENCE else a <= b < DEFAULT_MIN_CONFIDENCE
-    # A disagreement's ceiling says what disagreements were worth on those pages.
-    assert doubt_cap(DEFAULT_COMBINE_POWER, knots) < doubt_cap(DEFAULT_COMBINE_POWER) < 0.98
+    # A disagreement's ceiling says what disagreements were worth on those
+    # pages: the map brings it down, well under the threshold (0.953 with the
+    # string model 06371eb67f96 and its power, 0.935 with d07fc51d09cc's; the
+    # power alone leaves it at 0.979 and 0.982).
+    assert doubt_cap(DEFAULT_COMBINE_POWER, knots) < doubt_cap(DEFAULT_COMBINE_POWER)
+    assert doubt_cap(DEFAULT_COMBINE_POWER, knots) < 0.96
     with pytest.raises(ValueError, match="string_map"):
         ScanConfig(string_map=((0.0, 0.5), (0.9, 0.2)))
