@@ -147,6 +147,10 @@ class StringInk:
     # ``placed``, its rectangle on the page (None until then).
     line_at: tuple[int, int] = (0, 0)
     line_box: BBox | None = None
+    # The pixels of ``line`` that the layout set apart as marks (separators,
+    # a currency sign): the string reader reads them as they are, the
+    # lattice's second look leaves them out of its pieces (None: none known).
+    line_marks: np.ndarray | None = None
 
     @property
     def primitives(self) -> int:

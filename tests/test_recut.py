@@ -69,6 +69,26 @@ def test_recut_reads_one_piece_per_frame_by_the_lattices_rules() -> None:
     assert other is not None and other.score < reading.score - 5
 
 
+def test_recut_leaves_the_marks_out_of_its_pieces() -> None:
+    """A separator the layout set apart is a mark, not part of the digit
+    whose piece it falls in (a comma beside a 1 made it a wide piece, read
+    as a 0 here; on amounts the verifier doubted such pieces)."""
+    clean = _line()
+    assert clean.line is not None
+    line = clean.line.copy()
+    cv2.line(line, (42, 44), (39, 56), 0, 4)  # a comma after the 1, below its foot
+    comma = (line < 128) & (clean.line >= 128)
+    marked = StringInk((), (), (), 41.0, line, 30.0, line_marks=comma)
+    unmarked = StringInk((), (), (), 41.0, line, 30.0)
+    spans = [(18, 24), (66, 74)]
+    want = recut(clean, spans, "10", _ByWidth())
+    got = recut(marked, spans, "10", _ByWidth())
+    assert want is not None and got is not None
+    assert got.score == pytest.approx(want.score)
+    blind = recut(unmarked, spans, "10", _ByWidth())
+    assert blind is not None and blind.score < want.score - 5
+
+
 def test_recut_declines_what_it_cannot_cut() -> None:
     ink = _line()
     assert recut(ink, [(18, 24)], "10", _ByWidth()) is None  # a span per digit

@@ -146,6 +146,31 @@ def drawn_candidates() -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     return crops, np.array(geo, np.float32), np.array(labels)
 
 
+def test_training_pages_can_join_digits_as_cursive_writers_do() -> None:
+    """``formocr-train verifier --joined``: the same page, its digits in the
+    same boxes, with pen strokes joining some neighbours (more ink between
+    them); at 0 the page is drawn as before."""
+    from training.lattice_data import _page
+    from training.synth import Degradation
+
+    writer = SimpleNamespace(digits=list(range(10)), source=lambda: None)
+
+    def page(joined: float | None) -> tuple[np.ndarray, list[object]]:
+        rng = np.random.default_rng(11)
+        if joined is None:
+            return _page(rng, writer, Degradation())
+        return _page(rng, writer, Degradation(), joined)
+
+    plain, truth = page(None)
+    again, truth0 = page(0.0)
+    joined, truth1 = page(1.0)
+    assert np.array_equal(plain, again)
+    boxes = [[d.bbox for d in t.digits] for t in truth]  # type: ignore[attr-defined]
+    assert boxes == [[d.bbox for d in t.digits] for t in truth1]  # type: ignore[attr-defined]
+    # Join strokes drawn (the pen's darkness of later strokes may differ a little).
+    assert int((joined < 128).sum()) > int((plain < 128).sum()) + 500
+
+
 def test_pages_give_digits_pieces_and_pairs(
     drawn_candidates: tuple[list[np.ndarray], np.ndarray, np.ndarray],
 ) -> None:

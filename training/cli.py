@@ -489,6 +489,15 @@ def verifier(
     seed: int = 720_000,
     workers: Annotated[int, typer.Option(help="Processes making the pages.", min=1)] = 2,
     threads: Annotated[int, typer.Option(help="torch's threads.", min=1)] = 2,
+    joined: Annotated[
+        float,
+        typer.Option(
+            help="Share of neighbouring digits the pages' writers join with a pen stroke "
+            "(cursive: zeros top to top, a 2 from its foot).",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = 0.0,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Train the digit verifier (is a lattice candidate one digit at all?) on the
@@ -510,6 +519,7 @@ def verifier(
             workers=workers,
             threads=threads,
             optdigits=str(optdigits) if optdigits else None,
+            joined=joined,
         )
         tr, val = make_data(cfg, mnist)
         model, info = train(cfg, tr, val, mnist)

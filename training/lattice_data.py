@@ -79,12 +79,17 @@ def label(candidate: BBox, digits: Sequence[BBox]) -> int:
     return 0 if best <= PIECE_IOU else -1
 
 
-def _page(rng: np.random.Generator, writer: object, deg: object) -> tuple[np.ndarray, list]:
-    """A page of 16 string boxes: spaced, touching and amounts, as people write them."""
+def _page(
+    rng: np.random.Generator, writer: object, deg: object, joined: float = 0.0
+) -> tuple[np.ndarray, list]:
+    """A page of 16 string boxes: spaced, touching and amounts, as people write
+    them; ``joined``: the share of neighbouring digits joined by a pen stroke
+    where a cursive writer's pen runs on (``Sheet.joins``; 0: none)."""
     from training.synth.amounts import amount_text
     from training.synth.sheet import Sheet
 
     sheet = Sheet(A4_MM, DPI, rng, deg, writer.source())  # type: ignore[arg-type, attr-defined]
+    sheet.joins = joined
     alphabet = writer.digits  # type: ignore[attr-defined]
     nonzero = [d for d in alphabet if d != 0] or alphabet
 
@@ -115,7 +120,7 @@ def _page(rng: np.random.Generator, writer: object, deg: object) -> tuple[np.nda
 
 
 def page_candidates(
-    seed: int, writer: object, harsh: bool
+    seed: int, writer: object, harsh: bool, joined: float = 0.0
 ) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
     """One page's labelled candidates: (crops, geometry rows, labels)."""
     from formocr.layout.fields import find_fields
@@ -123,7 +128,7 @@ def page_candidates(
     from training.synth import Degradation
 
     rng = np.random.default_rng(seed)
-    image, truth = _page(rng, writer, Degradation.harsh() if harsh else Degradation.scan())
+    image, truth = _page(rng, writer, Degradation.harsh() if harsh else Degradation.scan(), joined)
     crops, geo, labels = [], [], []
     for f in find_fields(image, dpi=DPI):
         if f.kind != "string" or f.ink is None:
@@ -143,11 +148,11 @@ def page_candidates(
     return crops, geo, labels
 
 
-Job = tuple[list[int], str, int, Path | None, Path | None]
+Job = tuple[list[int], str, int, Path | None, Path | None, float]
 
 
 def _pages_job(args: Job) -> tuple[list, list, list]:
-    seeds, which, offset, mnist_dir, optdigits = args
+    seeds, which, offset, mnist_dir, optdigits, joined = args
     from training.synth.sources import mnist_writers, optdigits_writers
 
     writers = [w for w in mnist_writers(which, mnist_dir) if len(w.labels) >= 20]
@@ -158,7 +163,7 @@ def _pages_job(args: Job) -> tuple[list, list, list]:
         pick = (seed * 7919 + offset) // 3
         pool = blocks if blocks and seed % 3 == 0 else writers
         w = pool[pick % len(pool)]
-        c, g, y = page_candidates(seed, w, harsh=(i % 2 == 1))
+        c, g, y = page_candidates(seed, w, harsh=(i % 2 == 1), joined=joined)
         crops += c
         geo += g
         labels += y
@@ -172,6 +177,7 @@ def candidates(
     workers: int = 1,
     mnist_dir: Path | None = None,
     optdigits: Path | None = None,
+    joined: float = 0.0,
 ) -> Candidates:
     """Labelled candidates of ``pages`` pages of ``which`` writers ("train":
     MNIST's training writers, and optdigits' training blocks on every third
@@ -181,7 +187,7 @@ def candidates(
 
     seeds = [seed + i for i in range(pages)]
     chunks: list[Job] = [
-        (seeds[k::workers], which, seed, mnist_dir, optdigits) for k in range(workers)
+        (seeds[k::workers], which, seed, mnist_dir, optdigits, joined) for k in range(workers)
     ]
     if workers > 1:
         from concurrent.futures import ProcessPoolExecutor

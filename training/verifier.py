@@ -54,6 +54,9 @@ class VerifierConfig:
     workers: int = 2
     threads: int = 2
     optdigits: str | None = None  # optdigits-orig.tra: its training blocks join
+    # The share of neighbouring digits the pages' writers join with a pen
+    # stroke (training.lattice_data; both the training and validation pages).
+    joined: float = 0.0
 
 
 class Verifier(nn.Module):
@@ -145,9 +148,9 @@ def scores(p: np.ndarray, c: Candidates) -> dict[str, Any]:
 def make_data(cfg: VerifierConfig, mnist_dir: Path | None = None) -> tuple[Candidates, Candidates]:
     """(training, validation) candidates, as ``cfg`` says."""
     t0 = time.time()
-    val = candidates(cfg.val_pages, cfg.val_seed, "val", cfg.workers, mnist_dir)
+    val = candidates(cfg.val_pages, cfg.val_seed, "val", cfg.workers, mnist_dir, joined=cfg.joined)
     opt = Path(cfg.optdigits) if cfg.optdigits else None
-    tr = candidates(cfg.pages, cfg.seed, "train", cfg.workers, mnist_dir, opt)
+    tr = candidates(cfg.pages, cfg.seed, "train", cfg.workers, mnist_dir, opt, cfg.joined)
     log.info(
         "data ready in %.0f s: %d training candidates (%.0f %% digits), %d validation",
         time.time() - t0,

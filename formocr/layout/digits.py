@@ -1354,7 +1354,8 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     ext = int(OUTSIDE * (y1 - y0))
     line = layout.paper[max(0, y0 - ext) : y1 + ext, x0:x1]
     ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line, known)
-    ink = replace(ink, line_at=(x0, max(0, y0 - ext)))
+    at = (x0, max(0, y0 - ext))
+    ink = replace(ink, line_at=at, line_marks=_painted(line.shape, [m for m, _ in marks], at))
     parts: list[Blob] = []
     for blob in merged:
         height = float(blob.h)
@@ -1388,6 +1389,23 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     if not crops:
         return split
     return replace(split, digits=cut_crops(split), paper=None, parts=())
+
+
+def _painted(
+    shape: tuple[int, ...], blobs: Sequence[Blob], at: tuple[int, int]
+) -> np.ndarray | None:
+    """The blobs' ink on an image of ``shape`` whose top-left corner is ``at``
+    (boolean; None where there are no blobs)."""
+    if not blobs:
+        return None
+    out = np.zeros(shape[:2], bool)
+    h, w = out.shape
+    for b in blobs:
+        x, y = b.x - at[0], b.y - at[1]
+        x0, y0, x1, y1 = max(0, x), max(0, y), min(w, x + b.w), min(h, y + b.h)
+        if x1 > x0 and y1 > y0:
+            out[y0:y1, x0:x1] |= b.mask[y0 - y : y1 - y, x0 - x : x1 - x] > 0
+    return out
 
 
 def cut_crops(layout: BoxLayout) -> tuple[Digit, ...]:

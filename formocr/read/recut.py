@@ -105,6 +105,10 @@ def recut(
         return None
     dh = max(1.0, float(ink.digit_height))
     dw = float(ink.digit_width) if ink.digit_width > 0 else 0.7 * dh
+    if ink.line_marks is not None and ink.line_marks.shape == line.shape:
+        # Separators and signs are marks, not part of a digit: a comma would
+        # make the piece it falls in a digit and a mark to the verifier.
+        line = np.where(ink.line_marks, np.uint8(255), line)
     mask = ink_mask(cv2.subtract(np.full_like(line, 255), line))
     bounds = cut_columns(mask, spans, REACH * dw)
     if any(b1 <= b0 for b0, b1 in zip(bounds[:-1], bounds[1:], strict=True)):
