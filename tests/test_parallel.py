@@ -324,6 +324,27 @@ def test_a_pool_worker_ends_when_its_batch_is_killed(tmp_path: Path) -> None:
         pytest.fail("the worker outlived its killed parent")
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_worker_whose_batch_died_while_it_started_ends(tmp_path: Path) -> None:
+    """A batch killed while its workers still import (half a second) has left
+    them to another parent before they could ask to die with it: a worker
+    told its parent's PID ends at once when it finds another (a kill -9 two
+    documents into a run left both workers running, 2026-12-03)."""
+    code = (
+        "import sys\n"
+        "from formocr.parallel.tasks import die_with_parent\n"
+        "die_with_parent(int(sys.argv[1]))\n"
+        "print('alive', flush=True)\n"
+    )
+    ours = os.getpid()
+    for parent, lives in ((ours, True), (ours + 1_000_000, False)):
+        r = subprocess.run(
+            [sys.executable, "-c", code, str(parent)], capture_output=True, text=True, timeout=60
+        )
+        assert r.returncode == 0, r.stderr
+        assert ("alive" in r.stdout) is lives
+
+
 # -- a long document's pages wait on disk ----------------------------------------------
 
 

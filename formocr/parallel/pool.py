@@ -66,7 +66,7 @@ class PoolBackend:
             max_workers=self.jobs,
             mp_context=self._context,
             initializer=init_pool_worker,
-            initargs=self._init,
+            initargs=(*self._init, os.getpid()),
         )
         # Start every worker now, side by side. The executor starts a process
         # for a task submitted while none is idle, so the first document's

@@ -109,17 +109,24 @@ def install(loader: Loader, config: ScanConfig) -> Models:
     return models
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """Ask Linux to end this process when its parent dies (PR_SET_PDEATHSIG).
 
     A batch killed with ``kill -9`` cannot stop its pool; without this its
-    workers, models loaded, would live on under init. Elsewhere a no-op.
+    workers, models loaded, would live on under init. ``parent``: the PID
+    the parent had when it started this process. A worker is asked this
+    only once its interpreter and imports are up (half a second); a parent
+    killed before then has already left it to another (``getppid`` differs),
+    and it ends at once. Elsewhere a no-op.
     """
     if not sys.platform.startswith("linux"):
         return
     import ctypes
 
-    parent = os.getppid()
+    if parent is None:
+        parent = os.getppid()
+    if os.getppid() != parent:  # the parent died while this process started
+        os._exit(0)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
@@ -129,11 +136,12 @@ def die_with_parent() -> None:
         os._exit(0)
 
 
-def init_pool_worker(loader: Loader, config: ScanConfig) -> None:
+def init_pool_worker(loader: Loader, config: ScanConfig, parent: int | None = None) -> None:
     """The local pool's initializer: Ctrl-C is the parent's to handle, the
-    parent's death ends the worker; load the models."""
+    parent's death (``parent``: its PID when it started the pool) ends the
+    worker; load the models."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
+    die_with_parent(parent)
     quiet_worker_logging()
     install(loader, config)
 
