@@ -125,7 +125,7 @@ def die_with_parent(parent: int | None = None) -> None:
 
     if parent is None:
         parent = os.getppid()
-    if os.getppid() != parent:  # the parent died while this process started
+    elif os.getppid() != parent:  # the parent died while this process started
         os._exit(0)
     try:
         libc = ctypes.CDLL(None, use_errno=True)

@@ -28,7 +28,7 @@ from formocr.read.ctc import best_path
 from formocr.read.normalize import LINE_PREPROCESS_VERSION
 from training.ctc.data import Pools, Sources, batches, fixed_set, load_pools, stream
 from training.ctc.model import ALPHABET, BLANK, CRNN, STRIDE, CRNNConfig, crnn_from_onnx, n_params
-from training.data import DataError, sha256_file
+from training.data import DataError
 
 log = logging.getLogger("formocr.train")
 
@@ -153,21 +153,23 @@ def load_checkpoint(path: Path) -> tuple[CRNN, dict[str, Any]]:
     return model, ck
 
 
-def from_onnx(path: Path) -> CRNN:
-    """``crnn_from_onnx``, once its card says the file reads lines as this
-    formocr does. Raises DataError for a file that cannot be trained on."""
-    card_path = path.with_suffix(".json")
+def from_onnx(path: Path) -> tuple[CRNN, str]:
+    """``crnn_from_onnx`` and the file's sha256, once the runtime's own checks
+    pass on the file (its card, sha256 and line preprocessing:
+    ``formocr.read.onnx_model``). Raises DataError for a file that cannot be
+    trained on."""
+    from formocr.errors import ModelError
+    from formocr.read.onnx_model import load_onnx
+
     try:
-        card = json.loads(card_path.read_text())
-    except (OSError, ValueError) as e:
-        raise DataError(f"{path}: cannot read its card {card_path.name} ({e})") from e
-    if card.get("line_preprocess_version") != LINE_PREPROCESS_VERSION:
-        raise DataError(
-            f"{path}: reads lines with preprocessing {card.get('line_preprocess_version')}, "
-            f"this formocr has {LINE_PREPROCESS_VERSION}; train from scratch instead"
-        )
+        sha256 = load_onnx(
+            path, "line_preprocess_version", LINE_PREPROCESS_VERSION, "line preprocessing",
+            session=False,
+        ).sha256  # fmt: skip
+    except ModelError as e:
+        raise DataError(f"{e}; train from scratch instead") from e
     try:
-        return crnn_from_onnx(path)
+        return crnn_from_onnx(path), sha256
     except (OSError, ValueError) as e:  # onnx's DecodeError is a ValueError
         raise DataError(f"{path}: cannot rebuild a string model from it ({e})") from e
 
@@ -219,8 +221,8 @@ def train(
         data_info["init"] = {"checkpoint": cfg.init, "best_epoch": ck.get("best_epoch")}
         log.info("continuing from %s (epoch %s)", cfg.init, ck.get("best_epoch"))
     elif cfg.init_onnx:
-        model = from_onnx(Path(cfg.init_onnx))
-        data_info["init"] = {"onnx": cfg.init_onnx, "sha256": sha256_file(Path(cfg.init_onnx))}
+        model, sha256 = from_onnx(Path(cfg.init_onnx))
+        data_info["init"] = {"onnx": cfg.init_onnx, "sha256": sha256}
         log.info("training on from %s", cfg.init_onnx)
     else:
         model = CRNN(model_cfg or CRNNConfig())
