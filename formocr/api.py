@@ -244,6 +244,7 @@ def _pages(
         dropout=config.dropout,
         page_errors=True,
         page_timeout=config.page_timeout,
+        embedded=config.embedded_jpeg,
     ):
         yield read_page(path, page, config, classifier)
         progress.page(str(path), page.page)

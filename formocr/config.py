@@ -122,7 +122,9 @@ class ScanConfig:
     read (None: no bound); a page over it fails alone. ``second_look``: where
     the two string readers disagree, the lattice reads the box again on the
     string reader's cuts (formocr.read.recut); False reads as before it (for
-    ablations).
+    ablations). ``embedded_jpeg``: a PDF page that is one scan's JPEG at
+    ``dpi`` is decoded from it instead of rendered (formocr.io.embedded);
+    False renders every page.
     """
 
     dpi: int = DEFAULT_DPI
@@ -137,6 +139,7 @@ class ScanConfig:
     combine_power: float = DEFAULT_COMBINE_POWER
     string_map: tuple[tuple[float, float], ...] = DEFAULT_STRING_MAP
     second_look: bool = True
+    embedded_jpeg: bool = True
 
     def __post_init__(self) -> None:
         if not 36 <= self.dpi <= 2400:

@@ -70,6 +70,28 @@ def write_pdf(path: Path, pages: int = 2, resolution: float = 72.0) -> Path:
     return path
 
 
+def pdf_bytes(objects: list[bytes], root: int = 1) -> bytes:
+    """A PDF with a correct cross-reference table from numbered object bodies."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        root,
+        xref,
+    )
+    return bytes(out)
+
+
+def pdf_stream(dictionary: bytes, data: bytes) -> bytes:
+    return b"<< " + dictionary + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+
 def write_tiff(path: Path, frames: int = 3) -> Path:
     images = [Image.fromarray(form_image(text=str(i) * 3)) for i in range(frames)]
     images[0].save(path, save_all=True, append_images=images[1:], compression="tiff_deflate")

@@ -325,7 +325,7 @@ def test_pdf_rendered_in_colour_only_when_needed(tmp_path: Path) -> None:
     # Green print is mid-grey in luminance, dark in the channel read.
     assert np.mean(page.image < 100) > 1.5 * np.mean(plain.image < 100)
     (forced,) = iter_pages(grey, DPI, dropout="green")  # rendered in colour, none found
-    (usual,) = iter_pages(grey, DPI)
+    (usual,) = iter_pages(grey, DPI, embedded=False)  # rendered in grey (not its JPEG)
     assert np.abs(forced.image.astype(int) - usual.image).max() <= 1  # luminance both
 
 

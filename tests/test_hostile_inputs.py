@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from conftest import FakeClassifier, form_image, needs_poppler, write_pdf, write_png, write_tiff
+from conftest import pdf_bytes as _pdf
+from conftest import pdf_stream as _stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -179,28 +181,6 @@ def test_damaged_pdf_page_yields_no_field_and_the_others_are_read(
     assert [p.page for p in doc.pages] == [1, 2, 3]
     assert doc.pages[1].error is not None and doc.pages[1].fields == ()
     assert doc.pages[0].fields and doc.pages[2].fields
-
-
-def _pdf(objects: list[bytes], root: int = 1) -> bytes:
-    """A PDF with a correct cross-reference table from numbered object bodies."""
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        root,
-        xref,
-    )
-    return bytes(out)
-
-
-def _stream(dictionary: bytes, data: bytes) -> bytes:
-    return b"<< " + dictionary + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
 
 
 def _page_pdf(

@@ -54,6 +54,7 @@ def iter_pages(
     dropout: DropoutMode = "auto",
     page_errors: bool = False,
     page_timeout: float | None = None,
+    embedded: bool = True,
 ) -> Iterator[PageImage]:
     """Yield the pages of one document as greyscale uint8 images.
 
@@ -66,12 +67,22 @@ def iter_pages(
     it crashed, or it took longer than ``page_timeout`` seconds) raises a
     DocumentError, unless ``page_errors``: then it is yielded as a blank
     page with ``error`` set, and the document's other pages follow.
+    ``embedded``: a PDF page that is one scan's JPEG at ``dpi`` is read from
+    it rather than rendered (formocr.io.embedded).
     """
     path = Path(path)
     kind = _check_file(path)
     if kind == "pdf":
         yield from _iter_pdf(
-            path, dpi, max_pages, max_megapixels, prefetch, dropout, page_errors, page_timeout
+            path,
+            dpi,
+            max_pages,
+            max_megapixels,
+            prefetch,
+            dropout,
+            page_errors,
+            page_timeout,
+            embedded,
         )
     else:
         yield from _iter_raster(

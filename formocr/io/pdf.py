@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from io import BytesIO
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -24,6 +24,7 @@ import numpy as np
 from formocr.config import DropoutMode
 from formocr.errors import DocumentError
 from formocr.io.discovery import _PDF_PAGES_MAX
+from formocr.io.embedded import RUN_PAGES, decode_run, jpeg_pages
 from formocr.io.limits import _too_large, _too_many
 from formocr.io.prefetch import _prefetched
 from formocr.types import PageImage
@@ -76,8 +77,11 @@ def _summary(lines: list[str], most: int = 2) -> str:
     return shown + (f" (and {len(lines) - most} more)" if len(lines) > most else "")
 
 
-def _pdf_pages(path: Path, timeout: float = _PDFINFO_TIMEOUT) -> list[tuple[float, float]]:
-    """The size in points of what ``pdftoppm -cropbox`` renders, page by page.
+def _pdf_pages(
+    path: Path, timeout: float = _PDFINFO_TIMEOUT
+) -> tuple[list[tuple[float, float]], set[int]]:
+    """The size in points of what ``pdftoppm -cropbox`` renders, page by page,
+    and the pages with a /Rotate.
 
     One ``pdfinfo -box`` run. The CropBox (clipped to the MediaBox) is what a
     viewer shows and what is rendered, so the pixel limit is checked against
@@ -122,8 +126,11 @@ def _pdf_pages(path: Path, timeout: float = _PDFINFO_TIMEOUT) -> list[tuple[floa
         raise DocumentError(f"{path}: the PDF has no pages")
     boxes: dict[tuple[int, str], tuple[float, float, float, float]] = {}
     turned: set[int] = set()
+    rotated: set[int] = set()
     for line in out.splitlines():
         r = _ROT.match(line)
+        if r and int(r.group(2)) % 360:
+            rotated.add(int(r.group(1)))
         if r and int(r.group(2)) % 180:
             turned.add(int(r.group(1)))
         m = _BOX.match(line)
@@ -141,7 +148,7 @@ def _pdf_pages(path: Path, timeout: float = _PDFINFO_TIMEOUT) -> list[tuple[floa
         h = min(crop[3], media[3]) - max(crop[1], media[1])
         # a page turned a quarter is rendered turned
         sizes.append((abs(h), abs(w)) if i in turned else (abs(w), abs(h)))
-    return sizes
+    return sizes, rotated
 
 
 def _iter_pdf(
@@ -153,9 +160,12 @@ def _iter_pdf(
     dropout: DropoutMode,
     page_errors: bool = False,
     page_timeout: float | None = None,
+    embedded: bool = True,
 ) -> Iterator[PageImage]:
-    shapes, colour = pdf_plan(path, dpi, max_pages, max_megapixels, dropout, page_timeout)
-    renderer = _PdfRenderer(path, dpi, shapes, colour, page_timeout)
+    shapes, colour, jpeg = pdf_plan(
+        path, dpi, max_pages, max_megapixels, dropout, page_timeout, embedded
+    )
+    renderer = _PdfRenderer(path, dpi, shapes, colour, page_timeout, jpeg=jpeg)
     # The pages are made in the read-ahead thread: the conversion overlaps the caller's work.
     pages = _images(renderer, path, dpi, shapes, dropout, page_errors)
     try:
@@ -172,10 +182,13 @@ def pdf_plan(
     max_megapixels: float,
     dropout: DropoutMode,
     page_timeout: float | None = None,
-) -> tuple[list[tuple[int, int]], bool]:
-    """Each page's (h, w) as rendered, checked against the limits, and whether
-    the document renders in colour: what is decided once per document."""
-    sizes = _pdf_pages(path)
+    embedded: bool = True,
+) -> tuple[list[tuple[int, int]], bool, tuple[bool, ...]]:
+    """Each page's (h, w) as rendered, checked against the limits, whether
+    the document renders in colour, and which pages are read from the JPEG
+    they hold (``embedded``; formocr.io.embedded): what is decided once per
+    document."""
+    sizes, rotated = _pdf_pages(path)
     _too_many(path, len(sizes), max_pages)
     shapes = []
     for i, (w_pt, h_pt) in enumerate(sizes, 1):
@@ -183,7 +196,13 @@ def pdf_plan(
         w, h = max(1, math.ceil(w_pt * dpi / 72)), max(1, math.ceil(h_pt * dpi / 72))
         _too_large(path, i, w, h, dpi, max_megapixels)
         shapes.append((h, w))
-    return shapes, _pdf_needs_colour(path, dropout, page_timeout)
+    colour = _pdf_needs_colour(path, dropout, page_timeout)
+    jpeg: tuple[bool, ...] = ()
+    if embedded and not colour:
+        limit = min(_PROBE_TIMEOUT, page_timeout or _PROBE_TIMEOUT)
+        rows = _image_rows(path, 1, len(shapes), limit)
+        jpeg = jpeg_pages(rows, shapes, dpi, rotated)
+    return shapes, colour, jpeg
 
 
 def pdf_pages(
@@ -195,13 +214,16 @@ def pdf_pages(
     colour: bool,
     dropout: DropoutMode,
     page_timeout: float | None = None,
+    jpeg: tuple[bool, ...] = (),
 ) -> Generator[PageImage, None, None]:
     """Pages ``first`` to ``last`` (a damaged one as a page with its error, as
     :func:`_iter_pdf` with ``page_errors`` yields it), from one ``pdftoppm``
     streaming them (a run costs ~40 ms of CPU before its first
     page: one run a page costs a quarter more than rendering alone). Close
     the iterator to stop the renderer."""
-    renderer = _PdfRenderer(path, dpi, shapes, colour, page_timeout, first=first, last=last)
+    renderer = _PdfRenderer(
+        path, dpi, shapes, colour, page_timeout, first=first, last=last, jpeg=jpeg
+    )
     try:
         yield from _images(renderer, path, dpi, shapes, dropout, page_errors=True)
     finally:
@@ -284,20 +306,27 @@ def _page1_images_grey(path: Path, timeout: float = _PROBE_TIMEOUT) -> bool:
     grey scan skips the preview. Anything else (colour images, none at
     all, no pdfimages) is left to the preview.
     """
+    rows = _image_rows(path, 1, 1, timeout)
+    spaces = [(r[5], r[6]) for r in rows if len(r) > 6]
+    return bool(spaces) and all(c == "gray" or (c == "icc" and n == "1") for c, n in spaces)
+
+
+def _image_rows(path: Path, first: int, last: int, timeout: float) -> list[list[str]]:
+    """``pdfimages -list`` of pages ``first`` to ``last``, one split line an
+    image (page num type width height color comp bpc enc ...); none when
+    pdfimages is missing or fails."""
     exe = shutil.which("pdfimages")
     if exe is None:
-        return False
-    cmd = [exe, "-list", "-f", "1", "-l", "1", str(path.absolute())]
+        return []
+    cmd = [exe, "-list", "-f", str(first), "-l", str(last), str(path.absolute())]
     try:
         done = subprocess.run(
             cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=True
         )
     except (subprocess.SubprocessError, OSError):
-        return False
-    # page num type width height color comp bpc ...; two header lines
-    rows = [line.split() for line in done.stdout.decode("ascii", "replace").splitlines()[2:]]
-    spaces = [(r[5], r[6]) for r in rows if len(r) > 6]
-    return bool(spaces) and all(c == "gray" or (c == "icc" and n == "1") for c, n in spaces)
+        return []
+    # two header lines
+    return [line.split() for line in done.stdout.decode("ascii", "replace").splitlines()[2:]]
 
 
 def _grey(pixels: np.ndarray, dropout: DropoutMode) -> np.ndarray:
@@ -418,8 +447,12 @@ class _PdfRenderer:
         timeout: float | None = None,
         first: int = 1,
         last: int | None = None,
+        jpeg: Sequence[bool] = (),
     ) -> None:
         self.path = path
+        self.shapes = shapes
+        self.jpeg = jpeg  # pages read from their JPEG (formocr.io.embedded)
+        self.failures = 0  # renders that failed, over the document
         self.dpi = dpi
         self.first = first  # the pages rendered: first .. last (default all)
         self.pages = len(shapes) if last is None else last
@@ -465,19 +498,75 @@ class _PdfRenderer:
         return os.fstat(self.errors.fileno()).st_size
 
     def frames(self) -> Iterator[tuple[int, np.ndarray | None, str | None]]:
-        """(page, pixels, None) for each page read, (page, None, error) for each failed."""
-        failures = 0
+        """(page, pixels, None) for each page read, (page, None, error) for each failed.
+
+        Runs of pages that hold one scan's JPEG each are read from it
+        (formocr.io.embedded), the rest, and any such page that fails its
+        check, rendered.
+        """
         page = self.first
         while page <= self.pages:
-            if failures > _MAX_RESTARTS:
-                why = f"not rendered: {failures} pages of this document failed to render before it"
+            want = self._jpeg(page)
+            last = page
+            while last < self.pages and self._jpeg(last + 1) == want:
+                if want and last - page + 1 >= RUN_PAGES:
+                    break
+                last += 1
+            if not want:
+                yield from self._rendered(page, last)
+            else:
+                run = decode_run(
+                    self._run, _poppler("pdftoppm"), _poppler("pdfimages"), self.path,
+                    page, last, self.shapes, self.timeout or _PDFINFO_TIMEOUT,
+                )  # fmt: skip
+                with contextlib.closing(run):
+                    for p, pixels in run:
+                        if pixels is not None:
+                            yield p, pixels, None
+                        else:
+                            yield from self._rendered(p, p)
+            page = last + 1
+
+    def _jpeg(self, page: int) -> bool:
+        return page <= len(self.jpeg) and self.jpeg[page - 1]
+
+    def _run(self, cmd: list[str], timeout: float) -> tuple[int, bytes, str] | None:
+        """Run a poppler tool on a few pages as the renderer (killable, under
+        the memory limit): (returncode, stdout, stderr), None on a failure."""
+        self.kill()
+        try:
+            with self._lock:
+                self.proc = subprocess.Popen(
+                    _limited(cmd, self.largest),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                )
+            out, err = self.proc.communicate(timeout=timeout)
+        except (subprocess.SubprocessError, OSError):
+            self.kill()
+            return None
+        return self.proc.returncode, out, err.decode("utf-8", "replace")
+
+    def _rendered(
+        self, first: int, last: int
+    ) -> Iterator[tuple[int, np.ndarray | None, str | None]]:
+        """Pages ``first`` to ``last`` rendered, as :meth:`frames` gives them."""
+        page = first
+        while page <= last:
+            if self.failures > _MAX_RESTARTS:
+                why = (
+                    f"not rendered: {self.failures} pages of this document failed to render "
+                    "before it"
+                )
                 yield page, None, self._message(page, why)
                 page += 1
                 continue
-            last = self.pages if self.stream else page
-            pipe = self._start(page, last)
+            end = last if self.stream else page
+            pipe = self._start(page, end)
             mark = 0
-            while page <= last:
+            while page <= end:
                 deadline = None if self.timeout is None else time.monotonic() + self.timeout
                 try:
                     if not pipe.started(deadline):
@@ -488,14 +577,14 @@ class _PdfRenderer:
                     pixels = pipe.image(deadline)
                 except _Timeout:
                     self.kill()
-                    failures += 1
+                    self.failures += 1
                     why = f"rendering took more than {self.timeout:g} s (--page-timeout); stopped"
                     yield page, None, self._message(page, why)
                     page += 1
                     break
                 except ValueError as e:
                     self.kill()
-                    failures += 1
+                    self.failures += 1
                     said = self._stderr(mark)
                     yield page, None, self._message(page, f"{e}; {_last_line(said)}")
                     page += 1

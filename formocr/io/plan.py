@@ -32,6 +32,7 @@ class DocumentPlan:
     pages: int
     shapes: tuple[tuple[int, int], ...] = ()  # PDF: each page's (h, w) as rendered
     colour: bool = False  # PDF: rendered in colour (the dropout decision of page 1)
+    jpeg: tuple[bool, ...] = ()  # PDF: pages read from their JPEG (formocr.io.embedded)
 
     def __post_init__(self) -> None:
         if self.pages < 1:
@@ -46,15 +47,16 @@ def plan_document(path: Path, config: ScanConfig) -> DocumentPlan:
     """The plan, checked against the config's limits; DocumentError when unreadable."""
     kind = _check_file(path)
     if kind == "pdf":
-        shapes, colour = pdf_plan(
+        shapes, colour, jpeg = pdf_plan(
             path,
             config.dpi,
             config.max_pages,
             config.max_megapixels,
             config.dropout,
             config.page_timeout,
+            config.embedded_jpeg,
         )
-        return DocumentPlan(kind, len(shapes), tuple(shapes), colour)
+        return DocumentPlan(kind, len(shapes), tuple(shapes), colour, jpeg)
     return DocumentPlan(kind, raster_pages(path, kind, config.max_pages))
 
 
@@ -105,6 +107,7 @@ def render_pages(
             plan.colour,
             config.dropout,
             config.page_timeout,
+            plan.jpeg,
         )
     ) as pages:
         yield from pages
