@@ -25,6 +25,7 @@ from formocr import api
 from formocr.config import ScanConfig
 from formocr.errors import DocumentError
 from formocr.io import discover, iter_pages
+from formocr.io.pdf import pdf_plan
 
 # -- special files in a scanned tree -------------------------------------------------
 
@@ -160,6 +161,11 @@ def _damage_jpeg_in_pdf(src: Path, dst: Path, page: int) -> Path:
 @pytest.mark.parametrize("dpi", [72, 300])  # rendered a page a run / streamed
 def test_pdf_page_with_damaged_jpeg_is_a_page_error(tmp_path: Path, dpi: int) -> None:
     bad = _damage_jpeg_in_pdf(write_pdf(tmp_path / "ok.pdf", 3), tmp_path / "bad.pdf", 2)
+    # At 72 dpi each page is its JPEG at 1:1: read from it (formocr.io.embedded),
+    # whose check render hears poppler's complaint; at 300 dpi, rendered.
+    assert pdf_plan(bad, dpi, None, 150.0, "auto")[2] == (
+        (True,) * 3 if dpi == 72 else (False,) * 3
+    )
     pages = list(iter_pages(bad, dpi, page_errors=True))
     assert [p.page for p in pages] == [1, 2, 3]
     assert pages[0].error is None and pages[2].error is None
