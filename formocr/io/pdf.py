@@ -196,11 +196,13 @@ def pdf_plan(
         w, h = max(1, math.ceil(w_pt * dpi / 72)), max(1, math.ceil(h_pt * dpi / 72))
         _too_large(path, i, w, h, dpi, max_megapixels)
         shapes.append((h, w))
-    colour = _pdf_needs_colour(path, dropout, page_timeout)
-    jpeg: tuple[bool, ...] = ()
-    if embedded and not colour:
+    rows = None
+    if embedded:  # one pdfimages run for both questions (a hostile file may use its time)
         limit = min(_PROBE_TIMEOUT, page_timeout or _PROBE_TIMEOUT)
         rows = _image_rows(path, 1, len(shapes), limit)
+    colour = _pdf_needs_colour(path, dropout, page_timeout, rows)
+    jpeg: tuple[bool, ...] = ()
+    if rows is not None and not colour:
         jpeg = jpeg_pages(rows, shapes, dpi, rotated)
     return shapes, colour, jpeg
 
@@ -267,14 +269,19 @@ _PROBE_SATURATION = 25
 _PROBE_TIMEOUT = 60
 
 
-def _pdf_needs_colour(path: Path, dropout: DropoutMode, timeout: float | None = None) -> bool:
+def _pdf_needs_colour(
+    path: Path,
+    dropout: DropoutMode,
+    timeout: float | None = None,
+    rows: list[list[str]] | None = None,
+) -> bool:
     """Whether to render in colour: a named dropout colour, or one seen on page 1."""
     if dropout == "none":
         return False
     if dropout != "auto":
         return True
     limit = min(_PROBE_TIMEOUT, timeout or _PROBE_TIMEOUT)
-    if _page1_images_grey(path, limit):
+    if _page1_images_grey(path, limit, rows):
         return False
     from formocr.io.dropout import detect
 
@@ -299,15 +306,19 @@ def _pdf_needs_colour(path: Path, dropout: DropoutMode, timeout: float | None = 
     return colour is not None
 
 
-def _page1_images_grey(path: Path, timeout: float = _PROBE_TIMEOUT) -> bool:
+def _page1_images_grey(
+    path: Path, timeout: float = _PROBE_TIMEOUT, rows: list[list[str]] | None = None
+) -> bool:
     """Whether page 1 is a scan in grey: images, all of them greyscale.
 
     ``pdfimages -list`` reads the image headers only (milliseconds), so a
     grey scan skips the preview. Anything else (colour images, none at
-    all, no pdfimages) is left to the preview.
+    all, no pdfimages) is left to the preview. ``rows``: the document's
+    :func:`_image_rows`, where the plan already has them.
     """
-    rows = _image_rows(path, 1, 1, timeout)
-    spaces = [(r[5], r[6]) for r in rows if len(r) > 6]
+    if rows is None:
+        rows = _image_rows(path, 1, 1, timeout)
+    spaces = [(r[5], r[6]) for r in rows if len(r) > 6 and r[0] == "1"]
     return bool(spaces) and all(c == "gray" or (c == "icc" and n == "1") for c, n in spaces)
 
 
