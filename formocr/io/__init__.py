@@ -8,7 +8,9 @@ works on page n. Rerunning pdftoppm for every page would reparse the PDF
 each time (4.1 s against 3.1 s for 20 pages at 300 dpi here), so that is
 done only for documents of small pages, where the pipe could hold a whole
 page and what poppler prints on stderr could not be charged to one page
-(``formocr.io.pdf._PdfRenderer``). Any complaint but a "Syntax Warning"
+(``formocr.io.pdf._PdfRenderer``). A scanner's page, one JPEG at the
+reading resolution, is decoded from that JPEG instead, after a check
+against a 30-dpi render (``formocr.io.embedded``). Any complaint but a "Syntax Warning"
 makes its page an error; so does a page over the page timeout, whose
 renderer's process group is killed. TIFF, PNG and JPEG go through Pillow,
 which reads only the header before the size guard and reports truncated

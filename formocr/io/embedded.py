@@ -2,22 +2,23 @@
 
 A scanner's PDF page is one JPEG image drawn over the whole page. Rendering
 it with ``pdftoppm`` at the scan's own resolution decodes the JPEG and then
-resamples it onto the page, pixel for pixel: about 140 ms a 300-dpi letter
-page here, half of it the resampling. Where a page provably is such a scan,
+draws it onto the page, pixel for pixel: about 140 ms a 300-dpi letter page
+here (35 ms at 30 dpi, mostly the decoding). Where a page provably is such a scan,
 its JPEG is copied out with ``pdfimages -j`` (no decoding) and decoded by
 Pillow's libjpeg into the greyscale page, averaged as pdftoppm draws it
 (``AS_DRAWN`` below).
 
 Which pages qualify is decided from the image headers (``pdfimages
 -list``, one run a document, read with the plan): exactly one image on the
-page, a baseline 8-bit grey or RGB JPEG, at the render resolution in both
+page, an 8-bit grey or RGB JPEG, at the render resolution in both
 directions, the size of the page as rendered (within a pixel), the page not
 turned, the document read in grey. Even then the page is rendered too, at
 :data:`CHECK_DPI`: that render decodes the same JPEG with poppler, so
 poppler's complaints about damaged data still fail the page, and the JPEG
-must look like it (:func:`same_page`). Anything else drawn on the page
-(vector overlays, a flip in the page's transform, a decode array, a mask),
-any complaint, any failure: the page is rendered as before, in full. A run
+must look like it (:func:`same_page`): a flip in the page's transform, a
+decode array, a mask, or anything drawn over the JPEG that changes the
+page's ink shows there. Such a page, any complaint, any failure: the page
+is rendered as before, in full. A run
 of pages is checked by one low-resolution render and copied by one
 ``pdfimages``.
 """

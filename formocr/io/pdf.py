@@ -1,4 +1,5 @@
-"""PDFs: inspected by pdfinfo, rendered page by page by one streaming pdftoppm."""
+"""PDFs: inspected by pdfinfo, rendered page by page by one streaming pdftoppm
+(a scan's page read from its own JPEG instead: formocr.io.embedded)."""
 
 from __future__ import annotations
 
@@ -488,17 +489,23 @@ class _PdfRenderer:
         cmd = [_poppler("pdftoppm"), "-r", str(self.dpi), "-cropbox"]
         cmd += [] if self.colour else ["-gray"]
         cmd += ["-f", str(first), "-l", str(last), str(self.path.absolute())]
+        proc = self._spawn(cmd, self.errors)
+        assert proc.stdout is not None
+        return _Pipe(proc.stdout.fileno())
+
+    def _spawn(self, cmd: list[str], stderr: IO[bytes] | int) -> subprocess.Popen[bytes]:
+        """``cmd`` as the renderer's process (its own group, under the memory
+        limit, killed by :meth:`kill`), stdout to a pipe."""
         with self._lock:
             self.proc = subprocess.Popen(
                 _limited(cmd, self.largest),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
-                stderr=self.errors,
+                stderr=stderr,
                 bufsize=0,
                 start_new_session=True,
             )
-        assert self.proc.stdout is not None
-        return _Pipe(self.proc.stdout.fileno())
+            return self.proc
 
     def _stderr(self, start: int = 0, end: int | None = None) -> str:
         fd = self.errors.fileno()
@@ -546,19 +553,12 @@ class _PdfRenderer:
         the memory limit): (returncode, stdout, stderr), None on a failure."""
         self.kill()
         try:
-            with self._lock:
-                self.proc = subprocess.Popen(
-                    _limited(cmd, self.largest),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    start_new_session=True,
-                )
-            out, err = self.proc.communicate(timeout=timeout)
+            proc = self._spawn(cmd, subprocess.PIPE)
+            out, err = proc.communicate(timeout=timeout)
         except (subprocess.SubprocessError, OSError):
             self.kill()
             return None
-        return self.proc.returncode, out, err.decode("utf-8", "replace")
+        return proc.returncode, out, err.decode("utf-8", "replace")
 
     def _rendered(
         self, first: int, last: int
