@@ -5,8 +5,9 @@
 
 Reads the calibration writers' pages (``bench/calibrate.py``'s sources and
 seeds, never the headline's) with the shipped readers, records every
-disagreement's scores as ``formocr.read.combine.combine`` receives them, and
-reports, by whether the lattice read fewer, as many or more digits than the
+disagreement's scores and confidences as ``formocr.read.combine.combine``
+receives them, and reports how often the string reader is wrong at or above
+a confidence and, by whether the lattice read fewer, as many or more digits than the
 string reader, how often each reader's text was right, and how many
 disagreements the joint score (weighing the lattice's log scores by
 ``alpha``) gets right without and with the rule that a lattice reading fewer
@@ -58,12 +59,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     calls: dict[tuple[str, str], list[tuple[float, ...]]] = defaultdict(list)
     original = combine_module.combine
 
-    def recording(first: Any, second: Any, power: float = 1.0) -> Any:
+    def recording(first: Any, second: Any, *args: Any) -> Any:
         if second is not None and first.text != second.text:
             calls[(first.text, second.text)].append(
-                (first.own, first.other, second.own, second.other)
+                (
+                    first.own,
+                    first.other,
+                    second.own,
+                    second.other,
+                    first.confidence,
+                    second.confidence,
+                )
             )
-        return original(first, second, power)
+        return original(first, second, *args)
 
     combine_module.combine = recording  # type: ignore[assignment]
     writers = load_writers(SOURCES)
@@ -76,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         m = DISAGREE.search(s.reason or "")
         if not m or not s.truth_name or not calls[(m.group(1), m.group(2))]:
             continue
-        lo, lx, co, cx = calls[(m.group(1), m.group(2))].pop(0)
+        lo, lx, co, cx, lc, cc = calls[(m.group(1), m.group(2))].pop(0)
         rows.append(
             {
                 "lat": m.group(1),
@@ -86,6 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "lat_other": lx,
                 "ctc_own": co,
                 "ctc_other": cx,
+                "lat_conf": lc,
+                "ctc_conf": cc,
+                "value": s.pred,
+                "reason": s.reason,
+                "kind": s.field_kind,
             }
         )
     by_length: Counter[str] = Counter()
@@ -100,11 +113,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         for a in (0.5, 0.75, 1.0, 1.5)
         for rule in (False, True)
     }
+    # Could a disagreement be trusted on the string reader's confidence alone?
+    by_confidence = {
+        f">= {t:g}": {
+            "n": sum(r["ctc_conf"] >= t for r in rows),
+            "ctc wrong": sum(r["ctc_conf"] >= t and r["ctc"] != r["truth"] for r in rows),
+        }
+        for t in (0.9, 0.99, 0.995, 0.999)
+    }
     result = {
         "pages": args.pages,
         "disagreements": len(rows),
         "by_length": by_length,
         "right": picks,
+        "ctc_by_confidence": by_confidence,
+        "rows": rows,
     }
     (args.out / "disagreements.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
