@@ -14,7 +14,7 @@ import formocr.api as api
 from formocr.config import ScanConfig
 from formocr.layout.digits import strokes_crossed
 from formocr.read.lattice import LatticeDigit, LatticeReading
-from formocr.read.recut import ONE_MORE_ONE, cut_columns, recut, second_look
+from formocr.read.recut import ONE_MORE_ONE, cut_columns, cut_seams, recut, second_look
 from formocr.types import PageImage, StringInk
 from training.synth.forms import touching_box
 
@@ -28,6 +28,33 @@ def test_cut_columns_fall_between_the_digits() -> None:
     assert 20 <= bounds[1] < 30 and 40 <= bounds[2] < 50
     # Between equals (every column of the gap is paper), the one nearest the middle.
     assert bounds[1] in (24, 25)
+
+
+def test_seams_slip_between_digits_that_lean_over_each_other() -> None:
+    """Two strokes leaning the same way, each reaching over the other's
+    columns: every straight cut between them crosses ink; the seam crosses
+    none, and each piece between the seams holds one stroke whole."""
+    h = 40
+    strokes = []
+    for top in (30, 45):  # each stroke 20 columns from top to foot
+        stroke = np.zeros((h, 60), np.uint8)
+        for r in range(h):
+            c = int(round(top - 20 * r / (h - 1)))
+            stroke[r, c - 1 : c + 2] = 1
+        strokes.append(stroke)
+    mask = strokes[0] | strokes[1]
+    spans = [(18, 22), (33, 37)]
+    bounds = cut_columns(mask, spans, reach=12)
+    assert mask[:, bounds[1]].any()  # the straight cut slices a stroke
+    seams = cut_seams(mask, spans, bounds)
+    rows = np.arange(h)
+    assert strokes_crossed(mask[rows, seams[1]]) == 0
+    cols = np.arange(mask.shape[1])[None, :]
+    for a, b, stroke in zip(seams[:-1], seams[1:], strokes, strict=True):
+        piece = mask * ((cols >= a[:, None]) & (cols < b[:, None]))
+        assert np.array_equal(piece, stroke)
+    # Each seam is at or right of the one before, in every row.
+    assert all((b >= a).all() for a, b in zip(seams[:-1], seams[1:], strict=True))
 
 
 def test_strokes_crossed_counts_runs_of_ink() -> None:
@@ -98,6 +125,30 @@ def test_recut_declines_what_it_cannot_cut() -> None:
     assert recut(no_line, [(18, 24), (66, 74)], "10", _ByWidth()) is None
 
 
+class _Verifier:
+    """A fake verifier: doubts the pieces at the given places."""
+
+    def __init__(self, doubted: set[int]) -> None:
+        self.doubted = doubted
+
+    def not_digit(self, x: np.ndarray, geometry: np.ndarray) -> np.ndarray:
+        return np.array([0.9 if i in self.doubted else 0.1 for i in range(len(x))])
+
+
+class _Doubting(_ByWidth):
+    def __init__(self, doubted: set[int]) -> None:
+        self.verifier = _Verifier(doubted)
+
+
+def test_recut_declines_a_piece_the_verifier_doubts() -> None:
+    """Every piece must be one digit by the verifier: one it doubts may hold
+    two 1s, or be a digit so broken that both readers misread it."""
+    ink, spans = _line(), [(18, 24), (66, 74)]
+    assert recut(ink, spans, "10", _Doubting(set())) is not None
+    assert recut(ink, spans, "10", _Doubting({0})) is None  # the 1
+    assert recut(ink, spans, "10", _Doubting({1})) is None  # the 0
+
+
 @dataclass
 class _Reading:
     text: str
@@ -145,6 +196,10 @@ def test_second_look_never_where_a_1_may_be_missing() -> None:
     assert second_look(ink, _lattice("17", -30.0), reading, close, clf).text == "17"
     far = _Reader({"110": own + ONE_MORE_ONE - 0.5})
     assert second_look(ink, _lattice("17", -30.0), reading, far, clf).text == "10"
+    # The lattice read two digits fewer than the string reader (a cluster
+    # read as far fewer digits may hold yet another): never.
+    assert second_look(ink, _lattice("", -90.0), reading, far, clf).text == ""
+    assert second_look(ink, _lattice("7", -90.0), reading, far, clf).text == "10"
     # The string reader read fewer digits than the lattice: never.
     assert second_look(ink, _lattice("170", -90.0), reading, far, clf).text == "170"
 

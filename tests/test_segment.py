@@ -1026,7 +1026,7 @@ def test_a_box_wider_than_any_field_is_ignored() -> None:
 
 
 def _cut_path_v1(mask: np.ndarray, lo: int, hi: int, ideal: float) -> tuple[float, np.ndarray]:
-    """layout.digits._cut_path before its loop was trimmed (commit d17c44d): the reference."""
+    """layout.digits.cut_path before its loop was trimmed (commit d17c44d): the reference."""
     h = mask.shape[0]
     lo, hi = max(0, lo), min(mask.shape[1], hi)
     if hi <= lo:
@@ -1074,13 +1074,13 @@ def test_cut_path_is_version_1s(
     h: int, w: int, density: float, lo: int, span: int, ideal: float, whole: bool, seed: int
 ) -> None:
     """Same path and ink for any mask: ties (blank columns) above all."""
-    from formocr.layout.digits import _cut_path
+    from formocr.layout.digits import cut_path
 
     mask = (np.random.default_rng(seed).random((h, w)) < density).astype(np.uint8)
     if whole:
         ideal = float(round(ideal))
     want = _cut_path_v1(mask, lo, lo + span, ideal)
-    got = _cut_path(mask, lo, lo + span, ideal)
+    got = cut_path(mask, lo, lo + span, ideal)
     assert got[0] == want[0]
     assert got[1].dtype == want[1].dtype and np.array_equal(got[1], want[1])
 

@@ -622,7 +622,7 @@ def _merge_pieces(blobs: list[Blob], h_ref: float) -> list[Blob]:
     return out
 
 
-def _cut_path(mask: np.ndarray, lo: int, hi: int, ideal: float) -> tuple[float, np.ndarray]:
+def cut_path(mask: np.ndarray, lo: int, hi: int, ideal: float) -> tuple[float, np.ndarray]:
     """Top-to-bottom path through columns lo..hi crossing the least ink.
 
     Moves one column at most per row, so it can slip between overlapping
@@ -1105,7 +1105,7 @@ def _over_segment(
     r = max(2, int(0.12 * digit_h))
     found = []
     for x in places:
-        _, path = _cut_path(fat, int(x) - r, int(x) + r + 1, x)
+        _, path = cut_path(fat, int(x) - r, int(x) + r + 1, x)
         priced = _priced(blob.mask, path, pen)
         centre = float(path.mean())
         if priced is not None and edge <= centre <= w - edge:
@@ -1194,7 +1194,7 @@ def _two_ones(blob: Blob, digit_h: float, pen: float) -> list[tuple[Blob, float]
         return whole
     edge = max(2, int(pen))
     # On the ink as found, not thickened: the paper between two 1s is thin.
-    _, path = _cut_path(blob.mask, edge, blob.w - edge, mid)
+    _, path = cut_path(blob.mask, edge, blob.w - edge, mid)
     priced = _priced(blob.mask, path, pen)
     # Two 1s touch once at most (touching twice, they enclose paper).
     if priced is None or priced[2] > 1:
@@ -1374,7 +1374,7 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
             # diagonally through a thin stroke.
             fat = cv2.dilate(blob.mask, np.ones((3, 3), np.uint8))
             paths = [
-                _cut_path(fat, int((k - 0.35) * pitch), int((k + 0.35) * pitch), k * pitch)[1]
+                cut_path(fat, int((k - 0.35) * pitch), int((k + 0.35) * pitch), k * pitch)[1]
                 for k in range(1, n)
             ]
         parts.extend(_split(blob, paths))
