@@ -140,13 +140,29 @@ class _Doubting(_ByWidth):
         self.verifier = _Verifier(doubted)
 
 
-def test_recut_declines_a_piece_the_verifier_doubts() -> None:
-    """Every piece must be one digit by the verifier: one it doubts may hold
-    two 1s, or be a digit so broken that both readers misread it."""
-    ink, spans = _line(), [(18, 24), (66, 74)]
+def test_recut_declines_a_doubted_piece_read_as_a_1_or_cut_out_of_paper() -> None:
+    """A piece the verifier doubts may hold two 1s where it is read as a 1,
+    and where it was cut out of paper on both sides its own ink is in doubt
+    (a digit so broken that both readers misread it). A piece cut through
+    ink may owe the doubt to a scrap of its neighbour: its reading stands,
+    at the verifier's cost."""
+    ink, spans = _line(), [(18, 24), (66, 74)]  # a 1 and a 0 apart
     assert recut(ink, spans, "10", _Doubting(set())) is not None
     assert recut(ink, spans, "10", _Doubting({0})) is None  # the 1
-    assert recut(ink, spans, "10", _Doubting({1})) is None  # the 0
+    assert recut(ink, spans, "10", _Doubting({1})) is None  # the 0, cut out of paper
+    # Two 0s joined by a stroke: every cut between them goes through ink.
+    line = np.full((60, 120), 255, np.uint8)
+    for cx in (30, 80):
+        cv2.ellipse(line, (cx, 30), (14, 20), 0, 0, 360, 0, 5)
+    zeros = [(26, 34), (76, 84)]
+    apart = StringInk((), (), (), 41.0, line.copy(), 30.0)
+    assert recut(apart, zeros, "00", _Doubting({1})) is None
+    cv2.line(line, (40, 44), (70, 44), 0, 5)
+    joined = StringInk((), (), (), 41.0, line, 30.0)
+    trusted = recut(joined, zeros, "00", _Doubting(set()))
+    doubted = recut(joined, zeros, "00", _Doubting({1}))
+    assert trusted is not None and doubted is not None
+    assert doubted.score < trusted.score
 
 
 @dataclass

@@ -21,10 +21,12 @@ measured is a 1 written close to or over its neighbour, left out by both
 reader read fewer digits than the lattice, or more than one digit more (the
 lattice read a cluster of digits as far fewer: the cluster may hold yet
 another, and two 1s drawn over each other cut as one piece look like one 1);
-where the verifier doubts any piece is one digit (p >= SURE_DIGIT: a piece
-holding two 1s, or a digit so broken that both readers misread it); or
-where the string reader finds the reading with one more 1 nearly as likely
-as its own (ONE_MORE_ONE).
+where the verifier doubts a piece is one digit (p >= SURE_DIGIT) and the
+piece is read as a 1 (it may hold two) or was cut out of paper on both sides
+(its own ink doubted: a digit so broken that both readers misread it; a piece
+cut through ink may owe the doubt to a scrap of its neighbour, and there the
+string reader is mostly right); or where the string reader finds the reading
+with one more 1 nearly as likely as its own (ONE_MORE_ONE).
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ REACH = 0.75
 # The re-read is refused where the string reader puts a reading with one
 # more 1 at least exp(ONE_MORE_ONE) as likely as its own (nats).
 ONE_MORE_ONE = -5.0
-# Every piece must be one digit by the verifier: p(not one digit) under this.
+# A piece the verifier doubts (p(not one digit) at least this) is refused
+# where it is read as a 1 or no cut of its goes through ink.
 SURE_DIGIT = 0.5
 # The string reader may read at most this many digits more than the lattice.
 MAX_MORE = 1
@@ -114,8 +117,8 @@ def recut(
 ) -> LatticeReading | None:
     """The lattice's reading of ``text`` on the string reader's cuts (see the
     module doc), or None where the line cannot be cut that way (no line, no
-    ink in a piece, pieces out of order) or the verifier doubts a piece is
-    one digit (p >= SURE_DIGIT).
+    ink in a piece, pieces out of order) or the verifier doubts a piece it
+    may not (SURE_DIGIT).
 
     The pieces are cut two ways, straight down at the columns of
     ``cut_columns`` and along ``cut_seams``; where both give a reading, the
@@ -202,11 +205,15 @@ def _read_pieces(
         doubts = [float(p) for p in verifier.not_digit(x_in, geo)]
     else:
         doubts = [0.0] * len(crops)
-    if max(doubts) >= SURE_DIGIT:
-        return None
-    scale = VERIFIED_CUTS if verifier is not None else 1.0
     rows = np.arange(mask.shape[0])
-    cuts = [0.0] + [CUT_NATS * scale * strokes_crossed(mask[rows, c]) for c in seams[1:-1]]
+    crossed = [strokes_crossed(mask[rows, np.clip(c, 0, mask.shape[1] - 1)]) for c in seams]
+    for i, (p, ch) in enumerate(zip(doubts, text, strict=True)):
+        # A doubted piece only where it was cut out of ink (the doubt may be
+        # a scrap of its neighbour), and never read as a 1.
+        if p >= SURE_DIGIT and (ch == "1" or not (crossed[i] or crossed[i + 1])):
+            return None
+    scale = VERIFIED_CUTS if verifier is not None else 1.0
+    cuts = [0.0] + [CUT_NATS * scale * n for n in crossed[1:-1]]
     # Ink the pieces leave out, at the lattice's price of a primitive skipped.
     outside = 0.0
     for part in (mask[:, : int(seams[0][0])], mask[:, int(seams[-1][0]) :]):
