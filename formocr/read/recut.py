@@ -117,8 +117,8 @@ def recut(
 ) -> LatticeReading | None:
     """The lattice's reading of ``text`` on the string reader's cuts (see the
     module doc), or None where the line cannot be cut that way (no line, no
-    ink in a piece, pieces out of order) or the verifier doubts a piece it
-    may not (SURE_DIGIT).
+    ink in a piece, pieces out of order) or the verifier doubts a piece that
+    must be one digit (SURE_DIGIT: read as a 1, or cut out of paper).
 
     The pieces are cut two ways, straight down at the columns of
     ``cut_columns`` and along ``cut_seams``; where both give a reading, the
@@ -205,8 +205,12 @@ def _read_pieces(
         doubts = [float(p) for p in verifier.not_digit(x_in, geo)]
     else:
         doubts = [0.0] * len(crops)
-    rows = np.arange(mask.shape[0])
-    crossed = [strokes_crossed(mask[rows, np.clip(c, 0, mask.shape[1] - 1)]) for c in seams]
+    rows, w_mask = np.arange(mask.shape[0]), mask.shape[1]
+    # The strokes each seam cuts; none where it runs along the line's edge.
+    crossed = [
+        strokes_crossed(np.where((c > 0) & (c < w_mask), mask[rows, np.clip(c, 0, w_mask - 1)], 0))
+        for c in seams
+    ]
     for i, (p, ch) in enumerate(zip(doubts, text, strict=True)):
         # A doubted piece only where it was cut out of ink (the doubt may be
         # a scrap of its neighbour), and never read as a 1.
