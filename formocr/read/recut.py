@@ -146,7 +146,7 @@ def recut(
     seams = cut_seams(mask, spans, bounds)
     if any(not np.array_equal(a, b) for a, b in zip(seams, straight, strict=True)):
         ways.append(seams)
-    readings = [_read_pieces(ink, line, mask, cuts, text, classifier) for cuts in ways]
+    readings = [_read_pieces(ink, line, mask, cuts, text, classifier, dh, dw) for cuts in ways]
     found = [r for r in readings if r is not None]
     return max(found, key=lambda r: r.score) if found else None
 
@@ -158,9 +158,12 @@ def _read_pieces(
     seams: Sequence[np.ndarray],
     text: str,
     classifier: object,
+    dh: float,
+    dw: float,
 ) -> LatticeReading | None:
     """``text`` spelt by the lattice over the pieces between ``seams`` (a
-    column per row each, the first and last straight), or None (see recut)."""
+    column per row each, the first and last straight), or None (see recut);
+    ``dh`` and ``dw``: the string's digit height and typical width, px."""
     from formocr.layout.digits import (
         CUT_NATS,
         HOLE_AREA,
@@ -172,8 +175,6 @@ def _read_pieces(
     from formocr.read.normalize import normalize_batch
     from formocr.read.verify import geometry_row
 
-    dh = max(1.0, float(ink.digit_height))
-    dw = float(ink.digit_width) if ink.digit_width > 0 else 0.7 * dh
     margin = max(2, int(round(MARGIN * dh)))
     h_line, w_line = line.shape
     cols = np.arange(w_line)[None, :]
