@@ -551,3 +551,67 @@ def test_cursive_writers_join_digits_and_leave_the_other_strings_as_they_were(
     pairs = sum(int(a) in JOIN_EXIT for _, t in plain for a in t[:-1])
     assert 0.2 * pairs < len(joined) <= pairs, (len(joined), pairs)
     assert all(p.shape == (3, 2) and p[2, 0] > p[0, 0] for p in joined)  # left to right
+
+
+def test_workers_draw_their_own_strings_and_one_draws_as_before() -> None:
+    """``stream``'s shards (one per data-loader worker): together they draw
+    the epoch's count of strings, no two alike; a single shard draws the
+    strings an unsharded epoch always drew."""
+    from training.ctc.data import stream
+
+    def texts(**kw: object) -> list[str]:
+        return [t for _, ts, _ in stream(SYNTHETIC, 3, 0, 24, 6, chunk=2, **kw) for t in ts]  # type: ignore[arg-type]
+
+    whole = texts()
+    assert texts(shard=(0, 1)) == whole and len(whole) == 24
+    parts = [texts(shard=(i, 3)) for i in range(3)]
+    assert [len(p) for p in parts] == [8, 8, 8]
+    # three random streams: strings of several digits do not repeat across them
+    long = [set(t for t in p if len(t) >= 4) for p in parts]
+    assert not (long[0] & long[1]) and not (long[1] & long[2]) and all(long)
+
+
+def test_train_ctc_shapes_a_new_network_and_checks_its_options(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    runner = CliRunner()
+    out = ["train-ctc", "--out", str(tmp_path / "run"), "--mnist-dir", str(tmp_path)]
+    res = runner.invoke(app, [*out, "--channels", "32,64,96"])
+    assert res.exit_code == 2 and "four positive widths" in res.output
+    res = runner.invoke(app, [*out, "--hidden", "0"])
+    assert res.exit_code == 2 and "must be positive" in res.output
+    res = runner.invoke(
+        app, [*out, "--channels", "8,8,8,8", "--init-onnx", str(ctc.default_model_path())]
+    )
+    assert res.exit_code == 2 and "new network" in res.output
+    res = runner.invoke(app, [*out, "--device", "no-such-device"])
+    assert res.exit_code == 2 and "torch cannot use" in res.output
+
+
+@pytest.mark.mnist
+@pytest.mark.skipif(_mnist_dir() is None, reason="MNIST not found (../shared/data/mnist)")
+def test_train_ctc_with_other_widths_and_two_workers(tmp_path: Path) -> None:
+    """--channels/--hidden reach the network, its checkpoint and its export;
+    two workers draw the epoch between them."""
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    runner = CliRunner()
+    args = ["train-ctc", "--out", str(tmp_path / "run"), "--mnist-dir", str(_mnist_dir())]
+    args += ["--epochs", "1", "--samples", "96", "--batch-size", "16", "--val-size", "8"]
+    args += ["--workers", "2", "--channels", "8,16,16,24", "--hidden", "16"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    ck = torch.load(tmp_path / "run" / "best.pt", map_location="cpu", weights_only=False)
+    assert ck["model_config"]["channels"] == [8, 16, 16, 24] and ck["model_config"]["hidden"] == 16
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert history[0]["strings"] == 96
+    onnx = tmp_path / "narrow.onnx"
+    res = runner.invoke(
+        app, ["export-ctc", str(tmp_path / "run" / "best.pt"), "-o", str(onnx), "--headline", "0"]
+    )
+    assert res.exit_code == 0, res.output
+    assert len(StringReader(onnx).read([_written("58")])) == 1

@@ -398,6 +398,21 @@ def train_ctc(
             "pen runs on (zeros top to top); validation strings stay as they are."
         ),
     ] = 0.0,
+    device: Annotated[
+        str,
+        typer.Option(help="Where the network trains: cpu, or cuda where torch sees a GPU."),
+    ] = "cpu",
+    channels: Annotated[
+        str | None,
+        typer.Option(
+            help="A new network's four conv widths, e.g. 32,64,96,128 (default 24,48,64,96); "
+            "not with --init or --init-onnx."
+        ),
+    ] = None,
+    hidden: Annotated[
+        int | None,
+        typer.Option(help="A new network's GRU units per direction (default 64)."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
 ) -> None:
     """Train the segmentation-free string reader (CRNN + CTC) on strings composed
@@ -405,11 +420,42 @@ def train_ctc(
     _setup_logging(verbose)
     if init is not None and init_onnx is not None:
         raise typer.BadParameter("give --init or --init-onnx, not both", param_hint="'--init-onnx'")
+    if (channels or hidden) and (init is not None or init_onnx is not None):
+        raise typer.BadParameter(
+            "--channels and --hidden shape a new network; --init/--init-onnx bring their own",
+            param_hint="'--channels'",
+        )
+    from training.ctc.model import CRNNConfig
     from training.ctc.train import CTCTrainConfig
     from training.ctc.train import train as run
     from training.data import DataError, locate_mnist
     from training.splits import SplitError
 
+    model_cfg = CRNNConfig()
+    try:
+        if channels:
+            widths = tuple(int(c) for c in channels.split(","))
+            if len(widths) != 4 or min(widths) < 1:
+                raise ValueError
+            model_cfg = CRNNConfig(channels=widths, hidden=model_cfg.hidden)  # type: ignore[arg-type]
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected four positive widths, e.g. 32,64,96,128; got {channels!r}",
+            param_hint="'--channels'",
+        ) from None
+    if hidden is not None:
+        if hidden < 1:
+            raise typer.BadParameter("must be positive", param_hint="'--hidden'")
+        model_cfg = CRNNConfig(channels=model_cfg.channels, hidden=hidden)
+    if device != "cpu":
+        import torch
+
+        try:
+            torch.zeros(1, device=device)
+        except (RuntimeError, AssertionError) as e:
+            raise typer.BadParameter(
+                f"torch cannot use {device!r}: {e}", param_hint="'--device'"
+            ) from None
     try:
         mnist = locate_mnist(mnist_dir)
         cfg = CTCTrainConfig(
@@ -428,8 +474,9 @@ def train_ctc(
             mnist_dir=str(mnist),
             writers_dir=str(writers_dir) if writers_dir else None,
             optdigits=str(optdigits) if optdigits else None,
+            device=device,
         )
-        typer.echo(str(run(cfg, out)))
+        typer.echo(str(run(cfg, out, model_cfg=model_cfg)))
     except (DataError, SplitError) as e:
         _fail(str(e))
 

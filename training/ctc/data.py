@@ -249,8 +249,9 @@ def _mark(rng: np.random.Generator, kind: str, height: int, pen: int) -> np.ndar
         font = (cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SIMPLEX)[int(rng.integers(2))]
         scale = height / 30.0
         (tw, th), base = cv2.getTextSize(kind, font, scale, max(1, pen))
-        c = np.zeros((th + base + 2 * pen + 4, tw + 2 * pen + 4), np.float32)
-        cv2.putText(c, kind, (pen + 2, th + pen + 2), font, scale, 1.0, max(1, pen), cv2.LINE_AA)
+        c8 = np.zeros((th + base + 2 * pen + 4, tw + 2 * pen + 4), np.uint8)  # OpenCV 5: 8-bit only
+        cv2.putText(c8, kind, (pen + 2, th + pen + 2), font, scale, 255, max(1, pen), cv2.LINE_AA)
+        c = c8.astype(np.float32) / 255.0
         ys, xs = np.nonzero(c > 0.2)
         if len(ys):
             c = c[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
@@ -627,11 +628,24 @@ def batches(
 
 
 def stream(
-    sources: Sources, seed: int, epoch: int, samples: int, batch_size: int, chunk: int = 16
+    sources: Sources,
+    seed: int,
+    epoch: int,
+    samples: int,
+    batch_size: int,
+    chunk: int = 16,
+    shard: tuple[int, int] = (0, 1),
 ) -> Iterator[tuple[np.ndarray, list[str], np.ndarray]]:
     """An epoch of fresh strings, generated ``chunk`` batches at a time and
-    bucketed by width inside each chunk; deterministic by (seed, epoch)."""
-    rng = np.random.default_rng((seed, epoch, 0x57A))
+    bucketed by width inside each chunk; deterministic by (seed, epoch).
+
+    ``shard`` (index, count) splits the epoch between data-loader workers:
+    each draws its own strings (a random stream of its own), ``samples``
+    split between them. One shard draws exactly the strings it always drew."""
+    index, count = shard
+    key = (seed, epoch, 0x57A) if count == 1 else (seed, epoch, 0x57A, index)
+    rng = np.random.default_rng(key)
+    samples = samples // count + (index < samples % count)
     done = 0
     while done < samples:
         k = min(samples - done, batch_size * chunk)

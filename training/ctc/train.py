@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, IterableDataset
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from formocr.read.ctc import best_path
 from formocr.read.normalize import LINE_PREPROCESS_VERSION
@@ -55,6 +55,8 @@ class CTCTrainConfig:
     warmup: float = 0.05  # share of the run spent warming the learning rate up
     init: str | None = None  # a checkpoint (best.pt/last.pt) to continue from
     init_onnx: str | None = None  # or an exported model (strings.onnx) to train on from
+    # where the network trains ("cuda" where there is one); strings are made on the CPU
+    device: str = "cpu"
 
 
 class _Stream(IterableDataset):  # type: ignore[type-arg]
@@ -62,9 +64,12 @@ class _Stream(IterableDataset):  # type: ignore[type-arg]
         self.sources, self.cfg, self.epoch = sources, cfg, epoch
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, list[str], np.ndarray]]:
+        info = get_worker_info()  # each worker draws its own share, never the same strings
+        shard = (info.id, info.num_workers) if info is not None else (0, 1)
         return stream(
-            self.sources, self.cfg.seed, self.epoch, self.cfg.samples, self.cfg.batch_size
-        )
+            self.sources, self.cfg.seed, self.epoch, self.cfg.samples, self.cfg.batch_size,
+            shard=shard,
+        )  # fmt: skip
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -78,7 +83,7 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def decode(logits: torch.Tensor, widths: np.ndarray) -> list[str]:
-    lp = logits.log_softmax(-1).numpy()
+    lp = logits.log_softmax(-1).cpu().numpy()
     return [
         "".join(ALPHABET[k] for k, *_ in best_path(lp[i, : widths[i] // STRIDE], BLANK))
         for i in range(len(widths))
@@ -96,17 +101,19 @@ def string_metrics(truth: Sequence[str], read: Sequence[str]) -> dict[str, float
 def evaluate(model: CRNN, items: Sequence[tuple[np.ndarray, str]]) -> dict[str, float]:
     model.eval()
     truth, read = [], []
+    device = next(model.parameters()).device
     for x, texts, widths in batches(items, 64, None):
-        read += decode(model(torch.from_numpy(x)), widths)
+        read += decode(model(torch.from_numpy(x).to(device)), widths)
         truth += texts
     return string_metrics(truth, read)
 
 
 def ctc_step(model: CRNN, x: np.ndarray, texts: list[str], widths: np.ndarray) -> torch.Tensor:
-    logp = model(torch.from_numpy(x)).log_softmax(-1).transpose(0, 1)  # (T, N, C)
-    targets = torch.tensor([int(c) for t in texts for c in t], dtype=torch.long)
-    in_len = torch.from_numpy(widths // STRIDE)
-    tgt_len = torch.tensor([len(t) for t in texts], dtype=torch.long)
+    device = next(model.parameters()).device
+    logp = model(torch.from_numpy(x).to(device)).log_softmax(-1).transpose(0, 1)  # (T, N, C)
+    targets = torch.tensor([int(c) for t in texts for c in t], dtype=torch.long, device=device)
+    in_len = torch.from_numpy(widths // STRIDE).to(device)
+    tgt_len = torch.tensor([len(t) for t in texts], dtype=torch.long, device=device)
     loss = torch.nn.functional.ctc_loss(
         logp, targets, in_len, tgt_len, blank=BLANK, reduction="mean", zero_infinity=True
     )
@@ -136,7 +143,7 @@ def save(path: Path, model: CRNN, cfg: CTCTrainConfig, extra: dict[str, Any]) ->
         {
             "model_config": model.cfg.to_dict(),
             "train_config": asdict(cfg),
-            "state_dict": model.state_dict(),
+            "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
             "line_preprocess_version": LINE_PREPROCESS_VERSION,
             **extra,
         },
@@ -226,7 +233,8 @@ def train(
         log.info("training on from %s", cfg.init_onnx)
     else:
         model = CRNN(model_cfg or CRNNConfig())
-    log.info("CRNN: %d parameters", n_params(model))
+    log.info("CRNN: %d parameters, on %s", n_params(model), cfg.device)
+    model.to(cfg.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * math.ceil(cfg.samples / cfg.batch_size)
     t_start = time.time()
