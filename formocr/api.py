@@ -344,6 +344,9 @@ def scan_page(
     return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=tuple(fields))
 
 
+# ``FieldLayout.unread``'s reason.
+UNREAD = "a comb cell read as empty holds ink that may be a small or broken digit: a digit may be missing"
+
 # ``FieldLayout.crossed``'s reason.
 CROSSED = "writing crosses the box's edge and was left out: a digit may be missing"
 
@@ -707,8 +710,10 @@ def _field(
 
     digits = read.digits
     if not digits:
-        if read.reasons:
-            return FieldResult(name, "", 0.0, "review", layout.bbox, (), _join(*read.reasons))
+        unread = (UNREAD,) if layout.unread else ()
+        if read.reasons or unread:
+            why = _join(*read.reasons, *unread)
+            return FieldResult(name, "", 0.0, "review", layout.bbox, (), why)
         # Nothing was read, so there is no confidence to speak of.
         return FieldResult(name, "", 0.0, "empty", layout.bbox, ())
     least = min(d.confidence for d in digits)
@@ -722,6 +727,8 @@ def _field(
     )
     if layout.crossed:
         reasons.append(CROSSED)
+    if layout.unread:
+        reasons.append(UNREAD)
     if page is not None:
         reasons += solid_zero_reasons(page, digits, layout.bbox)
         reasons += edge_reasons(page.shape, digits, page)

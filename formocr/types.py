@@ -199,6 +199,9 @@ class FieldLayout:
     ink: StringInk | None = None  # a string field's ink for the lattice (None: cuts only)
     # Writing crossed the frame and was left out (it lay mostly outside).
     crossed: bool = False
+    # A comb cell was left empty though it holds ink that may be a small or
+    # broken digit (formocr.layout.digits.UNREAD_INK).
+    unread: bool = False
     # The box was found only once corners its scan had lost were closed by a
     # guess (a faint form archived black and white): it may be no box.
     guessed: bool = False

@@ -408,6 +408,60 @@ def test_writing_left_out_across_the_frame_sends_the_field_to_review() -> None:
     assert field.reason is not None and CROSSED in field.reason
 
 
+def test_a_comb_cell_holding_a_small_or_broken_digit_sends_the_field_to_review() -> None:
+    """A comb cell whose ink never stands CELL_INK of its height is empty,
+    and the field was read without it, `ok`: a small 8 left out of 8484
+    (read 484), and a faint 5 and 3 broken into pieces left out of 527831
+    (read 2781), on calibration-writer pages. Such ink now sends the field
+    to review; a stroke spilling over from the next cell, or dirt, does not."""
+    from formocr.api import UNREAD, load_classifier
+
+    def comb(extra: str, digits: str = "484") -> np.ndarray:
+        page = np.full((400, 700), 255, np.uint8)
+        x0, y0, cw, ch = 60, 120, 120, 150
+        cv2.rectangle(page, (x0, y0), (x0 + 4 * cw, y0 + ch), 0, 3)
+        for k in range(1, 4):
+            cv2.line(page, (x0 + k * cw, y0), (x0 + k * cw, y0 + ch), 0, 3)
+        for k, digit in enumerate(digits, 1):
+            cv2.putText(
+                page, digit, (x0 + k * cw + 22, y0 + 125), cv2.FONT_HERSHEY_SIMPLEX, 3.3, 0, 11
+            )
+        if extra == "small 8":  # wide and a quarter of the box tall, in the first cell
+            for cy in (y0 + 80, y0 + 97):
+                cv2.ellipse(page, (x0 + 60, cy), (18, 8), 0, 0, 360, 0, 4)
+        elif extra == "broken 5":  # a 5's bar and bowl, apart, each under CELL_INK tall
+            cv2.line(page, (x0 + 35, y0 + 40), (x0 + 90, y0 + 40), 0, 6)
+            cv2.ellipse(page, (x0 + 60, y0 + 100), (24, 16), 0, -100, 160, 0, 6)
+        elif extra == "spill":  # a stroke over the divider, and specks of dirt
+            cv2.line(page, (x0 + cw - 30, y0 + 90), (x0 + cw + 30, y0 + 98), 0, 6)
+            for x, y in ((x0 + 40, y0 + 40), (x0 + 70, y0 + 120)):
+                cv2.circle(page, (x, y), 3, 0, -1)
+        return page
+
+    pages = {extra: comb(extra) for extra in ("", "small 8", "broken 5", "spill")}
+    found = {extra: find_fields(page, 300.0) for extra, page in pages.items()}
+    assert all(len(f) == 1 and f[0].kind == "comb" and f[0].cells == 4 for f in found.values())
+    assert {extra: f[0].unread for extra, f in found.items()} == {
+        "": False,
+        "small 8": True,
+        "broken 5": True,
+        "spill": False,
+    }
+    clf = load_classifier()
+    for extra, page in pages.items():
+        (field,) = scan_page(PageImage("p", 1, page, 300.0), ScanConfig(), clf).fields
+        assert field.value == "484", (extra, field.value)
+        if extra in ("small 8", "broken 5"):
+            assert field.status == "review" and field.reason is not None and UNREAD in field.reason
+        else:
+            assert field.reason is None or UNREAD not in field.reason
+    # Every cell read as empty, one holding a small digit: review, not empty.
+    for extra, status in (("small 8", "review"), ("spill", "empty")):
+        page = PageImage("p", 1, comb(extra, digits=""), 300.0)
+        (field,) = scan_page(page, ScanConfig(), clf).fields
+        assert (field.value, field.status) == ("", status), extra
+
+
 @pytest.mark.parametrize("margin", [10, 40, 69])
 def test_an_amount_box_cut_out_is_read_at_the_scale_of_its_box(margin: int) -> None:
     """An amount box cut out with margins and no resolution recorded got

@@ -49,6 +49,13 @@ SPECK_IN = 0.012
 STROKE_IN = 0.008
 # A comb cell holds a digit only if some ink is this share of its height.
 CELL_INK = 0.3
+# A cell with no such ink is empty; but a piece of ink there that spreads at
+# least UNREAD_INK of the height both ways is more than a stroke spilling
+# over from the next cell or dirt: a digit written small, or broken into
+# pieces by a faint pen. It is not read, and the field asks
+# (``BoxLayout.unread``): read without it, ``8484`` came out ``484`` and
+# ``527831`` ``2781``, both `ok`.
+UNREAD_INK = 0.2
 # Ink this share of the interior height above or below a box still counts,
 # for digits that cross the frame.
 OUTSIDE = 0.3
@@ -195,6 +202,8 @@ class BoxLayout:
     # Writing that crosses the frame and was left out as lying mostly
     # outside (``_crosses_in``): what was read may lack a digit.
     crossed: bool = False
+    # A comb cell left empty holds ink that may be a digit (UNREAD_INK).
+    unread: bool = False
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -826,11 +835,14 @@ def analyse_box(
         k = int(np.searchsorted(edges, b.x + b.w / 2.0)) - 1
         owner.setdefault(min(max(k, 0), cells - 1), []).append(b)
     digits, singles = [], []
+    unread = False
     for k in range(cells):
         group = owner.get(k, [])
         # Only a piece of a digit's height is a stroke spilling over from the
-        # next cell, or dirt: the cell is empty.
+        # next cell, or dirt: the cell is empty (unless a piece spreads both
+        # ways like a small digit: then the field asks).
         if not any(b.h >= CELL_INK * h for b in group):
+            unread = unread or any(min(b.w, b.h) >= UNREAD_INK * h for b in group)
             continue
         blob = _union(group)
         d = _crop(paper, blob, margin)
@@ -846,6 +858,7 @@ def analyse_box(
         singles=tuple(singles),
         edges=tuple(float(e) for e in edges),
         crossed=crossed,
+        unread=unread,
     )
 
 

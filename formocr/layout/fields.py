@@ -619,5 +619,6 @@ def _field(
         marks=marks,
         ink=ink,
         crossed=box.crossed,
+        unread=box.unread,
         guessed=guessed,
     )

@@ -132,7 +132,11 @@ def _layout(
     # Writing across a printed box's edge, left out, as without a template.
     crossed = any(box.crossed for _, box in parts)
     if f.kind in ("comb", "single"):
-        return FieldLayout(bbox=bbox, kind="comb", digits=digits, cells=f.cells, crossed=crossed)
+        # A cell left empty that holds ink like a small digit, as without a template.
+        unread = any(box.unread for _, box in parts)
+        return FieldLayout(
+            bbox=bbox, kind="comb", digits=digits, cells=f.cells, crossed=crossed, unread=unread
+        )
     # A string is one printed box: its marks count digits from the start.
     marks = tuple(
         Mark(crop.to_page(*m.bbox), m.char, m.position) for crop, box in parts for m in box.marks
@@ -200,7 +204,14 @@ def _cell_by_cell(
             bx, by, bw, bh = d.bbox
             digits.append(Digit((bx + sx0, by, bw, bh), d.image))
     # Each cell's crop reaches into its neighbours, whose digits lie outside
-    # it: only the whole box's analysis says whether writing crossed the frame.
+    # it: only the whole box's analysis says whether writing crossed the frame
+    # or a cell it left empty holds ink.
     return BoxLayout(
-        "comb", cells, whole.interior, whole.outer, tuple(digits), crossed=whole.crossed
+        "comb",
+        cells,
+        whole.interior,
+        whole.outer,
+        tuple(digits),
+        crossed=whole.crossed,
+        unread=whole.unread,
     )
