@@ -249,8 +249,11 @@ def _mark(rng: np.random.Generator, kind: str, height: int, pen: int) -> np.ndar
         font = (cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SIMPLEX)[int(rng.integers(2))]
         scale = height / 30.0
         (tw, th), base = cv2.getTextSize(kind, font, scale, max(1, pen))
-        c8 = np.zeros((th + base + 2 * pen + 4, tw + 2 * pen + 4), np.uint8)  # OpenCV 5: 8-bit only
-        cv2.putText(c8, kind, (pen + 2, th + pen + 2), font, scale, 255, max(1, pen), cv2.LINE_AA)
+        # Drawn 8-bit (OpenCV 5 refuses text on a float image) and without
+        # anti-aliasing: OpenCV 4 drew it so on the float image it was given,
+        # so the strings stay those every shipped string model trained on.
+        c8 = np.zeros((th + base + 2 * pen + 4, tw + 2 * pen + 4), np.uint8)
+        cv2.putText(c8, kind, (pen + 2, th + pen + 2), font, scale, 255, max(1, pen), cv2.LINE_8)
         c = c8.astype(np.float32) / 255.0
         ys, xs = np.nonzero(c > 0.2)
         if len(ys):
