@@ -425,6 +425,8 @@ def train_ctc(
             "--channels and --hidden shape a new network; --init/--init-onnx bring their own",
             param_hint="'--channels'",
         )
+    from dataclasses import replace
+
     from training.ctc.model import CRNNConfig
     from training.ctc.train import CTCTrainConfig
     from training.ctc.train import train as run
@@ -437,7 +439,7 @@ def train_ctc(
             widths = tuple(int(c) for c in channels.split(","))
             if len(widths) != 4 or min(widths) < 1:
                 raise ValueError
-            model_cfg = CRNNConfig(channels=widths, hidden=model_cfg.hidden)  # type: ignore[arg-type]
+            model_cfg = replace(model_cfg, channels=widths)
     except ValueError:
         raise typer.BadParameter(
             f"expected four positive widths, e.g. 32,64,96,128; got {channels!r}",
@@ -446,7 +448,7 @@ def train_ctc(
     if hidden is not None:
         if hidden < 1:
             raise typer.BadParameter("must be positive", param_hint="'--hidden'")
-        model_cfg = CRNNConfig(channels=model_cfg.channels, hidden=hidden)
+        model_cfg = replace(model_cfg, hidden=hidden)
     if device != "cpu":
         import torch
 
