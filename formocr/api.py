@@ -30,6 +30,7 @@ from formocr.errors import FormocrError, ModelError
 from formocr.io import discover, iter_pages
 from formocr.io.limits import PageTimeout, page_deadline
 from formocr.output.spool import PageSpool
+from formocr.read import orient
 from formocr.read.amount import parse_amount, raw_text
 from formocr.read.combine import StringReader, StringReading, doubt_cap
 from formocr.read.lattice import Lattice, LatticeDigit, LatticeReading
@@ -326,22 +327,73 @@ def scan_page(
         return _scan_templated(page, config, classifier, reader)
     from formocr.layout import fields as segment  # lazy: OpenCV loads only when a page is read
 
-    layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
-    reads = _classify(layouts, classifier, config, reader)
+    image = page.image
+    layouts: list[FieldLayout] = segment.find_fields(image, dpi=page.dpi)
+    strings = _read_lines(layouts, config, reader)
+    if config.turn_upside_down and reader is not None and strings:
+        image, layouts, strings = _right_way_up(page, layouts, strings, config, reader)
+    reads = _classify(layouts, classifier, config, reader, strings)
     cap = doubt_cap(config.combine_power, config.string_map)
     fields = [
-        _field(f"field_{i:03d}", layout, r, config.min_confidence, page=page.image, cap=cap)
+        _field(f"field_{i:03d}", layout, r, config.min_confidence, page=image, cap=cap)
         for i, (layout, r) in enumerate(zip(layouts, reads, strict=True), 1)
     ]
     boxes = [f.bbox for f in layouts]
-    for i in segment.broken_boxes(page.image, boxes):
+    for i in segment.broken_boxes(image, boxes):
         fields[i] = _doubt(fields[i], cap, BROKEN)
     for i in segment.overlapping_boxes(boxes):
         fields[i] = _doubt(fields[i], cap, OVERLAPS)
     for i, layout in enumerate(layouts):
         if layout.guessed:
             fields[i] = _doubt(fields[i], cap, GUESSED)
-    return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, fields=tuple(fields))
+    if image is not page.image:  # boxes in the page's pixels as given
+        fields = [_turned_back(f, w, h) for f in fields]
+    return PageResult(
+        page=page.page,
+        width=w,
+        height=h,
+        dpi=page.dpi,
+        fields=tuple(fields),
+        turned=image is not page.image,
+    )
+
+
+def _right_way_up(
+    page: PageImage,
+    layouts: list[FieldLayout],
+    strings: list[StringReading],
+    config: ScanConfig,
+    reader: StringReader,
+) -> tuple[np.ndarray, list[FieldLayout], list[StringReading]]:
+    """The page as given, its layouts and its lines' readings; or all three of
+    the page turned half a turn, where its string lines read better turned
+    (``formocr.read.orient``) and the turned page's lines lose at least
+    ``TURN_NATS`` by turning back."""
+    from formocr.layout.fields import find_fields
+
+    n, gain = orient.turn_gain(_ctc_lines(layouts), strings, reader)
+    if not orient.upside_down(n, gain):
+        return page.image, layouts, strings
+    turned = orient.turned(page.image)
+    again = find_fields(turned, dpi=page.dpi)
+    again_strings = _read_lines(again, config, reader) or []
+    n, back = orient.turn_gain(_ctc_lines(again), again_strings, reader)
+    if n == 0 or back > -orient.TURN_NATS:
+        return page.image, layouts, strings
+    log.info("%s p.%d: upside down, read turned half a turn", page.source, page.page)
+    return turned, again, again_strings
+
+
+def _turned_back(f: FieldResult, w: int, h: int) -> FieldResult:
+    """A field read on the page turned half a turn, its boxes in the page's
+    pixels as given."""
+
+    def back(b: BBox) -> BBox:
+        return BBox(w - b.x - b.w, h - b.y - b.h, b.w, b.h)
+
+    return replace(
+        f, bbox=back(f.bbox), digits=tuple(replace(d, bbox=back(d.bbox)) for d in f.digits)
+    )
 
 
 # ``FieldLayout.unread``'s reason.
@@ -422,11 +474,45 @@ class _Read:
     marks: tuple[Mark, ...] | None = None  # None: the layout's
 
 
+def _reader_mode(config: ScanConfig, reader: StringReader | None) -> str:
+    """How string boxes are read (``config.string_reader``), "lattice" where
+    the string reader is asked for but there is none."""
+    mode = config.string_reader
+    return "lattice" if mode in ("ctc", "combined") and reader is None else mode
+
+
+def _by_lattice(layouts: Sequence[FieldLayout], mode: str) -> list[bool]:
+    """Which fields are read as strings, by the lattice (and the string reader)."""
+    return [f.kind == "string" and f.ink is not None and mode != "cuts" for f in layouts]
+
+
+def _ctc_lines(layouts: Sequence[FieldLayout], mode: str = "combined") -> list[np.ndarray]:
+    """The lines of the string boxes, in order: what the string reader reads."""
+    return [
+        f.ink.line  # type: ignore[misc]
+        for f, lat in zip(layouts, _by_lattice(layouts, mode), strict=True)
+        if lat and f.ink
+    ]
+
+
+def _read_lines(
+    layouts: Sequence[FieldLayout], config: ScanConfig, reader: StringReader | None
+) -> list[StringReading] | None:
+    """The string reader's readings of the page's string lines (``_ctc_lines``),
+    or None where it reads none (``config.string_reader``, no reader)."""
+    mode = _reader_mode(config, reader)
+    if mode not in ("ctc", "combined") or reader is None:
+        return None
+    lines = _ctc_lines(layouts, mode)
+    return list(reader.read(lines)) if lines else []
+
+
 def _classify(
     layouts: Sequence[FieldLayout],
     classifier: Classifier,
     config: ScanConfig,
     reader: StringReader | None = None,
+    strings: Sequence[StringReading] | None = None,
 ) -> list[_Read]:
     """Every crop of the page in two classifier batches: the crops read as
     digits (comb cells, a string's cuts) with the model's second look at the
@@ -436,14 +522,14 @@ def _classify(
     A string box is read as ``config.string_reader`` says: by its cuts, by
     the lattice over its candidate digits (formocr.read.lattice), by the
     string reader alone, or by both, combined (formocr.read.combine).
+    ``strings``: the string reader's readings of the page's lines
+    (``_read_lines``), where the caller has them already.
     """
     from formocr.read.lattice import class_log_probs, lattice_of
     from formocr.read.recut import second_look
 
-    mode = config.string_reader
-    if mode in ("ctc", "combined") and reader is None:
-        mode = "lattice"
-    by_lattice = [f.kind == "string" and f.ink is not None and mode != "cuts" for f in layouts]
+    mode = _reader_mode(config, reader)
+    by_lattice = _by_lattice(layouts, mode)
     digit_crops: list[np.ndarray] = []
     candidates: list[np.ndarray] = []
     for f, lat in zip(layouts, by_lattice, strict=True):
@@ -459,9 +545,9 @@ def _classify(
             f"the classifier returned {len(logp_digits) + len(logp_candidates)} predictions "
             f"for {len(digit_crops) + len(candidates)} digits"
         )
-    lines = [f.ink.line for f, lat in zip(layouts, by_lattice, strict=True) if lat and f.ink]
     use_ctc = mode in ("ctc", "combined") and reader is not None
-    strings = list(reader.read(lines)) if use_ctc and reader is not None and lines else []  # type: ignore[arg-type]
+    if strings is None:
+        strings = _read_lines(layouts, config, reader) or []
     out: list[_Read] = []
     at_digit = at_candidate = 0
     k = 0

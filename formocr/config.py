@@ -125,7 +125,8 @@ class ScanConfig:
     string reader's cuts (formocr.read.recut); False reads as before it (for
     ablations). ``embedded_jpeg``: a PDF page that is one scan's JPEG at
     ``dpi`` is decoded from it instead of rendered (formocr.io.embedded);
-    False renders every page.
+    False renders every page. ``turn_upside_down``: a page whose string boxes
+    read better turned half a turn is read turned (formocr.read.orient).
     """
 
     dpi: int = DEFAULT_DPI
@@ -141,6 +142,7 @@ class ScanConfig:
     string_map: tuple[tuple[float, float], ...] = DEFAULT_STRING_MAP
     second_look: bool = True
     embedded_jpeg: bool = True
+    turn_upside_down: bool = True
 
     def __post_init__(self) -> None:
         if not 36 <= self.dpi <= 2400:

@@ -276,6 +276,9 @@ class PageResult:
     # Why a page without an error has no fields ("no boxes found"), so that
     # every page shows up in the output.
     reason: str | None = None
+    # The page was upside down and was read turned half a turn
+    # (formocr.read.orient); the boxes are still in its pixels as given.
+    turned: bool = False
 
     def __post_init__(self) -> None:
         if self.error is not None and self.fields:

@@ -164,6 +164,7 @@ def page_dict(p: PageResult) -> dict[str, Any]:
         "error": p.error,
         "reason": _page_reason(p),
         "template": p.template,
+        "turned": p.turned,
     }
 
 
