@@ -68,7 +68,7 @@ from peers import (
 )
 
 from formocr.config import DEFAULT_MIN_CONFIDENCE, ScanConfig
-from formocr.types import DocumentResult
+from formocr.types import BBox, DocumentResult
 from training.synth import Degradation, FieldTruth, write_pdf, write_truth
 from training.synth.amounts import amount_text
 from training.synth.sheet import Sheet
@@ -224,6 +224,25 @@ def rescanned(
         return image, truth
     s = dpi / DPI
     return cv2.resize(image, None, fx=s, fy=s, interpolation=cv2.INTER_AREA), truth
+
+
+def turned_round(image: np.ndarray, truth: list[FieldTruth]) -> tuple[np.ndarray, list[FieldTruth]]:
+    """The page as a sheet fed into the scanner upside down: turned half a
+    turn, every box of its truth with it."""
+    h, w = image.shape[:2]
+
+    def back(b: BBox) -> BBox:
+        return BBox(w - b.x - b.w, h - b.y - b.h, b.w, b.h)
+
+    return np.ascontiguousarray(image[::-1, ::-1]), [
+        replace(
+            t,
+            bbox=back(t.bbox),
+            digits=tuple(replace(d, bbox=back(d.bbox)) for d in t.digits),
+            marks=tuple((c, back(b)) for c, b in t.marks),
+        )
+        for t in truth
+    ]
 
 
 # -- scoring -------------------------------------------------------------------------------
@@ -421,15 +440,19 @@ def run(
     peers: bool,
     threshold: float | None = None,
     scan_dpi: int = DPI,
+    turned: bool = False,
 ) -> tuple[dict[str, Any], list[FieldScore]]:
     """Draw, read and score ``specs``: the record's results and formocr's field
     scores (also used by calibrate.py). ``scan_dpi``: the pages, drawn at
-    DPI, resampled to it (``rescanned``)."""
+    DPI, resampled to it (``rescanned``); ``turned``: each page upside down
+    (``turned_round``)."""
     by_name = {w.name: w for ws in writers.values() for w in ws}
     t0 = time.perf_counter()
     pages, truths = [], []
     for spec in specs:
         img, truth = rescanned(*make_page(spec, by_name[spec.writer]), scan_dpi)
+        if turned:
+            img, truth = turned_round(img, truth)
         pages.append(img)
         truths.append(truth)
         print(f"drawn {spec.index + 1}/{len(specs)}", file=sys.stderr, end="\r")
@@ -560,6 +583,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"resample the pages (drawn at {DPI} dpi) to this resolution, as a scanner set "
         "lower keeps them (with --no-peers)",
     )
+    ap.add_argument(
+        "--turned",
+        action="store_true",
+        help="every page upside down, as a sheet fed the wrong way round (with --no-peers)",
+    )
+    ap.add_argument(
+        "--no-turn-check",
+        action="store_true",
+        help="read without formocr's upside-down check (ScanConfig.turn_upside_down)",
+    )
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default bench/out)")
     ap.add_argument("--name", default="realwriters", help="record name (NAME.json)")
     ap.add_argument(
@@ -580,6 +613,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error("--pages must be at least 1")
     if args.scan_dpi != DPI and not args.no_peers:
         ap.error("--scan-dpi needs --no-peers (the peers' boxes are cut at the drawn resolution)")
+    if args.turned and not args.no_peers:
+        ap.error("--turned needs --no-peers (the peers are handed the true boxes, upright)")
     if args.rescore is not None:
         old = json.loads(args.rescore.read_text())
         old["results"]["formocr"]["figures"] = rescore(old["results"]["formocr"]["fields"])
@@ -588,7 +623,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     record = run_record("realwriters.py", argv)
     writers = load_writers(SOURCES)
     specs = plan(args.pages, args.seed, writers, SOURCES)
-    config = ScanConfig(min_confidence=args.min_confidence, model=args.model)
+    config = ScanConfig(
+        min_confidence=args.min_confidence,
+        model=args.model,
+        turn_upside_down=not args.no_turn_check,
+    )
     if args.use_calibration:
         rec = json.loads(args.calibration.read_text())["result"]["recommended"]
         config = replace(
@@ -598,6 +637,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pages": args.pages,
         "seed": args.seed,
         "dpi": args.scan_dpi,
+        "turned": args.turned,
+        "turn_check": config.turn_upside_down,
         "sources": list(SOURCES),
         "min_confidence": config.min_confidence,
         "combine_power": config.combine_power,
@@ -637,7 +678,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"{args.peers_from}: other pages ({same['pages']}, {same['seed']})")
     peers = not args.no_peers and earlier is None
     record["results"], _ = run(
-        specs, writers, args.out / args.name, config, peers, threshold, args.scan_dpi
+        specs, writers, args.out / args.name, config, peers, threshold, args.scan_dpi, args.turned
     )
     if earlier is not None:
         for k in ("tesseract", "rapidocr"):

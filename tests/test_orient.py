@@ -87,7 +87,10 @@ def test_a_page_is_read_turned_only_on_a_clear_gain() -> None:
     assert orient.upside_down(6, 6 * 0.12)  # the least an upside-down page gained
     assert not orient.upside_down(6, 6 * -0.20)  # the most an upright page gained
     assert not orient.upside_down(0, 0.0)  # no string lines: not checked
-    assert not orient.upside_down(1, orient.TURN_NATS - 0.01)
+    assert not orient.upside_down(orient.MIN_LINES, orient.TURN_NATS - 0.01)
+    # one or two lines never turn a page, however much they gain (a cut-out amount)
+    assert not orient.upside_down(orient.MIN_LINES - 1, 10.0)
+    assert orient.upside_down(orient.MIN_LINES, 10.0)
     assert not orient.upside_down(20, 0.9)  # 0.045 a line: under TURN_MEAN
 
 
