@@ -15,6 +15,7 @@ become a failed DocumentResult, and everything else is a FormocrError.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Generator, Iterator, Sequence
@@ -425,14 +426,25 @@ def _scan_templated(
     page: PageImage, config: ScanConfig, classifier: Classifier, reader: StringReader | None
 ) -> PageResult:
     from formocr.templates.cut import cut_fields
-    from formocr.templates.register import RegistrationError, register
+    from formocr.templates.register import Registration, RegistrationError, register
 
     h, w = page.image.shape
+    image = page.image
+    reg: Registration | None = None
+    failure: RegistrationError | None = None
     try:
-        reg = register(page.image, config.templates, dpi=page.dpi)
+        reg = register(image, config.templates, dpi=page.dpi)
     except RegistrationError as e:
+        failure = e
+        if config.turn_upside_down:  # a sheet fed upside down matches turned half a turn
+            turned = orient.turned(image)
+            with contextlib.suppress(RegistrationError):
+                reg = register(turned, config.templates, dpi=page.dpi)
+                image = turned
+                log.info("%s p.%d: upside down, read turned half a turn", page.source, page.page)
+    if reg is None:
         which = "the template" if len(config.templates) == 1 else "any of the templates"
-        msg = f"{page.source}: page {page.page} does not match {which}: {e}"
+        msg = f"{page.source}: page {page.page} does not match {which}: {failure}"
         log.warning("%s", msg)
         return PageResult(page=page.page, width=w, height=h, dpi=page.dpi, error=msg)
     log.debug(
@@ -440,19 +452,19 @@ def _scan_templated(
         page.source, page.page, reg.template.name, reg.matched, reg.boxes,
         reg.rotation_deg, reg.scale, reg.residual_mm,
     )  # fmt: skip
-    layouts = cut_fields(page.image, reg)
+    layouts = cut_fields(image, reg)
     reads = _classify(layouts, classifier, config, reader)
     cap = doubt_cap(config.combine_power, config.string_map)
     fields = []
     for tf, layout, r in zip(reg.template.fields, layouts, reads, strict=True):
         mc = config.min_confidence if tf.min_confidence is None else tf.min_confidence
-        field = _field(tf.name, layout, r, mc, tf.kind == "amount", page.image, cap)
+        field = _field(tf.name, layout, r, mc, tf.kind == "amount", image, cap)
         field = _apply_rules(field, tf, cap)
         if not all(reg.on_page(b, (h, w)) for b in tf.printed):
             # Part of the box was not scanned: what is read may be incomplete.
             why = "the box lies partly outside the scanned page; rescan the whole form"
             field = _doubt(field, cap, why)
-        fields.append(field)
+        fields.append(field if image is page.image else _turned_back(field, w, h))
     return PageResult(
         page=page.page,
         width=w,
@@ -460,6 +472,7 @@ def _scan_templated(
         dpi=page.dpi,
         fields=tuple(fields),
         template=reg.template.name,
+        turned=image is not page.image,
     )
 
 

@@ -17,6 +17,7 @@ from formocr import api
 from formocr.config import ScanConfig
 from formocr.output.writers import page_dict
 from formocr.read import orient
+from formocr.templates.draft import draft_template
 from formocr.types import BBox, PageImage, PageResult
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -136,3 +137,24 @@ def test_turn_gain_stops_at_lines_surely_upright() -> None:
     assert reader.asked == [9, orient.FIRST_LINES]
     assert gain <= -orient.SURE_UPRIGHT
     assert not orient.upside_down(n, gain)
+
+
+def test_a_template_page_upside_down_is_registered_turned(
+    readers: api.Readers, form: tuple[np.ndarray, PageResult]
+) -> None:
+    image, _ = form
+    h, w = image.shape
+    config = ScanConfig(templates=(draft_template(SAMPLES / "form.png", name="form"),))
+    up = read(image, readers, config)
+    down = read(orient.turned(image), readers, config)
+    assert up.error is None and not up.turned
+    assert down.error is None and down.turned
+    assert down.template == "form"
+    assert [(f.name, f.value, f.status) for f in down.fields] == [
+        (f.name, f.value, f.status) for f in up.fields
+    ]
+    for a, b in zip(up.fields, down.fields, strict=True):
+        assert turned_box(a.bbox, w, h).iou(b.bbox) > 0.95
+    # Without the check it matches the template no way up: a page error, as before.
+    off = read(orient.turned(image), readers, replace(config, turn_upside_down=False))
+    assert off.error is not None and "does not match" in off.error
