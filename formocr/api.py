@@ -319,7 +319,11 @@ def scan_page(
     on string boxes when ``config.string_reader`` asks for it; by default the
     classifier's own (``Readers.string_reader``), if it has one. With
     templates, a page that registers to none becomes a page with an error
-    and no fields: nothing is guessed.
+    and no fields: nothing is guessed. A page fed upside down is read turned
+    half a turn (``config.turn_upside_down``; ``formocr.read.orient``): found
+    by its string lines without a template, by registering it turned where
+    it matches no template as it lies; ``PageResult.turned`` says so, and its
+    boxes stay in the pixels of the page as given.
     """
     h, w = page.image.shape
     if reader is None:
