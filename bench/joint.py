@@ -189,7 +189,7 @@ def what_if(
 ) -> dict[str, dict[str, int]]:  # fmt: skip
     """The lattice re-decoded with other weights (or an oracle verifier)."""
     from formocr.config import ScanConfig
-    from formocr.read.combine import calibrate
+    from formocr.read.combine import Reading, combine
     from formocr.read.lattice import Hypothesis, Lattice, verify_cost
 
     cfg = ScanConfig()
@@ -220,8 +220,13 @@ def what_if(
             if best.text == ctc:
                 s["agree"] += 1
                 s["agree_wrong"] += best.text != truth
-                c = calibrate(min(best.confidence, conf), cfg.combine_power, cfg.string_map)
-                if c >= cfg.min_confidence:
+                both = combine(
+                    Reading("lattice", best.text, best.confidence),
+                    Reading("ctc", ctc, conf),
+                    cfg.combine_power,
+                    cfg.string_map,
+                )
+                if both.confidence >= cfg.min_confidence:
                     s["ok"] += 1
                     s["ok_wrong"] += best.text != truth
     return {k: dict(v) for k, v in out.items()}

@@ -325,7 +325,6 @@ def scan_page(
     it matches no template as it lies; ``PageResult.turned`` says so, and its
     boxes stay in the pixels of the page as given.
     """
-    h, w = page.image.shape
     if reader is None:
         reader = getattr(classifier, "string_reader", None)
     if config.templates:
@@ -351,16 +350,7 @@ def scan_page(
     for i, layout in enumerate(layouts):
         if layout.guessed:
             fields[i] = _doubt(fields[i], cap, GUESSED)
-    if image is not page.image:  # boxes in the page's pixels as given
-        fields = [_turned_back(f, w, h) for f in fields]
-    return PageResult(
-        page=page.page,
-        width=w,
-        height=h,
-        dpi=page.dpi,
-        fields=tuple(fields),
-        turned=image is not page.image,
-    )
+    return _read_page(page, image, fields)
 
 
 def _right_way_up(
@@ -389,15 +379,33 @@ def _right_way_up(
     return turned, again, again_strings
 
 
-def _turned_back(f: FieldResult, w: int, h: int) -> FieldResult:
-    """A field read on the page turned half a turn, its boxes in the page's
+def _read_page(
+    page: PageImage, image: np.ndarray, fields: Sequence[FieldResult], template: str | None = None
+) -> PageResult:
+    """The page's result from the fields read on ``image``: the page as given,
+    or turned half a turn (``turned``), whose boxes go back to the page's
     pixels as given."""
+    h, w = page.image.shape
+    turned = image is not page.image
 
     def back(b: BBox) -> BBox:
         return BBox(w - b.x - b.w, h - b.y - b.h, b.w, b.h)
 
-    return replace(
-        f, bbox=back(f.bbox), digits=tuple(replace(d, bbox=back(d.bbox)) for d in f.digits)
+    if turned:
+        fields = [
+            replace(
+                f, bbox=back(f.bbox), digits=tuple(replace(d, bbox=back(d.bbox)) for d in f.digits)
+            )
+            for f in fields
+        ]
+    return PageResult(
+        page=page.page,
+        width=w,
+        height=h,
+        dpi=page.dpi,
+        fields=tuple(fields),
+        template=template,
+        turned=turned,
     )
 
 
@@ -468,16 +476,8 @@ def _scan_templated(
             # Part of the box was not scanned: what is read may be incomplete.
             why = "the box lies partly outside the scanned page; rescan the whole form"
             field = _doubt(field, cap, why)
-        fields.append(field if image is page.image else _turned_back(field, w, h))
-    return PageResult(
-        page=page.page,
-        width=w,
-        height=h,
-        dpi=page.dpi,
-        fields=tuple(fields),
-        template=reg.template.name,
-        turned=image is not page.image,
-    )
+        fields.append(field)
+    return _read_page(page, image, fields, reg.template.name)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,7 @@ from formocr.templates.template import Template
 # accepted, 2 wrong), rounded up. The code since fits the comb fields at
 # 0.9895 (572 of 727, 2 wrong; BENCHMARKS.md, twenty-fifth session), whose 95 %
 # upper bound of the error is 1.10 %: over the 1 % promised, so 0.997 stays.
-# DEFAULT_COMBINE_POWER maps the
-# strings' own threshold onto it (0.9966 as read with power 0.0302: 1,487 of
+# DEFAULT_COMBINE_POWER maps the strings' own threshold onto it (0.9966 as read with power 0.0302: 1,487 of
 # 1,680, 7 wrong; digit model d81f01896e3b, string model d07fc51d09cc,
 # BENCHMARKS.md, twenty-second session). A first fit on 60 pages pooled both
 # kinds (0.928) and let 1.8 % wrong fields through on these 150.
