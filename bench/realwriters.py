@@ -68,6 +68,7 @@ from peers import (
 )
 
 from formocr.config import DEFAULT_MIN_CONFIDENCE, ScanConfig
+from formocr.read import orient
 from formocr.types import BBox, DocumentResult
 from training.synth import Degradation, FieldTruth, write_pdf, write_truth
 from training.synth.amounts import amount_text
@@ -226,20 +227,23 @@ def rescanned(
     return cv2.resize(image, None, fx=s, fy=s, interpolation=cv2.INTER_AREA), truth
 
 
-def turned_round(image: np.ndarray, truth: list[FieldTruth]) -> tuple[np.ndarray, list[FieldTruth]]:
-    """The page as a sheet fed into the scanner upside down: turned half a
-    turn, every box of its truth with it."""
-    h, w = image.shape[:2]
+def turned_round(
+    image: np.ndarray, truth: list[FieldTruth], degrees: int = 180
+) -> tuple[np.ndarray, list[FieldTruth]]:
+    """The page as a sheet fed into the scanner turned ``degrees`` clockwise
+    (180: upside down; 90, 270: sideways), every box of its truth with it."""
+    q = degrees // 90 % 4
+    turned = orient.quarter(image, q)
 
-    def back(b: BBox) -> BBox:
-        return BBox(w - b.x - b.w, h - b.y - b.h, b.w, b.h)
+    def there(b: BBox) -> BBox:  # the page is the turned one turned back
+        return orient.box_back(b, -q, turned.shape)
 
-    return np.ascontiguousarray(image[::-1, ::-1]), [
+    return turned, [
         replace(
             t,
-            bbox=back(t.bbox),
-            digits=tuple(replace(d, bbox=back(d.bbox)) for d in t.digits),
-            marks=tuple((c, back(b)) for c, b in t.marks),
+            bbox=there(t.bbox),
+            digits=tuple(replace(d, bbox=there(d.bbox)) for d in t.digits),
+            marks=tuple((c, there(b)) for c, b in t.marks),
         )
         for t in truth
     ]
@@ -440,19 +444,19 @@ def run(
     peers: bool,
     threshold: float | None = None,
     scan_dpi: int = DPI,
-    turned: bool = False,
+    turned: int = 0,
 ) -> tuple[dict[str, Any], list[FieldScore]]:
     """Draw, read and score ``specs``: the record's results and formocr's field
     scores (also used by calibrate.py). ``scan_dpi``: the pages, drawn at
-    DPI, resampled to it (``rescanned``); ``turned``: each page upside down
-    (``turned_round``)."""
+    DPI, resampled to it (``rescanned``); ``turned``: each page turned so many
+    degrees clockwise (``turned_round``)."""
     by_name = {w.name: w for ws in writers.values() for w in ws}
     t0 = time.perf_counter()
     pages, truths = [], []
     for spec in specs:
         img, truth = rescanned(*make_page(spec, by_name[spec.writer]), scan_dpi)
         if turned:
-            img, truth = turned_round(img, truth)
+            img, truth = turned_round(img, truth, turned)
         pages.append(img)
         truths.append(truth)
         print(f"drawn {spec.index + 1}/{len(specs)}", file=sys.stderr, end="\r")
@@ -585,13 +589,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument(
         "--turned",
-        action="store_true",
-        help="every page upside down, as a sheet fed the wrong way round (with --no-peers)",
+        action="store_const",
+        const=180,
+        default=0,
+        dest="turn",
+        help="every page upside down, as a sheet fed the wrong way round (--turn 180)",
+    )
+    ap.add_argument(
+        "--turn",
+        type=int,
+        choices=(0, 90, 180, 270),
+        dest="turn",
+        help="every page turned so many degrees clockwise, as a sheet fed upside down (180) "
+        "or sideways (90, 270) (with --no-peers)",
     )
     ap.add_argument(
         "--no-turn-check",
         action="store_true",
-        help="read without formocr's upside-down check (ScanConfig.turn_upside_down)",
+        help="read without formocr's check of which way up a page lies (ScanConfig.turn_upside_down)",
     )
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default bench/out)")
     ap.add_argument("--name", default="realwriters", help="record name (NAME.json)")
@@ -613,8 +628,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error("--pages must be at least 1")
     if args.scan_dpi != DPI and not args.no_peers:
         ap.error("--scan-dpi needs --no-peers (the peers' boxes are cut at the drawn resolution)")
-    if args.turned and not args.no_peers:
-        ap.error("--turned needs --no-peers (the peers are handed the true boxes, upright)")
+    if args.turn and not args.no_peers:
+        ap.error("--turn needs --no-peers (the peers are handed the true boxes, upright)")
     if args.rescore is not None:
         old = json.loads(args.rescore.read_text())
         old["results"]["formocr"]["figures"] = rescore(old["results"]["formocr"]["fields"])
@@ -637,7 +652,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pages": args.pages,
         "seed": args.seed,
         "dpi": args.scan_dpi,
-        "turned": args.turned,
+        "turned": args.turn,
         "turn_check": config.turn_upside_down,
         "sources": list(SOURCES),
         "min_confidence": config.min_confidence,
@@ -678,7 +693,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"{args.peers_from}: other pages ({same['pages']}, {same['seed']})")
     peers = not args.no_peers and earlier is None
     record["results"], _ = run(
-        specs, writers, args.out / args.name, config, peers, threshold, args.scan_dpi, args.turned
+        specs, writers, args.out / args.name, config, peers, threshold, args.scan_dpi, args.turn
     )
     if earlier is not None:
         for k in ("tesseract", "rapidocr"):

@@ -319,11 +319,13 @@ def scan_page(
     on string boxes when ``config.string_reader`` asks for it; by default the
     classifier's own (``Readers.string_reader``), if it has one. With
     templates, a page that registers to none becomes a page with an error
-    and no fields: nothing is guessed. A page fed upside down is read turned
-    half a turn (``config.turn_upside_down``; ``formocr.read.orient``): found
-    by its string lines without a template, by registering it turned where
-    it matches no template as it lies; ``PageResult.turned`` says so, and its
-    boxes stay in the pixels of the page as given.
+    and no fields: nothing is guessed. A page fed upside down or sideways is
+    read turned (``config.turn_upside_down``; ``formocr.read.orient``):
+    without a template, sideways by its printed rules and upside down by its
+    string lines; with one, by registering it turned where it matches no
+    template as it lies. ``PageResult.turned`` says so, and its boxes stay in
+    the pixels of the page as given. A sideways page whose lines cannot say
+    which way up it is has every field in review (``WHICH_WAY_UP``).
     """
     if reader is None:
         reader = getattr(classifier, "string_reader", None)
@@ -331,12 +333,13 @@ def scan_page(
         return _scan_templated(page, config, classifier, reader)
     from formocr.layout import fields as segment  # lazy: OpenCV loads only when a page is read
 
-    image = page.image
-    layouts: list[FieldLayout] = segment.find_fields(image, dpi=page.dpi)
+    layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
     strings = _read_lines(layouts, config, reader)
-    if config.turn_upside_down and reader is not None and strings:
-        image, layouts, strings = _right_way_up(page, layouts, strings, config, reader)
-    reads = _classify(layouts, classifier, config, reader, strings)
+    way = _Way(page.image, layouts, strings)
+    if config.turn_upside_down and reader is not None:
+        way = _right_way_up(page, way, config, reader)
+    image, layouts = way.image, way.layouts
+    reads = _classify(layouts, classifier, config, reader, way.strings)
     cap = doubt_cap(config.combine_power, config.string_map)
     fields = [
         _field(f"field_{i:03d}", layout, r, config.min_confidence, page=image, cap=cap)
@@ -350,48 +353,81 @@ def scan_page(
     for i, layout in enumerate(layouts):
         if layout.guessed:
             fields[i] = _doubt(fields[i], cap, GUESSED)
-    return _read_page(page, image, fields)
+    if way.unsure:
+        fields = [_doubt(f, cap, WHICH_WAY_UP) for f in fields]
+    return _read_page(page, way.quarters, fields)
 
 
-def _right_way_up(
-    page: PageImage,
-    layouts: list[FieldLayout],
-    strings: list[StringReading],
-    config: ScanConfig,
-    reader: StringReader,
-) -> tuple[np.ndarray, list[FieldLayout], list[StringReading]]:
-    """The page as given, its layouts and its lines' readings; or all three of
-    the page turned half a turn, where its string lines read better turned
-    (``formocr.read.orient``) and the turned page's lines lose at least
-    ``TURN_NATS`` by turning back."""
+@dataclass(frozen=True)
+class _Way:
+    """A page as it is read: the image (the page as given, or turned
+    ``quarters`` quarter turns clockwise), its boxes and their lines'
+    readings; ``unsure``: it lay sideways, and which way up it was could
+    not be told."""
+
+    image: np.ndarray
+    layouts: list[FieldLayout]
+    strings: list[StringReading] | None
+    quarters: int = 0
+    unsure: bool = False
+
+
+def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: StringReader) -> _Way:
+    """``way``, the page as given; or the page turned a quarter clockwise,
+    where its long rules run up it and it finds more wide string boxes so;
+    then turned half a turn more, where its string lines read better so
+    (``formocr.read.orient``) and lose at least ``TURN_NATS`` turned back."""
     from formocr.layout.fields import find_fields
+    from formocr.layout.lines import guess_dpi
 
-    n, gain = orient.turn_gain(_ctc_lines(layouts), strings, reader)
+    def at(quarters: int) -> _Way:
+        image = orient.quarter(page.image, quarters)
+        layouts = find_fields(image, dpi=page.dpi)
+        return _Way(image, layouts, _read_lines(layouts, config, reader) or [], quarters)
+
+    dpi = page.dpi or guess_dpi(page.image.shape)
+    if orient.may_lie_sideways(way.layouts, dpi) and orient.sideways(page.image, dpi):
+        side = at(1)
+        if orient.wide_boxes(side.layouts, dpi) > orient.wide_boxes(way.layouts, dpi):
+            way = replace(side, unsure=True)
+    if not way.strings:
+        return way
+    # Sideways, it may be either way up: more lines, no early stop.
+    sure, most = (
+        (math.inf, orient.SIDEWAYS_LINES) if way.unsure else (orient.SURE_UPRIGHT, orient.MAX_LINES)
+    )
+    n, gain = orient.turn_gain(_ctc_lines(way.layouts), way.strings, reader, sure, most)
+    if way.unsure and not (orient.upside_down(n, gain) or orient.surely_upright(n, gain)):
+        # Sideways, and the lines cannot say which way up: read the way they
+        # read better (for whoever reviews it), every field in review.
+        return replace(at(way.quarters + 2), unsure=True) if gain > 0 else way
     if not orient.upside_down(n, gain):
-        return page.image, layouts, strings
-    turned = orient.turned(page.image)
-    again = find_fields(turned, dpi=page.dpi)
-    again_strings = _read_lines(again, config, reader) or []
-    n, back = orient.turn_gain(_ctc_lines(again), again_strings, reader)
+        return replace(way, unsure=False)
+    again = at(way.quarters + 2)
+    n, back = orient.turn_gain(_ctc_lines(again.layouts), again.strings or [], reader, sure, most)
     if n == 0 or back > -orient.TURN_NATS:
-        return page.image, layouts, strings
-    log.info("%s p.%d: upside down, read turned half a turn", page.source, page.page)
-    return turned, again, again_strings
+        # Sideways, it reads better turned but not surely so: turned, in review.
+        return replace(again, unsure=True) if way.unsure else way
+    return again
 
 
 def _read_page(
-    page: PageImage, image: np.ndarray, fields: Sequence[FieldResult], template: str | None = None
+    page: PageImage,
+    quarters: int,
+    fields: Sequence[FieldResult],
+    template: str | None = None,
 ) -> PageResult:
-    """The page's result from the fields read on ``image``: the page as given,
-    or turned half a turn (``turned``), whose boxes go back to the page's
-    pixels as given."""
+    """The page's result from the fields read on the page turned
+    ``quarters`` quarter turns clockwise (0: as given), their boxes taken
+    back to the page's pixels as given."""
     h, w = page.image.shape
-    turned = image is not page.image
+    if quarters % 4:
+        turn = ("a quarter clockwise", "half a turn", "a quarter anticlockwise")[quarters % 4 - 1]
+        log.info("%s p.%d: read turned %s", page.source, page.page, turn)
 
-    def back(b: BBox) -> BBox:
-        return BBox(w - b.x - b.w, h - b.y - b.h, b.w, b.h)
+        def back(b: BBox) -> BBox:
+            return orient.box_back(b, quarters, (h, w))
 
-    if turned:
         fields = [
             replace(
                 f, bbox=back(f.bbox), digits=tuple(replace(d, bbox=back(d.bbox)) for d in f.digits)
@@ -405,8 +441,15 @@ def _read_page(
         dpi=page.dpi,
         fields=tuple(fields),
         template=template,
-        turned=turned,
+        turned=90 * (quarters % 4),
     )
+
+
+# The page lay sideways and its lines did not tell which way up (``_Way.unsure``).
+WHICH_WAY_UP = (
+    "the page lies sideways and its lines do not tell surely which way up: it was read "
+    "the way they read better, and it may be upside down so"
+)
 
 
 # ``FieldLayout.unread``'s reason.
@@ -440,21 +483,21 @@ def _scan_templated(
     from formocr.templates.cut import cut_fields
     from formocr.templates.register import Registration, RegistrationError, register
 
-    h, w = page.image.shape
-    image = page.image
+    image, quarters = page.image, 0
     reg: Registration | None = None
     failure: RegistrationError | None = None
     try:
         reg = register(image, config.templates, dpi=page.dpi)
     except RegistrationError as e:
         failure = e
-        if config.turn_upside_down:  # a sheet fed upside down matches turned half a turn
-            turned = orient.turned(image)
+        # A sheet fed upside down or sideways matches turned half a turn or a quarter.
+        for q in (2, 1, 3) if config.turn_upside_down else ():
             with contextlib.suppress(RegistrationError):
-                reg = register(turned, config.templates, dpi=page.dpi)
-                image = turned
-                log.info("%s p.%d: upside down, read turned half a turn", page.source, page.page)
+                image = orient.quarter(page.image, q)
+                reg, quarters = register(image, config.templates, dpi=page.dpi), q
+                break
     if reg is None:
+        h, w = page.image.shape
         which = "the template" if len(config.templates) == 1 else "any of the templates"
         msg = f"{page.source}: page {page.page} does not match {which}: {failure}"
         log.warning("%s", msg)
@@ -472,12 +515,12 @@ def _scan_templated(
         mc = config.min_confidence if tf.min_confidence is None else tf.min_confidence
         field = _field(tf.name, layout, r, mc, tf.kind == "amount", image, cap)
         field = _apply_rules(field, tf, cap)
-        if not all(reg.on_page(b, (h, w)) for b in tf.printed):
+        if not all(reg.on_page(b, image.shape[:2]) for b in tf.printed):
             # Part of the box was not scanned: what is read may be incomplete.
             why = "the box lies partly outside the scanned page; rescan the whole form"
             field = _doubt(field, cap, why)
         fields.append(field)
-    return _read_page(page, image, fields, reg.template.name)
+    return _read_page(page, quarters, fields, reg.template.name)
 
 
 @dataclass(frozen=True)

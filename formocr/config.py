@@ -125,7 +125,9 @@ class ScanConfig:
     ablations). ``embedded_jpeg``: a PDF page that is one scan's JPEG at
     ``dpi`` is decoded from it instead of rendered (formocr.io.embedded);
     False renders every page. ``turn_upside_down``: a page whose string boxes
-    read better turned half a turn is read turned (formocr.read.orient).
+    read better turned half a turn is read turned, and one whose printed rules
+    run up it is read turned a quarter (formocr.read.orient); False reads every
+    page as it lies.
     """
 
     dpi: int = DEFAULT_DPI

@@ -276,9 +276,10 @@ class PageResult:
     # Why a page without an error has no fields ("no boxes found"), so that
     # every page shows up in the output.
     reason: str | None = None
-    # The page was upside down and was read turned half a turn
-    # (formocr.read.orient); the boxes are still in its pixels as given.
-    turned: bool = False
+    # Degrees clockwise the page was turned to be read (formocr.read.orient):
+    # 180 fed upside down, 90 or 270 fed sideways; 0 read as given. The
+    # boxes are still in its pixels as given.
+    turned: int = 0
 
     def __post_init__(self) -> None:
         if self.error is not None and self.fields:
