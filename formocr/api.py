@@ -336,7 +336,7 @@ def scan_page(
     layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
     strings = _read_lines(layouts, config, reader)
     way = _Way(page.image, layouts, strings)
-    if config.turn_upside_down and reader is not None:
+    if config.turn_upside_down and reader is not None and strings is not None:
         way = _right_way_up(page, way, config, reader)
     image, layouts = way.image, way.layouts
     reads = _classify(layouts, classifier, config, reader, way.strings)
@@ -390,21 +390,33 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
         side = at(1)
         if orient.wide_boxes(side.layouts, dpi) > orient.wide_boxes(way.layouts, dpi):
             way = replace(side, unsure=True)
-    if not way.strings:
-        return way
     # Sideways, it may be either way up: more lines, no early stop.
     sure, most = (
         (math.inf, orient.SIDEWAYS_LINES) if way.unsure else (orient.SURE_UPRIGHT, orient.MAX_LINES)
     )
-    n, gain = orient.turn_gain(_ctc_lines(way.layouts), way.strings, reader, sure, most)
-    if way.unsure and not (orient.upside_down(n, gain) or orient.surely_upright(n, gain)):
+
+    def gain(w: _Way) -> tuple[int, float]:
+        """turn_gain over ``w``'s string lines, then as many comb lines as
+        ``most`` leaves room for (``orient.comb_line``)."""
+        readings = list(w.strings or [])
+        lines = _ctc_lines(w.layouts)[: len(readings)]
+        if len(lines) < most:
+            combs = [c for c in map(orient.comb_line, w.layouts) if c is not None]
+            combs = combs[: most - len(lines)]
+            lines, readings = lines + combs, readings + list(reader.read(combs) if combs else [])
+        return orient.turn_gain(lines, readings, reader, sure, most)
+
+    n, ahead = gain(way)
+    if n == 0:
+        return way
+    if way.unsure and not (orient.upside_down(n, ahead) or orient.surely_upright(n, ahead)):
         # Sideways, and the lines cannot say which way up: read the way they
         # read better (for whoever reviews it), every field in review.
-        return replace(at(way.quarters + 2), unsure=True) if gain > 0 else way
-    if not orient.upside_down(n, gain):
+        return replace(at(way.quarters + 2), unsure=True) if ahead > 0 else way
+    if not orient.upside_down(n, ahead):
         return replace(way, unsure=False)
     again = at(way.quarters + 2)
-    n, back = orient.turn_gain(_ctc_lines(again.layouts), again.strings or [], reader, sure, most)
+    n, back = gain(again)
     if n == 0 or back > -orient.TURN_NATS:
         # Sideways, it reads better turned but not surely so: turned, in review.
         return replace(again, unsure=True) if way.unsure else way

@@ -21,7 +21,7 @@ from formocr.config import ScanConfig
 from formocr.output.writers import page_dict
 from formocr.read import orient
 from formocr.templates.draft import draft_template
-from formocr.types import BBox, PageImage, PageResult
+from formocr.types import BBox, DigitCrop, FieldLayout, PageImage, PageResult
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -240,19 +240,37 @@ def test_a_page_fed_sideways_is_read_turned_a_quarter(
     assert not {f.value for f in off.fields if f.value} & {f.value for f in up.fields if f.value}
 
 
-def test_a_sideways_page_whose_lines_cannot_say_which_way_up_goes_to_review(
+def test_a_sideways_page_of_two_string_lines_is_told_by_its_combs_too(
     readers: api.Readers, form: tuple[np.ndarray, PageResult]
 ) -> None:
-    # Turned anticlockwise, the form is read turned clockwise, where its two
-    # string lines (fewer than MIN_LINES) read better than upside down; but
-    # two lines cannot say so surely (on development pages two lines gained
-    # up to +0.63 nats upright), so every field is in review, saying why.
+    # Turned anticlockwise, the form is read turned clockwise. Its two string
+    # lines are fewer than MIN_LINES, and two lines cannot say which way up
+    # (on development pages two lines gained up to +0.63 nats upright); its
+    # comb fields, read as lines, say it surely.
     image, up = form
     side = read(orient.quarter(image, 3), readers)
     assert side.turned == 90
-    assert [f.value for f in side.fields] == [f.value for f in up.fields]
-    assert all(f.status == "review" and api.WHICH_WAY_UP in (f.reason or "") for f in side.fields)
-    assert all(f.confidence is None or f.confidence < 0.997 for f in side.fields)
+    assert [(f.name, f.value, f.status) for f in side.fields] == [
+        (f.name, f.value, f.status) for f in up.fields
+    ]
+
+
+def test_a_comb_line_is_its_digits_where_they_were_written() -> None:
+    digit = np.full((30, 20), 255, np.uint8)
+    digit[5:25, 8:12] = 0  # a 1
+    crops = (
+        DigitCrop(BBox(110, 205, 20, 30), digit),
+        DigitCrop(BBox(150, 205, 20, 30), digit),
+    )
+    comb = FieldLayout(BBox(100, 200, 80, 40), "comb", crops, cells=2)
+    line = orient.comb_line(comb)
+    assert line is not None and line.shape == (40, 80) and line.dtype == np.uint8
+    ys, xs = np.nonzero(line < 128)
+    assert (xs.min(), xs.max(), ys.min(), ys.max()) == (18, 61, 10, 29)
+    assert not (line[:, :18] < 128).any() and not (line[:, 22:58] < 128).any()
+    # One digit, or a string box: no line.
+    assert orient.comb_line(replace(comb, digits=crops[:1])) is None
+    assert orient.comb_line(replace(comb, kind="string")) is None
 
 
 @pytest.mark.parametrize("quarters", [1, 3])
@@ -302,3 +320,28 @@ def test_a_cheque_fed_sideways_is_read_the_way_its_line_reads_better_and_reviewe
     assert [f.value for f in side.fields] == [f.value for f in up.fields]
     assert any(f.status == "ok" for f in up.fields)
     assert all(f.status == "review" and api.WHICH_WAY_UP in (f.reason or "") for f in side.fields)
+
+
+def test_a_page_of_comb_boxes_alone_upside_down_is_read_turned(readers: api.Readers) -> None:
+    # The sample form with its two string boxes blanked out: three combs of
+    # digits, which the string reader reads as lines, one cell after another.
+    from formocr.layout.fields import find_fields
+
+    image = cv2.imread(str(SAMPLES / "form.png"), cv2.IMREAD_GRAYSCALE)
+    for f in find_fields(image, 300.0):
+        if f.kind == "string":
+            b = f.bbox
+            image[b.y - 10 : b.y + b.h + 10, b.x - 10 : b.x + b.w + 10] = 255
+    up = read(image, readers)
+    assert up.turned == 0 and sum(f.status == "ok" and len(f.value) > 1 for f in up.fields) >= 3
+    down = read(orient.turned(image), readers)
+    assert down.turned == 180
+    assert [(f.name, f.value, f.status) for f in down.fields] == [
+        (f.name, f.value, f.status) for f in up.fields
+    ]
+    side = read(orient.quarter(image, 1), readers)
+    assert side.turned == 270
+    assert [(f.value, f.status) for f in side.fields] == [(f.value, f.status) for f in up.fields]
+    # As it lies, the turned combs read as other digits.
+    off = read(orient.turned(image), readers, replace(ScanConfig(), turn_upside_down=False))
+    assert [f.value for f in off.fields] != [f.value for f in up.fields]
