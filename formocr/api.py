@@ -374,7 +374,7 @@ class _Way:
 
 def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: StringReader) -> _Way:
     """``way``, the page as given; or the page turned a quarter clockwise,
-    where its long rules run up it and it finds more wide string boxes so;
+    where its long rules run up it and it finds more wide boxes so;
     then turned half a turn more, where its string lines read better so
     (``formocr.read.orient``) and lose at least ``TURN_NATS`` turned back."""
     from formocr.layout.fields import find_fields

@@ -100,15 +100,16 @@ MIN_LINES = 3
 FLOOR = 1e-12
 
 
-# A page may lie sideways when fewer than MIN_LINES of its boxes are string
-# boxes at least WIDE times wider than tall and WIDE_IN across (an upright
-# form's string boxes are; stood on end they are not found, and what is found
-# instead is small: loops of digits, pieces of boxes). It does when its
-# printed rules at least LONG_RULE_IN long run up the page SIDEWAYS_RATIO
-# times more than across it, and at least MIN_RULES_IN inches of them. On 65
-# development pages, 3 dense pages and 14 whole cheques, and both samples,
-# upright pages had at least 16 inches of such rules across and at most 4.9
-# up, and the same turned a quarter the reverse (ad hoc, /tmp/s27/side3.py).
+# A page may lie sideways when fewer than MIN_LINES of its boxes (strings or
+# combs) are at least WIDE times wider than tall and WIDE_IN across (an
+# upright form's boxes are; stood on end they are not found, and what is
+# found instead is small: loops of digits, single cells, pieces of boxes). It
+# does when its printed rules at least LONG_RULE_IN long run up the page
+# SIDEWAYS_RATIO times more than across it, and at least MIN_RULES_IN inches
+# of them. On 65 development pages, 3 dense pages and 14 whole cheques, and
+# both samples, upright pages had at least 16 inches of such rules across and
+# at most 4.9 up, and the same turned a quarter the reverse (ad hoc,
+# /tmp/s27/side3.py).
 WIDE = 2.0
 WIDE_IN = 0.6
 LONG_RULE_IN = 0.6
@@ -162,15 +163,13 @@ def comb_line(f: FieldLayout) -> np.ndarray | None:
 
 
 def wide_boxes(layouts: Sequence[FieldLayout], dpi: float) -> int:
-    """The string boxes of ``layouts`` (on a page of ``dpi``) at least WIDE
-    times wider than tall and WIDE_IN across."""
-    return sum(
-        f.kind == "string" and f.bbox.w >= max(WIDE * f.bbox.h, WIDE_IN * dpi) for f in layouts
-    )
+    """The boxes of ``layouts`` (on a page of ``dpi``), strings or combs, at
+    least WIDE times wider than tall and WIDE_IN across."""
+    return sum(f.bbox.w >= max(WIDE * f.bbox.h, WIDE_IN * dpi) for f in layouts)
 
 
 def may_lie_sideways(layouts: Sequence[FieldLayout], dpi: float) -> bool:
-    """Too few wide string boxes for an upright page of string lines: worth
+    """Too few wide boxes for an upright page of boxes to write in: worth
     looking at the rules (``sideways``)."""
     return wide_boxes(layouts, dpi) < MIN_LINES
 
