@@ -374,9 +374,11 @@ class _Way:
 
 def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: StringReader) -> _Way:
     """``way``, the page as given; or the page turned a quarter clockwise,
-    where its long rules run up it and it finds more wide boxes so;
-    then turned half a turn more, where its string lines read better so
-    (``formocr.read.orient``) and lose at least ``TURN_NATS`` turned back."""
+    where its long rules run up it and it finds more wide boxes so; then
+    turned half a turn more, where its lines (string boxes', then comb
+    fields' as lines) read better so (``formocr.read.orient``) and lose at
+    least ``TURN_NATS`` turned back. Sideways, ``unsure`` unless its lines
+    said which way up surely."""
     from formocr.layout.fields import find_fields
     from formocr.layout.lines import guess_dpi
 
