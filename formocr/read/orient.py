@@ -176,8 +176,9 @@ def may_lie_sideways(layouts: Sequence[FieldLayout], dpi: float) -> bool:
 
 def sideways(image: np.ndarray, dpi: float | None) -> bool:
     """Do the page's long printed rules run up it rather than across?
-    ``dpi`` None or 0: guessed from its size (``guess_dpi``). Never for a strip (``page_kind``: an amount cut out of its cheque, whose
-    rules may be a background's hatching)."""
+    ``dpi`` None or 0: guessed from its size (``guess_dpi``). Never for a
+    strip (``page_kind``: an amount cut out of its cheque, whose rules may
+    be a background's hatching)."""
     import cv2  # lazy, as the layout's: OpenCV loads only when a page is read
 
     from formocr.layout.lines import guess_dpi, line_masks, page_geometry, page_kind
