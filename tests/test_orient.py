@@ -206,13 +206,14 @@ def test_the_rules_tell_a_page_lying_sideways(form: tuple[np.ndarray, PageResult
     assert not orient.sideways(orient.turned(image), 300.0)
     assert orient.sideways(orient.quarter(image, 1), 300.0)
     assert orient.sideways(orient.quarter(image, 3), None)  # dpi guessed
-    # A blank page, and a strip (an amount cut out, whose rules may be a
-    # background's) stood on end, never.
+    # A blank page never. A strip (an amount cut out, whose rules may be a
+    # background's) by its shape alone: hatched up it, it lies right; stood
+    # on end, sideways.
     assert not orient.sideways(np.full((3508, 2480), 255, np.uint8), 300.0)
     strip = np.full((150, 900), 255, np.uint8)
-    strip[:, ::40] = 0  # hatching across it: up it, stood on end
+    strip[:, ::40] = 0
     assert not orient.sideways(strip, 300.0)
-    assert not orient.sideways(orient.quarter(strip, 1), 300.0)
+    assert orient.sideways(orient.quarter(strip, 1), None)
     cheque = np.asarray(Image.open(SAMPLES / "cheque.tiff").convert("L"))
     assert not orient.sideways(cheque, 300.0)
 
@@ -345,3 +346,27 @@ def test_a_page_of_comb_boxes_alone_upside_down_is_read_turned(readers: api.Read
     # As it lies, the turned combs read as other digits.
     off = read(orient.turned(image), readers, replace(ScanConfig(), turn_upside_down=False))
     assert [f.value for f in off.fields] != [f.value for f in up.fields]
+
+
+@pytest.mark.parametrize("quarters", [1, 3])
+def test_an_amount_cut_out_and_stood_on_end_is_read_turned_and_reviewed(
+    readers: api.Readers, quarters: int
+) -> None:
+    # A strip is judged by its shape alone: amounts are written along it.
+    from formocr.layout.fields import find_fields
+
+    cheque = np.asarray(Image.open(SAMPLES / "cheque.tiff").convert("L"))
+    box = max(find_fields(cheque, 200.0), key=lambda f: f.bbox.w).bbox
+    strip = np.ascontiguousarray(
+        cheque[box.y - 20 : box.y + box.h + 20, box.x - 20 : box.x + box.w + 20]
+    )
+
+    def strip_page(image: np.ndarray) -> PageResult:
+        return api.scan_page(PageImage("amount.png", 1, image, None), ScanConfig(), readers)
+
+    up = strip_page(strip)
+    assert up.turned == 0 and [f.status for f in up.fields] == ["ok"]
+    side = strip_page(orient.quarter(strip, quarters))
+    assert side.turned == 360 - 90 * quarters
+    assert [f.value for f in side.fields] == [f.value for f in up.fields]
+    assert all(f.status == "review" and api.WHICH_WAY_UP in (f.reason or "") for f in side.fields)

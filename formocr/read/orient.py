@@ -55,6 +55,7 @@ __all__ = [
     "MIN_RULES_IN",
     "SIDEWAYS_LINES",
     "SIDEWAYS_RATIO",
+    "STANDING",
     "WIDE",
     "WIDE_IN",
     "MAX_LINES",
@@ -115,6 +116,9 @@ WIDE_IN = 0.6
 LONG_RULE_IN = 0.6
 SIDEWAYS_RATIO = 3.0
 MIN_RULES_IN = 4.0
+# A strip (an amount cut out) standing at least this many times taller than
+# wide lies sideways: amounts are written along the strip.
+STANDING = 2.0
 
 
 def turned(image: np.ndarray) -> np.ndarray:
@@ -176,15 +180,17 @@ def may_lie_sideways(layouts: Sequence[FieldLayout], dpi: float) -> bool:
 
 def sideways(image: np.ndarray, dpi: float | None) -> bool:
     """Do the page's long printed rules run up it rather than across?
-    ``dpi`` None or 0: guessed from its size (``guess_dpi``). Never for a
-    strip (``page_kind``: an amount cut out of its cheque, whose rules may
-    be a background's hatching)."""
+    ``dpi`` None or 0: guessed from its size (``guess_dpi``). A strip
+    (``page_kind``: an amount cut out of its cheque, whose rules may be a
+    background's hatching) is judged by its shape alone: sideways when it
+    stands STANDING times taller than wide, as no amount is written."""
     import cv2  # lazy, as the layout's: OpenCV loads only when a page is read
 
     from formocr.layout.lines import guess_dpi, line_masks, page_geometry, page_kind
 
     if page_kind(image.shape[:2]) == "strip":
-        return False
+        h, w = image.shape[:2]
+        return h >= STANDING * w  # an amount cut out, stood on end
     geom = page_geometry(image, dpi or guess_dpi(image.shape[:2]), upright=True)
     wdpi = geom.work_dpi
     inches = []
