@@ -54,6 +54,7 @@ from realwriters import DEGRADATIONS, load_writers, read_rate
 
 from formocr.api import load_classifier, scan_page
 from formocr.config import ScanConfig
+from formocr.read import orient
 from formocr.types import BBox, PageImage
 from training.synth import make_cheque
 from training.synth.backgrounds import KINDS
@@ -168,6 +169,13 @@ def amount_crop(
     x0, y0 = max(0, b.x - m), max(0, b.y - m)
     x1, y1 = min(img.shape[1], b.x + b.w + m), min(img.shape[0], b.y + b.h + m)
     return np.ascontiguousarray(img[y0:y1, x0:x1]), BBox(b.x - x0, b.y - y0, b.w, b.h)
+
+
+def turned(image: np.ndarray, box: BBox, degrees: int) -> tuple[np.ndarray, BBox]:
+    """``image`` turned ``degrees`` clockwise, and ``box`` on it."""
+    q = degrees // 90 % 4
+    out = orient.quarter(image, q)
+    return out, orient.box_back(box, -q, out.shape)
 
 
 def score(
@@ -311,6 +319,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="ablation: no currency sign set apart by its shape (layout.currency)",
     )
     ap.add_argument(
+        "--turn",
+        type=int,
+        choices=(0, 90, 180, 270),
+        default=0,
+        help="every cheque, and every amount cut out of it, turned so many degrees clockwise, "
+        "as one fed sideways or upside down, or cut out and stood on end",
+    )
+    ap.add_argument(
         "--hand-sign",
         nargs="?",
         const="$",
@@ -318,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a currency sign (default $, or €) written by hand before every amount, in its box",
     )
     args = ap.parse_args(argv)
+    if args.turn and args.peers:
+        ap.error("--turn is for formocr alone (the peers are handed the true boxes, upright)")
     if args.without_pattern_paths:
         from formocr.layout import digits, lines
 
@@ -341,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "lakhs": args.lakhs,
         "round": args.round,
         "joined": args.joined,
+        "turn": args.turn,
         "without_sign_test": args.without_sign_test,
     }
     writers = writers_with_every_digit(SOURCES)
@@ -363,11 +382,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
         if args.peers:
             crops.append(true_box_crops(c["image"], [c["field"]])[0])
+        cuts = [amount_crop(c), amount_crop(c, inside=True), amount_crop(c, tight=True)]
+        if args.turn:
+            image, box = turned(c["image"], c["box"], args.turn)
+            c = {**c, "image": image, "box": box}
+            cuts = [turned(*cut, args.turn) for cut in cuts]
         r = score(c, clf, config)
         rows.append(r)
-        cut_rows.append(score(c, clf, config, amount_crop(c)))
-        inner_rows.append(score(c, clf, config, amount_crop(c, inside=True)))
-        tight_rows.append(score(c, clf, config, amount_crop(c, tight=True)))
+        for out, cut in zip((cut_rows, inner_rows, tight_rows), cuts, strict=True):
+            out.append(score(c, clf, config, cut))
         print(
             f"{i:3d} {r['background']:12s} {r['format']:5s} {r['truth']:>9s} "
             f"{str(r['pred']):>12s} {r['status']:7s} {r['reason']}",
@@ -431,6 +454,8 @@ def render_markdown(record: dict[str, Any]) -> str:
         scan += ', a slash before the closing mark of whole amounts ("1250/-")'
     if p.get("lakhs"):
         scan += ', whole parts grouped the Indian way ("1,25,000.00")'
+    if p.get("turn"):
+        scan += f", every cheque and cut-out turned {p['turn']} degrees clockwise"
 
     if p.get("hand_sign"):
         sign = "a dollar sign" if p["hand_sign"] in ("$", True) else f"a {p['hand_sign']} sign"

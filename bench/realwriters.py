@@ -227,6 +227,20 @@ def rescanned(
     return cv2.resize(image, None, fx=s, fy=s, interpolation=cv2.INTER_AREA), truth
 
 
+def combs_alone(
+    image: np.ndarray, truth: list[FieldTruth], dpi: float
+) -> tuple[np.ndarray, list[FieldTruth]]:
+    """The page as a form of comb boxes alone: its string boxes, with their
+    writing and 0.04 in round them, painted over with the paper's grey."""
+    out, m = image.copy(), round(0.04 * dpi)
+    paper = int(np.median(image))
+    for t in truth:
+        if t.kind == "string":
+            b = t.bbox
+            out[max(0, b.y - m) : b.y + b.h + m, max(0, b.x - m) : b.x + b.w + m] = paper
+    return out, [t for t in truth if t.kind != "string"]
+
+
 def turned_round(
     image: np.ndarray, truth: list[FieldTruth], degrees: int = 180
 ) -> tuple[np.ndarray, list[FieldTruth]]:
@@ -445,16 +459,20 @@ def run(
     threshold: float | None = None,
     scan_dpi: int = DPI,
     turned: int = 0,
+    combs_only: bool = False,
 ) -> tuple[dict[str, Any], list[FieldScore]]:
     """Draw, read and score ``specs``: the record's results and formocr's field
     scores (also used by calibrate.py). ``scan_dpi``: the pages, drawn at
     DPI, resampled to it (``rescanned``); ``turned``: each page turned so many
-    degrees clockwise (``turned_round``)."""
+    degrees clockwise (``turned_round``); ``combs_only``: each page's string
+    boxes blanked out (``combs_alone``)."""
     by_name = {w.name: w for ws in writers.values() for w in ws}
     t0 = time.perf_counter()
     pages, truths = [], []
     for spec in specs:
         img, truth = rescanned(*make_page(spec, by_name[spec.writer]), scan_dpi)
+        if combs_only:
+            img, truth = combs_alone(img, truth, scan_dpi)
         if turned:
             img, truth = turned_round(img, truth, turned)
         pages.append(img)
@@ -604,6 +622,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "or sideways (90, 270) (with --no-peers)",
     )
     ap.add_argument(
+        "--combs-only",
+        action="store_true",
+        help="every page's string boxes blanked out: forms of comb boxes alone (with --no-peers)",
+    )
+    ap.add_argument(
         "--no-turn-check",
         action="store_true",
         help="read without formocr's check of which way up a page lies (ScanConfig.turn_upside_down)",
@@ -628,8 +651,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error("--pages must be at least 1")
     if args.scan_dpi != DPI and not args.no_peers:
         ap.error("--scan-dpi needs --no-peers (the peers' boxes are cut at the drawn resolution)")
-    if args.turn and not args.no_peers:
-        ap.error("--turn needs --no-peers (the peers are handed the true boxes, upright)")
+    if (args.turn or args.combs_only) and not args.no_peers:
+        ap.error(
+            "--turn and --combs-only need --no-peers (the peers are handed the true boxes, upright)"
+        )
     if args.rescore is not None:
         old = json.loads(args.rescore.read_text())
         old["results"]["formocr"]["figures"] = rescore(old["results"]["formocr"]["fields"])
@@ -653,6 +678,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed": args.seed,
         "dpi": args.scan_dpi,
         "turned": args.turn,
+        "combs_only": args.combs_only,
         "turn_check": config.turn_upside_down,
         "sources": list(SOURCES),
         "min_confidence": config.min_confidence,
@@ -693,7 +719,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"{args.peers_from}: other pages ({same['pages']}, {same['seed']})")
     peers = not args.no_peers and earlier is None
     record["results"], _ = run(
-        specs, writers, args.out / args.name, config, peers, threshold, args.scan_dpi, args.turn
+        specs,
+        writers,
+        args.out / args.name,
+        config,
+        peers,
+        threshold,
+        args.scan_dpi,
+        args.turn,
+        combs_only=args.combs_only,
     )
     if earlier is not None:
         for k in ("tesseract", "rapidocr"):
