@@ -8,6 +8,7 @@ measured, so ``bench/report.py`` can turn the records into BENCHMARKS.md.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import hashlib
 import json
@@ -206,3 +207,16 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 def pct(x: float | None, digits: int = 2) -> str:
     return "n/a" if x is None else f"{100 * x:.{digits}f} %"
+
+
+def add_turn_option(ap: argparse.ArgumentParser, what: str) -> None:
+    """``--turn DEG``: ``what`` turned so many degrees clockwise before it is
+    read (formocr's check of which way up a page lies: formocr.read.orient)."""
+    ap.add_argument(
+        "--turn",
+        type=int,
+        choices=(0, 90, 180, 270),
+        default=0,
+        help=f"{what} turned so many degrees clockwise, as fed sideways (90, 270) or upside "
+        "down (180)",
+    )

@@ -47,7 +47,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from benchlib import OUT, md_table, pct, publish, run_record
+from benchlib import OUT, add_turn_option, md_table, pct, publish, run_record
 from forms import FieldScore
 from peers import read_rapidocr, true_box_crops
 from realwriters import DEGRADATIONS, load_writers, read_rate
@@ -318,14 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="ablation: no currency sign set apart by its shape (layout.currency)",
     )
-    ap.add_argument(
-        "--turn",
-        type=int,
-        choices=(0, 90, 180, 270),
-        default=0,
-        help="every cheque, and every amount cut out of it, turned so many degrees clockwise, "
-        "as one fed sideways or upside down, or cut out and stood on end",
-    )
+    add_turn_option(ap, "every cheque, and every amount cut out of it (stood on end),")
     ap.add_argument(
         "--hand-sign",
         nargs="?",

@@ -55,7 +55,16 @@ from typing import Any
 
 import cv2
 import numpy as np
-from benchlib import MNIST_DIR, OPTDIGITS, OUT, md_table, pct, publish, run_record
+from benchlib import (
+    MNIST_DIR,
+    OPTDIGITS,
+    OUT,
+    add_turn_option,
+    md_table,
+    pct,
+    publish,
+    run_record,
+)
 from box28 import make_sheet as dense_sheet
 from forms import FieldScore, accuracy, match_page, reject_curve
 from peers import (
@@ -605,21 +614,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"resample the pages (drawn at {DPI} dpi) to this resolution, as a scanner set "
         "lower keeps them (with --no-peers)",
     )
+    add_turn_option(ap, "every page (with --no-peers)")
     ap.add_argument(
         "--turned",
         action="store_const",
         const=180,
-        default=0,
         dest="turn",
         help="every page upside down, as a sheet fed the wrong way round (--turn 180)",
-    )
-    ap.add_argument(
-        "--turn",
-        type=int,
-        choices=(0, 90, 180, 270),
-        dest="turn",
-        help="every page turned so many degrees clockwise, as a sheet fed upside down (180) "
-        "or sideways (90, 270) (with --no-peers)",
     )
     ap.add_argument(
         "--combs-only",
