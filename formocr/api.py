@@ -355,6 +355,8 @@ def scan_page(
             fields[i] = _doubt(fields[i], cap, GUESSED)
     if way.unsure:
         fields = [_doubt(f, cap, WHICH_WAY_UP) for f in fields]
+    elif way.suspect:
+        fields = [_doubt(f, cap, MAY_BE_UPSIDE_DOWN) for f in fields]
     return _read_page(page, way.quarters, fields)
 
 
@@ -370,6 +372,8 @@ class _Way:
     strings: list[StringReading] | None
     quarters: int = 0
     unsure: bool = False
+    # Too few lines to turn it, but they read better turned (orient.may_be_upside_down).
+    suspect: bool = False
 
 
 def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: StringReader) -> _Way:
@@ -416,7 +420,7 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
         # read better (for whoever reviews it), every field in review.
         return replace(at(way.quarters + 2), unsure=True) if ahead > 0 else way
     if not orient.upside_down(n, ahead):
-        return replace(way, unsure=False)
+        return replace(way, unsure=False, suspect=orient.may_be_upside_down(n, ahead))
     again = at(way.quarters + 2)
     n, back = gain(again)
     if n == 0 or back > -orient.TURN_NATS:
@@ -465,6 +469,12 @@ WHICH_WAY_UP = (
     "the way they read better, and it may be upside down so"
 )
 
+
+# Too few lines to turn the page, but they read better turned (``_Way.suspect``).
+MAY_BE_UPSIDE_DOWN = (
+    "the page may be upside down: its few lines read better turned half a turn, "
+    "too few to turn it surely"
+)
 
 # ``FieldLayout.unread``'s reason.
 UNREAD = "a comb cell read as empty holds ink that may be a small or broken digit: a digit may be missing"

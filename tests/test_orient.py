@@ -370,3 +370,37 @@ def test_an_amount_cut_out_and_stood_on_end_is_read_turned_and_reviewed(
     assert side.turned == 360 - 90 * quarters
     assert [f.value for f in side.fields] == [f.value for f in up.fields]
     assert all(f.status == "review" and api.WHICH_WAY_UP in (f.reason or "") for f in side.fields)
+
+
+def test_a_cheque_upside_down_is_not_turned_but_every_field_goes_to_review(
+    readers: api.Readers,
+) -> None:
+    # One amount line and a row of date cells: too few lines to turn the
+    # page surely, but they read better turned, so nothing on it is `ok`.
+    cheque = np.asarray(Image.open(SAMPLES / "cheque.tiff").convert("L"))
+
+    def cheque_page(image: np.ndarray, config: ScanConfig | None = None) -> PageResult:
+        return api.scan_page(
+            PageImage("cheque.tiff", 1, image, 200.0), config or ScanConfig(), readers
+        )
+
+    up = cheque_page(cheque)
+    assert any(f.status == "ok" for f in up.fields)
+    assert not any(api.MAY_BE_UPSIDE_DOWN in (f.reason or "") for f in up.fields)
+    down = cheque_page(orient.turned(cheque))
+    assert down.turned == 0
+    assert all(
+        f.status == "review" and api.MAY_BE_UPSIDE_DOWN in (f.reason or "") for f in down.fields
+    )
+    # Without the check, a turned date cell that reads as a digit is `ok`.
+    off = cheque_page(orient.turned(cheque), replace(ScanConfig(), turn_upside_down=False))
+    assert any(f.status == "ok" for f in off.fields)
+
+
+def test_a_page_of_few_lines_is_suspect_only_when_they_read_better_turned() -> None:
+    assert orient.may_be_upside_down(1, orient.DOUBT_NATS)
+    assert orient.may_be_upside_down(orient.MIN_LINES - 1, 3.0)
+    assert not orient.may_be_upside_down(1, orient.DOUBT_NATS - 0.01)
+    assert not orient.may_be_upside_down(0, 5.0)  # no lines: nothing to say
+    # Three lines or more decide themselves (upside_down).
+    assert not orient.may_be_upside_down(orient.MIN_LINES, 5.0)
