@@ -25,7 +25,11 @@ development pages, comb lines gained at most -0.12 nats a line upright (-0.61
 in all) and mostly over +0.3 upside down (ad hoc, /tmp/s27/combgain.py). So a
 page of comb boxes alone is checked too. Pages with fewer than MIN_LINES
 lines are not turned: a cut-out amount, one line, can read a little better
-turned when it reads poorly either way.
+turned when it reads poorly either way. But where those few lines read
+DOUBT_NATS better turned (a cheque fed upside down shows one or two), the
+page may be upside down, and every field goes to review
+(``may_be_upside_down``). An amount that reads as surely upside down as
+upright (`105` as `591`) is not caught so.
 
 A page fed sideways (a landscape form through a portrait feeder, a cheque
 scanned standing up) loses most of its boxes: a string box stood on end is
