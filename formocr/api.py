@@ -396,16 +396,19 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
         side = at(1)
         if orient.wide_boxes(side.layouts, dpi) > orient.wide_boxes(way.layouts, dpi):
             way = replace(side, unsure=True)
-    # Sideways, it may be either way up: more lines, no early stop.
+    # Sideways (not yet told which way up), it may be either way up: more
+    # lines, no early stop.
+    sideways = way.unsure
     sure, most = (
-        (math.inf, orient.SIDEWAYS_LINES) if way.unsure else (orient.SURE_UPRIGHT, orient.MAX_LINES)
+        (math.inf, orient.SIDEWAYS_LINES) if sideways else (orient.SURE_UPRIGHT, orient.MAX_LINES)
     )
+    mode = _reader_mode(config, reader)
 
     def gain(w: _Way) -> tuple[int, float]:
-        """turn_gain over ``w``'s string lines, then as many comb lines as
-        ``most`` leaves room for (``orient.comb_line``)."""
+        """turn_gain over ``w``'s string lines (the ones ``_read_lines`` read),
+        then as many comb lines as ``most`` leaves room for (``orient.comb_line``)."""
         readings = list(w.strings or [])
-        lines = _ctc_lines(w.layouts)[: len(readings)]
+        lines = _ctc_lines(w.layouts, mode)[: len(readings)]
         if len(lines) < most:
             combs = [c for c in map(orient.comb_line, w.layouts) if c is not None]
             combs = combs[: most - len(lines)]
@@ -415,7 +418,7 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
     n, ahead = gain(way)
     if n == 0:
         return way
-    if way.unsure and not (orient.upside_down(n, ahead) or orient.surely_upright(n, ahead)):
+    if sideways and not (orient.upside_down(n, ahead) or orient.surely_upright(n, ahead)):
         # Sideways, and the lines cannot say which way up: read the way they
         # read better (for whoever reviews it), every field in review.
         return replace(at(way.quarters + 2), unsure=True) if ahead > 0 else way
@@ -425,7 +428,7 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
     n, back = gain(again)
     if n == 0 or back > -orient.TURN_NATS:
         # Sideways, it reads better turned but not surely so: turned, in review.
-        return replace(again, unsure=True) if way.unsure else way
+        return replace(again, unsure=True) if sideways else way
     return again
 
 
