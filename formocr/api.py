@@ -415,14 +415,33 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
             lines, readings = lines + combs, readings + list(reader.read(combs) if combs else [])
         return orient.turn_gain(lines, readings, reader, sure, most)
 
+    def by_print(n: int, ahead: float) -> _Way | None:
+        """Where the lines cannot say surely which way up: the page as its
+        print stands (``orient.print_way``), if the print tells; still in
+        review where the lines then read DOUBT_NATS better turned."""
+        if not way.layouts:
+            return None
+        standing = orient.print_way(way.image, dpi)
+        if standing == 0:
+            return None
+        if standing > 0:
+            return replace(way, unsure=False, suspect=orient.gainsaid(n, ahead))
+        again = at(way.quarters + 2)
+        return replace(again, unsure=False, suspect=orient.gainsaid(*gain(again)))
+
     n, ahead = gain(way)
-    if n == 0:
-        return way
     if sideways and not (orient.upside_down(n, ahead) or orient.surely_upright(n, ahead)):
-        # Sideways, and the lines cannot say which way up: read the way they
-        # read better (for whoever reviews it), every field in review.
+        # Sideways, and the lines cannot say which way up: as the print
+        # stands, or the way they read better (for whoever reviews it),
+        # every field in review.
+        if (told := by_print(n, ahead)) is not None:
+            return told
+        if n == 0:
+            return way
         return replace(at(way.quarters + 2), unsure=True) if ahead > 0 else way
     if not orient.upside_down(n, ahead):
+        if n < orient.MIN_LINES and (told := by_print(n, ahead)) is not None:
+            return told
         return replace(way, unsure=False, suspect=orient.may_be_upside_down(n, ahead))
     again = at(way.quarters + 2)
     n, back = gain(again)
@@ -475,8 +494,8 @@ WHICH_WAY_UP = (
 
 # Too few lines to turn the page, but they read better turned (``_Way.suspect``).
 MAY_BE_UPSIDE_DOWN = (
-    "the page may be upside down: its few lines read better turned half a turn, "
-    "too few to turn it surely"
+    "the page may be upside down: its lines read better turned half a turn, "
+    "though not surely enough to turn it"
 )
 
 # ``FieldLayout.unread``'s reason.

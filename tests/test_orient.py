@@ -308,16 +308,54 @@ def test_a_template_page_fed_sideways_is_registered_turned(
         assert orient.box_back(a.bbox, -quarters, shape).iou(b.bbox) > 0.95
 
 
+def sample_cheque(print_too: bool = True) -> np.ndarray:
+    """The sample cheque (200 dpi); without ``print_too``, its boxes alone:
+    its bank's name, labels and code line blanked out, as on a cheque
+    printed with none."""
+    from formocr.layout.fields import find_fields
+
+    cheque = np.asarray(Image.open(SAMPLES / "cheque.tiff").convert("L"))
+    if print_too:
+        return cheque
+    bare = np.full_like(cheque, 255)
+    for f in find_fields(cheque, 200.0):
+        b = f.bbox
+        bare[b.y - 8 : b.y + b.h + 8, b.x - 8 : b.x + b.w + 8] = cheque[
+            b.y - 8 : b.y + b.h + 8, b.x - 8 : b.x + b.w + 8
+        ]
+    return bare
+
+
+def read_cheque(
+    image: np.ndarray, readers: api.Readers, config: ScanConfig | None = None
+) -> PageResult:
+    return api.scan_page(PageImage("cheque.tiff", 1, image, 200.0), config or ScanConfig(), readers)
+
+
 @pytest.mark.parametrize("quarters", [1, 3])
-def test_a_cheque_fed_sideways_is_read_the_way_its_line_reads_better_and_reviewed(
+def test_a_cheque_fed_sideways_is_read_as_its_print_stands(
     readers: api.Readers, quarters: int
 ) -> None:
-    # One amount line: too few to say surely which way up, but enough to
-    # read the likelier way for whoever reviews it, either way it was fed.
-    cheque = np.asarray(Image.open(SAMPLES / "cheque.tiff").convert("L"))
-    up = read(cheque, readers)
-    side = read(orient.quarter(cheque, quarters), readers)
+    # One amount line and a date comb cannot say surely which way up; its
+    # print, turned a quarter, stands upright or upside down, and says.
+    cheque = sample_cheque()
+    up = read_cheque(cheque, readers)
+    side = read_cheque(orient.quarter(cheque, quarters), readers)
     assert side.turned == 360 - 90 * quarters
+    assert [(f.value, f.status) for f in side.fields] == [(f.value, f.status) for f in up.fields]
+    assert any(f.status == "ok" for f in up.fields)
+
+
+def test_a_cheque_with_no_print_fed_sideways_is_read_the_way_its_line_reads_better_and_reviewed(
+    readers: api.Readers,
+) -> None:
+    # With no print to say, one amount line and a date comb are too few to
+    # say surely which way up (turned clockwise; turned anticlockwise they
+    # happen to), but enough to read the likelier way for whoever reviews it.
+    cheque = sample_cheque(print_too=False)
+    up = read_cheque(cheque, readers)
+    side = read_cheque(orient.quarter(cheque, 1), readers)
+    assert side.turned == 270
     assert [f.value for f in side.fields] == [f.value for f in up.fields]
     assert any(f.status == "ok" for f in up.fields)
     assert all(f.status == "review" and api.WHICH_WAY_UP in (f.reason or "") for f in side.fields)
@@ -372,29 +410,66 @@ def test_an_amount_cut_out_and_stood_on_end_is_read_turned_and_reviewed(
     assert all(f.status == "review" and api.WHICH_WAY_UP in (f.reason or "") for f in side.fields)
 
 
-def test_a_cheque_upside_down_is_not_turned_but_every_field_goes_to_review(
+def test_a_cheque_upside_down_is_read_turned_as_its_print_stands(readers: api.Readers) -> None:
+    # Too few lines to turn it surely, but its print stands upside down.
+    cheque = sample_cheque()
+    up = read_cheque(cheque, readers)
+    down = read_cheque(orient.turned(cheque), readers)
+    assert down.turned == 180
+    assert [(f.value, f.status) for f in down.fields] == [(f.value, f.status) for f in up.fields]
+    assert any(f.status == "ok" for f in down.fields)
+
+
+def test_a_cheque_with_no_print_upside_down_is_not_turned_but_every_field_goes_to_review(
     readers: api.Readers,
 ) -> None:
-    # One amount line and a row of date cells: too few lines to turn the
-    # page surely, but they read better turned, so nothing on it is `ok`.
-    cheque = np.asarray(Image.open(SAMPLES / "cheque.tiff").convert("L"))
-
-    def cheque_page(image: np.ndarray, config: ScanConfig | None = None) -> PageResult:
-        return api.scan_page(
-            PageImage("cheque.tiff", 1, image, 200.0), config or ScanConfig(), readers
-        )
-
-    up = cheque_page(cheque)
+    # One amount line and a row of date cells, and no print to say: too few
+    # lines to turn the page surely, but they read better turned, so nothing
+    # on it is `ok`.
+    cheque = sample_cheque(print_too=False)
+    assert orient.print_way(orient.turned(cheque), 200.0) == 0
+    up = read_cheque(cheque, readers)
     assert any(f.status == "ok" for f in up.fields)
     assert not any(api.MAY_BE_UPSIDE_DOWN in (f.reason or "") for f in up.fields)
-    down = cheque_page(orient.turned(cheque))
+    down = read_cheque(orient.turned(cheque), readers)
     assert down.turned == 0
     assert all(
         f.status == "review" and api.MAY_BE_UPSIDE_DOWN in (f.reason or "") for f in down.fields
     )
     # Without the check, a turned date cell that reads as a digit is `ok`.
-    off = cheque_page(orient.turned(cheque), replace(ScanConfig(), turn_upside_down=False))
+    off = read_cheque(orient.turned(cheque), readers, replace(ScanConfig(), turn_upside_down=False))
     assert any(f.status == "ok" for f in off.fields)
+
+
+def printed(lines: list[str], dpi: int = 300) -> np.ndarray:
+    """A page of ``lines`` printed in OpenCV's Hershey font, nothing else."""
+    page = np.full((4 * dpi, 7 * dpi), 255, np.uint8)
+    for i, text in enumerate(lines):
+        at = (dpi // 5, dpi // 2 + i * dpi // 2)
+        cv2.putText(page, text, at, cv2.FONT_HERSHEY_SIMPLEX, dpi / 190, 0, 3, cv2.LINE_AA)
+    return page
+
+
+def test_the_print_tells_which_way_up_a_page_stands() -> None:
+    page = printed(
+        ["Pay to the order of", "Branch 4376, 128 High Street", "the sum of", "Signature"]
+    )
+    feet, heads = orient.print_pairs(page, 300.0)
+    assert feet >= orient.PRINT_PAIRS and feet >= orient.PRINT_RATIO * heads
+    assert orient.print_way(page, 300.0) == 1
+    assert orient.print_pairs(orient.turned(page), 300.0) == (heads, feet)
+    assert orient.print_way(orient.turned(page), 300.0) == -1
+    # Stood on end, its characters have no neighbours side by side.
+    assert orient.print_way(orient.quarter(page, 1), 300.0) == 0
+    assert orient.print_way(orient.quarter(page, 3), 300.0) == 0
+
+
+def test_capitals_digits_and_a_blank_page_do_not_tell() -> None:
+    # Their feet and heads align alike.
+    page = printed(["NORTHBRIDGE BANK 4376", "C137414C A398829A 92930332C", "SECURITY PAPER"])
+    assert orient.print_way(page, 300.0) == 0
+    assert orient.print_way(orient.turned(page), 300.0) == 0
+    assert orient.print_pairs(np.full((900, 1500), 255, np.uint8), 300.0) == (0, 0)
 
 
 def test_a_page_of_few_lines_is_suspect_only_when_they_read_better_turned() -> None:
