@@ -91,6 +91,12 @@ A4_MM = (210.0, 297.0)
 SOURCES = ("mnist-test", "optdigits")
 # Digit sources by name: training.splits decides who is in each.
 MNIST_SOURCES = {"mnist-test": "test", "mnist-cal": "cal", "mnist-val": "val"}
+SOURCE_NAMES = {
+    "mnist-test": "MNIST-test-writer",
+    "optdigits": "optdigits-held-out",
+    "mnist-cal": "MNIST-calibration-writer",
+    "optdigits-cal": "optdigits-calibration",
+}
 DEGRADATIONS = {"scan": Degradation.scan(), "harsh": Degradation.harsh()}
 # Per pair of pages (one per source): page kind and degradation, in a cycle of 8.
 CYCLE = (
@@ -632,6 +638,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="read without formocr's check of which way up a page lies (ScanConfig.turn_upside_down)",
     )
+    ap.add_argument(
+        "--sources",
+        nargs="+",
+        default=list(SOURCES),
+        choices=[*MNIST_SOURCES, "optdigits", "optdigits-cal"],
+        help="digit sources, in turn (default: the headline's held-out writers; "
+        "development runs: mnist-cal optdigits-cal, bench/calibrate.py's writers)",
+    )
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default bench/out)")
     ap.add_argument("--name", default="realwriters", help="record name (NAME.json)")
     ap.add_argument(
@@ -662,8 +676,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(render_markdown(old))
         return 0
     record = run_record("realwriters.py", argv)
-    writers = load_writers(SOURCES)
-    specs = plan(args.pages, args.seed, writers, SOURCES)
+    sources = tuple(args.sources)
+    writers = load_writers(sources)
+    specs = plan(args.pages, args.seed, writers, sources)
     config = ScanConfig(
         min_confidence=args.min_confidence,
         model=args.model,
@@ -681,12 +696,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "turned": args.turn,
         "combs_only": args.combs_only,
         "turn_check": config.turn_upside_down,
-        "sources": list(SOURCES),
+        "sources": list(sources),
         "min_confidence": config.min_confidence,
         "combine_power": config.combine_power,
-        "writers": {s: len(writers[s]) for s in SOURCES},
+        "writers": {s: len(writers[s]) for s in sources},
         "pages_by": {
-            "source": {s: sum(p.source == s for p in specs) for s in SOURCES},
+            "source": {s: sum(p.source == s for p in specs) for s in sources},
             "kind": {k: sum(p.kind == k for p in specs) for k in ("form", "dense")},
             "degradation": {d: sum(p.degradation == d for p in specs) for d in DEGRADATIONS},
         },
@@ -825,9 +840,8 @@ def render_markdown(record: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"{p['pages']} pages (seeds {p['seed']}-{p['seed'] + p['pages'] - 1}; "
-            f"{pb['source']['mnist-test']} MNIST-test-writer pages, "
-            f"{pb['source']['optdigits']} optdigits-held-out pages; "
-            f"{pb['kind']['form']} forms, {pb['kind']['dense']} dense 28-box pages; "
+            + "".join(f"{n} {SOURCE_NAMES.get(s, s)} pages, " for s, n in pb["source"].items())
+            + f"{pb['kind']['form']} forms, {pb['kind']['dense']} dense 28-box pages; "
             f"{pb['degradation']['scan']} office scans, {pb['degradation']['harsh']} harsh), "
             f"{res['fields']} fields, read from one PDF at {p['dpi']} dpi, no template.",
             "",

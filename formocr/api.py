@@ -357,6 +357,13 @@ def scan_page(
         fields = [_doubt(f, cap, WHICH_WAY_UP) for f in fields]
     elif way.suspect:
         fields = [_doubt(f, cap, MAY_BE_UPSIDE_DOWN) for f in fields]
+    if not way.told:
+        # Which way up was not told: a point hanging at the top of the
+        # digits, as an upside-down amount's does, may say it.
+        fields = [
+            _doubt(f, cap, RAISED) if lay.raised else f
+            for f, lay in zip(fields, layouts, strict=True)
+        ]
     return _read_page(page, way.quarters, fields)
 
 
@@ -374,6 +381,8 @@ class _Way:
     unsure: bool = False
     # Too few lines to turn it, but they read better turned (orient.may_be_upside_down).
     suspect: bool = False
+    # Which way up it lies was told surely, by its lines or by its print.
+    told: bool = False
 
 
 def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: StringReader) -> _Way:
@@ -425,9 +434,9 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
         if standing == 0:
             return None
         if standing > 0:
-            return replace(way, unsure=False, suspect=orient.gainsaid(n, ahead))
+            return replace(way, unsure=False, suspect=orient.gainsaid(n, ahead), told=True)
         again = at(way.quarters + 2)
-        return replace(again, unsure=False, suspect=orient.gainsaid(*gain(again)))
+        return replace(again, unsure=False, suspect=orient.gainsaid(*gain(again)), told=True)
 
     n, ahead = gain(way)
     if sideways and not (orient.upside_down(n, ahead) or orient.surely_upright(n, ahead)):
@@ -442,13 +451,18 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
     if not orient.upside_down(n, ahead):
         if n < orient.MIN_LINES and (told := by_print(n, ahead)) is not None:
             return told
-        return replace(way, unsure=False, suspect=orient.may_be_upside_down(n, ahead))
+        return replace(
+            way,
+            unsure=False,
+            suspect=orient.may_be_upside_down(n, ahead),
+            told=orient.told_upright(n, ahead, sure),
+        )
     again = at(way.quarters + 2)
     n, back = gain(again)
     if n == 0 or back > -orient.TURN_NATS:
         # Sideways, it reads better turned but not surely so: turned, in review.
         return replace(again, unsure=True) if sideways else way
-    return again
+    return replace(again, told=True)
 
 
 def _read_page(
@@ -500,6 +514,12 @@ MAY_BE_UPSIDE_DOWN = (
 
 # ``FieldLayout.unread``'s reason.
 UNREAD = "a comb cell read as empty holds ink that may be a small or broken digit: a digit may be missing"
+
+# ``FieldLayout.raised``'s reason, on a page that was not told surely which way up.
+RAISED = (
+    "a point or comma hangs at the top of the digits, where one written upside down "
+    "would: the box may be upside down"
+)
 
 # ``FieldLayout.crossed``'s reason.
 CROSSED = "writing crosses the box's edge and was left out: a digit may be missing"

@@ -205,6 +205,9 @@ class FieldLayout:
     # The box was found only once corners its scan had lost were closed by a
     # guess (a faint form archived black and white): it may be no box.
     guessed: bool = False
+    # A point or comma hangs at the top of the string's digits, where one
+    # written upside down would: the box may be upside down.
+    raised: bool = False
 
 
 @dataclass(frozen=True)

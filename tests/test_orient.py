@@ -479,3 +479,47 @@ def test_a_page_of_few_lines_is_suspect_only_when_they_read_better_turned() -> N
     assert not orient.may_be_upside_down(0, 5.0)  # no lines: nothing to say
     # Three lines or more decide themselves (upside_down).
     assert not orient.may_be_upside_down(orient.MIN_LINES, 5.0)
+
+
+def test_a_point_at_the_top_of_the_digits_is_raised_not_a_mark() -> None:
+    # An amount's point, the amount written (or fed) upside down, hangs at
+    # the top of its digits.
+    from formocr.layout.digits import Blob, _find_marks
+
+    def ring(x: int) -> Blob:
+        m = np.zeros((80, 40), np.uint8)
+        cv2.rectangle(m, (0, 0), (39, 79), 1, 6)
+        return Blob(x, 20, m)
+
+    digits = [ring(20 + 60 * k) for k in range(4)]
+    low, high = Blob(66, 92, np.ones((8, 8), np.uint8)), Blob(66, 20, np.ones((8, 8), np.uint8))
+    raised: list[Blob] = []
+    _, marks = _find_marks([*digits, low], [], 80.0, raised=raised)
+    assert [ch for _, ch in marks] == ["."] and raised == []
+    _, marks = _find_marks([*digits, high], [], 80.0, raised=raised)
+    assert marks == [] and raised == [high]
+
+
+def test_an_amount_cut_out_upside_down_is_reviewed_for_its_raised_point(
+    readers: api.Readers,
+) -> None:
+    # No print and one line: only its point, hanging at the top, says it.
+    from formocr.layout.fields import find_fields
+
+    cheque = sample_cheque()
+    box = max(find_fields(cheque, 200.0), key=lambda f: f.bbox.w).bbox
+    strip = np.ascontiguousarray(
+        cheque[box.y - 20 : box.y + box.h + 20, box.x - 20 : box.x + box.w + 20]
+    )
+
+    def strip_page(image: np.ndarray) -> PageResult:
+        return api.scan_page(PageImage("amount.png", 1, image, None), ScanConfig(), readers)
+
+    up = strip_page(strip)
+    assert [f.raw for f in up.fields] == ["651,538.11"] and not any(
+        api.RAISED in (f.reason or "") for f in up.fields
+    )
+    down = strip_page(orient.turned(strip))
+    assert down.fields and all(
+        f.status == "review" and api.RAISED in (f.reason or "") for f in down.fields
+    )

@@ -75,6 +75,9 @@ PITCH = 0.95
 ASPECT = 0.62
 # A separator is under this share of the digits' height (a comma with its tail).
 MARK_H = 0.6
+# A point or comma at the top of a string's digits (``_find_marks``'s
+# ``raised``) is dot-shaped (``_dot``).
+RAISED_FLAT = 1.3
 # Cleaning a string box: strokes thinner than THIN x the writing's pen, or
 # fainter than FAINT x its darkness, are printing (backgrounds, baselines),
 # not ink; so is a horizontal run longer than RULE x the box's height.
@@ -204,6 +207,8 @@ class BoxLayout:
     crossed: bool = False
     # A comb cell left empty holds ink that may be a digit (UNREAD_INK).
     unread: bool = False
+    # A point or comma hangs at the top of a string's digits (``_find_marks``).
+    raised: bool = False
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -966,6 +971,13 @@ def _mark_char(c: Blob, top: float, base: float, stroke: float) -> MarkChar | No
     return None
 
 
+def _dot(c: Blob) -> bool:
+    """Shaped like a point or a comma: less than RAISED_FLAT times wider than
+    tall (a 5's top bar lifted off, at the top of the digits as an
+    upside-down point is, lies flat)."""
+    return c.w < RAISED_FLAT * c.h
+
+
 def _broken_strokes(small: Sequence[Blob], height: float, stroke: float) -> set[int]:
     """The ids of small pieces that are one stroke broken by a faint pen: two
     or more, one above the other (no further apart across than a pen width),
@@ -1000,7 +1012,11 @@ def _broken_strokes(small: Sequence[Blob], height: float, stroke: float) -> set[
 
 
 def _find_marks(
-    blobs: list[Blob], specks: Sequence[Blob], h_ref: float, known: _Widths | None = None
+    blobs: list[Blob],
+    specks: Sequence[Blob],
+    h_ref: float,
+    known: _Widths | None = None,
+    raised: list[Blob] | None = None,
 ) -> tuple[list[Blob], list[tuple[Blob, MarkChar]]]:
     """Separators among a string's small ink, and the blobs left for the digits.
 
@@ -1008,6 +1024,10 @@ def _find_marks(
     stays with the blobs, to be merged. Writers put points close to the
     digits, so "near" is tight: a third of a pen width (or of the blob). Two dashes one above the other
     are an "=", and so are a dash and a point or comma under or over it.
+
+    Into ``raised`` go the small blobs, apart from the digits, that would be
+    a point or comma were the string turned half a turn: hanging at the top
+    of the digits, as a separator of an amount written upside down does.
     """
     big = [b for b in blobs if b.h >= MARK_H * h_ref]
     if not big:
@@ -1041,11 +1061,17 @@ def _find_marks(
             continue
         # Near: closer than a third of a pen width, or of the mark's own size.
         gap = max(1, int(round(0.3 * min(stroke, max(c.w, c.h)))))
-        ch = None if _near(c, big, gap) else _mark_char(c, top, base, stroke)
+        near = _near(c, big, gap)
+        ch = None if near else _mark_char(c, top, base, stroke)
         if ch is not None:
             found.append((c, ch))
         elif any(c is b for b in blobs):
             rest.append(c)
+        if ch is None and not near and raised is not None and _dot(c):
+            # Its place and shape, the string turned half a turn.
+            upside = Blob(c.x, -(c.y + c.h), c.mask[::-1, ::-1])
+            if _mark_char(upside, -base, -top, stroke) in (".", ","):
+                raised.append(c)
     marks: list[tuple[Blob, MarkChar]] = []
     for c, ch in sorted(found, key=lambda m: m[0].x):
         pair = {ch, marks[-1][1]} if marks else set()
@@ -1357,7 +1383,8 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     heights = [b.h for b in blobs]
     h_ref = median([v for v in heights if v >= 0.4 * max(heights)])
     known: _Widths = {}  # pen widths, measured once for marks and for the lattice
-    blobs, marks = _find_marks(blobs, layout.specks, h_ref, known)
+    raised: list[Blob] = []
+    blobs, marks = _find_marks(blobs, layout.specks, h_ref, known, raised)
     merged = _merge_pieces(blobs, h_ref)
     # A row of touching digits drifting up or down is taller than its digits.
     tall = [b for b in merged if b.h >= 0.6 * max(b.h for b in merged)]
@@ -1398,7 +1425,9 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
         MarkInk((m.x, m.y, m.w, m.h), ch, int(np.searchsorted(centres, m.x + m.w / 2)))
         for m, ch in marks
     )
-    split = replace(layout, blobs=(), specks=(), marks=found, ink=ink, parts=tuple(parts))
+    split = replace(
+        layout, blobs=(), specks=(), marks=found, ink=ink, parts=tuple(parts), raised=bool(raised)
+    )
     if not crops:
         return split
     return replace(split, digits=cut_crops(split), paper=None, parts=())

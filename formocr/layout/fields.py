@@ -563,12 +563,14 @@ class _StringField(FieldLayout):
         ink: StringInk | None = None,
         crossed: bool = False,
         guessed: bool = False,
+        raised: bool = False,
     ) -> None:
         for name, value in (("bbox", bbox), ("kind", kind), ("cells", cells), ("marks", marks)):
             object.__setattr__(self, name, value)
         object.__setattr__(self, "ink", ink)
         object.__setattr__(self, "crossed", crossed)
         object.__setattr__(self, "guessed", guessed)
+        object.__setattr__(self, "raised", raised)
         object.__setattr__(self, "_cuts", cuts)
 
     @property  # type: ignore[override]
@@ -610,6 +612,7 @@ def _field(
             ink,
             box.crossed,
             guessed,
+            box.raised,
         )
     return FieldLayout(
         bbox=bbox,
@@ -621,4 +624,5 @@ def _field(
         crossed=box.crossed,
         unread=box.unread,
         guessed=guessed,
+        raised=box.raised,
     )

@@ -31,6 +31,24 @@ page may be upside down, and every field goes to review
 (``may_be_upside_down``). An amount that reads as surely upside down as
 upright (`105` as `591`) is not caught so.
 
+Where the lines cannot say surely (fewer than MIN_LINES; a sideways page
+whose lines do not tell), the page's print may (``print_way``): Latin print
+stands on its baseline, so neighbouring printed characters end level at
+their feet far more often than at their heads (x-height letters, capitals
+and ascenders end at two or three heights), and upside down the reverse. A
+cheque's bank name, labels and address say so; a page of capitals and
+digits alone, or with no print (an amount cut out), cannot. The page is
+then read as its print stands, in review still where its lines read
+DOUBT_NATS better turned.
+
+Where neither lines nor print tell which way up (an amount cut out of its
+cheque: one line, no print), a string whose point or comma hangs at the top
+of its digits, where an upside-down amount's separator lies
+(``formocr.layout.digits``: a dot-shaped blob apart from the digits that
+would be a separator were the string turned), goes to review. Where the
+way up was told, such a blob is dirt or a piece of a digit, and counts for
+nothing here.
+
 A page fed sideways (a landscape form through a portrait feeder, a cheque
 scanned standing up) loses most of its boxes: a string box stood on end is
 taller than any box the layout takes. Its printed rules show it: on an
@@ -38,9 +56,9 @@ upright form or cheque the long rules run across the page, on a sideways
 one up it (``sideways``). Such a page is read turned a quarter clockwise,
 and its lines then say, as above (up to SIDEWAYS_LINES, no early stop),
 whether it must be turned half a turn more. A page whose lines cannot say
-(fewer than MIN_LINES, or too little gained either way) is read the way
-they read better, with every field in review: which way up it is was not
-told surely.
+(fewer than MIN_LINES, or too little gained either way) is read as its
+print stands, or, with no print to say, the way its lines read better,
+with every field in review: which way up it is was not told surely.
 """
 
 from __future__ import annotations
@@ -75,6 +93,7 @@ __all__ = [
     "TURN_MEAN",
     "TURN_NATS",
     "surely_upright",
+    "told_upright",
     "gainsaid",
     "print_pairs",
     "print_way",
@@ -356,6 +375,12 @@ def gainsaid(n: int, gain: float) -> bool:
     was not turned by its lines (``upside_down``) but stands as its print
     does (``print_way``)? Then it may be upside down still."""
     return n > 0 and gain >= DOUBT_NATS
+
+
+def told_upright(n: int, gain: float, sure: float = SURE_UPRIGHT) -> bool:
+    """Do ``n`` lines say the page lies right: surely (``surely_upright``),
+    or losing ``sure`` nats by turning, however few?"""
+    return (n > 0 and gain <= -sure) or surely_upright(n, gain)
 
 
 def surely_upright(n: int, gain: float) -> bool:

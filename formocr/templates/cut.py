@@ -149,6 +149,7 @@ def _layout(
         marks=marks,
         ink=_ink(parts),
         crossed=crossed,
+        raised=any(box.raised for _, box in parts),
     )
 
 
