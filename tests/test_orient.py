@@ -523,3 +523,13 @@ def test_an_amount_cut_out_upside_down_is_reviewed_for_its_raised_point(
     assert down.fields and all(
         f.status == "review" and api.RAISED in (f.reason or "") for f in down.fields
     )
+
+
+def test_lines_tell_a_page_upright_surely_or_by_losing_sure_nats() -> None:
+    # Two lines that lose SURE_UPRIGHT nats by turning (the early stop), or
+    # three that would turn the page the other way round.
+    assert orient.told_upright(orient.FIRST_LINES, -orient.SURE_UPRIGHT)
+    assert not orient.told_upright(orient.FIRST_LINES, -orient.SURE_UPRIGHT + 0.01)
+    assert orient.told_upright(orient.MIN_LINES, -orient.TURN_NATS)
+    assert not orient.told_upright(orient.MIN_LINES, -orient.TURN_NATS + 0.01)
+    assert not orient.told_upright(0, -5.0)  # no lines: nothing told

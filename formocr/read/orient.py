@@ -31,8 +31,10 @@ page may be upside down, and every field goes to review
 (``may_be_upside_down``). An amount that reads as surely upside down as
 upright (`105` as `591`) is not caught so.
 
-Where the lines cannot say surely (fewer than MIN_LINES; a sideways page
-whose lines do not tell), the page's print may (``print_way``): Latin print
+Where the lines cannot say surely (fewer than MIN_LINES in all, or more
+that neither turn the page nor say it lies right, ``told_upright``; a
+sideways page whose lines do not tell), the page's print may
+(``print_way``): Latin print
 stands on its baseline, so neighbouring printed characters end level at
 their feet far more often than at their heads (x-height letters, capitals
 and ascenders end at two or three heights), and upside down the reverse. A
@@ -94,7 +96,6 @@ __all__ = [
     "TURN_NATS",
     "surely_upright",
     "told_upright",
-    "gainsaid",
     "print_pairs",
     "print_way",
     "turn_gain",
@@ -368,13 +369,6 @@ def may_be_upside_down(n: int, gain: float) -> bool:
     least DOUBT_NATS better turned: a cheque, or an amount cut out, may have
     been fed upside down, so its fields go to review."""
     return 0 < n < MIN_LINES and gain >= DOUBT_NATS
-
-
-def gainsaid(n: int, gain: float) -> bool:
-    """Do ``n`` lines read at least DOUBT_NATS better turned, where the page
-    was not turned by its lines (``upside_down``) but stands as its print
-    does (``print_way``)? Then it may be upside down still."""
-    return n > 0 and gain >= DOUBT_NATS
 
 
 def told_upright(n: int, gain: float, sure: float = SURE_UPRIGHT) -> bool:
