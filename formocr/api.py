@@ -322,10 +322,13 @@ def scan_page(
     and no fields: nothing is guessed. A page fed upside down or sideways is
     read turned (``config.turn_upside_down``; ``formocr.read.orient``):
     without a template, sideways by its printed rules and upside down by its
-    string lines; with one, by registering it turned where it matches no
-    template as it lies. ``PageResult.turned`` says so, and its boxes stay in
-    the pixels of the page as given. A sideways page whose lines cannot say
-    which way up it is has every field in review (``WHICH_WAY_UP``).
+    string lines, or, where they cannot tell, by its print; with one, by
+    registering it turned where it matches no template as it lies.
+    ``PageResult.turned`` says so, and its boxes stay in the pixels of the
+    page as given. A sideways page that neither its lines nor its print can
+    tell has every field in review (``WHICH_WAY_UP``); on a page whose way
+    up was not told, a string with a point hanging at the top of its digits
+    goes to review (``RAISED``).
     """
     if reader is None:
         reader = getattr(classifier, "string_reader", None)
@@ -390,8 +393,10 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
     where its long rules run up it and it finds more wide boxes so; then
     turned half a turn more, where its lines (string boxes', then comb
     fields' as lines) read better so (``formocr.read.orient``) and lose at
-    least ``TURN_NATS`` turned back. Sideways, ``unsure`` unless its lines
-    said which way up surely."""
+    least ``TURN_NATS`` turned back. Where the lines cannot tell (too few,
+    not surely upright, or a cheque's), as its print stands
+    (``orient.print_way``). Sideways, ``unsure`` unless its lines or its
+    print said which way up; ``told`` where they said it."""
     from formocr.layout.fields import find_fields
     from formocr.layout.lines import guess_dpi, page_kind
 
