@@ -18,7 +18,12 @@ from mnist_fakes import hershey_digit, write_fake_mnist  # noqa: E402
 
 from formocr.errors import ModelError  # noqa: E402
 from formocr.read.classify import DigitClassifier, softmax  # noqa: E402
-from formocr.read.normalize import isolated_batch, normalize, normalize_batch  # noqa: E402
+from formocr.read.normalize import (  # noqa: E402
+    isolated_batch,
+    isolated_views,
+    normalize,
+    normalize_batch,
+)
 from training import augment as augment_mod  # noqa: E402
 from training.augment import AugmentConfig, augment, make_input  # noqa: E402
 from training.data import (  # noqa: E402
@@ -135,8 +140,13 @@ def test_export_parity_card_and_runtime(trained: Path, fake_mnist: Path, tmp_pat
     crops = list(load_mnist("test", fake_mnist).images[:10])
     preds = clf.classify(crops)
     assert len(preds) == 10
+    # The reference reads what classify reads: each crop as an isolated digit
+    # (isolated_batch: a margin of paper, which moves a stroke along the edge
+    # by a pixel in some), none of them stretched to a square (read twice).
+    views = isolated_batch(crops)
+    assert not isolated_views(crops)[1]
     with torch.no_grad():
-        ref = torch.softmax(model(torch.from_numpy(normalize_batch(crops))), 1).numpy()
+        ref = torch.softmax(model(torch.from_numpy(views)), 1).numpy()
     for p, r in zip(preds, ref, strict=True):
         # The three likeliest classes, best first, as torch ranks them.
         assert [d for d, _ in p.top3] == list(np.argsort(-r)[:3])
