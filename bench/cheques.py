@@ -50,11 +50,10 @@ import numpy as np
 from benchlib import OUT, add_turn_option, md_table, pct, publish, run_record
 from forms import FieldScore
 from peers import read_rapidocr, true_box_crops
-from realwriters import DEGRADATIONS, load_writers, read_rate
+from realwriters import DEGRADATIONS, load_writers, read_rate, turn
 
 from formocr.api import load_classifier, scan_page
 from formocr.config import ScanConfig
-from formocr.read import orient
 from formocr.types import BBox, PageImage
 from training.synth import make_cheque
 from training.synth.backgrounds import KINDS
@@ -173,9 +172,8 @@ def amount_crop(
 
 def turned(image: np.ndarray, box: BBox, degrees: int) -> tuple[np.ndarray, BBox]:
     """``image`` turned ``degrees`` clockwise, and ``box`` on it."""
-    q = degrees // 90 % 4
-    out = orient.quarter(image, q)
-    return out, orient.box_back(box, -q, out.shape)
+    out, there = turn(image, degrees)
+    return out, there(box)
 
 
 def score(

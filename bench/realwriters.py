@@ -48,7 +48,7 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,7 @@ SOURCE_NAMES = {
     "optdigits": "optdigits-held-out",
     "mnist-cal": "MNIST-calibration-writer",
     "optdigits-cal": "optdigits-calibration",
+    "mnist-val": "MNIST-validation-writer",
 }
 DEGRADATIONS = {"scan": Degradation.scan(), "harsh": Degradation.harsh()}
 # Per pair of pages (one per source): page kind and degradation, in a cycle of 8.
@@ -256,17 +257,24 @@ def combs_alone(
     return out, [t for t in truth if t.kind != "string"]
 
 
-def turned_round(
-    image: np.ndarray, truth: list[FieldTruth], degrees: int = 180
-) -> tuple[np.ndarray, list[FieldTruth]]:
-    """The page as a sheet fed into the scanner turned ``degrees`` clockwise
-    (180: upside down; 90, 270: sideways), every box of its truth with it."""
+def turn(image: np.ndarray, degrees: int) -> tuple[np.ndarray, Callable[[BBox], BBox]]:
+    """``image`` turned ``degrees`` clockwise, and where a box of it lies on
+    the turned image."""
     q = degrees // 90 % 4
     turned = orient.quarter(image, q)
 
     def there(b: BBox) -> BBox:  # the page is the turned one turned back
         return orient.box_back(b, -q, turned.shape)
 
+    return turned, there
+
+
+def turned_round(
+    image: np.ndarray, truth: list[FieldTruth], degrees: int = 180
+) -> tuple[np.ndarray, list[FieldTruth]]:
+    """The page as a sheet fed into the scanner turned ``degrees`` clockwise
+    (180: upside down; 90, 270: sideways), every box of its truth with it."""
+    turned, there = turn(image, degrees)
     return turned, [
         replace(
             t,
@@ -642,7 +650,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--sources",
         nargs="+",
         default=list(SOURCES),
-        choices=[*MNIST_SOURCES, "optdigits", "optdigits-cal"],
+        choices=list(SOURCE_NAMES),
         help="digit sources, in turn (default: the headline's held-out writers; "
         "development runs: mnist-cal optdigits-cal, bench/calibrate.py's writers)",
     )

@@ -338,7 +338,8 @@ def scan_page(
 
     layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
     strings = _read_lines(layouts, config, reader)
-    way = _Way(page.image, layouts, strings)
+    # With the check off, the caller vouches that pages lie the right way up.
+    way = _Way(page.image, layouts, strings, told=not config.turn_upside_down)
     if config.turn_upside_down and reader is not None and strings is not None:
         way = _right_way_up(page, way, config, reader)
     image, layouts = way.image, way.layouts

@@ -399,9 +399,11 @@ def amount_strip() -> np.ndarray:
     )
 
 
-def read_strip(image: np.ndarray, readers: api.Readers) -> PageResult:
+def read_strip(
+    image: np.ndarray, readers: api.Readers, config: ScanConfig | None = None
+) -> PageResult:
     """A strip read as a PNG that records no resolution."""
-    return api.scan_page(PageImage("amount.png", 1, image, None), ScanConfig(), readers)
+    return api.scan_page(PageImage("amount.png", 1, image, None), config or ScanConfig(), readers)
 
 
 @pytest.mark.parametrize("quarters", [1, 3])
@@ -511,6 +513,9 @@ def test_an_amount_cut_out_upside_down_is_reviewed_for_its_raised_point(
     assert down.fields and all(
         f.status == "review" and api.RAISED in (f.reason or "") for f in down.fields
     )
+    # With the check off, the caller vouches for the way up: no such doubt.
+    off = read_strip(orient.turned(strip), readers, replace(ScanConfig(), turn_upside_down=False))
+    assert off.fields and not any(api.RAISED in (f.reason or "") for f in off.fields)
 
 
 def test_lines_tell_a_page_upright_surely_or_by_losing_sure_nats() -> None:
