@@ -480,16 +480,25 @@ def test_the_command_reads_on_one_opencv_thread_when_it_reads_the_pages_itself(
 
 
 def test_a_document_is_read_in_runs_of_pages_spread_over_the_workers() -> None:
-    """One renderer streams a run of pages (a pdftoppm run costs ~40 ms before
-    its first page); each worker gets at least two runs of a document so the
-    last ones even out, and short documents go a page at a time."""
+    """One renderer streams a run of pages (a pdftoppm run costs some tens of
+    ms before its first page); each worker gets at least two runs of what is
+    left of a document, so the runs shrink to single pages at its end (no
+    worker idles long on another's last run), and short documents go a page
+    at a time."""
     from formocr.parallel.engine import MAX_RUN, _run_length
 
-    assert _run_length(20, 2) == 5  # 4 runs: 10 pages a worker
-    assert _run_length(3, 2) == 1
-    assert _run_length(9, 2) == 2
-    assert _run_length(1000, 2) == MAX_RUN
-    assert _run_length(20, 16) == 1
+    def runs(pages: int, workers: int) -> list[int]:  # as the engine sends them
+        sizes, first = [], 1
+        while first <= pages:
+            sizes.append(_run_length(pages - first + 1, workers))
+            first += sizes[-1]
+        return sizes
+
+    assert runs(20, 2) == [5, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1]
+    assert runs(3, 2) == [1, 1, 1]
+    assert runs(1000, 2)[:5] == [MAX_RUN] * 5 and runs(1000, 2)[-4:] == [1] * 4
+    assert sum(runs(1000, 2)) == 1000 and max(runs(1000, 2)) == MAX_RUN
+    assert runs(20, 16) == [1] * 20
     assert _run_length(5, 0) == 2
 
 

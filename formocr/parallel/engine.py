@@ -169,7 +169,8 @@ class _Pipeline:
                 if self.out >= window:
                     return
                 first = doc.next_page
-                last = min(plan.pages, first + _run_length(plan.pages, self.opts.workers) - 1)
+                left = plan.pages - first + 1
+                last = first + _run_length(left, self.opts.workers) - 1
                 task = PageTask(self._task(doc), plan, first, last)
                 self._submit(doc, (first, last), page_task, task)
                 doc.next_page = last + 1
@@ -280,10 +281,12 @@ class _Pipeline:
 
 
 def _run_length(pages: int, workers: int) -> int:
-    """Pages a task reads of a document of ``pages``: runs of up to
-    ``MAX_RUN`` pages, at least two runs for each worker so the last runs
-    even out, single pages for short documents. One renderer streams a run
-    (each ``pdftoppm`` run costs ~40 ms of CPU before its first page)."""
+    """Pages the next task reads of a document that has ``pages`` left to
+    send: runs of up to ``MAX_RUN`` pages, at least two runs for each
+    worker in what is left, so the runs shrink towards the end (guided
+    self-scheduling) and the last are single pages: no worker waits long
+    on another's last run. One renderer streams a run (each ``pdftoppm``
+    run costs ~20-40 ms of CPU before its first page)."""
     return max(1, min(MAX_RUN, pages // (2 * max(1, workers))))
 
 
