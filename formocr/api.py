@@ -361,6 +361,8 @@ def scan_page(
         fields = [_doubt(f, cap, WHICH_WAY_UP) for f in fields]
     elif way.suspect:
         fields = [_doubt(f, cap, MAY_BE_UPSIDE_DOWN) for f in fields]
+    elif way.disputed:
+        fields = [_doubt(f, cap, PRINT_DISAGREES) for f in fields]
     if not way.told:
         # Which way up was not told: a point hanging at the top of the
         # digits, as an upside-down amount's does, may say it.
@@ -387,6 +389,9 @@ class _Way:
     suspect: bool = False
     # Which way up it lies was told surely, by its lines or by its print.
     told: bool = False
+    # Its lines read it better turned, but its print stands as it lies: read
+    # as it lies, every field in review (PRINT_DISAGREES).
+    disputed: bool = False
 
 
 def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: StringReader) -> _Way:
@@ -396,8 +401,10 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
     fields' as lines) read better so (``formocr.read.orient``) and lose at
     least ``TURN_NATS`` turned back. Where the lines cannot tell (too few,
     not surely upright, or a cheque's), as its print stands
-    (``orient.print_way``). Sideways, ``unsure`` unless its lines or its
-    print said which way up; ``told`` where they said it."""
+    (``orient.print_way``). Where the lines would turn it and its print
+    stands as it lies, as it lies and ``disputed`` (sideways: ``unsure``).
+    Sideways, ``unsure`` unless its lines or its print said which way up;
+    ``told`` where they said it."""
     from formocr.layout.fields import find_fields
     from formocr.layout.lines import guess_dpi, page_kind
 
@@ -471,6 +478,13 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
         if not upright and (told := by_print(n, ahead)) is not None:
             return told
         return replace(way, unsure=False, suspect=orient.may_be_upside_down(n, ahead), told=upright)
+    if orient.print_way(way.image, dpi) > 0:
+        # The lines say upside down, the print says it stands: a writer whose
+        # strings read about as well either way can outvote the lines (5 of 40
+        # sample-form pages in black and white, bold pens); a print that
+        # aligns at its heads (not Latin) can mislead the print. Neither wins:
+        # as it lies, every field in review.
+        return replace(way, unsure=sideways, disputed=not sideways)
     again = at(way.quarters + 2)
     n, back, _ = gain(again)
     if n == 0 or back > -orient.TURN_NATS:
@@ -524,6 +538,13 @@ WHICH_WAY_UP = (
 MAY_BE_UPSIDE_DOWN = (
     "the page may be upside down: its lines read better turned half a turn, "
     "though not surely enough to turn it"
+)
+
+# The lines read the page better turned half a turn, its print stands as it
+# lies (``_Way.disputed``).
+PRINT_DISAGREES = (
+    "the page may be upside down: its lines read better turned half a turn, but its print "
+    "stands as it lies; it was read as it lies"
 )
 
 # ``FieldLayout.unread``'s reason.

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -72,6 +73,42 @@ def test_read_as_it_lies_an_upside_down_page_gives_other_values(
     down = read(orient.turned(image), readers, replace(ScanConfig(), turn_upside_down=False))
     assert not down.turned
     assert sorted(f.value for f in down.fields) != sorted(f.value for f in up.fields)
+
+
+def test_lines_that_would_turn_a_page_whose_print_stands_do_not_turn_it(
+    readers: api.Readers, form: tuple[np.ndarray, PageResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A writer whose strings read about as well either way can make the
+    # lines read an upright page better turned (5 of 40 black-and-white
+    # sample-form pages, bold pens: every field read upside down, some `ok`).
+    # The sample form's own print stands upright: read as it lies, every
+    # field in review.
+    image, up = form
+    assert orient.print_way(image, 300.0) == 1
+    real, calls = orient.turn_gain, []
+
+    def upside_down(lines, readings, reader, sure=orient.SURE_UPRIGHT, most=orient.MAX_LINES):
+        # The lines as such a writer's read: better turned, then worse turned back.
+        n, gain = real(lines, readings, reader, math.inf, most)
+        calls.append(n)
+        return n, abs(gain) if len(calls) == 1 else -abs(gain)
+
+    monkeypatch.setattr(orient, "turn_gain", upside_down)
+    disputed = read(image, readers)
+    assert disputed.turned == 0
+    assert [f.value for f in disputed.fields] == [f.value for f in up.fields]
+    assert all(
+        f.status in ("review", "empty") and api.PRINT_DISAGREES in (f.reason or "")
+        for f in disputed.fields
+        if f.status != "empty"
+    )
+    assert any(f.status == "ok" for f in up.fields)
+    # Upside down, lines and print agree: turned, as before.
+    monkeypatch.undo()
+    assert orient.print_way(orient.turned(image), 300.0) == -1
+    down = read(orient.turned(image), readers)
+    assert down.turned == 180
+    assert [(f.value, f.status) for f in down.fields] == [(f.value, f.status) for f in up.fields]
 
 
 def test_a_turned_page_is_valid_json(
