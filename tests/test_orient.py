@@ -142,14 +142,21 @@ class _Reading:
 
 
 class _Reader:
-    """Reads a line surely when its mark (a dark pixel) is at the bottom right."""
+    """Reads a line surely when its mark (a dark pixel) is at the bottom right;
+    a line with a grey pixel at its top right reads as no digits either way."""
 
     def __init__(self) -> None:
         self.asked: list[int] = []
 
     def read(self, images: list[np.ndarray]) -> list[_Reading]:
         self.asked.append(len(images))
-        return [_Reading("1", 0.9 if im[-1, -1] == 0 else 0.1) for im in images]
+        return [_Reading("1", self._p(im)) for im in images]
+
+    @staticmethod
+    def _p(im: np.ndarray) -> float:
+        if 128 in (im[0, -1], im[-1, 0]):  # letters, read as no digits either way
+            return 0.005 if im[-1, -1] == 0 else 0.0001
+        return 0.9 if im[-1, -1] == 0 else 0.1
 
     def rescore(self, reading: object, text: str) -> float:
         return 0.0
@@ -182,6 +189,31 @@ def test_turn_gain_stops_at_lines_surely_upright() -> None:
     n, gain = orient.turn_gain([line] * 9, reader.read([line] * 9), reader, sure=np.inf)  # type: ignore[arg-type]
     assert n == orient.MAX_LINES
     assert orient.surely_upright(n, gain) and not orient.upside_down(n, gain)
+
+
+def test_a_line_that_reads_as_no_digits_either_way_does_not_vote() -> None:
+    # A sample form's header: the name and city, handwritten letters, read
+    # at 0.005 or worse either way, better turned; they outvoted the digit
+    # lines under them and the page was read upside down.
+    digits = np.full((8, 20), 255, np.uint8)
+    digits[-1, -1] = 0  # read surely as it lies
+    letters = np.full((8, 20), 255, np.uint8)
+    letters[0, 0], letters[0, -1] = 0, 128  # read better turned, as no digits either way
+    lines = [letters, digits, letters, digits, digits, letters, digits, digits]
+    reader = _Reader()
+    n, gain = orient.turn_gain(lines, reader.read(lines), reader, sure=np.inf)  # type: ignore[arg-type]
+    assert n == 5  # the digit lines; the letters read in their place
+    assert gain == pytest.approx(5 * np.log(0.1 / 0.9))
+    assert orient.surely_upright(n, gain)
+    # Had the letters voted, the page would have been read turned.
+    everyone = sum(
+        np.log(max(reader._p(orient.turned(line)), orient.FLOOR))
+        - np.log(max(reader._p(line), orient.FLOOR))
+        for line in lines[:6]
+    )
+    assert orient.upside_down(6, everyone)
+    # Lines that read as no digits either way leave nothing to decide.
+    assert orient.turn_gain([letters] * 4, reader.read([letters] * 4), reader) == (0, 0.0)  # type: ignore[arg-type]
 
 
 def test_a_template_page_upside_down_is_registered_turned(

@@ -14,7 +14,11 @@ readings as they lie (which the page's reading needs anyway), it sums the
 log-probabilities gained by turning. On 120 development pages (the
 calibration writers' forms and dense pages, each read as drawn and turned
 round), six lines gained at most -0.20 nats a line upright and at least +0.12
-upside down.
+upside down. A line that reads as no digits either way (under ``VOTE_MIN``:
+the handwritten name and city of a sample form's header) does not vote, and
+the next lines are read in its place. Where the lines would turn a page whose
+print stands as it lies, the two disagree: the page is read as it lies, every
+field in review (``formocr.api``).
 
 Where a page has fewer string lines than are read, its comb fields fill in,
 each read as a line (``comb_line``: its digits where they were written, the
@@ -94,6 +98,7 @@ __all__ = [
     "SURE_UPRIGHT",
     "TURN_MEAN",
     "TURN_NATS",
+    "VOTE_MIN",
     "surely_upright",
     "told_upright",
     "print_pairs",
@@ -137,6 +142,14 @@ MIN_LINES = 3
 DOUBT_NATS = 0.25
 # A probability floor, so that one unreadable line cannot decide alone.
 FLOOR = 1e-12
+# A line votes only where it reads as digits at VOTE_MIN or better one way or
+# the other. The lines of 40 development pages read at 0.11 or better one way
+# (720 lines, upright and upside down); the name and city boxes of a
+# handwriting sample form's header, letters, at 0.0011 or worse either way,
+# and they outvoted its digits (/tmp/s29/votes.py: +53 nats upright, -182
+# upside down over 40 pages; 5 upright pages read as turned, 35 upside-down
+# ones read as they lay).
+VOTE_MIN = 0.01
 
 # The page's print (``print_way``), at PRINT_DPI at most: characters
 # PRINT_MIN_IN to PRINT_MAX_IN tall and at most PRINT_MAX_W_IN wide, as dark
@@ -341,21 +354,27 @@ def turn_gain(
     sure: float = SURE_UPRIGHT,
     most: int = MAX_LINES,
 ) -> tuple[int, float]:
-    """(lines used, nats gained by turning them): the first lines of
-    ``lines`` read turned, against ``readings``, their readings as they lie;
-    FIRST_LINES of them, or ``most`` where the first did not lose ``sure``
-    nats (surely upright)."""
-    most = min(most, len(lines), len(readings))
-    n, gain = 0, 0.0
-    for upto in (min(FIRST_LINES, most), most):
-        if upto <= n or gain <= -sure:
-            continue
-        back = reader.read([turned(line) for line in lines[n:upto]])
-        gain += sum(
-            math.log(max(float(b.confidence), FLOOR)) - math.log(max(float(a.confidence), FLOOR))
-            for a, b in zip(readings[n:upto], back, strict=True)
-        )
-        n = upto
+    """(lines that voted, nats gained by turning them): lines of ``lines``
+    read turned, in order, against ``readings``, their readings as they lie,
+    until FIRST_LINES have voted, then, where those did not lose ``sure``
+    nats (surely upright), until ``most`` have. A line that reads as no
+    digits either way (under VOTE_MIN as it lies and turned: a box of
+    handwritten letters, a name) does not vote."""
+    total = min(len(lines), len(readings))
+    floor = math.log(VOTE_MIN)
+    n, at, gain = 0, 0, 0.0
+    for want in (min(FIRST_LINES, most), most):
+        if gain <= -sure:
+            break
+        while n < want and at < total:
+            upto = min(total, at + want - n)
+            back = reader.read([turned(line) for line in lines[at:upto]])
+            for a, b in zip(readings[at:upto], back, strict=True):
+                la = math.log(max(float(a.confidence), FLOOR))
+                lb = math.log(max(float(b.confidence), FLOOR))
+                if max(la, lb) >= floor:
+                    n, gain = n + 1, gain + lb - la
+            at = upto
     return n, float(gain)
 
 
