@@ -479,10 +479,10 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
             return told
         return replace(way, unsure=False, suspect=orient.may_be_upside_down(n, ahead), told=upright)
     if orient.print_way(way.image, dpi) > 0:
-        # The lines say upside down, the print says it stands: a writer whose
-        # strings read about as well either way can outvote the lines (5 of 40
-        # sample-form pages in black and white, bold pens); a print that
-        # aligns at its heads (not Latin) can mislead the print. Neither wins:
+        # The lines say upside down, the print says it stands. Lines can
+        # mislead (a sample form's handwritten name and city turned 5 of 40
+        # upright pages before such lines stopped voting, orient.VOTE_MIN);
+        # so can print that aligns at its heads (not Latin). Neither wins:
         # as it lies, every field in review.
         return replace(way, unsure=sideways, disputed=not sideways)
     again = at(way.quarters + 2)
