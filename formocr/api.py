@@ -349,10 +349,10 @@ def scan_page(
         _field(f"field_{i:03d}", layout, r, config.min_confidence, page=image, cap=cap)
         for i, (layout, r) in enumerate(zip(layouts, reads, strict=True), 1)
     ]
-    boxes = [f.bbox for f in layouts]
-    for i in segment.broken_boxes(image, boxes):
+    broken, overlapping = segment.box_doubts(image, layouts)
+    for i in broken:
         fields[i] = _doubt(fields[i], cap, BROKEN)
-    for i in segment.overlapping_boxes(boxes):
+    for i in overlapping:
         fields[i] = _doubt(fields[i], cap, OVERLAPS)
     for i, layout in enumerate(layouts):
         if layout.guessed:
@@ -449,7 +449,7 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
         turned (``orient.may_be_upside_down``)."""
         if not way.layouts:
             return None
-        standing = orient.print_way(way.image, dpi)
+        standing = orient.print_way(way.image, dpi, _skew(way.layouts))
         if standing == 0:
             return None
         if standing > 0:
@@ -478,7 +478,7 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
         if not upright and (told := by_print(n, ahead)) is not None:
             return told
         return replace(way, unsure=False, suspect=orient.may_be_upside_down(n, ahead), told=upright)
-    if orient.print_way(way.image, dpi) > 0:
+    if orient.print_way(way.image, dpi, _skew(way.layouts)) > 0:
         # The lines say upside down, the print says it stands. Lines can
         # mislead (a sample form's handwritten name and city turned 5 of 40
         # upright pages before such lines stopped voting, orient.VOTE_MIN);
@@ -491,6 +491,11 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
         # Sideways, it reads better turned but not surely so: turned, in review.
         return replace(again, unsure=True) if sideways else way
     return replace(again, told=True)
+
+
+def _skew(layouts: Sequence[FieldLayout]) -> float:
+    """The skew of the page the layouts were found on (degrees; 0 if none)."""
+    return layouts[0].skew if layouts else 0.0
 
 
 def _read_page(
@@ -969,9 +974,8 @@ def _field(
     marks = [(m.position, m.char) for m in (layout.marks if read.marks is None else read.marks)]
     raw = raw_text(value, marks) if marks else None
     reasons: list[str] = list(read.reasons)
-    reasons += evidence_reasons(
-        value, cells=layout.cells, width=layout.bbox.w, height=layout.bbox.h
-    )
+    size = layout.printed or layout.bbox  # a skewed box's hull is taller than the box
+    reasons += evidence_reasons(value, cells=layout.cells, width=size.w, height=size.h)
     if layout.crossed:
         reasons.append(CROSSED)
     if layout.unread:

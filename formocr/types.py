@@ -208,6 +208,13 @@ class FieldLayout:
     # A point or comma hangs at the top of the string's digits, where one
     # written upside down would: the box may be upside down.
     raised: bool = False
+    # The box as printed, in the pixels of the page deskewed by ``skew``
+    # degrees (formocr.layout.lines.page_geometry); None: not known, and
+    # ``bbox`` stands for it. On a skewed page ``bbox`` is the hull of the
+    # turned box: taller and wider than the box (a 9-inch box 3 degrees off
+    # level gains 0.47 in of height), and closer to its neighbours.
+    printed: BBox | None = None
+    skew: float = 0.0
 
 
 @dataclass(frozen=True)

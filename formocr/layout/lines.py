@@ -216,7 +216,7 @@ class Geometry:
         return self.dpi * self.scale
 
 
-def _rotation(shape: tuple[int, int], angle: float) -> tuple[np.ndarray, tuple[int, int]]:
+def deskewing(shape: tuple[int, int], angle: float) -> tuple[np.ndarray, tuple[int, int]]:
     """3x3 page -> deskewed transform and the deskewed canvas (w, h)."""
     h, w = shape
     rot = np.vstack([cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0), [0, 0, 1]])
@@ -242,7 +242,7 @@ def page_geometry(page: np.ndarray, dpi: float, upright: bool = False) -> Geomet
     angle, broken = (0.0, False) if upright else estimate_skew(dark, wdpi)
     if abs(angle) < MIN_SKEW_DEG:
         return Geometry(dpi, scale, 0.0, np.eye(2, 3), dark, broken)
-    full, _ = _rotation(page.shape, angle)
+    full, _ = deskewing(page.shape, angle)
     dark = _work_dark(small, page.shape, scale, angle, wdpi)
     return Geometry(dpi, scale, angle, np.linalg.inv(full)[:2], dark, broken)
 
@@ -286,7 +286,7 @@ def _work_dark(
     turned by ``angle`` (0: as it is)."""
     if angle == 0.0:
         return without_shading(darkness(small, wdpi, steady=True), wdpi)
-    full, (cw, ch) = _rotation(shape, angle)
+    full, (cw, ch) = deskewing(shape, angle)
     s = np.diag([scale, scale, 1.0])
     work = s @ full @ np.linalg.inv(s)
     size = (max(1, round(cw * scale)), max(1, round(ch * scale)))

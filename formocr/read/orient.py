@@ -176,6 +176,12 @@ PRINT_TALLER = 2.5
 PRINT_TOL = 0.1
 PRINT_PAIRS = 8
 PRINT_RATIO = 2.0
+# On a page skewed this much or more (degrees, as the layout measured it)
+# the print is deskewed first. Neighbours a height apart end a height x
+# tan(skew) apart: under a third of PRINT_TOL below 2 degrees, but past it
+# by 6 (the sample cheque turned 9 degrees was read upside down, its feet
+# and heads alike out of line).
+PRINT_DESKEW_DEG = 2.0
 
 
 # A page may lie sideways when fewer than MIN_LINES of its boxes (strings or
@@ -281,7 +287,7 @@ def sideways(image: np.ndarray, dpi: float | None) -> bool:
     return up >= MIN_RULES_IN and up >= SIDEWAYS_RATIO * across
 
 
-def print_pairs(image: np.ndarray, dpi: float | None) -> tuple[int, int]:
+def print_pairs(image: np.ndarray, dpi: float | None, skew: float = 0.0) -> tuple[int, int]:
     """(pairs of neighbouring characters of the page's print whose feet
     align and heads do not, pairs whose heads align and feet do not).
 
@@ -290,16 +296,20 @@ def print_pairs(image: np.ndarray, dpi: float | None) -> tuple[int, int]:
     below), while their heads end at two or three heights. Upside down, the
     heads align. Handwriting in boxes, capitals alone and digits align both
     ways or neither and count for nothing. ``dpi`` None or 0: guessed from
-    the image's size (``guess_dpi``)."""
+    the image's size (``guess_dpi``); ``skew``: the page's, as the layout
+    measured it (``FieldLayout.skew``; see PRINT_DESKEW_DEG)."""
     import cv2  # lazy, as the layout's
 
     from formocr.layout.ink import darkness
-    from formocr.layout.lines import guess_dpi
+    from formocr.layout.lines import deskewing, guess_dpi
 
     dpi = dpi or guess_dpi(image.shape[:2])
     s = min(1.0, PRINT_DPI / dpi)
     if s < 1.0:
         image = cv2.resize(image, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    if abs(skew) >= PRINT_DESKEW_DEG:
+        full, size = deskewing(image.shape[:2], skew)
+        image = cv2.warpAffine(image, full[:2], size, flags=cv2.INTER_LINEAR, borderValue=255)
     d = dpi * s
     dark = darkness(image, d)
     level = max(PRINT_MIN_DARK, PRINT_DARK * float(np.percentile(dark, 99.7)))
@@ -336,10 +346,10 @@ def print_pairs(image: np.ndarray, dpi: float | None) -> tuple[int, int]:
     return feet, heads
 
 
-def print_way(image: np.ndarray, dpi: float | None) -> int:
+def print_way(image: np.ndarray, dpi: float | None, skew: float = 0.0) -> int:
     """Which way up the page's print stands (``print_pairs``): 1 upright,
     -1 upside down, 0 where it cannot tell (too little print, or none)."""
-    feet, heads = print_pairs(image, dpi)
+    feet, heads = print_pairs(image, dpi, skew)
     if feet >= PRINT_PAIRS and feet >= PRINT_RATIO * heads:
         return 1
     if heads >= PRINT_PAIRS and heads >= PRINT_RATIO * feet:
