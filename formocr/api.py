@@ -946,7 +946,9 @@ def _field(
     the number meant. So does anything the readers flagged, and a value the
     box cannot hold (``formocr.read.combine.evidence_reasons``) and, given
     the ``page``, a 0 that is a solid blob (``solid_zero_reasons``) or a
-    digit that reaches the edge of the image (``edge_reasons``): those are
+    digit that reaches the edge of the image (``edge_reasons``), and a digit
+    whose ink runs through its box from above to below (``through_reasons``):
+    those are
     never ``ok``, and their confidence is at most ``cap`` (see ``_doubt``;
     None: the cap at the default combination map).
     """
@@ -958,6 +960,7 @@ def _field(
         evidence_reasons,
         slash_lean,
         solid_zero_reasons,
+        through_reasons,
     )
 
     digits = read.digits
@@ -980,6 +983,7 @@ def _field(
         reasons.append(CROSSED)
     if layout.unread:
         reasons.append(UNREAD)
+    reasons += through_reasons(digits, layout.bbox)
     if page is not None:
         reasons += solid_zero_reasons(page, digits, layout.bbox)
         reasons += edge_reasons(page.shape, digits, page)

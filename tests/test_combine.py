@@ -349,6 +349,57 @@ def test_a_field_whose_0_is_a_solid_blob_goes_to_review_through_the_api() -> Non
     assert "solid blob" in (field.reason or "")
 
 
+# -- ink running through its box --------------------------------------------------------
+
+
+def test_a_digit_whose_ink_runs_through_its_box_is_never_ok() -> None:
+    """A digit may cross its box's top or its foot; one whose ink runs from
+    above the box to below it (a band of shadow where a folded form did not
+    lie flat) sends its field to review. A digit read with no cuts (its box
+    the field's) is not looked at."""
+    from formocr.read.combine import through_reasons
+    from formocr.types import DigitResult
+
+    box = BBox(100, 200, 400, 100)
+    one = DigitResult("1", 1.0, BBox(130, 180, 27, 150), (("1", 1.0),))
+    (reason,) = through_reasons([one], box)
+    assert reason.startswith("digit 1's ink runs through the box")
+    assert through_reasons([replace(one, bbox=BBox(130, 180, 27, 110))], box) == []  # its top only
+    assert through_reasons([replace(one, bbox=BBox(130, 230, 27, 100))], box) == []  # its foot only
+    assert through_reasons([replace(one, bbox=BBox(130, 200, 27, 100))], box) == []  # edge to edge
+    assert through_reasons([replace(one, bbox=box)], box) == []
+
+
+@pytest.mark.parametrize("at", [0.2, 0.6])
+def test_a_fold_shadow_across_the_sample_form_is_never_read_ok(at: float) -> None:
+    """A soft band 2 mm wide (sigma 0.08 in) and 30 % darker than the paper,
+    from the top of the sample form to its foot: across an empty comb cell
+    (at 0.2 of the width) it was read '1', ``ok`` at 1.0; over the 431 box's
+    4 (at 0.6, 45 % darker, sigma 0.15 in) as 131, ``ok``."""
+    from pathlib import Path
+
+    import cv2
+
+    from formocr.api import load_classifier, scan_page
+    from formocr.types import PageImage
+
+    form = Path(__file__).resolve().parents[1] / "samples" / "form.png"
+    image = cv2.imread(str(form), cv2.IMREAD_GRAYSCALE)
+    clf = load_classifier()
+    straight = scan_page(PageImage("form.png", 1, image, 300.0), ScanConfig(), clf)
+    depth, sigma = (0.3, 0.08) if at == 0.2 else (0.45, 0.15)
+    x = np.arange(image.shape[1])
+    shade = 1 - depth * np.exp(-(((x - image.shape[1] * at) / (sigma * 300)) ** 2))
+    folded = (image * shade[None, :]).clip(0, 255).astype(np.uint8)
+    read = scan_page(PageImage("form.png", 1, folded, 300.0), ScanConfig(), clf)
+    truth = [f.value for f in straight.fields]
+    assert len(read.fields) == len(truth)
+    assert [(f.value, f.status) for f in read.fields if f.status == "ok"] == [
+        (t, "ok") for f, t in zip(read.fields, truth, strict=True) if f.status == "ok"
+    ]
+    assert any("runs through the box" in (f.reason or "") for f in read.fields)
+
+
 # -- a digit cut by the edge of the image ----------------------------------------------
 
 

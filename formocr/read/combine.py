@@ -44,6 +44,7 @@ __all__ = [
     "combine",
     "doubt_cap",
     "evidence_reasons",
+    "through_reasons",
 ]
 
 # When the readers disagree, the field's confidence is at most this: it
@@ -174,6 +175,23 @@ def capacity(width: float, height: float) -> int:
     if width <= 0 or height <= 0:
         return 0
     return max(1, int(width / (MIN_PITCH * height)))
+
+
+def through_reasons(digits: Sequence[DigitResult], field_box: BBox) -> list[str]:
+    """Each digit whose ink runs through its box: from above the box to
+    below it (``field_box``, the box's hull on the page; digits in page
+    pixels). A digit written in a box may cross its top or its foot, not
+    both; a band of shadow does, where a folded form did not lie flat on
+    the scanner: a soft band 2 mm wide and 30 % darker than the paper was
+    read as a 1 in an empty comb cell, `ok` at 1.0 (the sample form, ad hoc
+    /tmp/s30/fold.py), and over a written 4 as a 1."""
+    top, foot = field_box.y, field_box.y + field_box.h
+    return [
+        f"digit {i}'s ink runs through the box from above it to below it "
+        "(a fold or shadow across the page, or a stroke not written in the box)"
+        for i, d in enumerate(digits, 1)
+        if d.bbox != field_box and d.bbox.y < top and d.bbox.y + d.bbox.h > foot
+    ]
 
 
 # A digit read 0 whose ink covers at least this share of its box, with no
