@@ -202,3 +202,12 @@ def fake_model(monkeypatch: pytest.MonkeyPatch, fake_classifier: FakeClassifier)
 
     monkeypatch.setattr(formocr.api, "load_classifier", lambda model=None: fake_classifier)
     return fake_classifier
+
+
+def printed(lines: list[str], dpi: int = 300) -> np.ndarray:
+    """A page of ``lines`` printed in OpenCV's Hershey font, nothing else."""
+    page = np.full((4 * dpi, 7 * dpi), 255, np.uint8)
+    for i, text in enumerate(lines):
+        at = (dpi // 5, dpi // 2 + i * dpi // 2)
+        cv2.putText(page, text, at, cv2.FONT_HERSHEY_SIMPLEX, dpi / 190, 0, 3, cv2.LINE_AA)
+    return page

@@ -13,6 +13,7 @@ import cv2
 import jsonschema
 import numpy as np
 import pytest
+from conftest import printed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -508,15 +509,6 @@ def test_a_cheque_with_no_print_upside_down_is_not_turned_but_every_field_goes_t
     # Without the check, a turned date cell that reads as a digit is `ok`.
     off = read_cheque(orient.turned(cheque), readers, replace(ScanConfig(), turn_upside_down=False))
     assert any(f.status == "ok" for f in off.fields)
-
-
-def printed(lines: list[str], dpi: int = 300) -> np.ndarray:
-    """A page of ``lines`` printed in OpenCV's Hershey font, nothing else."""
-    page = np.full((4 * dpi, 7 * dpi), 255, np.uint8)
-    for i, text in enumerate(lines):
-        at = (dpi // 5, dpi // 2 + i * dpi // 2)
-        cv2.putText(page, text, at, cv2.FONT_HERSHEY_SIMPLEX, dpi / 190, 0, 3, cv2.LINE_AA)
-    return page
 
 
 def test_the_print_tells_which_way_up_a_page_stands() -> None:

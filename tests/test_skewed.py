@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import printed
 from PIL import Image
 
 from formocr import api
@@ -88,14 +89,6 @@ def test_a_long_box_on_a_crooked_page_holds_as_many_digits_as_printed(
     first = page.fields[0]
     assert first.value == "941924856485"
     assert not any("holds at most" in (f.reason or "") for f in page.fields)
-
-
-def printed(lines: list[str], dpi: int = 300) -> np.ndarray:
-    page = np.full((4 * dpi, 7 * dpi), 255, np.uint8)
-    for i, text in enumerate(lines):
-        at = (dpi // 5, dpi // 2 + i * dpi // 2)
-        cv2.putText(page, text, at, cv2.FONT_HERSHEY_SIMPLEX, dpi / 190, 0, 3, cv2.LINE_AA)
-    return page
 
 
 @pytest.mark.parametrize("degrees", [9.0, 12.0])
