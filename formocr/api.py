@@ -958,6 +958,7 @@ def _field(
         SLASH_SURE,
         edge_reasons,
         evidence_reasons,
+        runs_on_reasons,
         slash_lean,
         solid_zero_reasons,
         through_reasons,
@@ -986,6 +987,11 @@ def _field(
     reasons += through_reasons(digits, layout.bbox)
     if page is not None:
         reasons += solid_zero_reasons(page, digits, layout.bbox)
+        if layout.kind == "comb":
+            # A string box's digits may cross its edge into a background's
+            # pattern (2 of 153 right `ok` amounts cut out of cheques went
+            # to review); a comb cell's stub of a stamp's side reads as a 1.
+            reasons += runs_on_reasons(page, digits, layout.bbox)
         reasons += edge_reasons(page.shape, digits, page)
     reading = parse_amount(value, marks, require_mark=amount) if amount or marks else None
     slash = reading is not None and reading.slash  # a 1 just before the closing mark

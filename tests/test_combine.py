@@ -400,6 +400,58 @@ def test_a_fold_shadow_across_the_sample_form_is_never_read_ok(at: float) -> Non
     assert any("runs through the box" in (f.reason or "") for f in read.fields)
 
 
+def test_a_digit_whose_stroke_runs_on_past_the_box_is_never_ok() -> None:
+    """A digit crossing its box's top is read whole, so the rows above it
+    are paper; where a line runs on there (a stamp's side, cut off where the
+    layout dropped what lay outside), the field goes to review. A digit
+    written over the top line, ending there, does not."""
+    import cv2
+
+    from formocr.read.combine import runs_on_reasons
+    from formocr.types import DigitResult
+
+    page = np.full((300, 400), 250, np.uint8)
+    box = BBox(100, 100, 200, 100)
+    cv2.line(page, (140, 40), (150, 170), 140, 5)  # a stamp's side, from far above
+    one = DigitResult("1", 1.0, BBox(145, 92, 9, 80), (("1", 1.0),))
+    (reason,) = runs_on_reasons(page, [one], box)
+    assert reason.startswith("digit 1's stroke runs on past the box's edge")
+    page = np.full((300, 400), 250, np.uint8)
+    cv2.line(page, (146, 94), (150, 170), 140, 5)  # a 1 written over the top line
+    assert runs_on_reasons(page, [one], box) == []
+    inside = replace(one, bbox=BBox(145, 110, 9, 60))  # within the box: not looked at
+    assert runs_on_reasons(page, [inside], box) == []
+
+
+def test_a_stamp_corner_in_an_empty_cell_of_the_sample_form_is_never_read_ok() -> None:
+    """A framed stamp turned 12 degrees whose corner reaches into the 431
+    comb's empty first cell: its side was read 1, `1431` `ok` at 0.9944+."""
+    from pathlib import Path
+
+    import cv2
+
+    from formocr.api import load_classifier, scan_page
+    from formocr.types import PageImage
+
+    form = Path(__file__).resolve().parents[1] / "samples" / "form.png"
+    image = cv2.imread(str(form), cv2.IMREAD_GRAYSCALE)
+    clf = load_classifier()
+    first = scan_page(PageImage("form.png", 1, image, 300.0), ScanConfig(), clf).fields[0].bbox
+    stamp = np.full((260, 1100), 255, np.uint8)
+    cv2.rectangle(stamp, (10, 10), (1090, 250), 0, 8)
+    cv2.putText(stamp, "RECEIVED", (40, 170), cv2.FONT_HERSHEY_DUPLEX, 3.2, 0, 9, cv2.LINE_AA)
+    turn = cv2.getRotationMatrix2D((550, 130), 12, 0.6)
+    stamp = cv2.warpAffine(stamp, turn, (1100, 260), borderValue=255)
+    x0, y0 = int(first.x + 0.2 * first.w), int(first.y + first.h / 2 - 130)
+    region = image[y0 : y0 + 260, x0 : x0 + 1100]
+    s = stamp[: region.shape[0], : region.shape[1]].astype(np.float32) / 255
+    region[:] = np.minimum(region, s * 255 + (1 - s) * 140).astype(np.uint8)
+    fields = scan_page(PageImage("form.png", 1, image, 300.0), ScanConfig(), clf).fields
+    comb = next(f for f in fields if f.value.endswith("431"))
+    assert comb.status == "review"
+    assert "runs on past the box's edge" in (comb.reason or "")
+
+
 # -- a digit cut by the edge of the image ----------------------------------------------
 
 

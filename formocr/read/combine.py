@@ -44,6 +44,7 @@ __all__ = [
     "combine",
     "doubt_cap",
     "evidence_reasons",
+    "runs_on_reasons",
     "through_reasons",
 ]
 
@@ -192,6 +193,48 @@ def through_reasons(digits: Sequence[DigitResult], field_box: BBox) -> list[str]
         for i, d in enumerate(digits, 1)
         if d.bbox != field_box and d.bbox.y < top and d.bbox.y + d.bbox.h > foot
     ]
+
+
+# How far beside a digit's columns ``runs_on_reasons`` looks (pixels).
+RUN_ON_SIDE = 2
+
+
+def runs_on_reasons(page: np.ndarray, digits: Sequence[DigitResult], field_box: BBox) -> list[str]:
+    """Each digit that crosses its box's top (or foot) and whose stroke runs
+    on past the ink that was read there: the page is inked in the two rows
+    just beyond the digit's box, over its columns (``field_box``, the box's
+    hull; everything in page pixels). The layout reads a digit crossing the
+    frame whole, so the rows beyond a written digit are paper; a line that
+    was cut off there is something else's. A rubber stamp's frame corner
+    reaching into an empty comb cell was read 1, `ok`, its side running on
+    up to the stamp's corner (ad hoc /tmp/s30/stamp.py)."""
+    H, W = page.shape[:2]
+    reasons = []
+    for i, d in enumerate(digits, 1):
+        b = d.bbox
+        if b == field_box or min(b.w, b.h) < 4:
+            continue
+        # A slanted line enters the digit's box from beside its columns.
+        x0, x1 = max(0, b.x - RUN_ON_SIDE), min(W, b.x + b.w + RUN_ON_SIDE)
+        beyond = []
+        top, foot = field_box.y, field_box.y + field_box.h
+        if b.y < top < b.y + b.h and b.y >= 2:
+            beyond.append(page[b.y - 2 : b.y, x0:x1])
+        if b.y < foot < b.y + b.h and b.y + b.h + 2 <= H:
+            beyond.append(page[b.y + b.h : b.y + b.h + 2, x0:x1])
+        if not beyond:
+            continue
+        own = page[b.y : b.y + b.h, b.x : b.x + b.w]
+        ink, paper = float(np.percentile(own, 5)), float(np.percentile(own, 95))
+        if paper - ink < 32:
+            continue
+        level = (ink + paper) / 2
+        if any(int((rows < level).any(axis=0).sum()) >= 2 for rows in beyond):
+            reasons.append(
+                f"digit {i}'s stroke runs on past the box's edge beyond what was read "
+                "(a stamp's or a signature's line, not a digit?)"
+            )
+    return reasons
 
 
 # A digit read 0 whose ink covers at least this share of its box, with no
