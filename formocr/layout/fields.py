@@ -132,7 +132,7 @@ def box_doubts(page: np.ndarray, layouts: Sequence[FieldLayout]) -> tuple[set[in
     closer than the boxes (cells 0.8 mm apart touch at 2 degrees) and take
     in their neighbours' corners."""
     skews = {f.skew for f in layouts}
-    if len(skews) == 1 and all(f.printed is not None for f in layouts) and layouts:
+    if len(skews) == 1 and all(f.printed is not None for f in layouts):
         full, _ = deskewing(page.shape, skews.pop())
         to_page = np.linalg.inv(full)[:2]
         rects = [f.printed for f in layouts if f.printed is not None]

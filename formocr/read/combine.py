@@ -209,6 +209,7 @@ def runs_on_reasons(page: np.ndarray, digits: Sequence[DigitResult], field_box: 
     reaching into an empty comb cell was read 1, `ok`, its side running on
     up to the stamp's corner (ad hoc /tmp/s30/stamp.py)."""
     H, W = page.shape[:2]
+    top, foot = field_box.y, field_box.y + field_box.h
     reasons = []
     for i, d in enumerate(digits, 1):
         b = d.bbox
@@ -217,7 +218,6 @@ def runs_on_reasons(page: np.ndarray, digits: Sequence[DigitResult], field_box: 
         # A slanted line enters the digit's box from beside its columns.
         x0, x1 = max(0, b.x - RUN_ON_SIDE), min(W, b.x + b.w + RUN_ON_SIDE)
         beyond = []
-        top, foot = field_box.y, field_box.y + field_box.h
         if b.y < top < b.y + b.h and b.y >= 2:
             beyond.append(page[b.y - 2 : b.y, x0:x1])
         if b.y < foot < b.y + b.h and b.y + b.h + 2 <= H:
