@@ -332,6 +332,7 @@ def scan_page(
     """
     if reader is None:
         reader = getattr(classifier, "string_reader", None)
+    page = _lifted(page)
     if config.templates:
         return _scan_templated(page, config, classifier, reader)
     from formocr.layout import fields as segment  # lazy: OpenCV loads only when a page is read
@@ -392,6 +393,19 @@ class _Way:
     # Its lines read it better turned, but its print stands as it lies: read
     # as it lies, every field in review (PRINT_DISAGREES).
     disputed: bool = False
+
+
+def _lifted(page: PageImage) -> PageImage:
+    """``page`` with its bands of shadow (a fold's) lifted
+    (``layout.lines.lift_bands``); itself where it has none, and a strip
+    (a box or a row of boxes cut out: its background's print, shorter than a
+    fold, is not lifted)."""
+    from formocr.layout.lines import guess_dpi, lift_bands, page_kind
+
+    if page_kind(page.image.shape) == "strip":
+        return page
+    image = lift_bands(page.image, page.dpi or guess_dpi(page.image.shape))
+    return page if image is page.image else replace(page, image=image)
 
 
 def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: StringReader) -> _Way:

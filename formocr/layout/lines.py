@@ -48,6 +48,13 @@ ROUNDED = (-2, -2)  # _walls' mark for such a side
 # Shading (a box tinted grey inside): what an opening SOLID_IN (inches)
 # square leaves, in areas spanning SHADE_IN or more both ways.
 SOLID_IN, SHADE_IN = 0.1, 0.3
+# A band of shadow (a fold or crease that did not lie flat, a strip of tint):
+# darker than the brightest paper within BAND_PAPER_IN along BAND_LONG_IN or
+# more of a row or column (a fold crosses the sheet; a line of print or
+# writing has gaps), and thicker across than BAND_THICK_IN (a printed line
+# is at most MAX_LINE_IN). Looked for at about BAND_DPI, and lifted where at
+# least BAND_DARK darker.
+BAND_LONG_IN, BAND_THICK_IN, BAND_PAPER_IN, BAND_DPI, BAND_DARK = 2.5, 0.06, 0.5, 50.0, 12
 
 # A page at least this share marked is printed over a background pattern.
 PAGE_BG_COVER = 0.2
@@ -363,6 +370,55 @@ def without_shading(dark: np.ndarray, dpi: float) -> np.ndarray:
     )
     shade = cv2.bitwise_and(solid, solid, mask=near)
     return np.asarray(cv2.subtract(dark, shade), np.uint8)
+
+
+def lift_bands(page: np.ndarray, dpi: float) -> np.ndarray:
+    """``page`` with its bands of shadow lifted to the paper's level; the
+    page itself where it has none (most pages).
+
+    A fold's shadow lies along the page, a few millimetres to an inch wide,
+    as dark as faint print. Where it runs along a box's line, line and band
+    make one stroke too thick for a printed line, and the box is lost; down
+    an empty comb cell it is a 1. A band is darkness (under the brightest
+    paper within BAND_PAPER_IN) that an opening across BAND_THICK_IN keeps
+    (a printed line is gone from it) along BAND_LONG_IN or more of a row or
+    a column (an opening along: print and writing have gaps). It is measured
+    at about BAND_DPI, smooth at that scale; a line or a digit on it keeps
+    what it is darker than the band.
+    """
+    n = max(1, int(round(dpi / BAND_DPI)))
+    h, w = page.shape
+    look = page
+    if n >= 2 and h >= 2 * n and w >= 2 * n:
+        # Halved by area averaging (OpenCV's fast path), then sampled.
+        look = cv2.resize(
+            page[: h - h % 2, : w - w % 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA
+        )
+        if n > 2:
+            look = cv2.resize(look, (w // n, h // n), interpolation=cv2.INTER_LINEAR)
+    bands = _bands(look, dpi * look.shape[1] / w)
+    if bands.max() < BAND_DARK:
+        return page
+    up = cv2.resize(bands, (w, h), interpolation=cv2.INTER_LINEAR) if look is not page else bands
+    return np.asarray(cv2.add(page, up), np.uint8)
+
+
+def _bands(grey: np.ndarray, dpi: float) -> np.ndarray:
+    """The bands of ``lift_bands`` in a greyscale image, as darkness: under
+    the brightest paper within BAND_PAPER_IN (smoothed as far), what an
+    opening across BAND_THICK_IN keeps, along BAND_LONG_IN or more of a row
+    or a column (an opening along each)."""
+    rect = cv2.getStructuringElement
+    r = max(3, int(round(BAND_PAPER_IN * dpi)) | 1)
+    paper = cv2.dilate(cv2.blur(grey, (3, 3)), rect(cv2.MORPH_RECT, (r, r)))
+    dark = cv2.subtract(cv2.blur(paper, (r, r)), grey)
+    t = max(3, int(round(BAND_THICK_IN * dpi)) | 1)
+    n = max(t, int(round(BAND_LONG_IN * dpi)))
+    out = []
+    for across, along in (((1, t), (n, 1)), ((t, 1), (1, n))):
+        band = cv2.morphologyEx(dark, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, across))
+        out.append(cv2.morphologyEx(band, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, along)))
+    return np.asarray(cv2.max(out[0], out[1]), np.uint8)
 
 
 def patterned(dark: np.ndarray) -> bool:
