@@ -52,6 +52,7 @@ from formocr.types import (
 )
 
 if TYPE_CHECKING:
+    from formocr.layout.lines import Shadow
     from formocr.read.verify import DigitVerifier  # its module loads OpenCV
 
 __all__ = [
@@ -332,9 +333,27 @@ def scan_page(
     """
     if reader is None:
         reader = getattr(classifier, "string_reader", None)
-    page = _lifted(page)
+    page, shadow = _lifted(page)
     if config.templates:
-        return _scan_templated(page, config, classifier, reader)
+        result = _scan_templated(page, config, classifier, reader)
+    else:
+        result = _scan_free(page, config, classifier, reader)
+    if shadow is None:
+        return result
+    from formocr.layout.lines import BAND_DARK
+
+    cap = doubt_cap(config.combine_power, config.string_map)
+    fields = [
+        _doubt(f, cap, UNDER_FOLD) if shadow.over(*f.bbox) >= BAND_DARK else f
+        for f in result.fields
+    ]
+    return replace(result, fields=tuple(fields))
+
+
+def _scan_free(
+    page: PageImage, config: ScanConfig, classifier: Classifier, reader: StringReader | None
+) -> PageResult:
+    """``scan_page`` with no template."""
     from formocr.layout import fields as segment  # lazy: OpenCV loads only when a page is read
 
     layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
@@ -395,17 +414,17 @@ class _Way:
     disputed: bool = False
 
 
-def _lifted(page: PageImage) -> PageImage:
-    """``page`` with its bands of shadow (a fold's) lifted
-    (``layout.lines.lift_bands``); itself where it has none, and a strip
-    (a box or a row of boxes cut out: its background's print, shorter than a
-    fold, is not lifted)."""
+def _lifted(page: PageImage) -> tuple[PageImage, Shadow | None]:
+    """``page`` with its bands of shadow (a fold's) lifted, and where they
+    lay (``layout.lines.lift_bands``); itself and None where it has none, and
+    for a strip (a box or a row of boxes cut out: its background's print,
+    shorter than a fold, is not lifted)."""
     from formocr.layout.lines import guess_dpi, lift_bands, page_kind
 
     if page_kind(page.image.shape) == "strip":
-        return page
-    image = lift_bands(page.image, page.dpi or guess_dpi(page.image.shape))
-    return page if image is page.image else replace(page, image=image)
+        return page, None
+    image, shadow = lift_bands(page.image, page.dpi or guess_dpi(page.image.shape))
+    return (page, None) if shadow is None else (replace(page, image=image), shadow)
 
 
 def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: StringReader) -> _Way:
@@ -546,6 +565,9 @@ def _read_page(
     )
 
 
+# A fold's shadow lay across the box, lifted before it was read: a crease
+# left of it can pass for a box's line or a stroke.
+UNDER_FOLD = "a fold's shadow lies across the box (lifted before reading: check the digits)"
 # The page lay sideways and its lines did not tell which way up (``_Way.unsure``).
 WHICH_WAY_UP = (
     "the page lies sideways and its lines do not tell surely which way up: it was read "
