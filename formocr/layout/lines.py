@@ -49,8 +49,8 @@ ROUNDED = (-2, -2)  # _walls' mark for such a side
 # square leaves, in areas spanning SHADE_IN or more both ways.
 SOLID_IN, SHADE_IN = 0.1, 0.3
 # A band of shadow (a fold or crease that did not lie flat, a strip of tint):
-# darker than the brightest paper within BAND_PAPER_IN along BAND_LONG_IN or
-# more of a row or column (a fold crosses the sheet; a line of print or
+# darker than the paper on both sides of it within BAND_PAPER_IN, along
+# BAND_LONG_IN or more of a row or column (a fold crosses the sheet; a line of print or
 # writing has gaps), and thicker across than BAND_THICK_IN (a printed line
 # is at most MAX_LINE_IN). Looked for at about BAND_DPI, and lifted where at
 # least BAND_DARK darker.
@@ -401,8 +401,8 @@ def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]
     A fold's shadow lies along the page, a few millimetres to an inch wide,
     as dark as faint print. Where it runs along a box's line, line and band
     make one stroke too thick for a printed line, and the box is lost; down
-    an empty comb cell it is a 1. A band is darkness (under the brightest
-    paper within BAND_PAPER_IN) that an opening across BAND_THICK_IN keeps
+    an empty comb cell it is a 1. A band is darkness (under the paper on
+    both sides of it within BAND_PAPER_IN) that an opening across BAND_THICK_IN keeps
     (a printed line is gone from it) along BAND_LONG_IN or more of a row or
     a column (an opening along: print and writing have gaps), at least
     BAND_DARK. It is measured at about BAND_DPI, smooth at that scale, and
