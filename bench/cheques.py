@@ -138,6 +138,14 @@ def black_and_white(c: dict[str, Any], dpi: float, threshold: int) -> dict[str, 
     return {**c, "image": image, "box": box, "dpi": dpi}
 
 
+def faded(c: dict[str, Any], contrast: float) -> dict[str, Any]:
+    """Cheque ``c`` scanned light: every pixel's darkness under white kept
+    at ``contrast`` of itself (a scanner set too bright, a faded copy)."""
+    ink = 255.0 - c["image"].astype(np.float32)
+    image = np.clip(255.0 - contrast * ink, 0, 255).round().astype(np.uint8)
+    return {**c, "image": image}
+
+
 def amount_crop(
     c: dict[str, Any], inside: bool = False, tight: bool = False
 ) -> tuple[np.ndarray, BBox]:
@@ -316,6 +324,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="ablation: no currency sign set apart by its shape (layout.currency)",
     )
+    ap.add_argument(
+        "--fade",
+        type=float,
+        default=1.0,
+        metavar="CONTRAST",
+        help="scan every cheque light: its darkness under white kept at this share (1: as drawn)",
+    )
     add_turn_option(ap, "every cheque, and every amount cut out of it (stood on end),")
     ap.add_argument(
         "--hand-sign",
@@ -352,6 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "joined": args.joined,
         "turn": args.turn,
         "without_sign_test": args.without_sign_test,
+        "fade": args.fade,
     }
     writers = writers_with_every_digit(SOURCES)
     clf = load_classifier(args.model)
@@ -371,6 +387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
+        if args.fade != 1.0:
+            c = faded(c, args.fade)
         if args.peers:
             crops.append(true_box_crops(c["image"], [c["field"]])[0])
         cuts = [amount_crop(c), amount_crop(c, inside=True), amount_crop(c, tight=True)]
@@ -445,6 +463,8 @@ def render_markdown(record: dict[str, Any]) -> str:
         scan += ', a slash before the closing mark of whole amounts ("1250/-")'
     if p.get("lakhs"):
         scan += ', whole parts grouped the Indian way ("1,25,000.00")'
+    if p.get("fade", 1.0) != 1.0:
+        scan += f", scanned light (contrast kept at {p['fade']:g})"
     if p.get("turn"):
         scan += f", every cheque and cut-out turned {p['turn']} degrees clockwise"
 

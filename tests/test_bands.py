@@ -111,3 +111,35 @@ def test_paper_on_a_brighter_background_is_no_band() -> None:
     lifted, shadow = lift_bands(canvas, 200.0)
     assert shadow is None
     assert lifted is canvas
+
+
+@pytest.mark.parametrize(
+    ("at", "sigma"),
+    [
+        (870, 0.03),  # down the last cell of a comb: found above and below the box only
+        (1327, 0.05),  # beside a box's left side: '431' read '1431', ok
+    ],
+)
+def test_a_crease_found_only_part_of_the_way_down_the_page_still_sends_its_boxes_to_review(
+    at: int, sigma: float
+) -> None:
+    """A crease 20 % dark down the sample form is found above and below a
+    box but not beside it (the box's lines hide the paper on one side).
+    A fold crosses the sheet, so every box along it goes to review; before,
+    the empty comb cell it ran down read ``1``, and ``431`` read ``1431``,
+    both ``ok``."""
+    from formocr.api import load_classifier, scan_page
+    from formocr.types import PageImage
+
+    image = cv2.imread(str(FORM), cv2.IMREAD_GRAYSCALE)
+    clf = load_classifier()
+    straight = scan_page(PageImage("form", 1, image, 300.0), ScanConfig(), clf).fields
+    folded = shaded(image, "v", at, 0.2, sigma)
+    read = scan_page(PageImage("form", 1, folded, 300.0), ScanConfig(), clf).fields
+    assert len(read) == len(straight)
+    crossed = [f for f in read if f.bbox.x <= at <= f.bbox.x + f.bbox.w + 40]
+    assert crossed
+    assert all(f.status == "review" and UNDER_FOLD in (f.reason or "") for f in crossed)
+    for f, s in zip(read, straight, strict=True):
+        if f.status == "ok":
+            assert f.value == s.value
