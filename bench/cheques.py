@@ -57,6 +57,7 @@ from formocr.config import ScanConfig
 from formocr.types import BBox, PageImage
 from training.synth import make_cheque
 from training.synth.backgrounds import KINDS
+from training.synth.degrade import faded
 from training.synth.sources import WriterDigits
 
 SEED = 99_000  # never used before (realwriters 61,000; box28 90,000-98,000)
@@ -136,14 +137,6 @@ def black_and_white(c: dict[str, Any], dpi: float, threshold: int) -> dict[str, 
     box = BBox(int(b.x * s), int(b.y * s), int(b.w * s), int(b.h * s))
     image = np.where(image < threshold, 0, 255).astype(np.uint8)
     return {**c, "image": image, "box": box, "dpi": dpi}
-
-
-def faded(c: dict[str, Any], contrast: float) -> dict[str, Any]:
-    """Cheque ``c`` scanned light: every pixel's darkness under white kept
-    at ``contrast`` of itself (a scanner set too bright, a faded copy)."""
-    ink = 255.0 - c["image"].astype(np.float32)
-    image = np.clip(255.0 - contrast * ink, 0, 255).round().astype(np.uint8)
-    return {**c, "image": image}
 
 
 def amount_crop(
@@ -388,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
         if args.fade != 1.0:
-            c = faded(c, args.fade)
+            c = {**c, "image": faded(c["image"], args.fade)}
         if args.peers:
             crops.append(true_box_crops(c["image"], [c["field"]])[0])
         cuts = [amount_crop(c), amount_crop(c, inside=True), amount_crop(c, tight=True)]

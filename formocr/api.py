@@ -343,6 +343,7 @@ def scan_page(
     from formocr.layout.lines import BAND_DARK
 
     cap = doubt_cap(config.combine_power, config.string_map)
+    shadow = shadow.beyond([f.bbox for f in result.fields])
     fields = [
         _doubt(f, cap, UNDER_FOLD) if shadow.over(*f.bbox) >= BAND_DARK else f
         for f in result.fields

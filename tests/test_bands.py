@@ -12,6 +12,7 @@ import pytest
 from formocr.api import UNDER_FOLD
 from formocr.config import ScanConfig
 from formocr.layout.lines import BAND_DARK, lift_bands
+from training.synth.degrade import fold_band
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 FORM = SAMPLES / "form.png"
@@ -20,14 +21,9 @@ FORM = SAMPLES / "form.png"
 def shaded(
     image: np.ndarray, way: str, at: int, depth: float, sigma_in: float, dpi: float = 300.0
 ) -> np.ndarray:
-    """``image`` under a soft band along its rows ("h") or its columns
-    ("v"), centred at pixel ``at``, ``depth`` darker there, its width sigma
-    ``sigma_in`` inches."""
-    t = np.arange(image.shape[0 if way == "h" else 1])
-    shade = 1 - depth * np.exp(-(((t - at) / (sigma_in * dpi)) ** 2))
-    return (
-        (image * (shade[:, None] if way == "h" else shade[None, :])).clip(0, 255).astype(np.uint8)
-    )
+    """``image`` under a fold's band (``training.synth.degrade.fold_band``),
+    its width sigma ``sigma_in`` inches."""
+    return fold_band(image, way, at, depth, sigma_in * dpi)
 
 
 def test_a_page_with_no_band_is_the_page_itself() -> None:
@@ -143,3 +139,28 @@ def test_a_crease_found_only_part_of_the_way_down_the_page_still_sends_its_boxes
     for f, s in zip(read, straight, strict=True):
         if f.status == "ok":
             assert f.value == s.value
+
+
+@pytest.mark.parametrize("fill", [235, 200])
+def test_a_long_box_tinted_inside_is_no_fold(fill: int) -> None:
+    """A box 3 in wide, tinted grey inside, is a band as long as a fold's,
+    and was lifted; but the band lies within the box: print, not a shadow
+    across the page. Its field was sent to review for a fold; now it reads
+    ``ok``, as the same box 1.7 in wide does."""
+    from formocr.api import load_classifier, scan_page
+    from formocr.types import PageImage
+
+    clf = load_classifier()
+    for wide in (500, 900):
+        page = np.full((1200, 2550), 250, np.uint8)
+        for row in range(2):
+            x0, y0 = 200, 250 + row * 450
+            x1, y1 = x0 + wide, y0 + 130
+            cv2.rectangle(page, (x0, y0), (x1, y1), fill, -1)
+            cv2.rectangle(page, (x0, y0), (x1, y1), 30, 3)
+            for k, ch in enumerate("4071"):
+                at = (x0 + 60 + k * 90, y1 - 30)
+                cv2.putText(page, ch, at, cv2.FONT_HERSHEY_SIMPLEX, 2.6, 20, 8, cv2.LINE_AA)
+        assert (lift_bands(page, 300.0)[1] is not None) == (wide == 900)
+        read = scan_page(PageImage("tinted", 1, page, 300.0), ScanConfig(), clf).fields
+        assert [(f.value, f.status) for f in read] == [("4071", "ok")] * 2

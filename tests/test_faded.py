@@ -12,13 +12,9 @@ import pytest
 
 from formocr.config import ScanConfig
 from formocr.layout.lines import FADED_GAIN, LINE_DARK, page_geometry, unfaded
+from training.synth.degrade import faded
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-
-
-def faded(image: np.ndarray, contrast: float) -> np.ndarray:
-    """``image`` with every pixel's darkness under white kept at ``contrast``."""
-    return np.clip(255.0 - contrast * (255.0 - image.astype(np.float32)), 0, 255).astype(np.uint8)
 
 
 def test_an_ordinary_page_and_a_blank_one_are_left_as_they_are() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -406,14 +407,14 @@ def without_shading(dark: np.ndarray, dpi: float) -> np.ndarray:
 @dataclass(frozen=True)
 class Shadow:
     """The bands ``lift_bands`` lifted: their darkness (grey levels under
-    the paper) in an image ``scale`` times the page's size, and the darkest
-    of them along each of its rows and down each of its columns."""
+    the paper) in an image ``scale`` times the page's size, all of them and
+    those along its rows and down its columns."""
 
     dark: np.ndarray
     scale: float
     near: int  # page pixels: BAND_NEAR_IN
-    rows: np.ndarray  # per row of ``dark``: its darkest band along the rows
-    cols: np.ndarray  # per column: its darkest band down the columns
+    along: np.ndarray  # of ``dark``, the bands along the rows
+    down: np.ndarray  # and those down the columns
 
     def over(self, x: int, y: int, w: int, h: int) -> int:
         """The darkest of the bands over a box of the page (its pixels) or
@@ -430,8 +431,29 @@ class Shadow:
             max(x0 + 1, int(math.ceil((x + w + m) * s))),
             max(y0 + 1, int(math.ceil((y + h + m) * s))),
         )
-        parts = (self.dark[y0:y1, x0:x1], self.rows[y0:y1], self.cols[x0:x1])
+        parts = (self.dark[y0:y1, x0:x1], self.along[y0:y1], self.down[:, x0:x1])
         return max((int(p.max()) for p in parts if p.size), default=0)
+
+    def beyond(self, boxes: Sequence[tuple[int, int, int, int]]) -> Shadow:
+        """These bands less those lying within ``boxes`` (page pixels, x, y,
+        w, h) and BAND_NEAR_IN round them: a box tinted inside, or a panel
+        of tint printed round a row of boxes, is print, not a fold's shadow
+        (a fold runs past the boxes it crosses). A box 3 in wide tinted grey
+        inside was sent to review for a fold."""
+        s, m = self.scale, self.near
+        inside = np.zeros(self.dark.shape, np.uint8)
+        for x, y, w, h in boxes:
+            x0, y0 = max(0, int((x - m) * s)), max(0, int((y - m) * s))
+            x1, y1 = int(math.ceil((x + w + m) * s)), int(math.ceil((y + h + m) * s))
+            inside[y0:y1, x0:x1] = 1
+        on = cv2.threshold(self.dark, BAND_DARK - 1, 1, cv2.THRESH_BINARY)[1]
+        n, labels = cv2.connectedComponents(on, connectivity=8)
+        past = np.unique(labels[(on > 0) & (inside == 0)])
+        kept = np.isin(labels, past[past > 0])
+        dark, along, down = (
+            np.where(kept, a, 0).astype(np.uint8) for a in (self.dark, self.along, self.down)
+        )
+        return dataclasses.replace(self, dark=dark, along=along, down=down)
 
 
 def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]:
@@ -468,7 +490,7 @@ def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]
         return page, None
     up = cv2.resize(bands, (w, h), interpolation=cv2.INTER_LINEAR) if look is not page else bands
     near = int(round(BAND_NEAR_IN * dpi))
-    shadow = Shadow(bands, look.shape[1] / w, near, along.max(axis=1), down.max(axis=0))
+    shadow = Shadow(bands, look.shape[1] / w, near, along, down)
     return np.asarray(cv2.add(page, up), np.uint8), shadow
 
 

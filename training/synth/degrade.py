@@ -223,3 +223,46 @@ def photometric(
         if decoded is not None:
             out = decoded
     return out
+
+
+# Artefacts laid on a page at a place the caller chooses (benchmarks and
+# tests sweep them over a page's boxes). Greyscale uint8 in, out.
+
+
+def fold_band(image: np.ndarray, way: str, at: int, depth: float, sigma_px: float) -> np.ndarray:
+    """``image`` under a fold's soft shadow along its rows (``way`` "h") or
+    its columns ("v"), centred at pixel ``at``: ``depth`` darker there (a
+    share of the grey), falling off as a Gaussian of ``sigma_px``."""
+    t = np.arange(image.shape[0 if way == "h" else 1])
+    shade = 1.0 - depth * np.exp(-(((t - at) / sigma_px) ** 2))
+    across = shade[:, None] if way == "h" else shade[None, :]
+    return np.asarray((image * across).clip(0, 255).astype(np.uint8))
+
+
+def highlight(
+    image: np.ndarray,
+    box: tuple[int, int, int, int],
+    at: str,
+    dpi: float,
+    depth: float = 0.15,
+    tilt: bool = False,
+) -> np.ndarray:
+    """``image`` with a highlighter's stroke 0.2 in thick and ``depth``
+    dark, along the row of ``box`` (x, y, w, h) across its ``at`` ("middle",
+    "top" or "foot"), running 0.3 in past either side; ``tilt``: rising
+    0.2 in over its length."""
+    x, y, w, h = box
+    cy = {"middle": y + h // 2, "top": y, "foot": y + h}[at]
+    rise = int(0.1 * dpi) if tilt else 0
+    reach = int(0.3 * dpi)
+    ink = np.zeros(image.shape, np.float32)
+    cv2.line(ink, (x - reach, cy + rise), (x + w + reach, cy - rise), 1.0, int(0.2 * dpi))
+    ink = cv2.GaussianBlur(ink, (0, 0), 2)
+    return np.asarray((image * (1 - depth * ink)).clip(0, 255).astype(np.uint8))
+
+
+def faded(image: np.ndarray, contrast: float) -> np.ndarray:
+    """``image`` scanned light: every pixel's darkness under white kept at
+    ``contrast`` of itself (a scanner set too bright, a pale copy)."""
+    ink = 255.0 - image.astype(np.float32)
+    return np.asarray(np.clip(255.0 - contrast * ink, 0, 255).round().astype(np.uint8))

@@ -1,0 +1,149 @@
+"""Bands of shadow or tint swept over a sample page: what is lost, and what is `ok` and wrong.
+
+    .venv/bin/python bench/bands.py --sample form --kind fold-h
+    .venv/bin/python bench/bands.py --sample form --kind fold-v
+    .venv/bin/python bench/bands.py --sample cheque --kind fold-h
+    .venv/bin/python bench/bands.py --sample form --kind highlighter
+    .venv/bin/python bench/bands.py --sample cheque --kind highlighter
+
+The page is a shipped sample (``samples/form.png`` at 300 dpi,
+``samples/cheque.tiff`` at 200 dpi), read first as it is: its fields, as
+read, are the truth each artefact is held to. Then, one page each:
+
+- ``fold-h``, ``fold-v``: a fold's shadow (``training.synth.degrade.fold_band``)
+  along the rows or down the columns, its centre at every box's top and foot
+  (or left and right side) and 0.05 and 0.1 in either side of it; 20 and 40 %
+  darker than the paper, width sigma 0.03, 0.05 and 0.12 in;
+- ``highlighter``: a highlighter's stroke 0.2 in thick
+  (``training.synth.degrade.highlight``) along each field's row, across its
+  middle, top or foot, or tilted across its middle; 15 and 30 % dark.
+
+Each page is read with ``formocr.api.scan_page``, no template, the default
+``--min-confidence``. A field is matched to the straight page's by its box's
+top-left corner (within 15 px each way); counted: **lost** (no match),
+**`ok` but wrong** (its value is not the straight page's), **review**.
+Artefacts drawn by us on our own samples: a test of the page stage, not a
+headline figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from benchlib import OUT, md_table, publish, run_record
+
+from formocr.api import load_classifier, scan_page
+from formocr.config import ScanConfig
+from formocr.types import FieldResult, PageImage
+from training.synth.degrade import fold_band, highlight
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+PAGES = {"form": ("form.png", 300.0), "cheque": ("cheque.tiff", 200.0)}
+FOLD_DEPTHS, FOLD_SIGMAS_IN, FOLD_STEPS = (0.2, 0.4), (0.03, 0.05, 0.12), (-2, -1, 0, 1, 2)
+HIGHLIGHT_DEPTHS, HIGHLIGHT_AT = (0.15, 0.3), ("middle", "top", "foot", "tilted")
+MATCH_PX = 15
+
+
+def folds(
+    image: np.ndarray, fields: Sequence[FieldResult], way: str, dpi: float
+) -> Iterator[tuple[str, np.ndarray]]:
+    """The page under each fold of the sweep, and what it is."""
+    boxes = [f.bbox for f in fields]
+    edges = sorted(
+        {e for b in boxes for e in ((b.y, b.y + b.h) if way == "h" else (b.x, b.x + b.w))}
+    )
+    step = dpi / 20  # 0.05 in
+    centres = sorted({int(e + d * step) for e in edges for d in FOLD_STEPS})
+    for depth in FOLD_DEPTHS:
+        for sigma in FOLD_SIGMAS_IN:
+            for c in centres:
+                yield f"{depth} {sigma} {c}", fold_band(image, way, c, depth, sigma * dpi)
+
+
+def highlights(
+    image: np.ndarray, fields: Sequence[FieldResult], dpi: float
+) -> Iterator[tuple[str, np.ndarray]]:
+    """The page under each highlighter's stroke of the sweep, and what it is."""
+    for f in fields:
+        for depth in HIGHLIGHT_DEPTHS:
+            for at in HIGHLIGHT_AT:
+                box = (f.bbox.x, f.bbox.y, f.bbox.w, f.bbox.h)
+                page = highlight(
+                    image, box, "middle" if at == "tilted" else at, dpi, depth, at == "tilted"
+                )
+                yield f"{box} {at} {depth}", page
+
+
+def compare(straight: Sequence[FieldResult], read: Sequence[FieldResult]) -> dict[str, Any]:
+    """Lost, `ok` but wrong and review among the straight page's fields."""
+    lost, wrong, review = [], [], 0
+    for s in straight:
+        f = next(
+            (
+                g
+                for g in read
+                if abs(g.bbox.x - s.bbox.x) < MATCH_PX and abs(g.bbox.y - s.bbox.y) < MATCH_PX
+            ),
+            None,
+        )
+        if f is None:
+            lost.append(s.value)
+            continue
+        if f.status == "ok" and f.value != s.value:
+            wrong.append(f"{s.value} -> {f.value} ({f.confidence:.4f})")
+        review += f.status == "review"
+    return {"lost": lost, "ok_wrong": wrong, "review": review}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--sample", choices=sorted(PAGES), default="form")
+    ap.add_argument("--kind", choices=("fold-h", "fold-v", "highlighter"), default="fold-h")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    record = run_record("bands.py", argv)
+    name, dpi = PAGES[args.sample]
+    image = cv2.imread(str(SAMPLES / name), cv2.IMREAD_GRAYSCALE)
+    clf = load_classifier()
+    config = ScanConfig()
+    straight = scan_page(PageImage(name, 1, image, dpi), config, clf).fields
+    if args.kind == "highlighter":
+        pages = highlights(image, straight, dpi)
+    else:
+        pages = folds(image, straight, args.kind[-1], dpi)
+    rows = []
+    for what, page in pages:
+        r = compare(straight, scan_page(PageImage(name, 1, page, dpi), config, clf).fields)
+        rows.append({"what": what, **r})
+        for v in r["lost"]:
+            print(f"lost  {what}: {v!r}", file=sys.stderr)
+        for v in r["ok_wrong"]:
+            print(f"WRONG {what}: {v}", file=sys.stderr)
+    record["params"] = {"sample": args.sample, "kind": args.kind}
+    record["rows"] = rows
+    record["total"] = {
+        "pages": len(rows),
+        "fields": len(rows) * len(straight),
+        "lost": sum(len(r["lost"]) for r in rows),
+        "ok_wrong": sum(len(r["ok_wrong"]) for r in rows),
+        "review": sum(r["review"] for r in rows),
+    }
+    publish(record, args.out / f"bands_{args.sample}_{args.kind}.json", render_markdown)
+    return 0
+
+
+def render_markdown(record: dict[str, Any]) -> str:
+    p, t = record["params"], record["total"]
+    head = ["sample", "artefact", "pages", "fields", "lost", "`ok` but wrong", "review"]
+    row = [p["sample"], p["kind"], t["pages"], t["fields"], t["lost"], t["ok_wrong"], t["review"]]
+    return md_table(head, [row])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
