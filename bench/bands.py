@@ -1,10 +1,11 @@
-"""Bands of shadow or tint swept over a sample page: what is lost, and what is `ok` and wrong.
+"""Bands of shadow or tint, and pen strokes, swept over a sample page: what is lost, and what is `ok` and wrong.
 
     .venv/bin/python bench/bands.py --sample form --kind fold-h
     .venv/bin/python bench/bands.py --sample form --kind fold-v
     .venv/bin/python bench/bands.py --sample cheque --kind fold-h
     .venv/bin/python bench/bands.py --sample form --kind highlighter
     .venv/bin/python bench/bands.py --sample cheque --kind highlighter
+    .venv/bin/python bench/bands.py --sample cheque --kind strike
 
 The page is a shipped sample (``samples/form.png`` at 300 dpi,
 ``samples/cheque.tiff`` at 200 dpi), read first as it is: its fields, as
@@ -16,13 +17,18 @@ read, are the truth each artefact is held to. Then, one page each:
   darker than the paper, width sigma 0.03, 0.05 and 0.12 in;
 - ``highlighter``: a highlighter's stroke 0.2 in thick
   (``training.synth.degrade.highlight``) along each field's row, across its
-  middle, top or foot, or tilted across its middle; 15 and 30 % dark.
+  middle, top or foot, or tilted across its middle; 15 and 30 % dark;
+- ``strike``: each written field struck through within its box by a pen
+  stroke 3 or 6 px wide (grey 20), level at mid-height, slanted corner to
+  corner, or doubled; it runs to within 0.1 in of the box's sides (an
+  eighth of the box's width in a small box).
 
 Each page is read with ``formocr.api.scan_page``, no template, the default
 ``--min-confidence``. A field is matched to the straight page's by its box's
 top-left corner (within 15 px each way); counted: **lost** (no match),
 **`ok` but wrong** (its value is not the straight page's), **review**.
-Artefacts drawn by us on our own samples: a test of the page stage, not a
+A struck-through field has no right value: any ``ok`` value that is not
+the straight page's is counted wrong. Artefacts drawn by us on our own samples: a test of the page stage, not a
 headline figure.
 """
 
@@ -47,6 +53,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 PAGES = {"form": ("form.png", 300.0), "cheque": ("cheque.tiff", 200.0)}
 FOLD_DEPTHS, FOLD_SIGMAS_IN, FOLD_STEPS = (0.2, 0.4), (0.03, 0.05, 0.12), (-2, -1, 0, 1, 2)
 HIGHLIGHT_DEPTHS, HIGHLIGHT_AT = (0.15, 0.3), ("middle", "top", "foot", "tilted")
+STRIKES, STRIKE_PENS = ("level", "slanted", "double"), (3, 6)
 MATCH_PX = 15
 
 
@@ -80,6 +87,32 @@ def highlights(
                 yield f"{box} {at} {depth}", page
 
 
+def strikes(
+    image: np.ndarray, fields: Sequence[FieldResult], dpi: float
+) -> Iterator[tuple[str, np.ndarray]]:
+    """The page with each written field struck through, and what it is."""
+    for f in fields:
+        if not f.value:
+            continue
+        x, y, w, h = f.bbox
+        m = min(int(0.1 * dpi), w // 8)
+        mid = y + h // 2
+        lines = {
+            "level": [((x + m, mid), (x + w - m, mid + 4))],
+            "slanted": [((x + m, y + h - m), (x + w - m, y + m))],
+            "double": [
+                ((x + m, mid - 8), (x + w - m, mid - 6)),
+                ((x + m, mid + 8), (x + w - m, mid + 10)),
+            ],
+        }
+        for kind in STRIKES:
+            for pen in STRIKE_PENS:
+                page = image.copy()
+                for a, b in lines[kind]:
+                    cv2.line(page, a, b, 20, pen)
+                yield f"{tuple(f.bbox)} {kind} {pen}", page
+
+
 def compare(straight: Sequence[FieldResult], read: Sequence[FieldResult]) -> dict[str, Any]:
     """Lost, `ok` but wrong and review among the straight page's fields."""
     lost, wrong, review = [], [], 0
@@ -104,7 +137,9 @@ def compare(straight: Sequence[FieldResult], read: Sequence[FieldResult]) -> dic
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--sample", choices=sorted(PAGES), default="form")
-    ap.add_argument("--kind", choices=("fold-h", "fold-v", "highlighter"), default="fold-h")
+    ap.add_argument(
+        "--kind", choices=("fold-h", "fold-v", "highlighter", "strike"), default="fold-h"
+    )
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     record = run_record("bands.py", argv)
@@ -115,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     straight = scan_page(PageImage(name, 1, image, dpi), config, clf).fields
     if args.kind == "highlighter":
         pages = highlights(image, straight, dpi)
+    elif args.kind == "strike":
+        pages = strikes(image, straight, dpi)
     else:
         pages = folds(image, straight, args.kind[-1], dpi)
     rows = []
