@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from formocr.layout.ink import components, darkness
-from formocr.stats import count_nonzero, median_int
+from formocr.stats import count_nonzero, int_percentile, median_int
 
 WORK_DPI = 150.0
 # A strip cut round one row of boxes (no resolution recorded) is about this
@@ -323,12 +323,10 @@ def unfaded(dark: np.ndarray) -> np.ndarray:
     under LINE_DARK at the work resolution and every box was lost; the
     digits, read at full resolution within their boxes, were still legible.
     """
-    top = FADED_TOP * dark.size
-    if _at_least(dark, FADED_STRONG) >= top:  # an ordinary page (a threshold costs less)
+    if _at_least(dark, FADED_STRONG) >= FADED_TOP * dark.size:  # an ordinary page (cheap)
         return dark
-    hist = cv2.calcHist([dark], [0], None, [256], [0, 256]).ravel()
     # The level the darkest FADED_TOP of the page reaches.
-    level = 255 - int(np.searchsorted(np.cumsum(hist[::-1]), top))
+    level = int_percentile(dark, 100.0 * (1.0 - FADED_TOP))
     if level < FADED_LEAST:
         return dark
     gain = min(FADED_GAIN, FADED_STRONG / level)
@@ -407,14 +405,21 @@ def without_shading(dark: np.ndarray, dpi: float) -> np.ndarray:
 @dataclass(frozen=True)
 class Shadow:
     """The bands ``lift_bands`` lifted: their darkness (grey levels under
-    the paper) in an image ``scale`` times the page's size, all of them and
-    those along its rows and down its columns."""
+    the paper) in images ``scale`` times the page's size, those along its
+    rows and those down its columns."""
 
-    dark: np.ndarray
+    along: np.ndarray
+    down: np.ndarray
     scale: float
     near: int  # page pixels: BAND_NEAR_IN
-    along: np.ndarray  # of ``dark``, the bands along the rows
-    down: np.ndarray  # and those down the columns
+
+    def _window(self, x: int, y: int, w: int, h: int) -> tuple[int, int, int, int]:
+        """A box of the page (its pixels) and BAND_NEAR_IN round it, in the
+        bands' pixels: x0, y0, x1, y1 (at least one pixel each way)."""
+        s, m = self.scale, self.near
+        x0, y0 = max(0, int((x - m) * s)), max(0, int((y - m) * s))
+        x1, y1 = int(math.ceil((x + w + m) * s)), int(math.ceil((y + h + m) * s))
+        return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
 
     def over(self, x: int, y: int, w: int, h: int) -> int:
         """The darkest of the bands over a box of the page (its pixels) or
@@ -424,14 +429,10 @@ class Shadow:
         a box's lines the paper on one side of it is hard to see, and the
         band is found only part of the way (down an empty comb cell, a crease
         found above and below the box was not found beside it, and the cell
-        read 1, ``ok``)."""
-        s, m = self.scale, self.near
-        x0, y0 = max(0, int((x - m) * s)), max(0, int((y - m) * s))
-        x1, y1 = (
-            max(x0 + 1, int(math.ceil((x + w + m) * s))),
-            max(y0 + 1, int(math.ceil((y + h + m) * s))),
-        )
-        parts = (self.dark[y0:y1, x0:x1], self.along[y0:y1], self.down[:, x0:x1])
+        read 1, ``ok``). (The rows and columns through the box hold all
+        that lies over it.)"""
+        x0, y0, x1, y1 = self._window(x, y, w, h)
+        parts = (self.along[y0:y1], self.down[:, x0:x1])
         return max((int(p.max()) for p in parts if p.size), default=0)
 
     def beyond(self, boxes: Sequence[tuple[int, int, int, int]]) -> Shadow:
@@ -440,20 +441,17 @@ class Shadow:
         of tint printed round a row of boxes, is print, not a fold's shadow
         (a fold runs past the boxes it crosses). A box 3 in wide tinted grey
         inside was sent to review for a fold."""
-        s, m = self.scale, self.near
-        inside = np.zeros(self.dark.shape, np.uint8)
-        for x, y, w, h in boxes:
-            x0, y0 = max(0, int((x - m) * s)), max(0, int((y - m) * s))
-            x1, y1 = int(math.ceil((x + w + m) * s)), int(math.ceil((y + h + m) * s))
+        inside = np.zeros(self.along.shape, np.uint8)
+        for box in boxes:
+            x0, y0, x1, y1 = self._window(*box)
             inside[y0:y1, x0:x1] = 1
-        on = cv2.threshold(self.dark, BAND_DARK - 1, 1, cv2.THRESH_BINARY)[1]
-        n, labels = cv2.connectedComponents(on, connectivity=8)
+        bands = cv2.max(self.along, self.down)
+        on = cv2.threshold(bands, BAND_DARK - 1, 1, cv2.THRESH_BINARY)[1]
+        _, labels = cv2.connectedComponents(on, connectivity=8)
         past = np.unique(labels[(on > 0) & (inside == 0)])
         kept = np.isin(labels, past[past > 0])
-        dark, along, down = (
-            np.where(kept, a, 0).astype(np.uint8) for a in (self.dark, self.along, self.down)
-        )
-        return dataclasses.replace(self, dark=dark, along=along, down=down)
+        along, down = (np.where(kept, a, 0).astype(np.uint8) for a in (self.along, self.down))
+        return dataclasses.replace(self, along=along, down=down)
 
 
 def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]:
@@ -489,8 +487,7 @@ def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]
     if bands.max() < BAND_DARK:
         return page, None
     up = cv2.resize(bands, (w, h), interpolation=cv2.INTER_LINEAR) if look is not page else bands
-    near = int(round(BAND_NEAR_IN * dpi))
-    shadow = Shadow(bands, look.shape[1] / w, near, along, down)
+    shadow = Shadow(along, down, look.shape[1] / w, int(round(BAND_NEAR_IN * dpi)))
     return np.asarray(cv2.add(page, up), np.uint8), shadow
 
 
