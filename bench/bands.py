@@ -5,6 +5,7 @@
     .venv/bin/python bench/bands.py --sample cheque --kind fold-h
     .venv/bin/python bench/bands.py --sample form --kind highlighter
     .venv/bin/python bench/bands.py --sample cheque --kind highlighter
+    .venv/bin/python bench/bands.py --sample cheque --kind highlighter --thick 0.12
     .venv/bin/python bench/bands.py --sample cheque --kind strike
 
 The page is a shipped sample (``samples/form.png`` at 300 dpi,
@@ -15,7 +16,8 @@ read, are the truth each artefact is held to. Then, one page each:
   along the rows or down the columns, its centre at every box's top and foot
   (or left and right side) and 0.05 and 0.1 in either side of it; 20 and 40 %
   darker than the paper, width sigma 0.03, 0.05 and 0.12 in;
-- ``highlighter``: a highlighter's stroke 0.2 in thick
+- ``highlighter``: a highlighter's stroke 0.2 in thick (``--thick``: a
+  chisel tip's is 0.16-0.2 in, a fine tip's about 0.1)
   (``training.synth.degrade.highlight``) along each field's row, across its
   middle, top or foot, or tilted across its middle; 15 and 30 % dark;
 - ``strike``: each written field struck through within its box by a pen
@@ -74,16 +76,15 @@ def folds(
 
 
 def highlights(
-    image: np.ndarray, fields: Sequence[FieldResult], dpi: float
+    image: np.ndarray, fields: Sequence[FieldResult], dpi: float, thick_in: float = 0.2
 ) -> Iterator[tuple[str, np.ndarray]]:
     """The page under each highlighter's stroke of the sweep, and what it is."""
     for f in fields:
         for depth in HIGHLIGHT_DEPTHS:
             for at in HIGHLIGHT_AT:
                 box = (f.bbox.x, f.bbox.y, f.bbox.w, f.bbox.h)
-                page = highlight(
-                    image, box, "middle" if at == "tilted" else at, dpi, depth, at == "tilted"
-                )
+                where = "middle" if at == "tilted" else at
+                page = highlight(image, box, where, dpi, depth, at == "tilted", thick_in)
                 yield f"{box} {at} {depth}", page
 
 
@@ -140,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--kind", choices=("fold-h", "fold-v", "highlighter", "strike"), default="fold-h"
     )
+    ap.add_argument("--thick", type=float, default=0.2, help="a highlighter's stroke, inches thick")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     record = run_record("bands.py", argv)
@@ -149,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = ScanConfig()
     straight = scan_page(PageImage(name, 1, image, dpi), config, clf).fields
     if args.kind == "highlighter":
-        pages = highlights(image, straight, dpi)
+        pages = highlights(image, straight, dpi, args.thick)
     elif args.kind == "strike":
         pages = strikes(image, straight, dpi)
     else:
@@ -163,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for v in r["ok_wrong"]:
             print(f"WRONG {what}: {v}", file=sys.stderr)
     record["params"] = {"sample": args.sample, "kind": args.kind}
+    kind = args.kind
+    if args.kind == "highlighter" and args.thick != 0.2:
+        record["params"]["thick_in"] = args.thick
+        kind = f"{kind}_thick{args.thick}"
     record["rows"] = rows
     record["total"] = {
         "pages": len(rows),
@@ -171,14 +177,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ok_wrong": sum(len(r["ok_wrong"]) for r in rows),
         "review": sum(r["review"] for r in rows),
     }
-    publish(record, args.out / f"bands_{args.sample}_{args.kind}.json", render_markdown)
+    publish(record, args.out / f"bands_{args.sample}_{kind}.json", render_markdown)
     return 0
 
 
 def render_markdown(record: dict[str, Any]) -> str:
     p, t = record["params"], record["total"]
     head = ["sample", "artefact", "pages", "fields", "lost", "`ok` but wrong", "review"]
-    row = [p["sample"], p["kind"], t["pages"], t["fields"], t["lost"], t["ok_wrong"], t["review"]]
+    kind = p["kind"] + (f", {p['thick_in']} in" if "thick_in" in p else "")
+    row = [p["sample"], kind, t["pages"], t["fields"], t["lost"], t["ok_wrong"], t["review"]]
     return md_table(head, [row])
 
 

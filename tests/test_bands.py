@@ -164,3 +164,63 @@ def test_a_long_box_tinted_inside_is_no_fold(fill: int) -> None:
         assert (lift_bands(page, 300.0)[1] is not None) == (wide == 900)
         read = scan_page(PageImage("tinted", 1, page, 300.0), ScanConfig(), clf).fields
         assert [(f.value, f.status) for f in read] == [("4071", "ok")] * 2
+
+
+@pytest.mark.parametrize(
+    ("box", "at", "depth"),
+    [
+        ((1149, 120, 48, 68), "middle", 0.15),  # closed at the stroke's foot: a 2 read 7, ok
+        ((1203, 119, 48, 68), "foot", 0.15),  # the same 2, from the next cell's stroke
+        ((974, 125, 48, 68), "top", 0.3),  # two cells closed as one at its foot: 1 read 12, ok
+        ((1149, 120, 48, 68), "top", 0.3),  # three cells: 2 read 202, ok
+    ],
+)
+def test_a_highlighters_stroke_across_the_cheques_date_reads_as_straight(
+    box: tuple[int, int, int, int], at: str, depth: float
+) -> None:
+    """A highlighter's stroke 0.2 in thick along the sample cheque's date
+    (``training.synth.degrade.highlight``): the edges of a tint that thick
+    stood out in the work page's darkness as lines, a box was closed on
+    them, and a cell cut at its foot, or two or three cells taken for one,
+    read ``ok`` and wrong. Measured against the tinted paper itself, the
+    edges are no lines: every cell is found where it was and reads as
+    straight (``layout.lines.without_shading``)."""
+    from formocr.api import load_classifier, scan_page
+    from formocr.types import PageImage
+    from training.synth.degrade import highlight
+
+    image = cv2.imread(str(SAMPLES / "cheque.tiff"), cv2.IMREAD_GRAYSCALE)
+    clf = load_classifier()
+    straight = scan_page(PageImage("cheque", 1, image, 200.0), ScanConfig(), clf).fields
+    marked = highlight(image, box, at, 200.0, depth)
+    read = scan_page(PageImage("cheque", 1, marked, 200.0), ScanConfig(), clf).fields
+    assert [(f.value, f.status) for f in read] == [(f.value, f.status) for f in straight]
+    for f, s in zip(read, straight, strict=True):
+        assert np.abs(np.subtract(f.bbox, s.bbox)).max() <= 3
+
+
+def test_a_highlighters_edges_are_no_lines_and_the_boxes_under_it_are_kept() -> None:
+    """A row of boxes under a highlighter's stroke 0.2 in thick and 30 %
+    dark, looked at as the line finder does (150 dpi): the darkness along
+    the stroke's edges stays under LINE_DARK, where it stood out as lines
+    before; the boxes' own lines under the stroke stay as dark as a line."""
+    from formocr.layout.ink import darkness
+    from formocr.layout.lines import LINE_DARK, without_shading
+    from training.synth.degrade import highlight
+
+    dpi = 150.0
+    page = np.full((300, 900), 235, np.uint8)
+    for k in range(8):  # cells 0.4 x 0.5 in, 2 px lines
+        x = 100 + k * 70
+        cv2.rectangle(page, (x, 100), (x + 60, 175), 70, 2)
+    marked = highlight(page, (100, 100, 550, 75), "middle", dpi, 0.3)
+    dark = without_shading(darkness(marked, dpi, steady=True), marked, dpi)
+    # Rows along the stroke's edges (it spans rows 123-152), between the
+    # cells' sides: paper under the tint, or under its edge.
+    for y in (118, 121, 124, 127, 148, 151, 154, 157):
+        inside = [dark[y, x0 + 5 : x0 + 55] for x0 in range(100, 590, 70)]
+        assert max(int(v.max()) for v in inside) < LINE_DARK, y
+    # The cells' sides under the stroke, and their tops and feet.
+    assert int(dark[138, 100:103].max()) >= 2 * LINE_DARK
+    assert int(dark[100:103, 300].max()) >= 2 * LINE_DARK
+    assert int(dark[174:177, 300].max()) >= 2 * LINE_DARK

@@ -246,9 +246,11 @@ def highlight(
     dpi: float,
     depth: float = 0.15,
     tilt: bool = False,
+    thick_in: float = 0.2,
 ) -> np.ndarray:
-    """``image`` with a highlighter's stroke 0.2 in thick and ``depth``
-    dark, along the row of ``box`` (x, y, w, h) across its ``at`` ("middle",
+    """``image`` with a highlighter's stroke ``thick_in`` inches thick (a
+    chisel tip's is 0.16-0.2, a fine tip's about 0.1) and ``depth`` dark,
+    along the row of ``box`` (x, y, w, h) across its ``at`` ("middle",
     "top" or "foot"), running 0.3 in past either side; ``tilt``: rising
     0.2 in over its length."""
     x, y, w, h = box
@@ -256,7 +258,7 @@ def highlight(
     rise = int(0.1 * dpi) if tilt else 0
     reach = int(0.3 * dpi)
     ink = np.zeros(image.shape, np.float32)
-    cv2.line(ink, (x - reach, cy + rise), (x + w + reach, cy - rise), 1.0, int(0.2 * dpi))
+    cv2.line(ink, (x - reach, cy + rise), (x + w + reach, cy - rise), 1.0, int(thick_in * dpi))
     ink = cv2.GaussianBlur(ink, (0, 0), 2)
     return np.asarray((image * (1 - depth * ink)).clip(0, 255).astype(np.uint8))
 
