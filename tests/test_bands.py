@@ -167,24 +167,26 @@ def test_a_long_box_tinted_inside_is_no_fold(fill: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("box", "at", "depth"),
+    ("box", "at", "depth", "thick"),
     [
-        ((1149, 120, 48, 68), "middle", 0.15),  # closed at the stroke's foot: a 2 read 7, ok
-        ((1203, 119, 48, 68), "foot", 0.15),  # the same 2, from the next cell's stroke
-        ((974, 125, 48, 68), "top", 0.3),  # two cells closed as one at its foot: 1 read 12, ok
-        ((1149, 120, 48, 68), "top", 0.3),  # three cells: 2 read 202, ok
+        ((1149, 120, 48, 68), "middle", 0.15, 0.2),  # closed at its foot: a 2 read 7, ok
+        ((1203, 119, 48, 68), "foot", 0.15, 0.2),  # the same 2, from the next cell's stroke
+        ((974, 125, 48, 68), "top", 0.3, 0.2),  # two cells closed as one: 1 read 12, ok
+        ((1149, 120, 48, 68), "top", 0.3, 0.2),  # three cells: 2 read 202, ok
+        ((974, 125, 48, 68), "top", 0.15, 0.12),  # a fine tip: two cells as one, 1 read 12
+        ((907, 127, 48, 68), "top", 0.3, 0.12),  # the same, closed by the stroke's end
     ],
 )
 def test_a_highlighters_stroke_across_the_cheques_date_reads_as_straight(
-    box: tuple[int, int, int, int], at: str, depth: float
+    box: tuple[int, int, int, int], at: str, depth: float, thick: float
 ) -> None:
-    """A highlighter's stroke 0.2 in thick along the sample cheque's date
-    (``training.synth.degrade.highlight``): the edges of a tint that thick
-    stood out in the work page's darkness as lines, a box was closed on
-    them, and a cell cut at its foot, or two or three cells taken for one,
-    read ``ok`` and wrong. Measured against the tinted paper itself, the
-    edges are no lines: every cell is found where it was and reads as
-    straight (``layout.lines.without_shading``)."""
+    """A highlighter's stroke 0.2 in thick (a chisel tip) or 0.12 (a fine
+    one) along the sample cheque's date (``training.synth.degrade.highlight``):
+    the edges and ends of the tint stood out in the work page's darkness
+    as lines, a box was closed on them, and a cell cut at its foot, or two
+    or three cells taken for one, read ``ok`` and wrong. Measured against
+    the tinted paper itself, they are no lines: every cell is found where
+    it was and reads as straight (``layout.lines.without_shading``)."""
     from formocr.api import load_classifier, scan_page
     from formocr.types import PageImage
     from training.synth.degrade import highlight
@@ -192,7 +194,7 @@ def test_a_highlighters_stroke_across_the_cheques_date_reads_as_straight(
     image = cv2.imread(str(SAMPLES / "cheque.tiff"), cv2.IMREAD_GRAYSCALE)
     clf = load_classifier()
     straight = scan_page(PageImage("cheque", 1, image, 200.0), ScanConfig(), clf).fields
-    marked = highlight(image, box, at, 200.0, depth)
+    marked = highlight(image, box, at, 200.0, depth, thick_in=thick)
     read = scan_page(PageImage("cheque", 1, marked, 200.0), ScanConfig(), clf).fields
     assert [(f.value, f.status) for f in read] == [(f.value, f.status) for f in straight]
     for f, s in zip(read, straight, strict=True):

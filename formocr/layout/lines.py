@@ -48,14 +48,16 @@ ROUNDED = (-2, -2)  # _walls' mark for such a side
 
 # Shading (a box tinted grey inside): what an opening SOLID_IN (inches)
 # square leaves, in areas spanning SHADE_IN or more both ways; or a
-# highlighter's stroke (a chisel tip's is 0.16-0.2 in thick): an area
-# STROKE_THICK_IN thick or more but under SHADE_IN, at least STROKE_LONG_IN
-# long, no darker anywhere than TINT_DARK (grey levels under the paper: a
-# stroke 30 % dark measured 43-50 on the samples, 40 % dark 60; on the ten
-# headline pages with the most marker ink, digits' blobs measured up to
-# 171, none over 0.51 in long).
+# highlighter's stroke (a chisel tip's is 0.16-0.2 in thick, a fine tip's
+# about 0.1): an area STROKE_THICK_IN thick or more but under SHADE_IN, at
+# least STROKE_LONG_IN long, no darker anywhere than TINT_DARK (grey levels
+# under the paper: a stroke 30 % dark measured 43-50 on the samples, 40 %
+# dark 60; on the ten headline pages with the most marker ink, digits' blobs
+# measured up to 171, none over 0.51 in long). The tinted paper under a
+# stroke: a median over TINT_MEDIAN_IN (a printed line is thinner than half
+# of it, a stroke's tint wider).
 SOLID_IN, SHADE_IN = 0.1, 0.3
-STROKE_THICK_IN, STROKE_LONG_IN, TINT_DARK = 0.15, 0.75, 96
+STROKE_THICK_IN, STROKE_LONG_IN, TINT_DARK, TINT_MEDIAN_IN = 0.1, 0.75, 96, 0.06
 # A band of shadow (a fold or crease that did not lie flat, a strip of tint):
 # darker than the paper on both sides of it within BAND_PAPER_IN, along
 # BAND_LONG_IN or more of a row or column (a fold crosses the sheet; a line of print or
@@ -390,11 +392,12 @@ def without_shading(dark: np.ndarray, grey: np.ndarray, dpi: float) -> np.ndarra
     or that are as thick and long as a highlighter's stroke and as light.
     Without it a shaded box is a block with no lines in it. Within a
     stroke, a pixel is also no darker than it is under the tinted paper
-    round it (a closing of ``grey`` by the same square): the paper level
+    round it (a median of ``grey`` over TINT_MEDIAN_IN): the paper level
     under ``darkness`` is smoothed over more than a stroke's width, so
-    along a stroke's edges it stands between the paper's and the tint's,
-    and the edges of a highlighter's stroke 0.2 in thick stood out as
-    lines (a box was closed there, and a 2 cut at its foot read 7, ``ok``).
+    along a stroke's edges and round its ends it stands between the
+    paper's and the tint's, and the edges of a highlighter's stroke stood
+    out as lines (a box was closed there, and a 2 cut at its foot read 7,
+    ``ok``).
     (Not within the wider areas: a bold marker digit's blob can span
     SHADE_IN both ways, and the strokes beside it would be dimmed.) A page
     with no such area is returned as it is.
@@ -425,15 +428,16 @@ def without_shading(dark: np.ndarray, grey: np.ndarray, dpi: float) -> np.ndarra
     shade = cv2.bitwise_and(solid, solid, mask=near)
     out = np.asarray(cv2.subtract(dark, shade), np.uint8)
     if stroke.any():
-        # Under the tinted paper, within the strokes' extent (and a square's reach).
+        # Under the tinted paper, within the strokes' extent (and the median's reach).
         on = _near(labels, stroke, (w, h))
+        m = max(3, int(round(TINT_MEDIAN_IN * dpi)) | 1)
         x, y, bw, bh = cv2.boundingRect(on)
-        x0, y0, x1, y1 = max(0, x - j), max(0, y - j), min(w, x + bw + j), min(h, y + bh + j)
-        window = grey[y0:y1, x0:x1]
-        closed = cv2.morphologyEx(window, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (j, j)))
+        x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(w, x + bw + m), min(h, y + bh + m)
+        window = np.ascontiguousarray(grey[y0:y1, x0:x1])
+        paper = cv2.medianBlur(window, m)
         part = out[y0:y1, x0:x1]
         inside = on[y0:y1, x0:x1] > 0
-        part[inside] = np.minimum(part, cv2.subtract(closed, window))[inside]
+        part[inside] = np.minimum(part, cv2.subtract(paper, window))[inside]
     return out
 
 
