@@ -40,13 +40,13 @@ import argparse
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
 from benchlib import OUT, md_table, publish, run_record
 
-from formocr.api import load_classifier, scan_page
+from formocr.api import Readers, load_classifier, scan_page
 from formocr.config import ScanConfig
 from formocr.types import FieldResult, PageImage
 from training.synth.degrade import fold_band, highlight
@@ -114,6 +114,31 @@ def strikes(
                 yield f"{tuple(f.bbox)} {kind} {pen}", page
 
 
+class Sample(NamedTuple):
+    """A shipped sample page, read as it is (``straight``: the truth an
+    artefact is held to), and what reads it."""
+
+    name: str
+    dpi: float
+    image: np.ndarray
+    readers: Readers
+    config: ScanConfig
+    straight: Sequence[FieldResult]
+
+    def read(self, page: np.ndarray) -> Sequence[FieldResult]:
+        """The fields of ``page`` (the sample with an artefact), as the CLI reads them."""
+        return scan_page(PageImage(self.name, 1, page, self.dpi), self.config, self.readers).fields
+
+
+def load_sample(sample: str) -> Sample:
+    """``sample`` ("form" or "cheque") loaded and read as it is."""
+    name, dpi = PAGES[sample]
+    image = cv2.imread(str(SAMPLES / name), cv2.IMREAD_GRAYSCALE)
+    readers, config = load_classifier(), ScanConfig()
+    straight = scan_page(PageImage(name, 1, image, dpi), config, readers).fields
+    return Sample(name, dpi, image, readers, config, straight)
+
+
 def compare(straight: Sequence[FieldResult], read: Sequence[FieldResult]) -> dict[str, Any]:
     """Lost, `ok` but wrong and review among the straight page's fields."""
     lost, wrong, review = [], [], 0
@@ -145,11 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     record = run_record("bands.py", argv)
-    name, dpi = PAGES[args.sample]
-    image = cv2.imread(str(SAMPLES / name), cv2.IMREAD_GRAYSCALE)
-    clf = load_classifier()
-    config = ScanConfig()
-    straight = scan_page(PageImage(name, 1, image, dpi), config, clf).fields
+    sample = load_sample(args.sample)
+    image, dpi, straight = sample.image, sample.dpi, sample.straight
     if args.kind == "highlighter":
         pages = highlights(image, straight, dpi, args.thick)
     elif args.kind == "strike":
@@ -158,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pages = folds(image, straight, args.kind[-1], dpi)
     rows = []
     for what, page in pages:
-        r = compare(straight, scan_page(PageImage(name, 1, page, dpi), config, clf).fields)
+        r = compare(straight, sample.read(page))
         rows.append({"what": what, **r})
         for v in r["lost"]:
             print(f"lost  {what}: {v!r}", file=sys.stderr)

@@ -26,12 +26,10 @@ from typing import Any
 
 import cv2
 import numpy as np
-from bands import PAGES, SAMPLES, compare
+from bands import PAGES, compare, load_sample
 from benchlib import OUT, md_table, publish, run_record
 
-from formocr.api import load_classifier, scan_page
-from formocr.config import ScanConfig
-from formocr.types import BBox, FieldResult, PageImage
+from formocr.types import BBox, FieldResult
 
 SLANTS = (0.01, 0.02, 0.03, 0.04, 0.06, 0.08)
 EDGES = ("top", "side")
@@ -75,19 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     record = run_record("keystone.py", argv)
-    name, dpi = PAGES[args.sample]
-    image = cv2.imread(str(SAMPLES / name), cv2.IMREAD_GRAYSCALE)
-    clf = load_classifier()
-    config = ScanConfig()
-    straight = scan_page(PageImage(name, 1, image, dpi), config, clf).fields
+    sample = load_sample(args.sample)
     rows = []
     for edge in EDGES:
         for k in SLANTS:
-            drawn, warp = keystone(image, edge, k)
-            read = scan_page(PageImage(name, 1, drawn, dpi), config, clf).fields
-            r = compare(straight, mapped_back(read, warp))
+            drawn, warp = keystone(sample.image, edge, k)
+            read = sample.read(drawn)
+            r = compare(sample.straight, mapped_back(read, warp))
             rows.append({"edge": edge, "slant": k, "read": len(read), **r})
-    record["params"] = {"sample": args.sample, "fields": len(straight)}
+    record["params"] = {"sample": args.sample, "fields": len(sample.straight)}
     record["rows"] = rows
     publish(record, args.out / f"keystone_{args.sample}.json", render_markdown)
     return 0
