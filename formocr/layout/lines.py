@@ -53,9 +53,10 @@ ROUNDED = (-2, -2)  # _walls' mark for such a side
 # least STROKE_LONG_IN long, no darker anywhere than TINT_DARK (grey levels
 # under the paper: a stroke 30 % dark measured 43-50 on the samples, 40 %
 # dark 60; on the ten headline pages with the most marker ink, digits' blobs
-# measured up to 171, none over 0.51 in long). The tinted paper under a
-# stroke: a median over TINT_MEDIAN_IN (a printed line is thinner than half
-# of it, a stroke's tint wider).
+# 0.15 in thick or more measured up to 171, none over 0.51 in long, and
+# none of the headline's 120 pages has such a stroke). The tinted paper
+# under a stroke: a median over TINT_MEDIAN_IN (a printed line is thinner
+# than half of it, a stroke's tint wider).
 SOLID_IN, SHADE_IN = 0.1, 0.3
 STROKE_THICK_IN, STROKE_LONG_IN, TINT_DARK, TINT_MEDIAN_IN = 0.1, 0.75, 96, 0.06
 # A band of shadow (a fold or crease that did not lie flat, a strip of tint):
@@ -397,9 +398,8 @@ def without_shading(dark: np.ndarray, grey: np.ndarray, dpi: float) -> np.ndarra
     along a stroke's edges and round its ends it stands between the
     paper's and the tint's, and the edges of a highlighter's stroke stood
     out as lines (a box was closed there, and a 2 cut at its foot read 7,
-    ``ok``).
-    (Not within the wider areas: a bold marker digit's blob can span
-    SHADE_IN both ways, and the strokes beside it would be dimmed.) A page
+    ``ok``). Not within the wider areas: a bold marker digit's blob can span
+    SHADE_IN both ways, and the strokes beside it would be dimmed. A page
     with no such area is returned as it is.
     """
     rect = cv2.getStructuringElement
