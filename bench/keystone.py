@@ -20,6 +20,7 @@ figure. formocr reads scans; this measures how far a photograph is not one.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def mapped_back(fields: Sequence[FieldResult], warp: np.ndarray) -> list[FieldRe
         x0, y0 = pts.min(axis=0)
         x1, y1 = pts.max(axis=0)
         box = BBox(int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0)))
-        out.append(FieldResult(f.name, f.value, f.confidence, f.status, box, reason=f.reason))
+        out.append(dataclasses.replace(f, bbox=box))
     return out
 
 

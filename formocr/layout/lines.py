@@ -408,7 +408,8 @@ def without_shading(dark: np.ndarray, grey: np.ndarray, dpi: float) -> np.ndarra
     # The areas' extents, measured at a quarter of the size (cheap).
     h, w = dark.shape
     size = (max(1, w // 4), max(1, h // 4))
-    q = cv2.resize((solid > 0).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    level = cv2.resize(solid, size, interpolation=cv2.INTER_NEAREST)
+    q = cv2.threshold(level, 0, 1, cv2.THRESH_BINARY)[1]
     n, labels, stats, _ = cv2.connectedComponentsWithStats(q, connectivity=8)
     across = np.minimum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
     along = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
@@ -419,7 +420,6 @@ def without_shading(dark: np.ndarray, grey: np.ndarray, dpi: float) -> np.ndarra
     stroke = (thick >= STROKE_THICK_IN * dpi / 4) & (thick < SHADE_IN * dpi / 4)
     stroke &= along >= STROKE_LONG_IN * dpi / 4
     if stroke.any():
-        level = cv2.resize(solid, size, interpolation=cv2.INTER_NEAREST)
         for i in np.flatnonzero(stroke):
             stroke[i] = int(level[labels == i + 1].max()) <= TINT_DARK
     if not (wide.any() or stroke.any()):
