@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -512,12 +513,17 @@ def _pdf_of(path: Path, pages: list[np.ndarray]) -> Path:
 
 @pytest.mark.usefixtures("fakes_in_main")
 def test_a_run_of_pages_that_kills_its_worker_is_read_again_page_by_page(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A 9-page PDF is read in runs of two pages by 2 workers: the same rows as
     a serial read; and when page 5 kills every worker that reads it, the run
-    holding it is read again a page at a time, so only page 5 is lost."""
+    holding it is read again a page at a time, so only page 5 is lost. The
+    dead workers' temporary files (the pages' JPEGs) are not left behind."""
     config = ScanConfig(dpi=72)  # the pages as drawn, pixel for pixel
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))  # the workers'
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # this process's
 
     def scan(files: list[Path], out: Path, workers: Workers | None) -> str:
         run_batch(files, config, "csv", out, workers=workers)
@@ -540,3 +546,4 @@ def test_a_run_of_pages_that_kills_its_worker_is_read_again_page_by_page(
     assert [r for p in sorted(by_page) if p != 5 for r in by_page[p]] == [
         r for r in want if int(r.split(",")[1]) != 5
     ]
+    assert list(temp.iterdir()) == []

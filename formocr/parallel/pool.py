@@ -13,6 +13,12 @@ killed it is unknown. The pool is started again and those tasks are run
 again one at a time, each alone in the pool: one that kills its worker
 again is the culprit, and fails alone (:class:`WorkerDied`); the others are
 read as usual. Then the pool goes on as before.
+
+Each pool has a scratch directory, its workers' temporary directory (the
+JPEGs ``pdfimages`` extracts from a scanned PDF lie there while a page is
+read). A worker that is terminated (Ctrl-C, SIGTERM, the pool shut down) or
+dies cannot clean up after itself, so this process removes the directory
+once the pool's workers have ended: no copy of a page is left behind.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ import logging
 import multiprocessing
 import os
 import queue
+import shutil
+import tempfile
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -58,16 +66,19 @@ class PoolBackend:
         self._held: deque[int] = deque()  # submitted while suspects run alone
         self._alone: int | None = None
         self._generation = 0
+        self._scratch: dict[ProcessPoolExecutor, str] = {}
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
         one_blas_thread()  # the workers inherit it, before they import numpy
+        scratch = tempfile.mkdtemp(prefix="formocr-workers-")
         pool = ProcessPoolExecutor(
             max_workers=self.jobs,
             mp_context=self._context,
             initializer=init_pool_worker,
-            initargs=(*self._init, os.getpid()),
+            initargs=(*self._init, os.getpid(), scratch),
         )
+        self._scratch[pool] = scratch
         # Start every worker now, side by side. The executor starts a process
         # for a task submitted while none is idle, so the first document's
         # plan would start one worker, and its pages the others only once the
@@ -134,10 +145,15 @@ class PoolBackend:
         old = self._pool
         self._generation += 1
         self._pool = self._start()
-        _stop(old)
+        self._stop(old)
+
+    def _stop(self, pool: ProcessPoolExecutor) -> None:
+        """Shut ``pool`` down (see :func:`_stop`), then remove its scratch directory."""
+        _stop(pool)
+        shutil.rmtree(self._scratch.pop(pool), ignore_errors=True)
 
     def close(self) -> None:
-        _stop(self._pool)
+        self._stop(self._pool)
 
 
 def _started() -> None:

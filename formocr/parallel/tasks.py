@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -136,11 +137,16 @@ def die_with_parent(parent: int | None = None) -> None:
         os._exit(0)
 
 
-def init_pool_worker(loader: Loader, config: ScanConfig, parent: int | None = None) -> None:
+def init_pool_worker(
+    loader: Loader, config: ScanConfig, parent: int | None = None, scratch: str | None = None
+) -> None:
     """The local pool's initializer: Ctrl-C is the parent's to handle, the
     parent's death (``parent``: its PID when it started the pool) ends the
-    worker; load the models."""
+    worker; temporary files go under ``scratch``, which the parent removes
+    when the pool ends; load the models."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if scratch is not None:
+        tempfile.tempdir = scratch
     die_with_parent(parent)
     quiet_worker_logging()
     install(loader, config)
