@@ -7,6 +7,10 @@ returns the same double as numpy's default ('linear') method, so outputs do
 not move; tests compare them with numpy under hypothesis. ``bilevel`` says
 whether an image is black and white, for the reader of rasters and the box
 finder alike.
+
+OpenCV is imported where it is used, not with this module: the batch's main
+process imports it (through the readers' modules) to plan and write, not to
+read pages, and under ``--jobs`` it never needs OpenCV's memory.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-import cv2
 import numpy as np
 
 __all__ = [
@@ -100,6 +103,8 @@ def _order_stats(a: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
     if lo >= a.size - np.count_nonzero(a == top):
         return int(top), int(top)
     if a.dtype == np.uint8 and a.size < 1 << 24:  # float32 counts stay exact
+        import cv2
+
         hist = cv2.calcHist([np.ascontiguousarray(a)], [0], None, [256], [0, 256]).ravel()
     else:
         hist = np.bincount(a.ravel())
@@ -136,6 +141,8 @@ def count_nonzero(mask: np.ndarray, axis: int, binary: bool = False) -> np.ndarr
     the mask is known to hold only 0 and 1."""
     if mask.dtype != np.uint8 or mask.ndim != 2 or mask.size == 0:
         return np.count_nonzero(mask, axis=axis)
+    import cv2
+
     if not binary and cv2.minMaxLoc(mask)[1] > 1:  # count the nonzero pixels, not their values
         mask = cv2.threshold(mask, 0, 1, cv2.THRESH_BINARY)[1]
     return cv2.reduce(mask, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
@@ -145,6 +152,8 @@ def bilevel(image: np.ndarray, grey_share: float = 0.0, step: int = 1) -> bool:
     """Whether a uint8 greyscale image is black and white: some of its pixels
     (every ``step``-th each way) black, and at most ``grey_share`` of its
     non-white ones neither 0 nor 255."""
+    import cv2
+
     sample = np.ascontiguousarray(image[::step, ::step]) if step > 1 else image
     hist = cv2.calcHist([sample], [0], None, [256], [0, 256]).ravel()
     grey = sample.size - hist[0] - hist[255]
