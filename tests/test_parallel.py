@@ -188,6 +188,24 @@ def test_the_runtime_never_imports_dask() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_the_main_process_of_jobs_2_never_loads_opencv(tmp_path: Path) -> None:
+    """Under --jobs the workers read the pages; the process that plans and
+    writes does not need OpenCV's memory (about 16 MB of RSS)."""
+    files = pngs(tmp_path / "in", 2)
+    code = (
+        "import atexit, sys;"
+        "atexit.register(lambda: print('cv2 loaded:', 'cv2' in sys.modules, file=sys.stderr));"
+        "sys.argv = ['formocr', *sys.argv[1:]];"
+        "from formocr.__main__ import main; main()"
+    )
+    out = tmp_path / "o.csv"
+    cmd = [sys.executable, "-c", code, "scan", *map(str, files), "--jobs", "2", "-o", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert len(out.read_text().splitlines()) > len(files)  # the pages were read
+    assert "cv2 loaded: False" in r.stderr
+
+
 def test_workers_with_another_model_stop_the_run(tmp_path: Path) -> None:
     """The client's model (its sha256, read from the file) must be the workers'."""
     files = pngs(tmp_path / "in", 2)
