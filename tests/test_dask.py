@@ -64,6 +64,24 @@ def test_cluster_gives_the_rows_of_a_local_run(cluster: str, tmp_path: Path) -> 
     assert local.count(",failed,") == 1
 
 
+def _scratch_of(dask_worker: object) -> tuple[str, str | None]:
+    import formocr.io.embedded
+
+    return getattr(dask_worker, "local_directory", ""), formocr.io.embedded._scratch
+
+
+def test_workers_copy_pages_into_their_own_directory(cluster: str, tmp_path: Path) -> None:
+    """A scanned PDF's JPEGs go into the Dask worker's own directory, which
+    Dask removes when the worker ends (at once, or for a killed worker when
+    the next one starts), not into the machine's /tmp."""
+    csv_of(batch(tmp_path / "in"), tmp_path / "dask.csv", Workers(scheduler=cluster))
+    with distributed.Client(cluster, set_as_default=False) as client:
+        where = client.run(_scratch_of)
+    assert len(where) == 2
+    for local_directory, scratch in where.values():
+        assert local_directory and scratch == local_directory
+
+
 def test_relative_paths_are_named_as_given(
     cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

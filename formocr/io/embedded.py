@@ -58,11 +58,22 @@ BLANK_INK = 0.5
 # `ok` fields against 11 rendered, 10 averaged (BENCHMARKS.md).
 # Pages a run copies and checks at once (a run is a few MB of JPEG on disk).
 RUN_PAGES = 8
+# Where a run's JPEGs are copied to (None: the system's temporary
+# directory). A worker's is a directory its parent removes however the
+# worker ends: its pool's, or its Dask worker's own (``use_scratch``).
+_scratch: str | None = None
 # Pillow warns about images over this (its decompression-bomb guard): such
 # pages are rendered, whose size limit is the batch's own.
 _PIL_PIXELS = 89_000_000
 # pdfimages -list: page num type width height color comp bpc enc interp object ID x-ppi y-ppi ...
 _COLOURS = {("gray", "1"), ("rgb", "3"), ("icc", "1"), ("icc", "3")}
+
+
+def use_scratch(directory: str | None) -> None:
+    """Copy runs' JPEGs under ``directory`` from now on (None: the system's
+    temporary directory)."""
+    global _scratch
+    _scratch = directory
 
 
 def jpeg_pages(
@@ -138,7 +149,7 @@ def decode_run(
     if checks is None:
         yield from ((page, None) for page in pages)
         return
-    with tempfile.TemporaryDirectory(prefix="formocr-jpeg-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="formocr-jpeg-", dir=_scratch) as tmp:
         span = ["-f", str(first), "-l", str(last)]
         done = run([pdfimages, "-j", *span, str(path.absolute()), str(Path(tmp) / "p")], timeout)
         files = sorted(Path(tmp).iterdir())

@@ -33,6 +33,7 @@ from typing import Any
 from distributed import Client, Future, WorkerPlugin
 
 from formocr.config import ScanConfig
+from formocr.io.embedded import use_scratch
 from formocr.parallel.tasks import Loader, install, quiet_worker_logging
 
 PLUGIN = "formocr-models"
@@ -49,6 +50,10 @@ class ModelsPlugin(WorkerPlugin):
 
     def setup(self, worker: object) -> None:
         quiet_worker_logging()
+        # Pages are copied into the worker's own directory, which Dask
+        # removes when the worker closes, or, once it was killed, when the
+        # next worker starts on that machine.
+        use_scratch(getattr(worker, "local_directory", None))
         install(self.loader, self.config)
 
 

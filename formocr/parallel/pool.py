@@ -14,9 +14,8 @@ again one at a time, each alone in the pool: one that kills its worker
 again is the culprit, and fails alone (:class:`WorkerDied`); the others are
 read as usual. Then the pool goes on as before.
 
-Each pool has a scratch directory, its workers' temporary directory (the
-JPEGs ``pdfimages`` extracts from a scanned PDF lie there while a page is
-read). A worker that is terminated (Ctrl-C, SIGTERM, the pool shut down) or
+Each pool has a scratch directory, where its workers copy a scanned PDF's
+JPEGs (``pdfimages``) to read them. A worker that is terminated (Ctrl-C, SIGTERM, the pool shut down) or
 dies cannot clean up after itself, so this process removes the directory
 once the pool's workers have ended: no copy of a page is left behind.
 """

@@ -21,7 +21,6 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING
 from formocr import __version__
 from formocr.config import ScanConfig, one_opencv_thread
 from formocr.errors import FormocrError, ModelError
+from formocr.io.embedded import use_scratch
 from formocr.io.plan import DocumentPlan, plan_document, render_pages
 from formocr.types import PageResult, Prediction
 
@@ -142,11 +142,10 @@ def init_pool_worker(
 ) -> None:
     """The local pool's initializer: Ctrl-C is the parent's to handle, the
     parent's death (``parent``: its PID when it started the pool) ends the
-    worker; temporary files go under ``scratch``, which the parent removes
+    worker; pages are copied under ``scratch``, which the parent removes
     when the pool ends; load the models."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if scratch is not None:
-        tempfile.tempdir = scratch
+    use_scratch(scratch)
     die_with_parent(parent)
     quiet_worker_logging()
     install(loader, config)
