@@ -92,6 +92,50 @@ def _painted(scan: np.ndarray) -> np.ndarray:
     return shown
 
 
+def test_pages_are_copied_under_the_scratch_directory_even_once_it_was_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's pages are copied under its scratch directory; a tmp cleaner
+    that removed it from a long-lived pool (``formocr watch``) costs nothing."""
+    import formocr.io.embedded as embedded
+
+    path = write_pdf(tmp_path / "scan.pdf", pages=2, resolution=DPI)
+    scratch = tmp_path / "scratch"
+    copies: list[Path] = []
+    real = embedded.decode_jpeg
+
+    def decode(data: bytes, shape: tuple[int, int]) -> np.ndarray | None:
+        copies.extend(scratch.glob("formocr-jpeg-*/*.jpg"))
+        return real(data, shape)
+
+    monkeypatch.setattr(embedded, "decode_jpeg", decode)
+    _refuse_to_render(monkeypatch)
+    embedded.use_scratch(str(scratch))  # never made: as if removed
+    try:
+        pages = list(iter_pages(path, DPI, page_errors=True))
+    finally:
+        embedded.use_scratch(None)
+    assert [p.page for p in pages] == [1, 2] and all(p.error is None for p in pages)
+    assert copies  # the JPEGs were there while read
+    assert scratch.is_dir() and not list(scratch.iterdir())
+
+
+def test_pages_whose_jpegs_cannot_be_copied_are_rendered(tmp_path: Path) -> None:
+    import formocr.io.embedded as embedded
+
+    path = write_pdf(tmp_path / "scan.pdf", pages=2, resolution=DPI)
+    rendered = list(iter_pages(path, DPI, embedded=False))
+    (tmp_path / "a_file").write_text("in the way")
+    embedded.use_scratch(str(tmp_path / "a_file" / "scratch"))  # cannot be made
+    try:
+        pages = list(iter_pages(path, DPI, page_errors=True))
+    finally:
+        embedded.use_scratch(None)
+    assert [p.error for p in pages] == [None, None]
+    for page, other in zip(pages, rendered, strict=True):
+        np.testing.assert_array_equal(page.image, other.image)
+
+
 @needs_poppler
 @pytest.mark.parametrize(
     ("content", "shows"),

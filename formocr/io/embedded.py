@@ -26,6 +26,7 @@ of pages is checked by one low-resolution render and copied by one
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import Callable, Generator, Sequence
 from io import BytesIO
@@ -149,7 +150,17 @@ def decode_run(
     if checks is None:
         yield from ((page, None) for page in pages)
         return
-    with tempfile.TemporaryDirectory(prefix="formocr-jpeg-", dir=_scratch) as tmp:
+    try:
+        if _scratch is not None:  # a long-lived pool's (watch): a tmp cleaner may have removed it
+            os.makedirs(_scratch, exist_ok=True)
+        copies = tempfile.TemporaryDirectory(prefix="formocr-jpeg-", dir=_scratch)
+    except OSError as e:  # no room or no right to copy them: render the pages
+        log.debug(
+            "%s: pages %d-%d rendered, their JPEGs cannot be copied (%s)", path, first, last, e
+        )
+        yield from ((page, None) for page in pages)
+        return
+    with copies as tmp:
         span = ["-f", str(first), "-l", str(last)]
         done = run([pdfimages, "-j", *span, str(path.absolute()), str(Path(tmp) / "p")], timeout)
         files = sorted(Path(tmp).iterdir())
