@@ -75,6 +75,25 @@ def test_jobs_2_gives_the_rows_of_jobs_1_with_broken_files(tmp_path: Path) -> No
     assert len({r.split(",")[0] for r in rows[1:]}) == len(files)
 
 
+def test_a_pool_without_its_scratch_directory_reads_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no scratch directory can be made for the workers (a full or
+    read-only temporary directory), the pool starts anyway and its workers
+    read the scanned pages as --jobs 1 does."""
+    import formocr.parallel.pool
+
+    (tmp_path / "in").mkdir()
+    files = [write_pdf(tmp_path / "in" / "scan.pdf", pages=3, resolution=300)]
+    serial = scan_csv(files, tmp_path / "serial.csv", None)
+
+    def full(*args: object, **kwargs: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(formocr.parallel.pool.tempfile, "mkdtemp", full)
+    assert scan_csv(files, tmp_path / "parallel.csv", Workers(jobs=2)) == serial
+
+
 def test_a_page_alone_is_the_page_of_the_whole_document(tmp_path: Path) -> None:
     """io.plan reads one page as the serial reader streams it: same pixels."""
     from formocr.io import iter_pages

@@ -65,12 +65,18 @@ class PoolBackend:
         self._held: deque[int] = deque()  # submitted while suspects run alone
         self._alone: int | None = None
         self._generation = 0
-        self._scratch: dict[ProcessPoolExecutor, str] = {}
+        self._scratch: dict[ProcessPoolExecutor, str | None] = {}
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
         one_blas_thread()  # the workers inherit it, before they import numpy
-        scratch = tempfile.mkdtemp(prefix="formocr-workers-")
+        try:
+            scratch: str | None = tempfile.mkdtemp(prefix="formocr-workers-")
+        except OSError as e:  # a full or read-only temporary directory: pages are rendered
+            log.warning(
+                "no scratch directory for the workers (%s): each copies pages where it can", e
+            )
+            scratch = None
         pool = ProcessPoolExecutor(
             max_workers=self.jobs,
             mp_context=self._context,
@@ -149,7 +155,9 @@ class PoolBackend:
     def _stop(self, pool: ProcessPoolExecutor) -> None:
         """Shut ``pool`` down (see :func:`_stop`), then remove its scratch directory."""
         _stop(pool)
-        shutil.rmtree(self._scratch.pop(pool), ignore_errors=True)
+        scratch = self._scratch.pop(pool)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def close(self) -> None:
         self._stop(self._pool)
