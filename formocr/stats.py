@@ -9,8 +9,8 @@ whether an image is black and white, for the reader of rasters and the box
 finder alike.
 
 OpenCV is imported where it is used, not with this module: the batch's main
-process imports it (through the readers' modules) to plan and write, not to
-read pages, and under ``--jobs`` it never needs OpenCV's memory.
+process imports this module (through the readers' modules) but under
+``--jobs`` reads no page, and need not carry OpenCV's memory.
 """
 
 from __future__ import annotations

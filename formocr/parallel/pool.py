@@ -15,9 +15,10 @@ again is the culprit, and fails alone (:class:`WorkerDied`); the others are
 read as usual. Then the pool goes on as before.
 
 Each pool has a scratch directory, where its workers copy a scanned PDF's
-JPEGs (``pdfimages``) to read them. A worker that is terminated (Ctrl-C, SIGTERM, the pool shut down) or
-dies cannot clean up after itself, so this process removes the directory
-once the pool's workers have ended: no copy of a page is left behind.
+JPEGs (``pdfimages``) to read them. A worker that is terminated (Ctrl-C,
+SIGTERM, the pool shut down) or dies cannot clean up after itself, so this
+process removes the directory once the pool's workers have ended: no copy
+of a page is left behind.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class PoolBackend:
         one_blas_thread()  # the workers inherit it, before they import numpy
         try:
             scratch: str | None = tempfile.mkdtemp(prefix="formocr-workers-")
-        except OSError as e:  # a full or read-only temporary directory: pages are rendered
+        except OSError as e:  # a full or read-only temporary directory
             log.warning(
                 "no scratch directory for the workers (%s): each copies pages where it can", e
             )
