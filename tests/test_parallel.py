@@ -81,7 +81,7 @@ def test_a_pool_without_its_scratch_directory_reads_alike(
     """Where no scratch directory can be made for the workers (a full or
     read-only temporary directory), the pool starts anyway and its workers
     read the scanned pages as --jobs 1 does."""
-    import formocr.parallel.pool
+    import formocr.io.scratch
 
     (tmp_path / "in").mkdir()
     files = [write_pdf(tmp_path / "in" / "scan.pdf", pages=3, resolution=300)]
@@ -90,7 +90,7 @@ def test_a_pool_without_its_scratch_directory_reads_alike(
     def full(*args: object, **kwargs: object) -> str:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(formocr.parallel.pool.tempfile, "mkdtemp", full)
+    monkeypatch.setattr(formocr.io.scratch.tempfile, "mkdtemp", full)
     assert scan_csv(files, tmp_path / "parallel.csv", Workers(jobs=2)) == serial
 
 

@@ -14,11 +14,12 @@ again one at a time, each alone in the pool: one that kills its worker
 again is the culprit, and fails alone (:class:`WorkerDied`); the others are
 read as usual. Then the pool goes on as before.
 
-Each pool has a scratch directory, where its workers copy a scanned PDF's
-JPEGs (``pdfimages``) to read them. A worker that is terminated (Ctrl-C,
-SIGTERM, the pool shut down) or dies cannot clean up after itself, so this
-process removes the directory once the pool's workers have ended: no copy
-of a page is left behind.
+Each pool has a scratch directory (:class:`formocr.io.scratch.Scratch`),
+where its workers copy a scanned PDF's JPEGs (``pdfimages``) to read them.
+A worker that is terminated (Ctrl-C, SIGTERM, the pool shut down) or dies
+cannot clean up after itself, so this process removes the directory once
+the pool's workers have ended; if this process itself is killed outright,
+the next pool to start removes it. No copy of a page is left behind.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ import logging
 import multiprocessing
 import os
 import queue
-import shutil
-import tempfile
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,6 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from formocr.config import ScanConfig, one_blas_thread
+from formocr.io.scratch import Scratch
 from formocr.parallel.engine import WorkerDied
 from formocr.parallel.tasks import Loader, init_pool_worker
 
@@ -66,13 +66,13 @@ class PoolBackend:
         self._held: deque[int] = deque()  # submitted while suspects run alone
         self._alone: int | None = None
         self._generation = 0
-        self._scratch: dict[ProcessPoolExecutor, str | None] = {}
+        self._scratch: dict[ProcessPoolExecutor, Scratch | None] = {}
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
         one_blas_thread()  # the workers inherit it, before they import numpy
         try:
-            scratch: str | None = tempfile.mkdtemp(prefix="formocr-workers-")
+            scratch: Scratch | None = Scratch()
         except OSError as e:  # a full or read-only temporary directory
             log.warning(
                 "no scratch directory for the workers (%s): each copies pages where it can", e
@@ -82,7 +82,7 @@ class PoolBackend:
             max_workers=self.jobs,
             mp_context=self._context,
             initializer=init_pool_worker,
-            initargs=(*self._init, os.getpid(), scratch),
+            initargs=(*self._init, os.getpid(), None if scratch is None else scratch.path),
         )
         self._scratch[pool] = scratch
         # Start every worker now, side by side. The executor starts a process
@@ -158,7 +158,7 @@ class PoolBackend:
         _stop(pool)
         scratch = self._scratch.pop(pool)
         if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.close()
 
     def close(self) -> None:
         self._stop(self._pool)

@@ -1,0 +1,66 @@
+"""formocr.io.scratch: a pool's scratch directory, and those of runs killed outright."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from formocr.io.scratch import OWNER, PREFIX, Scratch
+
+# A process that makes a scratch directory, copies a "page" into it, says
+# where, and waits to be killed.
+OWNER_CODE = (
+    "import sys, time; from pathlib import Path; from formocr.io.scratch import Scratch;"
+    "s = Scratch(); (Path(s.path) / 'p-000.jpg').write_bytes(b'a page');"
+    "print(s.path, flush=True); time.sleep(120)"
+)
+
+
+@pytest.fixture
+def temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary directory of this process and of its children."""
+    d = tmp_path / "temp"
+    d.mkdir()
+    monkeypatch.setenv("TMPDIR", str(d))
+    monkeypatch.setattr(tempfile, "tempdir", str(d))
+    return d
+
+
+def _owner() -> tuple[subprocess.Popen[str], Path]:
+    proc = subprocess.Popen([sys.executable, "-c", OWNER_CODE], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, Path(proc.stdout.readline().strip())
+
+
+def test_a_scratch_directory_is_removed_when_closed(temp: Path) -> None:
+    with Scratch() as s:
+        path = Path(s.path)
+        assert path.parent == temp and path.name.startswith(PREFIX)
+        assert (path / OWNER).is_file()
+    assert not path.exists()
+
+
+def test_the_next_scratch_removes_those_of_runs_killed_outright(temp: Path) -> None:
+    killed, stale = _owner()
+    alive, held = _owner()
+    try:
+        assert (stale / "p-000.jpg").is_file() and (held / "p-000.jpg").is_file()
+        killed.kill()  # kill -9: nothing runs in it
+        killed.wait()
+        assert stale.exists()
+        being_made = temp / (PREFIX + "new")  # no lock file yet
+        being_made.mkdir()
+        with Scratch() as s:
+            assert not stale.exists()  # its owner is gone
+            assert (held / "p-000.jpg").is_file()  # its owner lives
+            assert being_made.is_dir()
+            assert Path(s.path).is_dir()
+    finally:
+        alive.kill()
+        alive.wait()
+        killed.kill()
+    assert sorted(p.name for p in temp.iterdir()) == sorted([held.name, being_made.name])
