@@ -7,7 +7,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+from conftest import needs_poppler, write_pdf
 
 from formocr.io.scratch import OWNER, PREFIX, Scratch
 
@@ -28,6 +30,11 @@ def temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TMPDIR", str(d))
     monkeypatch.setattr(tempfile, "tempdir", str(d))
     return d
+
+
+def _ours(temp: Path) -> list[str]:
+    """What formocr left in ``temp`` (libraries may keep files of their own there)."""
+    return sorted(p.name for p in temp.iterdir() if p.name.startswith("formocr-"))
 
 
 def _owner() -> tuple[subprocess.Popen[str], Path]:
@@ -63,4 +70,32 @@ def test_the_next_scratch_removes_those_of_runs_killed_outright(temp: Path) -> N
         alive.kill()
         alive.wait()
         killed.kill()
-    assert sorted(p.name for p in temp.iterdir()) == sorted([held.name, being_made.name])
+    assert _ours(temp) == sorted([held.name, being_made.name])
+
+
+@needs_poppler
+def test_a_batch_read_here_copies_pages_under_its_own_scratch(
+    temp: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--jobs 1: a scanned PDF's JPEGs go under a scratch directory of the
+    run's own (so a run killed outright leaves them to the next run to
+    remove), and nothing is left once the batch is done."""
+    import formocr.io.embedded as embedded
+    from formocr.batch.run import run_batch
+    from formocr.config import ScanConfig
+
+    where: list[str | None] = []
+    real = embedded.decode_jpeg
+
+    def decode(data: bytes, shape: tuple[int, int]) -> np.ndarray | None:
+        where.append(embedded._scratch)
+        return real(data, shape)
+
+    monkeypatch.setattr(embedded, "decode_jpeg", decode)
+    pdf = write_pdf(tmp_path / "scan.pdf", pages=2, resolution=300)
+    run_batch([pdf], ScanConfig(), "csv", tmp_path / "out.csv")
+    assert len(where) == 2 and where[0] == where[1]
+    assert where[0] is not None and Path(where[0]).parent == temp
+    assert Path(where[0]).name.startswith(PREFIX)
+    assert embedded._scratch is None
+    assert _ours(temp) == []

@@ -28,6 +28,7 @@ from formocr.batch import lock
 from formocr.batch.state import State, file_sha256, fingerprint
 from formocr.config import ScanConfig
 from formocr.errors import OutputError
+from formocr.io.scratch import pages_copied_here
 from formocr.output.writers import Format, RunInfo, check_target, open_writer
 from formocr.types import DocumentResult
 
@@ -183,9 +184,12 @@ def _documents(
 ) -> Generator[tuple[DocumentResult, bool], None, None]:
     """Each file's result (and whether it came from the state), in input order."""
     if workers is None or workers.serial:
-        for path in batch.files:
-            doc, _, reused = read_one(path, batch.config, batch.classifier, one, state, fp, force)
-            yield doc, reused
+        with pages_copied_here():
+            for path in batch.files:
+                doc, _, reused = read_one(
+                    path, batch.config, batch.classifier, one, state, fp, force
+                )
+                yield doc, reused
         return
     from formocr.parallel import documents
 

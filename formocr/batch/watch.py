@@ -37,6 +37,7 @@ from formocr.batch.state import State, fingerprint
 from formocr.config import ScanConfig
 from formocr.errors import InputError, OutputError
 from formocr.io import SUFFIXES
+from formocr.io.scratch import pages_copied_here
 from formocr.output.writers import check_target, jsonl_line
 from formocr.types import DocumentResult
 
@@ -120,7 +121,8 @@ def watch(
                     offer(str(p))
 
     summary = Summary()
-    with lock.hold([opts.output, opts.state]), State(opts.state) as state:
+    here = pages_copied_here() if reader is None else contextlib.nullcontext()
+    with lock.hold([opts.output, opts.state]), State(opts.state) as state, here:
         _recover(opts.output, state)
         observer = _observer(opts.poll)
         observer.schedule(Handler(), str(folder), recursive=True)

@@ -70,11 +70,12 @@ _PIL_PIXELS = 89_000_000
 _COLOURS = {("gray", "1"), ("rgb", "3"), ("icc", "1"), ("icc", "3")}
 
 
-def use_scratch(directory: str | None) -> None:
+def use_scratch(directory: str | None) -> str | None:
     """Copy runs' JPEGs under ``directory`` from now on (None: the system's
-    temporary directory)."""
+    temporary directory); returns where they went before."""
     global _scratch
-    _scratch = directory
+    before, _scratch = _scratch, directory
+    return before
 
 
 def jpeg_pages(

@@ -2,7 +2,9 @@
 
 A scanned PDF's JPEGs are copied out to be read (:mod:`formocr.io.embedded`).
 A pool of workers copies them under one scratch directory, which its owner
-(the batch's main process) removes when the pool ends. An owner killed
+(the batch's main process) removes when the pool ends; a batch read in its
+own process copies them under one of its own (:func:`pages_copied_here`).
+An owner killed
 outright (``kill -9``, the OOM killer) cannot remove it, so each scratch
 directory holds a lock file that its owner holds (``flock``, through the
 ``filelock`` library) for as long as it lives; the kernel frees the lock
@@ -12,9 +14,11 @@ other one whose lock is free: its owner is gone.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -22,7 +26,7 @@ import filelock
 
 log = logging.getLogger("formocr")
 
-PREFIX = "formocr-workers-"
+PREFIX = "formocr-pages-"
 OWNER = ".owner.lock"
 
 
@@ -57,6 +61,27 @@ class Scratch:
         self.close()
 
 
+@contextlib.contextmanager
+def pages_copied_here() -> Iterator[None]:
+    """Within the block this process copies pages under a scratch directory
+    of its own, removed at the end (where none can be made, under the
+    temporary directory itself, as before)."""
+    from formocr.io.embedded import use_scratch
+
+    try:
+        scratch = Scratch()
+    except OSError as e:
+        log.warning("no scratch directory for the pages (%s): they are copied where they can", e)
+        yield
+        return
+    before = use_scratch(scratch.path)
+    try:
+        yield
+    finally:
+        use_scratch(before)
+        scratch.close()
+
+
 def purge_stale() -> list[Path]:
     """Remove the scratch directories whose owner is gone (their lock is
     free); those being made (no lock file yet) and those held are left.
@@ -81,4 +106,4 @@ def purge_stale() -> list[Path]:
     return removed
 
 
-__all__ = ["OWNER", "PREFIX", "Scratch", "purge_stale"]
+__all__ = ["OWNER", "PREFIX", "Scratch", "pages_copied_here", "purge_stale"]
