@@ -61,17 +61,25 @@ class Scratch:
         self.close()
 
 
+def new_scratch() -> Scratch | None:
+    """A new :class:`Scratch`; None, with a warning, where none can be made
+    (a full or read-only temporary directory): pages are then copied under
+    the temporary directory itself where they can be, or rendered."""
+    try:
+        return Scratch()
+    except OSError as e:
+        log.warning("no scratch directory for the pages (%s): they are copied where they can", e)
+        return None
+
+
 @contextlib.contextmanager
 def pages_copied_here() -> Iterator[None]:
     """Within the block this process copies pages under a scratch directory
-    of its own, removed at the end (where none can be made, under the
-    temporary directory itself, as before)."""
+    of its own (see :func:`new_scratch`), removed at the end."""
     from formocr.io.embedded import use_scratch
 
-    try:
-        scratch = Scratch()
-    except OSError as e:
-        log.warning("no scratch directory for the pages (%s): they are copied where they can", e)
+    scratch = new_scratch()
+    if scratch is None:
         yield
         return
     before = use_scratch(scratch.path)
@@ -106,4 +114,4 @@ def purge_stale() -> list[Path]:
     return removed
 
 
-__all__ = ["OWNER", "PREFIX", "Scratch", "pages_copied_here", "purge_stale"]
+__all__ = ["OWNER", "PREFIX", "Scratch", "new_scratch", "pages_copied_here", "purge_stale"]

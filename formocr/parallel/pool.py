@@ -36,7 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from formocr.config import ScanConfig, one_blas_thread
-from formocr.io.scratch import Scratch
+from formocr.io.scratch import Scratch, new_scratch
 from formocr.parallel.engine import WorkerDied
 from formocr.parallel.tasks import Loader, init_pool_worker
 
@@ -71,13 +71,7 @@ class PoolBackend:
 
     def _start(self) -> ProcessPoolExecutor:
         one_blas_thread()  # the workers inherit it, before they import numpy
-        try:
-            scratch: Scratch | None = Scratch()
-        except OSError as e:  # a full or read-only temporary directory
-            log.warning(
-                "no scratch directory for the workers (%s): each copies pages where it can", e
-            )
-            scratch = None
+        scratch = new_scratch()
         pool = ProcessPoolExecutor(
             max_workers=self.jobs,
             mp_context=self._context,
