@@ -99,3 +99,23 @@ def test_a_batch_read_here_copies_pages_under_its_own_scratch(
     assert Path(where[0]).name.startswith(PREFIX)
     assert embedded._scratch is None
     assert _ours(temp) == []
+
+
+def test_another_users_scratch_directory_is_left_alone(
+    temp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a shared /tmp, another user's scratch directory (0700) cannot even
+    be looked into: it is passed over, and this run gets its own."""
+    other = temp / (PREFIX + "another-user")
+    other.mkdir()
+    real = Path.is_file
+
+    def is_file(self: Path) -> bool:
+        if other in self.parents:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    with Scratch() as s:
+        assert Path(s.path).is_dir()
+    assert _ours(temp) == [other.name]

@@ -97,7 +97,10 @@ def purge_stale() -> list[Path]:
     removed = []
     for d in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
         owner = d / OWNER
-        if not owner.is_file():
+        try:
+            if not owner.is_file():
+                continue
+        except OSError:  # another user's (mkdtemp makes them 0700)
             continue
         lock = filelock.FileLock(str(owner))
         try:
