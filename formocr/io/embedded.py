@@ -60,8 +60,9 @@ BLANK_INK = 0.5
 # Pages a run copies and checks at once (a run is a few MB of JPEG on disk).
 RUN_PAGES = 8
 # Where a run's JPEGs are copied to (None: the system's temporary
-# directory). A worker's is a directory its parent removes however the
-# worker ends: its pool's, or its Dask worker's own (``use_scratch``).
+# directory). A batch's is a scratch directory removed however its readers
+# end (``formocr.io.scratch``: the pool's, or the batch's own); a Dask
+# worker's is its own local directory (``use_scratch``).
 _scratch: str | None = None
 # Pillow warns about images over this (its decompression-bomb guard): such
 # pages are rendered, whose size limit is the batch's own.
@@ -152,7 +153,7 @@ def decode_run(
         yield from ((page, None) for page in pages)
         return
     try:
-        if _scratch is not None:  # a long-lived pool's (watch): a tmp cleaner may have removed it
+        if _scratch is not None:  # a long run's (watch): a tmp cleaner may have removed it
             os.makedirs(_scratch, exist_ok=True)
         copies = tempfile.TemporaryDirectory(prefix="formocr-jpeg-", dir=_scratch)
     except OSError as e:  # no room or no right to copy them: render the pages

@@ -4,12 +4,11 @@ A scanned PDF's JPEGs are copied out to be read (:mod:`formocr.io.embedded`).
 A pool of workers copies them under one scratch directory, which its owner
 (the batch's main process) removes when the pool ends; a batch read in its
 own process copies them under one of its own (:func:`pages_copied_here`).
-An owner killed
-outright (``kill -9``, the OOM killer) cannot remove it, so each scratch
-directory holds a lock file that its owner holds (``flock``, through the
-``filelock`` library) for as long as it lives; the kernel frees the lock
-however the owner ends. Making a scratch directory first removes every
-other one whose lock is free: its owner is gone.
+An owner killed outright (``kill -9``, the OOM killer) cannot remove it, so
+each scratch directory holds a lock file that its owner holds (``flock``,
+through the ``filelock`` library) for as long as it lives; the kernel frees
+the lock however the owner ends. Making a scratch directory first removes
+every other one whose lock is free: its owner is gone.
 """
 
 from __future__ import annotations
