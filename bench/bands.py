@@ -48,7 +48,7 @@ from benchlib import OUT, md_table, publish, run_record
 
 from formocr.api import Readers, load_classifier, scan_page
 from formocr.config import ScanConfig
-from formocr.types import FieldResult, PageImage
+from formocr.types import BBox, FieldResult, PageImage
 from training.synth.degrade import fold_band, highlight
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -139,15 +139,24 @@ def load_sample(sample: str) -> Sample:
     return Sample(name, dpi, image, readers, config, straight)
 
 
-def compare(straight: Sequence[FieldResult], read: Sequence[FieldResult]) -> dict[str, Any]:
-    """Lost, `ok` but wrong and review among the straight page's fields."""
+def compare(
+    straight: Sequence[FieldResult], read: Sequence[FieldResult], centres: bool = False
+) -> dict[str, Any]:
+    """Lost, `ok` but wrong and review among the straight page's fields, a
+    field read matched to one by their boxes' top left corners (``centres``:
+    their centres) within MATCH_PX."""
+
+    def at(b: BBox) -> tuple[float, float]:
+        return (b.x + b.w / 2, b.y + b.h / 2) if centres else (b.x, b.y)
+
     lost, wrong, review = [], [], 0
     for s in straight:
+        sx, sy = at(s.bbox)
         f = next(
             (
                 g
                 for g in read
-                if abs(g.bbox.x - s.bbox.x) < MATCH_PX and abs(g.bbox.y - s.bbox.y) < MATCH_PX
+                if abs(at(g.bbox)[0] - sx) < MATCH_PX and abs(at(g.bbox)[1] - sy) < MATCH_PX
             ),
             None,
         )

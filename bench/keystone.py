@@ -12,7 +12,8 @@ shorter by 2 x K of its length, K from 1 to 8 %, its corners kept on the
 image, the rest white, and read with ``formocr.api.scan_page`` (no template,
 the default ``--min-confidence``). Each field read is mapped back onto the
 straight page (its box's corners through the inverse warp) and matched as
-``bench/bands.py`` matches; counted: **lost**, **`ok` but wrong**, **review**.
+``bench/bands.py`` matches, by the boxes' centres (a box's extent grows
+with the slant, and twice for one read on the page straightened); counted: **lost**, **`ok` but wrong**, **review**.
 Drawn by us on our own samples: a test of the page stage, not a headline
 figure. formocr reads scans; this measures how far a photograph is not one.
 """
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for k in SLANTS:
             drawn, warp = keystone(sample.image, edge, k)
             read = sample.read(drawn)
-            r = compare(sample.straight, mapped_back(read, warp))
+            r = compare(sample.straight, mapped_back(read, warp), centres=True)
             rows.append({"edge": edge, "slant": k, "read": len(read), **r})
     record["params"] = {"sample": args.sample, "fields": len(sample.straight)}
     record["rows"] = rows

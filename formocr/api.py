@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
@@ -357,7 +357,31 @@ def _scan_free(
     """``scan_page`` with no template."""
     from formocr.layout import fields as segment  # lazy: OpenCV loads only when a page is read
 
-    layouts: list[FieldLayout] = segment.find_fields(page.image, dpi=page.dpi)
+    located = segment.locate(page.image, dpi=page.dpi)
+    if located.straightened is not None:
+        # Photographed at a slant: read straightened, the boxes taken back.
+        log.info("%s p.%d: read straightened (photographed at a slant)", page.source, page.page)
+        inner = _read_free(
+            replace(page, image=located.image), located.layouts, config, classifier, reader
+        )
+        warp = located.straightened
+        return replace(
+            _read_page(page, 0, _boxes_back(inner.fields, warp.back, page.image.shape)),
+            turned=inner.turned,
+        )
+    return _read_free(page, located.layouts, config, classifier, reader)
+
+
+def _read_free(
+    page: PageImage,
+    layouts: list[FieldLayout],
+    config: ScanConfig,
+    classifier: Classifier,
+    reader: StringReader | None,
+) -> PageResult:
+    """``_scan_free`` over the boxes ``layouts`` found on ``page``."""
+    from formocr.layout import fields as segment
+
     strings = _read_lines(layouts, config, reader)
     # With the check off, the caller vouches that pages lie the right way up.
     way = _Way(page.image, layouts, strings, told=not config.turn_upside_down)
@@ -546,15 +570,10 @@ def _read_page(
         turn = ("a quarter clockwise", "half a turn", "a quarter anticlockwise")[quarters % 4 - 1]
         log.info("%s p.%d: read turned %s", page.source, page.page, turn)
 
-        def back(b: BBox) -> BBox:
-            return orient.box_back(b, quarters, (h, w))
+        def back(b: BBox, shape: tuple[int, int]) -> BBox:
+            return orient.box_back(b, quarters, shape)
 
-        fields = [
-            replace(
-                f, bbox=back(f.bbox), digits=tuple(replace(d, bbox=back(d.bbox)) for d in f.digits)
-            )
-            for f in fields
-        ]
+        fields = _boxes_back(fields, back, (h, w))
     return PageResult(
         page=page.page,
         width=w,
@@ -564,6 +583,23 @@ def _read_page(
         template=template,
         turned=90 * (quarters % 4),
     )
+
+
+def _boxes_back(
+    fields: Sequence[FieldResult],
+    back: Callable[[BBox, tuple[int, int]], BBox],
+    shape: tuple[int, int],
+) -> list[FieldResult]:
+    """``fields`` with their boxes and their digits' taken by ``back`` onto
+    the page of ``shape`` (h, w) they were read from."""
+    return [
+        replace(
+            f,
+            bbox=back(f.bbox, shape),
+            digits=tuple(replace(d, bbox=back(d.bbox, shape)) for d in f.digits),
+        )
+        for f in fields
+    ]
 
 
 # A fold's shadow lay across the box, lifted before it was read: a crease

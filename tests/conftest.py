@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -165,6 +166,17 @@ class FakeClassifier:
         return out
 
 
+def located_by(fn: Callable[..., list[FieldLayout]]) -> Callable[..., Any]:
+    """A stand-in for ``formocr.layout.fields.locate`` over the stand-in
+    ``find_fields`` ``fn``: its fields, on the page as given."""
+    from formocr.layout.fields import Located
+
+    def locate(page: np.ndarray, dpi: float | None = None) -> Located:
+        return Located(fn(page, dpi), page)
+
+    return locate
+
+
 def fake_find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]:
     """Two fields on every page: a 3-cell comb with three digits, then an empty box."""
     digits = tuple(
@@ -185,6 +197,7 @@ def fake_segment(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         import formocr.layout.fields as segment
 
         monkeypatch.setattr(segment, "find_fields", fn, raising=False)
+        monkeypatch.setattr(segment, "locate", located_by(fn), raising=False)
 
     install()
     return install

@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-from conftest import fake_find_fields
+from conftest import fake_find_fields, located_by
 from parallel_fakes import fake_info, fake_models
 
 import formocr.api
@@ -51,6 +51,7 @@ class PixelClassifier:
 
 
 formocr.layout.fields.find_fields = fake_find_fields  # type: ignore[assignment]
+formocr.layout.fields.locate = located_by(fake_find_fields)  # type: ignore[assignment]
 _CLASSIFIER = PixelClassifier()
 formocr.api.load_classifier = lambda model=None: _CLASSIFIER  # type: ignore[assignment]
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from conftest import fake_find_fields
+from conftest import fake_find_fields, located_by
 
 from formocr.config import ScanConfig
 from formocr.parallel.tasks import ModelInfo, Models
@@ -55,6 +55,7 @@ def _install_fake_segmenter() -> None:
     import formocr.layout.fields
 
     formocr.layout.fields.find_fields = fake_find_fields  # type: ignore[assignment]
+    formocr.layout.fields.locate = located_by(fake_find_fields)  # type: ignore[assignment]
 
 
 def fake_models(config: ScanConfig) -> Models:

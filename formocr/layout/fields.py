@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 
 import cv2
 import numpy as np
@@ -24,6 +24,7 @@ from formocr.layout.digits import (
     split_blobs,
     writer_aspect,
 )
+from formocr.layout.keystone import Straightening, straightening, unboxed_pair
 from formocr.layout.lines import (
     DASH_REACH_IN,
     MAX_BOX_W,
@@ -41,7 +42,7 @@ from formocr.layout.lines import (
 from formocr.stats import bilevel, median
 from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark, StringInk, page_bbox
 
-__all__ = ["box_doubts", "broken_boxes", "find_fields"]
+__all__ = ["Located", "box_doubts", "broken_boxes", "find_fields", "locate"]
 
 # A strip of unknown resolution (``page_kind``) whose boxes span less than
 # this share of its width is read as one box, the strip itself.
@@ -235,6 +236,25 @@ def overlapping_boxes(boxes: list[BBox]) -> set[int]:
     return {int(i) for i in np.flatnonzero(hit.any(axis=1))}
 
 
+@dataclass(frozen=True)
+class Located:
+    """The fields ``locate`` found, and the image they lie on: the page, or
+    it straightened by ``straightened`` (``layout.keystone``), where it was
+    photographed at a slant and more boxes were found so."""
+
+    layouts: list[FieldLayout]
+    image: np.ndarray
+    straightened: Straightening | None = None
+
+
+def locate(page: np.ndarray, dpi: float | None = None) -> Located:
+    """``find_fields``, and where the boxes found leave a box's top and foot
+    unboxed and the page's lines meet as a camera's slant draws them
+    (``layout.keystone``), the page straightened and its boxes found again
+    there, kept where more are found."""
+    return _find(page, dpi, straighten=True)
+
+
 def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]:
     """Printed boxes of a greyscale page, with their digits, in reading order.
 
@@ -263,6 +283,10 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
 
     Raises ``ValueError`` for anything but a 2-D uint8 image.
     """
+    return _find(page, dpi, straighten=False).layouts
+
+
+def _find(page: np.ndarray, dpi: float | None, straighten: bool) -> Located:
     if page.ndim != 2 or page.dtype != np.uint8:
         raise ValueError("find_fields takes a 2-D uint8 greyscale page")
     unknown = dpi is None or dpi <= 0
@@ -278,13 +302,21 @@ def find_fields(page: np.ndarray, dpi: float | None = None) -> list[FieldLayout]
             # Boxes (if any) spanning less than half of it: it was cut inside
             # its box (an amount cut from a cheque within the frame; a "box"
             # found there is a loop of a digit, or a background's pattern).
-            return _inside_strip(page)
+            return Located(_inside_strip(page), page)
         # A box cut out with its margins: its scale came from the strip's
         # height, margins and all; the box's own height (CUT_BOX_IN) says
         # it better.
         geom, frames = _rescaled(page, geom, frames)
     found = [(b, f.guessed) for f in _reading_order(frames) for b in _analyse(page, geom, f)]
-    return _layouts(page, geom, [b for b, _ in found], [g for _, g in found])
+    layouts = _layouts(page, geom, [b for b, _ in found], [g for _, g in found])
+    if straighten and unboxed_pair(geom, [f.bbox for f in layouts]):
+        warp = straightening(page, geom)
+        if warp is not None:
+            image = warp.apply(page)
+            again = _find(image, float(dpi), straighten=False).layouts
+            if len(again) > len(layouts):
+                return Located(again, image, warp)
+    return Located(layouts, page)
 
 
 def _layouts(

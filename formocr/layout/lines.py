@@ -157,6 +157,20 @@ def guess_dpi(shape: tuple[int, int]) -> float:
 class Skew(NamedTuple):
     angle: float  # degrees; positive: lines fall to the right
     broken_lines: bool  # the page's lines are dashes (see DASH_IN)
+    # The long lines the first fit measured, on the page as it lies.
+    lines: tuple[Piece, ...] = ()
+
+
+class Piece(NamedTuple):
+    """A long thin piece of printed line on a work page, fitted straight:
+    its angle (degrees, positive falling to the right), its extent's width,
+    its first and last columns and its row at its middle column."""
+
+    angle: float
+    w: int
+    x0: float
+    x1: float
+    y: float
 
 
 def estimate_skew(dark: np.ndarray, dpi: float) -> Skew:
@@ -167,11 +181,12 @@ def estimate_skew(dark: np.ndarray, dpi: float) -> Skew:
     broken lines), then at the page turned by ``SKEW_PROBES``; the view with
     the most line length wins.
     """
-    angle, support = _fit_skew(dark, dpi)
+    pieces = line_pieces(dark, dpi)
+    angle, support = _fit_skew(pieces)
     broken = False
     enough = MIN_SKEW_SUPPORT_IN * dpi
     if support < enough:
-        a, sup = _fit_skew(dark, dpi, join_dashes=True)
+        a, sup = _fit_skew(line_pieces(dark, dpi, join_dashes=True))
         if sup >= enough:
             angle, support, broken = a, sup, True
     if support < enough:
@@ -179,23 +194,24 @@ def estimate_skew(dark: np.ndarray, dpi: float) -> Skew:
         for probe in SKEW_PROBES:
             rot = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), probe, 1.0)
             turned = cv2.warpAffine(dark, rot, (w, h), flags=cv2.INTER_LINEAR)
-            a, sup = _fit_skew(turned, dpi)
+            a, sup = _fit_skew(line_pieces(turned, dpi))
             if sup > support:
                 angle, support = a + probe, sup
     if support > 0 and abs(angle) <= MAX_SKEW_DEG:
-        return Skew(angle, broken)
-    return Skew(0.0, broken)
+        return Skew(angle, broken, tuple(pieces))
+    return Skew(0.0, broken, tuple(pieces))
 
 
-def _fit_skew(dark: np.ndarray, dpi: float, join_dashes: bool = False) -> tuple[float, float]:
-    """Skew (degrees) and the length (pixels) of the lines that measured it.
+def line_pieces(
+    dark: np.ndarray, dpi: float, join_dashes: bool = False, min_in: float = 0.6, most: int = 60
+) -> list[Piece]:
+    """The ``most`` widest long thin line pieces of ``dark``, each fitted straight.
 
     Short horizontal opening keeps line pieces even when skewed; each long thin
-    piece gets a straight fit through its per-column centres (columns where
-    handwriting joins the line are left out), and the answer is the
-    length-weighted median. ``join_dashes`` first closes gaps of up to
-    DASH_GAP_IN along the rows (a row either way), so that a dashed line is
-    one piece.
+    piece (``min_in`` or more) gets a straight fit through its per-column
+    centres (columns where handwriting joins the line are left out).
+    ``join_dashes`` first closes gaps of up to DASH_GAP_IN along the rows (a
+    row either way), so that a dashed line is one piece.
     """
     k = max(5, int(round(0.06 * dpi)))
     horiz = cv2.morphologyEx(
@@ -207,10 +223,12 @@ def _fit_skew(dark: np.ndarray, dpi: float, join_dashes: bool = False) -> tuple[
         horiz = cv2.morphologyEx(
             horiz, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 3))
         )
-    lines = [c for c in components(horiz, min_w=int(0.6 * dpi)) if c[3] <= 0.1 * c[2] + 0.05 * dpi]
+    lines = [
+        c for c in components(horiz, min_w=int(min_in * dpi)) if c[3] <= 0.1 * c[2] + 0.05 * dpi
+    ]
     lines.sort(key=lambda c: -c[2])
-    angles, weights = [], []
-    for _, _, w, h, m in lines[:60]:
+    out = []
+    for x, y, w, h, m in lines[:most]:
         count = m.sum(axis=0)
         ok = (count > 0) & (count <= 1.5 * median_int(count[count > 0]))
         if ok.sum() < 0.5 * w:
@@ -218,14 +236,21 @@ def _fit_skew(dark: np.ndarray, dpi: float, join_dashes: bool = False) -> tuple[
         ysum = (m * np.arange(h)[:, None]).sum(axis=0)
         xs = np.nonzero(ok)[0]
         cy = ysum[ok] / count[ok]
-        slope = np.polyfit(xs.astype(np.float64), cy, 1)[0]
-        angles.append(np.degrees(np.arctan(slope)))
-        weights.append(float(w))
-    if not angles:
+        slope, at0 = np.polyfit(xs.astype(np.float64), cy, 1)
+        mid = 0.5 * (xs[0] + xs[-1])
+        angle = float(np.degrees(np.arctan(slope)))
+        out.append(Piece(angle, w, x + float(xs[0]), x + float(xs[-1]), y + at0 + slope * mid))
+    return out
+
+
+def _fit_skew(pieces: Sequence[Piece]) -> tuple[float, float]:
+    """Skew (degrees) and the length (pixels) of the lines that measured it:
+    the pieces' angles' median, weighted by their widths."""
+    if not pieces:
         return 0.0, 0.0
-    order = np.argsort(angles)
-    a = np.asarray(angles)[order]
-    cw = np.cumsum(np.asarray(weights)[order])
+    order = np.argsort([p.angle for p in pieces])
+    a = np.asarray([p.angle for p in pieces])[order]
+    cw = np.cumsum(np.asarray([float(p.w) for p in pieces])[order])
     return float(a[np.searchsorted(cw, cw[-1] / 2)]), float(cw[-1])
 
 
@@ -239,6 +264,9 @@ class Geometry:
     to_page: np.ndarray  # 2x3 affine: deskewed full-res -> page
     work_dark: np.ndarray  # deskewed work-resolution darkness (see ``darkness``)
     broken_lines: bool = False  # its printed lines are dashes (``find_frames``)
+    # The long lines the skew was measured on, on the work page before it
+    # was deskewed (work pixels / scale: page pixels); none when not measured.
+    lines: tuple[Piece, ...] = ()
 
     @property
     def work_dpi(self) -> float:
@@ -268,12 +296,12 @@ def page_geometry(page: np.ndarray, dpi: float, upright: bool = False) -> Geomet
     small = _reduced(page, scale, _spread(scale))
     wdpi = dpi * scale
     dark = _work_dark(small, page.shape, scale, 0.0, wdpi)
-    angle, broken = (0.0, False) if upright else estimate_skew(dark, wdpi)
+    angle, broken, lines = Skew(0.0, False) if upright else estimate_skew(dark, wdpi)
     if abs(angle) < MIN_SKEW_DEG:
-        return Geometry(dpi, scale, 0.0, np.eye(2, 3), dark, broken)
+        return Geometry(dpi, scale, 0.0, np.eye(2, 3), dark, broken, lines)
     full, _ = deskewing(page.shape, angle)
     dark = _work_dark(small, page.shape, scale, angle, wdpi)
-    return Geometry(dpi, scale, angle, np.linalg.inv(full)[:2], dark, broken)
+    return Geometry(dpi, scale, angle, np.linalg.inv(full)[:2], dark, broken, lines)
 
 
 def spread_dark(page: np.ndarray, geom: Geometry) -> np.ndarray | None:
