@@ -102,12 +102,15 @@ def test_a_pair_of_lines_is_a_lost_box_only_where_no_box_lies_between_them() -> 
     # Work pixels at 150 dpi (scale 0.5): a top and a foot 0.4 in apart.
     top, foot = Piece(0.5, 300, 100.0, 400.0, 200.0), Piece(0.6, 300, 102.0, 399.0, 260.0)
     geom = _geometry([top, foot])
-    assert keystone.unboxed_pair(geom, [])
-    assert not keystone.unboxed_pair(geom, [BBox(190, 390, 620, 150)])  # page pixels
+    assert keystone.unboxed_pairs(geom, []) == [(top, foot)]
+    assert not keystone.unboxed_pairs(geom, [BBox(190, 390, 620, 150)])  # page pixels
     # Lines of different extents (a form's "Pay" and "the sum of" rules) are no box.
-    assert not keystone.unboxed_pair(_geometry([top, Piece(0.5, 200, 170.0, 370.0, 260.0)]), [])
+    assert not keystone.unboxed_pairs(_geometry([top, Piece(0.5, 200, 170.0, 370.0, 260.0)]), [])
+    # A row of boxes' foot and the next row's top are those boxes' lines.
+    assert not keystone.unboxed_pairs(geom, [BBox(190, 230, 620, 170)])
+    assert not keystone.unboxed_pairs(geom, [BBox(190, 520, 620, 170)])
     # Nor are lines too far apart.
-    assert not keystone.unboxed_pair(_geometry([top, foot._replace(y=400.0)]), [])
+    assert not keystone.unboxed_pairs(_geometry([top, foot._replace(y=400.0)]), [])
 
 
 def test_a_straightened_box_is_taken_back_onto_the_page() -> None:

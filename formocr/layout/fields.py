@@ -24,7 +24,7 @@ from formocr.layout.digits import (
     split_blobs,
     writer_aspect,
 )
-from formocr.layout.keystone import Straightening, straightening, unboxed_pair
+from formocr.layout.keystone import Straightening, slanted, straightening
 from formocr.layout.lines import (
     DASH_REACH_IN,
     MAX_BOX_W,
@@ -309,7 +309,7 @@ def _find(page: np.ndarray, dpi: float | None, straighten: bool) -> Located:
         geom, frames = _rescaled(page, geom, frames)
     found = [(b, f.guessed) for f in _reading_order(frames) for b in _analyse(page, geom, f)]
     layouts = _layouts(page, geom, [b for b, _ in found], [g for _, g in found])
-    if straighten and unboxed_pair(geom, [f.bbox for f in layouts]):
+    if straighten and slanted(geom, [f.bbox for f in layouts]):
         warp = straightening(page, geom)
         if warp is not None:
             image = warp.apply(page)

@@ -7,9 +7,10 @@ at a vanishing point. Deskewed by their median, the boxes far from the
 middle stay tilted, and they are lost without an error (``bench/keystone.py``).
 
 Looking costs nothing on a page whose boxes were all found. Only where the
-boxes found leave a **pair of long lines unboxed** is the page measured
-(:func:`unboxed_pair`): a top and a foot of about the same extent, one
-above the other, with no box found between them. Then the printed lines of
+boxes found leave a **pair of long lines unboxed** (:func:`unboxed_pairs`:
+a top and a foot of about the same extent, one above the other, with no
+box found between them), and either the page's long lines drift or that
+box's sides lean (:func:`slanted`), is the page measured. Then the printed lines of
 both directions are fitted (``lines.line_pieces`` on the deskewed work page,
 and on it transposed). Where the angles of one direction drift across the
 page by :data:`DRIFT_DEG` or more, that direction's lines meet at a point.
@@ -41,8 +42,15 @@ DRIFT_DEG = 1.0
 END_IN = 0.15
 GAP_IN = (0.15, 1.2)
 PAIR_DEG = 3.0
+# A line within this (inches) of a box found is that box's.
+ON_BOX_IN = 0.05
 # Sides of boxes are short: the vertical pieces measured are this long or more.
 SIDE_IN = 0.25
+# A side of an unboxed pair's box (SIDE_SHARE of its height or more) that
+# leans this much (degrees) on the deskewed page says the page may be
+# photographed at a slant: a box's sides stand square to its lines.
+SIDE_DEG = 1.0
+SIDE_SHARE = 0.7
 # A straightened canvas larger than this share of the page's is a warp gone
 # wrong: not used.
 MAX_GROWTH = 1.5
@@ -71,13 +79,34 @@ class Straightening:
         return BBox(int(ax0), int(ay0), max(1, int(ax1 - ax0)), max(1, int(ay1 - ay0)))
 
 
-def unboxed_pair(geom: Geometry, boxes: Sequence[BBox]) -> bool:
-    """Whether two of the long lines ``geom``'s skew was measured on make
-    the top and the foot of a box (see the module doc) that no box of
-    ``boxes`` (page pixels) covers the middle of."""
+def slanted(geom: Geometry, boxes: Sequence[BBox]) -> bool:
+    """Whether the page of ``geom``, whose boxes found are ``boxes`` (page
+    pixels), may have been photographed at a slant: a pair of long lines
+    is left unboxed (:func:`unboxed_pairs`), and either the page's long
+    lines drift (:data:`DRIFT_DEG`) or that pair's box has a side that
+    leans (:data:`SIDE_DEG`) on the deskewed page."""
+    pairs = unboxed_pairs(geom, boxes)
+    if not pairs:
+        return False
+    if _drift(geom.lines) >= DRIFT_DEG:
+        return True
+    return any(_leaning_side(geom, top, foot) for top, foot in pairs)
+
+
+def unboxed_pairs(geom: Geometry, boxes: Sequence[BBox]) -> list[tuple[Piece, Piece]]:
+    """The pairs of the long lines ``geom``'s skew was measured on that make
+    the top and the foot of a box (see the module doc) no box of ``boxes``
+    (page pixels) covers the middle of."""
     dpi, s = geom.work_dpi, geom.scale
     end, (low, high) = END_IN * dpi, GAP_IN
+    margin = ON_BOX_IN * geom.dpi
+    # The boxes grown by the margin: x0, y0, x1, y1 (page pixels).
+    grown = np.array(
+        [(b.x - margin, b.y - margin, b.x + b.w + margin, b.y + b.h + margin) for b in boxes],
+        np.float64,
+    ).reshape(-1, 4)
     lines = sorted(geom.lines, key=lambda p: p.y)
+    out = []
     for i, top in enumerate(lines):
         for foot in lines[i + 1 :]:
             gap = foot.y - top.y
@@ -90,10 +119,39 @@ def unboxed_pair(geom: Geometry, boxes: Sequence[BBox]) -> bool:
                 or abs(top.angle - foot.angle) > PAIR_DEG
             ):
                 continue
+            # Its middle, and the middles of its lines: a line on a box
+            # found is that box's (a row of boxes' foot and the next's top
+            # look like a box).
             x = 0.25 * (top.x0 + top.x1 + foot.x0 + foot.x1) / s
-            y = 0.5 * (top.y + foot.y) / s
-            if not any(b.x <= x <= b.x + b.w and b.y <= y <= b.y + b.h for b in boxes):
-                return True
+            ys = np.array([0.5 * (top.y + foot.y), top.y, foot.y]) / s
+            across = (grown[:, 0] <= x) & (x <= grown[:, 2])
+            down = (grown[:, 1, None] <= ys) & (ys <= grown[:, 3, None])
+            if not (across[:, None] & down).any():
+                out.append((top, foot))
+    return out
+
+
+def _leaning_side(geom: Geometry, top: Piece, foot: Piece) -> bool:
+    """Whether a side rises at either end of the box ``top`` and ``foot``
+    bound (most of the way between them, END_IN about the end) leaning
+    SIDE_DEG or more on the deskewed work page."""
+    dpi, s = geom.work_dpi, geom.scale
+    to_work = np.diag([s, s, 1.0]) @ np.linalg.inv(np.vstack([geom.to_page, [0.0, 0.0, 1.0]]))
+    ends = np.array(
+        [[[top.x0, top.y], [foot.x0, foot.y], [top.x1, top.y], [foot.x1, foot.y]]], np.float64
+    )
+    (ax, ay), (bx, by), (cx, cy), (dx, dy) = cv2.perspectiveTransform(ends / s, to_work)[0]
+    reach = END_IN * dpi
+    h, w = geom.work_dark.shape
+    for x, y0, y1 in ((0.5 * (ax + bx), ay, by), (0.5 * (cx + dx), cy, dy)):
+        x0, x1 = max(0, int(x - reach)), min(w, int(x + reach) + 1)
+        r0, r1 = max(0, int(y0) + 1), min(h, int(y1))
+        if x1 - x0 < 3 or r1 - r0 < 3:
+            continue
+        window = np.ascontiguousarray(geom.work_dark[r0:r1, x0:x1].T)
+        sides = line_pieces(window, dpi, min_in=SIDE_SHARE * (r1 - r0) / dpi, most=4)
+        if any(abs(p.angle) >= SIDE_DEG for p in sides):
+            return True
     return False
 
 
