@@ -440,8 +440,9 @@ class _Way:
 
 
 def _lifted(page: PageImage) -> tuple[PageImage, Shadow | None]:
-    """``page`` with its bands of shadow (a fold's) lifted, and where they
-    lay (``layout.lines.lift_bands``); itself and None where it has none, and
+    """``page`` with the dark ground round its paper made paper and its
+    bands of shadow (a fold's) lifted, and where they lay
+    (``layout.lines.lift_bands``); itself and None where it has neither, and
     for a strip (a box or a row of boxes cut out: its background's print,
     shorter than a fold, is not lifted)."""
     from formocr.layout.lines import guess_dpi, lift_bands, page_kind
@@ -449,7 +450,7 @@ def _lifted(page: PageImage) -> tuple[PageImage, Shadow | None]:
     if page_kind(page.image.shape) == "strip":
         return page, None
     image, shadow = lift_bands(page.image, page.dpi or guess_dpi(page.image.shape))
-    return (page, None) if shadow is None else (replace(page, image=image), shadow)
+    return (page if image is page.image else replace(page, image=image)), shadow
 
 
 def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: StringReader) -> _Way:

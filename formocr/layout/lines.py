@@ -66,6 +66,13 @@ STROKE_THICK_IN, STROKE_LONG_IN, TINT_DARK, TINT_MEDIAN_IN = 0.1, 0.75, 96, 0.06
 # is at most MAX_LINE_IN). Looked for at about BAND_DPI, and lifted where at
 # least BAND_DARK darker.
 BAND_LONG_IN, BAND_THICK_IN, BAND_PAPER_IN, BAND_DPI, BAND_DARK = 2.5, 0.06, 0.5, 50.0, 12
+# A page on a dark ground (photographed on a desk, scanned on a black
+# backing or with the lid open): the ground is darker than SURROUND_DARK
+# times the paper's level (its SURROUND_PAPER percentile), joins the image's
+# edge along SURROUND_EDGE or more of it and covers SURROUND_AREA of the
+# image; it is made paper, grown SURROUND_GROW_IN over the paper's edge.
+SURROUND_PAPER, SURROUND_DARK, SURROUND_EDGE, SURROUND_AREA = 90.0, 0.6, 0.5, 0.02
+SURROUND_GROW_IN = 0.04
 # A page scanned light (a scanner set too bright, a pale copy): where the
 # darkest FADED_TOP of the work page is under FADED_STRONG grey levels darker
 # than the paper, its darkness is stretched by FADED_STRONG over that level,
@@ -534,6 +541,7 @@ class Shadow:
 def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]:
     """``page`` with its bands of shadow lifted to the paper's level, and
     where they lay; the page itself and None where it has none (most pages).
+    A dark ground round the paper (``off_paper``) is made paper first.
 
     A fold's shadow lies along the page, a few millimetres to an inch wide,
     as dark as faint print. Where it runs along a box's line, line and band
@@ -559,6 +567,18 @@ def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]
         )
         if n > 2:
             look = cv2.resize(look, (w // n, h // n), interpolation=cv2.INTER_LINEAR)
+    surround = off_paper(look, dpi * look.shape[1] / w)
+    if surround is not None:
+        mask, paper = surround
+        look = look.copy()
+        look[mask > 0] = paper
+        full = (
+            cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+            if look.shape != page.shape
+            else mask
+        )
+        page = page.copy()
+        page[full > 0] = paper
     along, down = _bands(look, dpi * look.shape[1] / w)
     bands = np.asarray(cv2.max(along, down), np.uint8)
     if bands.max() < BAND_DARK:
@@ -566,6 +586,43 @@ def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]
     up = cv2.resize(bands, (w, h), interpolation=cv2.INTER_LINEAR) if look is not page else bands
     shadow = Shadow(along, down, look.shape[1] / w, int(round(BAND_NEAR_IN * dpi)))
     return np.asarray(cv2.add(page, up), np.uint8), shadow
+
+
+def off_paper(grey: np.ndarray, dpi: float) -> tuple[np.ndarray, int] | None:
+    """Where a page photographed or scanned on a dark ground shows that
+    ground round the paper, in a reduced greyscale image of it (``grey``
+    at ``dpi``), and the paper's level; None where it shows none (most pages).
+
+    The ground is what is darker than SURROUND_DARK of the paper's level
+    (its SURROUND_PAPER percentile) and joins the image's edge, where it
+    lies along SURROUND_EDGE or more of that edge and covers SURROUND_AREA
+    or more of the image; grown by SURROUND_GROW_IN over the paper's own
+    edge and its shadow. Left in, the paper's edge is a dark rule round
+    every box: the line fit finds no line inside it, the page's skew is not
+    measured, and a cheque turned 3 degrees on a dark ground lost every box.
+    """
+    h, w = grey.shape
+    if h < 3 or w < 3:
+        return None
+    paper = int(int_percentile(grey, SURROUND_PAPER))
+    dark = np.asarray(grey < SURROUND_DARK * paper, np.uint8)
+    edge = np.concatenate([dark[0], dark[-1], dark[1:-1, 0], dark[1:-1, -1]])
+    if edge.mean() < SURROUND_EDGE:  # most pages: the paper reaches the edge (cheap)
+        return None
+    count, labels = cv2.connectedComponents(dark, connectivity=8)
+    if count < 2:
+        return None
+    rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+    touching = np.unique(rim[edge > 0])
+    ground = np.isin(labels, touching)
+    if ground.mean() < SURROUND_AREA:
+        return None
+    grow = max(1, int(round(SURROUND_GROW_IN * dpi)))
+    mask = np.asarray(
+        cv2.dilate(ground.astype(np.uint8), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)),
+        np.uint8,
+    )
+    return mask, paper
 
 
 def _bands(grey: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
