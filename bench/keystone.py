@@ -10,7 +10,9 @@ at 200 dpi), read first as it is: its fields, as read, are the truth. Then
 it is warped so that its top edge (``top``) or its left edge (``side``) is
 shorter by 2 x K of its length, K from 1 to 8 %, its corners kept on the
 image, the rest white; and five times both ways at once and turned 1-4
-degrees too (``PHOTOS``), as a photograph taken by hand is. Each is read
+degrees too (``PHOTOS``), as a photograph taken by hand is. ``--ground G``
+first lays the page on a ground of grey G (a desk), 0.4 in of it round
+each side, and adds the page so laid, not warped. Each is read
 with ``formocr.api.scan_page`` (no template, the default
 ``--min-confidence``). Each field read is mapped back onto the straight
 page (its box's corners through the inverse warp) and matched as
@@ -49,14 +51,17 @@ PHOTOS = (
 )
 
 
-def keystone(image: np.ndarray, edge: str, k: float) -> tuple[np.ndarray, np.ndarray]:
+def keystone(
+    image: np.ndarray, edge: str, k: float, fill: int = 255
+) -> tuple[np.ndarray, np.ndarray]:
     """``image`` with its ``edge`` ("top" or "side": the left) shorter by
     2 x ``k`` of its length, and the 3x3 warp that drew it."""
-    return photographed(image, k if edge == "top" else 0.0, k if edge == "side" else 0.0, 0.0)
+    top, side = (k, 0.0) if edge == "top" else (0.0, k)
+    return photographed(image, top, side, 0.0, fill)
 
 
 def photographed(
-    image: np.ndarray, top: float, side: float, degrees: float
+    image: np.ndarray, top: float, side: float, degrees: float, fill: int = 255
 ) -> tuple[np.ndarray, np.ndarray]:
     """``image`` with its top edge shorter by 2 x ``top`` of its width, its
     left edge by 2 x ``side`` of its height, turned
@@ -67,8 +72,17 @@ def photographed(
     dst = np.float32([[dt, ds], [w - dt, 0], [w, h], [0, h - ds]])
     turn = np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0), [0, 0, 1]])
     warp = turn @ cv2.getPerspectiveTransform(src, dst)
-    drawn = cv2.warpPerspective(image, warp, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    drawn = cv2.warpPerspective(image, warp, (w, h), flags=cv2.INTER_LINEAR, borderValue=fill)
     return drawn, warp
+
+
+def on_ground(image: np.ndarray, ground: int, margin: int) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` laid on a ground of grey ``ground``, ``margin`` px of it
+    round each side, and the 3x3 shift that puts it there."""
+    h, w = image.shape
+    canvas = np.full((h + 2 * margin, w + 2 * margin), ground, np.uint8)
+    canvas[margin : margin + h, margin : margin + w] = image
+    return canvas, np.array([[1.0, 0.0, margin], [0.0, 1.0, margin], [0.0, 0.0, 1.0]])
 
 
 def mapped_back(fields: Sequence[FieldResult], warp: np.ndarray) -> list[FieldResult]:
@@ -90,29 +104,51 @@ def mapped_back(fields: Sequence[FieldResult], warp: np.ndarray) -> list[FieldRe
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--sample", choices=sorted(PAGES), default="cheque")
+    ap.add_argument(
+        "--ground",
+        type=int,
+        default=255,
+        help="lay the page on a ground of this grey, 0.4 in round it, first (a desk "
+        "under a photographed page; 255: none)",
+    )
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     record = run_record("keystone.py", argv)
     sample = load_sample(args.sample)
+    page, shift = sample.image, np.eye(3)
+    if args.ground != 255:
+        page, shift = on_ground(page, args.ground, int(round(0.4 * sample.dpi)))
     rows = []
-    cases = [(edge, k, keystone(sample.image, edge, k)) for edge in EDGES for k in SLANTS]
-    cases += [("photo", p, photographed(sample.image, *p)) for p in PHOTOS]
-    for edge, k, (drawn, warp) in cases:
+    cases = [("photo", (0.0, 0.0, 0.0))] if args.ground != 255 else []
+    cases += [(edge, k) for edge in EDGES for k in SLANTS]
+    cases += [("photo", p) for p in PHOTOS]
+    for edge, k in cases:
+        if edge == "photo":
+            drawn, warp = photographed(page, *k, fill=args.ground)
+        else:
+            drawn, warp = keystone(page, edge, k, args.ground)
         read = sample.read(drawn)
-        r = compare(sample.straight, mapped_back(read, warp), centres=True)
+        r = compare(sample.straight, mapped_back(read, warp @ shift), centres=True)
         rows.append({"edge": edge, "slant": k, "read": len(read), **r})
-    record["params"] = {"sample": args.sample, "fields": len(sample.straight)}
+    record["params"] = {
+        "sample": args.sample,
+        "fields": len(sample.straight),
+        "ground": args.ground,
+    }
     record["rows"] = rows
-    publish(record, args.out / f"keystone_{args.sample}.json", render_markdown)
+    tag = "" if args.ground == 255 else f"_ground{args.ground}"
+    publish(record, args.out / f"keystone_{args.sample}{tag}.json", render_markdown)
     return 0
 
 
 def render_markdown(record: dict[str, Any]) -> str:
     n = record["params"]["fields"]
+    ground = record["params"].get("ground", 255)
+    name = record["params"]["sample"] + ("" if ground == 255 else f" on grey {ground}")
     head = ["sample", "shorter by", "fields", "lost", "`ok` but wrong", "review"]
     rows = [
         [
-            record["params"]["sample"],
+            name,
             _slant(r["edge"], r["slant"]),
             n,
             len(r["lost"]),
