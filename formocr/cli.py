@@ -188,7 +188,7 @@ def scan(
             "--output",
             dir_okay=False,
             help="Write results to this file (replaced only when the batch is done); "
-            "default stdout.",
+            "default (or '-') stdout.",
             show_default=False,
         ),
     ] = None,
@@ -276,6 +276,7 @@ def scan(
         raise typer.BadParameter("give -v or -q, not both", param_hint="'-v' / '-q'")
     if state is not None and no_state:
         raise typer.BadParameter("give --state or --no-state, not both", param_hint="'--state'")
+    output = _dash_is_stdout(output)
     chosen = _format(fmt, output)
     workers = _workers(jobs, scheduler)
     console = _stderr_console()
@@ -519,7 +520,7 @@ def template_init(
             "-o",
             "--output",
             dir_okay=False,
-            help="Write the template (TOML) here; default stdout.",
+            help="Write the template (TOML) here; default (or '-') stdout.",
             show_default=False,
         ),
     ] = None,
@@ -546,11 +547,17 @@ def template_init(
         from formocr.templates.draft import draft_template
         from formocr.templates.template import template_to_toml
 
+        output = _dash_is_stdout(output)
         tpl = draft_template(source, dpi=dpi, name=name)
         with atomic_text(output) as out:
             out.write(template_to_toml(tpl))
         where = f" to {output}" if output else ""
         log.info("template %r: %d fields%s", tpl.name, len(tpl.fields), where)
+
+
+def _dash_is_stdout(output: Path | None) -> Path | None:
+    """``-o -`` is stdout, as with no ``-o`` (not a file named "-")."""
+    return None if output is not None and str(output) == "-" else output
 
 
 def _format(fmt: OutputFormat | None, output: Path | None) -> Format:

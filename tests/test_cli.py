@@ -64,6 +64,23 @@ class TestScan:
         ]
         assert "1 documents, 1 pages, 0 failed" in r.stderr
 
+    @pytest.mark.parametrize("fmt", [[], ["--format", "csv"]])
+    def test_dash_is_stdout(
+        self,
+        runner: CliRunner,
+        good: Path,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        fmt: list[str],
+    ) -> None:
+        # Before: "-o -" asked for --format, then wrote a file named "-".
+        monkeypatch.chdir(tmp_path)
+        r = runner.invoke(app, ["scan", str(good), "-o", "-", *fmt])
+        assert r.exit_code == 0, r.output
+        assert tuple(rows(r.stdout)[0]) == CSV_COLUMNS
+        assert not (tmp_path / "-").exists()
+        assert not list(tmp_path.glob("*formocr-state*"))
+
     @pytest.mark.parametrize("name", ["out.json", "OUT.JSON"])
     def test_json_file_from_extension(
         self, runner: CliRunner, good: Path, tmp_path: Path, name: str
