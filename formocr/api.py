@@ -442,15 +442,21 @@ class _Way:
 def _lifted(page: PageImage) -> tuple[PageImage, Shadow | None]:
     """``page`` with the dark ground round its paper made paper and its
     bands of shadow (a fold's) lifted, and where they lay
-    (``layout.lines.lift_bands``); itself and None where it has neither, and
-    for a strip (a box or a row of boxes cut out: its background's print,
-    shorter than a fold, is not lifted)."""
-    from formocr.layout.lines import guess_dpi, lift_bands, page_kind
+    (``layout.lines.lift``); itself and None where it has neither, and for
+    a strip (a box or a row of boxes cut out: its background's print,
+    shorter than a fold, is not lifted). A page of unknown resolution on a
+    dark ground (a photograph) is scaled by its paper's size, not the
+    image's."""
+    from formocr.layout.lines import guess_dpi, lift, page_kind
 
     if page_kind(page.image.shape) == "strip":
         return page, None
-    image, shadow = lift_bands(page.image, page.dpi or guess_dpi(page.image.shape))
-    return (page if image is page.image else replace(page, image=image)), shadow
+    image, shadow, paper = lift(page.image, page.dpi or guess_dpi(page.image.shape))
+    if image is not page.image:
+        page = replace(page, image=image)
+    if page.dpi is None and paper is not None and page_kind(paper) != "strip":
+        page = replace(page, dpi=guess_dpi(paper))
+    return page, shadow
 
 
 def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: StringReader) -> _Way:

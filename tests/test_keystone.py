@@ -169,3 +169,24 @@ def test_a_page_whose_paper_reaches_its_edges_has_no_ground() -> None:
     mask, paper = found
     assert mask[:40].all() and mask[-40:].all() and not mask[200:-200, 200:-200].any()
     assert paper > 200
+
+
+def test_a_photograph_of_unknown_resolution_is_scaled_by_its_paper(readers: api.Readers) -> None:
+    # A phone's photograph of the cheque (about 480 dpi) on a desk, its
+    # file recording no resolution: scaled by the whole image as a sheet of
+    # A4 (366 dpi), its date's eight cells went to review as pieces of a
+    # broken box and a tenth field was read; scaled by the paper's size
+    # (a cheque 7.5 in long), it reads as the cheque does.
+    cheque = sample("cheque.tiff")
+    big = cv2.resize(cheque, None, fx=2.4, fy=2.4, interpolation=cv2.INTER_CUBIC)
+    desk = np.full((3024, 4032), 70, np.uint8)
+    y, x = (3024 - big.shape[0]) // 2, (4032 - big.shape[1]) // 2
+    desk[y : y + big.shape[0], x : x + big.shape[1]] = big
+    photo = api.scan_page(PageImage("photo.jpg", 1, desk, None), ScanConfig(), readers)
+    straight = read(cheque, readers, 200.0)
+    assert photo.dpi is not None and 400 < photo.dpi < 500
+    assert [f.value for f in photo.fields] == [f.value for f in straight.fields]
+    assert (
+        sum(f.status == "ok" for f in photo.fields)
+        >= sum(f.status == "ok" for f in straight.fields) - 1
+    )

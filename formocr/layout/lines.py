@@ -538,10 +538,27 @@ class Shadow:
         return dataclasses.replace(self, along=along, down=down)
 
 
+class Lifted(NamedTuple):
+    """A page as ``lift`` leaves it: its ``image``, its bands of shadow
+    (None: none), and the size (h, w) of its paper where a dark ground
+    round it was made paper (None: none)."""
+
+    image: np.ndarray
+    shadow: Shadow | None
+    paper: tuple[int, int] | None = None
+
+
 def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]:
+    """``lift``'s image and bands of shadow."""
+    lifted = lift(page, dpi)
+    return lifted.image, lifted.shadow
+
+
+def lift(page: np.ndarray, dpi: float) -> Lifted:
     """``page`` with its bands of shadow lifted to the paper's level, and
     where they lay; the page itself and None where it has none (most pages).
-    A dark ground round the paper (``off_paper``) is made paper first.
+    A dark ground round the paper (``off_paper``) is made paper first, and
+    the paper's size given.
 
     A fold's shadow lies along the page, a few millimetres to an inch wide,
     as dark as faint print. Where it runs along a box's line, line and band
@@ -568,8 +585,16 @@ def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]
         if n > 2:
             look = cv2.resize(look, (w // n, h // n), interpolation=cv2.INTER_LINEAR)
     surround = off_paper(look, dpi * look.shape[1] / w)
+    size = None
     if surround is not None:
         mask, paper = surround
+        rows, cols = np.nonzero(mask.min(axis=1) == 0)[0], np.nonzero(mask.min(axis=0) == 0)[0]
+        if len(rows) and len(cols):
+            up_h, up_w = h / mask.shape[0], w / mask.shape[1]
+            size = (
+                int(round((rows[-1] + 1 - rows[0]) * up_h)),
+                int(round((cols[-1] + 1 - cols[0]) * up_w)),
+            )
         look = look.copy()
         look[mask > 0] = paper
         full = (
@@ -582,10 +607,10 @@ def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]
     along, down = _bands(look, dpi * look.shape[1] / w)
     bands = np.asarray(cv2.max(along, down), np.uint8)
     if bands.max() < BAND_DARK:
-        return page, None
+        return Lifted(page, None, size)
     up = cv2.resize(bands, (w, h), interpolation=cv2.INTER_LINEAR) if look is not page else bands
     shadow = Shadow(along, down, look.shape[1] / w, int(round(BAND_NEAR_IN * dpi)))
-    return np.asarray(cv2.add(page, up), np.uint8), shadow
+    return Lifted(np.asarray(cv2.add(page, up), np.uint8), shadow, size)
 
 
 def off_paper(grey: np.ndarray, dpi: float) -> tuple[np.ndarray, int] | None:
