@@ -52,7 +52,7 @@ from formocr.types import (
 )
 
 if TYPE_CHECKING:
-    from formocr.layout.lines import Shadow
+    from formocr.layout.lines import Shadow, Streak
     from formocr.read.verify import DigitVerifier  # its module loads OpenCV
 
 __all__ = [
@@ -333,21 +333,27 @@ def scan_page(
     """
     if reader is None:
         reader = getattr(classifier, "string_reader", None)
-    page, shadow = _lifted(page)
+    page, shadow, streaks = _lifted(page)
     if config.templates:
         result = _scan_templated(page, config, classifier, reader)
     else:
         result = _scan_free(page, config, classifier, reader)
-    if shadow is None:
+    if shadow is None and not streaks:
         return result
     from formocr.layout.lines import BAND_DARK
 
     cap = doubt_cap(config.combine_power, config.string_map)
-    shadow = shadow.beyond([f.bbox for f in result.fields])
-    fields = [
-        _doubt(f, cap, UNDER_FOLD) if shadow.over(*f.bbox) >= BAND_DARK else f
-        for f in result.fields
-    ]
+    fields = list(result.fields)
+    if streaks:
+        fields = [
+            _doubt(f, cap, UNDER_STREAK) if any(t.crosses(f.bbox) for t in streaks) else f
+            for f in fields
+        ]
+    if shadow is not None:
+        shadow = shadow.beyond([f.bbox for f in fields])
+        fields = [
+            _doubt(f, cap, UNDER_FOLD) if shadow.over(*f.bbox) >= BAND_DARK else f for f in fields
+        ]
     return replace(result, fields=tuple(fields))
 
 
@@ -439,24 +445,24 @@ class _Way:
     disputed: bool = False
 
 
-def _lifted(page: PageImage) -> tuple[PageImage, Shadow | None]:
-    """``page`` with the dark ground round its paper made paper and its
-    bands of shadow (a fold's) lifted, and where they lay
-    (``layout.lines.lift``); itself and None where it has neither, and for
-    a strip (a box or a row of boxes cut out: its background's print,
-    shorter than a fold, is not lifted). A page of unknown resolution on a
-    dark ground (a photograph) is scaled by its paper's size, not the
-    image's."""
+def _lifted(page: PageImage) -> tuple[PageImage, Shadow | None, tuple[Streak, ...]]:
+    """``page`` with the dark ground round its paper made paper, its
+    scanner's streaks and its bands of shadow (a fold's) lifted, and where
+    the bands and the streaks lay (``layout.lines.lift``); itself, None and
+    none where it has none, and for a strip (a box or a row of boxes cut
+    out: its background's print, shorter than a fold, is not lifted). A
+    page of unknown resolution on a dark ground (a photograph) is scaled by
+    its paper's size, not the image's."""
     from formocr.layout.lines import guess_dpi, lift, page_kind
 
     if page_kind(page.image.shape) == "strip":
-        return page, None
-    image, shadow, paper = lift(page.image, page.dpi or guess_dpi(page.image.shape))
+        return page, None, ()
+    image, shadow, paper, streaks = lift(page.image, page.dpi or guess_dpi(page.image.shape))
     if image is not page.image:
         page = replace(page, image=image)
     if page.dpi is None and paper is not None and page_kind(paper) != "strip":
         page = replace(page, dpi=guess_dpi(paper))
-    return page, shadow
+    return page, shadow, streaks
 
 
 def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: StringReader) -> _Way:
@@ -612,6 +618,12 @@ def _boxes_back(
 # A fold's shadow lay across the box, lifted before it was read: a crease
 # left of it can pass for a box's line or a stroke.
 UNDER_FOLD = "a fold's shadow lies across the box (lifted before reading: check the digits)"
+# A scanner's streak crossed the box, lifted before it was read: what lay
+# under it was guessed from its sides.
+UNDER_STREAK = (
+    "a scanner's streak crosses the box (lifted before reading: check the digits; "
+    "clean the scanner's glass)"
+)
 # The page lay sideways and its lines did not tell which way up (``_Way.unsure``).
 WHICH_WAY_UP = (
     "the page lies sideways and its lines do not tell surely which way up: it was read "

@@ -24,6 +24,7 @@ import numpy as np
 
 from formocr.layout.ink import components, darkness
 from formocr.stats import count_nonzero, int_percentile, median_int
+from formocr.types import BBox
 
 WORK_DPI = 150.0
 # A strip cut round one row of boxes (no resolution recorded) is about this
@@ -73,6 +74,15 @@ BAND_LONG_IN, BAND_THICK_IN, BAND_PAPER_IN, BAND_DPI, BAND_DARK = 2.5, 0.06, 0.5
 # image; it is made paper, grown SURROUND_GROW_IN over the paper's edge.
 SURROUND_PAPER, SURROUND_DARK, SURROUND_EDGE, SURROUND_AREA = 90.0, 0.6, 0.5, 0.02
 SURROUND_GROW_IN = 0.04
+# A scanner's streak (dust on the sensor or the glass draws a line down the
+# whole scan): every pixel of it STREAK_DARK or more under the paper's
+# level, at most STREAK_IN wide. It is lifted before the page is read, and
+# every field it crosses goes to review.
+STREAK_DARK, STREAK_IN = 24, 0.02
+# Along a column, the paper is its lightest mean over STREAK_RUN pixels (of
+# the page reduced by four; as many inches at its own resolution): a speck of
+# noise counts for little.
+STREAK_RUN = 15
 # A page scanned light (a scanner set too bright, a pale copy): where the
 # darkest FADED_TOP of the work page is under FADED_STRONG grey levels darker
 # than the paper, its darkness is stretched by FADED_STRONG over that level,
@@ -540,12 +550,27 @@ class Shadow:
 
 class Lifted(NamedTuple):
     """A page as ``lift`` leaves it: its ``image``, its bands of shadow
-    (None: none), and the size (h, w) of its paper where a dark ground
-    round it was made paper (None: none)."""
+    (None: none), the size (h, w) of its paper where a dark ground round it
+    was made paper (None: none), and the scanner's streaks lifted from it
+    (``streaks``)."""
 
     image: np.ndarray
     shadow: Shadow | None
     paper: tuple[int, int] | None = None
+    streaks: tuple[Streak, ...] = ()
+
+
+class Streak(NamedTuple):
+    """A scanner's streak: columns (``down``) or rows ``a`` to ``b`` - 1 of
+    the page, dark from one edge of the image to the other."""
+
+    down: bool
+    a: int
+    b: int
+
+    def crosses(self, box: BBox) -> bool:
+        lo, hi = (box.x, box.x + box.w) if self.down else (box.y, box.y + box.h)
+        return self.a < hi and lo < self.b
 
 
 def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]:
@@ -576,10 +601,10 @@ def lift(page: np.ndarray, dpi: float) -> Lifted:
     """
     n = max(1, int(round(dpi / BAND_DPI)))
     h, w = page.shape
-    look = page
+    look = half = page
     if n >= 2 and h >= 2 * n and w >= 2 * n:
         # Halved by area averaging (OpenCV's fast path), then sampled.
-        look = cv2.resize(
+        look = half = cv2.resize(
             page[: h - h % 2, : w - w % 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA
         )
         if n > 2:
@@ -604,13 +629,106 @@ def lift(page: np.ndarray, dpi: float) -> Lifted:
         )
         page = page.copy()
         page[full > 0] = paper
+    found = streaks(page, half, dpi)
+    if found:
+        page = without_streaks(page, found)
+        look = without_streaks(look, [_scaled(t, look.shape, page.shape) for t in found])
     along, down = _bands(look, dpi * look.shape[1] / w)
     bands = np.asarray(cv2.max(along, down), np.uint8)
     if bands.max() < BAND_DARK:
-        return Lifted(page, None, size)
+        return Lifted(page, None, size, tuple(found))
     up = cv2.resize(bands, (w, h), interpolation=cv2.INTER_LINEAR) if look is not page else bands
     shadow = Shadow(along, down, look.shape[1] / w, int(round(BAND_NEAR_IN * dpi)))
-    return Lifted(np.asarray(cv2.add(page, up), np.uint8), shadow, size)
+    return Lifted(np.asarray(cv2.add(page, up), np.uint8), shadow, size, tuple(found))
+
+
+def streaks(page: np.ndarray, half: np.ndarray, dpi: float) -> list[Streak]:
+    """The scanner's streaks on ``page`` (``half``: it halved, or itself):
+    a line a dirty sensor or glass draws the whole length of the scan, at
+    most STREAK_IN wide, every stretch of it STREAK_DARK or more darker than
+    the lightest of the columns (rows) beside it. Printed rules stop at the
+    paper's margins, and every column of a page's print has paper in it
+    somewhere: a column (or row) no stretch of which is as light as the
+    paper beside it is none of them. Looked for on ``half`` halved again
+    (cheap), then at ``page``'s own resolution."""
+    out = []
+    widest = max(1, int(round(STREAK_IN * dpi)))
+    hh, hw = half.shape
+    quarter = half
+    if hh >= 4 and hw >= 4:
+        # Even sides: OpenCV's fast path for halving.
+        even = half[: hh - hh % 2, : hw - hw % 2]
+        quarter = cv2.resize(even, (hw // 2, hh // 2), interpolation=cv2.INTER_AREA)
+    for down in (True, False):
+        axis = 1 if down else 0
+        scale = page.shape[axis] / quarter.shape[axis]
+        top = _lightest(quarter, STREAK_RUN, down)
+        reach = max(2, int(math.ceil(widest / scale)) + 1)
+        beside = _lightest_beside(top, reach)
+        for s, e in _runs(top <= beside - max(2, int(STREAK_DARK / scale))):
+            lo = max(0, int(s * scale) - widest - 3)
+            hi = min(page.shape[axis], int(math.ceil(e * scale)) + widest + 3)
+            strip = page[:, lo:hi] if down else page[lo:hi]
+            cols = _lightest(np.ascontiguousarray(strip), int(STREAK_RUN * scale), down)
+            near = _lightest_beside(cols, widest + 2)
+            for a, b in _runs(cols <= near - STREAK_DARK):
+                if b - a <= widest and lo + a > 0 and lo + b < page.shape[axis]:
+                    out.append(Streak(down, lo + a, lo + b))
+    return out
+
+
+def _lightest(image: np.ndarray, run: int, down: bool) -> np.ndarray:
+    """Each column's (``down``; else each row's) lightest mean over ``run``
+    pixels along it: a speck of noise lighter than the rest counts for a
+    ``run``-th."""
+    size = (1, run) if down else (run, 1)
+    smooth = cv2.blur(image, size) if image.shape[0 if down else 1] >= run else image
+    return np.asarray(cv2.reduce(smooth, 0 if down else 1, cv2.REDUCE_MAX).ravel(), np.int32)
+
+
+def _lightest_beside(top: np.ndarray, reach: int) -> np.ndarray:
+    """For each place of ``top``, the lightest value ``reach`` places or
+    more away, but within ``reach`` + 2, on the lighter side of it."""
+    n = len(top)
+    padded = np.concatenate([np.full(reach + 2, -1), top, np.full(reach + 2, -1)])
+    left = np.max([padded[reach + 2 - d : reach + 2 - d + n] for d in range(reach, reach + 3)], 0)
+    right = np.max([padded[reach + 2 + d : reach + 2 + d + n] for d in range(reach, reach + 3)], 0)
+    return np.asarray(np.maximum(left, right))
+
+
+def without_streaks(image: np.ndarray, found: Sequence[Streak]) -> np.ndarray:
+    """``image`` with each streak's columns (rows) made the mean of the
+    columns beside it, so that a stroke crossing it stays whole; where
+    something under the streak is STREAK_DARK darker than the streak itself
+    (its median: a box's side it runs along, under a lighter streak), that
+    is kept."""
+    out = image.copy()
+    for t in found:
+        view = out if t.down else out.T
+        left = view[:, t.a - 1].astype(np.uint16)
+        right = view[:, min(view.shape[1] - 1, t.b)].astype(np.uint16)
+        k = t.b - t.a + 1
+        for i, c in enumerate(range(t.a, t.b), 1):
+            under = view[:, c].copy()
+            level = int(np.median(under))
+            view[:, c] = ((left * (k - i) + right * i + k // 2) // k).astype(np.uint8)
+            keep = under.astype(np.int32) < level - STREAK_DARK
+            view[keep, c] = under[keep]
+    return out
+
+
+def _scaled(t: Streak, small: tuple[int, int], big: tuple[int, int]) -> Streak:
+    """Streak ``t`` of an image of shape ``big`` on one of shape ``small``."""
+    f = small[1] / big[1] if t.down else small[0] / big[0]
+    n = small[1] if t.down else small[0]
+    a = min(n - 2, max(1, int(t.a * f)))
+    return Streak(t.down, a, min(n - 1, max(a + 1, int(math.ceil(t.b * f)))))
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of True in a 1-D boolean array: (start, end) pairs."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def off_paper(grey: np.ndarray, dpi: float) -> tuple[np.ndarray, int] | None:
