@@ -7,6 +7,7 @@
     .venv/bin/python bench/bands.py --sample cheque --kind highlighter
     .venv/bin/python bench/bands.py --sample cheque --kind highlighter --thick 0.12
     .venv/bin/python bench/bands.py --sample cheque --kind strike
+    .venv/bin/python bench/bands.py --sample cheque --kind streak
 
 The page is a shipped sample (``samples/form.png`` at 300 dpi,
 ``samples/cheque.tiff`` at 200 dpi), read first as it is: its fields, as
@@ -23,7 +24,10 @@ read, are the truth each artefact is held to. Then, one page each:
 - ``strike``: each written field struck through within its box by a pen
   stroke 3 or 6 px wide (grey 20), level at mid-height, slanted corner to
   corner, or doubled; it runs to within 0.1 in of the box's sides (an
-  eighth of the box's width in a small box).
+  eighth of the box's width in a small box);
+- ``streak``: a scanner's streak (dust on the sensor or the glass) down the
+  page's whole length, 1, 2 or 3 px wide, grey 120 or 60, through a third,
+  the half and two thirds of each field's width.
 
 Each page is read with ``formocr.api.scan_page``, no template, the default
 ``--min-confidence``. A field is matched to the straight page's by its box's
@@ -86,6 +90,21 @@ def highlights(
                 where = "middle" if at == "tilted" else at
                 page = highlight(image, box, where, dpi, depth, at == "tilted", thick_in)
                 yield f"{box} {at} {depth}", page
+
+
+def scanner_streaks(
+    image: np.ndarray, fields: Sequence[FieldResult]
+) -> Iterator[tuple[str, np.ndarray]]:
+    """The page with a scanner's streak down its whole length, 1, 2 or 3 px
+    wide, grey 120 or 60, through a third, the half and two thirds of each
+    field's width, and what it is."""
+    places = sorted({f.bbox.x + f.bbox.w * k // 6 for f in fields for k in (2, 3, 4)})
+    for width in (1, 2, 3):
+        for level in (120, 60):
+            for x in places:
+                page = image.copy()
+                page[:, x : x + width] = np.minimum(page[:, x : x + width], level)
+                yield f"streak x={x} {width} px grey {level}", page
 
 
 def strikes(
@@ -173,7 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--sample", choices=sorted(PAGES), default="form")
     ap.add_argument(
-        "--kind", choices=("fold-h", "fold-v", "highlighter", "strike"), default="fold-h"
+        "--kind",
+        choices=("fold-h", "fold-v", "highlighter", "strike", "streak"),
+        default="fold-h",
     )
     ap.add_argument("--thick", type=float, default=0.2, help="a highlighter's stroke, inches thick")
     ap.add_argument("--out", type=Path, default=OUT)
@@ -185,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         pages = highlights(image, straight, dpi, args.thick)
     elif args.kind == "strike":
         pages = strikes(image, straight, dpi)
+    elif args.kind == "streak":
+        pages = scanner_streaks(image, straight)
     else:
         pages = folds(image, straight, args.kind[-1], dpi)
     rows = []
