@@ -83,6 +83,9 @@ STREAK_DARK, STREAK_IN = 24, 0.02
 # the page reduced by four; as many inches at its own resolution): a speck of
 # noise counts for little.
 STREAK_RUN = 15
+# A streak is darker than the columns on both sides of it in STREAK_ALONG of
+# its length (what is printed or written across it, the rest).
+STREAK_ALONG = 0.8
 # A page scanned light (a scanner set too bright, a pale copy): where the
 # darkest FADED_TOP of the work page is under FADED_STRONG grey levels darker
 # than the paper, its darkness is stretched by FADED_STRONG over that level,
@@ -672,9 +675,21 @@ def streaks(page: np.ndarray, half: np.ndarray, dpi: float) -> list[Streak]:
             cols = _lightest(np.ascontiguousarray(strip), int(STREAK_RUN * scale), down)
             near = _lightest_beside(cols, widest + 2)
             for a, b in _runs(cols <= near - STREAK_DARK):
-                if b - a <= widest and lo + a > 0 and lo + b < page.shape[axis]:
-                    out.append(Streak(down, lo + a, lo + b))
+                t = Streak(down, lo + a, lo + b)
+                inside = t.a > 1 and t.b + 1 < page.shape[axis]
+                if b - a <= widest and inside and t not in out and _all_along(page, t):
+                    out.append(t)
     return out
+
+
+def _all_along(page: np.ndarray, t: Streak) -> bool:
+    """Whether streak ``t`` is darker than both the columns (rows) beside
+    it in STREAK_ALONG of its length: a streak runs the whole length; a
+    column of a dot screen passes through dots now and then."""
+    view = page if t.down else page.T
+    beside = np.minimum(view[:, t.a - 2], view[:, t.b + 1]).astype(np.int32)
+    lightest = view[:, t.a : t.b].max(axis=1).astype(np.int32)
+    return float(np.mean(beside - lightest >= STREAK_DARK // 2)) >= STREAK_ALONG
 
 
 def _lightest(image: np.ndarray, run: int, down: bool) -> np.ndarray:
