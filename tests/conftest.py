@@ -224,3 +224,19 @@ def printed(lines: list[str], dpi: int = 300) -> np.ndarray:
         at = (dpi // 5, dpi // 2 + i * dpi // 2)
         cv2.putText(page, text, at, cv2.FONT_HERSHEY_SIMPLEX, dpi / 190, 0, 3, cv2.LINE_AA)
     return page
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+def sample_page(name: str) -> np.ndarray:
+    """A shipped sample (``samples/NAME``, made by the project's code) in grey."""
+    return np.asarray(Image.open(SAMPLES / name).convert("L"))
+
+
+@pytest.fixture(scope="session")
+def shipped_readers() -> Any:
+    """The shipped models, loaded once for the session (``api.load_classifier``)."""
+    from formocr import api
+
+    return api.load_classifier()

@@ -6,29 +6,16 @@ before."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from conftest import sample_page
 
 from formocr import api
 from formocr.config import ScanConfig
 from formocr.layout import fields, keystone, lines
 from formocr.layout.lines import Geometry, Piece
 from formocr.types import BBox, PageImage, PageResult
-
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-
-
-@pytest.fixture(scope="module")
-def readers() -> api.Readers:
-    return api.load_classifier()  # type: ignore[return-value]
-
-
-def sample(name: str) -> np.ndarray:
-    return np.asarray(Image.open(SAMPLES / name).convert("L"))
 
 
 def slanted(image: np.ndarray, edge: str, k: float) -> tuple[np.ndarray, np.ndarray]:
@@ -45,20 +32,20 @@ def slanted(image: np.ndarray, edge: str, k: float) -> tuple[np.ndarray, np.ndar
     return cv2.warpPerspective(image, warp, (w, h), borderValue=255), warp
 
 
-def read(image: np.ndarray, readers: api.Readers, dpi: float) -> PageResult:
-    return api.scan_page(PageImage("photo.png", 1, image, dpi), ScanConfig(), readers)
+def read(image: np.ndarray, shipped_readers: api.Readers, dpi: float) -> PageResult:
+    return api.scan_page(PageImage("photo.png", 1, image, dpi), ScanConfig(), shipped_readers)
 
 
 @pytest.mark.parametrize("k", [0.03, 0.06])
 def test_a_cheque_photographed_at_a_slant_reads_as_the_straight_one(
-    readers: api.Readers, k: float
+    shipped_readers: api.Readers, k: float
 ) -> None:
     # Before: with its top edge 6 % shorter than its foot the sample cheque
     # kept 4 of its 9 fields (the amount and four date cells lost, without an
     # error); 12 % shorter, 2.
-    straight = read(sample("cheque.tiff"), readers, 200.0)
-    image, warp = slanted(sample("cheque.tiff"), "top", k)
-    photo = read(image, readers, 200.0)
+    straight = read(sample_page("cheque.tiff"), shipped_readers, 200.0)
+    image, warp = slanted(sample_page("cheque.tiff"), "top", k)
+    photo = read(image, shipped_readers, 200.0)
     assert [f.value for f in photo.fields] == [f.value for f in straight.fields]
     # Nothing is `ok` that was not `ok` read straight.
     assert all(
@@ -78,7 +65,7 @@ def test_a_cheque_photographed_at_a_slant_reads_as_the_straight_one(
 
 @pytest.mark.parametrize(("name", "dpi"), [("cheque.tiff", 200.0), ("form.png", 300.0)])
 def test_a_page_scanned_straight_is_not_straightened(name: str, dpi: float) -> None:
-    page = sample(name)
+    page = sample_page(name)
     found = fields.locate(page, dpi)
     assert found.straightened is None and found.image is page
     assert [f.bbox for f in found.layouts] == [f.bbox for f in fields.find_fields(page, dpi)]
@@ -88,7 +75,7 @@ def test_a_form_photographed_at_a_slant_finds_its_boxes_straightened() -> None:
     # Before: its left edge 8 % shorter than its right, the sample form's
     # last box (its lines sloping 2.4 degrees against the page's 3 the
     # other way at its top) was lost.
-    image, _ = slanted(sample("form.png"), "side", 0.04)
+    image, _ = slanted(sample_page("form.png"), "side", 0.04)
     assert len(fields.find_fields(image, 300.0)) == 6
     found = fields.locate(image, 300.0)
     assert found.straightened is not None
@@ -137,33 +124,33 @@ def on_ground(image: np.ndarray, ground: int, degrees: float, margin: int = 120)
 
 @pytest.mark.parametrize(("ground", "degrees"), [(40, -3.0), (100, 2.0)])
 def test_a_cheque_on_a_dark_ground_reads_as_on_white(
-    readers: api.Readers, ground: int, degrees: float
+    shipped_readers: api.Readers, ground: int, degrees: float
 ) -> None:
     # Before: the paper's edge was a dark rule round everything, the line
     # fit found no line inside it and the skew went unmeasured: turned 2
     # degrees the sample cheque lost 4 of its 9 fields, turned -3 all 9.
-    cheque = sample("cheque.tiff")
+    cheque = sample_page("cheque.tiff")
     h, w = cheque.shape
     # The sample's print is turned 1.5 degrees in its image: laid level
     # first, so that the paper's edge runs with its print, as on paper.
     level = cv2.warpAffine(
         cheque, cv2.getRotationMatrix2D((w / 2, h / 2), -1.49, 1.0), (w, h), borderValue=255
     )
-    straight = read(level, readers, 200.0)
-    photo = read(on_ground(level, ground, degrees), readers, 200.0)
+    straight = read(level, shipped_readers, 200.0)
+    photo = read(on_ground(level, ground, degrees), shipped_readers, 200.0)
     assert len(straight.fields) == 9
     assert [f.value for f in photo.fields] == [f.value for f in straight.fields]
 
 
 def test_a_page_whose_paper_reaches_its_edges_has_no_ground() -> None:
     for name in ("cheque.tiff", "form.png"):
-        page = sample(name)
+        page = sample_page(name)
         assert lines.off_paper(page, 200.0) is None
         # A dark bar printed to the top edge (a bleed) is print, not ground.
         barred = page.copy()
         barred[:60] = 30
         assert lines.off_paper(barred, 200.0) is None
-    ground = on_ground(sample("form.png"), 60, 0.0, margin=40)
+    ground = on_ground(sample_page("form.png"), 60, 0.0, margin=40)
     found = lines.off_paper(ground, 300.0)
     assert found is not None
     mask, paper = found
@@ -171,19 +158,21 @@ def test_a_page_whose_paper_reaches_its_edges_has_no_ground() -> None:
     assert paper > 200
 
 
-def test_a_photograph_of_unknown_resolution_is_scaled_by_its_paper(readers: api.Readers) -> None:
+def test_a_photograph_of_unknown_resolution_is_scaled_by_its_paper(
+    shipped_readers: api.Readers,
+) -> None:
     # A phone's photograph of the cheque (about 480 dpi) on a desk, its
     # file recording no resolution: scaled by the whole image as a sheet of
     # A4 (366 dpi), its date's eight cells went to review as pieces of a
     # broken box and a tenth field was read; scaled by the paper's size
     # (a cheque 7.5 in long), it reads as the cheque does.
-    cheque = sample("cheque.tiff")
+    cheque = sample_page("cheque.tiff")
     big = cv2.resize(cheque, None, fx=2.4, fy=2.4, interpolation=cv2.INTER_CUBIC)
     desk = np.full((3024, 4032), 70, np.uint8)
     y, x = (3024 - big.shape[0]) // 2, (4032 - big.shape[1]) // 2
     desk[y : y + big.shape[0], x : x + big.shape[1]] = big
-    photo = api.scan_page(PageImage("photo.jpg", 1, desk, None), ScanConfig(), readers)
-    straight = read(cheque, readers, 200.0)
+    photo = api.scan_page(PageImage("photo.jpg", 1, desk, None), ScanConfig(), shipped_readers)
+    straight = read(cheque, shipped_readers, 200.0)
     assert photo.dpi is not None and 400 < photo.dpi < 500
     assert [f.value for f in photo.fields] == [f.value for f in straight.fields]
     assert (

@@ -4,27 +4,14 @@ crosses goes to review (formocr.layout.lines.streaks, ``UNDER_STREAK``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from PIL import Image
+from conftest import sample_page
 
 from formocr import api
 from formocr.config import ScanConfig
 from formocr.layout import lines
 from formocr.types import PageImage
-
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-
-
-@pytest.fixture(scope="module")
-def readers() -> api.Readers:
-    return api.load_classifier()  # type: ignore[return-value]
-
-
-def sample(name: str) -> np.ndarray:
-    return np.asarray(Image.open(SAMPLES / name).convert("L"))
 
 
 def streaked(image: np.ndarray, at: int, width: int, level: int, down: bool = True) -> np.ndarray:
@@ -44,15 +31,15 @@ def halved(image: np.ndarray) -> np.ndarray:
 
 
 def test_a_streak_through_a_date_cell_is_no_wall_and_sends_the_cell_to_review(
-    readers: api.Readers,
+    shipped_readers: api.Readers,
 ) -> None:
     # Before: a streak down the middle of the cheque's date cell holding a 2
     # was taken for a comb's wall, and the cell's right half read 1, `ok`
     # at 0.9999.
-    cheque = sample("cheque.tiff")
-    straight = api.scan_page(PageImage("c", 1, cheque, 200.0), ScanConfig(), readers)
+    cheque = sample_page("cheque.tiff")
+    straight = api.scan_page(PageImage("c", 1, cheque, 200.0), ScanConfig(), shipped_readers)
     page = streaked(cheque, 1119, 2, 60)
-    read = api.scan_page(PageImage("c", 1, page, 200.0), ScanConfig(), readers)
+    read = api.scan_page(PageImage("c", 1, page, 200.0), ScanConfig(), shipped_readers)
     assert [f.value for f in read.fields] == [f.value for f in straight.fields]
     # It crosses the date's cell and the amount's box, down the page.
     crossed = [f for f in read.fields if f.bbox.x <= 1120 <= f.bbox.x + f.bbox.w]
@@ -66,7 +53,7 @@ def test_a_streak_through_a_date_cell_is_no_wall_and_sends_the_cell_to_review(
 
 @pytest.mark.parametrize("name", ["cheque.tiff", "form.png"])
 def test_streaks_down_and_across_are_found_and_print_is_not(name: str) -> None:
-    page = sample(name)
+    page = sample_page(name)
     dpi = 200.0 if name == "cheque.tiff" else 300.0
     assert lines.streaks(page, halved(page), dpi) == []
     h, w = page.shape
