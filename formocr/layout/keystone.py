@@ -10,10 +10,11 @@ Looking costs nothing on a page whose boxes were all found. Only where the
 boxes found leave a **pair of long lines unboxed** (:func:`unboxed_pairs`:
 a top and a foot of about the same extent, one above the other, with no
 box found between them), and either the page's long lines drift or that
-box's sides lean (:func:`slanted`), is the page measured. Then the printed lines of
-both directions are fitted (``lines.line_pieces`` on the deskewed work page,
-and on it transposed). Where the angles of one direction drift across the
-page by :data:`DRIFT_DEG` or more, that direction's lines meet at a point.
+box's sides lean (:func:`slanted`), is the page measured. Then the
+printed lines of both directions are fitted (``lines.line_pieces`` on the
+deskewed work page, and on it transposed). Where the angles of one
+direction drift across the page by :data:`STRAIGHTEN_DEG` or more, that
+direction's lines meet at a point.
 The projective warp that sends the two vanishing points to infinity, and
 their directions to the page's axes, straightens the page
 (:func:`straightening`). The caller finds the boxes again there, and keeps
