@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from formocr.layout.ink import components, darkness
-from formocr.stats import count_nonzero, int_percentile, median_int
+from formocr.stats import count_nonzero, int_percentile, median_int, runs
 from formocr.types import BBox
 
 WORK_DPI = 150.0
@@ -634,8 +634,12 @@ def lift(page: np.ndarray, dpi: float) -> Lifted:
         page[full > 0] = paper
     found = streaks(page, half, dpi)
     if found:
-        page = without_streaks(page, found)
-        look = without_streaks(look, [_scaled(t, look.shape, page.shape) for t in found])
+        lifted = without_streaks(page, found)
+        if look is not page:
+            look = without_streaks(look, [_scaled(t, look.shape, page.shape) for t in found])
+        else:
+            look = lifted
+        page = lifted
     along, down = _bands(look, dpi * look.shape[1] / w)
     bands = np.asarray(cv2.max(along, down), np.uint8)
     if bands.max() < BAND_DARK:
@@ -668,13 +672,13 @@ def streaks(page: np.ndarray, half: np.ndarray, dpi: float) -> list[Streak]:
         top = _lightest(quarter, STREAK_RUN, down)
         reach = max(2, int(math.ceil(widest / scale)) + 1)
         beside = _lightest_beside(top, reach)
-        for s, e in _runs(top <= beside - max(2, int(STREAK_DARK / scale))):
+        for s, e in runs(top <= beside - max(2, int(STREAK_DARK / scale))):
             lo = max(0, int(s * scale) - widest - 3)
             hi = min(page.shape[axis], int(math.ceil(e * scale)) + widest + 3)
             strip = page[:, lo:hi] if down else page[lo:hi]
             cols = _lightest(np.ascontiguousarray(strip), int(STREAK_RUN * scale), down)
             near = _lightest_beside(cols, widest + 2)
-            for a, b in _runs(cols <= near - STREAK_DARK):
+            for a, b in runs(cols <= near - STREAK_DARK):
                 t = Streak(down, lo + a, lo + b)
                 inside = t.a > 1 and t.b + 1 < page.shape[axis]
                 if b - a <= widest and inside and t not in out and _all_along(page, t):
@@ -738,12 +742,6 @@ def _scaled(t: Streak, small: tuple[int, int], big: tuple[int, int]) -> Streak:
     n = small[1] if t.down else small[0]
     a = min(n - 2, max(1, int(t.a * f)))
     return Streak(t.down, a, min(n - 1, max(a + 1, int(math.ceil(t.b * f)))))
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """The runs of True in a 1-D boolean array: (start, end) pairs."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def off_paper(grey: np.ndarray, dpi: float) -> tuple[np.ndarray, int] | None:
