@@ -105,6 +105,87 @@ def test_augment_keeps_a_uint8_crop_with_ink() -> None:
     assert x.shape == (28, 28) and x.sum() >= 40
 
 
+def _one_filter_convs(path: Path) -> list[str]:
+    """The Conv nodes of an ONNX file that make a single map."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    init = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    return [
+        n.name
+        for n in graph.node
+        if n.op_type == "Conv" and n.input[1] in init and init[n.input[1]].shape[0] == 1
+    ]
+
+
+def test_export_form_is_the_same_function_in_a_faster_graph(trained: Path, tmp_path: Path) -> None:
+    """The decoder's last convolution is exported as the transposed convolution
+    equal to it (onnxruntime pads a one-filter convolution to a block of 16):
+    the same logits in torch, and no one-filter Conv in the file."""
+    model, _ = load_checkpoint(trained)
+    twin = model.export_form()
+    assert isinstance(twin.decoder[3], torch.nn.ConvTranspose2d)
+    assert isinstance(model.decoder[3], torch.nn.Conv2d)  # the trained model is left as it was
+    x = torch.from_numpy(
+        (np.random.default_rng(3).random((12, 1, 28, 28)) < 0.2).astype(np.float32)
+    )
+    with torch.no_grad():
+        np.testing.assert_allclose(twin(x).numpy(), model(x).numpy(), atol=1e-5)
+    path = _single(trained, tmp_path)
+    assert _one_filter_convs(path) == []
+
+
+def test_reexport_rewrites_an_older_graph_from_its_own_weights(
+    trained: Path, tmp_path: Path
+) -> None:
+    """`formocr-train reexport` on an ensemble exported in the older form (a
+    one-filter Conv): the new file has no such Conv, reads as the old one did,
+    its card and members match it, and a second reexport writes the same bytes."""
+    import onnxruntime as ort
+    from typer.testing import CliRunner
+
+    from training.cli import app
+    from training.data import file_facts
+    from training.export import assembled, to_onnx
+
+    path = tmp_path / "digits.onnx"
+    ckpts = [trained, _perturbed(trained, tmp_path)]
+    export(ckpts, path)
+    # The same ensemble as export wrote it before export_form: its card still
+    # describes the file, as it did then.
+    to_onnx(
+        assembled([load_checkpoint(c)[0] for c in ckpts]),
+        {"input": torch.zeros(2, 1, 28, 28)},
+        path,
+    )
+    card = json.loads(path.with_suffix(".json").read_text())
+    card.update(file_facts(path))
+    path.with_suffix(".json").write_text(json.dumps(card))
+    assert len(_one_filter_convs(path)) == 2
+    x = (np.random.default_rng(4).random((16, 1, 28, 28)) < 0.2).astype(np.float32)
+    old = ort.InferenceSession(str(path)).run(None, {"input": x})[0]
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["reexport", str(path), "--mnist-dir", str(tmp_path / "none")])
+    assert done.exit_code == 0, done.output
+    assert _one_filter_convs(path) == []
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert card["sha256"] == file_facts(path)["sha256"] and card["logits_moved"] <= 1e-4
+    clf = DigitClassifier(path)  # the card, the members and their sha256 agree
+    assert len(clf.members) == 2
+    np.testing.assert_allclose(DigitClassifier(path, first_look=False).logits(x), old, atol=1e-4)
+    for member in card["first_look"]["members"]:
+        assert _one_filter_convs(tmp_path / member["file"]) == []
+    first = path.read_bytes()
+    assert runner.invoke(app, ["reexport", str(path)]).exit_code == 0
+    assert path.read_bytes() == first
+
+    done = runner.invoke(app, ["reexport", str(tmp_path / "missing.onnx")])
+    assert done.exit_code == 1 and "no model card" in done.output
+    assert isinstance(done.exception, SystemExit)
+
+
 def test_model_shapes() -> None:
     m = ConvAutoencoder().eval()
     logits, recon = m.forward_both(torch.zeros(3, 1, 28, 28))

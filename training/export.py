@@ -19,6 +19,7 @@ from torch import nn
 from formocr.read.classify import FIRST_LOOK_MIN, SHIFTS
 from formocr.read.normalize import PREPROCESS_VERSION
 from training.data import file_facts
+from training.model import ConvAutoencoder, members_from_onnx
 from training.train import load_checkpoint
 
 OPSET = 17
@@ -120,6 +121,27 @@ def to_onnx(
         )
 
 
+def assembled(models: list[ConvAutoencoder], tta: bool = False) -> nn.Module:
+    """One module of ``models``: the model, or their ensemble; shift-averaged with ``tta``."""
+    module: nn.Module = models[0] if len(models) == 1 else Ensemble(list(models))
+    return (ShiftAveraged(module) if tta else module).eval()
+
+
+def probe_crops(probe: np.ndarray | None = None) -> np.ndarray:
+    """The crops a parity check runs: 64 of noise, then ``probe`` (real digits)."""
+    x = np.random.default_rng(0).random((64, 1, 28, 28), dtype=np.float32)
+    return x if probe is None else np.concatenate([x, probe.astype(np.float32)])
+
+
+def write_graph(models: list[ConvAutoencoder], tta: bool, out: Path, x: np.ndarray) -> float:
+    """Export ``models`` (in their export form) to ``out``; the parity of the
+    graph with the models as trained on ``x``, raising ParityError beyond 1e-4."""
+    to_onnx(
+        assembled([m.export_form() for m in models], tta), {"input": torch.zeros(2, 1, 28, 28)}, out
+    )
+    return check_parity(assembled(models, tta), out, x)
+
+
 def export(
     checkpoints: list[Path],
     out: Path,
@@ -146,17 +168,9 @@ def export(
                 f"!= current {PREPROCESS_VERSION}"
             )
     models = [m for m, _ in loaded]
-    module: nn.Module = models[0] if len(models) == 1 else Ensemble(models)
-    if tta:
-        module = ShiftAveraged(module)
-    module.eval()
     out.parent.mkdir(parents=True, exist_ok=True)
-    to_onnx(module, {"input": torch.zeros(2, 1, 28, 28)}, out)
-    rng = np.random.default_rng(0)
-    x = rng.random((64, 1, 28, 28), dtype=np.float32)
-    if probe is not None:
-        x = np.concatenate([x, probe.astype(np.float32)])
-    err = check_parity(module, out, x)
+    x = probe_crops(probe)
+    err = write_graph(models, tta, out, x)
     card: dict[str, Any] = {
         "name": name,
         **file_facts(out),
@@ -237,3 +251,40 @@ def split_members(path: Path, min_confidence: float, probe: np.ndarray) -> dict[
     if err > 1e-4:
         raise ParityError(f"the members' mean differs from the ensemble by {err:.2e}")
     return {"min_confidence": min_confidence, "members": members, "parity_max_abs_err": err}
+
+
+def reexport(path: Path) -> dict[str, Any]:
+    """Write the digit model at ``path`` again, in the current export form
+    (:meth:`ConvAutoencoder.export_form`), from the file's own weights.
+
+    The members are rebuilt from the file (``members_from_onnx``); the new
+    graph must give the logits of the trained models (``check_parity``) and of
+    the old file, within 1e-4, or nothing is written. Its members are split
+    again where the card names them. The card keeps everything else; its
+    metrics are the caller's to measure again. Returns the card.
+    """
+    import onnxruntime as ort
+
+    from formocr.read.onnx_model import card_path, load_card
+
+    card = load_card(path)
+    models = members_from_onnx(str(path), classes=int(card.get("classes", 10)))
+    tta = int(card.get("test_time_shifts", 1)) > 1
+    x = probe_crops()
+    before = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    old = np.asarray(before.run(None, {"input": x})[0])
+    tmp = path.with_name(path.name + ".part")
+    try:
+        err = write_graph(models, tta, tmp, x)
+        after = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        drift = float(np.abs(np.asarray(after.run(None, {"input": x})[0]) - old).max())
+        if drift > 1e-4:
+            raise ParityError(f"the new graph's logits differ from the old file's by {drift:.2e}")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    card.update(file_facts(path), parity_max_abs_err=err, logits_moved=drift)
+    if "first_look" in card:
+        card["first_look"] = split_members(path, card["first_look"]["min_confidence"], x)
+    card_path(path).write_text(json.dumps(card, indent=2) + "\n")
+    return card
