@@ -207,22 +207,42 @@ def test_the_runtime_never_imports_dask() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_the_main_process_of_jobs_2_never_loads_opencv(tmp_path: Path) -> None:
-    """Under --jobs the workers read the pages; the process that plans and
-    writes does not need OpenCV's memory (about 16 MB of RSS)."""
-    files = pngs(tmp_path / "in", 2)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
+def test_workers_are_forked_only_from_a_process_of_one_thread() -> None:
+    """A process of one thread forks its workers, the reading code imported
+    first (not onnxruntime, which may start a thread); one with another
+    thread spawns them (a fork could copy a lock that thread holds)."""
     code = (
-        "import atexit, sys;"
-        "atexit.register(lambda: print('cv2 loaded:', 'cv2' in sys.modules, file=sys.stderr));"
-        "sys.argv = ['formocr', *sys.argv[1:]];"
-        "from formocr.__main__ import main; main()"
+        "import sys, threading, time\n"
+        "from formocr.parallel.pool import start_method\n"
+        "first = start_method()\n"
+        "loaded = {'cv2', 'formocr.layout.fields'} <= set(sys.modules)\n"
+        "print(first, loaded, 'onnxruntime' in sys.modules)\n"
+        "threading.Thread(target=time.sleep, args=(2,), daemon=True).start()\n"
+        "print(start_method())\n"
     )
-    out = tmp_path / "o.csv"
-    cmd = [sys.executable, "-c", code, "scan", *map(str, files), "--jobs", "2", "-o", str(out)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert len(out.read_text().splitlines()) > len(files)  # the pages were read
-    assert "cv2 loaded: False" in r.stderr
+    # As the command runs: NumPy's OpenBLAS on one thread (else it starts one a core).
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert r.stdout.split() == ["fork", "True", "False", "spawn"], r.stdout + r.stderr
+
+
+def test_forked_workers_read_as_spawned_ones_and_end_quietly(tmp_path: Path) -> None:
+    """``formocr scan --jobs 2`` forks its workers: the rows of --jobs 1; when
+    the pool is shut down (SIGTERM to each worker), no worker runs the
+    command's own SIGTERM handler, whose traceback used to reach stderr."""
+    files = pngs(tmp_path / "in", 3)
+    rows = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"o{jobs}.csv"
+        cmd = [sys.executable, "-m", "formocr", "scan", *map(str, files), "--jobs", jobs]
+        r = subprocess.run([*cmd, "-o", str(out)], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert "Traceback" not in r.stderr and "Terminated" not in r.stderr, r.stderr
+        rows[jobs] = out.read_text()
+    assert rows["1"] == rows["2"] and len(rows["2"].splitlines()) > len(files)
 
 
 def test_workers_with_another_model_stop_the_run(tmp_path: Path) -> None:

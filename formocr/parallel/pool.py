@@ -1,11 +1,19 @@
 """The local backend: a process pool over this machine's cores.
 
-``concurrent.futures.ProcessPoolExecutor`` with the spawn start method:
-workers start from a clean interpreter, not a fork of a parent that holds
-onnxruntime's and OpenCV's threads, and they are this process's own
+``concurrent.futures.ProcessPoolExecutor``. On Linux, where this process is
+still one thread when a pool starts (a batch's first pool), the workers are
+forked from it after it has imported the reading code (:data:`READING`:
+NumPy, OpenCV, Pillow, formocr's layout and readers; not onnxruntime, which
+may start a thread of its own on import). They start without importing it
+again, and share its memory until they write to it: 2-3 % less CPU over 20
+dense pages, each worker's peak RSS 12 MB less, this process's 20 MB more
+(BENCHMARKS.md, thirty-sixth session). Forking a process that has other
+threads can copy a lock one of them holds, so otherwise (a pool started
+again after a worker died, a process with threads, other systems) they are
+spawned: a clean interpreter each. Either way they are this process's own
 children, so their CPU time counts in its rusage (``/usr/bin/time``, cron
-accounting); a forkserver's children would not. Each worker loads the
-models once (the initializer) and runs one page at a time on one thread.
+accounting); a forkserver's would not. Each worker loads the models once
+(the initializer) and runs one page at a time on one thread.
 
 A worker that dies (a segfault in a library, the OOM killer) breaks the
 whole pool: every task out fails with BrokenProcessPool, and which of them
@@ -25,10 +33,12 @@ the next pool to start removes it. No copy of a page is left behind.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import multiprocessing
 import os
 import queue
+import sys
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -51,6 +61,35 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+# What a worker imports to render and read a page, onnxruntime aside: imported
+# by this process before it forks its workers, once for all of them.
+READING = (
+    "formocr.api",
+    "formocr.io.embedded",
+    "formocr.layout.fields",
+    "formocr.layout.keystone",
+    "formocr.read.classify",
+    "formocr.read.ctc",
+    "formocr.read.recut",
+    "formocr.read.verify",
+    "PIL.Image",
+)
+
+
+def start_method() -> str:
+    """Fork where this process may be forked safely (Linux, one thread),
+    :data:`READING` imported first; else spawn. See the module doc."""
+    if not sys.platform.startswith("linux"):
+        return "spawn"
+    for name in READING:
+        importlib.import_module(name)
+    try:
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:
+        return "spawn"
+    return "fork" if threads == 1 else "spawn"
+
+
 class PoolBackend:
     """Tasks on ``jobs`` local worker processes; see the module doc for worker deaths."""
 
@@ -59,7 +98,6 @@ class PoolBackend:
             raise ValueError(f"jobs must be at least 1, got {jobs}")
         self.jobs = jobs
         self._init = (loader, config)
-        self._context = multiprocessing.get_context("spawn")
         self._done: queue.SimpleQueue[tuple[int, int, Future[Any]]] = queue.SimpleQueue()
         self._tasks: dict[int, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
         self._suspects: deque[int] = deque()  # out when a worker died: run again alone
@@ -74,7 +112,7 @@ class PoolBackend:
         scratch = new_scratch()
         pool = ProcessPoolExecutor(
             max_workers=self.jobs,
-            mp_context=self._context,
+            mp_context=multiprocessing.get_context(start_method()),
             initializer=init_pool_worker,
             initargs=(*self._init, os.getpid(), None if scratch is None else scratch.path),
         )

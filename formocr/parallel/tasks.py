@@ -145,6 +145,8 @@ def init_pool_worker(
     worker; pages are copied under ``scratch``, which the parent removes
     when the pool ends; load the models."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker has the command's own SIGTERM handler: terminated, it just ends.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     use_scratch(scratch)
     die_with_parent(parent)
     quiet_worker_logging()
@@ -298,6 +300,7 @@ def quiet_worker_logging() -> None:
     logger = logging.getLogger("formocr")
     logger.handlers = [_COLLECT]
     logger.propagate = False
+    logging.getLogger().handlers = []  # a forked worker's, the command's console
 
 
 @contextmanager
