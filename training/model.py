@@ -86,7 +86,7 @@ class ConvAutoencoder(nn.Module):
         one-filter convolution to a whole block of filters and reorder its
         32 x 28 x 28 input into blocks: a quarter of the model's time for
         1 % of its arithmetic. A transposed convolution runs on the plain
-        tensor the one before it leaves: 14 % less CPU a crop (BENCHMARKS.md),
+        tensor the one before it leaves: 15 % less CPU a crop (BENCHMARKS.md),
         the logits within 2e-6.
         """
         import copy
