@@ -1,8 +1,9 @@
 """``python -m formocr``, and the ``formocr`` command's entry point.
 
 The CLI (typer, rich) is imported when the command runs, not when this module
-is: a ``--jobs`` worker is started by re-running the command's script
-(multiprocessing's spawn), and it never needs the CLI.
+is: a spawned ``--jobs`` worker is started by re-running the command's script
+(multiprocessing's spawn; see formocr.parallel.pool for when workers are
+forked instead), and it never needs the CLI.
 """
 
 
