@@ -101,13 +101,22 @@ def load(name: str, folder: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text())
 
 
+def _isa(machine: dict[str, Any]) -> str:
+    """ ", avx512f with VNNI" and the like; nothing for records made before
+    ``machine_info`` kept it."""
+    simd = machine.get("simd")
+    if not simd:
+        return ""
+    return f", {simd}" + (" with VNNI" if machine.get("vnni") else "")
+
+
 def provenance(rec: dict[str, Any]) -> str:
     m, mod, g = rec["machine"], rec["model"], rec.get("git", {})
     load_ = ", ".join(f"{v:g}" for v in m.get("loadavg_1_5_15", []))
     end = ", ".join(f"{v:g}" for v in m.get("loadavg_at_end", []))
     return (
         f"Command: `{rec['command']}`  \n"
-        f"Measured {rec['date']} on {m['cpu']} ({m['cores']} cores), "
+        f"Measured {rec['date']} on {m['cpu']}{_isa(m)} ({m['cores']} cores), "
         f"load average {load_} at start, {end} at end; "
         f"model {mod['name']} sha256 `{mod['sha256'][:12]}`"
         + "".join(
