@@ -35,7 +35,8 @@ import numpy as np
 from bands import PAGES, compare, load_sample
 from benchlib import OUT, md_table, publish, run_record
 
-from formocr.types import BBox, FieldResult
+from formocr.layout.keystone import Straightening
+from formocr.types import FieldResult
 
 SLANTS = (0.01, 0.02, 0.03, 0.04, 0.06, 0.08)
 EDGES = ("top", "side")
@@ -85,20 +86,14 @@ def on_ground(image: np.ndarray, ground: int, margin: int) -> tuple[np.ndarray, 
     return canvas, np.array([[1.0, 0.0, margin], [0.0, 1.0, margin], [0.0, 0.0, 1.0]])
 
 
-def mapped_back(fields: Sequence[FieldResult], warp: np.ndarray) -> list[FieldResult]:
-    """The fields with their boxes mapped back onto the straight page (the
-    extent of the box's corners through the inverse of ``warp``)."""
-    back = np.linalg.inv(warp)
-    out = []
-    for f in fields:
-        x, y, w, h = f.bbox
-        corners = np.float32([[[x, y], [x + w, y], [x + w, y + h], [x, y + h]]])
-        pts = cv2.perspectiveTransform(corners, back)[0]
-        x0, y0 = pts.min(axis=0)
-        x1, y1 = pts.max(axis=0)
-        box = BBox(int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0)))
-        out.append(dataclasses.replace(f, bbox=box))
-    return out
+def mapped_back(
+    fields: Sequence[FieldResult], warp: np.ndarray, shape: tuple[int, int]
+) -> list[FieldResult]:
+    """The fields with their boxes mapped back onto the straight page of
+    ``shape`` (h, w): the extent of the box's corners through the inverse of
+    ``warp``, as formocr maps a straightened page's boxes back."""
+    back = Straightening(warp, (shape[1], shape[0])).back
+    return [dataclasses.replace(f, bbox=back(f.bbox, shape)) for f in fields]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,7 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             drawn, warp = keystone(page, edge, k, args.ground)
         read = sample.read(drawn)
-        r = compare(sample.straight, mapped_back(read, warp @ shift), centres=True)
+        r = compare(
+            sample.straight, mapped_back(read, warp @ shift, sample.image.shape), centres=True
+        )
         rows.append({"edge": edge, "slant": k, "read": len(read), **r})
     record["params"] = {
         "sample": args.sample,

@@ -1,5 +1,5 @@
 """A band of shadow along the page (a fold that did not lie flat, a crease)
-is lifted before the page is read (``formocr.layout.lines.lift_bands``)."""
+is lifted before the page is read (``formocr.layout.lines.lift``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from formocr.api import UNDER_FOLD
 from formocr.config import ScanConfig
-from formocr.layout.lines import BAND_DARK, lift_bands
+from formocr.layout.lines import BAND_DARK, lift
 from training.synth.degrade import fold_band
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -28,7 +28,7 @@ def shaded(
 
 def test_a_page_with_no_band_is_the_page_itself() -> None:
     image = cv2.imread(str(FORM), cv2.IMREAD_GRAYSCALE)
-    lifted, shadow = lift_bands(image, 300.0)
+    lifted, shadow = lift(image, 300.0)[:2]
     assert lifted is image
     assert shadow is None
 
@@ -44,7 +44,7 @@ def test_a_band_is_lifted_and_the_lines_on_it_kept(way: str) -> None:
     if way == "v":
         page = np.ascontiguousarray(page.T)
     band = shaded(page, way, 300, 0.3, 0.08)
-    lifted, shadow = lift_bands(band, 300.0)
+    lifted, shadow = lift(band, 300.0)[:2]
     assert shadow is not None
     if way == "v":
         band, lifted = band.T, lifted.T
@@ -73,7 +73,7 @@ def test_a_fold_across_a_sample_finds_its_boxes_and_sends_theirs_to_review(
 ) -> None:
     """Every box is found; what the fold crosses goes to review, the rest
     reads as straight, where it was; no value is ``ok`` and wrong.
-    Before ``lift_bands`` the form's boxes were lost or its empty cell read
+    Before ``lift`` the form's boxes were lost or its empty cell read
     1, ``ok``; with the band lifted but its boxes not sent to review
     (75c7efc), what was left of the crease cut the cheque's 2 to a 7, ``ok``."""
     from formocr.api import load_classifier, scan_page
@@ -104,7 +104,7 @@ def test_paper_on_a_brighter_background_is_no_band() -> None:
     cheque = cv2.imread(str(SAMPLES / "cheque.tiff"), cv2.IMREAD_GRAYSCALE)
     canvas = np.full((cheque.shape[0] + 200, cheque.shape[1] + 200), 255, np.uint8)
     canvas[100:-100, 100:-100] = cheque
-    lifted, shadow = lift_bands(canvas, 200.0)
+    lifted, shadow = lift(canvas, 200.0)[:2]
     assert shadow is None
     assert lifted is canvas
 
@@ -161,7 +161,7 @@ def test_a_long_box_tinted_inside_is_no_fold(fill: int) -> None:
             for k, ch in enumerate("4071"):
                 at = (x0 + 60 + k * 90, y1 - 30)
                 cv2.putText(page, ch, at, cv2.FONT_HERSHEY_SIMPLEX, 2.6, 20, 8, cv2.LINE_AA)
-        assert (lift_bands(page, 300.0)[1] is not None) == (wide == 900)
+        assert (lift(page, 300.0).shadow is not None) == (wide == 900)
         read = scan_page(PageImage("tinted", 1, page, 300.0), ScanConfig(), clf).fields
         assert [(f.value, f.status) for f in read] == [("4071", "ok")] * 2
 

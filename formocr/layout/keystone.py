@@ -141,11 +141,10 @@ def _leaning_side(geom: Geometry, top: Piece, foot: Piece) -> bool:
     bound (most of the way between them, END_IN about the end) leaning
     SIDE_DEG or more on the deskewed work page."""
     dpi, s = geom.work_dpi, geom.scale
-    to_work = np.diag([s, s, 1.0]) @ np.linalg.inv(np.vstack([geom.to_page, [0.0, 0.0, 1.0]]))
     ends = np.array(
         [[[top.x0, top.y], [foot.x0, foot.y], [top.x1, top.y], [foot.x1, foot.y]]], np.float64
     )
-    (ax, ay), (bx, by), (cx, cy), (dx, dy) = cv2.perspectiveTransform(ends / s, to_work)[0]
+    (ax, ay), (bx, by), (cx, cy), (dx, dy) = cv2.perspectiveTransform(ends / s, _to_work(geom))[0]
     reach = END_IN * dpi
     h, w = geom.work_dark.shape
     for x, y0, y1 in ((0.5 * (ax + bx), ay, by), (0.5 * (cx + dx), cy, dy)):
@@ -166,7 +165,7 @@ def straightening(page: np.ndarray, geom: Geometry) -> Straightening | None:
     wild."""
     dark, dpi = geom.work_dark, geom.work_dpi
     across = line_pieces(dark, dpi)
-    # Down the page: the transposed page's lines, each (angle, w, y0, y1, x).
+    # Down the page: the transposed page's lines (x and y swapped).
     down = line_pieces(cv2.transpose(dark), dpi, min_in=SIDE_IN, most=80)
     h, w = dark.shape
     centre, unit = (w / 2.0, h / 2.0), max(w, h) / 2.0
@@ -187,8 +186,7 @@ def straightening(page: np.ndarray, geom: Geometry) -> Straightening | None:
     # and back to page-sized pixels.
     norm = np.array([[1 / unit, 0, -centre[0] / unit], [0, 1 / unit, -centre[1] / unit], [0, 0, 1]])
     scale = np.diag([geom.scale, geom.scale, 1.0])
-    deskew = np.linalg.inv(np.vstack([geom.to_page, [0.0, 0.0, 1.0]]))
-    warp = np.linalg.inv(scale) @ np.linalg.inv(norm) @ straight @ norm @ scale @ deskew
+    warp = np.linalg.inv(scale) @ np.linalg.inv(norm) @ straight @ norm @ _to_work(geom)
     ph, pw = page.shape[:2]
     corners = np.array([[[0, 0], [pw, 0], [pw, ph], [0, ph]]], np.float64)
     moved = cv2.perspectiveTransform(corners, warp)[0]
@@ -200,6 +198,12 @@ def straightening(page: np.ndarray, geom: Geometry) -> Straightening | None:
         return None
     shift = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]])
     return Straightening(shift @ warp, (int(x1 - x0), int(y1 - y0)))
+
+
+def _to_work(geom: Geometry) -> np.ndarray:
+    """The 3x3 map from page pixels to ``geom``'s deskewed work pixels."""
+    deskew = np.linalg.inv(np.vstack([geom.to_page, [0.0, 0.0, 1.0]]))
+    return np.diag([geom.scale, geom.scale, 1.0]) @ deskew
 
 
 def _drift(pieces: Sequence[Piece]) -> float:

@@ -501,7 +501,7 @@ def _near(labels: np.ndarray, chosen: np.ndarray, size: tuple[int, int]) -> np.n
 
 @dataclass(frozen=True)
 class Shadow:
-    """The bands ``lift_bands`` lifted: their darkness (grey levels under
+    """The bands ``lift`` lifted: their darkness (grey levels under
     the paper) in images ``scale`` times the page's size, those along its
     rows and those down its columns."""
 
@@ -574,12 +574,6 @@ class Streak(NamedTuple):
     def crosses(self, box: BBox) -> bool:
         lo, hi = (box.x, box.x + box.w) if self.down else (box.y, box.y + box.h)
         return self.a < hi and lo < self.b
-
-
-def lift_bands(page: np.ndarray, dpi: float) -> tuple[np.ndarray, Shadow | None]:
-    """``lift``'s image and bands of shadow."""
-    lifted = lift(page, dpi)
-    return lifted.image, lifted.shadow
 
 
 def lift(page: np.ndarray, dpi: float) -> Lifted:
@@ -782,7 +776,7 @@ def off_paper(grey: np.ndarray, dpi: float) -> tuple[np.ndarray, int] | None:
 
 
 def _bands(grey: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
-    """The bands of ``lift_bands`` in a greyscale image, those along its
+    """The bands of ``lift`` in a greyscale image, those along its
     rows and those down its columns, as darkness: under
     the paper on both sides across it (the lesser of the brightest within
     BAND_PAPER_IN before and after: a paper's edge against a brighter
