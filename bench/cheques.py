@@ -80,6 +80,7 @@ def cheque(
     lakhs: bool = False,
     round_amounts: bool = False,
     joins: float = 0.0,
+    guard: str = "",
 ) -> dict[str, Any]:
     """Cheque i: its spec, image and true amount box and digits; with
     ``currency_sign``, a dollar sign written by hand before the amount; with
@@ -104,6 +105,7 @@ def cheque(
         lakhs=lakhs,
         round_amounts=round_amounts,
         joins=joins,
+        guard=guard,
     )
     amount = next(t for t in truth if t.label == "Amount")
     return {
@@ -332,6 +334,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=("$", "€"),
         help="a currency sign (default $, or €) written by hand before every amount, in its box",
     )
+    ap.add_argument(
+        "--guard",
+        default="",
+        choices=("", "#", "*", "**"),
+        help="guards written by hand on both sides of every amount, in its box ('#1250.00#', "
+        "'**1250**'), so that nothing can be added to it",
+    )
     args = ap.parse_args(argv)
     if args.turn and args.peers:
         ap.error("--turn is for formocr alone (the peers are handed the true boxes, upright)")
@@ -360,6 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "joined": args.joined,
         "turn": args.turn,
         "without_sign_test": args.without_sign_test,
+        "guard": args.guard,
         "fade": args.fade,
     }
     writers = writers_with_every_digit(SOURCES)
@@ -377,6 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.lakhs,
             args.round,
             args.joined,
+            args.guard,
         )
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
@@ -464,6 +475,9 @@ def render_markdown(record: dict[str, Any]) -> str:
     if p.get("hand_sign"):
         sign = "a dollar sign" if p["hand_sign"] in ("$", True) else f"a {p['hand_sign']} sign"
         scan += f", {sign} written by hand before each amount"
+    if p.get("guard"):
+        g = p["guard"]
+        scan += f", guards written by hand on both sides of each amount ('{g}1250.00{g}')"
     if "amount_crops" in record:
         rows.append(row("amount box cut out, no dpi recorded", record["amount_crops"]["total"]))
     if "amount_inside" in record:

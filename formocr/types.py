@@ -91,7 +91,7 @@ class DigitCrop:
 
 
 FieldKind = Literal["comb", "string"]
-MarkChar = Literal[".", ",", "-", "=", "$", "€"]
+MarkChar = Literal[".", ",", "-", "=", "$", "€", "#"]
 # The marks that are currency signs (written before an amount).
 CURRENCY_SIGNS = frozenset("$€")
 

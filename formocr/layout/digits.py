@@ -26,9 +26,10 @@ from formocr.layout.frame import (
     vertical_marks,
     white_dividers,
 )
+from formocr.layout.guards import is_guard
 from formocr.layout.ink import Component, components, darkness, pen_width
 from formocr.read.normalize import open_line
-from formocr.stats import hist_median, median, percentile
+from formocr.stats import hist_median, median, median_int, percentile
 from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
@@ -1049,6 +1050,8 @@ def _find_marks(
         if sign is not None:
             found.append((first, sign))
             big = others
+    found += _guards(big)
+    big = [b for b in big if not any(b is g for g, _ in found)]
     stroke = _stroke_width(big, known)
     top = median([b.y for b in big])
     base = median([b.y + b.h for b in big])
@@ -1085,6 +1088,19 @@ def _find_marks(
                 continue
         marks.append((c, ch))
     return big + rest, marks
+
+
+def _guards(big: list[Blob]) -> list[tuple[Blob, MarkChar]]:
+    """Guards written on both sides of an amount ("#1,250.00#"): the first
+    and the last of ``big``, told by their shape (``layout.guards``) among
+    the digits between them."""
+    if len(big) < 3:
+        return []
+    first, last = min(big, key=lambda b: b.x), max(big, key=lambda b: b.x)
+    inner = [b for b in big if b is not first and b is not last]
+    top = median([b.y for b in inner])
+    base = median([b.y + b.h for b in inner])
+    return [(b, "#") for b in (first, last) if is_guard(b.mask, top, base)]
 
 
 def _stacked(a: Blob, b: Blob) -> bool:
@@ -1393,8 +1409,15 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     x0, y0, x1, y1 = layout.interior
     ext = int(OUTSIDE * (y1 - y0))
     line = layout.paper[max(0, y0 - ext) : y1 + ext, x0:x1]
-    ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line, known)
     at = (x0, max(0, y0 - ext))
+    guards = [m for m, ch in marks if ch == "#"]
+    if len(guards) == 2:
+        # Guarded on both sides: the string reader reads the digits between
+        # (it would read each guard as a digit). One guard alone is left in
+        # its line: a digit taken for one then still reads there, the two
+        # readers disagree, and the field goes to review.
+        line = _without(line, guards, at, known)
+    ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line, known)
     ink = replace(ink, line_at=at, line_marks=_painted(line.shape, [m for m, _ in marks], at))
     parts: list[Blob] = []
     for blob in merged:
@@ -1431,6 +1454,22 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     if not crops:
         return split
     return replace(split, digits=cut_crops(split), paper=None, parts=())
+
+
+def _without(
+    line: np.ndarray, blobs: Sequence[Blob], at: tuple[int, int], known: _Widths
+) -> np.ndarray:
+    """A copy of ``line`` (its top-left corner at ``at``) with the blobs' ink,
+    and the pen's grey edge round it, painted the line's paper."""
+    ink = _painted(line.shape, blobs, at)
+    if ink is None:
+        return line
+    edge = 2 * max(1, int(round(_stroke_width(list(blobs), known) / 2))) + 1
+    ink = cv2.dilate(ink.astype(np.uint8), np.ones((edge, edge), np.uint8)) > 0
+    paper = line[~ink]
+    out = line.copy()
+    out[ink] = np.uint8(round(median_int(paper))) if paper.size else 255
+    return out
 
 
 def _painted(

@@ -315,6 +315,7 @@ def make_cheque(
     lakhs: bool = False,
     round_amounts: bool = False,
     joins: float = 0.0,
+    guard: str = "",
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
 
@@ -350,8 +351,12 @@ def make_cheque(
     between the thousands ("15.000.-", "15.000-";
     ``amounts.dotted_thousands``), from a stream of its own. ``joins``: the
     share of the amount's neighbouring digits joined by a pen stroke
-    (``Sheet.joins``; its own stream).
+    (``Sheet.joins``; its own stream). ``guard``: marks ("#", "*", "**")
+    written on both sides of the amount so that nothing can be added to it
+    ("#1,250.00#", "**1250**"), in its ``text``, not in its value.
     """
+    if set(guard) - set("#*"):
+        raise ValueError(f"guard may hold '#' and '*' only, got {guard!r}")
     if amount_format is not None and amount_format not in AMOUNT_FORMATS:
         raise ValueError(f"amount_format must be one of {AMOUNT_FORMATS}, got {amount_format!r}")
     deg = degradation or Degradation()
@@ -436,9 +441,10 @@ def make_cheque(
     raised = 0
     if raised_cents and fmt in DECIMAL_FORMATS:
         written, raised = written[:-3] + written[-2:], 2  # the decimal mark left out
-    if currency_sign or raised:
+    if currency_sign or raised or guard:
         sign = ("$" if currency_sign is True else currency_sign) if currency_sign else ""
-        s.amount(ax0, ay0, box_w, box_h, sign + written, touching, cross, "Amount", raised)
+        text = sign + guard + written + guard
+        s.amount(ax0, ay0, box_w, box_h, text, touching, cross, "Amount", raised)
     elif fmt == "plain":  # bare digits, as on cheques before formats: no text in the truth
         s.string(ax0, ay0, box_w, box_h, [int(c) for c in amount], touching, cross, "Amount")
     else:

@@ -1,4 +1,4 @@
-"""Handwritten marks for amounts: the separators ".", ",", "-", "=" and a currency sign "$".
+"""Handwritten marks for amounts: the separators ".", ",", "-", "=", a currency sign "$", and the guards "#" and "*".
 
 People write cheque amounts with marks between the digits ("1,250.00",
 "1250.-", "1250="); a reader of amounts has to see them and not take them for
@@ -18,8 +18,10 @@ import numpy as np
 
 from training.synth.strokes import WriterStyle, random_style
 
-MARKS = ".,-=$€/"
-"""The marks ``render_mark`` draws: separators, and a currency sign written before an amount."""
+MARKS = ".,-=$€/#*"
+"""The marks ``render_mark`` draws: separators, a currency sign written before
+an amount, and guards written on both sides of it ("#1250#", "*1250*") so
+that nothing can be written beside it later."""
 
 _SUBPIXEL_BITS = 4  # cv2 fixed-point shift, as in strokes
 
@@ -113,6 +115,41 @@ def euro_paths(h: float, rng: np.random.Generator, slant: float = 0.0) -> list[n
     return paths
 
 
+def hash_paths(h: float, rng: np.random.Generator, slant: float = 0.0) -> list[np.ndarray]:
+    """A "#" as people write one to guard an amount, among digits ``h`` tall:
+    two bars leaning like the writing, 0.6-0.95 digit heights tall, and two
+    rungs across them, a little longer than the bars are apart; its top at
+    y = 0. Pen paths in pixels, x right and y down."""
+    sh = h * rng.uniform(0.6, 0.95)
+    apart = sh * rng.uniform(0.3, 0.5)
+    lean = slant + 0.15 + rng.normal(0.0, 0.1)
+    paths = []
+    for x in (0.0, apart):
+        x += rng.normal(0.0, 0.03 * sh)
+        paths.append(np.array([[x + sh * lean, 0.0], [x, sh]]))
+    reach = apart * rng.uniform(0.2, 0.45)
+    for y in (sh * rng.uniform(0.25, 0.4), sh * rng.uniform(0.6, 0.75)):
+        x0, x1 = -reach + (sh - y) * lean, apart + reach + (sh - y) * lean
+        tilt = rng.normal(0.0, 0.04) * sh
+        paths.append(np.array([[x0, y + tilt], [x1, y - tilt]]))
+    return paths
+
+
+def star_paths(h: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """A "*" as people write one to guard an amount, among digits ``h`` tall:
+    three strokes 0.35-0.6 digit heights long crossing at its middle (one in
+    three writers: two, an x); its top at y = 0. Pen paths in pixels."""
+    size = h * rng.uniform(0.35, 0.6)
+    n = 2 if rng.random() < 1 / 3 else 3
+    start = rng.uniform(0.0, np.pi / n)
+    paths = []
+    for k in range(n):
+        a = start + k * np.pi / n + rng.normal(0.0, 0.12)
+        dx, dy = 0.5 * size * np.cos(a), 0.5 * size * np.sin(a)
+        paths.append(np.array([[-dx, -dy], [dx, dy]]) + 0.5 * size)
+    return paths
+
+
 def mark_strokes(
     char: str, digit_height_px: float, rng: np.random.Generator, style: WriterStyle
 ) -> tuple[list[tuple[np.ndarray, float]], float]:
@@ -127,10 +164,13 @@ def mark_strokes(
         raise ValueError(f"mark must be one of {MARKS!r}, got {char!r}")
     h = float(digit_height_px)
     pen = max(1.0, style.stroke_width * h * rng.uniform(0.85, 1.15))
-    if char in "$€":  # anchored at the sign's middle, which sits at the digits' middle
-        draw = currency_paths if char == "$" else euro_paths
+    if char in "$€#":  # anchored at the sign's middle, which sits at the digits' middle
+        draw = {"$": currency_paths, "€": euro_paths, "#": hash_paths}[char]
         paths = draw(h, rng, style.slant)
         return [(p, pen) for p in paths], float(paths[0][:, 1].max()) / 2
+    if char == "*":
+        paths = star_paths(h, rng)
+        return [(p, pen) for p in paths], float(np.vstack(paths)[:, 1].max()) / 2
     if char == "/":  # before a closing mark ("1500/-"): a long stroke leaning right
         tall = h * rng.uniform(0.9, 1.15)
         lean = tall * rng.uniform(0.3, 0.6)

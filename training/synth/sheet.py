@@ -274,13 +274,15 @@ class Sheet:
         to the top of the others, as cents are on many cheques ("1,250" and
         a superscript "00").
 
-        ``text`` holds digits, the marks ".", ",", "-", "=", "$", "€", "/" and spaces
+        ``text`` holds digits, the marks ".", ",", "-", "=", "$", "€", "/", "#", "*" and spaces
         (a wider gap, no ink). "." and "," sit on the digits' baseline, "-",
         "=" and "$" about mid-height. The field's value is the digits; ``text`` and
         the marks' boxes are kept in its truth.
         """
         if set(text) - TEXT_CHARS:
-            raise ValueError(f"amount text may hold digits, .,-=$€/ and spaces only, got {text!r}")
+            raise ValueError(
+                f"amount text may hold digits, .,-=$€/#* and spaces only, got {text!r}"
+            )
         text = " ".join(text.split())
         glyphs: list[str] = []
         spaced: list[bool] = []
@@ -377,7 +379,7 @@ class Sheet:
             if is_mark[j]:
                 if g in ".,":  # on the baseline, the bottom of the digits
                     at = line + 0.5 * base
-                elif g in "$€/":  # the sign (or a slash) about the digits' middle
+                elif g in "$€/#*":  # the sign (a slash, a guard) about the digits' middle
                     at = line
                 else:  # "-", "=": 0.4-0.65 of the digit height from the top
                     at = line - 0.5 * base + rng.uniform(0.4, 0.65) * base
