@@ -32,7 +32,7 @@ __all__ = ["is_guard"]
 
 # A guard: this share of the digits' height, and no wider than GUARD_WIDE x tall.
 GUARD_TALL = (0.45, 1.3)
-GUARD_WIDE = (0.35, 1.6)
+GUARD_WIDE = (0.35, 1.2)
 # A rung: one run of ink across at least this share of the guard's width.
 GUARD_RUNG = 0.6
 # Above the top rung and below the bottom one, both bars stick out: at least
