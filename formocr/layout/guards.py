@@ -53,8 +53,8 @@ _SHAPE = "[^r]*2{{{k},}}[^r]*r+(?:[^r]+r+)+[^r]*2{{{k},}}[^r]*"
 
 def _runs(mask: np.ndarray) -> np.ndarray:
     """Runs of ink in each row of a boolean mask."""
-    edges = np.diff(mask.astype(np.int8), axis=1, prepend=0)
-    return np.asarray((edges == 1).sum(axis=1))
+    starts = mask[:, 1:] > mask[:, :-1]
+    return np.asarray(starts.sum(axis=1) + mask[:, 0])
 
 
 def is_guard(mask: np.ndarray, top: float, base: float) -> bool:
@@ -70,23 +70,21 @@ def is_guard(mask: np.ndarray, top: float, base: float) -> bool:
     # A pixel's gap in a stroke (a faint pen) does not part it in two.
     ink[:, 1:-1] |= ink[:, :-2] & ink[:, 2:]
     runs = _runs(ink)
-    cols = np.arange(w)
-    rows = []
-    for y in range(h):
-        xs = cols[ink[y]]
-        if runs[y] == 1 and xs[-1] - xs[0] + 1 >= GUARD_RUNG * w:
-            rows.append("r")
-        else:
-            rows.append("2" if runs[y] == 2 else "x")
-    k = max(2, int(round(GUARD_STUB * h)))
-    if re.fullmatch(_SHAPE.format(k=k), "".join(rows)) is None:
+    across = w - ink[:, ::-1].argmax(axis=1) - ink.argmax(axis=1)  # first to last ink
+    rung = (runs == 1) & (across >= GUARD_RUNG * w)
+    if not rung.any():
         return False
+    letters = np.where(rung, ord("r"), np.where(runs == 2, ord("2"), ord("x")))
+    rows = letters.astype(np.uint8).tobytes().decode()
     if rows.count("x") > GUARD_OTHER * h:
         return False  # a digit's curves and slants
+    k = max(2, int(round(GUARD_STUB * h)))
+    if re.fullmatch(_SHAPE.format(k=k), rows) is None:
+        return False
     # The rungs across its middle, apart (a 2's loop and foot lie low).
-    rung = [y / h for y, r in enumerate(rows) if r == "r"]
-    first, last = rung[0], rung[-1]
-    return (
+    ys = np.flatnonzero(rung)
+    first, last = ys[0] / h, ys[-1] / h
+    return bool(
         GUARD_FIRST[0] <= first <= GUARD_FIRST[1]
         and GUARD_LAST[0] <= last <= GUARD_LAST[1]
         and last - first >= GUARD_APART
