@@ -91,9 +91,11 @@ class DigitCrop:
 
 
 FieldKind = Literal["comb", "string"]
-MarkChar = Literal[".", ",", "-", "=", "$", "€", "#"]
+MarkChar = Literal[".", ",", "-", "=", "$", "€", "#", "*"]
 # The marks that are currency signs (written before an amount).
 CURRENCY_SIGNS = frozenset("$€")
+# The marks that guard an amount, written on both sides of it ("#1250#", "*1250*").
+GUARD_MARKS = frozenset("#*")
 
 
 @dataclass(frozen=True)

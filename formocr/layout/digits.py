@@ -26,11 +26,11 @@ from formocr.layout.frame import (
     vertical_marks,
     white_dividers,
 )
-from formocr.layout.guards import is_guard
+from formocr.layout.guards import is_guard, is_star
 from formocr.layout.ink import Component, components, darkness, pen_width
 from formocr.read.normalize import open_line
 from formocr.stats import hist_median, median, median_int, percentile
-from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
+from formocr.types import GUARD_MARKS, BBox, DigitCrop, MarkChar, Segment, StringInk
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
 INK_DARK = (20, 60)
@@ -1050,8 +1050,11 @@ def _find_marks(
         if sign is not None:
             found.append((first, sign))
             big = others
-    found += _guards(big)
-    big = [b for b in big if not any(b is g for g, _ in found)]
+    guards = _guards([b for b in blobs if not any(b is m for m, _ in found)], big)
+    if guards:
+        found += guards
+        big = [b for b in big if not any(b is g for g, _ in guards)]
+        blobs = [b for b in blobs if not any(b is g for g, _ in guards)]
     stroke = _stroke_width(big, known)
     top = median([b.y for b in big])
     base = median([b.y + b.h for b in big])
@@ -1090,17 +1093,42 @@ def _find_marks(
     return big + rest, marks
 
 
-def _guards(big: list[Blob]) -> list[tuple[Blob, MarkChar]]:
-    """Guards written on both sides of an amount ("#1,250.00#"): the first
-    and the last of ``big``, told by their shape (``layout.guards``) among
-    the digits between them."""
-    if len(big) < 3:
-        return []
-    first, last = min(big, key=lambda b: b.x), max(big, key=lambda b: b.x)
-    inner = [b for b in big if b is not first and b is not last]
-    top = median([b.y for b in inner])
-    base = median([b.y + b.h for b in inner])
-    return [(b, "#") for b in (first, last) if is_guard(b.mask, top, base)]
+def _guards(blobs: list[Blob], big: list[Blob]) -> list[tuple[Blob, MarkChar]]:
+    """Guards written on both sides of an amount ("#1,250.00#", "**1250**"):
+    the blobs at either end, told by their shape (``layout.guards``) among
+    the digits (``big``) between them; a second guard within one at an end
+    too ("**"). None unless a digit is left between; a star only where
+    guards stand at both ends."""
+    order = sorted(blobs, key=lambda b: b.x)
+    found: list[tuple[Blob, MarkChar]] = []
+    lo, hi = 0, len(order) - 1
+    for _ in range(GUARDS_EACH_SIDE):
+        inner = [b for b in big if any(b is o for o in order[lo + 1 : hi])]
+        if not inner:
+            break
+        top = median([b.y for b in inner])
+        base = median([b.y + b.h for b in inner])
+        more = False
+        for end in (lo, hi):
+            b = order[end]
+            ch: MarkChar | None = (
+                "#" if is_guard(b.mask, top, base) else "*" if is_star(b.mask, top, base) else None
+            )
+            if ch is not None and not any(b is g for g, _ in found):
+                found.append((b, ch))
+                lo, hi = (lo + 1, hi) if end == lo else (lo, hi - 1)
+                more = True
+        if not more:
+            break
+    if lo == 0 or hi == len(order) - 1:
+        # Guards at one end only: a star there may be a piece of a digit
+        # broken by a faint pen (a 1's top); a "#" has a shape no digit has.
+        return [(b, ch) for b, ch in found if ch == "#"]
+    return found
+
+
+# At most this many guards are looked for at each end of an amount ("**").
+GUARDS_EACH_SIDE = 2
 
 
 def _stacked(a: Blob, b: Blob) -> bool:
@@ -1410,8 +1438,8 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     ext = int(OUTSIDE * (y1 - y0))
     line = layout.paper[max(0, y0 - ext) : y1 + ext, x0:x1]
     at = (x0, max(0, y0 - ext))
-    guards = [m for m, ch in marks if ch == "#"]
-    if len(guards) == 2:
+    guards = [m for m, ch in marks if ch in GUARD_MARKS]
+    if _both_sides(guards, merged):
         # Guarded on both sides: the string reader reads the digits between
         # (it would read each guard as a digit). One guard alone is left in
         # its line: a digit taken for one then still reads there, the two
@@ -1454,6 +1482,15 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     if not crops:
         return split
     return replace(split, digits=cut_crops(split), paper=None, parts=())
+
+
+def _both_sides(guards: Sequence[Blob], digits: Sequence[Blob]) -> bool:
+    """Whether ``guards`` stand on both sides of the ``digits``."""
+    if not guards or not digits:
+        return False
+    left, right = min(b.x for b in digits), max(b.x + b.w for b in digits)
+    centres = [g.x + g.w / 2 for g in guards]
+    return any(c < left for c in centres) and any(c > right for c in centres)
 
 
 def _without(

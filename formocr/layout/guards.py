@@ -1,4 +1,4 @@
-"""A guard written on both sides of an amount, told from a digit by its shape.
+"""Guards written on both sides of an amount, told from digits by their shape.
 
 Many people guard a cheque's amount so that nothing can be written beside
 it later: ``#1,250.00#``. The digit models have no class for a ``#``; both
@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import re
 
+import cv2
 import numpy as np
 
-__all__ = ["is_guard"]
+__all__ = ["is_guard", "is_star"]
 
 # A guard: this share of the digits' height, and no wider than GUARD_WIDE x tall.
 GUARD_TALL = (0.45, 1.3)
@@ -88,4 +89,77 @@ def is_guard(mask: np.ndarray, top: float, base: float) -> bool:
         GUARD_FIRST[0] <= first <= GUARD_FIRST[1]
         and GUARD_LAST[0] <= last <= GUARD_LAST[1]
         and last - first >= GUARD_APART
+    )
+
+
+# A star: this share of the digits' height (written smaller than they are),
+# and between STAR_WIDE x its height wide.
+STAR_TALL = (0.2, 0.8)
+STAR_WIDE = (0.5, 2.0)
+# Its arms are where a ring round its middle, STAR_RING of the way to its
+# edge, crosses ink; each runs straight from the middle (ink, give or take
+# a pixel, at STAR_ALONG of the way out) and has another within STAR_OPPOSITE
+# degrees of the opposite way.
+STAR_RING = 0.85
+STAR_ALONG = (0.2, 0.4, 0.6)
+STAR_OPPOSITE = 25.0
+STAR_ARMS = 4
+# Strokes cross at its middle: ink within STAR_MIDDLE of its size of it.
+STAR_MIDDLE = 0.12
+# Paper it encloses, at least this share of its box, is a loop: no star;
+# nor is ink over more than STAR_FILL of its box (strokes, mostly paper
+# between them: a small digit's loops filled in by a broad pen are a blob).
+STAR_HOLE = 0.02
+STAR_FILL = 0.6
+_ANGLES = np.linspace(0.0, 2.0 * np.pi, 96, endpoint=False)
+
+
+def is_star(mask: np.ndarray, top: float, base: float) -> bool:
+    """Is this blob (uint8 0/1 ``mask``) a star (or an x, or a +) written
+    to guard an amount, among digits whose band runs from ``top`` to ``base``?"""
+    h, w = mask.shape
+    band = max(1.0, base - top)
+    if not STAR_TALL[0] * band <= h <= STAR_TALL[1] * band:
+        return False
+    if not STAR_WIDE[0] * h <= w <= STAR_WIDE[1] * h:
+        return False
+    ink = np.ascontiguousarray(mask > 0, np.uint8)
+    if ink.mean() > STAR_FILL:
+        return False
+    cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
+    r = max(1, int(round(STAR_MIDDLE * min(h, w))))
+    if not ink[int(cy) - r : int(cy) + r + 1, int(cx) - r : int(cx) + r + 1].any():
+        return False
+    contours, tree = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if tree is not None and any(
+        up[3] >= 0 and cv2.contourArea(c) >= STAR_HOLE * h * w
+        for c, up in zip(contours, tree[0], strict=True)
+    ):
+        return False
+    ry, rx = STAR_RING * h / 2.0, STAR_RING * w / 2.0
+    ys = np.clip(np.round(cy + ry * np.sin(_ANGLES)).astype(int), 0, h - 1)
+    xs = np.clip(np.round(cx + rx * np.cos(_ANGLES)).astype(int), 0, w - 1)
+    ring = ink[ys, xs] > 0
+    if ring.all() or not ring.any():
+        return False
+    k = int(np.argmin(ring))  # start on paper
+    edges = np.diff(np.concatenate([[0], np.roll(ring, -k).astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if len(starts) < STAR_ARMS:
+        return False
+    n = len(_ANGLES)
+    arms = [
+        float(_ANGLES[int(round((a + b - 1) / 2.0 + k)) % n])
+        for a, b in zip(starts, ends, strict=True)
+    ]
+    near = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
+    for t in arms:
+        for f in STAR_ALONG:
+            y = min(max(int(round(cy + f * ry * np.sin(t))), 0), h - 1)
+            x = min(max(int(round(cx + f * rx * np.cos(t))), 0), w - 1)
+            if not near[y, x]:
+                return False  # a curve (a 3's, a 5's) leaves the ray
+    tol = np.deg2rad(STAR_OPPOSITE)
+    return all(
+        any(abs((t + np.pi - u + np.pi) % (2 * np.pi) - np.pi) <= tol for u in arms) for t in arms
     )

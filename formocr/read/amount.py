@@ -14,8 +14,8 @@ The rules, in order:
   closing mark sends the amount to review. A leading one is a guard
   stroke and is dropped (``=1250=``), as is a currency sign (``$1250.00``,
   ``€1.250,00``).
-- A ``#`` on either side of the amount guards it (``#1,250.00#``) and is
-  dropped. A guard closes nothing: ``#1250#`` has neither cents nor a
+- A ``#`` or ``*`` on either side of the amount guards it (``#1,250.00#``,
+  ``**1250**``) and is dropped. A guard closes nothing: ``#1250#`` has neither cents nor a
   closing mark (``#12.50#`` with its point missed reads the same).
 - Of the ``.`` and ``,`` left, the last is the decimal separator when two
   digits follow it (one digit is read, and sent to review). Every other one
@@ -45,12 +45,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from formocr.types import CURRENCY_SIGNS
+from formocr.types import CURRENCY_SIGNS, GUARD_MARKS
 
 __all__ = ["AmountReading", "parse_amount", "raw_text", "split_text"]
 
 _CLOSE = frozenset("-=")
-_GUARD = frozenset("#")  # written on both sides of an amount
+_GUARD = GUARD_MARKS  # written on both sides of an amount
 _LEAD = _CLOSE | CURRENCY_SIGNS | _GUARD  # guard strokes and a currency sign before the amount
 _SEP = frozenset(".,")
 
@@ -163,7 +163,7 @@ def parse_amount(
     if any(t in _CLOSE for t in toks):
         return ask(f"a closing mark inside the amount {text!r}")
     if any(t in _GUARD for t in toks):
-        return ask(f"a guard ('#') inside the amount {text!r}")
+        return ask(f"a guard ('#', '*') inside the amount {text!r}")
     if any(a in _SEP and b in _SEP for a, b in zip(toks, toks[1:], strict=False)):
         return ask(f"two separators in a row in {text!r}")
     if toks[-1] in _SEP:
