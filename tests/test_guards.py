@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from importlib import resources
 
 import jsonschema
@@ -30,20 +31,32 @@ def _mask(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
 
 
-def test_a_hash_guard_is_told_from_every_digit() -> None:
+Shape = Callable[[np.ndarray, float, float], bool]
+
+
+def _found(shape: Shape, mark: str) -> int:
+    """How many of 12 writers' ``mark``, written among digits H tall, ``shape`` finds."""
     rng = np.random.default_rng(11)
     styles = [WriterStyle(), *(random_style(rng) for _ in range(11))]
-    guards = sum(
-        is_guard(_mask(render_mark("#", H, np.random.default_rng(k), s)), 0.0, float(H))
+    return sum(
+        shape(_mask(render_mark(mark, H, np.random.default_rng(k), s)), 0.0, float(H))
         for k, s in enumerate(styles)
     )
-    assert guards >= 10, guards  # of 12 writers' guards (12 when written)
+
+
+def _assert_no_digit(shape: Shape, height: int) -> None:
+    """No generated digit ``height`` px tall, among digits H tall, is ``shape``'s."""
     rng = np.random.default_rng(5)
     for k in range(40):
         style = random_style(rng)
         for d in range(10):
-            digit = _mask(render_digit(d, H, np.random.default_rng((k, d)), style))
-            assert not is_guard(digit, 0.0, float(H)), (k, d)
+            digit = _mask(render_digit(d, height, np.random.default_rng((k, d)), style))
+            assert not shape(digit, 0.0, float(H)), (k, d)
+
+
+def test_a_hash_guard_is_told_from_every_digit() -> None:
+    assert _found(is_guard, "#") >= 10  # of 12 writers' guards (12 when written)
+    _assert_no_digit(is_guard, H)
     # A star is no "#" (it has no rungs), nor is a blob the wrong size.
     star = _mask(render_mark("*", H, np.random.default_rng(0), WriterStyle()))
     assert not is_guard(star, 0.0, float(H))
@@ -56,19 +69,8 @@ def test_a_star_guard_is_told_from_every_digit_written_small() -> None:
     """Stars are written smaller than the digits; so are raised cents. No
     generated digit at half the digits' height has a star's shape: arms
     running straight out of its middle, each with one opposite."""
-    rng = np.random.default_rng(11)
-    styles = [WriterStyle(), *(random_style(rng) for _ in range(11))]
-    stars = sum(
-        is_star(_mask(render_mark("*", H, np.random.default_rng(k), s)), 0.0, float(H))
-        for k, s in enumerate(styles)
-    )
-    assert stars >= 10, stars  # of 12 writers' stars (12 when written)
-    rng = np.random.default_rng(5)
-    for k in range(40):
-        style = random_style(rng)
-        for d in range(10):
-            digit = _mask(render_digit(d, H // 2, np.random.default_rng((k, d)), style))
-            assert not is_star(digit, 0.0, float(H)), (k, d)
+    assert _found(is_star, "*") >= 10  # of 12 writers' stars (12 when written)
+    _assert_no_digit(is_star, H // 2)
     # A "#" is no star (it encloses paper), nor is a star as tall as the digits.
     assert not is_star(_mask(render_mark("#", H, np.random.default_rng(0), WriterStyle())), 0, H)
     star = _mask(render_mark("*", H, np.random.default_rng(0), WriterStyle()))

@@ -52,6 +52,16 @@ GUARD_OTHER = 0.3
 _SHAPE = "[^r]*2{{{k},}}[^r]*r+(?:[^r]+r+)+[^r]*2{{{k},}}[^r]*"
 
 
+def _sized(
+    mask: np.ndarray, band: float, tall: tuple[float, float], wide: tuple[float, float]
+) -> bool:
+    """Whether a blob is ``tall`` (shares of the digits' ``band``) and
+    ``wide`` (times its own height)."""
+    h, w = mask.shape
+    band = max(1.0, band)
+    return tall[0] * band <= h <= tall[1] * band and wide[0] * h <= w <= wide[1] * h
+
+
 def _runs(mask: np.ndarray) -> np.ndarray:
     """Runs of ink in each row of a boolean mask."""
     starts = mask[:, 1:] > mask[:, :-1]
@@ -61,12 +71,9 @@ def _runs(mask: np.ndarray) -> np.ndarray:
 def is_guard(mask: np.ndarray, top: float, base: float) -> bool:
     """Is this blob (uint8 0/1 ``mask``) a ``#`` written to guard an amount,
     among digits whose band runs from row ``top`` to ``base``?"""
+    if not _sized(mask, base - top, GUARD_TALL, GUARD_WIDE):
+        return False
     h, w = mask.shape
-    band = max(1.0, base - top)
-    if not GUARD_TALL[0] * band <= h <= GUARD_TALL[1] * band:
-        return False
-    if not GUARD_WIDE[0] * h <= w <= GUARD_WIDE[1] * h:
-        return False
     ink = mask > 0
     # A pixel's gap in a stroke (a faint pen) does not part it in two.
     ink[:, 1:-1] |= ink[:, :-2] & ink[:, 2:]
@@ -117,12 +124,9 @@ _ANGLES = np.linspace(0.0, 2.0 * np.pi, 96, endpoint=False)
 def is_star(mask: np.ndarray, top: float, base: float) -> bool:
     """Is this blob (uint8 0/1 ``mask``) a star (or an x, or a +) written
     to guard an amount, among digits whose band runs from ``top`` to ``base``?"""
+    if not _sized(mask, base - top, STAR_TALL, STAR_WIDE):
+        return False
     h, w = mask.shape
-    band = max(1.0, base - top)
-    if not STAR_TALL[0] * band <= h <= STAR_TALL[1] * band:
-        return False
-    if not STAR_WIDE[0] * h <= w <= STAR_WIDE[1] * h:
-        return False
     ink = np.ascontiguousarray(mask > 0, np.uint8)
     if ink.mean() > STAR_FILL:
         return False
