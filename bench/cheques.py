@@ -81,6 +81,7 @@ def cheque(
     round_amounts: bool = False,
     joins: float = 0.0,
     guard: str = "",
+    fill: bool = False,
 ) -> dict[str, Any]:
     """Cheque i: its spec, image and true amount box and digits; with
     ``currency_sign``, a dollar sign written by hand before the amount; with
@@ -106,6 +107,7 @@ def cheque(
         round_amounts=round_amounts,
         joins=joins,
         guard=guard,
+        fill=fill,
     )
     amount = next(t for t in truth if t.label == "Amount")
     return {
@@ -341,6 +343,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="guards written by hand on both sides of every amount, in its box ('#1250.00#', "
         "'**1250**'), so that nothing can be added to it",
     )
+    ap.add_argument(
+        "--fill",
+        action="store_true",
+        help="a line drawn by hand after every amount to the end of its box ('1,250.00 ----')",
+    )
     args = ap.parse_args(argv)
     if args.turn and args.peers:
         ap.error("--turn is for formocr alone (the peers are handed the true boxes, upright)")
@@ -370,6 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "turn": args.turn,
         "without_sign_test": args.without_sign_test,
         "guard": args.guard,
+        "fill": args.fill,
         "fade": args.fade,
     }
     writers = writers_with_every_digit(SOURCES)
@@ -388,6 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.round,
             args.joined,
             args.guard,
+            args.fill,
         )
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
@@ -475,6 +484,8 @@ def render_markdown(record: dict[str, Any]) -> str:
     if p.get("hand_sign"):
         sign = "a dollar sign" if p["hand_sign"] in ("$", True) else f"a {p['hand_sign']} sign"
         scan += f", {sign} written by hand before each amount"
+    if p.get("fill"):
+        scan += ", a line drawn by hand after each amount to the end of its box"
     if p.get("guard"):
         g = p["guard"]
         scan += f", guards written by hand on both sides of each amount ('{g}1250.00{g}')"

@@ -1018,6 +1018,7 @@ def _find_marks(
     h_ref: float,
     known: _Widths | None = None,
     raised: list[Blob] | None = None,
+    lines: list[Blob] | None = None,
 ) -> tuple[list[Blob], list[tuple[Blob, MarkChar]]]:
     """Separators among a string's small ink, and the blobs left for the digits.
 
@@ -1029,6 +1030,8 @@ def _find_marks(
     Into ``raised`` go the small blobs, apart from the digits, that would be
     a point or comma were the string turned half a turn: hanging at the top
     of the digits, as a separator of an amount written upside down does.
+    Into ``lines`` goes a line drawn after the amount to the end of its box
+    (``_filler``): no mark and no digit.
     """
     big = [b for b in blobs if b.h >= MARK_H * h_ref]
     if not big:
@@ -1050,6 +1053,12 @@ def _find_marks(
         if sign is not None:
             found.append((first, sign))
             big = others
+    filler = _filler(blobs, big)
+    if filler is not None:
+        blobs = [b for b in blobs if b is not filler]
+        big = [b for b in big if b is not filler]
+        if lines is not None:
+            lines.append(filler)
     guards = _guards([b for b in blobs if not any(b is m for m, _ in found)], big)
     if guards:
         found += guards
@@ -1126,6 +1135,41 @@ def _guards(blobs: list[Blob], big: list[Blob]) -> list[tuple[Blob, MarkChar]]:
         return [(b, ch) for b, ch in found if ch == "#"]
     return found
 
+
+def _filler(blobs: list[Blob], big: list[Blob]) -> Blob | None:
+    """A line drawn after an amount to the end of its box, so that nothing
+    can be added ("1,250.00 ----", or wavy): the rightmost blob, right of
+    every other, at least FILL_LONG of the tallest digit's height long,
+    FILL_FLAT times as long as it is tall and at most FILL_THIN of that
+    height tall, across the digits' middle. A closing dash ("1250.-") is shorter; no
+    digit is a flat stroke that long standing alone."""
+    if len(blobs) < 2:
+        return None
+    last = max(blobs, key=lambda b: b.x + b.w)
+    rest = [b for b in big if b is not last]
+    if not rest or last.x < max(b.x + b.w for b in blobs if b is not last) - 1:
+        return None
+    top = median([b.y for b in rest])
+    base = median([b.y + b.h for b in rest])
+    band = max(1.0, base - top)
+    tallest = max(b.h for b in rest)  # a comma among few digits lowers the band
+    middle = last.y + last.h / 2.0
+    if not (
+        last.w >= FILL_LONG * tallest
+        and last.w >= FILL_FLAT * last.h
+        and last.h <= FILL_THIN * tallest
+        and top + 0.2 * band <= middle <= base - 0.1 * band
+    ):
+        return None
+    return last
+
+
+# A line after an amount: at least FILL_LONG of the digits' height long (a
+# closing dash is 0.3-0.6), FILL_FLAT times as long as tall, at most
+# FILL_THIN of their height tall (a wavy one too).
+FILL_LONG = 0.8
+FILL_FLAT = 3.0
+FILL_THIN = 0.5
 
 # At most this many guards are looked for at each end of an amount ("**").
 GUARDS_EACH_SIDE = 2
@@ -1428,7 +1472,8 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     h_ref = median([v for v in heights if v >= 0.4 * max(heights)])
     known: _Widths = {}  # pen widths, measured once for marks and for the lattice
     raised: list[Blob] = []
-    blobs, marks = _find_marks(blobs, layout.specks, h_ref, known, raised)
+    filled: list[Blob] = []
+    blobs, marks = _find_marks(blobs, layout.specks, h_ref, known, raised, filled)
     merged = _merge_pieces(blobs, h_ref)
     # A row of touching digits drifting up or down is taller than its digits.
     tall = [b for b in merged if b.h >= 0.6 * max(b.h for b in merged)]
@@ -1439,12 +1484,15 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     line = layout.paper[max(0, y0 - ext) : y1 + ext, x0:x1]
     at = (x0, max(0, y0 - ext))
     guards = [m for m, ch in marks if ch in GUARD_MARKS]
-    if _both_sides(guards, merged):
-        # Guarded on both sides: the string reader reads the digits between
-        # (it would read each guard as a digit). One guard alone is left in
-        # its line: a digit taken for one then still reads there, the two
-        # readers disagree, and the field goes to review.
-        line = _without(line, guards, at, known)
+    if not _both_sides(guards, merged):
+        # One guard alone is left in the string reader's line: a digit taken
+        # for one then still reads there, the two readers disagree, and the
+        # field goes to review.
+        guards = []
+    if guards or filled:
+        # The string reader reads the digits between the guards and before
+        # a line drawn after them (it would read each as digits).
+        line = _without(line, [*guards, *filled], at, known)
     ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line, known)
     ink = replace(ink, line_at=at, line_marks=_painted(line.shape, [m for m, _ in marks], at))
     parts: list[Blob] = []

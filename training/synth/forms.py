@@ -316,6 +316,7 @@ def make_cheque(
     round_amounts: bool = False,
     joins: float = 0.0,
     guard: str = "",
+    fill: bool = False,
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
 
@@ -353,7 +354,9 @@ def make_cheque(
     share of the amount's neighbouring digits joined by a pen stroke
     (``Sheet.joins``; its own stream). ``guard``: marks ("#", "*", "**")
     written on both sides of the amount so that nothing can be added to it
-    ("#1,250.00#", "**1250**"), in its ``text``, not in its value.
+    ("#1,250.00#", "**1250**"), in its ``text``, not in its value. ``fill``
+    draws a line after the amount to the end of its box ("1,250.00 ----";
+    ``Sheet.fill``, its own stream), in neither.
     """
     if set(guard) - set("#*"):
         raise ValueError(f"guard may hold '#' and '*' only, got {guard!r}")
@@ -362,6 +365,7 @@ def make_cheque(
     deg = degradation or Degradation()
     s = Sheet(PAGE_MM["cheque"], dpi, rng, deg, digit_source, colours, stroke_width)
     s.joins = joins
+    s.fill = fill
     if background is not None:
         layer = backgrounds.pattern(background, s.page.shape, dpi, rng.spawn(1)[0])
         np.minimum(s.page, layer, out=s.page)

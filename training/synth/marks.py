@@ -150,6 +150,19 @@ def star_paths(h: float, rng: np.random.Generator) -> list[np.ndarray]:
     return paths
 
 
+def filler_path(length: float, h: float, rng: np.random.Generator) -> np.ndarray:
+    """A line drawn after an amount to the end of its box, so that nothing
+    can be added ("1,250.00 ------"): ``length`` px long, among digits ``h``
+    tall, straight with a little bow and drift, or (one in four) wavy. Pen
+    path in pixels, starting at (0, 0), x right and y down."""
+    t = np.linspace(0.0, 1.0, 24)
+    y = rng.normal(0.0, 0.04) * h * t + rng.normal(0.0, 0.03) * h * np.sin(np.pi * t)
+    if rng.random() < 0.25:
+        waves = length / (h * rng.uniform(0.3, 0.6))
+        y = y + h * rng.uniform(0.05, 0.12) * np.sin(2 * np.pi * waves * t)
+    return np.stack([t * length, y], axis=1)
+
+
 def mark_strokes(
     char: str, digit_height_px: float, rng: np.random.Generator, style: WriterStyle
 ) -> tuple[list[tuple[np.ndarray, float]], float]:

@@ -23,7 +23,7 @@ from formocr.types import BBox, FieldKind
 from training.synth import printed
 from training.synth.colour import Colours, compose
 from training.synth.degrade import Degradation, geometry, photometric, transform_boxes, warp
-from training.synth.marks import render_mark_anchored
+from training.synth.marks import filler_path, render_mark_anchored
 from training.synth.strokes import WriterStyle, cursive_join, random_style, render_digit
 from training.synth.truth import TEXT_CHARS, CombStyle, DigitTruth, FieldTruth, reading_order
 
@@ -97,6 +97,10 @@ class Sheet:
         # joins draw from a stream of their own, so the layout stays the same.
         self.joins = 0.0
         self._join_rng = np.random.default_rng((ink_seed, 1))
+        # A line drawn after a written amount to the end of its box, from a
+        # stream of its own (``filler_path``).
+        self.fill = False
+        self._fill_rng = np.random.default_rng((ink_seed, 2))
 
     @property
     def h(self) -> int:
@@ -404,7 +408,27 @@ class Sheet:
                 x += iw + gaps[j]
         if self.joins > 0:
             self._join(placed, glyphs, spaced)
+        if self.fill:
+            self._fill(x + imgs[-1].shape[1], x1 - pad, mid + (n - 1) * drift, base)
         return f
+
+    def _fill(self, x_end: float, x_box: float, y: float, base: float) -> None:
+        """A line from a little after ``x_end`` (the amount's right edge) to
+        near ``x_box`` (its box's inner edge), about the digits' middle ``y``."""
+        rng = self._fill_rng
+        x0 = x_end + rng.uniform(0.15, 0.5) * base
+        x1 = x_box - rng.uniform(0.0, 0.3) * base
+        if x1 - x0 < 0.5 * base:
+            return
+        path = filler_path(x1 - x0, base, rng)
+        path += np.array([x0, y + rng.uniform(-0.1, 0.1) * base])
+        pen = max(1.0, self.style.stroke_width * base * rng.uniform(0.85, 1.15))
+        lo = np.floor(path.min(axis=0) - pen).astype(int)
+        hi = np.ceil(path.max(axis=0) + pen).astype(int)
+        canvas = np.zeros((hi[1] - lo[1] + 1, hi[0] - lo[0] + 1), np.uint8)
+        poly = np.round((path - lo) * 16).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(canvas, [poly], False, 255, max(1, round(pen)), cv2.LINE_AA, 4)
+        self.paste(255 - canvas, int(lo[0]), int(lo[1]))
 
     def _join(
         self,
