@@ -1120,8 +1120,10 @@ def _guards(blobs: list[Blob], big: list[Blob]) -> list[tuple[Blob, MarkChar]]:
         more = False
         for end in (lo, hi):
             b = order[end]
+            # A star first: a "#" whose middle filled in can pass for a star's
+            # three strokes less often than a star for such a "#".
             ch: MarkChar | None = (
-                "#" if is_guard(b.mask, top, base) else "*" if is_star(b.mask, top, base) else None
+                "*" if is_star(b.mask, top, base) else "#" if is_guard(b.mask, top, base) else None
             )
             if ch is not None and not any(b is g for g, _ in found):
                 found.append((b, ch))

@@ -41,7 +41,8 @@ GUARD_RUNG = 0.6
 GUARD_STUB = 0.08
 # Each row as a letter: "r" a rung, "2" two runs (the bars), "x" anything else.
 # From the top: the bars' stubs, a rung, the rows between the rungs (the bars,
-# or where a broad pen filled the middle, neither), a rung, the bars' stubs.
+# or where a broad pen filled the middle, neither, or rungs all the way: the
+# middle filled in), a rung, the bars' stubs.
 # The top rung's first row, and the bottom rung's last, lie within these
 # shares of its height, at least GUARD_APART of it apart.
 GUARD_FIRST = (0.15, 0.55)
@@ -49,7 +50,7 @@ GUARD_LAST = (0.45, 0.85)
 GUARD_APART = 0.2
 # At most this share of its rows are neither a rung nor the two bars.
 GUARD_OTHER = 0.3
-_SHAPE = "[^r]*2{{{k},}}[^r]*r+(?:[^r]+r+)+[^r]*2{{{k},}}[^r]*"
+_SHAPE = "[^r]*2{{{k},}}[^r]*r+(?:[^r]+r+)*[^r]*2{{{k},}}[^r]*"
 
 
 def _sized(
