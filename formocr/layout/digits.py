@@ -30,7 +30,7 @@ from formocr.layout.guards import is_guard, is_star
 from formocr.layout.ink import Component, components, darkness, pen_width
 from formocr.read.normalize import open_line
 from formocr.stats import hist_median, median, median_int, percentile
-from formocr.types import GUARD_MARKS, BBox, DigitCrop, MarkChar, Segment, StringInk
+from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
 INK_DARK = (20, 60)
@@ -1030,8 +1030,11 @@ def _find_marks(
     Into ``raised`` go the small blobs, apart from the digits, that would be
     a point or comma were the string turned half a turn: hanging at the top
     of the digits, as a separator of an amount written upside down does.
-    Into ``lines`` goes a line drawn after the amount to the end of its box
-    (``_filler``): no mark and no digit.
+    Into ``lines`` goes the ink the string reader must not read: a line
+    drawn after the amount to the end of its box (``_filler``: no mark and
+    no digit), and guards standing on both sides of it (``_guards``). One
+    guard alone stays in its line: a digit taken for one then still reads
+    there, the two readers disagree, and the field goes to review.
     """
     big = [b for b in blobs if b.h >= MARK_H * h_ref]
     if not big:
@@ -1059,11 +1062,13 @@ def _find_marks(
         big = [b for b in big if b is not filler]
         if lines is not None:
             lines.append(filler)
-    guards = _guards([b for b in blobs if not any(b is m for m, _ in found)], big)
+    guards, both = _guards([b for b in blobs if not any(b is m for m, _ in found)], big)
     if guards:
         found += guards
         big = [b for b in big if not any(b is g for g, _ in guards)]
         blobs = [b for b in blobs if not any(b is g for g, _ in guards)]
+        if both and lines is not None:
+            lines += [g for g, _ in guards]
     stroke = _stroke_width(big, known)
     top = median([b.y for b in big])
     base = median([b.y + b.h for b in big])
@@ -1102,12 +1107,12 @@ def _find_marks(
     return big + rest, marks
 
 
-def _guards(blobs: list[Blob], big: list[Blob]) -> list[tuple[Blob, MarkChar]]:
+def _guards(blobs: list[Blob], big: list[Blob]) -> tuple[list[tuple[Blob, MarkChar]], bool]:
     """Guards written on both sides of an amount ("#1,250.00#", "**1250**"):
     the blobs at either end, told by their shape (``layout.guards``) among
     the digits (``big``) between them; a second guard within one at an end
     too ("**"). None unless a digit is left between; a star only where
-    guards stand at both ends."""
+    guards stand at both ends. And whether they do."""
     order = sorted(blobs, key=lambda b: b.x)
     found: list[tuple[Blob, MarkChar]] = []
     lo, hi = 0, len(order) - 1
@@ -1134,8 +1139,8 @@ def _guards(blobs: list[Blob], big: list[Blob]) -> list[tuple[Blob, MarkChar]]:
     if lo == 0 or hi == len(order) - 1:
         # Guards at one end only: a star there may be a piece of a digit
         # broken by a faint pen (a 1's top); a "#" has a shape no digit has.
-        return [(b, ch) for b, ch in found if ch == "#"]
-    return found
+        return [(b, ch) for b, ch in found if ch == "#"], False
+    return found, True
 
 
 def _filler(blobs: list[Blob], big: list[Blob]) -> Blob | None:
@@ -1474,8 +1479,8 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     h_ref = median([v for v in heights if v >= 0.4 * max(heights)])
     known: _Widths = {}  # pen widths, measured once for marks and for the lattice
     raised: list[Blob] = []
-    filled: list[Blob] = []
-    blobs, marks = _find_marks(blobs, layout.specks, h_ref, known, raised, filled)
+    unread: list[Blob] = []  # ink the string reader leaves out (see _find_marks)
+    blobs, marks = _find_marks(blobs, layout.specks, h_ref, known, raised, unread)
     merged = _merge_pieces(blobs, h_ref)
     # A row of touching digits drifting up or down is taller than its digits.
     tall = [b for b in merged if b.h >= 0.6 * max(b.h for b in merged)]
@@ -1485,16 +1490,10 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     ext = int(OUTSIDE * (y1 - y0))
     line = layout.paper[max(0, y0 - ext) : y1 + ext, x0:x1]
     at = (x0, max(0, y0 - ext))
-    guards = [m for m, ch in marks if ch in GUARD_MARKS]
-    if not _both_sides(guards, merged):
-        # One guard alone is left in the string reader's line: a digit taken
-        # for one then still reads there, the two readers disagree, and the
-        # field goes to review.
-        guards = []
-    if guards or filled:
-        # The string reader reads the digits between the guards and before
-        # a line drawn after them (it would read each as digits).
-        line = _without(line, [*guards, *filled], at, known)
+    if unread:
+        # The string reader reads the digits between guards and before a
+        # line drawn after them (it would read each as digits).
+        line = _without(line, unread, at, known)
     ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line, known)
     ink = replace(ink, line_at=at, line_marks=_painted(line.shape, [m for m, _ in marks], at))
     parts: list[Blob] = []
@@ -1532,15 +1531,6 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     if not crops:
         return split
     return replace(split, digits=cut_crops(split), paper=None, parts=())
-
-
-def _both_sides(guards: Sequence[Blob], digits: Sequence[Blob]) -> bool:
-    """Whether ``guards`` stand on both sides of the ``digits``."""
-    if not guards or not digits:
-        return False
-    left, right = min(b.x for b in digits), max(b.x + b.w for b in digits)
-    centres = [g.x + g.w / 2 for g in guards]
-    return any(c < left for c in centres) and any(c > right for c in centres)
 
 
 def _without(

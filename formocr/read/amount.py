@@ -15,8 +15,9 @@ The rules, in order:
   stroke and is dropped (``=1250=``), as is a currency sign (``$1250.00``,
   ``€1.250,00``).
 - A ``#`` or ``*`` on either side of the amount guards it (``#1,250.00#``,
-  ``**1250**``) and is dropped. A guard closes nothing: ``#1250#`` has neither cents nor a
-  closing mark (``#12.50#`` with its point missed reads the same).
+  ``**1250**``) and is dropped. A guard closes nothing: ``#1250#`` has
+  neither cents nor a closing mark (``#12.50#`` with its point missed reads
+  the same).
 - Of the ``.`` and ``,`` left, the last is the decimal separator when two
   digits follow it (one digit is read, and sent to review). Every other one
   must be a thousands separator, all the same mark and not the decimal
@@ -50,8 +51,7 @@ from formocr.types import CURRENCY_SIGNS, GUARD_MARKS
 __all__ = ["AmountReading", "parse_amount", "raw_text", "split_text"]
 
 _CLOSE = frozenset("-=")
-_GUARD = GUARD_MARKS  # written on both sides of an amount
-_LEAD = _CLOSE | CURRENCY_SIGNS | _GUARD  # guard strokes and a currency sign before the amount
+_LEAD = _CLOSE | CURRENCY_SIGNS | GUARD_MARKS  # guard strokes and a currency sign before it
 _SEP = frozenset(".,")
 
 
@@ -139,7 +139,7 @@ def parse_amount(
     toks = _tokens(text)
     while toks and toks[0] in _LEAD:  # a guard stroke or currency sign before the amount
         toks.pop(0)
-    while toks and toks[-1] in _GUARD:  # a guard after it
+    while toks and toks[-1] in GUARD_MARKS:  # a guard after it
         toks.pop()
     closed = slash = False
     if toks and toks[-1] in _CLOSE:
@@ -162,7 +162,7 @@ def parse_amount(
         return ask(f"a currency sign inside the amount {text!r}")
     if any(t in _CLOSE for t in toks):
         return ask(f"a closing mark inside the amount {text!r}")
-    if any(t in _GUARD for t in toks):
+    if any(t in GUARD_MARKS for t in toks):
         return ask(f"a guard ('#', '*') inside the amount {text!r}")
     if any(a in _SEP and b in _SEP for a, b in zip(toks, toks[1:], strict=False)):
         return ask(f"two separators in a row in {text!r}")
