@@ -64,6 +64,7 @@ SEED = 99_000  # never used before (realwriters 61,000; box28 90,000-98,000)
 SOURCES = ("mnist-test", "optdigits")
 BACKGROUNDS: tuple[str | None, ...] = (*KINDS, "guilloche", None)
 FORMATS = ("en", "eu", "dash", "point", "plain")
+PRINTED_SIGNS = ("£", "₹", "$", "€", "EUR")  # --printed-sign each: cheque i takes i % 5
 
 
 def writers_with_every_digit(sources: Sequence[str]) -> dict[str, list[WriterDigits]]:
@@ -82,6 +83,7 @@ def cheque(
     joins: float = 0.0,
     guard: str = "",
     fill: bool = False,
+    printed_sign: str = "",
 ) -> dict[str, Any]:
     """Cheque i: its spec, image and true amount box and digits; with
     ``currency_sign``, a dollar sign written by hand before the amount; with
@@ -108,6 +110,9 @@ def cheque(
         joins=joins,
         guard=guard,
         fill=fill,
+        printed_sign=PRINTED_SIGNS[i % len(PRINTED_SIGNS)]
+        if printed_sign == "each"
+        else printed_sign,
     )
     amount = next(t for t in truth if t.label == "Amount")
     return {
@@ -348,6 +353,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="a line drawn by hand after every amount to the end of its box ('1,250.00 ----')",
     )
+    ap.add_argument(
+        "--printed-sign",
+        default="",
+        choices=("", *PRINTED_SIGNS, "each"),
+        help="a currency sign printed in bold inside every amount box at its left, as UK and "
+        "Indian cheques have it ('each': the five in turn)",
+    )
     args = ap.parse_args(argv)
     if args.turn and args.peers:
         ap.error("--turn is for formocr alone (the peers are handed the true boxes, upright)")
@@ -378,6 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "without_sign_test": args.without_sign_test,
         "guard": args.guard,
         "fill": args.fill,
+        "printed_sign": args.printed_sign,
         "fade": args.fade,
     }
     writers = writers_with_every_digit(SOURCES)
@@ -397,6 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.joined,
             args.guard,
             args.fill,
+            args.printed_sign,
         )
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
@@ -486,6 +500,8 @@ def render_markdown(record: dict[str, Any]) -> str:
         scan += f", {sign} written by hand before each amount"
     if p.get("fill"):
         scan += ", a line drawn by hand after each amount to the end of its box"
+    if p.get("printed_sign"):
+        scan += f", a currency sign printed inside each amount box ({p['printed_sign']})"
     if p.get("guard"):
         g = p["guard"]
         scan += f", guards written by hand on both sides of each amount ('{g}1250.00{g}')"

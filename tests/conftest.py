@@ -137,6 +137,14 @@ needs_poppler = pytest.mark.skipif(
 )
 
 
+# Skips without the DejaVu faces (fonts-dejavu-core), except under CI, which
+# installs them: printed currency signs are drawn in them.
+needs_dejavu = pytest.mark.skipif(
+    not Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").is_file() and not UNDER_CI,
+    reason="needs fonts-dejavu-core (the DejaVu faces)",
+)
+
+
 # -- fakes ---------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from formocr.layout.frame import (
 )
 from formocr.layout.guards import is_guard, is_star
 from formocr.layout.ink import Component, components, darkness, pen_width
+from formocr.layout.printed import printed_lead
 from formocr.read.normalize import open_line
 from formocr.stats import hist_median, median, median_int, percentile
 from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
@@ -1019,6 +1020,7 @@ def _find_marks(
     known: _Widths | None = None,
     raised: list[Blob] | None = None,
     lines: list[Blob] | None = None,
+    interior: tuple[int, int, int, int] | None = None,
 ) -> tuple[list[Blob], list[tuple[Blob, MarkChar]]]:
     """Separators among a string's small ink, and the blobs left for the digits.
 
@@ -1032,9 +1034,12 @@ def _find_marks(
     of the digits, as a separator of an amount written upside down does.
     Into ``lines`` goes the ink the string reader must not read: a line
     drawn after the amount to the end of its box (``_filler``: no mark and
-    no digit), and guards standing on both sides of it (``_guards``). One
-    guard alone stays in its line: a digit taken for one then still reads
-    there, the two readers disagree, and the field goes to review.
+    no digit), guards standing on both sides of it (``_guards``), and a
+    currency sign or code printed in the box before it (``layout.printed``;
+    ``interior``: the box's inside, x0, y0, x1, y1), which leaves the
+    digits' blobs too. One guard alone stays in its line: a digit taken
+    for one then still reads there, the two readers disagree, and the
+    field goes to review.
     """
     big = [b for b in blobs if b.h >= MARK_H * h_ref]
     if not big:
@@ -1069,6 +1074,11 @@ def _find_marks(
         blobs = [b for b in blobs if not any(b is g for g, _ in guards)]
         if both and lines is not None:
             lines += [g for g, _ in guards]
+    lead = _printed(blobs, interior) if interior is not None and lines is not None else []
+    if lead and lines is not None:
+        lines += lead
+        blobs = [b for b in blobs if not any(b is p for p in lead)]
+        big = [b for b in big if not any(b is p for p in lead)]
     stroke = _stroke_width(big, known)
     top = median([b.y for b in big])
     base = median([b.y + b.h for b in big])
@@ -1105,6 +1115,16 @@ def _find_marks(
                 continue
         marks.append((c, ch))
     return big + rest, marks
+
+
+def _printed(blobs: list[Blob], interior: tuple[int, int, int, int]) -> list[Blob]:
+    """A currency sign or code printed in a string box before the writing
+    (``layout.printed``); ``interior``: the box's inside."""
+    order = sorted(blobs, key=lambda b: b.x)
+    x0, y0, x1, y1 = interior
+    boxes = [(b.x, b.y, b.w, b.h) for b in order]
+    k = printed_lead(boxes, (x0, y0, x1 - x0, y1 - y0), [b.mask for b in order])
+    return order[:k]
 
 
 def _guards(blobs: list[Blob], big: list[Blob]) -> tuple[list[tuple[Blob, MarkChar]], bool]:
@@ -1480,7 +1500,7 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     known: _Widths = {}  # pen widths, measured once for marks and for the lattice
     raised: list[Blob] = []
     unread: list[Blob] = []  # ink the string reader leaves out (see _find_marks)
-    blobs, marks = _find_marks(blobs, layout.specks, h_ref, known, raised, unread)
+    blobs, marks = _find_marks(blobs, layout.specks, h_ref, known, raised, unread, layout.interior)
     merged = _merge_pieces(blobs, h_ref)
     # A row of touching digits drifting up or down is taller than its digits.
     tall = [b for b in merged if b.h >= 0.6 * max(b.h for b in merged)]

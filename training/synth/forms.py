@@ -317,6 +317,7 @@ def make_cheque(
     joins: float = 0.0,
     guard: str = "",
     fill: bool = False,
+    printed_sign: str = "",
 ) -> tuple[np.ndarray, list[FieldTruth]]:
     """A cheque-like slip (175 x 80 mm): date, payee line, amount box, MICR line.
 
@@ -356,7 +357,11 @@ def make_cheque(
     written on both sides of the amount so that nothing can be added to it
     ("#1,250.00#", "**1250**"), in its ``text``, not in its value. ``fill``
     draws a line after the amount to the end of its box ("1,250.00 ----";
-    ``Sheet.fill``, its own stream), in neither.
+    ``Sheet.fill``, its own stream), in neither. ``printed_sign`` prints
+    that currency sign ("£", "₹", "$", "€", "EUR") in bold inside the amount
+    box at its left, as UK and Indian cheques have it, in place of the code
+    printed before the box; the amount is written after it, and the sign is
+    in neither its ``text`` nor its value.
     """
     if set(guard) - set("#*"):
         raise ValueError(f"guard may hold '#' and '*' only, got {guard!r}")
@@ -424,8 +429,15 @@ def make_cheque(
     box_w = px(rng.uniform(42, 55))
     ax0, ay0 = s.w - px(8) - box_w, px(36)
     cur = _CURRENCY[int(rng.integers(len(_CURRENCY)))]
-    cw, chh = s.text_size(cur, 11, bold=True)
-    s.text(ax0 - cw - px(2.5), ay0 + (box_h - chh) // 2, cur, 11, bold=True)
+    lead = 0
+    if printed_sign:
+        # Inside the box, at its left (no draw from ``rng``).
+        cw, chh = s.text_size(printed_sign, 12, bold=True)
+        s.text(ax0 + s.lw + px(1.5), ay0 + (box_h - chh) // 2, printed_sign, 12, bold=True)
+        lead = cw + px(2)
+    else:
+        cw, chh = s.text_size(cur, 11, bold=True)
+        s.text(ax0 - cw - px(2.5), ay0 + (box_h - chh) // 2, cur, 11, bold=True)
     fmt = amount_format or AMOUNT_FORMATS[int(rng.integers(len(AMOUNT_FORMATS)))]
     amount = amount_digits(rng, fmt)
     habit = rng.spawn(1)[0] if round_amounts else None
@@ -448,11 +460,12 @@ def make_cheque(
     if currency_sign or raised or guard:
         sign = ("$" if currency_sign is True else currency_sign) if currency_sign else ""
         text = sign + guard + written + guard
-        s.amount(ax0, ay0, box_w, box_h, text, touching, cross, "Amount", raised)
+        s.amount(ax0, ay0, box_w, box_h, text, touching, cross, "Amount", raised, lead)
     elif fmt == "plain":  # bare digits, as on cheques before formats: no text in the truth
-        s.string(ax0, ay0, box_w, box_h, [int(c) for c in amount], touching, cross, "Amount")
+        digits_ = [int(c) for c in amount]
+        s.string(ax0, ay0, box_w, box_h, digits_, touching, cross, "Amount", lead)
     else:
-        s.amount(ax0, ay0, box_w, box_h, written, touching, cross, "Amount")
+        s.amount(ax0, ay0, box_w, box_h, written, touching, cross, "Amount", lead=lead)
 
     # Signature and the printed code line.
     sx0, sy = s.w - px(62), px(64)

@@ -253,12 +253,15 @@ class Sheet:
         touching: bool = False,
         cross: bool = False,
         label: str = "",
+        lead: int = 0,
     ) -> None:
-        """A free box with a digit string written left to right."""
+        """A free box with a digit string written left to right (``lead``: as
+        for ``amount``)."""
         if any(not 0 <= d <= 9 for d in digits):
             raise ValueError(f"digits must be 0-9, got {list(digits)}")
         glyphs = [str(d) for d in digits]
-        self._write(x0, y0, w, h, glyphs, [False] * len(glyphs), touching, cross, label)
+        spaced = [False] * len(glyphs)
+        self._write(x0, y0, w, h, glyphs, spaced, touching, cross, label, lead=lead)
 
     def amount(
         self,
@@ -271,12 +274,14 @@ class Sheet:
         cross: bool = False,
         label: str = "",
         raised: int = 0,
+        lead: int = 0,
     ) -> None:
         """A free box with an amount written as people write one: "1,250.00", "1250.-".
 
         ``raised``: the last that many digits are written small and raised
         to the top of the others, as cents are on many cheques ("1,250" and
-        a superscript "00").
+        a superscript "00"). ``lead``: px at the box's left that the writer
+        leaves alone (a currency sign printed there).
 
         ``text`` holds digits, the marks ".", ",", "-", "=", "$", "€", "/", "#", "*" and spaces
         (a wider gap, no ink). "." and "," sit on the digits' baseline, "-",
@@ -296,7 +301,8 @@ class Sheet:
                 spaced.append(k == 0 and bool(spaced))
         digit_at = [j for j, g in enumerate(glyphs) if g.isdigit()]
         small = frozenset(digit_at[len(digit_at) - raised :]) if raised else frozenset()
-        self._write(x0, y0, w, h, glyphs, spaced, touching, cross, label, small).text = text
+        field = self._write(x0, y0, w, h, glyphs, spaced, touching, cross, label, small, lead)
+        field.text = text
 
     def _write(
         self,
@@ -310,6 +316,7 @@ class Sheet:
         cross: bool,
         label: str,
         raised: frozenset[int] = frozenset(),
+        lead: int = 0,
     ) -> _Field:
         """Frame a free box and write ``glyphs`` (digits and marks) in it, left to right.
 
@@ -354,7 +361,7 @@ class Sheet:
                 elif is_mark[j] or is_mark[j + 1]:
                     gaps[j] = rng.uniform(0.05, 0.25) * digit_w
         pad = max(2, int(0.06 * h)) + lw
-        inner = w - 2 * pad
+        inner = w - 2 * pad - lead
         total = sum(i.shape[1] for i in imgs) + float(gaps.sum())
         if total > inner:
             s = inner / total
@@ -371,7 +378,7 @@ class Sheet:
             gaps = gaps * s
             total = sum(i.shape[1] for i in imgs) + float(gaps.sum())
         # People start near the left edge of a box more often than centred.
-        x = x0 + pad + max(0.0, inner - total) * rng.uniform(0, 1) ** 2
+        x = x0 + pad + lead + max(0.0, inner - total) * rng.uniform(0, 1) ** 2
         mid = y0 + 0.5 * h + rng.normal(0, 0.04 * h)
         drift = rng.uniform(-0.025, 0.025) * h
         digit_at = [j for j, m in enumerate(is_mark) if not m]

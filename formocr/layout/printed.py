@@ -1,0 +1,188 @@
+"""A currency sign or code printed inside an amount box, before the writing.
+
+UK cheques print "£" inside the amount box at its left, Indian cheques "₹",
+others "$", "€", "EUR" or "Rs.": the writer writes the amount after it. The
+print is neither handwriting nor a digit, yet both readers read it as
+digits (a "£" as a 6, "EUR" as 508): such amounts went to review, or worse.
+
+Print of this kind has a place and a size that handwriting seldom has
+together (``printed_lead``):
+
+- **at the box's left**: the print begins within ``NEAR`` of the box's
+  height from its inner left edge;
+- **small**: up to four pieces (a sign, or the letters of a code) whose ink
+  together is at most ``SMALL`` of the written digits' height (a sign
+  printed at 10-14 pt in a box written with digits of 6-9 mm); or, where
+  the writing is small, a code of at least ``CODE`` capitals ("EUR",
+  "GBP") at most ``CODE_TALL`` of it, their tops and feet level to within
+  ``EVEN`` of their height, as type sets them and no hand writes;
+- **apart**: the writing begins at least ``APART`` of the digits' height to
+  the right of it, and ``APART_OVER`` times as far as any gap between its
+  own pieces;
+- **level**: within the band of the first digits after it, give or take
+  ``LEVEL`` of their height.
+
+and a shape that handwriting does not have:
+
+- **one sign** (one or two pieces): its ink, scaled to a square and
+  blurred, matches a sign printed in one of several typefaces
+  (``signs.npz``, made by ``training.synth.signs`` from the DejaVu faces)
+  by a cosine of at least ``MATCH``;
+- **a code** of ``CODE`` or more pieces: their tops and feet level as type
+  sets capitals (``_typeset``).
+
+Such ink is left out of both readers, as a printed label outside the box
+is. A leading digit written small, near the left edge and apart from the
+rest would be lost with it: measured on sets without print (no such ink in
+the headline's string boxes or the cheques without a printed sign; see
+BENCHMARKS.md, thirty-eighth session).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+
+import cv2
+import numpy as np
+
+from formocr.stats import median
+
+__all__ = ["SIGN_SIZE", "is_printed_sign", "printed_lead", "sign_vector"]
+
+# The print begins within this share of the box's inner height from its left.
+NEAR = 0.4
+# All of it at most this share of the digits' height tall.
+SMALL = 0.7
+# The writing begins at least this share of the digits' height after it,
+# and APART_OVER times as far as any gap between its pieces.
+APART = 0.12
+APART_OVER = 1.5
+# Level with the digits' band, give or take this share of their height.
+LEVEL = 0.25
+# A sign, or a code of up to three letters and a point ("Rs.", "EUR").
+PIECES = 4
+# A code of at least CODE capitals, level to EVEN of their height (and a
+# pixel), may be up to CODE_TALL of the digits' height.
+CODE = 3
+CODE_TALL = 0.9
+EVEN = 0.04
+# The writing's tall ink: at least this share of its tallest piece; the
+# print is level with the first NEAREST of it.
+TALL = 0.6
+NEAREST = 3
+
+# One sign's ink matches a printed sign's by a cosine of at least MATCH
+# (``sign_vector``: SIGN_SIZE px square, blurred by SIGN_BLUR px).
+MATCH = 0.93
+SIGN_SIZE = 32
+SIGN_BLUR = 1.5
+
+Box = tuple[int, int, int, int]  # x, y, w, h
+
+
+def sign_vector(mask: np.ndarray) -> np.ndarray:
+    """A sign's ink (uint8 0/1, or a bool mask) as a unit vector: cut to its
+    ink, scaled to fit SIGN_SIZE - 6 px, centred in a SIGN_SIZE square,
+    blurred, less its mean. Zeros where there is no ink."""
+    ys, xs = np.nonzero(mask)
+    if not len(ys):
+        return np.zeros(SIGN_SIZE * SIGN_SIZE, np.float32)
+    ink = np.asarray(mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], np.float32)
+    h, w = ink.shape
+    f = (SIGN_SIZE - 6) / max(h, w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    small = cv2.resize(ink, size, interpolation=cv2.INTER_AREA)
+    square = np.zeros((SIGN_SIZE, SIGN_SIZE), np.float32)
+    y, x = (SIGN_SIZE - small.shape[0]) // 2, (SIGN_SIZE - small.shape[1]) // 2
+    square[y : y + small.shape[0], x : x + small.shape[1]] = small
+    out = np.asarray(cv2.GaussianBlur(square, (0, 0), SIGN_BLUR), np.float32).ravel()
+    out -= out.mean()
+    norm = float(np.linalg.norm(out))
+    return out / norm if norm > 0 else out
+
+
+@lru_cache(maxsize=1)
+def _signs() -> np.ndarray:
+    """The printed signs' vectors, one row each (``signs.npz``)."""
+    with resources.files("formocr.layout").joinpath("signs.npz").open("rb") as f:
+        return np.asarray(np.load(f)["vectors"], np.float32)
+
+
+def is_printed_sign(mask: np.ndarray) -> bool:
+    """Whether ``mask`` has the shape of a printed currency sign (£, €, $, ₹)."""
+    return float((_signs() @ sign_vector(mask)).max()) >= MATCH
+
+
+def printed_lead(
+    boxes: Sequence[Box], interior: Box, masks: Sequence[np.ndarray] | None = None
+) -> int:
+    """How many of ``boxes`` (ink in a string box, sorted left to right) are
+    print before the writing, by the rules of this module; 0 if none.
+    ``interior``: the box's inside, (x, y, w, h) in the same coordinates;
+    ``masks``: each box's ink (uint8 0/1), for a sign's shape (without
+    them, only a code is found)."""
+    if len(boxes) < 2:
+        return 0
+    ix, _, _, ih = interior
+    if boxes[0][0] - ix > NEAR * ih:
+        return 0
+    for k in range(1, min(PIECES, len(boxes) - 1) + 1):
+        lead, rest = boxes[:k], boxes[k:]
+        tallest = max(b[3] for b in rest)
+        tall = [b for b in rest if b[3] >= TALL * tallest]
+        height = median([b[3] for b in tall])
+        # Level with the digits nearest it: a line of writing drifts.
+        top = median([b[1] for b in tall[:NEAREST]])
+        base = median([b[1] + b[3] for b in tall[:NEAREST]])
+        if height <= 0:
+            return 0
+        x1 = max(b[0] + b[2] for b in lead)
+        y0 = min(b[1] for b in lead)
+        y1 = max(b[1] + b[3] for b in lead)
+        if y1 - y0 > max(SMALL, CODE_TALL) * height:
+            return 0  # taller with every piece added
+        if y1 - y0 > SMALL * height and not _typeset(lead):
+            continue
+        gap = min(b[0] for b in rest) - x1
+        inner = max((b[0] - a[0] - a[2] for a, b in zip(lead, lead[1:], strict=False)), default=0)
+        if (
+            gap >= APART * height
+            and gap >= APART_OVER * inner
+            and y0 >= top - LEVEL * height
+            and y1 <= base + LEVEL * height
+            and _shaped(lead, None if masks is None else masks[:k])
+        ):
+            return k
+    return 0
+
+
+def _shaped(lead: Sequence[Box], masks: Sequence[np.ndarray] | None) -> bool:
+    """A code (``_typeset``), or one sign in one or two pieces whose ink has
+    a printed sign's shape."""
+    if len(lead) >= CODE:
+        return _typeset(lead)
+    if masks is None:
+        return False
+    x0, y0 = min(b[0] for b in lead), min(b[1] for b in lead)
+    x1 = max(b[0] + b[2] for b in lead)
+    y1 = max(b[1] + b[3] for b in lead)
+    ink = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for (x, y, w, h), m in zip(lead, masks, strict=True):
+        np.maximum(
+            ink[y - y0 : y - y0 + h, x - x0 : x - x0 + w],
+            m,
+            out=ink[y - y0 : y - y0 + h, x - x0 : x - x0 + w],
+        )
+    return is_printed_sign(ink)
+
+
+def _typeset(lead: Sequence[Box]) -> bool:
+    """At least CODE pieces whose tops and feet are level, as capitals are."""
+    if len(lead) < CODE:
+        return False
+    tops = [b[1] for b in lead]
+    feet = [b[1] + b[3] for b in lead]
+    even = max(1.0, EVEN * (max(feet) - min(tops)))
+    return max(tops) - min(tops) <= even and max(feet) - min(feet) <= even
