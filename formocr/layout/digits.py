@@ -28,7 +28,7 @@ from formocr.layout.frame import (
 )
 from formocr.layout.guards import is_guard, is_star
 from formocr.layout.ink import Component, components, darkness, pen_width
-from formocr.layout.printed import printed_lead
+from formocr.layout.printed import print_alone, printed_lead
 from formocr.read.normalize import open_line
 from formocr.stats import hist_median, median, median_int, percentile
 from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
@@ -253,7 +253,12 @@ def outside_ring(img: np.ndarray, interior: tuple[int, int, int, int], ring: int
     return np.concatenate((img[:ry0].ravel(), sides.ravel(), img[ry1:].ravel()))
 
 
-def background_level(dark: np.ndarray, interior: tuple[int, int, int, int], ring: int) -> int:
+def background_level(
+    dark: np.ndarray,
+    interior: tuple[int, int, int, int],
+    ring: int,
+    ignore: np.ndarray | None = None,
+) -> int:
     """How dark a printed background pattern round the box is (0: plain paper).
 
     A cheque's security print (guilloche, hatch, a dot screen, microtext)
@@ -262,6 +267,8 @@ def background_level(dark: np.ndarray, interior: tuple[int, int, int, int], ring
     Where at least BG_COVER of the paper round the box is visibly marked
     (MARK_DARK), the pattern's level is the BG_LEVEL percentile (the lower
     value) of those marks: most of it, not the few darker pixels of a printed label.
+    Where ``ignore`` (a mask the size of ``dark``) is set, the box's ink is
+    not the writing's (print in the box) and sets no cap (``_pattern_level``).
     """
     x0, y0, x1, y1 = interior
     # The marks round the box, counted as all the cut-out's less those within
@@ -278,6 +285,8 @@ def background_level(dark: np.ndarray, interior: tuple[int, int, int, int], ring
         return 0
     sample = outside_ring(dark, interior, ring)
     inner = dark[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+    if ignore is not None:
+        inner = inner[ignore[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] == 0]
     return _pattern_level(sample[sample >= MARK_DARK], inner, BG_LEVEL)
 
 
@@ -327,7 +336,11 @@ def _hist_percentile(values: np.ndarray, q: float) -> int:
 
 
 def digit_ink(
-    dark: np.ndarray, interior: tuple[int, int, int, int], dpi: float, ring: int
+    dark: np.ndarray,
+    interior: tuple[int, int, int, int],
+    dpi: float,
+    ring: int,
+    ignore: np.ndarray | None = None,
 ) -> np.ndarray:
     """Ink (uint8 0/1) for the digits, thresholded on the box's own terms.
 
@@ -336,7 +349,8 @@ def digit_ink(
     INK_DARK. The floor (median plus four robust sigmas) is measured on the
     paper around the box, ``ring`` pixels and more outside the interior: a
     big digit can fill most of a small box. Smoothing first lets the floor
-    sit low under heavy noise.
+    sit low under heavy noise. Where ``ignore`` is set (print in the box,
+    see ``background_level``), the ink takes no part in Otsu's split.
     """
     sigma = max(0.5, 0.003 * dpi)
     smooth = cv2.GaussianBlur(dark, (0, 0), sigma)
@@ -355,6 +369,8 @@ def digit_ink(
     dev = np.bincount(np.abs(2 * np.arange(hist.size) - int(2 * med)), weights=hist)
     spread = 1.4826 * (hist_median(dev) / 2)
     floor = max(INK_DARK[0], med + 4.0 * spread)
+    if ignore is not None:
+        inner = np.ascontiguousarray(inner[ignore[y0:y1, x0:x1] == 0]).reshape(1, -1)
     t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     t = min(max(t, floor), max(floor, INK_DARK[1]))
     return _at_least(smooth, t)
@@ -738,6 +754,7 @@ def analyse_box(
     search: int,
     single: bool = False,
     strip: bool = False,
+    ignore: np.ndarray | None = None,
 ) -> BoxLayout:
     """Kind, cells and ink of the box whose interior is about ``est``.
 
@@ -748,6 +765,12 @@ def analyse_box(
     (what is left of a frame line there runs nearly its whole length; a
     digit's stroke near the edge does not, and must not be taken for one),
     and its background is measured on its own paper.
+
+    A string box on a printed background whose ink is a printed sign or
+    code alone (``layout.printed.print_alone``) is looked at again with
+    that ink left out of the background's cap (``ignore``): a sign darker
+    than the writing raised the cap, and writing fainter than it was
+    lifted with the pattern.
     """
     dark = _solid(darkness(grey, dpi), grey, dpi)
     # On a printed background the pattern is not ink: what is left of each
@@ -757,7 +780,7 @@ def analyse_box(
     bg = (
         strip_background_level(dark, (ex0, ey0, ex1, ey1), dpi)
         if strip
-        else background_level(dark, (ex0, ey0, ex1, ey1), search)
+        else background_level(dark, (ex0, ey0, ex1, ey1), search, ignore)
     )
     if bg:
         dark = np.asarray(cv2.subtract(dark, np.full_like(dark, bg)), np.uint8)
@@ -765,7 +788,7 @@ def analyse_box(
     frame = refine_interior(ink_mask(dark), est, search, least, to_edges=strip)
     # Frame lines look thicker at the digits' lower threshold: find their
     # bands again on that mask so their soft edges are whited out too.
-    ink = digit_ink(dark, frame.interior, dpi, search)
+    ink = digit_ink(dark, frame.interior, dpi, search, ignore)
     interior, _, bands = refine_interior(ink, frame.interior, search, least, to_edges=strip)
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
@@ -821,6 +844,13 @@ def analyse_box(
     blobs = [b for b, keep in zip(found, big, strict=True) if keep]
     margin = max(2, int(0.06 * h))
     if dividers is None:
+        if bg and not strip and ignore is None and _print_alone(blobs, interior):
+            alone = np.zeros(grey.shape, np.uint8)
+            for b in blobs:
+                alone[b.y : b.y + b.h, b.x : b.x + b.w] |= b.mask
+            again = analyse_box(grey, est, walls, dpi, search, single, strip, alone)
+            if len(again.blobs) > len(blobs):
+                return again
         specks = tuple(b for b, keep in zip(found, big, strict=True) if not keep)
         return BoxLayout(
             "string",
@@ -1115,6 +1145,15 @@ def _find_marks(
                 continue
         marks.append((c, ch))
     return big + rest, marks
+
+
+def _print_alone(blobs: Sequence[Blob], interior: tuple[int, int, int, int]) -> bool:
+    """Whether a string box's ink is a printed sign or code and nothing
+    else (``layout.printed.print_alone``)."""
+    x0, y0, x1, y1 = interior
+    order = sorted(blobs, key=lambda b: b.x)
+    boxes = [(b.x, b.y, b.w, b.h) for b in order]
+    return print_alone(boxes, (x0, y0, x1 - x0, y1 - y0), [b.mask for b in order])
 
 
 def _printed(blobs: list[Blob], interior: tuple[int, int, int, int]) -> list[Blob]:

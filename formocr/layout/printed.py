@@ -49,7 +49,7 @@ import numpy as np
 
 from formocr.stats import median
 
-__all__ = ["SIGN_SIZE", "is_printed_sign", "printed_lead", "sign_vector"]
+__all__ = ["SIGN_SIZE", "is_printed_sign", "print_alone", "printed_lead", "sign_vector"]
 
 # The print begins within this share of the box's inner height from its left.
 NEAR = 0.4
@@ -63,6 +63,8 @@ APART_OVER = 1.5
 LEVEL = 0.25
 # A sign, or a code of up to three letters and a point ("Rs.", "EUR").
 PIECES = 4
+# Print alone in a box: at most this share of the box's inner height tall.
+ALONE = 0.5
 # A code of at least CODE capitals, level to EVEN of their height (and a
 # pixel), may be up to CODE_TALL of the digits' height.
 CODE = 3
@@ -156,6 +158,20 @@ def printed_lead(
         ):
             return k
     return 0
+
+
+def print_alone(boxes: Sequence[Box], interior: Box, masks: Sequence[np.ndarray]) -> bool:
+    """Whether ``boxes`` (all the ink in a string box, left to right) are a
+    printed sign or code with nothing after it: beginning within NEAR of
+    the box's height from its left, at most ALONE of that height tall, and
+    shaped as print (``_shaped``). Faint writing lifted with a security
+    pattern leaves a box so (``layout.digits.analyse_box`` looks again)."""
+    if not boxes or len(boxes) > PIECES:
+        return False
+    ix, _, _, ih = interior
+    y0 = min(b[1] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return boxes[0][0] - ix <= NEAR * ih and y1 - y0 <= ALONE * ih and _shaped(boxes, masks)
 
 
 def _shaped(lead: Sequence[Box], masks: Sequence[np.ndarray] | None) -> bool:
