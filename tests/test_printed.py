@@ -91,7 +91,7 @@ def test_leading_ink_placed_or_sized_unlike_print_stays(
 def test_printed_signs_are_told_from_generated_digits_and_their_halves() -> None:
     """Each sign in faces the templates were not made from matches; no
     generated digit, nor its top, foot, left or right half, does (on MNIST
-    test digits: none of 10,000, 2 of 39,742 halves; BENCHMARKS.md,
+    test digits: none of 10,000, 4 of 39,742 halves; BENCHMARKS.md,
     thirty-eighth session)."""
     for sign in SIGNS:
         for face in ("DejaVuSans-Bold.ttf", "DejaVuSerifCondensed-Bold.ttf"):

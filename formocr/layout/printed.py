@@ -75,7 +75,7 @@ ALONE = 0.5
 # pixel), may be up to CODE_TALL of the digits' height.
 CODE = 3
 CODE_TALL = 0.9
-EVEN = 0.04
+EVEN = 0.06
 # The writing's tall ink: at least this share of its tallest piece; the
 # print is level with the first NEAREST of it.
 TALL = 0.6
@@ -83,7 +83,7 @@ NEAREST = 3
 
 # One sign's ink matches a printed sign's by a cosine of at least MATCH
 # (``sign_vector``: SIGN_SIZE px square, blurred by SIGN_BLUR px).
-MATCH = 0.93
+MATCH = 0.92
 SIGN_SIZE = 32
 SIGN_BLUR = 1.5
 
