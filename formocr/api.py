@@ -329,8 +329,63 @@ def scan_page(
     page as given. A sideways page that neither its lines nor its print can
     tell has every field in review (``WHICH_WAY_UP``); on a page whose way
     up was not told, a string with a point hanging at the top of its digits
-    goes to review (``RAISED``).
+    goes to review (``RAISED``). A page of known resolution from
+    MIN_LOW_DPI up to LOW_DPI is read enlarged to READ_DPI, its boxes given
+    back in its own pixels.
     """
+    given = page
+    page, f = _enlarged(page)
+    result = _scan_page(page, config, classifier, reader)
+    return result if f == 1.0 else _shrunk(result, f, given)
+
+
+# A page of known resolution from MIN_LOW_DPI up to LOW_DPI (a cheque's
+# grey image kept at 100 dpi, as CTS keeps it) is read enlarged to
+# READ_DPI: at 100 dpi pen strokes are as wide as the paper level's window,
+# and boxes were lost (206 of 240 amount boxes found; 233 enlarged;
+# BENCHMARKS.md, thirty-eighth session). Not past ENLARGED_PX pixels. An
+# image recording less than MIN_LOW_DPI is taken to record none
+# (``formocr.io.images.MIN_RECORDED_DPI``); a PDF rendered under it was
+# asked for so (``--dpi``) and is read as rendered.
+MIN_LOW_DPI = 100.0
+LOW_DPI = 135.0
+READ_DPI = 150.0
+ENLARGED_PX = 60_000_000
+
+
+def _enlarged(page: PageImage) -> tuple[PageImage, float]:
+    """``page`` enlarged (bilinear) to READ_DPI where it is of MIN_LOW_DPI
+    to LOW_DPI, and by how much (1.0: as given)."""
+    if page.dpi is None or not MIN_LOW_DPI <= page.dpi < LOW_DPI or page.error is not None:
+        return page, 1.0
+    f = READ_DPI / page.dpi
+    h, w = page.image.shape[:2]
+    if h * w * f * f > ENLARGED_PX:
+        return page, 1.0
+    import cv2
+
+    size = (round(w * f), round(h * f))
+    big = cv2.resize(page.image, size, interpolation=cv2.INTER_LINEAR)
+    return replace(page, image=big, dpi=READ_DPI), f
+
+
+def _shrunk(result: PageResult, f: float, given: PageImage) -> PageResult:
+    """``result``, read from ``given`` enlarged ``f`` times, in ``given``'s pixels."""
+    h, w = given.image.shape[:2]
+
+    def back(b: BBox, _shape: tuple[int, int]) -> BBox:
+        x0, y0 = min(w - 1, int(b.x / f)), min(h - 1, int(b.y / f))
+        x1, y1 = min(w, math.ceil((b.x + b.w) / f)), min(h, math.ceil((b.y + b.h) / f))
+        return BBox(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+
+    fields = tuple(_boxes_back(result.fields, back, (h, w)))
+    return replace(result, width=w, height=h, dpi=given.dpi, fields=fields)
+
+
+def _scan_page(
+    page: PageImage, config: ScanConfig, classifier: Classifier, reader: StringReader | None
+) -> PageResult:
+    """``scan_page`` at the resolution it reads."""
     if reader is None:
         reader = getattr(classifier, "string_reader", None)
     page, shadow, streaks = _lifted(page)
