@@ -1106,9 +1106,13 @@ def _find_marks(
             lines += [g for g, _ in guards]
     lead = _printed(blobs, interior) if interior is not None and lines is not None else []
     if lead and lines is not None:
-        lines += lead
         blobs = [b for b in blobs if not any(b is p for p in lead)]
         big = [b for b in big if not any(b is p for p in lead)]
+        # The print's point ("Rs."), between it and the writing, goes with it.
+        start, end = min(p.x for p in lead), min(b.x for b in blobs)
+        point = [c for c in specks if c.x >= start and c.x + c.w <= end]
+        specks = [c for c in specks if not any(c is p for p in point)]
+        lines += lead + point
     stroke = _stroke_width(big, known)
     top = median([b.y for b in big])
     base = median([b.y + b.h for b in big])

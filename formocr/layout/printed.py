@@ -76,6 +76,10 @@ ALONE = 0.5
 CODE = 3
 CODE_TALL = 0.9
 EVEN = 0.06
+# A short word in type: its later letters LOWER of its first's height (of
+# x-height); a piece under POINT of it is a point.
+LOWER = (0.45, 0.85)
+POINT = 0.3
 # The writing's tall ink: at least this share of its tallest piece; the
 # print is level with the first NEAREST of it.
 TALL = 0.6
@@ -119,7 +123,8 @@ def _signs() -> np.ndarray:
 
 
 def is_printed_sign(mask: np.ndarray) -> bool:
-    """Whether ``mask`` has the shape of a printed currency sign (£, €, $, ₹)."""
+    """Whether ``mask`` has the shape of a printed currency sign (£, €, $, ₹)
+    or short word ("Rs.", "kr", "Fr.")."""
     return float((_signs() @ sign_vector(mask)).max()) >= MATCH
 
 
@@ -183,9 +188,11 @@ def print_alone(boxes: Sequence[Box], interior: Box, masks: Sequence[np.ndarray]
 def _shaped(lead: Sequence[Box], masks: Sequence[np.ndarray] | None) -> bool:
     """A code (``_typeset``), or one sign in one or two pieces whose ink has
     a printed sign's shape."""
-    if len(lead) >= CODE:
-        return _typeset(lead)
-    if masks is None:
+    if len(lead) >= CODE and _typeset(lead):
+        return True
+    if _lettered(lead):
+        return True
+    if len(lead) >= CODE or masks is None:
         return False
     x0, y0 = min(b[0] for b in lead), min(b[1] for b in lead)
     x1 = max(b[0] + b[2] for b in lead)
@@ -198,6 +205,25 @@ def _shaped(lead: Sequence[Box], masks: Sequence[np.ndarray] | None) -> bool:
             out=ink[y - y0 : y - y0 + h, x - x0 : x - x0 + w],
         )
     return is_printed_sign(ink)
+
+
+def _lettered(lead: Sequence[Box]) -> bool:
+    """A short word set in type ("Rs.", "kr", "Fr."): two or three pieces on
+    one baseline (their feet level to EVEN of the tallest), the first the
+    tallest (a capital or an ascender), the next LOWER of it (a letter of
+    x-height), a point allowed last."""
+    if not 2 <= len(lead) <= 3:
+        return False
+    first = lead[0][3]
+    if any(b[3] > first for b in lead[1:]):
+        return False
+    letters = [b for b in lead if b[3] >= POINT * first]
+    if len(letters) < 2 or letters[0] is not lead[0]:
+        return False
+    if not all(LOWER[0] * first <= b[3] <= LOWER[1] * first for b in letters[1:]):
+        return False
+    feet = [b[1] + b[3] for b in lead]
+    return max(feet) - min(feet) <= max(1.0, EVEN * first)
 
 
 def _typeset(lead: Sequence[Box]) -> bool:

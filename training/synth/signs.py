@@ -1,6 +1,7 @@
 """Printed currency signs for ``formocr.layout.printed``: ``signs.npz``.
 
-Each of £, €, $ and ₹ is rendered in several DejaVu faces and turned into
+Each of £, €, $ and ₹, and the short words "Rs", "Rs.", "kr" and "Fr.", is
+rendered in several DejaVu faces and turned into
 ``formocr.layout.printed.sign_vector``'s vector, the same function the
 reader applies to ink in a box. DejaVu Sans Bold, the face the generator
 prints its cheques' signs in (``make_cheque(printed_sign=...)``), is left
@@ -19,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from formocr.layout.printed import sign_vector
 
-SIGNS = "£€$₹"
+SIGNS = ("£", "€", "$", "₹", "Rs", "Rs.", "kr", "Fr.")  # signs, and short words in type
 FACES = (
     "DejaVuSans.ttf",
     "DejaVuSans-Oblique.ttf",
