@@ -49,6 +49,7 @@ from formocr.types import (
     PageImage,
     PageResult,
     Prediction,
+    page_bbox,
 )
 
 if TYPE_CHECKING:
@@ -372,11 +373,10 @@ def _enlarged(page: PageImage) -> tuple[PageImage, float]:
 def _shrunk(result: PageResult, f: float, given: PageImage) -> PageResult:
     """``result``, read from ``given`` enlarged ``f`` times, in ``given``'s pixels."""
     h, w = given.image.shape[:2]
+    shrink = np.array([[1.0 / f, 0.0, 0.0], [0.0, 1.0 / f, 0.0]])
 
-    def back(b: BBox, _shape: tuple[int, int]) -> BBox:
-        x0, y0 = min(w - 1, int(b.x / f)), min(h - 1, int(b.y / f))
-        x1, y1 = min(w, math.ceil((b.x + b.w) / f)), min(h, math.ceil((b.y + b.h) / f))
-        return BBox(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+    def back(b: BBox, shape: tuple[int, int]) -> BBox:
+        return page_bbox(shrink, (b.x, b.y, b.w, b.h), shape)
 
     fields = tuple(_boxes_back(result.fields, back, (h, w)))
     return replace(result, width=w, height=h, dpi=given.dpi, fields=fields)

@@ -1154,20 +1154,27 @@ def _find_marks(
 def _print_alone(blobs: Sequence[Blob], interior: tuple[int, int, int, int]) -> bool:
     """Whether a string box's ink is a printed sign or code and nothing
     else (``layout.printed.print_alone``)."""
-    x0, y0, x1, y1 = interior
-    order = sorted(blobs, key=lambda b: b.x)
-    boxes = [(b.x, b.y, b.w, b.h) for b in order]
-    return print_alone(boxes, (x0, y0, x1 - x0, y1 - y0), [b.mask for b in order])
+    return print_alone(*_as_print(blobs, interior)[1:])
 
 
 def _printed(blobs: list[Blob], interior: tuple[int, int, int, int]) -> list[Blob]:
     """A currency sign or code printed in a string box before the writing
-    (``layout.printed``); ``interior``: the box's inside."""
+    (``layout.printed.printed_lead``); ``interior``: the box's inside."""
+    order, boxes, inside, masks = _as_print(blobs, interior)
+    return order[: printed_lead(boxes, inside, masks)]
+
+
+def _as_print(
+    blobs: Sequence[Blob], interior: tuple[int, int, int, int]
+) -> tuple[
+    list[Blob], list[tuple[int, int, int, int]], tuple[int, int, int, int], list[np.ndarray]
+]:
+    """``blobs`` left to right, as ``layout.printed`` takes them: their
+    boxes, the box's inside (x, y, w, h) and their masks."""
     order = sorted(blobs, key=lambda b: b.x)
     x0, y0, x1, y1 = interior
     boxes = [(b.x, b.y, b.w, b.h) for b in order]
-    k = printed_lead(boxes, (x0, y0, x1 - x0, y1 - y0), [b.mask for b in order])
-    return order[:k]
+    return order, boxes, (x0, y0, x1 - x0, y1 - y0), [b.mask for b in order]
 
 
 def _guards(blobs: list[Blob], big: list[Blob]) -> tuple[list[tuple[Blob, MarkChar]], bool]:

@@ -55,7 +55,7 @@ import numpy as np
 
 from formocr.stats import median
 
-__all__ = ["SIGN_SIZE", "is_printed_sign", "print_alone", "printed_lead", "sign_vector"]
+__all__ = ["is_printed_sign", "print_alone", "printed_lead", "sign_vector"]
 
 # The print begins within this share of the box's inner height from its left.
 NEAR = 0.4
