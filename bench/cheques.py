@@ -84,6 +84,7 @@ def cheque(
     guard: str = "",
     fill: bool = False,
     printed_sign: str = "",
+    swiss: bool = False,
 ) -> dict[str, Any]:
     """Cheque i: its spec, image and true amount box and digits; with
     ``currency_sign``, a dollar sign written by hand before the amount; with
@@ -113,6 +114,7 @@ def cheque(
         printed_sign=PRINTED_SIGNS[i % len(PRINTED_SIGNS)]
         if printed_sign == "each"
         else printed_sign,
+        swiss=swiss,
     )
     amount = next(t for t in truth if t.label == "Amount")
     return {
@@ -308,6 +310,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='whole parts grouped the Indian way ("1,25,000.00", "1,25,000.-"; formats en, dash)',
     )
     ap.add_argument(
+        "--swiss",
+        action="store_true",
+        help="whole parts grouped in thousands with apostrophes, as the Swiss write them "
+        '("1\'250.00", "12\'000.-"; every format but plain)',
+    )
+    ap.add_argument(
         "--round",
         action="store_true",
         help='round amounts, as most cheques are ("3600", "20000"), and half the "dash" '
@@ -384,6 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "raised_cents": args.raised_cents,
         "slash": args.slash,
         "lakhs": args.lakhs,
+        "swiss": args.swiss,
         "round": args.round,
         "joined": args.joined,
         "turn": args.turn,
@@ -411,6 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.guard,
             args.fill,
             args.printed_sign,
+            args.swiss,
         )
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
@@ -490,6 +500,8 @@ def render_markdown(record: dict[str, Any]) -> str:
         scan += ', a slash before the closing mark of whole amounts ("1250/-")'
     if p.get("lakhs"):
         scan += ', whole parts grouped the Indian way ("1,25,000.00")'
+    if p.get("swiss"):
+        scan += ', whole parts grouped in thousands with apostrophes ("1\'250.00")'
     if p.get("fade", 1.0) != 1.0:
         scan += f", scanned light (contrast kept at {p['fade']:g})"
     if p.get("turn"):

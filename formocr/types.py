@@ -91,7 +91,7 @@ class DigitCrop:
 
 
 FieldKind = Literal["comb", "string"]
-MarkChar = Literal[".", ",", "-", "=", "$", "€", "#", "*"]
+MarkChar = Literal[".", ",", "'", "-", "=", "$", "€", "#", "*"]
 # The marks that are currency signs (written before an amount).
 CURRENCY_SIGNS = frozenset("$€")
 # The marks that guard an amount, written on both sides of it ("#1250#", "*1250*").
@@ -100,8 +100,10 @@ GUARD_MARKS = frozenset("#*")
 
 @dataclass(frozen=True)
 class Mark:
-    """A written mark in a digit string: a separator "." "," "-" or "=", or a
-    currency sign "$" or "€" before an amount (``formocr.layout.currency``).
+    """A written mark in a digit string: a separator "." "," "-" or "=", an
+    apostrophe grouping thousands ("1'250.50", as the Swiss write them), a
+    currency sign "$" or "€" before an amount (``formocr.layout.currency``),
+    or a guard "#" or "*".
 
     ``position`` is how many of the field's digits come before it. Marks are
     found by shape rules, not by the classifier, and carry no confidence of

@@ -41,6 +41,11 @@ from training.synth import Degradation, FieldTruth, make_cheque, make_form_page,
         ("1,50,000.00", "150000.00"),
         ("12,50,000=", "1250000.00"),
         ("1,00,00,000.-", "10000000.00"),
+        # Thousands grouped by apostrophes, as the Swiss write them.
+        ("1'250.50", "1250.50"),
+        ("12'000.-", "12000.00"),
+        ("1'234'567.89", "1234567.89"),
+        ("1'250,50", "1250.50"),
     ],
 )
 def test_amounts_people_write(written: str, value: str) -> None:
@@ -72,6 +77,14 @@ def test_amounts_people_write(written: str, value: str) -> None:
         ("1250.", "ends with a separator"),
         (".50", "does not start with a digit"),
         ("", "no digits"),
+        # An apostrophe groups thousands, never the decimals, and never the
+        # Indian way; nor is it mixed with another thousands mark.
+        ("12'50", "an apostrophe groups thousands, not decimals"),
+        ("1'25'000.00", "do not group thousands"),
+        ("12'50.00", "do not group thousands"),
+        ("1'250,000.00", "mixed thousands separators"),
+        ("1'250'.00", "two separators in a row"),
+        ("'1250.00", "does not start with a digit"),
     ],
 )
 def test_amounts_that_make_no_sense_go_to_review(written: str, why: str) -> None:

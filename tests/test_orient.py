@@ -576,6 +576,58 @@ def test_a_point_at_the_top_of_the_digits_is_raised_not_a_mark() -> None:
     assert marks == [] and raised == [high]
 
 
+def test_a_tick_at_the_top_before_a_point_below_is_an_apostrophe_not_raised() -> None:
+    # "1'250.50", as the Swiss write it: the tick hangs at the top of the
+    # digits, the decimal point stands on their baseline after it.
+    from formocr.layout.digits import Blob, _find_marks
+
+    def ring(x: int) -> Blob:
+        m = np.zeros((80, 40), np.uint8)
+        cv2.rectangle(m, (0, 0), (39, 79), 1, 6)
+        return Blob(x, 20, m)
+
+    digits = [ring(20 + 60 * k) for k in range(6)]
+    tick = Blob(66, 18, np.ones((16, 7), np.uint8))
+    point = Blob(246, 92, np.ones((8, 8), np.uint8))
+    dot = Blob(66, 20, np.ones((8, 8), np.uint8))  # round: a point turned upside down
+    raised: list[Blob] = []
+    _, marks = _find_marks([*digits, tick, point], [], 80.0, raised=raised)
+    assert [ch for _, ch in marks] == ["'", "."] and raised == []
+    # No point after it on the baseline: an upside-down string's point.
+    _, marks = _find_marks([*digits, tick], [], 80.0, raised=raised)
+    assert marks == [] and raised == [tick]
+    raised.clear()
+    # A round point at the top, even with one on the baseline after it.
+    _, marks = _find_marks([*digits, dot, point], [], 80.0, raised=raised)
+    assert [ch for _, ch in marks] == ["."] and raised == [dot]
+    raised.clear()
+    # Before every digit, it stands between none.
+    lead = Blob(2, 18, np.ones((16, 7), np.uint8))
+    _, marks = _find_marks([*digits, lead, point], [], 80.0, raised=raised)
+    assert [ch for _, ch in marks] == ["."] and raised == [lead]
+
+
+@pytest.mark.parametrize("seed", [0, 3, 18])
+def test_a_swiss_amount_cut_out_reads_its_apostrophes_and_upside_down_is_reviewed(
+    readers: api.Readers, seed: int
+) -> None:
+    # A cheque amount grouped by apostrophes, cut out with 20 px of margin
+    # and no resolution recorded: no orientation to go by but the strip's.
+    from training.synth import make_cheque
+
+    image, truth = make_cheque(np.random.default_rng(seed), 300, amount_format="en", swiss=True)
+    (amount,) = [t for t in truth if t.label == "Amount"]
+    assert "'" in amount.text
+    x, y, w, h = amount.bbox
+    strip = np.ascontiguousarray(image[y - 20 : y + h + 20, x - 20 : x + w + 20])
+    up = read_strip(strip, readers)
+    assert [(f.raw, f.value, f.status) for f in up.fields] == [(amount.text, amount.value, "ok")]
+    down = read_strip(orient.turned(strip), readers)
+    assert down.fields and all(
+        f.status == "review" and api.RAISED in (f.reason or "") for f in down.fields
+    )
+
+
 def test_an_amount_cut_out_upside_down_is_reviewed_for_its_raised_point(
     readers: api.Readers,
 ) -> None:

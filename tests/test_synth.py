@@ -40,7 +40,7 @@ from training.synth import (
     write_png,
     write_tiff,
 )
-from training.synth.amounts import DECIMAL_FORMATS, lakh_grouped
+from training.synth.amounts import DECIMAL_FORMATS, lakh_grouped, swiss_grouped
 from training.synth.sheet import Sheet
 
 DPI = 150
@@ -464,6 +464,46 @@ def test_lakh_grouping(text: str, grouped: str) -> None:
     """The Indian grouping keeps the amount: the same digits, the same value."""
     assert lakh_grouped(text) == grouped
     assert expected_amount(grouped) == expected_amount(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "grouped"),
+    [
+        ("1,250.00", "1'250.00"),
+        ("1.250,00", "1'250,00"),
+        ("1 250,00", "1'250,00"),
+        ("125000.-", "125'000.-"),
+        ("12 000=", "12'000="),
+        ("1250000", "1'250'000"),
+        ("250.-", "250.-"),
+        ("5.50", "5.50"),
+        ("7=", "7="),
+    ],
+)
+def test_swiss_grouping(text: str, grouped: str) -> None:
+    """Apostrophes between the thousands keep the amount: the same digits,
+    the same value."""
+    assert swiss_grouped(text) == grouped
+    assert expected_amount(grouped) == expected_amount(text)
+
+
+def test_a_cheque_with_its_amount_grouped_the_swiss_way() -> None:
+    """``swiss`` regroups the same amount, drawing nothing from the stream,
+    and the apostrophes are drawn at the top of the digits."""
+    for fmt in ("en", "dash", "eu", "point", "plain"):
+        _, plain = make_cheque(_rng(33), 300, amount_format=fmt, cross_frame_rate=0.0)
+        _, swiss = make_cheque(_rng(33), 300, amount_format=fmt, cross_frame_rate=0.0, swiss=True)
+        (before,) = [f for f in plain if f.label == "Amount"]
+        (amount,) = [f for f in swiss if f.label == "Amount"]
+        assert amount.value == before.value
+        assert amount.text == (swiss_grouped(before.text) if fmt != "plain" else before.text)
+        assert ("'" in amount.text) == (fmt != "plain")  # 1473: a thousand and more
+        ticks = [box for ch, box in amount.marks if ch == "'"]
+        assert len(ticks) == amount.text.count("'")
+        tops = [d.bbox.y for d in amount.digits]
+        bottoms = [d.bbox.y + d.bbox.h for d in amount.digits]
+        for box in ticks:  # hung from the digits' top, no lower than their middle
+            assert box.y + box.h <= 0.5 * (np.median(tops) + np.median(bottoms))
 
 
 def test_a_cheque_with_its_amount_grouped_in_lakhs() -> None:

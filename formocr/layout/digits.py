@@ -80,6 +80,9 @@ MARK_H = 0.6
 # A point or comma at the top of a string's digits (``_find_marks``'s
 # ``raised``) is dot-shaped (``_dot``).
 RAISED_FLAT = 1.3
+# An apostrophe grouping thousands ("1'250.50") is a tick: at least TICK
+# times taller than wide. A point turned upside down is round.
+TICK = 1.4
 # Cleaning a string box: strokes thinner than THIN x the writing's pen, or
 # fainter than FAINT x its darkness, are printing (backgrounds, baselines),
 # not ink; so is a horizontal run longer than RULE x the box's height.
@@ -1117,6 +1120,7 @@ def _find_marks(
     top = median([b.y for b in big])
     base = median([b.y + b.h for b in big])
     rest: list[Blob] = []
+    hung: list[Blob] = []  # at the top of the digits (_apostrophes)
     small = [*(b for b in blobs if b.h < MARK_H * h_ref), *specks]
     broken = _broken_strokes(small, base - top, stroke)
     for c in small:
@@ -1131,11 +1135,16 @@ def _find_marks(
             found.append((c, ch))
         elif any(c is b for b in blobs):
             rest.append(c)
-        if ch is None and not near and raised is not None and _dot(c):
+        if ch is None and not near and _dot(c):
             # Its place and shape, the string turned half a turn.
             upside = Blob(c.x, -(c.y + c.h), c.mask[::-1, ::-1])
             if _mark_char(upside, -base, -top, stroke) in (".", ","):
-                raised.append(c)
+                hung.append(c)
+    if _apostrophes(hung, found, big):
+        found += [(c, "'") for c in hung]
+        rest = [b for b in rest if not any(b is c for c in hung)]
+    elif raised is not None:
+        raised += hung
     marks: list[tuple[Blob, MarkChar]] = []
     for c, ch in sorted(found, key=lambda m: m[0].x):
         pair = {ch, marks[-1][1]} if marks else set()
@@ -1149,6 +1158,33 @@ def _find_marks(
                 continue
         marks.append((c, ch))
     return big + rest, marks
+
+
+def _apostrophes(
+    hung: Sequence[Blob], found: Sequence[tuple[Blob, MarkChar]], big: Sequence[Blob]
+) -> bool:
+    """Whether the small blobs hanging at the top of a string's digits
+    (``hung``) are apostrophes grouping thousands, as the Swiss write
+    ``1'250.50``, and not the points or commas of a string written upside
+    down (``_find_marks``'s ``raised``). They are when each is a tick
+    (TICK), not a round point, standing between digits, and a point or
+    comma stands on the digits' baseline after every one of them (the
+    decimal separator, or ``.-``): an upside-down string has all of its
+    points at the top. (Turned, an apostrophe stands on the baseline as a
+    comma would; the decimal point it then has at the top is round.)
+    Whether they group thousands is the amount grammar's to say
+    (``formocr.read.amount``): a string they do not group goes to review."""
+    if not hung:
+        return False
+    last = max(c.x for c in hung)
+    if not any(ch in ".," and m.x > last for m, ch in found):
+        return False
+    return all(
+        c.h >= TICK * c.w
+        and any(b.x + b.w <= c.x + c.w for b in big)
+        and any(b.x >= c.x for b in big)
+        for c in hung
+    )
 
 
 def _print_alone(blobs: Sequence[Blob], interior: tuple[int, int, int, int]) -> bool:

@@ -1,7 +1,7 @@
 """Amounts: the digits and separators written in a box, as a normalised decimal.
 
-People write ``1,250.00``, ``1250.-``, ``1250=``, ``1 250,00`` or
-``1.250,00`` for the same sum. The segmenter reads the digits with the
+People write ``1,250.00``, ``1250.-``, ``1250=``, ``1 250,00``,
+``1.250,00`` or ``1'250.00`` for the same sum. The segmenter reads the digits with the
 classifier and the separators by their shape (``Mark``); this module turns
 the two into ``1250.00``, or says why it cannot. Pure functions on strings:
 no image code here.
@@ -27,6 +27,9 @@ The rules, in order:
   the others, one or two before the first (``1,50,000``, ``12,50,000.00``).
 - A separator followed by three digits is a thousands separator (``1,250``:
   no one writes a sum of money to three decimals).
+- An apostrophe groups thousands and nothing else (``1'250.50``,
+  ``12'000.-``, as the Swiss write them): one with two digits after it
+  (``12'50``) goes to review, as do apostrophes grouped the Indian way.
 - A space is not a mark: ``1 250,00`` reads as ``1250,00``.
 
 Where money is at stake a wrong amount is far worse than one sent for
@@ -53,6 +56,7 @@ __all__ = ["AmountReading", "parse_amount", "raw_text", "split_text"]
 _CLOSE = frozenset("-=")
 _LEAD = _CLOSE | CURRENCY_SIGNS | GUARD_MARKS  # guard strokes and a currency sign before it
 _SEP = frozenset(".,")
+_THOUSANDS = "'"  # groups thousands only, never the decimals
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,7 @@ def parse_amount(
         slash = bool(toks) and toks[-1].endswith("1")
         if toks and toks[-1] in _SEP:  # "1250.-"
             toks.pop()
+    seps_all = _SEP | {_THOUSANDS}
 
     def ask(reason: str) -> AmountReading:
         # No value; ``slash`` still says whether a 1 stands before the
@@ -164,9 +169,9 @@ def parse_amount(
         return ask(f"a closing mark inside the amount {text!r}")
     if any(t in GUARD_MARKS for t in toks):
         return ask(f"a guard ('#', '*') inside the amount {text!r}")
-    if any(a in _SEP and b in _SEP for a, b in zip(toks, toks[1:], strict=False)):
+    if any(a in seps_all and b in seps_all for a, b in zip(toks, toks[1:], strict=False)):
         return ask(f"two separators in a row in {text!r}")
-    if toks[-1] in _SEP:
+    if toks[-1] in seps_all:
         return ask(f"amount {text!r} ends with a separator")
 
     groups = toks[0::2]
@@ -177,6 +182,8 @@ def parse_amount(
         # Two digits after the last separator are cents, whichever mark it is.
         cents = groups.pop()
         decimal = seps.pop()
+    if decimal == _THOUSANDS:
+        return ask(f"an apostrophe groups thousands, not decimals, in {text!r}")
     if decimal and decimal in seps:
         # "1,250,00": a comma misread for the point, or "125000" grouped
         # oddly? Ask, do not guess.
@@ -184,7 +191,7 @@ def parse_amount(
     if seps:
         if len(set(seps)) > 1:
             return ask(f"mixed thousands separators in {text!r}")
-        if not (_thousands(groups) or _lakhs(groups)):
+        if not (_thousands(groups) or (_lakhs(groups) and _THOUSANDS not in seps)):
             return ask(f"separators in {text!r} do not group thousands")
     units = "".join(groups)
     value = _decimal(units, cents)

@@ -21,7 +21,7 @@ AMOUNT_FORMATS: tuple[str, ...] = ("plain", "en", "eu", "dash", "equals", "point
 DECIMAL_FORMATS = frozenset({"en", "eu", "point"})
 """Formats whose last two digits are the decimals."""
 
-AMOUNT_CHARS = frozenset("0123456789.,-= ")
+AMOUNT_CHARS = frozenset("0123456789.,-= '")
 
 
 def _check_format(fmt: str) -> None:
@@ -70,6 +70,18 @@ def lakh_grouped(text: str) -> str:
         parts.insert(0, head[-2:])
         head = head[:-2]
     return ",".join(parts) + m[2]
+
+
+def swiss_grouped(text: str) -> str:
+    """An amount's text with its whole part grouped in thousands by
+    apostrophes, as the Swiss write them: "1,250.00" -> "1'250.00",
+    "12 000=" -> "12'000=", "125000.-" -> "125'000.-"; "250.-" as it is.
+    The decimal mark and the closing mark stay as written."""
+    m = re.match(r"(\d|\d[\d,. ]*?\d)([.,]\d{1,2}$|[.,]?[-=]$|$)", text)
+    if m is None:
+        raise ValueError(f"not a written amount: {text!r}")
+    whole = re.sub(r"[,. ]", "", m[1])
+    return _group(whole, "'") + m[2]
 
 
 def rounded(digits_str: str, fmt: str, rng: np.random.Generator) -> str:
@@ -130,14 +142,15 @@ def expected_amount(text: str) -> str:
     """The normalised decimal a written amount means: whole part, ".", two decimals.
 
     "1,250.00" -> "1250.00", "1 250,00" and "1.250,00" -> "1250.00",
-    "1250.-" and "1250=" -> "1250.00", "125000" -> "125000.00". A "." or ","
-    followed by one or two digits at the end is the decimal mark; others
-    (and spaces) group thousands. A trailing "-", ".-", ",-" or "=" closes a
+    "1250.-" and "1250=" -> "1250.00", "125000" -> "125000.00",
+    "1'250.50" -> "1250.50". A "." or "," followed by one or two digits at
+    the end is the decimal mark; others (and spaces, and apostrophes) group
+    thousands. A trailing "-", ".-", ",-" or "=" closes a
     whole amount.
     """
     if not text or set(text) - AMOUNT_CHARS:
         raise ValueError(f"not a written amount: {text!r}")
-    s = text.replace(" ", "")
+    s = text.replace(" ", "").replace("'", "")
     cents = "00"
     if s.endswith(("=", "-")):
         s = s[:-1]

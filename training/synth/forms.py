@@ -25,6 +25,7 @@ from training.synth.amounts import (
     dotted_thousands,
     lakh_grouped,
     rounded,
+    swiss_grouped,
 )
 from training.synth.colour import Colours
 from training.synth.degrade import Degradation
@@ -313,6 +314,7 @@ def make_cheque(
     raised_cents: bool = False,
     slash: bool = False,
     lakhs: bool = False,
+    swiss: bool = False,
     round_amounts: bool = False,
     joins: float = 0.0,
     guard: str = "",
@@ -348,6 +350,9 @@ def make_cheque(
     in India and East Africa. ``lakhs`` groups the whole part of an "en",
     "dash" or "equals" amount the Indian way, with commas ("1,25,000.00",
     "1,25,000.-"; ``amounts.lakh_grouped``), drawing nothing from the stream.
+    ``swiss`` groups the whole part of any amount but a "plain" one in
+    thousands with apostrophes, as the Swiss do ("1'250.00", "12'000.-";
+    ``amounts.swiss_grouped``), drawing nothing from the stream either.
     ``round_amounts`` makes the amount round, as most are ("3600", "20000";
     ``amounts.rounded``), and writes half the "dash" amounts with points
     between the thousands ("15.000.-", "15.000-";
@@ -448,6 +453,8 @@ def make_cheque(
         written = dotted_thousands(written, habit)
     if lakhs and fmt in ("en", "dash", "equals"):
         written = lakh_grouped(written)
+    elif swiss and fmt != "plain":
+        written = swiss_grouped(written)
     if slash and fmt in ("dash", "equals"):
         # "1250/-", "12 000/=": a slash before the closing mark (no draw
         # from ``rng``, so the rest of the slip is the one drawn without).

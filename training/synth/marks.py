@@ -18,10 +18,11 @@ import numpy as np
 
 from training.synth.strokes import WriterStyle, random_style
 
-MARKS = ".,-=$€/#*"
-"""The marks ``render_mark`` draws: separators, a currency sign written before
-an amount, and guards written on both sides of it ("#1250#", "*1250*") so
-that nothing can be written beside it later."""
+MARKS = ".,-=$€/#*'"
+"""The marks ``render_mark`` draws: separators (the apostrophe the Swiss
+group thousands with, "1'250.50", among them), a currency sign written
+before an amount, and guards written on both sides of it ("#1250#",
+"*1250*") so that nothing can be written beside it later."""
 
 _SUBPIXEL_BITS = 4  # cv2 fixed-point shift, as in strokes
 
@@ -170,7 +171,8 @@ def mark_strokes(
 
     Returns ([(path (n, 2) px, pen width px), ...], anchor_y): the anchor is
     the row that sits on the digits' baseline for "." and "," (the bottom of
-    the dot), at the chosen mid-height for "-" and "=" (the middle), or at
+    the dot), at the chosen mid-height for "-" and "=" (the middle), at the
+    top of an apostrophe (hung from the digits' top), or at
     the digits' middle for "$", "€" and "/" (the sign's or the slash's middle).
     """
     if len(char) != 1 or char not in MARKS:
@@ -190,6 +192,14 @@ def mark_strokes(
         path = np.array([[lean, 0.0], [0.5 * lean, 0.5 * tall], [0.0, tall]])
         path[1] += rng.normal(0.0, 0.3 * style.jitter * h, 2)
         return [(path, pen)], tall / 2
+    if char == "'":
+        # A tick hanging from the digits' top (anchored there), leaning like
+        # the writing: 0.15-0.3 digit heights, some no more than a dab.
+        tall = h * rng.uniform(0.15, 0.3)
+        lean = tall * (rng.uniform(0.1, 0.45) + 0.5 * style.slant)
+        path = np.array([[lean, 0.0], [0.5 * lean, 0.5 * tall], [0.0, tall]])
+        path[1] += rng.normal(0.0, 0.2 * style.jitter * h, 2)
+        return [(path, pen)], 0.0
     if char in ".,":
         # A dot is a pen touch with a tiny drag: one to two pen widths across.
         dot_pen = pen * rng.uniform(1.0, 1.4)

@@ -283,14 +283,15 @@ class Sheet:
         a superscript "00"). ``lead``: px at the box's left that the writer
         leaves alone (a currency sign printed there).
 
-        ``text`` holds digits, the marks ".", ",", "-", "=", "$", "€", "/", "#", "*" and spaces
-        (a wider gap, no ink). "." and "," sit on the digits' baseline, "-",
-        "=" and "$" about mid-height. The field's value is the digits; ``text`` and
-        the marks' boxes are kept in its truth.
+        ``text`` holds digits, the marks ".", ",", "'", "-", "=", "$", "€",
+        "/", "#", "*" and spaces (a wider gap, no ink). "." and "," sit on
+        the digits' baseline, "'" hangs from their top, "-", "=" and "$"
+        about mid-height. The field's value is the digits; ``text`` and the
+        marks' boxes are kept in its truth.
         """
         if set(text) - TEXT_CHARS:
             raise ValueError(
-                f"amount text may hold digits, .,-=$€/#* and spaces only, got {text!r}"
+                f"amount text may hold digits, .,-=$€/#*' and spaces only, got {text!r}"
             )
         text = " ".join(text.split())
         glyphs: list[str] = []
@@ -392,6 +393,8 @@ class Sheet:
                     at = line + 0.5 * base
                 elif g in "$€/#*":  # the sign (a slash, a guard) about the digits' middle
                     at = line
+                elif g == "'":  # hung from about the digits' top
+                    at = line - 0.5 * base + rng.uniform(-0.08, 0.05) * base
                 else:  # "-", "=": 0.4-0.65 of the digit height from the top
                     at = line - 0.5 * base + rng.uniform(0.4, 0.65) * base
                 y = int(round(at - anchors[j] + rng.normal(0, 0.02 * base)))

@@ -17,9 +17,9 @@ from formocr.types import BBox, FieldKind
 
 CombStyle = Literal["lines", "ticks", ""]
 
-TEXT_CHARS = frozenset("0123456789.,-=$€/#* ")
+TEXT_CHARS = frozenset("0123456789.,-=$€/#*' ")
 """What an amount's written text may hold: digits, separators, spaces."""
-MARK_CHARS = frozenset(".,-=$€/#*")
+MARK_CHARS = frozenset(".,-=$€/#*'")
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class FieldTruth:
             if self.kind != "string":
                 raise ValueError(f"{self.name}: only a string field has a written text")
             if set(self.text) - TEXT_CHARS:
-                raise ValueError(f"{self.name}: text may hold digits, .,-=$€/#* and spaces only")
+                raise ValueError(f"{self.name}: text may hold digits, .,-=$€/#*' and spaces only")
             if "".join(c for c in self.text if c.isdigit()) != self.value:
                 raise ValueError(f"{self.name}: text {self.text!r} does not hold {self.value!r}")
         if self.marks:
