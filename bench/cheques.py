@@ -85,6 +85,7 @@ def cheque(
     fill: bool = False,
     printed_sign: str = "",
     swiss: bool = False,
+    cents_over_100: bool = False,
 ) -> dict[str, Any]:
     """Cheque i: its spec, image and true amount box and digits; with
     ``currency_sign``, a dollar sign written by hand before the amount; with
@@ -115,6 +116,7 @@ def cheque(
         if printed_sign == "each"
         else printed_sign,
         swiss=swiss,
+        cents_over_100=cents_over_100,
     )
     amount = next(t for t in truth if t.label == "Amount")
     return {
@@ -316,6 +318,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         '("1\'250.00", "12\'000.-"; every format but plain)',
     )
     ap.add_argument(
+        "--cents-over-100",
+        action="store_true",
+        help='cents written over 100 after the whole part, as on US cheques ("1,250 50/100"; '
+        "the formats with cents)",
+    )
+    ap.add_argument(
         "--round",
         action="store_true",
         help='round amounts, as most cheques are ("3600", "20000"), and half the "dash" '
@@ -393,6 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "slash": args.slash,
         "lakhs": args.lakhs,
         "swiss": args.swiss,
+        "cents_over_100": args.cents_over_100,
         "round": args.round,
         "joined": args.joined,
         "turn": args.turn,
@@ -421,6 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.fill,
             args.printed_sign,
             args.swiss,
+            args.cents_over_100,
         )
         if args.bilevel:
             c = black_and_white(c, args.scan_dpi, args.bilevel)
@@ -500,6 +510,8 @@ def render_markdown(record: dict[str, Any]) -> str:
         scan += ', a slash before the closing mark of whole amounts ("1250/-")'
     if p.get("lakhs"):
         scan += ', whole parts grouped the Indian way ("1,25,000.00")'
+    if p.get("cents_over_100"):
+        scan += ', cents written over 100 after the whole part ("1,250 50/100")'
     if p.get("swiss"):
         scan += ', whole parts grouped in thousands with apostrophes ("1\'250.00")'
     if p.get("fade", 1.0) != 1.0:

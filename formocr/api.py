@@ -1107,6 +1107,7 @@ def _field(
         evidence_reasons,
         runs_on_reasons,
         slash_lean,
+        slash_reasons,
         solid_zero_reasons,
         through_reasons,
     )
@@ -1140,6 +1141,8 @@ def _field(
             # to review); a comb cell's stub of a stamp's side reads as a 1.
             reasons += runs_on_reasons(page, digits, layout.bbox)
         reasons += edge_reasons(page.shape, digits, page)
+    if layout.kind == "string":
+        reasons += slash_reasons(digits, [p for p, _ in marks])
     reading = parse_amount(value, marks, require_mark=amount) if amount or marks else None
     slash = reading is not None and reading.slash  # a 1 just before the closing mark
     excess = None

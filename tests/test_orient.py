@@ -20,6 +20,7 @@ from PIL import Image
 
 from formocr import api
 from formocr.config import ScanConfig
+from formocr.layout.digits import Blob
 from formocr.output.writers import page_dict
 from formocr.read import orient
 from formocr.templates.draft import draft_template
@@ -557,17 +558,19 @@ def test_a_page_of_few_lines_is_suspect_only_when_they_read_better_turned() -> N
     assert not orient.may_be_upside_down(orient.MIN_LINES, 5.0)
 
 
+def _ring(x: int) -> Blob:
+    """A digit-sized blob (80 px tall, 40 wide, a 6-px stroke) at x."""
+    m = np.zeros((80, 40), np.uint8)
+    cv2.rectangle(m, (0, 0), (39, 79), 1, 6)
+    return Blob(x, 20, m)
+
+
 def test_a_point_at_the_top_of_the_digits_is_raised_not_a_mark() -> None:
     # An amount's point, the amount written (or fed) upside down, hangs at
     # the top of its digits.
-    from formocr.layout.digits import Blob, _find_marks
+    from formocr.layout.digits import _find_marks
 
-    def ring(x: int) -> Blob:
-        m = np.zeros((80, 40), np.uint8)
-        cv2.rectangle(m, (0, 0), (39, 79), 1, 6)
-        return Blob(x, 20, m)
-
-    digits = [ring(20 + 60 * k) for k in range(4)]
+    digits = [_ring(20 + 60 * k) for k in range(4)]
     low, high = Blob(66, 92, np.ones((8, 8), np.uint8)), Blob(66, 20, np.ones((8, 8), np.uint8))
     raised: list[Blob] = []
     _, marks = _find_marks([*digits, low], [], 80.0, raised=raised)
@@ -579,14 +582,9 @@ def test_a_point_at_the_top_of_the_digits_is_raised_not_a_mark() -> None:
 def test_a_tick_at_the_top_before_a_point_below_is_an_apostrophe_not_raised() -> None:
     # "1'250.50", as the Swiss write it: the tick hangs at the top of the
     # digits, the decimal point stands on their baseline after it.
-    from formocr.layout.digits import Blob, _find_marks
+    from formocr.layout.digits import _find_marks
 
-    def ring(x: int) -> Blob:
-        m = np.zeros((80, 40), np.uint8)
-        cv2.rectangle(m, (0, 0), (39, 79), 1, 6)
-        return Blob(x, 20, m)
-
-    digits = [ring(20 + 60 * k) for k in range(6)]
+    digits = [_ring(20 + 60 * k) for k in range(6)]
     tick = Blob(66, 18, np.ones((16, 7), np.uint8))
     point = Blob(246, 92, np.ones((8, 8), np.uint8))
     dot = Blob(66, 20, np.ones((8, 8), np.uint8))  # round: a point turned upside down

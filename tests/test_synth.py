@@ -40,7 +40,7 @@ from training.synth import (
     write_png,
     write_tiff,
 )
-from training.synth.amounts import DECIMAL_FORMATS, lakh_grouped, swiss_grouped
+from training.synth.amounts import DECIMAL_FORMATS, lakh_grouped, over_100, swiss_grouped
 from training.synth.sheet import Sheet
 
 DPI = 150
@@ -504,6 +504,33 @@ def test_a_cheque_with_its_amount_grouped_the_swiss_way() -> None:
         bottoms = [d.bbox.y + d.bbox.h for d in amount.digits]
         for box in ticks:  # hung from the digits' top, no lower than their middle
             assert box.y + box.h <= 0.5 * (np.median(tops) + np.median(bottoms))
+
+
+def test_cents_written_over_100() -> None:
+    """ "1,250 50/100" (US cheques): the same digits, the same value; only
+    an amount with cents can be written so."""
+    for text, over in [
+        ("1,250.50", "1,250 50/100"),
+        ("1 250,00", "1 250 00/100"),
+        ("3.55", "3 55/100"),
+    ]:
+        assert over_100(text) == over
+        assert expected_amount(over) == expected_amount(text)
+    for whole in ("1250.-", "1250=", "125000"):
+        with pytest.raises(ValueError):
+            over_100(whole)
+    for fmt in ("en", "eu", "point", "dash", "plain"):
+        _, plain = make_cheque(_rng(35), 300, amount_format=fmt, cross_frame_rate=0.0)
+        _, over = make_cheque(
+            _rng(35), 300, amount_format=fmt, cross_frame_rate=0.0, cents_over_100=True
+        )
+        (before,) = [f for f in plain if f.label == "Amount"]
+        (amount,) = [f for f in over if f.label == "Amount"]
+        # The value is every digit written, the 100 under the cents too.
+        over_cents = fmt in DECIMAL_FORMATS
+        assert amount.value == before.value + ("100" if over_cents else "")
+        assert amount.text == (over_100(before.text) if over_cents else before.text)
+        assert [c for c, _ in amount.marks].count("/") == over_cents
 
 
 def test_a_cheque_with_its_amount_grouped_in_lakhs() -> None:

@@ -21,7 +21,7 @@ AMOUNT_FORMATS: tuple[str, ...] = ("plain", "en", "eu", "dash", "equals", "point
 DECIMAL_FORMATS = frozenset({"en", "eu", "point"})
 """Formats whose last two digits are the decimals."""
 
-AMOUNT_CHARS = frozenset("0123456789.,-= '")
+AMOUNT_CHARS = frozenset("0123456789.,-= '/")
 
 
 def _check_format(fmt: str) -> None:
@@ -84,6 +84,15 @@ def swiss_grouped(text: str) -> str:
     return _group(whole, "'") + m[2]
 
 
+def over_100(text: str) -> str:
+    """An amount with cents written as its cents over 100 after the whole
+    part, as on US cheques: "1,250.50" -> "1,250 50/100", "1 250,00" ->
+    "1 250 00/100". ``text`` must end in a decimal mark and two digits."""
+    if not re.search(r"\d[.,]\d\d$", text):
+        raise ValueError(f"no cents to write over 100 in {text!r}")
+    return f"{text[:-3]} {text[-2:]}/100"
+
+
 def rounded(digits_str: str, fmt: str, rng: np.random.Generator) -> str:
     """``digits_str`` as a round amount, as most written cheques are: the
     first one to three digits kept and the other digits of the whole part
@@ -143,13 +152,17 @@ def expected_amount(text: str) -> str:
 
     "1,250.00" -> "1250.00", "1 250,00" and "1.250,00" -> "1250.00",
     "1250.-" and "1250=" -> "1250.00", "125000" -> "125000.00",
-    "1'250.50" -> "1250.50". A "." or "," followed by one or two digits at
-    the end is the decimal mark; others (and spaces, and apostrophes) group
-    thousands. A trailing "-", ".-", ",-" or "=" closes a
-    whole amount.
+    "1'250.50" -> "1250.50", "1,250 50/100" -> "1250.50". A "." or ","
+    followed by one or two digits at the end is the decimal mark; others
+    (and spaces, and apostrophes) group thousands. A trailing "-", ".-",
+    ",-" or "=" closes a whole amount; cents may be written over 100 after
+    the whole part.
     """
     if not text or set(text) - AMOUNT_CHARS:
         raise ValueError(f"not a written amount: {text!r}")
+    over = re.fullmatch(r"(.*\d) (\d\d)/100", text)
+    if over is not None:
+        return expected_amount(over[1])[:-2] + over[2]
     s = text.replace(" ", "").replace("'", "")
     cents = "00"
     if s.endswith(("=", "-")):

@@ -24,6 +24,7 @@ from training.synth.amounts import (
     amount_text,
     dotted_thousands,
     lakh_grouped,
+    over_100,
     rounded,
     swiss_grouped,
 )
@@ -315,6 +316,7 @@ def make_cheque(
     slash: bool = False,
     lakhs: bool = False,
     swiss: bool = False,
+    cents_over_100: bool = False,
     round_amounts: bool = False,
     joins: float = 0.0,
     guard: str = "",
@@ -353,6 +355,9 @@ def make_cheque(
     ``swiss`` groups the whole part of any amount but a "plain" one in
     thousands with apostrophes, as the Swiss do ("1'250.00", "12'000.-";
     ``amounts.swiss_grouped``), drawing nothing from the stream either.
+    ``cents_over_100`` writes the cents of an amount with cents over 100
+    after its whole part ("1,250 50/100", as on US cheques;
+    ``amounts.over_100``), drawing nothing from the stream.
     ``round_amounts`` makes the amount round, as most are ("3600", "20000";
     ``amounts.rounded``), and writes half the "dash" amounts with points
     between the thousands ("15.000.-", "15.000-";
@@ -455,6 +460,8 @@ def make_cheque(
         written = lakh_grouped(written)
     elif swiss and fmt != "plain":
         written = swiss_grouped(written)
+    if cents_over_100 and fmt in DECIMAL_FORMATS:
+        written = over_100(written)
     if slash and fmt in ("dash", "equals"):
         # "1250/-", "12 000/=": a slash before the closing mark (no draw
         # from ``rng``, so the rest of the slip is the one drawn without).
