@@ -1217,8 +1217,9 @@ def _guards(blobs: list[Blob], big: list[Blob]) -> tuple[list[tuple[Blob, MarkCh
     """Guards written on both sides of an amount ("#1,250.00#", "**1250**"):
     the blobs at either end, told by their shape (``layout.guards``) among
     the digits (``big``) between them; a second guard within one at an end
-    too ("**"). None unless a digit is left between; a star only where
-    guards stand at both ends. And whether they do."""
+    too ("**"). None unless a digit is left between. And whether they
+    stand at both ends: where they do not, the caller leaves them out of
+    one reader only (a digit may have been taken for one)."""
     order = sorted(blobs, key=lambda b: b.x)
     found: list[tuple[Blob, MarkChar]] = []
     lo, hi = 0, len(order) - 1
@@ -1243,9 +1244,10 @@ def _guards(blobs: list[Blob], big: list[Blob]) -> tuple[list[tuple[Blob, MarkCh
         if not more:
             break
     if lo == 0 or hi == len(order) - 1:
-        # Guards at one end only: a star there may be a piece of a digit
-        # broken by a faint pen (a 1's top); a "#" has a shape no digit has.
-        return [(b, ch) for b, ch in found if ch == "#"], False
+        # Guards at one end only: a "#", or a star, an x or a + (a phone
+        # number's "+44": the readers read it as a 4). Not sure enough to
+        # read without: the caller leaves it out of one reader only.
+        return found, False
     return found, True
 
 
