@@ -1,10 +1,10 @@
 """Amounts: the digits and separators written in a box, as a normalised decimal.
 
 People write ``1,250.00``, ``1250.-``, ``1250=``, ``1 250,00``,
-``1.250,00`` or ``1'250.00`` for the same sum. The segmenter reads the digits with the
-classifier and the separators by their shape (``Mark``); this module turns
-the two into ``1250.00``, or says why it cannot. Pure functions on strings:
-no image code here.
+``1.250,00`` or ``1'250.00`` for the same sum. The segmenter reads the
+digits with the classifier and the separators by their shape (``Mark``);
+this module turns the two into ``1250.00``, or says why it cannot. Pure
+functions on strings: no image code here.
 
 The rules, in order:
 

@@ -341,11 +341,12 @@ def leans_as_slash(
 
 
 # A string that reads as a date whose two slashes were read as 1s
-# ("12/04/2029" read 1210412029, both readers agreeing, `ok`, on 24 of 40
-# generated cheques with such a date in the box), or as cents written over
-# 100 after the whole part with the slash read as a 1 ("1250 50/100", as on
-# US cheques, read 1250501100, `ok`, 25 of 60), goes to review. By their
-# shape alone: a slash leans, but so do many writers' 1s (they lean from
+# ("12/04/2029" read 1210412029, both readers agreeing: 132 of 138 `ok`
+# dates wrong, ``bench/slashes.py``), or as cents written over 100 after
+# the whole part with the slash read as a 1 ("1250 50/100", as on US
+# cheques, read 1250501100: 54 of 120 `ok` amounts wrong, ``bench/cheques.py
+# --cents-over-100``), goes to review. By the digits read alone, not by
+# the slash's lean: a slash leans, but so do many writers' 1s (they lean from
 # -0.2 to 0.8 more than the median of the writer's other digits, half of
 # them over 0.12; two 1s of one writer differ by 0.2 or more in 11 % of
 # pairs: MNIST test writers), and the generated slashes that were read
