@@ -1103,6 +1103,7 @@ def _field(
         SLASH_END,
         SLASH_LEAN,
         SLASH_SURE,
+        confused_reasons,
         edge_reasons,
         evidence_reasons,
         runs_on_reasons,
@@ -1143,6 +1144,7 @@ def _field(
         reasons += edge_reasons(page.shape, digits, page)
     if layout.kind == "string":
         reasons += slash_reasons(digits, [p for p, _ in marks])
+    reasons += confused_reasons(digits)
     reading = parse_amount(value, marks, require_mark=amount) if amount or marks else None
     slash = reading is not None and reading.slash  # a 1 just before the closing mark
     excess = None

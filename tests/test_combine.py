@@ -563,3 +563,25 @@ def test_the_string_map_under_the_threshold() -> None:
     assert doubt_cap(DEFAULT_COMBINE_POWER, knots) < 0.96
     with pytest.raises(ValueError, match="string_map"):
         ScanConfig(string_map=((0.0, 0.5), (0.9, 0.2)))
+
+
+def test_an_open_4_read_as_a_6_with_the_4_close_behind_goes_to_review() -> None:
+    """One writer's open 4s were read 6 at 0.91-0.97 with the 4 the
+    runner-up, and the readers agreeing made the field `ok` and wrong (the
+    28-box stand-ins, BENCHMARKS.md, thirty-ninth session)."""
+    from formocr.read.combine import CONFUSED_RUNNER_UP, confused_reasons
+    from formocr.types import DigitResult
+
+    def digit(value: str, top3: tuple[tuple[str, float], ...]) -> DigitResult:
+        return DigitResult(value, top3[0][1], BBox(0, 0, 10, 20), top3)
+
+    six = digit("6", (("6", 0.94), ("4", 0.06), ("0", 0.0)))
+    four = digit("4", (("4", 0.96), ("6", CONFUSED_RUNNER_UP), ("9", 0.0)))
+    (why,) = confused_reasons([digit("1", (("1", 1.0),)), six])
+    assert why == "digit 2, read 6 at 0.94, may be a 4"
+    assert confused_reasons([four]) == ["digit 1, read 4 at 0.96, may be a 6"]
+    # Sure of it, or another runner-up, or another pair: no reason.
+    assert confused_reasons([digit("6", (("6", 0.99), ("4", 0.01)))]) == []
+    assert confused_reasons([digit("6", (("6", 0.9), ("5", 0.1)))]) == []
+    assert confused_reasons([digit("9", (("9", 0.9), ("4", 0.1)))]) == []
+    assert confused_reasons([digit("6", (("6", 1.0),))]) == []
