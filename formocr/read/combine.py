@@ -323,37 +323,25 @@ SLASH_END = 0.35
 SLASH_SURE = 0.4
 
 
-def _leans(page: np.ndarray, digits: Sequence[DigitResult]) -> list[float | None]:
-    """How much each of ``digits`` leans on ``page`` (x per y, to the right
-    going up: its ink's second moments); None where there is no ink to
-    measure."""
-    import cv2
-
-    out: list[float | None] = []
-    for d in digits:
-        b = d.bbox
-        crop = page[b.y : b.y + b.h, b.x : b.x + b.w]
-        if crop.size == 0 or min(b.w, b.h) < 4:
-            out.append(None)
-            continue
-        _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-        m = cv2.moments(ink, binaryImage=True)
-        out.append(-m["mu11"] / m["mu02"] if m["mu02"] else None)
-    return out
-
-
-def _more(leans: Sequence[float | None], k: int) -> float | None:
-    """How much more digit ``k`` leans than the median of the others."""
-    others = [v for j, v in enumerate(leans) if j != k and v is not None]
-    v = leans[k]
-    return None if v is None or not others else v - median(others)
-
-
 def slash_lean(page: np.ndarray, digits: Sequence[DigitResult]) -> float | None:
     """How much more the last of ``digits`` leans (x per y, to the right
     going up) than the median of the others on ``page``; None with no other
     digit to compare with, or no ink to measure."""
-    return _more(_leans(page, digits), len(digits) - 1) if len(digits) >= 2 else None
+    import cv2
+
+    def lean(b: BBox) -> float | None:
+        crop = page[b.y : b.y + b.h, b.x : b.x + b.w]
+        if crop.size == 0 or min(b.w, b.h) < 4:
+            return None
+        _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        m = cv2.moments(ink, binaryImage=True)
+        return -m["mu11"] / m["mu02"] if m["mu02"] else None
+
+    if len(digits) < 2:
+        return None
+    last = lean(digits[-1].bbox)
+    others = [v for v in (lean(d.bbox) for d in digits[:-1]) if v is not None]
+    return None if last is None or not others else last - median(others)
 
 
 def leans_as_slash(
