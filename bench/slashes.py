@@ -11,7 +11,9 @@ strip scanned at 300 dpi (office and harsh in turn), read with no
 template: the whole strip at 300 dpi, and the box cut out with 20 px of
 margin and no resolution recorded. The value a date's box should give is
 its digits. Reported per style: boxes found, values exact, `ok`, `ok` but
-wrong, and in review with the slash reason ("it reads as the date ...").
+wrong, in review with the slash reason ("it reads as the date ..."), and
+in review with a slash drawn finer than the digits taken for a hairline
+(``formocr.api.THINNED``).
 Cents written over 100 on cheques: ``cheques.py --cents-over-100``.
 """
 
@@ -29,7 +31,7 @@ from benchlib import OUT, md_table, pct, publish, run_record
 from cheques import SOURCES, figures, writers_with_every_digit
 from realwriters import DEGRADATIONS
 
-from formocr.api import load_classifier, scan_page
+from formocr.api import THINNED, load_classifier, scan_page
 from formocr.config import ScanConfig
 from formocr.types import BBox, PageImage
 from training.synth.sheet import Sheet
@@ -83,6 +85,7 @@ def score(result: Any, truth: Any) -> dict[str, Any]:
             "pred": None,
             "confidence": 0.0,
             "slash": False,
+            "thinned": False,
         }
     return {
         "found": True,
@@ -92,14 +95,19 @@ def score(result: Any, truth: Any) -> dict[str, Any]:
         "confidence": best.confidence,
         "raw": best.raw,
         "slash": SLASH_REASON in (best.reason or ""),
+        "thinned": THINNED in (best.reason or ""),
         "reason": best.reason,
     }
 
 
 def totals(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """``cheques.figures`` (its count under "cheques"), and how many went to
-    review for their slashes."""
-    return {**figures(rows), "slash_review": sum(r["slash"] for r in rows)}
+    review for their slashes read as 1s, and for a slash left out as a hairline."""
+    return {
+        **figures(rows),
+        "slash_review": sum(r["slash"] for r in rows),
+        "thinned_review": sum(r["thinned"] for r in rows),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -157,6 +165,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         "ok",
         "ok but wrong",
         "in review for its slashes",
+        "for a stroke taken for a hairline",
     ]
     body = [
         [
@@ -168,6 +177,7 @@ def render_markdown(record: dict[str, Any]) -> str:
             t["ok"],
             f"{t['ok_wrong']} of {t['ok']}",
             t["slash_review"],
+            t["thinned_review"],
         ]
         for k, t in record["totals"].items()
     ]

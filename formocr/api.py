@@ -711,6 +711,12 @@ RAISED = (
 # ``FieldLayout.crossed``'s reason.
 CROSSED = "writing crosses the box's edge and was left out: a digit may be missing"
 
+# ``FieldLayout.thinned``'s reason.
+THINNED = (
+    "a stroke as tall as the writing, between its digits, was taken for a hairline "
+    "and left out (a slash? a digit written light?)"
+)
+
 # ``formocr.layout.fields.overlapping_boxes``'s reason.
 OVERLAPS = (
     "the box overlaps another box found on the page: its lines may be a background "
@@ -1131,6 +1137,8 @@ def _field(
     reasons += evidence_reasons(value, cells=layout.cells, width=size.w, height=size.h)
     if layout.crossed:
         reasons.append(CROSSED)
+    if layout.thinned:
+        reasons.append(THINNED)
     if layout.unread:
         reasons.append(UNREAD)
     reasons += through_reasons(digits, layout.bbox)

@@ -212,6 +212,9 @@ class FieldLayout:
     # A point or comma hangs at the top of the string's digits, where one
     # written upside down would: the box may be upside down.
     raised: bool = False
+    # A stroke as tall as writing, standing between the string's digits, was
+    # taken away as a hairline (formocr.layout.digits._thinned_between).
+    thinned: bool = False
     # The box as printed, in the pixels of the page deskewed by ``skew``
     # degrees (formocr.layout.lines.page_geometry); None: not known, and
     # ``bbox`` stands for it. On a skewed page ``bbox`` is the hull of the

@@ -214,6 +214,10 @@ class BoxLayout:
     unread: bool = False
     # A point or comma hangs at the top of a string's digits (``_find_marks``).
     raised: bool = False
+    # A stroke half the box tall or more, standing between a string's
+    # digits, was taken away as a hairline by ``clean_string_ink``
+    # (``_thinned_between``): a slash, or a digit written light?
+    thinned: bool = False
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -527,6 +531,40 @@ def _clean_window(ink: np.ndarray, dark: np.ndarray, h: int, width: int) -> np.n
     return out
 
 
+# ``_thinned_between``: a stroke this share of the box's height or more
+# (the cleaning's own measure of writing), of which the cleaning left at
+# most THINNED_KEPT of its pixels.
+THINNED_TALL = 0.5
+THINNED_KEPT = 0.2
+
+
+def _thinned_between(before: np.ndarray, after: np.ndarray, blobs: Sequence[Blob], h: int) -> bool:
+    """Whether ``clean_string_ink`` (``before`` to ``after``, 0/1 masks of
+    the box's cut-out) took away a stroke THINNED_TALL of the box's height
+    ``h`` or more, all but THINNED_KEPT of it, whose middle lies between
+    the middles of the first and the last of the ink kept (``blobs``).
+
+    A date's slash drawn finer than its digits went so, while the other
+    slash, kept, was read as a 1 by both readers (``22/5/51`` read 225151,
+    `ok`: ``bench/slashes.py``); a 1 written light would go the same way.
+    Over 434 string boxes of 30 headline pages and 320 amounts of 80
+    cheques (four cuts each), no such stroke stood between digits
+    (BENCHMARKS.md, fortieth session).
+    """
+    if len(blobs) < 2 or cv2.countNonZero(before) == cv2.countNonZero(after):
+        return False
+    middles = sorted(b.x + b.w / 2.0 for b in blobs)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(before, connectivity=8)
+    for i in range(1, n):
+        x, y, w, hh, area = (int(v) for v in stats[i])
+        if hh < THINNED_TALL * h or not middles[0] < x + w / 2.0 < middles[-1]:
+            continue
+        box = labels[y : y + hh, x : x + w] == i
+        if int(after[y : y + hh, x : x + w][box].sum()) <= THINNED_KEPT * area:
+            return True
+    return False
+
+
 def _hist_medians(hists: np.ndarray) -> list[float]:
     """``hist_median`` of each row of whole counts, at once (float32 counts
     under 2**24 are exact, as are their sums)."""
@@ -827,6 +865,7 @@ def analyse_box(
         # and neither is what lies mostly outside it (the foot of a printed
         # label above, a neighbour's strokes), which would stay in the line
         # the string reader reads.
+        before = inner
         inner = clean_string_ink(inner, dark, h)
         band = inner[ya:yb, x0:x1]
         crossed = _drop_outside(band, y0 - ya, y1 - ya, bridge, min_area, h)
@@ -855,6 +894,7 @@ def analyse_box(
             if len(again.blobs) > len(blobs):
                 return again
         specks = tuple(b for b, keep in zip(found, big, strict=True) if not keep)
+        thinned = _thinned_between(before, inner, blobs, h)
         return BoxLayout(
             "string",
             0,
@@ -866,6 +906,7 @@ def analyse_box(
             margin,
             specks=specks,
             crossed=crossed,
+            thinned=thinned,
         )
 
     edges = [x0, *(p for p, _ in dividers), x1]

@@ -635,6 +635,7 @@ class _StringField(FieldLayout):
         raised: bool = False,
         printed: BBox | None = None,
         skew: float = 0.0,
+        thinned: bool = False,
     ) -> None:
         for name, value in (("bbox", bbox), ("kind", kind), ("cells", cells), ("marks", marks)):
             object.__setattr__(self, name, value)
@@ -644,6 +645,7 @@ class _StringField(FieldLayout):
         object.__setattr__(self, "raised", raised)
         object.__setattr__(self, "printed", printed)
         object.__setattr__(self, "skew", skew)
+        object.__setattr__(self, "thinned", thinned)
         object.__setattr__(self, "_cuts", cuts)
 
     @property  # type: ignore[override]
@@ -693,6 +695,7 @@ def _field(
             box.raised,
             printed,
             geom.angle,
+            box.thinned,
         )
     return FieldLayout(
         bbox=bbox,
@@ -705,6 +708,7 @@ def _field(
         unread=box.unread,
         guessed=guessed,
         raised=box.raised,
+        thinned=box.thinned,
         printed=printed,
         skew=geom.angle,
     )

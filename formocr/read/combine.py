@@ -344,15 +344,6 @@ def slash_lean(page: np.ndarray, digits: Sequence[DigitResult]) -> float | None:
     return None if last is None or not others else last - median(others)
 
 
-def leans_as_slash(
-    page: np.ndarray, digits: Sequence[DigitResult], more: float = SLASH_LEAN
-) -> bool:
-    """Whether the last of ``digits`` (a 1) leans like a slash: ``more``
-    than the others (``slash_lean``)."""
-    excess = slash_lean(page, digits)
-    return excess is not None and excess >= more
-
-
 # A string that reads as a date whose two slashes were read as 1s
 # ("12/04/2029" read 1210412029, both readers agreeing: 132 of 138 `ok`
 # dates wrong, ``bench/slashes.py``), or as cents written over 100 after

@@ -150,6 +150,7 @@ def _layout(
         ink=_ink(parts),
         crossed=crossed,
         raised=any(box.raised for _, box in parts),
+        thinned=any(box.thinned for _, box in parts),
     )
 
 
