@@ -38,6 +38,7 @@ from formocr.read.lattice import Lattice, LatticeDigit, LatticeReading
 from formocr.templates.template import TemplateField
 from formocr.types import (
     CURRENCY_SIGNS,
+    GUARD_MARKS,
     Alternative,
     BBox,
     DigitResult,
@@ -957,7 +958,7 @@ def _string(
     config: ScanConfig,
 ) -> _Read:
     """A string box read by the lattice, the string reader, or both combined."""
-    from formocr.read.combine import Reading, combine
+    from formocr.read.combine import Reading, combine, guard_read
 
     assert f.ink is not None
     digits = tuple(
@@ -980,7 +981,9 @@ def _string(
     else:
         lat = Reading("lattice", best.text, best.confidence, best.score, lattice.score(ctc.text))
         own = replace(own, other=reader.rescore(ctc, best.text))
-        result = combine(lat, own, config.combine_power, config.string_map)
+        guards = [m.position for m in marks if m.char in GUARD_MARKS]
+        guarded = guard_read(guards, best.text, ctc.text)
+        result = combine(lat, own, config.combine_power, config.string_map, guarded)
     path = best.digits
     if result.value != best.text:
         # The string reader's text won: the lattice's best path spelling it

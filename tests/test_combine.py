@@ -88,6 +88,27 @@ def test_a_lattice_reading_fewer_digits_skipped_ink_the_string_reader_wins() -> 
     assert combine(longer, ctc).value == "150000"
 
 
+def test_a_guard_the_string_reader_read_as_a_digit_is_no_skipped_ink() -> None:
+    """A "+" before a phone number is set apart as a guard, left out of the
+    lattice and kept in the string reader's line, which reads it as a 4:
+    "4827" against "44827". The lattice skipped no ink: the joint score
+    decides, and the field stays in review with both."""
+    from formocr.read.combine import guard_read
+
+    assert guard_read([0], "4827", "44827")
+    assert guard_read([4], "4827", "48271")
+    assert not guard_read([], "4827", "44827")  # no guard there
+    assert not guard_read([4], "4827", "44827")  # the guard is at the other end
+    assert not guard_read([0], "4827", "448271")  # two more digits
+    assert not guard_read([0], "4827", "14837")  # not the lattice's text and one more
+    lat = Reading("lattice", "4827", 0.99, own=-0.5, other=-9.0)
+    ctc = Reading("ctc", "44827", 0.9, own=-0.3, other=-2.0)
+    assert combine(lat, ctc).value == "44827"  # as ink the lattice skipped
+    c = combine(lat, ctc, guarded=True)
+    assert c.value == "4827" and not c.agree and c.reason is not None
+    assert [(a.value, a.reader) for a in c.alternatives] == [("4827", "lattice"), ("44827", "ctc")]
+
+
 def test_one_reader_alone_and_the_calibration_map() -> None:
     c = combine(Reading("lattice", "7", 0.81), None, power=2.0)
     assert c.value == "7" and c.confidence == pytest.approx(0.81**2)

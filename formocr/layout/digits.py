@@ -26,7 +26,7 @@ from formocr.layout.frame import (
     vertical_marks,
     white_dividers,
 )
-from formocr.layout.guards import is_guard, is_star
+from formocr.layout.guards import LEAD_TALL, STAR_TALL, is_guard, is_star
 from formocr.layout.ink import Component, components, darkness, pen_width
 from formocr.layout.printed import print_alone, printed_lead
 from formocr.read.normalize import open_line
@@ -1274,9 +1274,15 @@ def _guards(blobs: list[Blob], big: list[Blob]) -> tuple[list[tuple[Blob, MarkCh
         for end in (lo, hi):
             b = order[end]
             # A star first: a "#" whose middle filled in can pass for a star's
-            # three strokes less often than a star for such a "#".
+            # three strokes less often than a star for such a "#". First in
+            # the string, it may be as tall as the digits (a "+44").
+            tall = LEAD_TALL if end == 0 else STAR_TALL
             ch: MarkChar | None = (
-                "*" if is_star(b.mask, top, base) else "#" if is_guard(b.mask, top, base) else None
+                "*"
+                if is_star(b.mask, top, base, tall)
+                else "#"
+                if is_guard(b.mask, top, base)
+                else None
             )
             if ch is not None and not any(b is g for g, _ in found):
                 found.append((b, ch))

@@ -117,6 +117,23 @@ def is_guard(mask: np.ndarray, top: float, base: float) -> bool:
 # A star: this share of the digits' height (written smaller than they are),
 # and between STAR_WIDE x its height wide.
 STAR_TALL = (0.2, 0.8)
+# First in a string, as tall as LEAD_TALL, and a + (PLUS_CORNER): a + before
+# a phone number ("+44 ...") stood 0.80-0.90 of the digits and was read as a
+# 4 by both readers, `ok`. Not at the end, and not an x or a star: a European
+# 7 crossed and an open 4 written with a broad pen pass the shape test at
+# 0.95 of the band (2 right `ok` strings of the headline's 1,211 went to
+# review with LEAD_TALL at both ends, and 2 right cheque amounts and a form's
+# field of 1,013 with it first; BENCHMARKS.md, fortieth session).
+LEAD_TALL = (0.2, 1.0)
+# A +: no more than PLUS_CORNER of each corner of its box (PLUS_CELL of its
+# width and height) is ink, and four arms, each within PLUS_OPPOSITE degrees
+# of straight across from another: two straight strokes. The + drawn by
+# the generator's writers (30 styles) and a script face's are within 7.5;
+# an open 4 written with a broad pen like a + with a slanted top, and a
+# crossed 7, 11 and 15 (ad hoc /tmp/s40/arms.py).
+PLUS_CELL = 0.3
+PLUS_CORNER = 0.05
+PLUS_OPPOSITE = 9.0
 STAR_WIDE = (0.5, 2.0)
 # Its arms are where a ring round its middle, STAR_RING of the way to its
 # edge, crosses ink; each runs straight from the middle (ink, give or take
@@ -136,14 +153,28 @@ STAR_FILL = 0.6
 _ANGLES = np.linspace(0.0, 2.0 * np.pi, 96, endpoint=False)
 
 
-def is_star(mask: np.ndarray, top: float, base: float) -> bool:
+def _plus(ink: np.ndarray) -> bool:
+    """Whether the corners of a blob's box (0/1 ``ink``) are paper, as a +'s are."""
+    h, w = ink.shape
+    ch, cw = max(1, int(round(PLUS_CELL * h))), max(1, int(round(PLUS_CELL * w)))
+    corners = (ink[:ch, :cw], ink[:ch, w - cw :], ink[h - ch :, :cw], ink[h - ch :, w - cw :])
+    return all(c.mean() <= PLUS_CORNER for c in corners)
+
+
+def is_star(
+    mask: np.ndarray, top: float, base: float, tall: tuple[float, float] = STAR_TALL
+) -> bool:
     """Is this blob (uint8 0/1 ``mask``) a star (or an x, or a +) written
-    to guard an amount, among digits whose band runs from ``top`` to ``base``?"""
-    if not _sized(mask, base - top, STAR_TALL, STAR_WIDE):
+    to guard an amount, among digits whose band runs from ``top`` to ``base``,
+    ``tall`` (shares of that band: STAR_TALL, or LEAD_TALL first in a string)?"""
+    if not _sized(mask, base - top, tall, STAR_WIDE):
         return False
     h, w = mask.shape
     ink = np.ascontiguousarray(mask > 0, np.uint8)
     if ink.mean() > STAR_FILL:
+        return False
+    plus = not _sized(mask, base - top, STAR_TALL, STAR_WIDE)  # taller: only a + may be
+    if plus and not _plus(ink):
         return False
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
     r = max(1, int(round(STAR_MIDDLE * min(h, w))))
@@ -164,7 +195,7 @@ def is_star(mask: np.ndarray, top: float, base: float) -> bool:
     k = int(np.argmin(ring))  # start on paper
     edges = np.diff(np.concatenate([[0], np.roll(ring, -k).astype(np.int8), [0]]))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    if len(starts) < STAR_ARMS:
+    if len(starts) < STAR_ARMS or (plus and len(starts) != STAR_ARMS):
         return False
     n = len(_ANGLES)
     arms = [
@@ -178,7 +209,7 @@ def is_star(mask: np.ndarray, top: float, base: float) -> bool:
             x = min(max(int(round(cx + f * rx * np.cos(t))), 0), w - 1)
             if not near[y, x]:
                 return False  # a curve (a 3's, a 5's) leaves the ray
-    tol = np.deg2rad(STAR_OPPOSITE)
+    tol = np.deg2rad(PLUS_OPPOSITE if plus else STAR_OPPOSITE)
     return all(
         any(abs((t + np.pi - u + np.pi) % (2 * np.pi) - np.pi) <= tol for u in arms) for t in arms
     )

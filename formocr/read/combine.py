@@ -45,6 +45,7 @@ __all__ = [
     "confused_reasons",
     "doubt_cap",
     "evidence_reasons",
+    "guard_read",
     "runs_on_reasons",
     "through_reasons",
 ]
@@ -128,10 +129,16 @@ def doubt_cap(power: float = 1.0, below: Knots = ()) -> float:
 
 
 def combine(
-    first: Reading, second: Reading | None, power: float = 1.0, below: Knots = ()
+    first: Reading,
+    second: Reading | None,
+    power: float = 1.0,
+    below: Knots = (),
+    guarded: bool = False,
 ) -> Combined:
     """One value and one confidence from one or two readers (see module doc);
-    ``power`` and ``below``: ``calibrate``'s map."""
+    ``power`` and ``below``: ``calibrate``'s map. ``guarded``: the lattice's
+    missing digit is explained, a guard set apart at one end that only the
+    string reader reads (``guard_read``): the joint score alone decides."""
     if second is None:
         return Combined(first.text, calibrate(first.confidence, power, below), agree=True)
     if first.text == second.text:
@@ -147,7 +154,7 @@ def combine(
         win, lose = (first, second) if joint_first >= joint_second else (second, first)
         gap = abs(joint_first - joint_second)
         share = 1.0 / (1.0 + math.exp(-gap)) if gap != math.inf else 1.0
-    shorter = _skipped_ink(first, second)
+    shorter = None if guarded else _skipped_ink(first, second)
     if shorter is not None and win is shorter:
         # The lattice read fewer digits than the string reader: it left ink it
         # could not place unread (a joined pair, a faint digit). On 150
@@ -162,6 +169,22 @@ def combine(
     )
     reason = f"the readers disagree: {first.reader} {first.text!r}, {second.reader} {second.text!r}"
     return Combined(win.text, conf, agree=False, alternatives=alts, reason=reason)
+
+
+def guard_read(guards: Sequence[int], lattice: str, other: str) -> bool:
+    """Whether ``other`` is the ``lattice``'s text and one more digit at an
+    end where a guard stands (``guards``: the guards' positions, digits of
+    the lattice's text before each): the string reader read the guard. A
+    star, an x, a + or a "#" at one end only is left out of the lattice but
+    kept in the string reader's line, in case it was a digit; a phone
+    number's "+44" read as 44, and as 444 by the string reader, was handed
+    to the string reader as ink the lattice skipped (31 of 40 such strips
+    in review with the + read as a 4; BENCHMARKS.md, fortieth session)."""
+    if len(other) != len(lattice) + 1:
+        return False
+    return (0 in guards and other[1:] == lattice) or (
+        len(lattice) in guards and other[:-1] == lattice
+    )
 
 
 def _skipped_ink(first: Reading, second: Reading) -> Reading | None:
