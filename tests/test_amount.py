@@ -219,11 +219,15 @@ def test_a_date_or_cents_over_100_written_in_a_box_is_never_ok(written: str) -> 
 
 
 @pytest.mark.parametrize(("thick", "grey"), [(2, 40), (6, 160)])
-def test_a_stroke_between_digits_taken_for_a_hairline_is_never_ok(thick: int, grey: int) -> None:
-    """A stroke as tall as the digits, standing between them, that the box's
-    cleaning takes away as a background's hairline (finer than the pen) or
-    tint (much fainter than the writing): "22/5/51" with one slash drawn
-    fine came out 225151, `ok`, the other slash read as a 1. The field asks;
+@pytest.mark.parametrize("where", ["between", "after"])
+def test_a_stroke_among_digits_taken_for_a_hairline_is_never_ok(
+    thick: int, grey: int, where: str
+) -> None:
+    """A stroke as tall as the digits, standing between them or just after
+    them, that the box's cleaning takes away as a background's hairline
+    (finer than the pen) or tint (much fainter than the writing): "22/5/51"
+    with one slash drawn fine came out 225151, `ok`, the other slash read
+    as a 1; a 1 written light at the end would be lost. The field asks;
     without the stroke it does not."""
     import cv2
 
@@ -233,8 +237,10 @@ def test_a_stroke_between_digits_taken_for_a_hairline_is_never_ok(thick: int, gr
         plain, truth = _written_in_a_box("4725", 5200 + seed, 90)
         assert plain.value == truth.value and THINNED not in (plain.reason or "")
         a, b = plain.digits[1].bbox, plain.digits[2].bbox
-        x = (a.x + a.w + b.x) // 2
-        top, foot = min(a.y, b.y), max(a.y + a.h, b.y + b.h)
+        x, top, foot = (a.x + a.w + b.x) // 2, min(a.y, b.y), max(a.y + a.h, b.y + b.h)
+        if where == "after":
+            last = plain.digits[-1].bbox
+            x, top, foot = last.x + last.w + 25, last.y, last.y + last.h
 
         def slash(image: np.ndarray, x: int = x, top: int = top, foot: int = foot) -> None:
             cv2.line(image, (x + 12, top), (x - 12, foot), grey, thick)

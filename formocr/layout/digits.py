@@ -536,28 +536,36 @@ def _clean_window(ink: np.ndarray, dark: np.ndarray, h: int, width: int) -> np.n
 # most THINNED_KEPT of its pixels.
 THINNED_TALL = 0.5
 THINNED_KEPT = 0.2
+# ... and no taller than the box (a frame's side left at a cut-out's edge
+# is, 1.3 of it), its middle no further than a digit's width (the median of
+# the ink kept) beyond the first or the last ink kept.
+THINNED_HIGH = 1.0
 
 
 def _thinned_between(before: np.ndarray, after: np.ndarray, blobs: Sequence[Blob], h: int) -> bool:
     """Whether ``clean_string_ink`` (``before`` to ``after``, 0/1 masks of
-    the box's cut-out) took away a stroke THINNED_TALL of the box's height
-    ``h`` or more, all but THINNED_KEPT of it, whose middle lies between
-    the middles of the first and the last of the ink kept (``blobs``).
+    the box's cut-out) took away a stroke THINNED_TALL to THINNED_HIGH of
+    the box's height ``h``, all but THINNED_KEPT of it, among the ink kept
+    (``blobs``): its middle between the middles of the first and the last,
+    or a digit's width beyond them.
 
     A date's slash drawn finer than its digits went so, while the other
     slash, kept, was read as a 1 by both readers (``22/5/51`` read 225151,
-    `ok`: ``bench/slashes.py``); a 1 written light would go the same way.
-    Over 434 string boxes of 30 headline pages and 320 amounts of 80
-    cheques (four cuts each), no such stroke stood between digits
-    (BENCHMARKS.md, fortieth session).
+    `ok`: ``bench/slashes.py``); a 1 written light, first or last, would go
+    the same way. Over 434 string boxes of 30 headline pages and 320 amounts
+    of 80 cheques (four cuts each), one such stroke of any height stood
+    anywhere, a frame's side at a cut-out's edge (BENCHMARKS.md, fortieth
+    session).
     """
-    if len(blobs) < 2 or cv2.countNonZero(before) == cv2.countNonZero(after):
+    if not blobs or cv2.countNonZero(before) == cv2.countNonZero(after):
         return False
     middles = sorted(b.x + b.w / 2.0 for b in blobs)
+    reach = median([b.w for b in blobs])
+    lo, hi = middles[0] - reach, middles[-1] + reach
     n, labels, stats, _ = cv2.connectedComponentsWithStats(before, connectivity=8)
     for i in range(1, n):
         x, y, w, hh, area = (int(v) for v in stats[i])
-        if hh < THINNED_TALL * h or not middles[0] < x + w / 2.0 < middles[-1]:
+        if not THINNED_TALL * h <= hh <= THINNED_HIGH * h or not lo < x + w / 2.0 < hi:
             continue
         box = labels[y : y + hh, x : x + w] == i
         if int(after[y : y + hh, x : x + w][box].sum()) <= THINNED_KEPT * area:
