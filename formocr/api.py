@@ -714,7 +714,7 @@ CROSSED = "writing crosses the box's edge and was left out: a digit may be missi
 
 # ``FieldLayout.thinned``'s reason.
 THINNED = (
-    "a stroke as tall as the writing, between its digits, was taken for a hairline "
+    "a stroke as tall as the writing, among its digits, was taken for a hairline "
     "and left out (a slash? a digit written light?)"
 )
 

@@ -212,8 +212,8 @@ class FieldLayout:
     # A point or comma hangs at the top of the string's digits, where one
     # written upside down would: the box may be upside down.
     raised: bool = False
-    # A stroke as tall as writing, standing between the string's digits, was
-    # taken away as a hairline (formocr.layout.digits._thinned_between).
+    # A stroke as tall as writing, among the string's digits, was taken
+    # away as a hairline (formocr.layout.digits._thinned_among).
     thinned: bool = False
     # The box as printed, in the pixels of the page deskewed by ``skew``
     # degrees (formocr.layout.lines.page_geometry); None: not known, and

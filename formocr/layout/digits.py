@@ -214,9 +214,9 @@ class BoxLayout:
     unread: bool = False
     # A point or comma hangs at the top of a string's digits (``_find_marks``).
     raised: bool = False
-    # A stroke half the box tall or more, standing between a string's
-    # digits, was taken away as a hairline by ``clean_string_ink``
-    # (``_thinned_between``): a slash, or a digit written light?
+    # A stroke half the box tall or more, among a string's digits, was
+    # taken away as a hairline by ``clean_string_ink`` (``_thinned_among``):
+    # a slash, or a digit written light?
     thinned: bool = False
 
 
@@ -531,7 +531,7 @@ def _clean_window(ink: np.ndarray, dark: np.ndarray, h: int, width: int) -> np.n
     return out
 
 
-# ``_thinned_between``: a stroke this share of the box's height or more
+# ``_thinned_among``: a stroke this share of the box's height or more
 # (the cleaning's own measure of writing), of which the cleaning left at
 # most THINNED_KEPT of its pixels.
 THINNED_TALL = 0.5
@@ -542,7 +542,7 @@ THINNED_KEPT = 0.2
 THINNED_HIGH = 1.0
 
 
-def _thinned_between(before: np.ndarray, after: np.ndarray, blobs: Sequence[Blob], h: int) -> bool:
+def _thinned_among(before: np.ndarray, after: np.ndarray, blobs: Sequence[Blob], h: int) -> bool:
     """Whether ``clean_string_ink`` (``before`` to ``after``, 0/1 masks of
     the box's cut-out) took away a stroke THINNED_TALL to THINNED_HIGH of
     the box's height ``h``, all but THINNED_KEPT of it, among the ink kept
@@ -902,7 +902,7 @@ def analyse_box(
             if len(again.blobs) > len(blobs):
                 return again
         specks = tuple(b for b, keep in zip(found, big, strict=True) if not keep)
-        thinned = _thinned_between(before, inner, blobs, h)
+        thinned = _thinned_among(before, inner, blobs, h)
         return BoxLayout(
             "string",
             0,

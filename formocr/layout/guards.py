@@ -117,13 +117,14 @@ def is_guard(mask: np.ndarray, top: float, base: float) -> bool:
 # A star: this share of the digits' height (written smaller than they are),
 # and between STAR_WIDE x its height wide.
 STAR_TALL = (0.2, 0.8)
+STAR_WIDE = (0.5, 2.0)
 # First in a string, as tall as LEAD_TALL, and a + (PLUS_CORNER): a + before
 # a phone number ("+44 ...") stood 0.80-0.90 of the digits and was read as a
 # 4 by both readers, `ok`. Not at the end, and not an x or a star: a European
 # 7 crossed and an open 4 written with a broad pen pass the shape test at
 # 0.95 of the band (2 right `ok` strings of the headline's 1,211 went to
-# review with LEAD_TALL at both ends, and 2 right cheque amounts and a form's
-# field of 1,013 with it first; BENCHMARKS.md, fortieth session).
+# review with LEAD_TALL at both ends, and a cheque's amount cut two ways and
+# a form's field of 1,013 with it first; BENCHMARKS.md, fortieth session).
 LEAD_TALL = (0.2, 1.0)
 # A +: no more than PLUS_CORNER of each corner of its box (PLUS_CELL of its
 # width and height) is ink, and four arms, each within PLUS_OPPOSITE degrees
@@ -134,7 +135,6 @@ LEAD_TALL = (0.2, 1.0)
 PLUS_CELL = 0.3
 PLUS_CORNER = 0.05
 PLUS_OPPOSITE = 9.0
-STAR_WIDE = (0.5, 2.0)
 # Its arms are where a ring round its middle, STAR_RING of the way to its
 # edge, crosses ink; each runs straight from the middle (ink, give or take
 # a pixel, at STAR_ALONG of the way out) and has another within STAR_OPPOSITE
