@@ -1052,18 +1052,25 @@ def _apply_rules(field: FieldResult, tf: TemplateField, cap: float) -> FieldResu
     """A value that breaks its template rule goes to review, with the reason."""
     if field.status == "empty":
         return field
-    from formocr.templates.rules import value_reasons
+    from formocr.templates.rules import slashed_date, value_reasons
 
-    broken = value_reasons(
-        field.value,
-        length=tf.length,
-        pattern=tf.pattern,
-        check=tf.check,
-        date_format=tf.date_format,
-    )
-    if not broken:
+    def broken(value: str) -> list[str]:
+        return value_reasons(
+            value, length=tf.length, pattern=tf.pattern, check=tf.check, date_format=tf.date_format
+        )
+
+    why = broken(field.value)
+    if not why:
         return field
-    return _doubt(field, cap, *broken)
+    date = None
+    if tf.check == "date" and tf.kind == "digits":  # a free box: a comb's cells hold no slash
+        date = slashed_date(field.value, tf.date_format or "DDMMYYYY")
+    if date is not None and not broken(date):
+        # "12/04/2029" read 1210412029: the date, its slashes taken out. A
+        # person should still look: the 1s were read as digits.
+        why = [f"read as the date {date} ({field.value!r} with its separators read as 1s)"]
+        field = replace(field, value=date)
+    return _doubt(field, cap, *why)
 
 
 def _doubt(field: FieldResult, cap: float, *why: str) -> FieldResult:

@@ -38,7 +38,7 @@ from formocr.templates.template import (
     parse_template,
     template_to_toml,
 )
-from formocr.types import BBox, DocumentResult, PageImage
+from formocr.types import BBox, DocumentResult, FieldResult, PageImage
 from training.synth import Degradation, FieldTruth, make_form_page
 from training.synth import write_png as synth_png
 
@@ -235,6 +235,47 @@ def test_value_reasons_lists_every_broken_rule() -> None:
     assert value_reasons("31022024", check="date", date_format="DDMMYYYY") == [
         "'31022024' is not a valid date in format DDMMYYYY"
     ]
+
+
+@pytest.mark.parametrize(
+    ("read", "fmt", "date"),
+    [
+        ("1210412029", "DDMMYYYY", "12042029"),  # 12/04/2029
+        ("714129", "DDMMYY", "070429"),  # 7/4/29
+        ("1211711999", "MMDDYYYY", "12171999"),  # 12/17/1999, US order
+        ("2029104112", "YYYYMMDD", "20290412"),  # 2029/04/12
+        ("31102129", "DDMMYY", None),  # 31/02/29: no date
+        ("1111111", "DDMMYY", None),  # 1/11/11, 11/1/11: two dates
+        ("12042029", "DDMMYYYY", None),  # no separators to take out
+        ("3212412029", "DDMMYYYY", None),  # 32/24/2029: no date
+    ],
+)
+def test_a_date_written_with_slashes_read_as_1s(read: str, fmt: str, date: str | None) -> None:
+    from formocr.templates.rules import slashed_date
+
+    assert slashed_date(read, fmt) == date
+
+
+def test_a_template_date_read_with_its_slashes_gives_the_date_in_review() -> None:
+    """A free box whose template checks a date: "12/04/2029" read
+    1210412029 breaks the check; read with the slashes taken out, it is the
+    date, given as the value, and a person still looks. A comb's value is
+    never re-read so (its cells hold no slash)."""
+    from formocr.read.combine import doubt_cap
+
+    read = FieldResult("date", "1210412029", 0.9995, "ok", BBox(0, 0, 300, 60), ())
+    free = TemplateField(
+        "date", (0.0, 0.0, 60.0, 10.0), "digits", check="date", date_format="DDMMYYYY"
+    )
+    field = api._apply_rules(read, free, doubt_cap())
+    assert (field.value, field.status) == ("12042029", "review")
+    assert field.reason is not None and "read as the date 12042029" in field.reason
+    comb = replace(free, kind="comb", cells=10)
+    kept = api._apply_rules(read, comb, doubt_cap())
+    assert (kept.value, kept.status) == ("1210412029", "review")
+    assert kept.reason == "'1210412029' is not a valid date in format DDMMYYYY"
+    # A 1 written where a slash would be, in a date that breaks nothing: as read.
+    assert api._apply_rules(replace(read, value="12042029"), free, doubt_cap()).status == "ok"
 
 
 # -- registration ------------------------------------------------------------------

@@ -8,6 +8,7 @@ check caught. Pure functions on strings of digits; no image code here.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 from typing import Literal
 
@@ -88,6 +89,29 @@ def parse_date(value: str, fmt: str) -> _dt.date | None:
         return _dt.date(year, parts["MM"], parts["DD"])
     except ValueError:
         return None
+
+
+def slashed_date(value: str, fmt: str) -> str | None:
+    """``value`` read as a date in ``fmt``'s order written with separators
+    that were read as 1s: the date's digits in ``fmt`` (day and month given
+    two digits), or None where no reading, or more than one, makes a date.
+
+    People write a date in a free box with slashes, "12/04/2029" or
+    "7/4/29", and both string readers read a slash as a 1 (1210412029,
+    714129). Each part of the date is one or two digits (a YYYY year four,
+    a YY year two), and a 1 stands between each two parts.
+    """
+    tokens = _DATE_TOKEN.findall(fmt)
+    sizes = [(len(t),) if t.startswith("Y") else (1, 2) for t in tokens]
+    found = set()
+    for a, b, c in itertools.product(*sizes):
+        if a + b + c + 2 != len(value) or value[a] != "1" or value[a + 1 + b] != "1":
+            continue
+        parts = (value[:a], value[a + 1 : a + 1 + b], value[a + b + 2 :])
+        digits = "".join(p.zfill(len(t)) for p, t in zip(parts, tokens, strict=True))
+        if parse_date(digits, fmt) is not None:
+            found.add(digits)
+    return found.pop() if len(found) == 1 else None
 
 
 def check_reason(check: CheckName, value: str, date_format: str | None = None) -> str | None:
