@@ -562,11 +562,13 @@ def _thinned_among(before: np.ndarray, after: np.ndarray, blobs: Sequence[Blob],
     middles = sorted(b.x + b.w / 2.0 for b in blobs)
     reach = median([b.w for b in blobs])
     lo, hi = middles[0] - reach, middles[-1] + reach
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(before, connectivity=8)
-    for i in range(1, n):
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(before, connectivity=8)
+    tall = stats[:, cv2.CC_STAT_HEIGHT]
+    middle = stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] / 2.0
+    near = (tall >= THINNED_TALL * h) & (tall <= THINNED_HIGH * h) & (middle > lo) & (middle < hi)
+    near[0] = False  # the background
+    for i in np.flatnonzero(near):
         x, y, w, hh, area = (int(v) for v in stats[i])
-        if not THINNED_TALL * h <= hh <= THINNED_HIGH * h or not lo < x + w / 2.0 < hi:
-            continue
         box = labels[y : y + hh, x : x + w] == i
         if int(after[y : y + hh, x : x + w][box].sum()) <= THINNED_KEPT * area:
             return True
