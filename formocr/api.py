@@ -774,7 +774,7 @@ def _scan_templated(
     for tf, layout, r in zip(reg.template.fields, layouts, reads, strict=True):
         mc = config.min_confidence if tf.min_confidence is None else tf.min_confidence
         field = _field(tf.name, layout, r, mc, tf.kind == "amount", image, cap)
-        field = _apply_rules(field, tf, cap)
+        field = _apply_rules(field, tf, cap, image)
         if not all(reg.on_page(b, image.shape[:2]) for b in tf.printed):
             # Part of the box was not scanned: what is read may be incomplete.
             why = "the box lies partly outside the scanned page; rescan the whole form"
@@ -1048,11 +1048,21 @@ def _place_marks(marks: tuple[Mark, ...], digits: Sequence[DigitResult]) -> tupl
     )
 
 
-def _apply_rules(field: FieldResult, tf: TemplateField, cap: float) -> FieldResult:
-    """A value that breaks its template rule goes to review, with the reason."""
+# Of two dates a string's 1s read as slashes could make ("2112160": 2/12/60
+# or 21/2/60), the one whose slashes lean more than its digits by at least
+# this more than the other's (x per y; ``combine.leans_more``) is the value.
+SLASH_TIE = 0.1
+
+
+def _apply_rules(
+    field: FieldResult, tf: TemplateField, cap: float, page: np.ndarray | None = None
+) -> FieldResult:
+    """A value that breaks its template rule goes to review, with the reason.
+    A date field's value read with its slashes as 1s is given as the date
+    (``_slashed``; the ``page`` breaks a tie between two dates)."""
     if field.status == "empty":
         return field
-    from formocr.templates.rules import slashed_date, value_reasons
+    from formocr.templates.rules import value_reasons
 
     def broken(value: str) -> list[str]:
         return value_reasons(
@@ -1064,13 +1074,34 @@ def _apply_rules(field: FieldResult, tf: TemplateField, cap: float) -> FieldResu
         return field
     date = None
     if tf.check == "date" and tf.kind == "digits":  # a free box: a comb's cells hold no slash
-        date = slashed_date(field.value, tf.date_format or "DDMMYYYY")
+        date = _slashed(field, tf.date_format or "DDMMYYYY", page)
     if date is not None and not broken(date):
         # "12/04/2029" read 1210412029: the date, its slashes taken out. A
         # person should still look: the 1s were read as digits.
         why = [f"read as the date {date} ({field.value!r} with its separators read as 1s)"]
         field = replace(field, value=date)
     return _doubt(field, cap, *why)
+
+
+def _slashed(field: FieldResult, fmt: str, page: np.ndarray | None) -> str | None:
+    """The date ``field``'s value makes in ``fmt`` with its slashes read as
+    1s (``rules.slashed_dates``): the only one, or of two, the one whose
+    separators lean more than the other's by SLASH_TIE (a slash leans more
+    than a writer's 1 as a rule, not always: ``combine.SLASH_LEAN``);
+    None otherwise."""
+    from formocr.read.combine import leans_more
+    from formocr.templates.rules import slashed_dates
+
+    found = slashed_dates(field.value, fmt)
+    if len(found) == 1:
+        return next(iter(found))
+    if len(found) != 2 or page is None or len(field.digits) != len(field.value):
+        return None
+    (one, at_one), (two, at_two) = found.items()
+    lean_one, lean_two = (leans_more(page, field.digits, at) for at in (at_one, at_two))
+    if lean_one is None or lean_two is None or abs(lean_one - lean_two) < SLASH_TIE:
+        return None
+    return one if lean_one > lean_two else two
 
 
 def _doubt(field: FieldResult, cap: float, *why: str) -> FieldResult:

@@ -38,7 +38,7 @@ from formocr.templates.template import (
     parse_template,
     template_to_toml,
 )
-from formocr.types import BBox, DocumentResult, FieldResult, PageImage
+from formocr.types import BBox, DigitResult, DocumentResult, FieldResult, PageImage
 from training.synth import Degradation, FieldTruth, make_form_page
 from training.synth import write_png as synth_png
 
@@ -276,6 +276,35 @@ def test_a_template_date_read_with_its_slashes_gives_the_date_in_review() -> Non
     assert kept.reason == "'1210412029' is not a valid date in format DDMMYYYY"
     # A 1 written where a slash would be, in a date that breaks nothing: as read.
     assert api._apply_rules(replace(read, value="12042029"), free, doubt_cap()).status == "ok"
+
+
+@pytest.mark.parametrize(
+    ("slashes", "date"), [((1, 4), "021260"), ((2, 4), "210260"), ((), "2112160")]
+)
+def test_of_two_dates_the_one_whose_slashes_lean_is_given(
+    slashes: tuple[int, ...], date: str
+) -> None:
+    """ "2112160" reads 2/12/60 and 21/2/60 alike: the 1s that lean like
+    slashes tell which (``bench/slashes.py --template``: 4 such dates, all
+    given right). With none leaning more, the value is kept as read."""
+    import cv2
+
+    from formocr.read.combine import doubt_cap
+
+    page = np.full((120, 800), 255, np.uint8)
+    digits = []
+    for i, ch in enumerate("2112160"):
+        x = 20 + 100 * i
+        if i in slashes:
+            cv2.line(page, (x + 45, 20), (x + 5, 100), 0, 6)
+        else:
+            cv2.line(page, (x + 25, 20), (x + 25, 100), 0, 6)
+        digits.append(DigitResult(ch, 0.999, BBox(x, 16, 50, 88), ()))
+    read = FieldResult("born", "2112160", 0.999, "ok", BBox(0, 0, 800, 120), tuple(digits))
+    tf = TemplateField("born", (0.0, 0.0, 80.0, 12.0), "digits", check="date", date_format="DDMMYY")
+    field = api._apply_rules(read, tf, doubt_cap(), page)
+    assert (field.value, field.status) == (date, "review")
+    assert api._apply_rules(read, tf, doubt_cap()).value == "2112160"  # no page: no tie broken
 
 
 # -- registration ------------------------------------------------------------------

@@ -346,25 +346,38 @@ SLASH_END = 0.35
 SLASH_SURE = 0.4
 
 
+def lean(page: np.ndarray, b: BBox) -> float | None:
+    """How much the ink in ``b`` on ``page`` leans (x per y, to the right
+    going up); None with too little to measure."""
+    import cv2
+
+    crop = page[b.y : b.y + b.h, b.x : b.x + b.w]
+    if crop.size == 0 or min(b.w, b.h) < 4:
+        return None
+    _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    m = cv2.moments(ink, binaryImage=True)
+    return -m["mu11"] / m["mu02"] if m["mu02"] else None
+
+
+def leans_more(
+    page: np.ndarray, digits: Sequence[DigitResult], some: Sequence[int]
+) -> float | None:
+    """How much more the digits at positions ``some`` lean, on the mean,
+    than the median of the others (``lean``); None where either cannot be
+    measured."""
+    leans = [lean(page, d.bbox) for d in digits]
+    chosen = [v for i, v in enumerate(leans) if i in some and v is not None]
+    others = [v for i, v in enumerate(leans) if i not in some and v is not None]
+    if not chosen or not others:
+        return None
+    return sum(chosen) / len(chosen) - median(others)
+
+
 def slash_lean(page: np.ndarray, digits: Sequence[DigitResult]) -> float | None:
     """How much more the last of ``digits`` leans (x per y, to the right
     going up) than the median of the others on ``page``; None with no other
     digit to compare with, or no ink to measure."""
-    import cv2
-
-    def lean(b: BBox) -> float | None:
-        crop = page[b.y : b.y + b.h, b.x : b.x + b.w]
-        if crop.size == 0 or min(b.w, b.h) < 4:
-            return None
-        _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-        m = cv2.moments(ink, binaryImage=True)
-        return -m["mu11"] / m["mu02"] if m["mu02"] else None
-
-    if len(digits) < 2:
-        return None
-    last = lean(digits[-1].bbox)
-    others = [v for v in (lean(d.bbox) for d in digits[:-1]) if v is not None]
-    return None if last is None or not others else last - median(others)
+    return leans_more(page, digits, [len(digits) - 1]) if len(digits) >= 2 else None
 
 
 # A string that reads as a date whose two slashes were read as 1s

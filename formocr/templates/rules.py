@@ -91,27 +91,35 @@ def parse_date(value: str, fmt: str) -> _dt.date | None:
         return None
 
 
-def slashed_date(value: str, fmt: str) -> str | None:
-    """``value`` read as a date in ``fmt``'s order written with separators
-    that were read as 1s: the date's digits in ``fmt`` (day and month given
-    two digits), or None where no reading, or more than one, makes a date.
+def slashed_dates(value: str, fmt: str) -> dict[str, tuple[int, int]]:
+    """Every reading of ``value`` as a date in ``fmt``'s order written with
+    separators that were read as 1s: the date's digits in ``fmt`` (day and
+    month given two digits), each with the positions in ``value`` of the
+    two 1s taken for separators.
 
     People write a date in a free box with slashes, "12/04/2029" or
     "7/4/29", and both string readers read a slash as a 1 (1210412029,
     714129). Each part of the date is one or two digits (a YYYY year four,
-    a YY year two), and a 1 stands between each two parts.
+    a YY year two), and a 1 stands between each two parts. "2112160" reads
+    2/12/60 and 21/2/60 alike.
     """
     tokens = _DATE_TOKEN.findall(fmt)
     sizes = [(len(t),) if t.startswith("Y") else (1, 2) for t in tokens]
-    found = set()
+    found: dict[str, tuple[int, int]] = {}
     for a, b, c in itertools.product(*sizes):
         if a + b + c + 2 != len(value) or value[a] != "1" or value[a + 1 + b] != "1":
             continue
         parts = (value[:a], value[a + 1 : a + 1 + b], value[a + b + 2 :])
         digits = "".join(p.zfill(len(t)) for p, t in zip(parts, tokens, strict=True))
         if parse_date(digits, fmt) is not None:
-            found.add(digits)
-    return found.pop() if len(found) == 1 else None
+            found.setdefault(digits, (a, a + 1 + b))
+    return found
+
+
+def slashed_date(value: str, fmt: str) -> str | None:
+    """The one reading of ``slashed_dates``, or None with none or several."""
+    found = slashed_dates(value, fmt)
+    return next(iter(found)) if len(found) == 1 else None
 
 
 def check_reason(check: CheckName, value: str, date_format: str | None = None) -> str | None:
