@@ -116,12 +116,6 @@ def slashed_dates(value: str, fmt: str) -> dict[str, tuple[int, int]]:
     return found
 
 
-def slashed_date(value: str, fmt: str) -> str | None:
-    """The one reading of ``slashed_dates``, or None with none or several."""
-    found = slashed_dates(value, fmt)
-    return next(iter(found)) if len(found) == 1 else None
-
-
 def check_reason(check: CheckName, value: str, date_format: str | None = None) -> str | None:
     """Why ``value`` fails ``check``, or None when it passes."""
     if check == "luhn":
