@@ -703,6 +703,12 @@ PRINT_DISAGREES = (
 # ``FieldLayout.unread``'s reason.
 UNREAD = "a comb cell read as empty holds ink that may be a small or broken digit: a digit may be missing"
 
+# ``FieldLayout.pieced``'s reason.
+PIECED = (
+    "a comb cell's digit was read from pieces, none as tall as a digit "
+    "(a pen that skipped, or marks that are no digit?)"
+)
+
 # ``FieldLayout.raised``'s reason, on a page that was not told surely which way up.
 RAISED = (
     "a point or comma hangs at the top of the digits, where one written upside down "
@@ -714,8 +720,8 @@ CROSSED = "writing crosses the box's edge and was left out: a digit may be missi
 
 # ``FieldLayout.thinned``'s reason.
 THINNED = (
-    "a stroke as tall as the writing, among its digits, was taken for a hairline "
-    "and left out (a slash? a digit written light?)"
+    "a stroke as tall as the writing was taken for a hairline and left out "
+    "(a slash? a digit written light or with a finer pen?)"
 )
 
 # ``formocr.layout.fields.overlapping_boxes``'s reason.
@@ -1182,6 +1188,8 @@ def _field(
         reasons.append(THINNED)
     if layout.unread:
         reasons.append(UNREAD)
+    if layout.pieced:
+        reasons.append(PIECED)
     reasons += through_reasons(digits, layout.bbox)
     if page is not None:
         reasons += solid_zero_reasons(page, digits, layout.bbox)

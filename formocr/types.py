@@ -206,14 +206,17 @@ class FieldLayout:
     # A comb cell was left empty though it holds ink that may be a small or
     # broken digit (formocr.layout.digits.UNREAD_INK).
     unread: bool = False
+    # A comb cell's digit was read from pieces none of which stands like a
+    # digit (formocr.layout.digits.CELL_INK): a pen that skipped, or marks?
+    pieced: bool = False
     # The box was found only once corners its scan had lost were closed by a
     # guess (a faint form archived black and white): it may be no box.
     guessed: bool = False
     # A point or comma hangs at the top of the string's digits, where one
     # written upside down would: the box may be upside down.
     raised: bool = False
-    # A stroke as tall as writing, among the string's digits, was taken
-    # away as a hairline (formocr.layout.digits._thinned_among).
+    # A stroke as tall as writing was taken away from the string's box as
+    # a hairline or tint (formocr.layout.digits._thinned_away).
     thinned: bool = False
     # The box as printed, in the pixels of the page deskewed by ``skew``
     # degrees (formocr.layout.lines.page_geometry); None: not known, and

@@ -413,8 +413,12 @@ def test_a_comb_cell_holding_a_small_or_broken_digit_sends_the_field_to_review()
     and the field was read without it, `ok`: a small 8 left out of 8484
     (read 484), and a faint 5 and 3 broken into pieces left out of 527831
     (read 2781), on calibration-writer pages. Such ink now sends the field
-    to review; a stroke spilling over from the next cell, or dirt, does not."""
-    from formocr.api import UNREAD, load_classifier
+    to review, its pieces taken together; pieces that together stand
+    CELL_INK tall are read as the cell's digit, and the field asks too (a 5
+    of three flat strokes left 53514 read 5314, and a 1 broken in two by a
+    pen that skipped 10294 read 0294, both `ok`). A stroke spilling over
+    from the next cell, or dirt, does neither."""
+    from formocr.api import PIECED, UNREAD, load_classifier
 
     def comb(extra: str, digits: str = "484") -> np.ndarray:
         page = np.full((400, 700), 255, np.uint8)
@@ -432,29 +436,38 @@ def test_a_comb_cell_holding_a_small_or_broken_digit_sends_the_field_to_review()
         elif extra == "broken 5":  # a 5's bar and bowl, apart, each under CELL_INK tall
             cv2.line(page, (x0 + 35, y0 + 40), (x0 + 90, y0 + 40), 0, 6)
             cv2.ellipse(page, (x0 + 60, y0 + 100), (24, 16), 0, -100, 160, 0, 6)
+        elif extra == "pieces":  # three flat strokes, none UNREAD_INK tall
+            for y, dx in ((y0 + 35, 0), (y0 + 75, 8), (y0 + 115, -4)):
+                cv2.line(page, (x0 + 35 + dx, y), (x0 + 85 + dx, y + 12), 0, 6)
+        elif extra == "two dashes":  # together UNREAD_INK both ways, not CELL_INK tall
+            for y in (y0 + 70, y0 + 100):
+                cv2.line(page, (x0 + 35, y), (x0 + 80, y), 0, 6)
         elif extra == "spill":  # a stroke over the divider, and specks of dirt
             cv2.line(page, (x0 + cw - 30, y0 + 90), (x0 + cw + 30, y0 + 98), 0, 6)
             for x, y in ((x0 + 40, y0 + 40), (x0 + 70, y0 + 120)):
                 cv2.circle(page, (x, y), 3, 0, -1)
         return page
 
-    pages = {extra: comb(extra) for extra in ("", "small 8", "broken 5", "spill")}
+    extras = ("", "small 8", "broken 5", "pieces", "two dashes", "spill")
+    pages = {extra: comb(extra) for extra in extras}
     found = {extra: find_fields(page, 300.0) for extra, page in pages.items()}
     assert all(len(f) == 1 and f[0].kind == "comb" and f[0].cells == 4 for f in found.values())
-    assert {extra: f[0].unread for extra, f in found.items()} == {
-        "": False,
-        "small 8": True,
-        "broken 5": True,
-        "spill": False,
-    }
+    unread = {"small 8", "two dashes"}
+    pieced = {"broken 5", "pieces"}
+    assert {extra for extra, f in found.items() if f[0].unread} == unread
+    assert {extra for extra, f in found.items() if f[0].pieced} == pieced
     clf = load_classifier()
     for extra, page in pages.items():
         (field,) = scan_page(PageImage("p", 1, page, 300.0), ScanConfig(), clf).fields
-        assert field.value == "484", (extra, field.value)
-        if extra in ("small 8", "broken 5"):
-            assert field.status == "review" and field.reason is not None and UNREAD in field.reason
+        why = field.reason or ""
+        if extra in pieced:  # read, the pieces as one digit
+            assert len(field.value) == 4 and field.value.endswith("484"), (extra, field.value)
+            assert field.status == "review" and PIECED in why and UNREAD not in why
+            assert extra != "broken 5" or field.value == "5484", field
         else:
-            assert field.reason is None or UNREAD not in field.reason
+            assert field.value == "484", (extra, field.value)
+            assert PIECED not in why
+            assert (field.status == "review" and UNREAD in why) == (extra in unread), field
     # Every cell read as empty, one holding a small digit: review, not empty.
     for extra, status in (("small 8", "review"), ("spill", "empty")):
         page = PageImage("p", 1, comb(extra, digits=""), 300.0)

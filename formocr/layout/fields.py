@@ -706,6 +706,7 @@ def _field(
         ink=ink,
         crossed=box.crossed,
         unread=box.unread,
+        pieced=box.pieced,
         guessed=guessed,
         raised=box.raised,
         thinned=box.thinned,

@@ -135,7 +135,13 @@ def _layout(
         # A cell left empty that holds ink like a small digit, as without a template.
         unread = any(box.unread for _, box in parts)
         return FieldLayout(
-            bbox=bbox, kind="comb", digits=digits, cells=f.cells, crossed=crossed, unread=unread
+            bbox=bbox,
+            kind="comb",
+            digits=digits,
+            cells=f.cells,
+            crossed=crossed,
+            unread=unread,
+            pieced=any(box.pieced for _, box in parts),
         )
     # A string is one printed box: its marks count digits from the start.
     marks = tuple(
@@ -198,10 +204,12 @@ def _cell_by_cell(
     pitch = (x1 - x0) / cells
     W = grey.shape[1]
     digits = []
+    pieced = whole.pieced
     for k in range(cells):
         a, b = x0 + k * pitch, x0 + (k + 1) * pitch
         sx0, sx1 = max(0, int(a) - 2 * search), min(W, int(math.ceil(b)) + 2 * search)
         box = analyse_box(grey[:, sx0:sx1], (a - sx0, y0, b - sx0, y1), [], dpi, search, True)
+        pieced = pieced or box.pieced  # a digit read from pieces, as the cell's own
         for d in box.digits:
             bx, by, bw, bh = d.bbox
             digits.append(Digit((bx + sx0, by, bw, bh), d.image))
@@ -216,4 +224,5 @@ def _cell_by_cell(
         tuple(digits),
         crossed=whole.crossed,
         unread=whole.unread,
+        pieced=pieced,
     )
