@@ -460,6 +460,26 @@ def test_restroke_changes_the_pen_not_the_digit() -> None:
     assert max(widths) - min(widths) > per_px  # pens of several widths, not one
 
 
+def test_a_skipped_pen_breaks_the_strokes_and_keeps_the_digit() -> None:
+    """One or two gaps across the strokes: the ring of a 0 falls into one or
+    two pieces, most of its ink stays, and nothing is drawn."""
+    from training.augment import skipped
+
+    img = np.full((60, 50), 255, np.uint8)
+    cv2.ellipse(img, (25, 30), (12, 20), 0, 0, 360, 0, 5)
+    ink = img < 128
+    rng = np.random.default_rng(7)
+    pieces = set()
+    for _ in range(12):
+        out = skipped(img, rng)
+        kept = out < 128
+        assert not (kept & ~ink).any()
+        assert 0.6 * ink.sum() < kept.sum() < ink.sum()
+        n, _ = cv2.connectedComponents(kept.astype(np.uint8), connectivity=8)
+        pieces.add(n - 1)  # one gap opens the ring, two cut it in two
+    assert pieces == {1, 2}
+
+
 def test_every_kind_of_negative_is_a_crop_with_ink_and_not_a_one() -> None:
     from training.negatives import KINDS, looks_like_a_one, make_negative
 

@@ -8,8 +8,9 @@ and what real pens and people do: the digit re-stroked at another pen width
 (skeleton redrawn at 1-4 px at 28x28 scale), slant up to +-20 degrees, the
 shapes MNIST's writers rarely use (European 1 and 7, closed 4, hooked 9, a 0
 with a lead-in stroke, a 2 with a loop, drawn onto the real digit from its
-ink box), faint pens, and a piece of the neighbouring digit at the edge of a
-loosely cut crop. Each group has its own probability, 0 switches it off.
+ink box), faint pens, a pen that skipped (gaps a pen or two long across
+the strokes), and a piece of the neighbouring digit at the edge of a loosely
+cut crop. Each group has its own probability, 0 switches it off.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class AugmentConfig:
     p_shapes: float = 0.0  # European 1/7, closed 4, hooked 9, lead-in 0, looped 2
     p_faint: float = 0.0  # ink close to the paper level
     p_neighbour: float = 0.0  # a piece of the next digit at the crop's edge
+    p_gaps: float = 0.0  # a pen that skipped: 1-2 gaps across the strokes (``skipped``)
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -242,6 +244,22 @@ def restroke(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return draw_skeleton(skel, float(rng.uniform(1.0, 4.0)) * per_px, img.shape)
 
 
+def skipped(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The same digit written with a pen that skipped: one or two gaps
+    across its strokes, each 1-1.5 pen widths long, at points of its centre
+    lines. A comb cell's 1 broken in two so was read as an empty cell, and
+    a broken 6 as a 1, `ok` (BENCHMARKS.md, forty-first session)."""
+    ys, xs = np.nonzero(skeleton(img))
+    if len(ys) < 10:
+        return img
+    width = pen_width(img)
+    out = img.copy()
+    for i in rng.choice(len(ys), size=int(rng.integers(1, 3)), replace=False):
+        r = max(1, round(float(rng.uniform(0.5, 0.75)) * width))
+        cv2.circle(out, (int(xs[i]), int(ys[i])), r, 255, -1)
+    return out
+
+
 def _pen(img: np.ndarray) -> int:
     return max(1, round(pen_width(img)))
 
@@ -371,6 +389,9 @@ def augment(
         big = _stroke(big, rng)
     if rng.random() < cfg.p_broken:
         big = _broken(big, rng)
+    # Drawn only when on: recipes without it keep their random stream.
+    if cfg.p_gaps and rng.random() < cfg.p_gaps:
+        big = skipped(big, rng)
     if neighbour is not None and rng.random() < cfg.p_neighbour:
         big = with_neighbour_piece(big, neighbour, rng)
     big = _cell_crop(big, rng, frame=rng.random() < cfg.p_frame)
