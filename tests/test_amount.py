@@ -218,16 +218,19 @@ def test_a_date_or_cents_over_100_written_in_a_box_is_never_ok(written: str) -> 
         assert field.status == "review" or field.value == truth.value, (seed, field)
 
 
-@pytest.mark.parametrize(("thick", "grey"), [(2, 40), (6, 160)])
+@pytest.mark.parametrize(("thick", "grey", "foot_grey"), [(2, 40, 0), (6, 160, 0), (6, 160, 40)])
 @pytest.mark.parametrize("where", ["between", "after", "apart"])
-def test_a_stroke_taken_for_a_hairline_is_never_ok(thick: int, grey: int, where: str) -> None:
+def test_a_stroke_taken_for_a_hairline_is_never_ok(
+    thick: int, grey: int, foot_grey: int, where: str
+) -> None:
     """A stroke as tall as the digits, standing between them, just after
     them or apart from them, that the box's cleaning takes away as a
     background's hairline (finer than the pen) or tint (much fainter than
-    the writing): "22/5/51" with one slash drawn fine came out 225151,
-    `ok`, the other slash read as a 1; "771405" with its 7, 7 and 1 written
-    with a finer pen came out 405, `ok`. The field asks; without the stroke
-    it does not."""
+    the writing), whole or all but its foot (``foot_grey``: its lowest
+    third drawn that dark): "22/5/51" with one slash drawn fine came
+    out 225151, `ok`, the other slash read as a 1; "771405" with its 7, 7
+    and 1 written with a finer pen came out 405, and "601" 61 (the 0's foot
+    kept), `ok`. The field asks; without the stroke it does not."""
     import cv2
 
     from formocr.api import THINNED
@@ -236,16 +239,19 @@ def test_a_stroke_taken_for_a_hairline_is_never_ok(thick: int, grey: int, where:
         plain, truth = _written_in_a_box("4725", 5200 + seed, 90)
         assert plain.value == truth.value and THINNED not in (plain.reason or "")
         a, b = plain.digits[1].bbox, plain.digits[2].bbox
-        x, top, foot = (a.x + a.w + b.x) // 2, min(a.y, b.y), max(a.y + a.h, b.y + b.h)
+        x, top, bottom = (a.x + a.w + b.x) // 2, min(a.y, b.y), max(a.y + a.h, b.y + b.h)
         last = plain.digits[-1].bbox
         if where == "after":
-            x, top, foot = last.x + last.w + 25, last.y, last.y + last.h
+            x, top, bottom = last.x + last.w + 25, last.y, last.y + last.h
         elif where == "apart":  # three digits' width on, inside the box
-            x, top, foot = last.x + 4 * last.w, last.y, last.y + last.h
+            x, top, bottom = last.x + 4 * last.w, last.y, last.y + last.h
             assert x + 40 < truth.bbox.x + truth.bbox.w
 
-        def slash(image: np.ndarray, x: int = x, top: int = top, foot: int = foot) -> None:
-            cv2.line(image, (x + 12, top), (x - 12, foot), grey, thick)
+        def slash(image: np.ndarray, x: int = x, top: int = top, bottom: int = bottom) -> None:
+            cv2.line(image, (x + 12, top), (x - 12, bottom), grey, thick)
+            if foot_grey:  # the lowest third as dark as the writing
+                mid = (top + 2 * bottom) // 3
+                cv2.line(image, (x - 4, mid), (x - 12, bottom), foot_grey, thick)
 
         field, _ = _written_in_a_box("4725", 5200 + seed, 90, slash)
         assert field.status == "review" and THINNED in (field.reason or ""), field
