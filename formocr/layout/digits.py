@@ -49,10 +49,11 @@ MIN_INK = 0.2
 SPECK_IN = 0.012
 # The thinnest pen stroke, inches (0.2 mm).
 STROKE_IN = 0.008
-# A comb cell holds a digit only if some ink is this share of its height.
+# A comb cell holds a digit only if its ink, its pieces together, stands
+# this share of its height (``BoxLayout.pieced`` where no piece does alone).
 CELL_INK = 0.3
-# A cell with no such ink is empty; but a piece of ink there that spreads at
-# least UNREAD_INK of the height both ways is more than a stroke spilling
+# A cell with no such ink is empty; but ink there that spreads at least
+# UNREAD_INK of the height both ways is more than a stroke spilling
 # over from the next cell or dirt: a digit written small, or broken into
 # pieces by a faint pen. It is not read, and the field asks
 # (``BoxLayout.unread``): read without it, ``8484`` came out ``484`` and
