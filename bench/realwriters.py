@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/realwriters.py                  # 40 pages, formocr + both peers
     .venv/bin/python bench/realwriters.py --pages 8 --no-peers   # a quick look
+    .venv/bin/python bench/realwriters.py --pages 40 --seed 141000 --sources mnist-val \
+        --no-peers --pen skipped        # the same writers' digits, a ballpoint that skipped
 
 Digits are real handwriting from writers that no model trained, tuned or
 calibrated on (``training.splits``): the **MNIST test writers** of the
@@ -48,8 +50,9 @@ import json
 import resource
 import sys
 import time
+import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +86,51 @@ from training.synth import Degradation, FieldTruth, write_pdf, write_truth
 from training.synth.amounts import amount_text
 from training.synth.sheet import Sheet
 from training.synth.sources import WriterDigits, mnist_writers, optdigits_writers
+
+# ``--pen``: the writers' digits as written, or drawn again with a pen real
+# people use. "fine": the centre lines redrawn FINE_PEN of the ink's height
+# wide (at least 3 px of the enlarged crop), a fine liner; a digit whose pen
+# is over FILLED of its height (loops filled in, no pen's centre line to
+# follow) stays as written, so a page mixes the two. "skipped": a ballpoint
+# that skipped, SKIPPED of the digits broken by one or two gaps across their
+# strokes (``training.augment.skipped``).
+PENS = ("as-written", "fine", "skipped")
+FINE_PEN = 0.06
+FILLED = 0.16
+SKIPPED = 0.5
+
+
+def repen(img: np.ndarray, pen: str, rng: np.random.Generator) -> np.ndarray:
+    """One enlarged digit crop (dark on light) drawn again with ``pen``."""
+    from training.augment import draw_skeleton, ink_box, skeleton, skipped
+
+    box = ink_box(img)
+    if pen == "as-written" or box is None:
+        return img
+    if pen == "skipped":
+        return skipped(img, rng) if rng.random() < SKIPPED else img
+    ink = img < 128
+    height = box[3] - box[1]
+    depth = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 5)[ink]
+    if 2.0 * float(np.percentile(depth, 90)) > FILLED * height:
+        return img
+    return draw_skeleton(skeleton(img), max(3.0, FINE_PEN * height), img.shape)
+
+
+@dataclass
+class PennedWriter(WriterDigits):
+    """A writer's digits drawn again with another pen (``repen``), each
+    sample the same way every time it is drawn."""
+
+    pen: str = "as-written"
+    _penned: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def crop(self, k: int) -> np.ndarray:
+        if k not in self._penned:
+            rng = np.random.default_rng((zlib.crc32(self.name.encode()), k))
+            self._penned[k] = repen(super().crop(k), self.pen, rng)
+        return self._penned[k]
+
 
 DPI = 300
 SEED = 61_000  # never used before: forms 20,000 / 30,000, calibration 50,000 / 81,000,
@@ -654,6 +702,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="digit sources, in turn (default: the headline's held-out writers; "
         "development runs: mnist-cal optdigits-cal, bench/calibrate.py's writers)",
     )
+    ap.add_argument(
+        "--pen",
+        choices=PENS,
+        default="as-written",
+        help="draw every writer's digits again with a fine liner or a ballpoint that skipped "
+        "(see repen; with --no-peers)",
+    )
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default bench/out)")
     ap.add_argument("--name", default="realwriters", help="record name (NAME.json)")
     ap.add_argument(
@@ -674,6 +729,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error("--pages must be at least 1")
     if args.scan_dpi != DPI and not args.no_peers:
         ap.error("--scan-dpi needs --no-peers (the peers' boxes are cut at the drawn resolution)")
+    if args.pen != "as-written" and not args.no_peers:
+        ap.error("--pen needs --no-peers")
     if (args.turn or args.combs_only) and not args.no_peers:
         ap.error(
             "--turn and --combs-only need --no-peers (the peers are handed the true boxes, upright)"
@@ -686,6 +743,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     record = run_record("realwriters.py", argv)
     sources = tuple(args.sources)
     writers = load_writers(sources)
+    if args.pen != "as-written":
+        writers = {
+            s: [PennedWriter(w.name, w.images, w.labels, pen=args.pen) for w in ws]
+            for s, ws in writers.items()
+        }
     specs = plan(args.pages, args.seed, writers, sources)
     config = ScanConfig(
         min_confidence=args.min_confidence,
@@ -703,6 +765,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "dpi": args.scan_dpi,
         "turned": args.turn,
         "combs_only": args.combs_only,
+        "pen": args.pen,
         "turn_check": config.turn_upside_down,
         "sources": list(sources),
         "min_confidence": config.min_confidence,

@@ -416,7 +416,8 @@ def test_a_comb_cell_holding_a_small_or_broken_digit_sends_the_field_to_review()
     to review, its pieces taken together; pieces that together stand
     CELL_INK tall are read as the cell's digit, and the field asks too (a 5
     of three flat strokes left 53514 read 5314, and a 1 broken in two by a
-    pen that skipped 10294 read 0294, both `ok`). A stroke spilling over
+    pen that skipped 10294 read 0294, both `ok`; so did a 1 in three pieces,
+    two too small to count alone, 641 read 64). A stroke spilling over
     from the next cell, or dirt, does neither."""
     from formocr.api import PIECED, UNREAD, load_classifier
 
@@ -439,6 +440,9 @@ def test_a_comb_cell_holding_a_small_or_broken_digit_sends_the_field_to_review()
         elif extra == "pieces":  # three flat strokes, none UNREAD_INK tall
             for y, dx in ((y0 + 35, 0), (y0 + 75, 8), (y0 + 115, -4)):
                 cv2.line(page, (x0 + 35 + dx, y), (x0 + 85 + dx, y + 12), 0, 6)
+        elif extra == "broken 1":  # one piece MIN_INK tall, two under it both ways
+            for top, foot in ((22, 52), (68, 78), (94, 104)):
+                cv2.line(page, (x0 + 60, y0 + top), (x0 + 58, y0 + foot), 0, 6)
         elif extra == "two dashes":  # together UNREAD_INK both ways, not CELL_INK tall
             for y in (y0 + 70, y0 + 100):
                 cv2.line(page, (x0 + 35, y), (x0 + 80, y), 0, 6)
@@ -448,12 +452,12 @@ def test_a_comb_cell_holding_a_small_or_broken_digit_sends_the_field_to_review()
                 cv2.circle(page, (x, y), 3, 0, -1)
         return page
 
-    extras = ("", "small 8", "broken 5", "pieces", "two dashes", "spill")
+    extras = ("", "small 8", "broken 5", "broken 1", "pieces", "two dashes", "spill")
     pages = {extra: comb(extra) for extra in extras}
     found = {extra: find_fields(page, 300.0) for extra, page in pages.items()}
     assert all(len(f) == 1 and f[0].kind == "comb" and f[0].cells == 4 for f in found.values())
     unread = {"small 8", "two dashes"}
-    pieced = {"broken 5", "pieces"}
+    pieced = {"broken 5", "broken 1", "pieces"}
     assert {extra for extra, f in found.items() if f[0].unread} == unread
     assert {extra for extra, f in found.items() if f[0].pieced} == pieced
     clf = load_classifier()
@@ -464,6 +468,7 @@ def test_a_comb_cell_holding_a_small_or_broken_digit_sends_the_field_to_review()
             assert len(field.value) == 4 and field.value.endswith("484"), (extra, field.value)
             assert field.status == "review" and PIECED in why and UNREAD not in why
             assert extra != "broken 5" or field.value == "5484", field
+            assert extra != "broken 1" or field.value == "1484", field
         else:
             assert field.value == "484", (extra, field.value)
             assert PIECED not in why

@@ -930,10 +930,20 @@ def analyse_box(
 
     edges = [x0, *(p for p, _ in dividers), x1]
     cells = len(edges) - 1
+
+    def cell_of(b: Blob) -> int:
+        k = int(np.searchsorted(edges, b.x + b.w / 2.0)) - 1
+        return min(max(k, 0), cells - 1)
+
     owner: dict[int, list[Blob]] = {}
     for b in blobs:
-        k = int(np.searchsorted(edges, b.x + b.w / 2.0)) - 1
-        owner.setdefault(min(max(k, 0), cells - 1), []).append(b)
+        owner.setdefault(cell_of(b), []).append(b)
+    # Every piece with a stroke's ink, under MIN_INK both ways or not: the
+    # pieces of a thin 1 broken by a pen that skipped are.
+    inked: dict[int, list[Blob]] = {}
+    for b, n in counted:
+        if n >= min_area:
+            inked.setdefault(cell_of(b), []).append(b)
     digits, singles = [], []
     unread = pieced = False
     for k in range(cells):
@@ -943,8 +953,11 @@ def analyse_box(
         blob = _union(group)
         # Only a piece of a digit's height is a stroke spilling over from the
         # next cell, or dirt: the cell is empty, unless its pieces together
-        # stand so tall (a digit broken by a pen that skipped: it is read) or
-        # spread both ways like a small digit (then the field asks).
+        # (the smaller ones too) stand so tall (a digit broken by a pen that
+        # skipped: it is read) or spread both ways like a small digit (then
+        # the field asks).
+        if blob.h < CELL_INK * h:
+            blob = _union(inked.get(k, group))
         if blob.h < CELL_INK * h:
             unread = unread or min(blob.w, blob.h) >= UNREAD_INK * h
             continue
