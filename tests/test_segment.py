@@ -473,6 +473,14 @@ def test_a_comb_cell_holding_a_small_or_broken_digit_sends_the_field_to_review()
             assert field.value == "484", (extra, field.value)
             assert PIECED not in why
             assert (field.status == "review" and UNREAD in why) == (extra in unread), field
+    # The same with a template that names the comb.
+    from formocr.templates.template import Template, TemplateField
+
+    field_ = TemplateField("c", (60, 120, 480, 150), "comb", cells=4)
+    templated = ScanConfig(templates=(Template("t", (700.0, 400.0), "px", (field_,), 300.0),))
+    for extra, value, why in (("broken 1", "1484", PIECED), ("two dashes", "484", UNREAD)):
+        (field,) = scan_page(PageImage("p", 1, pages[extra], 300.0), templated, clf).fields
+        assert (field.value, field.status) == (value, "review") and why in (field.reason or "")
     # Every cell read as empty, one holding a small digit: review, not empty.
     for extra, status in (("small 8", "review"), ("spill", "empty")):
         page = PageImage("p", 1, comb(extra, digits=""), 300.0)
