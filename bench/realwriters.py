@@ -93,11 +93,16 @@ from training.synth.sources import WriterDigits, mnist_writers, optdigits_writer
 # is over FILLED of its height (loops filled in, no pen's centre line to
 # follow) stays as written, so a page mixes the two. "skipped": a ballpoint
 # that skipped, SKIPPED of the digits broken by one or two gaps across their
-# strokes (``training.augment.skipped``).
-PENS = ("as-written", "fine", "skipped")
+# strokes (``training.augment.skipped``). "light": LIGHT of the digits
+# written with LIGHT_INK of their darkness (a pen running dry, a digit put
+# in later in pencil), the rest as written: about grey 195 on the page
+# beside digits at 40.
+PENS = ("as-written", "fine", "skipped", "light")
 FINE_PEN = 0.06
 FILLED = 0.16
 SKIPPED = 0.5
+LIGHT = 0.15
+LIGHT_INK = 0.22
 
 
 def repen(img: np.ndarray, pen: str, rng: np.random.Generator) -> np.ndarray:
@@ -109,6 +114,11 @@ def repen(img: np.ndarray, pen: str, rng: np.random.Generator) -> np.ndarray:
         return img
     if pen == "skipped":
         return skipped(img, rng) if rng.random() < SKIPPED else img
+    if pen == "light":
+        if rng.random() >= LIGHT:
+            return img
+        light = 255.0 - LIGHT_INK * (255.0 - img.astype(np.float32))
+        return np.asarray(np.round(light), np.uint8)
     ink = img < 128
     height = box[3] - box[1]
     depth = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 5)[ink]
@@ -706,8 +716,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--pen",
         choices=PENS,
         default="as-written",
-        help="draw every writer's digits again with a fine liner or a ballpoint that skipped "
-        "(see repen; with --no-peers)",
+        help="draw every writer's digits again with a fine liner or a ballpoint that skipped, "
+        "or some of them light (see repen; with --no-peers)",
     )
     ap.add_argument("--out", type=Path, default=OUT, help="output folder (default bench/out)")
     ap.add_argument("--name", default="realwriters", help="record name (NAME.json)")

@@ -709,6 +709,12 @@ PIECED = (
     "(a pen that skipped, or marks that are no digit?)"
 )
 
+# ``FieldLayout.faint``'s reason.
+FAINT = (
+    "a mark like a digit, lighter than the writing, was left out "
+    "(a digit written light, an erased one, or writing showing through?): a digit may be missing"
+)
+
 # ``FieldLayout.raised``'s reason, on a page that was not told surely which way up.
 RAISED = (
     "a point or comma hangs at the top of the digits, where one written upside down "
@@ -1168,7 +1174,7 @@ def _field(
 
     digits = read.digits
     if not digits:
-        unread = (UNREAD,) if layout.unread else ()
+        unread = [why for why, on in ((UNREAD, layout.unread), (FAINT, layout.faint)) if on]
         if read.reasons or unread:
             why = _join(*read.reasons, *unread)
             return FieldResult(name, "", 0.0, "review", layout.bbox, (), why)
@@ -1190,6 +1196,8 @@ def _field(
         reasons.append(UNREAD)
     if layout.pieced:
         reasons.append(PIECED)
+    if layout.faint:
+        reasons.append(FAINT)
     reasons += through_reasons(digits, layout.bbox)
     if page is not None:
         reasons += solid_zero_reasons(page, digits, layout.bbox)

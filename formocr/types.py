@@ -218,6 +218,10 @@ class FieldLayout:
     # A stroke as tall as writing was taken away from the string's box as
     # a hairline or tint (formocr.layout.digits._thinned_away).
     thinned: bool = False
+    # A mark like a digit, lighter than the ink threshold, was left out of a
+    # comb cell read as empty or beside a string's digits: a digit written
+    # light, an erased one, or show-through (formocr.layout.digits.FAINT_DARK).
+    faint: bool = False
     # The box as printed, in the pixels of the page deskewed by ``skew``
     # degrees (formocr.layout.lines.page_geometry); None: not known, and
     # ``bbox`` stands for it. On a skewed page ``bbox`` is the hull of the

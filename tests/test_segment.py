@@ -1531,3 +1531,76 @@ def test_a_tall_printed_sign_beside_a_wide_amount_box_is_no_handwriting() -> Non
     assert broken_boxes(page, [amount]) == set()
     cell = BBox(200, 100, 70, 80)
     assert broken_boxes(page, [cell]) == {0}
+
+
+def test_a_digit_written_lighter_than_the_ink_sends_the_field_to_review() -> None:
+    """A digit lighter than the box's ink threshold (grey 200 on paper 245,
+    beside black digits) was never ink: 7484 in a comb came out 484, and
+    48417 in a string box 4841, both `ok` at 1.0. Such a mark (no ink in it,
+    as tall as a digit) now sends the field to review, in a comb cell read
+    as empty or beside a string's digits. The soft edges of black digits and
+    of the frame never count, and a faint digit written over (an erasure
+    under a digit) is read as written."""
+    from formocr.api import FAINT, load_classifier
+
+    def box(
+        kind: str, extra: str, grey: int, written: bool = True, blur: float = 0, rule: int = 0
+    ) -> np.ndarray:
+        page = np.full((400, 900), 245, np.uint8)
+        x0, y0, cw, ch = 60, 120, 120, 150
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        if kind == "comb":
+            cv2.rectangle(page, (x0, y0), (x0 + 4 * cw, y0 + ch), 0, 3)
+            for k in range(1, 4):
+                cv2.line(page, (x0 + k * cw, y0), (x0 + k * cw, y0 + ch), rule, 3)
+            at = [x0 + k * cw + 22 for k in range(4)]
+            for x, digit in zip(at[1:], "484" if written else "", strict=False):
+                cv2.putText(page, digit, (x, y0 + 125), font, 3.3, 20, 9)
+            spot = at[0]
+        else:
+            cv2.rectangle(page, (x0, y0), (x0 + 700, y0 + ch), 0, 3)
+            at = [x0 + 30 + k * 90 for k in range(5)]
+            for x, digit in zip(at, "4841" if written else "", strict=False):
+                cv2.putText(page, digit, (x, y0 + 125), font, 3.3, 20, 9)
+            spot = at[4]
+        if extra == "7":
+            cv2.putText(page, "7", (spot, y0 + 125), font, 3.3, grey, 9)
+        elif extra == "1":  # a bare bar
+            cv2.line(page, (spot + 30, y0 + 30), (spot + 28, y0 + 125), grey, 9)
+        elif extra == "erased":  # a light 3 with a black 7 written over it
+            cv2.putText(page, "3", (spot, y0 + 125), font, 3.3, grey, 9)
+            cv2.putText(page, "7", (spot, y0 + 125), font, 3.3, 20, 9)
+        return cv2.GaussianBlur(page, (0, 0), blur) if blur else page
+
+    clf = load_classifier()
+
+    def scan(page: np.ndarray, config: ScanConfig) -> tuple[str, str, str]:
+        (field,) = scan_page(PageImage("p", 1, page, 300.0), config, clf).fields
+        return field.value, field.status, field.reason or ""
+
+    plain = ScanConfig()
+    for kind, digits, seven in (("comb", "484", "7484"), ("string", "4841", "48417")):
+        for extra, grey in (("7", 190), ("7", 200), ("7", 210), ("1", 200)):
+            assert scan(box(kind, extra, grey), plain) == (digits, "review", FAINT), (kind, grey)
+        for extra, grey, value in (("", 0, digits), ("7", 20, seven), ("erased", 200, seven)):
+            assert scan(box(kind, extra, grey), plain) == (value, "ok", ""), (kind, extra)
+        # Blurred past the frame's and the digits' soft edges (a comb so
+        # blurred that its dividers are lost is read as a string).
+        for blur in (3.0, 4.5):
+            assert scan(box(kind, "7", 20, blur=blur), plain) == (seven, "ok", ""), (kind, blur)
+        # Alone: a string box's threshold is its own, and the 7 is ink; a
+        # comb's is set by its black dividers, and the field asks (it was
+        # `empty`).
+        alone = scan(box(kind, "7", 200, written=False), plain)
+        assert alone == (("7", "ok", "") if kind == "string" else ("", "review", FAINT)), alone
+    # A comb's dividers printed lighter than the ink are no marks, by an
+    # empty cell as by a full one.
+    assert scan(box("comb", "", 0, blur=1.0, rule=215), plain) == ("484", "ok", "")
+    # With a template that names the comb, read cell by cell or whole.
+    from formocr.templates.template import Template, TemplateField
+
+    for cells in (4, 5):
+        field_ = TemplateField("c", (60, 120, 480, 150), "comb", cells=cells)
+        templated = ScanConfig(templates=(Template("t", (900.0, 400.0), "px", (field_,), 300.0),))
+        value, status, why = scan(box("comb", "7", 200), templated)
+        assert status == "review" and FAINT in why, (cells, value, why)

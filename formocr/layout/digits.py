@@ -62,6 +62,29 @@ CELL_INK = 0.3
 # ``53514`` read ``5314``, and a 1 broken in two by a pen that skipped,
 # ``10294`` read ``0294``, both `ok` (BENCHMARKS.md, forty-first session).
 UNREAD_INK = 0.2
+# A mark FAINT_DARK or more darker than the paper, and over the noise of
+# the paper round the box, but lighter than the ink threshold: what of it
+# lies FAINT_CLEAR_IN (inches) or more from the ink and is left once thinned
+# by FAINT_RIM_IN each side (the soft rims of lines and strokes on a blurred
+# scan go), within the box's interior, at least FAINT_TALL and at most
+# FAINT_OVER x the box's height tall, no wider than FAINT_WIDE x that
+# height and, unless a bar under FAINT_BAR as wide as tall (a 1), covering
+# at most FAINT_FILL of its bounding box (strokes, not a shadow), and not
+# such a bar rising from the box's top or foot with FAINT_LINE or more of
+# it on the box's vertical lines (a light printed divider or tick). In a comb cell
+# read as empty or beside a string's digits, it is a digit written light,
+# an erased one, or writing showing through from the back. It is not
+# read, and the field asks (``BoxLayout.faint``): a 7 at grey 190 on paper
+# 245 beside black digits left ``7484`` read ``484``, `ok` at 1.0.
+FAINT_DARK = 12
+FAINT_TALL = 0.3
+FAINT_OVER = 1.3
+FAINT_WIDE = 2.0
+FAINT_FILL = 0.6
+FAINT_BAR = 0.25
+FAINT_CLEAR_IN = 0.005
+FAINT_RIM_IN = 0.007
+FAINT_LINE = 0.8
 # Ink this share of the interior height above or below a box still counts,
 # for digits that cross the frame.
 OUTSIDE = 0.3
@@ -224,6 +247,9 @@ class BoxLayout:
     # box as a hairline or tint by ``clean_string_ink`` (``_thinned_away``):
     # a slash, or a digit written light or with a finer pen?
     thinned: bool = False
+    # A mark like a digit, lighter than the ink threshold, in a comb cell
+    # read as empty or beside a string's digits (FAINT_DARK, ``_faint``).
+    faint: bool = False
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -355,11 +381,27 @@ def digit_ink(
     ring: int,
     ignore: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Ink (uint8 0/1) for the digits, thresholded on the box's own terms.
+    """Ink (uint8 0/1) for the digits, thresholded on the box's own terms
+    (``ink_levels``)."""
+    smooth, _, t = ink_levels(dark, interior, dpi, ring, ignore)
+    return _at_least(smooth, t)
+
+
+def ink_levels(
+    dark: np.ndarray,
+    interior: tuple[int, int, int, int],
+    dpi: float,
+    ring: int,
+    ignore: np.ndarray | None = None,
+) -> tuple[np.ndarray, float, float]:
+    """The box's darkness smoothed, the paper's noise level round it, and
+    the digits' ink threshold (ink is at least that dark; over 255 where
+    there is no interior).
 
     The frame would pull Otsu up past faint pencil, so the threshold is Otsu
     on the interior, but not under a noise floor nor over the top of
-    INK_DARK. The floor (median plus four robust sigmas) is measured on the
+    INK_DARK. The floor (the noise level, median plus four robust sigmas, or
+    INK_DARK's bottom, whichever is higher) is measured on the
     paper around the box, ``ring`` pixels and more outside the interior: a
     big digit can fill most of a small box. Smoothing first lets the floor
     sit low under heavy noise. Where ``ignore`` is set (print in the box,
@@ -370,7 +412,7 @@ def digit_ink(
     x0, y0, x1, y1 = interior
     inner = np.ascontiguousarray(smooth[y0:y1, x0:x1])
     if inner.size == 0:
-        return np.zeros(dark.shape, np.uint8)
+        return smooth, 256.0, 256.0
     outside = outside_ring(smooth, interior, ring)
     sample = outside if outside.size >= 50 else inner.ravel()
     sample = sample[:: max(1, sample.size // 4000)]
@@ -381,12 +423,74 @@ def digit_ink(
     med = hist_median(hist)
     dev = np.bincount(np.abs(2 * np.arange(hist.size) - int(2 * med)), weights=hist)
     spread = 1.4826 * (hist_median(dev) / 2)
-    floor = max(INK_DARK[0], med + 4.0 * spread)
+    noise = med + 4.0 * spread
+    floor = max(INK_DARK[0], noise)
     if ignore is not None:
         inner = np.ascontiguousarray(inner[ignore[y0:y1, x0:x1] == 0]).reshape(1, -1)
     t, _ = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     t = min(max(t, floor), max(floor, INK_DARK[1]))
-    return _at_least(smooth, t)
+    return smooth, float(noise), float(t)
+
+
+def _faint(
+    smooth: np.ndarray,
+    noise: float,
+    t: float,
+    ink: np.ndarray,
+    interior: tuple[int, int, int, int],
+    min_area: int,
+    dpi: float,
+    vert: np.ndarray,
+) -> list[Blob]:
+    """Marks like a digit lighter than the ink threshold ``t`` (FAINT_DARK).
+
+    The darkness at the faint level, less the ink and FAINT_CLEAR_IN round
+    it (the soft edges of the writing and of the frame's lines, at a lower
+    level), thinned by FAINT_RIM_IN each side (what is left of those edges
+    on a blurred scan goes): its components within the ``interior``,
+    but for printed lines lighter than the ink: a bar (FAINT_BAR) rising
+    from the box's top or foot with FAINT_LINE or more of it on ``vert``, the
+    interior's vertical lines as ``vertical_marks`` finds them (dividers and
+    ticks; a light 1 standing upright on the box's line is taken for one
+    too). (Truly connected components:
+    ``components`` fills outlines.)"""
+    lo = max(noise, FAINT_DARK)
+    if lo >= t:
+        return []
+    x0, y0, x1, y1 = interior
+    h = max(1, y1 - y0)
+    r = max(1, int(round(FAINT_CLEAR_IN * dpi)))
+    near = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    low = cv2.subtract(_at_least(smooth, lo), near)
+    e = max(3, 2 * int(round(FAINT_RIM_IN * dpi)) + 1)
+    low = cv2.erode(low, np.ones((e, e), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
+    lines = np.zeros_like(low)
+    lines[y0:y1, x0:x1][vert] = 1
+    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    out = []
+    for k in range(1, n):
+        x, y, w, bh, area = (int(v) for v in stats[k])
+        if bh < FAINT_TALL * h or bh > FAINT_OVER * h or w > FAINT_WIDE * h:
+            continue
+        # Within the frame: a frame line lighter than the ink, where the
+        # box was printed or scanned faint, is no mark.
+        if not (x0 <= x and y0 <= y and x + w <= x1 and y + bh <= y1):
+            continue
+        # Strokes, not a shadow nor the rim of a line blurred past the ink
+        # threshold (under two pixels wide a row, once thinned).
+        if area < max(min_area / 2, 2 * bh) or (area > FAINT_FILL * w * bh and w > FAINT_BAR * bh):
+            continue
+        own = (labels[y : y + bh, x : x + w] == k).astype(np.uint8)
+        # A bar from the top or the foot, on the box's vertical lines.
+        bar = w <= FAINT_BAR * bh and min(y - y0, y1 - y - bh) <= 2 * r + 2
+        if (
+            bar
+            and cv2.countNonZero(cv2.min(own, lines[y : y + bh, x : x + w])) >= FAINT_LINE * area
+        ):
+            continue
+        out.append(Blob(x, y, own))
+    return out
 
 
 def _solid(dark: np.ndarray, grey: np.ndarray, dpi: float) -> np.ndarray:
@@ -848,7 +952,8 @@ def analyse_box(
     frame = refine_interior(ink_mask(dark), est, search, least, to_edges=strip)
     # Frame lines look thicker at the digits' lower threshold: find their
     # bands again on that mask so their soft edges are whited out too.
-    ink = digit_ink(dark, frame.interior, dpi, search, ignore)
+    smooth, noise, t = ink_levels(dark, frame.interior, dpi, search, ignore)
+    ink = _at_least(smooth, t)
     interior, _, bands = refine_interior(ink, frame.interior, search, least, to_edges=strip)
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
@@ -914,6 +1019,14 @@ def analyse_box(
                 return again
         specks = tuple(b for b, keep in zip(found, big, strict=True) if not keep)
         thinned = _thinned_away(before, inner, blobs, h)
+        # A faint mark beside the digits, not under one (an erased digit
+        # written over is read as written). Not in a strip: cut inside its
+        # box, it has no paper round it, and the paper level fades to its
+        # edges (an amount cut so came out with light haze at its ends).
+        faint = not strip and any(
+            not any(_overlap(f.x, f.w, b.x, b.w) > f.w / 2 for b in blobs)
+            for f in _faint(smooth, noise, t, ink, interior, min_area, dpi, vert)
+        )
         return BoxLayout(
             "string",
             0,
@@ -926,6 +1039,7 @@ def analyse_box(
             specks=specks,
             crossed=crossed,
             thinned=thinned,
+            faint=faint,
         )
 
     edges = [x0, *(p for p, _ in dividers), x1]
@@ -946,6 +1060,7 @@ def analyse_box(
             inked.setdefault(cell_of(b), []).append(b)
     digits, singles = [], []
     unread = pieced = False
+    read: set[int] = set()
     for k in range(cells):
         group = owner.get(k, [])
         if not group:
@@ -966,6 +1081,10 @@ def analyse_box(
             digits.append(d)
             singles.append((blob.w, blob.h))
             pieced = pieced or all(b.h < CELL_INK * h for b in group)
+            read.add(k)
+    faint = any(
+        cell_of(f) not in read for f in _faint(smooth, noise, t, ink, interior, min_area, dpi, vert)
+    )
     return BoxLayout(
         "comb",
         cells,
@@ -977,7 +1096,13 @@ def analyse_box(
         crossed=crossed,
         unread=unread,
         pieced=pieced,
+        faint=faint,
     )
+
+
+def _overlap(a: int, aw: int, b: int, bw: int) -> int:
+    """How many columns the ranges [a, a + aw) and [b, b + bw) share."""
+    return max(0, min(a + aw, b + bw) - max(a, b))
 
 
 def writer_aspect(layouts: Iterable[BoxLayout]) -> float:

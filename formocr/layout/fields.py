@@ -636,6 +636,7 @@ class _StringField(FieldLayout):
         printed: BBox | None = None,
         skew: float = 0.0,
         thinned: bool = False,
+        faint: bool = False,
     ) -> None:
         for name, value in (("bbox", bbox), ("kind", kind), ("cells", cells), ("marks", marks)):
             object.__setattr__(self, name, value)
@@ -646,6 +647,7 @@ class _StringField(FieldLayout):
         object.__setattr__(self, "printed", printed)
         object.__setattr__(self, "skew", skew)
         object.__setattr__(self, "thinned", thinned)
+        object.__setattr__(self, "faint", faint)
         object.__setattr__(self, "_cuts", cuts)
 
     @property  # type: ignore[override]
@@ -696,6 +698,7 @@ def _field(
             printed,
             geom.angle,
             box.thinned,
+            box.faint,
         )
     return FieldLayout(
         bbox=bbox,
@@ -710,6 +713,7 @@ def _field(
         guessed=guessed,
         raised=box.raised,
         thinned=box.thinned,
+        faint=box.faint,
         printed=printed,
         skew=geom.angle,
     )

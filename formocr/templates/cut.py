@@ -142,6 +142,7 @@ def _layout(
             crossed=crossed,
             unread=unread,
             pieced=any(box.pieced for _, box in parts),
+            faint=any(box.faint for _, box in parts),
         )
     # A string is one printed box: its marks count digits from the start.
     marks = tuple(
@@ -157,6 +158,7 @@ def _layout(
         crossed=crossed,
         raised=any(box.raised for _, box in parts),
         thinned=any(box.thinned for _, box in parts),
+        faint=any(box.faint for _, box in parts),
     )
 
 
@@ -215,7 +217,7 @@ def _cell_by_cell(
             digits.append(Digit((bx + sx0, by, bw, bh), d.image))
     # Each cell's crop reaches into its neighbours, whose digits lie outside
     # it: only the whole box's analysis says whether writing crossed the frame
-    # or a cell it left empty holds ink.
+    # or a cell it left empty holds ink (or a faint mark).
     return BoxLayout(
         "comb",
         cells,
@@ -225,4 +227,5 @@ def _cell_by_cell(
         crossed=whole.crossed,
         unread=whole.unread,
         pieced=pieced,
+        faint=whole.faint,
     )

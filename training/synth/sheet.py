@@ -183,7 +183,10 @@ class Sheet:
             ink *= pen.uniform(0.45, 1.0, ink.shape).astype(np.float32)
         region = self.ink_page[y0:y1, x0:x1]
         region[:] = (region * (1.0 - ink)).astype(np.uint8)
-        ys, xs = np.nonzero(sub < 128)
+        # A digit written light (no pixel under mid-grey) is still a digit:
+        # its box is where it is darker than halfway to the paper.
+        lo = int(sub.min()) if sub.size else 255
+        ys, xs = np.nonzero(sub < (128 if lo < 128 else (lo + 256) // 2))
         if len(xs) == 0:
             return None
         return (
