@@ -460,17 +460,25 @@ def _faint(
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
     r = max(1, int(round(FAINT_CLEAR_IN * dpi)))
-    near = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    low = cv2.subtract(_at_least(smooth, lo), near)
+    # The interior and the ink just round it, all a mark within it can touch.
+    H, W = smooth.shape
+    cx0, cy0 = max(0, x0 - r - 1), max(0, y0 - r - 1)
+    cx1, cy1 = min(W, x1 + r + 1), min(H, y1 + r + 1)
+    if cx1 <= cx0 or cy1 <= cy0:
+        return []
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    near = cv2.dilate(ink[cy0:cy1, cx0:cx1], disc)
+    low = cv2.subtract(_at_least(smooth[cy0:cy1, cx0:cx1], lo), near)
     e = max(3, 2 * int(round(FAINT_RIM_IN * dpi)) + 1)
     low = cv2.erode(low, np.ones((e, e), np.uint8))
+    if not cv2.countNonZero(low):
+        return []
     n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
-    lines = np.zeros_like(low)
-    lines[y0:y1, x0:x1][vert] = 1
-    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    lines: np.ndarray | None = None
     out = []
     for k in range(1, n):
         x, y, w, bh, area = (int(v) for v in stats[k])
+        x, y = x + cx0, y + cy0
         if bh < FAINT_TALL * h or bh > FAINT_OVER * h or w > FAINT_WIDE * h:
             continue
         # Within the frame: a frame line lighter than the ink, where the
@@ -481,14 +489,16 @@ def _faint(
         # threshold (under two pixels wide a row, once thinned).
         if area < max(min_area / 2, 2 * bh) or (area > FAINT_FILL * w * bh and w > FAINT_BAR * bh):
             continue
-        own = (labels[y : y + bh, x : x + w] == k).astype(np.uint8)
+        own = (labels[y - cy0 : y - cy0 + bh, x - cx0 : x - cx0 + w] == k).astype(np.uint8)
         # A bar from the top or the foot, on the box's vertical lines.
-        bar = w <= FAINT_BAR * bh and min(y - y0, y1 - y - bh) <= 2 * r + 2
-        if (
-            bar
-            and cv2.countNonZero(cv2.min(own, lines[y : y + bh, x : x + w])) >= FAINT_LINE * area
-        ):
-            continue
+        if w <= FAINT_BAR * bh and min(y - y0, y1 - y - bh) <= 2 * r + 2:
+            if lines is None:
+                lines = np.zeros(smooth.shape, np.uint8)
+                lines[y0:y1, x0:x1][vert] = 1
+                lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+            on = cv2.countNonZero(cv2.min(own, lines[y : y + bh, x : x + w]))
+            if on >= FAINT_LINE * area:
+                continue
         out.append(Blob(x, y, own))
     return out
 
