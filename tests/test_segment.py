@@ -1544,7 +1544,13 @@ def test_a_digit_written_lighter_than_the_ink_sends_the_field_to_review() -> Non
     from formocr.api import FAINT, load_classifier
 
     def box(
-        kind: str, extra: str, grey: int, written: bool = True, blur: float = 0, rule: int = 0
+        kind: str,
+        extra: str,
+        grey: int,
+        written: bool = True,
+        blur: float = 0,
+        rule: int = 0,
+        pen: int = 20,
     ) -> np.ndarray:
         page = np.full((400, 900), 245, np.uint8)
         x0, y0, cw, ch = 60, 120, 120, 150
@@ -1555,13 +1561,13 @@ def test_a_digit_written_lighter_than_the_ink_sends_the_field_to_review() -> Non
                 cv2.line(page, (x0 + k * cw, y0), (x0 + k * cw, y0 + ch), rule, 3)
             at = [x0 + k * cw + 22 for k in range(4)]
             for x, digit in zip(at[1:], "484" if written else "", strict=False):
-                cv2.putText(page, digit, (x, y0 + 125), font, 3.3, 20, 9)
+                cv2.putText(page, digit, (x, y0 + 125), font, 3.3, pen, 9)
             spot = at[0]
         else:
             cv2.rectangle(page, (x0, y0), (x0 + 700, y0 + ch), 0, 3)
             at = [x0 + 30 + k * 90 for k in range(5)]
             for x, digit in zip(at, "4841" if written else "", strict=False):
-                cv2.putText(page, digit, (x, y0 + 125), font, 3.3, 20, 9)
+                cv2.putText(page, digit, (x, y0 + 125), font, 3.3, pen, 9)
             spot = at[4]
         if extra == "7":
             cv2.putText(page, "7", (spot, y0 + 125), font, 3.3, grey, 9)
@@ -1588,11 +1594,17 @@ def test_a_digit_written_lighter_than_the_ink_sends_the_field_to_review() -> Non
         # blurred that its dividers are lost is read as a string).
         for blur in (3.0, 4.5):
             assert scan(box(kind, "7", 20, blur=blur), plain) == (seven, "ok", ""), (kind, blur)
-        # Alone: a string box's threshold is its own, and the 7 is ink; a
-        # comb's is set by its black dividers, and the field asks (it was
-        # `empty`).
-        alone = scan(box(kind, "7", 200, written=False), plain)
-        assert alone == (("7", "ok", "") if kind == "string" else ("", "review", FAINT)), alone
+        # Alone, or with all the digits so light: a string box's threshold
+        # is its own, and the digits are ink; a comb's is set by its black
+        # dividers, and the field asks (it came out `empty`).
+        for written, pen in ((False, 20), (True, 200)):
+            got = scan(box(kind, "7", 200, written=written, pen=pen), plain)
+            want = (
+                ("7" if not written else seven, "ok", "")
+                if kind == "string"
+                else ("", "review", FAINT)
+            )
+            assert got == want, (kind, written, got)
     # A comb's dividers printed lighter than the ink are no marks, by an
     # empty cell as by a full one.
     assert scan(box("comb", "", 0, blur=1.0, rule=215), plain) == ("484", "ok", "")
