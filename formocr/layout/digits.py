@@ -452,8 +452,7 @@ def _faint(
     from the box's top or foot with FAINT_LINE or more of it on ``vert``, the
     interior's vertical lines as ``vertical_marks`` finds them (dividers and
     ticks; a light 1 standing upright on the box's line is taken for one
-    too). (Truly connected components:
-    ``components`` fills outlines.)"""
+    too). Truly connected components: ``components`` fills outlines."""
     lo = max(noise, FAINT_DARK)
     if lo >= t:
         return []
