@@ -818,7 +818,7 @@ def _merge_pieces(blobs: list[Blob], h_ref: float) -> list[Blob]:
     for b in sorted(blobs, key=lambda b: b.x):
         if out:
             p = out[-1]
-            ov = min(p.x + p.w, b.x + b.w) - max(p.x, b.x)
+            ov = _x_overlap(p, b)
             small = min(p.h, b.h) < 0.45 * h_ref
             if ov >= 0.5 * min(p.w, b.w) or (small and ov > -0.05 * h_ref):
                 out[-1] = _union([p, b])
@@ -1033,7 +1033,7 @@ def analyse_box(
         # box, it has no paper round it, and the paper level fades to its
         # edges (an amount cut so came out with light haze at its ends).
         faint = not strip and any(
-            not any(_overlap(f.x, f.w, b.x, b.w) > f.w / 2 for b in blobs)
+            not any(_x_overlap(f, b) > f.w / 2 for b in blobs)
             for f in _faint(smooth, noise, t, ink, interior, min_area, dpi, vert)
         )
         return BoxLayout(
@@ -1091,7 +1091,8 @@ def analyse_box(
             singles.append((blob.w, blob.h))
             pieced = pieced or all(b.h < CELL_INK * h for b in group)
             read.add(k)
-    faint = any(
+    # Only a cell read as empty can hold a faint digit that was missed.
+    faint = len(read) < cells and any(
         cell_of(f) not in read for f in _faint(smooth, noise, t, ink, interior, min_area, dpi, vert)
     )
     return BoxLayout(
@@ -1109,9 +1110,9 @@ def analyse_box(
     )
 
 
-def _overlap(a: int, aw: int, b: int, bw: int) -> int:
-    """How many columns the ranges [a, a + aw) and [b, b + bw) share."""
-    return max(0, min(a + aw, b + bw) - max(a, b))
+def _x_overlap(a: Blob, b: Blob) -> int:
+    """How many columns two blobs share (less than 0: the gap between them)."""
+    return min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
 
 
 def writer_aspect(layouts: Iterable[BoxLayout]) -> float:
@@ -1364,7 +1365,7 @@ def _find_marks(
         # taken for a point ("2540/=" read "25401.-"), are an "=".
         if pair == {"-"} or (pair in ({"-", "."}, {"-", ","}) and _stacked(marks[-1][0], c)):
             p = marks[-1][0]
-            ov = min(p.x + p.w, c.x + c.w) - max(p.x, c.x)
+            ov = _x_overlap(p, c)
             if ov >= 0.5 * min(p.w, c.w):
                 marks[-1] = (_union([p, c]), "=")
                 continue

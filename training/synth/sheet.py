@@ -185,7 +185,7 @@ class Sheet:
         region[:] = (region * (1.0 - ink)).astype(np.uint8)
         # A digit written light (no pixel under mid-grey) is still a digit:
         # its box is where it is darker than halfway to the paper.
-        lo = int(sub.min()) if sub.size else 255
+        lo = int(sub.min())
         ys, xs = np.nonzero(sub < (128 if lo < 128 else (lo + 256) // 2))
         if len(xs) == 0:
             return None
