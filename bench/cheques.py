@@ -34,12 +34,17 @@ handed the true amount box, deskewed and cut inside its frame
 ranks its read rate, and it never says a reading is unsure (its "ok" column
 is every box).
 
+The date (DDMMYYYY, one 8-cell comb or eight one-cell boxes, in the same
+writer's hand) is scored too, per field on the whole cheque (not with
+``--turn``): found, exact, ``ok`` and ``ok`` but wrong.
+
 Writes bench/out/cheques.json and prints markdown tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,7 +59,7 @@ from realwriters import DEGRADATIONS, load_writers, read_rate, turn
 
 from formocr.api import load_classifier, scan_page
 from formocr.config import ScanConfig
-from formocr.types import BBox, PageImage
+from formocr.types import BBox, PageImage, PageResult
 from training.synth import make_cheque
 from training.synth.backgrounds import KINDS
 from training.synth.degrade import faded
@@ -120,6 +125,7 @@ def cheque(
     )
     amount = next(t for t in truth if t.label == "Amount")
     return {
+        "dates": [t for t in truth if t.label == "Date"],
         "spec": {
             "index": i,
             "seed": seed + i,
@@ -146,10 +152,13 @@ def black_and_white(c: dict[str, Any], dpi: float, threshold: int) -> dict[str, 
     image = c["image"]
     if s != 1.0:
         image = cv2.resize(image, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-    b: BBox = c["box"]
-    box = BBox(int(b.x * s), int(b.y * s), int(b.w * s), int(b.h * s))
+
+    def scaled(b: BBox) -> BBox:
+        return BBox(int(b.x * s), int(b.y * s), int(b.w * s), int(b.h * s))
+
     image = np.where(image < threshold, 0, 255).astype(np.uint8)
-    return {**c, "image": image, "box": box, "dpi": dpi}
+    dates = [dataclasses.replace(t, bbox=scaled(t.bbox)) for t in c["dates"]]
+    return {**c, "image": image, "box": scaled(c["box"]), "dpi": dpi, "dates": dates}
 
 
 def amount_crop(
@@ -190,32 +199,81 @@ def turned(image: np.ndarray, box: BBox, degrees: int) -> tuple[np.ndarray, BBox
     return out, there(box)
 
 
+def read(
+    c: dict[str, Any], clf: Any, config: ScanConfig, crop: tuple[np.ndarray, BBox] | None = None
+) -> PageResult:
+    """Cheque ``c`` read with no template; with ``crop`` (an image and the
+    box in it), that image, its resolution unknown, as a PNG that records
+    none is."""
+    image, dpi = (c["image"], c["dpi"]) if crop is None else (crop[0], None)
+    return scan_page(PageImage("cheque", 1, image, dpi), config, clf)
+
+
+def reading(result: PageResult, box: BBox) -> dict[str, Any]:
+    """The field read over ``box`` (IoU >= 0.5, the best): found, its
+    digits, status, confidence and reason."""
+    best = max(result.fields, key=lambda f: BBox(*f.bbox).iou(box), default=None)
+    if best is None or BBox(*best.bbox).iou(box) < 0.5:
+        return {"found": False, "pred": None, "status": "missing", "confidence": 0.0, "reason": ""}
+    return {
+        "found": True,
+        "pred": "".join(ch for ch in best.value if ch.isdigit()),
+        "status": best.status,
+        "confidence": float(best.confidence),
+        "reason": best.reason or "",
+    }
+
+
 def score(
     c: dict[str, Any],
     clf: Any,
     config: ScanConfig,
     crop: tuple[np.ndarray, BBox] | None = None,
+    result: PageResult | None = None,
 ) -> dict[str, Any]:
-    """The amount box's reading: matched field, its digits and status. With
-    ``crop`` (an image and the box in it), that image is read, its
-    resolution unknown, as a PNG that records none is."""
-    image, box, dpi = (c["image"], c["box"], c["dpi"]) if crop is None else (*crop, None)
-    result = scan_page(PageImage("cheque", 1, image, dpi), config, clf)
-    best = max(result.fields, key=lambda f: BBox(*f.bbox).iou(box), default=None)
-    found = best is not None and BBox(*best.bbox).iou(box) >= 0.5
-    pred = "".join(ch for ch in best.value if ch.isdigit()) if found and best else None
+    """The amount box's reading (``read``, unless ``result`` is given): matched
+    field, its digits and status."""
+    result = read(c, clf, config, crop) if result is None else result
+    r = reading(result, c["box"] if crop is None else crop[1])
     return {
         **c["spec"],
         "truth": c["truth"],
         "text": c["text"],
-        "found": found,
-        "pred": pred,
-        "exact": pred == c["truth"],
-        "status": best.status if found and best else "missing",
-        "confidence": float(best.confidence) if found and best else 0.0,
-        "reason": (best.reason or "") if found and best else "",
+        **r,
+        "exact": r["pred"] == c["truth"],
         "fields_on_page": len(result.fields),
     }
+
+
+def date_rows(c: dict[str, Any], result: PageResult) -> list[dict[str, Any]]:
+    """Each date field of the whole cheque ``c`` as read in ``result``: one
+    8-cell comb (``cells`` 8), or a one-cell box per digit (``cells`` 1)."""
+    return [
+        {
+            "index": c["spec"]["index"],
+            "background": c["spec"]["background"],
+            "cells": len(t.value),
+            "truth": t.value,
+            **(r := reading(result, t.bbox)),
+            "exact": r["pred"] == t.value,
+        }
+        for t in c["dates"]
+    ]
+
+
+def counts(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Rows found, exact, ``ok``, and ``ok`` but wrong."""
+    ok = [r for r in rows if r["status"] == "ok"]
+    return {
+        "found": sum(r["found"] for r in rows),
+        "exact": sum(r["exact"] for r in rows),
+        "ok": len(ok),
+        "ok_wrong": sum(not r["exact"] for r in ok),
+    }
+
+
+def date_figures(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    return {"fields": len(rows), **counts(rows)}
 
 
 def as_score(r: dict[str, Any]) -> FieldScore:
@@ -236,16 +294,12 @@ def as_score(r: dict[str, Any]) -> FieldScore:
 
 
 def figures(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    ok = [r for r in rows if r["status"] == "ok"]
     scores = [as_score(r) for r in rows]
     rate, _ = read_rate(scores)
     by_conf, _ = read_rate(scores, any_status=True)
     return {
         "cheques": len(rows),
-        "found": sum(r["found"] for r in rows),
-        "exact": sum(r["exact"] for r in rows),
-        "ok": len(ok),
-        "ok_wrong": sum(not r["exact"] for r in ok),
+        **counts(rows),
         "read_rate": rate or 0.0,
         "read_rate_by_confidence": by_conf or 0.0,
     }
@@ -414,7 +468,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     writers = writers_with_every_digit(SOURCES)
     clf = load_classifier(args.model)
     config = ScanConfig()
-    rows, crops, cut_rows, inner_rows, tight_rows = [], [], [], [], []
+    rows, crops, cut_rows, inner_rows, tight_rows, dates = [], [], [], [], [], []
     for i in range(args.cheques):
         c = cheque(
             i,
@@ -443,8 +497,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             image, box = turned(c["image"], c["box"], args.turn)
             c = {**c, "image": image, "box": box}
             cuts = [turned(*cut, args.turn) for cut in cuts]
-        r = score(c, clf, config)
+        result = read(c, clf, config)
+        r = score(c, clf, config, result=result)
         rows.append(r)
+        if not args.turn:  # the date boxes' truth is upright
+            dates += date_rows(c, result)
         for out, cut in zip((cut_rows, inner_rows, tight_rows), cuts, strict=True):
             out.append(score(c, clf, config, cut))
         print(
@@ -462,6 +519,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     record["amount_crops"] = {"rows": cut_rows, "total": figures(cut_rows)}
     record["amount_inside"] = {"rows": inner_rows, "total": figures(inner_rows)}
     record["amount_tight"] = {"rows": tight_rows, "total": figures(tight_rows)}
+    if dates:
+        record["dates"] = {
+            "rows": dates,
+            "comb": date_figures([d for d in dates if d["cells"] > 1]),
+            "boxes": date_figures([d for d in dates if d["cells"] == 1]),
+        }
     if args.peers:
         peer = peer_rows(crops, rows)
         record["rapidocr"] = {"rows": peer, "total": figures(peer)}
@@ -539,11 +602,28 @@ def render_markdown(record: dict[str, Any]) -> str:
         peer = record["rapidocr"]
         rows.append(row("RapidOCR 3.10 (PP-OCRv6), true box, all", peer["total"]))
         rows += [row(f"RapidOCR, {k}", t) for k, t in peer["by_background"].items()]
-    return (
+    text = (
         f"{p['cheques']} cheques (seeds from {p['seed']}), {scan}, no template, the amount "
         "box only (separators not counted). A stand-in for real cheques, which we do not "
         "have.\n\n" + md_table(head, rows)
     )
+    if "dates" in record:
+        d = record["dates"]
+        text += "\n\nThe date (DDMMYYYY) on the whole cheques, by field:\n\n" + md_table(
+            ["date written in", "fields", "found", "exact", "ok", "ok but wrong"],
+            [
+                [
+                    name,
+                    str(t["fields"]),
+                    pct(t["found"] / max(1, t["fields"]), 1),
+                    pct(t["exact"] / max(1, t["fields"]), 1),
+                    pct(t["ok"] / max(1, t["fields"]), 1),
+                    f"{t['ok_wrong']} of {t['ok']}",
+                ]
+                for name, t in (("one 8-cell comb", d["comb"]), ("8 boxes", d["boxes"]))
+            ],
+        )
+    return text
 
 
 if __name__ == "__main__":

@@ -626,6 +626,32 @@ def test_a_stroke_well_inside_a_side_that_did_not_show_is_not_that_side() -> Non
     assert (13, 0, 16, h) in refine_interior(ink, est, search).bands
 
 
+@pytest.mark.parametrize("side", ["bottom", "top"])
+def test_a_stroke_along_a_side_is_not_whited_out_with_it(side: str) -> None:
+    """A 2's foot resting on a small box's bottom line, or a 7's bar against
+    its top, joins the line in the ink: the side was found as line and
+    stroke together, both were whited out, and the cheque's date boxes read
+    a 2 as a 7 and a 7 as a 1, `ok`. A frame's lines are printed alike: a
+    side much thicker than the thinnest other is the rows that cover its
+    length about as fully as its strongest row, not the stroke's."""
+    from formocr.layout.frame import refine_interior
+
+    h, w, search = 122, 96, 8
+    est = (12.0, 23.0, 80.0, 100.0)
+    ink = np.zeros((h, w), np.uint8)
+    ink[21:23, 10:83] = ink[100:102, 10:83] = 1  # top and bottom lines, 2 px
+    ink[21:102, 10:12] = ink[21:102, 80:83] = 1  # the sides
+    if side == "bottom":
+        ink[93:100, 16:56] = 1  # the foot, 7 px, touching the line's inside
+        line, stroke = (0, 100, w, 102), (0, 93, w, 102)
+    else:
+        ink[23:30, 34:76] = 1  # the bar
+        line, stroke = (0, 21, w, 23), (0, 21, w, 30)
+    pinned = refine_interior(ink, est, search)
+    assert line in pinned.bands and stroke not in pinned.bands
+    assert pinned.interior[3 if side == "bottom" else 1] == (100 if side == "bottom" else 23)
+
+
 def _rounded_boxes(radius_mm: float) -> tuple[np.ndarray, list[BBox]]:
     """A 300-dpi page of 12 boxes with corners rounded to ``radius_mm``, 2-4
     px rules, four script digits written in each."""
@@ -1616,3 +1642,29 @@ def test_a_digit_written_lighter_than_the_ink_sends_the_field_to_review() -> Non
         templated = ScanConfig(templates=(Template("t", (900.0, 400.0), "px", (field_,), 300.0),))
         value, status, why = scan(box("comb", "7", 200), templated)
         assert status == "review" and FAINT in why, (cells, value, why)
+
+
+def test_a_2_s_long_foot_across_small_boxes_does_not_close_them() -> None:
+    """2s written large in small boxes side by side (a cheque's date in
+    eight boxes): a long foot runs as far as a short rule, and feet at about
+    one height join across the gaps into one long line. As the nearest
+    bottom under the boxes' top line it closed boxes at the feet, and what
+    the digits left above them was read (a 0's sides as a 1, `ok`, on the
+    cheques). Each box is found whole, its digit with it."""
+    page = np.full((600, 1400), 250, np.uint8)
+    boxes = []
+    x, y0, w, h = 200, 250, 83, 100
+    for dy in (0, 6, -5, 3, -8, 8, -2, 5):  # handwriting's feet are not level
+        cv2.rectangle(page, (x, y0), (x + w, y0 + h), 0, 3)
+        boxes.append(BBox(x - 1, y0 - 1, w + 3, h + 3))
+        foot = y0 + 76 + dy
+        cv2.line(page, (x + 20, y0 + 25), (x + 55, y0 + 22), 20, 5)
+        cv2.line(page, (x + 55, y0 + 22), (x + 16, foot), 20, 5)
+        cv2.line(page, (x + 14, foot), (x + 72, foot), 20, 5)
+        x += w + 14
+    fields = find_fields(page, 300.0)
+    assert len(fields) == 8
+    for f, b in zip(fields, boxes, strict=True):
+        assert f.bbox.iou(b) > 0.9
+        (d,) = f.digits
+        assert d.bbox.h > 0.5 * h

@@ -35,6 +35,12 @@ MIN_TICK, MAX_TICK = 0.12, 0.6
 # length (frame lines broken by the writing that crosses them still do).
 LINE_COVER = 0.45
 
+# A side found more than THICK times as thick as the thinnest other side
+# (and 2 px) is a line with a stroke along it; the line is its rows that
+# cover at least LINE_CORE of what its strongest row covers.
+THICK = 2
+LINE_CORE = 0.85
+
 Interior = tuple[int, int, int, int]  # x0, y0, x1, y1 (end exclusive)
 
 
@@ -65,13 +71,18 @@ def _line_band(
             d = abs(i + lo - mid)
             if d < best:
                 peak, best = i, d
-    thr = max(0.3, 0.5 * seg[peak])
+    a, b = _run(seg, peak, max(0.3, 0.5 * seg[peak]))
+    return lo + a, lo + b
+
+
+def _run(seg: list[float], peak: int, floor: float) -> tuple[int, int]:
+    """The indices [a, b) of the run of ``seg`` round ``peak`` at ``floor`` or over."""
     a = b = peak
-    while a > 0 and seg[a - 1] >= thr:
+    while a > 0 and seg[a - 1] >= floor:
         a -= 1
-    while b + 1 < len(seg) and seg[b + 1] >= thr:
+    while b + 1 < len(seg) and seg[b + 1] >= floor:
         b += 1
-    return lo + a, lo + b + 1
+    return a, b + 1
 
 
 def _any(ink: np.ndarray, band: tuple[int, int] | None, axis: int) -> np.ndarray:
@@ -94,6 +105,20 @@ def _mean(m: np.ndarray, axis: int) -> np.ndarray:
     # cv2.reduce's dim is numpy's axis: 0 sums down to a row, 1 to a column.
     sums = cv2.reduce(m.view(np.uint8), axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
     return sums / m.shape[axis]
+
+
+def _cored(profile: np.ndarray, band: tuple[int, int] | None, most: int) -> tuple[int, int] | None:
+    """``band`` of ``profile`` (a line's rows or columns), or, where it is
+    more than ``most`` thick, the run round its strongest value that stays
+    within LINE_CORE of it: the line, not the stroke along it, which covers
+    less of its length."""
+    if band is None or band[1] - band[0] <= most:
+        return band
+    a, b = band
+    seg = profile[a:b].tolist()
+    peak = max(range(len(seg)), key=seg.__getitem__)
+    lo, hi = _run(seg, peak, LINE_CORE * seg[peak])
+    return a + lo, a + hi
 
 
 class Pinned(NamedTuple):
@@ -142,6 +167,17 @@ def refine_interior(
     bot = _line_band(rows, y1 - search, y1 + search, least, expect=y1 + 1)
     left = _line_band(cols, x0 - search, x0 + search, least, expect=x0 - 2)
     right = _line_band(cols, x1 - search, x1 + search, least, expect=x1 + 1)
+    # A frame's lines are printed alike: a top or bottom found much thicker
+    # than the thinnest side is a line with a stroke along it (a 2's foot
+    # resting on the bottom line, a 7's bar against the top, joined at the
+    # digits' threshold). Only the line's own rows are the side, or the
+    # stroke is whited out with it (a 2 read as a 7, a 7 as a 1). (A stroke
+    # along a left or right side is a 1 or a digit's bowls, which the page's
+    # walls and the string's cuts deal with.)
+    sides = [b[1] - b[0] for b in (top, bot, left, right) if b]
+    if len(sides) >= 2:
+        most = THICK * min(sides) + 2
+        top, bot = (_cored(rows, b, most) for b in (top, bot))
     # A line lies at or just outside the estimated interior; one that starts
     # half the search or more inside it is a stroke along the inside (a
     # digit written against a side whose line did not show here).

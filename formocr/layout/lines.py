@@ -1185,7 +1185,7 @@ def _find_frames(dark: np.ndarray, dpi: float, horiz: np.ndarray, vert: np.ndarr
     on_pattern = patterned(dark)
     ys = [s.y for s in segs]
     for i, top in enumerate(segs):
-        cands: list[tuple[bool, int, Frame]] = []
+        cands: list[tuple[bool, int, Frame, _Seg]] = []
         # Lines closer below than a box is tall come first (segs are in y
         # order, and so are their distances below ``top``).
         first, ty = i + 1, top.y
@@ -1253,18 +1253,48 @@ def _find_frames(dark: np.ndarray, dpi: float, horiz: np.ndarray, vert: np.ndarr
                     walls.append(_Wall(a, b, False, b, a))
             if len(walls) >= 2:  # a box lies between two walls
                 boxes = _boxes(walls, ya, yb, top, bot, horiz, r, dpi)
-                cands += [(not ok, rank, f) for f, ok in boxes]
+                cands += [(not ok, rank, f, bot) for f, ok in boxes]
         if not cands:
             continue
         # Boxes whose lines end at their sides first, then the nearest bottom;
-        # each part of the top line goes to one box.
+        # each part of the top line goes to one box. A bottom "line" that is
+        # a digit's stroke inside a deeper box comes after that box.
         free = np.ones(top.x1 - top.x0, bool)
-        for _, _, f in sorted(cands, key=lambda c: c[:2]):
+        stroke = _stroke_bottoms(top, cands, r)
+        for _, _, f, _ in sorted(cands, key=lambda c: (id(c[3]) in stroke, *c[:2])):
             a, b = int(f.x0) - top.x0, int(f.x1) - top.x0
             if free[max(0, a) : max(0, b)].mean() > 0.5:
                 frames.append(f)
                 free[max(0, a - r) : max(0, b + r)] = False
     return _drop_nested(frames, 2 * r)
+
+
+def _stroke_bottoms(top: _Seg, cands: Sequence[tuple[bool, int, Frame, _Seg]], r: int) -> set[int]:
+    """The bottom lines (``id``) of candidate boxes below ``top`` that are
+    strokes of a digit, not printed lines: a line that stops short of
+    ``top`` and of a deeper candidate's bottom line, by more than ``r`` at an
+    end of each, where that candidate spans the same columns. A flat-bottomed
+    0, a 6's loop or a 2's foot written across a small box makes a
+    horizontal run as long as a short rule (and runs on through a side it
+    touches); as the nearest bottom, it closed a box at the stroke, and the
+    box was read as what the digit left in it (a 0's sides read as a 1). A
+    printed line between two rows of boxes runs as far as the row above it
+    or the row below it does.
+    """
+    out: set[int] = set()
+    for _, _, a, sa in cands:
+        if sa.x0 <= top.x0 + r and sa.x1 >= top.x1 - r:
+            continue
+        for _, _, b, sb in cands:
+            if (
+                sb.y > sa.y
+                and b.x0 <= a.x0 + r
+                and b.x1 >= a.x1 - r
+                and (sa.x0 > sb.x0 + r or sa.x1 < sb.x1 - r)
+            ):
+                out.add(id(sa))
+                break
+    return out
 
 
 class _Wall(NamedTuple):
