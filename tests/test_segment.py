@@ -1668,3 +1668,28 @@ def test_a_2_s_long_foot_across_small_boxes_does_not_close_them() -> None:
         assert f.bbox.iou(b) > 0.9
         (d,) = f.digits
         assert d.bbox.h > 0.5 * h
+
+
+@pytest.mark.parametrize(("seed", "scan"), [(7, "scan"), (10, "harsh"), (2, "harsh")])
+def test_a_date_comb_s_thin_dividers_on_a_dot_screen_make_its_cells(seed: int, scan: str) -> None:
+    """A cheque's date comb printed with thin dividers over a dense dot
+    screen: taking the screen's level off the box leaves the dividers about
+    as faint as the screen, under the marks' threshold, though the page's
+    lines found every one of them. The comb was read as 3 or 4 wide cells,
+    or as a string, and its digits merged. Walls the page found that stay
+    faintly visible in the box are weak marks, which make a comb on their
+    grid."""
+    from training.synth.degrade import Degradation
+
+    page, truth = make_cheque(
+        np.random.default_rng(seed),
+        300,
+        background="screen",
+        separate_date_boxes=False,
+        amount_format="plain",
+        degradation=getattr(Degradation, scan)(),
+    )
+    date = next(t for t in truth if t.label == "Date")
+    field = max(find_fields(page, 300.0), key=lambda f: f.bbox.iou(date.bbox))
+    assert field.bbox.iou(date.bbox) > 0.8
+    assert (field.kind, field.cells, len(field.digits)) == ("comb", 8, 8)

@@ -31,6 +31,10 @@ MARK_DARK = 32
 # stands on the bottom line).
 MIN_TICK, MAX_TICK = 0.12, 0.6
 
+# A wall seen at page level whose line, in the box, is this dark (after the
+# background's level) along most of its height is a weak divider mark.
+WALL_FAINT = 8
+
 # A box's side is a line where ink covers at least this share of its
 # length (frame lines broken by the writing that crosses them still do).
 LINE_COVER = 0.45
@@ -308,9 +312,15 @@ def vertical_marks(
             # lines (a marker 1) can merge with them: a printed divider, even
             # a faint one, meets both lines without a gap.
             band = sub[:, max(0, a - x0 - 1) : max(0, b - x0 + 1)]
-            on = band.max(axis=1) >= MARK_DARK // 2 if band.size else np.zeros(h, bool)
+            peak = band.max(axis=1) if band.size else np.zeros(h, np.uint8)
+            on = peak >= MARK_DARK // 2
             if on[:end].all() and on[-end:].all() and on.mean() >= 0.7:
                 marks.append(Mark((a + b - 1) / 2.0, a, b, y0, True))
+            elif (peak >= WALL_FAINT).mean() >= 0.7:
+                # A divider printed thin over a dense pattern, whose level
+                # was taken off the box, is left as faint as this: a weak
+                # mark, which makes a comb only on its grid with others.
+                marks.append(Mark((a + b - 1) / 2.0, a, b, y0, False))
 
     run = _rise(vert)
     # Columns beside a full line are its blurred edge, not ticks.
