@@ -652,6 +652,26 @@ def test_a_stroke_along_a_side_is_not_whited_out_with_it(side: str) -> None:
     assert pinned.interior[3 if side == "bottom" else 1] == (100 if side == "bottom" else 23)
 
 
+def test_a_bar_alone_where_the_frame_is_no_ink_is_no_side() -> None:
+    """A box printed fainter than the writing, its lines no ink at the
+    box's threshold, with a bold 7 whose bar lies against the top: the bar
+    was the only "line" found, taken for the top and whited out, and the 7
+    read `1` at 0.9999 (a cheque's date box). A side found alone runs on
+    into the corners at both ends; the bar stops short of one."""
+    from formocr.layout.frame import refine_interior
+
+    h, w, search = 136, 94, 8
+    est = (16.0, 28.0, 78.0, 108.0)
+    ink = np.zeros((h, w), np.uint8)
+    ink[26:36, 30:76] = 1  # the bar, from a third of the way in
+    ink[36:100, 40:50] = 1  # the stem
+    pinned = refine_interior(ink, est, search)
+    assert pinned.bands == [] and pinned.interior == (16, 28, 78, 108)
+    ink[26:29, 14:80] = 1  # the top line printed dark enough: a side, from its row
+    (band,) = refine_interior(ink, est, search).bands
+    assert band[1] == 26
+
+
 def _rounded_boxes(radius_mm: float) -> tuple[np.ndarray, list[BBox]]:
     """A 300-dpi page of 12 boxes with corners rounded to ``radius_mm``, 2-4
     px rules, four script digits written in each."""

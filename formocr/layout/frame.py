@@ -190,6 +190,20 @@ def refine_interior(
     bot = bot if bot is None or y1 - bot[1] < deep else None
     left = left if left is None or left[0] - x0 < deep else None
     right = right if right is None or x1 - right[1] < deep else None
+    found = [band for band in (top, bot, left, right) if band]
+    if len(found) == 1 and not to_edges:
+        # One side alone, where the frame's other lines are no ink (printed
+        # fainter than the writing): a line runs on into the corners at
+        # both ends; a 7's bar against the top, taken for it and whited out
+        # (the 7 read as a 1), stops short of one.
+        a, b = found[0]
+        if top or bot:
+            span = _any(ink[:, max(0, x0) : max(0, x1)], (a, b), 0)
+        else:
+            span = _any(ink[max(0, y0) : max(0, y1)], (a, b), 1)
+        e = max(2, search)
+        if not (span[:e].mean() >= 0.5 and span[-e:].mean() >= 0.5):
+            top = bot = left = right = None
     if to_edges:
         # The image's edges are the estimate's (``ink`` may be padded).
         ey, ex = max(2, int(EDGE_END * (y1 - y0))), max(2, int(EDGE_END * (x1 - x0)))
