@@ -39,9 +39,9 @@ WALL_FAINT = 8
 # length (frame lines broken by the writing that crosses them still do).
 LINE_COVER = 0.45
 
-# A side found more than THICK times as thick as the thinnest other side
-# (and 2 px) is a line with a stroke along it; the line is its rows that
-# cover at least LINE_CORE of what its strongest row covers.
+# A top or bottom side found more than THICK times as thick as the
+# thinnest side (and 2 px) is a line with a stroke along it; the line is its
+# rows that cover at least LINE_CORE of what its strongest row covers.
 THICK = 2
 LINE_CORE = 0.85
 

@@ -1261,7 +1261,7 @@ def _find_frames(dark: np.ndarray, dpi: float, horiz: np.ndarray, vert: np.ndarr
         # a digit's stroke inside a deeper box comes after that box.
         free = np.ones(top.x1 - top.x0, bool)
         stroke = _stroke_bottoms(top, cands, r)
-        for _, _, f, _ in sorted(cands, key=lambda c: (id(c[3]) in stroke, *c[:2])):
+        for _, _, f, _ in sorted(cands, key=lambda c: (c[1] in stroke, *c[:2])):
             a, b = int(f.x0) - top.x0, int(f.x1) - top.x0
             if free[max(0, a) : max(0, b)].mean() > 0.5:
                 frames.append(f)
@@ -1270,8 +1270,9 @@ def _find_frames(dark: np.ndarray, dpi: float, horiz: np.ndarray, vert: np.ndarr
 
 
 def _stroke_bottoms(top: _Seg, cands: Sequence[tuple[bool, int, Frame, _Seg]], r: int) -> set[int]:
-    """The bottom lines (``id``) of candidate boxes below ``top`` that are
-    strokes of a digit, not printed lines: a line that stops short of
+    """The bottom lines (by rank: how many lines lie between it and ``top``)
+    of candidate boxes below ``top`` that are strokes of a digit, not
+    printed lines: a line that stops short of
     ``top`` and of a deeper candidate's bottom line, by more than ``r`` at an
     end of each, where that candidate spans the same columns. A flat-bottomed
     0, a 6's loop or a 2's foot written across a small box makes a
@@ -1282,8 +1283,8 @@ def _stroke_bottoms(top: _Seg, cands: Sequence[tuple[bool, int, Frame, _Seg]], r
     or the row below it does.
     """
     out: set[int] = set()
-    for _, _, a, sa in cands:
-        if sa.x0 <= top.x0 + r and sa.x1 >= top.x1 - r:
+    for _, rank, a, sa in cands:
+        if rank in out or (sa.x0 <= top.x0 + r and sa.x1 >= top.x1 - r):
             continue
         for _, _, b, sb in cands:
             if (
@@ -1292,7 +1293,7 @@ def _stroke_bottoms(top: _Seg, cands: Sequence[tuple[bool, int, Frame, _Seg]], r
                 and b.x1 >= a.x1 - r
                 and (sa.x0 > sb.x0 + r or sa.x1 < sb.x1 - r)
             ):
-                out.add(id(sa))
+                out.add(rank)
                 break
     return out
 
