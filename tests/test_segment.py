@@ -1713,3 +1713,28 @@ def test_a_date_comb_s_thin_dividers_on_a_dot_screen_make_its_cells(seed: int, s
     field = max(find_fields(page, 300.0), key=lambda f: f.bbox.iou(date.bbox))
     assert field.bbox.iou(date.bbox) > 0.8
     assert (field.kind, field.cells, len(field.digits)) == ("comb", 8, 8)
+
+
+def test_boxes_a_hair_apart_on_a_skewed_page_are_not_doubted_for_the_page_beside_them() -> None:
+    """Eight one-digit boxes 10 px apart (a cheque's date) on a page turned
+    0.8 degrees: the band beside each box, between it and its neighbour,
+    has no width once the edges are left out, and cut from the deskewed
+    page at that size it came back as the whole page (OpenCV reads a size
+    of 0 as the source's), whose writing made every box "handwriting
+    beside the box": all eight went to review."""
+    from formocr.layout.fields import box_doubts
+
+    page = np.full((900, 2700), 245, np.uint8)
+    x = 1200
+    for _ in range(8):
+        cv2.rectangle(page, (x, 250), (x + 75, 350), 0, 2)
+        cv2.line(page, (x + 38, 270), (x + 36, 330), 30, 6)  # a 1 in each
+        x += 75 + 10
+    for y in (600, 800):  # lines to write on, page-wide: the skew is measured
+        cv2.line(page, (100, y), (2600, y), 0, 3)
+    turn = cv2.getRotationMatrix2D((1350, 450), 0.8, 1.0)
+    page = cv2.warpAffine(page, turn, (2700, 900), borderValue=245)
+    fields = find_fields(page, 300.0)
+    assert len(fields) == 8 and all(abs(f.skew + 0.8) < 0.2 for f in fields)
+    broken, overlapping = box_doubts(page, fields)
+    assert broken == set() and overlapping == set()

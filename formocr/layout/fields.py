@@ -560,7 +560,13 @@ def _cut(page: np.ndarray, geom: Geometry, x0: int, y0: int, w: int, h: int) -> 
 
 
 def _warped(page: np.ndarray, to_page: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
-    """The w x h rectangle at (x0, y0) of the frame that ``to_page`` maps onto ``page``."""
+    """The w x h rectangle at (x0, y0) of the frame that ``to_page`` maps onto
+    ``page``; empty where w or h is 0 (OpenCV takes a size of 0 for the
+    source's: a band of no width beside a box, between boxes printed a hair
+    apart on a skewed page, came back as the whole page, and its writing
+    sent every box of the row to review as "handwriting beside the box")."""
+    if w <= 0 or h <= 0:
+        return np.full((max(0, h), max(0, w)), 255, page.dtype)
     m = to_page.copy()
     m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
     return cv2.warpAffine(
