@@ -248,17 +248,14 @@ def score(
 def date_rows(c: dict[str, Any], result: PageResult) -> list[dict[str, Any]]:
     """Each date field of the whole cheque ``c`` as read in ``result``: one
     8-cell comb (``cells`` 8), or a one-cell box per digit (``cells`` 1)."""
-    return [
-        {
-            "index": c["spec"]["index"],
-            "background": c["spec"]["background"],
-            "cells": len(t.value),
-            "truth": t.value,
-            **(r := reading(result, t.bbox)),
-            "exact": r["pred"] == t.value,
-        }
-        for t in c["dates"]
-    ]
+    rows = []
+    for t in c["dates"]:
+        r = reading(result, t.bbox)
+        spec = {"index": c["spec"]["index"], "background": c["spec"]["background"]}
+        rows.append(
+            {**spec, "cells": len(t.value), "truth": t.value, **r, "exact": r["pred"] == t.value}
+        )
+    return rows
 
 
 def counts(rows: Sequence[dict[str, Any]]) -> dict[str, int]:

@@ -1174,7 +1174,16 @@ def _field(
 
     digits = read.digits
     if not digits:
-        unread = [why for why, on in ((UNREAD, layout.unread), (FAINT, layout.faint)) if on]
+        # What was left out of a box read as empty may be its digit: writing
+        # across its edge (a box found cut short at a digit's foot), a
+        # stroke taken for a hairline, ink too small or too faint to read.
+        left_out = (
+            (CROSSED, layout.crossed),
+            (THINNED, layout.thinned),
+            (UNREAD, layout.unread),
+            (FAINT, layout.faint),
+        )
+        unread = [why for why, on in left_out if on]
         if read.reasons or unread:
             why = _join(*read.reasons, *unread)
             return FieldResult(name, "", 0.0, "review", layout.bbox, (), why)

@@ -408,6 +408,23 @@ def test_writing_left_out_across_the_frame_sends_the_field_to_review() -> None:
     assert field.reason is not None and CROSSED in field.reason
 
 
+def test_a_box_read_empty_whose_writing_crossed_its_frame_is_not_empty() -> None:
+    """A box whose only writing crosses its frame and lies mostly outside
+    (a digit written over the line, or a box found cut short at a digit's
+    foot on a cheque's patterned date) was read as `empty`, no reason
+    given: the digit was lost silently. It goes to review."""
+    from formocr.api import CROSSED, load_classifier
+
+    page = np.full((500, 800), 255, np.uint8)
+    cv2.rectangle(page, (300, 150), (420, 320), 0, 3)
+    cv2.putText(page, "7", (320, 210), cv2.FONT_HERSHEY_SIMPLEX, 3.5, 0, 12)  # mostly above
+    (layout,) = find_fields(page, 300.0)
+    assert layout.crossed and not layout.digits
+    (field,) = scan_page(PageImage("p", 1, page, 300.0), ScanConfig(), load_classifier()).fields
+    assert (field.value, field.status) == ("", "review")
+    assert field.reason is not None and CROSSED in field.reason
+
+
 def test_a_comb_cell_holding_a_small_or_broken_digit_sends_the_field_to_review() -> None:
     """A comb cell whose ink never stands CELL_INK of its height is empty,
     and the field was read without it, `ok`: a small 8 left out of 8484
