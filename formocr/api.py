@@ -724,6 +724,12 @@ RAISED = (
 # ``FieldLayout.crossed``'s reason.
 CROSSED = "writing crosses the box's edge and was left out: a digit may be missing"
 
+# ``FieldLayout.along``'s reason.
+ALONG = (
+    "a stroke along a printed line (a 1 written against the box's side, or a "
+    "bold stroke beside a divider?) may have been whited out with it: a digit may be missing"
+)
+
 # ``FieldLayout.thinned``'s reason.
 THINNED = (
     "a stroke as tall as the writing was taken for a hairline and left out "
@@ -1182,6 +1188,7 @@ def _field(
             (THINNED, layout.thinned),
             (UNREAD, layout.unread),
             (FAINT, layout.faint),
+            (ALONG, layout.along),
         )
         unread = [why for why, on in left_out if on]
         if read.reasons or unread:
@@ -1207,6 +1214,8 @@ def _field(
         reasons.append(PIECED)
     if layout.faint:
         reasons.append(FAINT)
+    if layout.along:
+        reasons.append(ALONG)
     reasons += through_reasons(digits, layout.bbox)
     if page is not None:
         reasons += solid_zero_reasons(page, digits, layout.bbox)

@@ -222,6 +222,9 @@ class FieldLayout:
     # comb cell read as empty or beside a string's digits: a digit written
     # light, an erased one, or show-through (formocr.layout.digits.FAINT_DARK).
     faint: bool = False
+    # A stroke along a printed line may have been whited out with it (a 1
+    # written against a side; formocr.layout.digits.BoxLayout.along).
+    along: bool = False
     # The box as printed, in the pixels of the page deskewed by ``skew``
     # degrees (formocr.layout.lines.page_geometry); None: not known, and
     # ``bbox`` stands for it. On a skewed page ``bbox`` is the hull of the

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any
 
@@ -1755,3 +1755,115 @@ def test_boxes_a_hair_apart_on_a_skewed_page_are_not_doubted_for_the_page_beside
     assert len(fields) == 8 and all(abs(f.skew + 0.8) < 0.2 for f in fields)
     broken, overlapping = box_doubts(page, fields)
     assert broken == set() and overlapping == set()
+
+
+def _date_pairs(
+    mark: Callable[[np.ndarray, int, int, int, int], None], first: bool = False
+) -> tuple[np.ndarray, list[BBox]]:
+    """Eight one-digit boxes in pairs, 10 px apart within a pair (a cheque's
+    date, DD MM YYYY), with ``mark(page, x, y, w, h)`` drawn in one box of
+    each pair (the ``first`` or the second) and a short 1 in the other."""
+    page = np.full((500, 1300), 248, np.uint8)
+    boxes = []
+    x, y, w, h = 150, 200, 64, 96
+    for k in range(8):
+        cv2.rectangle(page, (x, y), (x + w, y + h), 0, 3)
+        boxes.append(BBox(x - 1, y - 1, w + 3, h + 3))
+        if k % 2 != first:
+            mark(page, x, y, w, h)
+        else:
+            cv2.line(page, (x + 33, y + 22), (x + 31, y + h - 24), 20, 6)
+        x += w + (10 if k % 2 == 0 else 40)
+    return page, boxes
+
+
+def _tall_one(page: np.ndarray, x: int, y: int, w: int, h: int) -> None:
+    cv2.line(page, (x + 27, y + 2), (x + 27, y + h - 2), 20, 7)
+
+
+def _two_on_its_line(page: np.ndarray, x: int, y: int, w: int, h: int) -> None:
+    cv2.line(page, (x + 18, y + 25), (x + 48, y + 20), 20, 6)
+    cv2.line(page, (x + 48, y + 20), (x + 12, y + h - 6), 20, 6)
+    cv2.line(page, (x + 8, y + h - 9), (x + w - 14, y + h - 9), 20, 18)  # a bold foot
+
+
+def _bold_one_by_its_side(page: np.ndarray, x: int, y: int, w: int, h: int) -> None:
+    cv2.line(page, (x + w - 12, y + 12), (x + w - 12, y + h - 10), 20, 12)
+
+
+@pytest.mark.parametrize(
+    ("mark", "first"),
+    [(_tall_one, False), (_two_on_its_line, False), (_bold_one_by_its_side, True)],
+    ids=["tall 1", "2 on its line", "bold 1 by the pair's wall"],
+)
+def test_a_digit_against_a_small_box_s_lines_does_not_lose_the_box(
+    mark: Callable[[np.ndarray, int, int, int, int], None], first: bool
+) -> None:
+    """A cheque's date in pairs of boxes a hair apart. A tall 1 whose ends
+    meet the lines, a little left of the middle, was a wall at page level:
+    it left a piece narrower than a box beside the pair's double wall and
+    a piece too narrow to be a box on its other side, and the box and its
+    digit were lost without a word. A 2's bold foot lying on the bottom
+    line made a run too thick to be a line, and both boxes of the pair
+    were lost. A bold 1 a hair from the pair's double wall was taken for
+    the wall's side, and its box ended where the 1 began: too narrow to be
+    a box, or a box that lost its 1. Every box is found, with its digit."""
+    page, boxes = _date_pairs(mark, first)
+    fields = find_fields(page, 300.0)
+    assert len(fields) == 8
+    for f, b in zip(fields, boxes, strict=True):
+        assert f.bbox.iou(b) > 0.9
+        assert len(f.digits) == 1
+
+
+def test_a_marker_1_along_a_pair_s_double_wall_is_not_read_away_with_it() -> None:
+    """A marker 1 written against the right side of a date box, whose
+    neighbour is printed a hair away: the stroke, the side and the
+    neighbour's side make one band too thick for a line, so the pair was
+    found as one box, and its clearly printed lines (unevenly spaced, two
+    closer than any cell) made its cells. The 1 was whited out with them,
+    and the pair read `1`, `ok`, for `11`. Such a box asks."""
+    from formocr.api import ALONG, load_classifier
+
+    def marker_one(page: np.ndarray, x: int, y: int, w: int, h: int) -> None:
+        cv2.line(page, (x + w - 10, y + 12), (x + w - 10, y + h - 10), 20, 16)
+
+    page, _ = _date_pairs(marker_one, first=True)
+    fields = scan_page(PageImage("p", 1, page, 300.0), ScanConfig(), load_classifier()).fields
+    assert fields and all(f.status != "ok" for f in fields)
+    assert any(f.reason is not None and ALONG in f.reason for f in fields)
+
+
+@pytest.mark.parametrize("pen", [6, 10])
+def test_a_1_written_against_a_box_s_side_is_not_whited_out_unseen(pen: int) -> None:
+    """A 1 written against the side of its box joins the side's line, and
+    the side, found that thick, was whited out with it: an amount `1250`
+    whose 1 hugs the box's left side read `250`, `ok` at 1.0, a one-digit
+    box holding such a 1 read `empty`, and so did a comb's cell whose 1
+    hugs a divider (`1250` read `250`, `ok`). A left or right side much
+    thicker than the thinnest side, or than the opposite one, or a divider
+    much thicker than the comb's others, sends the field to review."""
+    from formocr.api import ALONG, load_classifier
+
+    def read(page: np.ndarray) -> list[Any]:
+        return scan_page(PageImage("p", 1, page, 300.0), ScanConfig(), load_classifier()).fields
+
+    comb = np.full((400, 700), 248, np.uint8)
+    cv2.rectangle(comb, (60, 120), (510, 220), 0, 3)
+    for k in range(1, 6):
+        cv2.line(comb, (60 + 75 * k, 120), (60 + 75 * k, 220), 0, 3)
+    for k, digit in enumerate("250", 2):
+        cv2.putText(comb, digit, (74 + 75 * k, 198), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 7)
+    cv2.line(comb, (210 - 2 - pen // 2, 134), (210 - 2 - pen // 2, 206), 20, pen)  # a divider's
+    amount = np.full((500, 900), 248, np.uint8)
+    x, y, w, h = 200, 200, 420, 110
+    cv2.rectangle(amount, (x, y), (x + w, y + h), 0, 3)
+    cv2.line(amount, (x + 2 + pen // 2, y + 14), (x + 2 + pen // 2, y + h - 14), 20, pen)
+    cv2.putText(amount, "250", (x + 60, y + 85), cv2.FONT_HERSHEY_SIMPLEX, 2.6, 20, 9)
+    one = np.full((400, 500), 248, np.uint8)
+    cv2.rectangle(one, (200, 150), (270, 246), 0, 3)
+    cv2.line(one, (270 - 2 - pen // 2, 162), (270 - 2 - pen // 2, 236), 20, pen)
+    for page in (amount, one, comb):
+        (field,) = read(page)
+        assert field.status == "review"
+        assert field.reason is not None and ALONG in field.reason

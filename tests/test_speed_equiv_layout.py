@@ -249,6 +249,16 @@ def _frozen_h_segments(horiz: np.ndarray, dpi: float) -> list[L._Seg]:
             xs = np.flatnonzero(cols)
             if np.median(cols[xs]) <= max_t:
                 segs.append(L._Seg(x + int(xs[0]), x + int(xs[-1]) + 1, y + (r0 + r1) / 2.0, t))
+                continue
+            # A line with a stroke lying along it (not a speed change: the
+            # rule itself, shared).
+            alone = max(2, round(L.LINE_ALONE_IN * dpi))
+            line = L._under_stroke(rows[r0 : r1 + 1], cols[xs[0] : xs[-1] + 1], alone)
+            if line is not None:
+                b0, b1 = r0 + line[0], r0 + line[1]
+                segs.append(
+                    L._Seg(x + int(xs[0]), x + int(xs[-1]) + 1, y + (b0 + b1) / 2.0, b1 - b0 + 1)
+                )
     return _frozen_drop_inner_bars(segs, dpi)
 
 

@@ -21,6 +21,7 @@ from formocr.layout.currency import is_currency_sign, is_euro_sign
 from formocr.layout.frame import (
     LINE_COVER,
     MARK_DARK,
+    MIN_PITCH,
     fit_grid,
     refine_interior,
     vertical_marks,
@@ -250,6 +251,13 @@ class BoxLayout:
     # A mark like a digit, lighter than the ink threshold, in a comb cell
     # read as empty or beside a string's digits (FAINT_DARK, ``_faint``).
     faint: bool = False
+    # A stroke along a printed line may have been whited out with it: a
+    # left or right side found much thicker than the thinnest
+    # (``Pinned.thick``: a 1 written against it), or a comb's cells made of
+    # its clearly printed lines, unevenly spaced, two of them closer than
+    # any cell (MIN_PITCH of its height: a double wall, or a bold stroke
+    # beside a line).
+    along: bool = False
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -963,15 +971,22 @@ def analyse_box(
     # bands again on that mask so their soft edges are whited out too.
     smooth, noise, t = ink_levels(dark, frame.interior, dpi, search, ignore)
     ink = _at_least(smooth, t)
-    interior, _, bands = refine_interior(ink, frame.interior, search, least, to_edges=strip)
+    pinned = refine_interior(ink, frame.interior, search, least, to_edges=strip)
+    interior, bands = pinned.interior, pinned.bands
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
     marks, vert = vertical_marks(dark, interior, walls, search)
     dividers = [] if single else None if strip else fit_grid(x0, x1, h, marks)
     strong = sorted((m for m in marks if m.strong), key=lambda m: m.pos)
+    along = frame.thick or pinned.thick
     if dividers is None and len(strong) >= 2 and not strip:
-        # Uneven but clearly printed cells.
+        # Uneven but clearly printed cells. Lines closer than any cell are a
+        # double wall (two boxes found as one) or a bold stroke along a line
+        # (a marker 1 against a box's side), whited out with it: the field
+        # asks (a pair of boxes so found read `1`, `ok`, for `11`).
         dividers = [(m.pos, m) for m in strong]
+        at = [x0, *(m.pos for m in strong), x1]
+        along = along or any(b - a < MIN_PITCH * h for a, b in zip(at[:-1], at[1:], strict=True))
 
     clean = ink.copy()
     H, W = clean.shape
@@ -979,7 +994,7 @@ def analyse_box(
         clean[max(0, by0 - 1) : by1 + 1, max(0, bx0 - 1) : bx1 + 1] = 0
         if bx1 - bx0 == W:
             _bridge_line(clean, ink, max(0, by0 - 1), min(H, by1 + 1), x0, x1)
-    white_dividers(clean, vert, interior, dividers or [], search)
+    along = white_dividers(clean, vert, interior, dividers or [], search) or along
     # Digits are looked for in the interior and a little above and below it,
     # for strokes that cross the top or bottom line; a blob must lie mostly
     # inside, which leaves out labels and a neighbour's strokes.
@@ -1049,6 +1064,7 @@ def analyse_box(
             crossed=crossed,
             thinned=thinned,
             faint=faint,
+            along=along,
         )
 
     edges = [x0, *(p for p, _ in dividers), x1]
@@ -1107,6 +1123,7 @@ def analyse_box(
         unread=unread,
         pieced=pieced,
         faint=faint,
+        along=along,
     )
 
 

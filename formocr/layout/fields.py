@@ -643,6 +643,7 @@ class _StringField(FieldLayout):
         skew: float = 0.0,
         thinned: bool = False,
         faint: bool = False,
+        along: bool = False,
     ) -> None:
         for name, value in (("bbox", bbox), ("kind", kind), ("cells", cells), ("marks", marks)):
             object.__setattr__(self, name, value)
@@ -654,6 +655,7 @@ class _StringField(FieldLayout):
         object.__setattr__(self, "skew", skew)
         object.__setattr__(self, "thinned", thinned)
         object.__setattr__(self, "faint", faint)
+        object.__setattr__(self, "along", along)
         object.__setattr__(self, "_cuts", cuts)
 
     @property  # type: ignore[override]
@@ -705,6 +707,7 @@ def _field(
             geom.angle,
             box.thinned,
             box.faint,
+            box.along,
         )
     return FieldLayout(
         bbox=bbox,
@@ -720,6 +723,7 @@ def _field(
         raised=box.raised,
         thinned=box.thinned,
         faint=box.faint,
+        along=box.along,
         printed=printed,
         skew=geom.angle,
     )

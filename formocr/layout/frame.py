@@ -44,6 +44,9 @@ LINE_COVER = 0.45
 # rows that cover at least LINE_CORE of what its strongest row covers.
 THICK = 2
 LINE_CORE = 0.85
+# A left or right side at least SIDE_RATIO times as thick as the other, and
+# SIDE_MORE px more, has a stroke along it (``Pinned.thick``).
+SIDE_RATIO, SIDE_MORE = 1.5, 3
 
 Interior = tuple[int, int, int, int]  # x0, y0, x1, y1 (end exclusive)
 
@@ -131,6 +134,10 @@ class Pinned(NamedTuple):
     interior: Interior
     outer: Interior
     bands: list[tuple[int, int, int, int]]  # x0, y0, x1, y1 of each side found
+    # A left or right side found much thicker than the thinnest side or
+    # than its opposite side (``_thick_side``): a stroke along it (a 1
+    # written against it) was taken with it, and is whited out with it.
+    thick: bool = False
 
 
 # In an image cut inside its box, what is left of a frame line has ink
@@ -175,12 +182,12 @@ def refine_interior(
     # than the thinnest side is a line with a stroke along it (a 2's foot
     # resting on the bottom line, a 7's bar against the top, joined at the
     # digits' threshold). Only the line's own rows are the side, or the
-    # stroke is whited out with it (a 2 read as a 7, a 7 as a 1). (A stroke
-    # along a left or right side is a 1 or a digit's bowls, which the page's
-    # walls and the string's cuts deal with.)
+    # stroke is whited out with it (a 2 read as a 7, a 7 as a 1). A stroke
+    # along a left or right side is a 1 or a digit's bowls: whited out with
+    # the side, it is told (``Pinned.thick``), and the field asks.
     sides = [b[1] - b[0] for b in (top, bot, left, right) if b]
-    if len(sides) >= 2:
-        most = THICK * min(sides) + 2
+    most = THICK * min(sides) + 2 if len(sides) >= 2 else None
+    if most is not None:
         top, bot = (_cored(rows, b, most) for b in (top, bot))
     # A line lies at or just outside the estimated interior; one that starts
     # half the search or more inside it is a stroke along the inside (a
@@ -245,7 +252,19 @@ def refine_interior(
         right[1] if right else x1 + 1,
         bot[1] if bot else y1 + 1,
     )
-    return Pinned(interior, outer, bands)
+    return Pinned(interior, outer, bands, _thick_side(left, right, most))
+
+
+def _thick_side(
+    left: tuple[int, int] | None, right: tuple[int, int] | None, most: int | None
+) -> bool:
+    """Is a left or right side thicker than ``most``, or than its opposite
+    side by SIDE_RATIO and SIDE_MORE px? Printed alike, they differ by a
+    pixel or so; a 1 written against one (a pen's width off it) joins it."""
+    ws = [b[1] - b[0] for b in (left, right) if b is not None]
+    if most is not None and any(w > most for w in ws):
+        return True
+    return len(ws) == 2 and max(ws) >= SIDE_RATIO * min(ws) and max(ws) - min(ws) >= SIDE_MORE
 
 
 @dataclass(frozen=True)
@@ -372,14 +391,20 @@ def white_dividers(
     interior: tuple[int, int, int, int],
     dividers: list[tuple[float, Mark | None]],
     r: int,
-) -> None:
-    """Erase each divider's line: the vertical-line columns nearest its place."""
+) -> bool:
+    """Erase each divider's line: the vertical-line columns nearest its place.
+
+    Returns whether one of the full-height dividers was much thicker than
+    the others (by SIDE_RATIO and SIDE_MORE px than their median): a stroke
+    along it (a 1 written against it) was erased with it. (A tick is erased
+    from its top down: a stroke along it is left standing above it.)"""
     x0, y0, x1, y1 = interior
     # A divider the grid fit had to place is, in a comb of ticks, a tick the
     # marks missed (a speck on its top, a stroke beside it): look for it as
     # tall as the others, or its stub would be left as a "1".
     tops = [m.top for _, m in dividers if m is not None and not m.strong]
     missing_top = int(np.median(tops)) if tops else y0
+    widths = []
     for pos, m in dividers:
         top = missing_top if m is None else m.top if not m.strong else y0
         c = int(round(pos)) - x0
@@ -391,6 +416,12 @@ def white_dividers(
         if band is None:
             continue
         clean[max(0, top - 1) : y1 + 1, x0 + a + band[0] - 1 : x0 + a + band[1] + 1] = 0
+        if m is not None and m.strong:  # a tick leaves a stroke along it standing
+            widths.append(band[1] - band[0])
+    if len(widths) < 2:
+        return False
+    usual = float(np.median(widths))
+    return max(widths) >= SIDE_RATIO * usual and max(widths) - usual >= SIDE_MORE
 
 
 def fit_grid(x0: int, x1: int, h: int, marks: list[Mark]) -> list[tuple[float, Mark | None]] | None:

@@ -134,6 +134,9 @@ MIN_BOX_W, MAX_BOX_W = 0.08, 10.0
 MIN_LINE_IN = 0.17
 # A comb cell is at least this share of its height wide; a box, MIN_ASPECT.
 MIN_CELL, MIN_ASPECT = 0.3, 0.45
+# A printed line with a digit's stroke lying along it runs on alone for at
+# least this far (inches) at one end (``_under_stroke``).
+LINE_ALONE_IN = 0.02
 
 
 # An image of unknown resolution with a shorter side under this (pixels) is
@@ -1001,6 +1004,7 @@ def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
     """Long horizontal lines: components of the mask, with their core rows."""
     segs = []
     max_t = _max_line(dpi)
+    alone = max(2, round(LINE_ALONE_IN * dpi))
     for x, y, w, h, own in components(horiz, min_w=int(MIN_LINE_IN * dpi)):
         # A component's pixels are 0/1: its counts are its sums (cv2.reduce:
         # a fraction of numpy's cost).
@@ -1038,7 +1042,49 @@ def _h_segments(horiz: np.ndarray, dpi: float) -> list[_Seg]:
             xs = np.flatnonzero(cols)
             if median_int(cols[xs]) <= max_t:
                 segs.append(_Seg(x + int(xs[0]), x + int(xs[-1]) + 1, y + (r0 + r1) / 2.0, t))
+                continue
+            line = _under_stroke(rows[r0 : r1 + 1], cols[xs[0] : xs[-1] + 1], alone)
+            if line is not None:
+                b0, b1 = r0 + line[0], r0 + line[1]
+                segs.append(
+                    _Seg(x + int(xs[0]), x + int(xs[-1]) + 1, y + (b0 + b1) / 2.0, b1 - b0 + 1)
+                )
     return _drop_inner_bars(segs, dpi)
+
+
+def _under_stroke(rows: np.ndarray, cols: np.ndarray, alone: int) -> tuple[int, int] | None:
+    """The rows (first, last) of a printed line with a stroke lying along it,
+    in a run of mask ``rows`` (counts per row) over ``cols`` (counts per
+    column): the rows that span the run's whole length (a line runs from
+    side to side, a digit's stroke along it stops short) make a band at
+    most a line thick at the run's top or bottom edge, and the line runs
+    on alone, as thin as that band, for ``alone`` columns or more at one
+    end. A 2's long foot written on a box's bottom line, or a bold bar under
+    its top, made a run too thick to be a line, and the box was lost with
+    its digit. A marker's stroke has no such band: its rows spanning its
+    length lie inside it, or are all of it.
+    """
+    full = 0.9 * len(cols)
+    band = np.flatnonzero(rows >= full)
+    if band.size == 0 or band[-1] - band[0] + 1 != band.size:
+        return None
+    b0, b1 = int(band[0]), int(band[-1])
+    # The line's blurred edge, a row under the full length, is the line's.
+    if b0 == 1 and rows[0] >= 0.5 * len(cols):
+        b0 = 0
+    if b1 == len(rows) - 2 and rows[-1] >= 0.5 * len(cols):
+        b1 = len(rows) - 1
+    t = b1 - b0 + 1
+    if t >= len(rows) - 1 or (b0 != 0 and b1 != len(rows) - 1):
+        return None
+    thin = (cols <= t + 1).astype(np.uint8)
+    return (b0, b1) if max(_leading(thin), _leading(thin[::-1])) >= alone else None
+
+
+def _leading(on: np.ndarray) -> int:
+    """How many of ``on``'s first entries are set."""
+    off = np.flatnonzero(on == 0)
+    return int(off[0]) if off.size else len(on)
 
 
 def _spans(cuts: np.ndarray, n: int) -> list[tuple[int, int]]:
@@ -1240,7 +1286,12 @@ def _find_frames(dark: np.ndarray, dpi: float, horiz: np.ndarray, vert: np.ndarr
                     continue
                 if gap and _broken(dark, top, ox0, ox1, gap) and _broken(dark, bot, ox0, ox1, gap):
                     g0, g1 = float(gap[0]), float(gap[1])
-                    walls += [_Wall(a, g0, True, g0, a), _Wall(g1, b, True, b, g1)]
+                    # Each side's printed line is the one next to the gap; a
+                    # side wider than a line has a stroke along it, in its
+                    # box (a bold 1 against it), which ends (begins) at the line.
+                    end = a if g0 - a <= lw + 1 else g0 - lw
+                    begin = b if b - g1 <= lw + 1 else g1 + lw
+                    walls += [_Wall(a, g0, True, g0, end), _Wall(g1, b, True, begin, g1)]
                 elif gap:
                     # A side with a stroke along it (a bold digit touching
                     # it): the stroke is inside the box, on whichever side.
@@ -1352,6 +1403,25 @@ def _boxes(
     for w in walls:
         if merged:
             p = merged[-1]
+            # A lone thin vertical closer than a cell to the double wall of
+            # two boxes printed side by side, where neither line ends, is a
+            # stroke in the box beside it (a tall 1 near its side): no box
+            # is that narrow. Left as a wall, it cut the box into pieces too
+            # narrow to be boxes, and the box and its digit were lost
+            # without a word.
+            lone = w if p.split else p
+            if (
+                w.a - p.b < min_w
+                and p.split != w.split
+                and (lone.left, lone.right) == (lone.b, lone.a)
+                and min(top.x0, bot.x0) < lone.a - r
+                and max(top.x1, bot.x1) > lone.b + r
+                and _along(horiz, top, p.b, w.a)
+                and _along(horiz, bot, p.b, w.a)
+            ):
+                if lone is p:
+                    merged[-1] = w
+                continue
             if (
                 w.a - p.b < min_w
                 and not (p.split or w.split)

@@ -143,6 +143,7 @@ def _layout(
             unread=unread,
             pieced=any(box.pieced for _, box in parts),
             faint=any(box.faint for _, box in parts),
+            along=any(box.along for _, box in parts),
         )
     # A string is one printed box: its marks count digits from the start.
     marks = tuple(
@@ -159,6 +160,7 @@ def _layout(
         raised=any(box.raised for _, box in parts),
         thinned=any(box.thinned for _, box in parts),
         faint=any(box.faint for _, box in parts),
+        along=any(box.along for _, box in parts),
     )
 
 
@@ -206,12 +208,13 @@ def _cell_by_cell(
     pitch = (x1 - x0) / cells
     W = grey.shape[1]
     digits = []
-    pieced = whole.pieced
+    pieced, along = whole.pieced, whole.along
     for k in range(cells):
         a, b = x0 + k * pitch, x0 + (k + 1) * pitch
         sx0, sx1 = max(0, int(a) - 2 * search), min(W, int(math.ceil(b)) + 2 * search)
         box = analyse_box(grey[:, sx0:sx1], (a - sx0, y0, b - sx0, y1), [], dpi, search, True)
         pieced = pieced or box.pieced  # a digit read from pieces, as the cell's own
+        along = along or box.along  # a stroke along a divider, whited out with it
         for d in box.digits:
             bx, by, bw, bh = d.bbox
             digits.append(Digit((bx + sx0, by, bw, bh), d.image))
@@ -228,4 +231,5 @@ def _cell_by_cell(
         unread=whole.unread,
         pieced=pieced,
         faint=whole.faint,
+        along=along,
     )
