@@ -228,5 +228,5 @@ def test_a_black_and_white_fax_comb_found_in_pieces_is_never_ok(
     assert wrong_ok() == []
     monkeypatch.setattr(fields, "_edge_of_marks", lambda dark, f, dpi: False)
     assert wrong_ok() == []
-    monkeypatch.setattr(fields, "broken_boxes", lambda page, boxes, cut=None: set())
+    monkeypatch.setattr(fields, "broken_boxes", lambda page, boxes, cut=None, combs=(): set())
     assert len(wrong_ok()) >= 1  # the fault

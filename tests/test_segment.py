@@ -1867,3 +1867,22 @@ def test_a_1_written_against_a_box_s_side_is_not_whited_out_unseen(pen: int) -> 
         (field,) = read(page)
         assert field.status == "review"
         assert field.reason is not None and ALONG in field.reason
+
+
+def test_handwriting_beside_a_wide_comb_s_piece_is_a_sign_of_pieces() -> None:
+    """A black-and-white cheque's 8-cell date comb whose side and bottom
+    line broke into dots was found as a piece of five cells, wider than
+    BETWEEN_ASPECT times its height, so nothing beside it was looked at: the
+    date `10091997` read `00919`, `ok`. A box found divided into cells is
+    looked beside however wide; an undivided one (an amount box, a tall
+    printed "$" beside it) still is not."""
+    from formocr.layout.fields import BETWEEN_ASPECT, broken_boxes
+    from formocr.types import BBox
+
+    page = np.full((300, 900), 255, np.uint8)
+    piece = BBox(300, 100, 220, 61)
+    assert piece.w > BETWEEN_ASPECT * piece.h
+    cv2.rectangle(page, (300, 100), (520, 161), 0, 2)
+    cv2.line(page, (275, 110), (265, 155), 0, 4)  # a 1 where the lost cell was
+    assert broken_boxes(page, [piece]) == set()
+    assert broken_boxes(page, [piece], combs={0}) == {0}

@@ -10,7 +10,7 @@ the page as given, even when it was skewed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields, replace
 
 import cv2
@@ -112,7 +112,9 @@ BETWEEN_INK = 0.45
 BETWEEN_REACH = 1.0
 # Only a box at most this many times wider than tall is looked beside: a
 # piece of a comb is a cell or a few; a wide box (a cheque's amount box)
-# may have a tall printed sign beside it ("$").
+# may have a tall printed sign beside it ("$"). A box found divided into
+# cells is looked beside however wide: a comb's piece of five cells, its
+# lines broken in black and white, read a date `10091997` as `00919`, `ok`.
 BETWEEN_ASPECT = 3.5
 # A mark across the whole band beside a box is a printed rule when no wider
 # than this share of the box's height.
@@ -133,6 +135,7 @@ def box_doubts(page: np.ndarray, layouts: Sequence[FieldLayout]) -> tuple[set[in
     closer than the boxes (cells 0.8 mm apart touch at 2 degrees) and take
     in their neighbours' corners."""
     skews = {f.skew for f in layouts}
+    combs = {i for i, f in enumerate(layouts) if f.kind == "comb" and f.cells > 1}
     if len(skews) == 1 and all(f.printed is not None for f in layouts):
         full, _ = deskewing(page.shape, skews.pop())
         to_page = np.linalg.inv(full)[:2]
@@ -141,20 +144,22 @@ def box_doubts(page: np.ndarray, layouts: Sequence[FieldLayout]) -> tuple[set[in
         def cut(x: int, y: int, w: int, h: int) -> np.ndarray:
             return _warped(page, to_page, x, y, w, h)
 
-        return broken_boxes(page, rects, cut), overlapping_boxes(rects)
+        return broken_boxes(page, rects, cut, combs), overlapping_boxes(rects)
     rects = [f.bbox for f in layouts]
-    return broken_boxes(page, rects), overlapping_boxes(rects)
+    return broken_boxes(page, rects, combs=combs), overlapping_boxes(rects)
 
 
 def broken_boxes(
     page: np.ndarray,
     boxes: list[BBox],
     cut: Callable[[int, int, int, int], np.ndarray] | None = None,
+    combs: Collection[int] = (),
 ) -> set[int]:
     """The indices of ``boxes`` (found on ``page``) that may have been found
     in pieces, or missed by the writing (see BETWEEN_INK). ``cut(x, y, w,
     h)``: the pixels of a rectangle in the boxes' frame, where that is not
-    the page's (the page deskewed)."""
+    the page's (the page deskewed). ``combs``: the indices of boxes found
+    divided into cells, looked beside however wide."""
     import cv2
 
     out: set[int] = set()
@@ -173,7 +178,7 @@ def broken_boxes(
             sharing = abs(b.x - (a.x + a.w)) <= edge or abs(a.x - (b.x + b.w)) <= edge
             if sharing and (cell or b.w <= SINGLE_ASPECT * b.h):
                 out |= {i, j}
-        if a.w > BETWEEN_ASPECT * a.h:
+        if a.w > BETWEEN_ASPECT * a.h and i not in combs:
             continue
         y0, y1 = max(0, a.y), max(0, a.y + a.h)
         bands = (
