@@ -16,7 +16,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from formocr.stats import runs
+from formocr.stats import median, runs
 
 # Grid fit: a divider may sit this share of a cell pitch off its grid place.
 GRID_TOL = 0.15
@@ -264,7 +264,13 @@ def _thick_side(
     ws = [b[1] - b[0] for b in (left, right) if b is not None]
     if most is not None and any(w > most for w in ws):
         return True
-    return len(ws) == 2 and max(ws) >= SIDE_RATIO * min(ws) and max(ws) - min(ws) >= SIDE_MORE
+    return len(ws) == 2 and _much_thicker(max(ws), min(ws))
+
+
+def _much_thicker(wide: float, usual: float) -> bool:
+    """Is a line ``wide`` thick much thicker than one ``usual`` thick (by
+    SIDE_RATIO and SIDE_MORE px): lines printed alike, one with a stroke along it?"""
+    return wide >= SIDE_RATIO * usual and wide - usual >= SIDE_MORE
 
 
 @dataclass(frozen=True)
@@ -418,10 +424,7 @@ def white_dividers(
         clean[max(0, top - 1) : y1 + 1, x0 + a + band[0] - 1 : x0 + a + band[1] + 1] = 0
         if m is not None and m.strong:  # a tick leaves a stroke along it standing
             widths.append(band[1] - band[0])
-    if len(widths) < 2:
-        return False
-    usual = float(np.median(widths))
-    return max(widths) >= SIDE_RATIO * usual and max(widths) - usual >= SIDE_MORE
+    return len(widths) >= 2 and _much_thicker(max(widths), median(widths))
 
 
 def fit_grid(x0: int, x1: int, h: int, marks: list[Mark]) -> list[tuple[float, Mark | None]] | None:

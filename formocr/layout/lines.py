@@ -1077,14 +1077,9 @@ def _under_stroke(rows: np.ndarray, cols: np.ndarray, alone: int) -> tuple[int, 
     t = b1 - b0 + 1
     if t >= len(rows) - 1 or (b0 != 0 and b1 != len(rows) - 1):
         return None
-    thin = (cols <= t + 1).astype(np.uint8)
-    return (b0, b1) if max(_leading(thin), _leading(thin[::-1])) >= alone else None
-
-
-def _leading(on: np.ndarray) -> int:
-    """How many of ``on``'s first entries are set."""
-    off = np.flatnonzero(on == 0)
-    return int(off[0]) if off.size else len(on)
+    # The runs of columns as thin as the band, at either end of the run.
+    ends = [b - a for a, b in runs(cols <= t + 1) if a == 0 or b == len(cols)]
+    return (b0, b1) if max(ends, default=0) >= alone else None
 
 
 def _spans(cuts: np.ndarray, n: int) -> list[tuple[int, int]]:
