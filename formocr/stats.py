@@ -26,6 +26,8 @@ __all__ = [
     "hist_median",
     "int_median",
     "int_percentile",
+    "label_type",
+    "labelled",
     "lerp",
     "median",
     "median_int",
@@ -167,3 +169,28 @@ def runs(on: np.ndarray) -> list[tuple[int, int]]:
     # Changes of a run padded with False alternate: a start, then its end.
     edges = np.flatnonzero(padded[1:] != padded[:-1]).tolist()
     return list(zip(edges[::2], edges[1::2], strict=True))
+
+
+def label_type(h: int, w: int) -> int:
+    """The label type for an ``h`` x ``w`` mask's 8-connected components:
+    OpenCV's 16-bit where every labelling fits (no two components share a
+    2x2 block, so there are at most a quarter as many as pixels), else 32-bit.
+
+    The same labels either way (OpenCV's one-thread labelling numbers them
+    alike), but on one thread the 16-bit one with statistics costs a third
+    as much on a box's cut-out: the batch's workers run on one thread."""
+    import cv2
+
+    return cv2.CV_16U if ((h + 1) // 2) * ((w + 1) // 2) < 65535 else cv2.CV_32S
+
+
+def labelled(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """``cv2.connectedComponentsWithStats(mask, connectivity=8)``'s count,
+    labels and statistics (the background first), labels 16-bit where they
+    fit (``label_type``)."""
+    import cv2
+
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        mask, connectivity=8, ltype=label_type(*mask.shape[:2])
+    )
+    return int(n), labels, stats

@@ -31,7 +31,7 @@ from formocr.layout.guards import LEAD_TALL, STAR_TALL, is_guard, is_star
 from formocr.layout.ink import Component, components, darkness, pen_width
 from formocr.layout.printed import print_alone, printed_lead
 from formocr.read.normalize import open_line
-from formocr.stats import hist_median, median, median_int, percentile
+from formocr.stats import hist_median, labelled, median, median_int, percentile
 from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
@@ -480,7 +480,7 @@ def _faint(
     low = cv2.erode(low, np.ones((e, e), np.uint8))
     if not cv2.countNonZero(low):
         return []
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
+    n, labels, stats = labelled(low)
     lines: np.ndarray | None = None
     out = []
     for k in range(1, n):
@@ -689,11 +689,12 @@ def _thinned_away(before: np.ndarray, after: np.ndarray, blobs: Sequence[Blob], 
     if not blobs or cv2.countNonZero(before) == cv2.countNonZero(after):
         return False
     gone = cv2.subtract(before, after)  # what the cleaning took away
-    _, _, pieces, _ = cv2.connectedComponentsWithStats(gone, connectivity=8)
+    gx, gy, gw, gh = cv2.boundingRect(gone)  # its pieces lie in its extent
+    _, _, pieces = labelled(gone[gy : gy + gh, gx : gx + gw])
     tall = pieces[1:, cv2.CC_STAT_HEIGHT]
     if ((tall >= THINNED_TALL * h) & (tall <= THINNED_HIGH * h)).any():
         return True
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(before, connectivity=8)
+    _, labels, stats = labelled(before)
     tall = stats[:, cv2.CC_STAT_HEIGHT]
     near = (tall >= THINNED_TALL * h) & (tall <= THINNED_HIGH * h)
     near[0] = False  # the background

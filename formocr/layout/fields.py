@@ -39,7 +39,7 @@ from formocr.layout.lines import (
     page_kind,
     spread_dark,
 )
-from formocr.stats import bilevel, median
+from formocr.stats import bilevel, labelled, median
 from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark, StringInk, page_bbox
 
 __all__ = ["Located", "box_doubts", "broken_boxes", "find_fields", "locate"]
@@ -160,7 +160,6 @@ def broken_boxes(
     h)``: the pixels of a rectangle in the boxes' frame, where that is not
     the page's (the page deskewed). ``combs``: the indices of boxes found
     divided into cells, looked beside however wide."""
-    import cv2
 
     out: set[int] = set()
     for i, a in enumerate(boxes):
@@ -202,7 +201,7 @@ def broken_boxes(
                     continue
                 bx0, by0 = max(0, b.x - edge - x0), max(0, b.y - edge - y0)
                 dark[by0 : max(0, b.y + b.h + edge - y0), bx0 : max(0, b.x + b.w + edge - x0)] = 0
-            n, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+            n, _, stats = labelled(dark)
             rh, rw = region.shape
             for k in range(1, n):
                 x, y, w, h = stats[k, :4]
@@ -437,7 +436,7 @@ def _edge_of_marks(dark: np.ndarray, f: Frame, dpi: float) -> bool:
     if region.size == 0:
         return False
     _, ink = cv2.threshold(region, INK_LEVEL, 1, cv2.THRESH_BINARY)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, labels, stats = labelled(ink)
     h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     tall = (h >= 0.5 * f.h) & (w <= h)
     tall[0] = False  # the paper
@@ -462,7 +461,7 @@ def _written(dark: np.ndarray, f: Frame) -> bool:
     if inside.size == 0:
         return False
     _, ink = cv2.threshold(inside, INK_LEVEL, 1, cv2.THRESH_BINARY)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, _, stats = labelled(ink)
     return bool(n > 1 and stats[1:, cv2.CC_STAT_HEIGHT].max() >= WRITTEN * inside.shape[0])
 
 

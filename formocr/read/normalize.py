@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from formocr.stats import count_nonzero, int_median, int_percentile
+from formocr.stats import count_nonzero, int_median, int_percentile, label_type
 
 PREPROCESS_VERSION = "1"
 SIZE = 28
@@ -362,10 +362,7 @@ def _components(
     bx, by, bw, bh = cv2.boundingRect(mask)  # the ink's extent (nonzero pixels)
     if bw == 0:
         return 1, mask[:0, :0], [], 0, 0
-    # 16-bit labels are cheaper and always enough for a crop: no two
-    # components share a 2x2 block.
-    small = ((bh + 1) // 2) * ((bw + 1) // 2) < 65535
-    ltype = cv2.CV_16U if small else cv2.CV_32S
+    ltype = label_type(bh, bw)
     box = mask[by : by + bh, bx : bx + bw]
     if few:
         n, labels = cv2.connectedComponents(box, connectivity=8, ltype=ltype)

@@ -45,6 +45,7 @@ from formocr.read.lattice import (
     candidate,
     class_log_probs,
 )
+from formocr.stats import labelled
 from formocr.types import StringInk
 
 if TYPE_CHECKING:
@@ -223,7 +224,7 @@ def _read_pieces(
     outside = 0.0
     for part in (mask[:, : int(seams[0][0])], mask[:, int(seams[-1][0]) :]):
         if part.size and part.any():
-            n, _, stats, _ = cv2.connectedComponentsWithStats(part, connectivity=8)
+            n, _, stats = labelled(part)
             outside += sum(SKIP_NATS * min(1.0, stats[i, 3] / dh) for i in range(1, n))
     hyps = [
         candidate(i, i + 1, lp, size, ink, k, s, p, box)
