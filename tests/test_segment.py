@@ -362,6 +362,38 @@ def test_a_box_with_another_box_s_top_line_across_it_is_no_box(
     assert fields_module._straddlers([true, under], 150.0) == [False, True]
 
 
+def test_a_box_in_a_row_keeps_its_place_against_a_straddler_from_a_stroke() -> None:
+    """A 7's bar joined to a guilloche's wave made a "box" from the bar down
+    to a date box's bottom line, over the box's 7 and the gap to the next
+    box (cheque 156 of ``bench/cheques.py --seed 99800``). Its top line
+    crosses the date box, and the date box went as straddled: the 7, its
+    bar whited out as the new box's top line, read ``1``, ``ok``. A box
+    whose top and bottom lines are level with its neighbours' in a row is
+    kept, and the straddler that stands in no row goes. (Work coordinates
+    at 150 dpi, as measured on that cheque.)"""
+    Frame = fields_module.Frame
+    left = Frame(658.0, 112.5, 686.0, 154.5)
+    seven = Frame(697.0, 112.5, 724.0, 154.5)
+    right = Frame(744.0, 112.5, 772.0, 154.5)
+    stroke = Frame(697.0, 124.5, 741.0, 154.5, walls=((724.0, 728.0),))
+    assert fields_module._straddlers([left, seven, right, stroke], 150.0) == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    # Alone, the box straddled goes as before: nothing says which is the box.
+    assert fields_module._straddlers([seven, stroke], 150.0) == [True, False]
+    # So too among "boxes" that overlap others, as a dense dot screen's
+    # tangle does: they make no row.
+    tangle = Frame(650.0, 150.0, 780.0, 220.0)
+    assert fields_module._straddlers([left, seven, right, stroke, tangle], 150.0)[1:4] == [
+        True,
+        False,
+        False,
+    ]
+
+
 def test_the_middle_of_a_stroke_wider_than_the_paper_filter_is_ink() -> None:
     """A 1 written as a solid bar (a broad marker; optdigits' bitmaps scanned)
     is wider than the max filter that finds the paper round each pixel, so

@@ -83,6 +83,19 @@ MARK_EDGE = 0.6
 # read ``5``, ``ok``).
 STRADDLE_IN = 0.03
 STRADDLE_H = 0.15
+# ... unless the box straddled stands in a row, its top and bottom lines
+# level (to STRADDLE_IN) with those of ROW_BOXES others beside it as wide
+# (to ROW_WIDTH), overlapping no box, itself none but the straddler, and
+# the straddler, shorter than it, stands in none: then the
+# straddler's line across it is a stroke (a 7's bar joined to a
+# guilloche's wave made a "box" from the bar down, over the date box's 7
+# and the gap to the next box; the date box was dropped, and its 7, its bar
+# whited out as that box's top line, read ``1``, ``ok``). One other is
+# not enough: a guilloche's waves make pairs of boxes level with each
+# other, each the top of a date box down to a wave; and a dense dot
+# screen makes a tangle of overlapping "boxes", some of them level.
+ROW_WIDTH = 1.25
+ROW_BOXES = 2
 # A page whose grey pixels (neither 0 nor 255) are at most this share of
 # its non-white ones is a black-and-white scan.
 BILEVEL_GREY = 0.01
@@ -366,24 +379,42 @@ def _frames(geom: Geometry, broken: bool | None = None) -> list[Frame]:
 
 
 def _straddlers(frames: list[Frame], dpi: float) -> list[bool]:
-    """For each of ``frames``, whether another has its top or bottom line
-    across its interior from side to side (see STRADDLE_IN). Only
-    horizontal lines count: the box straddled has the straddler's side
-    across it too, and it is the one to keep. One pass per frame over all
-    of them as arrays, not a Python loop over every pair: a page of many
-    small boxes stays cheap."""
+    """For each of ``frames``, whether it is a box made of pieces of another
+    (see STRADDLE_IN): where one has its top or bottom line across
+    another's interior from side to side, the box straddled goes, unless
+    it stands in a row of boxes as wide and the straddler, shorter, does
+    not (then the straddler goes). Only horizontal lines count: the box straddled has the
+    straddler's side across it too. One pass per frame over all of them as
+    arrays, not a Python loop over every pair: a page of many small boxes
+    stays cheap."""
     if len(frames) < 2:
         return [False] * len(frames)
     x0, y0, x1, y1 = np.array([(g.x0, g.y0, g.x1, g.y1) for g in frames]).T
     tol = STRADDLE_IN * dpi
-    out = []
+    out = np.zeros(len(frames), bool)
+    rows: list[bool] = []
+    w = x1 - x0
+    # How many others each overlaps: a row stands clear of other boxes.
+    crossed = [
+        int(((x0 < f.x1) & (x1 > f.x0) & (y0 < f.y1) & (y1 > f.y0)).sum()) - 1 for f in frames
+    ]
+    for i, f in enumerate(frames):
+        level = (np.abs(y0 - f.y0) <= tol) & (np.abs(y1 - f.y1) <= tol)
+        level &= (x0 >= f.x1) | (x1 <= f.x0)  # beside it, not over it
+        level &= (w <= ROW_WIDTH * f.w) & (f.w <= ROW_WIDTH * w)
+        level &= np.array(crossed) == 0
+        rows.append(crossed[i] <= 1 and int(level.sum()) >= ROW_BOXES)
     for i, f in enumerate(frames):
         lo, hi = f.y0 + STRADDLE_H * f.h, f.y1 - STRADDLE_H * f.h
         edge_in = ((y0 > lo) & (y0 < hi)) | ((y1 > lo) & (y1 < hi))
         hit = edge_in & (x0 <= f.x0 + tol) & (x1 >= f.x1 - tol)
         hit[i] = False
-        out.append(bool(hit.any()))
-    return out
+        for k in np.flatnonzero(hit):
+            if rows[i] and not rows[k] and frames[k].h < f.h:
+                out[k] = True  # its line across a box in a row is a stroke
+            else:
+                out[i] = True
+    return out.tolist()
 
 
 def _bilevel(page: np.ndarray) -> bool:
