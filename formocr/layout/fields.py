@@ -383,10 +383,10 @@ def _straddlers(frames: list[Frame], dpi: float) -> list[bool]:
     (see STRADDLE_IN): where one has its top or bottom line across
     another's interior from side to side, the box straddled goes, unless
     it stands in a row of boxes as wide and the straddler, shorter, does
-    not (then the straddler goes). Only horizontal lines count: the box straddled has the
-    straddler's side across it too. One pass per frame over all of them as
-    arrays, not a Python loop over every pair: a page of many small boxes
-    stays cheap."""
+    not (then the straddler goes; see ROW_BOXES). Only horizontal lines
+    count: the box straddled has the straddler's side across it too. One
+    pass per frame over all of them as arrays, not a Python loop over every
+    pair: a page of many small boxes stays cheap."""
     if len(frames) < 2:
         return [False] * len(frames)
     x0, y0, x1, y1 = np.array([(g.x0, g.y0, g.x1, g.y1) for g in frames]).T
@@ -395,15 +395,15 @@ def _straddlers(frames: list[Frame], dpi: float) -> list[bool]:
     rows: list[bool] = []
     w = x1 - x0
     # How many others each overlaps: a row stands clear of other boxes.
-    crossed = [
-        int(((x0 < f.x1) & (x1 > f.x0) & (y0 < f.y1) & (y1 > f.y0)).sum()) - 1 for f in frames
-    ]
+    crossed = np.array(
+        [int(((x0 < f.x1) & (x1 > f.x0) & (y0 < f.y1) & (y1 > f.y0)).sum()) - 1 for f in frames]
+    )
     for i, f in enumerate(frames):
         level = (np.abs(y0 - f.y0) <= tol) & (np.abs(y1 - f.y1) <= tol)
         level &= (x0 >= f.x1) | (x1 <= f.x0)  # beside it, not over it
         level &= (w <= ROW_WIDTH * f.w) & (f.w <= ROW_WIDTH * w)
-        level &= np.array(crossed) == 0
-        rows.append(crossed[i] <= 1 and int(level.sum()) >= ROW_BOXES)
+        level &= crossed == 0
+        rows.append(bool(crossed[i] <= 1) and int(level.sum()) >= ROW_BOXES)
     for i, f in enumerate(frames):
         lo, hi = f.y0 + STRADDLE_H * f.h, f.y1 - STRADDLE_H * f.h
         edge_in = ((y0 > lo) & (y0 < hi)) | ((y1 > lo) & (y1 < hi))
