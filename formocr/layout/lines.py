@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from formocr.layout.ink import components, darkness
-from formocr.stats import count_nonzero, int_percentile, median_int, runs
+from formocr.stats import count_nonzero, int_percentile, labelled, median_int, runs
 from formocr.types import BBox
 
 WORK_DPI = 150.0
@@ -461,7 +461,7 @@ def without_shading(dark: np.ndarray, grey: np.ndarray, dpi: float) -> np.ndarra
     size = (max(1, w // 4), max(1, h // 4))
     level = cv2.resize(solid, size, interpolation=cv2.INTER_NEAREST)
     q = cv2.threshold(level, 0, 1, cv2.THRESH_BINARY)[1]
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(q, connectivity=8)
+    n, labels, stats = labelled(q)
     across = np.minimum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
     along = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
     wide = across >= SHADE_IN * dpi / 4

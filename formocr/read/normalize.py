@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from formocr.stats import count_nonzero, int_median, int_percentile, label_type
+from formocr.stats import count_nonzero, int_median, int_percentile, label_type, labelled
 
 PREPROCESS_VERSION = "1"
 SIZE = 28
@@ -375,7 +375,7 @@ def _components(
                 x, y, w, h = cv2.boundingRect(one)
                 comps.append([bx + x, by + y, w, h, cv2.countNonZero(one)])
             return n, labels, comps, bx, by
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(box, connectivity=8, ltype=ltype)
+    n, labels, stats = labelled(box)
     comps = stats[1:].tolist()
     for c in comps:
         c[0] += bx

@@ -75,6 +75,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from formocr.read.combine import StringReader, StringReading
+from formocr.stats import labelled
 from formocr.types import BBox, FieldLayout
 
 __all__ = [
@@ -281,7 +282,7 @@ def sideways(image: np.ndarray, dpi: float | None) -> bool:
     for mask, along in zip(masks, (cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT), strict=True):
         # Each rule's extent along its way: a skewed rule is a staircase of
         # short runs, but one piece.
-        extent = cv2.connectedComponentsWithStats(mask, connectivity=8)[2][1:, along]
+        extent = labelled(mask)[2][1:, along]
         inches.append(float(extent[extent >= LONG_RULE_IN * wdpi].sum()) / wdpi)
     across, up = inches
     return up >= MIN_RULES_IN and up >= SIDEWAYS_RATIO * across
@@ -314,7 +315,7 @@ def print_pairs(image: np.ndarray, dpi: float | None, skew: float = 0.0) -> tupl
     dark = darkness(image, d)
     level = max(PRINT_MIN_DARK, PRINT_DARK * float(np.percentile(dark, 99.7)))
     ink = (dark >= level).astype(np.uint8)
-    stats = cv2.connectedComponentsWithStats(ink, connectivity=8)[2][1:]
+    stats = labelled(ink)[2][1:]
     x, y, w, h, area = (stats[:, k].astype(np.float64) for k in range(5))
     char = (h >= PRINT_MIN_IN * d) & (h <= PRINT_MAX_IN * d) & (w <= PRINT_MAX_W_IN * d)
     char &= area >= 0.12 * w * h  # not a thin arc of a background's pattern
