@@ -257,6 +257,40 @@ def test_a_stroke_taken_for_a_hairline_is_never_ok(
         assert field.status == "review" and THINNED in (field.reason or ""), field
 
 
+@pytest.mark.parametrize("where", ["between", "after"])
+def test_a_fine_stroke_as_tall_as_the_writing_in_a_tall_box_is_never_ok(where: str) -> None:
+    """The same for a stroke under half the box's height but most of the
+    writing's (THINNED_REL): where the digits stand low in a tall box, a 1
+    or a 7 written with a finer pen went unseen by the rule above, and
+    "376013" came out 3603, "182904" 82904 and "37515" 3755, all `ok`
+    (``bench/realwriters.py --pen fine --seed 142000 --sources mnist-val``,
+    BENCHMARKS.md, forty-sixth session). Here a hairline 1 of 65 % of the
+    digits' height, under half the box's."""
+    import cv2
+
+    from formocr.api import THINNED
+    from formocr.layout.digits import THINNED_TALL
+
+    for seed in range(2):
+        plain, truth = _written_in_a_box("4725", 5200 + seed, 90)
+        last = plain.digits[-1].bbox
+        top = min(d.bbox.y for d in plain.digits)
+        bottom = max(d.bbox.y + d.bbox.h for d in plain.digits)
+        cut = (bottom - top) * 7 // 40
+        top, bottom = top + cut, bottom - cut
+        assert bottom - top < THINNED_TALL * plain.bbox[3]  # the box rule alone misses it
+        x = last.x + last.w + 25
+        if where == "between":
+            a, b = plain.digits[1].bbox, plain.digits[2].bbox
+            x = (a.x + a.w + b.x) // 2
+
+        def one(image: np.ndarray, x: int = x, top: int = top, bottom: int = bottom) -> None:
+            cv2.line(image, (x + 3, top), (x - 3, bottom), 40, 2)
+
+        field, _ = _written_in_a_box("4725", 5200 + seed, 90, one)
+        assert field.status == "review" and THINNED in (field.reason or ""), field
+
+
 def test_a_1_that_leans_like_a_slash_is_told_from_an_upright_one() -> None:
     """The slash is left out of the value when the last 1 leans SLASH_LEAN
     more than the other digits: "15000/-" read 15000, where 150001 was read

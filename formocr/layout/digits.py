@@ -663,6 +663,10 @@ def _clean_window(ink: np.ndarray, dark: np.ndarray, h: int, width: int) -> np.n
 # or more, or a piece it took that stands so tall itself ...
 THINNED_TALL = 0.5
 THINNED_GONE = 0.5
+# ... or, in a box tall for its writing, this share of the writing's height
+# (the median height of the ink kept) and at least THINNED_FLOOR of the box's.
+THINNED_REL = 0.6
+THINNED_FLOOR = 0.25
 # ... and no taller than the box (a frame's side left at a cut-out's edge
 # is, 1.3 of it).
 THINNED_HIGH = 1.0
@@ -672,7 +676,12 @@ def _thinned_away(before: np.ndarray, after: np.ndarray, blobs: Sequence[Blob], 
     """Whether ``clean_string_ink`` (``before`` to ``after``, 0/1 masks of
     the box's cut-out) took away, from a box where it kept ink (``blobs``),
     THINNED_GONE or more of a stroke THINNED_TALL to THINNED_HIGH of the
-    box's height ``h``, or a piece of ink that tall.
+    box's height ``h``, or a piece of ink that tall. In a box tall for its
+    writing, a stroke THINNED_REL of the writing's height (the median of
+    ``blobs``' heights) counts as tall, down to THINNED_FLOOR of ``h``:
+    digits standing low in a tall box are under half its height, and a 1
+    and a 7 written with a finer pen went unseen (``376013`` read ``3603``,
+    ``ok``; BENCHMARKS.md, forty-sixth session).
 
     A date's slash drawn finer than its digits went so, while the other
     slash, kept, was read as a 1 by both readers (``22/5/51`` read 225151,
@@ -691,12 +700,14 @@ def _thinned_away(before: np.ndarray, after: np.ndarray, blobs: Sequence[Blob], 
     gone = cv2.subtract(before, after)  # what the cleaning took away
     gx, gy, gw, gh = cv2.boundingRect(gone)  # its pieces lie in its extent
     _, _, pieces = labelled(gone[gy : gy + gh, gx : gx + gw])
+    writing = float(np.median([b.h for b in blobs]))
+    low = max(THINNED_FLOOR * h, min(THINNED_TALL * h, THINNED_REL * writing))
     tall = pieces[1:, cv2.CC_STAT_HEIGHT]
-    if ((tall >= THINNED_TALL * h) & (tall <= THINNED_HIGH * h)).any():
+    if ((tall >= low) & (tall <= THINNED_HIGH * h)).any():
         return True
     _, labels, stats = labelled(before)
     tall = stats[:, cv2.CC_STAT_HEIGHT]
-    near = (tall >= THINNED_TALL * h) & (tall <= THINNED_HIGH * h)
+    near = (tall >= low) & (tall <= THINNED_HIGH * h)
     near[0] = False  # the background
     for i in np.flatnonzero(near):
         x, y, w, hh, area = (int(v) for v in stats[i])
