@@ -55,7 +55,7 @@ import numpy as np
 from benchlib import OUT, add_turn_option, md_table, pct, publish, run_record
 from forms import FieldScore
 from peers import read_rapidocr, true_box_crops
-from realwriters import DEGRADATIONS, load_writers, read_rate, turn
+from realwriters import DEGRADATIONS, PENS, load_writers, penned, read_rate, turn
 
 from formocr.api import load_classifier, scan_page
 from formocr.config import ScanConfig
@@ -400,6 +400,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="CONTRAST",
         help="scan every cheque light: its darkness under white kept at this share (1: as drawn)",
     )
+    ap.add_argument(
+        "--pen",
+        choices=PENS,
+        default="as-written",
+        help="draw every writer's digits again with a fine liner or a ballpoint that skipped, "
+        "or some of them light (bench/realwriters.py's --pen)",
+    )
     add_turn_option(ap, "every cheque, and every amount cut out of it (stood on end),")
     ap.add_argument(
         "--hand-sign",
@@ -461,8 +468,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "fill": args.fill,
         "printed_sign": args.printed_sign,
         "fade": args.fade,
+        "pen": args.pen,
     }
-    writers = writers_with_every_digit(SOURCES)
+    writers = penned(writers_with_every_digit(SOURCES), args.pen)
     clf = load_classifier(args.model)
     config = ScanConfig()
     rows, crops, cut_rows, inner_rows, tight_rows, dates = [], [], [], [], [], []
@@ -574,6 +582,8 @@ def render_markdown(record: dict[str, Any]) -> str:
         scan += ', cents written over 100 after the whole part ("1,250 50/100")'
     if p.get("swiss"):
         scan += ', whole parts grouped in thousands with apostrophes ("1\'250.00")'
+    if p.get("pen", "as-written") != "as-written":
+        scan += f", every writer's digits drawn again with the {p['pen']} pen"
     if p.get("fade", 1.0) != 1.0:
         scan += f", scanned light (contrast kept at {p['fade']:g})"
     if p.get("turn"):

@@ -142,6 +142,16 @@ class PennedWriter(WriterDigits):
         return self._penned[k]
 
 
+def penned(writers: dict[str, list[WriterDigits]], pen: str) -> dict[str, list[WriterDigits]]:
+    """``writers`` with their digits drawn again with ``pen`` (``repen``)."""
+    if pen == "as-written":
+        return writers
+    return {
+        s: [PennedWriter(w.name, w.images, w.labels, pen=pen) for w in ws]
+        for s, ws in writers.items()
+    }
+
+
 DPI = 300
 SEED = 61_000  # never used before: forms 20,000 / 30,000, calibration 50,000 / 81,000,
 # amounts 70,000, box28 and templates 90,000
@@ -752,12 +762,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     record = run_record("realwriters.py", argv)
     sources = tuple(args.sources)
-    writers = load_writers(sources)
-    if args.pen != "as-written":
-        writers = {
-            s: [PennedWriter(w.name, w.images, w.labels, pen=args.pen) for w in ws]
-            for s, ws in writers.items()
-        }
+    writers = penned(load_writers(sources), args.pen)
     specs = plan(args.pages, args.seed, writers, sources)
     config = ScanConfig(
         min_confidence=args.min_confidence,

@@ -541,16 +541,21 @@ def _solid(dark: np.ndarray, grey: np.ndarray, dpi: float) -> np.ndarray:
     return dark
 
 
-def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
+def clean_string_ink(
+    ink: np.ndarray, dark: np.ndarray, h: int, hairlines: bool = True
+) -> np.ndarray:
     """A string box's ink without what is not writing (uint8 0/1).
 
     Horizontal runs longer than RULE x the box height ``h`` (underlines,
     baselines) go, except where a stroke crosses them; strokes thinner than
     THIN x the writing's pen (hairline backgrounds) go, the writing keeping
-    its soft edges and small marks (points, commas) kept whole; and whole
-    strokes at least half the box tall or wide but fainter than FAINT x the
-    writing (a tinted background pattern) go. The writing is the ink at
-    least half the box tall.
+    its soft edges and small marks (points, commas) kept whole, and, unless
+    ``hairlines`` (a box on a printed background, or a strip cut inside its
+    box), those as dark as the writing kept too (``_keep_dark``: on plain
+    paper they are a finer pen's strokes); and whole strokes at least half
+    the box tall or wide but fainter than FAINT x the writing (a tinted
+    background pattern) go. The writing is the ink at least half the box
+    tall.
     """
     if not cv2.countNonZero(ink):
         return ink
@@ -563,7 +568,7 @@ def clean_string_ink(ink: np.ndarray, dark: np.ndarray, h: int) -> np.ndarray:
     x0, y0 = max(0, bx - _PAD), max(0, by - _PAD)
     x1, y1 = min(W, bx + bw + _PAD), min(H, by + bh + _PAD)
     out = np.zeros_like(ink)
-    out[y0:y1, x0:x1] = _clean_window(ink[y0:y1, x0:x1], dark[y0:y1, x0:x1], h, W)
+    out[y0:y1, x0:x1] = _clean_window(ink[y0:y1, x0:x1], dark[y0:y1, x0:x1], h, W, hairlines)
     return out
 
 
@@ -588,7 +593,9 @@ def _percentile90(values: np.ndarray) -> float:
     return float(a + d * np.float32(t))
 
 
-def _clean_window(ink: np.ndarray, dark: np.ndarray, h: int, width: int) -> np.ndarray:
+def _clean_window(
+    ink: np.ndarray, dark: np.ndarray, h: int, width: int, hairlines: bool = True
+) -> np.ndarray:
     """``clean_string_ink`` within a window round the ink of a cut-out
     ``width`` px wide."""
     out = ink.copy()
@@ -632,6 +639,8 @@ def _clean_window(ink: np.ndarray, dark: np.ndarray, h: int, width: int) -> np.n
                 )
             ):
                 thinned[y : y + ch, x : x + cw] |= own
+        if not hairlines:
+            _keep_dark(out, thinned, dark)
         # Thinning only takes ink away: the same count is the same ink, and
         # the same components.
         if cv2.countNonZero(thinned) != cv2.countNonZero(out):
@@ -658,6 +667,29 @@ def _clean_window(ink: np.ndarray, dark: np.ndarray, h: int, width: int) -> np.n
     return out
 
 
+def _keep_dark(ink: np.ndarray, thinned: np.ndarray, dark: np.ndarray) -> None:
+    """Put back into ``thinned`` (in place) the strokes of ``ink`` that the
+    thinning took and that are as dark as the writing (median darkness at
+    least FINE_DARK of the ink it kept): on plain paper a stroke finer than
+    the pen is writing, a 1 or a 7 in a finer pen beside bold digits; a
+    lighter one (a pencil's slash, a tint) is not, and stays out."""
+    gone = cv2.subtract(ink, thinned)
+    if not cv2.countNonZero(gone) or not cv2.countNonZero(thinned):
+        return
+    level = hist_median(cv2.calcHist([dark], [0], thinned, [256], [0, 256]).ravel())
+    for x, y, cw, ch, own in components(gone):
+        hist = cv2.calcHist([dark[y : y + ch, x : x + cw]], [0], own, [256], [0, 256]).ravel()
+        if hist_median(hist) >= FINE_DARK * level:
+            thinned[y : y + ch, x : x + cw] |= own
+
+
+# ``_keep_dark``: a stroke taken as finer than the pen is writing, on plain
+# paper, where its median darkness is this share of the writing's or more.
+# The fine pens' strokes of bench/realwriters.py --pen fine stand at 0.7 and
+# over; a slash drawn in grey 160 beside digits in grey 40, 0.34-0.48.
+FINE_DARK = 0.6
+
+
 # ``_thinned_away``: a stroke this share of the box's height or more (the
 # cleaning's own measure of writing) of which the cleaning took THINNED_GONE
 # or more, or a piece it took that stands so tall itself ...
@@ -665,14 +697,22 @@ THINNED_TALL = 0.5
 THINNED_GONE = 0.5
 # ... or, in a box tall for its writing, this share of the writing's height
 # (the median height of the ink kept) and at least THINNED_FLOOR of the box's.
-THINNED_REL = 0.6
+THINNED_REL = 0.4
 THINNED_FLOOR = 0.25
 # ... and no taller than the box (a frame's side left at a cut-out's edge
 # is, 1.3 of it).
 THINNED_HIGH = 1.0
+# Ink ending this close (px) above a box's bottom line stands on it.
+TICK_PAD = 2
 
 
-def _thinned_away(before: np.ndarray, after: np.ndarray, blobs: Sequence[Blob], h: int) -> bool:
+def _thinned_away(
+    before: np.ndarray,
+    after: np.ndarray,
+    blobs: Sequence[Blob],
+    h: int,
+    bottom: int | None = None,
+) -> bool:
     """Whether ``clean_string_ink`` (``before`` to ``after``, 0/1 masks of
     the box's cut-out) took away, from a box where it kept ink (``blobs``),
     THINNED_GONE or more of a stroke THINNED_TALL to THINNED_HIGH of the
@@ -681,7 +721,10 @@ def _thinned_away(before: np.ndarray, after: np.ndarray, blobs: Sequence[Blob], 
     ``blobs``' heights) counts as tall, down to THINNED_FLOOR of ``h``:
     digits standing low in a tall box are under half its height, and a 1
     and a 7 written with a finer pen went unseen (``376013`` read ``3603``,
-    ``ok``; BENCHMARKS.md, forty-sixth session).
+    ``ok``; BENCHMARKS.md, forty-sixth session). Ink standing on the
+    box's bottom line (row ``bottom``) counts only at THINNED_TALL of the
+    box: a comb's ticks rise from it about a third of the box, and a bold
+    hand's comb lost them to the cleaning.
 
     A date's slash drawn finer than its digits went so, while the other
     slash, kept, was read as a 1 by both readers (``22/5/51`` read 225151,
@@ -701,13 +744,20 @@ def _thinned_away(before: np.ndarray, after: np.ndarray, blobs: Sequence[Blob], 
     gx, gy, gw, gh = cv2.boundingRect(gone)  # its pieces lie in its extent
     _, _, pieces = labelled(gone[gy : gy + gh, gx : gx + gw])
     writing = float(np.median([b.h for b in blobs]))
-    low = max(THINNED_FLOOR * h, min(THINNED_TALL * h, THINNED_REL * writing))
-    tall = pieces[1:, cv2.CC_STAT_HEIGHT]
-    if ((tall >= low) & (tall <= THINNED_HIGH * h)).any():
+    rel = max(THINNED_FLOOR * h, min(THINNED_TALL * h, THINNED_REL * writing))
+
+    def tall(stats: np.ndarray, y0: int) -> np.ndarray:
+        """Which components (rows of ``stats``, their tops ``y0`` down) count."""
+        top, high = stats[:, cv2.CC_STAT_TOP] + y0, stats[:, cv2.CC_STAT_HEIGHT]
+        low = np.full(len(stats), rel)
+        if bottom is not None:
+            low[top + high >= bottom - TICK_PAD] = THINNED_TALL * h
+        return (high >= low) & (high <= THINNED_HIGH * h)
+
+    if tall(pieces[1:], gy).any():
         return True
     _, labels, stats = labelled(before)
-    tall = stats[:, cv2.CC_STAT_HEIGHT]
-    near = (tall >= low) & (tall <= THINNED_HIGH * h)
+    near = tall(stats, 0)
     near[0] = False  # the background
     for i in np.flatnonzero(near):
         x, y, w, hh, area = (int(v) for v in stats[i])
@@ -1025,8 +1075,15 @@ def analyse_box(
         # and neither is what lies mostly outside it (the foot of a printed
         # label above, a neighbour's strokes), which would stay in the line
         # the string reader reads.
+        # Hairlines are a printed background's: on plain paper a stroke
+        # finer than the pen, as dark as the writing, is writing (a 1 or a
+        # 7 in a finer pen beside bold digits). Taken away, it was lost:
+        # `376013` read `3603` (in review since THINNED_REL), and strings
+        # in a fine pen were 82 % exact where they are 94 % (BENCHMARKS.md,
+        # forty-sixth session). A strip cut inside its box has no paper
+        # round it to tell a pattern by.
         before = inner
-        inner = clean_string_ink(inner, dark, h)
+        inner = clean_string_ink(inner, dark, h, hairlines=bool(bg) or strip)
         band = inner[ya:yb, x0:x1]
         crossed = _drop_outside(band, y0 - ya, y1 - ya, bridge, min_area, h)
         paper = _whiten(grey, inner)
@@ -1054,7 +1111,7 @@ def analyse_box(
             if len(again.blobs) > len(blobs):
                 return again
         specks = tuple(b for b, keep in zip(found, big, strict=True) if not keep)
-        thinned = _thinned_away(before, inner, blobs, h)
+        thinned = _thinned_away(before, inner, blobs, h, y1)
         # A faint mark beside the digits, not under one (an erased digit
         # written over is read as written). Not in a strip: cut inside its
         # box, it has no paper round it, and the paper level fades to its
