@@ -550,12 +550,11 @@ def clean_string_ink(
     baselines) go, except where a stroke crosses them; strokes thinner than
     THIN x the writing's pen (hairline backgrounds) go, the writing keeping
     its soft edges and small marks (points, commas) kept whole, and, unless
-    ``hairlines`` (a box on a printed background, or a strip cut inside its
-    box), those as dark as the writing kept too (``_keep_dark``: on plain
-    paper they are a finer pen's strokes); and whole strokes at least half
-    the box tall or wide but fainter than FAINT x the writing (a tinted
-    background pattern) go. The writing is the ink at least half the box
-    tall.
+    ``hairlines`` (a strip cut inside its box), those as dark as the
+    writing kept too (``_keep_dark``: a finer pen's strokes); and whole
+    strokes at least half the box tall or wide but fainter than FAINT x the
+    writing (a tinted background pattern) go. The writing is the ink at
+    least half the box tall.
     """
     if not cv2.countNonZero(ink):
         return ink
@@ -670,9 +669,11 @@ def _clean_window(
 def _keep_dark(ink: np.ndarray, thinned: np.ndarray, dark: np.ndarray) -> None:
     """Put back into ``thinned`` (in place) the strokes of ``ink`` that the
     thinning took and that are as dark as the writing (median darkness at
-    least FINE_DARK of the ink it kept): on plain paper a stroke finer than
-    the pen is writing, a 1 or a 7 in a finer pen beside bold digits; a
-    lighter one (a pencil's slash, a tint) is not, and stays out."""
+    least FINE_DARK of the ink it kept): a stroke finer than the pen is
+    writing, a 1 or a 7 in a finer pen beside bold digits, where a printed
+    background's level has been taken off ``dark`` or there is none; a
+    lighter one (a pencil's slash, a tint, what is left of a pattern) is
+    not, and stays out."""
     gone = cv2.subtract(ink, thinned)
     if not cv2.countNonZero(gone) or not cv2.countNonZero(thinned):
         return
@@ -683,8 +684,8 @@ def _keep_dark(ink: np.ndarray, thinned: np.ndarray, dark: np.ndarray) -> None:
             thinned[y : y + ch, x : x + cw] |= own
 
 
-# ``_keep_dark``: a stroke taken as finer than the pen is writing, on plain
-# paper, where its median darkness is this share of the writing's or more.
+# ``_keep_dark``: a stroke taken as finer than the pen is writing where its
+# median darkness is this share of the writing's or more.
 # The fine pens' strokes of bench/realwriters.py --pen fine stand at 0.7 and
 # over; a slash drawn in grey 160 beside digits in grey 40, 0.34-0.48.
 FINE_DARK = 0.6
@@ -1075,15 +1076,18 @@ def analyse_box(
         # and neither is what lies mostly outside it (the foot of a printed
         # label above, a neighbour's strokes), which would stay in the line
         # the string reader reads.
-        # Hairlines are a printed background's: on plain paper a stroke
-        # finer than the pen, as dark as the writing, is writing (a 1 or a
-        # 7 in a finer pen beside bold digits). Taken away, it was lost:
-        # `376013` read `3603` (in review since THINNED_REL), and strings
-        # in a fine pen were 82 % exact where they are 94 % (BENCHMARKS.md,
-        # forty-sixth session). A strip cut inside its box has no paper
-        # round it to tell a pattern by.
+        # A stroke finer than the pen, as dark as the writing, is writing
+        # (a 1 or a 7 in a finer pen beside bold digits): on plain paper,
+        # and on a printed background once its level is taken off (``bg``
+        # above: what stays as dark as the writing is no pattern's).
+        # Taken away, it was lost: `376013` read `3603` (in review since
+        # THINNED_REL); strings in a fine pen were 82 % exact where they
+        # are 94 %, and amounts on cheques 58 % where they are 91 %
+        # (BENCHMARKS.md, forty-sixth session). A strip cut inside its
+        # box has no paper round it to measure a pattern by: there every
+        # hairline goes.
         before = inner
-        inner = clean_string_ink(inner, dark, h, hairlines=bool(bg) or strip)
+        inner = clean_string_ink(inner, dark, h, hairlines=strip)
         band = inner[ya:yb, x0:x1]
         crossed = _drop_outside(band, y0 - ya, y1 - ya, bridge, min_area, h)
         paper = _whiten(grey, inner)
