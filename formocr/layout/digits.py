@@ -686,8 +686,9 @@ def _keep_dark(ink: np.ndarray, thinned: np.ndarray, dark: np.ndarray) -> None:
 
 # ``_keep_dark``: a stroke taken as finer than the pen is writing where its
 # median darkness is this share of the writing's or more.
-# The fine pens' strokes of bench/realwriters.py --pen fine stand at 0.7 and
-# over; a slash drawn in grey 160 beside digits in grey 40, 0.34-0.48.
+# Most strokes it looked at on bench/realwriters.py --pen fine's pages stand
+# at 0.7 and over; a slash drawn in grey 160 beside digits in grey 40 at
+# 0.34-0.48.
 FINE_DARK = 0.6
 
 
