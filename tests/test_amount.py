@@ -331,7 +331,7 @@ def test_a_fine_stroke_as_tall_as_the_writing_in_a_tall_box_is_never_ok(where: s
         assert field.status == "review" and THINNED in (field.reason or ""), field
 
 
-def test_a_fine_stroke_as_dark_as_the_writing_is_kept_on_plain_paper() -> None:
+def test_a_fine_stroke_as_dark_as_the_writing_is_kept_in_a_box() -> None:
     """``clean_string_ink`` on a box's mask and darkness: bold digits, a
     1 in a finer pen as dark as they are, and a slash as fine but light
     (a pencil's, a tint). In a strip cut inside its box (``hairlines``)

@@ -362,10 +362,9 @@ def _components(
     bx, by, bw, bh = cv2.boundingRect(mask)  # the ink's extent (nonzero pixels)
     if bw == 0:
         return 1, mask[:0, :0], [], 0, 0
-    ltype = label_type(bh, bw)
     box = mask[by : by + bh, bx : bx + bw]
     if few:
-        n, labels = cv2.connectedComponents(box, connectivity=8, ltype=ltype)
+        n, labels = cv2.connectedComponents(box, connectivity=8, ltype=label_type(bh, bw))
         if n == 2:  # one component: the box is its bounding box
             return n, labels, [[bx, by, bw, bh, cv2.countNonZero(box)]], bx, by
         if n - 1 <= _FEW:
