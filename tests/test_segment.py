@@ -1713,6 +1713,50 @@ def test_a_digit_written_lighter_than_the_ink_sends_the_field_to_review() -> Non
         assert status == "review" and FAINT in why, (cells, value, why)
 
 
+@pytest.mark.parametrize("kind", ["string", "comb"])
+def test_a_light_digit_on_a_noisy_scan_sends_the_field_to_review(kind: str) -> None:
+    """A digit written light (15 grey levels under the paper) on a noisy
+    scan (noise of 10 grey levels a pixel, specks, a little blur): plainly
+    seen, but under four sigmas of the paper's noise at the ink's light
+    smoothing, so no mark: ``48417`` read ``4841``, and a comb's ``7484``
+    ``484``, `ok`. Smoothed over a stroke's width (FAINT_SOFT_IN) the noise
+    falls and the digit stands out; the noise alone is no mark."""
+    from formocr.api import FAINT, load_classifier
+
+    def box(seed: int, light: int | None) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        img = np.full((400, 900), 200, np.float32)
+        x0, y0, cw, ch = 60, 120, 120, 150
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        if kind == "comb":
+            cv2.rectangle(img, (x0, y0), (x0 + 4 * cw, y0 + ch), 0, 3)
+            for k in range(1, 4):
+                cv2.line(img, (x0 + k * cw, y0), (x0 + k * cw, y0 + ch), 0, 3)
+            at = [x0 + k * cw + 22 for k in range(4)]
+            written, spot = "484", at[0]
+            at = at[1:]
+        else:
+            cv2.rectangle(img, (x0, y0), (x0 + 700, y0 + ch), 0, 3)
+            at = [x0 + 30 + k * 90 for k in range(5)]
+            written, spot = "4841", at[4]
+        for x, digit in zip(at, written, strict=False):
+            cv2.putText(img, digit, (x, y0 + 125), font, 3.3, 50, 11)
+        if light is not None:
+            cv2.putText(img, "7", (spot, y0 + 125), font, 3.3, 200 - light, 11)
+        img = cv2.GaussianBlur(img, (0, 0), 0.8) + rng.normal(0, 10.0, img.shape)
+        specks = rng.random(img.shape) < 0.003
+        img[specks] = rng.uniform(60, 140, int(specks.sum()))
+        return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+    clf = load_classifier()
+    digits = "484" if kind == "comb" else "4841"
+    for seed in range(3):
+        for light, want in ((None, (digits, "ok", "")), (15, (digits, "review", FAINT))):
+            page = PageImage("p", 1, box(seed, light), 300.0)
+            (field,) = scan_page(page, ScanConfig(), clf).fields
+            assert (field.value, field.status, field.reason or "") == want, (seed, light)
+
+
 def test_a_2_s_long_foot_across_small_boxes_does_not_close_them() -> None:
     """2s written large in small boxes side by side (a cheque's date in
     eight boxes): a long foot runs as far as a short rule, and feet at about

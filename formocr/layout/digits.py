@@ -86,6 +86,8 @@ FAINT_BAR = 0.25
 FAINT_CLEAR_IN = 0.005
 FAINT_RIM_IN = 0.007
 FAINT_LINE = 0.8
+FAINT_SOFT_IN = 0.007
+FAINT_HALO = 1.5
 # Ink this share of the interior height above or below a box still counts,
 # for digits that cross the frame.
 OUTSIDE = 0.3
@@ -395,6 +397,24 @@ def digit_ink(
     return _at_least(smooth, t)
 
 
+def paper_noise(smooth: np.ndarray, interior: tuple[int, int, int, int], ring: int) -> float:
+    """The noise level of the paper round ``interior`` in ``smooth``: the
+    median and four robust sigmas of its darkness ``ring`` px and more
+    outside (of the interior itself where too little paper is left)."""
+    x0, y0, x1, y1 = interior
+    outside = outside_ring(smooth, interior, ring)
+    sample = outside if outside.size >= 50 else smooth[y0:y1, x0:x1].ravel()
+    sample = sample[:: max(1, sample.size // 4000)]
+    # The medians of these small integers (grey levels, and twice their
+    # distance to a median that is whole or a half) are exact in float32.
+    # The distances' counts come from the grey levels' (whole counts, exact).
+    hist = np.bincount(sample, minlength=256)
+    med = hist_median(hist)
+    dev = np.bincount(np.abs(2 * np.arange(hist.size) - int(2 * med)), weights=hist)
+    spread = 1.4826 * (hist_median(dev) / 2)
+    return float(med + 4.0 * spread)
+
+
 def ink_levels(
     dark: np.ndarray,
     interior: tuple[int, int, int, int],
@@ -421,17 +441,7 @@ def ink_levels(
     inner = np.ascontiguousarray(smooth[y0:y1, x0:x1])
     if inner.size == 0:
         return smooth, 256.0, 256.0
-    outside = outside_ring(smooth, interior, ring)
-    sample = outside if outside.size >= 50 else inner.ravel()
-    sample = sample[:: max(1, sample.size // 4000)]
-    # The medians of these small integers (grey levels, and twice their
-    # distance to a median that is whole or a half) are exact in float32.
-    # The distances' counts come from the grey levels' (whole counts, exact).
-    hist = np.bincount(sample, minlength=256)
-    med = hist_median(hist)
-    dev = np.bincount(np.abs(2 * np.arange(hist.size) - int(2 * med)), weights=hist)
-    spread = 1.4826 * (hist_median(dev) / 2)
-    noise = med + 4.0 * spread
+    noise = paper_noise(smooth, interior, ring)
     floor = max(INK_DARK[0], noise)
     if ignore is not None:
         inner = np.ascontiguousarray(inner[ignore[y0:y1, x0:x1] == 0]).reshape(1, -1)
@@ -441,14 +451,17 @@ def ink_levels(
 
 
 def _faint(
+    dark: np.ndarray,
     smooth: np.ndarray,
     noise: float,
     t: float,
     ink: np.ndarray,
     interior: tuple[int, int, int, int],
+    ring: int,
     min_area: int,
     dpi: float,
     vert: np.ndarray,
+    walls: Sequence[float] = (),
 ) -> list[Blob]:
     """Marks like a digit lighter than the ink threshold ``t`` (FAINT_DARK).
 
@@ -461,8 +474,14 @@ def _faint(
     interior's vertical lines as ``vertical_marks`` finds them (dividers and
     ticks; a light 1 standing upright on the box's line is taken for one
     too). Truly connected components: ``components`` fills outlines."""
-    lo = max(noise, FAINT_DARK)
-    if lo >= t:
+    sigma = FAINT_SOFT_IN * dpi
+    soft = cv2.GaussianBlur(dark, (0, 0), sigma)
+    halo = int(np.ceil(FAINT_HALO * sigma))
+    levels = (
+        (smooth, max(noise, FAINT_DARK), 0),
+        (soft, max(paper_noise(soft, interior, ring), FAINT_DARK), halo),
+    )
+    if all(lo >= t for _, lo, _ in levels):
         return []
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
@@ -473,9 +492,13 @@ def _faint(
     cx1, cy1 = min(W, x1 + r + 1), min(H, y1 + r + 1)
     if cx1 <= cx0 or cy1 <= cy0:
         return []
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    near = cv2.dilate(ink[cy0:cy1, cx0:cx1], disc)
-    low = cv2.subtract(_at_least(smooth[cy0:cy1, cx0:cx1], lo), near)
+    low = np.zeros((cy1 - cy0, cx1 - cx0), np.uint8)
+    for img, lo, grow in levels:
+        if lo >= t:
+            continue
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * (r + grow) + 1,) * 2)
+        near = cv2.dilate(ink[cy0:cy1, cx0:cx1], disc)
+        low = cv2.max(low, cv2.subtract(_at_least(img[cy0:cy1, cx0:cx1], lo), near))
     e = max(3, 2 * int(round(FAINT_RIM_IN * dpi)) + 1)
     low = cv2.erode(low, np.ones((e, e), np.uint8))
     if not cv2.countNonZero(low):
@@ -497,7 +520,17 @@ def _faint(
         if area < max(min_area / 2, 2 * bh) or (area > FAINT_FILL * w * bh and w > FAINT_BAR * bh):
             continue
         own = (labels[y - cy0 : y - cy0 + bh, x - cx0 : x - cx0 + w] == k).astype(np.uint8)
-        # A bar from the top or the foot, on the box's vertical lines.
+        # A bar from the top to the foot on a comb's divider (``walls``):
+        # one printed lighter than the ink (the soft level widens a thin one
+        # past the thinning, and its ends stop short of the frame by the
+        # halo). A bar from the top or the foot, on the box's vertical lines.
+        reach = 2 * (r + halo) + 2
+        if (
+            w <= FAINT_BAR * bh
+            and max(y - y0, y1 - y - bh) <= reach
+            and any(x - r <= p <= x + w + r for p in walls)
+        ):
+            continue
         if w <= FAINT_BAR * bh and min(y - y0, y1 - y - bh) <= 2 * r + 2:
             if lines is None:
                 lines = np.zeros(smooth.shape, np.uint8)
@@ -1123,7 +1156,7 @@ def analyse_box(
         # edges (an amount cut so came out with light haze at its ends).
         faint = not strip and any(
             not any(_x_overlap(f, b) > f.w / 2 for b in blobs)
-            for f in _faint(smooth, noise, t, ink, interior, min_area, dpi, vert)
+            for f in _faint(dark, smooth, noise, t, ink, interior, search, min_area, dpi, vert)
         )
         return BoxLayout(
             "string",
@@ -1183,7 +1216,10 @@ def analyse_box(
             read.add(k)
     # Only a cell read as empty can hold a faint digit that was missed.
     faint = len(read) < cells and any(
-        cell_of(f) not in read for f in _faint(smooth, noise, t, ink, interior, min_area, dpi, vert)
+        cell_of(f) not in read
+        for f in _faint(
+            dark, smooth, noise, t, ink, interior, search, min_area, dpi, vert, edges[1:-1]
+        )
     )
     return BoxLayout(
         "comb",
