@@ -474,17 +474,17 @@ def _faint(
     interior's vertical lines as ``vertical_marks`` finds them (dividers and
     ticks; a light 1 standing upright on the box's line is taken for one
     too). Truly connected components: ``components`` fills outlines."""
-    sigma = FAINT_SOFT_IN * dpi
-    soft = cv2.GaussianBlur(dark, (0, 0), sigma)
-    halo = int(np.ceil(FAINT_HALO * sigma))
-    levels = (
-        (smooth, max(noise, FAINT_DARK), 0),
-        (soft, max(paper_noise(soft, interior, ring), FAINT_DARK), halo),
-    )
+    levels = [(smooth, max(noise, FAINT_DARK), 0)]
+    if noise > FAINT_DARK:
+        # The paper's noise sets the faint level: smoothed over a stroke's
+        # width, the noise falls further than a stroke's darkness.
+        sigma = FAINT_SOFT_IN * dpi
+        soft = cv2.GaussianBlur(dark, (0, 0), sigma)
+        halo = int(np.ceil(FAINT_HALO * sigma))
+        levels.append((soft, max(paper_noise(soft, interior, ring), FAINT_DARK), halo))
     if all(lo >= t for _, lo, _ in levels):
         return []
     x0, y0, x1, y1 = interior
-    h = max(1, y1 - y0)
     r = max(1, int(round(FAINT_CLEAR_IN * dpi)))
     # The interior and the ink just round it, all a mark within it can touch.
     H, W = smooth.shape
@@ -492,17 +492,46 @@ def _faint(
     cx1, cy1 = min(W, x1 + r + 1), min(H, y1 + r + 1)
     if cx1 <= cx0 or cy1 <= cy0:
         return []
-    low = np.zeros((cy1 - cy0, cx1 - cx0), np.uint8)
+    e = max(3, 2 * int(round(FAINT_RIM_IN * dpi)) + 1)
+    out: list[Blob] = []
     for img, lo, grow in levels:
         if lo >= t:
             continue
+        held = ink[cy0:cy1, cx0:cx1]
+        if grow:
+            # Specks of ink on a light digit's strokes (the noise lifts some
+            # of it past the ink threshold) are part of the mark.
+            _, labels, stats = labelled(held)
+            big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_area)
+            held = np.isin(labels, big[big > 0]).astype(np.uint8)
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * (r + grow) + 1,) * 2)
-        near = cv2.dilate(ink[cy0:cy1, cx0:cx1], disc)
-        low = cv2.max(low, cv2.subtract(_at_least(img[cy0:cy1, cx0:cx1], lo), near))
-    e = max(3, 2 * int(round(FAINT_RIM_IN * dpi)) + 1)
-    low = cv2.erode(low, np.ones((e, e), np.uint8))
-    if not cv2.countNonZero(low):
-        return []
+        near = cv2.dilate(held, disc)
+        if grow:
+            # A comb's dividers and ticks printed thin or light: the soft
+            # level widens them past the thinning.
+            for p in walls:
+                a = int(round(p)) - cx0
+                near[:, max(0, a - r - grow) : max(0, a + r + grow + 1)] = 1
+        low = cv2.subtract(_at_least(img[cy0:cy1, cx0:cx1], lo), near)
+        low = cv2.erode(low, np.ones((e, e), np.uint8))
+        if cv2.countNonZero(low):
+            out += _faint_marks(low, (cx0, cy0), interior, r, min_area, vert)
+    return out
+
+
+def _faint_marks(
+    low: np.ndarray,
+    at: tuple[int, int],
+    interior: tuple[int, int, int, int],
+    r: int,
+    min_area: int,
+    vert: np.ndarray,
+) -> list[Blob]:
+    """``_faint``'s marks among the components of ``low`` (a cut-out at
+    ``at`` of the box's darkness at one faint level, thinned)."""
+    x0, y0, x1, y1 = interior
+    h = max(1, y1 - y0)
+    cx0, cy0 = at
     n, labels, stats = labelled(low)
     lines: np.ndarray | None = None
     out = []
@@ -520,23 +549,15 @@ def _faint(
         if area < max(min_area / 2, 2 * bh) or (area > FAINT_FILL * w * bh and w > FAINT_BAR * bh):
             continue
         own = (labels[y - cy0 : y - cy0 + bh, x - cx0 : x - cx0 + w] == k).astype(np.uint8)
-        # A bar from the top to the foot on a comb's divider (``walls``):
-        # one printed lighter than the ink (the soft level widens a thin one
-        # past the thinning, and its ends stop short of the frame by the
-        # halo). A bar from the top or the foot, on the box's vertical lines.
-        reach = 2 * (r + halo) + 2
-        if (
-            w <= FAINT_BAR * bh
-            and max(y - y0, y1 - y - bh) <= reach
-            and any(x - r <= p <= x + w + r for p in walls)
-        ):
-            continue
+        # A bar from the top or the foot, on the box's vertical lines.
         if w <= FAINT_BAR * bh and min(y - y0, y1 - y - bh) <= 2 * r + 2:
             if lines is None:
-                lines = np.zeros(smooth.shape, np.uint8)
-                lines[y0:y1, x0:x1][vert] = 1
+                lines = np.zeros((y1 - y0 + 2, x1 - x0 + 2), np.uint8)
+                lines[1:-1, 1:-1][vert] = 1
                 lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
-            on = cv2.countNonZero(cv2.min(own, lines[y : y + bh, x : x + w]))
+            on = cv2.countNonZero(
+                cv2.min(own, lines[y - y0 + 1 : y - y0 + 1 + bh, x - x0 + 1 : x - x0 + 1 + w])
+            )
             if on >= FAINT_LINE * area:
                 continue
         out.append(Blob(x, y, own))
