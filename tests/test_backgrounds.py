@@ -140,3 +140,36 @@ def test_a_plain_form_page_is_not_patterned() -> None:
     image, _ = make_form_page(np.random.default_rng(0), 300, degradation=Degradation.harsh())
     geom = layout_lines.page_geometry(image, 300.0)
     assert not layout_lines.patterned(geom.work_dark)
+
+
+@pytest.mark.parametrize(
+    ("kind", "seed", "grey"), [("guilloche", 0, 160), ("guilloche", 1, 190), ("microtext", 0, 160)]
+)
+def test_a_light_digit_on_a_pattern_sends_the_field_to_review(
+    kind: str, seed: int, grey: int, classifier
+) -> None:
+    """A 7 written in a lighter pen than 4841 before it, on a security
+    print: with the pattern's level taken off the box, little of the 7 is
+    left over the paper's noise, and ``48417`` was read ``4841``, `ok`. The
+    box's darkness smoothed over a stroke's width, the pattern with it, is
+    looked at too, against the smoothed pattern's own level in the box away
+    from the writing: the 7 stands out, and the field asks. The pattern
+    alone is no mark."""
+    from formocr.api import FAINT
+
+    def box(light: int | None) -> np.ndarray:
+        ink = np.full((400, 900), 255, np.uint8)
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        cv2.rectangle(ink, (60, 120), (760, 270), 0, 3)
+        at = [90 + k * 90 for k in range(5)]
+        for x, digit in zip(at, "4841", strict=False):
+            cv2.putText(ink, digit, (x, 245), font, 3.3, 30, 11)
+        if light is not None:
+            cv2.putText(ink, "7", (at[4], 245), font, 3.3, light, 11)
+        back = pattern(kind, ink.shape, 300, np.random.default_rng(seed)).astype(np.float32)
+        page = 245.0 * (back / 255.0) * (ink.astype(np.float32) / 255.0)
+        return np.clip(np.round(page), 0, 255).astype(np.uint8)
+
+    for light, want in ((None, ("4841", "ok", "")), (grey, ("4841", "review", FAINT))):
+        (field,) = scan_page(PageImage("p", 1, box(light), 300.0), ScanConfig(), classifier).fields
+        assert (field.value, field.status, field.reason or "") == want, light

@@ -86,6 +86,10 @@ FAINT_BAR = 0.25
 FAINT_CLEAR_IN = 0.005
 FAINT_RIM_IN = 0.007
 FAINT_LINE = 0.8
+# A light digit on a noisy scan or a printed background is looked for again
+# in the darkness smoothed by FAINT_SOFT_IN (inches, a stroke's width): the
+# noise falls further than a stroke's darkness (``_faint``), FAINT_HALO
+# sigmas of that smoothing further from the ink.
 FAINT_SOFT_IN = 0.007
 FAINT_HALO = 1.5
 # Ink this share of the interior height above or below a box still counts,
@@ -403,7 +407,11 @@ def paper_noise(smooth: np.ndarray, interior: tuple[int, int, int, int], ring: i
     outside (of the interior itself where too little paper is left)."""
     x0, y0, x1, y1 = interior
     outside = outside_ring(smooth, interior, ring)
-    sample = outside if outside.size >= 50 else smooth[y0:y1, x0:x1].ravel()
+    return noise_level(outside if outside.size >= 50 else smooth[y0:y1, x0:x1].ravel())
+
+
+def noise_level(sample: np.ndarray) -> float:
+    """The median and four robust sigmas of a sample of darkness (uint8)."""
     sample = sample[:: max(1, sample.size // 4000)]
     # The medians of these small integers (grey levels, and twice their
     # distance to a median that is whole or a half) are exact in float32.
@@ -452,6 +460,8 @@ def ink_levels(
 
 def _faint(
     dark: np.ndarray,
+    raw: np.ndarray,
+    bg: int,
     smooth: np.ndarray,
     noise: float,
     t: float,
@@ -473,16 +483,31 @@ def _faint(
     from the box's top or foot with FAINT_LINE or more of it on ``vert``, the
     interior's vertical lines as ``vertical_marks`` finds them (dividers and
     ticks; a light 1 standing upright on the box's line is taken for one
-    too). Truly connected components: ``components`` fills outlines."""
-    levels = [(smooth, max(noise, FAINT_DARK), 0)]
+    too). Truly connected components: ``components`` fills outlines.
+
+    Two more levels see what the noise hides, each judged apart: where the
+    paper's noise, not FAINT_DARK, sets the level, ``dark`` smoothed over a
+    stroke's width (FAINT_SOFT_IN) against the paper's noise so smoothed;
+    and on a printed background (``bg``, its level taken off ``dark``), the
+    ``raw`` darkness so smoothed, pattern and all, against the smoothed
+    pattern's level in the box away from the writing. Both keep FAINT_HALO
+    sigmas clearer of the ink (but of specks under ``min_area``: the noise
+    lifts pieces of a light digit past the ink threshold) and of a comb's
+    ``walls`` (its dividers' places: thin printed lines come out wider)."""
+    levels = [(smooth, max(noise, FAINT_DARK), t, 0)]
+    sigma = FAINT_SOFT_IN * dpi
+    halo = int(np.ceil(FAINT_HALO * sigma))
     if noise > FAINT_DARK:
         # The paper's noise sets the faint level: smoothed over a stroke's
         # width, the noise falls further than a stroke's darkness.
-        sigma = FAINT_SOFT_IN * dpi
         soft = cv2.GaussianBlur(dark, (0, 0), sigma)
-        halo = int(np.ceil(FAINT_HALO * sigma))
-        levels.append((soft, max(paper_noise(soft, interior, ring), FAINT_DARK), halo))
-    if all(lo >= t for _, lo, _ in levels):
+        levels.append((soft, max(paper_noise(soft, interior, ring), FAINT_DARK), t, halo))
+    if bg:
+        # On a printed background, the pattern smoothed with the paper: its
+        # level is measured in the box, away from the writing (below).
+        soft = cv2.GaussianBlur(raw, (0, 0), sigma)
+        levels.append((soft, -1.0, t + bg, halo))
+    if all(lo >= top for _, lo, top, _ in levels):
         return []
     x0, y0, x1, y1 = interior
     r = max(1, int(round(FAINT_CLEAR_IN * dpi)))
@@ -494,8 +519,8 @@ def _faint(
         return []
     e = max(3, 2 * int(round(FAINT_RIM_IN * dpi)) + 1)
     out: list[Blob] = []
-    for img, lo, grow in levels:
-        if lo >= t:
+    for img, lo, top, grow in levels:
+        if lo >= top:
             continue
         held = ink[cy0:cy1, cx0:cx1]
         if grow:
@@ -512,7 +537,15 @@ def _faint(
             for p in walls:
                 a = int(round(p)) - cx0
                 near[:, max(0, a - r - grow) : max(0, a + r + grow + 1)] = 1
-        low = cv2.subtract(_at_least(img[cy0:cy1, cx0:cx1], lo), near)
+        cut = img[cy0:cy1, cx0:cx1]
+        if lo < 0:
+            paper = cut[near == 0]
+            if paper.size < 50:
+                continue
+            lo = max(noise_level(paper), FAINT_DARK + 0.0)
+            if lo >= top:
+                continue
+        low = cv2.subtract(_at_least(cut, lo), near)
         low = cv2.erode(low, np.ones((e, e), np.uint8))
         if cv2.countNonZero(low):
             out += _faint_marks(low, (cx0, cy0), interior, r, min_area, vert)
@@ -1081,6 +1114,7 @@ def analyse_box(
         if strip
         else background_level(dark, (ex0, ey0, ex1, ey1), search, ignore)
     )
+    raw = dark
     if bg:
         dark = np.asarray(cv2.subtract(dark, np.full_like(dark, bg)), np.uint8)
     least = STRIP_LINE if strip else LINE_COVER
@@ -1177,7 +1211,9 @@ def analyse_box(
         # edges (an amount cut so came out with light haze at its ends).
         faint = not strip and any(
             not any(_x_overlap(f, b) > f.w / 2 for b in blobs)
-            for f in _faint(dark, smooth, noise, t, ink, interior, search, min_area, dpi, vert)
+            for f in _faint(
+                dark, raw, bg, smooth, noise, t, ink, interior, search, min_area, dpi, vert
+            )
         )
         return BoxLayout(
             "string",
@@ -1239,7 +1275,7 @@ def analyse_box(
     faint = len(read) < cells and any(
         cell_of(f) not in read
         for f in _faint(
-            dark, smooth, noise, t, ink, interior, search, min_area, dpi, vert, edges[1:-1]
+            dark, raw, bg, smooth, noise, t, ink, interior, search, min_area, dpi, vert, edges[1:-1]
         )
     )
     return BoxLayout(
