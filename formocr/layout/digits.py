@@ -92,6 +92,9 @@ FAINT_LINE = 0.8
 # sigmas of that smoothing further from the ink.
 FAINT_SOFT_IN = 0.007
 FAINT_HALO = 1.5
+# A faint mark is under a digit written over it where that ink is at least
+# UNDER_TALL x the mark's height.
+UNDER_TALL = 0.8
 # Ink this share of the interior height above or below a box still counts,
 # for digits that cross the frame.
 OUTSIDE = 0.3
@@ -471,7 +474,7 @@ def _faint(
     min_area: int,
     dpi: float,
     vert: np.ndarray,
-    walls: Sequence[float] = (),
+    walls: Sequence[float] | None = None,
 ) -> list[Blob]:
     """Marks like a digit lighter than the ink threshold ``t`` (FAINT_DARK).
 
@@ -534,7 +537,7 @@ def _faint(
         if grow:
             # A comb's dividers and ticks printed thin or light: the soft
             # level widens them past the thinning.
-            for p in walls:
+            for p in walls or ():
                 a = int(round(p)) - cx0
                 near[:, max(0, a - r - grow) : max(0, a + r + grow + 1)] = 1
         cut = img[cy0:cy1, cx0:cx1]
@@ -548,7 +551,7 @@ def _faint(
         low = cv2.subtract(_at_least(cut, lo), near)
         low = cv2.erode(low, np.ones((e, e), np.uint8))
         if cv2.countNonZero(low):
-            out += _faint_marks(low, (cx0, cy0), interior, r, min_area, vert)
+            out += _faint_marks(low, (cx0, cy0), interior, r, min_area, vert, walls is not None)
     return out
 
 
@@ -559,6 +562,7 @@ def _faint_marks(
     r: int,
     min_area: int,
     vert: np.ndarray,
+    comb: bool,
 ) -> list[Blob]:
     """``_faint``'s marks among the components of ``low`` (a cut-out at
     ``at`` of the box's darkness at one faint level, thinned)."""
@@ -582,8 +586,12 @@ def _faint_marks(
         if area < max(min_area / 2, 2 * bh) or (area > FAINT_FILL * w * bh and w > FAINT_BAR * bh):
             continue
         own = (labels[y - cy0 : y - cy0 + bh, x - cx0 : x - cx0 + w] == k).astype(np.uint8)
-        # A bar from the top or the foot, on the box's vertical lines.
-        if w <= FAINT_BAR * bh and min(y - y0, y1 - y - bh) <= 2 * r + 2:
+        # A bar on the box's vertical lines from its top to its foot (a
+        # divider printed light), or in a comb from either (a tick). In a
+        # string box a bar standing on the foot alone is a light 1 written
+        # on the line (`910` read `90`, `ok`).
+        ends = (y - y0 <= 2 * r + 2) + (y1 - y - bh <= 2 * r + 2)
+        if w <= FAINT_BAR * bh and (ends == 2 or (comb and ends == 1)):
             if lines is None:
                 lines = np.zeros((y1 - y0 + 2, x1 - x0 + 2), np.uint8)
                 lines[1:-1, 1:-1][vert] = 1
@@ -1206,11 +1214,14 @@ def analyse_box(
         specks = tuple(b for b, keep in zip(found, big, strict=True) if not keep)
         thinned = _thinned_away(before, inner, blobs, h, y1)
         # A faint mark beside the digits, not under one (an erased digit
-        # written over is read as written). Not in a strip: cut inside its
-        # box, it has no paper round it, and the paper level fades to its
-        # edges (an amount cut so came out with light haze at its ends).
+        # written over is read as written; a piece of ink much shorter than
+        # the mark over it is no digit written over it, but the part of a
+        # light digit that passed the ink threshold). Not in a strip: cut
+        # inside its box, it has no paper round it, and the paper level
+        # fades to its edges (an amount cut so came out with light haze at
+        # its ends).
         faint = not strip and any(
-            not any(_x_overlap(f, b) > f.w / 2 for b in blobs)
+            not any(_x_overlap(f, b) > f.w / 2 and b.h >= UNDER_TALL * f.h for b in blobs)
             for f in _faint(
                 dark, raw, bg, smooth, noise, t, ink, interior, search, min_area, dpi, vert
             )
