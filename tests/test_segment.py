@@ -1757,6 +1757,28 @@ def test_a_light_digit_on_a_noisy_scan_sends_the_field_to_review(kind: str) -> N
             assert (field.value, field.status, field.reason or "") == want, (seed, light)
 
 
+@pytest.mark.parametrize("gap", [0, 4, 30])
+def test_a_light_1_standing_on_a_string_box_s_line_sends_the_field_to_review(gap: int) -> None:
+    """A 1 written light between a black 9 and 0, its foot on the box's
+    bottom line or just over it: taken for a tick printed light on the line
+    (a comb's), ``910`` was read ``90``, `ok`. A string box has no ticks; a
+    light bar there is a printed line only from its top line to its bottom
+    one. (A comb's light dividers are still no marks: the test of a digit
+    written lighter than the ink.) Its foot 30 px over the line, it always
+    asked."""
+    from formocr.api import FAINT, load_classifier
+
+    page = np.full((400, 900), 245, np.uint8)
+    x0, y0, ch = 60, 120, 150
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.rectangle(page, (x0, y0), (x0 + 700, y0 + ch), 0, 3)
+    cv2.putText(page, "9", (x0 + 30, y0 + 125), font, 3.3, 20, 9)
+    cv2.putText(page, "0", (x0 + 210, y0 + 125), font, 3.3, 20, 9)
+    cv2.line(page, (x0 + 160, y0 + 25), (x0 + 156, y0 + ch - 2 - gap), 200, 9)
+    (field,) = scan_page(PageImage("p", 1, page, 300.0), ScanConfig(), load_classifier()).fields
+    assert (field.value, field.status, field.reason) == ("90", "review", FAINT)
+
+
 def test_a_2_s_long_foot_across_small_boxes_does_not_close_them() -> None:
     """2s written large in small boxes side by side (a cheque's date in
     eight boxes): a long foot runs as far as a short rule, and feet at about
