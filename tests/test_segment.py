@@ -1628,6 +1628,48 @@ def test_a_tall_printed_sign_beside_a_wide_amount_box_is_no_handwriting() -> Non
     assert broken_boxes(page, [cell]) == {0}
 
 
+def _light_digit_box(
+    kind: str,
+    extra: str,
+    grey: int,
+    written: bool = True,
+    rule: int = 0,
+    pen: int = 20,
+    paper: int = 245,
+    stroke: int = 9,
+    blur: float = 0,
+) -> np.ndarray:
+    """A comb of 4 cells (``484`` in the last three) or a string box
+    (``4841``) in ``pen`` on ``paper``, and in the first cell or after the
+    digits ``extra`` in grey ``grey``: a "7", a bare bar ("1"), or an
+    "erased" light 3 with a black 7 written over it; blurred by ``blur``."""
+    page = np.full((400, 900), paper, np.uint8)
+    x0, y0, cw, ch = 60, 120, 120, 150
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    if kind == "comb":
+        cv2.rectangle(page, (x0, y0), (x0 + 4 * cw, y0 + ch), 0, 3)
+        for k in range(1, 4):
+            cv2.line(page, (x0 + k * cw, y0), (x0 + k * cw, y0 + ch), rule, 3)
+        at = [x0 + k * cw + 22 for k in range(4)]
+        for x, digit in zip(at[1:], "484" if written else "", strict=False):
+            cv2.putText(page, digit, (x, y0 + 125), font, 3.3, pen, stroke)
+        spot = at[0]
+    else:
+        cv2.rectangle(page, (x0, y0), (x0 + 700, y0 + ch), 0, 3)
+        at = [x0 + 30 + k * 90 for k in range(5)]
+        for x, digit in zip(at, "4841" if written else "", strict=False):
+            cv2.putText(page, digit, (x, y0 + 125), font, 3.3, pen, stroke)
+        spot = at[4]
+    if extra == "7":
+        cv2.putText(page, "7", (spot, y0 + 125), font, 3.3, grey, stroke)
+    elif extra == "1":  # a bare bar
+        cv2.line(page, (spot + 30, y0 + 30), (spot + 28, y0 + 125), grey, stroke)
+    elif extra == "erased":  # a light 3 with a black 7 written over it
+        cv2.putText(page, "3", (spot, y0 + 125), font, 3.3, grey, stroke)
+        cv2.putText(page, "7", (spot, y0 + 125), font, 3.3, 20, stroke)
+    return cv2.GaussianBlur(page, (0, 0), blur) if blur else page
+
+
 def test_a_digit_written_lighter_than_the_ink_sends_the_field_to_review() -> None:
     """A digit lighter than the box's ink threshold (grey 200 on paper 245,
     beside black digits) was never ink: 7484 in a comb came out 484, and
@@ -1638,40 +1680,7 @@ def test_a_digit_written_lighter_than_the_ink_sends_the_field_to_review() -> Non
     under a digit) is read as written."""
     from formocr.api import FAINT, load_classifier
 
-    def box(
-        kind: str,
-        extra: str,
-        grey: int,
-        written: bool = True,
-        blur: float = 0,
-        rule: int = 0,
-        pen: int = 20,
-    ) -> np.ndarray:
-        page = np.full((400, 900), 245, np.uint8)
-        x0, y0, cw, ch = 60, 120, 120, 150
-        font = cv2.FONT_HERSHEY_SIMPLEX
-        if kind == "comb":
-            cv2.rectangle(page, (x0, y0), (x0 + 4 * cw, y0 + ch), 0, 3)
-            for k in range(1, 4):
-                cv2.line(page, (x0 + k * cw, y0), (x0 + k * cw, y0 + ch), rule, 3)
-            at = [x0 + k * cw + 22 for k in range(4)]
-            for x, digit in zip(at[1:], "484" if written else "", strict=False):
-                cv2.putText(page, digit, (x, y0 + 125), font, 3.3, pen, 9)
-            spot = at[0]
-        else:
-            cv2.rectangle(page, (x0, y0), (x0 + 700, y0 + ch), 0, 3)
-            at = [x0 + 30 + k * 90 for k in range(5)]
-            for x, digit in zip(at, "4841" if written else "", strict=False):
-                cv2.putText(page, digit, (x, y0 + 125), font, 3.3, pen, 9)
-            spot = at[4]
-        if extra == "7":
-            cv2.putText(page, "7", (spot, y0 + 125), font, 3.3, grey, 9)
-        elif extra == "1":  # a bare bar
-            cv2.line(page, (spot + 30, y0 + 30), (spot + 28, y0 + 125), grey, 9)
-        elif extra == "erased":  # a light 3 with a black 7 written over it
-            cv2.putText(page, "3", (spot, y0 + 125), font, 3.3, grey, 9)
-            cv2.putText(page, "7", (spot, y0 + 125), font, 3.3, 20, 9)
-        return cv2.GaussianBlur(page, (0, 0), blur) if blur else page
+    box = _light_digit_box
 
     clf = load_classifier()
 
@@ -1725,24 +1734,9 @@ def test_a_light_digit_on_a_noisy_scan_sends_the_field_to_review(kind: str) -> N
 
     def box(seed: int, light: int | None) -> np.ndarray:
         rng = np.random.default_rng(seed)
-        img = np.full((400, 900), 200, np.float32)
-        x0, y0, cw, ch = 60, 120, 120, 150
-        font = cv2.FONT_HERSHEY_SIMPLEX
-        if kind == "comb":
-            cv2.rectangle(img, (x0, y0), (x0 + 4 * cw, y0 + ch), 0, 3)
-            for k in range(1, 4):
-                cv2.line(img, (x0 + k * cw, y0), (x0 + k * cw, y0 + ch), 0, 3)
-            at = [x0 + k * cw + 22 for k in range(4)]
-            written, spot = "484", at[0]
-            at = at[1:]
-        else:
-            cv2.rectangle(img, (x0, y0), (x0 + 700, y0 + ch), 0, 3)
-            at = [x0 + 30 + k * 90 for k in range(5)]
-            written, spot = "4841", at[4]
-        for x, digit in zip(at, written, strict=False):
-            cv2.putText(img, digit, (x, y0 + 125), font, 3.3, 50, 11)
-        if light is not None:
-            cv2.putText(img, "7", (spot, y0 + 125), font, 3.3, 200 - light, 11)
+        extra, grey = ("7", 200 - light) if light is not None else ("", 0)
+        page = _light_digit_box(kind, extra, grey, pen=50, paper=200, stroke=11)
+        img = page.astype(np.float32)
         img = cv2.GaussianBlur(img, (0, 0), 0.8) + rng.normal(0, 10.0, img.shape)
         specks = rng.random(img.shape) < 0.003
         img[specks] = rng.uniform(60, 140, int(specks.sum()))
