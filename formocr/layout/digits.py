@@ -522,18 +522,19 @@ def _faint(
         return []
     e = max(3, 2 * int(round(FAINT_RIM_IN * dpi)) + 1)
     out: list[Blob] = []
+    held = ink[cy0:cy1, cx0:cx1]
+    digits: np.ndarray | None = None
     for img, lo, top, grow in levels:
         if lo >= top:
             continue
-        held = ink[cy0:cy1, cx0:cx1]
-        if grow:
+        if grow and digits is None:
             # Specks of ink on a light digit's strokes (the noise lifts some
             # of it past the ink threshold) are part of the mark.
             _, labels, stats = labelled(held)
             big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_area)
-            held = np.isin(labels, big[big > 0]).astype(np.uint8)
+            digits = np.isin(labels, big[big > 0]).astype(np.uint8)
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * (r + grow) + 1,) * 2)
-        near = cv2.dilate(held, disc)
+        near = cv2.dilate(digits if grow and digits is not None else held, disc)
         if grow:
             # A comb's dividers and ticks printed thin or light: the soft
             # level widens them past the thinning.
