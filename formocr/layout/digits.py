@@ -482,11 +482,12 @@ def _faint(
     it (the soft edges of the writing and of the frame's lines, at a lower
     level), thinned by FAINT_RIM_IN each side (what is left of those edges
     on a blurred scan goes): its components within the ``interior``,
-    but for printed lines lighter than the ink: a bar (FAINT_BAR) rising
-    from the box's top or foot with FAINT_LINE or more of it on ``vert``, the
-    interior's vertical lines as ``vertical_marks`` finds them (dividers and
-    ticks; a light 1 standing upright on the box's line is taken for one
-    too). Truly connected components: ``components`` fills outlines.
+    but for printed lines lighter than the ink: a bar (FAINT_BAR) with
+    FAINT_LINE or more of it on ``vert``, the interior's vertical lines as
+    ``vertical_marks`` finds them, from the box's top to its foot (a
+    divider), or in a comb (``walls`` given, its dividers' places) from
+    either (a tick; a light 1 standing upright on a cell's line is taken for
+    one too). Truly connected components: ``components`` fills outlines.
 
     Two more levels see what the noise hides, each judged apart: where the
     paper's noise, not FAINT_DARK, sets the level, ``dark`` smoothed over a
@@ -546,7 +547,7 @@ def _faint(
             paper = cut[near == 0]
             if paper.size < 50:
                 continue
-            lo = max(noise_level(paper), FAINT_DARK + 0.0)
+            lo = max(noise_level(paper), float(FAINT_DARK))
             if lo >= top:
                 continue
         low = cv2.subtract(_at_least(cut, lo), near)
