@@ -225,6 +225,10 @@ class FieldLayout:
     # A stroke along a printed line may have been whited out with it (a 1
     # written against a side; formocr.layout.digits.BoxLayout.along).
     along: bool = False
+    # Its top and bottom lines run on past a side to no other box: it may be
+    # a piece of a box whose side and dividers there were lost
+    # (formocr.layout.fields.RUN_ON_CELL).
+    runs_on: bool = False
     # The box as printed, in the pixels of the page deskewed by ``skew``
     # degrees (formocr.layout.lines.page_geometry); None: not known, and
     # ``bbox`` stands for it. On a skewed page ``bbox`` is the hull of the

@@ -29,6 +29,7 @@ from formocr.output.writers import document_dict
 from formocr.read.normalize import normalize
 from formocr.types import BBox, DocumentResult, FieldLayout, PageImage, page_bbox, rect_corners
 from training.synth import Degradation, FieldTruth, make_cheque, make_form_page
+from training.synth.backgrounds import pattern as training_pattern
 
 
 def iou(a: BBox, b: BBox) -> float:
@@ -1626,6 +1627,100 @@ def test_a_tall_printed_sign_beside_a_wide_amount_box_is_no_handwriting() -> Non
     assert broken_boxes(page, [amount]) == set()
     cell = BBox(200, 100, 70, 80)
     assert broken_boxes(page, [cell]) == {0}
+
+
+def _comb_with_a_faint_side(paper: np.ndarray, line: int, faint: int | None) -> np.ndarray:
+    """An 8-cell date comb printed in grey ``line`` on ``paper``, its left
+    side in grey ``faint`` (None: as the rest), ``27061997`` written in it,
+    the 2 crossing into the second cell."""
+    page = paper.copy()
+    x0, y0, cw, h = 100, 150, 60, 90
+    xs = [x0 + k * cw for k in range(9)]
+    for y in (y0, y0 + h):
+        cv2.line(page, (x0, y), (xs[-1], y), line, 3)
+    for k, x in enumerate(xs):
+        cv2.line(page, (x, y0), (x, y0 + h), line if k or faint is None else faint, 3)
+    for k, digit in enumerate("27061997"):
+        at = (xs[k] + (22 if k == 0 else 8), y0 + 75)
+        cv2.putText(page, digit, at, cv2.FONT_HERSHEY_SIMPLEX, 2.2, 40, 7)
+    return page
+
+
+@pytest.mark.parametrize("background", ["plain", "screen"])
+@pytest.mark.parametrize(("line", "faint"), [(40, 240), (150, 232)])
+def test_a_box_whose_lines_run_on_past_its_side_is_a_piece_and_asks(
+    background: str, line: int, faint: int
+) -> None:
+    """A cheque's date comb, scanned light on a dot screen, lost its side
+    and first divider to the finder: it was found from its second cell on,
+    the digit in its first cell beside it, and ``22061997`` came out
+    ``2061997``, `ok` at 0.9996. Its top and bottom lines ran on past the
+    box's side to the lost cell's; a box whose lines both run on past a
+    side, 0.4 of its height or more, to no other box is a piece of one
+    (``FieldLayout.runs_on``), and the field asks why. A comb printed whole
+    is no piece."""
+    from formocr.api import BROKEN, load_classifier
+
+    paper = np.full((400, 700), 245, np.uint8)
+    if background == "screen":
+        dots = training_pattern("screen", paper.shape, 300.0, np.random.default_rng(1), (180, 180))
+        paper = cv2.min(paper, dots)
+    page = _comb_with_a_faint_side(paper, line, faint)
+    (piece,) = find_fields(page, 300.0)
+    assert piece.bbox.x > 150  # found from its second cell on
+    assert piece.runs_on
+    (field,) = scan_page(PageImage("p", 1, page, 300.0), ScanConfig(), load_classifier()).fields
+    assert field.status == "review"
+    assert BROKEN in (field.reason or "")
+    whole = _comb_with_a_faint_side(paper, line, None)
+    (comb,) = find_fields(whole, 300.0)
+    assert comb.bbox.x < 110
+    assert comb.cells == 8
+    assert not comb.runs_on
+    (field,) = scan_page(PageImage("p", 1, whole, 300.0), ScanConfig(), load_classifier()).fields
+    assert BROKEN not in (field.reason or "")
+
+
+@pytest.mark.parametrize("seed", [2, 4])
+def test_a_pattern_s_rows_level_with_a_box_s_lines_do_not_run_them_on(seed: int) -> None:
+    """Rows of microtext level with a box's top and bottom lines are lines
+    to the finder's masks, and ran them on past the box's sides: a date comb
+    printed whole, and an amount box, on the development cheques' microtext
+    went to review. A run-on is as dark as the box's own lines (WALL_DARK of
+    them); the microtext, printed in grey 170 beside lines in grey 20, is
+    not."""
+    paper = np.full((400, 700), 245, np.uint8)
+    rng = np.random.default_rng(seed)
+    paper = cv2.min(paper, training_pattern("microtext", paper.shape, 300.0, rng, (170, 170)))
+    (comb,) = find_fields(_comb_with_a_faint_side(paper, 20, None), 300.0)
+    assert comb.cells == 8
+    assert not comb.runs_on
+
+
+def test_open_frames_are_those_whose_lines_run_on_to_no_other_box() -> None:
+    """``open_frames`` marks a frame whose top and bottom lines both run
+    along past a side (``Frame.runs_on``: RUN_ON_CELL of its height), unless
+    a frame beside it in its row is closer than that (boxes printed sharing
+    a side, or close on one rule; or one found there lower or higher: something
+    was found); one below or above it does not count."""
+    from formocr.layout.fields import open_frames
+    from formocr.layout.lines import RUN_ON_CELL, Frame
+
+    run = RUN_ON_CELL * 40
+    box = Frame(100, 100, 300, 140, runs_on=(run, 0.0))
+    right = Frame(100, 100, 300, 140, runs_on=(0.0, run))
+    shut = Frame(100, 100, 300, 140)
+    assert [f.open for f in open_frames([box, right, shut])] == [True, True, False]
+    beside = Frame(40, 100, 95, 140)  # 5 px to its left, in its row
+    assert [f.open for f in open_frames([box, beside])] == [False, False]
+    apart = Frame(20, 100, 100 - run - 1, 140)  # further off than the lines run
+    assert [f.open for f in open_frames([box, apart])] == [True, False]
+    below = Frame(40, 160, 95, 200)  # in the next row
+    assert [f.open for f in open_frames([box, below])] == [True, False]
+    lower = Frame(40, 115, 95, 150)  # found there, at another height
+    assert [f.open for f in open_frames([box, lower])] == [False, False]
+    over = Frame(60, 100, 120, 140)  # found over its side
+    assert [f.open for f in open_frames([box, over])] == [False, False]
 
 
 def _light_digit_box(

@@ -146,9 +146,11 @@ def box_doubts(page: np.ndarray, layouts: Sequence[FieldLayout]) -> tuple[set[in
     the page deskewed, where the layouts say how (``FieldLayout.printed``),
     else on their boxes as found. On a skewed page the hulls are wider and
     closer than the boxes (cells 0.8 mm apart touch at 2 degrees) and take
-    in their neighbours' corners."""
+    in their neighbours' corners. A box whose lines run on past a side
+    (``FieldLayout.runs_on``) is a piece as ``broken_boxes``' are."""
     skews = {f.skew for f in layouts}
     combs = {i for i, f in enumerate(layouts) if f.kind == "comb" and f.cells > 1}
+    pieces = {i for i, f in enumerate(layouts) if f.runs_on}
     if len(skews) == 1 and all(f.printed is not None for f in layouts):
         full, _ = deskewing(page.shape, skews.pop())
         to_page = np.linalg.inv(full)[:2]
@@ -157,9 +159,9 @@ def box_doubts(page: np.ndarray, layouts: Sequence[FieldLayout]) -> tuple[set[in
         def cut(x: int, y: int, w: int, h: int) -> np.ndarray:
             return _warped(page, to_page, x, y, w, h)
 
-        return broken_boxes(page, rects, cut, combs), overlapping_boxes(rects)
+        return pieces | broken_boxes(page, rects, cut, combs), overlapping_boxes(rects)
     rects = [f.bbox for f in layouts]
-    return broken_boxes(page, rects, combs=combs), overlapping_boxes(rects)
+    return pieces | broken_boxes(page, rects, combs=combs), overlapping_boxes(rects)
 
 
 def broken_boxes(
@@ -324,8 +326,8 @@ def _find(page: np.ndarray, dpi: float | None, straighten: bool) -> Located:
         # height, margins and all; the box's own height (CUT_BOX_IN) says
         # it better.
         geom, frames = _rescaled(page, geom, frames)
-    found = [(b, f.guessed) for f in _reading_order(frames) for b in _analyse(page, geom, f)]
-    layouts = _layouts(page, geom, [b for b, _ in found], [g for _, g in found])
+    found = [(b, f) for f in open_frames(_reading_order(frames)) for b in _analyse(page, geom, f)]
+    layouts = _layouts(page, geom, [b for b, _ in found], [f for _, f in found])
     if straighten and slanted(geom, [f.bbox for f in layouts]):
         warp = straightening(page, geom)
         if warp is not None:
@@ -340,16 +342,36 @@ def _layouts(
     page: np.ndarray,
     geom: Geometry,
     boxes: list[tuple[BoxLayout, int, int]],
-    guessed: Sequence[bool] = (),
+    frames: Sequence[Frame] = (),
 ) -> list[FieldLayout]:
     """The fields of the analysed ``boxes`` (in reading order) of ``page``;
-    ``guessed``: for each, whether its frame is (Frame.guessed)."""
+    ``frames``: for each, the frame it was found in (whether that was
+    guessed, and open: ``Frame.guessed``, ``Frame.open``)."""
     aspect = writer_aspect(b[0] for b in boxes)
-    flags = list(guessed) or [False] * len(boxes)
+    found: list[Frame | None] = [*frames] or [None] * len(boxes)
     return [
-        _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y, g)
-        for (box, x, y), g in zip(boxes, flags, strict=True)
+        _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y, f)
+        for (box, x, y), f in zip(boxes, found, strict=True)
     ]
+
+
+def open_frames(frames: list[Frame]) -> list[Frame]:
+    """``frames``, those marked ``open`` whose top and bottom lines run
+    along past a side (``Frame.runs_on``) with no other frame beside them
+    reaching that close to it or over it (boxes printed sharing a side, or
+    close on one rule; or one found there at another height, or overlapping
+    it: something was found there). Beside: level with half the lower one's
+    height or more."""
+    out = []
+    for f in frames:
+        row = [g for g in frames if g is not f and _level(f, g)]
+        left, right = f.runs_on
+        if (left and not any(g.x0 < f.x0 and g.x1 > f.x0 - left for g in row)) or (
+            right and not any(g.x1 > f.x1 and g.x0 < f.x1 + right for g in row)
+        ):
+            f = replace(f, open=True)
+        out.append(f)
+    return out
 
 
 def _inside_strip(page: np.ndarray) -> list[FieldLayout]:
@@ -542,6 +564,11 @@ def _rescaled(
     return again, found
 
 
+def _level(f: Frame, g: Frame) -> bool:
+    """Do the two frames stand level with half the lower one's height or more?"""
+    return min(f.y1, g.y1) - max(f.y0, g.y0) >= 0.5 * min(f.h, g.h)
+
+
 def _in_row(top: float, bottom: float, other_top: float, other_bottom: float, h: float) -> bool:
     """Whether a box (``top`` to ``bottom``, ``h`` tall) and another are
     printed in one row: tops and bottoms within ROW_TOL of ``h``."""
@@ -679,6 +706,7 @@ class _StringField(FieldLayout):
         thinned: bool = False,
         faint: bool = False,
         along: bool = False,
+        runs_on: bool = False,
     ) -> None:
         for name, value in (("bbox", bbox), ("kind", kind), ("cells", cells), ("marks", marks)):
             object.__setattr__(self, name, value)
@@ -691,6 +719,7 @@ class _StringField(FieldLayout):
         object.__setattr__(self, "thinned", thinned)
         object.__setattr__(self, "faint", faint)
         object.__setattr__(self, "along", along)
+        object.__setattr__(self, "runs_on", runs_on)
         object.__setattr__(self, "_cuts", cuts)
 
     @property  # type: ignore[override]
@@ -706,8 +735,16 @@ class _StringField(FieldLayout):
 
 
 def _field(
-    geom: Geometry, shape: tuple[int, int], box: BoxLayout, X0: int, Y0: int, guessed: bool = False
+    geom: Geometry,
+    shape: tuple[int, int],
+    box: BoxLayout,
+    X0: int,
+    Y0: int,
+    frame: Frame | None = None,
 ) -> FieldLayout:
+    guessed = frame is not None and frame.guessed
+    runs_on = frame is not None and frame.open
+
     def to_page(x: float, y: float, w: float, h: float) -> BBox:
         """A rectangle of the cut-out on the page."""
         return _to_page(geom, shape, X0 + x, Y0 + y, w, h)
@@ -743,6 +780,7 @@ def _field(
             box.thinned,
             box.faint,
             box.along,
+            runs_on,
         )
     return FieldLayout(
         bbox=bbox,
@@ -759,6 +797,7 @@ def _field(
         thinned=box.thinned,
         faint=box.faint,
         along=box.along,
+        runs_on=runs_on,
         printed=printed,
         skew=geom.angle,
     )

@@ -134,6 +134,19 @@ MIN_BOX_W, MAX_BOX_W = 0.08, 10.0
 MIN_LINE_IN = 0.17
 # A comb cell is at least this share of its height wide; a box, MIN_ASPECT.
 MIN_CELL, MIN_ASPECT = 0.3, 0.45
+# A box whose top and bottom lines both run along past a side, RUN_ON_CELL
+# of its height or more, as darkly as along the box (WALL_DARK of it; rows
+# of microtext level with a box's lines ran them on), to no other box
+# (``Frame.runs_on``; ``formocr.layout.fields.open_frames``), is a piece of
+# a larger one: its side there is a divider, the box's own side and the
+# dividers beyond it were lost (printed or scanned faint). A cheque's date
+# comb, scanned light on a dot screen, was found from its second cell on as
+# one string box, the digit in its first cell beside it, and ``22061997``
+# came out ``2061997``, `ok` at 0.9996; a wide box is not looked beside for
+# writing (``formocr.layout.fields.broken_boxes``: a printed "$"), and the
+# lost cell's side, lines and digit made one mark there, no line alone.
+# Comb cells of the development pages stand 0.6-0.8 of their height wide.
+RUN_ON_CELL = 0.4
 # A printed line with a digit's stroke lying along it runs on alone for at
 # least this far (inches) at one end (``_under_stroke``).
 LINE_ALONE_IN = 0.02
@@ -409,6 +422,14 @@ class Frame:
     walls: tuple[tuple[float, float], ...] = ()
     # Found only once lost corners were closed by a guess (``_complete_corners``).
     guessed: bool = False
+    # How far its top and bottom lines both run along past its left and its
+    # right side: RUN_ON_CELL of its height, or 0 where they do not (a side
+    # the lines go on through is a divider of a box whose first or last
+    # cells lost their walls, or a neighbour's side).
+    runs_on: tuple[float, float] = (0.0, 0.0)
+    # Its lines run on so far past a side where no other box was found
+    # (formocr.layout.fields.open_frames).
+    open: bool = False
 
     @property
     def w(self) -> float:
@@ -1298,7 +1319,7 @@ def _find_frames(dark: np.ndarray, dpi: float, horiz: np.ndarray, vert: np.ndarr
                 else:
                     walls.append(_Wall(a, b, False, b, a))
             if len(walls) >= 2:  # a box lies between two walls
-                boxes = _boxes(walls, ya, yb, top, bot, horiz, r, dpi)
+                boxes = _boxes(walls, ya, yb, top, bot, horiz, dark, r, dpi)
                 cands += [(not ok, rank, f, bot) for f, ok in boxes]
         if not cands:
             continue
@@ -1374,6 +1395,34 @@ def _along(horiz: np.ndarray, seg: _Seg, a: float, b: float) -> bool:
     return hit / rows.shape[1] >= 0.9
 
 
+def _runs_on(
+    horiz: np.ndarray,
+    dark: np.ndarray,
+    lines: tuple[_Seg, _Seg],
+    left: _Wall,
+    right: _Wall,
+    reach: float,
+) -> tuple[float, float]:
+    """``Frame.runs_on`` of the box between walls ``left`` and ``right``
+    with top and bottom ``lines``: ``reach`` past a side where both lines
+    run all along that far (within the page), at least WALL_DARK as dark
+    as along the box (a microtext's rows, or a guilloche's waves, level
+    with a box's lines are lighter than they are), else 0."""
+    sides = ((left.a - reach, left.a), (right.b, right.b + reach))
+    along = [
+        0 <= a < b <= horiz.shape[1] and all(_along(horiz, s, a, b) for s in lines)
+        for a, b in sides
+    ]
+    if not any(along):
+        return 0.0, 0.0
+    own = _lines_level(dark, lines, int(left.b), int(right.a))
+    on = [
+        ok and _lines_level(dark, lines, int(a), math.ceil(b)) >= WALL_DARK * own
+        for ok, (a, b) in zip(along, sides, strict=True)
+    ]
+    return reach if on[0] else 0.0, reach if on[1] else 0.0
+
+
 def _boxes(
     walls: list[_Wall],
     y0: float,
@@ -1381,6 +1430,7 @@ def _boxes(
     top: _Seg,
     bot: _Seg,
     horiz: np.ndarray,
+    dark: np.ndarray,
     r: int,
     dpi: float,
 ) -> list[tuple[Frame, bool]]:
@@ -1439,6 +1489,7 @@ def _boxes(
             for w1, w2 in zip(walls[:-1], walls[1:], strict=True)
         )
     ]
+    reach = RUN_ON_CELL * (y1 - y0)
     frames, k = [], 0
     while k < len(inside):
         if not inside[k]:
@@ -1448,7 +1499,14 @@ def _boxes(
         while j + 1 < len(inside) and inside[j + 1]:
             j += 1
         left, right = walls[k], walls[j + 1]
-        f = Frame(left.left, y0, right.right, y1, tuple((w.a, w.b) for w in walls[k + 1 : j + 1]))
+        f = Frame(
+            left.left,
+            y0,
+            right.right,
+            y1,
+            tuple((w.a, w.b) for w in walls[k + 1 : j + 1]),
+            runs_on=_runs_on(horiz, dark, (top, bot), left, right, reach),
+        )
         ends = (left.split or min(top.x0, bot.x0) >= left.a - r) and (
             right.split or max(top.x1, bot.x1) <= right.b + r
         )
