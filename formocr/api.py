@@ -1172,6 +1172,7 @@ def _field(
         confused_reasons,
         edge_reasons,
         evidence_reasons,
+        open_loop_reasons,
         runs_on_reasons,
         slash_lean,
         slash_reasons,
@@ -1228,6 +1229,8 @@ def _field(
         reasons += edge_reasons(page.shape, digits, page)
     if layout.kind == "string":
         reasons += slash_reasons(digits, [p for p, _ in marks])
+        if page is not None:
+            reasons += open_loop_reasons(page, digits, layout.bbox)
     reasons += confused_reasons(digits)
     reading = parse_amount(value, marks, require_mark=amount) if amount or marks else None
     slash = reading is not None and reading.slash  # a 1 just before the closing mark

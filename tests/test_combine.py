@@ -353,6 +353,48 @@ def test_a_0_that_is_a_solid_blob_is_never_ok(draw: str, flagged: bool) -> None:
     assert solid_zero_reasons(page, [whole], field_box) == []
 
 
+def _euro_or_six(draw: str) -> np.ndarray:
+    """A 120x200 page with a euro sign (a C open to the right, a bar across
+    its middle from its left side), a 6 (a loop closed at its foot), or a C
+    alone, in the digit box (60, 20, 50, 80)."""
+    import cv2
+
+    page = np.full((120, 200), 235, np.uint8)
+    if draw in ("euro", "c"):
+        cv2.ellipse(page, (88, 60), (24, 36), 0, 50, 310, 30, 5)
+    if draw == "euro":
+        cv2.line(page, (63, 60), (95, 60), 30, 5)
+    if draw == "six":
+        cv2.ellipse(page, (85, 72), (18, 20), 0, 0, 360, 30, 5)
+        cv2.ellipse(page, (95, 56), (28, 34), 0, 180, 260, 30, 5)
+    return page
+
+
+@pytest.mark.parametrize(("draw", "flagged"), [("euro", True), ("six", False), ("c", False)])
+def test_a_first_6_that_closes_no_loop_but_has_a_bar_asks(draw: str, flagged: bool) -> None:
+    """A euro sign written before an amount, its bar barely past the C, is
+    read as a 6 by both readers (``€30,-`` read ``630``, ``€2.97``
+    ``6297``, `ok`). A string's first digit read 6 or 8 whose ink closes no
+    loop, is light (at most 0.4 of its box) and has a bar from its left
+    across half its width in its middle asks; a 6 with its loop does not,
+    nor a C without a bar, nor a 6 after the first digit."""
+    from formocr.read.combine import open_loop_reasons
+    from formocr.types import DigitResult
+
+    page = _euro_or_six(draw)
+    field_box = BBox(10, 10, 180, 100)
+    six = DigitResult("6", 0.999, BBox(62, 21, 50, 79), (("6", 0.999),))
+    assert bool(open_loop_reasons(page, [six], field_box)) == flagged
+    eight = replace(six, value="8")
+    assert bool(open_loop_reasons(page, [eight], field_box)) == flagged
+    seven = replace(six, value="7")  # only a 6 or an 8 is looked at
+    assert open_loop_reasons(page, [seven], field_box) == []
+    other = DigitResult("3", 0.999, BBox(120, 21, 40, 79), (("3", 0.999),))
+    assert open_loop_reasons(page, [other, six], field_box) == []  # only the first
+    whole = replace(six, bbox=field_box)  # a reading with no cuts: no digit box
+    assert open_loop_reasons(page, [whole], field_box) == []
+
+
 def test_a_field_whose_0_is_a_solid_blob_goes_to_review_through_the_api() -> None:
     """The same sure reading, '105', is ``ok`` on a page where its 0 is a
     ring and goes to review where the 0's box holds a solid blob."""
