@@ -227,7 +227,7 @@ class FieldLayout:
     along: bool = False
     # Its top and bottom lines run on past a side to no other box: it may be
     # a piece of a box whose side and dividers there were lost
-    # (formocr.layout.fields.RUN_ON_CELL).
+    # (formocr.layout.lines.RUN_ON_CELL).
     runs_on: bool = False
     # The box as printed, in the pixels of the page deskewed by ``skew``
     # degrees (formocr.layout.lines.page_geometry); None: not known, and

@@ -1698,7 +1698,7 @@ def test_a_pattern_s_rows_level_with_a_box_s_lines_do_not_run_them_on(seed: int)
 
 
 def test_open_frames_are_those_whose_lines_run_on_to_no_other_box() -> None:
-    """``open_frames`` marks a frame whose top and bottom lines both run
+    """``open_frames`` tells a frame whose top and bottom lines both run
     along past a side (``Frame.runs_on``: RUN_ON_CELL of its height), unless
     a frame beside it in its row is closer than that (boxes printed sharing
     a side, or close on one rule; or one found there lower or higher: something
@@ -1710,17 +1710,17 @@ def test_open_frames_are_those_whose_lines_run_on_to_no_other_box() -> None:
     box = Frame(100, 100, 300, 140, runs_on=(run, 0.0))
     right = Frame(100, 100, 300, 140, runs_on=(0.0, run))
     shut = Frame(100, 100, 300, 140)
-    assert [f.open for f in open_frames([box, right, shut])] == [True, True, False]
+    assert open_frames([box, right, shut]) == [True, True, False]
     beside = Frame(40, 100, 95, 140)  # 5 px to its left, in its row
-    assert [f.open for f in open_frames([box, beside])] == [False, False]
+    assert open_frames([box, beside]) == [False, False]
     apart = Frame(20, 100, 100 - run - 1, 140)  # further off than the lines run
-    assert [f.open for f in open_frames([box, apart])] == [True, False]
+    assert open_frames([box, apart]) == [True, False]
     below = Frame(40, 160, 95, 200)  # in the next row
-    assert [f.open for f in open_frames([box, below])] == [True, False]
+    assert open_frames([box, below]) == [True, False]
     lower = Frame(40, 115, 95, 150)  # found there, at another height
-    assert [f.open for f in open_frames([box, lower])] == [False, False]
+    assert open_frames([box, lower]) == [False, False]
     over = Frame(60, 100, 120, 140)  # found over its side
-    assert [f.open for f in open_frames([box, over])] == [False, False]
+    assert open_frames([box, over]) == [False, False]
 
 
 def _light_digit_box(

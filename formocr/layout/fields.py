@@ -326,8 +326,13 @@ def _find(page: np.ndarray, dpi: float | None, straighten: bool) -> Located:
         # height, margins and all; the box's own height (CUT_BOX_IN) says
         # it better.
         geom, frames = _rescaled(page, geom, frames)
-    found = [(b, f) for f in open_frames(_reading_order(frames)) for b in _analyse(page, geom, f)]
-    layouts = _layouts(page, geom, [b for b, _ in found], [f for _, f in found])
+    ordered = _reading_order(frames)
+    found = [
+        (b, f, o)
+        for f, o in zip(ordered, open_frames(ordered), strict=True)
+        for b in _analyse(page, geom, f)
+    ]
+    layouts = _layouts(page, geom, [b for b, _, _ in found], [(f, o) for _, f, o in found])
     if straighten and slanted(geom, [f.bbox for f in layouts]):
         warp = straightening(page, geom)
         if warp is not None:
@@ -342,35 +347,34 @@ def _layouts(
     page: np.ndarray,
     geom: Geometry,
     boxes: list[tuple[BoxLayout, int, int]],
-    frames: Sequence[Frame] = (),
+    frames: Sequence[tuple[Frame, bool]] = (),
 ) -> list[FieldLayout]:
     """The fields of the analysed ``boxes`` (in reading order) of ``page``;
-    ``frames``: for each, the frame it was found in (whether that was
-    guessed, and open: ``Frame.guessed``, ``Frame.open``)."""
+    ``frames``: for each, the frame it was found in and whether that frame
+    is open (``Frame.guessed``; ``open_frames``)."""
     aspect = writer_aspect(b[0] for b in boxes)
-    found: list[Frame | None] = [*frames] or [None] * len(boxes)
+    found: list[tuple[Frame | None, bool]] = [*frames] or [(None, False)] * len(boxes)
     return [
-        _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y, f)
-        for (box, x, y), f in zip(boxes, found, strict=True)
+        _field(geom, page.shape, split_blobs(box, aspect, crops=False), x, y, f, o)
+        for (box, x, y), (f, o) in zip(boxes, found, strict=True)
     ]
 
 
-def open_frames(frames: list[Frame]) -> list[Frame]:
-    """``frames``, those marked ``open`` whose top and bottom lines run
+def open_frames(frames: list[Frame]) -> list[bool]:
+    """For each of ``frames``, is it open: its top and bottom lines run
     along past a side (``Frame.runs_on``) with no other frame beside them
     reaching that close to it or over it (boxes printed sharing a side, or
     close on one rule; or one found there at another height, or overlapping
     it: something was found there). Beside: level with half the lower one's
     height or more."""
-    out = []
+    out: list[bool] = []
     for f in frames:
         row = [g for g in frames if g is not f and _level(f, g)]
         left, right = f.runs_on
-        if (left and not any(g.x0 < f.x0 and g.x1 > f.x0 - left for g in row)) or (
-            right and not any(g.x1 > f.x1 and g.x0 < f.x1 + right for g in row)
-        ):
-            f = replace(f, open=True)
-        out.append(f)
+        out.append(
+            bool(left and not any(g.x0 < f.x0 and g.x1 > f.x0 - left for g in row))
+            or bool(right and not any(g.x1 > f.x1 and g.x0 < f.x1 + right for g in row))
+        )
     return out
 
 
@@ -741,9 +745,9 @@ def _field(
     X0: int,
     Y0: int,
     frame: Frame | None = None,
+    runs_on: bool = False,
 ) -> FieldLayout:
     guessed = frame is not None and frame.guessed
-    runs_on = frame is not None and frame.open
 
     def to_page(x: float, y: float, w: float, h: float) -> BBox:
         """A rectangle of the cut-out on the page."""

@@ -427,9 +427,6 @@ class Frame:
     # the lines go on through is a divider of a box whose first or last
     # cells lost their walls, or a neighbour's side).
     runs_on: tuple[float, float] = (0.0, 0.0)
-    # Its lines run on so far past a side where no other box was found
-    # (formocr.layout.fields.open_frames).
-    open: bool = False
 
     @property
     def w(self) -> float:

@@ -301,10 +301,8 @@ def solid_zero_reasons(
     """
     reasons = []
     for i, d in enumerate(digits, 1):
-        if d.value != "0":
-            continue
-        found = _enclosed(page, d.bbox, field_box)
-        if found is not None and found[0] >= SOLID_FILL and not found[1]:
+        ink = None if d.value != "0" else _digit_ink(page, d.bbox, field_box)
+        if ink is not None and ink.mean() >= SOLID_FILL and not _holes(ink):
             reasons.append(f"digit {i}, read 0, is a solid blob with no opening (a 1? an 8?)")
     return reasons
 
@@ -333,21 +331,17 @@ def open_loop_reasons(
     ``solid_zero_reasons``)."""
     if not digits or digits[0].value not in LOOPED:
         return []
-    found = _enclosed(page, digits[0].bbox, field_box)
-    if found is None or found[1] or found[0] > OPEN_FILL or not _barred(page, digits[0].bbox):
+    ink = _digit_ink(page, digits[0].bbox, field_box)
+    if ink is None or ink.mean() > OPEN_FILL or _holes(ink) or not _barred(ink):
         return []
     return [
         f"digit 1, read {digits[0].value}, closes no loop (a euro sign written before the amount?)"
     ]
 
 
-def _barred(page: np.ndarray, b: BBox) -> bool:
-    """Does a row in the middle of the box ``b`` of ``page`` hold a run of
-    ink from its left fifth across half its width (a euro's bar)?"""
-    import cv2
-
-    crop = page[max(0, b.y) : b.y + b.h, max(0, b.x) : b.x + b.w]
-    _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+def _barred(ink: np.ndarray) -> bool:
+    """Does a row in the middle of a digit's ``ink`` (0/1) hold a run from
+    its left fifth across half its width (a euro's bar)?"""
     h, w = ink.shape
     for row in ink[int(0.3 * h) : int(0.7 * h) + 1]:
         xs = np.flatnonzero(row)
@@ -358,10 +352,10 @@ def _barred(page: np.ndarray, b: BBox) -> bool:
     return False
 
 
-def _enclosed(page: np.ndarray, b: BBox, field_box: BBox) -> tuple[float, int] | None:
-    """The share of the box ``b`` of ``page`` that is ink (Otsu's split)
-    and how many holes of SOLID_HOLE of it that ink encloses; None for a
-    box that is the field's own (a reading with no cuts) or too small."""
+def _digit_ink(page: np.ndarray, b: BBox, field_box: BBox) -> np.ndarray | None:
+    """The ink (uint8 0/1, Otsu's split) of the digit box ``b`` of
+    ``page``; None for a box that is the field's own (a reading with no
+    cuts) or too small."""
     import cv2
 
     if b == field_box or min(b.w, b.h) < 4:
@@ -369,18 +363,15 @@ def _enclosed(page: np.ndarray, b: BBox, field_box: BBox) -> tuple[float, int] |
     crop = page[max(0, b.y) : b.y + b.h, max(0, b.x) : b.x + b.w]
     if crop.size == 0:
         return None
-    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    holes = (
-        0
-        if hierarchy is None
-        else sum(
-            1
-            for c, h in zip(contours, hierarchy[0], strict=True)
-            if h[3] >= 0 and cv2.contourArea(c) >= SOLID_HOLE * ink.size
-        )
-    )
-    return cv2.countNonZero(ink) / ink.size, holes
+    _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return np.asarray(ink)
+
+
+def _holes(ink: np.ndarray) -> int:
+    """How many holes of SOLID_HOLE of its box a digit's ``ink`` encloses."""
+    from formocr.layout.digits import count_holes
+
+    return count_holes(ink, SOLID_HOLE * ink.size)
 
 
 # A 1 read just before an amount's closing mark that leans this much more
