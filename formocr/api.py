@@ -703,6 +703,12 @@ PRINT_DISAGREES = (
 # ``FieldLayout.unread``'s reason.
 UNREAD = "a comb cell read as empty holds ink that may be a small or broken digit: a digit may be missing"
 
+# ``FieldLayout.skipped``'s reason.
+SKIPPED = (
+    "a comb cell between written ones was read as empty "
+    "(a digit written light, or lost?): a digit may be missing"
+)
+
 # ``FieldLayout.pieced``'s reason.
 PIECED = (
     "a comb cell's digit was read from pieces, none as tall as a digit "
@@ -1172,6 +1178,7 @@ def _field(
         confused_reasons,
         edge_reasons,
         evidence_reasons,
+        gap_reasons,
         open_loop_reasons,
         runs_on_reasons,
         slash_lean,
@@ -1214,6 +1221,8 @@ def _field(
         reasons.append(UNREAD)
     if layout.pieced:
         reasons.append(PIECED)
+    if layout.skipped:
+        reasons.append(SKIPPED)
     if layout.faint:
         reasons.append(FAINT)
     if layout.along:
@@ -1229,6 +1238,7 @@ def _field(
         reasons += edge_reasons(page.shape, digits, page)
     if layout.kind == "string":
         reasons += slash_reasons(digits, [p for p, _ in marks])
+        reasons += gap_reasons(digits, layout.gaps, [m.bbox for m in layout.marks])
         if page is not None:
             reasons += open_loop_reasons(page, digits, layout.bbox)
     reasons += confused_reasons(digits)

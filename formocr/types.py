@@ -229,6 +229,13 @@ class FieldLayout:
     # a piece of a box whose side and dividers there were lost
     # (formocr.layout.lines.RUN_ON_CELL).
     runs_on: bool = False
+    # A comb cell between two cells read as digits was read as empty, on a
+    # printed background: a digit written light, or lost, may be missing
+    # (formocr.layout.digits.skips_a_cell).
+    skipped: bool = False
+    # A string box on a printed background: the paper between two digits'
+    # ink as wide as a digit (formocr.layout.digits.GAP_ROOM), page boxes.
+    gaps: tuple[BBox, ...] = ()
     # The box as printed, in the pixels of the page deskewed by ``skew``
     # degrees (formocr.layout.lines.page_geometry); None: not known, and
     # ``bbox`` stands for it. On a skewed page ``bbox`` is the hull of the

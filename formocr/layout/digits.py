@@ -155,6 +155,18 @@ CUT_MAX = 4.0
 RUN = 3
 RUN_W = 1.3
 RUN_GAP = 0.08
+# A digit written light on a printed background, as grey as the pattern's
+# lines, is taken off with the pattern's level, and the faint marks' test
+# cannot tell what is left of it from the pattern (``_faint``): in a string
+# box its only trace is the room it leaves. Paper between two digits' ink
+# GAP_ROOM of the digits' height wide or more (no separator, guard or
+# sign in it) is such a gap (``BoxLayout.gaps``); the field asks unless a
+# group of three digits follows it ("1 250": ``read.combine.gap_reasons``).
+# Light-pen cheques (``bench/cheques.py --pen light``, development): 5
+# whole amounts on a pattern `ok` and wrong so; the widest such gap among
+# right `ok` amounts on a pattern there and on the development cheques
+# was 0.9 (BENCHMARKS.md, forty-ninth session).
+GAP_ROOM = 1.0
 # ... nor wider than RUN_WIDE x the string's typical digit width (the
 # lattice lets a 0 be 1.3 x its width bound, itself up to 1.3 x the typical
 # width: at 1.8, a round amount's widest zeros were no candidate at all).
@@ -267,6 +279,32 @@ class BoxLayout:
     # any cell (MIN_PITCH of its height: a double wall, or a bold stroke
     # beside a line).
     along: bool = False
+    # The box is printed on a background (a security print, a tint) whose
+    # level was taken off its darkness before the ink was found.
+    patterned: bool = False
+    # A comb on a printed background has a cell read as empty between two
+    # read as digits (``skips_a_cell``): a digit may be missing.
+    skipped: bool = False
+    # A string box on a printed background: x ranges (box coordinates) of
+    # paper GAP_ROOM of the digits' height wide or more between two digits'
+    # ink (``_wide_gaps``).
+    gaps: tuple[tuple[int, int], ...] = ()
+
+
+def skips_a_cell(filled: Iterable[int]) -> bool:
+    """Do the cells read as digits (their indices) leave an empty cell
+    between them?
+
+    On a printed background a digit written light, as grey as the
+    pattern's lines, is taken off with the pattern's level, and the faint
+    marks' test (``_faint``) cannot tell it from the pattern: the cell it
+    leaves empty is its only trace (light-pen cheques: 13 of 19 `ok` date
+    combs were wrong so, BENCHMARKS.md, forty-ninth session). On plain paper
+    a comb's cell may be left empty as written (the forms of the headline
+    leave 15 % of them so), and the faint marks' test looks at it.
+    """
+    cells = sorted(set(filled))
+    return bool(cells) and cells[-1] - cells[0] + 1 > len(cells)
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -1242,6 +1280,7 @@ def analyse_box(
             thinned=thinned,
             faint=faint,
             along=along,
+            patterned=bool(bg),
         )
 
     edges = [x0, *(p for p, _ in dividers), x1]
@@ -1304,6 +1343,8 @@ def analyse_box(
         pieced=pieced,
         faint=faint,
         along=along,
+        patterned=bool(bg),
+        skipped=bool(bg) and skips_a_cell(read),
     )
 
 
@@ -2019,6 +2060,9 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
         # line drawn after them (it would read each as digits).
         line = _without(line, unread, at, known)
     ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line, known)
+    others = [m for m, _ in marks] + unread
+    width = ink.digit_width
+    gaps = _wide_gaps(merged, others, GAP_ROOM * digit_h, width) if layout.patterned else ()
     ink = replace(ink, line_at=at, line_marks=_painted(line.shape, [m for m, _ in marks], at))
     parts: list[Blob] = []
     for blob in merged:
@@ -2050,11 +2094,43 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
         for m, ch in marks
     )
     split = replace(
-        layout, blobs=(), specks=(), marks=found, ink=ink, parts=tuple(parts), raised=bool(raised)
+        layout,
+        blobs=(),
+        specks=(),
+        marks=found,
+        ink=ink,
+        parts=tuple(parts),
+        raised=bool(raised),
+        gaps=gaps,
     )
     if not crops:
         return split
     return replace(split, digits=cut_crops(split), paper=None, parts=())
+
+
+def _wide_gaps(
+    digits: Sequence[Blob], others: Sequence[Blob], least: float, width: float
+) -> tuple[tuple[int, int], ...]:
+    """The x ranges of paper at least ``least`` wide between two of the
+    ``digits``' ink, no ink of ``others`` (separators, guards, a sign) in
+    them: what lies beside a separator is the separator's room. A digit
+    narrower than ``width`` (a typical digit's) counts as that wide about
+    its centre: writers space a 1 as any digit, and the paper beside it is
+    wider by what it lacks (a right ``651.92`` asked so)."""
+
+    def span(b: Blob) -> tuple[int, int, bool]:
+        half = max(b.w, width) / 2
+        return int(round(b.x + b.w / 2 - half)), int(round(b.x + b.w / 2 + half)), True
+
+    spans = sorted([span(b) for b in digits] + [(b.x, b.x + b.w, False) for b in others])
+    out = []
+    reach, digit = None, False  # the rightmost ink so far, and whether a digit's
+    for x0, x1, is_digit in spans:
+        if reach is not None and digit and is_digit and x0 - reach >= least:
+            out.append((reach, x0))
+        if reach is None or x1 > reach:
+            reach, digit = x1, is_digit
+    return tuple(out)
 
 
 def _without(

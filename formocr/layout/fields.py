@@ -711,6 +711,7 @@ class _StringField(FieldLayout):
         faint: bool = False,
         along: bool = False,
         runs_on: bool = False,
+        gaps: tuple[BBox, ...] = (),
     ) -> None:
         for name, value in (("bbox", bbox), ("kind", kind), ("cells", cells), ("marks", marks)):
             object.__setattr__(self, name, value)
@@ -724,6 +725,7 @@ class _StringField(FieldLayout):
         object.__setattr__(self, "faint", faint)
         object.__setattr__(self, "along", along)
         object.__setattr__(self, "runs_on", runs_on)
+        object.__setattr__(self, "gaps", gaps)
         object.__setattr__(self, "_cuts", cuts)
 
     @property  # type: ignore[override]
@@ -766,6 +768,7 @@ def _field(
 
     digits = on_page(box.digits)
     marks = tuple(Mark(to_page(*m.bbox), m.char, m.position) for m in box.marks)
+    _, iy0, _, iy1 = box.interior
     kind: FieldKind = "comb" if box.kind == "comb" else "string"
     ink = None if box.ink is None else box.ink.placed(to_page)
     if box.parts:
@@ -785,6 +788,7 @@ def _field(
             box.faint,
             box.along,
             runs_on,
+            tuple(to_page(a, iy0, b - a, iy1 - iy0) for a, b in box.gaps),
         )
     return FieldLayout(
         bbox=bbox,
@@ -796,6 +800,7 @@ def _field(
         crossed=box.crossed,
         unread=box.unread,
         pieced=box.pieced,
+        skipped=box.skipped,
         guessed=guessed,
         raised=box.raised,
         thinned=box.thinned,

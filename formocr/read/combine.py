@@ -244,6 +244,32 @@ def through_reasons(digits: Sequence[DigitResult], field_box: BBox) -> list[str]
     ]
 
 
+def gap_reasons(
+    digits: Sequence[DigitResult], gaps: Sequence[BBox], marks: Sequence[BBox] = ()
+) -> list[str]:
+    """A reason for the first of a string box's ``gaps`` (paper between two
+    digits' ink as wide as a digit, on a printed background:
+    ``formocr.layout.digits.GAP_ROOM``) that does not come before a group of
+    three of the ``digits`` read (their centres, up to the next gap, the
+    next of the ``marks`` or the end: "1 250 000" is grouped, a date's
+    "0 042002" is not). Where the digits have no cuts of their own (each
+    the field's box) the group cannot be counted, and any gap asks. Boxes
+    in page pixels."""
+    centres = [d.bbox.x + d.bbox.w / 2 for d in digits]
+    counted = len({d.bbox for d in digits}) == len(digits)
+    for g in gaps:
+        right = g.x + g.w
+        end = min([b.x for b in (*gaps, *marks) if b.x >= right], default=math.inf)
+        if counted and sum(right <= c < end for c in centres) == 3:
+            continue
+        k = sum(c < g.x for c in centres)
+        return [
+            f"a gap as wide as a digit after digit {k} "
+            "(a digit written as light as the print behind it?): a digit may be missing"
+        ]
+    return []
+
+
 # How far beside a digit's columns ``runs_on_reasons`` looks (pixels).
 RUN_ON_SIDE = 2
 

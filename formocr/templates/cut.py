@@ -28,6 +28,7 @@ from formocr.layout.digits import (
     BoxLayout,
     Digit,
     analyse_box,
+    skips_a_cell,
     split_blobs,
     writer_aspect,
 )
@@ -144,6 +145,11 @@ def _layout(
             pieced=any(box.pieced for _, box in parts),
             faint=any(box.faint for _, box in parts),
             along=any(box.along for _, box in parts),
+            # A comb's cell read as empty between written ones on a printed
+            # background, as without a template. (Separate boxes are not
+            # looked at so: one box's background level, measured with its
+            # neighbours' frames in its ring, is no sign of a pattern.)
+            skipped=any(box.skipped for _, box in parts),
         )
     # A string is one printed box: its marks count digits from the start.
     marks = tuple(
@@ -161,6 +167,11 @@ def _layout(
         thinned=any(box.thinned for _, box in parts),
         faint=any(box.faint for _, box in parts),
         along=any(box.along for _, box in parts),
+        gaps=tuple(
+            crop.to_page(a, box.interior[1], b - a, box.interior[3] - box.interior[1])
+            for crop, box in parts
+            for a, b in box.gaps
+        ),
     )
 
 
@@ -207,7 +218,7 @@ def _cell_by_cell(
     x0, y0, x1, y1 = est
     pitch = (x1 - x0) / cells
     W = grey.shape[1]
-    digits = []
+    digits, filled = [], []
     pieced, along = whole.pieced, whole.along
     for k in range(cells):
         a, b = x0 + k * pitch, x0 + (k + 1) * pitch
@@ -215,6 +226,8 @@ def _cell_by_cell(
         box = analyse_box(grey[:, sx0:sx1], (a - sx0, y0, b - sx0, y1), [], dpi, search, True)
         pieced = pieced or box.pieced  # a digit read from pieces, as the cell's own
         along = along or box.along  # a stroke along a divider, whited out with it
+        if box.digits:
+            filled.append(k)
         for d in box.digits:
             bx, by, bw, bh = d.bbox
             digits.append(Digit((bx + sx0, by, bw, bh), d.image))
@@ -232,4 +245,6 @@ def _cell_by_cell(
         pieced=pieced,
         faint=whole.faint,
         along=along,
+        patterned=whole.patterned,
+        skipped=whole.patterned and skips_a_cell(filled),
     )
