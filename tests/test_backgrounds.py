@@ -272,3 +272,18 @@ def test_a_string_on_a_pattern_with_room_for_a_digit_between_its_digits_asks(
     for slots, value in (("4827", "4827"), ("4 827", "4827"), ("482.75", "48275")):
         assert read(kind, slots) == (value, "ok", ""), slots
     assert read(None, "48 27") == ("4827", "ok", "")
+
+
+def test_only_a_marked_cell_between_written_ones_is_a_skipped_one() -> None:
+    """``skips_a_cell`` counts a cell read as empty only where its paper is
+    marked (a pattern, or a light digit on it): a fax's bold lines and
+    labels gave a plain comb a background level, and its blank cells,
+    left empty as written, sent two right fields to review."""
+    raw = np.zeros((100, 500), np.uint8)
+    edges = [0.0, 100.0, 200.0, 300.0, 400.0, 500.0]
+    raw[20:80, 230:270:4] = 60  # a pattern's lines in cell 2, 15 % of its padded paper
+    marked = layout_digits._marked_cells(raw, (0, 0, 500, 100), edges, [1, 2, 4])
+    assert marked == [2]
+    assert layout_digits.skips_a_cell([0, 3, 4], marked)
+    assert not layout_digits.skips_a_cell([0, 1, 3], [4])  # after the last written cell
+    assert not layout_digits.skips_a_cell([0, 2, 3], [])  # cell 1 blank: left empty as written

@@ -162,11 +162,22 @@ RUN_GAP = 0.08
 # GAP_ROOM of the digits' height wide or more (no separator, guard or
 # sign in it) is such a gap (``BoxLayout.gaps``); the field asks unless a
 # group of three digits follows it ("1 250": ``read.combine.gap_reasons``).
-# Light-pen cheques (``bench/cheques.py --pen light``, development): 5
-# whole amounts on a pattern `ok` and wrong so; the widest such gap among
-# right `ok` amounts on a pattern there and on the development cheques
-# was 0.9 (BENCHMARKS.md, forty-ninth session).
+# Light-pen cheques (``bench/cheques.py --pen light``, development): 5 of
+# 13 `ok` whole amounts wrong so (6 of 14 cut out); no right field moved on
+# the development, fresh, light-scan and black-and-white cheques (a gap
+# measured between the digits' boxes as read, narrower than their ink on
+# a light scan, sent right ones to review: BENCHMARKS.md, forty-ninth
+# session).
 GAP_ROOM = 1.0
+# A comb cell read as empty between written ones, on a printed background,
+# is looked at CELL_PAD of its width in from its sides: where CELL_MARKED or
+# more of it is as dark as a mark (MARK_DARK), the pattern, or a light digit
+# on it, is there (``skips_a_cell``). Measured (development): such cells on
+# the light-pen cheques' patterns 0.019-0.61; blank cells of combs whose
+# background level came from a fax's bold lines, or on plain paper, 0.007
+# at most.
+CELL_PAD = 0.15
+CELL_MARKED = 0.01
 # ... nor wider than RUN_WIDE x the string's typical digit width (the
 # lattice lets a 0 be 1.3 x its width bound, itself up to 1.3 x the typical
 # width: at 1.8, a round amount's widest zeros were no candidate at all).
@@ -291,9 +302,9 @@ class BoxLayout:
     gaps: tuple[tuple[int, int], ...] = ()
 
 
-def skips_a_cell(filled: Iterable[int]) -> bool:
-    """Do the cells read as digits (their indices) leave an empty cell
-    between them?
+def skips_a_cell(filled: Iterable[int], marked: Iterable[int]) -> bool:
+    """Does a cell read as empty whose paper is marked (``marked``: their
+    indices) lie between two cells read as digits (``filled``)?
 
     On a printed background a digit written light, as grey as the
     pattern's lines, is taken off with the pattern's level, and the faint
@@ -301,10 +312,33 @@ def skips_a_cell(filled: Iterable[int]) -> bool:
     leaves empty is its only trace (light-pen cheques: 13 of 19 `ok` date
     combs were wrong so, BENCHMARKS.md, forty-ninth session). On plain paper
     a comb's cell may be left empty as written (the forms of the headline
-    leave 15 % of them so), and the faint marks' test looks at it.
+    leave 15 % of them so), and the faint marks' test looks at it; so may a
+    cell of a comb whose background level came from something else round
+    it (a fax's bold lines and labels), and there it is blank.
     """
     cells = sorted(set(filled))
-    return bool(cells) and cells[-1] - cells[0] + 1 > len(cells)
+    return bool(cells) and any(cells[0] < k < cells[-1] for k in marked)
+
+
+def _marked_cells(
+    raw: np.ndarray,
+    interior: tuple[int, int, int, int],
+    edges: Sequence[float],
+    empty: Iterable[int],
+) -> list[int]:
+    """The ``empty`` cells (indices between ``edges``) whose paper, CELL_PAD of
+    the cell in from its sides, is CELL_MARKED or more covered by darkness
+    MARK_DARK or more in ``raw`` (before a background's level is taken off):
+    a pattern, or a light digit on it; a blank cell is not."""
+    _, y0, _, y1 = interior
+    out = []
+    for k in empty:
+        a, b = edges[k], edges[k + 1]
+        pad = CELL_PAD * (b - a)
+        cell = raw[y0 + int(pad) : y1 - int(pad), int(a + pad) : int(math.ceil(b - pad))]
+        if cell.size and cv2.countNonZero(_at_least(cell, MARK_DARK)) >= CELL_MARKED * cell.size:
+            out.append(k)
+    return out
 
 
 def ink_mask(dark: np.ndarray) -> np.ndarray:
@@ -1344,7 +1378,8 @@ def analyse_box(
         faint=faint,
         along=along,
         patterned=bool(bg),
-        skipped=bool(bg) and skips_a_cell(read),
+        skipped=bool(bg)
+        and skips_a_cell(read, _marked_cells(raw, interior, edges, set(range(cells)) - read)),
     )
 
 

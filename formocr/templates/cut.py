@@ -28,7 +28,6 @@ from formocr.layout.digits import (
     BoxLayout,
     Digit,
     analyse_box,
-    skips_a_cell,
     split_blobs,
     writer_aspect,
 )
@@ -218,7 +217,7 @@ def _cell_by_cell(
     x0, y0, x1, y1 = est
     pitch = (x1 - x0) / cells
     W = grey.shape[1]
-    digits, filled = [], []
+    digits = []
     pieced, along = whole.pieced, whole.along
     for k in range(cells):
         a, b = x0 + k * pitch, x0 + (k + 1) * pitch
@@ -226,14 +225,13 @@ def _cell_by_cell(
         box = analyse_box(grey[:, sx0:sx1], (a - sx0, y0, b - sx0, y1), [], dpi, search, True)
         pieced = pieced or box.pieced  # a digit read from pieces, as the cell's own
         along = along or box.along  # a stroke along a divider, whited out with it
-        if box.digits:
-            filled.append(k)
         for d in box.digits:
             bx, by, bw, bh = d.bbox
             digits.append(Digit((bx + sx0, by, bw, bh), d.image))
     # Each cell's crop reaches into its neighbours, whose digits lie outside
     # it: only the whole box's analysis says whether writing crossed the frame
-    # or a cell it left empty holds ink (or a faint mark).
+    # or a cell it left empty holds ink (or a faint mark, or a pattern
+    # between written cells).
     return BoxLayout(
         "comb",
         cells,
@@ -246,5 +244,5 @@ def _cell_by_cell(
         faint=whole.faint,
         along=along,
         patterned=whole.patterned,
-        skipped=whole.patterned and skips_a_cell(filled),
+        skipped=whole.skipped,
     )
