@@ -2073,3 +2073,22 @@ def test_handwriting_beside_a_wide_comb_s_piece_is_a_sign_of_pieces() -> None:
     cv2.line(page, (275, 110), (265, 155), 0, 4)  # a 1 where the lost cell was
     assert broken_boxes(page, [piece]) == set()
     assert broken_boxes(page, [piece], combs={0}) == {0}
+
+
+def test_a_bold_digit_merged_with_a_box_s_lines_is_no_page_level_divider() -> None:
+    """A wall the page-level finder saw (``walls``) is a strong divider only
+    where it meets both lines evenly: a printed divider, faint or not, is
+    as dark by the lines as along the box; a bold 8 that merged with the
+    lines at page level is dark in the middle and only the paper's noise
+    by them (a date box's 8, split there, whited out and read ``1``, `ok`).
+    """
+    from formocr.layout.frame import vertical_marks
+
+    h, w = 80, 80
+    divider = np.zeros((h, w), np.uint8)
+    divider[:, 39:42] = 40  # printed faint, evenly, top to bottom
+    digit = np.full((h, w), 20, np.uint8)  # a harsh scan's paper noise
+    digit[12:-10, 34:50] = 130  # a bold stroke's darkness, short of both lines
+    for dark, strong in ((divider, True), (digit, False)):
+        marks, _ = vertical_marks(dark, (0, 0, w, h), [(39.0, 42.0)], 3)
+        assert any(m.strong for m in marks) == strong, strong

@@ -34,6 +34,14 @@ MIN_TICK, MAX_TICK = 0.12, 0.6
 # A wall seen at page level whose line, in the box, is this dark (after the
 # background's level) along most of its height is a weak divider mark.
 WALL_FAINT = 8
+# A printed divider is printed evenly: where it meets the frame's lines it
+# is at least WALL_EVEN of its median darkness along the box. A bold digit
+# merged with both lines at page level is dark in the middle and only the
+# paper's noise at its ends: a date box's 8 (darkness 124 along, 16-25 by
+# the lines on a harsh scan) was taken for a divider, whited out, and read
+# ``1``, `ok` at 0.9992 (development cheques drawn for the first time,
+# ``bench/cheques.py --seed 99975``; BENCHMARKS.md, forty-ninth session).
+WALL_EVEN = 0.3
 
 # A box's side is a line where ink covers at least this share of its
 # length (frame lines broken by the writing that crosses them still do).
@@ -352,7 +360,7 @@ def vertical_marks(
             # a faint one, meets both lines without a gap.
             band = sub[:, max(0, a - x0 - 1) : max(0, b - x0 + 1)]
             peak = band.max(axis=1) if band.size else np.zeros(h, np.uint8)
-            on = peak >= MARK_DARK // 2
+            on = peak >= max(MARK_DARK // 2, WALL_EVEN * float(np.median(peak)))
             if on[:end].all() and on[-end:].all() and on.mean() >= 0.7:
                 marks.append(Mark((a + b - 1) / 2.0, a, b, y0, True))
             elif (peak >= WALL_FAINT).mean() >= 0.7:
