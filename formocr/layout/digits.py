@@ -162,7 +162,7 @@ RUN_GAP = 0.08
 # GAP_ROOM of the digits' height wide or more (no separator, guard or
 # sign in it) is such a gap (``BoxLayout.gaps``); the field asks unless a
 # group of three digits follows it ("1 250": ``read.combine.gap_reasons``).
-# Light-pen cheques (``bench/cheques.py --pen light``, development): 5 of
+# Light-pen cheques (``bench/cheques.py --pen light``, development): 6 of
 # 13 `ok` whole amounts wrong so (6 of 14 cut out); no right field moved on
 # the development, fresh, light-scan and black-and-white cheques (a gap
 # measured between the digits' boxes as read, narrower than their ink on
