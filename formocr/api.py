@@ -1174,6 +1174,7 @@ def _field(
     from formocr.read.combine import (
         SLASH_END,
         SLASH_LEAN,
+        SLASH_PEERS,
         SLASH_SURE,
         confused_reasons,
         edge_reasons,
@@ -1252,8 +1253,9 @@ def _field(
         reasons.append("the last 1 leans like a slash ('1500/-'?)")
     if reading is not None and slash and excess is not None and excess >= SLASH_LEAN:
         # "1500/-": the last 1 is the slash. Left out; unless it leans beyond
-        # any real 1 (SLASH_SURE), the field asks.
-        if excess < SLASH_SURE:
+        # any real 1 (SLASH_SURE) than SLASH_PEERS other digits or more, the
+        # field asks.
+        if excess < SLASH_SURE or len(digits) - 1 < SLASH_PEERS:
             reasons.append(f"the last 1 in {raw!r} leans like a slash ('1500/-'): left out")
         digits = digits[:-1]
         value = "".join(d.value for d in digits)

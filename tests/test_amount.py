@@ -440,6 +440,14 @@ def test_a_1_that_leans_like_a_slash_is_told_from_an_upright_one() -> None:
     )
     field = _field("f", grouped, _Read((*fives, fives[0], slashed[-1])), 0.99, page=page)
     assert (field.value, field.raw, field.status) == ("5555", "5,555-", "ok")
+    # Measured against one digit alone ("5/-"), the lean is as much that
+    # digit's slant: the stroke is left out, and the field asks
+    # (SLASH_PEERS; a slanted 1 after an upright 2, "21.-" its point lost,
+    # came out "2", `ok`).
+    one = FieldLayout(layout.bbox, "string", marks=(Mark(BBox(420, 100, 30, 6), "-", 2),))
+    field = _field("f", one, _Read((fives[-1], slashed[-1])), 0.99, page=page)
+    assert (field.value, field.raw, field.status) == ("5", "5-", "review")
+    assert field.reason is not None and "left out" in field.reason
     # A stroke leaning 0.3 more (between SLASH_LEAN and SLASH_SURE, where a
     # real 1 may lean too) is left out, and the field asks.
     page[:, 355:] = 255
