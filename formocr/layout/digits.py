@@ -296,10 +296,10 @@ class BoxLayout:
     # A comb on a printed background has a cell read as empty between two
     # read as digits (``skips_a_cell``): a digit may be missing.
     skipped: bool = False
-    # A string box on a printed background: x ranges (box coordinates) of
-    # paper GAP_ROOM of the digits' height wide or more between two digits'
-    # ink (``_wide_gaps``).
-    gaps: tuple[tuple[int, int], ...] = ()
+    # A string box on a printed background: rectangles (x, y, w, h, box
+    # coordinates, the interior's height) of paper GAP_ROOM of the digits'
+    # height wide or more between two digits' ink (``_wide_gaps``).
+    gaps: tuple[tuple[int, int, int, int], ...] = ()
 
 
 def skips_a_cell(filled: Iterable[int], marked: Iterable[int]) -> bool:
@@ -2096,8 +2096,10 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
         line = _without(line, unread, at, known)
     ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line, known)
     others = [m for m, _ in marks] + unread
-    width = ink.digit_width
-    gaps = _wide_gaps(merged, others, GAP_ROOM * digit_h, width) if layout.patterned else ()
+    wide = (
+        _wide_gaps(merged, others, GAP_ROOM * digit_h, ink.digit_width) if layout.patterned else ()
+    )
+    gaps = tuple((a, y0, b - a, y1 - y0) for a, b in wide)
     ink = replace(ink, line_at=at, line_marks=_painted(line.shape, [m for m, _ in marks], at))
     parts: list[Blob] = []
     for blob in merged:

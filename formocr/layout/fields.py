@@ -768,8 +768,7 @@ def _field(
 
     digits = on_page(box.digits)
     marks = tuple(Mark(to_page(*m.bbox), m.char, m.position) for m in box.marks)
-    _, iy0, _, iy1 = box.interior
-    gaps = tuple(to_page(a, iy0, b - a, iy1 - iy0) for a, b in box.gaps)
+    gaps = tuple(to_page(*g) for g in box.gaps)
     kind: FieldKind = "comb" if box.kind == "comb" else "string"
     ink = None if box.ink is None else box.ink.placed(to_page)
     if box.parts:

@@ -166,11 +166,7 @@ def _layout(
         thinned=any(box.thinned for _, box in parts),
         faint=any(box.faint for _, box in parts),
         along=any(box.along for _, box in parts),
-        gaps=tuple(
-            crop.to_page(a, box.interior[1], b - a, box.interior[3] - box.interior[1])
-            for crop, box in parts
-            for a, b in box.gaps
-        ),
+        gaps=tuple(crop.to_page(*g) for crop, box in parts for g in box.gaps),
     )
 
 
