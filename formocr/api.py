@@ -456,11 +456,13 @@ def _read_free(
         _field(f"field_{i:03d}", layout, r, config.min_confidence, page=image, cap=cap)
         for i, (layout, r) in enumerate(zip(layouts, reads, strict=True), 1)
     ]
-    broken, overlapping = segment.box_doubts(image, layouts)
-    for i in broken:
+    doubts = segment.box_doubts(image, layouts)
+    for i in doubts.broken:
         fields[i] = _doubt(fields[i], cap, BROKEN)
-    for i in overlapping:
+    for i in doubts.overlapping:
         fields[i] = _doubt(fields[i], cap, OVERLAPS)
+    for i in doubts.short:
+        fields[i] = _doubt(fields[i], cap, SHORT)
     for i, layout in enumerate(layouts):
         if layout.guessed:
             fields[i] = _doubt(fields[i], cap, GUESSED)
@@ -759,6 +761,12 @@ BROKEN = (
     "handwriting beside the box, a one-digit cell beside it, or its lines running on "
     "past its side: the box may be a piece of one whose lines broke (a black-and-white "
     "fax) or were printed faint, or writing missed it"
+)
+
+# ``formocr.layout.fields.short_boxes``' reason.
+SHORT = (
+    "the box is shorter than the boxes like it level with it: its foot or top may be "
+    "a digit's stroke or a background's line, and the digit cut"
 )
 
 

@@ -67,7 +67,7 @@ def test_boxes_are_doubted_as_printed_not_as_their_hulls() -> None:
     # The hulls of the date's neighbouring cells touch: as boxes found in
     # pieces they would all be doubted.
     assert len(fields.broken_boxes(page, [f.bbox for f in layouts])) >= 4
-    assert fields.box_doubts(page, layouts) == (set(), set())
+    assert fields.box_doubts(page, layouts) == (set(), set(), set())
     # The boxes as printed are the straighter cheque's, give or take a pixel
     # or two of the resampling; their hulls are not.
     sizes = [(f.printed.w, f.printed.h) for f in layouts if f.printed]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -140,9 +141,18 @@ RUN_ON = 0.8
 LINE_H = 0.3
 
 
-def box_doubts(page: np.ndarray, layouts: Sequence[FieldLayout]) -> tuple[set[int], set[int]]:
-    """The indices of ``layouts`` (found on ``page``) that ``broken_boxes``
-    and ``overlapping_boxes`` doubt, judged as the boxes were printed: on
+class BoxDoubts(NamedTuple):
+    """The indices of a page's boxes that ``broken_boxes``,
+    ``overlapping_boxes`` and ``short_boxes`` doubt."""
+
+    broken: set[int]
+    overlapping: set[int]
+    short: set[int]
+
+
+def box_doubts(page: np.ndarray, layouts: Sequence[FieldLayout]) -> BoxDoubts:
+    """The indices of ``layouts`` (found on ``page``) that ``broken_boxes``,
+    ``overlapping_boxes`` and ``short_boxes`` doubt, judged as the boxes were printed: on
     the page deskewed, where the layouts say how (``FieldLayout.printed``),
     else on their boxes as found. On a skewed page the hulls are wider and
     closer than the boxes (cells 0.8 mm apart touch at 2 degrees) and take
@@ -159,9 +169,11 @@ def box_doubts(page: np.ndarray, layouts: Sequence[FieldLayout]) -> tuple[set[in
         def cut(x: int, y: int, w: int, h: int) -> np.ndarray:
             return _warped(page, to_page, x, y, w, h)
 
-        return pieces | broken_boxes(page, rects, cut, combs), overlapping_boxes(rects)
-    rects = [f.bbox for f in layouts]
-    return pieces | broken_boxes(page, rects, combs=combs), overlapping_boxes(rects)
+        broken = broken_boxes(page, rects, cut, combs)
+    else:
+        rects = [f.bbox for f in layouts]
+        broken = broken_boxes(page, rects, combs=combs)
+    return BoxDoubts(pieces | broken, overlapping_boxes(rects), short_boxes(rects))
 
 
 def broken_boxes(
@@ -230,6 +242,80 @@ def broken_boxes(
                 if h >= BETWEEN_INK * a.h and not touches and not rule:
                     out.add(i)
     return out
+
+
+# Boxes printed alike in a row (a cheque's date in eight boxes) are as tall
+# as each other. A box found SHORT_H of the height of two or more boxes as
+# wide (within SAME_W) level with it, at its top or at its foot (within
+# LEVEL of its height), whose heights agree (within LEVEL; heights as
+# shares of the widths), is a piece of one like them: its foot (or top)
+# was a digit's stroke or a background's line taken for the box's. A date
+# box closed at a 2's foot, as dark as the print and drawn from side to
+# side, just above its bottom line, read `7`, `ok` (BENCHMARKS.md,
+# fiftieth session). It is found again as tall as they are
+# (``as_tall_as_peers``); one still short at the end asks (``short_boxes``).
+SHORT_H = 0.92
+SAME_W = 0.15
+LEVEL = 0.05
+
+
+def short_boxes(boxes: list[BBox]) -> set[int]:
+    """The indices of ``boxes`` shorter than boxes like them beside them
+    (see SHORT_H)."""
+    return set(_short_of_peers([(b.x, b.y, b.w, b.h) for b in boxes]))
+
+
+def _short_of_peers(
+    rects: Sequence[tuple[float, float, float, float]],
+) -> dict[int, tuple[bool, float]]:
+    """For each of ``rects`` (x, y, w, h) shorter than rects like it beside
+    it (see SHORT_H): whether those stand level with its top (else with its
+    foot), and their height."""
+    out: dict[int, tuple[bool, float]] = {}
+    for i, (_, ay, aw, ah) in enumerate(rects):
+        tol = max(2.0, LEVEL * ah)
+        for top in (True, False):
+            edge = ay if top else ay + ah
+            # Heights as shares of the widths: a box found by its lines'
+            # inner edges is as much narrower as it is shorter.
+            peers = sorted(
+                h / w
+                for j, (_, y, w, h) in enumerate(rects)
+                if j != i
+                and abs(w - aw) <= SAME_W * aw
+                and abs((y if top else y + h) - edge) <= tol
+            )
+            if len(peers) < 2:
+                continue
+            median = peers[len(peers) // 2]
+            alike = sum(abs(r - median) <= LEVEL * median for r in peers)
+            if ah <= SHORT_H * median * aw and alike >= 2:
+                out[i] = (top, median * aw)
+                break
+    return out
+
+
+def as_tall_as_peers(frames: list[Frame]) -> list[Frame]:
+    """``frames`` with each one shorter than frames like it beside it (see
+    SHORT_H) made as tall as they are, from the edge it shares with them:
+    the line it was closed at was a digit's stroke or a background's, and
+    its own lies further on. Where that overlaps other frames, only if they
+    are short too and lie within it (a box found as two, one above the
+    other, split at a stroke across it), which it takes the place of."""
+    short = _short_of_peers([(f.x0, f.y0, f.w, f.h) for f in frames])
+    out: list[Frame | None] = list(frames)
+    for i, (top, height) in short.items():
+        f = out[i]
+        if f is None:  # taken in by a box grown before it
+            continue
+        grown = replace(f, y1=f.y0 + height) if top else replace(f, y0=f.y1 - height)
+        hit = [j for j, g in enumerate(out) if j != i and g is not None and g.overlaps(grown)]
+        tol = LEVEL * height
+        if all(j in short and frames[j].within(grown, tol) for j in hit):
+            out[i] = grown
+            for j in hit:
+                out[j] = None
+    return [f for f in out if f is not None]
 
 
 # Printed boxes do not overlap. Two found overlapping by OVERLAP of the
@@ -326,7 +412,7 @@ def _find(page: np.ndarray, dpi: float | None, straighten: bool) -> Located:
         # height, margins and all; the box's own height (CUT_BOX_IN) says
         # it better.
         geom, frames = _rescaled(page, geom, frames)
-    ordered = _reading_order(frames)
+    ordered = _reading_order(as_tall_as_peers(frames))
     found = [
         (b, f, o)
         for f, o in zip(ordered, open_frames(ordered), strict=True)

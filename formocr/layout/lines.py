@@ -1324,7 +1324,7 @@ def _find_frames(dark: np.ndarray, dpi: float, horiz: np.ndarray, vert: np.ndarr
         # each part of the top line goes to one box. A bottom "line" that is
         # a digit's stroke inside a deeper box comes after that box.
         free = np.ones(top.x1 - top.x0, bool)
-        stroke = _stroke_bottoms(top, cands, r)
+        stroke = _stroke_bottoms(top, cands, r, dark)
         for _, _, f, _ in sorted(cands, key=lambda c: (c[1] in stroke, *c[:2])):
             a, b = int(f.x0) - top.x0, int(f.x1) - top.x0
             if free[max(0, a) : max(0, b)].mean() > 0.5:
@@ -1333,30 +1333,37 @@ def _find_frames(dark: np.ndarray, dpi: float, horiz: np.ndarray, vert: np.ndarr
     return _drop_nested(frames, 2 * r)
 
 
-def _stroke_bottoms(top: _Seg, cands: Sequence[tuple[bool, int, Frame, _Seg]], r: int) -> set[int]:
+def _stroke_bottoms(
+    top: _Seg, cands: Sequence[tuple[bool, int, Frame, _Seg]], r: int, dark: np.ndarray
+) -> set[int]:
     """The bottom lines (by rank: how many lines lie between it and ``top``)
     of candidate boxes below ``top`` that are strokes of a digit, not
-    printed lines: a line that stops short of
-    ``top`` and of a deeper candidate's bottom line, by more than ``r`` at an
-    end of each, where that candidate spans the same columns. A flat-bottomed
-    0, a 6's loop or a 2's foot written across a small box makes a
-    horizontal run as long as a short rule (and runs on through a side it
-    touches); as the nearest bottom, it closed a box at the stroke, and the
-    box was read as what the digit left in it (a 0's sides read as a 1). A
-    printed line between two rows of boxes runs as far as the row above it
-    or the row below it does.
+    printed lines, where a deeper candidate spans the same columns: a line
+    that stops short of ``top`` and of that candidate's bottom line, by more
+    than ``r`` at an end of each; or one fainter than WALL_DARK of ``top``
+    and of that candidate's bottom, both along the box's columns. A
+    flat-bottomed 0, a 6's loop or a 2's foot written across a small box
+    makes a horizontal run as long as a short rule (and runs on through a
+    side it touches); as the nearest bottom, it closed a box at the stroke,
+    and the box was read as what the digit left in it (a 0's sides read as
+    a 1; a 2 whose loop at its foot, in a pen lighter than the print, closed
+    a date box read `7`, `ok`). A printed line between two rows of boxes
+    runs as far as the row above it or the row below it does, and as darkly.
     """
     out: set[int] = set()
     for _, rank, a, sa in cands:
-        if rank in out or (sa.x0 <= top.x0 + r and sa.x1 >= top.x1 - r):
+        if rank in out:
             continue
+        across = sa.x0 <= top.x0 + r and sa.x1 >= top.x1 - r
         for _, _, b, sb in cands:
-            if (
-                sb.y > sa.y
-                and b.x0 <= a.x0 + r
-                and b.x1 >= a.x1 - r
-                and (sa.x0 > sb.x0 + r or sa.x1 < sb.x1 - r)
-            ):
+            if not (sb.y > sa.y and b.x0 <= a.x0 + r and b.x1 >= a.x1 - r):
+                continue
+            if not across and (sa.x0 > sb.x0 + r or sa.x1 < sb.x1 - r):
+                out.add(rank)
+                break
+            x0, x1 = int(a.x0), math.ceil(a.x1)
+            printed = _lines_level(dark, (top, sb), x0, x1)
+            if _lines_level(dark, (sa,), x0, x1) < WALL_DARK * printed:
                 out.add(rank)
                 break
     return out
@@ -1627,8 +1634,8 @@ def _profile(dark: np.ndarray, seg: _Seg) -> np.ndarray:
     return np.asarray(rows.max(axis=0)) if rows.shape[0] else np.zeros(dark.shape[1], dark.dtype)
 
 
-def _lines_level(dark: np.ndarray, lines: tuple[_Seg, _Seg], x0: int, x1: int) -> float:
-    """The fainter of two lines' median darkness along columns x0..x1."""
+def _lines_level(dark: np.ndarray, lines: tuple[_Seg, ...], x0: int, x1: int) -> float:
+    """The faintest of lines' median darkness along columns x0..x1."""
     levels = [_profile(dark, seg)[max(0, x0) : max(0, x1)] for seg in lines]
     return min((float(np.median(v)) for v in levels if v.size), default=0.0)
 
