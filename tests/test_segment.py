@@ -1944,6 +1944,35 @@ def test_a_light_digit_on_a_noisy_scan_sends_the_field_to_review(kind: str) -> N
             assert (field.value, field.status, field.reason or "") == want, (seed, light)
 
 
+@pytest.mark.parametrize("kind", ["comb", "string"])
+def test_a_broad_light_digit_under_the_faint_floor_on_a_quiet_scan_asks(kind: str) -> None:
+    """A digit written with a broad pen 10 grey levels under the paper of a
+    quiet scan (noise of 2 grey levels a pixel, specks): under FAINT_DARK,
+    which sets the faint level there, so no mark, and a comb's ``444`` read
+    ``44``, `ok` (a light-pen form scanned harsh, BENCHMARKS.md, fiftieth
+    session). Smoothed over twice a stroke's width (FAINT_COARSE) it stands
+    out of the paper's noise so smoothed; the noise alone is no mark."""
+    from formocr.api import FAINT, load_classifier
+
+    def box(seed: int, light: int | None) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        extra, grey = ("7", 190 - light) if light is not None else ("", 0)
+        page = _light_digit_box(kind, extra, grey, pen=60, paper=190, stroke=15)
+        img = page.astype(np.float32)
+        img = cv2.GaussianBlur(img, (0, 0), 0.8) + rng.normal(0, 2.0, img.shape)
+        specks = rng.random(img.shape) < 0.003
+        img[specks] = rng.uniform(60, 140, int(specks.sum()))
+        return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+    clf = load_classifier()
+    digits = "484" if kind == "comb" else "4841"
+    for seed in range(3):
+        for light, want in ((None, (digits, "ok", "")), (10, (digits, "review", FAINT))):
+            page = PageImage("p", 1, box(seed, light), 300.0)
+            (field,) = scan_page(page, ScanConfig(), clf).fields
+            assert (field.value, field.status, field.reason or "") == want, (seed, light)
+
+
 @pytest.mark.parametrize("gap", [0, 4, 30])
 def test_a_light_1_standing_on_a_string_box_s_line_sends_the_field_to_review(gap: int) -> None:
     """A 1 written light between a black 9 and 0, its foot on the box's

@@ -92,6 +92,15 @@ FAINT_LINE = 0.8
 # sigmas of that smoothing further from the ink.
 FAINT_SOFT_IN = 0.007
 FAINT_HALO = 1.5
+# On a quiet scan (the paper's noise under FAINT_DARK, which then sets the
+# faint level) a light digit can be lighter than FAINT_DARK: it is looked
+# for again smoothed by FAINT_COARSE x FAINT_SOFT_IN, against the paper's
+# noise so smoothed, FAINT_COARSE_DARK at least. A broad light digit 8
+# grey levels under the paper of a form scanned harsh (its noise 10-11
+# levels, specks and all) was lost, and its comb `ok`: `444` read `44`
+# (BENCHMARKS.md, fiftieth session).
+FAINT_COARSE = 2.0
+FAINT_COARSE_DARK = 6
 # A faint mark is under a digit written over it where that ink is at least
 # UNDER_TALL x the mark's height.
 UNDER_TALL = 0.8
@@ -563,27 +572,41 @@ def _faint(
 
     Two more levels see what the noise hides, each judged apart: where the
     paper's noise, not FAINT_DARK, sets the level, ``dark`` smoothed over a
-    stroke's width (FAINT_SOFT_IN) against the paper's noise so smoothed;
-    and on a printed background (``bg``, its level taken off ``dark``), the
-    ``raw`` darkness so smoothed, pattern and all, against the smoothed
-    pattern's level in the box away from the writing. Both keep FAINT_HALO
-    sigmas clearer of the ink (but of specks under ``min_area``: the noise
+    stroke's width (FAINT_SOFT_IN) against the paper's noise so smoothed
+    (where FAINT_DARK sets it, on plain paper, smoothed FAINT_COARSE times
+    wider, against that noise, FAINT_COARSE_DARK at least, and against the
+    paper in the box away from the writing); and on a printed background
+    (``bg``, its level taken off ``dark``), the ``raw`` darkness so
+    smoothed, pattern and all, against the smoothed pattern's level in the
+    box away from the writing. Each keeps FAINT_HALO sigmas clearer of the ink (but of specks under ``min_area``: the noise
     lifts pieces of a light digit past the ink threshold) and of a comb's
     ``walls`` (its dividers' places: thin printed lines come out wider)."""
-    levels = [(smooth, max(noise, FAINT_DARK), t, 0)]
+    # (darkness, faint level, ink level, halo, whether the level is also
+    # measured on the paper in the box away from the writing)
+    levels = [(smooth, float(max(noise, FAINT_DARK)), t, 0, False)]
     sigma = FAINT_SOFT_IN * dpi
     halo = int(np.ceil(FAINT_HALO * sigma))
     if noise > FAINT_DARK:
         # The paper's noise sets the faint level: smoothed over a stroke's
         # width, the noise falls further than a stroke's darkness.
         soft = cv2.GaussianBlur(dark, (0, 0), sigma)
-        levels.append((soft, max(paper_noise(soft, interior, ring), FAINT_DARK), t, halo))
+        levels.append((soft, max(paper_noise(soft, interior, ring), FAINT_DARK), t, halo, False))
+    elif not bg:
+        # A quiet scan: a light digit lighter than FAINT_DARK stands out of
+        # the paper's noise smoothed over twice a stroke's width.
+        wide = FAINT_COARSE * sigma
+        coarse = cv2.GaussianBlur(dark, (0, 0), wide)
+        # Against the paper round the box and in it: a box cut out with a
+        # margin of white, or printed on a tint too light to be taken off
+        # as a background, is darker inside than round it.
+        lo = max(paper_noise(coarse, interior, ring), FAINT_COARSE_DARK)
+        levels.append((coarse, lo, t, int(np.ceil(FAINT_HALO * wide)), True))
     if bg:
         # On a printed background, the pattern smoothed with the paper: its
         # level is measured in the box, away from the writing (below).
         soft = cv2.GaussianBlur(raw, (0, 0), sigma)
-        levels.append((soft, -1.0, t + bg, halo))
-    if all(lo >= top for _, lo, top, _ in levels):
+        levels.append((soft, float(FAINT_DARK), t + bg, halo, True))
+    if all(lo >= top for _, lo, top, _, _ in levels):
         return []
     x0, y0, x1, y1 = interior
     r = max(1, int(round(FAINT_CLEAR_IN * dpi)))
@@ -597,7 +620,7 @@ def _faint(
     out: list[Blob] = []
     held = ink[cy0:cy1, cx0:cx1]
     digits: np.ndarray | None = None
-    for img, lo, top, grow in levels:
+    for img, lo, top, grow, inside in levels:
         if lo >= top:
             continue
         if grow and digits is None:
@@ -615,11 +638,11 @@ def _faint(
                 a = int(round(p)) - cx0
                 near[:, max(0, a - r - grow) : max(0, a + r + grow + 1)] = 1
         cut = img[cy0:cy1, cx0:cx1]
-        if lo < 0:
+        if inside:
             paper = cut[near == 0]
             if paper.size < 50:
                 continue
-            lo = max(noise_level(paper), float(FAINT_DARK))
+            lo = max(noise_level(paper), lo)
             if lo >= top:
                 continue
         low = cv2.subtract(_at_least(cut, lo), near)
