@@ -95,12 +95,13 @@ FAINT_HALO = 1.5
 # On a quiet scan (the paper's noise under FAINT_DARK, which then sets the
 # faint level) a light digit can be lighter than FAINT_DARK: it is looked
 # for again smoothed by FAINT_COARSE x FAINT_SOFT_IN, against the paper's
-# noise so smoothed, FAINT_COARSE_DARK at least. A broad light digit 8
+# noise so smoothed, FAINT_COARSE_DARK at least (at 6, blotches of a colour
+# form's paper noise, 7 levels so smoothed, were marks). A broad light digit 8
 # grey levels under the paper of a form scanned harsh (its noise 10-11
 # levels, specks and all) was lost, and its comb `ok`: `444` read `44`
 # (BENCHMARKS.md, fiftieth session).
 FAINT_COARSE = 2.0
-FAINT_COARSE_DARK = 6
+FAINT_COARSE_DARK = 8
 # A faint mark is under a digit written over it where that ink is at least
 # UNDER_TALL x the mark's height.
 UNDER_TALL = 0.8
