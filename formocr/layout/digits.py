@@ -584,7 +584,9 @@ def _faint(
     ``walls`` (its dividers' places: thin printed lines come out wider)."""
     # (darkness, faint level, ink level, halo, whether the level is also
     # measured on the paper in the box away from the writing)
-    levels = [(smooth, float(max(noise, FAINT_DARK)), t, 0, False)]
+    levels: list[tuple[np.ndarray | None, float, float, int, bool]] = [
+        (smooth, float(max(noise, FAINT_DARK)), t, 0, False)
+    ]
     sigma = FAINT_SOFT_IN * dpi
     halo = int(np.ceil(FAINT_HALO * sigma))
     if noise > FAINT_DARK:
@@ -595,13 +597,10 @@ def _faint(
     elif not bg:
         # A quiet scan: a light digit lighter than FAINT_DARK stands out of
         # the paper's noise smoothed over twice a stroke's width.
-        wide = FAINT_COARSE * sigma
-        coarse = cv2.GaussianBlur(dark, (0, 0), wide)
-        # Against the paper round the box and in it: a box cut out with a
-        # margin of white, or printed on a tint too light to be taken off
-        # as a background, is darker inside than round it.
-        lo = max(paper_noise(coarse, interior, ring), FAINT_COARSE_DARK)
-        levels.append((coarse, lo, t, int(np.ceil(FAINT_HALO * wide)), True))
+        # Made below, only where the paper away from the ink holds a
+        # digit's area as dark as its floor at the ink's own smoothing
+        # (a clean scan's boxes, most of them, do not).
+        levels.append((None, 0.0, t, int(np.ceil(FAINT_HALO * FAINT_COARSE * sigma)), True))
     if bg:
         # On a printed background, the pattern smoothed with the paper: its
         # level is measured in the box, away from the writing (below).
@@ -621,7 +620,19 @@ def _faint(
     out: list[Blob] = []
     held = ink[cy0:cy1, cx0:cx1]
     digits: np.ndarray | None = None
+    near0: np.ndarray | None = None  # the ink and FAINT_CLEAR_IN round it
     for img, lo, top, grow, inside in levels:
+        if img is None:
+            if near0 is None:
+                continue
+            marked = cv2.subtract(_at_least(smooth[cy0:cy1, cx0:cx1], FAINT_COARSE_DARK), near0)
+            if cv2.countNonZero(marked) < min_area:
+                continue
+            img = cv2.GaussianBlur(dark, (0, 0), FAINT_COARSE * sigma)
+            # Against the paper round the box and in it (below): a box cut
+            # out with a margin of white, or printed on a tint too light to
+            # be taken off as a background, is darker inside than round it.
+            lo = max(paper_noise(img, interior, ring), FAINT_COARSE_DARK)
         if lo >= top:
             continue
         if grow and digits is None:
@@ -632,6 +643,8 @@ def _faint(
             digits = np.isin(labels, big[big > 0]).astype(np.uint8)
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * (r + grow) + 1,) * 2)
         near = cv2.dilate(digits if grow and digits is not None else held, disc)
+        if not grow:
+            near0 = near
         if grow:
             # A comb's dividers and ticks printed thin or light: the soft
             # level widens them past the thinning.
