@@ -1915,6 +1915,34 @@ def test_a_digit_written_lighter_than_the_ink_sends_the_field_to_review() -> Non
         assert status == "review" and FAINT in why, (cells, value, why)
 
 
+def _light_digit_on_a_scan_asks(
+    kind: str, paper: int, pen: int, stroke: int, noise: float, light: int
+) -> None:
+    """``_light_digit_box``'s comb or string on ``paper``, scanned with a
+    little blur, ``noise`` grey levels a pixel and specks, three times: read
+    `ok` without the light 7, and with it (``light`` grey levels under the
+    paper) in review for a faint mark."""
+    from formocr.api import FAINT, load_classifier
+
+    def box(seed: int, light: int | None) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        extra, grey = ("7", paper - light) if light is not None else ("", 0)
+        page = _light_digit_box(kind, extra, grey, pen=pen, paper=paper, stroke=stroke)
+        img = page.astype(np.float32)
+        img = cv2.GaussianBlur(img, (0, 0), 0.8) + rng.normal(0, noise, img.shape)
+        specks = rng.random(img.shape) < 0.003
+        img[specks] = rng.uniform(60, 140, int(specks.sum()))
+        return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+    clf = load_classifier()
+    digits = "484" if kind == "comb" else "4841"
+    for seed in range(3):
+        for grey, want in ((None, (digits, "ok", "")), (light, (digits, "review", FAINT))):
+            page = PageImage("p", 1, box(seed, grey), 300.0)
+            (field,) = scan_page(page, ScanConfig(), clf).fields
+            assert (field.value, field.status, field.reason or "") == want, (seed, grey)
+
+
 @pytest.mark.parametrize("kind", ["string", "comb"])
 def test_a_light_digit_on_a_noisy_scan_sends_the_field_to_review(kind: str) -> None:
     """A digit written light (15 grey levels under the paper) on a noisy
@@ -1923,25 +1951,7 @@ def test_a_light_digit_on_a_noisy_scan_sends_the_field_to_review(kind: str) -> N
     smoothing, so no mark: ``48417`` read ``4841``, and a comb's ``7484``
     ``484``, `ok`. Smoothed over a stroke's width (FAINT_SOFT_IN) the noise
     falls and the digit stands out; the noise alone is no mark."""
-    from formocr.api import FAINT, load_classifier
-
-    def box(seed: int, light: int | None) -> np.ndarray:
-        rng = np.random.default_rng(seed)
-        extra, grey = ("7", 200 - light) if light is not None else ("", 0)
-        page = _light_digit_box(kind, extra, grey, pen=50, paper=200, stroke=11)
-        img = page.astype(np.float32)
-        img = cv2.GaussianBlur(img, (0, 0), 0.8) + rng.normal(0, 10.0, img.shape)
-        specks = rng.random(img.shape) < 0.003
-        img[specks] = rng.uniform(60, 140, int(specks.sum()))
-        return np.clip(np.round(img), 0, 255).astype(np.uint8)
-
-    clf = load_classifier()
-    digits = "484" if kind == "comb" else "4841"
-    for seed in range(3):
-        for light, want in ((None, (digits, "ok", "")), (15, (digits, "review", FAINT))):
-            page = PageImage("p", 1, box(seed, light), 300.0)
-            (field,) = scan_page(page, ScanConfig(), clf).fields
-            assert (field.value, field.status, field.reason or "") == want, (seed, light)
+    _light_digit_on_a_scan_asks(kind, paper=200, pen=50, stroke=11, noise=10.0, light=15)
 
 
 @pytest.mark.parametrize("kind", ["comb", "string"])
@@ -1952,25 +1962,7 @@ def test_a_broad_light_digit_under_the_faint_floor_on_a_quiet_scan_asks(kind: st
     ``44``, `ok` (a light-pen form scanned harsh, BENCHMARKS.md, fiftieth
     session). Smoothed over twice a stroke's width (FAINT_COARSE) it stands
     out of the paper's noise so smoothed; the noise alone is no mark."""
-    from formocr.api import FAINT, load_classifier
-
-    def box(seed: int, light: int | None) -> np.ndarray:
-        rng = np.random.default_rng(seed)
-        extra, grey = ("7", 190 - light) if light is not None else ("", 0)
-        page = _light_digit_box(kind, extra, grey, pen=60, paper=190, stroke=15)
-        img = page.astype(np.float32)
-        img = cv2.GaussianBlur(img, (0, 0), 0.8) + rng.normal(0, 2.0, img.shape)
-        specks = rng.random(img.shape) < 0.003
-        img[specks] = rng.uniform(60, 140, int(specks.sum()))
-        return np.clip(np.round(img), 0, 255).astype(np.uint8)
-
-    clf = load_classifier()
-    digits = "484" if kind == "comb" else "4841"
-    for seed in range(3):
-        for light, want in ((None, (digits, "ok", "")), (10, (digits, "review", FAINT))):
-            page = PageImage("p", 1, box(seed, light), 300.0)
-            (field,) = scan_page(page, ScanConfig(), clf).fields
-            assert (field.value, field.status, field.reason or "") == want, (seed, light)
+    _light_digit_on_a_scan_asks(kind, paper=190, pen=60, stroke=15, noise=2.0, light=10)
 
 
 @pytest.mark.parametrize("gap", [0, 4, 30])
