@@ -95,11 +95,11 @@ FAINT_HALO = 1.5
 # On a quiet scan (the paper's noise under FAINT_DARK, which then sets the
 # faint level) a light digit can be lighter than FAINT_DARK: it is looked
 # for again smoothed by FAINT_COARSE x FAINT_SOFT_IN, against the paper's
-# noise so smoothed, FAINT_COARSE_DARK at least (at 6, blotches of a colour
-# form's paper noise, 7 levels so smoothed, were marks). A broad light digit 8
-# grey levels under the paper of a form scanned harsh (its noise 10-11
-# levels, specks and all) was lost, and its comb `ok`: `444` read `44`
-# (BENCHMARKS.md, fiftieth session).
+# noise so smoothed round the box and in it, FAINT_COARSE_DARK at least (at
+# 6, blotches of a colour form's paper noise, 7 levels so smoothed, were
+# marks). A broad light digit 8 grey levels under the paper of a form
+# scanned harsh (its noise 10-11 levels, specks and all) was lost, and its
+# comb `ok`: `444` read `44` (BENCHMARKS.md, fiftieth session).
 FAINT_COARSE = 2.0
 FAINT_COARSE_DARK = 8
 # A faint mark is under a digit written over it where that ink is at least
@@ -579,9 +579,11 @@ def _faint(
     paper in the box away from the writing); and on a printed background
     (``bg``, its level taken off ``dark``), the ``raw`` darkness so
     smoothed, pattern and all, against the smoothed pattern's level in the
-    box away from the writing. Each keeps FAINT_HALO sigmas clearer of the ink (but of specks under ``min_area``: the noise
-    lifts pieces of a light digit past the ink threshold) and of a comb's
-    ``walls`` (its dividers' places: thin printed lines come out wider)."""
+    box away from the writing. Each keeps FAINT_HALO sigmas of its
+    smoothing clearer of the ink (but of specks under ``min_area``: the
+    noise lifts pieces of a light digit past the ink threshold) and of a
+    comb's ``walls`` (its dividers' places: thin printed lines come out
+    wider)."""
     # (darkness, faint level, ink level, halo, whether the level is also
     # measured on the paper in the box away from the writing)
     levels: list[tuple[np.ndarray | None, float, float, int, bool]] = [
@@ -596,10 +598,10 @@ def _faint(
         levels.append((soft, max(paper_noise(soft, interior, ring), FAINT_DARK), t, halo, False))
     elif not bg:
         # A quiet scan: a light digit lighter than FAINT_DARK stands out of
-        # the paper's noise smoothed over twice a stroke's width.
-        # Made below, only where the paper away from the ink holds a
-        # digit's area as dark as its floor at the ink's own smoothing
-        # (a clean scan's boxes, most of them, do not).
+        # the paper's noise smoothed over twice a stroke's width. The level
+        # is made below, only where the paper away from the ink holds a
+        # digit's area as dark as its floor at the ink's own smoothing (a
+        # clean scan's boxes, most of them, do not).
         levels.append((None, 0.0, t, int(np.ceil(FAINT_HALO * FAINT_COARSE * sigma)), True))
     if bg:
         # On a printed background, the pattern smoothed with the paper: its
