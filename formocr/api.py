@@ -1172,8 +1172,9 @@ def _field(
     to review: a mark or a digit was misread, or the digits alone are not
     the number meant. So does anything the readers flagged, and a value the
     box cannot hold (``formocr.read.combine.evidence_reasons``) and, given
-    the ``page``, a 0 that is a solid blob (``solid_zero_reasons``) or a
-    digit that reaches the edge of the image (``edge_reasons``), and a digit
+    the ``page``, a 0 that is a solid blob (``solid_zero_reasons``), a
+    digit drawn much finer and lighter than the others (``fine_reasons``) or
+    a digit that reaches the edge of the image (``edge_reasons``), and a digit
     whose ink runs through its box from above to below (``through_reasons``):
     those are
     never ``ok``, and their confidence is at most ``cap`` (see ``_doubt``;
@@ -1187,6 +1188,7 @@ def _field(
         confused_reasons,
         edge_reasons,
         evidence_reasons,
+        fine_reasons,
         gap_reasons,
         open_loop_reasons,
         runs_on_reasons,
@@ -1239,6 +1241,7 @@ def _field(
     reasons += through_reasons(digits, layout.bbox)
     if page is not None:
         reasons += solid_zero_reasons(page, digits, layout.bbox)
+        reasons += fine_reasons(page, digits, layout.bbox)
         if layout.kind == "comb":
             # A string box's digits may cross its edge into a background's
             # pattern (2 of 153 right `ok` amounts cut out of cheques went

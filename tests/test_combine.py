@@ -395,6 +395,57 @@ def test_a_first_6_that_closes_no_loop_but_has_a_bar_asks(draw: str, flagged: bo
     assert open_loop_reasons(page, [whole], field_box) == []
 
 
+def _three_and_a_mark(grey: int, width: int) -> tuple[np.ndarray, list[BBox]]:
+    """A 140x400 page with ``4``, ``8`` and ``4`` in black with a 9-px pen,
+    and a bar ``width`` px wide in grey ``grey`` after them; the four boxes."""
+    import cv2
+
+    page = np.full((140, 400), 235, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    for k, digit in enumerate("484"):
+        cv2.putText(page, digit, (20 + 80 * k, 110), font, 3.0, 20, 9)
+    cv2.line(page, (290, 30), (288, 112), grey, width)
+    boxes = [BBox(18 + 80 * k, 30, 66, 84) for k in range(3)] + [BBox(280, 26, 18, 90)]
+    return page, boxes
+
+
+@pytest.mark.parametrize(
+    ("grey", "width", "flagged"),
+    [(110, 3, True), (20, 3, False), (110, 9, False), (20, 9, False)],
+    ids=["fine-light", "fine-dark", "light", "as-written"],
+)
+def test_a_digit_much_finer_and_lighter_than_the_others_asks(
+    grey: int, width: int, flagged: bool
+) -> None:
+    """A stroke drawn much finer and lighter than the field's other digits
+    (a hairline, an erased digit, writing from the back) read as a digit:
+    ``391`` came out ``3911``, `ok`, a faint hairline beside the 9 read as a
+    1. Only finer and lighter both asks: a thin 1 as dark as the rest is
+    how some write it, a light digit alone is a light pen's (the faint
+    marks' test looks at those). Two other digits at least to measure
+    against; a reading with no cuts is not looked at, nor a stroke too
+    fine to measure (FINE_MEASURED: a small cut-out's)."""
+    import cv2
+
+    from formocr.read.combine import fine_reasons
+    from formocr.types import DigitResult
+
+    page, boxes = _three_and_a_mark(grey, width)
+    field_box = BBox(5, 5, 390, 130)
+    digits = [DigitResult(v, 0.999, b, ((v, 0.999),)) for v, b in zip("4841", boxes, strict=True)]
+    reasons = fine_reasons(page, digits, field_box)
+    assert len(reasons) == flagged
+    if flagged:
+        assert reasons[0].startswith("digit 4, read 1, is drawn much finer and lighter")
+    assert fine_reasons(page, digits[2:], field_box) == []  # one other digit only
+    whole = [replace(d, bbox=field_box) for d in digits[:3]] + digits[3:]
+    assert fine_reasons(page, whole, field_box) == []
+    # A third of the size: the mark's pen under FINE_MEASURED, too coarse to compare.
+    small = cv2.resize(page, None, fx=1 / 3, fy=1 / 3, interpolation=cv2.INTER_AREA)
+    third = [replace(d, bbox=BBox(*(v // 3 for v in d.bbox))) for d in digits]
+    assert fine_reasons(small, third, BBox(1, 1, 130, 43)) == []
+
+
 def test_a_field_whose_0_is_a_solid_blob_goes_to_review_through_the_api() -> None:
     """The same sure reading, '105', is ``ok`` on a page where its 0 is a
     ring and goes to review where the 0's box holds a solid blob."""

@@ -1965,6 +1965,31 @@ def test_a_broad_light_digit_under_the_faint_floor_on_a_quiet_scan_asks(kind: st
     _light_digit_on_a_scan_asks(kind, paper=190, pen=60, stroke=15, noise=2.0, light=10)
 
 
+@pytest.mark.parametrize("grey", [70, 100])
+def test_a_grey_line_between_digits_read_as_a_1_sends_the_field_to_review(grey: int) -> None:
+    """A grey line 3 px wide between a string's 8 and 4, too wide to be
+    cleaned away as a hairline and dark enough to be ink, was read as a 1,
+    ``48141``, `ok` (a real writer's stray hairline beside a 9 so read:
+    ``391`` came out ``3911``). Drawn much finer and lighter than the
+    digits, it asks; drawn as the digits are, it is a 1 and does not."""
+    from formocr.api import load_classifier
+
+    clf = load_classifier()
+    at = [60 + 30 + k * 90 for k in range(5)]
+
+    def read(colour: int, width: int) -> tuple[str, str, str]:
+        page = _light_digit_box("string", "", 0)
+        cv2.line(page, (at[2] - 12, 150), (at[2] - 14, 245), colour, width)
+        img = cv2.GaussianBlur(page, (0, 0), 0.8)
+        (field,) = scan_page(PageImage("p", 1, img, 300.0), ScanConfig(), clf).fields
+        return field.value, field.status, field.reason or ""
+
+    value, status, reason = read(grey, 3)
+    assert (value, status) == ("48141", "review")
+    assert reason.startswith("digit 3, read 1, is drawn much finer and lighter")
+    assert read(20, 9) == ("48141", "ok", "")
+
+
 @pytest.mark.parametrize("gap", [0, 4, 30])
 def test_a_light_1_standing_on_a_string_box_s_line_sends_the_field_to_review(gap: int) -> None:
     """A 1 written light between a black 9 and 0, its foot on the box's

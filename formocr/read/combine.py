@@ -46,6 +46,7 @@ __all__ = [
     "confused_reasons",
     "doubt_cap",
     "evidence_reasons",
+    "fine_reasons",
     "guard_read",
     "runs_on_reasons",
     "through_reasons",
@@ -331,6 +332,64 @@ def solid_zero_reasons(
         if ink is not None and ink.mean() >= SOLID_FILL and not _holes(ink):
             reasons.append(f"digit {i}, read 0, is a solid blob with no opening (a 1? an 8?)")
     return reasons
+
+
+# A digit drawn with a much finer and lighter stroke than the field's other
+# digits is no digit the writer wrote with that pen: a stray hairline, an
+# erased digit or writing showing through from the back. Its pen width
+# (twice its ink over its outline, ``formocr.layout.ink.pen_width``) under
+# FINE_PEN of theirs (the median), and the contrast of its ink to the paper
+# in its box (its 1st and 95th percentiles) under FINE_DARK of theirs, with
+# FINE_PEERS other digits or more to measure against, asks. A faint
+# hairline beside a 9, kept by the cleaning, was read as a 1: ``391``
+# came out ``3911``, `ok` at 0.9988 (pen 0.30 of the others', contrast
+# 0.67; BENCHMARKS.md, fifty-first session). A pen narrower than
+# FINE_MEASURED px is too coarse to compare (a small cut-out's strokes, 2 px
+# and anti-aliased, measured 0.2-0.45 of their neighbours' and as light,
+# in right amounts). Over the 78,000 digits of the development sets the
+# finest and lightest so measured otherwise was 0.47 at contrast 0.72.
+FINE_PEN = 0.45
+FINE_DARK = 0.8
+FINE_PEERS = 2
+FINE_MEASURED = 3.0
+
+
+def fine_reasons(page: np.ndarray, digits: Sequence[DigitResult], field_box: BBox) -> list[str]:
+    """Each of ``digits`` drawn much finer and lighter than the others on
+    ``page`` (see FINE_PEN; boxes as ``solid_zero_reasons``)."""
+    if len(digits) <= FINE_PEERS:
+        return []
+    pens = {i: p for i, d in enumerate(digits) if (p := _pen(page, d.bbox, field_box)) is not None}
+    reasons = []
+    for i, own in pens.items():
+        others = [j for j in pens if j != i]
+        if len(others) < FINE_PEERS:
+            continue
+        if not FINE_MEASURED <= own < FINE_PEN * median([pens[j] for j in others]):
+            continue
+        dark = median([_contrast(page, digits[j].bbox) for j in others])
+        if _contrast(page, digits[i].bbox) < FINE_DARK * dark:
+            reasons.append(
+                f"digit {i + 1}, read {digits[i].value}, is drawn much finer and lighter than "
+                "the others (a stray line, an erased digit or writing from the back?)"
+            )
+    return reasons
+
+
+def _pen(page: np.ndarray, b: BBox, field_box: BBox) -> float | None:
+    """A digit's pen width on ``page`` (px; ``formocr.layout.ink.pen_width``
+    of its ``_digit_ink``); None where there is none to measure."""
+    from formocr.layout.ink import pen_width
+
+    ink = _digit_ink(page, b, field_box)
+    return None if ink is None else pen_width(ink)
+
+
+def _contrast(page: np.ndarray, b: BBox) -> float:
+    """The contrast of the ink in the box ``b`` of ``page`` to its paper:
+    its 1st and 95th percentiles' difference (grey levels)."""
+    low, high = np.percentile(page[max(0, b.y) : b.y + b.h, max(0, b.x) : b.x + b.w], (1, 95))
+    return float(high - low)
 
 
 # A euro sign written before an amount, a C with a bar across it, is read
