@@ -306,6 +306,78 @@ def test_a_dotted_box_closed_by_a_stroke_short_of_where_its_lines_end_is_no_box(
     assert not fields_module._runs_on(lines, whole, 150.0)
 
 
+def _dotted_rule(page: np.ndarray, x0: int, y0: int, x1: int, y1: int, rng: Any) -> None:
+    """A 1-px rule from (x0, y0) to (x1, y1), level or upright, as a black-
+    and-white scan keeps one printed light: dots and dashes of 1-8 px, most
+    gaps 1-6 px, one in five 20-45 px (about a third of it left)."""
+    n = x1 - x0 if y0 == y1 else y1 - y0
+    at = 0
+    while at < n:
+        run = int(rng.integers(1, 9))
+        if y0 == y1:
+            page[y0, x0 + at : x0 + min(n, at + run)] = 0
+        else:
+            page[y0 + at : y0 + min(n, at + run), x0] = 0
+        gap = int(rng.integers(20, 46)) if rng.random() < 0.2 else int(rng.integers(1, 7))
+        at += run + gap
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_box_a_black_and_white_scan_kept_as_sparse_dots_is_found(seed: int) -> None:
+    """A box printed with light 1-px rules, thresholded, keeps about a third
+    of its lines as dots with gaps up to 0.15 in: too sparse to join as
+    dashes, and a whole handwriting sample form's boxes were lost (one page
+    in 40 of ``bench/box28.py --sample-form --seed 125500``, bilevel). The
+    page's other rule is whole, so the page-level broken-line path is not
+    taken. Dots joined (``joined_dots``), the box is found and read."""
+    from formocr.api import load_classifier
+
+    rng = np.random.default_rng(seed)
+    page = np.full((900, 1400), 255, np.uint8)
+    page[80:82, 60:1300] = 0
+    x0, y0, x1, y1 = 200, 300, 700, 470
+    for a, b in (
+        ((x0, y0), (x1, y0)),
+        ((x0, y1), (x1, y1)),
+        ((x0, y0), (x0, y1)),
+        ((x1, y0), (x1, y1)),
+    ):
+        _dotted_rule(page, *a, *b, rng)
+    cv2.putText(page, "355", (250, 430), cv2.FONT_HERSHEY_SIMPLEX, 3.5, 0, 14)
+    (field,) = scan_page(PageImage("p", 1, page, 300.0), ScanConfig(), load_classifier()).fields
+    assert BBox(*field.bbox).iou(BBox(x0, y0, x1 - x0, y1 - y0)) > 0.95
+    assert field.value == "355"
+
+
+def test_specks_are_no_dotted_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scan's specks lie as sparse as a light rule's dots. Joined as
+    freely, they framed a black-and-white cheque's printed "Signature" and
+    its serial number as boxes, and the print was read. A run of joined dots
+    must be DOT_COVER dots or more (the rule here is about a third; specks
+    joined cover about a tenth)."""
+    from formocr.layout import lines
+
+    def joined(cover: float) -> tuple[int, int]:
+        """Pixels joined on the rule's row, and elsewhere (a work page, 150 dpi)."""
+        monkeypatch.setattr(lines, "DOT_COVER", cover)
+        rng = np.random.default_rng(0)
+        dark = np.zeros((300, 600), np.uint8)
+        dark[rng.random(dark.shape) < 0.004] = 255  # specks
+        at = 50
+        while at < 550:  # a rule of dots and short dashes, gaps up to 0.14 in
+            run = int(rng.integers(1, 6))
+            dark[150, at : at + run] = 255
+            at += run + (
+                int(rng.integers(12, 22)) if rng.random() < 0.2 else int(rng.integers(1, 4))
+            )
+        added = cv2.subtract(lines.joined_dots(dark, 150.0), dark)
+        return cv2.countNonZero(added[150]), cv2.countNonZero(np.delete(added, np.s_[146:155], 0))
+
+    on_rule, elsewhere = joined(lines.DOT_COVER)
+    assert on_rule > 0.4 * 500 and elsewhere < 100
+    assert joined(0.0)[1] > 1000  # every run kept: specks make lines everywhere
+
+
 @pytest.mark.parametrize("line", [1, 2, 3])
 def test_printed_digits_under_a_box_are_no_box_on_a_black_and_white_page(line: int) -> None:
     """On joined dashes, the feet of a line of printed digits just under a

@@ -31,11 +31,11 @@ from formocr.layout.lines import (
     MAX_BOX_W,
     Frame,
     Geometry,
-    dashed_lines,
+    broken_masks,
     deskewing,
     find_frames,
     guess_dpi,
-    line_masks,
+    joined_dots,
     page_geometry,
     page_kind,
     spread_dark,
@@ -477,12 +477,17 @@ def _inside_strip(page: np.ndarray) -> list[FieldLayout]:
     return _layouts(page, geom, _analyse(page, geom, inside, strip=True))
 
 
-def _frames(geom: Geometry, broken: bool | None = None) -> list[Frame]:
+def _frames(
+    geom: Geometry,
+    broken: bool | None = None,
+    masks: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[Frame]:
     """The printed boxes of ``geom``'s work page, its lines taken as broken
-    (dashes joined) as the page says or as ``broken`` says; one wider than
+    (dashes joined) as the page says or as ``broken`` says (their masks
+    ``masks`` where already made: ``broken_masks``); one wider than
     MAX_BOX_W (a rule round a header, a page border) is no field."""
     joined = geom.broken_lines if broken is None else broken
-    found = find_frames(geom.work_dark, geom.work_dpi, joined)
+    found = find_frames(geom.work_dark, geom.work_dpi, joined, masks)
     found = [f for f in found if f.w <= MAX_BOX_W * geom.work_dpi]
     if joined and broken is None:
         # Dashes joined page-wide: print joins too (see _edge_of_marks).
@@ -541,24 +546,35 @@ def _dotted(page: np.ndarray, geom: Geometry, frames: list[Frame]) -> list[Frame
     """Boxes of a black-and-white page whose frame lines the threshold broke
     into dots, where the page's other rules are whole (so the page-level
     broken-line path is not taken): found with dashes joined, and kept only
-    where they overlap no box found whole. At about 150-225 dpi they are
-    looked for on the page's dark spread before its reduction
+    where they overlap no box found whole; then with dots joined too
+    (``joined_dots``), where they overlap no box found so far (a sample
+    form's boxes printed with light rules were lost, a whole page of them
+    in 40; BENCHMARKS.md, fifty-first session). At about 150-225 dpi they
+    are looked for on the page's dark spread before its reduction
     (``spread_dark``): its dots too small to join otherwise."""
     spread = spread_dark(page, geom)
     if spread is not None:
         geom = replace(geom, work_dark=spread)
     dark, dpi = geom.work_dark, geom.work_dpi
-    new = [f for f in _frames(geom, broken=True) if not any(f.overlaps(g) for g in frames)]
-    if not new:
-        return []
-    horiz, vert = line_masks(dark, dpi)
-    dh, _ = dashed_lines(dark, dpi, horiz, vert)
-    lines = cv2.max(horiz, dh)
-    return [
-        f
-        for f in new
-        if _written(dark, f) and not _runs_on(lines, f, dpi) and not _edge_of_marks(dark, f, dpi)
-    ]
+    found: list[Frame] = []
+    for lined in (dark, joined_dots(dark, dpi)):
+        if lined is None:
+            continue
+        masks = broken_masks(lined, dpi)
+        new = [
+            f
+            for f in _frames(replace(geom, work_dark=lined), broken=True, masks=masks)
+            if not any(f.overlaps(g) for g in (*frames, *found))
+        ]
+        lines = masks[0]
+        found += [
+            f
+            for f in new
+            if _written(dark, f)
+            and not _runs_on(lines, f, dpi)
+            and not _edge_of_marks(dark, f, dpi)
+        ]
+    return found
 
 
 def _edge_of_marks(dark: np.ndarray, f: Frame, dpi: float) -> bool:

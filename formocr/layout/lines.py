@@ -115,6 +115,10 @@ JOIN_GAP_IN = 0.06
 # dash at a corner is often lost) ...
 DASH_IN, DASH_GAP_IN, DASH_LINE_IN = 0.08, 0.1, 0.3
 DASH_THIN_IN, DASH_CLEAR_IN, DASH_REACH_IN = 0.027, 0.013, 0.08
+# ... and dots sparser still (``joined_dots``, for a black-and-white page's
+# boxes not found otherwise) are joined across DOT_GAP_IN where they cover
+# DOT_COVER of the run they make.
+DOT_GAP_IN, DOT_COVER = 0.17, 0.3
 # A corner lost whole, its side and line stopping short of each other by up
 # to CORNER_IN, is closed when the side runs between two lines
 # (``_complete_corners``).
@@ -922,6 +926,57 @@ def _join_dashes(dashes: np.ndarray, crossing: np.ndarray, dpi: float) -> np.nda
     return cv2.dilate(out, rect(cv2.MORPH_RECT, (2 * reach + 1, 1))) if reach else out
 
 
+def joined_dots(dark: np.ndarray, dpi: float) -> np.ndarray | None:
+    """``dark`` with the dots of a rule a black-and-white scan broke up
+    joined along its rows and its columns (see DOT_GAP_IN); None where no
+    run so joined is DASH_LINE_IN long (no box's side to find).
+
+    A thin rule printed light and thresholded is kept as dots and short
+    dashes, 1-3 px each with gaps of up to 0.16 in between (a box of a
+    handwriting sample form: 41 % of its top line left), too sparse for
+    ``dashed_lines`` (dashes of DASH_IN or more, DASH_GAP_IN apart). Thin
+    ink alone (as ``_dashes`` has it: away from thicker ink) and flat (no
+    piece taller across the rule than a thin line), a row up or down
+    allowed, is closed across DOT_GAP_IN; a run so joined is kept where its
+    dots cover DOT_COVER of its length (a scan's specks joined round a
+    printed word cover a tenth, and made boxes of "Signature" and a
+    cheque's serial number)."""
+    rect = cv2.getStructuringElement
+    g = max(3, int(round(DOT_GAP_IN * dpi)))
+    t = max(2, int(round(DASH_THIN_IN * dpi)))
+    c = max(1, int(round(DASH_CLEAR_IN * dpi)))
+    out = dark.copy()
+    joined_any = False
+    for across in (False, True):
+        d = cv2.transpose(dark) if across else dark
+        thick = cv2.morphologyEx(d, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, t + 1)))
+        thin = cv2.subtract(d, cv2.dilate(thick, rect(cv2.MORPH_RECT, (2 * c + 1, 3))))
+        _, ink = cv2.threshold(thin, LINE_DARK - 1, 1, cv2.THRESH_BINARY)
+        _, labels, stats = labelled(ink)
+        flat = stats[:, cv2.CC_STAT_HEIGHT] <= t + 1
+        flat[0] = False
+        dots = cv2.dilate(
+            np.where(flat[labels], thin, 0).astype(np.uint8), np.ones((3, 1), np.uint8)
+        )
+        joined = cv2.morphologyEx(dots, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (g, 1)))
+        _, along = cv2.threshold(joined, LINE_DARK - 1, 1, cv2.THRESH_BINARY)
+        n, labels, stats = labelled(along)
+        # Each run's columns that hold a dot, counted once: (label, column) pairs.
+        ys, xs = np.nonzero((dots >= LINE_DARK) & (labels > 0))
+        pairs = np.unique(labels[ys, xs].astype(np.int64) * d.shape[1] + xs)
+        covered = np.bincount(pairs // d.shape[1], minlength=n)
+        keep = covered >= DOT_COVER * stats[:, cv2.CC_STAT_WIDTH]
+        keep[0] = False
+        if not (keep & (stats[:, cv2.CC_STAT_WIDTH] >= DASH_LINE_IN * dpi)).any():
+            continue
+        joined_any = True
+        joined = cv2.erode(
+            np.where(keep[labels], joined, 0).astype(np.uint8), np.ones((3, 1), np.uint8)
+        )
+        out = cv2.max(out, cv2.transpose(joined) if across else joined)
+    return out if joined_any else None
+
+
 def _complete_corners(horiz: np.ndarray, vert: np.ndarray, dpi: float) -> bool:
     """Close corners whose dashes were all lost, in place (page of broken lines);
     whether any was.
@@ -1187,7 +1242,20 @@ def _drop_inner_bars(segs: list[_Seg], dpi: float) -> list[_Seg]:
     return out
 
 
-def find_frames(dark: np.ndarray, dpi: float, broken_lines: bool = False) -> list[Frame]:
+def broken_masks(dark: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical line masks (0/255) of a page of broken lines:
+    ``line_masks``' whole stretches and ``dashed_lines``' joined dashes."""
+    horiz, vert = line_masks(dark, dpi)
+    dh, dv = dashed_lines(dark, dpi, horiz, vert)
+    return cv2.max(horiz, dh), cv2.max(vert, dv)
+
+
+def find_frames(
+    dark: np.ndarray,
+    dpi: float,
+    broken_lines: bool = False,
+    masks: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[Frame]:
     """Printed boxes of a deskewed work-resolution darkness image.
 
     Two horizontal lines, one above the other at a plausible distance, and
@@ -1201,11 +1269,9 @@ def find_frames(dark: np.ndarray, dpi: float, broken_lines: bool = False) -> lis
     one with the nearest bottom line. Boxes inside boxes and boxes of
     implausible size are left out.
     """
-    horiz, vert = line_masks(dark, dpi)
     if not broken_lines:
-        return _find_frames(dark, dpi, horiz, vert)
-    dh, dv = dashed_lines(dark, dpi, horiz, vert)
-    horiz, vert = cv2.max(horiz, dh), cv2.max(vert, dv)
+        return _find_frames(dark, dpi, *line_masks(dark, dpi))
+    horiz, vert = broken_masks(dark, dpi) if masks is None else masks
     plain = _find_frames(dark, dpi, horiz, vert)
     if len(plain) > GUESS_MAX_FRAMES:
         return plain  # specks taken for boxes: no form; guessing would only add more
