@@ -560,10 +560,18 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
         """turn_gain over ``w``'s string lines (the ones ``_read_lines`` read),
         then as many comb lines as ``most`` leaves room for (``orient.comb_line``);
         and whether ``w`` has fewer than MIN_LINES lines in all."""
-        readings = list(w.strings or [])
-        lines = _ctc_lines(w.layouts, mode)[: len(readings)]
+        # A box found only on joined dots may be print framed by a scan's
+        # specks (FieldLayout.dotted): it does not vote.
+        read = zip(_line_fields(w.layouts, mode), w.strings or [], strict=False)
+        lines: list[np.ndarray] = []
+        readings: list[StringReading] = []
+        for f, r in read:
+            if not f.dotted:
+                lines.append(f.ink.line)  # type: ignore[arg-type, union-attr]
+                readings.append(r)
         if len(lines) < most:
-            combs = [c for c in map(orient.comb_line, w.layouts) if c is not None]
+            voters = [f for f in w.layouts if not f.dotted]
+            combs = [c for c in map(orient.comb_line, voters) if c is not None]
             combs = combs[: most - len(lines)]
             lines, readings = lines + combs, readings + list(reader.read(combs) if combs else [])
         return (
@@ -839,13 +847,14 @@ def _by_lattice(layouts: Sequence[FieldLayout], mode: str) -> list[bool]:
     return [f.kind == "string" and f.ink is not None and mode != "cuts" for f in layouts]
 
 
+def _line_fields(layouts: Sequence[FieldLayout], mode: str = "combined") -> list[FieldLayout]:
+    """The string boxes whose lines the string reader reads, in order."""
+    return [f for f, lat in zip(layouts, _by_lattice(layouts, mode), strict=True) if lat and f.ink]
+
+
 def _ctc_lines(layouts: Sequence[FieldLayout], mode: str = "combined") -> list[np.ndarray]:
     """The lines of the string boxes, in order: what the string reader reads."""
-    return [
-        f.ink.line  # type: ignore[misc]
-        for f, lat in zip(layouts, _by_lattice(layouts, mode), strict=True)
-        if lat and f.ink
-    ]
+    return [f.ink.line for f in _line_fields(layouts, mode)]  # type: ignore[misc, union-attr]
 
 
 def _read_lines(

@@ -236,6 +236,10 @@ class FieldLayout:
     # A string box on a printed background: the paper between two digits'
     # ink as wide as a digit (formocr.layout.digits.GAP_ROOM), page boxes.
     gaps: tuple[BBox, ...] = ()
+    # Found only on a black-and-white page's faint rules' dots joined
+    # (formocr.layout.lines.joined_dots): it may be print framed by a scan's
+    # specks, so it does not vote on which way up the page lies.
+    dotted: bool = False
     # The box as printed, in the pixels of the page deskewed by ``skew``
     # degrees (formocr.layout.lines.page_geometry); None: not known, and
     # ``bbox`` stands for it. On a skewed page ``bbox`` is the hull of the

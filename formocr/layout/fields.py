@@ -562,7 +562,7 @@ def _dotted(page: np.ndarray, geom: Geometry, frames: list[Frame]) -> list[Frame
             continue
         masks = broken_masks(lined, dpi)
         new = [
-            f
+            replace(f, dotted=lined is not dark)
             for f in _frames(replace(geom, work_dark=lined), broken=True, masks=masks)
             if not any(f.overlaps(g) for g in (*frames, *found))
         ]
@@ -814,6 +814,7 @@ class _StringField(FieldLayout):
         along: bool = False,
         runs_on: bool = False,
         gaps: tuple[BBox, ...] = (),
+        dotted: bool = False,
     ) -> None:
         for name, value in (("bbox", bbox), ("kind", kind), ("cells", cells), ("marks", marks)):
             object.__setattr__(self, name, value)
@@ -828,6 +829,7 @@ class _StringField(FieldLayout):
         object.__setattr__(self, "along", along)
         object.__setattr__(self, "runs_on", runs_on)
         object.__setattr__(self, "gaps", gaps)
+        object.__setattr__(self, "dotted", dotted)
         object.__setattr__(self, "_cuts", cuts)
 
     @property  # type: ignore[override]
@@ -852,6 +854,7 @@ def _field(
     runs_on: bool = False,
 ) -> FieldLayout:
     guessed = frame is not None and frame.guessed
+    dotted = frame is not None and frame.dotted
 
     def to_page(x: float, y: float, w: float, h: float) -> BBox:
         """A rectangle of the cut-out on the page."""
@@ -891,6 +894,7 @@ def _field(
             box.along,
             runs_on,
             gaps,
+            dotted,
         )
     return FieldLayout(
         bbox=bbox,
@@ -910,6 +914,7 @@ def _field(
         faint=box.faint,
         along=box.along,
         runs_on=runs_on,
+        dotted=dotted,
         printed=printed,
         skew=geom.angle,
     )

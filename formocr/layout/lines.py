@@ -426,6 +426,8 @@ class Frame:
     walls: tuple[tuple[float, float], ...] = ()
     # Found only once lost corners were closed by a guess (``_complete_corners``).
     guessed: bool = False
+    # Found only with a faint rule's dots joined (``joined_dots``).
+    dotted: bool = False
     # How far its top and bottom lines both run along past its left and its
     # right side: RUN_ON_CELL of its height, or 0 where they do not (a side
     # the lines go on through is a divider of a box whose first or last
