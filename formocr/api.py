@@ -558,8 +558,9 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
 
     def gain(w: _Way) -> tuple[int, float, bool]:
         """turn_gain over ``w``'s string lines (the ones ``_read_lines`` read),
-        then as many comb lines as ``most`` leaves room for (``orient.comb_line``);
-        and whether ``w`` has fewer than MIN_LINES lines in all."""
+        then as many comb lines as ``most`` leaves room for (``orient.comb_line``),
+        but those of boxes found only on joined dots; and whether ``w`` has
+        fewer than MIN_LINES lines in all."""
         # A box found only on joined dots may be print framed by a scan's
         # specks (FieldLayout.dotted): it does not vote.
         read = zip(_line_fields(w.layouts, mode), w.strings or [], strict=False)
