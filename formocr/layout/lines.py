@@ -898,10 +898,17 @@ def _dashes(along: np.ndarray, dpi: float) -> np.ndarray:
     k = max(5, int(round(DASH_IN * dpi)))
     m = cv2.morphologyEx(along, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (k, 1)))
     _, m = cv2.threshold(m, LINE_DARK - 1, 255, cv2.THRESH_BINARY)
+    return _thin_along(m, dpi)
+
+
+def _thin_along(image: np.ndarray, dpi: float) -> np.ndarray:
+    """``image`` (ink along its rows) but for ink thicker across the rows
+    than DASH_THIN_IN, and DASH_CLEAR_IN round it (handwriting, bold print)."""
+    rect = cv2.getStructuringElement
     t = max(2, int(round(DASH_THIN_IN * dpi)))
     c = max(1, int(round(DASH_CLEAR_IN * dpi)))
-    thick = cv2.morphologyEx(m, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, t + 1)))
-    return cv2.subtract(m, cv2.dilate(thick, rect(cv2.MORPH_RECT, (2 * c + 1, 3))))
+    thick = cv2.morphologyEx(image, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, t + 1)))
+    return cv2.subtract(image, cv2.dilate(thick, rect(cv2.MORPH_RECT, (2 * c + 1, 3))))
 
 
 def _join_dashes(dashes: np.ndarray, crossing: np.ndarray, dpi: float) -> np.ndarray:
@@ -934,7 +941,7 @@ def joined_dots(dark: np.ndarray, dpi: float) -> np.ndarray | None:
     run so joined is DASH_LINE_IN long (no box's side to find).
 
     A thin rule printed light and thresholded is kept as dots and short
-    dashes, 1-3 px each with gaps of up to 0.16 in between (a box of a
+    dashes, 1-8 px each with gaps of up to 0.16 in between (a box of a
     handwriting sample form: 41 % of its top line left), too sparse for
     ``dashed_lines`` (dashes of DASH_IN or more, DASH_GAP_IN apart). Thin
     ink alone (as ``_dashes`` has it: away from thicker ink) and flat (no
@@ -946,13 +953,11 @@ def joined_dots(dark: np.ndarray, dpi: float) -> np.ndarray | None:
     rect = cv2.getStructuringElement
     g = max(3, int(round(DOT_GAP_IN * dpi)))
     t = max(2, int(round(DASH_THIN_IN * dpi)))
-    c = max(1, int(round(DASH_CLEAR_IN * dpi)))
     out = dark.copy()
     joined_any = False
     for across in (False, True):
         d = cv2.transpose(dark) if across else dark
-        thick = cv2.morphologyEx(d, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (1, t + 1)))
-        thin = cv2.subtract(d, cv2.dilate(thick, rect(cv2.MORPH_RECT, (2 * c + 1, 3))))
+        thin = _thin_along(d, dpi)
         _, ink = cv2.threshold(thin, LINE_DARK - 1, 1, cv2.THRESH_BINARY)
         _, labels, stats = labelled(ink)
         flat = stats[:, cv2.CC_STAT_HEIGHT] <= t + 1

@@ -215,7 +215,7 @@ def capacity(width: float, height: float) -> int:
 # 4s read 6 with the 4 at 0.010 and 0.016 left `2942` read `2962` and
 # `0422` read `0622`, `ok` (28-box stand-ins drawn for the first time,
 # ``bench/box28.py --seed 126100``); at 0.01 they ask, and of the
-# development sets' right `ok` fields three more do (BENCHMARKS.md,
+# development sets' right `ok` fields four more do (BENCHMARKS.md,
 # fifty-first session), none of the headline's.
 CONFUSED = {"4": "6", "6": "4"}
 CONFUSED_RUNNER_UP = 0.01
