@@ -113,6 +113,38 @@ def test_lines_that_would_turn_a_page_whose_print_stands_do_not_turn_it(
     assert [(f.value, f.status) for f in down.fields] == [(f.value, f.status) for f in up.fields]
 
 
+def test_an_upside_down_page_whose_print_agrees_is_turned_though_its_lines_turned_back_are_unsure(
+    readers: api.Readers, form: tuple[np.ndarray, PageResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A form fed upside down: its lines read it 4.1 nats better turned, its
+    # print stood upside down (10 pairs to 72), but the lines of the page
+    # turned, boxes found again, read about as well either way (+0.13): it
+    # was read as it lay, and `5001` came out `1005`, `ok`. Lines and print
+    # said the same: turned.
+    image, up = form
+    down_image = orient.turned(image)
+    assert orient.print_way(down_image, 300.0) == -1
+    real, calls = orient.turn_gain, []
+
+    def unsure_back(lines, readings, reader, sure=orient.SURE_UPRIGHT, most=orient.MAX_LINES):
+        n, gain = real(lines, readings, reader, sure, most)
+        calls.append(n)
+        return n, abs(gain) if len(calls) == 1 else 0.13
+
+    monkeypatch.setattr(orient, "turn_gain", unsure_back)
+    down = read(down_image, readers)
+    assert len(calls) == 2  # the page as it lay, then turned
+    assert down.turned == 180
+    assert [(f.value, f.status) for f in down.fields] == [(f.value, f.status) for f in up.fields]
+    # The print cannot tell (a page of boxes alone): the lines turned must
+    # confirm, and here they do not: as it lies, as before.
+    monkeypatch.setattr(orient, "print_way", lambda *a, **k: 0)
+    calls.clear()
+    lying = read(down_image, readers)
+    assert len(calls) == 2
+    assert lying.turned == 0
+
+
 def test_a_turned_page_is_valid_json(
     readers: api.Readers, form: tuple[np.ndarray, PageResult]
 ) -> None:
