@@ -162,7 +162,7 @@ def _frozen_fit_grid(
             continue
         pick = np.where((dist <= tol) & ~strong[None, :], dist + tol, dist).argmin(axis=1)
         weak_only = not any(marks[int(pick[k])].strong for k in range(n - 1) if near[k])
-        if weak_only and matched < (3 if off else 2):
+        if weak_only and (matched < (3 if off else 2) or pitch >= F.WIDE_CELL * h):
             continue
         score = matched - 2 * off - missing
         if score > best_score:

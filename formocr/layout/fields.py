@@ -25,6 +25,7 @@ from formocr.layout.digits import (
     split_blobs,
     writer_aspect,
 )
+from formocr.layout.frame import WIDE_CELL
 from formocr.layout.keystone import Straightening, slanted, straightening
 from formocr.layout.lines import (
     DASH_REACH_IN,
@@ -107,10 +108,6 @@ ROW_TOL = 0.15
 # An undivided box at most this much wider than tall is a one-digit box
 # (a one-cell comb), not a digit string.
 SINGLE_ASPECT = 1.3
-# Cells of a divided box all at least this many times wider than tall are
-# boxes for digit strings printed touching, not a comb: a comb's cell holds
-# one digit, and no digit is that wide.
-WIDE_CELL = 1.6
 
 
 # Signs that a box was found in pieces (its thin lines broke: a black-and-

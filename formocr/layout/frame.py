@@ -26,6 +26,15 @@ MIN_PITCH, MAX_PITCH = 0.3, 1.9
 # than the page-level LINE_DARK: at full resolution a line is not averaged
 # with its surroundings, and handwriting must not pass for ticks.
 MARK_DARK = 32
+# Cells of a divided box all at least this many times wider than tall are
+# boxes for digit strings printed touching, not a comb: a comb's cell holds
+# one digit, and no digit is that wide (``formocr.layout.fields``). Ticks
+# alone (no full-height divider) make no such grid: a tick marks a digit's
+# cell, and two strokes of handwriting standing on a string box's foot, a
+# third of its width apart, made a comb of three cells 1.86 times wider
+# than tall, and so three boxes: `6560123` came out `651`, `501` and `23`,
+# the last `ok` (``fit_grid``).
+WIDE_CELL = 1.6
 # A tick rises at least this share of the interior height from the bottom,
 # and at most MAX_TICK: a bar rising further is a stroke (a marker 1 that
 # stands on the bottom line).
@@ -480,9 +489,9 @@ def fit_grid(x0: int, x1: int, h: int, marks: list[Mark]) -> list[tuple[float, M
         # Within tolerance a strong mark beats a nearer weak one.
         pick = np.where((dist <= tol) & ~strong[None, :], dist + tol, dist).argmin(axis=1)
         # Ticks alone (no full divider) need three to make a comb, or two
-        # and nothing off the grid.
+        # and nothing off the grid; and cells a digit wide (WIDE_CELL).
         weak_only = not any(marks[int(pick[k])].strong for k in range(n - 1) if near[k])
-        if weak_only and matched < (3 if off else 2):
+        if weak_only and (matched < (3 if off else 2) or pitches[i] >= WIDE_CELL * h):
             continue
         score = matched - 2 * off - missing
         if score > best_score:
