@@ -1210,6 +1210,7 @@ def _field(
         gap_reasons,
         open_loop_reasons,
         runs_on_reasons,
+        short_reasons,
         slash_lean,
         slash_reasons,
         solid_zero_reasons,
@@ -1266,6 +1267,8 @@ def _field(
             # to review); a comb cell's stub of a stamp's side reads as a 1.
             reasons += runs_on_reasons(page, digits, layout.bbox)
         reasons += edge_reasons(page.shape, digits, page)
+    if layout.kind == "comb":
+        reasons += short_reasons(digits)
     if layout.kind == "string":
         reasons += slash_reasons(digits, [p for p, _ in marks])
         reasons += gap_reasons(digits, layout.gaps, [m.bbox for m in layout.marks])

@@ -49,6 +49,7 @@ __all__ = [
     "fine_reasons",
     "guard_read",
     "runs_on_reasons",
+    "short_reasons",
     "through_reasons",
 ]
 
@@ -395,6 +396,31 @@ def _contrast(page: np.ndarray, b: BBox) -> float:
     its 1st and 95th percentiles' difference (grey levels)."""
     low, high = np.percentile(page[max(0, b.y) : b.y + b.h, max(0, b.x) : b.x + b.w], (1, 95))
     return float(high - low)
+
+
+# A comb cell's digit under SHORT_DIGIT of the height of the field's other
+# digits (their median, SHORT_PEERS of them or more) is no digit written
+# there: a piece of a divider the whiting out left, a stroke or a speck.
+# A fax's divider left a 3-px sliver 0.4 of the digits' height at the
+# side of an empty cell, read as a 1: ``506`` came out ``5061``, `ok` at
+# 0.9997 (BENCHMARKS.md, fifty-second session). Of the development sets'
+# `ok` comb fields, the shortest digit otherwise stood 0.50 of its
+# neighbours (a small 2).
+SHORT_DIGIT = 0.45
+SHORT_PEERS = 2
+
+
+def short_reasons(digits: Sequence[DigitResult]) -> list[str]:
+    """Each of a comb's ``digits`` much shorter than the others (SHORT_DIGIT)."""
+    if len(digits) <= SHORT_PEERS:
+        return []
+    heights = [d.bbox.h for d in digits]
+    return [
+        f"digit {i + 1}, read {d.value}, is much shorter than the others (a piece of a "
+        "divider, a stroke or a speck?)"
+        for i, d in enumerate(digits)
+        if d.bbox.h < SHORT_DIGIT * median(heights[:i] + heights[i + 1 :])
+    ]
 
 
 # A euro sign written before an amount, a C with a bar across it, is read
