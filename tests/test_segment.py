@@ -349,6 +349,70 @@ def test_a_box_a_black_and_white_scan_kept_as_sparse_dots_is_found(seed: int) ->
     assert field.value == "355"
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_digits_loop_found_as_a_box_does_not_keep_out_the_dotted_box_round_it(
+    seed: int,
+) -> None:
+    """A bold 0 written square in a box whose rules a black-and-white scan
+    kept as dots: the 0's loop is found as a box on the page's whole lines,
+    and the box found on joined dots overlapped it, so it was not kept; the
+    loop was read instead, and a 28-box form's ``60030`` was lost
+    (``bench/box28.py --seed 126700``, bilevel, page 28). A box found on
+    joined dots takes the place of one box found inside it under half as
+    wide and shorter (``lines.swallowed``, ONE_LOOP, LOOP_TALL), as a box
+    closed at a corner does."""
+
+    rng = np.random.default_rng(seed)
+    page = np.full((900, 1400), 255, np.uint8)
+    page[80:82, 60:1300] = 0
+    x0, y0, x1, y1 = 200, 300, 700, 470
+    for a, b in (
+        ((x0, y0), (x1, y0)),
+        ((x0, y1), (x1, y1)),
+        ((x0, y0), (x0, y1)),
+        ((x1, y0), (x1, y1)),
+    ):
+        _dotted_rule(page, *a, *b, rng)
+    cv2.putText(page, "35", (250, 430), cv2.FONT_HERSHEY_SIMPLEX, 3.5, 0, 14)
+    cv2.rectangle(page, (520, 335), (590, 435), 0, 12)  # a 0 written square
+    layouts = find_fields(page, 300)
+    assert [BBox(*f.bbox).iou(BBox(x0, y0, x1 - x0, y1 - y0)) > 0.95 for f in layouts] == [True]
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        [(220, 340, 480, 440), (560, 340, 880, 440)],  # two boxes, shorter than the frame
+        [(220, 300, 520, 470)],  # one box sharing the frame's top and foot
+    ],
+)
+def test_printed_boxes_inside_a_dotted_frame_stay(inner: list[tuple[int, int, int, int]]) -> None:
+    """A frame whose rules a black-and-white scan kept as dots round boxes
+    printed whole (a cheque's date boxes): the frame takes the place of no
+    two boxes, nor of one as tall as it, and the boxes are read. Without
+    ONE_LOOP, a whole cheque's eight date boxes were lost to such a frame;
+    without LOOP_TALL, a pair of date boxes (BENCHMARKS.md, fifty-third
+    session)."""
+    rng = np.random.default_rng(0)
+    page = np.full((900, 1400), 255, np.uint8)
+    page[80:82, 60:1300] = 0
+    x0, y0, x1, y1 = 200, 300, 900, 470
+    for a, b in (
+        ((x0, y0), (x1, y0)),
+        ((x0, y1), (x1, y1)),
+        ((x0, y0), (x0, y1)),
+        ((x1, y0), (x1, y1)),
+    ):
+        _dotted_rule(page, *a, *b, rng)
+    for bx0, by0, bx1, by1 in inner:
+        cv2.rectangle(page, (bx0, by0), (bx1, by1), 0, 3)
+        cv2.putText(page, "35", (bx0 + 40, by1 - 20), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 0, 10)
+    boxes = [BBox(*f.bbox) for f in find_fields(page, 300)]
+    assert len(boxes) == len(inner)
+    for (bx0, by0, bx1, by1), got in zip(inner, sorted(boxes, key=lambda b: b.x), strict=True):
+        assert got.iou(BBox(bx0, by0, bx1 - bx0, by1 - by0)) > 0.9
+
+
 def test_specks_are_no_dotted_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     """A scan's specks lie as sparse as a light rule's dots. Joined as
     freely, they framed a black-and-white cheque's printed "Signature" and

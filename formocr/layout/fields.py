@@ -40,6 +40,7 @@ from formocr.layout.lines import (
     page_geometry,
     page_kind,
     spread_dark,
+    swallowed,
 )
 from formocr.stats import bilevel, labelled, median
 from formocr.types import BBox, DigitCrop, FieldKind, FieldLayout, Mark, StringInk, page_bbox
@@ -397,7 +398,7 @@ def _find(page: np.ndarray, dpi: float | None, straighten: bool) -> Located:
     geom = page_geometry(page, float(dpi))
     frames = _frames(geom)
     if not geom.broken_lines and _bilevel(page):
-        frames += _dotted(page, geom, frames)
+        frames = _dotted(page, geom, frames)
     if unknown and page_kind(page.shape) == "strip":
         H, W = geom.work_dark.shape
         if _row_span([f for f in frames if f.h >= STRIP_ROW_H * H]) < STRIP_SPAN * W:
@@ -539,39 +540,56 @@ def _bilevel(page: np.ndarray) -> bool:
     return bilevel(page, BILEVEL_GREY, step=7)
 
 
+# A box found on joined dots takes the place of at most ONE_LOOP box found
+# before inside it, under half as wide and LOOP_TALL of its height: a
+# digit's loop, taken for a box while the box's own lines were dots, kept
+# the box out (``60030`` on a 28-box page, ``bench/box28.py --seed
+# 126700``, bilevel, page 28; BENCHMARKS.md, fifty-third session). Two or more, or
+# one as tall as the box (sharing its lines), are printed boxes inside a
+# frame (a cheque's date boxes, found whole), which stay: two of them were
+# lost to a frame round a pair of date boxes.
+ONE_LOOP = 1
+LOOP_TALL = 0.8
+
+
 def _dotted(page: np.ndarray, geom: Geometry, frames: list[Frame]) -> list[Frame]:
     """Boxes of a black-and-white page whose frame lines the threshold broke
     into dots, where the page's other rules are whole (so the page-level
-    broken-line path is not taken): found with dashes joined, and kept only
-    where they overlap no box found whole; then with dots joined too
-    (``joined_dots``), where they overlap no box found so far (a sample
-    form's boxes printed with light rules were lost, a whole page of them
-    in 40; BENCHMARKS.md, fifty-first session). At about 150-225 dpi they
-    are looked for on the page's dark spread before its reduction
+    broken-line path is not taken), with ``frames``: found with dashes
+    joined, then with dots joined too (``joined_dots``; a sample form's
+    boxes printed with light rules were lost, a whole page of them in 40;
+    BENCHMARKS.md, fifty-first session), each kept where it overlaps no box
+    found so far but one inside it under half as wide and shorter, which it
+    replaces (``swallowed``, ONE_LOOP, LOOP_TALL). At about 150-225 dpi
+    they are looked for on the page's dark spread before its reduction
     (``spread_dark``): its dots too small to join otherwise."""
     spread = spread_dark(page, geom)
     if spread is not None:
         geom = replace(geom, work_dark=spread)
     dark, dpi = geom.work_dark, geom.work_dpi
     found: list[Frame] = []
+    inside: set[int] = set()
     for lined in (dark, joined_dots(dark, dpi)):
         if lined is None:
             continue
         masks = broken_masks(lined, dpi)
-        new = [
-            replace(f, dotted=lined is not dark)
-            for f in _frames(replace(geom, work_dark=lined), broken=True, masks=masks)
-            if not any(f.overlaps(g) for g in (*frames, *found))
-        ]
         lines = masks[0]
-        found += [
-            f
-            for f in new
-            if _written(dark, f)
-            and not _runs_on(lines, f, dpi)
-            and not _edge_of_marks(dark, f, dpi)
-        ]
-    return found
+        before = list(found)
+        for f in _frames(replace(geom, work_dark=lined), broken=True, masks=masks):
+            hit = swallowed(f, frames, dpi)
+            if (
+                hit is None
+                or len(hit) > ONE_LOOP
+                or any(frames[k].h >= LOOP_TALL * f.h for k in hit)
+                or any(f.overlaps(g) for g in before)
+                or not _written(dark, f)
+                or _runs_on(lines, f, dpi)
+                or _edge_of_marks(dark, f, dpi)
+            ):
+                continue
+            found.append(replace(f, dotted=lined is not dark))
+            inside.update(hit)
+    return [g for k, g in enumerate(frames) if k not in inside] + found
 
 
 def _edge_of_marks(dark: np.ndarray, f: Frame, dpi: float) -> bool:

@@ -1289,15 +1289,27 @@ def find_frames(
     # was found are ``guessed``, and what was found inside one of them,
     # under half as wide (a digit's loop taken for a box while the box was
     # open), goes, as ``_drop_nested`` would have it.
-    tol = 2 * _reach(dpi)
     inside: set[int] = set()
     added = []
     for f in _find_frames(dark, dpi, closed_h, closed_v):
-        hit = [k for k, g in enumerate(plain) if f.overlaps(g)]
-        if all(plain[k].within(f, tol) and plain[k].w < 0.5 * f.w for k in hit):
+        hit = swallowed(f, plain, dpi)
+        if hit is not None:
             added.append(dataclasses.replace(f, guessed=True))
             inside.update(hit)
     return [g for k, g in enumerate(plain) if k not in inside] + added
+
+
+def swallowed(f: Frame, frames: Sequence[Frame], dpi: float) -> list[int] | None:
+    """The boxes of ``frames`` that ``f``, a box found with its lines
+    closed or joined, takes the place of (their indices): every one it
+    overlaps, where each lies inside it and is under half as wide (a
+    digit's loop taken for a box while the box's own lines were open or
+    broken); None where it overlaps any other box."""
+    tol = 2 * _reach(dpi)
+    hit = [k for k, g in enumerate(frames) if f.overlaps(g)]
+    if all(frames[k].within(f, tol) and frames[k].w < 0.5 * f.w for k in hit):
+        return hit
+    return None
 
 
 def _find_frames(dark: np.ndarray, dpi: float, horiz: np.ndarray, vert: np.ndarray) -> list[Frame]:
