@@ -466,6 +466,8 @@ def _read_free(
     for i, layout in enumerate(layouts):
         if layout.guessed:
             fields[i] = _doubt(fields[i], cap, GUESSED)
+        if layout.unframed and fields[i].status == "ok":
+            fields[i] = _as_string(image, fields[i], config, classifier, reader, cap)
     if way.unsure:
         fields = [_doubt(f, cap, WHICH_WAY_UP) for f in fields]
     elif way.suspect:
@@ -480,6 +482,29 @@ def _read_free(
             for f, lay in zip(fields, layouts, strict=True)
         ]
     return _read_page(page, way.quarters, fields)
+
+
+def _as_string(
+    image: np.ndarray,
+    field: FieldResult,
+    config: ScanConfig,
+    classifier: Classifier,
+    reader: StringReader | None,
+    cap: float,
+) -> FieldResult:
+    """``field``, an image cut inside its box read as one digit's box for
+    its shape (``FieldLayout.unframed``), in review where the image read as
+    one string box gives other digits: an amount whose digits were written
+    joined, cut tight round its writing, is shaped like one digit's box,
+    and `512` so cut was read `4`, `ok` at 0.9994 (as a string: `52`)."""
+    from formocr.layout.fields import strip_as_string
+
+    layouts = strip_as_string(image)
+    reads = _classify(layouts, classifier, config, reader, _read_lines(layouts, config, reader))
+    text = "".join(d.value for r in reads for d in r.digits)
+    if text == "".join(ch for ch in field.value if ch.isdigit()):
+        return field
+    return _doubt(field, cap, AS_STRING.format(text=text or "nothing"))
 
 
 @dataclass(frozen=True)
@@ -784,6 +809,11 @@ BROKEN = (
 SHORT = (
     "the box is shorter than the boxes like it level with it: its foot or top may be "
     "a digit's stroke or a background's line, and the digit cut"
+)
+
+AS_STRING = (
+    "read as one digit's box for its shape (no frame in the image), but read as a string "
+    "box it gives {text}: digits written joined?"
 )
 
 

@@ -240,6 +240,10 @@ class FieldLayout:
     # (formocr.layout.lines.joined_dots): it may be print framed by a scan's
     # specks, so it does not vote on which way up the page lies.
     dotted: bool = False
+    # An image cut inside its box, no frame in it, read as one digit's box
+    # for its shape (formocr.layout.fields.SINGLE_ASPECT): it may be an
+    # amount's digits written joined, cut tight (formocr.api._as_string).
+    unframed: bool = False
     # The box as printed, in the pixels of the page deskewed by ``skew``
     # degrees (formocr.layout.lines.page_geometry); None: not known, and
     # ``bbox`` stands for it. On a skewed page ``bbox`` is the hull of the

@@ -868,6 +868,41 @@ def test_a_short_amount_cut_tight_is_read_though_nearly_square() -> None:
     assert field.value == first.value + second.value, field.reason
 
 
+def test_two_digits_written_joined_cut_tight_into_a_square_ask() -> None:
+    """Digits written joined and cut tight round their writing can be shaped
+    like one digit's box (``SINGLE_ASPECT``), read as one digit: a cheque's
+    `512` so cut read `4`, `ok` at 0.9994. Such a cut is read again as one
+    string box (``strip_as_string``), and where that gives other digits,
+    the field asks: a 4 and a 1 touching, 78 x 63 px, read `4`, `ok`,
+    before. One digit so cut, which reads the same as a string, stays `ok`."""
+    from formocr.api import load_classifier
+    from formocr.layout.fields import strip_as_string
+
+    def tight(text: str, gap: int) -> np.ndarray:
+        page = np.full((200, 400), 255, np.uint8)
+        x = 20
+        for ch in text:
+            cv2.putText(page, ch, (x, 150), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 0, 10)
+            x += cv2.getTextSize(ch, cv2.FONT_HERSHEY_SIMPLEX, 2.2, 10)[0][0] + gap
+        ys, xs = np.nonzero(page < 128)
+        return np.ascontiguousarray(page[ys.min() - 3 : ys.max() + 4, xs.min() - 3 : xs.max() + 4])
+
+    joined = tight("41", -10)
+    (cell,) = find_fields(joined, None)
+    assert (cell.kind, cell.cells, cell.unframed) == ("comb", 1, True)
+    (string,) = strip_as_string(joined)
+    assert string.kind == "string" and not string.unframed
+    (field,) = scan_page(
+        PageImage("amount", 1, joined, None), ScanConfig(), load_classifier()
+    ).fields
+    assert (field.value, field.status) == ("4", "review")
+    assert "read as a string box it gives 41" in (field.reason or "")
+    four = tight("4", 0)
+    assert find_fields(four, None)[0].unframed
+    (one,) = scan_page(PageImage("amount", 1, four, None), ScanConfig(), load_classifier()).fields
+    assert (one.value, one.status) == ("4", "ok"), one.reason
+
+
 def test_a_stroke_against_a_short_edge_is_no_frame_unless_it_runs_end_to_end() -> None:
     """The rule itself (``frame.refine_interior(to_edges=True)``): an 8's
     bowls against the left edge, their ink from row 10 to the foot, are no

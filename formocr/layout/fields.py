@@ -462,9 +462,11 @@ def open_frames(frames: list[Frame]) -> list[bool]:
     return out
 
 
-def _inside_strip(page: np.ndarray) -> list[FieldLayout]:
+def _inside_strip(page: np.ndarray, cell: bool = True) -> list[FieldLayout]:
     """A strip cut inside its box, read as that box: the whole image, one
-    string field, its height the box's (STRIP_BOX_IN), not turned."""
+    string field, its height the box's (STRIP_BOX_IN), not turned; one
+    digit's box where it is shaped like one (``SINGLE_ASPECT``; ``unframed``)
+    and ``cell``."""
     dpi = float(np.clip(min(page.shape) / STRIP_BOX_IN, 100.0, 600.0))
     geom = page_geometry(page, dpi, upright=True)
     # Its interior: all but a pixel round the edge, in work coordinates.
@@ -472,7 +474,16 @@ def _inside_strip(page: np.ndarray) -> list[FieldLayout]:
     inside = Frame(s, s, (W - 1) * s, (H - 1) * s)
     # No printed line divides it: what stands upright in it is the writing
     # (a 1, a 4's stem) or the background, never a comb's walls.
-    return _layouts(page, geom, _analyse(page, geom, inside, strip=True))
+    layouts = _layouts(page, geom, _analyse(page, geom, inside, strip=True, cell=cell))
+    return [replace(f, unframed=True) if f.kind == "comb" else f for f in layouts]
+
+
+def strip_as_string(page: np.ndarray) -> list[FieldLayout]:
+    """A strip cut inside its box read as one string box, however nearly
+    square: ``find_fields`` reads it as one digit's box where it is shaped
+    like one (``FieldLayout.unframed``), but an amount's digits written
+    joined and cut tight round the writing are shaped so too."""
+    return _inside_strip(page, cell=False)
 
 
 def _frames(
@@ -770,13 +781,15 @@ def _to_page(
 
 
 def _analyse(
-    page: np.ndarray, geom: Geometry, f: Frame, strip: bool = False
+    page: np.ndarray, geom: Geometry, f: Frame, strip: bool = False, cell: bool = True
 ) -> list[tuple[BoxLayout, int, int]]:
     """Cut the box out of the page at full resolution and analyse it.
 
     Returns the layout and the cut-out's origin in deskewed coordinates; for
     boxes printed touching, each wide enough for a digit string (see
     ``WIDE_CELL``), one layout per box. A ``strip``: see ``analyse_box``.
+    An undivided box shaped like one digit's (``SINGLE_ASPECT``) is a
+    one-cell comb where ``cell``, else a string box.
     """
     s = geom.scale
     # How far the work-resolution estimate may be off, in full-res pixels.
@@ -789,7 +802,7 @@ def _analyse(
     grey = _cut(page, geom, X0, Y0, X1 - X0, Y1 - Y0)
     est = (f.x0 / s - X0, f.y0 / s - Y0, f.x1 / s - X0, f.y1 / s - Y0)
     walls = [(a / s - X0, b / s - X0) for a, b in f.walls]
-    single = not walls and f.w <= SINGLE_ASPECT * f.h
+    single = cell and not walls and f.w <= SINGLE_ASPECT * f.h
     box = analyse_box(grey, est, walls, geom.dpi, search, single, strip)
     ix0, iy0, ix1, iy1 = box.interior
     if ix1 - ix0 < 2 or iy1 - iy0 < 2:
