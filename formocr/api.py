@@ -753,6 +753,12 @@ SKIPPED = (
     "(a digit written light, or lost?): a digit may be missing"
 )
 
+# ``FieldLayout.scraps``'s reason.
+SCRAPS = (
+    "a comb cell's narrow digit has specks of ink beside it that were left out "
+    "(the rest of a digit the scan broke up, a 9's loop or a 7's bar?): it may be misread"
+)
+
 # ``FieldLayout.pieced``'s reason.
 PIECED = (
     "a comb cell's digit was read from pieces, none as tall as a digit "
@@ -1281,6 +1287,8 @@ def _field(
         reasons.append(UNREAD)
     if layout.pieced:
         reasons.append(PIECED)
+    if layout.scraps:
+        reasons.append(SCRAPS)
     if layout.skipped:
         reasons.append(SKIPPED)
     if layout.faint:

@@ -209,6 +209,10 @@ class FieldLayout:
     # A comb cell's digit was read from pieces none of which stands like a
     # digit (formocr.layout.digits.CELL_INK): a pen that skipped, or marks?
     pieced: bool = False
+    # A comb cell's narrow digit (a 1?) has specks of ink beside it too small
+    # to be read (formocr.layout.digits.LEFT_OUT): the rest of a digit the
+    # scan broke up (a 9's thin loop), and the digit may be misread.
+    scraps: bool = False
     # The box was found only once corners its scan had lost were closed by a
     # guess (a faint form archived black and white): it may be no box.
     guessed: bool = False

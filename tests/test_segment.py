@@ -1124,6 +1124,52 @@ def test_a_label_printed_just_above_a_string_box_stays_out_of_its_line() -> None
     assert dark_rows.min() >= top_margin // 2 - 2, (dark_rows.min(), line.shape)
 
 
+def test_specks_beside_a_comb_cells_narrow_digit_send_the_field_to_review() -> None:
+    """A harsh scan on guilloche left a 9's thin loop as a few specks beside
+    its stem, too small to be read, and the stem was read `1`, `ok` at
+    0.9996. Specks beside a comb cell's narrow digit, level with it and
+    within half its height, holding LEFT_OUT of its ink or more, ask
+    (``FieldLayout.scraps``). A 1 alone, one speck, specks that lie below
+    it, and specks beside a digit as wide as a 4 do not."""
+    from formocr.api import SCRAPS, load_classifier
+
+    def comb(first: str, specks: list[tuple[int, int]]) -> np.ndarray:
+        page = np.full((400, 700), 255, np.uint8)
+        x0, y0, cw, ch = 60, 120, 120, 150
+        cv2.rectangle(page, (x0, y0), (x0 + 4 * cw, y0 + ch), 0, 3)
+        for k in range(1, 4):
+            cv2.line(page, (x0 + k * cw, y0), (x0 + k * cw, y0 + ch), 0, 3)
+        for k, digit in enumerate(first + "484"):
+            if digit == "1":
+                cv2.line(page, (x0 + 70, y0 + 25), (x0 + 66, y0 + 125), 0, 9)
+            else:
+                cv2.putText(
+                    page, digit, (x0 + k * cw + 22, y0 + 125), cv2.FONT_HERSHEY_SIMPLEX, 3.3, 0, 11
+                )
+        for dx, dy in specks:
+            cv2.circle(page, (x0 + dx, y0 + dy), 3, 0, -1)
+        return page
+
+    loop = [(38, 40), (44, 58), (52, 30), (36, 72)]  # a 9's loop, left of its stem's top
+    cases = {
+        "1 alone": ("1", [], False),
+        "1 and its loop's specks": ("1", loop, True),
+        "specks under the 1's foot": ("1", [(40, 135), (52, 140), (64, 138), (76, 142)], False),
+        "one speck": ("1", loop[:1], False),  # 3 % of the 1's ink
+        "a 4 and specks": ("4", [(12, 40), (14, 58), (10, 30), (8, 72)], False),
+    }
+    clf = load_classifier()
+    for name, (first, specks, asks) in cases.items():
+        page = comb(first, specks)
+        (layout,) = find_fields(page, 300.0)
+        assert (layout.kind, layout.cells, len(layout.digits)) == ("comb", 4, 4), name
+        assert layout.scraps == asks, name
+        (field,) = scan_page(PageImage("p", 1, page, 300.0), ScanConfig(), clf).fields
+        assert field.value == first + "484", (name, field.value)
+        assert (SCRAPS in (field.reason or "")) == asks, (name, field.reason)
+        assert asks or field.status == "ok", (name, field.reason)
+
+
 @pytest.mark.parametrize("pieces", [2, 3])
 def test_a_1_broken_into_dots_by_a_faint_pen_is_a_digit_not_separators(pieces: int) -> None:
     """A faint pen breaks a "1" into pieces one above the other. They are not

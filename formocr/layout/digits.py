@@ -11,7 +11,7 @@ whole page (``writer_aspect``), not a fixed guess.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -53,6 +53,16 @@ STROKE_IN = 0.008
 # A comb cell holds a digit only if its ink, its pieces together, stands
 # this share of its height (``BoxLayout.pieced`` where no piece does alone).
 CELL_INK = 0.3
+# A comb cell's digit under NARROW of its height wide (a 1, or what is left
+# of a digit whose loop or bar broke up) with pieces of ink beside it too
+# small to be read, level with it and within half its height of it, that
+# hold LEFT_OUT of its own ink or more: the rest of a digit the scan broke
+# into specks (``BoxLayout.scraps``). A harsh scan on guilloche left a 9's
+# thin loop as three specks, and its stem was read `1`, `ok` at 0.9996
+# (BENCHMARKS.md, fifty-third session); it measured 0.097. A harsh scan's
+# hatch left specks beside right 1s of 0.063 and 0.070 (`ok`).
+NARROW = 0.45
+LEFT_OUT = 0.08
 # A cell with no such ink is empty; but ink there that spreads at least
 # UNREAD_INK of the height both ways is more than a stroke spilling
 # over from the next cell or dirt: a digit written small, or broken into
@@ -284,6 +294,8 @@ class BoxLayout:
     unread: bool = False
     # A comb cell's digit was read from pieces, none CELL_INK of its height.
     pieced: bool = False
+    # A comb cell's narrow digit has specks of ink beside it (LEFT_OUT).
+    scraps: bool = False
     # A point or comma hangs at the top of a string's digits (``_find_marks``).
     raised: bool = False
     # A stroke half the box tall or more was taken away from a string's
@@ -1199,6 +1211,32 @@ def _crop(paper: np.ndarray, blob: Blob, margin: int) -> Digit | None:
     return Digit((blob.x + bx, blob.y + by, bw, bh), img)
 
 
+def _scraps(
+    digit: Blob,
+    group: Sequence[Blob],
+    counted: Sequence[tuple[Blob, int]],
+    blobs: Sequence[Blob],
+    cell: int,
+    cell_of: Callable[[Blob], int],
+) -> bool:
+    """Whether comb cell ``cell``'s ``digit`` (the union of its pieces
+    ``group``) is narrow and has pieces of ink (of ``counted``, none of the
+    ``blobs`` read) beside it, level with it and within half its height,
+    holding LEFT_OUT of its ink or more (see NARROW)."""
+    if digit.w >= NARROW * digit.h:
+        return False
+    own = sum(n for b, n in counted if any(b is g for g in group))
+    near = sum(
+        n
+        for b, n in counted
+        if cell_of(b) == cell
+        and not any(b is g for g in blobs)
+        and digit.y <= b.y + b.h / 2 <= digit.y + digit.h
+        and max(digit.x - (b.x + b.w), b.x - (digit.x + digit.w)) <= 0.5 * digit.h
+    )
+    return near >= LEFT_OUT * max(1, own)
+
+
 def analyse_box(
     grey: np.ndarray,
     est: tuple[float, float, float, float],
@@ -1373,7 +1411,7 @@ def analyse_box(
         if n >= min_area:
             inked.setdefault(cell_of(b), []).append(b)
     digits, singles = [], []
-    unread = pieced = False
+    unread = pieced = scraps = False
     read: set[int] = set()
     for k in range(cells):
         group = owner.get(k, [])
@@ -1395,6 +1433,7 @@ def analyse_box(
             digits.append(d)
             singles.append((blob.w, blob.h))
             pieced = pieced or all(b.h < CELL_INK * h for b in group)
+            scraps = scraps or _scraps(blob, group, counted, blobs, k, cell_of)
             read.add(k)
     # Only a cell read as empty can hold a faint digit that was missed.
     faint = len(read) < cells and any(
@@ -1414,6 +1453,7 @@ def analyse_box(
         crossed=crossed,
         unread=unread,
         pieced=pieced,
+        scraps=scraps,
         faint=faint,
         along=along,
         patterned=bool(bg),

@@ -934,6 +934,7 @@ def _field(
         crossed=box.crossed,
         unread=box.unread,
         pieced=box.pieced,
+        scraps=box.scraps,
         skipped=box.skipped,
         gaps=gaps,
         guessed=guessed,

@@ -142,6 +142,7 @@ def _layout(
             crossed=crossed,
             unread=unread,
             pieced=any(box.pieced for _, box in parts),
+            scraps=any(box.scraps for _, box in parts),
             faint=any(box.faint for _, box in parts),
             along=any(box.along for _, box in parts),
             # A comb's cell read as empty between written ones on a printed
@@ -214,12 +215,13 @@ def _cell_by_cell(
     pitch = (x1 - x0) / cells
     W = grey.shape[1]
     digits = []
-    pieced, along = whole.pieced, whole.along
+    pieced, along, scraps = whole.pieced, whole.along, whole.scraps
     for k in range(cells):
         a, b = x0 + k * pitch, x0 + (k + 1) * pitch
         sx0, sx1 = max(0, int(a) - 2 * search), min(W, int(math.ceil(b)) + 2 * search)
         box = analyse_box(grey[:, sx0:sx1], (a - sx0, y0, b - sx0, y1), [], dpi, search, True)
         pieced = pieced or box.pieced  # a digit read from pieces, as the cell's own
+        scraps = scraps or box.scraps  # specks beside a narrow digit, as the cell's own
         along = along or box.along  # a stroke along a divider, whited out with it
         for d in box.digits:
             bx, by, bw, bh = d.bbox
@@ -237,6 +239,7 @@ def _cell_by_cell(
         crossed=whole.crossed,
         unread=whole.unread,
         pieced=pieced,
+        scraps=scraps,
         faint=whole.faint,
         along=along,
         patterned=whole.patterned,
