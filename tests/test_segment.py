@@ -322,6 +322,21 @@ def _dotted_rule(page: np.ndarray, x0: int, y0: int, x1: int, y1: int, rng: Any)
         at += run + gap
 
 
+def _dotted_box_page(rng: np.random.Generator, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+    """A page with one whole rule and a box from (x0, y0) to (x1, y1) whose
+    four rules a black-and-white scan kept as sparse dots (``_dotted_rule``)."""
+    page = np.full((900, 1400), 255, np.uint8)
+    page[80:82, 60:1300] = 0
+    for a, b in (
+        ((x0, y0), (x1, y0)),
+        ((x0, y1), (x1, y1)),
+        ((x0, y0), (x0, y1)),
+        ((x1, y0), (x1, y1)),
+    ):
+        _dotted_rule(page, *a, *b, rng)
+    return page
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_a_box_a_black_and_white_scan_kept_as_sparse_dots_is_found(seed: int) -> None:
     """A box printed with light 1-px rules, thresholded, keeps about a third
@@ -332,17 +347,8 @@ def test_a_box_a_black_and_white_scan_kept_as_sparse_dots_is_found(seed: int) ->
     taken. Dots joined (``joined_dots``), the box is found and read."""
     from formocr.api import load_classifier
 
-    rng = np.random.default_rng(seed)
-    page = np.full((900, 1400), 255, np.uint8)
-    page[80:82, 60:1300] = 0
     x0, y0, x1, y1 = 200, 300, 700, 470
-    for a, b in (
-        ((x0, y0), (x1, y0)),
-        ((x0, y1), (x1, y1)),
-        ((x0, y0), (x0, y1)),
-        ((x1, y0), (x1, y1)),
-    ):
-        _dotted_rule(page, *a, *b, rng)
+    page = _dotted_box_page(np.random.default_rng(seed), x0, y0, x1, y1)
     cv2.putText(page, "355", (250, 430), cv2.FONT_HERSHEY_SIMPLEX, 3.5, 0, 14)
     (field,) = scan_page(PageImage("p", 1, page, 300.0), ScanConfig(), load_classifier()).fields
     assert BBox(*field.bbox).iou(BBox(x0, y0, x1 - x0, y1 - y0)) > 0.95
@@ -362,17 +368,8 @@ def test_a_digits_loop_found_as_a_box_does_not_keep_out_the_dotted_box_round_it(
     wide and shorter (``lines.swallowed``, ONE_LOOP, LOOP_TALL), as a box
     closed at a corner does."""
 
-    rng = np.random.default_rng(seed)
-    page = np.full((900, 1400), 255, np.uint8)
-    page[80:82, 60:1300] = 0
     x0, y0, x1, y1 = 200, 300, 700, 470
-    for a, b in (
-        ((x0, y0), (x1, y0)),
-        ((x0, y1), (x1, y1)),
-        ((x0, y0), (x0, y1)),
-        ((x1, y0), (x1, y1)),
-    ):
-        _dotted_rule(page, *a, *b, rng)
+    page = _dotted_box_page(np.random.default_rng(seed), x0, y0, x1, y1)
     cv2.putText(page, "35", (250, 430), cv2.FONT_HERSHEY_SIMPLEX, 3.5, 0, 14)
     cv2.rectangle(page, (520, 335), (590, 435), 0, 12)  # a 0 written square
     layouts = find_fields(page, 300)
@@ -393,17 +390,7 @@ def test_printed_boxes_inside_a_dotted_frame_stay(inner: list[tuple[int, int, in
     ONE_LOOP, a whole cheque's eight date boxes were lost to such a frame;
     without LOOP_TALL, a pair of date boxes (BENCHMARKS.md, fifty-third
     session)."""
-    rng = np.random.default_rng(0)
-    page = np.full((900, 1400), 255, np.uint8)
-    page[80:82, 60:1300] = 0
-    x0, y0, x1, y1 = 200, 300, 900, 470
-    for a, b in (
-        ((x0, y0), (x1, y0)),
-        ((x0, y1), (x1, y1)),
-        ((x0, y0), (x0, y1)),
-        ((x1, y0), (x1, y1)),
-    ):
-        _dotted_rule(page, *a, *b, rng)
+    page = _dotted_box_page(np.random.default_rng(0), 200, 300, 900, 470)
     for bx0, by0, bx1, by1 in inner:
         cv2.rectangle(page, (bx0, by0), (bx1, by1), 0, 3)
         cv2.putText(page, "35", (bx0 + 40, by1 - 20), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 0, 10)
@@ -1932,7 +1919,8 @@ def test_a_digit_taller_than_the_box_beside_it_or_a_line_running_on_marks_a_piec
     line across the row), read 5; and a comb's first cell found alone, its
     top line running on over the next cell, read 5. A mark across the whole
     band beside a box is a rule only when thin; a line along the band's top
-    or bottom that starts at the box's side makes the box a piece."""
+    or bottom that starts at the box's side makes the box a piece, a digit
+    hanging from it or not."""
     from formocr.layout.fields import broken_boxes
     from formocr.types import BBox
 
@@ -1949,6 +1937,15 @@ def test_a_digit_taller_than_the_box_beside_it_or_a_line_running_on_marks_a_piec
     runs_on = page.copy()
     cv2.line(runs_on, (loop.x + loop.w, loop.y), (loop.x + loop.w + 150, loop.y), 0, 2)
     assert broken_boxes(runs_on, [loop]) == {0}
+    # The line running on to the next cell, found as a box, with that cell's
+    # 9 written hanging from it: one piece of ink, taller than a line, was
+    # neither (a fax's comb cell `5` read `ok` beside its neighbour's 9).
+    nxt = BBox(525, 100, 65, 80)
+    hanging = page.copy()
+    cv2.rectangle(hanging, (nxt.x, nxt.y), (nxt.x + nxt.w, nxt.y + nxt.h), 0, 2)
+    cv2.line(hanging, (loop.x + loop.w, loop.y), (nxt.x, loop.y), 0, 2)
+    cv2.line(hanging, (500, loop.y), (488, loop.y + 62), 0, 8)
+    assert broken_boxes(hanging, [loop, nxt]) == {0, 1}
     below = page.copy()  # a line under the row, apart from the box, is no sign
     cv2.line(below, (loop.x + loop.w + 10, loop.y + loop.h + 30), (800, loop.y + loop.h + 30), 0, 2)
     assert broken_boxes(below, [loop]) == set()

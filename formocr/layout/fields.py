@@ -134,7 +134,15 @@ RULE_W = 0.1
 # A box's top or bottom line that runs on past its side across RUN_ON of the
 # band beside it (a mark no taller than LINE_H of the box, along the band's
 # top or bottom edge) makes the box a piece of a larger one: a comb's cell
-# found alone where the comb's lines broke.
+# found alone where the comb's lines broke. So does a row of ink there,
+# at the band's top or bottom (within two of ``broken_boxes``' edge
+# tolerances, where the box's line lies), unbroken from the box's side
+# across RUN_ON of the band: the line runs on, joined to a digit written
+# against it (a fax's comb found cell by cell, a cell's `5` read `ok`
+# beside its neighbour's 9 hanging from the line; BENCHMARKS.md,
+# fifty-third session). Rows further in are not looked at: a guilloche's
+# line crossing the narrow band between two date boxes low down sent a
+# right `ok` box to review.
 RUN_ON = 0.8
 LINE_H = 0.3
 
@@ -226,8 +234,11 @@ def broken_boxes(
                     continue
                 bx0, by0 = max(0, b.x - edge - x0), max(0, b.y - edge - y0)
                 dark[by0 : max(0, b.y + b.h + edge - y0), bx0 : max(0, b.x + b.w + edge - x0)] = 0
-            n, _, stats = labelled(dark)
             rh, rw = region.shape
+            if _line_runs_on(dark, near, 2 * edge, RUN_ON * rw):
+                out.add(i)  # its top or bottom line runs on, a digit hanging from it
+                continue
+            n, _, stats = labelled(dark)
             for k in range(1, n):
                 x, y, w, h = stats[k, :4]
                 touches = x == 0 if near == 0 else x + w == rw
@@ -240,6 +251,20 @@ def broken_boxes(
                 if h >= BETWEEN_INK * a.h and not touches and not rule:
                     out.add(i)
     return out
+
+
+def _line_runs_on(dark: np.ndarray, near: int, band: int, length: float) -> bool:
+    """Whether a row of ``dark`` (0/1, the band beside a box, level with
+    it) within ``band`` rows of its top or bottom runs unbroken from its
+    ``near`` side (0: its left, 1: its right) for ``length`` pixels or more."""
+    rows = np.concatenate([dark[:band], dark[max(band, len(dark) - band) :]])
+    if rows.size == 0:
+        return False
+    if near == 1:
+        rows = rows[:, ::-1]
+    # Each row's run of ink from the near side: up to its first paper pixel.
+    runs = np.where(rows.all(axis=1), rows.shape[1], np.argmin(rows, axis=1))
+    return bool(runs.max() >= length)
 
 
 # Boxes printed alike in a row (a cheque's date in eight boxes) are as tall
