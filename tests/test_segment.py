@@ -1862,8 +1862,9 @@ def test_handwriting_beside_a_box_or_a_cell_sharing_its_side_marks_a_box_found_i
     found as boxes of their own, each read as a field, some `ok` though the
     comb's other digits lie beside them unread. A box with handwriting
     beside it in its row (outside every box), or sharing a side with a
-    one-digit cell, is marked; paper, a short printed label or a printed
-    line across the row beside it is not handwriting."""
+    one-digit cell (in its row, or level with its top or foot), is marked;
+    paper, a short printed label or a printed line across the row beside
+    it is not handwriting."""
     from formocr.layout.fields import BETWEEN_INK, broken_boxes
     from formocr.types import BBox
 
@@ -1883,6 +1884,18 @@ def test_handwriting_beside_a_box_or_a_cell_sharing_its_side_marks_a_box_found_i
     assert broken_boxes(digit, [left, right]) == {0, 1}
     cell, comb = BBox(100, 100, 60, 80), BBox(160, 100, 300, 80)  # sharing a side
     assert broken_boxes(page, [cell, comb]) == {0, 1}
+    # A comb's first cell found shorter, closed at a digit's stroke, level
+    # with the rest of the comb (found divided into cells) at its top: no
+    # row with it, and `27012005` read `7012005`, `ok`. A box level with
+    # neither its top nor its foot is no piece of it; nor are two one-digit
+    # boxes so level (a date box whose foot was lost beside a whole one).
+    blank = np.full((300, 900), 255, np.uint8)
+    piece, low = BBox(100, 100, 60, 48), BBox(100, 118, 60, 44)
+    assert broken_boxes(blank, [piece, comb], combs={1}) == {0, 1}
+    assert broken_boxes(blank, [low, comb], combs={1}) == set()
+    whole, two = BBox(160, 100, 60, 80), BBox(160, 100, 110, 80)
+    assert broken_boxes(blank, [piece, whole]) == set()
+    assert broken_boxes(blank, [piece, two], combs={1}) == set()
     wide, next_to = BBox(100, 100, 200, 80), BBox(300, 100, 200, 80)  # printed so
     printed = np.full((300, 900), 255, np.uint8)
     for b in (wide, next_to):

@@ -206,7 +206,12 @@ def broken_boxes(
         reach = int(BETWEEN_REACH * a.h)
         right = [b.x for _, b in row if b.x >= a.x + a.w - edge]
         left = [b.x + b.w for _, b in row if b.x + b.w <= a.x + edge]
-        for j, b in row:
+        for j, b in enumerate(boxes):
+            wide = (i in combs and a.w > BETWEEN_ASPECT * a.h) or (
+                j in combs and b.w > BETWEEN_ASPECT * b.h
+            )
+            if j == i or not _level_with(a, b, wide):
+                continue
             sharing = abs(b.x - (a.x + a.w)) <= edge or abs(a.x - (b.x + b.w)) <= edge
             if sharing and (cell or b.w <= SINGLE_ASPECT * b.h):
                 out |= {i, j}
@@ -251,6 +256,23 @@ def broken_boxes(
                 if h >= BETWEEN_INK * a.h and not touches and not rule:
                     out.add(i)
     return out
+
+
+def _level_with(a: BBox, b: BBox, comb: bool) -> bool:
+    """Whether boxes ``a`` and ``b`` are printed in one row (``_in_row``),
+    or, where one is a ``comb`` found divided into cells and wider than
+    BETWEEN_ASPECT times its height, stand level at their tops or at their
+    feet (within ROW_TOL of the shorter one's
+    height): the comb's first cell found alone and shorter, closed at a
+    digit's stroke, beside the rest of the comb (`27012005` read
+    `7012005`, `ok`, on a black-and-white cheque; see ``broken_boxes``).
+    Two short boxes so level are not: a date box found short, its foot lost
+    and a piece of its neighbour's divider taken in (two cells found), made
+    its whole neighbour ask, `ok` and right before."""
+    tol = ROW_TOL * min(a.h, b.h)
+    return _in_row(a.y, a.y + a.h, b.y, b.y + b.h, a.h) or (
+        comb and (abs(a.y - b.y) <= tol or abs(a.y + a.h - (b.y + b.h)) <= tol)
+    )
 
 
 def _line_runs_on(dark: np.ndarray, near: int, band: int, length: float) -> bool:
