@@ -655,6 +655,13 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
     if standing == 0 and (n == 0 or back > -orient.TURN_NATS):
         # Sideways, it reads better turned but not surely so: turned, in review.
         return replace(again, unsure=True) if sideways else way
+    if standing == 0 and not sideways and page_kind(page.image.shape) == "cheque":
+        # A whole cheque's print tells which way up it stands (118 of 120
+        # cheques fed upside down), and here it cannot: its few lines, which
+        # said upside down, may be a background's scraps taken for boxes (a
+        # black-and-white cheque on guilloche, turned and read `ok` and
+        # wrong). As it lies, every field in review.
+        return replace(way, suspect=True)
     # Turned: its lines read it surely better so, or its print stands upside
     # down as its lines said. The lines turned need not confirm what both
     # said: the boxes found on the page turned are not all the same, and a

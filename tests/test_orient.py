@@ -145,6 +145,37 @@ def test_an_upside_down_page_whose_print_agrees_is_turned_though_its_lines_turne
     assert lying.turned == 0
 
 
+def test_a_cheque_whose_lines_say_upside_down_and_whose_print_cannot_tell_asks(
+    readers: api.Readers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A black-and-white cheque on guilloche, upright: boxes found on the
+    # pattern's scraps came first in reading order and read better turned,
+    # the page turned confirmed it, and its print could not tell (9 pairs
+    # aligned at their feet, 7 at their heads): it was turned and its date
+    # read `ok` and wrong. A whole cheque's print tells when it is upside
+    # down (118 of 120 fed so): where it cannot, as it lies, in review.
+    from training.synth import Degradation, make_cheque
+
+    image, _ = make_cheque(np.random.default_rng(3), 300, degradation=Degradation.scan())
+    real, calls = orient.turn_gain, []
+
+    def said_turned(lines, readings, reader, sure=orient.SURE_UPRIGHT, most=orient.MAX_LINES):
+        n, _ = real(lines, readings, reader, sure, most)
+        calls.append(n)
+        return max(n, orient.MIN_LINES), 3.0 if len(calls) % 2 == 1 else -3.0
+
+    monkeypatch.setattr(orient, "turn_gain", said_turned)
+    monkeypatch.setattr(orient, "print_way", lambda *a, **k: 0)
+    lying = read(image, readers)
+    assert lying.turned == 0 and lying.fields
+    assert all(
+        f.status == "review" and api.MAY_BE_UPSIDE_DOWN in (f.reason or "") for f in lying.fields
+    )
+    # Its print standing upside down as its lines say: turned, as before.
+    monkeypatch.setattr(orient, "print_way", lambda *a, **k: -1)
+    assert read(image, readers).turned == 180
+
+
 def test_a_turned_page_is_valid_json(
     readers: api.Readers, form: tuple[np.ndarray, PageResult]
 ) -> None:
