@@ -2049,6 +2049,34 @@ def test_a_pattern_s_rows_level_with_a_box_s_lines_do_not_run_them_on(seed: int)
     assert not comb.runs_on
 
 
+def test_a_side_found_as_walls_merged_wide_runs_the_lines_on() -> None:
+    """A box's side found as a wall RUN_ON_CELL of the box's height wide or
+    more, both lines running along it, is walls merged (a side, a digit
+    written beside it, a dot screen's column of dots), and the box was
+    found from its inner edge: its lines run on past that side
+    (``Frame.runs_on``). On a dot screen `43281060` cut out came out
+    `3281060`, `ok`, its 4 inside such a wall. A side as thin as a line,
+    or a double wall (two boxes printed side by side), does not."""
+    from formocr.layout.lines import RUN_ON_CELL, _runs_on, _Seg, _Wall
+
+    h, reach = 100, RUN_ON_CELL * 100
+    horiz = np.zeros((200, 700), np.uint8)
+    top, bot = _Seg(0, 650, 50.0, 3), _Seg(0, 650, 50.0 + h, 3)
+    for seg in (top, bot):
+        horiz[int(seg.y) - 1 : int(seg.y) + 2, 0:650] = 255
+    dark = horiz.copy()
+    right = _Wall(640.0, 645.0, False, 645.0, 640.0)
+    thin = _Wall(0.0, 5.0, False, 5.0, 0.0)
+    wide = _Wall(0.0, 60.0, False, 60.0, 0.0)  # the box begins at 60
+    double = wide._replace(split=True)
+    assert _runs_on(horiz, dark, (top, bot), thin, right, reach) == (0.0, 0.0)
+    assert _runs_on(horiz, dark, (top, bot), wide, right, reach) == (reach, 0.0)
+    assert _runs_on(horiz, dark, (top, bot), double, right, reach) == (0.0, 0.0)
+    broken = horiz.copy()
+    broken[45:56, 20:30] = 0  # the top line does not run along the wall
+    assert _runs_on(broken, dark, (top, bot), wide, right, reach) == (0.0, 0.0)
+
+
 def test_open_frames_are_those_whose_lines_run_on_to_no_other_box() -> None:
     """``open_frames`` tells a frame whose top and bottom lines both run
     along past a side (``Frame.runs_on``: RUN_ON_CELL of its height), unless

@@ -1497,17 +1497,27 @@ def _runs_on(
     run all along that far (within the page), at least WALL_DARK as dark
     as along the box (a microtext's rows, or a guilloche's waves, level
     with a box's lines are lighter than they are), else 0."""
+    # A side found as a wall ``reach`` wide or wider, both lines running
+    # along it, is walls merged (``_boxes``: a side with strokes beside it
+    # closer than a cell), and the box found from its inner edge: its lines
+    # run on past its side as far. On a dot screen an amount box's side, its
+    # first digit and a column of the screen's dots made one wall, and
+    # `43281060` cut out came out `3281060`, `ok`.
+    merged = [
+        not w.split and b - a >= reach and all(_along(horiz, s, a, b) for s in lines)
+        for w, (a, b) in ((left, (left.a, left.left)), (right, (right.right, right.b)))
+    ]
     sides = ((left.a - reach, left.a), (right.b, right.b + reach))
     along = [
         0 <= a < b <= horiz.shape[1] and all(_along(horiz, s, a, b) for s in lines)
         for a, b in sides
     ]
     if not any(along):
-        return 0.0, 0.0
+        return reach if merged[0] else 0.0, reach if merged[1] else 0.0
     own = _lines_level(dark, lines, int(left.b), int(right.a))
     on = [
-        ok and _lines_level(dark, lines, int(a), math.ceil(b)) >= WALL_DARK * own
-        for ok, (a, b) in zip(along, sides, strict=True)
+        m or (ok and _lines_level(dark, lines, int(a), math.ceil(b)) >= WALL_DARK * own)
+        for m, ok, (a, b) in zip(merged, along, sides, strict=True)
     ]
     return reach if on[0] else 0.0, reach if on[1] else 0.0
 
