@@ -557,7 +557,8 @@ def _right_way_up(page: PageImage, way: _Way, config: ScanConfig, reader: String
     Where the lines cannot tell (too few, not surely upright, or a
     cheque's), as its print stands (``orient.print_way``). Where the lines
     would turn it and its print stands as it lies, as it lies and
-    ``disputed`` (sideways: ``unsure``).
+    ``disputed`` (sideways: ``unsure``); where they would turn a whole
+    cheque and its print cannot tell, as it lies and ``suspect``.
     Sideways, ``unsure`` unless its lines or its print said which way up;
     ``told`` where they said it."""
     from formocr.layout.fields import find_fields

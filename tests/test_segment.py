@@ -1414,23 +1414,23 @@ def test_two_strokes_on_a_string_boxs_foot_a_third_apart_make_no_comb() -> None:
     string boxes ("boxes printed touching"), and `6560123` came out `651`,
     `501` and `23`, the last `ok`. Ticks mark digits' cells: a grid of
     ticks alone whose cells are as wide as WIDE_CELL is none."""
-    page = np.full((400, 1300), 255, np.uint8)
-    x0, y0, h = 100, 120, 110
-    w = int(3 * 1.8 * h)
-    cv2.rectangle(page, (x0, y0), (x0 + w, y0 + h), 0, 2)
-    for k in (1, 2):
-        x = x0 + k * w // 3
-        page[y0 + h - 40 : y0 + h, x - 3 : x + 3] = 0
-    (f,) = find_fields(page, 300)
-    assert f.kind == "string"
+
+    def ticked(aspect: float) -> FieldLayout:
+        """A box of three cells ``aspect`` times wider than tall, marked by
+        two strokes on its foot, as found."""
+        page = np.full((400, 1300), 255, np.uint8)
+        x0, y0, h = 100, 120, 110
+        w = int(3 * aspect * h)
+        cv2.rectangle(page, (x0, y0), (x0 + w, y0 + h), 0, 2)
+        for k in (1, 2):
+            x = x0 + k * w // 3
+            page[y0 + h - 40 : y0 + h, x - 3 : x + 3] = 0
+        (f,) = find_fields(page, 300)
+        return f
+
+    assert ticked(1.8).kind == "string"
     # Three cells as wide as a digit's are a comb of ticks, as before.
-    page = np.full((400, 1300), 255, np.uint8)
-    w = int(3 * 0.9 * h)
-    cv2.rectangle(page, (x0, y0), (x0 + w, y0 + h), 0, 2)
-    for k in (1, 2):
-        x = x0 + k * w // 3
-        page[y0 + h - 40 : y0 + h, x - 3 : x + 3] = 0
-    (f,) = find_fields(page, 300)
+    f = ticked(0.9)
     assert (f.kind, f.cells) == ("comb", 3)
 
 

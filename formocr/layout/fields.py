@@ -262,13 +262,13 @@ def _level_with(a: BBox, b: BBox, comb: bool) -> bool:
     """Whether boxes ``a`` and ``b`` are printed in one row (``_in_row``),
     or, where one is a ``comb`` found divided into cells and wider than
     BETWEEN_ASPECT times its height, stand level at their tops or at their
-    feet (within ROW_TOL of the shorter one's
-    height): the comb's first cell found alone and shorter, closed at a
-    digit's stroke, beside the rest of the comb (`27012005` read
-    `7012005`, `ok`, on a black-and-white cheque; see ``broken_boxes``).
-    Two short boxes so level are not: a date box found short, its foot lost
-    and a piece of its neighbour's divider taken in (two cells found), made
-    its whole neighbour ask, `ok` and right before."""
+    feet (within ROW_TOL of the shorter one's height): the comb's first
+    cell found alone and shorter, closed at a digit's stroke, beside the
+    rest of the comb (`27012005` read `7012005`, `ok`, on a black-and-white
+    cheque; see ``broken_boxes``). Two short boxes so level are not: a date
+    box found short, its foot lost and a piece of its neighbour's divider
+    taken in (two cells found), made its whole neighbour ask, `ok` and
+    right before."""
     tol = ROW_TOL * min(a.h, b.h)
     return _in_row(a.y, a.y + a.h, b.y, b.y + b.h, a.h) or (
         comb and (abs(a.y - b.y) <= tol or abs(a.y + a.h - (b.y + b.h)) <= tol)
@@ -599,7 +599,7 @@ def _bilevel(page: np.ndarray) -> bool:
 
 
 # A box found on joined dots takes the place of at most ONE_LOOP box found
-# before inside it, under half as wide and LOOP_TALL of its height: a
+# before inside it, under half as wide and under LOOP_TALL of its height: a
 # digit's loop, taken for a box while the box's own lines were dots, kept
 # the box out (``60030`` on a 28-box page, ``bench/box28.py --seed
 # 126700``, bilevel, page 28; BENCHMARKS.md, fifty-third session). Two or more, or

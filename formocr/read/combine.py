@@ -403,7 +403,7 @@ def _contrast(page: np.ndarray, b: BBox) -> float:
 # there: a piece of a divider the whiting out left, a stroke or a speck.
 # A fax's divider left a 3-px sliver 0.4 of the digits' height at the
 # side of an empty cell, read as a 1: ``506`` came out ``5061``, `ok` at
-# 0.9997 (BENCHMARKS.md, fifty-second session). Of the development sets'
+# 0.9997 (BENCHMARKS.md, fifty-third session). Of the development sets'
 # `ok` comb fields, the shortest digit otherwise stood 0.50 of its
 # neighbours (a small 2).
 SHORT_DIGIT = 0.45
