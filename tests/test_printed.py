@@ -56,6 +56,23 @@ def test_a_code_of_level_capitals_is_print_even_beside_small_writing() -> None:
     assert printed_lead([(30, 90, 30, 36), (66, 91, 24, 35), *DIGITS], INSIDE) == 0  # as tall
 
 
+def test_a_code_scanned_black_and_white_at_200_dpi_is_print() -> None:
+    # "EUR" on black-and-white cheques scanned at 200 dpi (bench/cheques.py
+    # --seed 97200 --bilevel 150 --scan-dpi 200 --printed-sign each, #69 and
+    # #9): letters 25-27 px tall whose feet the threshold left 2 px apart, and
+    # a bold amount written 0.12 of its height after the code. Both readers
+    # read the code as digits ("508299" for 2,99) before.
+    inside = (9, 28, 434, 76)
+    digits = [(106 + 50 * i, 34, 42, 60) for i in range(4)]
+    uneven = [(24, 52, 18, 25), (47, 52, 21, 27), (74, 52, 22, 26)]
+    assert printed_lead([*uneven, *digits], inside) == 3
+    close = [(24, 53, 19, 26), (47, 53, 23, 26), (74, 54, 23, 25)]  # 9 px before the writing
+    assert printed_lead([*close, *digits], inside) == 3
+    # Three pieces as close that are not level are not taken for a code.
+    hand = [(24, 49, 19, 26), (47, 53, 23, 26), (74, 56, 23, 25)]
+    assert printed_lead([*hand, *digits], inside) == 0
+
+
 def test_print_alone_is_a_sign_or_code_at_the_left_and_nothing_else() -> None:
     code = [(30, 78, 27, 40), (62, 78, 30, 40), (97, 78, 28, 41)]
 

@@ -62,8 +62,12 @@ NEAR = 0.4
 # All of it at most this share of the digits' height tall.
 SMALL = 0.7
 # The writing begins at least this share of the digits' height after it,
-# and APART_OVER times as far as any gap between its pieces.
+# and APART_OVER times as far as any gap between its pieces; after a code
+# (CODE capitals set in type, a shape no hand writes) APART_CODE of it will
+# do: a bold amount written close to a black-and-white scan's "EUR", 0.118
+# of its height after it, had the code read as digits.
 APART = 0.12
+APART_CODE = 0.06
 APART_OVER = 1.5
 # Level with the digits' band, give or take this share of their height.
 LEVEL = 0.25
@@ -71,11 +75,14 @@ LEVEL = 0.25
 PIECES = 4
 # Print alone in a box: at most this share of the box's inner height tall.
 ALONE = 0.5
-# A code of at least CODE capitals, level to EVEN of their height (and a
-# pixel), may be up to CODE_TALL of the digits' height.
+# A code of at least CODE capitals, level to EVEN of their height (and
+# EVEN_PX pixels: a black-and-white scan at 200 dpi moves a 25-px letter's
+# edges a pixel either way, and an "EUR" came out with feet 2 px apart),
+# may be up to CODE_TALL of the digits' height.
 CODE = 3
 CODE_TALL = 0.9
 EVEN = 0.06
+EVEN_PX = 2.0
 # A short word in type: its later letters LOWER of its first's height (of
 # x-height); a piece under POINT of it is a point.
 LOWER = (0.45, 0.85)
@@ -160,8 +167,9 @@ def printed_lead(
             continue
         gap = min(b[0] for b in rest) - x1
         inner = max((b[0] - a[0] - a[2] for a, b in zip(lead, lead[1:], strict=False)), default=0)
+        apart = APART_CODE if len(lead) >= CODE and _typeset(lead) else APART
         if (
-            gap >= APART * height
+            gap >= apart * height
             and gap >= APART_OVER * inner
             and y0 >= top - LEVEL * height
             and y1 <= base + LEVEL * height
@@ -223,7 +231,7 @@ def _lettered(lead: Sequence[Box]) -> bool:
     if not all(LOWER[0] * first <= b[3] <= LOWER[1] * first for b in letters[1:]):
         return False
     feet = [b[1] + b[3] for b in lead]
-    return max(feet) - min(feet) <= max(1.0, EVEN * first)
+    return max(feet) - min(feet) <= max(EVEN_PX, EVEN * first)
 
 
 def _typeset(lead: Sequence[Box]) -> bool:
@@ -232,5 +240,5 @@ def _typeset(lead: Sequence[Box]) -> bool:
         return False
     tops = [b[1] for b in lead]
     feet = [b[1] + b[3] for b in lead]
-    even = max(1.0, EVEN * (max(feet) - min(tops)))
+    even = max(EVEN_PX, EVEN * (max(feet) - min(tops)))
     return max(tops) - min(tops) <= even and max(feet) - min(feet) <= even
