@@ -1252,6 +1252,7 @@ def _field(
         evidence_reasons,
         fine_reasons,
         gap_reasons,
+        left_out_edge_reasons,
         open_loop_reasons,
         runs_on_reasons,
         short_reasons,
@@ -1282,7 +1283,8 @@ def _field(
     least = min(d.confidence for d in digits)
     confidence = least if read.confidence is None else min(read.confidence, 1.0)
     value = "".join(d.value for d in digits)
-    marks = [(m.position, m.char) for m in (layout.marks if read.marks is None else read.marks)]
+    written = layout.marks if read.marks is None else read.marks
+    marks = [(m.position, m.char) for m in written]
     raw = raw_text(value, marks) if marks else None
     reasons: list[str] = list(read.reasons)
     size = layout.printed or layout.bbox  # a skewed box's hull is taller than the box
@@ -1320,6 +1322,9 @@ def _field(
         reasons += gap_reasons(digits, layout.gaps, [m.bbox for m in layout.marks])
         if page is not None:
             reasons += open_loop_reasons(page, digits, layout.bbox)
+            reasons += left_out_edge_reasons(
+                page.shape, layout.ink, digits, [m.bbox for m in written]
+            )
     reasons += confused_reasons(digits)
     reading = parse_amount(value, marks, require_mark=amount) if amount or marks else None
     slash = reading is not None and reading.slash  # a 1 just before the closing mark

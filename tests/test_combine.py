@@ -663,6 +663,43 @@ def test_a_field_with_a_digit_at_the_edge_goes_to_review_through_the_api() -> No
     assert field.status == "review" and "edge of the image" in (field.reason or "")
 
 
+def test_ink_skipped_at_the_edge_of_the_image_sends_the_field_to_review() -> None:
+    """An amount cut out inside its box (bench/cheques.py --seed 97600
+    --lakhs --guard '*' --raised-cents, cheque 53): a cents digit written
+    low was cut through by the box's bottom line, its stub, 0.42 of the
+    digits' height, was skipped as a stray stroke, and `475` read `47`,
+    `ok`. A skipped piece at the edge of the image asks; the same piece a
+    pixel inside the image, a piece under EDGE_LEFT_OUT of the digits'
+    height, one under a mark, or a line along the edge, does not."""
+    from formocr.read.combine import EDGE_LEFT_OUT, left_out_edge_reasons
+
+    def seg(i: int, box: BBox) -> Segment:
+        img = np.full((20, 12), 255, np.uint8)
+        img[0, 0] = i
+        return Segment(i, i + 1, DigitCrop(box, img), (box.w, box.h))
+
+    stub = BBox(90, 41, 30, 30)
+    segs = (seg(0, BBox(10, 10, 30, 60)), seg(1, BBox(50, 10, 30, 60)), seg(2, stub))
+    ink = StringInk(segs, (0.0,) * 3, (8.0, 8.0, 0.5), 60.0, np.full((80, 380), 255, np.uint8))
+    layout = FieldLayout(WIDE_BOX, "string", ink=ink)
+    clf = TableClassifier([row(4, 0.9999), row(7, 0.9999), row(5, 0.3)])
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="lattice"))
+    assert "".join(d.value for d in read.digits) == "47"  # the stub skipped
+    inside = np.full((72, 400), 235, np.uint8)
+    assert _field("f", layout, read, 0.99, page=inside).status == "ok"
+    field = _field("f", layout, read, 0.99, page=inside[:71])
+    assert field.status == "review" and "ink at the edge" in (field.reason or "")
+    # Too small to be a digit's stub, or a mark's ink: nothing to ask.
+    small = BBox(90, 71 - int(EDGE_LEFT_OUT * 60) + 1, 10, int(EDGE_LEFT_OUT * 60) - 1)
+    small_ink = dataclasses.replace(ink, segments=(*segs[:2], seg(2, small)))
+    assert left_out_edge_reasons((71, 400), small_ink, read.digits) == []
+    assert len(left_out_edge_reasons((71, 400), ink, read.digits)) == 1
+    assert left_out_edge_reasons((71, 400), ink, read.digits, [stub]) == []
+    # What the cut left of the box's line, along the edge, is no digit's stub.
+    line = dataclasses.replace(ink, segments=(*segs[:2], seg(2, BBox(200, 67, 56, 4))))
+    assert left_out_edge_reasons((71, 400), line, read.digits) == []
+
+
 def test_the_string_map_under_the_threshold() -> None:
     """Under the threshold the power map said more than a string's chance of
     being right (strings at 0.9-0.97 were right half the time). The knots

@@ -32,7 +32,7 @@ import numpy as np
 
 from formocr.stats import median, runs
 from formocr.templates.rules import slashed_dates
-from formocr.types import Alternative, BBox, DigitResult
+from formocr.types import Alternative, BBox, DigitResult, StringInk
 
 __all__ = [
     "Alternative",
@@ -48,6 +48,7 @@ __all__ = [
     "evidence_reasons",
     "fine_reasons",
     "guard_read",
+    "left_out_edge_reasons",
     "runs_on_reasons",
     "short_reasons",
     "through_reasons",
@@ -676,6 +677,46 @@ def edge_reasons(
         or (top(d) and bottom(d))
         or ((top(d) or bottom(d)) and (d.bbox.h < whole or along(d)))
     ]
+
+
+# Ink left out of a string's reading that reaches the edge of the image and
+# stands at least this share of the digits' height (either way) may be what
+# the cut left of a digit: too short to be read as one, it was skipped as a
+# stray stroke. Ink lying along the edge, EDGE_ALONG times as long as it
+# is deep, is what the cut left of the box's line.
+EDGE_LEFT_OUT = 0.25
+EDGE_ALONG = 3.0
+
+
+def left_out_edge_reasons(
+    shape: tuple[int, int],
+    ink: StringInk | None,
+    digits: Sequence[DigitResult],
+    marks: Sequence[BBox] = (),
+) -> list[str]:
+    """A primitive of a string's ink (``ink``, placed on the page) that
+    reaches the edge of the image (``shape``), not lying along it
+    (``EDGE_ALONG``), is no part of a digit read nor a mark, and stands
+    ``EDGE_LEFT_OUT`` of the digits' height: an amount cut out inside its
+    box, a cents digit written low and cut through by the box's bottom
+    line, had its stub skipped, and `475` read `47`, `ok`. A point or a
+    comma that the layout did not take for a mark, on the edge, asks too."""
+    if ink is None or not digits:
+        return []
+    H, W = shape
+    taken = [d.bbox for d in digits] + list(marks)
+    least = EDGE_LEFT_OUT * ink.digit_height
+    for s in ink.segments:
+        b = s.crop.bbox
+        if s.end != s.start + 1 or max(b.w, b.h) < least:
+            continue
+        level = b.y <= 0 or b.y + b.h >= H  # at the top or bottom edge
+        side = b.x <= 0 or b.x + b.w >= W
+        if not (level and b.w < EDGE_ALONG * b.h or side and b.h < EDGE_ALONG * b.w):
+            continue
+        if not any(b.iou(t) > 0 for t in taken):
+            return ["ink at the edge of the image was left out (a digit cut off there?)"]
+    return []
 
 
 def _longest_dark_run(page: np.ndarray, y: int, x0: int, x1: int) -> int:
