@@ -695,6 +695,12 @@ def test_ink_skipped_at_the_edge_of_the_image_sends_the_field_to_review() -> Non
     assert left_out_edge_reasons((71, 400), small_ink, read.digits) == []
     assert len(left_out_edge_reasons((71, 400), ink, read.digits)) == 1
     assert left_out_edge_reasons((71, 400), ink, read.digits, [stub]) == []
+    # Between two digits read, it is most often a comma cut by the edge.
+    comma = dataclasses.replace(ink, segments=(segs[0], seg(2, BBox(42, 41, 6, 30)), segs[1]))
+    assert left_out_edge_reasons((71, 400), comma, read.digits) == []
+    # What the cut left of a digit's top beside it is part of that digit.
+    top = dataclasses.replace(ink, segments=(*segs[:2], seg(2, BBox(80, 0, 29, 16))))
+    assert left_out_edge_reasons((71, 400), top, read.digits) == []
     # What the cut left of the box's line, along the edge, is no digit's stub.
     line = dataclasses.replace(ink, segments=(*segs[:2], seg(2, BBox(200, 67, 56, 4))))
     assert left_out_edge_reasons((71, 400), line, read.digits) == []

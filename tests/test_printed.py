@@ -71,6 +71,13 @@ def test_a_code_scanned_black_and_white_at_200_dpi_is_print() -> None:
     # Three pieces as close that are not level are not taken for a code.
     hand = [(24, 49, 19, 26), (47, 53, 23, 26), (74, 56, 23, 25)]
     assert printed_lead([*hand, *digits], inside) == 0
+    # "EU" joined by the threshold beside its "R" (#59): a piece PAIR times as
+    # wide as tall is two capitals; two pieces of one capital's width each
+    # are no code.
+    joined = [(22, 57, 47, 27), (72, 57, 24, 27)]
+    assert printed_lead([*joined, *digits], inside) == 2
+    two = [(22, 57, 24, 27), (52, 57, 24, 27)]
+    assert printed_lead([*two, *digits], inside) == 0
 
 
 def test_print_alone_is_a_sign_or_code_at_the_left_and_nothing_else() -> None:

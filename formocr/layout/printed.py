@@ -83,6 +83,10 @@ CODE = 3
 CODE_TALL = 0.9
 EVEN = 0.06
 EVEN_PX = 2.0
+# A piece at least PAIR times as wide as tall is two capitals joined (no
+# capital of a currency code is as wide): a black-and-white scan at 200 dpi
+# joined an "EU" beside its "R".
+PAIR = 1.4
 # A short word in type: its later letters LOWER of its first's height (of
 # x-height); a piece under POINT of it is a point.
 LOWER = (0.45, 0.85)
@@ -167,7 +171,7 @@ def printed_lead(
             continue
         gap = min(b[0] for b in rest) - x1
         inner = max((b[0] - a[0] - a[2] for a, b in zip(lead, lead[1:], strict=False)), default=0)
-        apart = APART_CODE if len(lead) >= CODE and _typeset(lead) else APART
+        apart = APART_CODE if _typeset(lead) else APART
         if (
             gap >= apart * height
             and gap >= APART_OVER * inner
@@ -196,7 +200,7 @@ def print_alone(boxes: Sequence[Box], interior: Box, masks: Sequence[np.ndarray]
 def _shaped(lead: Sequence[Box], masks: Sequence[np.ndarray] | None) -> bool:
     """A code (``_typeset``), or one sign in one or two pieces whose ink has
     a printed sign's shape."""
-    if len(lead) >= CODE and _typeset(lead):
+    if _typeset(lead):
         return True
     if _lettered(lead):
         return True
@@ -235,8 +239,9 @@ def _lettered(lead: Sequence[Box]) -> bool:
 
 
 def _typeset(lead: Sequence[Box]) -> bool:
-    """At least CODE pieces whose tops and feet are level, as capitals are."""
-    if len(lead) < CODE:
+    """At least CODE capitals (a piece PAIR times as wide as tall is two)
+    whose tops and feet are level, as type sets them."""
+    if sum(1 + (b[2] >= PAIR * b[3]) for b in lead) < CODE:
         return False
     tops = [b[1] for b in lead]
     feet = [b[1] + b[3] for b in lead]
