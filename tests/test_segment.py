@@ -829,6 +829,25 @@ def test_an_amount_cut_tight_against_its_first_digit_keeps_that_digit(seed: int)
     assert field.value == value, field.reason
 
 
+def test_a_1_cut_tight_at_the_edge_taken_for_a_side_asks() -> None:
+    """An amount cut tight round its writing (bench/cheques.py --seed 98300
+    --round --joined 0.5 --bilevel 160, cheque 12): its leading 1 stood at
+    the image's left edge from top to bottom, as what a cut leaves of a
+    box's side does, and was whited out as one; both readers read the rest,
+    and `1000.-` came out `000`, `ok` at 0.9999. A left or right side found
+    alone, with no top or bottom line, makes the field ask (``along``); the
+    same zeros without the 1 do not."""
+    page = np.full((100, 360), 235, np.uint8)
+    for cx in (100, 180, 260):
+        cv2.ellipse(page, (cx, 50), (28, 42), 0, 0, 360, 30, 9)
+    plain = page.copy()
+    cv2.line(page, (4, 0), (6, 99), 30, 11)
+    (one,) = find_fields(page)
+    (zeros,) = find_fields(plain)
+    assert len(one.digits) == len(zeros.digits) == 3  # the 1 went with the "side"
+    assert one.along and not zeros.along
+
+
 def test_a_short_amount_cut_tight_is_read_though_nearly_square() -> None:
     """An amount of one to three digits cut tight round its writing is
     nearly square (``5.-``: 90 x 127 px): it was taken for a page of unknown
