@@ -15,10 +15,11 @@ together, and a shape it does not have (``printed_lead``):
   printed at 10-14 pt in a box written with digits of 6-9 mm); or, where
   the writing is small, a code of at least ``CODE`` capitals ("EUR",
   "GBP") at most ``CODE_TALL`` of it, their tops and feet level to within
-  ``EVEN`` of their height, as type sets them and no hand writes;
+  ``EVEN`` of their height (or ``EVEN_PX``), as type sets them and no hand
+  writes (a piece ``PAIR`` times as wide as tall is two capitals joined);
 - **apart**: the writing begins at least ``APART`` of the digits' height to
-  the right of it, and ``APART_OVER`` times as far as any gap between its
-  own pieces;
+  the right of it (``APART_CODE`` after a code), and ``APART_OVER`` times
+  as far as any gap between its own pieces;
 - **level**: within the band of the first digits after it, give or take
   ``LEVEL`` of their height.
 
@@ -28,8 +29,8 @@ and the shape:
   blurred, matches a sign printed in one of several typefaces
   (``signs.npz``, made by ``training.synth.signs`` from the DejaVu faces)
   by a cosine of at least ``MATCH``;
-- **a code** of ``CODE`` or more pieces: their tops and feet level as type
-  sets capitals (``_typeset``).
+- **a code** of ``CODE`` or more capitals: their tops and feet level as
+  type sets them (``_typeset``).
 
 Such ink is left out of both readers, as a printed label outside the box
 is. A leading digit taken for print would be lost with it: placement and

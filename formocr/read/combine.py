@@ -726,7 +726,7 @@ def left_out_edge_reasons(
             continue
         level = b.y <= 0 or b.y + b.h >= H  # at the top or bottom edge
         side = b.x <= 0 or b.x + b.w >= W
-        if not (level and b.w < EDGE_ALONG * b.h or side and b.h < EDGE_ALONG * b.w):
+        if not ((level and b.w < EDGE_ALONG * b.h) or (side and b.h < EDGE_ALONG * b.w)):
             continue
         if not any(b.iou(t) > 0 for t in taken):
             return ["ink at the edge of the image was left out (a digit cut off there?)"]
