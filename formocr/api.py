@@ -1283,8 +1283,7 @@ def _field(
     least = min(d.confidence for d in digits)
     confidence = least if read.confidence is None else min(read.confidence, 1.0)
     value = "".join(d.value for d in digits)
-    written = layout.marks if read.marks is None else read.marks
-    marks = [(m.position, m.char) for m in written]
+    marks = [(m.position, m.char) for m in (layout.marks if read.marks is None else read.marks)]
     raw = raw_text(value, marks) if marks else None
     reasons: list[str] = list(read.reasons)
     size = layout.printed or layout.bbox  # a skewed box's hull is taller than the box
@@ -1319,12 +1318,13 @@ def _field(
         reasons += short_reasons(digits)
     if layout.kind == "string":
         reasons += slash_reasons(digits, [p for p, _ in marks])
-        reasons += gap_reasons(digits, layout.gaps, [m.bbox for m in layout.marks])
+        # The reading's marks are the layout's, placed among its digits:
+        # where they lie is the layout's.
+        mark_boxes = [m.bbox for m in layout.marks]
+        reasons += gap_reasons(digits, layout.gaps, mark_boxes)
         if page is not None:
             reasons += open_loop_reasons(page, digits, layout.bbox)
-            reasons += left_out_edge_reasons(
-                page.shape, layout.ink, digits, [m.bbox for m in written]
-            )
+            reasons += left_out_edge_reasons(page.shape, layout.ink, digits, mark_boxes)
     reasons += confused_reasons(digits)
     reading = parse_amount(value, marks, require_mark=amount) if amount or marks else None
     slash = reading is not None and reading.slash  # a 1 just before the closing mark
