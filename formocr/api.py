@@ -814,7 +814,7 @@ GUESSED = (
 
 # ``formocr.layout.fields.broken_boxes``'s reason.
 BROKEN = (
-    "handwriting beside the box, a one-digit cell beside it, or its lines running on "
+    "handwriting beside the box, a one-digit cell or a box of cells against it, or its lines running on "
     "past its side: the box may be a piece of one whose lines broke (a black-and-white "
     "fax) or were printed faint, or writing missed it"
 )

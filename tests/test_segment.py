@@ -2519,6 +2519,56 @@ def test_handwriting_beside_a_wide_comb_s_piece_is_a_sign_of_pieces() -> None:
     assert broken_boxes(page, [piece], combs={0}) == {0}
 
 
+def test_writing_run_through_a_wide_box_s_side_is_a_sign_of_pieces() -> None:
+    """A fax's dashed box was closed at an 8's stroke, the string's first
+    four digits outside it, and ``1013801`` read ``01``, `ok`: an amount box
+    is looked beside for writing that reaches its side from outside (a
+    printed sign stands apart), even where a digit's loop, found as a small
+    box across that side, covers part of it."""
+    from formocr.layout.fields import BETWEEN_ASPECT, broken_boxes
+    from formocr.types import BBox
+
+    page = np.full((300, 900), 255, np.uint8)
+    amount = BBox(200, 100, 400, 80)
+    assert amount.w > BETWEEN_ASPECT * amount.h
+    cv2.rectangle(page, (200, 100), (600, 180), 0, 2)
+    apart = page.copy()
+    cv2.ellipse(apart, (165, 140), (20, 32), 0, 0, 360, 0, 5)  # a 0 apart from the box
+    assert broken_boxes(apart, [amount]) == set()
+    through = page.copy()
+    cv2.ellipse(through, (195, 140), (22, 32), 0, 0, 360, 0, 5)  # an 0 run through its side
+    cv2.ellipse(through, (140, 140), (20, 32), 0, 0, 360, 0, 5)
+    assert broken_boxes(through, [amount]) == {0}
+    loop = BBox(174, 110, 32, 60)  # the 0 found as a box across the side
+    assert 0 in broken_boxes(through, [amount, loop])
+    side = page.copy()  # the box's side drawn bold and skewed is no writing
+    cv2.line(side, (197, 100), (192, 180), 0, 6)
+    assert broken_boxes(side, [amount]) == set()
+    # A security print's hatch about as dark as 128, a printed code beside.
+    hatch = np.random.default_rng(0).normal(126, 12, page.shape).clip(0, 255).astype(np.uint8)
+    hatch = np.minimum(hatch, page)
+    cv2.putText(hatch, "USD", (110, 155), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 10, 3)
+    assert broken_boxes(hatch, [amount]) == set()
+
+
+def test_a_comb_s_pieces_found_against_each_other_ask() -> None:
+    """A fax's comb whose lines broke was found two cells at a time, each
+    piece wider than a one-digit cell, and a piece read `4`, `ok`, for
+    `40084 3 1`. Boxes that share a side where one was found divided into
+    cells are pieces of one comb; two undivided boxes side by side are
+    not looked at so."""
+    from formocr.layout.fields import broken_boxes
+    from formocr.types import BBox
+
+    page = np.full((300, 900), 255, np.uint8)
+    a, b = BBox(200, 100, 128, 86), BBox(327, 100, 128, 86)
+    for box in (a, b):
+        cv2.rectangle(page, (box.x, box.y), (box.x + box.w, box.y + box.h), 0, 2)
+        cv2.line(page, (box.x + 64, box.y), (box.x + 64, box.y + box.h), 0, 2)
+    assert broken_boxes(page, [a, b]) == set()
+    assert broken_boxes(page, [a, b], combs={1}) == {0, 1}
+
+
 def test_a_bold_digit_merged_with_a_box_s_lines_is_no_page_level_divider() -> None:
     """A wall the page-level finder saw (``walls``) is a strong divider only
     where it meets both lines evenly: a printed divider, faint or not, is

@@ -118,8 +118,9 @@ SINGLE_ASPECT = 1.3
 # wider than BETWEEN_ASPECT in its row (within BETWEEN_REACH box heights,
 # between it and its neighbour);
 # or a neighbour in its row sharing its side where one of the two is a
-# one-digit cell (intact, such cells make one comb). Printed labels beside
-# boxes are shorter than BETWEEN_INK.
+# one-digit cell or a box found divided into cells (intact, such boxes make
+# one comb: a fax's comb found two cells at a time read `4`, `ok`, for
+# `40084 3 1`). Printed labels beside boxes are shorter than BETWEEN_INK.
 BETWEEN_INK = 0.45
 BETWEEN_REACH = 1.0
 # Only a box at most this many times wider than tall is looked beside: a
@@ -145,6 +146,9 @@ RULE_W = 0.1
 # right `ok` box to review.
 RUN_ON = 0.8
 LINE_H = 0.3
+# Writing that reaches a wide box's side from beside it reaches this share
+# of the box's height away from it (``_run_through``).
+THROUGH_W = 0.25
 
 
 class BoxDoubts(NamedTuple):
@@ -213,10 +217,10 @@ def broken_boxes(
             if j == i or not _level_with(a, b, wide):
                 continue
             sharing = abs(b.x - (a.x + a.w)) <= edge or abs(a.x - (b.x + b.w)) <= edge
-            if sharing and (cell or b.w <= SINGLE_ASPECT * b.h):
+            if sharing and (cell or b.w <= SINGLE_ASPECT * b.h or i in combs or j in combs):
                 out |= {i, j}
-        if a.w > BETWEEN_ASPECT * a.h and i not in combs:
-            continue
+        # A wide box is looked beside only for writing run through its side.
+        wide_box = a.w > BETWEEN_ASPECT * a.h and i not in combs
         y0, y1 = max(0, a.y), max(0, a.y + a.h)
         bands = (
             (a.x + a.w + edge, min([a.x + a.w + reach, *right]) - edge, 0),  # near side: left
@@ -237,9 +241,19 @@ def broken_boxes(
                     continue
                 if b.y - edge >= y1:
                     continue
+                if wide_box and b.x + edge < a.x + a.w and b.x + b.w > a.x + edge:
+                    continue  # across the box's side: no neighbour's, a digit's loop
                 bx0, by0 = max(0, b.x - edge - x0), max(0, b.y - edge - y0)
                 dark[by0 : max(0, b.y + b.h + edge - y0), bx0 : max(0, b.x + b.w + edge - x0)] = 0
             rh, rw = region.shape
+            if wide_box:
+                # Ink darker than half the paper's level: a security
+                # print's hatch stands near 128 and would join into one
+                # group across the band.
+                deep = dark & (region < 0.5 * float(np.median(region)))
+                if _run_through(deep.astype(np.uint8), near, a.h):
+                    out.add(i)
+                continue
             if _line_runs_on(dark, near, 2 * edge, RUN_ON * rw):
                 out.add(i)  # its top or bottom line runs on, a digit hanging from it
                 continue
@@ -273,6 +287,25 @@ def _level_with(a: BBox, b: BBox, comb: bool) -> bool:
     return _in_row(a.y, a.y + a.h, b.y, b.y + b.h, a.h) or (
         comb and (abs(a.y - b.y) <= tol or abs(a.y + a.h - (b.y + b.h)) <= tol)
     )
+
+
+def _run_through(dark: np.ndarray, near: int, box_h: int) -> bool:
+    """Whether a group of ink in ``dark`` (0/1, the band beside a wide box,
+    level with it) reaches the band's ``near`` side (0: its left, 1: its
+    right), the box's, and stands BETWEEN_INK of the box's height ``box_h``
+    tall and THROUGH_W of it across: writing run through the box's side, or
+    a side found at a digit's stroke with the rest of the string outside
+    (a fax's dashed box closed at an 8: `1013801` read `01`, `ok`). A
+    printed sign beside an amount box stands apart from it; the box's own
+    side, skewed into the band, is a line's width across."""
+    n, _, stats = labelled(dark)
+    rw = dark.shape[1]
+    for k in range(1, n):
+        x, _, w, h = stats[k, :4]
+        touches = x == 0 if near == 0 else x + w == rw
+        if touches and h >= BETWEEN_INK * box_h and w >= THROUGH_W * box_h:
+            return True
+    return False
 
 
 def _line_runs_on(dark: np.ndarray, near: int, band: int, length: float) -> bool:
