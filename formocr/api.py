@@ -1053,7 +1053,7 @@ def _string(
     config: ScanConfig,
 ) -> _Read:
     """A string box read by the lattice, the string reader, or both combined."""
-    from formocr.read.combine import Reading, combine, guard_read
+    from formocr.read.combine import Reading, combine, guard_read, sign_read
 
     assert f.ink is not None
     digits = tuple(
@@ -1077,7 +1077,8 @@ def _string(
         lat = Reading("lattice", best.text, best.confidence, best.score, lattice.score(ctc.text))
         own = replace(own, other=reader.rescore(ctc, best.text))
         guards = [m.position for m in marks if m.char in GUARD_MARKS]
-        guarded = guard_read(guards, best.text, ctc.text)
+        signs = [(m.position, m.char) for m in marks if m.char in CURRENCY_SIGNS]
+        guarded = guard_read(guards, best.text, ctc.text) or sign_read(signs, best.text, ctc.text)
         result = combine(lat, own, config.combine_power, config.string_map, guarded)
     path = best.digits
     if result.value != best.text:

@@ -255,6 +255,35 @@ def test_a_sign_the_string_reader_reads_as_a_digit_is_no_sign() -> None:
     assert (field.value, field.raw, field.status) == ("125", "$125", "ok")
 
 
+def test_a_euro_the_string_reader_read_as_a_digit_is_no_skipped_ink() -> None:
+    """A hand-written euro set apart by its shape is left out of the lattice
+    and kept in the string reader's line, which reads it as a 5, a 6 or an
+    8: "6125" against "125". On cheques with a hand-written euro that was
+    the commonest disagreement, the lattice right nearly every time, yet the
+    string reader's reading won as ink the lattice skipped. The joint score
+    decides; the field stays in review with both readings. Another digit
+    there, or a dollar sign, is as before: the blob was most likely a digit."""
+    from formocr.read.combine import sign_read
+
+    assert sign_read([(0, "€")], "125", "6125")
+    assert sign_read([(0, "€"), (1, ",")], "125", "8125")
+    assert not sign_read([(0, "€")], "125", "9125")  # no digit a euro reads as
+    assert not sign_read([], "125", "6125")  # no sign set apart
+    assert not sign_read([(3, "€")], "125", "6125")  # not before the digits
+    assert not sign_read([(0, "€")], "125", "61255")  # two more digits
+    layout, clf = string_field(SURE)
+    sign = Mark(BBox(0, 10, 8, 60), "€", 0)
+    layout = dataclasses.replace(layout, marks=(sign,))
+    reader = FakeReader("6125", 0.9999, {"6125": -0.01, "125": -9.0})
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), reader)
+    field = _field("f", layout, read, 0.5)
+    assert (field.value, field.raw, field.status) == ("125", "€125", "review")
+    assert [a.value for a in field.alternatives] == ["125", "6125"]
+    reader = FakeReader("9125", 0.9999, {"9125": -0.01, "125": -9.0})
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), reader)
+    assert (_field("f", layout, read, 0.5).value, field.status) == ("9125", "review")
+
+
 def test_lattice_alone_without_a_reader() -> None:
     layout, clf = string_field(SURE)
     (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), None)
