@@ -227,6 +227,37 @@ def test_a_line_drawn_after_an_amount_is_no_mark_and_no_digit(text: str, seed: i
     assert field.raw == text and field.status == "ok", (seed, field.raw, field.reason)
 
 
+def test_a_line_after_an_amount_broken_in_pieces_is_no_dash() -> None:
+    """A light fill line on a security print broke into a stroke, a
+    hairline under it and a speck at its end (bench/cheques.py --seed
+    99300 --fill --slash --fade 0.7, cheque 114): the rightmost piece alone
+    was no line right of every other, so the stroke was taken for a
+    closing dash, the 1 before it for a slash ("1500/-") and left out, and
+    `941` read `94`, `ok`. A line's flat pieces overlapping along the row
+    are one line, its specks go with it."""
+    from formocr.layout.digits import Blob, _find_marks
+
+    def blob(x: int, y: int, w: int, h: int) -> Blob:
+        return Blob(x, y, np.ones((h, w), np.uint8))
+
+    def ring(x: int, y: int, w: int, h: int) -> Blob:  # a digit's strokes, 8 px
+        mask = np.ones((h, w), np.uint8)
+        mask[8:-8, 8:-8] = 0
+        return Blob(x, y, mask)
+
+    digits = [ring(0, 55, 72, 94), ring(100, 59, 65, 90), blob(195, 58, 9, 94)]
+    stroke, hairline, speck = blob(250, 99, 120, 12), blob(300, 112, 190, 3), blob(455, 102, 47, 2)
+    lines: list[Blob] = []
+    kept, marks = _find_marks([*digits, stroke, hairline], [speck], 94.0, lines=lines)
+    assert marks == []
+    assert {id(b) for b in lines} == {id(stroke), id(hairline), id(speck)}
+    assert {id(b) for b in kept} == {id(b) for b in digits}
+    # A closing dash apart from the line stays a mark.
+    dash = blob(225, 105, 45, 7)
+    _, marks = _find_marks([*digits, dash, blob(300, 100, 190, 6)], [], 94.0, lines=[])
+    assert [c for _, c in marks] == ["-"]
+
+
 def test_a_closing_dash_is_no_filler() -> None:
     """A dash that closes a whole amount ("1250.-") is shorter than a digit
     is tall: it stays a mark, and the amount grammar reads it."""

@@ -1670,11 +1670,23 @@ def _find_marks(
             found.append((first, sign))
             big = others
     filler = _filler(blobs, big)
-    if filler is not None:
-        blobs = [b for b in blobs if b is not filler]
-        big = [b for b in big if b is not filler]
+    if filler:
+        # The line's specks go with it (pieces too small to be blobs).
+        line = _union(filler)
+        pad = line.h
+        filler += [
+            c
+            for c in specks
+            if c.x >= line.x
+            and c.x + c.w <= line.x + line.w + pad
+            and c.y >= line.y - pad
+            and c.y + c.h <= line.y + line.h + pad
+        ]
+        blobs = [b for b in blobs if not any(b is p for p in filler)]
+        big = [b for b in big if not any(b is p for p in filler)]
+        specks = [c for c in specks if not any(c is p for p in filler)]
         if lines is not None:
-            lines.append(filler)
+            lines.extend(filler)
     guards, both = _guards([b for b in blobs if not any(b is m for m, _ in found)], big)
     if guards:
         found += guards
@@ -1832,32 +1844,43 @@ def _guards(blobs: list[Blob], big: list[Blob]) -> tuple[list[tuple[Blob, MarkCh
     return found, True
 
 
-def _filler(blobs: list[Blob], big: list[Blob]) -> Blob | None:
+def _filler(blobs: list[Blob], big: list[Blob]) -> list[Blob]:
     """A line drawn after an amount to the end of its box, so that nothing
-    can be added ("1,250.00 ----", or wavy): the rightmost blob, right of
-    every other, at least FILL_LONG of the tallest digit's height long,
-    FILL_FLAT times as long as it is tall and at most FILL_THIN of that
-    height tall, across the digits' middle. A closing dash ("1250.-") is shorter; no
+    can be added ("1,250.00 ----", or wavy), in its pieces: the rightmost
+    blob, and flat blobs overlapping it and each other along the row (a
+    light line on a security print broke into a stroke and a hairline under
+    it, the first taken for a closing dash), right of every other, at least
+    FILL_LONG of the tallest digit's height long together, FILL_FLAT times
+    as long as they are tall and at most FILL_THIN of that height tall,
+    across the digits' middle. A closing dash ("1250.-") is shorter; no
     digit is a flat stroke that long standing alone."""
     if len(blobs) < 2:
-        return None
-    last = max(blobs, key=lambda b: b.x + b.w)
-    rest = [b for b in big if b is not last]
-    if not rest or last.x < max(b.x + b.w for b in blobs if b is not last) - 1:
-        return None
+        return []
+    by_end = sorted(blobs, key=lambda b: b.x + b.w, reverse=True)
+    pieces = [by_end[0]]
+    for b in by_end[1:]:
+        start = min(p.x for p in pieces)
+        if b.x + b.w < start - 1 or b.w < FILL_FLAT * b.h:
+            break  # apart from the line, or no flat piece of it
+        pieces.append(b)
+    line = _union(pieces) if len(pieces) > 1 else pieces[0]
+    rest = [b for b in big if not any(b is p for p in pieces)]
+    others = [b for b in blobs if not any(b is p for p in pieces)]
+    if not rest or line.x < max(b.x + b.w for b in others) - 1:
+        return []
     top = median([b.y for b in rest])
     base = median([b.y + b.h for b in rest])
     band = max(1.0, base - top)
     tallest = max(b.h for b in rest)  # a comma among few digits lowers the band
-    middle = last.y + last.h / 2.0
+    middle = line.y + line.h / 2.0
     if not (
-        last.w >= FILL_LONG * tallest
-        and last.w >= FILL_FLAT * last.h
-        and last.h <= FILL_THIN * tallest
+        line.w >= FILL_LONG * tallest
+        and line.w >= FILL_FLAT * line.h
+        and line.h <= FILL_THIN * tallest
         and top + 0.2 * band <= middle <= base - 0.1 * band
     ):
-        return None
-    return last
+        return []
+    return pieces
 
 
 # A line after an amount: at least FILL_LONG of the digits' height long (a
