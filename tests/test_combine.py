@@ -33,6 +33,7 @@ from formocr.types import (
     DigitCrop,
     DigitResult,
     FieldLayout,
+    FieldResult,
     Mark,
     Prediction,
     Segment,
@@ -240,19 +241,20 @@ def test_a_sign_the_string_reader_reads_as_a_digit_is_no_sign() -> None:
     rest, "125"; the string reader read "9125" from the line as written. Its
     reading wins (it read ink the lattice could not place), and the blob was
     a digit: no "$" in ``raw``, the field in review."""
-    layout, clf = string_field(SURE)
-    sign = Mark(BBox(0, 10, 8, 60), "$", 0)
-    layout = dataclasses.replace(layout, marks=(sign,))
-    reader = FakeReader("9125", 0.9999, {"9125": -0.01, "125": -9.0})
-    (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), reader)
-    field = _field("f", layout, read, 0.5)
+    field = _read_with_sign("$", FakeReader("9125", 0.9999, {"9125": -0.01, "125": -9.0}))
     assert (field.value, field.status) == ("9125", "review")
     assert field.raw is None
     # Where both read the same digits, the sign stays a mark.
-    reader = FakeReader("125", 0.9999, {"125": -0.01})
-    (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), reader)
-    field = _field("f", layout, read, 0.5)
+    field = _read_with_sign("$", FakeReader("125", 0.9999, {"125": -0.01}))
     assert (field.value, field.raw, field.status) == ("125", "$125", "ok")
+
+
+def _read_with_sign(char: str, reader: FakeReader) -> FieldResult:
+    """ "125" read by the lattice, a sign ``char`` set apart before it."""
+    layout, clf = string_field(SURE)
+    layout = dataclasses.replace(layout, marks=(Mark(BBox(0, 10, 8, 60), char, 0),))
+    (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), reader)
+    return _field("f", layout, read, 0.5)
 
 
 def test_a_euro_the_string_reader_read_as_a_digit_is_no_skipped_ink() -> None:
@@ -271,17 +273,13 @@ def test_a_euro_the_string_reader_read_as_a_digit_is_no_skipped_ink() -> None:
     assert not sign_read([], "125", "6125")  # no sign set apart
     assert not sign_read([(3, "€")], "125", "6125")  # not before the digits
     assert not sign_read([(0, "€")], "125", "61255")  # two more digits
-    layout, clf = string_field(SURE)
-    sign = Mark(BBox(0, 10, 8, 60), "€", 0)
-    layout = dataclasses.replace(layout, marks=(sign,))
-    reader = FakeReader("6125", 0.9999, {"6125": -0.01, "125": -9.0})
-    (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), reader)
-    field = _field("f", layout, read, 0.5)
+    field = _read_with_sign("€", FakeReader("6125", 0.9999, {"6125": -0.01, "125": -9.0}))
     assert (field.value, field.raw, field.status) == ("125", "€125", "review")
     assert [a.value for a in field.alternatives] == ["125", "6125"]
-    reader = FakeReader("9125", 0.9999, {"9125": -0.01, "125": -9.0})
-    (read,) = _classify([layout], clf, ScanConfig(string_reader="combined"), reader)
-    assert (_field("f", layout, read, 0.5).value, field.status) == ("9125", "review")
+    field = _read_with_sign("€", FakeReader("9125", 0.9999, {"9125": -0.01, "125": -9.0}))
+    assert (field.value, field.status) == ("9125", "review")
+    field = _read_with_sign("$", FakeReader("6125", 0.9999, {"6125": -0.01, "125": -9.0}))
+    assert (field.value, field.status) == ("6125", "review")
 
 
 def test_lattice_alone_without_a_reader() -> None:
