@@ -865,3 +865,24 @@ def test_a_comb_digit_much_shorter_than_the_others_asks() -> None:
     assert short_reasons(comb(76, 77, 65, 38)) == []
     assert short_reasons(comb(76, 30)) == []
     assert short_reasons(comb(30, 76, 77)) != []  # first, last or between
+
+
+def test_a_comb_digit_a_pixel_wide_asks() -> None:
+    """A fax's comb of dashed lines, its first cells empty: the whiting out
+    left two dividers' slivers, 1 px wide and half the digits' height, and
+    with the fourth cell's 3 the piece read `113`, `ok` at 0.9999
+    (bench/fax.py --mode fine --seed 68900, page 8). No pen draws a stroke
+    one pixel wide; a thin 1 two pixels wide is a digit, alone or not."""
+
+    def comb(*widths: int) -> list[DigitResult]:
+        return [
+            DigitResult("1", 0.9999, BBox(60 * i, 10, w, 26 if w == 1 else 52), (("1", 0.9999),))
+            for i, w in enumerate(widths)
+        ]
+
+    assert short_reasons(comb(1, 1, 34)) == [
+        "digit 1, read 1, is a sliver 1 px wide (a piece of a divider?)",
+        "digit 2, read 1, is a sliver 1 px wide (a piece of a divider?)",
+    ]
+    assert short_reasons(comb(1)) != []  # alone too
+    assert short_reasons(comb(2, 2, 34)) == []

@@ -431,12 +431,25 @@ SHORT_DIGIT = 0.45
 SHORT_PEERS = 2
 
 
+# A comb cell's digit at most SLIVER_W px wide is no pen's stroke: a sliver
+# of a dashed divider that the whiting out left (a fax's comb of empty
+# cells, read `113` for its fourth cell's `3`, `ok`; BENCHMARKS.md,
+# fifty-fifth session).
+SLIVER_W = 1
+
+
 def short_reasons(digits: Sequence[DigitResult]) -> list[str]:
-    """Each of a comb's ``digits`` much shorter than the others (SHORT_DIGIT)."""
+    """Each of a comb's ``digits`` much shorter than the others (SHORT_DIGIT),
+    or a sliver (SLIVER_W)."""
+    slivers = [
+        f"digit {i + 1}, read {d.value}, is a sliver {d.bbox.w} px wide (a piece of a divider?)"
+        for i, d in enumerate(digits)
+        if d.bbox.w <= SLIVER_W
+    ]
     if len(digits) <= SHORT_PEERS:
-        return []
+        return slivers
     heights = [d.bbox.h for d in digits]
-    return [
+    return slivers + [
         f"digit {i + 1}, read {d.value}, is much shorter than the others (a piece of a "
         "divider, a stroke or a speck?)"
         for i, d in enumerate(digits)
