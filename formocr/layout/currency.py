@@ -128,6 +128,12 @@ EURO_ARC = (0.1, 0.4)
 # between them, away from its bars, its ink keeps left of EURO_OPEN of it.
 EURO_ARMS = 0.4
 EURO_OPEN = 0.6
+# Its bars are rows across EURO_BARS_LONG of its width that begin within
+# EURO_BAR_LEFT of its left: a bar reaches left past the C. A bold digit's
+# rows run as long across its bowl, from its middle (six bold broad-marker
+# 5s and 8s of the headline's 120 pages passed for euros so, three still do).
+EURO_BARS_LONG = 0.4
+EURO_BAR_LEFT = 0.25
 
 
 # Pieces of a blob under this share of its ink are specks (a black-and-
@@ -148,6 +154,16 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
     kept = np.isin(labels, keep[keep > 0]).astype(mask.dtype)
     x, y, w, h = cv2.boundingRect(kept)
     return kept[y : y + h, x : x + w] if w and h else mask
+
+
+def _bars(mask: np.ndarray) -> np.ndarray:
+    """The rows of a euro-like blob (``mask``, 0/1) that may be its bars:
+    across EURO_BARS_LONG of its width, beginning within EURO_BAR_LEFT of
+    its left."""
+    w = mask.shape[1]
+    long_rows = mask.sum(1) >= EURO_BARS_LONG * w
+    starts = np.where(mask.any(1), np.argmax(mask, axis=1), w)
+    return np.flatnonzero(long_rows & (starts <= EURO_BAR_LEFT * w))
 
 
 def is_euro_sign(mask: np.ndarray, top: float, base: float) -> bool:
@@ -180,7 +196,7 @@ def is_euro_sign(mask: np.ndarray, top: float, base: float) -> bool:
     # ink keeps to the left (a 3's waist, a 5's bowl and a 4's stem reach
     # right there).
     near = max(2, int(0.08 * h))
-    bars = np.flatnonzero(mask.sum(1) >= 0.4 * w)
+    bars = _bars(mask)
     if not bars.size:
         return False
     for r in range(int(0.3 * h), int(0.7 * h) + 1):
