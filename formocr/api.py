@@ -1261,6 +1261,7 @@ def _field(
         slash_reasons,
         solid_zero_reasons,
         through_reasons,
+        wide_cell_reasons,
     )
 
     digits = read.digits
@@ -1317,6 +1318,7 @@ def _field(
         reasons += edge_reasons(page.shape, digits, page)
     if layout.kind == "comb":
         reasons += short_reasons(digits)
+        reasons += wide_cell_reasons(digits, layout.cells, size.w)
     if layout.kind == "string":
         reasons += slash_reasons(digits, [p for p, _ in marks])
         # The reading's marks are the layout's, placed among its digits:

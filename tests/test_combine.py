@@ -867,6 +867,27 @@ def test_a_comb_digit_much_shorter_than_the_others_asks() -> None:
     assert short_reasons(comb(30, 76, 77)) != []  # first, last or between
 
 
+def test_a_comb_digit_two_cells_wide_asks() -> None:
+    """A writer wrote across a tick comb's cells: two 4s were merged into
+    one crop two cells wide, read `4` at 0.9995, and `634469540` came out
+    `63469540`, `ok` (bench/realwriters.py --pages 40 --seed 69000 --sources
+    mnist-cal optdigits-cal --scan-dpi 200, page 39). A digit over WIDE_CELL
+    cells wide asks; one a cell wide, or a little over, does not."""
+    from formocr.read.combine import WIDE_CELL, wide_cell_reasons
+
+    def comb(*widths: int) -> list[DigitResult]:
+        x = [sum(widths[:i]) for i in range(len(widths))]
+        return [
+            DigitResult("4", 0.9995, BBox(x[i], 10, w, 90), (("4", 0.9995),))
+            for i, w in enumerate(widths)
+        ]
+
+    (why,) = wide_cell_reasons(comb(80, 77, 161, 80), 9, 741)
+    assert why == "digit 3, read 4, spans 2.0 cells (two digits read as one?)"
+    assert wide_cell_reasons(comb(80, 77, int(WIDE_CELL * 741 / 9), 80), 9, 741) == []
+    assert wide_cell_reasons(comb(161), 1, 82) == []  # a one-digit box: no cells to span
+
+
 def test_a_comb_digit_a_pixel_wide_asks() -> None:
     """A fax's comb of dashed lines, its first cells empty: the whiting out
     left two dividers' slivers, 1 px wide and half the digits' height, and

@@ -52,6 +52,7 @@ __all__ = [
     "left_out_edge_reasons",
     "runs_on_reasons",
     "short_reasons",
+    "wide_cell_reasons",
     "through_reasons",
 ]
 
@@ -436,6 +437,28 @@ SHORT_PEERS = 2
 # cells, read `113` for its fourth cell's `3`, `ok`; BENCHMARKS.md,
 # fifty-fifth session).
 SLIVER_W = 1
+
+
+# A comb digit read from more than WIDE_CELL cells' width (the box's width
+# over its cells) may be two digits read as one: a writer who wrote across
+# a tick comb's cells had two 4s merged into one crop two cells wide, read
+# `4`, and `634469540` came out `63469540`, `ok` (BENCHMARKS.md,
+# fifty-fifth session).
+WIDE_CELL = 1.5
+
+
+def wide_cell_reasons(digits: Sequence[DigitResult], cells: int, width: int) -> list[str]:
+    """Each of a comb's ``digits`` wider than WIDE_CELL of its ``cells``
+    (the box ``width`` px wide)."""
+    if cells < 2 or width <= 0:
+        return []
+    pitch = width / cells
+    return [
+        f"digit {i + 1}, read {d.value}, spans {d.bbox.w / pitch:.1f} cells (two digits "
+        "read as one?)"
+        for i, d in enumerate(digits)
+        if d.bbox.w > WIDE_CELL * pitch
+    ]
 
 
 def short_reasons(digits: Sequence[DigitResult]) -> list[str]:
