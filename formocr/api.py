@@ -814,9 +814,9 @@ GUESSED = (
 
 # ``formocr.layout.fields.broken_boxes``'s reason.
 BROKEN = (
-    "handwriting beside the box, a one-digit cell or a box of cells against it, or its lines running on "
-    "past its side: the box may be a piece of one whose lines broke (a black-and-white "
-    "fax) or were printed faint, or writing missed it"
+    "handwriting beside the box, a one-digit cell or a box of cells against it, or its "
+    "lines running on past its side: the box may be a piece of one whose lines broke (a "
+    "black-and-white fax) or were printed faint, or writing missed it"
 )
 
 # ``formocr.layout.fields.short_boxes``' reason.
