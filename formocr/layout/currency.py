@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from formocr.layout.ink import pen_width
+from formocr.stats import labelled
 
 __all__ = ["is_currency_sign", "is_euro_sign"]
 
@@ -146,7 +147,7 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
     to what is left: specks beside a bold euro scanned black and white at
     200 dpi reached its left edge below its bars and it went as a 6 (`€382
     083,28` read `638208328`, `ok`)."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n, labels, stats = labelled(mask.astype(np.uint8))
     if n <= 2:
         return mask
     least = SPECK_SHARE * float(stats[1:, cv2.CC_STAT_AREA].sum())

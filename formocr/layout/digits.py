@@ -1669,19 +1669,8 @@ def _find_marks(
         if sign is not None:
             found.append((first, sign))
             big = others
-    filler = _filler(blobs, big)
+    filler = _filler(blobs, big, specks)
     if filler:
-        # The line's specks go with it (pieces too small to be blobs).
-        line = _union(filler)
-        pad = line.h
-        filler += [
-            c
-            for c in specks
-            if c.x >= line.x
-            and c.x + c.w <= line.x + line.w + pad
-            and c.y >= line.y - pad
-            and c.y + c.h <= line.y + line.h + pad
-        ]
         blobs = [b for b in blobs if not any(b is p for p in filler)]
         big = [b for b in big if not any(b is p for p in filler)]
         specks = [c for c in specks if not any(c is p for p in filler)]
@@ -1844,7 +1833,7 @@ def _guards(blobs: list[Blob], big: list[Blob]) -> tuple[list[tuple[Blob, MarkCh
     return found, True
 
 
-def _filler(blobs: list[Blob], big: list[Blob]) -> list[Blob]:
+def _filler(blobs: list[Blob], big: list[Blob], specks: Sequence[Blob] = ()) -> list[Blob]:
     """A line drawn after an amount to the end of its box, so that nothing
     can be added ("1,250.00 ----", or wavy), in its pieces: the rightmost
     blob, and flat blobs overlapping it and each other along the row (a
@@ -1852,8 +1841,9 @@ def _filler(blobs: list[Blob], big: list[Blob]) -> list[Blob]:
     it, the first taken for a closing dash), right of every other, at least
     FILL_LONG of the tallest digit's height long together, FILL_FLAT times
     as long as they are tall and at most FILL_THIN of that height tall,
-    across the digits' middle. A closing dash ("1250.-") is shorter; no
-    digit is a flat stroke that long standing alone."""
+    across the digits' middle, and the ``specks`` within its extent (pieces
+    too small to be blobs). A closing dash ("1250.-") is shorter; no digit
+    is a flat stroke that long standing alone."""
     if len(blobs) < 2:
         return []
     by_end = sorted(blobs, key=lambda b: b.x + b.w, reverse=True)
@@ -1863,7 +1853,7 @@ def _filler(blobs: list[Blob], big: list[Blob]) -> list[Blob]:
         if b.x + b.w < start - 1 or b.w < FILL_FLAT * b.h:
             break  # apart from the line, or no flat piece of it
         pieces.append(b)
-    line = _union(pieces) if len(pieces) > 1 else pieces[0]
+    line = _union(pieces)
     rest = [b for b in big if not any(b is p for p in pieces)]
     others = [b for b in blobs if not any(b is p for p in pieces)]
     if not rest or line.x < max(b.x + b.w for b in others) - 1:
@@ -1880,7 +1870,15 @@ def _filler(blobs: list[Blob], big: list[Blob]) -> list[Blob]:
         and top + 0.2 * band <= middle <= base - 0.1 * band
     ):
         return []
-    return pieces
+    pad = line.h
+    return pieces + [
+        c
+        for c in specks
+        if c.x >= line.x
+        and c.x + c.w <= line.x + line.w + pad
+        and c.y >= line.y - pad
+        and c.y + c.h <= line.y + line.h + pad
+    ]
 
 
 # A line after an amount: at least FILL_LONG of the digits' height long (a
