@@ -23,7 +23,7 @@ from formocr.config import ScanConfig
 from formocr.layout import fields as fields_module
 from formocr.layout.digits import BoxLayout
 from formocr.layout.fields import find_fields
-from formocr.layout.frame import Mark, white_dividers
+from formocr.layout.frame import Mark, vertical_marks, white_dividers
 from formocr.layout.lines import page_geometry, spread_dark
 from formocr.output.writers import document_dict
 from formocr.read.normalize import normalize
@@ -1230,6 +1230,20 @@ def test_a_tick_the_marks_missed_is_whited_out_too() -> None:
     clean = ink.copy()
     white_dividers(clean, ink > 0, (0, 0, w, h), dividers, 4)
     assert not clean.any()
+
+
+@pytest.mark.parametrize(("first", "second", "kept"), [(47, 67, 0), (48, 49, 2)])
+def test_two_ticks_count_only_as_tall_as_each_other(first: int, second: int, kept: int) -> None:
+    """Two bars standing on a box's foot are ticks only when printed alike:
+    a fine pen's 8 and 9 on a string box's foot (47 and 67 px), each within
+    reach of their mean, made a comb of four cells, and `189` was read
+    `180`, `ok`."""
+    h, w = 155, 344
+    dark = np.zeros((h, w), np.uint8)
+    for x, tall in ((172, first), (262, second)):
+        dark[h - tall :, x - 2 : x + 2] = 200
+    marks, _ = vertical_marks(dark, (0, 0, w, h), [], 4)
+    assert len([m for m in marks if not m.strong]) == kept
 
 
 def test_touching_pair_drawn_is_split() -> None:

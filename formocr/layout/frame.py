@@ -39,6 +39,15 @@ WIDE_CELL = 1.6
 # and at most MAX_TICK: a bar rising further is a stroke (a marker 1 that
 # stands on the bottom line).
 MIN_TICK, MAX_TICK = 0.12, 0.6
+# Ticks are printed alike: of a box's ticks only those within TICK_EVEN of
+# their median height (and 2 px) count, and where there are only two, each
+# within that of the other. Two strokes of a fine pen standing on a string
+# box's foot, an 8's loop and a 9's tail 47 and 67 px tall, were each within
+# reach of their mean, made a comb of four cells with the 1 over the third
+# tick, and `189` was read `180`, `ok` (the 9's loop alone; MNIST writers'
+# pages, ``bench/realwriters.py --seed 70000 --pen fine``, fifty-sixth
+# session). Two ticks of a printed comb were 0 or 1 px apart on such pages.
+TICK_EVEN = 0.2
 
 # A wall seen at page level whose line, in the box, is this dark (after the
 # background's level) along most of its height is a weak divider mark.
@@ -399,12 +408,17 @@ def vertical_marks(
         and clean_top(a, b, int(run[a:b].max()))
     ]
     if len(ticks) >= 2:
-        med = float(np.median([t[2] for t in ticks]))
-        marks += [
-            Mark((a + b - 1) / 2.0 + x0, a + x0, b + x0, y1 - th - 2, False)
-            for a, b, th in ticks
-            if abs(th - med) <= 0.2 * med + 2
-        ]
+        heights = [t[2] for t in ticks]
+        med = float(np.median(heights))
+        tol = TICK_EVEN * med + 2
+        # Two are each within half their difference of their median: they
+        # must be as tall as each other (see TICK_EVEN).
+        if len(ticks) > 2 or abs(heights[0] - heights[1]) <= tol:
+            marks += [
+                Mark((a + b - 1) / 2.0 + x0, a + x0, b + x0, y1 - th - 2, False)
+                for a, b, th in ticks
+                if abs(th - med) <= tol
+            ]
     return marks, vert
 
 
