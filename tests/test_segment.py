@@ -2583,6 +2583,35 @@ def test_a_comb_s_pieces_found_against_each_other_ask() -> None:
     assert broken_boxes(page, [a, b], combs={1}) == {0, 1}
 
 
+def test_a_digit_s_loop_found_as_a_box_beside_a_comb_keeps_no_writing_out() -> None:
+    """A fax's comb whose dotted lines broke: three cells found as one box,
+    and the 4 written in the cell before them found as a box at its loop.
+    The loop, a box much shorter than the comb beside it, kept the rest of
+    the 4 out of the band looked in, and `674` was read `ok` for `974674`.
+    Such a box is writing; a box as tall, beside it, still bounds the band."""
+    from formocr.layout.fields import broken_boxes
+    from formocr.types import BBox
+
+    page = np.full((300, 900), 255, np.uint8)
+    comb = BBox(400, 100, 210, 84)
+    cv2.rectangle(page, (comb.x, comb.y), (comb.x + comb.w, comb.y + comb.h), 0, 2)
+    for k in (1, 2):
+        cv2.line(page, (comb.x + 70 * k, comb.y), (comb.x + 70 * k, comb.y + comb.h), 0, 2)
+    # The 4 of the cell before: its loop (a closed triangle) and its stem.
+    cv2.polylines(page, [np.array([[360, 112], [335, 150], [380, 150]])], True, 0, 4)
+    cv2.line(page, (372, 105), (372, 178), 0, 4)
+    loop = BBox(335, 112, 46, 40)
+    assert 1 in broken_boxes(page, [loop, comb], combs={1})
+    # Beside boxes not divided into cells (a date's boxes on a guilloche,
+    # whose loops are found as boxes), such a box is still a box.
+    assert 1 not in broken_boxes(page, [loop, comb])
+    # A box as tall as the comb round that writing: the writing is its own.
+    cell = BBox(326, 100, 64, 84)
+    assert 1 not in broken_boxes(page, [cell, comb], combs={1})
+    # Without the loop found, the 4 is writing beside the comb, as before.
+    assert broken_boxes(page, [comb], combs={0}) == {0}
+
+
 def test_a_bold_digit_merged_with_a_box_s_lines_is_no_page_level_divider() -> None:
     """A wall the page-level finder saw (``walls``) is a strong divider only
     where it meets both lines evenly: a printed divider, faint or not, is
