@@ -1202,6 +1202,33 @@ def test_a_1_broken_into_dots_by_a_faint_pen_is_a_digit_not_separators(pieces: i
     assert len(f.digits) == 4
 
 
+@pytest.mark.parametrize("off", [28, 36, 44])
+@pytest.mark.parametrize("run_on", [False, True])
+def test_a_bold_stroke_inside_a_side_whose_foot_runs_on_stays_in_the_box(
+    off: int, run_on: bool
+) -> None:
+    """A box's side and a bold stroke a little inside it are two walls closer
+    than a cell: where the box's lines end at the pair, the box begins at the
+    printed side and the stroke is its digit's. One line ending there is
+    enough: a cheque's bottom line ran on into the rule under its label,
+    the box began after a bold 8's stroke, and `86000000` was read
+    `36000000`, `ok`."""
+    dpi = 300
+    page = np.full((_mm(dpi, 60), _mm(dpi, 160)), 255, np.uint8)
+    x0, y0, w, h = _mm(dpi, 40), _mm(dpi, 20), _mm(dpi, 90), _mm(dpi, 12)
+    cv2.rectangle(page, (x0, y0), (x0 + w, y0 + h), 0, 3)
+    if run_on:
+        cv2.line(page, (_mm(dpi, 5), y0 + h), (x0, y0 + h), 0, 3)
+    # A bold 1 near the side, nearly the box's height.
+    top, foot = y0 + _mm(dpi, 0.8), y0 + h - _mm(dpi, 0.8)
+    cv2.rectangle(page, (x0 + off, top), (x0 + off + 12, foot), 0, -1)
+    for k, ch in enumerate("600"):
+        _digit(page, ch, x0 + _mm(dpi, 14) + k * _mm(dpi, 9), y0 + _mm(dpi, 2), _mm(dpi, 8), 4)
+    (f,) = find_fields(page, dpi)
+    assert abs(f.bbox.x - x0) <= 5
+    assert len(f.digits) == 4 and f.digits[0].bbox.x < x0 + off + 12
+
+
 def test_ticks_comb_drawn() -> None:
     """Ticks rising a third of the way from the bottom edge, one empty cell."""
     dpi = 300

@@ -1574,9 +1574,14 @@ def _boxes(
             ):
                 # Where the lines end at the pair, it is the box's side with a
                 # stroke just inside: the box begins (ends) at the printed
-                # line, and the stroke is its digit's.
-                inner_left = p.b if abs(min(top.x0, bot.x0) - p.a) <= r else w.b
-                inner_right = w.a if abs(max(top.x1, bot.x1) - w.b) <= r else p.a
+                # line, and the stroke is its digit's. One line ending there
+                # is enough: a cheque's bottom line ran on into the rule
+                # under its label, the box began after a bold 8's stroke,
+                # and `86000000` cut out was read `36000000`, `ok`
+                # (``bench/cheques.py --seed 100400 --round --pen fine``,
+                # cheque 111; fifty-sixth session).
+                inner_left = p.b if any(abs(s.x0 - p.a) <= r for s in (top, bot)) else w.b
+                inner_right = w.a if any(abs(s.x1 - w.b) <= r for s in (top, bot)) else p.a
                 merged[-1] = _Wall(p.a, w.b, False, inner_left, inner_right)
                 continue
         merged.append(w)
