@@ -2639,6 +2639,25 @@ def test_a_digit_s_loop_found_as_a_box_beside_a_comb_keeps_no_writing_out() -> N
     assert broken_boxes(page, [comb], combs={0}) == {0}
 
 
+@pytest.mark.parametrize(("run", "piece"), [(30, True), (6, False)])
+def test_a_cell_whose_line_runs_on_into_a_wide_band_asks(run: int, piece: bool) -> None:
+    """A fax's comb found cell by cell: its last cell alone, the empty cell
+    before it lost with its top line, its bottom line running on 30 px into
+    the 54 px band to the next cell found; the cell's `6` was read `ok`. A
+    line running on RUN_ON_H of the box's height counts, short of RUN_ON of
+    the band; a line's blur a few pixels past its side does not."""
+    from formocr.layout.fields import broken_boxes
+    from formocr.types import BBox
+
+    page = np.full((300, 900), 255, np.uint8)
+    cells = [BBox(526, 100, 64, 75), BBox(652, 100, 64, 75)]
+    for c in cells:
+        cv2.rectangle(page, (c.x, c.y), (c.x + c.w, c.y + c.h), 0, 2)
+    foot = cells[1].y + cells[1].h
+    cv2.line(page, (cells[1].x - run, foot), (cells[1].x, foot), 0, 2)
+    assert (1 in broken_boxes(page, cells)) == piece
+
+
 def test_a_bold_digit_merged_with_a_box_s_lines_is_no_page_level_divider() -> None:
     """A wall the page-level finder saw (``walls``) is a strong divider only
     where it meets both lines evenly: a printed divider, faint or not, is

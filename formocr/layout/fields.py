@@ -143,8 +143,15 @@ RULE_W = 0.1
 # beside its neighbour's 9 hanging from the line; BENCHMARKS.md,
 # fifty-third session). Rows further in are not looked at: a guilloche's
 # line crossing the narrow band between two date boxes low down sent a
-# right `ok` box to review.
+# right `ok` box to review. Such a row also counts where it runs RUN_ON_H
+# of the box's height from its side, short of RUN_ON of a wide band: a
+# fax's comb cell found alone, the empty cell beside it found with no top
+# line, had its `6` read `ok` while its bottom line ran on 30 px into a band
+# of 54 (``bench/fax.py --mode normal --seed 70500``, page 11; fifty-sixth
+# session). A date box's line blurred a few pixels into the narrow gap to
+# the next box does not reach that far.
 RUN_ON = 0.8
+RUN_ON_H = 0.3
 LINE_H = 0.3
 # Writing that reaches a wide box's side from beside it reaches this share
 # of the box's height away from it (``_run_through``).
@@ -268,7 +275,7 @@ def broken_boxes(
                 if _run_through(deep.astype(np.uint8), near, a.h):
                     out.add(i)
                 continue
-            if _line_runs_on(dark, near, 2 * edge, RUN_ON * rw):
+            if _line_runs_on(dark, near, 2 * edge, min(RUN_ON * rw, RUN_ON_H * a.h)):
                 out.add(i)  # its top or bottom line runs on, a digit hanging from it
                 continue
             n, _, stats = labelled(dark)
