@@ -2658,6 +2658,32 @@ def test_a_cell_whose_line_runs_on_into_a_wide_band_asks(run: int, piece: bool) 
     assert (1 in broken_boxes(page, cells)) == piece
 
 
+def test_a_digit_against_a_comb_s_side_from_beyond_it_asks() -> None:
+    """A fax's comb found up to its sixth cell: the seventh, its lines
+    broken into dots, was lost, and its bold 2, written against the divider
+    that closed the comb found, touched the band looked in at its side; it
+    was left out as the side's own, and `854252` was read `85425`, `ok`.
+    Beside a comb, writing that reaches its side from beyond counts, as
+    beside a wide box (``_run_through``)."""
+    from formocr.layout.fields import broken_boxes
+    from formocr.types import BBox
+
+    page = np.full((300, 900), 255, np.uint8)
+    comb = BBox(300, 100, 195, 91)
+    cv2.rectangle(page, (comb.x, comb.y), (comb.x + comb.w, comb.y + comb.h), 0, 2)
+    for k in (1, 2):
+        cv2.line(page, (comb.x + 65 * k, comb.y), (comb.x + 65 * k, comb.y + comb.h), 0, 2)
+    right = comb.x + comb.w
+    # A bold 2 against the side, beyond it.
+    cv2.polylines(
+        page, [np.array([[right + 8, 125], [right + 30, 112], [right + 45, 130]])], False, 0, 9
+    )
+    cv2.line(page, (right + 45, 130), (right + 2, 175), 0, 9)
+    cv2.line(page, (right + 2, 175), (right + 50, 175), 0, 9)
+    assert broken_boxes(page, [comb], combs={0}) == {0}
+    assert broken_boxes(page, [comb]) == set()  # a box not divided: as before
+
+
 def test_a_bold_digit_merged_with_a_box_s_lines_is_no_page_level_divider() -> None:
     """A wall the page-level finder saw (``walls``) is a strong divider only
     where it meets both lines evenly: a printed divider, faint or not, is

@@ -154,7 +154,12 @@ RUN_ON = 0.8
 RUN_ON_H = 0.3
 LINE_H = 0.3
 # Writing that reaches a wide box's side from beside it reaches this share
-# of the box's height away from it (``_run_through``).
+# of the box's height away from it (``_run_through``). Beside a comb found
+# divided into cells, too: a fax's comb found up to its sixth cell, the
+# seventh lost with its dotted lines, had that cell's bold 2 written
+# against the divider that closed it, touching the band's near side, and
+# `854252` was read `85425`, `ok` (``bench/fax.py --mode fine --seed
+# 71700``, page 3; fifty-sixth session).
 THROUGH_W = 0.25
 # A box beside a comb found divided into cells, within its height and under
 # LOOP_H of it, is a digit's loop found as a box: it neither ends the band
@@ -267,13 +272,16 @@ def broken_boxes(
                 bx0, by0 = max(0, b.x - edge - x0), max(0, b.y - edge - y0)
                 dark[by0 : max(0, b.y + b.h + edge - y0), bx0 : max(0, b.x + b.w + edge - x0)] = 0
             rh, rw = region.shape
+            deep = dark & (region < 0.5 * float(np.median(region)))
             if wide_box:
                 # Ink darker than half the paper's level: a security
                 # print's hatch stands near 128 and would join into one
                 # group across the band.
-                deep = dark & (region < 0.5 * float(np.median(region)))
                 if _run_through(deep.astype(np.uint8), near, a.h):
                     out.add(i)
+                continue
+            if i in combs and _run_through(deep.astype(np.uint8), near, a.h):
+                out.add(i)  # a digit against the comb's side: a cell beyond it
                 continue
             if _line_runs_on(dark, near, 2 * edge, min(RUN_ON * rw, RUN_ON_H * a.h)):
                 out.add(i)  # its top or bottom line runs on, a digit hanging from it
