@@ -222,14 +222,14 @@ def broken_boxes(
 
     out: set[int] = set()
     for i, a in enumerate(boxes):
+        edge = max(2, int(0.05 * a.h))
         row = [
             (j, b)
             for j, b in enumerate(boxes)
             if j != i
             and _in_row(a.y, a.y + a.h, b.y, b.y + b.h, a.h)
-            and not _loop(a, b, i in combs)
+            and not _loop(a, b, i in combs, edge)
         ]
-        edge = max(2, int(0.05 * a.h))
         cell = a.w <= SINGLE_ASPECT * a.h
         reach = int(BETWEEN_REACH * a.h)
         right = [b.x for _, b in row if b.x >= a.x + a.w - edge]
@@ -263,7 +263,7 @@ def broken_boxes(
             for b in boxes:  # other boxes' frames and writing are theirs
                 if b.x + b.w + edge <= x0 or b.x - edge >= x1 or b.y + b.h + edge <= y0:
                     continue
-                if _loop(a, b, i in combs):
+                if _loop(a, b, i in combs, edge):
                     continue  # a digit's loop found as a box: its ink is writing
                 if b.y - edge >= y1:
                     continue
@@ -272,17 +272,17 @@ def broken_boxes(
                 bx0, by0 = max(0, b.x - edge - x0), max(0, b.y - edge - y0)
                 dark[by0 : max(0, b.y + b.h + edge - y0), bx0 : max(0, b.x + b.w + edge - x0)] = 0
             rh, rw = region.shape
-            deep = dark & (region < 0.5 * float(np.median(region)))
-            if wide_box:
+            if wide_box or i in combs:
                 # Ink darker than half the paper's level: a security
                 # print's hatch stands near 128 and would join into one
-                # group across the band.
+                # group across the band. Beside a comb, such writing is a
+                # digit against its side: a cell beyond it.
+                deep = dark & (region < 0.5 * float(np.median(region)))
                 if _run_through(deep.astype(np.uint8), near, a.h):
                     out.add(i)
-                continue
-            if i in combs and _run_through(deep.astype(np.uint8), near, a.h):
-                out.add(i)  # a digit against the comb's side: a cell beyond it
-                continue
+                    continue
+                if wide_box:
+                    continue
             if _line_runs_on(dark, near, 2 * edge, min(RUN_ON * rw, RUN_ON_H * a.h)):
                 out.add(i)  # its top or bottom line runs on, a digit hanging from it
                 continue
@@ -301,11 +301,10 @@ def broken_boxes(
     return out
 
 
-def _loop(a: BBox, b: BBox, comb: bool) -> bool:
+def _loop(a: BBox, b: BBox, comb: bool, edge: int) -> bool:
     """Whether box ``b``, beside box ``a``, is a digit's loop found as a box
     (see LOOP_H): ``a`` is a ``comb`` found divided into cells, and ``b``
-    stands within its height, under LOOP_H of it."""
-    edge = max(2, int(0.05 * a.h))
+    stands within its height (and ``edge`` px), under LOOP_H of it."""
     return comb and b.h < LOOP_H * a.h and a.y - edge <= b.y and b.y + b.h <= a.y + a.h + edge
 
 
