@@ -2307,6 +2307,38 @@ def test_a_broad_light_digit_under_the_faint_floor_on_a_quiet_scan_asks(kind: st
     _light_digit_on_a_scan_asks(kind, paper=190, pen=60, stroke=15, noise=2.0, light=10)
 
 
+@pytest.mark.parametrize("gap", [0, 2])
+def test_a_light_digit_against_a_light_frame_s_side_sends_the_field_to_review(gap: int) -> None:
+    """A comb printed grey (its lines 50 grey levels under the paper) with a
+    0 written light in its first cell, against the frame's left side or 2 px
+    from it: at the faint level the mark joined the line's soft edge, which
+    reaches outside the box, and was lost with it, so the comb read
+    ``464587`` for ``0464587``, `ok` (an MNIST writer's light pen,
+    BENCHMARKS.md, fifty-seventh session). Marks are looked for inside the
+    frame only; with no light 0 the comb is read `ok`."""
+    from formocr.api import FAINT, load_classifier
+
+    def read(light: int | None) -> tuple[str, str, str]:
+        page = np.full((400, 900), 195, np.uint8)
+        x0, y0, cw, ch = 60, 120, 120, 150
+        cv2.rectangle(page, (x0, y0), (x0 + 4 * cw, y0 + ch), 145, 3)
+        for k in range(1, 4):
+            cv2.line(page, (x0 + k * cw, y0), (x0 + k * cw, y0 + ch), 145, 3)
+        for k, digit in enumerate("484"):
+            at = (x0 + (k + 1) * cw + 22, y0 + 125)
+            cv2.putText(page, digit, at, cv2.FONT_HERSHEY_SIMPLEX, 3.3, 30, 9)
+        if light is not None:
+            cv2.ellipse(page, (x0 + 45 + gap, y0 + 75), (40, 50), 0, 0, 360, light, 9)
+        img = cv2.GaussianBlur(page.astype(np.float32), (0, 0), 1.0)
+        img += np.random.default_rng(0).normal(0, 3, img.shape)
+        grey = np.clip(np.round(img), 0, 255).astype(np.uint8)
+        (field,) = scan_page(PageImage("p", 1, grey, 300.0), ScanConfig(), load_classifier()).fields
+        return field.value, field.status, field.reason or ""
+
+    assert read(None) == ("484", "ok", "")
+    assert read(165) == ("484", "review", FAINT)
+
+
 @pytest.mark.parametrize("grey", [70, 100])
 def test_a_grey_line_between_digits_read_as_a_1_sends_the_field_to_review(grey: int) -> None:
     """A grey line 3 px wide between a string's 8 and 4, too wide to be

@@ -575,8 +575,10 @@ def _faint(
     The darkness at the faint level, less the ink and FAINT_CLEAR_IN round
     it (the soft edges of the writing and of the frame's lines, at a lower
     level), thinned by FAINT_RIM_IN each side (what is left of those edges
-    on a blurred scan goes): its components within the ``interior``,
-    but for printed lines lighter than the ink: a bar (FAINT_BAR) with
+    on a blurred scan goes): its components within the ``interior``, off
+    its rim (cut from the frame's soft edges, which reach outside it: a
+    light 0 against a grey comb's side joined them and was lost), but for
+    printed lines lighter than the ink: a bar (FAINT_BAR) with
     FAINT_LINE or more of it on ``vert``, the interior's vertical lines as
     ``vertical_marks`` finds them, from the box's top to its foot (a
     divider), or in a comb (``walls`` given, its dividers' places) from
@@ -631,6 +633,7 @@ def _faint(
     if cx1 <= cx0 or cy1 <= cy0:
         return []
     e = max(3, 2 * int(round(FAINT_RIM_IN * dpi)) + 1)
+    edge = 2 * r + 2
     out: list[Blob] = []
     held = ink[cy0:cy1, cx0:cx1]
     digits: np.ndarray | None = None
@@ -657,14 +660,19 @@ def _faint(
             digits = np.isin(labels, big[big > 0]).astype(np.uint8)
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * (r + grow) + 1,) * 2)
         near = cv2.dilate(digits if grow and digits is not None else held, disc)
+        # A mark is looked for inside the frame, off its rim (``edge``): a
+        # light digit against the frame's side joins the line's soft edge
+        # (at the faint level a line is wider than at the ink's), which
+        # reaches outside the box, and was lost with it.
+        near[: y0 - cy0 + edge] = near[y1 - cy0 - edge :] = 1
+        near[:, : x0 - cx0 + edge] = near[:, x1 - cx0 - edge :] = 1
         if not grow:
             near0 = near
-        if grow:
-            # A comb's dividers and ticks printed thin or light: the soft
-            # level widens them past the thinning.
-            for p in walls or ():
-                a = int(round(p)) - cx0
-                near[:, max(0, a - r - grow) : max(0, a + r + grow + 1)] = 1
+        # A comb's dividers and ticks printed thin or light; the soft level
+        # widens them past the thinning.
+        for p in walls or ():
+            a = int(round(p)) - cx0
+            near[:, max(0, a - r - grow) : max(0, a + r + grow + 1)] = 1
         cut = img[cy0:cy1, cx0:cx1]
         if inside:
             paper = cut[near == 0]
@@ -701,10 +709,6 @@ def _faint_marks(
         x, y, w, bh, area = (int(v) for v in stats[k])
         x, y = x + cx0, y + cy0
         if bh < FAINT_TALL * h or bh > FAINT_OVER * h or w > FAINT_WIDE * h:
-            continue
-        # Within the frame: a frame line lighter than the ink, where the
-        # box was printed or scanned faint, is no mark.
-        if not (x0 <= x and y0 <= y and x + w <= x1 and y + bh <= y1):
             continue
         # Strokes, not a shadow nor the rim of a line blurred past the ink
         # threshold (under two pixels wide a row, once thinned).
