@@ -237,6 +237,37 @@ def test_an_amount_cut_inside_its_box_is_read_as_the_box(tmp_path) -> None:
     assert find_fields(blank) == [] and find_fields(blank[:200]) != []
 
 
+@pytest.mark.parametrize("light", [200, 215])
+def test_digits_written_light_in_an_amount_cut_inside_its_box_ask(light: int) -> None:
+    """An amount cut inside its box, ``581,43`` with its 8 and 1 written
+    light (grey ``light`` on paper 240): no ink at the strip's threshold, and
+    the faint marks' test does not look in a strip (no paper round it), so
+    it was read ``543``, `ok` (a light-pen cheque cut tight, BENCHMARKS.md,
+    fifty-seventh session). The room they leave before the comma, as wide
+    as a digit, asks; written dark, the amount is read `ok`."""
+    from formocr.api import load_classifier
+
+    def read(grey: int) -> tuple[str, str, str]:
+        img = np.full((110, 520), 240, np.uint8)
+        x = 20
+        for ch in "581,43":
+            if ch == ",":
+                cv2.line(img, (x + 8, 80), (x, 100), 40, 9)
+                x += 30
+                continue
+            ink = grey if ch in "81" else 40
+            cv2.putText(img, ch, (x, 85), cv2.FONT_HERSHEY_SIMPLEX, 2.4, ink, 8)
+            x += 62
+        strip = cv2.GaussianBlur(img, (0, 0), 1.0)
+        (field,) = scan_page(PageImage("p", 1, strip, None), ScanConfig(), load_classifier()).fields
+        return field.value, field.status, field.reason or ""
+
+    assert read(40) == ("58143", "ok", "")
+    value, status, reason = read(light)
+    assert (value, status) == ("543", "review")
+    assert reason.startswith("a gap as wide as a digit after digit 1 ")
+
+
 def test_a_black_and_white_cheque_whose_box_is_dotted_has_its_amount_found() -> None:
     """Scanned black and white at 200 dpi, a cheque's thin amount box breaks
     into dots while its "Pay" rule stays whole, so the page's broken-line
@@ -2337,6 +2368,37 @@ def test_a_light_digit_against_a_light_frame_s_side_sends_the_field_to_review(ga
 
     assert read(None) == ("484", "ok", "")
     assert read(165) == ("484", "review", FAINT)
+
+
+@pytest.mark.parametrize("gap", [1, 4])
+def test_a_light_digit_thinned_into_pieces_one_above_the_other_is_one_mark(gap: int) -> None:
+    """At a faint level a light digit's strokes are thinned with the rest and
+    break at their narrow joins: a 5 barely darker than the paper came out
+    in three pieces one above the other, each under FAINT_TALL of the box,
+    so no mark, and its comb `637851` `ok` for `6378551` (BENCHMARKS.md,
+    fifty-seventh session). Pieces within the thinning's width of each other
+    (``gap``), overlapping across, are one mark; pieces side by side, or
+    further apart, are not."""
+    from formocr.layout.digits import FAINT_TALL, _faint_marks
+
+    interior = (10, 10, 410, 160)  # a box 150 px high
+    h = interior[3] - interior[1]
+    piece = int(FAINT_TALL * h) - 8
+    vert = np.zeros((h, 400), bool)
+
+    def marks(places: list[tuple[int, int]], apart: int = 5) -> list[tuple[int, int]]:
+        low = np.zeros((170, 420), np.uint8)
+        for x, y in places:  # a stroke down and one across: a piece of a 5
+            low[y : y + piece, x : x + 6] = 1
+            low[y + piece - 6 : y + piece, x : x + 30] = 1
+        found = _faint_marks(low, (0, 0), interior, 2, 60, vert, True, apart)
+        return [(b.y, b.h) for b in found]
+
+    top = 30
+    stacked = [(100, top + k * (piece + gap)) for k in range(3)]
+    assert marks(stacked) == [(top, 3 * piece + 2 * gap)]
+    assert marks(stacked, apart=gap - 1) == []
+    assert marks([(100, top), (160, top), (220, top)]) == []
 
 
 @pytest.mark.parametrize("grey", [70, 100])

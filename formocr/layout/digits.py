@@ -32,7 +32,7 @@ from formocr.layout.ink import Component, components, darkness, pen_width
 from formocr.layout.printed import print_alone, printed_lead
 from formocr.read.normalize import open_line
 from formocr.stats import hist_median, labelled, median, median_int, percentile
-from formocr.types import BBox, DigitCrop, MarkChar, Segment, StringInk
+from formocr.types import GUARD_MARKS, BBox, DigitCrop, MarkChar, Segment, StringInk
 
 # Ink is at least this much darker than the paper (bounds on Otsu).
 INK_DARK = (20, 60)
@@ -178,10 +178,12 @@ RUN_GAP = 0.08
 # A digit written light on a printed background, as grey as the pattern's
 # lines, is taken off with the pattern's level, and the faint marks' test
 # cannot tell what is left of it from the pattern (``_faint``): in a string
-# box its only trace is the room it leaves. Paper between two digits' ink
-# GAP_ROOM of the digits' height wide or more (no separator, guard or
-# sign in it) is such a gap (``BoxLayout.gaps``); the field asks unless a
-# group of three digits follows it ("1 250": ``read.combine.gap_reasons``).
+# box its only trace is the room it leaves; so in a strip cut inside its
+# box, where that test does not look (``analyse_box``). Paper between two
+# digits' ink GAP_ROOM of the digits' height wide or more (no separator,
+# guard or sign in it) is such a gap (``BoxLayout.gaps``); the field asks
+# unless a group of three digits follows it ("1 250":
+# ``read.combine.gap_reasons``).
 # Light-pen cheques (``bench/cheques.py --pen light``, development): 6 of
 # 13 `ok` whole amounts wrong so (6 of 14 cut out); no right field moved on
 # the development, fresh, light-scan and black-and-white cheques (a gap
@@ -189,6 +191,13 @@ RUN_GAP = 0.08
 # a light scan, sent right ones to review: BENCHMARKS.md, forty-ninth
 # session).
 GAP_ROOM = 1.0
+# A gap may lie between a digit and a point, a comma, an apostrophe or a
+# guard found at both ends of the amount too (writers put them close to the
+# digits: `581,43` with its 8 and 1 written light read `5,43`, and
+# `**9159**` with its first 9 light read `159`), not beside a closing dash
+# or "=", a sign, a line drawn after the amount, which writers set apart,
+# nor a guard at one end only (a printed "$" so taken was set apart).
+GAP_SEPARATORS = ".,'"
 # A comb cell read as empty between written ones, on a printed background,
 # is looked at CELL_PAD of its width in from its sides: where CELL_MARKED or
 # more of it is as dark as a mark (MARK_DARK), the pattern, or a light digit
@@ -318,9 +327,13 @@ class BoxLayout:
     # A comb on a printed background has a cell read as empty between two
     # read as digits (``skips_a_cell``): a digit may be missing.
     skipped: bool = False
-    # A string box on a printed background: rectangles (x, y, w, h, box
-    # coordinates, the interior's height) of paper GAP_ROOM of the digits'
-    # height wide or more between two digits' ink (``_wide_gaps``).
+    # An image cut inside its box (``analyse_box``'s ``strip``): the faint
+    # marks' test does not look in it.
+    strip: bool = False
+    # A string box on a printed background, or a strip: rectangles (x, y,
+    # w, h, box coordinates, the interior's height) of paper GAP_ROOM of
+    # the digits' height wide or more between two digits' ink, or a digit's
+    # and a point's or comma's (``_wide_gaps``).
     gaps: tuple[tuple[int, int, int, int], ...] = ()
 
 
@@ -684,7 +697,7 @@ def _faint(
         low = cv2.subtract(_at_least(cut, lo), near)
         low = cv2.erode(low, np.ones((e, e), np.uint8))
         if cv2.countNonZero(low):
-            out += _faint_marks(low, (cx0, cy0), interior, r, min_area, vert, walls is not None)
+            out += _faint_marks(low, (cx0, cy0), interior, r, min_area, vert, walls is not None, e)
     return out
 
 
@@ -696,17 +709,20 @@ def _faint_marks(
     min_area: int,
     vert: np.ndarray,
     comb: bool,
+    gap: int,
 ) -> list[Blob]:
     """``_faint``'s marks among the components of ``low`` (a cut-out at
-    ``at`` of the box's darkness at one faint level, thinned)."""
+    ``at`` of the box's darkness at one faint level, thinned), pieces one
+    above the other within ``gap`` px taken together (``_stacked_pieces``)."""
     x0, y0, x1, y1 = interior
     h = max(1, y1 - y0)
     cx0, cy0 = at
-    n, labels, stats = labelled(low)
+    n, labels, stats = _stacked_pieces(low, gap)
     lines: np.ndarray | None = None
     out = []
     for k in range(1, n):
         x, y, w, bh, area = (int(v) for v in stats[k])
+        own = (labels[y : y + bh, x : x + w] == k).astype(np.uint8)
         x, y = x + cx0, y + cy0
         if bh < FAINT_TALL * h or bh > FAINT_OVER * h or w > FAINT_WIDE * h:
             continue
@@ -714,7 +730,6 @@ def _faint_marks(
         # threshold (under two pixels wide a row, once thinned).
         if area < max(min_area / 2, 2 * bh) or (area > FAINT_FILL * w * bh and w > FAINT_BAR * bh):
             continue
-        own = (labels[y - cy0 : y - cy0 + bh, x - cx0 : x - cx0 + w] == k).astype(np.uint8)
         # A bar on the box's vertical lines from its top to its foot (a
         # divider printed light), or in a comb from either (a tick). In a
         # string box a bar standing on the foot alone is a light 1 written
@@ -732,6 +747,45 @@ def _faint_marks(
                 continue
         out.append(Blob(x, y, own))
     return out
+
+
+def _stacked_pieces(low: np.ndarray, gap: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """``labelled(low)``, but components one above the other, under ``gap``
+    px apart and overlapping by half the narrower's width, one: a light
+    digit's strokes, thinned with the rest, break at their narrow joins
+    (a 5 barely darker than the paper came out in three pieces, none
+    FAINT_TALL, and its comb `637851` `ok` for `6378551`)."""
+    n, labels, stats = labelled(low)
+    if n <= 2:
+        return n, labels, stats
+    root = list(range(n))
+
+    def find(k: int) -> int:
+        while root[k] != k:
+            k = root[k]
+        return k
+
+    x, y, w, h = (stats[1:, i].astype(np.int64) for i in range(4))
+    apart = np.maximum(y[None, :] - (y + h)[:, None], y[:, None] - (y + h)[None, :])
+    overlap = np.minimum((x + w)[:, None], (x + w)[None, :]) - np.maximum(x[:, None], x[None, :])
+    near = (apart >= 0) & (apart <= gap) & (overlap >= 0.5 * np.minimum(w[:, None], w[None, :]))
+    for a, b in zip(*np.nonzero(np.triu(near, 1)), strict=True):
+        root[find(int(b) + 1)] = find(int(a) + 1)
+    groups = sorted({find(k) for k in range(1, n)})
+    if len(groups) == n - 1:
+        return n, labels, stats
+    new = np.zeros(n, np.int32)
+    merged = np.zeros((len(groups) + 1, 5), np.int32)
+    merged[0] = stats[0]
+    for g, r in enumerate(groups, 1):
+        members = [k for k in range(1, n) if find(k) == r]
+        new[members] = g
+        x0 = min(int(stats[k, 0]) for k in members)
+        y0 = min(int(stats[k, 1]) for k in members)
+        x1 = max(int(stats[k, 0] + stats[k, 2]) for k in members)
+        y1 = max(int(stats[k, 1] + stats[k, 3]) for k in members)
+        merged[g] = (x0, y0, x1 - x0, y1 - y0, sum(int(stats[k, 4]) for k in members))
+    return len(groups) + 1, new[labels], merged
 
 
 def _solid(dark: np.ndarray, grey: np.ndarray, dpi: float) -> np.ndarray:
@@ -1396,6 +1450,7 @@ def analyse_box(
             faint=faint,
             along=along,
             patterned=bool(bg),
+            strip=strip,
         )
 
     edges = [x0, *(p for p, _ in dividers), x1]
@@ -1691,9 +1746,16 @@ def _find_marks(
     if lead and lines is not None:
         blobs = [b for b in blobs if not any(b is p for p in lead)]
         big = [b for b in big if not any(b is p for p in lead)]
-        # The print's point ("Rs."), between it and the writing, goes with it.
-        start, end = min(p.x for p in lead), min(b.x for b in blobs)
-        point = [c for c in specks if c.x >= start and c.x + c.w <= end]
+        # The print's point ("Rs."), between it and the writing and nearer
+        # the print, goes with it. A point nearer the writing is written
+        # (`EUR .68`, a digit before it lost, read `68`, `ok`), and so is one
+        # after a guard ("EUR **.68**").
+        writing = [*blobs, *(m for m, _ in found if not any(m is p for p in lead))]
+        start, stop = min(p.x for p in lead), max(p.x + p.w for p in lead)
+        end = min((b.x for b in writing if b.x > start), default=start)
+        point = [
+            c for c in specks if c.x >= start and c.x + c.w <= end and c.x - stop < end - c.x - c.w
+        ]
         specks = [c for c in specks if not any(c is p for p in point)]
         lines += lead + point
     stroke = _stroke_width(big, known)
@@ -2209,9 +2271,16 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
         # line drawn after them (it would read each as digits).
         line = _without(line, unread, at, known)
     ink = string_ink(layout.paper, merged, digit_h, aspect, layout.margin, line, known)
-    others = [m for m, _ in marks] + unread
+    # Guards at both ends are in ``unread`` (the string reader skips them).
+    guarded = [m for m, ch in marks if ch in GUARD_MARKS and any(m is u for u in unread)]
+    seps = [m for m, ch in marks if ch in GAP_SEPARATORS] + guarded
+    others = [m for m, ch in marks if not any(m is g for g in seps)] + [
+        u for u in unread if not any(u is g for g in seps)
+    ]
     wide = (
-        _wide_gaps(merged, others, GAP_ROOM * digit_h, ink.digit_width) if layout.patterned else ()
+        _wide_gaps(merged, seps, others, GAP_ROOM * digit_h, ink.digit_width)
+        if layout.patterned or layout.strip
+        else ()
     )
     gaps = tuple((a, y0, b - a, y1 - y0) for a, b in wide)
     ink = replace(ink, line_at=at, line_marks=_painted(line.shape, [m for m, _ in marks], at))
@@ -2260,27 +2329,37 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
 
 
 def _wide_gaps(
-    digits: Sequence[Blob], others: Sequence[Blob], least: float, width: float
+    digits: Sequence[Blob],
+    seps: Sequence[Blob],
+    others: Sequence[Blob],
+    least: float,
+    width: float,
 ) -> tuple[tuple[int, int], ...]:
     """The x ranges of paper at least ``least`` wide between two of the
-    ``digits``' ink, no ink of ``others`` (separators, guards, a sign) in
-    them: what lies beside a separator is the separator's room. A digit
-    narrower than ``width`` (a typical digit's) counts as that wide about
-    its centre: writers space a 1 as any digit, and the paper beside it is
-    wider by what it lacks (a right ``651.92`` asked so)."""
+    ``digits``' ink, or a digit's and a separator's (``seps``: writers put
+    a point or comma close to the digits; `581,43` with its 8 and 1 written
+    light read `5,43`), no ink of ``others`` (guards, a sign, a line drawn
+    after the amount) in them. A digit narrower than ``width`` (a typical
+    digit's) counts as that wide about its centre: writers space a 1 as any
+    digit, and the paper beside it is wider by what it lacks (a right
+    ``651.92`` asked so)."""
 
-    def span(b: Blob) -> tuple[int, int, bool]:
+    def span(b: Blob) -> tuple[int, int, int]:
         half = max(b.w, width) / 2
-        return int(round(b.x + b.w / 2 - half)), int(round(b.x + b.w / 2 + half)), True
+        return int(round(b.x + b.w / 2 - half)), int(round(b.x + b.w / 2 + half)), 2
 
-    spans = sorted([span(b) for b in digits] + [(b.x, b.x + b.w, False) for b in others])
+    spans = sorted(
+        [span(b) for b in digits]
+        + [(b.x, b.x + b.w, 1) for b in seps]
+        + [(b.x, b.x + b.w, 0) for b in others]
+    )
     out = []
-    reach, digit = None, False  # the rightmost ink so far, and whether a digit's
-    for x0, x1, is_digit in spans:
-        if reach is not None and digit and is_digit and x0 - reach >= least:
+    reach, kind = None, 0  # the rightmost ink so far, and whose: 2 a digit's, 1 a separator's
+    for x0, x1, this in spans:
+        if reach is not None and kind and this and kind + this >= 3 and x0 - reach >= least:
             out.append((reach, x0))
         if reach is None or x1 > reach:
-            reach, digit = x1, is_digit
+            reach, kind = x1, this
     return tuple(out)
 
 

@@ -276,25 +276,28 @@ def through_reasons(digits: Sequence[DigitResult], field_box: BBox) -> list[str]
 def gap_reasons(
     digits: Sequence[DigitResult], gaps: Sequence[BBox], marks: Sequence[BBox] = ()
 ) -> list[str]:
-    """A reason for the first of a string box's ``gaps`` (paper between two
-    digits' ink as wide as a digit, on a printed background:
-    ``formocr.layout.digits.GAP_ROOM``) that does not come before a group of
-    three of the ``digits`` read (their centres, up to the next gap, the
-    next of the ``marks`` or the end: "1 250 000" is grouped, a date's
-    "0 042002" is not). Where the digits have no cuts of their own (each
-    the field's box) the group cannot be counted, and any gap asks. Boxes
-    in page pixels."""
+    """A reason for the first of a string box's ``gaps`` (paper as wide as
+    a digit between two digits' ink, or a digit's and a point's or a
+    guard's, on a printed background or in a strip cut inside its box:
+    ``formocr.layout.digits.GAP_ROOM``) that does not come, after a digit,
+    before a group of three of the ``digits`` read (their centres, up to
+    the next gap, the next of the ``marks`` or the end: "1 250 000" is
+    grouped, a date's "0 042002" is not, nor "** 159 **"). Where the
+    digits have no cuts of their own (each the field's box) the group
+    cannot be counted, and any gap asks. Boxes in page pixels."""
     centres = [d.bbox.x + d.bbox.w / 2 for d in digits]
     counted = len({d.bbox for d in digits}) == len(digits)
     for g in gaps:
         right = g.x + g.w
         end = min([b.x for b in (*gaps, *marks) if b.x >= right], default=math.inf)
-        if counted and sum(right <= c < end for c in centres) == 3:
-            continue
         k = sum(c < g.x for c in centres)
+        if counted and k and sum(right <= c < end for c in centres) == 3:
+            continue
+        where = f"after digit {k}" if k else "before the first digit"
         return [
-            f"a gap as wide as a digit after digit {k} "
-            "(a digit written as light as the print behind it?): a digit may be missing"
+            f"a gap as wide as a digit {where} "
+            "(a digit written light, or as light as the print behind it?): "
+            "a digit may be missing"
         ]
     return []
 
