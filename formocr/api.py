@@ -1317,7 +1317,7 @@ def _field(
             reasons += runs_on_reasons(page, digits, layout.bbox)
         reasons += edge_reasons(page.shape, digits, page)
     if layout.kind == "comb":
-        reasons += short_reasons(digits)
+        reasons += short_reasons(digits, layout.bbox)
         reasons += wide_cell_reasons(digits, layout.cells, size.w)
     if layout.kind == "string":
         reasons += slash_reasons(digits, [p for p, _ in marks])

@@ -316,8 +316,8 @@ def test_more_digits_than_comb_cells_is_never_ok() -> None:
 
 
 def test_a_comb_cell_the_network_calls_not_a_digit_goes_to_review() -> None:
-    crops = tuple(
-        DigitCrop(BBox(10 * i, 0, 10, 20), np.full((20, 10), i, np.uint8)) for i in range(2)
+    crops = tuple(  # in the comb's first two cells, clear of its sides
+        DigitCrop(BBox(20 + 50 * i, 10, 10, 20), np.full((20, 10), i, np.uint8)) for i in range(2)
     )
     layout = FieldLayout(BBox(0, 0, 200, 100), "comb", crops, cells=4)
     sure = row(4, 0.99999, classes=11)
@@ -917,3 +917,24 @@ def test_a_comb_digit_a_pixel_wide_asks() -> None:
     ]
     assert short_reasons(comb(1)) != []  # alone too
     assert short_reasons(comb(2, 2, 34)) == []
+
+
+def test_a_comb_digit_on_the_box_s_side_line_asks() -> None:
+    """A date comb scanned black and white at 200 dpi: the threshold lost
+    its fine-pen digits, and a 2-px piece of its broken right side, not
+    whited out, read `1`, `ok` at 0.9999 (BENCHMARKS.md, fifty-seventh
+    session). A bar within SIDE_TOL of the box's outer edge lies on its side
+    line; a digit inside the line, however near, or written wide across it
+    (three right combs of the headline's pages) does not ask."""
+    box = BBox(883, 164, 396, 71)
+
+    def digit(x: int, w: int) -> DigitResult:
+        return DigitResult("1", 0.9999, BBox(x, 187, w, 20), (("1", 0.9999),))
+
+    assert short_reasons([digit(1276, 2)], box) == [
+        "digit 1, read 1, is a bar on the box's side (a piece of its line?)"
+    ]
+    assert short_reasons([digit(883, 3)], box) != []  # the left side
+    assert short_reasons([digit(1270, 4)], box) == []  # 4 px in: inside the line
+    assert short_reasons([digit(1278 - 30, 31)], box) == []  # a 0 written across the side
+    assert short_reasons([digit(1276, 2)]) == []  # no box given

@@ -442,6 +442,18 @@ SHORT_PEERS = 2
 SLIVER_W = 1
 
 
+# A comb digit no wider than SIDE_W of the box's height whose ink reaches
+# within SIDE_TOL px of the box's outer left or right edge is a bar on the
+# frame's side line: a piece of that line where a black-and-white scan
+# broke it and it was not whited out (a date comb whose fine-pen digits the
+# threshold lost read `1`, `ok` at 0.9999, from a 2-px piece of its right
+# side; BENCHMARKS.md, fifty-seventh session). Digits written across the
+# side are wider (without SIDE_W, three right `ok` combs of the headline's
+# pages and a date box asked, a 0 or a 4 crossing the side).
+SIDE_TOL = 1
+SIDE_W = 0.1
+
+
 # A comb digit read from more than WIDE_CELL cells' width (the box's width
 # over its cells) may be two digits read as one: a writer who wrote across
 # a tick comb's cells had two 4s merged into one crop two cells wide, read
@@ -464,14 +476,22 @@ def wide_cell_reasons(digits: Sequence[DigitResult], cells: int, width: int) -> 
     ]
 
 
-def short_reasons(digits: Sequence[DigitResult]) -> list[str]:
+def short_reasons(digits: Sequence[DigitResult], box: BBox | None = None) -> list[str]:
     """Each of a comb's ``digits`` much shorter than the others (SHORT_DIGIT),
-    or a sliver (SLIVER_W)."""
+    a sliver (SLIVER_W), or a bar on the side line of its ``box`` (SIDE_TOL,
+    SIDE_W)."""
     slivers = [
         f"digit {i + 1}, read {d.value}, is a sliver {d.bbox.w} px wide (a piece of a divider?)"
         for i, d in enumerate(digits)
         if d.bbox.w <= SLIVER_W
     ]
+    if box is not None:
+        slivers += [
+            f"digit {i + 1}, read {d.value}, is a bar on the box's side (a piece of its line?)"
+            for i, d in enumerate(digits)
+            if SLIVER_W < d.bbox.w <= SIDE_W * box.h
+            and (d.bbox.x <= box.x + SIDE_TOL or d.bbox.x + d.bbox.w >= box.x + box.w - SIDE_TOL)
+        ]
     if len(digits) <= SHORT_PEERS:
         return slivers
     heights = [d.bbox.h for d in digits]
