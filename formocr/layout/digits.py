@@ -333,7 +333,7 @@ class BoxLayout:
     # A string box on a printed background, or a strip: rectangles (x, y,
     # w, h, box coordinates, the interior's height) of paper GAP_ROOM of
     # the digits' height wide or more between two digits' ink, or a digit's
-    # and a point's or comma's (``_wide_gaps``).
+    # and a point's, comma's or guard's (``_wide_gaps``).
     gaps: tuple[tuple[int, int, int, int], ...] = ()
 
 
@@ -771,21 +771,19 @@ def _stacked_pieces(low: np.ndarray, gap: int) -> tuple[int, np.ndarray, np.ndar
     near = (apart >= 0) & (apart <= gap) & (overlap >= 0.5 * np.minimum(w[:, None], w[None, :]))
     for a, b in zip(*np.nonzero(np.triu(near, 1)), strict=True):
         root[find(int(b) + 1)] = find(int(a) + 1)
-    groups = sorted({find(k) for k in range(1, n)})
-    if len(groups) == n - 1:
+    group = np.zeros(n, np.int32)  # each component's group, 1 on (0: the paper)
+    group[1:] = np.unique([find(k) for k in range(1, n)], return_inverse=True)[1] + 1
+    m = int(group.max())
+    if m == n - 1:
         return n, labels, stats
-    new = np.zeros(n, np.int32)
-    merged = np.zeros((len(groups) + 1, 5), np.int32)
+    merged = np.zeros((m + 1, 5), np.int32)
     merged[0] = stats[0]
-    for g, r in enumerate(groups, 1):
-        members = [k for k in range(1, n) if find(k) == r]
-        new[members] = g
-        x0 = min(int(stats[k, 0]) for k in members)
-        y0 = min(int(stats[k, 1]) for k in members)
-        x1 = max(int(stats[k, 0] + stats[k, 2]) for k in members)
-        y1 = max(int(stats[k, 1] + stats[k, 3]) for k in members)
-        merged[g] = (x0, y0, x1 - x0, y1 - y0, sum(int(stats[k, 4]) for k in members))
-    return len(groups) + 1, new[labels], merged
+    for g in range(1, m + 1):
+        of = group[1:] == g
+        gx, gy = int(x[of].min()), int(y[of].min())
+        gw, gh = int((x + w)[of].max()) - gx, int((y + h)[of].max()) - gy
+        merged[g] = (gx, gy, gw, gh, int(stats[1:, 4][of].sum()))
+    return m + 1, group[labels], merged
 
 
 def _solid(dark: np.ndarray, grey: np.ndarray, dpi: float) -> np.ndarray:
