@@ -1304,6 +1304,30 @@ def test_two_ticks_count_only_as_tall_as_each_other(first: int, second: int, kep
     assert len([m for m in marks if not m.strong]) == kept
 
 
+def test_ticks_count_only_as_wide_as_each_other() -> None:
+    """Strokes of handwriting standing on a string box's foot, 8, 15, 1 and
+    11 px wide and about as tall as each other, were taken for ticks: a
+    generator's `29589` on a black-and-white sample form became a comb of
+    five cells, its 5 and 8 in one cell, and was read `2989`, `ok` at 0.9991
+    (``bench/box28.py --sample-form --seed 128900``, BENCHMARKS.md,
+    fifty-seventh session). Printed ticks are as wide as each other; bars so
+    printed all count."""
+    h, w = 112, 525
+
+    def ticks(widths: list[int]) -> list[int]:
+        dark = np.zeros((h, w), np.uint8)
+        for k, width in enumerate(widths):
+            x = 110 + 105 * k
+            dark[h - 20 :, x : x + width] = 200
+        marks, _ = vertical_marks(dark, (0, 0, w, h), [], 4)
+        return [round(m.pos) for m in marks if not m.strong]
+
+    assert len(ticks([3, 3, 3, 3])) == 4
+    assert len(ticks([3, 4, 3, 3])) == 4
+    assert ticks([3, 3, 12]) == [111, 216]  # the 12-px bar is no tick
+    assert len(ticks([8, 15, 1, 11])) == 2  # the 1-px one joins neither
+
+
 def test_touching_pair_drawn_is_split() -> None:
     dpi = 300
     page = np.full((_mm(dpi, 30), _mm(dpi, 90)), 255, np.uint8)

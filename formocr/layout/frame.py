@@ -47,6 +47,11 @@ MIN_TICK, MAX_TICK = 0.12, 0.6
 # tick, and `189` was read `180`, `ok` (the 9's loop alone; MNIST writers'
 # pages, ``bench/realwriters.py --seed 70000 --pen fine``, fifty-sixth
 # session). Two ticks of a printed comb were 0 or 1 px apart on such pages.
+# Widths too: only ticks within TICK_EVEN of their median width (and 2 px)
+# count. A generator's digits standing on a black-and-white sample form's
+# box foot, strokes 8, 15, 1 and 11 px wide and 16-23 px tall, made a comb
+# of five cells with a 5 and an 8 in one, and `29589` was read `2989`, `ok`
+# (``bench/box28.py --sample-form --seed 128900``, fifty-seventh session).
 TICK_EVEN = 0.2
 
 # A wall seen at page level whose line, in the box, is this dark (after the
@@ -413,11 +418,15 @@ def vertical_marks(
         tol = TICK_EVEN * med + 2
         # Two are each within half their difference of their median: they
         # must be as tall as each other (see TICK_EVEN).
+        # And as wide as each other: strokes of handwriting standing on the
+        # foot are of any width.
+        wide = float(np.median([b - a for a, b, _ in ticks]))
+        wtol = TICK_EVEN * wide + 2
         if len(ticks) > 2 or abs(heights[0] - heights[1]) <= tol:
             marks += [
                 Mark((a + b - 1) / 2.0 + x0, a + x0, b + x0, y1 - th - 2, False)
                 for a, b, th in ticks
-                if abs(th - med) <= tol
+                if abs(th - med) <= tol and abs(b - a - wide) <= wtol
             ]
     return marks, vert
 
