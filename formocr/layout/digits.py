@@ -722,14 +722,14 @@ def _faint_marks(
     out = []
     for k in range(1, n):
         x, y, w, bh, area = (int(v) for v in stats[k])
-        own = (labels[y : y + bh, x : x + w] == k).astype(np.uint8)
-        x, y = x + cx0, y + cy0
         if bh < FAINT_TALL * h or bh > FAINT_OVER * h or w > FAINT_WIDE * h:
             continue
         # Strokes, not a shadow nor the rim of a line blurred past the ink
         # threshold (under two pixels wide a row, once thinned).
         if area < max(min_area / 2, 2 * bh) or (area > FAINT_FILL * w * bh and w > FAINT_BAR * bh):
             continue
+        own = (labels[y : y + bh, x : x + w] == k).astype(np.uint8)
+        x, y = x + cx0, y + cy0
         # A bar on the box's vertical lines from its top to its foot (a
         # divider printed light), or in a comb from either (a tick). In a
         # string box a bar standing on the foot alone is a light 1 written
