@@ -147,6 +147,8 @@ def test_a_plain_form_page_is_not_patterned() -> None:
     [
         ("guilloche", 0, 160),
         ("guilloche", 1, 190),
+        ("guilloche", 1, 205),
+        ("screen", 0, 210),
         ("microtext", 0, 160),
         ("hatch", 0, 160),
         ("hatch", 2, 160),
@@ -164,7 +166,11 @@ def test_a_light_digit_on_a_pattern_sends_the_field_to_review(
     alone is no mark. On the hatch the 7's stem alone passes the ink
     threshold: a piece of ink much shorter than the mark over it is no digit
     written over the mark (UNDER_TALL), and the reader left it out as a
-    stray stroke."""
+    stray stroke. A 7 as light as the pattern's lines (grey 205 and 210)
+    drowned in the smoothed pattern too, and the field was `ok`: the box's
+    darkness opened by a disc FAINT_OPEN of the writing's pen wide, which
+    takes the pattern's thin lines and dots away and leaves a pen's strokes,
+    is looked at as well."""
     from formocr.api import FAINT
 
     def box(light: int | None) -> np.ndarray:
@@ -185,9 +191,13 @@ def test_a_light_digit_on_a_pattern_sends_the_field_to_review(
         assert (field.value, field.status, field.reason or "") == want, light
 
 
-def _comb_on(kind: str | None, written: str) -> np.ndarray:
+def _comb_on(
+    kind: str | None, written: str, seed: int = 0, light: tuple[int, int] | None = None
+) -> np.ndarray:
     """A comb of ``len(written)`` cells printed on a ``kind`` of background
-    (None: plain paper), a digit written in each cell but those marked " "."""
+    (None: plain paper; the pattern drawn from ``seed``), a digit written in
+    each cell but those marked " ", the one in cell ``light[0]`` (if given)
+    at grey ``light[1]``."""
     ink = np.full((400, 900), 255, np.uint8)
     x0, y0, cw, ch = 60, 120, 110, 150
     cv2.rectangle(ink, (x0, y0), (x0 + len(written) * cw, y0 + ch), 0, 3)
@@ -196,10 +206,11 @@ def _comb_on(kind: str | None, written: str) -> np.ndarray:
     for k, digit in enumerate(written):
         if digit != " ":
             font = cv2.FONT_HERSHEY_SIMPLEX
-            cv2.putText(ink, digit, (x0 + k * cw + 22, y0 + 125), font, 3.0, 30, 10)
+            grey = light[1] if light is not None and light[0] == k else 30
+            cv2.putText(ink, digit, (x0 + k * cw + 22, y0 + 125), font, 3.0, grey, 10)
     if kind is None:
         return ink
-    back = pattern(kind, ink.shape, 300, np.random.default_rng(0)).astype(np.float32)
+    back = pattern(kind, ink.shape, 300, np.random.default_rng(seed)).astype(np.float32)
     page = 245.0 * (back / 255.0) * (ink.astype(np.float32) / 255.0)
     return np.clip(np.round(page), 0, 255).astype(np.uint8)
 
@@ -234,6 +245,64 @@ def test_a_comb_on_a_pattern_with_a_cell_left_out_between_its_digits_asks(
     assert read(_comb_on(kind, "40 952"), config) == ("40952", "review", SKIPPED)
     assert read(_comb_on(kind, "4952  "), config) == ("4952", "ok", "")
     assert read(_comb_on(None, "40 952"), config) == ("40952", "ok", "")
+
+
+@pytest.mark.parametrize(("kind", "seed", "grey"), [("guilloche", 1, 200), ("screen", 0, 210)])
+def test_a_comb_s_last_digit_as_light_as_the_pattern_asks(
+    kind: str, seed: int, grey: int, classifier
+) -> None:
+    """A comb on a security print whose last digit is written as light as
+    the pattern's lines: that cell reads as empty, and as the last cell
+    written it is no cell skipped between written ones; the faint marks'
+    smoothed levels drown it in the pattern, and ``40952`` was read
+    ``4095``, `ok` (light-pen cheques' dates: ``14031995`` read
+    ``1403199``). The box's darkness opened by a disc of FAINT_OPEN of the
+    writing's pen, which leaves a pen's strokes and not the pattern's thin
+    lines, finds it: the field asks. Written dark, it is read `ok`."""
+    from formocr.api import FAINT
+
+    def read(page: np.ndarray) -> tuple[str, str, str]:
+        (field,) = scan_page(PageImage("p", 1, page, 300.0), ScanConfig(), classifier).fields
+        return field.value, field.status, field.reason or ""
+
+    assert read(_comb_on(kind, "40952", seed)) == ("40952", "ok", "")
+    assert read(_comb_on(kind, "40952", seed, (4, grey))) == ("4095", "review", FAINT)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("light", [0, 4])
+def test_a_light_digit_in_an_amount_cut_inside_its_box_on_a_pattern_asks(
+    kind: str, light: int, classifier
+) -> None:
+    """An amount cut inside its box on a security print (a strip: no frame,
+    no paper round it), its first or last digit written as light as the
+    pattern's lines: it goes with the pattern, no gap is left between
+    digits, and the faint marks' test did not look in a strip at all (the
+    paper level, taken from a white margin, fades to the strip's ends as a
+    haze). ``74841`` was read ``4841`` or ``7484``, `ok` (light-pen cheques
+    cut inside the box or tight round the writing: 12 and 13 wrong `ok`
+    amounts of 120). The strip is now looked at through its darkness made
+    with its own edges carried outward, not white, opened by a disc of
+    FAINT_OPEN of the writing's pen: the field asks. Written dark, it is
+    read `ok`."""
+    from formocr.api import FAINT
+
+    def strip(grey: int) -> np.ndarray:
+        ink = np.full((130, 560), 255, np.uint8)
+        for k, ch in enumerate("74841"):
+            ink_grey = grey if k == light else 30
+            cv2.putText(ink, ch, (30 + 70 * k, 100), cv2.FONT_HERSHEY_SIMPLEX, 2.6, ink_grey, 9)
+        back = pattern(kind, ink.shape, 300, np.random.default_rng(0)).astype(np.float32)
+        page = 245.0 * (back / 255.0) * (ink.astype(np.float32) / 255.0)
+        return np.clip(np.round(page), 0, 255).astype(np.uint8)
+
+    def read(page: np.ndarray) -> tuple[str, str, str]:
+        (field,) = scan_page(PageImage("p", 1, page, None), ScanConfig(), classifier).fields
+        return field.value, field.status, field.reason or ""
+
+    assert read(strip(30)) == ("74841", "ok", "")
+    want = "4841" if light == 0 else "7484"
+    assert read(strip(205)) == (want, "review", FAINT)
 
 
 @pytest.mark.parametrize("kind", ["guilloche", "hatch"])

@@ -102,6 +102,14 @@ FAINT_LINE = 0.8
 # sigmas of that smoothing further from the ink.
 FAINT_SOFT_IN = 0.007
 FAINT_HALO = 1.5
+# On a printed background or a noisy scan, a light digit is looked for too
+# in the darkness opened (eroded, then dilated) by a disc FAINT_OPEN of the
+# writing's pen wide: a pen's strokes stay, a security print's lines and
+# dots and the scan's specks go. A digit as light as a guilloche's lines
+# (grey 195 beside digits at 40: ``9765`` read ``765``) drowned in the
+# smoothed levels, the pattern smoothed in with it, and 8 of 51 light-pen
+# cheques read `ok` were wrong so (BENCHMARKS.md, fifty-eighth session).
+FAINT_OPEN = 0.6
 # On a quiet scan (the paper's noise under FAINT_DARK, which then sets the
 # faint level) a light digit can be lighter than FAINT_DARK: it is looked
 # for again smoothed by FAINT_COARSE x FAINT_SOFT_IN, against the paper's
@@ -582,6 +590,8 @@ def _faint(
     dpi: float,
     vert: np.ndarray,
     walls: Sequence[float] | None = None,
+    pen: float = 0.0,
+    strip: bool = False,
 ) -> list[Blob]:
     """Marks like a digit lighter than the ink threshold ``t`` (FAINT_DARK).
 
@@ -610,7 +620,13 @@ def _faint(
     smoothing clearer of the ink (but of specks under ``min_area``: the
     noise lifts pieces of a light digit past the ink threshold) and of a
     comb's ``walls`` (its dividers' places: thin printed lines come out
-    wider)."""
+    wider).
+
+    With the writing's ``pen`` width given, on a printed background or a
+    noisy scan, one more: ``raw`` opened by a disc of FAINT_OPEN of the pen,
+    against its level in the box away from the writing. A ``strip`` (cut
+    inside its box, no paper round it) is looked at through that level
+    alone."""
     # (darkness, faint level, ink level, halo, whether the level is also
     # measured on the paper in the box away from the writing)
     levels: list[tuple[np.ndarray | None, float, float, int, bool]] = [
@@ -635,7 +651,19 @@ def _faint(
         # level is measured in the box, away from the writing (below).
         soft = cv2.GaussianBlur(raw, (0, 0), sigma)
         levels.append((soft, float(FAINT_DARK), t + bg, halo, True))
-    if all(lo >= top for _, lo, top, _, _ in levels):
+    if strip:
+        levels = []
+    if pen and (bg or noise > FAINT_DARK):
+        # A pen's strokes, not a pattern's thin lines or a noisy scan's
+        # specks: the darkness, pattern and all, opened by a disc of
+        # FAINT_OPEN of the writing's pen, against its level in the box away
+        # from the writing.
+        k = max(3, int(round(FAINT_OPEN * pen)) | 1)
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+        levels.append(
+            (cv2.morphologyEx(raw, cv2.MORPH_OPEN, disc), float(FAINT_DARK), t + bg, 0, True)
+        )
+    if not levels or all(lo >= top for _, lo, top, _, _ in levels):
         return []
     x0, y0, x1, y1 = interior
     r = max(1, int(round(FAINT_CLEAR_IN * dpi)))
@@ -699,6 +727,23 @@ def _faint(
         if cv2.countNonZero(low):
             out += _faint_marks(low, (cx0, cy0), interior, r, min_area, vert, walls is not None, e)
     return out
+
+
+def strip_darkness(
+    grey: np.ndarray, est: tuple[float, float, float, float], dpi: float
+) -> np.ndarray:
+    """``darkness`` of a strip's cut-out ``grey`` (the strip at ``est``, in
+    a margin of white), its edge pixels carried outward over the margin
+    first: against the white, the paper level round the strip's ends stood
+    over its own paper, and on a printed background the pattern came out
+    darker towards the ends, a haze as wide as a digit (6 right amounts of
+    120 cut inside their boxes sent to review as a faint mark)."""
+    ex0, ey0, ex1, ey1 = (int(round(v)) for v in est)
+    H, W = grey.shape
+    ex0, ey0, ex1, ey1 = max(0, ex0), max(0, ey0), min(W, ex1), min(H, ey1)
+    inner = np.ascontiguousarray(grey[ey0:ey1, ex0:ex1])
+    padded = cv2.copyMakeBorder(inner, ey0, H - ey1, ex0, W - ex1, cv2.BORDER_REPLICATE)
+    return darkness(padded, dpi)
 
 
 def _faint_marks(
@@ -1423,14 +1468,26 @@ def analyse_box(
         # A faint mark beside the digits, not under one (an erased digit
         # written over is read as written; a piece of ink much shorter than
         # the mark over it is no digit written over it, but the part of a
-        # light digit that passed the ink threshold). Not in a strip: cut
-        # inside its box, it has no paper round it, and the paper level
-        # fades to its edges (an amount cut so came out with light haze at
-        # its ends).
-        faint = not strip and any(
+        # light digit that passed the ink threshold). In a strip only the
+        # pen's strokes are looked for (``_faint``), on its own darkness
+        # made again with its edges carried outward (``strip_darkness``).
+        faint = any(
             not any(_x_overlap(f, b) > f.w / 2 and b.h >= UNDER_TALL * f.h for b in blobs)
             for f in _faint(
-                dark, raw, bg, smooth, noise, t, ink, interior, search, min_area, dpi, vert
+                dark,
+                strip_darkness(grey, est, dpi) if strip else raw,
+                bg,
+                smooth,
+                noise,
+                t,
+                ink,
+                interior,
+                search,
+                min_area,
+                dpi,
+                vert,
+                pen=_stroke_width(blobs) if blobs else 0.0,
+                strip=strip,
             )
         )
         return BoxLayout(
@@ -1496,7 +1553,20 @@ def analyse_box(
     faint = len(read) < cells and any(
         cell_of(f) not in read
         for f in _faint(
-            dark, raw, bg, smooth, noise, t, ink, interior, search, min_area, dpi, vert, edges[1:-1]
+            dark,
+            raw,
+            bg,
+            smooth,
+            noise,
+            t,
+            ink,
+            interior,
+            search,
+            min_area,
+            dpi,
+            vert,
+            edges[1:-1],
+            pen=_stroke_width(blobs) if blobs else 0.0,
         )
     )
     return BoxLayout(
