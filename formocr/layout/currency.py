@@ -125,6 +125,15 @@ EURO_TIPS = 0.12
 EURO_MIDDLE = (0.2, 0.8)
 EURO_BARS = 0.35
 EURO_ARC = (0.1, 0.4)
+# Bold bars run together into one band across the middle (two bars and the
+# rows between) that can reach into the rows where the C's left side is
+# looked for: a bold euro went as an 8 (`€65,57` read `86557`, `ok`; a
+# black-and-white cheque at 200 dpi). Those rows are the bars', not the
+# C's; without them the C stands at least EURO_ARC_BOLD of the width in
+# (0.21-0.25 on such euros; bold broad-marker 0s and 1s of the headline's
+# pages, whose ragged left sides make such a band, 0.10-0.15). A digit's
+# tips away from its middle (an 8's lower bowl) still count.
+EURO_ARC_BOLD = 0.18
 # Its top and its foot each span at least this share of its width, and
 # between them, away from its bars, its ink keeps left of EURO_OPEN of it.
 EURO_ARMS = 0.4
@@ -211,8 +220,17 @@ def is_euro_sign(mask: np.ndarray, top: float, base: float) -> bool:
         span = cols[mask[int(a * h) : max(int(a * h) + 1, int(b * h))].any(0)]
         if not span.size or span[-1] - span[0] < EURO_ARMS * w:
             return False
+    # The C's left side at its top and foot; where it is not found there,
+    # again without the rows of the tips' run across its middle, and then
+    # EURO_ARC_BOLD of the width in at least.
+    run = np.split(tips, np.flatnonzero(np.diff(tips) > near) + 1)
+    merged = next((r for r in run if r[0] <= h // 2 <= r[-1]), tips[:0])
     for a, b in ((0.1, 0.3), (0.7, 0.9)):
-        span = cols[mask[int(a * h) : int(b * h) + 1].any(0)]
-        if not span.size or not EURO_ARC[0] * w <= span[0] <= EURO_ARC[1] * w:
+        rows = np.arange(int(a * h), int(b * h) + 1)
+        span = cols[mask[rows].any(0)]
+        if span.size and EURO_ARC[0] * w <= span[0] <= EURO_ARC[1] * w:
+            continue
+        span = cols[mask[np.setdiff1d(rows, merged)].any(0)]
+        if not span.size or not EURO_ARC_BOLD * w <= span[0] <= EURO_ARC[1] * w:
             return False
     return True
