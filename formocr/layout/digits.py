@@ -1454,6 +1454,30 @@ def analyse_box(
     found = [b for b, _ in counted]
     big = [n >= min_area and max(b.w, b.h) >= MIN_INK * h for b, n in counted]
     blobs = [b for b, keep in zip(found, big, strict=True) if keep]
+
+    def faint_marks(dividers_at: Sequence[float] | None = None, cut: bool = False) -> list[Blob]:
+        """The box's faint marks (``_faint``), a comb's with its dividers'
+        places. In a string box ``cut`` inside its box (a strip) only the
+        pen's strokes are looked for, on its own darkness made again with
+        its edges carried outward (``strip_darkness``)."""
+        return _faint(
+            dark,
+            strip_darkness(grey, est, dpi) if cut else raw,
+            bg,
+            smooth,
+            noise,
+            t,
+            ink,
+            interior,
+            search,
+            min_area,
+            dpi,
+            vert,
+            dividers_at,
+            pen=_stroke_width(blobs) if blobs else 0.0,
+            strip=cut,
+        )
+
     margin = max(2, int(0.06 * h))
     if dividers is None:
         if bg and not strip and ignore is None and _print_alone(blobs, interior):
@@ -1468,27 +1492,10 @@ def analyse_box(
         # A faint mark beside the digits, not under one (an erased digit
         # written over is read as written; a piece of ink much shorter than
         # the mark over it is no digit written over it, but the part of a
-        # light digit that passed the ink threshold). In a strip only the
-        # pen's strokes are looked for (``_faint``), on its own darkness
-        # made again with its edges carried outward (``strip_darkness``).
+        # light digit that passed the ink threshold).
         faint = any(
             not any(_x_overlap(f, b) > f.w / 2 and b.h >= UNDER_TALL * f.h for b in blobs)
-            for f in _faint(
-                dark,
-                strip_darkness(grey, est, dpi) if strip else raw,
-                bg,
-                smooth,
-                noise,
-                t,
-                ink,
-                interior,
-                search,
-                min_area,
-                dpi,
-                vert,
-                pen=_stroke_width(blobs) if blobs else 0.0,
-                strip=strip,
-            )
+            for f in faint_marks(cut=strip)
         )
         return BoxLayout(
             "string",
@@ -1550,25 +1557,7 @@ def analyse_box(
             scraps = scraps or _scraps(blob, group, counted, blobs, k, cell_of)
             read.add(k)
     # Only a cell read as empty can hold a faint digit that was missed.
-    faint = len(read) < cells and any(
-        cell_of(f) not in read
-        for f in _faint(
-            dark,
-            raw,
-            bg,
-            smooth,
-            noise,
-            t,
-            ink,
-            interior,
-            search,
-            min_area,
-            dpi,
-            vert,
-            edges[1:-1],
-            pen=_stroke_width(blobs) if blobs else 0.0,
-        )
-    )
+    faint = len(read) < cells and any(cell_of(f) not in read for f in faint_marks(edges[1:-1]))
     return BoxLayout(
         "comb",
         cells,
