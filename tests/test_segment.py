@@ -241,8 +241,8 @@ def test_an_amount_cut_inside_its_box_is_read_as_the_box(tmp_path) -> None:
 def test_digits_written_light_in_an_amount_cut_inside_its_box_ask(light: int) -> None:
     """An amount cut inside its box, ``581,43`` with its 8 and 1 written
     light (grey ``light`` on paper 240): no ink at the strip's threshold, and
-    the faint marks' test does not look in a strip (no paper round it), so
-    it was read ``543``, `ok` (a light-pen cheque cut tight, BENCHMARKS.md,
+    the faint marks' test looks in a strip on a quiet scan not at all (no
+    paper round it), so it was read ``543``, `ok` (a light-pen cheque cut tight, BENCHMARKS.md,
     fifty-seventh session). The room they leave before the comma, as wide
     as a digit, asks; written dark, the amount is read `ok`."""
     from formocr.api import load_classifier
@@ -266,6 +266,36 @@ def test_digits_written_light_in_an_amount_cut_inside_its_box_ask(light: int) ->
     value, status, reason = read(light)
     assert (value, status) == ("543", "review")
     assert reason.startswith("a gap as wide as a digit after digit 1 ")
+
+
+def test_room_for_a_digit_between_a_string_s_digits_on_a_noisy_scan_asks() -> None:
+    """A string box on a scan whose paper's noise sets its faint level (over
+    FAINT_DARK): a digit written light goes under the ink threshold with
+    the noise, and where the faint marks' levels do not find it either, the
+    room it leaves is its only trace (a light-pen cheque whose dot screen
+    was taken for the paper's noise, not a printed background: ``501 185.-``
+    read ``50118``, `ok`; BENCHMARKS.md, fifty-eighth session). That room,
+    as wide as the digits are tall, asks there as on a printed background;
+    a gap before a group of three, and the same gap on a quiet scan, do
+    not."""
+    from formocr.api import load_classifier
+
+    def read(slots: str, noise: float) -> tuple[str, str, str]:
+        img = np.full((400, 1000), 235, np.uint8)
+        cv2.rectangle(img, (60, 120), (900, 270), 30, 3)
+        for k, ch in enumerate(slots):
+            if ch != " ":
+                cv2.putText(img, ch, (90 + k * 80, 245), cv2.FONT_HERSHEY_SIMPLEX, 3.3, 30, 11)
+        noisy = img.astype(np.float32) + np.random.default_rng(0).normal(0.0, noise, img.shape)
+        page = np.clip(np.round(noisy), 0, 255).astype(np.uint8)
+        (field,) = scan_page(PageImage("p", 1, page, 300.0), ScanConfig(), load_classifier()).fields
+        return field.value, field.status, field.reason or ""
+
+    value, status, why = read("48 27", 10.0)
+    assert (value, status) == ("4827", "review") and "gap as wide as a digit" in why
+    assert read("4827", 10.0) == ("4827", "ok", "")
+    assert read("4 827", 10.0) == ("4827", "ok", "")
+    assert read("48 27", 0.0) == ("4827", "ok", "")
 
 
 def test_a_black_and_white_cheque_whose_box_is_dotted_has_its_amount_found() -> None:

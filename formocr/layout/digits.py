@@ -332,11 +332,14 @@ class BoxLayout:
     # The box is printed on a background (a security print, a tint) whose
     # level was taken off its darkness before the ink was found.
     patterned: bool = False
+    # The paper's noise round the box sets its faint level (over FAINT_DARK):
+    # a digit written light can go under the ink threshold with the noise.
+    noisy: bool = False
     # A comb on a printed background has a cell read as empty between two
     # read as digits (``skips_a_cell``): a digit may be missing.
     skipped: bool = False
     # An image cut inside its box (``analyse_box``'s ``strip``): the faint
-    # marks' test does not look in it.
+    # marks' test looks in it for the pen's strokes only.
     strip: bool = False
     # A string box on a printed background, or a strip: rectangles (x, y,
     # w, h, box coordinates, the interior's height) of paper GAP_ROOM of
@@ -1512,6 +1515,7 @@ def analyse_box(
             faint=faint,
             along=along,
             patterned=bool(bg),
+            noisy=noise > FAINT_DARK,
             strip=strip,
         )
 
@@ -2336,7 +2340,7 @@ def split_blobs(layout: BoxLayout, aspect: float, crops: bool = True) -> BoxLayo
     ]
     wide = (
         _wide_gaps(merged, seps, others, GAP_ROOM * digit_h, ink.digit_width)
-        if layout.patterned or layout.strip
+        if layout.patterned or layout.strip or layout.noisy
         else ()
     )
     gaps = tuple((a, y0, b - a, y1 - y0) for a, b in wide)
