@@ -341,10 +341,10 @@ class BoxLayout:
     # An image cut inside its box (``analyse_box``'s ``strip``): the faint
     # marks' test looks in it for the pen's strokes only.
     strip: bool = False
-    # A string box on a printed background, or a strip: rectangles (x, y,
-    # w, h, box coordinates, the interior's height) of paper GAP_ROOM of
-    # the digits' height wide or more between two digits' ink, or a digit's
-    # and a point's, comma's or guard's (``_wide_gaps``).
+    # A string box on a printed background, a noisy one, or a strip:
+    # rectangles (x, y, w, h, box coordinates, the interior's height) of
+    # paper GAP_ROOM of the digits' height wide or more between two digits'
+    # ink, or a digit's and a point's, comma's or guard's (``_wide_gaps``).
     gaps: tuple[tuple[int, int, int, int], ...] = ()
 
 
@@ -593,8 +593,8 @@ def _faint(
     dpi: float,
     vert: np.ndarray,
     walls: Sequence[float] | None = None,
-    pen: float = 0.0,
-    strip: bool = False,
+    pen: Callable[[], float] | None = None,
+    strip: Callable[[], np.ndarray] | None = None,
 ) -> list[Blob]:
     """Marks like a digit lighter than the ink threshold ``t`` (FAINT_DARK).
 
@@ -625,47 +625,47 @@ def _faint(
     comb's ``walls`` (its dividers' places: thin printed lines come out
     wider).
 
-    With the writing's ``pen`` width given, on a printed background or a
-    noisy scan, one more: ``raw`` opened by a disc of FAINT_OPEN of the pen,
-    against its level in the box away from the writing. A ``strip`` (cut
-    inside its box, no paper round it) is looked at through that level
-    alone."""
+    With ``pen`` given (the writing's pen width, measured when needed), on
+    a printed background or a noisy scan, one more: ``raw`` opened by a
+    disc of FAINT_OPEN of the pen, against its level in the box away from
+    the writing. A strip (cut inside its box, no paper round it; ``strip``
+    gives its darkness, made when needed, in place of ``raw``) is looked at
+    through that level alone."""
     # (darkness, faint level, ink level, halo, whether the level is also
     # measured on the paper in the box away from the writing)
-    levels: list[tuple[np.ndarray | None, float, float, int, bool]] = [
-        (smooth, float(max(noise, FAINT_DARK)), t, 0, False)
-    ]
+    levels: list[tuple[np.ndarray | None, float, float, int, bool]] = []
     sigma = FAINT_SOFT_IN * dpi
     halo = int(np.ceil(FAINT_HALO * sigma))
-    if noise > FAINT_DARK:
-        # The paper's noise sets the faint level: smoothed over a stroke's
-        # width, the noise falls further than a stroke's darkness.
-        soft = cv2.GaussianBlur(dark, (0, 0), sigma)
-        levels.append((soft, max(paper_noise(soft, interior, ring), FAINT_DARK), t, halo, False))
-    elif not bg:
-        # A quiet scan: a light digit lighter than FAINT_DARK stands out of
-        # the paper's noise smoothed over twice a stroke's width. The level
-        # is made below, only where the paper away from the ink holds a
-        # digit's area as dark as its floor at the ink's own smoothing (a
-        # clean scan's boxes, most of them, do not).
-        levels.append((None, 0.0, t, int(np.ceil(FAINT_HALO * FAINT_COARSE * sigma)), True))
-    if bg:
-        # On a printed background, the pattern smoothed with the paper: its
-        # level is measured in the box, away from the writing (below).
-        soft = cv2.GaussianBlur(raw, (0, 0), sigma)
-        levels.append((soft, float(FAINT_DARK), t + bg, halo, True))
-    if strip:
-        levels = []
-    if pen and (bg or noise > FAINT_DARK):
+    if strip is None:
+        levels.append((smooth, float(max(noise, FAINT_DARK)), t, 0, False))
+        if noise > FAINT_DARK:
+            # The paper's noise sets the faint level: smoothed over a stroke's
+            # width, the noise falls further than a stroke's darkness.
+            soft = cv2.GaussianBlur(dark, (0, 0), sigma)
+            level = max(paper_noise(soft, interior, ring), FAINT_DARK)
+            levels.append((soft, level, t, halo, False))
+        elif not bg:
+            # A quiet scan: a light digit lighter than FAINT_DARK stands out
+            # of the paper's noise smoothed over twice a stroke's width. The
+            # level is made below, only where the paper away from the ink
+            # holds a digit's area as dark as its floor at the ink's own
+            # smoothing (a clean scan's boxes, most of them, do not).
+            levels.append((None, 0.0, t, int(np.ceil(FAINT_HALO * FAINT_COARSE * sigma)), True))
+        if bg:
+            # On a printed background, the pattern smoothed with the paper:
+            # its level is measured in the box, away from the writing (below).
+            soft = cv2.GaussianBlur(raw, (0, 0), sigma)
+            levels.append((soft, float(FAINT_DARK), t + bg, halo, True))
+    width = pen() if pen is not None and (bg or noise > FAINT_DARK) else 0.0
+    if width:
         # A pen's strokes, not a pattern's thin lines or a noisy scan's
         # specks: the darkness, pattern and all, opened by a disc of
         # FAINT_OPEN of the writing's pen, against its level in the box away
         # from the writing.
-        k = max(3, int(round(FAINT_OPEN * pen)) | 1)
+        k = max(3, int(round(FAINT_OPEN * width)) | 1)
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-        levels.append(
-            (cv2.morphologyEx(raw, cv2.MORPH_OPEN, disc), float(FAINT_DARK), t + bg, 0, True)
-        )
+        opened = cv2.morphologyEx(raw if strip is None else strip(), cv2.MORPH_OPEN, disc)
+        levels.append((opened, float(FAINT_DARK), t + bg, 0, True))
     if not levels or all(lo >= top for _, lo, top, _, _ in levels):
         return []
     x0, y0, x1, y1 = interior
@@ -1465,7 +1465,7 @@ def analyse_box(
         its edges carried outward (``strip_darkness``)."""
         return _faint(
             dark,
-            strip_darkness(grey, est, dpi) if cut else raw,
+            raw,
             bg,
             smooth,
             noise,
@@ -1477,8 +1477,8 @@ def analyse_box(
             dpi,
             vert,
             dividers_at,
-            pen=_stroke_width(blobs) if blobs else 0.0,
-            strip=cut,
+            pen=lambda: _stroke_width(blobs) if blobs else 0.0,
+            strip=(lambda: strip_darkness(grey, est, dpi)) if cut else None,
         )
 
     margin = max(2, int(0.06 * h))
