@@ -2343,12 +2343,13 @@ def test_a_digit_written_lighter_than_the_ink_sends_the_field_to_review() -> Non
 
 
 def _light_digit_on_a_scan_asks(
-    kind: str, paper: int, pen: int, stroke: int, noise: float, light: int
+    kind: str, paper: int, pen: int, stroke: int, noise: float, light: int, grain: float = 0.0
 ) -> None:
     """``_light_digit_box``'s comb or string on ``paper``, scanned with a
-    little blur, ``noise`` grey levels a pixel and specks, three times: read
-    `ok` without the light 7, and with it (``light`` grey levels under the
-    paper) in review for a faint mark."""
+    little blur, ``noise`` grey levels a pixel and specks (or, with
+    ``grain``, the noise blurred by so many pixels with the page: a grainy
+    scan), three times: read `ok` without the light 7, and with it
+    (``light`` grey levels under the paper) in review for a faint mark."""
     from formocr.api import FAINT, load_classifier
 
     def box(seed: int, light: int | None) -> np.ndarray:
@@ -2356,6 +2357,9 @@ def _light_digit_on_a_scan_asks(
         extra, grey = ("7", paper - light) if light is not None else ("", 0)
         page = _light_digit_box(kind, extra, grey, pen=pen, paper=paper, stroke=stroke)
         img = page.astype(np.float32)
+        if grain:
+            img = cv2.GaussianBlur(img + rng.normal(0, noise, img.shape), (0, 0), grain)
+            return np.clip(np.round(img), 0, 255).astype(np.uint8)
         img = cv2.GaussianBlur(img, (0, 0), 0.8) + rng.normal(0, noise, img.shape)
         specks = rng.random(img.shape) < 0.003
         img[specks] = rng.uniform(60, 140, int(specks.sum()))
@@ -2390,6 +2394,18 @@ def test_a_broad_light_digit_under_the_faint_floor_on_a_quiet_scan_asks(kind: st
     session). Smoothed over twice a stroke's width (FAINT_COARSE) it stands
     out of the paper's noise so smoothed; the noise alone is no mark."""
     _light_digit_on_a_scan_asks(kind, paper=190, pen=60, stroke=15, noise=2.0, light=10)
+
+
+@pytest.mark.parametrize(("noise", "grain", "light"), [(30.0, 1.5, 25), (25.0, 2.0, 18)])
+def test_a_light_digit_on_a_grainy_scan_asks(noise: float, grain: float, light: int) -> None:
+    """A comb's light 7 on a grainy scan (its noise blurred with the page,
+    as a scanner's and a JPEG's are: blotches of a few pixels, no lone
+    specks): the paper's noise so smoothed over a stroke's width hid it,
+    and ``7484`` was read ``484``, `ok` (a light-pen page of heavy grain,
+    ``3928`` read ``98``: BENCHMARKS.md, fifty-ninth session). Smoothed
+    over twice that (FAINT_COARSE), as on a quiet scan, it stands out; the
+    grain alone is no mark."""
+    _light_digit_on_a_scan_asks("comb", 200, 50, 13, noise, light, grain=grain)
 
 
 @pytest.mark.parametrize("gap", [0, 2])

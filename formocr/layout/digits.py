@@ -117,9 +117,19 @@ FAINT_OPEN = 0.6
 # 6, blotches of a colour form's paper noise, 7 levels so smoothed, were
 # marks). A broad light digit 8 grey levels under the paper of a form
 # scanned harsh (its noise 10-11 levels, specks and all) was lost, and its
-# comb `ok`: `444` read `44` (BENCHMARKS.md, fiftieth session).
+# comb `ok`: `444` read `44` (BENCHMARKS.md, fiftieth session). On a noisy
+# scan off any printed background the darkness is so smoothed too, beside
+# its smoothing over a stroke's width: a grainy scan's noise, blotches of a
+# few pixels, falls little over a stroke's width, and light digits under it
+# left `3928` read `98` and `53059` `359`, `ok` (BENCHMARKS.md, fifty-ninth
+# session).
 FAINT_COARSE = 2.0
 FAINT_COARSE_DARK = 8
+# ... there, FAINT_COARSE_RISE at least over the paper's median so smoothed:
+# a hatch taken for a scan's noise is one even grey so smoothed, whose
+# spread is nothing, and its pixels a level over its median made marks (2
+# right amounts of 240 development cheques sent to review).
+FAINT_COARSE_RISE = 6
 # A faint mark is under a digit written over it where that ink is at least
 # UNDER_TALL x the mark's height.
 UNDER_TALL = 0.8
@@ -611,19 +621,20 @@ def _faint(
     either (a tick; a light 1 standing upright on a cell's line is taken for
     one too). Truly connected components: ``components`` fills outlines.
 
-    Two more levels see what the noise hides, each judged apart: where the
+    More levels see what the noise hides, each judged apart: where the
     paper's noise, not FAINT_DARK, sets the level, ``dark`` smoothed over a
-    stroke's width (FAINT_SOFT_IN) against the paper's noise so smoothed
-    (where FAINT_DARK sets it, on plain paper, smoothed FAINT_COARSE times
-    wider, against that noise, FAINT_COARSE_DARK at least, and against the
-    paper in the box away from the writing); and on a printed background
-    (``bg``, its level taken off ``dark``), the ``raw`` darkness so
-    smoothed, pattern and all, against the smoothed pattern's level in the
-    box away from the writing. Each keeps FAINT_HALO sigmas of its
-    smoothing clearer of the ink (but of specks under ``min_area``: the
-    noise lifts pieces of a light digit past the ink threshold) and of a
-    comb's ``walls`` (its dividers' places: thin printed lines come out
-    wider).
+    stroke's width (FAINT_SOFT_IN) and, off a printed background,
+    FAINT_COARSE times that, each against the paper's noise so smoothed
+    (FAINT_COARSE_DARK at least for the wider); where FAINT_DARK sets it,
+    on plain paper, smoothed FAINT_COARSE times wider only, against that
+    noise, FAINT_COARSE_DARK at least, and against the paper in the box
+    away from the writing; and on a printed background (``bg``, its level
+    taken off ``dark``), the ``raw`` darkness smoothed over a stroke's
+    width, pattern and all, against the smoothed pattern's level in the box
+    away from the writing. Each keeps FAINT_HALO sigmas of its smoothing
+    clearer of the ink (but of specks under ``min_area``: the noise lifts
+    pieces of a light digit past the ink threshold) and of a comb's
+    ``walls`` (its dividers' places: thin printed lines come out wider).
 
     With ``pen`` given (the writing's pen width, measured when needed), on
     a printed background or a noisy scan, one more: ``raw`` opened by a
@@ -636,6 +647,7 @@ def _faint(
     levels: list[tuple[np.ndarray | None, float, float, int, bool]] = []
     sigma = FAINT_SOFT_IN * dpi
     halo = int(np.ceil(FAINT_HALO * sigma))
+    wide = int(np.ceil(FAINT_HALO * FAINT_COARSE * sigma))  # the coarser smoothing's
     if strip is None:
         levels.append((smooth, float(max(noise, FAINT_DARK)), t, 0, False))
         if noise > FAINT_DARK:
@@ -644,13 +656,22 @@ def _faint(
             soft = cv2.GaussianBlur(dark, (0, 0), sigma)
             level = max(paper_noise(soft, interior, ring), FAINT_DARK)
             levels.append((soft, level, t, halo, False))
+            if not bg:
+                # A grainy scan's noise (blotches of a few pixels) falls
+                # little over a stroke's width: smoothed over twice that too,
+                # FAINT_COARSE_RISE at least over the paper's median.
+                soft = cv2.GaussianBlur(dark, (0, 0), FAINT_COARSE * sigma)
+                round_box = outside_ring(soft, interior, ring)
+                rise = float(np.median(round_box)) + FAINT_COARSE_RISE if round_box.size else 0.0
+                level = max(paper_noise(soft, interior, ring), FAINT_COARSE_DARK, rise)
+                levels.append((soft, level, t, wide, False))
         elif not bg:
             # A quiet scan: a light digit lighter than FAINT_DARK stands out
             # of the paper's noise smoothed over twice a stroke's width. The
             # level is made below, only where the paper away from the ink
             # holds a digit's area as dark as its floor at the ink's own
             # smoothing (a clean scan's boxes, most of them, do not).
-            levels.append((None, 0.0, t, int(np.ceil(FAINT_HALO * FAINT_COARSE * sigma)), True))
+            levels.append((None, 0.0, t, wide, True))
         if bg:
             # On a printed background, the pattern smoothed with the paper:
             # its level is measured in the box, away from the writing (below).
