@@ -2041,6 +2041,17 @@ def test_handwriting_beside_a_box_or_a_cell_sharing_its_side_marks_a_box_found_i
     whole, two = BBox(160, 100, 60, 80), BBox(160, 100, 110, 80)
     assert broken_boxes(blank, [piece, whole]) == set()
     assert broken_boxes(blank, [piece, two], combs={1}) == set()
+    # A digit across the whole band between two cells, from side to side,
+    # is written in a cell between them that was not found (a fax's comb
+    # found every other cell, each read `ok`). A box's own digit run over
+    # its side touches the band's near side only: no sign for that box
+    # (beside the other box, it is writing in its row).
+    a, b = BBox(100, 100, 60, 80), BBox(220, 100, 60, 80)
+    across, over = blank.copy(), blank.copy()
+    cv2.ellipse(across, (190, 140), (34, 28), 0, 0, 360, 0, -1)  # a bold digit
+    assert broken_boxes(across, [a, b]) == {0, 1}
+    cv2.ellipse(over, (150, 140), (22, 28), 0, 0, 360, 0, -1)  # a's, over its side
+    assert broken_boxes(over, [a, b]) == {1}
     wide, next_to = BBox(100, 100, 200, 80), BBox(300, 100, 200, 80)  # printed so
     printed = np.full((300, 900), 255, np.uint8)
     for b in (wide, next_to):

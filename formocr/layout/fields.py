@@ -289,7 +289,12 @@ def broken_boxes(
             n, _, stats = labelled(dark)
             for k in range(1, n):
                 x, y, w, h = stats[k, :4]
-                touches = x == 0 if near == 0 else x + w == rw
+                # Touching the band's near side only: the box's own writing
+                # run over its side (across the band, from side to side, a
+                # digit in a cell between two found: a fax's comb found cell
+                # by cell, every other one, read `5` and `7`, `ok`).
+                across = x == 0 and x + w == rw
+                touches = (x == 0 if near == 0 else x + w == rw) and not across
                 if touches and w >= RUN_ON * rw and h <= LINE_H * a.h and (y == 0 or y + h == rh):
                     out.add(i)  # its top or bottom line runs on: a piece of a comb
                     continue
