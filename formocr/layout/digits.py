@@ -109,6 +109,9 @@ FAINT_HALO = 1.5
 # (grey 195 beside digits at 40: ``9765`` read ``765``) drowned in the
 # smoothed levels, the pattern smoothed in with it, and 8 of 51 light-pen
 # cheques read `ok` were wrong so (BENCHMARKS.md, fifty-eighth session).
+# In a strip (an amount cut inside its box), on plain paper scanned quietly
+# too, where no other level is looked at: a light first 9 against the next
+# digit left `9000` read `000`, `ok` (fifty-ninth session).
 FAINT_OPEN = 0.6
 # On a quiet scan (the paper's noise under FAINT_DARK, which then sets the
 # faint level) a light digit can be lighter than FAINT_DARK: it is looked
@@ -637,11 +640,12 @@ def _faint(
     ``walls`` (its dividers' places: thin printed lines come out wider).
 
     With ``pen`` given (the writing's pen width, measured when needed), on
-    a printed background or a noisy scan, one more: ``raw`` opened by a
-    disc of FAINT_OPEN of the pen, against its level in the box away from
-    the writing. A strip (cut inside its box, no paper round it; ``strip``
-    gives its darkness, made when needed, in place of ``raw``) is looked at
-    through that level alone."""
+    a printed background, a noisy scan or a strip, one more: ``raw``
+    opened by a disc of FAINT_OPEN of the pen, against its level in the box
+    away from the writing. A strip (cut inside its box, no paper round it;
+    ``strip`` gives its darkness, made when needed, in place of ``raw``) is
+    looked at through that level alone, on plain paper scanned quietly
+    too."""
     # (darkness, faint level, ink level, halo, whether the level is also
     # measured on the paper in the box away from the writing)
     levels: list[tuple[np.ndarray | None, float, float, int, bool]] = []
@@ -677,7 +681,8 @@ def _faint(
             # its level is measured in the box, away from the writing (below).
             soft = cv2.GaussianBlur(raw, (0, 0), sigma)
             levels.append((soft, float(FAINT_DARK), t + bg, halo, True))
-    width = pen() if pen is not None and (bg or noise > FAINT_DARK) else 0.0
+    opens = bg or noise > FAINT_DARK or strip is not None
+    width = pen() if pen is not None and opens else 0.0
     if width:
         # A pen's strokes, not a pattern's thin lines or a noisy scan's
         # specks: the darkness, pattern and all, opened by a disc of
