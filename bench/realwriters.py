@@ -561,11 +561,14 @@ def run(
     t0 = time.perf_counter()
     pages, truths = [], []
     for spec in specs:
-        img, truth = rescanned(*make_page(spec, by_name[spec.writer]), scan_dpi)
+        # Blanked and turned as drawn (the boxes are in its pixels), then
+        # rescanned: at a lower resolution the boxes stay as drawn.
+        img, truth = make_page(spec, by_name[spec.writer])
         if combs_only:
-            img, truth = combs_alone(img, truth, scan_dpi)
+            img, truth = combs_alone(img, truth, DPI)
         if turned:
             img, truth = turned_round(img, truth, turned)
+        img, truth = rescanned(img, truth, scan_dpi)
         pages.append(img)
         truths.append(truth)
         print(f"drawn {spec.index + 1}/{len(specs)}", file=sys.stderr, end="\r")
