@@ -2449,6 +2449,27 @@ def test_a_light_digit_on_a_grainy_scan_asks(noise: float, grain: float, light: 
     _light_digit_on_a_scan_asks("comb", 200, 50, 13, noise, light, grain=grain)
 
 
+def test_a_light_1_thinned_to_a_short_thick_bar_is_a_mark_and_a_shadow_is_not() -> None:
+    """At the faint level, thinned, a light 1 can be a short, thick bar
+    that fills its bounding box as a shadow does: 14 px wide, 51 tall,
+    0.27 as wide as tall, it was taken for a shadow, and `10` cut inside
+    its box on a dot screen read `0`, `ok` (BENCHMARKS.md, fifty-ninth
+    session). A bar up to FAINT_BAR as wide as tall is a mark; a filled
+    blob wider than that is still a shadow."""
+    from formocr.layout.digits import FAINT_BAR, FAINT_FILL, _faint_marks
+
+    def marks(w: int) -> int:
+        low = np.zeros((119, 300), np.uint8)
+        cv2.ellipse(low, (150, 55), (w // 2, 25), 0, 0, 360, 1, -1)
+        assert cv2.countNonZero(low) > FAINT_FILL * w * 51
+        vert = np.zeros((119, 300), bool)
+        return len(_faint_marks(low, (0, 0), (0, 0, 300, 119), 2, 51, vert, False, 5))
+
+    assert marks(14) == 1  # 15 px wide as drawn: 0.29 as wide as tall
+    assert marks(24) == 0
+    assert 15 <= FAINT_BAR * 51 < 25
+
+
 @pytest.mark.parametrize("gap", [0, 2])
 def test_a_light_digit_against_a_light_frame_s_side_sends_the_field_to_review(gap: int) -> None:
     """A comb printed grey (its lines 50 grey levels under the paper) with a

@@ -86,13 +86,16 @@ UNREAD_INK = 0.2
 # read as empty or beside a string's digits, it is a digit written light,
 # an erased one, or writing showing through from the back. It is not
 # read, and the field asks (``BoxLayout.faint``): a 7 at grey 190 on paper
-# 245 beside black digits left ``7484`` read ``484``, `ok` at 1.0.
+# 245 beside black digits left ``7484`` read ``484``, `ok` at 1.0. A light
+# 1 thinned to a short thick bar, 0.27 as wide as tall, was taken for a
+# shadow at 0.25: `10` cut inside its box on a dot screen read `0`, `ok`
+# (BENCHMARKS.md, fifty-ninth session).
 FAINT_DARK = 12
 FAINT_TALL = 0.3
 FAINT_OVER = 1.3
 FAINT_WIDE = 2.0
 FAINT_FILL = 0.6
-FAINT_BAR = 0.25
+FAINT_BAR = 0.3
 FAINT_CLEAR_IN = 0.005
 FAINT_RIM_IN = 0.007
 FAINT_LINE = 0.8
