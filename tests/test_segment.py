@@ -2089,6 +2089,26 @@ def test_handwriting_beside_a_box_or_a_cell_sharing_its_side_marks_a_box_found_i
     assert broken_boxes(printed, [wide, next_to]) == set()
 
 
+def test_a_digit_beside_a_box_that_its_found_side_cuts_through_marks_a_piece() -> None:
+    """A fine-mode fax broke a comb's dotted lines, and a "box" was found
+    from the first cell's left side to a side through the second cell's
+    digit. Its own digit was read `ok`, where the comb held more. Ink
+    touching the box's side counts as the box's own digit run over it only
+    while it reaches less than OVERRUN_W of the box's height past the side;
+    farther, it is a digit beside the box, cut through by it."""
+    from formocr.layout.fields import OVERRUN_W, broken_boxes
+    from formocr.types import BBox
+
+    a = BBox(100, 100, 60, 80)
+    band = a.x + a.w + max(2, int(0.05 * a.h))  # where the band beside it starts
+    for centre, half, marked in ((150, 22, False), (185, 28, True)):
+        page = np.full((300, 900), 255, np.uint8)
+        cv2.ellipse(page, (centre, 140), (half, 28), 0, 0, 360, 0, -1)  # a bold digit
+        assert centre - half < a.x + a.w  # it crosses the box's right side
+        assert (centre + half - band >= OVERRUN_W * a.h) == marked
+        assert broken_boxes(page, [a]) == ({0} if marked else set())
+
+
 def test_boxes_found_overlapping_are_marked_and_boxes_side_by_side_are_not() -> None:
     """Printed boxes do not overlap; boxes sharing a side overlap by the
     line at most. Two found overlapping by a quarter of the smaller one's
@@ -2907,7 +2927,9 @@ def test_a_digit_against_a_comb_s_side_from_beyond_it_asks() -> None:
     cv2.line(page, (right + 45, 130), (right + 2, 175), 0, 9)
     cv2.line(page, (right + 2, 175), (right + 50, 175), 0, 9)
     assert broken_boxes(page, [comb], combs={0}) == {0}
-    assert broken_boxes(page, [comb]) == set()  # a box not divided: as before
+    # A box not divided: the 2 reaches more than OVERRUN_W of the box's
+    # height past its side, so it is no stroke of the box's own run over.
+    assert broken_boxes(page, [comb]) == {0}
 
 
 def test_a_bold_digit_merged_with_a_box_s_lines_is_no_page_level_divider() -> None:

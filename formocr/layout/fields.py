@@ -123,6 +123,16 @@ SINGLE_ASPECT = 1.3
 # `40084 3 1`). Printed labels beside boxes are shorter than BETWEEN_INK.
 BETWEEN_INK = 0.45
 BETWEEN_REACH = 1.0
+# Ink beside a box that touches its side and reaches this share of the box's
+# height past it is no stroke of the box's own digit run over the side, but
+# a digit beside it, or half of one, that the box's side cuts through: on a
+# fine-mode fax a comb's dotted lines broke and a "box" was found from the
+# first cell's left side to a side through the second cell's 3, 20 px of it
+# (0.26 of the box's height) beyond that side, and its `8` was read `ok`
+# where the comb held `83 7` (``bench/fax.py --mode fine --seed 77700``,
+# page 18; BENCHMARKS.md, sixtieth session). A digit's stroke run over its
+# side reaches a few pixels past it.
+OVERRUN_W = 0.25
 # Only a box at most this many times wider than tall is looked beside: a
 # piece of a comb is a cell or a few; a wide box (a cheque's amount box)
 # may have a tall printed sign beside it ("$"). A box found divided into
@@ -292,9 +302,12 @@ def broken_boxes(
                 # Touching the band's near side only: the box's own writing
                 # run over its side (across the band, from side to side, a
                 # digit in a cell between two found: a fax's comb found cell
-                # by cell, every other one, read `5` and `7`, `ok`).
+                # by cell, every other one, read `5` and `7`, `ok`). Run
+                # over by OVERRUN_W of the box's height or more, it is a
+                # digit beside the box that its found side cuts through.
                 across = x == 0 and x + w == rw
-                touches = (x == 0 if near == 0 else x + w == rw) and not across
+                over = w >= OVERRUN_W * a.h
+                touches = (x == 0 if near == 0 else x + w == rw) and not across and not over
                 if touches and w >= RUN_ON * rw and h <= LINE_H * a.h and (y == 0 or y + h == rh):
                     out.add(i)  # its top or bottom line runs on: a piece of a comb
                     continue
