@@ -2109,6 +2109,26 @@ def test_a_digit_beside_a_box_that_its_found_side_cuts_through_marks_a_piece() -
         assert broken_boxes(page, [a]) == ({0} if marked else set())
 
 
+def test_a_box_s_line_running_on_in_steps_past_its_side_marks_a_piece() -> None:
+    """A box's top line that runs on past its side, stepping down a pixel
+    every 10 px (no row of it unbroken for long), is one thin piece of ink
+    along the band's top, touching the box's side and running across the
+    band: a piece of a larger box. Ink that runs from the side across the
+    band, or far past it, is no digit run over the side, but it is still a
+    line running on (the tests for those must not hide this one)."""
+    from formocr.layout.fields import broken_boxes
+    from formocr.types import BBox
+
+    a = BBox(100, 100, 60, 80)
+    page = np.full((300, 900), 255, np.uint8)
+    cv2.rectangle(page, (a.x, a.y), (a.x + a.w - 1, a.y + a.h - 1), 0, 2)
+    assert broken_boxes(page, [a]) == set()
+    for k in range(7):
+        x = a.x + a.w + 10 * k
+        cv2.line(page, (x, a.y + k), (x + 9, a.y + k), 0, 1)
+    assert broken_boxes(page, [a]) == {0}
+
+
 def test_boxes_found_overlapping_are_marked_and_boxes_side_by_side_are_not() -> None:
     """Printed boxes do not overlap; boxes sharing a side overlap by the
     line at most. Two found overlapping by a quarter of the smaller one's

@@ -299,22 +299,22 @@ def broken_boxes(
             n, _, stats = labelled(dark)
             for k in range(1, n):
                 x, y, w, h = stats[k, :4]
-                # Touching the band's near side only: the box's own writing
-                # run over its side (across the band, from side to side, a
-                # digit in a cell between two found: a fax's comb found cell
-                # by cell, every other one, read `5` and `7`, `ok`). Run
-                # over by OVERRUN_W of the box's height or more, it is a
-                # digit beside the box that its found side cuts through.
-                across = x == 0 and x + w == rw
-                over = w >= OVERRUN_W * a.h
-                touches = (x == 0 if near == 0 else x + w == rw) and not across and not over
+                touches = x == 0 if near == 0 else x + w == rw
                 if touches and w >= RUN_ON * rw and h <= LINE_H * a.h and (y == 0 or y + h == rh):
                     out.add(i)  # its top or bottom line runs on: a piece of a comb
                     continue
+                # Touching the band's near side only, and short of OVERRUN_W
+                # of the box's height past it: the box's own writing run
+                # over its side. Across the band, from side to side, it is a
+                # digit in a cell between two found (a fax's comb found cell
+                # by cell, every other one, read `5` and `7`, `ok`); farther
+                # past the side, a digit beside the box that its found side
+                # cuts through.
+                own = touches and not (x == 0 and x + w == rw) and w < OVERRUN_W * a.h
                 # A printed line across the row (thin; a digit taller than
                 # the box, as a loop taken for a box has beside it, is not).
                 rule = y == 0 and y + h == rh and w <= max(2, RULE_W * a.h)
-                if h >= BETWEEN_INK * a.h and not touches and not rule:
+                if h >= BETWEEN_INK * a.h and not own and not rule:
                     out.add(i)
     return out
 
